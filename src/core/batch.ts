@@ -1,0 +1,34 @@
+/**
+ * A batch is what the PBFT primary proposes for one sequence number; executing it yields the block at
+ * height = seq. The digest binds the proposer, the view it was proposed in, the proposed time and the tx
+ * hashes in order. A null batch (no txs, time 0) fills gaps after a view change and yields an empty block
+ * whose time is the previous block's.
+ */
+import { Writer } from './codec.ts';
+import { Domain, HASH_LENGTH, taggedHash } from './crypto.ts';
+import type { TxEnvelope } from './tx.ts';
+
+export interface Batch {
+  /** Validator index of the primary that proposed it. */
+  proposer: number;
+  /** View in which it was first proposed. */
+  view: number;
+  /** Proposed block time (epoch ms); 0 for a null batch. */
+  time: number;
+  txs: readonly TxEnvelope[];
+}
+
+export function batchDigest(b: Batch): Uint8Array {
+  const w = new Writer(32 + b.txs.length * HASH_LENGTH);
+  w.varint(b.proposer).varint(b.view).varint(b.time).varint(b.txs.length);
+  for (const t of b.txs) w.fixed(t.hash, HASH_LENGTH);
+  return taggedHash(Domain.batch, w.finish());
+}
+
+export function nullBatch(proposer: number, view: number): Batch {
+  return { proposer, view, time: 0, txs: [] };
+}
+
+export function isNullBatch(b: Batch): boolean {
+  return b.txs.length === 0 && b.time === 0;
+}

@@ -1,0 +1,44 @@
+/**
+ * The contract between consensus and the ledger. Consensus orders batches; the ledger turns the batch at
+ * height head+1 into a block (deterministically, with no writes), and later commits it with its certificate
+ * in one atomic write. Consensus signs the header hash of the built block in its COMMIT vote, so a commit
+ * certificate covers exactly what is stored.
+ */
+import type { Batch } from '../core/batch.ts';
+import type { BlockHeader, CommitCertificate } from '../core/block.ts';
+import type { TxEnvelope } from '../core/tx.ts';
+
+export interface ChainHead {
+  /** 0 before the first block. */
+  height: number;
+  /** Header hash of the head block; the genesis hash at height 0. */
+  hash: Uint8Array;
+  /** Head block time; the genesis creation time at height 0. */
+  time: number;
+}
+
+export interface TxRejection {
+  hash: Uint8Array;
+  /** An executor error code (TX_*). */
+  code: string;
+  message: string;
+}
+
+export interface BuiltBlock {
+  header: BlockHeader;
+  hash: Uint8Array;
+  /** The txs the block records, in order; txRoot covers their hashes. */
+  txs: TxEnvelope[];
+  /** Txs of the batch that were invalid at execution (replayed, expired, ...) and are left out. */
+  rejected: TxRejection[];
+}
+
+export interface Chain {
+  head(): ChainHead;
+  /** Builds the block for height head().height + 1 from `batch`. Pure with respect to the stored ledger. */
+  buildBlock(batch: Batch): Promise<BuiltBlock>;
+  /** Atomically and durably stores the block, its certificate, its txs, indexes and state updates. */
+  commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void>;
+  /** Admission check for the mempool and for txs in a proposed batch; undefined when the tx is acceptable. */
+  checkTx(env: TxEnvelope, nowMs: number): Promise<TxRejection | undefined>;
+}
