@@ -1,0 +1,349 @@
+/**
+ * The genesis: who is in the alliance and how it runs. It is a JSON document (docs/genesis.md), validated
+ * strictly: unknown fields, wrong types, duplicates and dangling references are refused. Its hash, over a
+ * canonical binary encoding, identifies the chain. Network addresses are deliberately outside the hash: a
+ * validator that moves can be updated in config without forking the chain.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { toHex, tryFromHex } from './bytes.ts';
+import { Writer } from './codec.ts';
+import { Domain, PUBLIC_KEY_LENGTH, taggedHash } from './crypto.ts';
+import { JrError } from './errors.ts';
+import { peerIdOf } from './keys.ts';
+import { ID_PATTERN, Limits } from './limits.ts';
+import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS, validateConsensusParams } from './params.ts';
+import { type ValidatorSet, validatorSetHash, writeValidatorSet } from './validators.ts';
+
+export const GENESIS_FORMAT = 'jrchain-genesis/v1';
+
+export const GenesisErrorCode = {
+  unreadable: 'GENESIS_UNREADABLE',
+  tooLarge: 'GENESIS_TOO_LARGE',
+  invalid: 'GENESIS_INVALID',
+} as const;
+export type GenesisErrorCode = (typeof GenesisErrorCode)[keyof typeof GenesisErrorCode];
+
+export class GenesisError extends JrError {
+  declare readonly code: GenesisErrorCode;
+  constructor(code: GenesisErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+  }
+}
+
+export interface ClientKey {
+  keyId: string;
+  publicKey: Uint8Array;
+}
+
+export interface Institution {
+  id: string;
+  name: string;
+  clientKeys: ClientKey[];
+}
+
+export interface GenesisValidator {
+  institution: string;
+  publicKey: Uint8Array;
+  /** libp2p peer id, derived from the public key (checked). */
+  peerId: string;
+  /** libp2p multiaddrs to dial; not part of the chain identity. */
+  addrs: string[];
+}
+
+export interface TsaParams {
+  /** PEM root certificates trusted for RFC 3161 tokens. */
+  trustAnchors: string[];
+  /** An evidence token's genTime must lie within this distance of the time the tx is checked. */
+  evidenceTokenToleranceMs: number;
+}
+
+export interface Genesis {
+  chainId: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  institutions: Institution[];
+  validators: GenesisValidator[];
+  consensus: ConsensusParams;
+  tsa: TsaParams;
+}
+
+export const DEFAULT_TSA_PARAMS: Readonly<TsaParams> = Object.freeze({
+  trustAnchors: [],
+  evidenceTokenToleranceMs: 24 * 60 * 60 * 1000,
+});
+
+/** The ordered validator set the genesis starts with. */
+export function genesisValidatorSet(g: Genesis): ValidatorSet {
+  return { validators: g.validators.map((v) => ({ institution: v.institution, publicKey: v.publicKey })) };
+}
+
+export function encodeGenesisForHash(g: Genesis): Uint8Array {
+  const w = new Writer(1024);
+  w.u8(1).string(g.chainId).varint(g.createdAt).varint(g.institutions.length);
+  for (const inst of g.institutions) {
+    w.string(inst.id).string(inst.name).varint(inst.clientKeys.length);
+    for (const k of inst.clientKeys) w.string(k.keyId).fixed(k.publicKey, PUBLIC_KEY_LENGTH);
+  }
+  writeValidatorSet(w, genesisValidatorSet(g));
+  const c = g.consensus;
+  for (const v of [
+    c.maxBatchTxs,
+    c.maxBatchBytes,
+    c.maxBatchWaitMs,
+    c.checkpointInterval,
+    c.watermarkWindow,
+    c.requestTimeoutMs,
+    c.viewChangeTimeoutMs,
+    c.viewChangeTimeoutMaxMs,
+    c.maxClockSkewMs,
+  ]) {
+    w.varint(v);
+  }
+  w.varint(g.tsa.trustAnchors.length);
+  for (const pem of g.tsa.trustAnchors) w.string(pem);
+  w.varint(g.tsa.evidenceTokenToleranceMs);
+  return w.finish();
+}
+
+/** The chain identity; also block 1's prevHash. */
+export function genesisHash(g: Genesis): Uint8Array {
+  return taggedHash(Domain.genesis, encodeGenesisForHash(g));
+}
+
+// ---- JSON form ----
+
+type Json = unknown;
+
+class Path {
+  readonly where: string;
+  constructor(where: string) {
+    this.where = where;
+  }
+  fail(msg: string): never {
+    throw new GenesisError(GenesisErrorCode.invalid, `${this.where}: ${msg}`, { path: this.where });
+  }
+  at(key: string | number): Path {
+    return new Path(typeof key === 'number' ? `${this.where}[${key}]` : `${this.where}.${key}`);
+  }
+  object(v: Json, required: string[], optional: string[] = []): Record<string, Json> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail('must be an object');
+    const o = v as Record<string, Json>;
+    for (const k of Object.keys(o)) {
+      if (!required.includes(k) && !optional.includes(k)) this.at(k).fail('unknown field');
+    }
+    for (const k of required) if (!(k in o)) this.at(k).fail('missing');
+    return o;
+  }
+  array(v: Json, max: number): Json[] {
+    if (!Array.isArray(v)) this.fail('must be an array');
+    if (v.length > max) this.fail(`more than ${max} entries`);
+    return v;
+  }
+  string(v: Json, pattern?: RegExp, maxBytes = 256): string {
+    if (typeof v !== 'string') this.fail('must be a string');
+    if (!v.isWellFormed() || Buffer.byteLength(v) > maxBytes)
+      this.fail(`must be well-formed, at most ${maxBytes} bytes`);
+    if (pattern !== undefined && !pattern.test(v)) this.fail(`must match ${pattern}`);
+    return v;
+  }
+  key(v: Json): Uint8Array {
+    const b = tryFromHex(this.string(v));
+    if (b === undefined || b.length !== PUBLIC_KEY_LENGTH)
+      this.fail('must be a 32-byte Ed25519 public key in hex');
+    return b;
+  }
+  int(v: Json): number {
+    if (!Number.isSafeInteger(v) || (v as number) < 0) this.fail('must be a non-negative integer');
+    return v as number;
+  }
+}
+
+function parseTime(p: Path, v: Json): number {
+  const s = p.string(v);
+  const t = Date.parse(s);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/.test(s) || Number.isNaN(t)) {
+    p.fail('must be an ISO-8601 UTC time such as 2026-01-01T00:00:00.000Z');
+  }
+  return t;
+}
+
+/** Parses and strictly validates a genesis JSON value. */
+export function parseGenesis(doc: Json): Genesis {
+  const root = new Path('genesis');
+  const o = root.object(
+    doc,
+    ['format', 'chainId', 'createdAt', 'institutions', 'validators'],
+    ['consensus', 'tsa'],
+  );
+  if (o.format !== GENESIS_FORMAT) root.at('format').fail(`must be "${GENESIS_FORMAT}"`);
+  const chainId = root.at('chainId').string(o.chainId, ID_PATTERN, Limits.chainIdBytes);
+  const createdAt = parseTime(root.at('createdAt'), o.createdAt);
+
+  const instPath = root.at('institutions');
+  const institutions: Institution[] = instPath.array(o.institutions, Limits.institutions).map((v, i) => {
+    const p = instPath.at(i);
+    const io = p.object(v, ['id', 'name', 'clientKeys']);
+    const keysPath = p.at('clientKeys');
+    const clientKeys = keysPath.array(io.clientKeys, Limits.clientKeysPerInstitution).map((k, j) => {
+      const kp = keysPath.at(j);
+      const ko = kp.object(k, ['keyId', 'publicKey']);
+      return {
+        keyId: kp.at('keyId').string(ko.keyId, ID_PATTERN),
+        publicKey: kp.at('publicKey').key(ko.publicKey),
+      };
+    });
+    const keyIds = new Set(clientKeys.map((k) => k.keyId));
+    if (keyIds.size !== clientKeys.length) keysPath.fail('duplicate keyId');
+    const name = p.at('name').string(io.name, undefined, Limits.institutionNameBytes);
+    if (name.trim().length === 0) p.at('name').fail('must not be empty');
+    return { id: p.at('id').string(io.id, ID_PATTERN), name, clientKeys };
+  });
+  if (institutions.length === 0) instPath.fail('must list at least one institution');
+  const instIds = new Set(institutions.map((i) => i.id));
+  if (instIds.size !== institutions.length) instPath.fail('duplicate institution id');
+
+  const valPath = root.at('validators');
+  const validators: GenesisValidator[] = valPath.array(o.validators, Limits.validators).map((v, i) => {
+    const p = valPath.at(i);
+    const vo = p.object(v, ['institution', 'publicKey', 'addrs'], ['peerId']);
+    const institution = p.at('institution').string(vo.institution, ID_PATTERN);
+    if (!instIds.has(institution)) p.at('institution').fail(`unknown institution ${institution}`);
+    const publicKey = p.at('publicKey').key(vo.publicKey);
+    const peerId = peerIdOf(publicKey);
+    if (vo.peerId !== undefined && vo.peerId !== peerId)
+      p.at('peerId').fail(`does not match the key (${peerId})`);
+    const addrs = p
+      .at('addrs')
+      .array(vo.addrs, 16)
+      .map((a, j) =>
+        p
+          .at('addrs')
+          .at(j)
+          .string(a, /^\/(ip4|ip6|dns4|dns6|dns)\/[^/\s]+\/tcp\/\d{1,5}(\/p2p\/\w+)?$/),
+      );
+    return { institution, publicKey, peerId, addrs };
+  });
+  if (validators.length === 0) valPath.fail('must list at least one validator');
+  const seenInst = new Set<string>();
+  const allKeys = new Set<string>();
+  for (const [i, v] of validators.entries()) {
+    if (seenInst.has(v.institution))
+      valPath.at(i).fail(`institution ${v.institution} already has a validator`);
+    seenInst.add(v.institution);
+    const k = toHex(v.publicKey);
+    if (allKeys.has(k)) valPath.at(i).fail('validator key used twice');
+    allKeys.add(k);
+  }
+  for (const inst of institutions) {
+    for (const k of inst.clientKeys) {
+      if (allKeys.has(toHex(k.publicKey))) root.at('institutions').fail(`key ${inst.id}/${k.keyId} reused`);
+      allKeys.add(toHex(k.publicKey));
+    }
+  }
+
+  const consensus = { ...DEFAULT_CONSENSUS_PARAMS };
+  if (o.consensus !== undefined) {
+    const p = root.at('consensus');
+    const co = p.object(o.consensus, [], Object.keys(DEFAULT_CONSENSUS_PARAMS));
+    for (const [k, v] of Object.entries(co)) consensus[k as keyof ConsensusParams] = p.at(k).int(v);
+  }
+  try {
+    validateConsensusParams(consensus);
+  } catch (err) {
+    root.at('consensus').fail((err as Error).message);
+  }
+
+  const tsa: TsaParams = { ...DEFAULT_TSA_PARAMS, trustAnchors: [] };
+  if (o.tsa !== undefined) {
+    const p = root.at('tsa');
+    const to = p.object(o.tsa, [], ['trustAnchors', 'evidenceTokenToleranceMs']);
+    if (to.trustAnchors !== undefined) {
+      tsa.trustAnchors = p
+        .at('trustAnchors')
+        .array(to.trustAnchors, Limits.trustAnchors)
+        .map((pem, i) => {
+          const ap = p.at('trustAnchors').at(i);
+          const s = ap.string(
+            pem,
+            /^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+-----END CERTIFICATE-----\s*$/,
+            Limits.trustAnchorPemBytes,
+          );
+          try {
+            new X509Certificate(s);
+          } catch {
+            ap.fail('is not a parsable X.509 certificate');
+          }
+          return s;
+        });
+    }
+    if (to.evidenceTokenToleranceMs !== undefined) {
+      tsa.evidenceTokenToleranceMs = p.at('evidenceTokenToleranceMs').int(to.evidenceTokenToleranceMs);
+    }
+  }
+  return { chainId, createdAt, institutions, validators, consensus, tsa };
+}
+
+/** The JSON form of a genesis (what `genesis create` writes). */
+export function genesisToJson(g: Genesis): Record<string, unknown> {
+  return {
+    format: GENESIS_FORMAT,
+    chainId: g.chainId,
+    createdAt: new Date(g.createdAt).toISOString(),
+    institutions: g.institutions.map((i) => ({
+      id: i.id,
+      name: i.name,
+      clientKeys: i.clientKeys.map((k) => ({ keyId: k.keyId, publicKey: toHex(k.publicKey) })),
+    })),
+    validators: g.validators.map((v) => ({
+      institution: v.institution,
+      publicKey: toHex(v.publicKey),
+      peerId: v.peerId,
+      addrs: v.addrs,
+    })),
+    consensus: { ...g.consensus },
+    tsa: { trustAnchors: g.tsa.trustAnchors, evidenceTokenToleranceMs: g.tsa.evidenceTokenToleranceMs },
+  };
+}
+
+export function loadGenesisFile(path: string): Genesis {
+  let text: string;
+  try {
+    if (statSync(path).size > Limits.genesisFileBytes) {
+      throw new GenesisError(
+        GenesisErrorCode.tooLarge,
+        `genesis ${path} is larger than ${Limits.genesisFileBytes} bytes`,
+      );
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof GenesisError) throw err;
+    throw new GenesisError(
+      GenesisErrorCode.unreadable,
+      `cannot read genesis ${path}: ${(err as Error).message}`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new GenesisError(
+      GenesisErrorCode.invalid,
+      `genesis ${path} is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+  return parseGenesis(doc);
+}
+
+/** Summary figures for `genesis verify` and status pages. */
+export function describeGenesis(g: Genesis): Record<string, unknown> {
+  return {
+    chainId: g.chainId,
+    genesisHash: toHex(genesisHash(g)),
+    createdAt: new Date(g.createdAt).toISOString(),
+    institutions: g.institutions.length,
+    validators: g.validators.length,
+    validatorSetHash: toHex(validatorSetHash(genesisValidatorSet(g))),
+    trustAnchors: g.tsa.trustAnchors.length,
+  };
+}
