@@ -1,42 +1,42 @@
 import { Command, CommanderError } from 'commander';
 import { JrError } from '../core/errors.ts';
+import { registerGenesisCommands } from './genesis.ts';
+import { type CliIo, ExitCode, exitCodeFor, processIo } from './io.ts';
+import { registerKeysCommands } from './keys.ts';
 
-/** Exit codes shared by every command, so scripts can tell failures apart. */
-export const ExitCode = {
-  ok: 0,
-  /** The operation ran and the answer is "no" (e.g. verification failed). */
-  failed: 1,
-  /** Bad flags or arguments. */
-  usage: 2,
-  /** Input files that cannot be read or parsed. */
-  badInput: 3,
-  /** A node, TSA or other service could not be reached or answered with an error. */
-  unavailable: 4,
-} as const;
-
-export function buildProgram(): Command {
+export function buildProgram(io: CliIo): Command {
   const program = new Command('jrchain')
-    .description('JRChain: an alliance-chain node for recording dispute-mediation evidence with trusted time')
+    .description(
+      'JRChain: an alliance-chain node for recording dispute-mediation evidence with trusted time.\n' +
+        'Exit codes: 0 ok, 1 failed/not proven, 2 bad flags, 3 bad input file, 4 service unavailable.',
+    )
     .version('0.1.0')
-    .showHelpAfterError()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
+  registerKeysCommands(program, io);
+  registerGenesisCommands(program, io);
+  // Sub-commands inherit output routing and exit behaviour.
+  for (const c of program.commands) {
+    c.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).exitOverride();
+  }
   return program;
 }
 
-/** Runs the CLI; returns the process exit code instead of exiting, so tests can drive it in-process. */
-export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/** Runs the CLI and returns the exit code instead of exiting, so tests can drive it in-process. */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+    return io.exitCode();
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version are reported by commander as "errors" with exit code 0.
+      // --help and --version surface as "errors" with exit code 0.
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (err instanceof JrError) {
-      process.stderr.write(`error [${err.code}]: ${err.message}\n`);
-      return err.code.startsWith('USAGE') ? ExitCode.usage : ExitCode.failed;
+      io.err(`error [${err.code}]: ${err.message}\n`);
+      return exitCodeFor(err);
     }
     throw err;
   }

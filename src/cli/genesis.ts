@@ -1,0 +1,105 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { JrError } from '../core/errors.ts';
+import { describeGenesis, genesisToJson, loadGenesisFile } from '../core/genesis.ts';
+import { assembleGenesis, readMemberFile } from '../core/member.ts';
+import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../core/params.ts';
+import { type CliIo, collect, ExitCode, emit, UsageError } from './io.ts';
+
+function parseConsensusOverrides(pairs: string[]): Partial<ConsensusParams> {
+  const out: Partial<ConsensusParams> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z]+)=(\d+)$/.exec(pair);
+    if (m === null || !Object.hasOwn(DEFAULT_CONSENSUS_PARAMS, m[1]!)) {
+      throw new UsageError(
+        `--consensus expects key=integer with key one of: ${Object.keys(DEFAULT_CONSENSUS_PARAMS).join(', ')}`,
+      );
+    }
+    out[m[1] as keyof ConsensusParams] = Number(m[2]);
+  }
+  return out;
+}
+
+function describeText(d: Record<string, unknown>): string {
+  return Object.entries(d)
+    .map(([k, v]) => `${k}: ${String(v)}\n`)
+    .join('');
+}
+
+export function registerGenesisCommands(program: Command, io: CliIo): void {
+  const genesis = program
+    .command('genesis')
+    .description('assemble and check the genesis that defines a chain');
+
+  genesis
+    .command('create')
+    .description(
+      'assemble a genesis from member descriptions (one jrchain-member/v1 file per institution, as written\n' +
+        'by `jrchain init`), in the order given: that order fixes validator indexes and primary rotation.',
+    )
+    .requiredOption('--chain-id <id>', 'chain id, e.g. jingrong-1 (lower-case letters, digits, . _ -)')
+    .requiredOption('--member <file>', 'member description file (repeat for each institution)', collect)
+    .requiredOption('--out <file>', 'where to write the genesis JSON')
+    .option('--tsa-anchor <pem>', 'PEM root certificate trusted for RFC 3161 tokens (repeatable)', collect)
+    .option('--consensus <key=value>', 'override a consensus parameter (repeatable)', collect)
+    .option('--created-at <iso>', 'creation time (default: now)')
+    .option('--force', 'overwrite an existing output file')
+    .option('--json', 'print machine-readable JSON')
+    .action(
+      (opts: {
+        chainId: string;
+        member: string[];
+        out: string;
+        tsaAnchor?: string[];
+        consensus?: string[];
+        createdAt?: string;
+        force?: boolean;
+        json?: boolean;
+      }) => {
+        const createdAt = opts.createdAt === undefined ? new Date() : new Date(opts.createdAt);
+        if (Number.isNaN(createdAt.getTime())) throw new UsageError('--created-at must be an ISO-8601 time');
+        const trustAnchors = (opts.tsaAnchor ?? []).map((f) => {
+          try {
+            return readFileSync(f, 'utf8');
+          } catch (err) {
+            throw new JrError('FILE_UNREADABLE', `cannot read TSA anchor ${f}: ${(err as Error).message}`);
+          }
+        });
+        const { genesis: g } = assembleGenesis(opts.member.map(readMemberFile), {
+          chainId: opts.chainId,
+          createdAt,
+          consensus: parseConsensusOverrides(opts.consensus ?? []),
+          trustAnchors,
+        });
+        try {
+          writeFileSync(opts.out, `${JSON.stringify(genesisToJson(g), null, 2)}\n`, {
+            flag: opts.force ? 'w' : 'wx',
+          });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+            throw new UsageError(`${opts.out} exists; pass --force to overwrite it`);
+          }
+          throw err;
+        }
+        const d = { file: opts.out, ...describeGenesis(g) };
+        emit(io, opts.json === true, d, () => describeText(d));
+      },
+    );
+
+  genesis
+    .command('verify')
+    .description('strictly validate a genesis file and print its chain id and hash (exit 1 if invalid)')
+    .argument('<file>', 'genesis JSON file')
+    .option('--json', 'print machine-readable JSON')
+    .action((file: string, opts: { json?: boolean }) => {
+      try {
+        const d = { valid: true, ...describeGenesis(loadGenesisFile(file)) };
+        emit(io, opts.json === true, d, () => describeText(d));
+      } catch (err) {
+        if (!(err instanceof JrError) || err.code !== 'GENESIS_INVALID') throw err;
+        const d = { valid: false, code: err.code, error: err.message };
+        emit(io, opts.json === true, d, () => `invalid genesis: ${err.message}\n`);
+        io.setExit(ExitCode.failed);
+      }
+    });
+}

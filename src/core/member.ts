@@ -1,0 +1,88 @@
+/**
+ * A member description: what one institution contributes to a genesis. `jrchain init` writes one; the
+ * alliance collects them and runs `jrchain genesis create --member a.json --member b.json ...`.
+ *   { "format": "jrchain-member/v1", "institution": { "id", "name" },
+ *     "validator": { "publicKey", "addrs": [...] },            (optional: observers run no validator)
+ *     "clientKeys": [ { "keyId", "publicKey" } ] }
+ * Only public material goes in a member file.
+ */
+import { readFileSync } from 'node:fs';
+import { JrError } from './errors.ts';
+import { GENESIS_FORMAT, type Genesis, parseGenesis } from './genesis.ts';
+import type { ConsensusParams } from './params.ts';
+
+export const MEMBER_FORMAT = 'jrchain-member/v1';
+
+export class MemberFileError extends JrError {
+  constructor(message: string) {
+    super('MEMBER_FILE_INVALID', message);
+  }
+}
+
+export interface MemberDescription {
+  format: typeof MEMBER_FORMAT;
+  institution: { id: string; name: string };
+  validator?: { publicKey: string; addrs: string[] };
+  clientKeys: { keyId: string; publicKey: string }[];
+}
+
+export function readMemberFile(path: string): MemberDescription {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new MemberFileError(`cannot read member file ${path}: ${(err as Error).message}`);
+  }
+  const d = doc as Partial<MemberDescription> | null;
+  if (typeof d !== 'object' || d === null || d.format !== MEMBER_FORMAT) {
+    throw new MemberFileError(`${path} is not a ${MEMBER_FORMAT} member file`);
+  }
+  const allowed = new Set(['format', 'institution', 'validator', 'clientKeys']);
+  for (const k of Object.keys(d))
+    if (!allowed.has(k)) throw new MemberFileError(`${path}: unknown field ${k}`);
+  if (typeof d.institution !== 'object' || d.institution === null || !Array.isArray(d.clientKeys)) {
+    throw new MemberFileError(`${path}: institution and clientKeys are required`);
+  }
+  return d as MemberDescription;
+}
+
+export interface AssembleOptions {
+  chainId: string;
+  createdAt: Date;
+  consensus?: Partial<ConsensusParams>;
+  trustAnchors?: string[];
+  evidenceTokenToleranceMs?: number;
+}
+
+/** Builds the genesis JSON from member descriptions, in the given order, and validates it strictly. */
+export function assembleGenesis(
+  members: MemberDescription[],
+  opts: AssembleOptions,
+): { json: unknown; genesis: Genesis } {
+  const json = {
+    format: GENESIS_FORMAT,
+    chainId: opts.chainId,
+    createdAt: opts.createdAt.toISOString(),
+    institutions: members.map((m) => ({
+      id: m.institution.id,
+      name: m.institution.name,
+      clientKeys: m.clientKeys,
+    })),
+    validators: members
+      .filter((m) => m.validator !== undefined)
+      .map((m) => ({
+        institution: m.institution.id,
+        publicKey: m.validator!.publicKey,
+        addrs: m.validator!.addrs,
+      })),
+    consensus: opts.consensus ?? {},
+    tsa: {
+      trustAnchors: opts.trustAnchors ?? [],
+      ...(opts.evidenceTokenToleranceMs !== undefined
+        ? { evidenceTokenToleranceMs: opts.evidenceTokenToleranceMs }
+        : {}),
+    },
+  };
+  const genesis = parseGenesis(json);
+  return { json, genesis };
+}
