@@ -1,0 +1,208 @@
+/**
+ * A small HTTP layer on node:http: exact-path routing with `:params`, JSON errors `{code, message}` with the
+ * right status, a request body limit enforced while streaming, and server timeouts. No framework: the API is
+ * a dozen routes and every byte of input must be bounded.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { JrError } from '../core/errors.ts';
+
+export class ApiError extends JrError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+    this.status = status;
+  }
+}
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  /** Raw body, already bounded by the server's body limit. Empty for GET. */
+  body: Uint8Array;
+  /** Aborted when the client goes away, so long waits can stop early. */
+  signal: AbortSignal;
+}
+
+export interface ApiResponse {
+  status?: number;
+  /** Serialised as JSON unless `text` is given. */
+  json?: unknown;
+  text?: string;
+  contentType?: string;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** e.g. `/v1/txs/:hash`; segments starting with `:` bind params. */
+  path: string;
+  handler: (req: ApiRequest) => Promise<ApiResponse> | ApiResponse;
+}
+
+export interface ApiLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  routes: Route[];
+  maxBodyBytes: number;
+  logger: ApiLogger;
+  /** Most simultaneous connections; further ones are refused by the kernel backlog. */
+  maxConnections?: number;
+}
+
+interface CompiledRoute extends Route {
+  segments: string[];
+}
+
+function match(route: CompiledRoute, parts: string[]): Record<string, string> | undefined {
+  if (route.segments.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const seg = route.segments[i]!;
+    const part = parts[i]!;
+    if (seg.startsWith(':')) {
+      let value: string;
+      try {
+        value = decodeURIComponent(part);
+      } catch {
+        return undefined;
+      }
+      if (value.length === 0) return undefined;
+      params[seg.slice(1)] = value;
+    } else if (seg !== part) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) throw new ApiError(413, 'BODY_TOO_LARGE', `request body over ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new ApiError(413, 'BODY_TOO_LARGE', `request body over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+function send(res: ServerResponse, r: ApiResponse): void {
+  const status = r.status ?? 200;
+  const body = r.text ?? `${JSON.stringify(r.json ?? null)}\n`;
+  res.writeHead(status, {
+    'content-type':
+      r.contentType ?? (r.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json'),
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(body);
+}
+
+export function errorResponse(err: ApiError): ApiResponse {
+  return { status: err.status, json: { code: err.code, message: err.message, ...(err.details ?? {}) } };
+}
+
+export class ApiServer {
+  private readonly server: Server;
+  private readonly routes: CompiledRoute[];
+  private readonly opts: ApiServerOptions;
+
+  constructor(opts: ApiServerOptions) {
+    this.opts = opts;
+    this.routes = opts.routes.map((r) => ({ ...r, segments: r.path.split('/').slice(1) }));
+    this.server = createServer(
+      { requestTimeout: 120_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+      (req, res) => {
+        this.handle(req, res).catch((err: unknown) => {
+          opts.logger.error({ err }, 'API response failed');
+          res.destroy();
+        });
+      },
+    );
+    this.server.maxConnections = opts.maxConnections ?? 1024;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return send(res, errorResponse(new ApiError(400, 'BAD_REQUEST', 'malformed request URL')));
+    }
+    const parts = url.pathname.split('/').slice(1);
+    let allowed = false;
+    for (const route of this.routes) {
+      const params = match(route, parts);
+      if (params === undefined) continue;
+      if (route.method !== req.method) {
+        allowed = true;
+        continue;
+      }
+      try {
+        const body = req.method === 'POST' ? await readBody(req, this.opts.maxBodyBytes) : new Uint8Array(0);
+        const r = await route.handler({
+          method: req.method,
+          path: url.pathname,
+          params,
+          query: url.searchParams,
+          headers: req.headers,
+          body,
+          signal: abort.signal,
+        });
+        return send(res, r);
+      } catch (err) {
+        if (err instanceof ApiError) {
+          if (err.status === 413) res.setHeader('connection', 'close');
+          return send(res, errorResponse(err));
+        }
+        // Never leak internals to clients; log them for the operator.
+        this.opts.logger.error({ err, path: url.pathname }, 'API handler failed');
+        return send(res, errorResponse(new ApiError(500, 'INTERNAL', 'internal error')));
+      }
+    }
+    if (allowed)
+      return send(res, errorResponse(new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} not allowed`)));
+    return send(res, errorResponse(new ApiError(404, 'NOT_FOUND', `no route for ${url.pathname}`)));
+  }
+
+  /** Listens and resolves with the base URL (port 0 picks a free port). */
+  async start(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.url();
+  }
+
+  url(): string {
+    const a = this.server.address() as AddressInfo;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `http://${host}:${a.port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      // In-flight long waits (?wait=) are cut; their clients see the connection close and may retry.
+      setTimeout(() => this.server.closeAllConnections(), 2000).unref();
+    });
+  }
+}
