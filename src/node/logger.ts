@@ -9,19 +9,9 @@ export type LogFormat = 'json' | 'pretty';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export const REDACT_PATHS = [
-  'seed',
-  '*.seed',
-  'privateKey',
-  '*.privateKey',
-  '*.*.privateKey',
-  'secret',
-  '*.secret',
-  'password',
-  '*.password',
-  'authorization',
-  '*.authorization',
-];
+const SECRET_KEYS = ['seed', 'privateKey', 'secret', 'password', 'authorization', 'token'];
+/** Secret keys at the top level and up to two levels deep. */
+export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 export interface LoggerOptions {
   level?: LogLevel;
@@ -40,7 +30,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     ...(opts.name !== undefined ? { name: opts.name } : {}),
   };
   if (opts.format === 'pretty') {
-    return pino(base, pretty({ sync: true, colorize: false, destination: opts.destination ?? process.stdout }));
+    return pino(
+      base,
+      pretty({ sync: true, colorize: false, destination: opts.destination ?? process.stdout }),
+    );
   }
   return pino(base, opts.destination ?? process.stdout);
 }
