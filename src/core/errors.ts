@@ -22,7 +22,11 @@ export class InvariantError extends JrError {
   }
 }
 
-export function invariant(condition: unknown, message: string, details?: Record<string, unknown>): asserts condition {
+export function invariant(
+  condition: unknown,
+  message: string,
+  details?: Record<string, unknown>,
+): asserts condition {
   if (!condition) throw new InvariantError(message, details);
 }
 
