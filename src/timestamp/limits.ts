@@ -30,6 +30,8 @@ export const TsaLimits = {
   /** HTTP server: time allowed for one whole request (headers and body), and open connections. */
   serverRequestTimeoutMs: 10_000,
   serverMaxConnections: 256,
+  /** HTTP server: how long stop() lets requests in flight finish before cutting connections. */
+  serverStopGraceMs: 2_000,
   /** Serials the embedded TSA reserves (one fsync) before handing them out. */
   serialBlock: 1024,
 } as const;
