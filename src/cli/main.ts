@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { JrError } from '../core/errors.ts';
+import { registerTsaCommands } from './tsa.ts';
 
 /** Exit codes shared by every command, so scripts can tell failures apart. */
 export const ExitCode = {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerTsaCommands(program);
   return program;
 }
 
