@@ -1,7 +1,7 @@
 /** In-process PKI and TSA builders for RFC 3161 tests: fast ECDSA, stopped clocks, deliberate faults. */
 
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -170,14 +170,35 @@ export async function tempDir(
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** In a git worktree, `.git` is a file pointing into the main clone; returns that clone's root. */
+function mainCloneRoot(): string | undefined {
+  try {
+    const gitFile = readFileSync(join(repoRoot, '.git'), 'utf8');
+    const gitdir = /^gitdir: (.+)$/m.exec(gitFile)?.[1]?.trim();
+    if (!gitdir) return undefined;
+    const common = resolve(gitdir, readFileSync(join(gitdir, 'commondir'), 'utf8').trim());
+    return dirname(common);
+  } catch {
+    return undefined; // a plain clone (.git is a directory) or no git at all
+  }
+}
+
 /**
- * The shared third-party RFC 3161 fixtures: `../shared/fixtures/rfc3161` beside the repository, or under
- * JRCHAIN_SHARED_DIR when set (a git worktree lives elsewhere than the main clone). Undefined when absent.
+ * The shared third-party RFC 3161 fixtures, read in place: JRCHAIN_SHARED_DIR when set, else `../shared`
+ * beside this clone, or beside the main clone when this is a git worktree. Undefined when absent.
  */
 export function rfc3161FixturesDir(): string | undefined {
-  const shared = process.env.JRCHAIN_SHARED_DIR ?? resolve(repoRoot, '../shared');
-  const dir = join(shared, 'fixtures', 'rfc3161');
-  return existsSync(dir) ? dir : undefined;
+  const roots = [
+    process.env.JRCHAIN_SHARED_DIR,
+    resolve(repoRoot, '../shared'),
+    mainCloneRoot() && resolve(mainCloneRoot()!, '../shared'),
+  ];
+  for (const root of roots) {
+    if (!root) continue;
+    const dir = join(root, 'fixtures', 'rfc3161');
+    if (existsSync(dir)) return dir;
+  }
+  return undefined;
 }
 
 export { repoRoot };
