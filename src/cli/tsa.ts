@@ -10,9 +10,9 @@ import { HttpTsaClient } from '../timestamp/client.ts';
 import { initTsaDir, openEmbeddedTsa, TsaFiles } from '../timestamp/dir.ts';
 import { isTimestampError, TimestampErrorCode } from '../timestamp/errors.ts';
 import { describeTimestamp, type TimestampDescription } from '../timestamp/inspect.ts';
-import { DEFAULT_TSA_POLICY, type HashAlg, HashAlgs, isHashAlg } from '../timestamp/oids.ts';
+import { DEFAULT_TSA_POLICY, digestOf, type HashAlg, HashAlgs, isHashAlg } from '../timestamp/oids.ts';
 import { TsaHttpServer } from '../timestamp/server.ts';
-import { digestOf, type VerifyResult, verifyTimestamp } from '../timestamp/verify.ts';
+import { type VerifyResult, verifyTimestamp } from '../timestamp/verify.ts';
 import { type Cert, parsePemCertificates } from '../timestamp/x509.ts';
 import { ExitCode } from './main.ts';
 
@@ -113,6 +113,17 @@ function exitFor(code: TimestampErrorCode): Exit {
   }
 }
 
+/** A file-system failure (EACCES, ENOSPC, ...) from node:fs: the user's files, not a bug. */
+function isFsError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException;
+  return (
+    e instanceof Error &&
+    typeof e.code === 'string' &&
+    /^E[A-Z]+$/.test(e.code) &&
+    typeof e.syscall === 'string'
+  );
+}
+
 /** Runs a command body and turns its outcome into process.exitCode, which runCli returns. */
 function action<A extends unknown[]>(body: (...args: A) => Promise<Exit>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -126,6 +137,9 @@ function action<A extends unknown[]>(body: (...args: A) => Promise<Exit>): (...a
       } else if (isTimestampError(err)) {
         process.stderr.write(`error [${err.code}]: ${err.message}\n`);
         code = exitFor(err.code);
+      } else if (isFsError(err)) {
+        process.stderr.write(`error: ${err.message}\n`);
+        code = ExitCode.badInput;
       } else {
         throw err;
       }
@@ -180,7 +194,11 @@ export function registerTsaCommands(program: Command): void {
     .requiredOption('--port <port>', 'TCP port; 0 picks a free one', parsePort)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--policy <oid>', 'policy OID put in tokens', parseOid, DEFAULT_TSA_POLICY)
-    .option('--accept-policy <oid...>', 'further policy OIDs a request may ask for')
+    .option(
+      '--accept-policy <oid...>',
+      'further policy OIDs a request may ask for',
+      (v: string, prev: string[] = []) => [...prev, parseOid(v)],
+    )
     .option('--accuracy-ms <ms>', 'accuracy claimed in tokens (0 omits it)', parseNonNegative, 1000)
     .action(
       action(
@@ -192,7 +210,6 @@ export function registerTsaCommands(program: Command): void {
           acceptPolicy?: string[];
           accuracyMs: number;
         }) => {
-          for (const p of o.acceptPolicy ?? []) parseOid(p);
           const tsaService = await openEmbeddedTsa(o.dir, {
             policy: o.policy,
             acceptedPolicies: [o.policy, ...(o.acceptPolicy ?? [])],
@@ -312,7 +329,11 @@ export function registerTsaCommands(program: Command): void {
             process.off('SIGINT', onSignal);
             await client.stop();
           }
-          await writeFile(o.out, o.token ? result.token : result.response);
+          await writeFile(o.out, o.token ? result.token : result.response).catch(
+            (err: NodeJS.ErrnoException) => {
+              throw new InputError(`cannot write ${o.out}: ${err.code ?? err.message}`);
+            },
+          );
           const summary = {
             out: o.out,
             written: o.token ? 'token' : 'response',

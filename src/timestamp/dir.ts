@@ -13,7 +13,7 @@ import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTsaCredentials } from './certs.ts';
 import { TimestampError, TimestampErrorCode } from './errors.ts';
-import { FileSerialStore } from './serial.ts';
+import { acquireLock, FileSerialStore } from './serial.ts';
 import { EmbeddedTsa, type EmbeddedTsaOptions } from './tsa.ts';
 import { certToPem, parsePemCertificates } from './x509.ts';
 
@@ -55,12 +55,25 @@ export interface InitResult {
 /**
  * Creates a root CA and a TSA certificate in `dir`. Refuses (TSA_KEY_EXISTS) when key files exist, unless
  * `force`; then it replaces the keys and certificates and keeps the serial state, so serials stay unique.
+ * Refuses (TSA_DIR_LOCKED) while a running TSA holds the directory.
  */
 export async function initTsaDir(
   dir: string,
   opts: { organization: string; now: Date; force?: boolean },
 ): Promise<InitResult> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const release = await acquireLock(dir);
+  try {
+    return await writeTsaFiles(dir, opts);
+  } finally {
+    await release();
+  }
+}
+
+async function writeTsaFiles(
+  dir: string,
+  opts: { organization: string; now: Date; force?: boolean },
+): Promise<InitResult> {
   const paths = Object.values(TsaFiles).map((f) => join(dir, f));
   const present = [];
   for (const p of paths) if (await exists(p)) present.push(p);

@@ -1,8 +1,8 @@
 /** A JSON-friendly description of a TimeStampResp or token, without judging it (that is verify.ts's job). */
-import { bigHex, decodeDer, toHex } from './asn1.ts';
+import { bigHex, toHex } from './asn1.ts';
 import { oidName } from './oids.ts';
 import { detectKind, parseTimeStampResp, parseToken, type StatusInfo } from './response.ts';
-import { formatName, parseCertificate } from './x509.ts';
+import { describeGeneralName, formatName, parseCertificate } from './x509.ts';
 
 export interface TimestampDescription {
   kind: 'response' | 'token';
@@ -90,10 +90,7 @@ export function describeTimestamp(bytes: Uint8Array): TimestampDescription {
     desc.ordering = tst.ordering;
     if (tst.nonce !== undefined) desc.nonce = bigHex(tst.nonce);
     desc.imprint = { hashAlg: oidName(tst.imprint.hashAlgOid), digest: toHex(tst.imprint.digest) };
-    if (tst.tsaName) {
-      const el = decodeDer(tst.tsaName, 'tsa');
-      desc.tsaName = el.tag === 0xa4 ? formatName(el.value) : `GeneralName ${toHex(tst.tsaName)}`;
-    }
+    if (tst.tsaName) desc.tsaName = describeGeneralName(tst.tsaName);
   }
   out.token = desc;
   return out;

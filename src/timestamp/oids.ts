@@ -1,4 +1,5 @@
 /** Object identifiers used by the RFC 3161 code. Where @peculiar/asn1-* defines one, we take it from there. */
+import { createHash } from 'node:crypto';
 import { id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
 import { id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import {
@@ -67,6 +68,10 @@ export type HashAlg = keyof typeof HashAlgs;
 
 export function isHashAlg(s: string): s is HashAlg {
   return Object.hasOwn(HashAlgs, s);
+}
+
+export function digestOf(alg: string, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(alg).update(data).digest());
 }
 
 export function hashAlgByOid(oid: string): HashAlg | undefined {

@@ -2,65 +2,27 @@
  * The RFC 3161 verifier: a pure function of its inputs (no clock, no network). It runs the checks in CHECKS
  * order and reports the first that fails by its stable name. See docs/timestamp.md for what each means.
  */
-import { createHash } from 'node:crypto';
-import {
-  childrenOf,
-  DerReader,
-  decodeDer,
-  equalBytes,
-  expectTag,
-  readInteger,
-  readOctets,
-  readOid,
-  Tag,
-  toHex,
-} from './asn1.ts';
+import { equalBytes, Tag, toHex } from './asn1.ts';
 import { buildPath } from './chain.ts';
+import { CHECKS, CheckFailed, type CheckName, type CheckOutcome, fail } from './checks.ts';
 import { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';
 import { TsaLimits } from './limits.ts';
-import { type HashAlg, HashAlgs, hashAlgByOid, Oid, oidName } from './oids.ts';
-import { parseTimeStampReq, readAlgorithmId, type TimeStampRequest } from './request.ts';
+import { digestOf, type HashAlg, HashAlgs, hashAlgByOid, Oid, oidName } from './oids.ts';
+import { parseTimeStampReq, type TimeStampRequest } from './request.ts';
 import {
   type Accuracy,
-  type Attribute,
   detectKind,
   type ParsedToken,
   parseTimeStampResp,
   parseToken,
-  type SignerInfo,
   type StatusInfo,
   type TstInfo,
 } from './response.ts';
 import { checkCmsSignature } from './signature.ts';
-import { type Cert, certPublicKey, formatName, KeyUsageBit, parseCertificate } from './x509.ts';
+import { checkSignedAttrs, parsedCerts, selectByEss, signerCandidates, tsaNameMatches } from './signer.ts';
+import { type Cert, certPublicKey, describeGeneralName, KeyUsageBit } from './x509.ts';
 
-/** Every check, in the order it runs. The names are stable: tests, the CLI and callers match on them. */
-export const CHECKS = [
-  'decode',
-  'status',
-  'contentType',
-  'messageImprint',
-  'nonce',
-  'policy',
-  'signerInfo',
-  'signerCert',
-  'signedAttrs',
-  'messageDigest',
-  'essSigningCertificate',
-  'signature',
-  'eku',
-  'keyUsage',
-  'tsaName',
-  'chain',
-  'certValidity',
-] as const;
-export type CheckName = (typeof CHECKS)[number];
-
-export interface CheckOutcome {
-  name: CheckName;
-  status: 'pass' | 'fail' | 'skip';
-  detail?: string;
-}
+export { CHECKS, type CheckName, type CheckOutcome };
 
 /** What a decoded token says, independent of whether it is trusted. */
 export interface TokenFacts {
@@ -124,36 +86,12 @@ export interface VerifyOptions extends BindingOptions {
   untrusted?: readonly Cert[];
 }
 
-class CheckFailed extends Error {
-  readonly check: CheckName;
-  readonly reason: string;
-
-  constructor(check: CheckName, reason: string) {
-    super(reason);
-    this.check = check;
-    this.reason = reason;
-  }
-}
-
-function fail(check: CheckName, reason: string): never {
-  throw new CheckFailed(check, reason);
-}
-
-export function digestOf(alg: string, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(alg).update(data).digest());
-}
-
 function inferHashAlg(digest: Uint8Array): HashAlg | undefined {
   for (const [name, a] of Object.entries(HashAlgs)) if (a.length === digest.length) return name as HashAlg;
   return undefined;
 }
 
 function factsOf(tst: TstInfo): TokenFacts {
-  let tsaName: string | undefined;
-  if (tst.tsaName) {
-    const el = decodeDer(tst.tsaName, 'tsa');
-    tsaName = el.tag === 0xa4 ? formatName(el.value) : `GeneralName#${toHex(tst.tsaName)}`;
-  }
   return {
     genTime: tst.genTime,
     genTimeText: tst.genTimeText,
@@ -164,7 +102,7 @@ function factsOf(tst: TstInfo): TokenFacts {
     nonce: tst.nonce,
     accuracy: tst.accuracy,
     ordering: tst.ordering,
-    tsaName,
+    tsaName: tst.tsaName ? describeGeneralName(tst.tsaName) : undefined,
   };
 }
 
@@ -459,143 +397,4 @@ function checkImprint(tst: TstInfo, opts: BindingOptions, request: TimeStampRequ
   if (opts.data && !equalBytes(digestOf(alg, opts.data), digest)) {
     fail('messageImprint', `token imprint differs from the ${alg} of the data`);
   }
-}
-
-function parsedCerts(ders: readonly Uint8Array[]): { certs: Cert[]; undecodable: string | undefined } {
-  const certs: Cert[] = [];
-  let undecodable: string | undefined;
-  for (const d of ders) {
-    try {
-      certs.push(parseCertificate(d));
-    } catch (err) {
-      // An embedded certificate we cannot read can never be chosen as signer or issuer; note why and go on.
-      undecodable ??= `an embedded certificate does not decode: ${(err as Error).message}`;
-    }
-  }
-  return { certs, undecodable };
-}
-
-/** Every certificate the sid names; ESS then picks the exact one, so injected look-alikes cannot win. */
-function signerCandidates(si: SignerInfo, certs: readonly Cert[], untrusted: readonly Cert[]): Cert[] {
-  const sid = si.sid;
-  const all = [...certs, ...untrusted].filter(
-    (c, i, arr) => arr.findIndex((o) => equalBytes(o.der, c.der)) === i,
-  );
-  const candidates = all.filter((c) =>
-    sid.kind === 'issuerSerial'
-      ? equalBytes(c.issuer, sid.issuer) && c.serial === sid.serial
-      : c.subjectKeyId !== undefined && equalBytes(c.subjectKeyId, sid.keyId),
-  );
-  return candidates;
-}
-
-interface EssCertId {
-  kind: 'v1' | 'v2';
-  hashAlg: string;
-  hash: Uint8Array;
-  issuerSerial: { issuers: Uint8Array[]; serial: bigint } | undefined;
-}
-
-function single(attrs: Attribute[], oid: string, label: string): Attribute['values'][number] | undefined {
-  const found = attrs.filter((a) => a.oid === oid);
-  if (found.length === 0) return undefined;
-  if (found.length > 1 || found[0]!.values.length !== 1)
-    fail('signedAttrs', `${label} must occur once with one value`);
-  return found[0]!.values[0];
-}
-
-function checkSignedAttrs(si: SignerInfo): { messageDigest: Uint8Array; ess: EssCertId[] } {
-  if (!si.signedAttrsRaw) fail('signedAttrs', 'SignerInfo has no signed attributes');
-  const ct = single(si.signedAttrs, Oid.attrContentType, 'content-type');
-  if (!ct) fail('signedAttrs', 'no content-type attribute');
-  let ctOid: string;
-  let md: Uint8Array;
-  try {
-    ctOid = readOid(ct, 'content-type');
-    const mdEl = single(si.signedAttrs, Oid.attrMessageDigest, 'message-digest');
-    if (!mdEl) fail('signedAttrs', 'no message-digest attribute');
-    md = readOctets(mdEl, 'message-digest');
-  } catch (err) {
-    if (err instanceof CheckFailed) throw err;
-    return fail('signedAttrs', (err as Error).message);
-  }
-  if (ctOid !== Oid.tstInfo) fail('signedAttrs', `content-type attribute is ${ctOid}, not id-ct-TSTInfo`);
-  return { messageDigest: md, ess: readEss(si) };
-}
-
-/** The first ESSCertID(v2) of each signingCertificate attribute present: it names the signer certificate. */
-function readEss(si: SignerInfo): EssCertId[] {
-  const out: EssCertId[] = [];
-  for (const [oid, kind] of [
-    [Oid.attrSigningCertificateV2, 'v2'],
-    [Oid.attrSigningCertificate, 'v1'],
-  ] as const) {
-    const value = single(si.signedAttrs, oid, `signingCertificate${kind === 'v2' ? 'V2' : ''}`);
-    if (!value) continue;
-    try {
-      const certs = new DerReader(
-        expectTag(value, Tag.sequence, 'SigningCertificate'),
-        'SigningCertificate',
-      ).next(Tag.sequence, 'certs');
-      const first = childrenOf(certs, 'certs')[0];
-      if (!first) fail('essSigningCertificate', 'signingCertificate lists no certificate');
-      const r = new DerReader(expectTag(first, Tag.sequence, 'ESSCertID'), 'ESSCertID');
-      let hashAlg = 'sha1';
-      if (kind === 'v2') {
-        const algEl = r.optional(Tag.sequence);
-        hashAlg = algEl
-          ? (hashAlgByOid(readAlgorithmId(algEl, 'hashAlgorithm').oid) ?? 'unsupported')
-          : 'sha256';
-      }
-      const hash = readOctets(r.next(Tag.octetString, 'certHash'), 'certHash');
-      const isEl = r.optional(Tag.sequence);
-      r.end();
-      let issuerSerial: EssCertId['issuerSerial'];
-      if (isEl) {
-        const ir = new DerReader(isEl, 'IssuerSerial');
-        const names = childrenOf(ir.next(Tag.sequence, 'issuer'), 'GeneralNames');
-        const serialEl = ir.next(Tag.integer, 'serialNumber');
-        ir.end();
-        const issuers = names
-          .filter((n) => n.tag === 0xa4)
-          .map((n) => decodeDer(n.value, 'directoryName').raw);
-        issuerSerial = { issuers, serial: readInteger(serialEl, 'serialNumber') };
-      }
-      out.push({ kind, hashAlg, hash, issuerSerial });
-    } catch (err) {
-      if (err instanceof CheckFailed) throw err;
-      fail('essSigningCertificate', `signingCertificate does not decode: ${(err as Error).message}`);
-    }
-  }
-  if (out.length === 0)
-    fail('essSigningCertificate', 'no ESS signingCertificate or signingCertificateV2 attribute');
-  return out;
-}
-
-function selectByEss(ess: EssCertId[], candidates: Cert[]): Cert {
-  for (const e of ess) {
-    if (e.hashAlg === 'unsupported') fail('essSigningCertificate', 'ESSCertIDv2 uses an unsupported hash');
-  }
-  const match = candidates.find((c) =>
-    ess.every(
-      (e) =>
-        equalBytes(digestOf(e.hashAlg, c.der), e.hash) &&
-        (!e.issuerSerial ||
-          (e.issuerSerial.serial === c.serial &&
-            e.issuerSerial.issuers.some((n) => equalBytes(n, c.issuer)))),
-    ),
-  );
-  if (!match) {
-    fail(
-      'essSigningCertificate',
-      'no certificate named by the sid matches the ESS signingCertificate hash and issuer/serial',
-    );
-  }
-  return match;
-}
-
-function tsaNameMatches(tsaName: Uint8Array, signer: Cert): boolean {
-  const el = decodeDer(tsaName, 'tsa');
-  if (el.tag === 0xa4) return equalBytes(decodeDer(el.value, 'directoryName').raw, signer.subject);
-  return signer.subjectAltNames.some((n) => equalBytes(n, tsaName));
 }

@@ -226,6 +226,12 @@ export function formatName(nameDer: Uint8Array): string {
   return parts.join(', ');
 }
 
+/** A GeneralName for people: directoryName [4] as its Name, anything else as hex. */
+export function describeGeneralName(raw: Uint8Array): string {
+  const el = decodeDer(raw, 'GeneralName');
+  return el.tag === ctx(4, true) ? formatName(el.value) : `GeneralName ${Buffer.from(raw).toString('hex')}`;
+}
+
 /** Builds a Name from `[type, value]` pairs (one attribute per RDN), UTF8String values except C. */
 export function encodeName(attrs: ReadonlyArray<readonly [string, string]>): Uint8Array {
   const shortToOid = new Map(Object.entries(ATTR_NAMES).map(([oid, short]) => [short, oid]));

@@ -91,6 +91,20 @@ describe('tsa init', () => {
   });
 });
 
+describe('tsa init and serve refusals', () => {
+  it('will not replace the keys of a TSA that is running, even with --force', async () => {
+    const r = await cli('tsa', 'init', '--dir', dir, '--force');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('TSA_DIR_LOCKED');
+  });
+
+  it('checks serve flags before starting anything', async () => {
+    expect((await cli('tsa', 'serve', '--dir', dir, '--port', '0', '--accept-policy', 'x.y')).code).toBe(2);
+    expect((await cli('tsa', 'serve', '--dir', dir, '--port', '70000')).code).toBe(2);
+    expect((await cli('tsa', 'serve', '--port', '0')).code).toBe(2);
+  });
+});
+
 describe('tsa stamp', () => {
   it('writes a response, or with --token a bare token, verified with --ca', async () => {
     const r = await cli(
@@ -170,6 +184,17 @@ describe('tsa stamp', () => {
     expect(closed.code).toBe(4);
     expect(closed.stderr).toContain('TSA_HTTP_ERROR');
     expect((await cli('tsa', 'stamp', p('missing.txt'), '--tsa', url, '--out', p('x'))).code).toBe(3);
+    const unwritable = await cli(
+      'tsa',
+      'stamp',
+      p('data.txt'),
+      '--tsa',
+      url,
+      '--out',
+      p('no/such/dir/r.tsr'),
+    );
+    expect(unwritable.code).toBe(3);
+    expect(unwritable.stderr).toMatch(/cannot write .*ENOENT/);
   });
 });
 
