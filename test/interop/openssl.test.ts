@@ -22,7 +22,7 @@ import {
   openssl,
   opensslVerifies,
 } from '../helpers/openssl.ts';
-import { tempDir } from '../helpers/tsa.ts';
+import { makePki, tempDir } from '../helpers/tsa.ts';
 
 const data = new TextEncoder().encode('mediation agreement, case 2026-BJ-CC-000123\n');
 const digestOf = (alg: HashAlg) => new Uint8Array(createHash(alg).update(data).digest());
@@ -112,6 +112,23 @@ describe('tokens from `openssl ts -reply` pass our verifier', () => {
     expect(parsed.hashAlg).toBe('sha512');
     expect(parsed.digest).toEqual(digestOf('sha512'));
     expectValid(verifyTimestamp(await ossl.reply(query), { trustAnchors: osslRoot, request: query, data }));
+  });
+
+  it('and are rejected by the named check when they do not hold', async () => {
+    const req = buildTimeStampReq({ digest: digestOf('sha256'), hashAlg: 'sha256' });
+    const resp = await ossl.reply(req.der);
+    const failed = (r: VerifyResult) => (r.ok ? 'ok' : r.failedCheck);
+    expect(failed(verifyTimestamp(resp, { trustAnchors: osslRoot, data: new Uint8Array([1]) }))).toBe(
+      'messageImprint',
+    );
+    expect(failed(verifyTimestamp(resp, { trustAnchors: osslRoot, data, nonce: req.nonce! + 1n }))).toBe(
+      'nonce',
+    );
+    const stranger = (await makePki()).root;
+    expect(failed(verifyTimestamp(resp, { trustAnchors: [stranger], data }))).toBe('chain');
+    const tampered = Uint8Array.from(resp);
+    tampered[tampered.length - 3]! ^= 0x01; // inside the ECDSA signature, the last field of the response
+    expect(failed(verifyTimestamp(tampered, { trustAnchors: osslRoot, data }))).toBe('signature');
   });
 
   it('and an OpenSSL rejection fails our status check with its failure info', async () => {
