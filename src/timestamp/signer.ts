@@ -120,7 +120,7 @@ function readEss(si: SignerInfo): EssCertId[] {
         const serialEl = ir.next(Tag.integer, 'serialNumber');
         ir.end();
         const issuers = names
-          .filter((n) => n.tag === 0xa4)
+          .filter((n) => n.tag === DIRECTORY_NAME)
           .map((n) => decodeDer(n.value, 'directoryName').raw);
         issuerSerial = { issuers, serial: readInteger(serialEl, 'serialNumber') };
       }
