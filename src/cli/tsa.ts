@@ -1,6 +1,6 @@
 /**
  * `jrchain tsa ...`: create and run the embedded TSA, request tokens from any RFC 3161 TSA, and verify or
- * inspect tokens. Exit codes follow ExitCode in main.ts.
+ * inspect tokens. Output and exit codes go through a small io object (see TsaCliIo).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -14,9 +14,33 @@ import { DEFAULT_TSA_POLICY, digestOf, type HashAlg, HashAlgs, isHashAlg } from 
 import { TsaHttpServer } from '../timestamp/server.ts';
 import { type VerifyResult, verifyTimestamp } from '../timestamp/verify.ts';
 import { type Cert, parsePemCertificates } from '../timestamp/x509.ts';
-import { ExitCode } from './main.ts';
 
+/** Exit codes: the same values as the CLI's shared ExitCode (0 ok, 1 failed, 2 usage, 3 bad input, 4 unavailable). */
+const ExitCode = { ok: 0, failed: 1, usage: 2, badInput: 3, unavailable: 4 } as const;
 type Exit = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * Where the tsa commands write, and how they report their exit code. It is the shape of the CLI's shared io
+ * object, so `registerTsaCommands(program, io)` plugs into it; without one, the commands use the process
+ * streams and `process.exitCode`.
+ */
+export interface TsaCliIo {
+  out(text: string): void;
+  err(text: string): void;
+  setExit(code: Exit): void;
+}
+
+function processIo(): TsaCliIo {
+  return {
+    out: (s) => void process.stdout.write(s),
+    err: (s) => void process.stderr.write(s),
+    setExit: (code) => {
+      process.exitCode = code;
+    },
+  };
+}
+
+type Out = (line: string) => void;
 
 // ---- option parsers (a bad value is a usage error, exit 2) ----
 
@@ -75,11 +99,7 @@ async function readCerts(path: string, what: string): Promise<Cert[]> {
   }
 }
 
-function out(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function printJson(value: unknown): void {
+function printJson(out: Out, value: unknown): void {
   out(
     JSON.stringify(
       value,
@@ -93,7 +113,7 @@ function printJson(value: unknown): void {
   );
 }
 
-/** Exit code for a TimestampError. A function, not a table: main.ts (ExitCode) imports this module. */
+/** Exit code for a TimestampError. */
 function exitFor(code: TimestampErrorCode): Exit {
   switch (code) {
     case TimestampErrorCode.httpError:
@@ -124,33 +144,37 @@ function isFsError(err: unknown): err is NodeJS.ErrnoException {
   );
 }
 
-/** Runs a command body and turns its outcome into process.exitCode, which runCli returns. */
-function action<A extends unknown[]>(body: (...args: A) => Promise<Exit>): (...args: A) => Promise<void> {
+/** Runs a command body and reports its outcome (an exit code, errors on stderr) through `io`. */
+function action<A extends unknown[]>(
+  io: TsaCliIo,
+  body: (...args: A) => Promise<Exit>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     let code: Exit;
     try {
       code = await body(...args);
     } catch (err) {
       if (err instanceof InputError) {
-        process.stderr.write(`error: ${err.message}\n`);
+        io.err(`error: ${err.message}\n`);
         code = ExitCode.badInput;
       } else if (isTimestampError(err)) {
-        process.stderr.write(`error [${err.code}]: ${err.message}\n`);
+        io.err(`error [${err.code}]: ${err.message}\n`);
         code = exitFor(err.code);
       } else if (isFsError(err)) {
-        process.stderr.write(`error: ${err.message}\n`);
+        io.err(`error: ${err.message}\n`);
         code = ExitCode.badInput;
       } else {
         throw err;
       }
     }
-    process.exitCode = code;
+    io.setExit(code);
   };
 }
 
 // ---- commands ----
 
-export function registerTsaCommands(program: Command): void {
+export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()): void {
+  const out: Out = (line) => io.out(`${line}\n`);
   const tsa = program
     .command('tsa')
     .description(
@@ -170,9 +194,9 @@ export function registerTsaCommands(program: Command): void {
     .option('--force', 'replace existing keys and certificates (serial state is kept)')
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (o: { dir: string; org: string; force?: boolean; json?: boolean }) => {
+      action(io, async (o: { dir: string; org: string; force?: boolean; json?: boolean }) => {
         const r = await initTsaDir(o.dir, { organization: o.org, now: new Date(), force: o.force === true });
-        if (o.json) printJson(r);
+        if (o.json) printJson(out, r);
         else {
           out(`created embedded TSA in ${r.dir}`);
           out(`  TSA certificate: ${r.tsaSubject}`);
@@ -202,6 +226,7 @@ export function registerTsaCommands(program: Command): void {
     .option('--accuracy-ms <ms>', 'accuracy claimed in tokens (0 omits it)', parseNonNegative, 1000)
     .action(
       action(
+        io,
         async (o: {
           dir: string;
           port: number;
@@ -222,7 +247,7 @@ export function registerTsaCommands(program: Command): void {
             await server.start();
           } catch (err) {
             await tsaService.stop();
-            process.stderr.write(`error: cannot listen on ${o.host}:${o.port}: ${(err as Error).message}\n`);
+            io.err(`error: cannot listen on ${o.host}:${o.port}: ${(err as Error).message}\n`);
             return ExitCode.unavailable;
           }
           out(`listening ${server.address.url}`);
@@ -270,6 +295,7 @@ export function registerTsaCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action(
+        io,
         async (
           file: string | undefined,
           o: {
@@ -345,7 +371,7 @@ export function registerTsaCommands(program: Command): void {
             nonce: result.nonce,
             verified: result.verified,
           };
-          if (o.json) printJson(summary);
+          if (o.json) printJson(out, summary);
           else {
             out(`wrote ${summary.written} to ${o.out}`);
             out(`  genTime ${summary.genTime}  serial ${bigHex(result.serial)}  policy ${result.policy}`);
@@ -385,6 +411,7 @@ export function registerTsaCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action(
+        io,
         async (
           tokenPath: string,
           o: {
@@ -413,7 +440,7 @@ export function registerTsaCommands(program: Command): void {
             ...(o.request ? { request: await readInput(o.request, 'request') } : {}),
             ...(o.policy ? { policy: o.policy } : {}),
           });
-          printVerify(tokenPath, result, o.json === true);
+          printVerify(out, tokenPath, result, o.json === true);
           if (result.ok) return ExitCode.ok;
           return result.failedCheck === 'decode' ? ExitCode.badInput : ExitCode.failed;
         },
@@ -430,7 +457,7 @@ export function registerTsaCommands(program: Command): void {
     .argument('<token>', 'TimeStampResp (.tsr) or bare token file')
     .option('--json', 'print as JSON')
     .action(
-      action(async (tokenPath: string, o: { json?: boolean }) => {
+      action(io, async (tokenPath: string, o: { json?: boolean }) => {
         const bytes = await readInput(tokenPath, 'token');
         let d: TimestampDescription;
         try {
@@ -440,16 +467,16 @@ export function registerTsaCommands(program: Command): void {
             throw new InputError(`${tokenPath}: ${err.message}`);
           throw err;
         }
-        if (o.json) printJson(d);
-        else printDescription(tokenPath, d);
+        if (o.json) printJson(out, d);
+        else printDescription(out, tokenPath, d);
         return ExitCode.ok;
       }),
     );
 }
 
-function printVerify(path: string, r: VerifyResult, json: boolean): void {
+function printVerify(out: Out, path: string, r: VerifyResult, json: boolean): void {
   if (json) {
-    printJson(r.ok ? { ...r, token: undefined } : r);
+    printJson(out, r.ok ? { ...r, token: undefined } : r);
     return;
   }
   let kind = 'unreadable';
@@ -467,7 +494,7 @@ function printVerify(path: string, r: VerifyResult, json: boolean): void {
   }
 }
 
-function printDescription(path: string, d: TimestampDescription): void {
+function printDescription(out: Out, path: string, d: TimestampDescription): void {
   out(`${path}: ${d.kind === 'response' ? 'TimeStampResp' : 'bare TimeStampToken'}`);
   if (d.status) {
     out(`status:      ${d.status.status}`);

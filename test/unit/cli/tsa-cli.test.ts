@@ -2,8 +2,10 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../../src/cli/main.ts';
+import { registerTsaCommands, type TsaCliIo } from '../../../src/cli/tsa.ts';
 import { openEmbeddedTsa } from '../../../src/timestamp/dir.ts';
 import { encodeRejection } from '../../../src/timestamp/encode.ts';
 import { TsaHttpServer } from '../../../src/timestamp/server.ts';
@@ -46,6 +48,7 @@ beforeAll(async () => {
   tmp = await tempDir();
   dir = p('tsa');
   await writeFile(p('data.txt'), data);
+  await writeFile(p('other.txt'), 'something else');
   await writeFile(p('garbage.tsr'), 'this is not DER');
   await writeFile(p('rejection.tsr'), encodeRejection('badAlg', 'no'));
   expect((await cli('tsa', 'init', '--dir', dir, '--org', 'Bank A')).code).toBe(0);
@@ -211,7 +214,6 @@ describe('tsa verify', () => {
   });
 
   it('exits 1 naming the failed check when the token does not hold', async () => {
-    await writeFile(p('other.txt'), 'something else');
     const wrongData = await cli('tsa', 'verify', p('r.tsr'), '--file', p('other.txt'), '--ca', ca());
     expect(wrongData.code).toBe(1);
     expect(wrongData.stdout).toMatch(/FAIL messageImprint/);
@@ -324,5 +326,31 @@ describe('tsa inspect', () => {
     const r = await cli('tsa', 'inspect', p('rejection.tsr'));
     expect(r.stdout).toContain('failInfo:    badAlg');
     expect((await cli('tsa', 'inspect', p('garbage.tsr'))).code).toBe(3);
+  });
+});
+
+describe('registerTsaCommands with an injected io', () => {
+  it('writes through the io object and reports exit codes to it, not to the process', async () => {
+    const seen = { stdout: '', stderr: '', codes: [] as number[] };
+    const io: TsaCliIo = {
+      out: (t) => {
+        seen.stdout += t;
+      },
+      err: (t) => {
+        seen.stderr += t;
+      },
+      setExit: (c) => void seen.codes.push(c),
+    };
+    const program = new Command('jrchain').exitOverride();
+    registerTsaCommands(program, io);
+    const ca = join(dir, 'root.pem');
+    await program.parseAsync(['tsa', 'verify', p('r.tsr'), '--file', p('other.txt'), '--ca', ca], {
+      from: 'user',
+    });
+    await program.parseAsync(['tsa', 'inspect', p('missing.tsr')], { from: 'user' });
+    expect(seen.codes).toEqual([1, 3]);
+    expect(seen.stdout).toMatch(/^INVALID: messageImprint/m);
+    expect(seen.stderr).toContain('cannot read token');
+    expect(process.exitCode).toBeUndefined();
   });
 });
