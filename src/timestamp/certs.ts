@@ -1,0 +1,186 @@
+/**
+ * Certificate issuance for the embedded TSA (and for tests that need odd certificates): TBSCertificate is
+ * encoded with our DER writer and signed with node:crypto. See ADR 005 for why not @peculiar/x509.
+ */
+import { createHash, generateKeyPair, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { promisify } from 'node:util';
+import { bytesToBigInt, ctx, DerReader, der, readBitString, Tag, tlv } from './asn1.ts';
+import { TimestampError, TimestampErrorCode } from './errors.ts';
+import { type HashAlg, Oid } from './oids.ts';
+import { type Cert, encodeName, KeyUsageBit, parseCertificate } from './x509.ts';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** How a key signs: the AlgorithmIdentifier we write and the node:crypto digest name (null for Ed25519). */
+export interface SigningAlgorithm {
+  algorithmId: Uint8Array;
+  /** The digest used for the signature and, in CMS, for the message digest. */
+  hash: HashAlg | null;
+}
+
+export function signingAlgorithmFor(key: KeyObject): SigningAlgorithm {
+  switch (key.asymmetricKeyType) {
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === 'prime256v1')
+        return { algorithmId: der.seq(der.oid(Oid.ecdsaWithSha256)), hash: 'sha256' };
+      if (curve === 'secp384r1')
+        return { algorithmId: der.seq(der.oid(Oid.ecdsaWithSha384)), hash: 'sha384' };
+      break;
+    }
+    case 'ed25519':
+      return { algorithmId: der.seq(der.oid(Oid.ed25519)), hash: null };
+    case 'rsa':
+      return { algorithmId: der.seq(der.oid(Oid.sha256WithRsa), der.null()), hash: 'sha256' };
+  }
+  throw new TimestampError(
+    TimestampErrorCode.badInput,
+    `unsupported signing key ${key.asymmetricKeyType}/${key.asymmetricKeyDetails?.namedCurve ?? ''}`,
+  );
+}
+
+export function signWith(key: KeyObject, data: Uint8Array): Uint8Array {
+  return new Uint8Array(sign(signingAlgorithmFor(key).hash, data, key));
+}
+
+export interface IssueParams {
+  /** `[type, value]` pairs, e.g. `[['O', 'Bank A'], ['CN', 'Bank A TSA']]`. */
+  subject: ReadonlyArray<readonly [string, string]>;
+  publicKey: KeyObject;
+  /** The issuing CA; omit for a self-signed certificate, which `signingKey` then signs. */
+  issuer?: Cert;
+  signingKey: KeyObject;
+  notBefore: Date;
+  notAfter: Date;
+  /** Random positive 127-bit serial unless given. */
+  serial?: bigint;
+  /** Marks a CA: critical basicConstraints cA=TRUE with an optional pathLenConstraint. */
+  ca?: { pathLen?: number };
+  /** KeyUsage bit positions (see KeyUsageBit); the extension is critical. */
+  keyUsage?: readonly number[];
+  extKeyUsage?: { purposes: readonly string[]; critical: boolean };
+  /** subjectKeyIdentifier value; default SHA-1 of the key bits (RFC 5280 method 1). */
+  subjectKeyId?: Uint8Array;
+  /** Further extensions, already encoded (tests use this for unusual certificates). */
+  extraExtensions?: ReadonlyArray<{ oid: string; critical: boolean; value: Uint8Array }>;
+}
+
+function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+  return critical
+    ? der.seq(der.oid(oid), der.bool(true), der.octets(value))
+    : der.seq(der.oid(oid), der.octets(value));
+}
+
+/** SHA-1 of the subjectPublicKey bits: RFC 5280 4.2.1.2 method (1). */
+export function keyIdentifier(publicKey: KeyObject): Uint8Array {
+  const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+  const bits = parseSpkiKeyBits(spki);
+  return new Uint8Array(createHash('sha1').update(bits).digest());
+}
+
+/** SubjectPublicKeyInfo ::= SEQUENCE { algorithm, subjectPublicKey BIT STRING }: the key bits. */
+function parseSpkiKeyBits(spki: Uint8Array): Uint8Array {
+  const r = DerReader.of(spki, Tag.sequence, 'SubjectPublicKeyInfo');
+  r.next(Tag.sequence, 'algorithm');
+  return readBitString(r.next(Tag.bitString, 'subjectPublicKey'), 'subjectPublicKey').bytes;
+}
+
+/** A random positive serial of at most 127 bits (RFC 5280 allows up to 20 octets). */
+function randomSerial(): bigint {
+  return (bytesToBigInt(randomBytes(16)) >> 1n) | 1n;
+}
+
+/** Issues a v3 certificate and returns its DER. */
+export function issueCertificate(p: IssueParams): Uint8Array {
+  const serial = p.serial ?? randomSerial();
+  const subject = encodeName(p.subject);
+  const issuerName = p.issuer ? p.issuer.subject : subject;
+  const alg = signingAlgorithmFor(p.signingKey);
+  const exts: Uint8Array[] = [];
+  if (p.ca) {
+    const body =
+      p.ca.pathLen === undefined
+        ? der.seq(der.bool(true))
+        : der.seq(der.bool(true), der.int(BigInt(p.ca.pathLen)));
+    exts.push(extension(Oid.extBasicConstraints, true, body));
+  }
+  if (p.keyUsage) exts.push(extension(Oid.extKeyUsage, true, der.namedBits(p.keyUsage)));
+  if (p.extKeyUsage) {
+    const body = der.seq(...p.extKeyUsage.purposes.map((o) => der.oid(o)));
+    exts.push(extension(Oid.extExtKeyUsage, p.extKeyUsage.critical, body));
+  }
+  exts.push(extension(Oid.extSubjectKeyId, false, der.octets(p.subjectKeyId ?? keyIdentifier(p.publicKey))));
+  const akid = p.issuer?.subjectKeyId ?? (p.issuer ? undefined : keyIdentifier(p.publicKey));
+  if (akid) exts.push(extension(Oid.extAuthorityKeyId, false, der.seq(tlv(ctx(0, false), akid))));
+  for (const e of p.extraExtensions ?? []) exts.push(extension(e.oid, e.critical, e.value));
+
+  const tbs = der.seq(
+    der.explicit(0, der.int(2n)),
+    der.int(serial),
+    alg.algorithmId,
+    issuerName,
+    der.seq(der.x509Time(p.notBefore), der.x509Time(p.notAfter)),
+    subject,
+    new Uint8Array(p.publicKey.export({ type: 'spki', format: 'der' })),
+    der.explicit(3, der.seq(...exts)),
+  );
+  const signature = signWith(p.signingKey, tbs);
+  return der.seq(tbs, alg.algorithmId, der.bitString(signature));
+}
+
+export interface TsaCredentials {
+  rootCert: Uint8Array;
+  rootKey: KeyObject;
+  tsaCert: Uint8Array;
+  tsaKey: KeyObject;
+}
+
+export async function generateP256(): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
+  return generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+}
+
+/**
+ * A fresh ECDSA P-256 root CA and a TSA certificate under it: critical EKU holding only timeStamping, critical
+ * keyUsage digitalSignature, SKI and AKI. Validity starts an hour before `now` to absorb clock skew.
+ */
+export async function createTsaCredentials(opts: {
+  organization: string;
+  now: Date;
+  rootYears?: number;
+  tsaYears?: number;
+}): Promise<TsaCredentials> {
+  const root = await generateP256();
+  const tsa = await generateP256();
+  const notBefore = new Date(opts.now.getTime() - 3600_000);
+  const years = (n: number) => {
+    const d = new Date(opts.now);
+    d.setUTCFullYear(d.getUTCFullYear() + n);
+    return d;
+  };
+  const rootCert = issueCertificate({
+    subject: [
+      ['O', opts.organization],
+      ['CN', `${opts.organization} Time-Stamping Root CA`],
+    ],
+    publicKey: root.publicKey,
+    signingKey: root.privateKey,
+    notBefore,
+    notAfter: years(opts.rootYears ?? 20),
+    ca: { pathLen: 0 },
+    keyUsage: [KeyUsageBit.keyCertSign, KeyUsageBit.cRLSign],
+  });
+  const tsaCert = issueCertificate({
+    subject: [
+      ['O', opts.organization],
+      ['CN', `${opts.organization} Embedded TSA`],
+    ],
+    publicKey: tsa.publicKey,
+    issuer: parseCertificate(rootCert),
+    signingKey: root.privateKey,
+    notBefore,
+    notAfter: years(opts.tsaYears ?? 10),
+    keyUsage: [KeyUsageBit.digitalSignature],
+    extKeyUsage: { purposes: [Oid.kpTimeStamping], critical: true },
+  });
+  return { rootCert, rootKey: root.privateKey, tsaCert, tsaKey: tsa.privateKey };
+}

@@ -1,0 +1,130 @@
+/**
+ * The embedded TSA's directory: `jrchain tsa init` writes it, `jrchain tsa serve` and the node read it.
+ *
+ *   root.pem      root CA certificate: the trust anchor verifiers configure
+ *   root.key      root CA private key (PKCS#8 PEM, mode 0600): only needed to issue a new TSA certificate
+ *   tsa.pem       TSA certificate (critical EKU timeStamping only)
+ *   tsa.key       TSA private key (PKCS#8 PEM, mode 0600)
+ *   serial.state  next serial / reserved high-water mark (see serial.ts)
+ *   tsa.lock      present while a process uses the directory
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTsaCredentials } from './certs.ts';
+import { TimestampError, TimestampErrorCode } from './errors.ts';
+import { acquireLock, FileSerialStore } from './serial.ts';
+import { EmbeddedTsa, type EmbeddedTsaOptions } from './tsa.ts';
+import { certToPem, parsePemCertificates } from './x509.ts';
+
+export const TsaFiles = {
+  rootCert: 'root.pem',
+  rootKey: 'root.key',
+  tsaCert: 'tsa.pem',
+  tsaKey: 'tsa.key',
+} as const;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Creates `path` exclusively (never following or reusing an existing file) with `mode`, and fsyncs it. */
+async function writeNew(path: string, contents: string, mode: number): Promise<void> {
+  const fh = await open(path, 'wx', mode);
+  try {
+    await fh.writeFile(contents);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface InitResult {
+  dir: string;
+  files: string[];
+  tsaSubject: string;
+  rootSubject: string;
+}
+
+/**
+ * Creates a root CA and a TSA certificate in `dir`. Refuses (TSA_KEY_EXISTS) when key files exist, unless
+ * `force`; then it replaces the keys and certificates and keeps the serial state, so serials stay unique.
+ * Refuses (TSA_DIR_LOCKED) while a running TSA holds the directory.
+ */
+export async function initTsaDir(
+  dir: string,
+  opts: { organization: string; now: Date; force?: boolean },
+): Promise<InitResult> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const release = await acquireLock(dir);
+  try {
+    return await writeTsaFiles(dir, opts);
+  } finally {
+    await release();
+  }
+}
+
+async function writeTsaFiles(
+  dir: string,
+  opts: { organization: string; now: Date; force?: boolean },
+): Promise<InitResult> {
+  const paths = Object.values(TsaFiles).map((f) => join(dir, f));
+  const present = [];
+  for (const p of paths) if (await exists(p)) present.push(p);
+  if (present.length > 0 && !opts.force) {
+    throw new TimestampError(
+      TimestampErrorCode.keyExists,
+      `${present.join(', ')} already exist; pass --force to replace them`,
+      { files: present },
+    );
+  }
+  const creds = await createTsaCredentials({ organization: opts.organization, now: opts.now });
+  for (const p of present) await unlink(p);
+  const pkcs8 = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }).toString();
+  await writeNew(join(dir, TsaFiles.rootKey), pkcs8(creds.rootKey), 0o600);
+  await writeNew(join(dir, TsaFiles.tsaKey), pkcs8(creds.tsaKey), 0o600);
+  await writeNew(join(dir, TsaFiles.rootCert), certToPem(creds.rootCert), 0o644);
+  await writeNew(join(dir, TsaFiles.tsaCert), certToPem(creds.tsaCert), 0o644);
+  const [root] = parsePemCertificates(certToPem(creds.rootCert), 'root');
+  const [tsa] = parsePemCertificates(certToPem(creds.tsaCert), 'tsa');
+  return { dir, files: paths, rootSubject: root!.subjectText, tsaSubject: tsa!.subjectText };
+}
+
+async function readConfigFile(dir: string, name: string): Promise<string> {
+  try {
+    return await readFile(join(dir, name), 'utf8');
+  } catch (err) {
+    throw new TimestampError(
+      TimestampErrorCode.badConfig,
+      `cannot read ${join(dir, name)} (run \`jrchain tsa init --dir ${dir}\` first)`,
+      undefined,
+      { cause: err },
+    );
+  }
+}
+
+/** Loads the TSA certificate and key from `dir` and wires them to a FileSerialStore there (not started). */
+export async function openEmbeddedTsa(
+  dir: string,
+  opts: Omit<EmbeddedTsaOptions, 'certificate' | 'privateKey' | 'serials'> = {},
+): Promise<EmbeddedTsa> {
+  const certPem = await readConfigFile(dir, TsaFiles.tsaCert);
+  const keyPem = await readConfigFile(dir, TsaFiles.tsaKey);
+  let certificate: Uint8Array;
+  let privateKey: KeyObject;
+  try {
+    certificate = parsePemCertificates(certPem, TsaFiles.tsaCert)[0]!.der;
+    privateKey = createPrivateKey(keyPem);
+  } catch (err) {
+    throw new TimestampError(TimestampErrorCode.badConfig, `${dir}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+  return new EmbeddedTsa({ ...opts, certificate, privateKey, serials: new FileSerialStore(dir) });
+}
