@@ -5,7 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
-import { bigHex, parseHex, toHex } from '../timestamp/asn1.ts';
+import { toHex, tryFromHex } from '../core/bytes.ts';
+import { bigHex } from '../timestamp/asn1.ts';
 import { HttpTsaClient } from '../timestamp/client.ts';
 import { initTsaDir, openEmbeddedTsa, TsaFiles } from '../timestamp/dir.ts';
 import { isTimestampError, TimestampErrorCode } from '../timestamp/errors.ts';
@@ -58,7 +59,7 @@ function parseOid(v: string): string {
 }
 
 function parseDigestHex(v: string): Uint8Array {
-  const bytes = parseHex(v);
+  const bytes = tryFromHex(v);
   if (!bytes || !Object.values(HashAlgs).some((a) => a.length === bytes.length)) {
     throw new InvalidArgumentError(
       'expected the hex of a SHA-256, SHA-384 or SHA-512 digest (64, 96 or 128 hex digits)',

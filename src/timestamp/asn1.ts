@@ -3,6 +3,7 @@
  * certificates), so every decoded element keeps the slice it came from. The reader rejects what DER forbids
  * in framing: indefinite or non-minimal lengths, high tag numbers, and trailing bytes. See ADR 005.
  */
+import { compareBytes, concatBytes } from '../core/bytes.ts';
 import { TimestampError, TimestampErrorCode } from './errors.ts';
 
 export const Tag = {
@@ -311,39 +312,14 @@ function encodeLength(n: number): Uint8Array {
   return Uint8Array.of(0x80 | bytes.length, ...bytes);
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 export function tlv(tag: number, contents: Uint8Array): Uint8Array {
-  return concat([Uint8Array.of(tag), encodeLength(contents.length), contents]);
-}
-
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && compareBytes(a, b) === 0;
+  return concatBytes(Uint8Array.of(tag), encodeLength(contents.length), contents);
 }
 
 export const der = {
-  seq: (...items: Uint8Array[]) => tlv(Tag.sequence, concat(items)),
+  seq: (...items: Uint8Array[]) => tlv(Tag.sequence, concatBytes(...items)),
   /** SET OF: DER sorts the encoded elements. */
-  setOf: (items: readonly Uint8Array[]) => tlv(Tag.set, concat([...items].sort(compareBytes))),
+  setOf: (items: readonly Uint8Array[]) => tlv(Tag.set, concatBytes(...[...items].sort(compareBytes))),
   /** [n] EXPLICIT wrapper. */
   explicit: (n: number, inner: Uint8Array) => tlv(ctx(n, true), inner),
   /** [n] IMPLICIT: re-tag an encoded element, keeping its contents and its constructed bit. */
@@ -359,14 +335,14 @@ export const der = {
   printable: (s: string) => tlv(Tag.printableString, new TextEncoder().encode(s)),
   oid: (dotted: string) => tlv(Tag.oid, oidContents(dotted)),
   bitString: (bytes: Uint8Array, unusedBits = 0) =>
-    tlv(Tag.bitString, concat([Uint8Array.of(unusedBits), bytes])),
+    tlv(Tag.bitString, concatBytes(Uint8Array.of(unusedBits), bytes)),
   /** Named-bit BIT STRING with the given bit positions set, trailing zero bits removed (X.690 11.2.2). */
   namedBits: (positions: readonly number[]) => {
     if (positions.length === 0) return tlv(Tag.bitString, Uint8Array.of(0));
     const max = Math.max(...positions);
     const bytes = new Uint8Array(Math.floor(max / 8) + 1);
     for (const p of positions) bytes[p >> 3]! |= 0x80 >> (p & 7);
-    return tlv(Tag.bitString, concat([Uint8Array.of(7 - (max & 7)), bytes]));
+    return tlv(Tag.bitString, concatBytes(Uint8Array.of(7 - (max & 7)), bytes));
   },
   /** GeneralizedTime in UTC with millisecond precision; DER drops trailing zeros of the fraction. */
   genTime: (d: Date) => {
@@ -424,16 +400,6 @@ function oidContents(dotted: string): Uint8Array {
     out.push(...chunk);
   }
   return Uint8Array.from(out);
-}
-
-export function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-/** Strict hex (either case, even length, no prefix); undefined for anything else. */
-export function parseHex(s: string): Uint8Array | undefined {
-  if (!/^(?:[0-9a-fA-F]{2})*$/.test(s)) return undefined;
-  return new Uint8Array(Buffer.from(s, 'hex'));
 }
 
 /** Upper-case hex of a non-negative integer, as OpenSSL prints serials and nonces. */

@@ -3,7 +3,7 @@
  * Every certificate is judged at the token's genTime, so tokens stay verifiable after the TSA certificate
  * expires. Revocation is not checked (see docs/timestamp.md).
  */
-import { equalBytes } from './asn1.ts';
+import { equalBytes } from '../core/bytes.ts';
 import { TsaLimits } from './limits.ts';
 import { Oid } from './oids.ts';
 import { type Cert, certSignedBy, KeyUsageBit, UNDERSTOOD_EXTENSIONS } from './x509.ts';

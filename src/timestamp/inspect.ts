@@ -1,5 +1,7 @@
 /** A JSON-friendly description of a TimeStampResp or token, without judging it (that is verify.ts's job). */
-import { bigHex, toHex } from './asn1.ts';
+
+import { toHex } from '../core/bytes.ts';
+import { bigHex } from './asn1.ts';
 import { oidName } from './oids.ts';
 import { detectKind, parseTimeStampResp, parseToken, type StatusInfo } from './response.ts';
 import { describeGeneralName, formatName, parseCertificate } from './x509.ts';

@@ -3,12 +3,13 @@
  * signingCertificate(V2) hash (and issuer/serial) pins the exact certificate, so injected look-alikes never win.
  * Also the signed-attribute checks that must hold before the signature is worth checking.
  */
+
+import { equalBytes } from '../core/bytes.ts';
 import {
   childrenOf,
   ctx,
   DerReader,
   decodeDer,
-  equalBytes,
   expectTag,
   readInteger,
   readOctets,

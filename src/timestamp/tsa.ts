@@ -3,7 +3,7 @@
  * accuracy, persisted unique serials). It holds no global state; the HTTP server is a thin layer over it.
  */
 import { createPublicKey, type KeyObject, sign } from 'node:crypto';
-import { equalBytes } from './asn1.ts';
+import { equalBytes } from '../core/bytes.ts';
 import {
   acceptResponse,
   type Service,

@@ -2,7 +2,9 @@
  * The RFC 3161 verifier: a pure function of its inputs (no clock, no network). It runs the checks in CHECKS
  * order and reports the first that fails by its stable name. See docs/timestamp.md for what each means.
  */
-import { equalBytes, Tag, toHex } from './asn1.ts';
+
+import { equalBytes, toHex } from '../core/bytes.ts';
+import { Tag } from './asn1.ts';
 import { buildPath } from './chain.ts';
 import { CHECKS, CheckFailed, type CheckName, type CheckOutcome, fail } from './checks.ts';
 import { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childrenOf, concat, decodeDer, der, tlv } from '../../src/timestamp/asn1.ts';
+import { concatBytes } from '../../src/core/bytes.ts';
+import { childrenOf, decodeDer, der, tlv } from '../../src/timestamp/asn1.ts';
 import { generateP256, issueCertificate, signingAlgorithmFor, signWith } from '../../src/timestamp/certs.ts';
 import {
   encodeSignedAttrs,
@@ -285,7 +286,7 @@ export function withCertificates(token: Uint8Array, certs: Uint8Array[], insertF
     const existing = hasCerts ? childrenOf(decodeDer(fields[3]!, 'certs'), 'certs').map((c) => c.raw) : [];
     const all = insertFirst ? [...certs, ...existing] : certs;
     // Keep the given order: tests place a look-alike first on purpose, which a sorted SET would undo.
-    const certField = all.length ? [tlv(0xa0, concat(all))] : [];
+    const certField = all.length ? [tlv(0xa0, concatBytes(...all))] : [];
     return [...fields.slice(0, 3), ...certField, ...fields.slice(hasCerts ? 4 : 3)];
   });
 }

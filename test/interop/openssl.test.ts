@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toHex } from '../../src/timestamp/asn1.ts';
+import { toHex } from '../../src/core/bytes.ts';
 import { HttpTsaClient } from '../../src/timestamp/client.ts';
 import { initTsaDir, openEmbeddedTsa } from '../../src/timestamp/dir.ts';
 import type { HashAlg } from '../../src/timestamp/oids.ts';

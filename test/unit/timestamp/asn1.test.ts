@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toHex } from '../../../src/core/bytes.ts';
 import {
   childrenOf,
   DerReader,
@@ -11,7 +12,6 @@ import {
   readX509Time,
   setBits,
   Tag,
-  toHex,
 } from '../../../src/timestamp/asn1.ts';
 import { isTimestampError, TimestampErrorCode } from '../../../src/timestamp/errors.ts';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { der, toHex } from '../../../src/timestamp/asn1.ts';
+import { toHex } from '../../../src/core/bytes.ts';
+import { der } from '../../../src/timestamp/asn1.ts';
 import { isTimestampError, TimestampErrorCode } from '../../../src/timestamp/errors.ts';
 import { HashAlgs } from '../../../src/timestamp/oids.ts';
 import { buildTimeStampReq, parseTimeStampReq, randomNonce } from '../../../src/timestamp/request.ts';

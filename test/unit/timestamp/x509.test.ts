@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { der, toHex } from '../../../src/timestamp/asn1.ts';
+import { toHex } from '../../../src/core/bytes.ts';
+import { der } from '../../../src/timestamp/asn1.ts';
 import { createTsaCredentials, generateP256, issueCertificate } from '../../../src/timestamp/certs.ts';
 import { isTimestampError, TimestampErrorCode } from '../../../src/timestamp/errors.ts';
 import { Oid } from '../../../src/timestamp/oids.ts';
