@@ -3,6 +3,7 @@ import { JrError } from '../core/errors.ts';
 import { registerGenesisCommands } from './genesis.ts';
 import { type CliIo, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
+import { registerReceiptCommands } from './receipt.ts';
 import { registerTsaCommands } from './tsa.ts';
 
 export function buildProgram(io: CliIo): Command {
@@ -18,6 +19,7 @@ export function buildProgram(io: CliIo): Command {
   registerKeysCommands(program, io);
   registerGenesisCommands(program, io);
   registerTsaCommands(program, io);
+  registerReceiptCommands(program, io);
   // Sub-commands inherit output routing and exit behaviour.
   for (const c of program.commands) {
     c.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).exitOverride();

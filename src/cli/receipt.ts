@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { JrError } from '../core/errors.ts';
+import { loadGenesisFile } from '../core/genesis.ts';
+import { type ReceiptVerification, verifyReceipt } from '../receipt/receipt.ts';
+import { type CliIo, ExitCode, emit } from './io.ts';
+
+export function readInputFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new JrError(
+      'FILE_UNREADABLE',
+      `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
+
+export function readJsonFile(path: string, what: string): unknown {
+  const text = readInputFile(path, what).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new JrError('FILE_NOT_JSON', `${what} ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+const MARK = { pass: 'ok  ', fail: 'FAIL', skip: '--  ' } as const;
+
+export function formatVerification(v: ReceiptVerification): string {
+  const lines = v.checks.map((c) => `${MARK[c.status]} ${c.name.padEnd(14)} ${c.detail}`);
+  if (v.ok && v.facts !== undefined) {
+    const f = v.facts;
+    lines.push('');
+    lines.push(`PROVEN: evidence ${f.hashAlg}:${f.evidenceHash}`);
+    lines.push(
+      `  case ${f.caseId}, recorded by ${f.institution} in block ${f.height} at ${f.blockTime.toISOString()}`,
+    );
+    if (f.anchoredAt !== undefined)
+      lines.push(`  existed no later than ${f.anchoredAt.toISOString()} (RFC 3161 anchor)`);
+    if (f.evidenceTokenTime !== undefined) {
+      lines.push(
+        `  evidence hash time-stamped at ${f.evidenceTokenTime.toISOString()} (its own RFC 3161 token)`,
+      );
+    }
+  } else {
+    lines.push('', 'NOT PROVEN: the receipt failed a check');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerReceiptCommands(program: Command, io: CliIo): void {
+  const receipt = program.command('receipt').description('get and verify evidence receipts');
+
+  receipt
+    .command('verify')
+    .description(
+      'verify a receipt offline, with no node: genesis, header, commit certificate (quorum of validator\n' +
+        'signatures), institution signature, Merkle inclusion, RFC 3161 anchor and evidence token. Prints every\n' +
+        'check; exits 0 only when all pass.',
+    )
+    .argument('<receipt>', 'receipt JSON file')
+    .requiredOption('--genesis <file>', 'the genesis of the chain the receipt claims')
+    .option('--file <evidence>', 'the evidence file; its hash must match the recorded hash')
+    .option('--tsa-ca <pem>', 'TSA root certificate(s), PEM (default: the genesis trust anchors)')
+    .option('--require-anchor', 'fail unless the block is anchored by an RFC 3161 token')
+    .option('--json', 'print machine-readable JSON')
+    .action(
+      (
+        file: string,
+        opts: { genesis: string; file?: string; tsaCa?: string; requireAnchor?: boolean; json?: boolean },
+      ) => {
+        const genesis = loadGenesisFile(opts.genesis);
+        const doc = readJsonFile(file, 'receipt');
+        const v = verifyReceipt(doc, {
+          genesis,
+          ...(opts.file !== undefined ? { file: readInputFile(opts.file, 'evidence file') } : {}),
+          ...(opts.tsaCa !== undefined
+            ? { tsaTrustAnchorsPem: readInputFile(opts.tsaCa, 'TSA CA').toString('utf8') }
+            : {}),
+          ...(opts.requireAnchor ? { requireAnchor: true } : {}),
+        });
+        emit(io, opts.json === true, v, () => formatVerification(v));
+        if (!v.ok) io.setExit(ExitCode.failed);
+      },
+    );
+}

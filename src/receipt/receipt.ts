@@ -1,0 +1,418 @@
+/**
+ * Evidence receipts: one self-contained JSON document that proves, offline and without trusting any node,
+ * that a piece of evidence was recorded on the chain, when, and by whom.
+ *
+ * Everything that matters is carried as canonical bytes (base64) or hashes (hex); `summary` repeats the key
+ * facts for human readers and is checked against those bytes, so editing any field makes verification fail.
+ * docs/receipts.md describes the format and every check.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type BlockHeader,
+  type CommitCertificate,
+  decodeCertificate,
+  decodeHeader,
+  encodeCertificate,
+  encodeHeader,
+  headerHash,
+  verifyCommitCertificate,
+} from '../core/block.ts';
+import { equalBytes, toHex, tryFromHex } from '../core/bytes.ts';
+import { decodeEvidence, type EvidenceRecord, type HashAlg, HashAlgs } from '../core/evidence.ts';
+import { type Genesis, genesisHash, genesisValidatorSet } from '../core/genesis.ts';
+import { type InclusionProof, verifyInclusion } from '../core/merkle.ts';
+import { parseTx, type TxEnvelope, verifyTxEnvelope } from '../core/tx.ts';
+import {
+  decodeValidatorSet,
+  encodeValidatorSet,
+  type ValidatorSet,
+  validatorSetHash,
+} from '../core/validators.ts';
+import { parsePemCertificates, verifyEvidenceToken, verifyTimestamp } from '../timestamp/index.ts';
+
+export const RECEIPT_FORMAT = 'jrchain-receipt/v1';
+
+export interface ReceiptAnchorJson {
+  /** Height of the anchored block; its header hash is the token's message imprint (sha256). */
+  height: number;
+  headerHash: string;
+  /** Canonical headers from block height+1 up to the anchored block: each links to the previous by prevHash. */
+  headers: string[];
+  /** Bare RFC 3161 TimeStampToken, DER. */
+  token: string;
+}
+
+export interface ReceiptSummary {
+  institution: string;
+  keyId: string;
+  evidence: {
+    hashAlg: HashAlg;
+    hash: string;
+    caseId: string;
+    evidenceType: string;
+    mediaType?: string;
+    size?: number;
+    label?: string;
+    hasToken: boolean;
+  };
+  height: number;
+  blockTime: string;
+  committedBy: string[];
+  anchoredAt?: string;
+}
+
+export interface ReceiptJson {
+  format: typeof RECEIPT_FORMAT;
+  chainId: string;
+  genesisHash: string;
+  txHash: string;
+  /** Canonical signed tx. */
+  tx: string;
+  block: { height: number; hash: string; header: string };
+  inclusion: { leafIndex: number; treeSize: number; path: string[] };
+  certificate: string;
+  validatorSet: string;
+  anchor: ReceiptAnchorJson | null;
+  summary: ReceiptSummary;
+}
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+function unb64(s: unknown, what: string): Uint8Array {
+  if (typeof s !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) {
+    throw new Error(`${what} is not base64`);
+  }
+  return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+function unhex(s: unknown, what: string): Uint8Array {
+  const b = typeof s === 'string' ? tryFromHex(s) : undefined;
+  if (b === undefined) throw new Error(`${what} is not hex`);
+  return b;
+}
+
+export interface ReceiptParts {
+  genesis: Genesis;
+  tx: TxEnvelope;
+  header: BlockHeader;
+  certificate: CommitCertificate;
+  validatorSet: ValidatorSet;
+  proof: InclusionProof;
+  anchor?: { header: BlockHeader; headers: BlockHeader[]; token: Uint8Array; genTime: Date } | undefined;
+}
+
+function summaryOf(
+  tx: TxEnvelope,
+  e: EvidenceRecord,
+  header: BlockHeader,
+  cert: CommitCertificate,
+  set: ValidatorSet,
+  anchoredAt: Date | undefined,
+): ReceiptSummary {
+  return {
+    institution: tx.tx.institution,
+    keyId: tx.tx.keyId,
+    evidence: {
+      hashAlg: e.hashAlg,
+      hash: toHex(e.hash),
+      caseId: e.caseId,
+      evidenceType: e.evidenceType,
+      ...(e.mediaType !== undefined ? { mediaType: e.mediaType } : {}),
+      ...(e.size !== undefined ? { size: e.size } : {}),
+      ...(e.label !== undefined ? { label: e.label } : {}),
+      hasToken: e.tsToken !== undefined,
+    },
+    height: header.height,
+    blockTime: new Date(header.time).toISOString(),
+    committedBy: cert.signatures.map((s) => set.validators[s.validator]?.institution ?? `#${s.validator}`),
+    ...(anchoredAt !== undefined ? { anchoredAt: anchoredAt.toISOString() } : {}),
+  };
+}
+
+/** Assembles a receipt from ledger data. The caller provides consistent parts; `verifyReceipt` checks them. */
+export function buildReceipt(p: ReceiptParts): ReceiptJson {
+  const evidence = decodeEvidence(p.tx.tx.payload);
+  const hash = headerHash(p.header);
+  return {
+    format: RECEIPT_FORMAT,
+    chainId: p.genesis.chainId,
+    genesisHash: toHex(genesisHash(p.genesis)),
+    txHash: p.tx.hashHex,
+    tx: b64(p.tx.bytes),
+    block: { height: p.header.height, hash: toHex(hash), header: b64(encodeHeader(p.header)) },
+    inclusion: { leafIndex: p.proof.leafIndex, treeSize: p.proof.treeSize, path: p.proof.path.map(toHex) },
+    certificate: b64(encodeCertificate(p.certificate)),
+    validatorSet: b64(encodeValidatorSet(p.validatorSet)),
+    anchor:
+      p.anchor === undefined
+        ? null
+        : {
+            height: p.anchor.header.height,
+            headerHash: toHex(headerHash(p.anchor.header)),
+            headers: p.anchor.headers.map((h) => b64(encodeHeader(h))),
+            token: b64(p.anchor.token),
+          },
+    summary: summaryOf(p.tx, evidence, p.header, p.certificate, p.validatorSet, p.anchor?.genTime),
+  };
+}
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+export interface ReceiptCheck {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+export interface ReceiptVerification {
+  ok: boolean;
+  checks: ReceiptCheck[];
+  /** Set when ok. */
+  facts?: {
+    txHash: string;
+    evidenceHash: string;
+    hashAlg: HashAlg;
+    caseId: string;
+    institution: string;
+    height: number;
+    blockTime: Date;
+    anchoredAt?: Date;
+    evidenceTokenTime?: Date;
+  };
+}
+
+export interface VerifyReceiptOptions {
+  genesis: Genesis;
+  /** The evidence file's bytes; when given, its hash must equal the recorded evidence hash. */
+  file?: Uint8Array;
+  /** PEM trust anchors for RFC 3161 tokens; default: the genesis's TSA trust anchors. */
+  tsaTrustAnchorsPem?: string;
+  /** Fail unless the receipt carries a verified anchor token. */
+  requireAnchor?: boolean;
+}
+
+class Failed extends Error {}
+
+/** Checks every part of a receipt against the genesis, offline. Never throws on bad input. */
+export function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): ReceiptVerification {
+  const checks: ReceiptCheck[] = [];
+  const pass = (name: string, detail: string) => checks.push({ name, status: 'pass', detail });
+  const skip = (name: string, detail: string) => checks.push({ name, status: 'skip', detail });
+  const fail = (name: string, detail: string): never => {
+    checks.push({ name, status: 'fail', detail });
+    throw new Failed(detail);
+  };
+  const step = <T>(name: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof Failed) throw err;
+      return fail(name, (err as Error).message);
+    }
+  };
+
+  try {
+    const r = step('format', () => {
+      if (typeof doc !== 'object' || doc === null) throw new Error('receipt is not a JSON object');
+      const d = doc as ReceiptJson;
+      if (d.format !== RECEIPT_FORMAT) throw new Error(`format is not ${RECEIPT_FORMAT}`);
+      const keys = ['format', 'chainId', 'genesisHash', 'txHash', 'tx', 'block', 'inclusion', 'certificate'];
+      for (const k of [...keys, 'validatorSet', 'anchor', 'summary'])
+        if (!(k in d)) throw new Error(`missing ${k}`);
+      return d;
+    });
+    pass('format', RECEIPT_FORMAT);
+
+    const g = opts.genesis;
+    step('genesis', () => {
+      if (r.chainId !== g.chainId)
+        throw new Error(`chain id ${r.chainId} is not the genesis chain ${g.chainId}`);
+      if (r.genesisHash !== toHex(genesisHash(g)))
+        throw new Error('genesis hash does not match the genesis given');
+    });
+    pass('genesis', `chain ${g.chainId}, genesis ${r.genesisHash.slice(0, 16)}…`);
+
+    const header = step('header', () => {
+      const h = decodeHeader(unb64(r.block.header, 'block.header'));
+      if (toHex(headerHash(h)) !== r.block.hash)
+        throw new Error('block.hash is not the hash of block.header');
+      if (h.height !== r.block.height) throw new Error('block.height does not match the header');
+      if (h.chainId !== g.chainId) throw new Error('header is for another chain');
+      return h;
+    });
+    pass('header', `block ${header.height}, time ${new Date(header.time).toISOString()}`);
+
+    const set = step('validatorSet', () => {
+      const s = decodeValidatorSet(unb64(r.validatorSet, 'validatorSet'));
+      if (!equalBytes(validatorSetHash(s), header.validatorSetHash)) {
+        throw new Error('validator set does not match the header commitment');
+      }
+      // Until on-chain reconfiguration exists, the only valid set is the genesis set.
+      if (!equalBytes(validatorSetHash(s), validatorSetHash(genesisValidatorSet(g)))) {
+        throw new Error('validator set is not the genesis validator set');
+      }
+      return s;
+    });
+    pass('validatorSet', `${set.validators.length} validators, committed to by the header`);
+
+    const cert = step('certificate', () => {
+      const c = decodeCertificate(unb64(r.certificate, 'certificate'));
+      verifyCommitCertificate(c, header, set);
+      return c;
+    });
+    const signers = cert.signatures.map((s) => set.validators[s.validator]!.institution);
+    pass(
+      'certificate',
+      `${cert.signatures.length} of ${set.validators.length} validators signed (${signers.join(', ')})`,
+    );
+
+    const env = step('tx', () => {
+      const e = parseTx(unb64(r.tx, 'tx'));
+      if (e.hashHex !== r.txHash) throw new Error('txHash is not the hash of tx');
+      if (e.tx.chainId !== g.chainId) throw new Error('tx is for another chain');
+      if (e.tx.type !== 'evidence') throw new Error(`tx type ${e.tx.type} is not evidence`);
+      return e;
+    });
+    pass('tx', `tx ${env.hashHex.slice(0, 16)}… from ${env.tx.institution}`);
+
+    step('signature', () => {
+      const inst = g.institutions.find((i) => i.id === env.tx.institution);
+      const key = inst?.clientKeys.find((k) => k.keyId === env.tx.keyId);
+      if (key === undefined)
+        throw new Error(`${env.tx.institution}/${env.tx.keyId} is not a key in the genesis`);
+      if (!verifyTxEnvelope(env, key.publicKey)) throw new Error('institution signature does not verify');
+    });
+    pass('signature', `signed by ${env.tx.institution}/${env.tx.keyId}`);
+
+    step('inclusion', () => {
+      const proof: InclusionProof = {
+        leafIndex: r.inclusion.leafIndex,
+        treeSize: r.inclusion.treeSize,
+        path: (r.inclusion.path ?? []).map((p, i) => unhex(p, `inclusion.path[${i}]`)),
+      };
+      if (proof.treeSize !== header.txCount) throw new Error('proof tree size is not the block tx count');
+      if (!verifyInclusion(env.hash, proof, header.txRoot))
+        throw new Error('Merkle proof does not lead to txRoot');
+    });
+    pass('inclusion', `tx ${r.inclusion.leafIndex + 1} of ${header.txCount} in the block's Merkle tree`);
+
+    const evidence = step('evidence', () => decodeEvidence(env.tx.payload));
+    pass(
+      'evidence',
+      `${evidence.hashAlg} ${toHex(evidence.hash)}, case ${evidence.caseId}, ${evidence.evidenceType}`,
+    );
+
+    if (opts.file !== undefined) {
+      const file = opts.file;
+      step('file', () => {
+        const digest = hashFile(file, evidence.hashAlg);
+        if (!equalBytes(digest, evidence.hash))
+          throw new Error('the file does not match the recorded evidence hash');
+      });
+      pass('file', `file hash matches (${evidence.hashAlg})`);
+    } else {
+      skip('file', 'no file given');
+    }
+
+    const anchorsPem = opts.tsaTrustAnchorsPem ?? g.tsa.trustAnchors.join('\n');
+    let anchoredAt: Date | undefined;
+    if (r.anchor === null) {
+      if (opts.requireAnchor) fail('anchor', 'the receipt carries no time-stamp anchor');
+      skip('anchor', 'block not yet anchored by a time-stamp token');
+    } else {
+      const a = r.anchor;
+      anchoredAt = step('anchor', () => {
+        let prev = unhex(r.block.hash, 'block.hash');
+        let height = header.height;
+        for (const [i, hb] of (a.headers ?? []).entries()) {
+          const h = decodeHeader(unb64(hb, `anchor.headers[${i}]`));
+          if (h.height !== height + 1 || !equalBytes(h.prevHash, prev)) {
+            throw new Error(`anchor.headers[${i}] does not extend the chain from block ${height}`);
+          }
+          prev = headerHash(h);
+          height = h.height;
+        }
+        if (height !== a.height || toHex(prev) !== a.headerHash) {
+          throw new Error('header chain does not end at the anchored header');
+        }
+        if (anchorsPem.trim() === '')
+          throw new Error('no TSA trust anchors (genesis has none; pass --tsa-ca)');
+        const v = verifyTimestamp(unb64(a.token, 'anchor.token'), {
+          trustAnchors: parsePemCertificates(anchorsPem, 'TSA trust anchors'),
+          digest: prev,
+          hashAlg: 'sha256',
+        });
+        if (!v.ok) throw new Error(`time-stamp token failed check ${v.failedCheck}: ${v.reason}`);
+        return v.genTime;
+      });
+      pass(
+        'anchor',
+        `block ${header.height} existed no later than ${anchoredAt.toISOString()} (TSA, via block ${a.height})`,
+      );
+    }
+
+    let evidenceTokenTime: Date | undefined;
+    if (evidence.tsToken !== undefined) {
+      const token = evidence.tsToken;
+      evidenceTokenTime = step('evidenceToken', () => {
+        if (anchorsPem.trim() === '')
+          throw new Error('no TSA trust anchors (genesis has none; pass --tsa-ca)');
+        const v = verifyEvidenceToken(token, evidence.hash, evidence.hashAlg, {
+          trustAnchorsPem: anchorsPem,
+          now: header.time,
+          toleranceMs: g.tsa.evidenceTokenToleranceMs,
+        });
+        if (!v.ok) throw new Error(v.error.message);
+        return v.genTime;
+      });
+      pass('evidenceToken', `evidence hash time-stamped at ${evidenceTokenTime.toISOString()}`);
+    } else {
+      skip('evidenceToken', 'evidence carries no time-stamp token of its own');
+    }
+
+    step('summary', () => {
+      const expected = summaryOf(env, evidence, header, cert, set, anchoredAt);
+      if (JSON.stringify(canonicalJson(r.summary)) !== JSON.stringify(canonicalJson(expected))) {
+        throw new Error('summary does not match the signed data');
+      }
+    });
+    pass('summary', 'human-readable summary matches the signed data');
+
+    return {
+      ok: true,
+      checks,
+      facts: {
+        txHash: env.hashHex,
+        evidenceHash: toHex(evidence.hash),
+        hashAlg: evidence.hashAlg,
+        caseId: evidence.caseId,
+        institution: env.tx.institution,
+        height: header.height,
+        blockTime: new Date(header.time),
+        ...(anchoredAt !== undefined ? { anchoredAt } : {}),
+        ...(evidenceTokenTime !== undefined ? { evidenceTokenTime } : {}),
+      },
+    };
+  } catch (err) {
+    if (!(err instanceof Failed)) throw err;
+    return { ok: false, checks };
+  }
+}
+
+/** Sorts object keys recursively, so summaries compare by content. */
+function canonicalJson(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonicalJson);
+  if (typeof v === 'object' && v !== null) {
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonicalJson((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+}
+
+export function hashFile(data: Uint8Array, alg: HashAlg): Uint8Array {
+  const out = new Uint8Array(createHash(alg).update(data).digest());
+  if (out.length !== HashAlgs[alg].length) throw new Error('unexpected digest length');
+  return out;
+}
