@@ -261,8 +261,10 @@ class Host implements P2PHost {
       },
     });
     for (const p of this.protocols.values()) {
+      // libp2p's per-connection stream caps are a backstop. For requests they sit above our own per-peer
+      // cap, so an excess request reaches us and is refused and counted rather than silently reset.
       await node.handle(p.id, (stream, connection) => this.onInboundStream(p, stream, connection), {
-        maxInboundStreams: p.kind === 'message' ? l.messageStreamsPerConnection : p.maxConcurrentInbound,
+        maxInboundStreams: p.kind === 'message' ? l.messageStreamsPerConnection : 2 * p.maxConcurrentInbound,
         maxOutboundStreams: p.kind === 'message' ? l.messageStreamsPerConnection : p.maxConcurrentOutbound,
       });
     }

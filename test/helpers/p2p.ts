@@ -112,3 +112,10 @@ export function fullyConnected(nodes: readonly TestNode[]): boolean {
 export function bytes(n: number, fill = 1): Uint8Array {
   return new Uint8Array(n).fill(fill);
 }
+
+/** The TCP port of a multiaddr string. */
+export function portOf(addr: string): number {
+  const m = /\/tcp\/(\d+)/.exec(addr);
+  if (m === null) throw new Error(`no tcp port in ${addr}`);
+  return Number(m[1]);
+}
