@@ -359,7 +359,7 @@ class Host implements P2PHost {
       this.channels.set(peerId, byProtocol);
     }
     let channel = byProtocol.get(cfg.id);
-    if (channel === undefined) {
+    if (channel === undefined || channel.isClosed) {
       channel = new OutboundChannel({
         peerId,
         protocol: cfg,

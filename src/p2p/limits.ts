@@ -67,7 +67,7 @@ export const DEFAULT_PROTOCOLS: readonly ProtocolConfig[] = Object.freeze([
     maxRequestBytes: 64 * KiB,
     maxResponseBytes: 16 * MiB,
     maxConcurrentInbound: 8,
-    maxConcurrentOutbound: 16,
+    maxConcurrentOutbound: 8,
     timeoutMs: 10_000,
   },
 ]);

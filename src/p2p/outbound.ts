@@ -19,7 +19,7 @@ export interface OutboundChannelInit {
   readonly stallTimeoutMs: number;
   /** Opens a fresh stream for this peer and protocol on an open connection; rejects when there is none. */
   readonly openStream: () => Promise<Stream>;
-  /** Called once when writes stall; the host disconnects the peer and closes the channel. */
+  /** Called once when writes stall, after the channel closed itself; the host disconnects the peer. */
   readonly onStall: () => void;
   readonly logger: Logger;
   readonly metrics: MetricsSink;
@@ -39,6 +39,10 @@ export class OutboundChannel {
   constructor(init: OutboundChannelInit) {
     this.init = init;
     this.queue = new PeerQueue(init.protocol.maxQueueFrames, init.protocol.maxQueueBytes);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   get queuedFrames(): number {
@@ -153,6 +157,8 @@ export class OutboundChannel {
       },
       'p2p: outbound stream stalled',
     );
+    // Stop here: the queue is dropped and the host disconnects the peer, which replaces the wedged stream.
+    this.close(DropReason.disconnected);
     this.init.onStall();
   }
 

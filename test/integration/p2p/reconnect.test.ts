@@ -77,4 +77,22 @@ describe('reconnect', () => {
     await waitFor(() => a.host.connectedPeers().includes(b2.peerId), 'a reached b at its new address');
     await exchange(a, b2);
   });
+
+  it('a stopped host can be started again; it redials its peers and keeps its handlers', async () => {
+    const [a, b] = await start();
+    const got: number[] = [];
+    a.host.onMessage(ProtocolId.tx, (_p, f) => {
+      got.push(f[0]!);
+    });
+    await a.host.stop();
+    expect(a.host.isStarted()).toBe(false);
+    expect(a.host.addrs()).toEqual([]);
+    await waitFor(() => !b.host.connectedPeers().includes(a.peerId), 'b noticed a is gone');
+    await a.host.start();
+    await waitFor(() => fullyConnected([a, b]), 'a redialled b after its restart');
+    await waitFor(() => {
+      if (!got.includes(5)) b.host.send(a.peerId, ProtocolId.tx, Uint8Array.of(5));
+      return got.includes(5);
+    }, 'the handler registered before the restart still receives');
+  });
 });
