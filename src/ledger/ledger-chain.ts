@@ -202,23 +202,31 @@ export class LedgerChain implements Chain {
       }
     });
 
-    // One multi-get for the nonces of every tx still standing.
+    // One multi-get for the nonces of every tx still standing. A committed tx marks its nonce used, so only
+    // a tx with a used nonce can be a committed duplicate: those few are looked up by hash.
     const standing = envs.filter((_, i) => !isRejection(verdicts[i]!));
     const used = await this.store.noncesUsed(standing.map((e) => e.tx));
-    const committedNonce = new Set(standing.filter((_, i) => used[i]).map((e) => e.hashHex));
+    const state: UniqueState = {
+      nonceUsed: new Set(),
+      committed: new Set(),
+      seenHashes: new Set(),
+      seenNonces: new Set(),
+    };
+    for (const [i, env] of standing.entries()) {
+      if (!used[i]) continue;
+      state.nonceUsed.add(env.hashHex);
+      if ((await this.store.tx(env.hash)) !== undefined) state.committed.add(env.hashHex);
+    }
 
     const out: Verdicts = { included: [], evidence: [], rejected: [] };
-    const seenHashes = new Set<string>();
-    const seenNonces = new Set<string>();
     for (const [i, env] of envs.entries()) {
       const verdict = verdicts[i]!;
       if (isRejection(verdict)) {
         out.rejected.push(verdict);
         continue;
       }
-      const nonceId = `${env.tx.institution}\n${env.tx.nonce}`;
       const rejection =
-        (await this.#checkUnique(env, committedNonce.has(env.hashHex), seenHashes, seenNonces, nonceId)) ??
+        checkUnique(env, state) ??
         checkTime(env, time) ??
         checkToken(env, verdict, time, this.#tokenVerifier);
       if (rejection !== undefined) {
@@ -228,39 +236,11 @@ export class LedgerChain implements Chain {
       out.included.push(env);
       out.evidence.push(verdict);
       if (inBlock) {
-        seenHashes.add(env.hashHex);
-        seenNonces.add(nonceId);
+        state.seenHashes.add(env.hashHex);
+        state.seenNonces.add(nonceId(env));
       }
     }
     return out;
-  }
-
-  /** Duplicate (same tx) before replay (another tx with the nonce); committed or earlier in the block. */
-  async #checkUnique(
-    env: TxEnvelope,
-    nonceCommitted: boolean,
-    seenHashes: ReadonlySet<string>,
-    seenNonces: ReadonlySet<string>,
-    nonceId: string,
-  ): Promise<TxRejection | undefined> {
-    if (seenHashes.has(env.hashHex)) {
-      return reject(env, TxErrorCode.duplicate, 'the same tx appears earlier in the block');
-    }
-    if (nonceCommitted) {
-      // A committed tx marks its nonce used, so only a used nonce can hide a committed duplicate.
-      if ((await this.store.tx(env.hash)) !== undefined) {
-        return reject(env, TxErrorCode.duplicate, 'the tx is already committed');
-      }
-      return reject(env, TxErrorCode.replayedNonce, `nonce ${env.tx.nonce} of ${env.tx.institution} is used`);
-    }
-    if (seenNonces.has(nonceId)) {
-      return reject(
-        env,
-        TxErrorCode.replayedNonce,
-        `nonce ${env.tx.nonce} of ${env.tx.institution} is used earlier in the block`,
-      );
-    }
-    return undefined;
   }
 
   async #commit(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
@@ -307,6 +287,39 @@ export class LedgerChain implements Chain {
   }
 }
 
+/** Rule results are a rejection or the decoded evidence; only a rejection has a code. */
 function isRejection(v: TxRejection | EvidenceRecord): v is TxRejection {
   return 'code' in v;
+}
+
+const nonceId = (env: TxEnvelope) => `${env.tx.institution}\n${env.tx.nonce}`;
+
+/** What the uniqueness rules know: committed state (by tx hash) and the txs included so far. */
+interface UniqueState {
+  /** Txs whose (institution, nonce) a committed tx already used. */
+  nonceUsed: Set<string>;
+  /** Txs already committed. */
+  committed: Set<string>;
+  seenHashes: Set<string>;
+  seenNonces: Set<string>;
+}
+
+/** Duplicate (the same tx) before replay (another tx with the nonce); committed or earlier in the block. */
+function checkUnique(env: TxEnvelope, s: UniqueState): TxRejection | undefined {
+  const { institution, nonce } = env.tx;
+  if (s.committed.has(env.hashHex)) return reject(env, TxErrorCode.duplicate, 'the tx is already committed');
+  if (s.seenHashes.has(env.hashHex)) {
+    return reject(env, TxErrorCode.duplicate, 'the same tx appears earlier in the block');
+  }
+  if (s.nonceUsed.has(env.hashHex)) {
+    return reject(env, TxErrorCode.replayedNonce, `nonce ${nonce} of ${institution} is already used`);
+  }
+  if (s.seenNonces.has(nonceId(env))) {
+    return reject(
+      env,
+      TxErrorCode.replayedNonce,
+      `nonce ${nonce} of ${institution} is used earlier in the block`,
+    );
+  }
+  return undefined;
 }
