@@ -72,13 +72,6 @@ function stored<T>(what: string, decode: () => T): T {
   }
 }
 
-export interface LevelStoreOptions {
-  /** LevelDB memtable size; a 10k-tx block is about 5 MB of writes. */
-  writeBufferSize?: number;
-  /** LevelDB block cache size. */
-  cacheSize?: number;
-}
-
 export class LevelLedgerStore implements LedgerStore {
   readonly dir: string;
   readonly consensus: ConsensusKv;
@@ -112,13 +105,9 @@ export class LevelLedgerStore implements LedgerStore {
   }
 
   /** Opens (creating if needed) the store in `dir`. */
-  static async open(dir: string, options: LevelStoreOptions = {}): Promise<LevelLedgerStore> {
-    const db: Db = new Level<Uint8Array, Uint8Array>(dir, {
-      keyEncoding: 'view',
-      valueEncoding: 'view',
-      writeBufferSize: options.writeBufferSize ?? 16 * 1024 * 1024,
-      cacheSize: options.cacheSize ?? 32 * 1024 * 1024,
-    });
+  static async open(dir: string): Promise<LevelLedgerStore> {
+    // LevelDB's default buffer and cache sizes: larger ones showed no measurable gain for 10k-tx blocks.
+    const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     try {
       const raw = await db.get(HEAD_KEY);
