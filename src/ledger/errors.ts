@@ -9,6 +9,8 @@ import type { TxRejection } from './chain.ts';
 
 /** Exactly one code per rejected tx; the executor checks the rules in this order and reports the first. */
 export const TxErrorCode = {
+  /** (Execution only) The tx's batch position is at or past Limits.blockTxs, or past Limits.blockBytes. */
+  blockFull: 'TX_BLOCK_FULL',
   /** The encoded tx (or its payload) is larger than the protocol limit. */
   oversize: 'TX_OVERSIZE',
   /** The tx names another chain. */
@@ -33,8 +35,6 @@ export const TxErrorCode = {
   timestampTokenUnsupported: 'TX_TIMESTAMP_TOKEN_UNSUPPORTED',
   /** The evidence carries an RFC 3161 token that the verifier refused. */
   badTimestampToken: 'TX_BAD_TIMESTAMP_TOKEN',
-  /** The block already holds Limits.blockTxs txs or Limits.blockBytes bytes of txs. */
-  blockFull: 'TX_BLOCK_FULL',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 
