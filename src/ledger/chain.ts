@@ -29,7 +29,7 @@ export interface BuiltBlock {
   hash: Uint8Array;
   /** The txs the block records, in order; txRoot covers their hashes. */
   txs: TxEnvelope[];
-  /** Txs of the batch that were invalid at execution (replayed, expired, ...) and are left out. */
+  /** Txs of the batch that were invalid at execution (replayed, expired, ...) and are left out; batch order. */
   rejected: TxRejection[];
 }
 

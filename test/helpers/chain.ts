@@ -1,72 +1,49 @@
-/** Builds certified blocks by hand for tests that need a chain without running consensus or a ledger. */
-import {
-  type BlockHeader,
-  type CommitCertificate,
-  commitVoteBody,
-  headerHash,
-} from '../../src/core/block.ts';
-import { Domain } from '../../src/core/crypto.ts';
-import { genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
-import { inclusionProof, merkleRoot } from '../../src/core/merkle.ts';
+/** Drives a LedgerChain the way consensus does: build a block from a batch, certify it, commit it. */
+import type { Batch } from '../../src/core/batch.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
-import { quorumSize, validatorSetHash } from '../../src/core/validators.ts';
-import type { TestAlliance } from './genesis.ts';
+import type { BuiltBlock } from '../../src/ledger/chain.ts';
+import { LedgerChain, type LedgerChainOptions } from '../../src/ledger/ledger-chain.ts';
+import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
+import type { LedgerStore } from '../../src/ledger/store.ts';
+import { certify } from './fixtures.ts';
+import { genesis } from './ledger.ts';
 
-export interface TestBlock {
-  header: BlockHeader;
-  hash: Uint8Array;
-  cert: CommitCertificate;
-  txs: TxEnvelope[];
+export function openMemoryChain(options: LedgerChainOptions = {}): Promise<LedgerChain> {
+  return LedgerChain.open(new MemoryLedgerStore(), genesis(), options);
 }
 
-export function certify(
-  alliance: TestAlliance,
-  header: BlockHeader,
-  signers?: number[],
-  view = 0,
-): CommitCertificate {
-  const hash = headerHash(header);
-  const body = commitVoteBody(header.chainId, view, header.height, hash);
-  const who = signers ?? Array.from({ length: quorumSize(alliance.validators.length) }, (_, i) => i);
-  return {
-    height: header.height,
-    view,
-    headerHash: hash,
-    signatures: who.map((i) => ({
-      validator: i,
-      signature: alliance.validators[i]!.sign(Domain.commit, body),
-    })),
-  };
+export function openChain(store: LedgerStore, options: LedgerChainOptions = {}): Promise<LedgerChain> {
+  return LedgerChain.open(store, genesis(), options);
 }
 
-/** Consecutive blocks from height 1, one per entry of `blocks`, one second apart from `startTime`. */
-export function buildChain(alliance: TestAlliance, blocks: TxEnvelope[][], startTime: number): TestBlock[] {
-  const g = alliance.genesis;
-  const setHash = validatorSetHash(genesisValidatorSet(g));
-  const out: TestBlock[] = [];
-  let prev = genesisHash(g);
-  for (const [i, txs] of blocks.entries()) {
-    const header: BlockHeader = {
-      chainId: g.chainId,
-      height: i + 1,
-      prevHash: prev,
-      txRoot: merkleRoot(txs.map((t) => t.hash)),
-      txCount: txs.length,
-      proposer: 0,
-      view: 0,
-      time: startTime + i * 1000,
-      validatorSetHash: setHash,
-    };
-    const hash = headerHash(header);
-    out.push({ header, hash, cert: certify(alliance, header), txs });
-    prev = hash;
-  }
+export function batchOf(txs: readonly TxEnvelope[], time: number, proposer = 0, view = 0): Batch {
+  return { proposer, view, time, txs };
+}
+
+/** Builds, certifies (quorum of the batch's view) and commits; returns the committed block. */
+export async function runBlock(chain: LedgerChain, batch: Batch): Promise<BuiltBlock> {
+  const built = await chain.buildBlock(batch);
+  await chain.commitBlock(built, certify(built.header));
+  return built;
+}
+
+/**
+ * The code each batch tx got: 'ok' when included, its TX_* code when rejected. Relies on the contract that
+ * `txs` and `rejected` both keep batch order and that `txs` holds the batch's envelope objects.
+ */
+export function outcomes(block: BuiltBlock, batchTxs: readonly TxEnvelope[]): string[] {
+  let included = 0;
+  let rejected = 0;
+  const out = batchTxs.map((t) => {
+    if (block.txs[included] === t) {
+      included++;
+      return 'ok';
+    }
+    const r = block.rejected[rejected++];
+    if (r === undefined || Buffer.compare(r.hash, t.hash) !== 0) throw new Error('block lost batch order');
+    return r.code;
+  });
+  if (included !== block.txs.length || rejected !== block.rejected.length)
+    throw new Error('extra txs in block');
   return out;
-}
-
-export function proofFor(block: TestBlock, tx: TxEnvelope) {
-  return inclusionProof(
-    block.txs.map((t) => t.hash),
-    block.txs.findIndex((t) => t.hashHex === tx.hashHex),
-  );
 }

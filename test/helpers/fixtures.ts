@@ -1,9 +1,16 @@
 /** Deterministic keys and records for tests. Seeds derive from a label, so tests are reproducible. */
-import { utf8 } from '../../src/core/bytes.ts';
-import { Ed25519Signer, sha256 } from '../../src/core/crypto.ts';
+import {
+  type BlockHeader,
+  type CommitCertificate,
+  commitVoteBody,
+  headerHash,
+} from '../../src/core/block.ts';
+import { toHex, utf8 } from '../../src/core/bytes.ts';
+import { Domain, Ed25519Signer, sha256 } from '../../src/core/crypto.ts';
 import type { EvidenceRecord } from '../../src/core/evidence.ts';
 import { encodeEvidence } from '../../src/core/evidence.ts';
-import { signTx, type Tx, type UnsignedTx } from '../../src/core/tx.ts';
+import { GENESIS_FORMAT, type Genesis, parseGenesis } from '../../src/core/genesis.ts';
+import { envelope, signTx, type Tx, type TxEnvelope, type UnsignedTx } from '../../src/core/tx.ts';
 
 export function testSigner(label: string): Ed25519Signer {
   return new Ed25519Signer(sha256(utf8.encode(`jrchain-test-key:${label}`)));
@@ -38,4 +45,75 @@ export function sampleUnsignedTx(overrides: Partial<UnsignedTx> = {}): UnsignedT
 
 export function sampleTx(overrides: Partial<UnsignedTx> = {}, signerLabel = 'bank-a/client-1'): Tx {
   return signTx(sampleUnsignedTx(overrides), testSigner(signerLabel));
+}
+
+// ---- a test alliance: genesis, tx envelopes and commit certificates ----
+
+export const TEST_CHAIN_ID = 'jrchain-test';
+export const TEST_INSTITUTIONS = ['bank-a', 'bank-b', 'bank-c', 'bank-d'] as const;
+/** Genesis creation time: a little before sampleUnsignedTx's createdAt. */
+export const TEST_GENESIS_TIME = 1_779_999_000_000;
+
+export function validatorSigners(n = 4): Ed25519Signer[] {
+  return Array.from({ length: n }, (_, i) => testSigner(`validator-${i}`));
+}
+
+/** A genesis with four institutions (one client key each, `<id>/client-1`) and four validators. */
+export function testGenesis(
+  overrides: { chainId?: string; consensus?: Record<string, number> } = {},
+): Genesis {
+  return parseGenesis({
+    format: GENESIS_FORMAT,
+    chainId: overrides.chainId ?? TEST_CHAIN_ID,
+    createdAt: new Date(TEST_GENESIS_TIME).toISOString(),
+    institutions: TEST_INSTITUTIONS.map((id) => ({
+      id,
+      name: `Bank ${id.slice(-1).toUpperCase()}`,
+      clientKeys: [{ keyId: 'client-1', publicKey: toHex(testSigner(`${id}/client-1`).publicKey) }],
+    })),
+    validators: validatorSigners().map((s, i) => ({
+      institution: TEST_INSTITUTIONS[i],
+      publicKey: toHex(s.publicKey),
+      addrs: [`/ip4/127.0.0.1/tcp/${4100 + i}`],
+    })),
+    ...(overrides.consensus === undefined ? {} : { consensus: overrides.consensus }),
+  });
+}
+
+export function docHash(label: string): Uint8Array {
+  return sha256(utf8.encode(label));
+}
+
+export interface EvidenceTxOptions extends Partial<UnsignedTx> {
+  evidence?: Partial<EvidenceRecord>;
+  /** Signs with this test key label instead of `<institution>/client-1`. */
+  signer?: string;
+}
+
+/** A signed evidence tx envelope; by default from bank-a, created at TEST_GENESIS_TIME + 1 s. */
+export function evidenceTx(opts: EvidenceTxOptions): TxEnvelope {
+  const { evidence, signer, ...fields } = opts;
+  const unsigned = sampleUnsignedTx({
+    createdAt: TEST_GENESIS_TIME + 1000,
+    payload: encodeEvidence(sampleEvidence(evidence)),
+    ...fields,
+  });
+  return envelope(signTx(unsigned, testSigner(signer ?? `${unsigned.institution}/client-1`)));
+}
+
+/** A commit certificate over `header` from a quorum (the first three of four validators by default). */
+export function certify(
+  header: BlockHeader,
+  view = header.view,
+  who: number[] = [0, 1, 2],
+): CommitCertificate {
+  const signers = validatorSigners();
+  const hash = headerHash(header);
+  const body = commitVoteBody(header.chainId, view, header.height, hash);
+  return {
+    height: header.height,
+    view,
+    headerHash: hash,
+    signatures: who.map((i) => ({ validator: i, signature: signers[i]!.sign(Domain.commit, body) })),
+  };
 }

@@ -6,7 +6,7 @@ import { genesisValidatorSet, parseGenesis } from '../../../src/core/genesis.ts'
 import { envelope, signTx, type TxEnvelope } from '../../../src/core/tx.ts';
 import { buildReceipt, type ReceiptJson, verifyReceipt } from '../../../src/receipt/receipt.ts';
 import type { EmbeddedTsa } from '../../../src/timestamp/index.ts';
-import { buildChain, certify, proofFor, type TestBlock } from '../../helpers/chain.ts';
+import { buildChain, certify, proofFor, type TestBlock } from '../../helpers/certified-chain.ts';
 import { sampleEvidence, sampleUnsignedTx } from '../../helpers/fixtures.ts';
 import { type TestAlliance, testAlliance, testGenesisJson } from '../../helpers/genesis.ts';
 import { makePki, type Pki, startTsa, T0 } from '../../helpers/tsa.ts';

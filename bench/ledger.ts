@@ -1,0 +1,314 @@
+/**
+ * Ledger benchmark (npm run bench:ledger -- --help). Measures, on the LevelDB store:
+ * - committed tx/s for full blocks through LedgerChain.buildBlock + commitBlock, with signatures verified
+ *   during execution ("verify in block") and already verified at admission ("signatures cached");
+ * - bytes on disk per evidence record, after a full compaction and close;
+ * - query latency p50/p99 for evidence by hash, evidence by case and tx by hash.
+ * Txs are generated and signed outside the timed sections. Each run starts from an empty store; the table
+ * reports the median over runs. `--records N` instead bulk-loads N records and measures size and queries.
+ */
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { utf8 } from '../src/core/bytes.ts';
+import { type Ed25519Signer, sha256 } from '../src/core/crypto.ts';
+import { encodeEvidence } from '../src/core/evidence.ts';
+import { Limits } from '../src/core/limits.ts';
+import { envelope, signTx, type TxEnvelope } from '../src/core/tx.ts';
+import { LedgerChain } from '../src/ledger/ledger-chain.ts';
+import { LevelLedgerStore } from '../src/ledger/level-store.ts';
+import {
+  certify,
+  TEST_CHAIN_ID,
+  TEST_GENESIS_TIME,
+  TEST_INSTITUTIONS,
+  testGenesis,
+  testSigner,
+} from '../test/helpers/fixtures.ts';
+import { median, percentile } from './stats.ts';
+
+interface Options {
+  blocks: number;
+  txsPerBlock: number;
+  records?: number;
+  runs: number;
+  queries: number;
+  dir: string;
+  json: boolean;
+}
+
+/** Records per case: a case query returns this many entries. */
+const RECORDS_PER_CASE = 20;
+const genesis = testGenesis();
+const signers: Ed25519Signer[] = TEST_INSTITUTIONS.map((i) => testSigner(`${i}/client-1`));
+
+function docHash(n: number): Uint8Array {
+  return sha256(utf8.encode(`bench-document-${n}`));
+}
+
+function caseId(n: number): string {
+  return `2026-BJ-CC-${String(Math.floor(n / RECORDS_PER_CASE)).padStart(7, '0')}`;
+}
+
+/** Record n: a realistic evidence tx (statement PDF with a label), from one of four institutions. */
+function recordTx(n: number, blockTime: number): TxEnvelope {
+  const inst = n % TEST_INSTITUTIONS.length;
+  const payload = encodeEvidence({
+    hashAlg: 'sha256',
+    hash: docHash(n),
+    caseId: caseId(n),
+    evidenceType: 'statement',
+    mediaType: 'application/pdf',
+    size: 40_000 + (n % 9000),
+    label: 'Monthly card statement',
+  });
+  const tx = signTx(
+    {
+      chainId: TEST_CHAIN_ID,
+      type: 'evidence',
+      institution: TEST_INSTITUTIONS[inst]!,
+      keyId: 'client-1',
+      nonce: n,
+      createdAt: blockTime - 500,
+      ttlMs: 3_600_000,
+      payload,
+    },
+    signers[inst]!,
+  );
+  return envelope(tx);
+}
+
+interface BlockTiming {
+  txs: number;
+  buildMs: number;
+  commitMs: number;
+}
+
+/** Generates (untimed), optionally admits (untimed), then times build and commit of one block. */
+async function oneBlock(
+  chain: LedgerChain,
+  firstRecord: number,
+  count: number,
+  admit: boolean,
+): Promise<BlockTiming> {
+  const height = chain.head().height + 1;
+  const time = TEST_GENESIS_TIME + height * 1000;
+  const txs = Array.from({ length: count }, (_, i) => recordTx(firstRecord + i, time));
+  if (admit) {
+    for (const env of txs) {
+      const r = await chain.checkTx(env, time);
+      if (r !== undefined) throw new Error(`bench tx refused at admission: ${r.code}`);
+    }
+  }
+  const t0 = performance.now();
+  const built = await chain.buildBlock({ proposer: height % 4, view: 0, time, txs });
+  const t1 = performance.now();
+  if (built.rejected.length > 0) throw new Error(`bench block rejected ${built.rejected[0]!.code}`);
+  const cert = certify(built.header);
+  const t2 = performance.now();
+  await chain.commitBlock(built, cert);
+  const t3 = performance.now();
+  return { txs: count, buildMs: t1 - t0, commitMs: t3 - t2 };
+}
+
+function throughput(timings: BlockTiming[]): number {
+  const txs = timings.reduce((s, t) => s + t.txs, 0);
+  const ms = timings.reduce((s, t) => s + t.buildMs + t.commitMs, 0);
+  return (txs / ms) * 1000;
+}
+
+function diskBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const st = statSync(join(dir, name));
+    total += st.isDirectory() ? diskBytes(join(dir, name)) : st.size;
+  }
+  return total;
+}
+
+interface QueryLatency {
+  p50: number;
+  p99: number;
+}
+
+async function latency(n: number, query: (i: number) => Promise<unknown>): Promise<QueryLatency> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await query(i);
+    samples.push(performance.now() - t0);
+  }
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+interface RunResult {
+  txPerSecVerify?: number;
+  txPerSecCached?: number;
+  buildMsVerify?: number;
+  buildMsCached?: number;
+  commitMs?: number;
+  loadTxPerSec?: number;
+  records: number;
+  bytesOnDisk: number;
+  bytesPerRecord: number;
+  byHash: QueryLatency;
+  byCase: QueryLatency;
+  txByHash: QueryLatency;
+}
+
+async function run(opts: Options, index: number): Promise<RunResult> {
+  const dir = join(opts.dir, `jrchain-bench-${process.pid}-${index}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  try {
+    let store = await LevelLedgerStore.open(dir);
+    const chain = await LedgerChain.open(store, genesis);
+    const result: Partial<RunResult> = {};
+    let records = 0;
+    const blocksOf = async (total: number, admit: boolean) => {
+      const out: BlockTiming[] = [];
+      for (let left = total; left > 0; left -= opts.txsPerBlock) {
+        const n = Math.min(left, opts.txsPerBlock);
+        out.push(await oneBlock(chain, records, n, admit));
+        records += n;
+      }
+      return out;
+    };
+    if (opts.records === undefined) {
+      const verify = await blocksOf(opts.blocks * opts.txsPerBlock, false);
+      const cached = await blocksOf(opts.blocks * opts.txsPerBlock, true);
+      result.txPerSecVerify = throughput(verify);
+      result.txPerSecCached = throughput(cached);
+      result.buildMsVerify = median(verify.map((t) => t.buildMs));
+      result.buildMsCached = median(cached.map((t) => t.buildMs));
+      result.commitMs = median([...verify, ...cached].map((t) => t.commitMs));
+    } else {
+      result.loadTxPerSec = throughput(await blocksOf(opts.records, true));
+    }
+    await store.compact();
+    await store.close();
+    const bytesOnDisk = diskBytes(dir);
+
+    store = await LevelLedgerStore.open(dir);
+    try {
+      // Spread queries over the whole ledger with a fixed stride, so runs query the same records.
+      const pick = (i: number) => (i * 7919) % records;
+      const byHash = await latency(opts.queries, (i) => store.evidenceByHash('sha256', docHash(pick(i))));
+      const byCase = await latency(opts.queries, (i) => store.evidenceByCase(caseId(pick(i))));
+      // Record n is in block floor(n / txsPerBlock) + 1, whose time its createdAt (so its hash) depends on.
+      const txHashOf = (n: number) =>
+        recordTx(n, TEST_GENESIS_TIME + (Math.floor(n / opts.txsPerBlock) + 1) * 1000).hash;
+      const txHashes = Array.from({ length: opts.queries }, (_, i) => txHashOf(pick(i)));
+      const txByHash = await latency(opts.queries, async (i) => {
+        if ((await store.tx(txHashes[i]!)) === undefined) throw new Error('bench tx not found');
+      });
+      return {
+        ...result,
+        records,
+        bytesOnDisk,
+        bytesPerRecord: bytesOnDisk / records,
+        byHash,
+        byCase,
+        txByHash,
+      } as RunResult;
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function positiveInt(max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1 || n > max)
+      throw new InvalidArgumentError(`an integer in 1..${max}`);
+    return n;
+  };
+}
+
+const fmt = (v: number | undefined, digits = 0) =>
+  v === undefined
+    ? '-'
+    : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function table(opts: Options, runs: RunResult[]): string {
+  const m = (f: (r: RunResult) => number | undefined) => {
+    const vs = runs.map(f).filter((v): v is number => v !== undefined);
+    return vs.length === 0 ? undefined : median(vs);
+  };
+  const rows: [string, number | undefined, number][] = [
+    ['committed tx/s, signatures verified in block', m((r) => r.txPerSecVerify), 0],
+    ['committed tx/s, signatures cached at admission', m((r) => r.txPerSecCached), 0],
+    ['  buildBlock ms per block (verify / cached)', m((r) => r.buildMsVerify), 1],
+    ['', m((r) => r.buildMsCached), 1],
+    ['  commitBlock ms per block', m((r) => r.commitMs), 1],
+    ['bulk load tx/s (signatures cached)', m((r) => r.loadTxPerSec), 0],
+    ['records', m((r) => r.records), 0],
+    ['bytes on disk per record (compacted)', m((r) => r.bytesPerRecord), 1],
+    ['evidence by hash p50 ms', m((r) => r.byHash.p50), 3],
+    ['evidence by hash p99 ms', m((r) => r.byHash.p99), 3],
+    [`evidence by case (${RECORDS_PER_CASE} records) p50 ms`, m((r) => r.byCase.p50), 3],
+    [`evidence by case (${RECORDS_PER_CASE} records) p99 ms`, m((r) => r.byCase.p99), 3],
+    ['tx by hash p50 ms', m((r) => r.txByHash.p50), 3],
+    ['tx by hash p99 ms', m((r) => r.txByHash.p99), 3],
+  ];
+  const lines = [
+    `JRChain ledger bench: LevelDB, ${runs.length} run(s), median shown; ` +
+      (opts.records === undefined
+        ? `${opts.blocks} block(s) x ${opts.txsPerBlock} txs per mode`
+        : `bulk load of ${opts.records} records in blocks of ${opts.txsPerBlock}`),
+  ];
+  let label = '';
+  for (const [name, value, digits] of rows) {
+    if (value === undefined) continue;
+    if (name === '') {
+      lines[lines.length - 1] += ` / ${fmt(value, digits)}`;
+      continue;
+    }
+    label = name;
+    lines.push(`  ${label.padEnd(48)} ${fmt(value, digits)}`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const program = new Command('bench:ledger')
+    .description('Ledger throughput, size on disk and query latency on LevelDB')
+    .option('--blocks <n>', 'full blocks per mode and run', positiveInt(1000), 2)
+    .option('--txs-per-block <n>', 'txs per block', positiveInt(Limits.blockTxs), 10_000)
+    .option(
+      '--records <n>',
+      'bulk-load mode: load this many records, then measure size and queries',
+      positiveInt(1e9),
+    )
+    .option(
+      '--runs <n>',
+      'independent runs (each from an empty store); the median is reported',
+      positiveInt(100),
+      3,
+    )
+    .option('--queries <n>', 'queries of each kind per run', positiveInt(1e7), 1000)
+    .option(
+      '--dir <path>',
+      'directory for the LevelDB stores (each run uses and removes a subdirectory)',
+      tmpdir(),
+    )
+    .option('--json', 'print the results as JSON instead of a table', false);
+  program.parse();
+  const opts = program.opts<Options>();
+  const runs: RunResult[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    runs.push(await run(opts, i));
+    if (!opts.json) process.stderr.write(`run ${i + 1}/${opts.runs} done\n`);
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ options: opts, runs }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${table(opts, runs)}\n`);
+  }
+}
+
+await main();

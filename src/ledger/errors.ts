@@ -1,0 +1,76 @@
+/**
+ * Ledger error codes. Tx rejections (TX_*) are data: the executor returns them in `TxRejection`s and never
+ * throws them, because an invalid tx is ordinary outside input. `TxError` exists for callers (the API) that
+ * want to raise a rejection. `LedgerError` covers bad arguments to the store and queries, and stores that do
+ * not belong to the genesis. A broken invariant is an InvariantError (src/core/errors.ts).
+ */
+import { JrError } from '../core/errors.ts';
+import type { TxRejection } from './chain.ts';
+
+/** Exactly one code per rejected tx; the executor checks the rules in this order and reports the first. */
+export const TxErrorCode = {
+  /** (Execution only) The tx's batch position is at or past Limits.blockTxs, or past Limits.blockBytes. */
+  blockFull: 'TX_BLOCK_FULL',
+  /** The encoded tx (or its payload) is larger than the protocol limit. */
+  oversize: 'TX_OVERSIZE',
+  /** The tx names another chain. */
+  wrongChain: 'TX_WRONG_CHAIN',
+  /** The institution is not in the genesis. */
+  unknownInstitution: 'TX_UNKNOWN_INSTITUTION',
+  /** The institution has no client key with this key id. */
+  unknownKey: 'TX_UNKNOWN_KEY',
+  /** The signature does not verify under the named key. */
+  badSignature: 'TX_BAD_SIGNATURE',
+  /** The payload does not decode for the tx type. */
+  malformedPayload: 'TX_MALFORMED_PAYLOAD',
+  /** The same tx hash is already committed, or appears earlier in the same block. */
+  duplicate: 'TX_DUPLICATE',
+  /** A different tx already used this (institution, nonce): committed, or earlier in the same block. */
+  replayedNonce: 'TX_REPLAYED_NONCE',
+  /** time > createdAt + ttlMs. */
+  expired: 'TX_EXPIRED',
+  /** createdAt > time + Limits.txMaxFutureSkewMs. */
+  notYetValid: 'TX_NOT_YET_VALID',
+  /** The evidence carries an RFC 3161 token, and this ledger has no token verifier configured. */
+  timestampTokenUnsupported: 'TX_TIMESTAMP_TOKEN_UNSUPPORTED',
+  /** The evidence carries an RFC 3161 token that the verifier refused. */
+  badTimestampToken: 'TX_BAD_TIMESTAMP_TOKEN',
+} as const;
+export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
+
+export class TxError extends JrError {
+  declare readonly code: TxErrorCode;
+  readonly hash: Uint8Array;
+
+  constructor(code: TxErrorCode, message: string, hash: Uint8Array) {
+    super(code, message);
+    this.hash = hash;
+  }
+
+  static fromRejection(r: TxRejection): TxError {
+    return new TxError(r.code as TxErrorCode, r.message, r.hash);
+  }
+}
+
+export const LedgerErrorCode = {
+  /** The store holds a chain with another genesis (chain id, genesis hash or validator set). */
+  genesisMismatch: 'LEDGER_GENESIS_MISMATCH',
+  /** A batch handed to buildBlock has fields outside their domain (e.g. a proposer outside the set). */
+  invalidBatch: 'LEDGER_INVALID_BATCH',
+  /** A query argument is malformed (hash length, case id, institution id, time range). */
+  invalidArgument: 'LEDGER_INVALID_ARGUMENT',
+  /** A page limit is not an integer in [1, PAGE_LIMIT_MAX]. */
+  invalidLimit: 'LEDGER_INVALID_LIMIT',
+  /** A page cursor was not produced by this kind of query. */
+  invalidCursor: 'LEDGER_INVALID_CURSOR',
+  /** The store was used after close(). */
+  closed: 'LEDGER_CLOSED',
+} as const;
+export type LedgerErrorCode = (typeof LedgerErrorCode)[keyof typeof LedgerErrorCode];
+
+export class LedgerError extends JrError {
+  declare readonly code: LedgerErrorCode;
+  constructor(code: LedgerErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+  }
+}

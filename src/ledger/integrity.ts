@@ -1,0 +1,68 @@
+/**
+ * A full consistency check of a Level ledger: every block up to the head is linked and complete, and the
+ * store holds exactly the entries those blocks wrote (layout.ts) — no index entry missing, none left over
+ * from a block beyond the head. Used after crashes in tests; reads everything, so it is not for hot paths.
+ */
+import { headerHash } from '../core/block.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
+import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
+import { merkleRoot } from '../core/merkle.ts';
+import type { TxEnvelope } from '../core/tx.ts';
+import { blockEntries, Prefix } from './layout.ts';
+import type { LedgerStore } from './store.ts';
+
+export interface RawEntries {
+  rawEntries(): AsyncIterable<[Uint8Array, Uint8Array]>;
+}
+
+/** Returns the problems found; an empty list means the ledger is consistent. */
+export async function checkIntegrity(
+  store: Pick<LedgerStore, 'head' | 'block' | 'tx'> & RawEntries,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const expected = new Map<string, string>();
+  const height = store.head()?.height ?? 0;
+  let prevHash: Uint8Array | undefined;
+  for (let h = 1; h <= height; h++) {
+    const block = await store.block(h);
+    if (block === undefined) {
+      problems.push(`block ${h} (at or below head ${height}) is missing`);
+      continue;
+    }
+    const { header } = block;
+    if (header.height !== h) problems.push(`block ${h} has header height ${header.height}`);
+    if (!equalBytes(headerHash(header), block.hash))
+      problems.push(`block ${h} hash does not match its header`);
+    if (prevHash !== undefined && !equalBytes(header.prevHash, prevHash))
+      problems.push(`block ${h} is not linked`);
+    if (!equalBytes(merkleRoot(block.txHashes), header.txRoot)) problems.push(`block ${h} txRoot mismatch`);
+    prevHash = block.hash;
+    const txs: TxEnvelope[] = [];
+    const evidence: EvidenceRecord[] = [];
+    for (const [index, hash] of block.txHashes.entries()) {
+      const t = await store.tx(hash);
+      if (t === undefined || t.height !== h || t.index !== index) {
+        problems.push(`tx ${h}/${index} is not found where its block lists it`);
+        continue;
+      }
+      txs.push(t.env);
+      evidence.push(decodeEvidence(t.env.tx.payload));
+    }
+    if (txs.length !== block.txHashes.length) continue;
+    // Later blocks overwrite the head entry, so the map ends with the head block's.
+    for (const [k, v] of blockEntries({ header, hash: block.hash, cert: block.cert, txs, evidence })) {
+      expected.set(toHex(k), toHex(v));
+    }
+  }
+  for await (const [k, v] of store.rawEntries()) {
+    if (k[0] === Prefix.consensus) continue;
+    const key = toHex(k);
+    const want = expected.get(key);
+    if (want === undefined)
+      problems.push(`unexpected entry ${key} (not written by any block up to ${height})`);
+    else if (want !== toHex(v)) problems.push(`entry ${key} holds other bytes than its block wrote`);
+    expected.delete(key);
+  }
+  for (const key of expected.keys()) problems.push(`missing entry ${key}`);
+  return problems;
+}

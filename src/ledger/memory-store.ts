@@ -1,0 +1,205 @@
+/**
+ * An in-memory LedgerStore for tests and simulations. It is written independently of the Level layout, so
+ * the shared compliance suite compares two implementations rather than one with itself. Atomicity: commitBlock
+ * checks and prepares everything first, then applies it with no await and nothing left that can throw.
+ */
+import { toHex } from '../core/bytes.ts';
+import type { EvidenceRecord, HashAlg } from '../core/evidence.ts';
+import { HashAlgs } from '../core/evidence.ts';
+import type { TxEnvelope } from '../core/tx.ts';
+import type { ChainHead } from './chain.ts';
+import { LedgerError, LedgerErrorCode } from './errors.ts';
+import {
+  type CursorKind,
+  checkCaseId,
+  checkEvidenceHash,
+  checkInstitutionRange,
+  comparePositions,
+  encodeCursor,
+  type Position,
+  resolvePage,
+} from './paging.ts';
+import {
+  assertExtendsHead,
+  type BlockWrite,
+  type ConsensusKv,
+  checkConsensusKey,
+  type EvidenceEntry,
+  type LedgerStore,
+  type LedgerTx,
+  type NonceKey,
+  type Page,
+  type PageRequest,
+  type StoredBlock,
+} from './store.ts';
+
+interface BlockData {
+  block: StoredBlock;
+  txs: readonly TxEnvelope[];
+  evidence: readonly EvidenceRecord[];
+}
+
+const evidenceKey = (alg: HashAlg, hash: Uint8Array): string => `${HashAlgs[alg].code}:${toHex(hash)}`;
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/** First index in the sorted `list` whose entry is greater than `p` (or not less than it, if `inclusive`). */
+function lowerBound(list: readonly Position[], p: Position, inclusive: boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = comparePositions(list[mid]!, p);
+    if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class MemoryLedgerStore implements LedgerStore {
+  readonly consensus: ConsensusKv;
+  #head: ChainHead | undefined;
+  readonly #blocks: BlockData[] = [];
+  readonly #byHash = new Map<string, Position>();
+  // Index lists are appended block by block, so they stay sorted in chain (and time) order.
+  readonly #byEvidence = new Map<string, Position[]>();
+  readonly #byCase = new Map<string, Position[]>();
+  readonly #byInstitution = new Map<string, Position[]>();
+  readonly #nonces = new Map<string, Set<number>>();
+  readonly #consensusState = new Map<string, Uint8Array>();
+  #closed = false;
+
+  constructor() {
+    const kv = this.#consensusState;
+    this.consensus = {
+      get: async (key) => {
+        checkConsensusKey(key);
+        this.#open();
+        return kv.get(toHex(key))?.slice();
+      },
+      put: async (key, value) => {
+        checkConsensusKey(key);
+        this.#open();
+        kv.set(toHex(key), value.slice());
+      },
+      delete: async (key) => {
+        checkConsensusKey(key);
+        this.#open();
+        kv.delete(toHex(key));
+      },
+    };
+  }
+
+  #open(): void {
+    if (this.#closed) throw new LedgerError(LedgerErrorCode.closed, 'ledger store is closed');
+  }
+
+  head(): ChainHead | undefined {
+    return this.#head;
+  }
+
+  async commitBlock(write: BlockWrite): Promise<void> {
+    this.#open();
+    assertExtendsHead(this.#head, write);
+    const { header, hash, cert } = write;
+    const height = header.height;
+    const txs = [...write.txs];
+    const evidence = [...write.evidence];
+    const data: BlockData = {
+      block: { header, hash, cert, txHashes: txs.map((t) => t.hash) },
+      txs,
+      evidence,
+    };
+    // Nothing below can throw: the block is applied whole.
+    this.#blocks.push(data);
+    txs.forEach((env, index) => {
+      const at: Position = { height, index };
+      const ev = evidence[index]!;
+      this.#byHash.set(env.hashHex, at);
+      push(this.#byEvidence, evidenceKey(ev.hashAlg, ev.hash), at);
+      push(this.#byCase, ev.caseId, at);
+      push(this.#byInstitution, env.tx.institution, { time: header.time, height, index });
+      const used = this.#nonces.get(env.tx.institution);
+      if (used === undefined) this.#nonces.set(env.tx.institution, new Set([env.tx.nonce]));
+      else used.add(env.tx.nonce);
+    });
+    this.#head = { height, hash, time: header.time };
+  }
+
+  async block(height: number): Promise<StoredBlock | undefined> {
+    this.#open();
+    return Number.isSafeInteger(height) && height >= 1 ? this.#blocks[height - 1]?.block : undefined;
+  }
+
+  async tx(hash: Uint8Array): Promise<LedgerTx | undefined> {
+    this.#open();
+    if (!(hash instanceof Uint8Array)) return undefined;
+    const at = this.#byHash.get(toHex(hash));
+    return at === undefined ? undefined : this.#entry(at);
+  }
+
+  async noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]> {
+    this.#open();
+    return keys.map((k) => this.#nonces.get(k.institution)?.has(k.nonce) ?? false);
+  }
+
+  async evidenceByHash(hashAlg: HashAlg, hash: Uint8Array, page?: PageRequest): Promise<Page<EvidenceEntry>> {
+    checkEvidenceHash(hashAlg, hash);
+    return this.#page('chain', page, this.#byEvidence.get(evidenceKey(hashAlg, hash)));
+  }
+
+  async evidenceByCase(caseId: string, page?: PageRequest): Promise<Page<EvidenceEntry>> {
+    checkCaseId(caseId);
+    return this.#page('chain', page, this.#byCase.get(caseId));
+  }
+
+  async evidenceByInstitution(
+    institution: string,
+    fromMs: number,
+    toMs: number,
+    page?: PageRequest,
+  ): Promise<Page<EvidenceEntry>> {
+    checkInstitutionRange(institution, fromMs, toMs);
+    return this.#page('time', page, this.#byInstitution.get(institution), fromMs, toMs);
+  }
+
+  #page(
+    kind: CursorKind,
+    page: PageRequest | undefined,
+    list: readonly Position[] = [],
+    fromMs = 0,
+    toMs = Number.MAX_SAFE_INTEGER,
+  ): Page<EvidenceEntry> {
+    this.#open();
+    const { limit, after } = resolvePage(kind, page);
+    let start = kind === 'time' ? lowerBound(list, { time: fromMs, height: 0, index: 0 }, true) : 0;
+    if (after !== undefined) start = Math.max(start, lowerBound(list, after, false));
+    const end = kind === 'time' ? lowerBound(list, { time: toMs, height: 0, index: 0 }, true) : list.length;
+    const positions = list.slice(start, Math.min(end, start + limit));
+    const items = positions.map((at) => this.#evidenceEntry(at));
+    const next = start + limit < end ? encodeCursor(kind, positions[limit - 1]!) : undefined;
+    return { items, next };
+  }
+
+  #entry(at: Position): LedgerTx {
+    const data = this.#blocks[at.height - 1]!;
+    return {
+      env: data.txs[at.index]!,
+      height: at.height,
+      index: at.index,
+      blockTime: data.block.header.time,
+    };
+  }
+
+  #evidenceEntry(at: Position): EvidenceEntry {
+    return { ...this.#entry(at), evidence: this.#blocks[at.height - 1]!.evidence[at.index]! };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}

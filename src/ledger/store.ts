@@ -1,0 +1,137 @@
+/**
+ * The ledger store: committed blocks, their txs and evidence indexes, the per-institution nonce state, and a
+ * small durable namespace for the consensus engine. Two implementations: LevelLedgerStore (level-store.ts,
+ * the only module that imports `level`) and MemoryLedgerStore; test/unit/ledger/store-compliance.ts runs the
+ * same suite against both.
+ *
+ * The store does not judge txs; the executor (LedgerChain) does. The store only refuses blocks that would
+ * break the chain's shape (height, prevHash, tx count), with an InvariantError.
+ */
+import type { BlockHeader, CommitCertificate } from '../core/block.ts';
+import { equalBytes } from '../core/bytes.ts';
+import { invariant } from '../core/errors.ts';
+import type { EvidenceRecord, HashAlg } from '../core/evidence.ts';
+import type { TxEnvelope } from '../core/tx.ts';
+import type { ChainHead } from './chain.ts';
+
+/** Read-only views: callers must not mutate what a store returns. */
+export interface LedgerTx {
+  readonly env: TxEnvelope;
+  readonly height: number;
+  /** Position in the block, from 0. */
+  readonly index: number;
+  /** Time of the block that recorded the tx. */
+  readonly blockTime: number;
+}
+
+export interface EvidenceEntry extends LedgerTx {
+  readonly evidence: EvidenceRecord;
+}
+
+export interface StoredBlock {
+  readonly header: BlockHeader;
+  readonly hash: Uint8Array;
+  readonly cert: CommitCertificate;
+  /** In block order; header.txRoot is their Merkle root. */
+  readonly txHashes: readonly Uint8Array[];
+}
+
+/** What commitBlock writes. `evidence[i]` is the decoded payload of `txs[i]`. */
+export interface BlockWrite {
+  readonly header: BlockHeader;
+  readonly hash: Uint8Array;
+  readonly cert: CommitCertificate;
+  readonly txs: readonly TxEnvelope[];
+  readonly evidence: readonly EvidenceRecord[];
+}
+
+export interface PageRequest {
+  /** 1..PAGE_LIMIT_MAX; PAGE_LIMIT_DEFAULT when omitted. */
+  limit?: number | undefined;
+  /** The `next` of the previous page, unchanged. */
+  cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more items may follow; pass it back as `cursor`. */
+  next?: string | undefined;
+}
+
+export interface NonceKey {
+  readonly institution: string;
+  readonly nonce: number;
+}
+
+/**
+ * Durable keyed bytes for the consensus engine's own state (votes, view, checkpoints). Every put and delete
+ * is flushed (`sync: true`) before the promise resolves, so "persist before you send" holds.
+ */
+export interface ConsensusKv {
+  /** Keys are 1..CONSENSUS_KEY_MAX_BYTES bytes. */
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  put(key: Uint8Array, value: Uint8Array): Promise<void>;
+  delete(key: Uint8Array): Promise<void>;
+}
+
+export const CONSENSUS_KEY_MAX_BYTES = 255;
+
+export interface LedgerStore {
+  readonly consensus: ConsensusKv;
+
+  /** The last committed block; undefined while the store is empty. */
+  head(): ChainHead | undefined;
+
+  /**
+   * Writes the block, its certificate, txs, tx index, evidence indexes, nonce state and the new head in one
+   * atomic, durable step. Throws InvariantError (writing nothing) unless height = head + 1, prevHash = head
+   * hash (from height 2 on) and the tx count matches the header.
+   */
+  commitBlock(write: BlockWrite): Promise<void>;
+
+  block(height: number): Promise<StoredBlock | undefined>;
+  tx(hash: Uint8Array): Promise<LedgerTx | undefined>;
+  /** For each key, whether a committed tx already used that (institution, nonce). */
+  noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]>;
+
+  /** Every record with this document hash (any institution, any case), in chain order. */
+  evidenceByHash(hashAlg: HashAlg, hash: Uint8Array, page?: PageRequest): Promise<Page<EvidenceEntry>>;
+  /** Every record of the case, in chain order. */
+  evidenceByCase(caseId: string, page?: PageRequest): Promise<Page<EvidenceEntry>>;
+  /** Records the institution submitted in blocks with fromMs <= block time < toMs, in chain order. */
+  evidenceByInstitution(
+    institution: string,
+    fromMs: number,
+    toMs: number,
+    page?: PageRequest,
+  ): Promise<Page<EvidenceEntry>>;
+
+  close(): Promise<void>;
+}
+
+/** The shape checks every store makes before writing anything (see LedgerStore.commitBlock). */
+export function assertExtendsHead(head: ChainHead | undefined, write: BlockWrite): void {
+  const { header } = write;
+  const expected = (head?.height ?? 0) + 1;
+  invariant(header.height === expected, `store expected block ${expected}, got ${header.height}`, {
+    height: header.height,
+  });
+  invariant(head === undefined || equalBytes(header.prevHash, head.hash), 'block does not extend the head', {
+    height: header.height,
+  });
+  invariant(
+    header.txCount === write.txs.length && write.evidence.length === write.txs.length,
+    'tx count does not match the header',
+    { height: header.height, txCount: header.txCount, txs: write.txs.length },
+  );
+  invariant(equalBytes(write.cert.headerHash, write.hash), 'certificate is for another header', {
+    height: header.height,
+  });
+}
+
+export function checkConsensusKey(key: Uint8Array): void {
+  invariant(
+    key instanceof Uint8Array && key.length >= 1 && key.length <= CONSENSUS_KEY_MAX_BYTES,
+    `consensus keys are 1..${CONSENSUS_KEY_MAX_BYTES} bytes`,
+  );
+}

@@ -1,0 +1,72 @@
+/** Builds certified blocks by hand for tests that need a chain without running consensus or a ledger. */
+import {
+  type BlockHeader,
+  type CommitCertificate,
+  commitVoteBody,
+  headerHash,
+} from '../../src/core/block.ts';
+import { Domain } from '../../src/core/crypto.ts';
+import { genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
+import { inclusionProof, merkleRoot } from '../../src/core/merkle.ts';
+import type { TxEnvelope } from '../../src/core/tx.ts';
+import { quorumSize, validatorSetHash } from '../../src/core/validators.ts';
+import type { TestAlliance } from './genesis.ts';
+
+export interface TestBlock {
+  header: BlockHeader;
+  hash: Uint8Array;
+  cert: CommitCertificate;
+  txs: TxEnvelope[];
+}
+
+export function certify(
+  alliance: TestAlliance,
+  header: BlockHeader,
+  signers?: number[],
+  view = 0,
+): CommitCertificate {
+  const hash = headerHash(header);
+  const body = commitVoteBody(header.chainId, view, header.height, hash);
+  const who = signers ?? Array.from({ length: quorumSize(alliance.validators.length) }, (_, i) => i);
+  return {
+    height: header.height,
+    view,
+    headerHash: hash,
+    signatures: who.map((i) => ({
+      validator: i,
+      signature: alliance.validators[i]!.sign(Domain.commit, body),
+    })),
+  };
+}
+
+/** Consecutive blocks from height 1, one per entry of `blocks`, one second apart from `startTime`. */
+export function buildChain(alliance: TestAlliance, blocks: TxEnvelope[][], startTime: number): TestBlock[] {
+  const g = alliance.genesis;
+  const setHash = validatorSetHash(genesisValidatorSet(g));
+  const out: TestBlock[] = [];
+  let prev = genesisHash(g);
+  for (const [i, txs] of blocks.entries()) {
+    const header: BlockHeader = {
+      chainId: g.chainId,
+      height: i + 1,
+      prevHash: prev,
+      txRoot: merkleRoot(txs.map((t) => t.hash)),
+      txCount: txs.length,
+      proposer: 0,
+      view: 0,
+      time: startTime + i * 1000,
+      validatorSetHash: setHash,
+    };
+    const hash = headerHash(header);
+    out.push({ header, hash, cert: certify(alliance, header), txs });
+    prev = hash;
+  }
+  return out;
+}
+
+export function proofFor(block: TestBlock, tx: TxEnvelope) {
+  return inclusionProof(
+    block.txs.map((t) => t.hash),
+    block.txs.findIndex((t) => t.hashHex === tx.hashHex),
+  );
+}

@@ -1,0 +1,372 @@
+/**
+ * The LedgerStore compliance suite, run against every implementation (memory-store.test.ts,
+ * level-store.test.ts). Expected answers come from a plain list of what was committed, filtered in the test:
+ * a third, obviously correct implementation of every query.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { equalBytes, toHex } from '../../../src/core/bytes.ts';
+import { sha256 } from '../../../src/core/crypto.ts';
+import { InvariantError, isJrError } from '../../../src/core/errors.ts';
+import type { EvidenceRecord } from '../../../src/core/evidence.ts';
+import type { TxEnvelope } from '../../../src/core/tx.ts';
+import { LedgerErrorCode } from '../../../src/ledger/errors.ts';
+import { encodeCursor, PAGE_LIMIT_MAX } from '../../../src/ledger/paging.ts';
+import type { BlockWrite, EvidenceEntry, LedgerStore, PageRequest } from '../../../src/ledger/store.ts';
+import { docHash, evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import { allPages, appendBlock, atGenesis, blockWrite } from '../../helpers/ledger.ts';
+
+export interface StoreHarness {
+  open(): Promise<LedgerStore>;
+  /** Closes `store` and opens the same data again; persistent stores only. */
+  reopen?: (store: LedgerStore) => Promise<LedgerStore>;
+  cleanup(): Promise<void>;
+}
+
+interface Committed {
+  env: TxEnvelope;
+  evidence: EvidenceRecord;
+  height: number;
+  index: number;
+  blockTime: number;
+}
+
+const T = TEST_GENESIS_TIME;
+const X = docHash('doc-x');
+const Y = docHash('doc-y');
+const Z = docHash('doc-z');
+/** A SHA-512 digest that starts with X's bytes: the algorithm must separate it from X. */
+const X512 = new Uint8Array([...X, ...sha256(X)]);
+
+function tx(institution: string, nonce: number, evidence: Partial<EvidenceRecord>): TxEnvelope {
+  return evidenceTx({ institution, nonce, createdAt: T + 500, evidence });
+}
+
+/** Five blocks: shared hashes across institutions and cases, an empty block, two blocks at one time. */
+function scenario(): { txs: TxEnvelope[]; time: number }[] {
+  const paged: TxEnvelope[] = [];
+  for (let i = 1; i <= 23; i++) {
+    paged.push(tx('bank-d', i, { hash: i % 2 === 0 ? X : docHash(`paged-${i}`), caseId: 'PAGED' }));
+  }
+  return [
+    {
+      time: T + 1000,
+      txs: [
+        tx('bank-a', 1, { hash: X, caseId: 'CASE-1' }),
+        tx('bank-b', 1, { hash: X, caseId: 'CASE-2' }),
+        tx('bank-a', 2, { hash: Y, caseId: 'CASE-1' }),
+      ],
+    },
+    {
+      time: T + 2000,
+      txs: [
+        tx('bank-a', 3, { hash: X, caseId: 'CASE-1' }),
+        tx('bank-c', 1, { hash: Z, caseId: 'CASE-10' }),
+        tx('bank-b', 2, { hashAlg: 'sha512', hash: X512, caseId: 'CASE-1' }),
+      ],
+    },
+    { time: T + 2000, txs: [tx('bank-a', 4, { hash: Z, caseId: 'CASE-1', evidenceType: 'other' })] },
+    { time: T + 3000, txs: [] },
+    { time: T + 5000, txs: paged },
+  ];
+}
+
+async function load(store: LedgerStore): Promise<{ writes: BlockWrite[]; committed: Committed[] }> {
+  const writes: BlockWrite[] = [];
+  const committed: Committed[] = [];
+  for (const b of scenario()) {
+    const w = await appendBlock(store, b.txs, b.time);
+    writes.push(w);
+    w.txs.forEach((env, index) => {
+      committed.push({
+        env,
+        evidence: w.evidence[index]!,
+        height: w.header.height,
+        index,
+        blockTime: b.time,
+      });
+    });
+  }
+  return { writes, committed };
+}
+
+const where = (e: { height: number; index: number }) => `${e.height}/${e.index}`;
+
+function expectEntries(actual: EvidenceEntry[], expected: Committed[]): void {
+  expect(actual.map(where)).toEqual(expected.map(where));
+  actual.forEach((a, i) => {
+    const e = expected[i]!;
+    expect(toHex(a.env.bytes)).toBe(toHex(e.env.bytes));
+    expect(a.env.hashHex).toBe(e.env.hashHex);
+    expect(a.evidence).toEqual(e.evidence);
+    expect(a.blockTime).toBe(e.blockTime);
+  });
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (err) {
+    if (isJrError(err)) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+export function ledgerStoreCompliance(
+  name: string,
+  makeHarness: () => Promise<StoreHarness>,
+  options: { persistent: boolean },
+): void {
+  describe(`LedgerStore compliance: ${name}`, () => {
+    let harness: StoreHarness;
+    let store: LedgerStore;
+
+    beforeEach(async () => {
+      harness = await makeHarness();
+      store = await harness.open();
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await harness.cleanup();
+    });
+
+    it('starts empty', async () => {
+      expect(store.head()).toBeUndefined();
+      expect(await store.block(1)).toBeUndefined();
+      expect(await store.tx(X)).toBeUndefined();
+      expect(await store.noncesUsed([{ institution: 'bank-a', nonce: 1 }])).toEqual([false]);
+      expect(await store.evidenceByHash('sha256', X)).toEqual({ items: [], next: undefined });
+      expect(await store.evidenceByCase('CASE-1')).toEqual({ items: [], next: undefined });
+      expect(await store.evidenceByInstitution('bank-a', 0, Number.MAX_SAFE_INTEGER)).toEqual({
+        items: [],
+        next: undefined,
+      });
+    });
+
+    it('stores each block with its header, hash, certificate and tx hashes, and moves the head', async () => {
+      const { writes } = await load(store);
+      for (const w of writes) {
+        const b = await store.block(w.header.height);
+        expect(b).toBeDefined();
+        expect(b!.header).toEqual(w.header);
+        expect(toHex(b!.hash)).toBe(toHex(w.hash));
+        expect(b!.cert).toEqual(w.cert);
+        expect(b!.txHashes.map(toHex)).toEqual(w.txs.map((t) => t.hashHex));
+      }
+      const last = writes[writes.length - 1]!;
+      expect(store.head()).toEqual({ height: last.header.height, hash: last.hash, time: last.header.time });
+      expect(await store.block(writes.length + 1)).toBeUndefined();
+      for (const h of [0, -1, 1.5, Number.NaN]) expect(await store.block(h)).toBeUndefined();
+    });
+
+    it('finds every tx by hash with its height, index and block time', async () => {
+      const { committed } = await load(store);
+      for (const c of committed) {
+        const t = await store.tx(c.env.hash);
+        expect(t).toBeDefined();
+        expect(where(t!)).toBe(where(c));
+        expect(t!.blockTime).toBe(c.blockTime);
+        expect(toHex(t!.env.bytes)).toBe(toHex(c.env.bytes));
+        expect(t!.env.tx).toEqual(c.env.tx);
+      }
+      expect(await store.tx(sha256(X))).toBeUndefined();
+      expect(await store.tx(new Uint8Array(5))).toBeUndefined();
+    });
+
+    it('remembers used nonces per institution', async () => {
+      await load(store);
+      const used = await store.noncesUsed([
+        { institution: 'bank-a', nonce: 4 },
+        { institution: 'bank-a', nonce: 5 },
+        { institution: 'bank-c', nonce: 1 },
+        { institution: 'bank-c', nonce: 2 },
+        { institution: 'bank-d', nonce: 23 },
+        { institution: 'bank-b', nonce: 3 },
+      ]);
+      expect(used).toEqual([true, false, true, false, true, false]);
+      expect(await store.noncesUsed([])).toEqual([]);
+    });
+
+    it('finds every record of a document hash, across institutions and cases, in chain order', async () => {
+      const { committed } = await load(store);
+      const ofX = committed.filter((c) => c.evidence.hashAlg === 'sha256' && equalBytes(c.evidence.hash, X));
+      expect(new Set(ofX.map((c) => c.env.tx.institution))).toEqual(new Set(['bank-a', 'bank-b', 'bank-d']));
+      expect(new Set(ofX.map((c) => c.evidence.caseId))).toEqual(new Set(['CASE-1', 'CASE-2', 'PAGED']));
+      expectEntries((await store.evidenceByHash('sha256', X, { limit: PAGE_LIMIT_MAX })).items, ofX);
+      // The SHA-512 record is found under its own algorithm only.
+      const of512 = (await store.evidenceByHash('sha512', X512)).items;
+      expectEntries(
+        of512,
+        committed.filter((c) => c.evidence.hashAlg === 'sha512'),
+      );
+      expect(of512).toHaveLength(1);
+      expect((await store.evidenceByHash('sha384', new Uint8Array(48))).items).toEqual([]);
+    });
+
+    it('finds every record of a case in chain order, and no other case', async () => {
+      const { committed } = await load(store);
+      for (const caseId of ['CASE-1', 'CASE-2', 'CASE-10', 'PAGED']) {
+        const expected = committed.filter((c) => c.evidence.caseId === caseId);
+        expectEntries((await store.evidenceByCase(caseId, { limit: PAGE_LIMIT_MAX })).items, expected);
+      }
+      expect((await store.evidenceByCase('CASE')).items).toEqual([]);
+    });
+
+    it('finds an institution’s records in [fromMs, toMs) of block time', async () => {
+      const { committed } = await load(store);
+      const ranges: [number, number][] = [
+        [0, Number.MAX_SAFE_INTEGER],
+        [T + 1000, T + 2000],
+        [T + 1000, T + 2001],
+        [T + 2000, T + 2000],
+        [T + 1001, T + 5000],
+        [T + 5000, T + 5001],
+      ];
+      for (const inst of ['bank-a', 'bank-b', 'bank-c', 'bank-d']) {
+        for (const [from, to] of ranges) {
+          const expected = committed.filter(
+            (c) => c.env.tx.institution === inst && c.blockTime >= from && c.blockTime < to,
+          );
+          const page = await store.evidenceByInstitution(inst, from, to, { limit: PAGE_LIMIT_MAX });
+          expectEntries(page.items, expected);
+        }
+      }
+      expect((await store.evidenceByInstitution('bank-z', 0, Number.MAX_SAFE_INTEGER)).items).toEqual([]);
+    });
+
+    it('pages through every query without gaps or repeats, for any limit', async () => {
+      const { committed } = await load(store);
+      const ofX = committed.filter((c) => c.evidence.hashAlg === 'sha256' && equalBytes(c.evidence.hash, X));
+      const paged = committed.filter((c) => c.evidence.caseId === 'PAGED');
+      const bankD = committed.filter((c) => c.env.tx.institution === 'bank-d' && c.blockTime >= T + 5000);
+      for (const limit of [1, 2, 3, 7, 23, 24, 100]) {
+        const byHash = await allPages((p) => store.evidenceByHash('sha256', X, p), limit);
+        expectEntries(byHash.items, ofX);
+        expect(byHash.pages).toBe(Math.max(1, Math.ceil(ofX.length / limit)));
+        const byCase = await allPages((p) => store.evidenceByCase('PAGED', p), limit);
+        expectEntries(byCase.items, paged);
+        expect(byCase.pages).toBe(Math.ceil(paged.length / limit));
+        const byInst = await allPages(
+          (p) => store.evidenceByInstitution('bank-d', T + 5000, T + 6000, p),
+          limit,
+        );
+        expectEntries(byInst.items, bankD);
+      }
+    });
+
+    it('gives no next cursor when a page ends exactly at the last item', async () => {
+      await load(store);
+      const page = await store.evidenceByCase('PAGED', { limit: 23 });
+      expect(page.items).toHaveLength(23);
+      expect(page.next).toBeUndefined();
+      const shorter = await store.evidenceByCase('PAGED', { limit: 22 });
+      expect(shorter.next).toBeDefined();
+      const rest = await store.evidenceByCase('PAGED', { limit: 22, cursor: shorter.next });
+      expect(rest.items).toHaveLength(1);
+      expect(rest.next).toBeUndefined();
+    });
+
+    it('refuses bad limits, cursors and arguments with codes', async () => {
+      await load(store);
+      for (const limit of [0, -1, 1.5, PAGE_LIMIT_MAX + 1, Number.NaN]) {
+        expect(await codeOf(store.evidenceByCase('CASE-1', { limit }))).toBe(LedgerErrorCode.invalidLimit);
+      }
+      const timeCursor = encodeCursor('time', { time: T, height: 1, index: 0 });
+      const chainCursor = encodeCursor('chain', { height: 1, index: 0 });
+      const badCursors = ['', '!!', 'AQE', `${chainCursor}A`, timeCursor, 'x'.repeat(200)];
+      for (const cursor of badCursors) {
+        const req: PageRequest = { cursor };
+        expect(await codeOf(store.evidenceByCase('CASE-1', req)), cursor).toBe(LedgerErrorCode.invalidCursor);
+      }
+      expect(await codeOf(store.evidenceByInstitution('bank-a', 0, T + 9000, { cursor: chainCursor }))).toBe(
+        LedgerErrorCode.invalidCursor,
+      );
+      const invalid = LedgerErrorCode.invalidArgument;
+      expect(await codeOf(store.evidenceByHash('sha256', new Uint8Array(31)))).toBe(invalid);
+      expect(await codeOf(store.evidenceByHash('md5' as 'sha256', X))).toBe(invalid);
+      expect(await codeOf(store.evidenceByCase('-bad'))).toBe(invalid);
+      expect(await codeOf(store.evidenceByCase('x'.repeat(129)))).toBe(invalid);
+      expect(await codeOf(store.evidenceByInstitution('Bank A', 0, 1))).toBe(invalid);
+      expect(await codeOf(store.evidenceByInstitution('bank-a', 2, 1))).toBe(invalid);
+      expect(await codeOf(store.evidenceByInstitution('bank-a', -1, 1))).toBe(invalid);
+      expect(await codeOf(store.evidenceByInstitution('bank-a', 0, 1.5))).toBe(invalid);
+    });
+
+    it('refuses a block that does not extend the head, and writes nothing of it', async () => {
+      const { writes, committed } = await load(store);
+      const head = store.head()!;
+      const txs = [tx('bank-c', 99, { hash: Y, caseId: 'CASE-NEW' })];
+      const good = blockWrite(head, txs, T + 9000);
+      const gap = blockWrite({ ...head, height: head.height + 1 }, txs, T + 9000);
+      const fork = blockWrite({ ...head, hash: sha256(head.hash) }, txs, T + 9000);
+      const badCount: BlockWrite = { ...good, txs: [], evidence: [] };
+      const badCert: BlockWrite = { ...good, cert: { ...good.cert, headerHash: sha256(good.hash) } };
+      for (const bad of [gap, fork, badCount, badCert, writes[0]!]) {
+        await expect(store.commitBlock(bad)).rejects.toBeInstanceOf(InvariantError);
+      }
+      expect(store.head()).toEqual(head);
+      expect(await store.block(head.height + 1)).toBeUndefined();
+      expect(await store.tx(txs[0]!.hash)).toBeUndefined();
+      expect(await store.noncesUsed([{ institution: 'bank-c', nonce: 99 }])).toEqual([false]);
+      expect((await store.evidenceByCase('CASE-NEW')).items).toEqual([]);
+      expectEntries(
+        (await store.evidenceByHash('sha256', Y)).items,
+        committed.filter((c) => equalBytes(c.evidence.hash, Y)),
+      );
+      // The store is still usable: the good block goes in.
+      await store.commitBlock(good);
+      expect(store.head()!.height).toBe(head.height + 1);
+      expect((await store.evidenceByCase('CASE-NEW')).items).toHaveLength(1);
+    });
+
+    it('keeps the consensus namespace apart, with get, put, overwrite and delete', async () => {
+      const kv = store.consensus;
+      const key = new Uint8Array([1, 2, 3]);
+      expect(await kv.get(key)).toBeUndefined();
+      const value = new Uint8Array([9, 9]);
+      await kv.put(key, value);
+      value[0] = 0; // the store kept its own copy
+      expect(await kv.get(key)).toEqual(new Uint8Array([9, 9]));
+      await kv.put(key, new Uint8Array(0));
+      expect(await kv.get(key)).toEqual(new Uint8Array(0));
+      await kv.put(new Uint8Array([1, 2]), new Uint8Array([7]));
+      await kv.delete(key);
+      expect(await kv.get(key)).toBeUndefined();
+      expect(await kv.get(new Uint8Array([1, 2]))).toEqual(new Uint8Array([7]));
+      await kv.delete(new Uint8Array([42])); // deleting a missing key is fine
+      await expect(kv.put(new Uint8Array(0), value)).rejects.toBeInstanceOf(InvariantError);
+      await expect(kv.get(new Uint8Array(256))).rejects.toBeInstanceOf(InvariantError);
+      // Ledger data is untouched by consensus state, and the other way round.
+      await load(store);
+      expect(await kv.get(new Uint8Array([1, 2]))).toEqual(new Uint8Array([7]));
+      expect(store.head()!.height).toBe(5);
+    });
+
+    it('refuses use after close', async () => {
+      await store.close();
+      expect(await codeOf(store.tx(X))).toBe(LedgerErrorCode.closed);
+      expect(await codeOf(store.evidenceByCase('CASE-1'))).toBe(LedgerErrorCode.closed);
+      expect(await codeOf(store.consensus.get(X))).toBe(LedgerErrorCode.closed);
+      expect(await codeOf(store.commitBlock(blockWrite(atGenesis(), [], T)))).toBe(LedgerErrorCode.closed);
+    });
+
+    it.runIf(options.persistent)('keeps everything across a reopen', async () => {
+      const { writes, committed } = await load(store);
+      await store.consensus.put(new Uint8Array([5]), new Uint8Array([6]));
+      store = await harness.reopen!(store);
+      const last = writes[writes.length - 1]!;
+      expect(store.head()).toEqual({ height: last.header.height, hash: last.hash, time: last.header.time });
+      expect((await store.block(2))!.header).toEqual(writes[1]!.header);
+      expect(await store.consensus.get(new Uint8Array([5]))).toEqual(new Uint8Array([6]));
+      expectEntries(
+        (await store.evidenceByCase('PAGED', { limit: 1000 })).items,
+        committed.filter((c) => c.evidence.caseId === 'PAGED'),
+      );
+      expect(await store.noncesUsed([{ institution: 'bank-a', nonce: 4 }])).toEqual([true]);
+      // and it keeps growing from where it was
+      await appendBlock(store, [tx('bank-a', 50, { caseId: 'AFTER-REOPEN' })], T + 9000);
+      expect(store.head()!.height).toBe(last.header.height + 1);
+    });
+  });
+}
