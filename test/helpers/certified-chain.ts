@@ -1,16 +1,10 @@
 /** Builds certified blocks by hand for tests that need a chain without running consensus or a ledger. */
-import {
-  type BlockHeader,
-  type CommitCertificate,
-  commitVoteBody,
-  headerHash,
-} from '../../src/core/block.ts';
-import { Domain } from '../../src/core/crypto.ts';
-import { genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
+import { type BlockHeader, type CommitCertificate, headerHash } from '../../src/core/block.ts';
+import { type Genesis, genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
 import { inclusionProof, merkleRoot } from '../../src/core/merkle.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
-import { quorumSize, validatorSetHash } from '../../src/core/validators.ts';
-import type { TestAlliance } from './genesis.ts';
+import { validatorSetHash } from '../../src/core/validators.ts';
+import { certify } from './fixtures.ts';
 
 export interface TestBlock {
   header: BlockHeader;
@@ -19,29 +13,8 @@ export interface TestBlock {
   txs: TxEnvelope[];
 }
 
-export function certify(
-  alliance: TestAlliance,
-  header: BlockHeader,
-  signers?: number[],
-  view = 0,
-): CommitCertificate {
-  const hash = headerHash(header);
-  const body = commitVoteBody(header.chainId, view, header.height, hash);
-  const who = signers ?? Array.from({ length: quorumSize(alliance.validators.length) }, (_, i) => i);
-  return {
-    height: header.height,
-    view,
-    headerHash: hash,
-    signatures: who.map((i) => ({
-      validator: i,
-      signature: alliance.validators[i]!.sign(Domain.commit, body),
-    })),
-  };
-}
-
 /** Consecutive blocks from height 1, one per entry of `blocks`, one second apart from `startTime`. */
-export function buildChain(alliance: TestAlliance, blocks: TxEnvelope[][], startTime: number): TestBlock[] {
-  const g = alliance.genesis;
+export function buildChain(g: Genesis, blocks: TxEnvelope[][], startTime: number): TestBlock[] {
   const setHash = validatorSetHash(genesisValidatorSet(g));
   const out: TestBlock[] = [];
   let prev = genesisHash(g);
@@ -58,7 +31,7 @@ export function buildChain(alliance: TestAlliance, blocks: TxEnvelope[][], start
       validatorSetHash: setHash,
     };
     const hash = headerHash(header);
-    out.push({ header, hash, cert: certify(alliance, header), txs });
+    out.push({ header, hash, cert: certify(header), txs });
     prev = hash;
   }
   return out;

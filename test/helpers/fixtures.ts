@@ -58,11 +58,15 @@ export function validatorSigners(n = 4): Ed25519Signer[] {
   return Array.from({ length: n }, (_, i) => testSigner(`validator-${i}`));
 }
 
-/** A genesis with four institutions (one client key each, `<id>/client-1`) and four validators. */
-export function testGenesis(
-  overrides: { chainId?: string; consensus?: Record<string, number> } = {},
-): Genesis {
-  return parseGenesis({
+export interface TestGenesisOverrides {
+  chainId?: string;
+  consensus?: Record<string, number>;
+  tsa?: Record<string, unknown>;
+}
+
+/** The JSON form of the test genesis: four institutions (one client key each, `<id>/client-1`), four validators. */
+export function testGenesisJson(overrides: TestGenesisOverrides = {}): Record<string, any> {
+  return {
     format: GENESIS_FORMAT,
     chainId: overrides.chainId ?? TEST_CHAIN_ID,
     createdAt: new Date(TEST_GENESIS_TIME).toISOString(),
@@ -77,7 +81,12 @@ export function testGenesis(
       addrs: [`/ip4/127.0.0.1/tcp/${4100 + i}`],
     })),
     ...(overrides.consensus === undefined ? {} : { consensus: overrides.consensus }),
-  });
+    ...(overrides.tsa === undefined ? {} : { tsa: overrides.tsa }),
+  };
+}
+
+export function testGenesis(overrides: TestGenesisOverrides = {}): Genesis {
+  return parseGenesis(testGenesisJson(overrides));
 }
 
 export function docHash(label: string): Uint8Array {

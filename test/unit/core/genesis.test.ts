@@ -12,7 +12,7 @@ import {
   parseGenesis,
 } from '../../../src/core/genesis.ts';
 import { peerIdOf } from '../../../src/core/keys.ts';
-import { testGenesisJson } from '../../helpers/genesis.ts';
+import { testGenesisJson } from '../../helpers/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-genesis-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,17 +52,17 @@ describe('genesis', () => {
     const otherChain = testGenesisJson() as Record<string, any>;
     otherChain.chainId = 'jrchain-other';
     expect(toHex(genesisHash(parseGenesis(otherChain)))).not.toBe(base);
-    const tuned = testGenesisJson(4, { checkpointInterval: 32, watermarkWindow: 128 });
+    const tuned = testGenesisJson({ consensus: { checkpointInterval: 32, watermarkWindow: 128 } });
     expect(toHex(genesisHash(parseGenesis(tuned)))).not.toBe(base);
   });
 
   it('orders the validator set as listed', () => {
     const g = parseGenesis(testGenesisJson());
     expect(genesisValidatorSet(g).validators.map((v) => v.institution)).toEqual([
-      'bank-0',
-      'bank-1',
-      'bank-2',
-      'bank-3',
+      'bank-a',
+      'bank-b',
+      'bank-c',
+      'bank-d',
     ]);
   });
 
@@ -72,7 +72,7 @@ describe('genesis', () => {
     ['a bad chain id', (g) => (g.chainId = 'Bad Chain'), /chainId/],
     ['a non-UTC time', (g) => (g.createdAt = '2026-01-01 00:00'), /createdAt/],
     ['no institutions', (g) => (g.institutions = []), /at least one institution/],
-    ['duplicate institutions', (g) => (g.institutions[1].id = 'bank-0'), /duplicate institution/],
+    ['duplicate institutions', (g) => (g.institutions[1].id = 'bank-a'), /duplicate institution/],
     [
       'a validator of an unknown institution',
       (g) => (g.validators[0].institution = 'bank-x'),
@@ -80,7 +80,7 @@ describe('genesis', () => {
     ],
     [
       'two validators for one institution',
-      (g) => (g.validators[1].institution = 'bank-0'),
+      (g) => (g.validators[1].institution = 'bank-a'),
       /already has a validator/,
     ],
     ['a reused validator key', (g) => (g.validators[1].publicKey = g.validators[0].publicKey), /used twice/],

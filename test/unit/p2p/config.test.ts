@@ -10,7 +10,7 @@ import {
   ProtocolId,
 } from '../../../src/p2p/index.ts';
 import { resolveHostLimits } from '../../../src/p2p/limits.ts';
-import { testAlliance } from '../../helpers/genesis.ts';
+import { testGenesis } from '../../helpers/fixtures.ts';
 import { testPeerId, testSeed } from '../../helpers/p2p.ts';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -53,7 +53,7 @@ describe('allowlist', () => {
   });
 
   it('takes validators and their addresses from the genesis; observers are admitted but not dialled', () => {
-    const { genesis } = testAlliance(4);
+    const genesis = testGenesis();
     const list = allowlistFromGenesis(genesis, [b]);
     const resolved = resolveAllowlist(list);
     expect(list.validators.map((v) => v.peerId)).toEqual(genesis.validators.map((v) => v.peerId));

@@ -2,19 +2,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { encodeEvidence } from '../../../src/core/evidence.ts';
-import { genesisValidatorSet, parseGenesis } from '../../../src/core/genesis.ts';
+import { type Genesis, genesisValidatorSet } from '../../../src/core/genesis.ts';
 import { envelope, signTx, type TxEnvelope } from '../../../src/core/tx.ts';
 import { buildReceipt, type ReceiptJson, verifyReceipt } from '../../../src/receipt/receipt.ts';
 import type { EmbeddedTsa } from '../../../src/timestamp/index.ts';
-import { buildChain, certify, proofFor, type TestBlock } from '../../helpers/certified-chain.ts';
-import { sampleEvidence, sampleUnsignedTx } from '../../helpers/fixtures.ts';
-import { type TestAlliance, testAlliance, testGenesisJson } from '../../helpers/genesis.ts';
+import { buildChain, proofFor, type TestBlock } from '../../helpers/certified-chain.ts';
+import {
+  certify,
+  sampleEvidence,
+  sampleUnsignedTx,
+  TEST_INSTITUTIONS,
+  testGenesis,
+  testSigner,
+} from '../../helpers/fixtures.ts';
 import { makePki, type Pki, startTsa, T0 } from '../../helpers/tsa.ts';
 
 const document = utf8.encode('mediation agreement, signed 2026-05-30');
 let pki: Pki;
 let tsa: EmbeddedTsa;
-let alliance: TestAlliance;
+let genesis: Genesis;
 let chain: TestBlock[];
 let target: TxEnvelope;
 let anchorToken: Uint8Array;
@@ -22,17 +28,17 @@ let anchorGenTime: Date;
 
 function evidenceTx(i: number, overrides: Parameters<typeof sampleEvidence>[0] = {}): TxEnvelope {
   const e = sampleEvidence({ hash: sha256(utf8.encode(`doc-${i}`)), ...overrides });
-  const inst = i % 4;
+  const inst = TEST_INSTITUTIONS[i % 4];
   const u = sampleUnsignedTx({
-    institution: `bank-${inst}`,
+    institution: inst,
     nonce: i,
     payload: encodeEvidence(e),
     createdAt: T0 - 5000,
   });
-  return envelope(signTx(u, alliance.clients[inst]!));
+  return envelope(signTx(u, testSigner(`${inst}/client-1`)));
 }
 
-function receipt(withAnchor = true, genesis = alliance.genesis): ReceiptJson {
+function receipt(withAnchor = true): ReceiptJson {
   return buildReceipt({
     genesis,
     tx: target,
@@ -54,12 +60,10 @@ function receipt(withAnchor = true, genesis = alliance.genesis): ReceiptJson {
 beforeAll(async () => {
   pki = await makePki();
   tsa = await startTsa(pki, T0 + 10_000);
-  const json = testGenesisJson();
-  json.tsa = { trustAnchors: [pki.rootPem] };
-  alliance = { ...testAlliance(), json, genesis: parseGenesis(json) };
+  genesis = testGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
   target = evidenceTx(5, { hash: sha256(document), evidenceType: 'mediation-agreement' });
   chain = buildChain(
-    alliance,
+    genesis,
     [[evidenceTx(1)], [evidenceTx(2), target, evidenceTx(3)], [], [evidenceTx(4)]],
     T0,
   );
@@ -75,7 +79,7 @@ const names = (r: ReturnType<typeof verifyReceipt>) =>
 describe('evidence receipts', () => {
   it('a genuine receipt verifies every check, with the file, and says since when', () => {
     const r = verifyReceipt(JSON.parse(JSON.stringify(receipt())), {
-      genesis: alliance.genesis,
+      genesis: genesis,
       file: document,
     });
     expect(r.ok, JSON.stringify(r.checks)).toBe(true);
@@ -100,42 +104,41 @@ describe('evidence receipts', () => {
 
   it('without an anchor it still verifies, unless an anchor is required', () => {
     const r = receipt(false);
-    expect(verifyReceipt(r, { genesis: alliance.genesis }).ok).toBe(true);
-    const strict = verifyReceipt(r, { genesis: alliance.genesis, requireAnchor: true });
+    expect(verifyReceipt(r, { genesis: genesis }).ok).toBe(true);
+    const strict = verifyReceipt(r, { genesis: genesis, requireAnchor: true });
     expect(strict.ok).toBe(false);
     expect(names(strict)).toEqual(['anchor']);
   });
 
   it('a different file is not proven', () => {
-    const r = verifyReceipt(receipt(), { genesis: alliance.genesis, file: utf8.encode('forged agreement') });
+    const r = verifyReceipt(receipt(), { genesis: genesis, file: utf8.encode('forged agreement') });
     expect(r.ok).toBe(false);
     expect(names(r)).toEqual(['file']);
   });
 
   it('a receipt for another genesis fails at the genesis check', () => {
-    const other = testGenesisJson();
-    other.chainId = 'another-chain';
-    expect(names(verifyReceipt(receipt(), { genesis: parseGenesis(other) }))).toEqual(['genesis']);
+    const other = testGenesis({ chainId: 'another-chain' });
+    expect(names(verifyReceipt(receipt(), { genesis: other }))).toEqual(['genesis']);
   });
 
   it('an untrusted TSA root fails the anchor check', async () => {
     const otherPki = await makePki({ rootName: 'Other Root' });
-    const r = verifyReceipt(receipt(), { genesis: alliance.genesis, tsaTrustAnchorsPem: otherPki.rootPem });
+    const r = verifyReceipt(receipt(), { genesis: genesis, tsaTrustAnchorsPem: otherPki.rootPem });
     expect(names(r)).toEqual(['anchor']);
   });
 
   it('a certificate below quorum fails', () => {
     const r = receipt();
     const weak = buildReceipt({
-      genesis: alliance.genesis,
+      genesis: genesis,
       tx: target,
       header: chain[1]!.header,
-      certificate: certify(alliance, chain[1]!.header, [0, 1]),
-      validatorSet: genesisValidatorSet(alliance.genesis),
+      certificate: certify(chain[1]!.header, 0, [0, 1]),
+      validatorSet: genesisValidatorSet(genesis),
       proof: proofFor(chain[1]!, target),
     });
-    expect(names(verifyReceipt(weak, { genesis: alliance.genesis }))).toEqual(['certificate']);
-    expect(verifyReceipt(r, { genesis: alliance.genesis }).ok).toBe(true);
+    expect(names(verifyReceipt(weak, { genesis: genesis }))).toEqual(['certificate']);
+    expect(verifyReceipt(r, { genesis: genesis }).ok).toBe(true);
   });
 
   // Tampering with any field must fail. Each case edits one field of a fresh, valid receipt.
@@ -164,7 +167,7 @@ describe('evidence receipts', () => {
     ['anchor.headerHash', (r) => (r.anchor.headerHash = flipHex(r.anchor.headerHash))],
     ['anchor.headers', (r) => r.anchor.headers.shift()],
     ['anchor.token', (r) => (r.anchor.token = flipB64(r.anchor.token, 200))],
-    ['summary.institution', (r) => (r.summary.institution = 'bank-3')],
+    ['summary.institution', (r) => (r.summary.institution = 'bank-d')],
     ['summary.evidence.caseId', (r) => (r.summary.evidence.caseId = 'another-case')],
     ['summary.blockTime', (r) => (r.summary.blockTime = new Date(T0).toISOString())],
     ['summary.anchoredAt', (r) => (r.summary.anchoredAt = new Date(T0).toISOString())],
@@ -179,14 +182,14 @@ describe('evidence receipts', () => {
   ])('tampering with %s fails', (_name, tamper) => {
     const r = JSON.parse(JSON.stringify(receipt()));
     tamper(r);
-    const v = verifyReceipt(r, { genesis: alliance.genesis, file: document });
+    const v = verifyReceipt(r, { genesis: genesis, file: document });
     expect(v.ok).toBe(false);
     expect(v.checks.at(-1)!.status).toBe('fail');
   });
 
   it('never throws on garbage', () => {
     for (const doc of [null, 42, 'receipt', [], { format: 'jrchain-receipt/v1' }]) {
-      expect(verifyReceipt(doc, { genesis: alliance.genesis }).ok).toBe(false);
+      expect(verifyReceipt(doc, { genesis: genesis }).ok).toBe(false);
     }
   });
 });
@@ -202,7 +205,7 @@ describe('jrchain receipt verify', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jrchain-receipt-'));
     try {
       const g = join(dir, 'genesis.json');
-      writeFileSync(g, JSON.stringify(genesisToJson(alliance.genesis)));
+      writeFileSync(g, JSON.stringify(genesisToJson(genesis)));
       const good = join(dir, 'receipt.json');
       writeFileSync(good, JSON.stringify(receipt()));
       const doc = join(dir, 'agreement.txt');
