@@ -12,6 +12,7 @@ export { HttpTsaClient, type HttpTsaClientOptions, isTransient } from './client.
 export { initTsaDir, openEmbeddedTsa, TsaFiles } from './dir.ts';
 export { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';
 export { type EvidenceTokenOptions, type EvidenceTokenResult, verifyEvidenceToken } from './evidence.ts';
+export { createGenesisTokenVerifier, GenesisTokenVerifier } from './genesis-verifier.ts';
 export { describeTimestamp, type TimestampDescription } from './inspect.ts';
 export { TsaLimits } from './limits.ts';
 export { DEFAULT_TSA_POLICY, type HashAlg, isHashAlg } from './oids.ts';
