@@ -14,12 +14,14 @@
  * | 0x07   | 07 len:u8 institution time:u64 height index     | empty                                        |
  * | 0x08   | 08 len:u8 institution nonce:u64                 | empty                                        |
  * | 0x09   | 09 key                                          | consensus engine value (opaque bytes)        |
+ * | 0x0a   | 0a anchoredHeight:u64                           | location of the anchor tx: v1, height, index |
  *
  * Fixed-width integers are big-endian, so byte order is numeric order and an index iterates in chain order
  * (the time index in time order, then chain order). Variable-length ids carry a length byte, so the prefix
  * of one id never matches a longer id ("case-1" vs "case-10"). Index entries live entirely in their key:
  * an empty value costs nothing, and the tx they point at is one `get` away (0x03). Values: integers are
- * varints, every record starts with a version byte.
+ * varints, every record starts with a version byte. Anchor txs get no evidence or nonce entries; the anchor
+ * index (0x0a) only grows, so its last key is the highest anchored height.
  */
 import {
   type BlockHeader,
@@ -32,7 +34,7 @@ import {
 import { decodeExact, expectVersion, Writer } from '../core/codec.ts';
 import { HASH_LENGTH } from '../core/crypto.ts';
 import { invariant } from '../core/errors.ts';
-import { type EvidenceRecord, type HashAlg, HashAlgs } from '../core/evidence.ts';
+import { type HashAlg, HashAlgs } from '../core/evidence.ts';
 import { Limits } from '../core/limits.ts';
 import type { ChainHead } from './chain.ts';
 import type { Position } from './paging.ts';
@@ -49,6 +51,7 @@ export const Prefix = {
   evidenceByInstitution: 0x07,
   nonce: 0x08,
   consensus: 0x09,
+  anchor: 0x0a,
 } as const;
 
 // A tx index is two bytes in keys; the protocol caps a block well below that.
@@ -148,6 +151,17 @@ export function consensusKey(key: Uint8Array): Uint8Array {
   return new KeyWriter(1 + key.length).u8(Prefix.consensus).bytes(key).done();
 }
 
+export function anchorKey(anchoredHeight: number): Uint8Array {
+  return new KeyWriter(9).u8(Prefix.anchor).u64(anchoredHeight).done();
+}
+
+export const ANCHOR_PREFIX = new Uint8Array([Prefix.anchor]);
+
+/** The height in an anchor index key. */
+export function anchoredHeightOfKey(key: Uint8Array): number {
+  return readU64(key, 1);
+}
+
 /** `prefix` followed by a position (with its time for the time index). */
 export function withPosition(prefix: Uint8Array, p: Position): Uint8Array {
   const w = new KeyWriter(prefix.length + POSITION_BYTES + (p.time === undefined ? 0 : 8)).bytes(prefix);
@@ -243,7 +257,7 @@ export function decodeLocation(b: Uint8Array): { height: number; index: number }
 
 /** Every key/value a committed block adds, head included. One Level batch writes exactly these. */
 export function blockEntries(write: BlockWrite): [Uint8Array, Uint8Array][] {
-  const { header, hash, cert, txs, evidence } = write;
+  const { header, hash, cert, txs, records } = write;
   const height = header.height;
   const out: [Uint8Array, Uint8Array][] = [
     [blockKey(height), encodeBlockRecord(header, cert)],
@@ -252,11 +266,15 @@ export function blockEntries(write: BlockWrite): [Uint8Array, Uint8Array][] {
   ];
   for (let index = 0; index < txs.length; index++) {
     const env = txs[index]!;
-    const ev: EvidenceRecord = evidence[index]!;
+    const record = records[index]!;
     const at = { height, index };
+    out.push([txAtKey(height, index), env.bytes], [txByHashKey(env.hash), encodeLocation(height, index)]);
+    if (record.type === 'anchor') {
+      out.push([anchorKey(record.anchor.height), encodeLocation(height, index)]);
+      continue;
+    }
+    const ev = record.evidence;
     out.push(
-      [txAtKey(height, index), env.bytes],
-      [txByHashKey(env.hash), encodeLocation(height, index)],
       [withPosition(evidenceHashPrefix(ev.hashAlg, ev.hash), at), EMPTY],
       [withPosition(casePrefix(ev.caseId), at), EMPTY],
       [withPosition(institutionPrefix(env.tx.institution), { time: header.time, ...at }), EMPTY],

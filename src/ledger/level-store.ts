@@ -5,6 +5,8 @@
  * holds either all of a block (head included) or none of it.
  */
 import { Level } from 'level';
+import { decodeAnchor } from '../core/anchor.ts';
+import type { BlockHeader } from '../core/block.ts';
 import { HASH_LENGTH } from '../core/crypto.ts';
 import { InvariantError } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
@@ -13,6 +15,9 @@ import { parseTx } from '../core/tx.ts';
 import type { ChainHead } from './chain.ts';
 import { LedgerError, LedgerErrorCode } from './errors.ts';
 import {
+  ANCHOR_PREFIX,
+  anchoredHeightOfKey,
+  anchorKey,
   blockEntries,
   blockKey,
   casePrefix,
@@ -37,12 +42,15 @@ import {
   type CursorKind,
   checkCaseId,
   checkEvidenceHash,
+  checkHeight,
+  checkHeightRange,
   checkInstitutionRange,
   encodeCursor,
   type Position,
   resolvePage,
 } from './paging.ts';
 import {
+  type AnchorEntry,
   assertExtendsHead,
   type BlockWrite,
   type ConsensusKv,
@@ -77,13 +85,15 @@ export class LevelLedgerStore implements LedgerStore {
   readonly consensus: ConsensusKv;
   readonly #db: Db;
   #head: ChainHead | undefined;
+  #anchoredHeight: number;
   #writing = false;
   #closed = false;
 
-  private constructor(dir: string, db: Db, head: ChainHead | undefined) {
+  private constructor(dir: string, db: Db, head: ChainHead | undefined, anchoredHeight: number) {
     this.dir = dir;
     this.#db = db;
     this.#head = head;
+    this.#anchoredHeight = anchoredHeight;
     this.consensus = {
       get: async (key) => {
         checkConsensusKey(key);
@@ -112,7 +122,12 @@ export class LevelLedgerStore implements LedgerStore {
     try {
       const raw = await db.get(HEAD_KEY);
       const head = raw === undefined ? undefined : stored('head', () => decodeHead(view(raw)));
-      return new LevelLedgerStore(dir, db, head);
+      // The anchor index only grows, so its last key is the highest anchored height: no second copy to keep.
+      const [last] = await db
+        .keys({ gte: ANCHOR_PREFIX, lt: prefixEnd(ANCHOR_PREFIX), reverse: true, limit: 1 })
+        .all();
+      const anchoredHeight = last === undefined ? 0 : anchoredHeightOfKey(view(last));
+      return new LevelLedgerStore(dir, db, head, anchoredHeight);
     } catch (err) {
       await db.close();
       throw err;
@@ -127,16 +142,21 @@ export class LevelLedgerStore implements LedgerStore {
     return this.#head;
   }
 
+  anchoredHeight(): number {
+    return this.#anchoredHeight;
+  }
+
   async commitBlock(write: BlockWrite): Promise<void> {
     this.#open();
     if (this.#writing) throw new InvariantError('concurrent commitBlock calls on one store');
-    assertExtendsHead(this.#head, write);
+    assertExtendsHead(this.#head, this.#anchoredHeight, write);
     this.#writing = true;
     try {
       const batch = this.#db.batch();
       for (const [k, v] of blockEntries(write)) batch.put(k, v);
       await batch.write({ sync: true });
       this.#head = { height: write.header.height, hash: write.hash, time: write.header.time };
+      for (const r of write.records) if (r.type === 'anchor') this.#anchoredHeight = r.anchor.height;
     } finally {
       this.#writing = false;
     }
@@ -151,6 +171,28 @@ export class LevelLedgerStore implements LedgerStore {
     const { header, cert } = stored(`block ${height}`, () => decodeBlockRecord(view(rec)));
     const txHashes = stored(`tx hashes of block ${height}`, () => decodeTxHashes(view(hashes)));
     return { header, hash: cert.headerHash, cert, txHashes };
+  }
+
+  async headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]> {
+    checkHeightRange(fromHeight, toHeight);
+    this.#open();
+    const records = await this.#db.values({ gte: blockKey(fromHeight), lte: blockKey(toHeight) }).all();
+    return records.map(
+      (rec, i) => stored(`block ${fromHeight + i}`, () => decodeBlockRecord(view(rec))).header,
+    );
+  }
+
+  async anchorCovering(height: number): Promise<AnchorEntry | undefined> {
+    checkHeight(height);
+    this.#open();
+    const [found] = await this.#db
+      .iterator({ gte: anchorKey(height), lt: prefixEnd(ANCHOR_PREFIX), limit: 1 })
+      .all();
+    if (found === undefined) return undefined;
+    const at = stored('anchor location', () => decodeLocation(view(found[1])));
+    const [entry] = await this.#txsAt([at]);
+    const anchor = stored(`anchor ${at.height}/${at.index}`, () => decodeAnchor(entry!.env.tx.payload));
+    return { ...entry!, anchor };
   }
 
   async tx(hash: Uint8Array): Promise<LedgerTx | undefined> {

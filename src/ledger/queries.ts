@@ -3,7 +3,8 @@
  * inclusion proofs. Read-only by construction: it holds no write path. Malformed arguments throw LedgerError
  * (LEDGER_INVALID_*), never anything that stops the node.
  */
-import type { BlockHeader, CommitCertificate } from '../core/block.ts';
+import type { AnchorRecord } from '../core/anchor.ts';
+import { type BlockHeader, type CommitCertificate, headerHash } from '../core/block.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { invariant } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
@@ -21,6 +22,32 @@ export interface TxInclusion {
   cert: CommitCertificate;
   proof: InclusionProof;
   tx: LedgerTx;
+}
+
+/**
+ * The anchor that covers a block, with the header chain that links the block to it: what a receipt's anchor
+ * needs. The token's imprint is `header`'s hash; `headers` runs from the asked height + 1 up to and
+ * including `header` (empty when the block itself is anchored).
+ */
+export interface AnchorCoverage {
+  record: AnchorRecord;
+  /** The anchor tx, with the height and index of the block that recorded it. */
+  tx: LedgerTx;
+  /** The anchored block's header. */
+  header: BlockHeader;
+  headers: BlockHeader[];
+}
+
+/** How far anchoring lags the chain. Heights and times come from the ledger; no clock is read. */
+export interface AnchorStatus {
+  /** The highest anchored height; 0 when nothing is anchored. */
+  anchoredHeight: number;
+  /** That block's time; the genesis creation time at height 0, as for the head. */
+  anchoredBlockTime: number;
+  headHeight: number;
+  headTime: number;
+  /** Time of the oldest block not yet anchored (anchoredHeight + 1); undefined when every block is. */
+  firstUnanchoredTime: number | undefined;
 }
 
 export class LedgerQueries {
@@ -61,6 +88,39 @@ export class LedgerQueries {
     page?: PageRequest,
   ): Promise<Page<EvidenceEntry>> {
     return this.#store.evidenceByInstitution(institution, fromMs, toMs, page);
+  }
+
+  /** The first anchor with anchored height >= `height`, with the headers linking them; undefined if none yet. */
+  async anchorCovering(height: number): Promise<AnchorCoverage | undefined> {
+    const entry = await this.#store.anchorCovering(height);
+    if (entry === undefined) return undefined;
+    const { anchor: record, ...tx } = entry;
+    const headers = await this.#store.headers(height, record.height);
+    const header = headers.shift();
+    // headers now runs from height + 1; the anchored header is its last entry, or the block itself.
+    const anchored = headers.at(-1) ?? header;
+    invariant(
+      anchored !== undefined &&
+        headers.length === record.height - height &&
+        equalBytes(headerHash(anchored), record.headerHash),
+      `anchor of block ${record.height} does not match the stored headers`,
+    );
+    return { record, tx, header: anchored, headers };
+  }
+
+  async anchorStatus(): Promise<AnchorStatus> {
+    const head = this.head();
+    const anchoredHeight = this.#store.anchoredHeight();
+    const around =
+      head.height === 0 ? [] : await this.#store.headers(Math.max(anchoredHeight, 1), anchoredHeight + 1);
+    const at = (h: number) => around.find((x) => x.height === h)?.time;
+    return {
+      anchoredHeight,
+      anchoredBlockTime: anchoredHeight === 0 ? this.#genesisHead.time : at(anchoredHeight)!,
+      headHeight: head.height,
+      headTime: head.time,
+      firstUnanchoredTime: anchoredHeight < head.height ? at(anchoredHeight + 1) : undefined,
+    };
   }
 
   /** The proof that the tx is in its block, with the header and certificate; undefined if not committed. */
