@@ -10,7 +10,7 @@ import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { blockEntries, Prefix } from './layout.ts';
 import { decodeTxRecord, type TxRecord } from './records.ts';
-import type { LedgerStore } from './store.ts';
+import { type AnchorState, type LedgerStore, NO_ANCHOR_STATE, nextAnchorState } from './store.ts';
 
 export interface RawEntries {
   rawEntries(): AsyncIterable<[Uint8Array, Uint8Array]>;
@@ -25,6 +25,7 @@ export async function checkIntegrity(
   const height = store.head()?.height ?? 0;
   const hashes: Uint8Array[] = [];
   let anchored = 0;
+  let state: AnchorState = NO_ANCHOR_STATE;
   let prevHash: Uint8Array | undefined;
   for (let h = 1; h <= height; h++) {
     const block = await store.block(h);
@@ -72,8 +73,10 @@ export async function checkIntegrity(
       records.push(record);
     }
     if (txs.length !== block.txHashes.length) continue;
-    // Later blocks overwrite the head entry, so the map ends with the head block's.
-    for (const [k, v] of blockEntries({ header, hash: block.hash, cert: block.cert, txs, records })) {
+    // Later blocks overwrite the head and anchor state entries, so the map ends with the head block's.
+    const write = { header, hash: block.hash, cert: block.cert, txs, records };
+    state = nextAnchorState(state, write);
+    for (const [k, v] of blockEntries(write, state)) {
       expected.set(toHex(k), toHex(v));
     }
   }

@@ -302,7 +302,7 @@ export class LedgerChain implements Chain {
       headHeight: head.height,
       // The store's anchored height can run ahead of `head` only while a commit is finishing, and then only
       // to a height below that commit's block: the anchor rules see no difference.
-      anchoredHeight: this.store.anchoredHeight(),
+      anchoredHeight: this.store.anchorState().anchoredHeight,
       headers,
       verifier: this.#anchorVerifier,
     };

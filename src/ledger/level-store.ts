@@ -16,12 +16,13 @@ import type { ChainHead } from './chain.ts';
 import { LedgerError, LedgerErrorCode } from './errors.ts';
 import {
   ANCHOR_PREFIX,
-  anchoredHeightOfKey,
+  ANCHOR_STATE_KEY,
   anchorKey,
   blockEntries,
   blockKey,
   casePrefix,
   consensusKey,
+  decodeAnchorState,
   decodeBlockRecord,
   decodeHead,
   decodeLocation,
@@ -51,6 +52,7 @@ import {
 } from './paging.ts';
 import {
   type AnchorEntry,
+  type AnchorState,
   assertExtendsHead,
   type BlockWrite,
   type ConsensusKv,
@@ -58,7 +60,9 @@ import {
   type EvidenceEntry,
   type LedgerStore,
   type LedgerTx,
+  NO_ANCHOR_STATE,
   type NonceKey,
+  nextAnchorState,
   type Page,
   type PageRequest,
   type StoredBlock,
@@ -85,15 +89,15 @@ export class LevelLedgerStore implements LedgerStore {
   readonly consensus: ConsensusKv;
   readonly #db: Db;
   #head: ChainHead | undefined;
-  #anchoredHeight: number;
+  #anchorState: AnchorState;
   #writing = false;
   #closed = false;
 
-  private constructor(dir: string, db: Db, head: ChainHead | undefined, anchoredHeight: number) {
+  private constructor(dir: string, db: Db, head: ChainHead | undefined, anchorState: AnchorState) {
     this.dir = dir;
     this.#db = db;
     this.#head = head;
-    this.#anchoredHeight = anchoredHeight;
+    this.#anchorState = anchorState;
     this.consensus = {
       get: async (key) => {
         checkConsensusKey(key);
@@ -120,14 +124,13 @@ export class LevelLedgerStore implements LedgerStore {
     const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     try {
-      const raw = await db.get(HEAD_KEY);
+      const [raw, rawState] = await db.getMany([HEAD_KEY, ANCHOR_STATE_KEY]);
       const head = raw === undefined ? undefined : stored('head', () => decodeHead(view(raw)));
-      // The anchor index only grows, so its last key is the highest anchored height: no second copy to keep.
-      const [last] = await db
-        .keys({ gte: ANCHOR_PREFIX, lt: prefixEnd(ANCHOR_PREFIX), reverse: true, limit: 1 })
-        .all();
-      const anchoredHeight = last === undefined ? 0 : anchoredHeightOfKey(view(last));
-      return new LevelLedgerStore(dir, db, head, anchoredHeight);
+      const state =
+        rawState === undefined
+          ? NO_ANCHOR_STATE
+          : stored('anchor state', () => decodeAnchorState(view(rawState)));
+      return new LevelLedgerStore(dir, db, head, state);
     } catch (err) {
       await db.close();
       throw err;
@@ -142,21 +145,22 @@ export class LevelLedgerStore implements LedgerStore {
     return this.#head;
   }
 
-  anchoredHeight(): number {
-    return this.#anchoredHeight;
+  anchorState(): AnchorState {
+    return this.#anchorState;
   }
 
   async commitBlock(write: BlockWrite): Promise<void> {
     this.#open();
     if (this.#writing) throw new InvariantError('concurrent commitBlock calls on one store');
-    assertExtendsHead(this.#head, this.#anchoredHeight, write);
+    assertExtendsHead(this.#head, this.#anchorState.anchoredHeight, write);
+    const state = nextAnchorState(this.#anchorState, write);
     this.#writing = true;
     try {
       const batch = this.#db.batch();
-      for (const [k, v] of blockEntries(write)) batch.put(k, v);
+      for (const [k, v] of blockEntries(write, state)) batch.put(k, v);
       await batch.write({ sync: true });
       this.#head = { height: write.header.height, hash: write.hash, time: write.header.time };
-      for (const r of write.records) if (r.type === 'anchor') this.#anchoredHeight = r.anchor.height;
+      this.#anchorState = state;
     } finally {
       this.#writing = false;
     }

@@ -26,6 +26,7 @@ import {
 import type { TxRecord } from './records.ts';
 import {
   type AnchorEntry,
+  type AnchorState,
   assertExtendsHead,
   type BlockWrite,
   type ConsensusKv,
@@ -33,7 +34,9 @@ import {
   type EvidenceEntry,
   type LedgerStore,
   type LedgerTx,
+  NO_ANCHOR_STATE,
   type NonceKey,
+  nextAnchorState,
   type Page,
   type PageRequest,
   type StoredBlock,
@@ -84,6 +87,7 @@ export class MemoryLedgerStore implements LedgerStore {
   readonly #nonces = new Map<string, Set<number>>();
   /** Sorted by anchored height: commitBlock only accepts anchors that raise it. */
   readonly #anchors: AnchorAt[] = [];
+  #anchorState: AnchorState = NO_ANCHOR_STATE;
   readonly #consensusState = new Map<string, Uint8Array>();
   #closed = false;
 
@@ -116,13 +120,14 @@ export class MemoryLedgerStore implements LedgerStore {
     return this.#head;
   }
 
-  anchoredHeight(): number {
-    return this.#anchors.at(-1)?.anchored ?? 0;
+  anchorState(): AnchorState {
+    return this.#anchorState;
   }
 
   async commitBlock(write: BlockWrite): Promise<void> {
     this.#open();
-    assertExtendsHead(this.#head, this.anchoredHeight(), write);
+    assertExtendsHead(this.#head, this.#anchorState.anchoredHeight, write);
+    const anchorState = nextAnchorState(this.#anchorState, write);
     const { header, hash, cert } = write;
     const height = header.height;
     const txs = [...write.txs];
@@ -151,6 +156,7 @@ export class MemoryLedgerStore implements LedgerStore {
       else used.add(env.tx.nonce);
     });
     this.#head = { height, hash, time: header.time };
+    this.#anchorState = anchorState;
   }
 
   async block(height: number): Promise<StoredBlock | undefined> {

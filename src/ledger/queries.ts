@@ -12,7 +12,15 @@ import type { Genesis } from '../core/genesis.ts';
 import { type InclusionProof, inclusionProof } from '../core/merkle.ts';
 import type { ChainHead } from './chain.ts';
 import { genesisHead } from './ledger-chain.ts';
-import type { EvidenceEntry, LedgerStore, LedgerTx, Page, PageRequest, StoredBlock } from './store.ts';
+import type {
+  AnchorState,
+  EvidenceEntry,
+  LedgerStore,
+  LedgerTx,
+  Page,
+  PageRequest,
+  StoredBlock,
+} from './store.ts';
 
 /** Everything a receipt needs to prove a tx committed: verify `proof` of tx.env.hash against header.txRoot. */
 export interface TxInclusion {
@@ -44,10 +52,12 @@ export interface AnchorStatus {
   anchoredHeight: number;
   /** That block's time; the genesis creation time at height 0, as for the head. */
   anchoredBlockTime: number;
+  /** The highest height whose block records evidence. Anchoring is due while it exceeds anchoredHeight. */
+  evidenceHeight: number;
   headHeight: number;
   headTime: number;
-  /** Time of the oldest block not yet anchored (anchoredHeight + 1); undefined when every block is. */
-  firstUnanchoredTime: number | undefined;
+  /** Time of the oldest block above anchoredHeight that records evidence; undefined when there is none. */
+  oldestUnanchoredEvidenceTime: number | undefined;
 }
 
 export class LedgerQueries {
@@ -90,6 +100,11 @@ export class LedgerQueries {
     return this.#store.evidenceByInstitution(institution, fromMs, toMs, page);
   }
 
+  /** The anchored and evidence heights as of the head; cheap (no reads). */
+  anchorState(): AnchorState {
+    return this.#store.anchorState();
+  }
+
   /** The first anchor with anchored height >= `height`, with the headers linking them; undefined if none yet. */
   async anchorCovering(height: number): Promise<AnchorCoverage | undefined> {
     const entry = await this.#store.anchorCovering(height);
@@ -110,17 +125,32 @@ export class LedgerQueries {
 
   async anchorStatus(): Promise<AnchorStatus> {
     const head = this.head();
-    const anchoredHeight = this.#store.anchoredHeight();
-    const around =
-      head.height === 0 ? [] : await this.#store.headers(Math.max(anchoredHeight, 1), anchoredHeight + 1);
-    const at = (h: number) => around.find((x) => x.height === h)?.time;
+    const { anchoredHeight, evidenceHeight } = this.#store.anchorState();
+    const [anchored] = anchoredHeight === 0 ? [] : await this.#store.headers(anchoredHeight, anchoredHeight);
+    invariant(anchoredHeight === 0 || anchored !== undefined, `anchored block ${anchoredHeight} is missing`);
     return {
       anchoredHeight,
-      anchoredBlockTime: anchoredHeight === 0 ? this.#genesisHead.time : at(anchoredHeight)!,
+      anchoredBlockTime: anchored?.time ?? this.#genesisHead.time,
+      evidenceHeight,
       headHeight: head.height,
       headTime: head.time,
-      firstUnanchoredTime: anchoredHeight < head.height ? at(anchoredHeight + 1) : undefined,
+      oldestUnanchoredEvidenceTime: await this.#oldestEvidenceTime(anchoredHeight + 1, evidenceHeight),
     };
+  }
+
+  /**
+   * The time of the first block in from..to that records evidence. Block `to` does (it is the evidence
+   * height), so the walk ends there at the latest; usually the first or second block already does.
+   */
+  async #oldestEvidenceTime(from: number, to: number): Promise<number | undefined> {
+    for (let h = from; h <= to; h++) {
+      const block = await this.#store.block(h);
+      invariant(block !== undefined, `block ${h} at or below the evidence height ${to} is missing`);
+      for (const hash of block.txHashes) {
+        if ((await this.#store.tx(hash))?.env.tx.type === 'evidence') return block.header.time;
+      }
+    }
+    return undefined;
   }
 
   /** The proof that the tx is in its block, with the header and certificate; undefined if not committed. */

@@ -43,6 +43,30 @@ export interface StoredBlock {
   readonly txHashes: readonly Uint8Array[];
 }
 
+/**
+ * What the ledger knows about anchoring, kept with the head and written in the same atomic step. Anchoring is
+ * needed only while `evidenceHeight > anchoredHeight`: blocks that hold only anchors (or nothing) need none,
+ * which keeps an anchor's own block from calling for another anchor forever.
+ */
+export interface AnchorState {
+  /** The highest anchored block height; 0 while no anchor is committed. */
+  readonly anchoredHeight: number;
+  /** The highest height whose block records evidence; 0 while none does. */
+  readonly evidenceHeight: number;
+}
+
+export const NO_ANCHOR_STATE: AnchorState = Object.freeze({ anchoredHeight: 0, evidenceHeight: 0 });
+
+/** The anchor state after `write` is committed on top of `prev`. */
+export function nextAnchorState(prev: AnchorState, write: BlockWrite): AnchorState {
+  let { anchoredHeight, evidenceHeight } = prev;
+  for (const r of write.records) {
+    if (r.type === 'anchor') anchoredHeight = r.anchor.height;
+    else evidenceHeight = write.header.height;
+  }
+  return { anchoredHeight, evidenceHeight };
+}
+
 /** What commitBlock writes. `records[i]` is the decoded payload of `txs[i]`. */
 export interface BlockWrite {
   readonly header: BlockHeader;
@@ -89,15 +113,15 @@ export interface LedgerStore {
   /** The last committed block; undefined while the store is empty. */
   head(): ChainHead | undefined;
 
-  /** The highest anchored block height; 0 while no anchor is committed. */
-  anchoredHeight(): number;
+  /** The anchored and evidence heights as of the head. */
+  anchorState(): AnchorState;
 
   /**
-   * Writes the block, its certificate, txs, tx index, evidence indexes, nonce state, anchor index and the new
-   * head in one atomic, durable step. Evidence txs are indexed and use up their nonce; anchor txs go to the
+   * Writes the block, its certificate, txs, tx index, evidence indexes, nonce state, anchor index, anchor
+   * state and the new head in one atomic, durable step. Evidence txs are indexed and use up their nonce; anchor txs go to the
    * anchor index only. Throws InvariantError (writing nothing) unless height = head + 1, prevHash = head hash
    * (from height 2 on), the tx count matches the header, and the block's anchors name strictly increasing
-   * heights above anchoredHeight() and below its own height.
+   * heights above the anchored height and below its own height.
    */
   commitBlock(write: BlockWrite): Promise<void>;
 

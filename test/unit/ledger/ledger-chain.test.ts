@@ -296,9 +296,10 @@ describe('LedgerQueries', () => {
     expect(await queries.anchorStatus()).toEqual({
       anchoredHeight: 0,
       anchoredBlockTime: T,
+      evidenceHeight: 0,
       headHeight: 0,
       headTime: T,
-      firstUnanchoredTime: undefined,
+      oldestUnanchoredEvidenceTime: undefined,
     });
   });
 
@@ -311,9 +312,10 @@ describe('LedgerQueries', () => {
     expect(await queries.anchorStatus()).toEqual({
       anchoredHeight: 0,
       anchoredBlockTime: T,
+      evidenceHeight: 3,
       headHeight: 3,
       headTime: T + 3000,
-      firstUnanchoredTime: T + 1000,
+      oldestUnanchoredEvidenceTime: T + 1000,
     });
     const record = { height: 3, headerHash: blocks[2]!.hash, token: new Uint8Array([0x30]) };
     const anchor = anchorTx(record, { validator: 2 });
@@ -328,14 +330,23 @@ describe('LedgerQueries', () => {
       headers: [blocks[1]!.header, blocks[2]!.header],
     });
     expect(await queries.anchorCovering(3)).toMatchObject({ header: blocks[2]!.header, headers: [] });
-    // Block 4 (which holds the anchor) and block 5 are not anchored yet.
+    // Block 4 (which holds only the anchor) and block 5 are not anchored yet; only block 5 records evidence.
     expect(await queries.anchorCovering(4)).toBeUndefined();
     expect(await queries.anchorStatus()).toEqual({
       anchoredHeight: 3,
       anchoredBlockTime: T + 3000,
+      evidenceHeight: 5,
       headHeight: 5,
       headTime: T + 5000,
-      firstUnanchoredTime: T + 4000,
+      oldestUnanchoredEvidenceTime: T + 5000,
+    });
+    // Once block 5 is anchored, the anchor's own block asks for no further anchor.
+    const record5 = { height: 5, headerHash: blocks[4]!.hash, token: new Uint8Array([0x30]) };
+    await runBlock(chain, batchOf([anchorTx(record5)], T + 6000));
+    expect(queries.anchorState()).toEqual({ anchoredHeight: 5, evidenceHeight: 5 });
+    expect(await queries.anchorStatus()).toMatchObject({
+      headHeight: 6,
+      oldestUnanchoredEvidenceTime: undefined,
     });
   });
 });

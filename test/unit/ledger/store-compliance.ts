@@ -190,7 +190,7 @@ export function ledgerStoreCompliance(
 
     it('starts empty', async () => {
       expect(store.head()).toBeUndefined();
-      expect(store.anchoredHeight()).toBe(0);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 0, evidenceHeight: 0 });
       expect(await store.anchorCovering(1)).toBeUndefined();
       expect(await store.headers(1, 10)).toEqual([]);
       expect(await store.block(1)).toBeUndefined();
@@ -359,7 +359,7 @@ export function ledgerStoreCompliance(
 
     it('finds the anchor covering each height: the lowest anchored height at or above it', async () => {
       const { anchors, writes } = await load(store);
-      expect(store.anchoredHeight()).toBe(4);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 4, evidenceHeight: 5 });
       for (let h = 1; h <= writes.length + 1; h++) {
         const expected = anchors
           .filter((a) => a.anchor.height >= h)
@@ -419,11 +419,11 @@ export function ledgerStoreCompliance(
         await expect(store.commitBlock(bad)).rejects.toBeInstanceOf(InvariantError);
       }
       expect(store.head()).toEqual(head);
-      expect(store.anchoredHeight()).toBe(4);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 4, evidenceHeight: 5 });
       expect(await store.tx(evidence[0]!.hash)).toBeUndefined();
       expect(await store.anchorCovering(5)).toBeUndefined();
       await store.commitBlock(good);
-      expect(store.anchoredHeight()).toBe(5);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 5, evidenceHeight: 6 });
       expectAnchor(await store.anchorCovering(5), {
         env: good.txs[1]!,
         anchor: (good.records[1] as { anchor: AnchorRecord }).anchor,
@@ -431,6 +431,10 @@ export function ledgerStoreCompliance(
         index: 1,
         blockTime: T + 9000,
       });
+      // Blocks without evidence leave the evidence height where it was.
+      await appendBlock(store, [], T + 9500);
+      await appendBlock(store, [anchorOf(good, 2)], T + 9600);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 6, evidenceHeight: 6 });
     });
 
     it('refuses a block that does not extend the head, and writes nothing of it', async () => {
@@ -506,7 +510,7 @@ export function ledgerStoreCompliance(
         committed.filter((c) => c.evidence.caseId === 'PAGED'),
       );
       expect(await store.noncesUsed([{ institution: 'bank-a', nonce: 4 }])).toEqual([true]);
-      expect(store.anchoredHeight()).toBe(4);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 4, evidenceHeight: 5 });
       expectAnchor(await store.anchorCovering(2), anchors[1]);
       expect(await store.headers(1, 9)).toEqual(writes.map((w) => w.header));
       // and it keeps growing from where it was

@@ -264,7 +264,7 @@ describe('executor rules: one code per rejection', () => {
       'ok',
     ]);
     await runBlock(chain, batchOf([anchor(2)], T + 4000));
-    expect(chain.store.anchoredHeight()).toBe(2);
+    expect(chain.store.anchorState().anchoredHeight).toBe(2);
     expect(await admit(chain, anchor(2, 1), T + 4000)).toBe(TxErrorCode.anchorStale);
     expect(await admit(chain, anchor(1, 1), T + 4000)).toBe(TxErrorCode.anchorStale);
     expect(await admit(chain, anchor(3, 1), T + 4000)).toBe('ok');
