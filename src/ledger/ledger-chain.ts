@@ -300,8 +300,8 @@ export class LedgerChain implements Chain {
     }
     return {
       headHeight: head.height,
-      // The store's anchored height can run ahead of `head` only while a commit is finishing, and then only
-      // to a height below that commit's block: the anchor rules see no difference.
+      // checkTx may read this while a commit finishes, so it may already count that block's anchors. They
+      // name blocks at or below `head`, so the rules stay consistent; execution checks again anyway.
       anchoredHeight: this.store.anchorState().anchoredHeight,
       headers,
       verifier: this.#anchorVerifier,

@@ -111,9 +111,9 @@ export class LedgerQueries {
     if (entry === undefined) return undefined;
     const { anchor: record, ...tx } = entry;
     const headers = await this.#store.headers(height, record.height);
-    const header = headers.shift();
-    // headers now runs from height + 1; the anchored header is its last entry, or the block itself.
-    const anchored = headers.at(-1) ?? header;
+    const own = headers.shift();
+    // headers now runs from height + 1; the anchored header is its last entry, or the block's own.
+    const anchored = headers.at(-1) ?? own;
     invariant(
       anchored !== undefined &&
         headers.length === record.height - height &&

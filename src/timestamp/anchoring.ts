@@ -80,7 +80,7 @@ export interface AnchoringOptions {
   logger?: TsaLogger;
 }
 
-export interface AnchoringError {
+export interface AnchoringFailure {
   /** A TSA_* or TX_* code, or ANCHORING_FAILED for anything else. */
   code: string;
   message: string;
@@ -100,7 +100,7 @@ export interface AnchoringStatus {
   inFlight: boolean;
   consecutiveFailures: number;
   /** The last failure, cleared by the next anchor submitted. */
-  lastError: AnchoringError | undefined;
+  lastError: AnchoringFailure | undefined;
   /** When the service will next look again on its own; undefined while it waits for the next block. */
   nextAttemptAt: number | undefined;
   /** The last anchor this node submitted. */
@@ -140,7 +140,7 @@ export class AnchoringService implements Service {
   #again = false;
   #inFlight = false;
   #failures = 0;
-  #lastError: AnchoringError | undefined;
+  #lastError: AnchoringFailure | undefined;
   /** The earliest time the next TSA request may start. */
   #nextRequestAt = 0;
   /** Our last submitted anchor, until it is committed or its tx has expired. */

@@ -2,7 +2,7 @@
 export {
   AnchoringDefaults,
   type AnchoringDeps,
-  type AnchoringError,
+  type AnchoringFailure,
   type AnchoringLedger,
   type AnchoringOptions,
   AnchoringService,
