@@ -13,6 +13,7 @@ import { JrError } from './errors.ts';
 import { peerIdOf } from './keys.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS, validateConsensusParams } from './params.ts';
+import { VALIDATOR_KEY_ID } from './tx.ts';
 import { type ValidatorSet, validatorSetHash, writeValidatorSet } from './validators.ts';
 
 export const GENESIS_FORMAT = 'jrchain-genesis/v1';
@@ -188,10 +189,10 @@ export function parseGenesis(doc: Json): Genesis {
     const clientKeys = keysPath.array(io.clientKeys, Limits.clientKeysPerInstitution).map((k, j) => {
       const kp = keysPath.at(j);
       const ko = kp.object(k, ['keyId', 'publicKey']);
-      return {
-        keyId: kp.at('keyId').string(ko.keyId, ID_PATTERN),
-        publicKey: kp.at('publicKey').key(ko.publicKey),
-      };
+      const keyId = kp.at('keyId').string(ko.keyId, ID_PATTERN);
+      if (keyId === VALIDATOR_KEY_ID)
+        kp.at('keyId').fail(`"${VALIDATOR_KEY_ID}" is reserved for validator keys`);
+      return { keyId, publicKey: kp.at('publicKey').key(ko.publicKey) };
     });
     const keyIds = new Set(clientKeys.map((k) => k.keyId));
     if (keyIds.size !== clientKeys.length) keysPath.fail('duplicate keyId');

@@ -17,14 +17,24 @@ import { ID_PATTERN, Limits } from './limits.ts';
 
 export const TX_VERSION = 1;
 
-/** Transaction types and their wire codes. */
+/**
+ * Transaction types and their wire codes. `evidence` (an EvidenceRecord payload) is signed by an
+ * institution's client key; `anchor` (an AnchorRecord payload, src/core/anchor.ts) by a validator's key.
+ */
 export const TxTypes = {
   evidence: 1,
+  anchor: 2,
 } as const;
 export type TxType = keyof typeof TxTypes;
 const txTypeByCode = new Map<number, TxType>(
   Object.entries(TxTypes).map(([k, v]) => [v, k as TxType] as const),
 );
+
+/**
+ * The reserved key id naming an institution's validator key (the genesis `validators` entry). Anchor txs are
+ * signed under it; the genesis refuses it as a client key id, so no client key can ever stand for it.
+ */
+export const VALIDATOR_KEY_ID = 'validator';
 
 export interface UnsignedTx {
   chainId: string;

@@ -19,6 +19,11 @@ export const TxErrorCode = {
   unknownInstitution: 'TX_UNKNOWN_INSTITUTION',
   /** The institution has no client key with this key id. */
   unknownKey: 'TX_UNKNOWN_KEY',
+  /**
+   * An anchor tx not signed under the reserved key id `validator`, or from an institution with no validator
+   * in the current set.
+   */
+  anchorNotValidator: 'TX_ANCHOR_NOT_VALIDATOR',
   /** The signature does not verify under the named key. */
   badSignature: 'TX_BAD_SIGNATURE',
   /** The payload does not decode for the tx type. */
@@ -35,6 +40,16 @@ export const TxErrorCode = {
   timestampTokenUnsupported: 'TX_TIMESTAMP_TOKEN_UNSUPPORTED',
   /** The evidence carries an RFC 3161 token that the verifier refused. */
   badTimestampToken: 'TX_BAD_TIMESTAMP_TOKEN',
+  /** The anchored height is at or below the highest height already anchored (earlier in the block too). */
+  anchorStale: 'TX_ANCHOR_STALE',
+  /** The anchored height is above the head: that block is not committed. */
+  anchorAhead: 'TX_ANCHOR_AHEAD',
+  /** The anchor's header hash is not the stored header hash at the anchored height. */
+  anchorMismatch: 'TX_ANCHOR_MISMATCH',
+  /** An anchor tx, and this ledger has no anchor token verifier configured. */
+  anchorUnsupported: 'TX_ANCHOR_UNSUPPORTED',
+  /** The verifier refused the anchor's RFC 3161 token (its own code is in the message), or threw. */
+  badAnchorToken: 'TX_BAD_ANCHOR_TOKEN',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 

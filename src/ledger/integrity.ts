@@ -1,15 +1,16 @@
 /**
- * A full consistency check of a Level ledger: every block up to the head is linked and complete, and the
- * store holds exactly the entries those blocks wrote (layout.ts) — no index entry missing, none left over
- * from a block beyond the head. Used after crashes in tests; reads everything, so it is not for hot paths.
+ * A full consistency check of a Level ledger: every block up to the head is linked and complete, every
+ * anchor names a stored header and anchors only grow, and the store holds exactly the entries those blocks
+ * wrote (layout.ts) — no index entry missing, none left over from a block beyond the head. Used after
+ * crashes in tests; reads everything, so it is not for hot paths.
  */
 import { headerHash } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
-import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { blockEntries, Prefix } from './layout.ts';
-import type { LedgerStore } from './store.ts';
+import { decodeTxRecord, type TxRecord } from './records.ts';
+import { type AnchorState, type LedgerStore, NO_ANCHOR_STATE, nextAnchorState } from './store.ts';
 
 export interface RawEntries {
   rawEntries(): AsyncIterable<[Uint8Array, Uint8Array]>;
@@ -22,6 +23,9 @@ export async function checkIntegrity(
   const problems: string[] = [];
   const expected = new Map<string, string>();
   const height = store.head()?.height ?? 0;
+  const hashes: Uint8Array[] = [];
+  let anchored = 0;
+  let state: AnchorState = NO_ANCHOR_STATE;
   let prevHash: Uint8Array | undefined;
   for (let h = 1; h <= height; h++) {
     const block = await store.block(h);
@@ -37,20 +41,42 @@ export async function checkIntegrity(
       problems.push(`block ${h} is not linked`);
     if (!equalBytes(merkleRoot(block.txHashes), header.txRoot)) problems.push(`block ${h} txRoot mismatch`);
     prevHash = block.hash;
+    hashes[h] = block.hash;
     const txs: TxEnvelope[] = [];
-    const evidence: EvidenceRecord[] = [];
+    const records: TxRecord[] = [];
     for (const [index, hash] of block.txHashes.entries()) {
       const t = await store.tx(hash);
       if (t === undefined || t.height !== h || t.index !== index) {
         problems.push(`tx ${h}/${index} is not found where its block lists it`);
         continue;
       }
+      let record: TxRecord;
+      try {
+        record = decodeTxRecord(t.env.tx);
+      } catch (err) {
+        problems.push(`tx ${h}/${index} payload does not decode: ${(err as Error).message}`);
+        continue;
+      }
+      if (record.type === 'anchor') {
+        const a = record.anchor;
+        const target = hashes[a.height];
+        if (a.height <= anchored || a.height >= h) {
+          problems.push(
+            `anchor ${h}/${index} of block ${a.height} does not advance the anchored height ${anchored}`,
+          );
+        } else if (target === undefined || !equalBytes(target, a.headerHash)) {
+          problems.push(`anchor ${h}/${index} names another header than block ${a.height}'s`);
+        }
+        anchored = Math.max(anchored, a.height);
+      }
       txs.push(t.env);
-      evidence.push(decodeEvidence(t.env.tx.payload));
+      records.push(record);
     }
     if (txs.length !== block.txHashes.length) continue;
-    // Later blocks overwrite the head entry, so the map ends with the head block's.
-    for (const [k, v] of blockEntries({ header, hash: block.hash, cert: block.cert, txs, evidence })) {
+    // Later blocks overwrite the head and anchor state entries, so the map ends with the head block's.
+    const write = { header, hash: block.hash, cert: block.cert, txs, records };
+    state = nextAnchorState(state, write);
+    for (const [k, v] of blockEntries(write, state)) {
       expected.set(toHex(k), toHex(v));
     }
   }

@@ -5,6 +5,7 @@
  * | prefix | key                                             | value                                        |
  * |--------|-------------------------------------------------|----------------------------------------------|
  * | 0x00   | 00 01                                           | head: v1, height, hash[32], time             |
+ * | 0x00   | 00 02                                           | anchor state: v1, anchored h, evidence h     |
  * | 0x01   | 01 height:u64                                   | block: v1, header, commit certificate        |
  * | 0x02   | 02 height:u64                                   | tx hashes: v1, count, count x hash[32]       |
  * | 0x03   | 03 height:u64 index:u16                         | the tx's canonical bytes                     |
@@ -14,12 +15,14 @@
  * | 0x07   | 07 len:u8 institution time:u64 height index     | empty                                        |
  * | 0x08   | 08 len:u8 institution nonce:u64                 | empty                                        |
  * | 0x09   | 09 key                                          | consensus engine value (opaque bytes)        |
+ * | 0x0a   | 0a anchoredHeight:u64                           | location of the anchor tx: v1, height, index |
  *
  * Fixed-width integers are big-endian, so byte order is numeric order and an index iterates in chain order
  * (the time index in time order, then chain order). Variable-length ids carry a length byte, so the prefix
  * of one id never matches a longer id ("case-1" vs "case-10"). Index entries live entirely in their key:
  * an empty value costs nothing, and the tx they point at is one `get` away (0x03). Values: integers are
- * varints, every record starts with a version byte.
+ * varints, every record starts with a version byte. Anchor txs get no evidence or nonce entries; the anchor
+ * index (0x0a) only grows, and its last key is the anchored height the anchor state also holds.
  */
 import {
   type BlockHeader,
@@ -32,11 +35,11 @@ import {
 import { decodeExact, expectVersion, Writer } from '../core/codec.ts';
 import { HASH_LENGTH } from '../core/crypto.ts';
 import { invariant } from '../core/errors.ts';
-import { type EvidenceRecord, type HashAlg, HashAlgs } from '../core/evidence.ts';
+import { type HashAlg, HashAlgs } from '../core/evidence.ts';
 import { Limits } from '../core/limits.ts';
 import type { ChainHead } from './chain.ts';
 import type { Position } from './paging.ts';
-import type { BlockWrite } from './store.ts';
+import type { AnchorState, BlockWrite } from './store.ts';
 
 export const Prefix = {
   meta: 0x00,
@@ -49,6 +52,7 @@ export const Prefix = {
   evidenceByInstitution: 0x07,
   nonce: 0x08,
   consensus: 0x09,
+  anchor: 0x0a,
 } as const;
 
 // A tx index is two bytes in keys; the protocol caps a block well below that.
@@ -57,6 +61,7 @@ invariant(Limits.blockTxs <= 0xffff, 'tx index must fit in a u16 key field');
 const RECORD_VERSION = 1;
 const EMPTY = new Uint8Array(0);
 export const HEAD_KEY = new Uint8Array([Prefix.meta, 0x01]);
+export const ANCHOR_STATE_KEY = new Uint8Array([Prefix.meta, 0x02]);
 
 /** Builds keys of a known size without intermediate arrays. */
 class KeyWriter {
@@ -148,6 +153,12 @@ export function consensusKey(key: Uint8Array): Uint8Array {
   return new KeyWriter(1 + key.length).u8(Prefix.consensus).bytes(key).done();
 }
 
+export function anchorKey(anchoredHeight: number): Uint8Array {
+  return new KeyWriter(9).u8(Prefix.anchor).u64(anchoredHeight).done();
+}
+
+export const ANCHOR_PREFIX = new Uint8Array([Prefix.anchor]);
+
 /** `prefix` followed by a position (with its time for the time index). */
 export function withPosition(prefix: Uint8Array, p: Position): Uint8Array {
   const w = new KeyWriter(prefix.length + POSITION_BYTES + (p.time === undefined ? 0 : 8)).bytes(prefix);
@@ -198,6 +209,17 @@ export function decodeHead(b: Uint8Array): ChainHead {
   });
 }
 
+export function encodeAnchorState(s: AnchorState): Uint8Array {
+  return new Writer(24).u8(RECORD_VERSION).varint(s.anchoredHeight).varint(s.evidenceHeight).finish();
+}
+
+export function decodeAnchorState(b: Uint8Array): AnchorState {
+  return decodeExact(b, 24, 'anchor state', (r) => {
+    expectVersion(r, RECORD_VERSION, 'anchor state');
+    return { anchoredHeight: r.varint('anchored height'), evidenceHeight: r.varint('evidence height') };
+  });
+}
+
 export function encodeBlockRecord(header: BlockHeader, cert: CommitCertificate): Uint8Array {
   const w = new Writer(512).u8(RECORD_VERSION);
   writeHeader(w, header);
@@ -241,22 +263,30 @@ export function decodeLocation(b: Uint8Array): { height: number; index: number }
 
 // ---- one block's writes ----
 
-/** Every key/value a committed block adds, head included. One Level batch writes exactly these. */
-export function blockEntries(write: BlockWrite): [Uint8Array, Uint8Array][] {
-  const { header, hash, cert, txs, evidence } = write;
+/**
+ * Every key/value a committed block adds, head and anchor state (`state`, as of this block) included. One
+ * Level batch writes exactly these.
+ */
+export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array, Uint8Array][] {
+  const { header, hash, cert, txs, records } = write;
   const height = header.height;
   const out: [Uint8Array, Uint8Array][] = [
     [blockKey(height), encodeBlockRecord(header, cert)],
     [txHashesKey(height), encodeTxHashes(txs.map((t) => t.hash))],
     [HEAD_KEY, encodeHead({ height, hash, time: header.time })],
+    [ANCHOR_STATE_KEY, encodeAnchorState(state)],
   ];
   for (let index = 0; index < txs.length; index++) {
     const env = txs[index]!;
-    const ev: EvidenceRecord = evidence[index]!;
+    const record = records[index]!;
     const at = { height, index };
+    out.push([txAtKey(height, index), env.bytes], [txByHashKey(env.hash), encodeLocation(height, index)]);
+    if (record.type === 'anchor') {
+      out.push([anchorKey(record.anchor.height), encodeLocation(height, index)]);
+      continue;
+    }
+    const ev = record.evidence;
     out.push(
-      [txAtKey(height, index), env.bytes],
-      [txByHashKey(env.hash), encodeLocation(height, index)],
       [withPosition(evidenceHashPrefix(ev.hashAlg, ev.hash), at), EMPTY],
       [withPosition(casePrefix(ev.caseId), at), EMPTY],
       [withPosition(institutionPrefix(env.tx.institution), { time: header.time, ...at }), EMPTY],

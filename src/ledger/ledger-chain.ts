@@ -15,7 +15,6 @@ import {
 } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
-import type { EvidenceRecord } from '../core/evidence.ts';
 import { type Genesis, genesisHash, genesisValidatorSet } from '../core/genesis.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
@@ -23,14 +22,28 @@ import type { TxEnvelope } from '../core/tx.ts';
 import { type ValidatorSet, validatorSetHash } from '../core/validators.ts';
 import type { BuiltBlock, Chain, ChainHead, TxRejection } from './chain.ts';
 import { LedgerError, LedgerErrorCode, TxErrorCode } from './errors.ts';
-import { type ClientKeys, checkStateless, checkTime, checkToken, clientKeysOf, reject } from './rules.ts';
+import type { TxRecord } from './records.ts';
+import {
+  type AnchorFacts,
+  type ClientKeys,
+  checkAnchor,
+  checkStateless,
+  checkTime,
+  checkToken,
+  clientKeysOf,
+  reject,
+  type ValidatorKeys,
+  validatorKeysOf,
+} from './rules.ts';
 import { VerifiedSignatures } from './sig-cache.ts';
 import type { LedgerStore } from './store.ts';
-import type { EvidenceTokenVerifier } from './token-verifier.ts';
+import type { AnchorTokenVerifier, EvidenceTokenVerifier } from './token-verifier.ts';
 
 export interface LedgerChainOptions {
   /** Verifies RFC 3161 tokens carried by evidence. Without one, txs carrying a token are rejected. */
   tokenVerifier?: EvidenceTokenVerifier | undefined;
+  /** Verifies the RFC 3161 tokens of anchor txs. Without one, anchor txs are rejected. */
+  anchorVerifier?: AnchorTokenVerifier | undefined;
   /** How many verified tx signatures to remember between admission and execution. */
   verifiedSignatureCacheSize?: number | undefined;
 }
@@ -44,13 +57,13 @@ export function genesisHead(genesis: Genesis): ChainHead {
 
 interface Verdicts {
   included: TxEnvelope[];
-  evidence: EvidenceRecord[];
+  records: TxRecord[];
   rejected: TxRejection[];
 }
 
 /** What buildBlock learned, kept for the commit of that very block (the object is frozen). */
 interface BuildRecord {
-  evidence: readonly EvidenceRecord[];
+  records: readonly TxRecord[];
 }
 
 export class LedgerChain implements Chain {
@@ -59,7 +72,9 @@ export class LedgerChain implements Chain {
   readonly validatorSet: ValidatorSet;
   readonly #validatorSetHash: Uint8Array;
   readonly #keys: ClientKeys;
+  readonly #validatorKeys: ValidatorKeys;
   readonly #tokenVerifier: EvidenceTokenVerifier | undefined;
+  readonly #anchorVerifier: AnchorTokenVerifier | undefined;
   readonly #verified: VerifiedSignatures;
   readonly #built = new WeakMap<BuiltBlock, BuildRecord>();
   #head: ChainHead;
@@ -72,7 +87,9 @@ export class LedgerChain implements Chain {
     this.validatorSet = genesisValidatorSet(genesis);
     this.#validatorSetHash = validatorSetHash(this.validatorSet);
     this.#keys = clientKeysOf(genesis);
+    this.#validatorKeys = validatorKeysOf(this.validatorSet);
     this.#tokenVerifier = options.tokenVerifier;
+    this.#anchorVerifier = options.anchorVerifier;
     this.#verified = new VerifiedSignatures(
       options.verifiedSignatureCacheSize ?? DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE,
     );
@@ -119,7 +136,7 @@ export class LedgerChain implements Chain {
   }
 
   async checkTx(env: TxEnvelope, nowMs: number): Promise<TxRejection | undefined> {
-    const { rejected } = await this.#judge([env], nowMs, false);
+    const { rejected } = await this.#judge([env], nowMs, this.#head, false);
     return rejected[0];
   }
 
@@ -141,7 +158,7 @@ export class LedgerChain implements Chain {
     this.#checkBatch(batch);
     const head = this.#head;
     const time = Math.max(head.time, batch.time);
-    const { included, evidence, rejected } = await this.#judge(batch.txs, time, true);
+    const { included, records, rejected } = await this.#judge(batch.txs, time, head, true);
     const txHashes = included.map((t) => t.hash);
     const header: BlockHeader = Object.freeze({
       chainId: this.genesis.chainId,
@@ -160,7 +177,7 @@ export class LedgerChain implements Chain {
       txs: Object.freeze(included) as TxEnvelope[],
       rejected: Object.freeze(rejected) as TxRejection[],
     });
-    this.#built.set(block, { evidence: Object.freeze(evidence) });
+    this.#built.set(block, { records: Object.freeze(records) });
     return block;
   }
 
@@ -178,14 +195,20 @@ export class LedgerChain implements Chain {
   }
 
   /**
-   * Applies every rule to `envs` in order at `time`. In a block (`inBlock`), txs past the block caps are
-   * refused and a tx also conflicts with the txs included before it.
+   * Applies every rule to `envs` in order at `time`, on top of `head`. In a block (`inBlock`), txs past the
+   * block caps are refused and a tx also conflicts with the txs included before it.
    */
-  async #judge(envs: readonly TxEnvelope[], time: number, inBlock: boolean): Promise<Verdicts> {
-    const verdicts: (TxRejection | EvidenceRecord)[] = [];
+  async #judge(
+    envs: readonly TxEnvelope[],
+    time: number,
+    head: ChainHead,
+    inBlock: boolean,
+  ): Promise<Verdicts> {
+    const verdicts: (TxRejection | TxRecord)[] = [];
     const ctx = {
       chainId: this.genesis.chainId,
       keys: this.#keys,
+      validatorKeys: this.#validatorKeys,
       verified: this.#verified,
       remember: !inBlock,
       countVerify: () => {
@@ -201,24 +224,14 @@ export class LedgerChain implements Chain {
         verdicts.push(checkStateless(env, ctx));
       }
     });
+    const standing = envs.flatMap((env, i) => {
+      const v = verdicts[i]!;
+      return isRejection(v) ? [] : [{ env, record: v }];
+    });
+    const state = await this.#uniqueState(standing);
+    const anchors = await this.#anchorFacts(standing, head);
 
-    // One multi-get for the nonces of every tx still standing. A committed tx marks its nonce used, so only
-    // a tx with a used nonce can be a committed duplicate: those few are looked up by hash.
-    const standing = envs.filter((_, i) => !isRejection(verdicts[i]!));
-    const used = await this.store.noncesUsed(standing.map((e) => e.tx));
-    const state: UniqueState = {
-      nonceUsed: new Set(),
-      committed: new Set(),
-      seenHashes: new Set(),
-      seenNonces: new Set(),
-    };
-    for (const [i, env] of standing.entries()) {
-      if (!used[i]) continue;
-      state.nonceUsed.add(env.hashHex);
-      if ((await this.store.tx(env.hash)) !== undefined) state.committed.add(env.hashHex);
-    }
-
-    const out: Verdicts = { included: [], evidence: [], rejected: [] };
+    const out: Verdicts = { included: [], records: [], rejected: [] };
     for (const [i, env] of envs.entries()) {
       const verdict = verdicts[i]!;
       if (isRejection(verdict)) {
@@ -228,19 +241,71 @@ export class LedgerChain implements Chain {
       const rejection =
         checkUnique(env, state) ??
         checkTime(env, time) ??
-        checkToken(env, verdict, time, this.#tokenVerifier);
+        (verdict.type === 'evidence'
+          ? checkToken(env, verdict.evidence, time, this.#tokenVerifier)
+          : checkAnchor(env, verdict.anchor, time, anchors));
       if (rejection !== undefined) {
         out.rejected.push(rejection);
         continue;
       }
       out.included.push(env);
-      out.evidence.push(verdict);
+      out.records.push(verdict);
       if (inBlock) {
         state.seenHashes.add(env.hashHex);
-        state.seenNonces.add(nonceId(env));
+        if (verdict.type === 'evidence') state.seenNonces.add(nonceId(env));
+        else anchors.anchoredHeight = verdict.anchor.height;
       }
     }
     return out;
+  }
+
+  /**
+   * What the uniqueness rules need from the store. One multi-get for the nonces of every evidence tx still
+   * standing: a committed evidence tx marks its nonce used, so only one with a used nonce can be a committed
+   * duplicate, and those few are looked up by hash. Anchors use no nonce; each is looked up by hash.
+   */
+  async #uniqueState(standing: readonly { env: TxEnvelope; record: TxRecord }[]): Promise<UniqueState> {
+    const state: UniqueState = {
+      nonceUsed: new Set(),
+      committed: new Set(),
+      seenHashes: new Set(),
+      seenNonces: new Set(),
+    };
+    const evidence = standing.filter((s) => s.record.type === 'evidence').map((s) => s.env);
+    const used = await this.store.noncesUsed(evidence.map((e) => e.tx));
+    const suspects = [
+      ...evidence.filter((_, i) => used[i]),
+      ...standing.filter((s) => s.record.type === 'anchor').map((s) => s.env),
+    ];
+    for (const env of suspects) {
+      if (env.tx.type === 'evidence') state.nonceUsed.add(env.hashHex);
+      if ((await this.store.tx(env.hash)) !== undefined) state.committed.add(env.hashHex);
+    }
+    return state;
+  }
+
+  /** The anchored height, and the stored header at each committed height a standing anchor tx names. */
+  async #anchorFacts(
+    standing: readonly { env: TxEnvelope; record: TxRecord }[],
+    head: ChainHead,
+  ): Promise<AnchorFacts> {
+    const headers = new Map<number, { header: BlockHeader; hash: Uint8Array }>();
+    for (const { record } of standing) {
+      if (record.type !== 'anchor') continue;
+      const { height } = record.anchor;
+      if (height > head.height || headers.has(height)) continue;
+      const [header] = await this.store.headers(height, height);
+      invariant(header !== undefined, `block ${height} at or below the head ${head.height} is missing`);
+      headers.set(height, { header, hash: headerHash(header) });
+    }
+    return {
+      headHeight: head.height,
+      // checkTx may read this while a commit finishes, so it may already count that block's anchors. They
+      // name blocks at or below `head`, so the rules stay consistent; execution checks again anyway.
+      anchoredHeight: this.store.anchorState().anchoredHeight,
+      headers,
+      verifier: this.#anchorVerifier,
+    };
   }
 
   async #commit(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
@@ -263,14 +328,14 @@ export class LedgerChain implements Chain {
     // Throws CertError (a code, not an invariant): sync may hand us a peer's certificate.
     verifyCommitCertificate(cert, header, this.validatorSet);
 
-    const evidence = this.#built.get(block)?.evidence ?? (await this.#reexecute(block));
-    await this.store.commitBlock({ header, hash: block.hash, cert, txs: block.txs, evidence });
+    const records = this.#built.get(block)?.records ?? (await this.#reexecute(block));
+    await this.store.commitBlock({ header, hash: block.hash, cert, txs: block.txs, records });
     this.#head = { height: header.height, hash: block.hash, time: header.time };
     for (const t of block.txs) this.#verified.delete(t.hashHex);
   }
 
   /** A block this chain did not build (e.g. rebuilt elsewhere) must re-execute to exactly itself. */
-  async #reexecute(block: BuiltBlock): Promise<readonly EvidenceRecord[]> {
+  async #reexecute(block: BuiltBlock): Promise<readonly TxRecord[]> {
     const { header } = block;
     const again = await this.#build({
       proposer: header.proposer,
@@ -283,12 +348,12 @@ export class LedgerChain implements Chain {
       `block ${header.height} does not re-execute to the same block`,
       { height: header.height, rejected: again.rejected.map((r) => `${toHex(r.hash)}: ${r.code}`) },
     );
-    return this.#built.get(again)!.evidence;
+    return this.#built.get(again)!.records;
   }
 }
 
-/** Rule results are a rejection or the decoded evidence; only a rejection has a code. */
-function isRejection(v: TxRejection | EvidenceRecord): v is TxRejection {
+/** Rule results are a rejection or the decoded payload; only a rejection has a code. */
+function isRejection(v: TxRejection | TxRecord): v is TxRejection {
   return 'code' in v;
 }
 
@@ -304,13 +369,17 @@ interface UniqueState {
   seenNonces: Set<string>;
 }
 
-/** Duplicate (the same tx) before replay (another tx with the nonce); committed or earlier in the block. */
+/**
+ * Duplicate (the same tx) before replay (another tx with the nonce); committed or earlier in the block.
+ * Anchor txs use no nonce: the anchored height, which must rise, already keeps each one from counting twice.
+ */
 function checkUnique(env: TxEnvelope, s: UniqueState): TxRejection | undefined {
   const { institution, nonce } = env.tx;
   if (s.committed.has(env.hashHex)) return reject(env, TxErrorCode.duplicate, 'the tx is already committed');
   if (s.seenHashes.has(env.hashHex)) {
     return reject(env, TxErrorCode.duplicate, 'the same tx appears earlier in the block');
   }
+  if (env.tx.type === 'anchor') return undefined;
   if (s.nonceUsed.has(env.hashHex)) {
     return reject(env, TxErrorCode.replayedNonce, `nonce ${nonce} of ${institution} is already used`);
   }

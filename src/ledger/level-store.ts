@@ -5,6 +5,8 @@
  * holds either all of a block (head included) or none of it.
  */
 import { Level } from 'level';
+import { decodeAnchor } from '../core/anchor.ts';
+import type { BlockHeader } from '../core/block.ts';
 import { HASH_LENGTH } from '../core/crypto.ts';
 import { InvariantError } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
@@ -13,10 +15,14 @@ import { parseTx } from '../core/tx.ts';
 import type { ChainHead } from './chain.ts';
 import { LedgerError, LedgerErrorCode } from './errors.ts';
 import {
+  ANCHOR_PREFIX,
+  ANCHOR_STATE_KEY,
+  anchorKey,
   blockEntries,
   blockKey,
   casePrefix,
   consensusKey,
+  decodeAnchorState,
   decodeBlockRecord,
   decodeHead,
   decodeLocation,
@@ -37,12 +43,16 @@ import {
   type CursorKind,
   checkCaseId,
   checkEvidenceHash,
+  checkHeight,
+  checkHeightRange,
   checkInstitutionRange,
   encodeCursor,
   type Position,
   resolvePage,
 } from './paging.ts';
 import {
+  type AnchorEntry,
+  type AnchorState,
   assertExtendsHead,
   type BlockWrite,
   type ConsensusKv,
@@ -50,7 +60,9 @@ import {
   type EvidenceEntry,
   type LedgerStore,
   type LedgerTx,
+  NO_ANCHOR_STATE,
   type NonceKey,
+  nextAnchorState,
   type Page,
   type PageRequest,
   type StoredBlock,
@@ -77,13 +89,15 @@ export class LevelLedgerStore implements LedgerStore {
   readonly consensus: ConsensusKv;
   readonly #db: Db;
   #head: ChainHead | undefined;
+  #anchorState: AnchorState;
   #writing = false;
   #closed = false;
 
-  private constructor(dir: string, db: Db, head: ChainHead | undefined) {
+  private constructor(dir: string, db: Db, head: ChainHead | undefined, anchorState: AnchorState) {
     this.dir = dir;
     this.#db = db;
     this.#head = head;
+    this.#anchorState = anchorState;
     this.consensus = {
       get: async (key) => {
         checkConsensusKey(key);
@@ -110,9 +124,13 @@ export class LevelLedgerStore implements LedgerStore {
     const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     try {
-      const raw = await db.get(HEAD_KEY);
+      const [raw, rawState] = await db.getMany([HEAD_KEY, ANCHOR_STATE_KEY]);
       const head = raw === undefined ? undefined : stored('head', () => decodeHead(view(raw)));
-      return new LevelLedgerStore(dir, db, head);
+      const state =
+        rawState === undefined
+          ? NO_ANCHOR_STATE
+          : stored('anchor state', () => decodeAnchorState(view(rawState)));
+      return new LevelLedgerStore(dir, db, head, state);
     } catch (err) {
       await db.close();
       throw err;
@@ -127,16 +145,22 @@ export class LevelLedgerStore implements LedgerStore {
     return this.#head;
   }
 
+  anchorState(): AnchorState {
+    return this.#anchorState;
+  }
+
   async commitBlock(write: BlockWrite): Promise<void> {
     this.#open();
     if (this.#writing) throw new InvariantError('concurrent commitBlock calls on one store');
-    assertExtendsHead(this.#head, write);
+    assertExtendsHead(this.#head, this.#anchorState.anchoredHeight, write);
+    const state = nextAnchorState(this.#anchorState, write);
     this.#writing = true;
     try {
       const batch = this.#db.batch();
-      for (const [k, v] of blockEntries(write)) batch.put(k, v);
+      for (const [k, v] of blockEntries(write, state)) batch.put(k, v);
       await batch.write({ sync: true });
       this.#head = { height: write.header.height, hash: write.hash, time: write.header.time };
+      this.#anchorState = state;
     } finally {
       this.#writing = false;
     }
@@ -151,6 +175,28 @@ export class LevelLedgerStore implements LedgerStore {
     const { header, cert } = stored(`block ${height}`, () => decodeBlockRecord(view(rec)));
     const txHashes = stored(`tx hashes of block ${height}`, () => decodeTxHashes(view(hashes)));
     return { header, hash: cert.headerHash, cert, txHashes };
+  }
+
+  async headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]> {
+    checkHeightRange(fromHeight, toHeight);
+    this.#open();
+    const records = await this.#db.values({ gte: blockKey(fromHeight), lte: blockKey(toHeight) }).all();
+    return records.map(
+      (rec, i) => stored(`block ${fromHeight + i}`, () => decodeBlockRecord(view(rec))).header,
+    );
+  }
+
+  async anchorCovering(height: number): Promise<AnchorEntry | undefined> {
+    checkHeight(height);
+    this.#open();
+    const [found] = await this.#db
+      .iterator({ gte: anchorKey(height), lt: prefixEnd(ANCHOR_PREFIX), limit: 1 })
+      .all();
+    if (found === undefined) return undefined;
+    const at = stored('anchor location', () => decodeLocation(view(found[1])));
+    const [entry] = await this.#txsAt([at]);
+    const anchor = stored(`anchor ${at.height}/${at.index}`, () => decodeAnchor(entry!.env.tx.payload));
+    return { ...entry!, anchor };
   }
 
   async tx(hash: Uint8Array): Promise<LedgerTx | undefined> {

@@ -3,8 +3,10 @@
  * the shared compliance suite compares two implementations rather than one with itself. Atomicity: commitBlock
  * checks and prepares everything first, then applies it with no await and nothing left that can throw.
  */
+import type { BlockHeader } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
-import type { EvidenceRecord, HashAlg } from '../core/evidence.ts';
+import { invariant } from '../core/errors.ts';
+import type { HashAlg } from '../core/evidence.ts';
 import { HashAlgs } from '../core/evidence.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import type { ChainHead } from './chain.ts';
@@ -13,13 +15,18 @@ import {
   type CursorKind,
   checkCaseId,
   checkEvidenceHash,
+  checkHeight,
+  checkHeightRange,
   checkInstitutionRange,
   comparePositions,
   encodeCursor,
   type Position,
   resolvePage,
 } from './paging.ts';
+import type { TxRecord } from './records.ts';
 import {
+  type AnchorEntry,
+  type AnchorState,
   assertExtendsHead,
   type BlockWrite,
   type ConsensusKv,
@@ -27,7 +34,9 @@ import {
   type EvidenceEntry,
   type LedgerStore,
   type LedgerTx,
+  NO_ANCHOR_STATE,
   type NonceKey,
+  nextAnchorState,
   type Page,
   type PageRequest,
   type StoredBlock,
@@ -36,7 +45,13 @@ import {
 interface BlockData {
   block: StoredBlock;
   txs: readonly TxEnvelope[];
-  evidence: readonly EvidenceRecord[];
+  records: readonly TxRecord[];
+}
+
+/** An anchor index entry: the anchored height, and where the anchor tx is. */
+interface AnchorAt {
+  anchored: number;
+  at: Position;
 }
 
 const evidenceKey = (alg: HashAlg, hash: Uint8Array): string => `${HashAlgs[alg].code}:${toHex(hash)}`;
@@ -70,6 +85,9 @@ export class MemoryLedgerStore implements LedgerStore {
   readonly #byCase = new Map<string, Position[]>();
   readonly #byInstitution = new Map<string, Position[]>();
   readonly #nonces = new Map<string, Set<number>>();
+  /** Sorted by anchored height: commitBlock only accepts anchors that raise it. */
+  readonly #anchors: AnchorAt[] = [];
+  #anchorState: AnchorState = NO_ANCHOR_STATE;
   readonly #consensusState = new Map<string, Uint8Array>();
   #closed = false;
 
@@ -102,24 +120,34 @@ export class MemoryLedgerStore implements LedgerStore {
     return this.#head;
   }
 
+  anchorState(): AnchorState {
+    return this.#anchorState;
+  }
+
   async commitBlock(write: BlockWrite): Promise<void> {
     this.#open();
-    assertExtendsHead(this.#head, write);
+    assertExtendsHead(this.#head, this.#anchorState.anchoredHeight, write);
+    const anchorState = nextAnchorState(this.#anchorState, write);
     const { header, hash, cert } = write;
     const height = header.height;
     const txs = [...write.txs];
-    const evidence = [...write.evidence];
+    const records = [...write.records];
     const data: BlockData = {
       block: { header, hash, cert, txHashes: txs.map((t) => t.hash) },
       txs,
-      evidence,
+      records,
     };
     // Nothing below can throw: the block is applied whole.
     this.#blocks.push(data);
     txs.forEach((env, index) => {
       const at: Position = { height, index };
-      const ev = evidence[index]!;
+      const record = records[index]!;
       this.#byHash.set(env.hashHex, at);
+      if (record.type === 'anchor') {
+        this.#anchors.push({ anchored: record.anchor.height, at });
+        return;
+      }
+      const ev = record.evidence;
       push(this.#byEvidence, evidenceKey(ev.hashAlg, ev.hash), at);
       push(this.#byCase, ev.caseId, at);
       push(this.#byInstitution, env.tx.institution, { time: header.time, height, index });
@@ -128,11 +156,35 @@ export class MemoryLedgerStore implements LedgerStore {
       else used.add(env.tx.nonce);
     });
     this.#head = { height, hash, time: header.time };
+    this.#anchorState = anchorState;
   }
 
   async block(height: number): Promise<StoredBlock | undefined> {
     this.#open();
     return Number.isSafeInteger(height) && height >= 1 ? this.#blocks[height - 1]?.block : undefined;
+  }
+
+  async headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]> {
+    checkHeightRange(fromHeight, toHeight);
+    this.#open();
+    return this.#blocks.slice(fromHeight - 1, toHeight).map((b) => b.block.header);
+  }
+
+  async anchorCovering(height: number): Promise<AnchorEntry | undefined> {
+    checkHeight(height);
+    this.#open();
+    let lo = 0;
+    let hi = this.#anchors.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#anchors[mid]!.anchored < height) lo = mid + 1;
+      else hi = mid;
+    }
+    const found = this.#anchors[lo];
+    if (found === undefined) return undefined;
+    const record = this.#blocks[found.at.height - 1]!.records[found.at.index]!;
+    invariant(record.type === 'anchor', 'the anchor index points at a tx that is not an anchor');
+    return { ...this.#entry(found.at), anchor: record.anchor };
   }
 
   async tx(hash: Uint8Array): Promise<LedgerTx | undefined> {
@@ -196,7 +248,9 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   #evidenceEntry(at: Position): EvidenceEntry {
-    return { ...this.#entry(at), evidence: this.#blocks[at.height - 1]!.evidence[at.index]! };
+    const record = this.#blocks[at.height - 1]!.records[at.index]!;
+    invariant(record.type === 'evidence', 'an evidence index points at a tx that is not evidence');
+    return { ...this.#entry(at), evidence: record.evidence };
   }
 
   async close(): Promise<void> {

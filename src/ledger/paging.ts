@@ -96,3 +96,13 @@ export function checkInstitutionRange(institution: string, fromMs: number, toMs:
 export function comparePositions(a: Position, b: Position): number {
   return (a.time ?? 0) - (b.time ?? 0) || a.height - b.height || a.index - b.index;
 }
+
+export function checkHeight(height: number): void {
+  if (!Number.isSafeInteger(height) || height < 1) throw invalid('a block height is an integer >= 1');
+}
+
+export function checkHeightRange(fromHeight: number, toHeight: number): void {
+  checkHeight(fromHeight);
+  checkHeight(toHeight);
+  if (fromHeight > toHeight) throw invalid('fromHeight must not exceed toHeight');
+}

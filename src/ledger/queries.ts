@@ -3,7 +3,8 @@
  * inclusion proofs. Read-only by construction: it holds no write path. Malformed arguments throw LedgerError
  * (LEDGER_INVALID_*), never anything that stops the node.
  */
-import type { BlockHeader, CommitCertificate } from '../core/block.ts';
+import type { AnchorRecord } from '../core/anchor.ts';
+import { type BlockHeader, type CommitCertificate, headerHash } from '../core/block.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { invariant } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
@@ -11,7 +12,15 @@ import type { Genesis } from '../core/genesis.ts';
 import { type InclusionProof, inclusionProof } from '../core/merkle.ts';
 import type { ChainHead } from './chain.ts';
 import { genesisHead } from './ledger-chain.ts';
-import type { EvidenceEntry, LedgerStore, LedgerTx, Page, PageRequest, StoredBlock } from './store.ts';
+import type {
+  AnchorState,
+  EvidenceEntry,
+  LedgerStore,
+  LedgerTx,
+  Page,
+  PageRequest,
+  StoredBlock,
+} from './store.ts';
 
 /** Everything a receipt needs to prove a tx committed: verify `proof` of tx.env.hash against header.txRoot. */
 export interface TxInclusion {
@@ -21,6 +30,34 @@ export interface TxInclusion {
   cert: CommitCertificate;
   proof: InclusionProof;
   tx: LedgerTx;
+}
+
+/**
+ * The anchor that covers a block, with the header chain that links the block to it: what a receipt's anchor
+ * needs. The token's imprint is `header`'s hash; `headers` runs from the asked height + 1 up to and
+ * including `header` (empty when the block itself is anchored).
+ */
+export interface AnchorCoverage {
+  record: AnchorRecord;
+  /** The anchor tx, with the height and index of the block that recorded it. */
+  tx: LedgerTx;
+  /** The anchored block's header. */
+  header: BlockHeader;
+  headers: BlockHeader[];
+}
+
+/** How far anchoring lags the chain. Heights and times come from the ledger; no clock is read. */
+export interface AnchorStatus {
+  /** The highest anchored height; 0 when nothing is anchored. */
+  anchoredHeight: number;
+  /** That block's time; the genesis creation time at height 0, as for the head. */
+  anchoredBlockTime: number;
+  /** The highest height whose block records evidence. Anchoring is due while it exceeds anchoredHeight. */
+  evidenceHeight: number;
+  headHeight: number;
+  headTime: number;
+  /** Time of the oldest block above anchoredHeight that records evidence; undefined when there is none. */
+  oldestUnanchoredEvidenceTime: number | undefined;
 }
 
 export class LedgerQueries {
@@ -61,6 +98,59 @@ export class LedgerQueries {
     page?: PageRequest,
   ): Promise<Page<EvidenceEntry>> {
     return this.#store.evidenceByInstitution(institution, fromMs, toMs, page);
+  }
+
+  /** The anchored and evidence heights as of the head; cheap (no reads). */
+  anchorState(): AnchorState {
+    return this.#store.anchorState();
+  }
+
+  /** The first anchor with anchored height >= `height`, with the headers linking them; undefined if none yet. */
+  async anchorCovering(height: number): Promise<AnchorCoverage | undefined> {
+    const entry = await this.#store.anchorCovering(height);
+    if (entry === undefined) return undefined;
+    const { anchor: record, ...tx } = entry;
+    const headers = await this.#store.headers(height, record.height);
+    const own = headers.shift();
+    // headers now runs from height + 1; the anchored header is its last entry, or the block's own.
+    const anchored = headers.at(-1) ?? own;
+    invariant(
+      anchored !== undefined &&
+        headers.length === record.height - height &&
+        equalBytes(headerHash(anchored), record.headerHash),
+      `anchor of block ${record.height} does not match the stored headers`,
+    );
+    return { record, tx, header: anchored, headers };
+  }
+
+  async anchorStatus(): Promise<AnchorStatus> {
+    const head = this.head();
+    const { anchoredHeight, evidenceHeight } = this.#store.anchorState();
+    const [anchored] = anchoredHeight === 0 ? [] : await this.#store.headers(anchoredHeight, anchoredHeight);
+    invariant(anchoredHeight === 0 || anchored !== undefined, `anchored block ${anchoredHeight} is missing`);
+    return {
+      anchoredHeight,
+      anchoredBlockTime: anchored?.time ?? this.#genesisHead.time,
+      evidenceHeight,
+      headHeight: head.height,
+      headTime: head.time,
+      oldestUnanchoredEvidenceTime: await this.#oldestEvidenceTime(anchoredHeight + 1, evidenceHeight),
+    };
+  }
+
+  /**
+   * The time of the first block in from..to that records evidence. Block `to` does (it is the evidence
+   * height), so the walk ends there at the latest; usually the first or second block already does.
+   */
+  async #oldestEvidenceTime(from: number, to: number): Promise<number | undefined> {
+    for (let h = from; h <= to; h++) {
+      const block = await this.#store.block(h);
+      invariant(block !== undefined, `block ${h} at or below the evidence height ${to} is missing`);
+      for (const hash of block.txHashes) {
+        if ((await this.#store.tx(hash))?.env.tx.type === 'evidence') return block.header.time;
+      }
+    }
+    return undefined;
   }
 
   /** The proof that the tx is in its block, with the header and certificate; undefined if not committed. */

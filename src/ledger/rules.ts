@@ -1,17 +1,24 @@
 /**
- * The per-tx validity rules, as pure functions of the tx, the genesis and a time. The executor
- * (ledger-chain.ts) adds the rules that need ledger state (duplicates, nonces) and runs them all in the order
- * of TxErrorCode, so each rejected tx gets exactly one code, the first rule it breaks.
+ * The per-tx validity rules, as pure functions of the tx, the genesis, a time and (for anchors) the ledger
+ * facts the executor looked up beforehand. The executor (ledger-chain.ts) adds the rules that need ledger
+ * state (duplicates, nonces) and runs them all in the order of TxErrorCode, so each rejected tx gets exactly
+ * one code, the first rule it breaks.
  */
+import type { AnchorRecord } from '../core/anchor.ts';
+import type { BlockHeader } from '../core/block.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
 import { CodecError } from '../core/codec.ts';
-import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
+import { invariant } from '../core/errors.ts';
+import type { EvidenceRecord } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
 import { Limits } from '../core/limits.ts';
-import { type TxEnvelope, verifyTxEnvelope } from '../core/tx.ts';
+import { type TxEnvelope, VALIDATOR_KEY_ID, verifyTxEnvelope } from '../core/tx.ts';
+import type { ValidatorSet } from '../core/validators.ts';
 import type { TxRejection } from './chain.ts';
 import { TxErrorCode } from './errors.ts';
+import { decodeTxRecord, type TxRecord } from './records.ts';
 import type { VerifiedSignatures } from './sig-cache.ts';
-import type { EvidenceTokenVerifier } from './token-verifier.ts';
+import type { AnchorTokenVerifier, EvidenceTokenVerifier, TokenRefusal } from './token-verifier.ts';
 
 export function reject(env: TxEnvelope, code: TxErrorCode, message: string): TxRejection {
   return { hash: env.hash, code, message };
@@ -26,9 +33,17 @@ export function clientKeysOf(genesis: Genesis): ClientKeys {
   );
 }
 
+/** Validator keys of the current set: institution id -> Ed25519 public key. Anchor txs are signed with these. */
+export type ValidatorKeys = ReadonlyMap<string, Uint8Array>;
+
+export function validatorKeysOf(set: ValidatorSet): ValidatorKeys {
+  return new Map(set.validators.map((v) => [v.institution, v.publicKey]));
+}
+
 export interface StatelessContext {
   chainId: string;
   keys: ClientKeys;
+  validatorKeys: ValidatorKeys;
   verified: VerifiedSignatures;
   /**
    * Whether to remember signatures verified now. Admission does; execution only consults the cache, so a
@@ -41,9 +56,10 @@ export interface StatelessContext {
 
 /**
  * Size, chain, institution, key, signature and payload: everything that does not depend on time or ledger
- * state. Returns the decoded evidence of an acceptable tx.
+ * state. Evidence txs are signed by a client key of the institution; anchor txs by the institution's
+ * validator key, under the reserved key id. Returns the decoded payload of an acceptable tx.
  */
-export function checkStateless(env: TxEnvelope, ctx: StatelessContext): TxRejection | EvidenceRecord {
+export function checkStateless(env: TxEnvelope, ctx: StatelessContext): TxRejection | TxRecord {
   const { tx } = env;
   if (env.bytes.length > Limits.txBytes || tx.payload.length > Limits.txPayloadBytes) {
     return reject(env, TxErrorCode.oversize, `tx is ${env.bytes.length} bytes, limit ${Limits.txBytes}`);
@@ -55,9 +71,21 @@ export function checkStateless(env: TxEnvelope, ctx: StatelessContext): TxReject
   if (keys === undefined) {
     return reject(env, TxErrorCode.unknownInstitution, `institution ${tx.institution} is not in the genesis`);
   }
-  const publicKey = keys.get(tx.keyId);
-  if (publicKey === undefined) {
-    return reject(env, TxErrorCode.unknownKey, `institution ${tx.institution} has no key ${tx.keyId}`);
+  let publicKey: Uint8Array | undefined;
+  if (tx.type === 'anchor') {
+    publicKey = tx.keyId === VALIDATOR_KEY_ID ? ctx.validatorKeys.get(tx.institution) : undefined;
+    if (publicKey === undefined) {
+      return reject(
+        env,
+        TxErrorCode.anchorNotValidator,
+        `anchor txs are signed by a validator key (key id "${VALIDATOR_KEY_ID}"); ${tx.institution}/${tx.keyId} is none`,
+      );
+    }
+  } else {
+    publicKey = keys.get(tx.keyId);
+    if (publicKey === undefined) {
+      return reject(env, TxErrorCode.unknownKey, `institution ${tx.institution} has no key ${tx.keyId}`);
+    }
   }
   if (!ctx.verified.has(env.hashHex, tx.signature)) {
     ctx.countVerify();
@@ -71,10 +99,10 @@ export function checkStateless(env: TxEnvelope, ctx: StatelessContext): TxReject
     if (ctx.remember) ctx.verified.add(env.hashHex, tx.signature);
   }
   try {
-    return decodeEvidence(tx.payload);
+    return decodeTxRecord(tx);
   } catch (err) {
     if (!(err instanceof CodecError)) throw err;
-    return reject(env, TxErrorCode.malformedPayload, `evidence payload: ${err.message}`);
+    return reject(env, TxErrorCode.malformedPayload, `${tx.type} payload: ${err.message}`);
   }
 }
 
@@ -106,13 +134,73 @@ export function checkToken(
       'evidence carries a time-stamp token, and this ledger has no token verifier configured',
     );
   }
-  let refusal: ReturnType<EvidenceTokenVerifier['verify']>;
-  try {
-    refusal = verifier.verify(evidence.tsToken, evidence, time);
-  } catch (err) {
-    // Tokens are outside input: a verifier that chokes on one refuses it rather than stopping the node.
-    refusal = { code: 'VERIFIER_FAILED', message: (err as Error).message };
-  }
+  const token = evidence.tsToken;
+  const refusal = guarded(() => verifier.verify(token, evidence, time));
   if (refusal === undefined) return undefined;
   return reject(env, TxErrorCode.badTimestampToken, `${refusal.code}: ${refusal.message}`);
+}
+
+/** Tokens are outside input: a verifier that chokes on one refuses it rather than stopping the node. */
+function guarded(verify: () => TokenRefusal | undefined): TokenRefusal | undefined {
+  try {
+    return verify();
+  } catch (err) {
+    return { code: 'VERIFIER_FAILED', message: (err as Error).message };
+  }
+}
+
+/** What the anchor rules know about the ledger, looked up by the executor before it runs them. */
+export interface AnchorFacts {
+  /** The head at execution: only committed blocks can be anchored. */
+  headHeight: number;
+  /** The highest anchored height, counting anchors included earlier in the block. */
+  anchoredHeight: number;
+  /** The stored header and its hash at every height an anchor being judged names (1..headHeight). */
+  headers: ReadonlyMap<number, { header: BlockHeader; hash: Uint8Array }>;
+  verifier: AnchorTokenVerifier | undefined;
+}
+
+/**
+ * An anchor must raise the anchored height, name a committed block by its stored header hash, and carry a
+ * token over that hash that the verifier accepts at `time` (node clock at admission, block time at execution).
+ */
+export function checkAnchor(
+  env: TxEnvelope,
+  anchor: AnchorRecord,
+  time: number,
+  facts: AnchorFacts,
+): TxRejection | undefined {
+  const { height } = anchor;
+  if (height <= facts.anchoredHeight) {
+    return reject(
+      env,
+      TxErrorCode.anchorStale,
+      `block ${height} is at or below the anchored height ${facts.anchoredHeight}`,
+    );
+  }
+  if (height > facts.headHeight) {
+    return reject(
+      env,
+      TxErrorCode.anchorAhead,
+      `block ${height} is not committed; the head is ${facts.headHeight}`,
+    );
+  }
+  const stored = facts.headers.get(height);
+  invariant(stored !== undefined, `the executor did not look up header ${height} for an anchor`);
+  if (!equalBytes(stored.hash, anchor.headerHash)) {
+    return reject(
+      env,
+      TxErrorCode.anchorMismatch,
+      `anchor names header ${toHex(anchor.headerHash)} at height ${height}; the stored one is ${toHex(stored.hash)}`,
+    );
+  }
+  const { verifier } = facts;
+  if (verifier === undefined) {
+    return reject(env, TxErrorCode.anchorUnsupported, 'this ledger has no anchor token verifier configured');
+  }
+  const refusal = guarded(() =>
+    verifier.verifyAnchor(anchor.token, anchor.headerHash, stored.header.time, time),
+  );
+  if (refusal === undefined) return undefined;
+  return reject(env, TxErrorCode.badAnchorToken, `${refusal.code}: ${refusal.message}`);
 }

@@ -5,14 +5,16 @@
  * same suite against both.
  *
  * The store does not judge txs; the executor (LedgerChain) does. The store only refuses blocks that would
- * break the chain's shape (height, prevHash, tx count), with an InvariantError.
+ * break the chain's shape (height, prevHash, tx count) or the anchor index's order, with an InvariantError.
  */
+import type { AnchorRecord } from '../core/anchor.ts';
 import type { BlockHeader, CommitCertificate } from '../core/block.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { invariant } from '../core/errors.ts';
 import type { EvidenceRecord, HashAlg } from '../core/evidence.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import type { ChainHead } from './chain.ts';
+import type { TxRecord } from './records.ts';
 
 /** Read-only views: callers must not mutate what a store returns. */
 export interface LedgerTx {
@@ -28,6 +30,11 @@ export interface EvidenceEntry extends LedgerTx {
   readonly evidence: EvidenceRecord;
 }
 
+/** A committed anchor tx with its decoded record. */
+export interface AnchorEntry extends LedgerTx {
+  readonly anchor: AnchorRecord;
+}
+
 export interface StoredBlock {
   readonly header: BlockHeader;
   readonly hash: Uint8Array;
@@ -36,13 +43,37 @@ export interface StoredBlock {
   readonly txHashes: readonly Uint8Array[];
 }
 
-/** What commitBlock writes. `evidence[i]` is the decoded payload of `txs[i]`. */
+/**
+ * What the ledger knows about anchoring, kept with the head and written in the same atomic step. Anchoring is
+ * needed only while `evidenceHeight > anchoredHeight`: blocks that hold only anchors (or nothing) need none,
+ * which keeps an anchor's own block from calling for another anchor forever.
+ */
+export interface AnchorState {
+  /** The highest anchored block height; 0 while no anchor is committed. */
+  readonly anchoredHeight: number;
+  /** The highest height whose block records evidence; 0 while none does. */
+  readonly evidenceHeight: number;
+}
+
+export const NO_ANCHOR_STATE: AnchorState = Object.freeze({ anchoredHeight: 0, evidenceHeight: 0 });
+
+/** The anchor state after `write` is committed on top of `prev`. */
+export function nextAnchorState(prev: AnchorState, write: BlockWrite): AnchorState {
+  let { anchoredHeight, evidenceHeight } = prev;
+  for (const r of write.records) {
+    if (r.type === 'anchor') anchoredHeight = r.anchor.height;
+    else evidenceHeight = write.header.height;
+  }
+  return { anchoredHeight, evidenceHeight };
+}
+
+/** What commitBlock writes. `records[i]` is the decoded payload of `txs[i]`. */
 export interface BlockWrite {
   readonly header: BlockHeader;
   readonly hash: Uint8Array;
   readonly cert: CommitCertificate;
   readonly txs: readonly TxEnvelope[];
-  readonly evidence: readonly EvidenceRecord[];
+  readonly records: readonly TxRecord[];
 }
 
 export interface PageRequest {
@@ -82,14 +113,24 @@ export interface LedgerStore {
   /** The last committed block; undefined while the store is empty. */
   head(): ChainHead | undefined;
 
+  /** The anchored and evidence heights as of the head. */
+  anchorState(): AnchorState;
+
   /**
-   * Writes the block, its certificate, txs, tx index, evidence indexes, nonce state and the new head in one
-   * atomic, durable step. Throws InvariantError (writing nothing) unless height = head + 1, prevHash = head
-   * hash (from height 2 on) and the tx count matches the header.
+   * Writes the block, its certificate, txs, tx index, evidence indexes, nonce state, anchor index, anchor
+   * state and the new head in one atomic, durable step. Evidence txs are indexed and use up their nonce; anchor txs go to the
+   * anchor index only. Throws InvariantError (writing nothing) unless height = head + 1, prevHash = head hash
+   * (from height 2 on), the tx count matches the header, and the block's anchors name strictly increasing
+   * heights above the anchored height and below its own height.
    */
   commitBlock(write: BlockWrite): Promise<void>;
 
   block(height: number): Promise<StoredBlock | undefined>;
+  /**
+   * The headers of blocks fromHeight..toHeight (inclusive) that are committed, in order: the range is cut at
+   * the head. Throws LEDGER_INVALID_ARGUMENT unless 1 <= fromHeight <= toHeight (safe integers).
+   */
+  headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]>;
   tx(hash: Uint8Array): Promise<LedgerTx | undefined>;
   /** For each key, whether a committed tx already used that (institution, nonce). */
   noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]>;
@@ -106,11 +147,22 @@ export interface LedgerStore {
     page?: PageRequest,
   ): Promise<Page<EvidenceEntry>>;
 
+  /**
+   * The committed anchor with the lowest anchored height >= `height`: the one that covers block `height`.
+   * Undefined when no anchor covers it yet. Throws LEDGER_INVALID_ARGUMENT unless `height` is a safe
+   * integer >= 1.
+   */
+  anchorCovering(height: number): Promise<AnchorEntry | undefined>;
+
   close(): Promise<void>;
 }
 
 /** The shape checks every store makes before writing anything (see LedgerStore.commitBlock). */
-export function assertExtendsHead(head: ChainHead | undefined, write: BlockWrite): void {
+export function assertExtendsHead(
+  head: ChainHead | undefined,
+  anchoredHeight: number,
+  write: BlockWrite,
+): void {
   const { header } = write;
   const expected = (head?.height ?? 0) + 1;
   invariant(header.height === expected, `store expected block ${expected}, got ${header.height}`, {
@@ -120,10 +172,25 @@ export function assertExtendsHead(head: ChainHead | undefined, write: BlockWrite
     height: header.height,
   });
   invariant(
-    header.txCount === write.txs.length && write.evidence.length === write.txs.length,
+    header.txCount === write.txs.length && write.records.length === write.txs.length,
     'tx count does not match the header',
     { height: header.height, txCount: header.txCount, txs: write.txs.length },
   );
+  let anchored = anchoredHeight;
+  write.records.forEach((r, i) => {
+    invariant(r.type === write.txs[i]!.tx.type, 'tx record does not match its tx type', {
+      height: header.height,
+      index: i,
+    });
+    if (r.type !== 'anchor') return;
+    // The anchor index is keyed by anchored height and must only grow, over earlier blocks.
+    invariant(
+      r.anchor.height > anchored && r.anchor.height < header.height,
+      `anchor of block ${r.anchor.height} does not advance the anchored height ${anchored}`,
+      { height: header.height, index: i },
+    );
+    anchored = r.anchor.height;
+  });
   invariant(equalBytes(write.cert.headerHash, write.hash), 'certificate is for another header', {
     height: header.height,
   });

@@ -7,10 +7,12 @@ import { TsaLimits } from './limits.ts';
 import type { HashAlg } from './oids.ts';
 import { detectKind } from './response.ts';
 import { type CheckName, verifyTimestamp } from './verify.ts';
-import { parsePemCertificates } from './x509.ts';
+import { type Cert, parsePemCertificates } from './x509.ts';
 
 export interface EvidenceTokenOptions {
-  trustAnchorsPem: string;
+  /** Trust anchors as PEM; or give them parsed as `trustAnchors`, which a caller checking many tokens keeps. */
+  trustAnchorsPem?: string;
+  trustAnchors?: readonly Cert[];
   /** Extra certificates (PEM) for TSAs whose tokens embed no certificates. */
   untrustedPem?: string;
   /** Reference time in ms since the epoch (e.g. the block time). */
@@ -36,7 +38,7 @@ export function verifyEvidenceToken(
   alg: HashAlg,
   opts: EvidenceTokenOptions,
 ): EvidenceTokenResult {
-  const trustAnchors = parsePemCertificates(opts.trustAnchorsPem, 'trust anchors');
+  const trustAnchors = opts.trustAnchors ?? parsePemCertificates(opts.trustAnchorsPem ?? '', 'trust anchors');
   const untrusted = opts.untrustedPem
     ? parsePemCertificates(opts.untrustedPem, 'untrusted certificates')
     : [];

@@ -1,5 +1,17 @@
 /** Public surface of the RFC 3161 module, for the node and the CLI. */
 export {
+  AnchoringDefaults,
+  type AnchoringDeps,
+  type AnchoringFailure,
+  type AnchoringLedger,
+  type AnchoringOptions,
+  AnchoringService,
+  type AnchoringStatus,
+  anchoringBackoff,
+  systemTimers,
+  type Timers,
+} from './anchoring.ts';
+export {
   acceptResponse,
   type Service,
   type StampOptions,
@@ -12,6 +24,7 @@ export { HttpTsaClient, type HttpTsaClientOptions, isTransient } from './client.
 export { initTsaDir, openEmbeddedTsa, TsaFiles } from './dir.ts';
 export { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';
 export { type EvidenceTokenOptions, type EvidenceTokenResult, verifyEvidenceToken } from './evidence.ts';
+export { createGenesisTokenVerifier, GenesisTokenVerifier } from './genesis-verifier.ts';
 export { describeTimestamp, type TimestampDescription } from './inspect.ts';
 export { TsaLimits } from './limits.ts';
 export { DEFAULT_TSA_POLICY, type HashAlg, isHashAlg } from './oids.ts';

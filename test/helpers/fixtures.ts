@@ -1,4 +1,6 @@
 /** Deterministic keys and records for tests. Seeds derive from a label, so tests are reproducible. */
+
+import { type AnchorRecord, encodeAnchor } from '../../src/core/anchor.ts';
 import {
   type BlockHeader,
   type CommitCertificate,
@@ -10,7 +12,14 @@ import { Domain, Ed25519Signer, sha256 } from '../../src/core/crypto.ts';
 import type { EvidenceRecord } from '../../src/core/evidence.ts';
 import { encodeEvidence } from '../../src/core/evidence.ts';
 import { GENESIS_FORMAT, type Genesis, parseGenesis } from '../../src/core/genesis.ts';
-import { envelope, signTx, type Tx, type TxEnvelope, type UnsignedTx } from '../../src/core/tx.ts';
+import {
+  envelope,
+  signTx,
+  type Tx,
+  type TxEnvelope,
+  type UnsignedTx,
+  VALIDATOR_KEY_ID,
+} from '../../src/core/tx.ts';
 
 export function testSigner(label: string): Ed25519Signer {
   return new Ed25519Signer(sha256(utf8.encode(`jrchain-test-key:${label}`)));
@@ -108,6 +117,31 @@ export function evidenceTx(opts: EvidenceTxOptions): TxEnvelope {
     ...fields,
   });
   return envelope(signTx(unsigned, testSigner(signer ?? `${unsigned.institution}/client-1`)));
+}
+
+export interface AnchorTxOptions extends Partial<UnsignedTx> {
+  /** Index of the signing validator (default 0); `institution` defaults to its institution. */
+  validator?: number;
+}
+
+/**
+ * A signed anchor tx envelope for `record`, signed by validator `validator` (default 0) under the reserved
+ * `validator` key id, created at TEST_GENESIS_TIME + 1 s. Fields may be overridden to build faulty ones.
+ */
+export function anchorTx(record: AnchorRecord, opts: AnchorTxOptions = {}): TxEnvelope {
+  const { validator = 0, ...fields } = opts;
+  const unsigned: UnsignedTx = {
+    chainId: TEST_CHAIN_ID,
+    type: 'anchor',
+    institution: TEST_INSTITUTIONS[validator]!,
+    keyId: VALIDATOR_KEY_ID,
+    nonce: record.height,
+    createdAt: TEST_GENESIS_TIME + 1000,
+    ttlMs: 3_600_000,
+    payload: encodeAnchor(record),
+    ...fields,
+  };
+  return envelope(signTx(unsigned, validatorSigners()[validator]!));
 }
 
 /** A commit certificate over `header` from a quorum (the first three of four validators by default). */

@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BlockHeader, headerHash } from '../../src/core/block.ts';
-import { decodeEvidence } from '../../src/core/evidence.ts';
 import { type Genesis, genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
 import { merkleRoot } from '../../src/core/merkle.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import { validatorSetHash } from '../../src/core/validators.ts';
 import type { ChainHead } from '../../src/ledger/chain.ts';
+import { decodeTxRecord } from '../../src/ledger/records.ts';
 import type { BlockWrite, LedgerStore, Page, PageRequest } from '../../src/ledger/store.ts';
 import { certify, testGenesis } from './fixtures.ts';
 
@@ -39,7 +39,7 @@ export function blockWrite(prev: ChainHead, txs: readonly TxEnvelope[], time: nu
     validatorSetHash: validatorSetHash(genesisValidatorSet(genesis())),
   };
   const hash = headerHash(header);
-  return { header, hash, cert: certify(header), txs, evidence: txs.map((t) => decodeEvidence(t.tx.payload)) };
+  return { header, hash, cert: certify(header), txs, records: txs.map((t) => decodeTxRecord(t.tx)) };
 }
 
 export async function appendBlock(

@@ -51,14 +51,7 @@ export class RecordingLogger implements Logger {
   }
 }
 
-/** Polls `cond` until it holds; fails with `what` after `timeoutMs` (generous: the machine may be loaded). */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from './wait.ts';
 
 export interface TestNode {
   label: string;

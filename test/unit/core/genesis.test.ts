@@ -97,6 +97,11 @@ describe('genesis', () => {
       (g) => (g.institutions[0].clientKeys[0].publicKey = g.validators[2].publicKey),
       /reused/,
     ],
+    [
+      'the reserved validator key id as a client key id',
+      (g) => (g.institutions[0].clientKeys[0].keyId = 'validator'),
+      /clientKeys\[0\]\.keyId: "validator" is reserved/,
+    ],
     ['an unknown consensus parameter', (g) => (g.consensus = { fast: 1 }), /consensus\.fast: unknown field/],
     ['a zero checkpoint interval', (g) => (g.consensus = { checkpointInterval: 0 }), /checkpointInterval/],
     [

@@ -16,6 +16,7 @@ import type { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
 import { batchOf, openChain, openMemoryChain, runBlock } from '../../helpers/chain.ts';
 import {
+  anchorTx,
   docHash,
   evidenceTx,
   sampleUnsignedTx,
@@ -30,6 +31,7 @@ const T = TEST_GENESIS_TIME;
 type Op =
   | { kind: 'fresh'; inst: number; caseNo: number; doc: number }
   | { kind: 'dup' | 'replay'; of: number }
+  | { kind: 'anchor'; height: number }
   | { kind: 'expired' | 'future' | 'badSig' | 'token' | 'malformed' };
 
 interface BlockSpec {
@@ -51,6 +53,11 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.record({ kind: fc.constantFrom('dup' as const, 'replay' as const), of: fc.nat(1000) }),
+  },
+  // Anchors made before the blocks exist name no real header: stale, ahead or mismatched, all looked up.
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('anchor' as const), height: fc.integer({ min: 1, max: 9 }) }),
   },
   {
     weight: 2,
@@ -117,6 +124,11 @@ function txFor(op: Op, time: number, st: MakeState): TxEnvelope {
         createdAt: time,
         evidence: { tsToken: new Uint8Array([0x30]) },
       });
+    case 'anchor':
+      return anchorTx(
+        { height: op.height, headerHash: docHash(`header-${tag}`), token: new Uint8Array([0x30]) },
+        { createdAt: time, nonce: tag },
+      );
     case 'malformed': {
       const unsigned = sampleUnsignedTx({
         nonce: 900_000 + tag,

@@ -4,8 +4,8 @@ import { checkIntegrity } from '../../../src/ledger/integrity.ts';
 import { Prefix } from '../../../src/ledger/layout.ts';
 import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
 import { batchOf, openChain, runBlock } from '../../helpers/chain.ts';
-import { evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
-import { removeDir, tempDir } from '../../helpers/ledger.ts';
+import { anchorTx, evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import { appendBlock, removeDir, tempDir } from '../../helpers/ledger.ts';
 
 type Entries = [Uint8Array, Uint8Array][];
 
@@ -58,5 +58,32 @@ describe('checkIntegrity', () => {
       tampered(store, (es) => es.map(([k, v]) => [k, k[0] === Prefix.txByHash ? v.map((b) => b ^ 1) : v])),
     );
     expect(altered.filter((p) => p.includes('other bytes'))).toHaveLength(9);
+  });
+});
+
+describe('checkIntegrity with anchors', () => {
+  let dir: string | undefined;
+  let store: LevelLedgerStore | undefined;
+  afterEach(async () => {
+    await store?.close();
+    await removeDir(dir);
+  });
+
+  it('expects each anchor index entry, and flags anchors that name another header', async () => {
+    dir = await tempDir('integrity-anchor');
+    store = await LevelLedgerStore.open(dir);
+    const token = new Uint8Array([0x30]);
+    const b1 = await appendBlock(store, [], TEST_GENESIS_TIME + 1000);
+    await appendBlock(store, [anchorTx({ height: 1, headerHash: b1.hash, token })], TEST_GENESIS_TIME + 2000);
+    expect(await checkIntegrity(store)).toEqual([]);
+
+    const noAnchorIndex = await checkIntegrity(
+      tampered(store, (es) => es.filter(([k]) => k[0] !== Prefix.anchor)),
+    );
+    expect(noAnchorIndex).toEqual([expect.stringMatching(/^missing entry 0a0000000000000001$/)]);
+
+    // The store does not judge anchors; the checker notices one that names a header other than the stored one.
+    await appendBlock(store, [anchorTx({ height: 2, headerHash: b1.hash, token })], TEST_GENESIS_TIME + 3000);
+    expect(await checkIntegrity(store)).toEqual(["anchor 3/0 names another header than block 2's"]);
   });
 });

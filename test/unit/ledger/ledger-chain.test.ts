@@ -15,6 +15,7 @@ import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../../src/ledger/queries.ts';
 import { batchOf, openChain, openMemoryChain, outcomes, runBlock } from '../../helpers/chain.ts';
 import {
+  anchorTx,
   certify,
   evidenceTx,
   sampleEvidence,
@@ -291,5 +292,61 @@ describe('LedgerQueries', () => {
     const queries = new LedgerQueries(new MemoryLedgerStore(), genesis());
     expect(queries.head()).toEqual({ height: 0, hash: genesisHash(genesis()), time: genesis().createdAt });
     expect(await queries.block(1)).toBeUndefined();
+    expect(await queries.anchorCovering(1)).toBeUndefined();
+    expect(await queries.anchorStatus()).toEqual({
+      anchoredHeight: 0,
+      anchoredBlockTime: T,
+      evidenceHeight: 0,
+      headHeight: 0,
+      headTime: T,
+      oldestUnanchoredEvidenceTime: undefined,
+    });
+  });
+
+  it('finds the anchor covering a block with the header chain up to it, and the anchoring lag', async () => {
+    const acceptAll = { verifyAnchor: () => undefined };
+    const chain = await openMemoryChain({ anchorVerifier: acceptAll });
+    const queries = new LedgerQueries(chain.store, genesis());
+    const blocks: BuiltBlock[] = [];
+    for (let i = 1; i <= 3; i++) blocks.push(await runBlock(chain, batchOf([tx(i)], T + i * 1000)));
+    expect(await queries.anchorStatus()).toEqual({
+      anchoredHeight: 0,
+      anchoredBlockTime: T,
+      evidenceHeight: 3,
+      headHeight: 3,
+      headTime: T + 3000,
+      oldestUnanchoredEvidenceTime: T + 1000,
+    });
+    const record = { height: 3, headerHash: blocks[2]!.hash, token: new Uint8Array([0x30]) };
+    const anchor = anchorTx(record, { validator: 2 });
+    blocks.push(await runBlock(chain, batchOf([anchor], T + 4000)));
+    blocks.push(await runBlock(chain, batchOf([tx(5)], T + 5000)));
+
+    const cover1 = await queries.anchorCovering(1);
+    expect(cover1).toEqual({
+      record,
+      tx: { env: anchor, height: 4, index: 0, blockTime: T + 4000 },
+      header: blocks[2]!.header,
+      headers: [blocks[1]!.header, blocks[2]!.header],
+    });
+    expect(await queries.anchorCovering(3)).toMatchObject({ header: blocks[2]!.header, headers: [] });
+    // Block 4 (which holds only the anchor) and block 5 are not anchored yet; only block 5 records evidence.
+    expect(await queries.anchorCovering(4)).toBeUndefined();
+    expect(await queries.anchorStatus()).toEqual({
+      anchoredHeight: 3,
+      anchoredBlockTime: T + 3000,
+      evidenceHeight: 5,
+      headHeight: 5,
+      headTime: T + 5000,
+      oldestUnanchoredEvidenceTime: T + 5000,
+    });
+    // Once block 5 is anchored, the anchor's own block asks for no further anchor.
+    const record5 = { height: 5, headerHash: blocks[4]!.hash, token: new Uint8Array([0x30]) };
+    await runBlock(chain, batchOf([anchorTx(record5)], T + 6000));
+    expect(queries.anchorState()).toEqual({ anchoredHeight: 5, evidenceHeight: 5 });
+    expect(await queries.anchorStatus()).toMatchObject({
+      headHeight: 6,
+      oldestUnanchoredEvidenceTime: undefined,
+    });
   });
 });

@@ -4,6 +4,7 @@
  * a third, obviously correct implementation of every query.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AnchorRecord } from '../../../src/core/anchor.ts';
 import { equalBytes, toHex } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { InvariantError, isJrError } from '../../../src/core/errors.ts';
@@ -11,8 +12,14 @@ import type { EvidenceRecord } from '../../../src/core/evidence.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
 import { LedgerErrorCode } from '../../../src/ledger/errors.ts';
 import { encodeCursor, PAGE_LIMIT_MAX } from '../../../src/ledger/paging.ts';
-import type { BlockWrite, EvidenceEntry, LedgerStore, PageRequest } from '../../../src/ledger/store.ts';
-import { docHash, evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import type {
+  AnchorEntry,
+  BlockWrite,
+  EvidenceEntry,
+  LedgerStore,
+  PageRequest,
+} from '../../../src/ledger/store.ts';
+import { anchorTx, docHash, evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
 import { allPages, appendBlock, atGenesis, blockWrite } from '../../helpers/ledger.ts';
 
 export interface StoreHarness {
@@ -30,6 +37,14 @@ interface Committed {
   blockTime: number;
 }
 
+interface CommittedAnchor {
+  env: TxEnvelope;
+  anchor: AnchorRecord;
+  height: number;
+  index: number;
+  blockTime: number;
+}
+
 const T = TEST_GENESIS_TIME;
 const X = docHash('doc-x');
 const Y = docHash('doc-y');
@@ -41,8 +56,30 @@ function tx(institution: string, nonce: number, evidence: Partial<EvidenceRecord
   return evidenceTx({ institution, nonce, createdAt: T + 500, evidence });
 }
 
-/** Five blocks: shared hashes across institutions and cases, an empty block, two blocks at one time. */
-function scenario(): { txs: TxEnvelope[]; time: number }[] {
+/** Anchors by validators of other institutions, with nonces no evidence tx uses: anchors use none. */
+function anchorOf(target: BlockWrite, validator: number): TxEnvelope {
+  return anchorTx(
+    {
+      height: target.header.height,
+      headerHash: target.hash,
+      token: new Uint8Array([0x30, 0x01, target.header.height]),
+    },
+    { validator, nonce: 700 + target.header.height },
+  );
+}
+
+interface ScenarioBlock {
+  txs: TxEnvelope[];
+  time: number;
+  /** Heights of earlier blocks to anchor, in order, after the block's evidence txs. */
+  anchors?: number[];
+}
+
+/**
+ * Five blocks: shared hashes across institutions and cases, an empty block, two blocks at one time; block 3
+ * anchors block 1, and block 5 anchors blocks 3 and 4.
+ */
+function scenario(): ScenarioBlock[] {
   const paged: TxEnvelope[] = [];
   for (let i = 1; i <= 23; i++) {
     paged.push(tx('bank-d', i, { hash: i % 2 === 0 ? X : docHash(`paged-${i}`), caseId: 'PAGED' }));
@@ -64,29 +101,49 @@ function scenario(): { txs: TxEnvelope[]; time: number }[] {
         tx('bank-b', 2, { hashAlg: 'sha512', hash: X512, caseId: 'CASE-1' }),
       ],
     },
-    { time: T + 2000, txs: [tx('bank-a', 4, { hash: Z, caseId: 'CASE-1', evidenceType: 'other' })] },
+    {
+      time: T + 2000,
+      txs: [tx('bank-a', 4, { hash: Z, caseId: 'CASE-1', evidenceType: 'other' })],
+      anchors: [1],
+    },
     { time: T + 3000, txs: [] },
-    { time: T + 5000, txs: paged },
+    { time: T + 5000, txs: paged, anchors: [3, 4] },
   ];
 }
 
-async function load(store: LedgerStore): Promise<{ writes: BlockWrite[]; committed: Committed[] }> {
-  const writes: BlockWrite[] = [];
-  const committed: Committed[] = [];
+interface Loaded {
+  writes: BlockWrite[];
+  /** Evidence txs. */
+  committed: Committed[];
+  anchors: CommittedAnchor[];
+}
+
+async function load(store: LedgerStore): Promise<Loaded> {
+  const out: Loaded = { writes: [], committed: [], anchors: [] };
   for (const b of scenario()) {
-    const w = await appendBlock(store, b.txs, b.time);
-    writes.push(w);
+    const anchors = (b.anchors ?? []).map((h) => anchorOf(out.writes[h - 1]!, h % 4));
+    const w = await appendBlock(store, [...b.txs, ...anchors], b.time);
+    out.writes.push(w);
     w.txs.forEach((env, index) => {
-      committed.push({
-        env,
-        evidence: w.evidence[index]!,
-        height: w.header.height,
-        index,
-        blockTime: b.time,
-      });
+      const record = w.records[index]!;
+      const at = { env, height: w.header.height, index, blockTime: b.time };
+      if (record.type === 'evidence') out.committed.push({ ...at, evidence: record.evidence });
+      else out.anchors.push({ ...at, anchor: record.anchor });
     });
   }
-  return { writes, committed };
+  return out;
+}
+
+function expectAnchor(actual: AnchorEntry | undefined, expected: CommittedAnchor | undefined): void {
+  if (expected === undefined) {
+    expect(actual).toBeUndefined();
+    return;
+  }
+  expect(actual).toBeDefined();
+  expect(where(actual!)).toBe(where(expected));
+  expect(actual!.blockTime).toBe(expected.blockTime);
+  expect(toHex(actual!.env.bytes)).toBe(toHex(expected.env.bytes));
+  expect(actual!.anchor).toEqual(expected.anchor);
 }
 
 const where = (e: { height: number; index: number }) => `${e.height}/${e.index}`;
@@ -133,6 +190,9 @@ export function ledgerStoreCompliance(
 
     it('starts empty', async () => {
       expect(store.head()).toBeUndefined();
+      expect(store.anchorState()).toEqual({ anchoredHeight: 0, evidenceHeight: 0 });
+      expect(await store.anchorCovering(1)).toBeUndefined();
+      expect(await store.headers(1, 10)).toEqual([]);
       expect(await store.block(1)).toBeUndefined();
       expect(await store.tx(X)).toBeUndefined();
       expect(await store.noncesUsed([{ institution: 'bank-a', nonce: 1 }])).toEqual([false]);
@@ -160,9 +220,10 @@ export function ledgerStoreCompliance(
       for (const h of [0, -1, 1.5, Number.NaN]) expect(await store.block(h)).toBeUndefined();
     });
 
-    it('finds every tx by hash with its height, index and block time', async () => {
-      const { committed } = await load(store);
-      for (const c of committed) {
+    it('finds every tx by hash with its height, index and block time, anchors included', async () => {
+      const { committed, anchors } = await load(store);
+      expect(anchors).toHaveLength(3);
+      for (const c of [...committed, ...anchors]) {
         const t = await store.tx(c.env.hash);
         expect(t).toBeDefined();
         expect(where(t!)).toBe(where(c));
@@ -183,8 +244,11 @@ export function ledgerStoreCompliance(
         { institution: 'bank-c', nonce: 2 },
         { institution: 'bank-d', nonce: 23 },
         { institution: 'bank-b', nonce: 3 },
+        // The anchors' nonces: anchor txs use none.
+        { institution: 'bank-b', nonce: 701 },
+        { institution: 'bank-d', nonce: 703 },
       ]);
-      expect(used).toEqual([true, false, true, false, true, false]);
+      expect(used).toEqual([true, false, true, false, true, false, false, false]);
       expect(await store.noncesUsed([])).toEqual([]);
     });
 
@@ -293,6 +357,86 @@ export function ledgerStoreCompliance(
       expect(await codeOf(store.evidenceByInstitution('bank-a', 0, 1.5))).toBe(invalid);
     });
 
+    it('finds the anchor covering each height: the lowest anchored height at or above it', async () => {
+      const { anchors, writes } = await load(store);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 4, evidenceHeight: 5 });
+      for (let h = 1; h <= writes.length + 1; h++) {
+        const expected = anchors
+          .filter((a) => a.anchor.height >= h)
+          .sort((a, b) => a.anchor.height - b.anchor.height)[0];
+        expectAnchor(await store.anchorCovering(h), expected);
+      }
+      expect(await store.anchorCovering(Number.MAX_SAFE_INTEGER)).toBeUndefined();
+      for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 53]) {
+        expect(await codeOf(store.anchorCovering(bad)), String(bad)).toBe(LedgerErrorCode.invalidArgument);
+      }
+    });
+
+    it('keeps anchors out of the evidence indexes', async () => {
+      const { anchors } = await load(store);
+      for (const a of anchors) {
+        const byInst = await store.evidenceByInstitution(a.env.tx.institution, 0, Number.MAX_SAFE_INTEGER, {
+          limit: PAGE_LIMIT_MAX,
+        });
+        expect(byInst.items.map((e) => e.env.hashHex)).not.toContain(a.env.hashHex);
+      }
+    });
+
+    it('reads header ranges, cut at the head, and refuses bad ranges', async () => {
+      const { writes } = await load(store);
+      const all = writes.map((w) => w.header);
+      expect(await store.headers(1, 5)).toEqual(all);
+      expect(await store.headers(2, 3)).toEqual(all.slice(1, 3));
+      expect(await store.headers(4, 100)).toEqual(all.slice(3));
+      expect(await store.headers(5, 5)).toEqual([all[4]]);
+      expect(await store.headers(6, 9)).toEqual([]);
+      for (const [from, to] of [
+        [0, 1],
+        [2, 1],
+        [1.5, 2],
+        [1, Number.NaN],
+        [-3, 2],
+      ] as const) {
+        expect(await codeOf(store.headers(from, to)), `${from}..${to}`).toBe(LedgerErrorCode.invalidArgument);
+      }
+    });
+
+    it('refuses a block whose anchors do not advance, or whose records do not match its txs', async () => {
+      const { writes } = await load(store);
+      const head = store.head()!;
+      const evidence = [tx('bank-c', 99, { caseId: 'CASE-NEW' })];
+      const stale = blockWrite(head, [...evidence, anchorOf(writes[3]!, 1)], T + 9000);
+      const backwards = blockWrite(head, [anchorOf(writes[4]!, 1), anchorOf(writes[4]!, 2)], T + 9000);
+      const selfAnchor = anchorTx({
+        height: head.height + 1,
+        headerHash: head.hash,
+        token: new Uint8Array([1]),
+      });
+      const own = blockWrite(head, [selfAnchor], T + 9000);
+      const good = blockWrite(head, [...evidence, anchorOf(writes[4]!, 1)], T + 9000);
+      const mislabeled: BlockWrite = { ...good, records: [good.records[1]!, good.records[0]!] };
+      for (const bad of [stale, backwards, own, mislabeled]) {
+        await expect(store.commitBlock(bad)).rejects.toBeInstanceOf(InvariantError);
+      }
+      expect(store.head()).toEqual(head);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 4, evidenceHeight: 5 });
+      expect(await store.tx(evidence[0]!.hash)).toBeUndefined();
+      expect(await store.anchorCovering(5)).toBeUndefined();
+      await store.commitBlock(good);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 5, evidenceHeight: 6 });
+      expectAnchor(await store.anchorCovering(5), {
+        env: good.txs[1]!,
+        anchor: (good.records[1] as { anchor: AnchorRecord }).anchor,
+        height: 6,
+        index: 1,
+        blockTime: T + 9000,
+      });
+      // Blocks without evidence leave the evidence height where it was.
+      await appendBlock(store, [], T + 9500);
+      await appendBlock(store, [anchorOf(good, 2)], T + 9600);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 6, evidenceHeight: 6 });
+    });
+
     it('refuses a block that does not extend the head, and writes nothing of it', async () => {
       const { writes, committed } = await load(store);
       const head = store.head()!;
@@ -300,7 +444,7 @@ export function ledgerStoreCompliance(
       const good = blockWrite(head, txs, T + 9000);
       const gap = blockWrite({ ...head, height: head.height + 1 }, txs, T + 9000);
       const fork = blockWrite({ ...head, hash: sha256(head.hash) }, txs, T + 9000);
-      const badCount: BlockWrite = { ...good, txs: [], evidence: [] };
+      const badCount: BlockWrite = { ...good, txs: [], records: [] };
       const badCert: BlockWrite = { ...good, cert: { ...good.cert, headerHash: sha256(good.hash) } };
       for (const bad of [gap, fork, badCount, badCert, writes[0]!]) {
         await expect(store.commitBlock(bad)).rejects.toBeInstanceOf(InvariantError);
@@ -348,11 +492,13 @@ export function ledgerStoreCompliance(
       expect(await codeOf(store.tx(X))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.evidenceByCase('CASE-1'))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.consensus.get(X))).toBe(LedgerErrorCode.closed);
+      expect(await codeOf(store.anchorCovering(1))).toBe(LedgerErrorCode.closed);
+      expect(await codeOf(store.headers(1, 1))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.commitBlock(blockWrite(atGenesis(), [], T)))).toBe(LedgerErrorCode.closed);
     });
 
     it.runIf(options.persistent)('keeps everything across a reopen', async () => {
-      const { writes, committed } = await load(store);
+      const { writes, committed, anchors } = await load(store);
       await store.consensus.put(new Uint8Array([5]), new Uint8Array([6]));
       store = await harness.reopen!(store);
       const last = writes[writes.length - 1]!;
@@ -364,6 +510,9 @@ export function ledgerStoreCompliance(
         committed.filter((c) => c.evidence.caseId === 'PAGED'),
       );
       expect(await store.noncesUsed([{ institution: 'bank-a', nonce: 4 }])).toEqual([true]);
+      expect(store.anchorState()).toEqual({ anchoredHeight: 4, evidenceHeight: 5 });
+      expectAnchor(await store.anchorCovering(2), anchors[1]);
+      expect(await store.headers(1, 9)).toEqual(writes.map((w) => w.header));
       // and it keeps growing from where it was
       await appendBlock(store, [tx('bank-a', 50, { caseId: 'AFTER-REOPEN' })], T + 9000);
       expect(store.head()!.height).toBe(last.header.height + 1);

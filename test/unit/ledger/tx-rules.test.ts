@@ -4,15 +4,27 @@
  * Codes are checked at execution (buildBlock) and, where they apply, at admission (checkTx).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { encodeAnchor } from '../../../src/core/anchor.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import type { EvidenceRecord } from '../../../src/core/evidence.ts';
+import { parseGenesis } from '../../../src/core/genesis.ts';
 import { Limits } from '../../../src/core/limits.ts';
-import { envelope, signTx, type TxEnvelope } from '../../../src/core/tx.ts';
+import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../../../src/core/tx.ts';
+import type { BuiltBlock } from '../../../src/ledger/chain.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
-import type { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
-import type { EvidenceTokenVerifier } from '../../../src/ledger/token-verifier.ts';
+import { LedgerChain, type LedgerChainOptions } from '../../../src/ledger/ledger-chain.ts';
+import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
+import type { AnchorTokenVerifier, EvidenceTokenVerifier } from '../../../src/ledger/token-verifier.ts';
 import { batchOf, openMemoryChain, outcomes, runBlock } from '../../helpers/chain.ts';
-import { evidenceTx, sampleUnsignedTx, TEST_GENESIS_TIME, testSigner } from '../../helpers/fixtures.ts';
+import {
+  anchorTx,
+  evidenceTx,
+  sampleUnsignedTx,
+  TEST_GENESIS_TIME,
+  testGenesisJson,
+  testSigner,
+  validatorSigners,
+} from '../../helpers/fixtures.ts';
 
 const T = TEST_GENESIS_TIME;
 const seen = new Set<string>();
@@ -182,6 +194,155 @@ describe('executor rules: one code per rejection', () => {
     const out = await execute(chain, txs);
     expect(out.slice(-2)).toEqual(['ok', TxErrorCode.blockFull]);
     expect(await admit(chain, over)).toBe('ok'); // a block limit, not a property of the tx
+  });
+
+  // ---- anchor txs ----
+  // A stub verifier keeps these tests on the rules: it accepts tokens starting 0x30, refuses 0x31 and throws
+  // on anything else. The real verifier is tested in timestamp/genesis-verifier.test.ts and anchoring tests.
+  const stubCalls: { blockTime: number; atMs: number }[] = [];
+  const stubVerifier: AnchorTokenVerifier = {
+    verifyAnchor(token: Uint8Array, _hash: Uint8Array, blockTime: number, atMs: number) {
+      stubCalls.push({ blockTime, atMs });
+      if (token[0] === 0x30) return undefined;
+      if (token[0] === 0x31) return { code: 'TSA_TIME_SKEW', message: 'genTime is off' };
+      throw new Error('cannot parse');
+    },
+  };
+
+  /** A chain with three empty blocks at T+1000, T+2000, T+3000. */
+  async function anchorChain(options: LedgerChainOptions = { anchorVerifier: stubVerifier }) {
+    const chain = await openMemoryChain(options);
+    const blocks: BuiltBlock[] = [];
+    for (let i = 1; i <= 3; i++) blocks.push(await runBlock(chain, batchOf([], T + i * 1000)));
+    const anchor = (height: number, validator = 0, token = [0x30], extra = {}) =>
+      anchorTx(
+        { height, headerHash: blocks[height - 1]!.hash, token: new Uint8Array(token) },
+        { validator, ...extra },
+      );
+    return { chain, blocks, anchor };
+  }
+
+  it('TX_ANCHOR_NOT_VALIDATOR: an anchor not signed under the validator key id of a validator', async () => {
+    const { chain, anchor } = await anchorChain();
+    const clientSigned = envelope(
+      signTx({ ...anchor(1).tx, keyId: 'client-1' }, testSigner('bank-a/client-1')),
+    );
+    expect(await execute(chain, [anchor(1), clientSigned], T + 4000)).toEqual([
+      'ok',
+      TxErrorCode.anchorNotValidator,
+    ]);
+    expect(await admit(chain, clientSigned, T + 4000)).toBe(TxErrorCode.anchorNotValidator);
+    // Another validator's key cannot sign for bank-a.
+    const forged = envelope(signTx(anchor(1).tx, validatorSigners()[1]!));
+    expect(await execute(chain, [forged], T + 4000)).toEqual([TxErrorCode.badSignature]);
+    // The validator key id does not work for evidence: it is no client key.
+    const evidenceByValidator = envelope(
+      signTx({ ...tx(5).tx, keyId: VALIDATOR_KEY_ID }, validatorSigners()[0]!),
+    );
+    expect(await execute(chain, [evidenceByValidator], T + 4000)).toEqual([TxErrorCode.unknownKey]);
+
+    // An institution of the genesis that runs no validator cannot anchor.
+    const json = testGenesisJson();
+    json.institutions.push({ id: 'bank-e', name: 'Bank E', clientKeys: [] });
+    const g = parseGenesis(json);
+    const withE = await LedgerChain.open(new MemoryLedgerStore(), g, { anchorVerifier: stubVerifier });
+    const b1 = await runBlock(withE, batchOf([], T + 1000));
+    const fromE = anchorTx(
+      { height: 1, headerHash: b1.hash, token: new Uint8Array([0x30]) },
+      { institution: 'bank-e' },
+    );
+    const fromA = anchorTx({ height: 1, headerHash: b1.hash, token: new Uint8Array([0x30]) });
+    expect(await execute(withE, [fromE, fromA], T + 2000)).toEqual([TxErrorCode.anchorNotValidator, 'ok']);
+  });
+
+  it('TX_ANCHOR_STALE: an anchored height at or below the highest anchored, committed or in the block', async () => {
+    const { chain, anchor } = await anchorChain();
+    expect(await execute(chain, [anchor(2), anchor(2, 1), anchor(1, 2), anchor(3, 3)], T + 4000)).toEqual([
+      'ok',
+      TxErrorCode.anchorStale,
+      TxErrorCode.anchorStale,
+      'ok',
+    ]);
+    await runBlock(chain, batchOf([anchor(2)], T + 4000));
+    expect(chain.store.anchorState().anchoredHeight).toBe(2);
+    expect(await admit(chain, anchor(2, 1), T + 4000)).toBe(TxErrorCode.anchorStale);
+    expect(await admit(chain, anchor(1, 1), T + 4000)).toBe(TxErrorCode.anchorStale);
+    expect(await admit(chain, anchor(3, 1), T + 4000)).toBe('ok');
+    // The very same anchor tx again is a duplicate first.
+    expect(await execute(chain, [anchor(2)], T + 5000)).toEqual([TxErrorCode.duplicate]);
+  });
+
+  it('TX_ANCHOR_AHEAD: an anchored height above the head (not committed)', async () => {
+    const { chain, blocks } = await anchorChain();
+    const ahead = anchorTx({ height: 4, headerHash: blocks[2]!.hash, token: new Uint8Array([0x30]) });
+    const atHead = anchorTx({ height: 3, headerHash: blocks[2]!.hash, token: new Uint8Array([0x30]) });
+    expect(await execute(chain, [ahead, atHead], T + 4000)).toEqual([TxErrorCode.anchorAhead, 'ok']);
+    expect(await admit(chain, ahead, T + 4000)).toBe(TxErrorCode.anchorAhead);
+  });
+
+  it('TX_ANCHOR_MISMATCH: a header hash other than the stored one at that height', async () => {
+    const { chain, blocks, anchor } = await anchorChain();
+    const wrong = anchorTx({ height: 2, headerHash: blocks[2]!.hash, token: new Uint8Array([0x30]) });
+    expect(await execute(chain, [wrong, anchor(2, 1)], T + 4000)).toEqual([TxErrorCode.anchorMismatch, 'ok']);
+    expect(await admit(chain, wrong, T + 4000)).toBe(TxErrorCode.anchorMismatch);
+  });
+
+  it('TX_ANCHOR_UNSUPPORTED: an anchor on a ledger with no anchor verifier is refused, not trusted', async () => {
+    const { chain, anchor } = await anchorChain({});
+    expect(await execute(chain, [anchor(1)], T + 4000)).toEqual([TxErrorCode.anchorUnsupported]);
+    expect(await admit(chain, anchor(1), T + 4000)).toBe(TxErrorCode.anchorUnsupported);
+  });
+
+  it('TX_BAD_ANCHOR_TOKEN: the verifier refuses (or chokes on) the token, at the block time', async () => {
+    const { chain, anchor } = await anchorChain();
+    stubCalls.length = 0;
+    const block = await chain.buildBlock(
+      batchOf([anchor(1, 0, [0x31]), anchor(1, 1, [0xff]), anchor(2, 2)], T + 4000),
+    );
+    const txs = block.txs.concat();
+    expect(txs).toHaveLength(1);
+    expect(block.rejected.map((r) => r.code)).toEqual([
+      TxErrorCode.badAnchorToken,
+      TxErrorCode.badAnchorToken,
+    ]);
+    seen.add(TxErrorCode.badAnchorToken);
+    expect(block.rejected[0]!.message).toBe('TSA_TIME_SKEW: genTime is off');
+    expect(block.rejected[1]!.message).toContain('VERIFIER_FAILED');
+    // The verifier gets the anchored block's time and the block time; admission passes the node's clock.
+    expect(stubCalls).toEqual([
+      { blockTime: T + 1000, atMs: T + 4000 },
+      { blockTime: T + 1000, atMs: T + 4000 },
+      { blockTime: T + 2000, atMs: T + 4000 },
+    ]);
+    expect(await admit(chain, anchor(1, 0, [0x31]), T + 3500)).toBe(TxErrorCode.badAnchorToken);
+    expect(stubCalls.at(-1)).toEqual({ blockTime: T + 1000, atMs: T + 3500 });
+  });
+
+  it('anchors use no nonce, are checked for time like any tx, and never reach the evidence indexes', async () => {
+    const { chain, anchor } = await anchorChain();
+    const a = anchor(1, 0, [0x30], { nonce: 42 });
+    const e = tx(42);
+    const expired = anchor(2, 0, [0x30], { createdAt: T, ttlMs: 1000 });
+    expect(await execute(chain, [e, a, expired], T + 4000)).toEqual(['ok', 'ok', TxErrorCode.expired]);
+    await runBlock(chain, batchOf([e, a], T + 4000));
+    expect(await chain.store.noncesUsed([{ institution: 'bank-a', nonce: 42 }])).toEqual([true]);
+    expect(await admit(chain, anchor(2, 0, [0x30], { nonce: 42 }), T + 4000)).toBe('ok');
+    const byBankA = await chain.store.evidenceByInstitution('bank-a', 0, Number.MAX_SAFE_INTEGER);
+    expect(byBankA.items.map((i) => i.env.hashHex)).toEqual([e.hashHex]);
+    expect((await chain.store.tx(a.hash))!.index).toBe(1);
+    expect((await chain.store.anchorCovering(1))!.env.hashHex).toBe(a.hashHex);
+    // A payload that is not an anchor record is malformed.
+    const junk = anchorTx(
+      { height: 1, headerHash: new Uint8Array(32), token: new Uint8Array([1]) },
+      {
+        payload: encodeAnchor({
+          height: 1,
+          headerHash: new Uint8Array(32),
+          token: new Uint8Array([1]),
+        }).slice(1),
+      },
+    );
+    expect(await execute(chain, [junk], T + 5000)).toEqual([TxErrorCode.malformedPayload]);
   });
 
   it('reports only the first broken rule, in TxErrorCode order', async () => {

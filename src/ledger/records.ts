@@ -1,0 +1,21 @@
+/**
+ * A tx's decoded payload, tagged by tx type. The executor produces these once per included tx; the stores
+ * index evidence records and record anchors from them without decoding payloads again.
+ */
+import { type AnchorRecord, decodeAnchor } from '../core/anchor.ts';
+import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
+import type { Tx } from '../core/tx.ts';
+
+export type TxRecord =
+  | { readonly type: 'evidence'; readonly evidence: EvidenceRecord }
+  | { readonly type: 'anchor'; readonly anchor: AnchorRecord };
+
+/** Decodes the payload for the tx's type. Throws CodecError when it does not decode. */
+export function decodeTxRecord(tx: Tx): TxRecord {
+  switch (tx.type) {
+    case 'evidence':
+      return { type: 'evidence', evidence: decodeEvidence(tx.payload) };
+    case 'anchor':
+      return { type: 'anchor', anchor: decodeAnchor(tx.payload) };
+  }
+}

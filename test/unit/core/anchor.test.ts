@@ -1,0 +1,105 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type AnchorRecord, decodeAnchor, encodeAnchor } from '../../../src/core/anchor.ts';
+import { CodecError, CodecErrorCode } from '../../../src/core/codec.ts';
+import { sha256 } from '../../../src/core/crypto.ts';
+import { Limits } from '../../../src/core/limits.ts';
+import { decodeTx, encodeTx, TxTypes, VALIDATOR_KEY_ID } from '../../../src/core/tx.ts';
+import { anchorTx } from '../../helpers/fixtures.ts';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CodecError) return e.code;
+    throw e;
+  }
+  return undefined;
+}
+
+const record = (over: Partial<AnchorRecord> = {}): AnchorRecord => ({
+  height: 300,
+  headerHash: sha256(new Uint8Array([7])),
+  token: new Uint8Array([0x30, 0x03, 1, 2, 3]),
+  ...over,
+});
+
+describe('AnchorRecord codec', () => {
+  it('is version, varint height, 32-byte header hash, length-prefixed token; and round-trips', () => {
+    const a = record();
+    const bytes = encodeAnchor(a);
+    // 300 is the two-byte varint ac 02.
+    expect([...bytes.subarray(0, 3)]).toEqual([1, 0xac, 0x02]);
+    expect(bytes.subarray(3, 35)).toEqual(a.headerHash);
+    expect([...bytes.subarray(35)]).toEqual([5, 0x30, 0x03, 1, 2, 3]);
+    expect(decodeAnchor(bytes)).toEqual(a);
+  });
+
+  it('round-trips any valid record, and encode(decode(b)) = b', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        (height, headerHash, token) => {
+          const bytes = encodeAnchor({ height, headerHash, token });
+          expect(decodeAnchor(bytes)).toEqual({ height, headerHash, token });
+          expect(encodeAnchor(decodeAnchor(bytes))).toEqual(bytes);
+        },
+      ),
+    );
+  });
+
+  it('refuses to encode what it would not decode', () => {
+    expect(codeOf(() => encodeAnchor(record({ height: 0 })))).toBe(CodecErrorCode.invalidField);
+    expect(codeOf(() => encodeAnchor(record({ height: 1.5 })))).toBe(CodecErrorCode.invalidField);
+    expect(codeOf(() => encodeAnchor(record({ headerHash: new Uint8Array(31) })))).toBe(
+      CodecErrorCode.invalidField,
+    );
+    expect(codeOf(() => encodeAnchor(record({ token: new Uint8Array(0) })))).toBe(
+      CodecErrorCode.invalidField,
+    );
+    expect(codeOf(() => encodeAnchor(record({ token: new Uint8Array(Limits.tsTokenBytes + 1) })))).toBe(
+      CodecErrorCode.invalidField,
+    );
+    expect(encodeAnchor(record({ token: new Uint8Array(Limits.tsTokenBytes) })).length).toBeGreaterThan(
+      Limits.tsTokenBytes,
+    );
+  });
+
+  it('decodes strictly: version, truncation, trailing bytes, non-minimal varints, zero height, empty token', () => {
+    const bytes = encodeAnchor(record());
+    const v2 = bytes.slice();
+    v2[0] = 2;
+    expect(codeOf(() => decodeAnchor(v2))).toBe(CodecErrorCode.unknownVersion);
+    expect(codeOf(() => decodeAnchor(bytes.subarray(0, bytes.length - 1)))).toBe(CodecErrorCode.truncated);
+    expect(codeOf(() => decodeAnchor(new Uint8Array([...bytes, 0])))).toBe(CodecErrorCode.trailingBytes);
+    const hash = record().headerHash;
+    // Height 1 written as the two-byte varint 81 00.
+    expect(codeOf(() => decodeAnchor(new Uint8Array([1, 0x81, 0x00, ...hash, 1, 0x30])))).toBe(
+      CodecErrorCode.nonCanonical,
+    );
+    expect(codeOf(() => decodeAnchor(new Uint8Array([1, 0, ...hash, 1, 0x30])))).toBe(
+      CodecErrorCode.invalidField,
+    );
+    expect(codeOf(() => decodeAnchor(new Uint8Array([1, 1, ...hash, 0])))).toBe(CodecErrorCode.invalidField);
+    // A token length above the limit is refused before any token bytes are read.
+    expect(codeOf(() => decodeAnchor(new Uint8Array([1, 1, ...hash, 0x81, 0x80, 0x01])))).toBe(
+      CodecErrorCode.oversize,
+    );
+  });
+});
+
+describe('anchor txs', () => {
+  it('carry wire code 2, the validator key id, and decode back', () => {
+    expect(TxTypes.anchor).toBe(2);
+    const env = anchorTx(record());
+    const typeOffset = 1 + 1 + 'jrchain-test'.length;
+    expect(env.bytes[typeOffset]).toBe(2);
+    const tx = decodeTx(env.bytes);
+    expect(tx.type).toBe('anchor');
+    expect(tx.keyId).toBe(VALIDATOR_KEY_ID);
+    expect(decodeAnchor(tx.payload)).toEqual(record());
+    expect(encodeTx(tx)).toEqual(env.bytes);
+  });
+});
