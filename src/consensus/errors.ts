@@ -12,8 +12,10 @@ import { JrError } from '../core/errors.ts';
 export const DropReason = {
   /** (driver) The bytes did not decode as a consensus message. */
   malformed: 'malformed',
-  /** (driver) A tx in a PRE-PREPARE failed the ledger's admission check. */
+  /** (driver) A tx in a PRE-PREPARE (or handed to txArrived) failed the ledger's admission check. */
   invalidTx: 'invalidTx',
+  /** (driver) Too many inputs waiting: inbound messages are shed until the queue drains. */
+  overloaded: 'overloaded',
   wrongChain: 'wrongChain',
   unknownSender: 'unknownSender',
   fromSelf: 'fromSelf',

@@ -11,7 +11,10 @@
  * - `vc`               this replica's VIEW-CHANGE for the view it is moving to (re-sent after a restart);
  * - `vote/<seq>`       what this replica signed at seq in the highest view it signed there, and its checkpoint;
  * - `entry/<seq>`      the accepted PRE-PREPARE (view, digest, primary's signature) and the prepared certificate;
- * - `batch/<seq>/<digest>` batch bodies of live entries.
+ * - `batch/<seq>/<digest>` batch bodies of live entries;
+ * - `exec/<seq>`       header hash (and batch digest) of blocks executed inside the window, so a restarted
+ *                      replica can COMMIT them again when a new view re-issues them. Only records at or below
+ *                      the ledger head count: a record may be written just before a crash prevents the commit.
  */
 import { type Batch, batchDigest } from '../core/batch.ts';
 import { toHex } from '../core/bytes.ts';
@@ -46,6 +49,7 @@ export const RecordKey = {
   vote: (seq: number) => `vote/${pad(seq)}`,
   entry: (seq: number) => `entry/${pad(seq)}`,
   batch: (seq: number, digestHex: string) => `batch/${pad(seq)}/${digestHex}`,
+  executed: (seq: number) => `exec/${pad(seq)}`,
 } as const;
 
 function pad(seq: number): string {
@@ -75,6 +79,13 @@ export interface VoteRecord {
   commit: Uint8Array | undefined;
   /** The CHECKPOINT hash signed at seq (view-independent). */
   checkpoint: Uint8Array | undefined;
+}
+
+export interface ExecutedRecord {
+  seq: number;
+  headerHash: Uint8Array;
+  /** Digest of the batch, when this replica executed it itself (not by state transfer). */
+  digest: Uint8Array | undefined;
 }
 
 export interface EntryRecord {
@@ -124,6 +135,13 @@ export function encodeVoteRecord(v: VoteRecord): Uint8Array {
   });
 }
 
+export function encodeExecutedRecord(e: ExecutedRecord): Uint8Array {
+  return record((w) => {
+    w.varint(e.seq).fixed(e.headerHash, HASH_LENGTH);
+    optHash(w, e.digest);
+  });
+}
+
 export function encodeEntryRecord(e: EntryRecord): Uint8Array {
   return record((w) => {
     w.varint(e.seq).varint(e.view);
@@ -140,6 +158,7 @@ export interface PersistedState {
   viewChange: ViewChange | undefined;
   votes: Map<number, VoteRecord>;
   entries: Map<number, EntryRecord>;
+  executed: Map<number, ExecutedRecord>;
   /** seq → digest hex → body. */
   batches: Map<number, Map<string, Batch>>;
 }
@@ -159,6 +178,7 @@ export function readPersisted(records: Iterable<readonly [string, Uint8Array]>):
     viewChange: undefined,
     votes: new Map(),
     entries: new Map(),
+    executed: new Map(),
     batches: new Map(),
   };
   for (const [key, value] of records) {
@@ -213,6 +233,14 @@ function readRecord(out: PersistedState, key: string, value: Uint8Array): void {
     }));
     if (RecordKey.entry(e.seq) !== key) throw corrupt(key, 'key does not match seq');
     out.entries.set(e.seq, e);
+  } else if (key.startsWith('exec/')) {
+    const e = parse(value, 'executed record', (r) => ({
+      seq: r.varint(),
+      headerHash: r.fixed(HASH_LENGTH),
+      digest: readOptHash(r),
+    }));
+    if (RecordKey.executed(e.seq) !== key) throw corrupt(key, 'key does not match seq');
+    out.executed.set(e.seq, e);
   } else if (key.startsWith('batch/')) {
     const [, seqText, digestHex] = key.split('/');
     const seq = Number(seqText);

@@ -49,6 +49,7 @@ import {
 import { PendingTxs } from './pending.ts';
 import {
   encodeEntryRecord,
+  encodeExecutedRecord,
   encodeStableRecord,
   encodeViewRecord,
   type PersistedState,
@@ -87,7 +88,7 @@ export interface ReplicaConfig {
 interface Executed {
   hash: Uint8Array;
   /** Digest of the batch executed, when this replica executed it itself. */
-  digestHex: string | undefined;
+  digest: Uint8Array | undefined;
 }
 
 const EMPTY_STATE: PersistedState = {
@@ -97,6 +98,7 @@ const EMPTY_STATE: PersistedState = {
   viewChange: undefined,
   votes: new Map(),
   entries: new Map(),
+  executed: new Map(),
   batches: new Map(),
 };
 
@@ -132,6 +134,8 @@ export class Replica {
   private vcQuorumSeen = false;
   /** The NEW-VIEW that started the current view, re-sent to replicas still asking for this view. */
   private newViewMsg: NewView | undefined;
+  /** Each sender's highest view seen in a verified normal-case message above ours (at most n). */
+  private readonly higherViews = new Map<number, number>();
   /** Messages for the view being entered (or the next one), verified, keyed by (type, sender, view, seq). */
   private readonly future = new Map<string, ConsensusMessage>();
 
@@ -334,11 +338,26 @@ export class Replica {
    * Where a normal-case message for `view` goes: 'now' for the current view, 'buffer' for the view being
    * entered (or the next one); throws for stale or far-future views.
    */
-  private route(view: number, type: string): 'now' | 'buffer' {
-    if (view < this.view) throw drop(DropReason.staleView, `${type} for view ${view}, at ${this.view}`);
-    if (view === this.view && this.mode === 'normal') return 'now';
-    if (view <= this.view + 1) return 'buffer';
-    throw drop(DropReason.futureView, `${type} for view ${view}, at ${this.view}`);
+  private route(m: PrePrepare | Prepare | Commit): 'now' | 'buffer' {
+    if (m.view < this.view) throw drop(DropReason.staleView, `${m.type} for view ${m.view}, at ${this.view}`);
+    if (m.view === this.view && this.mode === 'normal') return 'now';
+    if (m.view > this.view && this.mode === 'normal') this.noteHigherView(m);
+    if (m.view <= this.view + 1) return 'buffer';
+    throw drop(DropReason.futureView, `${m.type} for view ${m.view}, at ${this.view}`);
+  }
+
+  /**
+   * Validly signed normal-case messages for views above ours from f+1 validators prove that at least one
+   * honest replica entered a later view, so ours is over (we missed its NEW-VIEW, e.g. while cut off). Ask to
+   * move on: replicas in the later view answer our VIEW-CHANGE with their NEW-VIEW.
+   */
+  private noteHigherView(m: PrePrepare | Prepare | Commit): void {
+    if ((this.higherViews.get(m.from) ?? -1) >= m.view) return;
+    this.verifySig(m);
+    this.higherViews.set(m.from, m.view);
+    let count = 0;
+    for (const v of this.higherViews.values()) if (v > this.view) count++;
+    if (count >= this.ctx.f + 1) this.startViewChange(this.view + 1);
   }
 
   private checkWindow(seq: number, type: string): void {
@@ -359,7 +378,7 @@ export class Replica {
   // ---- normal case ---------------------------------------------------------------------------------------
 
   private onPrePrepare(m: PrePrepare): void {
-    const where = this.route(m.view, m.type);
+    const where = this.route(m);
     if (m.from !== primaryOf(this.ctx, m.view)) {
       throw drop(DropReason.notPrimary, `PRE-PREPARE for view ${m.view} from ${m.from}`);
     }
@@ -456,7 +475,7 @@ export class Replica {
   }
 
   private onPrepare(m: Prepare): void {
-    const where = this.route(m.view, m.type);
+    const where = this.route(m);
     if (m.from === primaryOf(this.ctx, m.view))
       throw drop(DropReason.primaryVote, `PREPARE from the primary`);
     this.checkWindow(m.seq, m.type);
@@ -471,7 +490,7 @@ export class Replica {
   }
 
   private onCommit(m: Commit): void {
-    const where = this.route(m.view, m.type);
+    const where = this.route(m);
     this.checkWindow(m.seq, m.type);
     this.verifySig(m);
     if (where === 'buffer') {
@@ -580,16 +599,27 @@ export class Replica {
       if (shares.length < this.ctx.q) return;
       const certificate = assembleCommitCertificate(e.seq, this.view, hash, shares);
       this.out.push({ type: 'commitBlock', seq: e.seq, digest: e.digest!, headerHash: hash, certificate });
-      this.onExecuted(e.seq, hash, e.batch!, e.digestHex!);
+      this.onExecuted(e.seq, hash, e.batch!, e.digest!);
     }
   }
 
-  private onExecuted(seq: number, hash: Uint8Array, batch: Batch, digestHex: string): void {
+  private onExecuted(seq: number, hash: Uint8Array, batch: Batch, digest: Uint8Array): void {
     this.lastExecuted = seq;
-    this.executed.set(seq, { hash, digestHex });
+    this.recordExecuted(seq, hash, digest);
     for (const t of batch.txs) this.pending.remove(t.hashHex);
     this.vcAttempts = 0;
     if (seq % this.ctx.k === 0) this.sendCheckpoint(seq, hash);
+  }
+
+  /** Remembers (and persists, inside the window) the header hash of an executed block. */
+  private recordExecuted(seq: number, hash: Uint8Array, digest: Uint8Array | undefined): void {
+    this.executed.set(seq, { hash, digest });
+    if (seq > this.checkpoints.high) return;
+    this.ops.push({
+      op: 'put',
+      key: RecordKey.executed(seq),
+      value: encodeExecutedRecord({ seq, headerHash: hash, digest }),
+    });
   }
 
   private onBlockBuilt(seq: number, digest: Uint8Array, headerHash: Uint8Array): void {
@@ -652,7 +682,9 @@ export class Replica {
     }
     this.ops.push(...this.guard.prune(proof.seq));
     for (const seq of [...this.executed.keys()]) {
-      if (seq <= proof.seq && seq !== this.lastExecuted) this.executed.delete(seq);
+      if (seq > proof.seq) continue;
+      this.ops.push({ op: 'del', key: RecordKey.executed(seq) });
+      if (seq !== this.lastExecuted) this.executed.delete(seq);
     }
     for (const [key, m] of [...this.future]) if ('seq' in m && m.seq <= proof.seq) this.future.delete(key);
     this.ops.push({ op: 'put', key: RecordKey.stable, value: encodeStableRecord(proof) });
@@ -699,7 +731,7 @@ export class Replica {
         });
       }
       if (b.seq > this.checkpoints.low && (b.seq <= this.checkpoints.high || b.seq === seq)) {
-        this.executed.set(b.seq, { hash: b.headerHash, digestHex: undefined });
+        this.recordExecuted(b.seq, b.headerHash, undefined);
       }
       if (b.seq % this.ctx.k === 0 && (vouch === undefined || b.seq > vouch.seq)) vouch = b;
     }
@@ -795,11 +827,13 @@ export class Replica {
     this.requestTimerArmed = false;
     const oldest = this.pending.oldestFirstSeen();
     if (oldest === undefined) return;
-    if (this.now - oldest < this.params.requestTimeoutMs || this.self === primaryOf(this.ctx, this.view)) {
-      if (this.now - oldest < this.params.requestTimeoutMs) this.armRequestTimer();
+    if (this.now - oldest < this.params.requestTimeoutMs) {
+      this.armRequestTimer();
       return;
     }
     // Behind the others is not the primary's fault: catch up first, suspect it only if that does not help.
+    // The primary applies the same rule to itself: if its own batches do not commit, nobody follows it (it may
+    // have been deposed while cut off), and its VIEW-CHANGE gets it the NEW-VIEW of the view the others are in.
     const target = this.transferTarget ?? this.catchUpTarget();
     if (target) {
       this.requestTransfer(target);
@@ -813,6 +847,8 @@ export class Replica {
   /** The primary proposes full batches at once, and a partial one when the batch timer fires (`force`). */
   private maybePropose(force: boolean): void {
     if (this.mode !== 'normal' || this.self !== primaryOf(this.ctx, this.view)) return;
+    // A primary that is catching up does not know which txs the others already committed.
+    if (this.transferTarget !== undefined) return;
     const p = this.params;
     while (this.nextSeq <= this.checkpoints.high && this.pending.freeCount > 0) {
       const full = this.pending.freeCount >= p.maxBatchTxs || this.pending.freeBytes >= p.maxBatchBytes;
@@ -898,26 +934,22 @@ export class Replica {
   }
 
   private onViewChange(m: ViewChange): void {
+    if (this.mode === 'normal' && m.newView <= this.view) {
+      // The sender is still trying to reach a view at or below ours: it missed the NEW-VIEW of our view.
+      this.verifySig(m);
+      this.helpLaggard(m.from);
+      return;
+    }
     if (m.newView < this.view)
       throw drop(DropReason.staleView, `VIEW-CHANGE to ${m.newView}, at ${this.view}`);
     const prev = this.viewChanges.get(m.from);
     if (prev && prev.newView > m.newView)
       throw drop(DropReason.staleView, `older VIEW-CHANGE from ${m.from}`);
     const again = prev !== undefined && prev.newView === m.newView && equalBytes(prev.signature, m.signature);
-    if (again && this.mode === 'normal' && m.newView === this.view) {
-      this.helpLaggard(m.from);
-      return;
-    }
     if (again) throw drop(DropReason.duplicate, `VIEW-CHANGE from ${m.from} again`);
     verifyViewChange(this.ctx, m);
     if (prev && prev.newView === m.newView) {
       throw drop(DropReason.equivocation, `two VIEW-CHANGEs to ${m.newView} from ${m.from}`);
-    }
-    if (this.mode === 'normal' && m.newView === this.view) {
-      // It is still trying to reach the view we are in: it missed the NEW-VIEW.
-      this.viewChanges.set(m.from, m);
-      this.helpLaggard(m.from);
-      return;
     }
     this.viewChanges.set(m.from, m);
     // Join a higher view once f+1 replicas ask for one: at least one of them is honest.
@@ -931,7 +963,7 @@ export class Replica {
 
   private helpLaggard(to: number): void {
     if (this.newViewMsg === undefined || to === this.newViewMsg.from)
-      throw drop(DropReason.staleView, `VIEW-CHANGE to the current view ${this.view}`);
+      throw drop(DropReason.staleView, `VIEW-CHANGE to a view at or below ours (${this.view})`);
     this.out.push({ type: 'send', to, message: this.newViewMsg });
   }
 
@@ -1018,9 +1050,10 @@ export class Replica {
     for (let i = 0; i < plan.entries.length; i++) {
       const p = plan.entries[i]!;
       if (p.seq <= this.checkpoints.low) continue;
+      if (p.seq > this.checkpoints.high) break;
       const ex = this.executed.get(p.seq);
       const hex = toHex(p.digest);
-      if (ex?.digestHex !== undefined && ex.digestHex !== hex) {
+      if (ex?.digest !== undefined && !equalBytes(ex.digest, p.digest)) {
         this.out.push({
           type: 'dropped',
           reason: DropReason.conflictsCommitted,
@@ -1163,12 +1196,15 @@ export class Replica {
       if (e.view < this.view) this.log.moveToView(e, this.view);
       if (e.view === this.view && e.digest && e.seq > this.nextSeq - 1) this.nextSeq = e.seq + 1;
     }
-    for (const v of state.votes.values()) {
-      if (v.seq > low && v.seq <= this.checkpoints.high && v.seq < head.height && v.commit) {
-        this.executed.set(v.seq, { hash: v.commit, digestHex: undefined });
-      }
+    for (const x of state.executed.values()) {
+      if (x.seq > low && x.seq < head.height)
+        this.executed.set(x.seq, { hash: x.headerHash, digest: x.digest });
     }
-    if (head.height > low) this.executed.set(head.height, { hash: head.hash, digestHex: undefined });
+    if (head.height > low) {
+      const x = state.executed.get(head.height);
+      const digest = x && equalBytes(x.headerHash, head.hash) ? x.digest : undefined;
+      this.executed.set(head.height, { hash: head.hash, digest });
+    }
     if (this.mode === 'viewChange') {
       if (state.viewChange === undefined || state.viewChange.newView !== this.view) {
         throw new ConsensusError(

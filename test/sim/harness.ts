@@ -207,6 +207,7 @@ export class Simulation {
       const at = this.checker.firstCommit.get(t.tx.hashHex);
       if (at !== undefined) maxLatencyMs = Math.max(maxLatencyMs, at - Math.max(t.at, heal));
     }
+    if (this.checker.ok && !s.expectViolation) this.checker.checkParticipation(this.endpoints);
     if (this.checker.ok) {
       const deadlines = [...this.submitted.values()]
         .filter((t) => t.at <= this.t0 + s.loadEndMs)

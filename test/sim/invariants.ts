@@ -116,6 +116,37 @@ export class Checker {
     if (late > 0) this.fail(`liveness: ${late} txs not committed in time (first: ${first})`);
   }
 
+  /**
+   * At the end of a run (after the drain): no honest replica is left behind. Each is in the highest view any
+   * honest replica runs normally, or in a view change to a later one (a replica that moved ahead alone waits
+   * there until the others change view: PBFT never lets it go back); and each has executed at least the
+   * highest stable checkpoint of the honest replicas.
+   */
+  checkParticipation(nodes: readonly SimNode[]): void {
+    const honest = nodes
+      .filter((n) => n.honest && n.replica !== undefined)
+      .map((n) => ({ n, st: n.replica!.status() }));
+    const normal = honest.filter((h) => h.st.status === 'normal').map((h) => h.st.view);
+    if (normal.length === 0) {
+      this.fail('participation: no honest replica is in the normal case at the end');
+      return;
+    }
+    const top = Math.max(...normal);
+    const stable = Math.max(...honest.map((h) => h.st.stableSeq));
+    for (const { n, st } of honest) {
+      const behind = st.status === 'normal' ? st.view < top : st.view <= top;
+      if (behind)
+        this.fail(
+          `participation: validator ${n.index} is in view ${st.view} (${st.status}), others in ${top}`,
+        );
+      if (st.lastExecuted < stable) {
+        this.fail(
+          `participation: validator ${n.index} executed ${st.lastExecuted}, below stable checkpoint ${stable}`,
+        );
+      }
+    }
+  }
+
   get heights(): number {
     return this.canonical.size;
   }
