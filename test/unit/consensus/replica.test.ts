@@ -468,6 +468,44 @@ describe('Replica: restart', () => {
     expect(find(out, 'broadcast')?.message).toMatchObject({ type: 'prepare', seq: 3 });
   });
 
+  it('a prepared certificate survives a crash: the restarted replica reports it in its VIEW-CHANGE', () => {
+    const r = replica(1);
+    const store = new Map<string, Uint8Array>();
+    const b = batch([tx(1)]);
+    applyPersist(store, r.step(msg(pp(1, b))));
+    applyPersist(store, r.step(msg(prepare(2, 0, 1, batchDigest(b)))));
+    const built = r.step({
+      now: T0,
+      type: 'blockBuilt',
+      seq: 1,
+      digest: batchDigest(b),
+      headerHash: hashFor(1),
+    });
+    applyPersist(store, built);
+    // It sent its COMMIT, so it must remember being prepared whatever happens next.
+    expect(find(built, 'broadcast')?.message.type).toBe('commit');
+    const again = Replica.restore(
+      {
+        chainId: CHAIN,
+        validators: set,
+        self: 1,
+        params,
+        genesisHash: SIM_GENESIS_HASH,
+        signer: signers[1]!,
+        verify: simVerify,
+      },
+      readPersisted(store),
+      { height: 0, hash: SIM_GENESIS_HASH, time: T0 },
+    );
+    again.step({ now: T0, type: 'start' });
+    again.step({ now: T0, type: 'txArrived', tx: tx(5) });
+    const out = again.step({ now: T0 + 1000, type: 'timeout', kind: 'request', view: 0 });
+    const vc = find(out, 'broadcast')?.message;
+    expect(vc?.type === 'viewChange' && vc.prepared.map((c) => [c.view, c.seq, toHex(c.digest)])).toEqual([
+      [0, 1, toHex(batchDigest(b))],
+    ]);
+  });
+
   it('a restarted replica refuses to sign a different PRE-PREPARE for a (view, seq) it signed', () => {
     const r = replica(0);
     const store = new Map<string, Uint8Array>();
