@@ -12,6 +12,18 @@
  *   `stateTransferred` and `batchFetched`.
  * Inbound bytes are decoded strictly, and the txs of a PRE-PREPARE pass Chain.checkTx (at the batch's proposed
  * time) before the core sees it. A failing store, chain or core invariant stops the driver (`onFatal`).
+ *
+ * A node wires it once:
+ *   const driver = new ConsensusDriver({
+ *     config: { chainId, validators, self, params, genesisHash, signer },   // verify defaults to Ed25519
+ *     transport, clock: new SystemClock(), timers: new SystemTimers(), store, chain, sync, fetcher, events,
+ *   });
+ *   await driver.start();            // restores from the store and the chain head, then runs
+ *   mempool.onAdmitted((tx) => driver.txArrived(tx));
+ *   sync.onStored((seq, hash, blocks) => driver.stateTransferred(seq, hash, blocks));
+ *   peers.onBatchRequest((digest) => driver.batchFor(digest)); fetcher.onBatch((b) => driver.batchFetched(b));
+ *   ...
+ *   await driver.stop();
  */
 import type { Batch } from '../core/batch.ts';
 import { toHex } from '../core/bytes.ts';

@@ -46,7 +46,9 @@ export interface ConsensusStore {
  * Brings the ledger up to a certified block when this replica has fallen behind. It fetches blocks and their
  * commit certificates from peers up to `targetSeq`, checks the header hash there is `headerHash`, stores them
  * with Chain.commitBlock-equivalent writes, and reports with ConsensusDriver.stateTransferred (possibly in
- * several steps). A repeated request for the same target means the previous one made no progress.
+ * several steps). It writes to the ledger only while a request is outstanding: the core builds and commits
+ * nothing meanwhile, so the two never race on the ledger head. A repeated request for the same target means the
+ * previous one made no progress.
  */
 export interface StateSync {
   requestTransfer(targetSeq: number, headerHash: Uint8Array): void;
