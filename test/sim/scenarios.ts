@@ -183,6 +183,12 @@ const kinds: ((n: number) => Scenario)[] = [
 
 export const SCENARIOS: readonly Scenario[] = [4, 7].flatMap((n) => kinds.map((k) => k(n)));
 
+/** Scenario `kind` (a name without its `-n<N>` suffix) for any n; Byzantine roles and twins shrink to f. */
+export function scenarioFor(kind: string, n: number): Scenario | undefined {
+  const make = kinds.find((k) => k(4).name === `${kind}-n4`);
+  return make?.(n);
+}
+
 /** Negative control: f+1 = 2 twinned validators of 4, split so each side sees a quorum of "validators". */
 export const NEGATIVE_CONTROL: Scenario = {
   name: 'twins-overquorum-n4',
