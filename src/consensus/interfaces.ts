@@ -3,7 +3,6 @@
  * (libp2p transport and state sync: the p2p issue; LevelDB store: the ledger/node issue; `SystemClock` and
  * `SystemTimers` in runtime.ts) plus test doubles. The ledger side is `Chain` from src/ledger/chain.ts.
  */
-import type { Batch } from '../core/batch.ts';
 import type { DropReason } from './errors.ts';
 import type { PersistOp } from './persist.ts';
 
@@ -68,6 +67,3 @@ export interface ConsensusEvents {
   onCommit?(seq: number, headerHash: Uint8Array): void;
   onFatal?(error: unknown): void;
 }
-
-/** A batch body served to a peer's fetch. */
-export type BatchLookup = (digest: Uint8Array) => Batch | undefined;

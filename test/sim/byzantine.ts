@@ -21,7 +21,6 @@ import {
 import { nullDigest } from '../../src/consensus/view-change.ts';
 import { type Batch, batchDigest } from '../../src/core/batch.ts';
 import { Domain, sha256 } from '../../src/core/crypto.ts';
-import { primaryIndex } from '../../src/core/validators.ts';
 import { simVerify } from './crypto.ts';
 import type { Simulation } from './harness.ts';
 import { SIM_GENESIS_HASH } from './ledger.ts';
@@ -261,9 +260,4 @@ export function signatureForger(): Behaviour {
       }
     },
   };
-}
-
-/** Index of the primary of `view` (for scenarios that aim a fault at a primary). */
-export function primaryOfView(view: number, n: number): number {
-  return primaryIndex(view, n);
 }

@@ -13,14 +13,7 @@ import {
   replayer,
   signatureForger,
 } from './byzantine.ts';
-import {
-  CLEAN_NET,
-  type NetFaults,
-  type Scenario,
-  SIM_PARAMS,
-  type Simulation,
-  ZERO_LATENCY_NET,
-} from './harness.ts';
+import { type NetFaults, type Scenario, SIM_PARAMS, type Simulation, ZERO_LATENCY_NET } from './harness.ts';
 
 const MILD: NetFaults = { dropRate: 0, dupRate: 0, minDelayMs: 1, maxDelayMs: 20 };
 const LOSSY: NetFaults = { dropRate: 0.1, dupRate: 0.05, minDelayMs: 1, maxDelayMs: 60 };
@@ -230,5 +223,3 @@ export const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, NEGATIVE_CONTRO
 export function findScenario(name: string): Scenario | undefined {
   return ALL_SCENARIOS.find((s) => s.name === name);
 }
-
-export { CLEAN_NET };

@@ -19,7 +19,7 @@ import {
 import { Replica } from '../../../src/consensus/replica.ts';
 import type { Input, Output, ReplicaOptions } from '../../../src/consensus/types.ts';
 import { planNewView } from '../../../src/consensus/view-change.ts';
-import { type Batch, batchDigest, nullBatch } from '../../../src/core/batch.ts';
+import { type Batch, batchDigest } from '../../../src/core/batch.ts';
 import { commitVoteBody } from '../../../src/core/block.ts';
 import { Domain } from '../../../src/core/crypto.ts';
 import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
@@ -209,5 +209,3 @@ export function commitThrough(
 function selfOf(r: Replica): number {
   return (r as unknown as { self: number }).self;
 }
-
-export { nullBatch };
