@@ -10,6 +10,7 @@ import {
   type Checkpoint,
   type Commit,
   type ConsensusMessage,
+  decodeMessage,
   encodeMessage,
   type NewView,
   type PrePrepare,
@@ -18,7 +19,7 @@ import {
   type ViewChange,
   withSignature,
 } from '../../src/consensus/messages.ts';
-import { nullDigest } from '../../src/consensus/view-change.ts';
+import { nullDigest, planNewView } from '../../src/consensus/view-change.ts';
 import { type Batch, batchDigest } from '../../src/core/batch.ts';
 import { Domain, sha256 } from '../../src/core/crypto.ts';
 import { simVerify } from './crypto.ts';
@@ -165,14 +166,34 @@ export function futureViewSpammer(): Behaviour {
   };
 }
 
-/** When it is the new primary, sends a NEW-VIEW that differs from the rule; also NEW-VIEWs for views it does not lead. */
+/**
+ * When it is the new primary, either equivocates (two valid NEW-VIEWs over different quorums, one per half) or
+ * sends a NEW-VIEW that breaks the rule; on a tick, NEW-VIEWs for views it does not lead.
+ */
 export function newViewForger(): Behaviour {
+  /** VIEW-CHANGEs it received, by new view and sender, to build a second valid NEW-VIEW from. */
+  const seen = new Map<number, Map<number, ViewChange>>();
   return {
     name: 'forged-new-view',
     tickMs: 500,
+    observe(_node, _sim, bytes) {
+      const m = decodeMessage(bytes);
+      if (m.type !== 'viewChange') return;
+      let byFrom = seen.get(m.newView);
+      if (byFrom === undefined) {
+        byFrom = new Map();
+        seen.set(m.newView, byFrom);
+      }
+      byFrom.set(m.from, m);
+    },
     outgoing(node, sim, m, to) {
       if (m.type !== 'newView') return send(node, sim, to, m);
-      send(node, sim, to, forge(node, sim, m));
+      const alt = sim.rng.chance(0.5) ? equivocate(node, sim, m, seen.get(m.view)) : undefined;
+      if (alt === undefined) return send(node, sim, to, forge(node, sim, m));
+      // Two valid NEW-VIEWs from different quorums of VIEW-CHANGEs, one to each half: both pass every check.
+      const [a, b] = halves(node, sim);
+      for (const i of a) send(node, sim, i, m);
+      for (const i of b) send(node, sim, i, alt);
     },
     tick(node, sim) {
       const st = node.replica!.status();
@@ -195,6 +216,41 @@ export function newViewForger(): Behaviour {
       send(node, sim, 'all', nv);
     },
   };
+}
+
+/** A second, valid NEW-VIEW for nv.view over another quorum of VIEW-CHANGEs, if it has enough of them. */
+function equivocate(
+  node: SimNode,
+  sim: Simulation,
+  nv: NewView,
+  received: Map<number, ViewChange> | undefined,
+): NewView | undefined {
+  const ctx = makeQuorumContext(sim.chainId, sim.set, sim.k, sim.l, SIM_GENESIS_HASH, simVerify);
+  const pool = new Map<number, ViewChange>(received);
+  for (const vc of nv.viewChanges) pool.set(vc.from, vc);
+  if (pool.size <= ctx.q) return undefined;
+  // Prefer another quorum whose plan re-issues different digests (possible when prepared sets diverged).
+  const key = (vcs: ViewChange[]) =>
+    planNewView(ctx, nv.view, vcs)
+      .entries.map((e) => `${e.seq}:${Buffer.from(e.digest).toString('hex')}`)
+      .join();
+  const original = key(nv.viewChanges);
+  const all = [...pool.values()].sort((x, y) => x.from - y.from);
+  let vcs = all.filter((vc) => vc.from !== nv.viewChanges[0]!.from).slice(0, ctx.q);
+  for (const left of all) {
+    const candidate = all.filter((vc) => vc !== left).slice(0, ctx.q);
+    if (key(candidate) !== original) {
+      vcs = candidate;
+      break;
+    }
+  }
+  const plan = planNewView(ctx, nv.view, vcs);
+  const prePrepares = plan.entries.map((e) => ({
+    seq: e.seq,
+    digest: e.digest,
+    signature: node.signer.sign(Domain.prePrepare, prePrepareBody(sim.chainId, nv.view, e.seq, e.digest)),
+  }));
+  return withSignature<NewView>({ ...nv, viewChanges: vcs, prePrepares }, sign(node));
 }
 
 function forge(node: SimNode, sim: Simulation, nv: NewView): NewView {

@@ -155,9 +155,10 @@ const kinds: ((n: number) => Scenario)[] = [
     ...base(
       n,
       'forged-new-view',
-      'f Byzantine next primaries forge NEW-VIEWs; the view-0 primary is cut off 0.3–2 s',
+      'f Byzantine next primaries forge or equivocate NEW-VIEWs; view-0 primary cut off 0.3–2 s; lossy until 2 s',
     ),
     byzantine: byz(n, 1, newViewForger),
+    net: LOSSY,
     healAtMs: 2000,
     schedule: (sim) =>
       sim.at(300, 'isolate primary', () =>
