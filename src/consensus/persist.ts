@@ -9,6 +9,7 @@
  * - `guard`            the double-sign guard's view high-water marks;
  * - `stable`           the stable checkpoint and its proof;
  * - `vc`               this replica's VIEW-CHANGE for the view it is moving to (re-sent after a restart);
+ * - `nv`               the NEW-VIEW that started the current view (sent to replicas still asking for it);
  * - `vote/<seq>`       what this replica signed at seq in the highest view it signed there, and its checkpoint;
  * - `entry/<seq>`      the accepted PRE-PREPARE (view, digest, primary's signature) and the prepared certificate;
  * - `batch/<seq>/<digest>` batch bodies of live entries;
@@ -27,6 +28,7 @@ import {
   decodeMessage,
   encodeBatch,
   encodeMessage,
+  type NewView,
   type PreparedCertificate,
   readCheckpointProof,
   readPreparedCertificate,
@@ -46,6 +48,7 @@ export const RecordKey = {
   guard: 'guard',
   stable: 'stable',
   viewChange: 'vc',
+  newView: 'nv',
   vote: (seq: number) => `vote/${pad(seq)}`,
   entry: (seq: number) => `entry/${pad(seq)}`,
   batch: (seq: number, digestHex: string) => `batch/${pad(seq)}/${digestHex}`,
@@ -156,6 +159,7 @@ export interface PersistedState {
   guard: GuardRecord | undefined;
   stable: CheckpointProof | undefined;
   viewChange: ViewChange | undefined;
+  newView: NewView | undefined;
   votes: Map<number, VoteRecord>;
   entries: Map<number, EntryRecord>;
   executed: Map<number, ExecutedRecord>;
@@ -176,6 +180,7 @@ export function readPersisted(records: Iterable<readonly [string, Uint8Array]>):
     guard: undefined,
     stable: undefined,
     viewChange: undefined,
+    newView: undefined,
     votes: new Map(),
     entries: new Map(),
     executed: new Map(),
@@ -210,6 +215,10 @@ function readRecord(out: PersistedState, key: string, value: Uint8Array): void {
     const m = decodeMessage(value);
     if (m.type !== 'viewChange') throw corrupt(key, 'not a VIEW-CHANGE');
     out.viewChange = m;
+  } else if (key === RecordKey.newView) {
+    const m = decodeMessage(value);
+    if (m.type !== 'newView') throw corrupt(key, 'not a NEW-VIEW');
+    out.newView = m;
   } else if (key.startsWith('vote/')) {
     const v = parse(value, 'vote record', (r) => ({
       seq: r.varint(),
@@ -265,4 +274,8 @@ export function putBatch(seq: number, batch: Batch, digest: Uint8Array): Persist
 
 export function putViewChange(vc: ViewChange): PersistOp {
   return { op: 'put', key: RecordKey.viewChange, value: encodeMessage(vc) };
+}
+
+export function putNewView(nv: NewView): PersistOp {
+  return { op: 'put', key: RecordKey.newView, value: encodeMessage(nv) };
 }

@@ -55,6 +55,7 @@ import {
   type PersistedState,
   type PersistOp,
   putBatch,
+  putNewView,
   putViewChange,
   RecordKey,
 } from './persist.ts';
@@ -96,6 +97,7 @@ const EMPTY_STATE: PersistedState = {
   guard: undefined,
   stable: undefined,
   viewChange: undefined,
+  newView: undefined,
   votes: new Map(),
   entries: new Map(),
   executed: new Map(),
@@ -1035,7 +1037,8 @@ export class Replica {
     this.vcQuorumSeen = false;
     this.batchTimerArmed = false;
     this.requestTimerArmed = false;
-    this.ops.push(this.viewOp(), { op: 'del', key: RecordKey.viewChange });
+    // Persisted so that after a restart it can still be sent to replicas that missed it.
+    this.ops.push(this.viewOp(), putNewView(nv), { op: 'del', key: RecordKey.viewChange });
     for (const [from, vc] of [...this.viewChanges])
       if (vc.newView <= this.view) this.viewChanges.delete(from);
     if (plan.checkpoint.seq > this.checkpoints.low) this.adoptStable(plan.checkpoint);
@@ -1213,6 +1216,8 @@ export class Replica {
         );
       }
       this.viewChanges.set(this.self, state.viewChange);
+    } else if (state.newView?.view === this.view) {
+      this.newViewMsg = state.newView;
     }
   }
 }

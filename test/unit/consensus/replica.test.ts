@@ -506,6 +506,29 @@ describe('Replica: restart', () => {
     ]);
   });
 
+  it('after a restart it still answers a late VIEW-CHANGE with the NEW-VIEW of its view', () => {
+    const r = replica(3);
+    const store = new Map<string, Uint8Array>();
+    applyPersist(store, r.step(msg(newView(1, [viewChange(0, 1), viewChange(1, 1), viewChange(2, 1)]))));
+    const again = Replica.restore(
+      {
+        chainId: CHAIN,
+        validators: set,
+        self: 3,
+        params,
+        genesisHash: SIM_GENESIS_HASH,
+        signer: signers[3]!,
+        verify: simVerify,
+      },
+      readPersisted(store),
+      { height: 0, hash: SIM_GENESIS_HASH, time: T0 },
+    );
+    again.step({ now: T0, type: 'start' });
+    expect(again.status()).toMatchObject({ view: 1, status: 'normal' });
+    const out = again.step(msg(viewChange(0, 1)));
+    expect(find(out, 'send')).toMatchObject({ to: 0, message: { type: 'newView', view: 1 } });
+  });
+
   it('a restarted replica refuses to sign a different PRE-PREPARE for a (view, seq) it signed', () => {
     const r = replica(0);
     const store = new Map<string, Uint8Array>();
