@@ -608,6 +608,7 @@ export class Replica {
   private onExecuted(seq: number, hash: Uint8Array, batch: Batch, digest: Uint8Array): void {
     this.lastExecuted = seq;
     this.recordExecuted(seq, hash, digest);
+    this.trimExecuted();
     for (const t of batch.txs) this.pending.remove(t.hashHex);
     this.vcAttempts = 0;
     if (seq % this.ctx.k === 0) this.sendCheckpoint(seq, hash);
@@ -622,6 +623,14 @@ export class Replica {
       key: RecordKey.executed(seq),
       value: encodeExecutedRecord({ seq, headerHash: hash, digest }),
     });
+  }
+
+  /** Executed hashes are kept inside the window, plus the head's (at most L+1). */
+  private trimExecuted(): void {
+    for (const k of [...this.executed.keys()]) {
+      const inWindow = k > this.checkpoints.low && k <= this.checkpoints.high;
+      if (!inWindow && k !== this.lastExecuted) this.executed.delete(k);
+    }
   }
 
   private onBlockBuilt(seq: number, digest: Uint8Array, headerHash: Uint8Array): void {
@@ -684,10 +693,9 @@ export class Replica {
     }
     this.ops.push(...this.guard.prune(proof.seq));
     for (const seq of [...this.executed.keys()]) {
-      if (seq > proof.seq) continue;
-      this.ops.push({ op: 'del', key: RecordKey.executed(seq) });
-      if (seq !== this.lastExecuted) this.executed.delete(seq);
+      if (seq <= proof.seq) this.ops.push({ op: 'del', key: RecordKey.executed(seq) });
     }
+    this.trimExecuted();
     for (const [key, m] of [...this.future]) if ('seq' in m && m.seq <= proof.seq) this.future.delete(key);
     this.ops.push({ op: 'put', key: RecordKey.stable, value: encodeStableRecord(proof) });
     if (this.nextSeq <= proof.seq) this.nextSeq = proof.seq + 1;
@@ -738,6 +746,7 @@ export class Replica {
       if (b.seq % this.ctx.k === 0 && (vouch === undefined || b.seq > vouch.seq)) vouch = b;
     }
     this.lastExecuted = seq;
+    this.trimExecuted();
     if (target && seq >= target.seq) this.transferTarget = undefined;
     if (this.building && this.building.seq <= seq) this.building = undefined;
     if (this.nextSeq <= seq) this.nextSeq = seq + 1;
