@@ -171,11 +171,13 @@ export class CertError extends JrError {
 /**
  * Checks that `cert` proves `header` committed: it names the header's hash and height, and carries valid
  * signatures from at least a quorum of distinct validators of `set`. Throws CertError naming the first failure.
+ * `verify` defaults to Ed25519; the consensus simulation passes its own scheme.
  */
 export function verifyCommitCertificate(
   cert: CommitCertificate,
   header: BlockHeader,
   set: ValidatorSet,
+  verify: typeof verifySignature = verifySignature,
 ): void {
   const hash = headerHash(header);
   if (toHex(hash) !== toHex(cert.headerHash)) {
@@ -201,7 +203,7 @@ export function verifyCommitCertificate(
       );
     }
     last = s.validator;
-    if (!verifySignature(v.publicKey, Domain.commit, body, s.signature)) {
+    if (!verify(v.publicKey, Domain.commit, body, s.signature)) {
       throw new CertError(
         CertErrorCode.badSignature,
         `bad signature from validator ${s.validator} (${v.institution})`,

@@ -1,0 +1,69 @@
+/**
+ * Everything the consensus driver depends on, in one place. Each has one production implementation elsewhere
+ * (libp2p transport and state sync: the p2p issue; LevelDB store: the ledger/node issue; `SystemClock` and
+ * `SystemTimers` in runtime.ts) plus test doubles. The ledger side is `Chain` from src/ledger/chain.ts.
+ */
+import type { DropReason } from './errors.ts';
+import type { PersistOp } from './persist.ts';
+
+export type { Chain } from '../ledger/chain.ts';
+
+/** Consensus traffic between validators. Best effort: the protocol tolerates loss, delay and duplication. */
+export interface Transport {
+  /** Sends an encoded consensus message to validator `to`. */
+  send(to: number, bytes: Uint8Array): void;
+  /** Sends an encoded consensus message to every other validator. */
+  broadcast(bytes: Uint8Array): void;
+  /**
+   * Registers the single inbound handler. The transport enforces its own frame size limit; the driver decodes
+   * (strictly, with MessageLimits), and the core checks signatures, so a relayed message is as good as a direct one.
+   */
+  onMessage(handler: (bytes: Uint8Array) => void): void;
+}
+
+/** Wall-clock time in epoch milliseconds. The core only ever sees it as the `now` of its inputs. */
+export interface Clock {
+  now(): number;
+}
+
+/** One-shot timers addressed by key: arming a key again replaces its pending timer. */
+export interface Timers {
+  set(key: string, ms: number, fire: () => void): void;
+  /** Cancels every pending timer. */
+  clearAll(): void;
+}
+
+/** The consensus core's durable records (persist.ts). */
+export interface ConsensusStore {
+  /** Every record, as written. */
+  load(): Promise<Array<readonly [string, Uint8Array]>>;
+  /** Applies all ops atomically and durably (fsync) before resolving. */
+  write(ops: readonly PersistOp[]): Promise<void>;
+}
+
+/**
+ * Brings the ledger up to a certified block when this replica has fallen behind. It fetches blocks and their
+ * commit certificates from peers up to `targetSeq`, checks the header hash there is `headerHash`, stores them
+ * with Chain.commitBlock-equivalent writes, and reports with ConsensusDriver.stateTransferred (possibly in
+ * several steps). It writes to the ledger only while a request is outstanding: the core builds and commits
+ * nothing meanwhile, so the two never race on the ledger head. A repeated request for the same target means the
+ * previous one made no progress.
+ */
+export interface StateSync {
+  requestTransfer(targetSeq: number, headerHash: Uint8Array): void;
+}
+
+/**
+ * Fetches batch bodies a NEW-VIEW re-issued by digest only. Peers answer from ConsensusDriver.batchFor; the
+ * result goes to ConsensusDriver.batchFetched (the core checks the digest, so any peer may answer).
+ */
+export interface BatchFetcher {
+  fetch(seq: number, digest: Uint8Array): void;
+}
+
+/** Observability hooks: every drop by reason, every commit, and a fatal error that stopped the driver. */
+export interface ConsensusEvents {
+  onDrop?(reason: DropReason, detail: string): void;
+  onCommit?(seq: number, headerHash: Uint8Array): void;
+  onFatal?(error: unknown): void;
+}

@@ -1,0 +1,67 @@
+/**
+ * npm run sim -- --seeds N [--seed-base B] [--scenario S] [--stats]
+ *
+ * Runs seeds B..B+N−1 of every default scenario (or only S, which may also name the negative control
+ * `twins-overquorum-n4` or `throughput-n4`). Prints each failing run with its scenario and seed and the
+ * command that replays it, and ends with exactly one summary line:
+ *   sim: <seeds> seeds, <scenarios> scenarios, <violations> violations
+ * where <violations> counts the runs that broke an invariant. Exits 1 if any did.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { runScenario, type Scenario } from './harness.ts';
+import { findScenario, SCENARIOS } from './scenarios.ts';
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+const program = new Command('sim')
+  .description('deterministic PBFT simulation')
+  .option('--seeds <n>', 'number of seeds per scenario', count, 10)
+  .option('--seed-base <b>', 'first seed', count, 0)
+  .option('--scenario <name>', 'run only this scenario')
+  .option('--stats', 'print committed txs and simulated throughput per run')
+  .parse(process.argv);
+
+const opts = program.opts<{ seeds: number; seedBase: number; scenario?: string; stats?: boolean }>();
+let scenarios: readonly Scenario[] = SCENARIOS;
+if (opts.scenario !== undefined) {
+  const s = findScenario(opts.scenario);
+  if (s === undefined) {
+    process.stderr.write(
+      `unknown scenario ${opts.scenario}; known: ${SCENARIOS.map((x) => x.name).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  scenarios = [s];
+}
+
+let violations = 0;
+for (const scenario of scenarios) {
+  for (let seed = opts.seedBase; seed < opts.seedBase + opts.seeds; seed++) {
+    const started = performance.now();
+    const r = runScenario(scenario, seed);
+    const wallMs = performance.now() - started;
+    if (opts.stats) {
+      const tps = r.lastCommitMs > 0 ? (r.committedTxs / r.lastCommitMs) * 1000 : 0;
+      process.stdout.write(
+        `${scenario.name} seed=${seed}: ${r.committedTxs} txs in ${r.heights} blocks, ` +
+          `${tps.toFixed(0)} committed txs per simulated s (until the last commit at ${r.lastCommitMs} ms), ` +
+          `max latency after heal ${r.maxLatencyMs} ms, wall ${wallMs.toFixed(0)} ms\n`,
+      );
+    }
+    if (r.violations.length > 0) {
+      violations++;
+      const note = scenario.expectViolation ? ' (negative control: a violation is expected)' : '';
+      process.stdout.write(`FAIL ${scenario.name} seed=${seed}${note}\n`);
+      for (const v of r.violations) process.stdout.write(`  ${v}\n`);
+      process.stdout.write(
+        `  replay: npm run sim -- --scenario ${scenario.name} --seed-base ${seed} --seeds 1\n`,
+      );
+    }
+  }
+}
+process.stdout.write(`sim: ${opts.seeds} seeds, ${scenarios.length} scenarios, ${violations} violations\n`);
+process.exitCode = violations > 0 ? 1 : 0;

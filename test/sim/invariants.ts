@@ -1,0 +1,153 @@
+/**
+ * Invariants, checked after every step and at every commit:
+ * - agreement: no two honest endpoints commit different blocks at one height;
+ * - validity: every tx an honest endpoint commits was submitted by a client, and is committed once there;
+ * - monotonicity: an honest validator's view and stable checkpoint never go backwards, restarts included;
+ * - bounded memory: every growing structure of an honest core stays under a bound that does not grow with
+ *   the length of the run;
+ * and, at the end, liveness: every tx submitted before the load stops is committed by some honest endpoint
+ * within `livenessBoundMs` of virtual time after the later of its submission and the heal time.
+ */
+import { toHex } from '../../src/core/bytes.ts';
+import type { BuiltBlock } from '../../src/ledger/chain.ts';
+import type { SimNode } from './node.ts';
+
+export interface Bounds {
+  n: number;
+  k: number;
+  l: number;
+  maxPendingTxs: number;
+}
+
+export class Checker {
+  readonly violations: string[] = [];
+  private readonly canonical = new Map<number, string>();
+  private readonly committedBy = new Map<number, Set<string>>();
+  private readonly lastView = new Map<number, number>();
+  private readonly lastStable = new Map<number, number>();
+  /** tx hash → first virtual time an honest endpoint committed it. */
+  readonly firstCommit = new Map<string, number>();
+  /** Virtual time of the last first-commit of a tx. */
+  lastCommitAt = 0;
+  private readonly bounds: Bounds;
+  private readonly isSubmitted: (hashHex: string) => boolean;
+
+  constructor(bounds: Bounds, isSubmitted: (hashHex: string) => boolean) {
+    this.bounds = bounds;
+    this.isSubmitted = isSubmitted;
+  }
+
+  get ok(): boolean {
+    return this.violations.length === 0;
+  }
+
+  fail(message: string): void {
+    if (this.violations.length < 20) this.violations.push(message);
+  }
+
+  onCommitted(node: SimNode, blocks: readonly BuiltBlock[], now: number): void {
+    if (!node.honest) return;
+    let txs = this.committedBy.get(node.id);
+    if (txs === undefined) {
+      txs = new Set();
+      this.committedBy.set(node.id, txs);
+    }
+    for (const b of blocks) {
+      const h = b.header.height;
+      const hex = toHex(b.hash);
+      const prev = this.canonical.get(h);
+      if (prev === undefined) this.canonical.set(h, hex);
+      else if (prev !== hex) {
+        this.fail(
+          `agreement: endpoint ${node.id} committed ${hex.slice(0, 12)} at height ${h}, another honest endpoint ${prev.slice(0, 12)}`,
+        );
+      }
+      for (const t of b.txs) {
+        if (!this.isSubmitted(t.hashHex))
+          this.fail(`validity: endpoint ${node.id} committed unknown tx ${t.hashHex.slice(0, 12)}`);
+        if (txs.has(t.hashHex))
+          this.fail(`validity: endpoint ${node.id} committed tx ${t.hashHex.slice(0, 12)} twice`);
+        txs.add(t.hashHex);
+        if (!this.firstCommit.has(t.hashHex)) {
+          this.firstCommit.set(t.hashHex, now);
+          this.lastCommitAt = now;
+        }
+      }
+    }
+  }
+
+  afterStep(node: SimNode): void {
+    if (!node.honest || node.replica === undefined) return;
+    const st = node.replica.status();
+    const v = this.lastView.get(node.index) ?? 0;
+    if (st.view < v) this.fail(`monotonic: validator ${node.index} went from view ${v} back to ${st.view}`);
+    this.lastView.set(node.index, st.view);
+    const s = this.lastStable.get(node.index) ?? 0;
+    if (st.stableSeq < s)
+      this.fail(`monotonic: validator ${node.index} stable checkpoint ${s} went back to ${st.stableSeq}`);
+    this.lastStable.set(node.index, st.stableSeq);
+    const z = node.replica.sizes();
+    const { n, k, l, maxPendingTxs } = this.bounds;
+    const limits: [keyof typeof z, number][] = [
+      ['logEntries', l],
+      ['checkpointVotes', n * (l / k + 1)],
+      ['pendingTxs', maxPendingTxs],
+      ['buffered', 2 * 3 * n * l],
+      ['viewChanges', n],
+      ['executedHashes', l + 1],
+      ['guardEntries', 2 * l],
+    ];
+    for (const [key, max] of limits) {
+      if (z[key] > max) this.fail(`memory: validator ${node.index} ${key} = ${z[key]} > ${max}`);
+    }
+  }
+
+  /** Liveness over the submitted txs: `deadline(tx)` is when it must have been committed. */
+  checkLiveness(submitted: Iterable<{ hashHex: string; deadline: number }>): void {
+    let late = 0;
+    let first: string | undefined;
+    for (const t of submitted) {
+      const at = this.firstCommit.get(t.hashHex);
+      if (at === undefined || at > t.deadline) {
+        late++;
+        first ??= `${t.hashHex.slice(0, 12)} ${at === undefined ? 'never committed' : `committed at +${at - t.deadline}ms past its deadline`}`;
+      }
+    }
+    if (late > 0) this.fail(`liveness: ${late} txs not committed in time (first: ${first})`);
+  }
+
+  /**
+   * At the end of a run (after the drain): no honest replica is left behind. Each is in the highest view any
+   * honest replica runs normally, or in a view change to a later one (a replica that moved ahead alone waits
+   * there until the others change view: PBFT never lets it go back); and each has executed at least the
+   * highest stable checkpoint of the honest replicas.
+   */
+  checkParticipation(nodes: readonly SimNode[]): void {
+    const honest = nodes
+      .filter((n) => n.honest && n.replica !== undefined)
+      .map((n) => ({ n, st: n.replica!.status() }));
+    const normal = honest.filter((h) => h.st.status === 'normal').map((h) => h.st.view);
+    if (normal.length === 0) {
+      this.fail('participation: no honest replica is in the normal case at the end');
+      return;
+    }
+    const top = Math.max(...normal);
+    const stable = Math.max(...honest.map((h) => h.st.stableSeq));
+    for (const { n, st } of honest) {
+      const behind = st.status === 'normal' ? st.view < top : st.view <= top;
+      if (behind)
+        this.fail(
+          `participation: validator ${n.index} is in view ${st.view} (${st.status}), others in ${top}`,
+        );
+      if (st.lastExecuted < stable) {
+        this.fail(
+          `participation: validator ${n.index} executed ${st.lastExecuted}, below stable checkpoint ${stable}`,
+        );
+      }
+    }
+  }
+
+  get heights(): number {
+    return this.canonical.size;
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * One simulated endpoint: a Replica plus what the production driver would do around it, synchronously:
+ * apply `persist` ops to a durable key/value map before anything else of the step, send through the simulated
+ * network, keep one timer per kind (re-arming replaces it), build and commit blocks on a SimLedger, fetch
+ * batch bodies from peers and transfer state from a peer's ledger. Two endpoints with the same validator
+ * index are twins (one key, two instances).
+ */
+
+import { DropReason } from '../../src/consensus/errors.ts';
+import { type ConsensusMessage, decodeMessage, encodeMessage } from '../../src/consensus/messages.ts';
+import { readPersisted } from '../../src/consensus/persist.ts';
+import { Replica } from '../../src/consensus/replica.ts';
+import type { Input, Output, ReplicaOptions, TimerKind } from '../../src/consensus/types.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import type { ConsensusParams } from '../../src/core/params.ts';
+import type { TxEnvelope } from '../../src/core/tx.ts';
+import type { ValidatorSet } from '../../src/core/validators.ts';
+import type { BuiltBlock } from '../../src/ledger/chain.ts';
+import type { Behaviour } from './byzantine.ts';
+import type { SimSigner } from './crypto.ts';
+import { simVerify } from './crypto.ts';
+import type { Packet, Simulation } from './harness.ts';
+import { SIM_GENESIS_HASH, SimLedger } from './ledger.ts';
+import { SIM_CHAIN_ID } from './txs.ts';
+
+export interface NodeConfig {
+  id: number;
+  index: number;
+  signer: SimSigner;
+  set: ValidatorSet;
+  params: ConsensusParams;
+  options: Partial<ReplicaOptions>;
+  isValidTx: (env: TxEnvelope) => boolean;
+  behaviour: Behaviour | undefined;
+}
+
+export class SimNode {
+  readonly id: number;
+  readonly index: number;
+  readonly signer: SimSigner;
+  readonly behaviour: Behaviour | undefined;
+  readonly ledger: SimLedger;
+  /** The durable consensus store: survives crashes. */
+  readonly store = new Map<string, Uint8Array>();
+  replica: Replica | undefined;
+  readonly drops = new Map<string, number>();
+  private readonly config: NodeConfig;
+  private readonly timers = new Map<TimerKind, number>();
+  private timerToken = 0;
+  private readonly built = new Map<string, BuiltBlock>();
+
+  constructor(config: NodeConfig) {
+    this.config = config;
+    this.id = config.id;
+    this.index = config.index;
+    this.signer = config.signer;
+    this.behaviour = config.behaviour;
+    this.ledger = new SimLedger(SIM_CHAIN_ID, config.set, simVerify, config.isValidTx);
+  }
+
+  get honest(): boolean {
+    return this.behaviour === undefined;
+  }
+
+  get up(): boolean {
+    return this.replica !== undefined;
+  }
+
+  /** Starts (or restarts after a crash) from the durable store and the ledger. */
+  start(sim: Simulation): void {
+    const state = readPersisted(this.store);
+    this.replica = Replica.restore(
+      {
+        chainId: SIM_CHAIN_ID,
+        validators: this.config.set,
+        self: this.index,
+        params: this.config.params,
+        genesisHash: SIM_GENESIS_HASH,
+        signer: this.signer,
+        verify: simVerify,
+        options: this.config.options,
+      },
+      state,
+      this.ledger.head(),
+    );
+    this.input(sim, { now: sim.now, type: 'start' });
+  }
+
+  /** Loses everything not in the store or the ledger. */
+  crash(): void {
+    this.replica = undefined;
+    this.timers.clear();
+    this.built.clear();
+  }
+
+  input(sim: Simulation, input: Input): void {
+    const r = this.replica;
+    if (r === undefined) return;
+    const outputs = r.step(input);
+    sim.afterStep(this);
+    for (const o of outputs) this.apply(sim, o);
+  }
+
+  timerFired(sim: Simulation, kind: TimerKind, token: number, view: number): void {
+    if (this.timers.get(kind) !== token) return;
+    this.timers.delete(kind);
+    this.input(sim, { now: sim.now, type: 'timeout', kind, view });
+  }
+
+  receive(sim: Simulation, packet: Packet): void {
+    if (!this.up) return;
+    switch (packet.kind) {
+      case 'consensus':
+        this.receiveConsensus(sim, packet.bytes);
+        return;
+      case 'tx':
+        this.receiveTx(sim, packet.tx, packet.fromClient);
+        return;
+      case 'fetchReq': {
+        const batch = this.replica!.batchFor(packet.digest);
+        if (batch) sim.sendPacket(this, packet.replyTo, { kind: 'fetchResp', batch });
+        return;
+      }
+      case 'fetchResp':
+        this.input(sim, { now: sim.now, type: 'batchFetched', batch: packet.batch });
+        return;
+    }
+  }
+
+  private receiveConsensus(sim: Simulation, bytes: Uint8Array): void {
+    let message: ConsensusMessage;
+    try {
+      message = decodeMessage(bytes);
+    } catch {
+      this.countDrop(DropReason.malformed);
+      return;
+    }
+    this.behaviour?.observe?.(this, sim, bytes);
+    // The driver's admission check of the txs in a PRE-PREPARE, before the core sees it.
+    if (message.type === 'prePrepare' && !message.batch.txs.every((t) => this.ledger.checkTx(t))) {
+      this.countDrop(DropReason.invalidTx);
+      return;
+    }
+    this.input(sim, { now: sim.now, type: 'message', message });
+  }
+
+  private receiveTx(sim: Simulation, tx: TxEnvelope, fromClient: boolean): void {
+    if (!this.ledger.checkTx(tx)) return;
+    // The mempool gossips what clients hand it, once.
+    if (fromClient) sim.broadcastPacket(this, { kind: 'tx', tx, fromClient: false });
+    this.input(sim, { now: sim.now, type: 'txArrived', tx });
+  }
+
+  private countDrop(reason: string): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+  }
+
+  private apply(sim: Simulation, o: Output): void {
+    switch (o.type) {
+      case 'persist':
+        for (const op of o.ops) {
+          if (op.op === 'put') this.store.set(op.key, op.value);
+          else this.store.delete(op.key);
+        }
+        return;
+      case 'send':
+        this.sendMessage(sim, o.to, o.message);
+        return;
+      case 'broadcast':
+        this.sendMessage(sim, 'all', o.message);
+        return;
+      case 'setTimer': {
+        const token = ++this.timerToken;
+        this.timers.set(o.kind, token);
+        sim.scheduleTimer(this, o.kind, token, o.view, o.ms);
+        return;
+      }
+      case 'buildBlock': {
+        const block = this.ledger.build(o.batch);
+        this.built.set(`${o.seq}/${toHex(o.digest)}`, block);
+        sim.scheduleLocal(this, {
+          now: sim.now,
+          type: 'blockBuilt',
+          seq: o.seq,
+          digest: o.digest,
+          headerHash: block.hash,
+        });
+        return;
+      }
+      case 'commitBlock': {
+        const block = this.built.get(`${o.seq}/${toHex(o.digest)}`);
+        if (block === undefined) throw new Error(`commitBlock ${o.seq} without a built block`);
+        this.ledger.commit(block, o.certificate);
+        for (const key of [...this.built.keys()])
+          if (Number(key.split('/')[0]) <= o.seq) this.built.delete(key);
+        sim.onCommitted(this, [block]);
+        return;
+      }
+      case 'stateTransfer':
+        sim.scheduleTransfer(this, o.targetSeq, o.headerHash);
+        return;
+      case 'fetchBatch':
+        sim.broadcastPacket(this, { kind: 'fetchReq', digest: o.digest, replyTo: this.id });
+        return;
+      case 'dropped':
+        this.countDrop(o.reason);
+        return;
+    }
+  }
+
+  /** Sends through the behaviour (if Byzantine), else as is. */
+  private sendMessage(sim: Simulation, to: number | 'all', message: ConsensusMessage): void {
+    if (this.behaviour?.outgoing) {
+      this.behaviour.outgoing(this, sim, message, to);
+      return;
+    }
+    sim.sendConsensus(this, to, encodeMessage(message));
+  }
+
+  /** Completes a state transfer by copying certified blocks from `source` up to `targetSeq`. */
+  transferFrom(sim: Simulation, source: SimNode, targetSeq: number): void {
+    if (!this.up) return;
+    const copied = this.ledger.copyFrom(source.ledger, targetSeq);
+    if (copied.length === 0) return;
+    this.built.clear();
+    sim.onCommitted(
+      this,
+      copied.map((b) => b.block),
+    );
+    const head = this.ledger.head();
+    this.input(sim, {
+      now: sim.now,
+      type: 'stateTransferred',
+      seq: head.height,
+      headerHash: head.hash,
+      blocks: copied.map((b) => ({
+        seq: b.block.header.height,
+        headerHash: b.block.hash,
+        txHashes: b.block.txs.map((t) => t.hash),
+      })),
+    });
+  }
+}
