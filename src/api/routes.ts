@@ -1,0 +1,271 @@
+/**
+ * The node's HTTP API (docs/api.md). Routes depend on a small backend interface rather than the Node, so
+ * they can be tested over a memory ledger and a stand-in for consensus.
+ */
+import { toHex, tryFromHex } from '../core/bytes.ts';
+import { CodecError } from '../core/codec.ts';
+import { isJrError } from '../core/errors.ts';
+import { type HashAlg, HashAlgs } from '../core/evidence.ts';
+import type { Genesis } from '../core/genesis.ts';
+import { Limits } from '../core/limits.ts';
+import { parseTx, type TxEnvelope } from '../core/tx.ts';
+import type { TxRejection } from '../ledger/chain.ts';
+import type { LedgerQueries } from '../ledger/queries.ts';
+import type { PageRequest } from '../ledger/store.ts';
+import { receiptFor } from '../receipt/ledger-receipt.ts';
+import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
+import { blockView, recordView, txView } from './views.ts';
+
+export type SubmitOutcome =
+  | { status: 'accepted' | 'pending' | 'committed'; rejection?: undefined }
+  | { status: 'rejected'; rejection: TxRejection };
+
+export interface ReadyState {
+  ready: boolean;
+  /** Why the node is not ready; empty when ready. */
+  reasons: string[];
+}
+
+export interface ApiBackend {
+  readonly genesis: Genesis;
+  readonly queries: LedgerQueries;
+  submit(env: TxEnvelope): Promise<SubmitOutcome>;
+  /** Calls `listener` with the hashes of each committed block's txs; returns an unsubscribe function. */
+  onCommit(listener: (txHashes: readonly Uint8Array[]) => void): () => void;
+  status(): Promise<Record<string, unknown>>;
+  ready(): ReadyState;
+  metrics(): Promise<{ contentType: string; text: string }>;
+}
+
+/** Longest `?wait=` a client may ask for. */
+export const MAX_WAIT_MS = 60_000;
+/** POST /v1/txs body limit: one tx, hex-encoded inside JSON at worst. */
+export const MAX_TX_BODY_BYTES = 2 * Limits.txBytes + 1024;
+
+const HASH_ALG_BY_HEX_LENGTH = new Map<number, HashAlg>(
+  Object.entries(HashAlgs).map(([name, a]) => [a.length * 2, name as HashAlg] as const),
+);
+
+function badRequest(code: string, message: string): ApiError {
+  return new ApiError(400, code, message);
+}
+
+function hashParam(s: string, what: string, lengths = [64]): Uint8Array {
+  const b = tryFromHex(s);
+  if (b === undefined || !lengths.includes(s.length)) {
+    throw badRequest('BAD_HASH', `${what} must be ${lengths.map((l) => l / 2).join(', ')} bytes of hex`);
+  }
+  return b;
+}
+
+function pageParams(q: URLSearchParams): PageRequest {
+  const limit = q.get('limit');
+  const cursor = q.get('cursor');
+  const page: PageRequest = {};
+  if (limit !== null) {
+    if (!/^\d{1,6}$/.test(limit)) throw badRequest('BAD_LIMIT', 'limit must be a positive integer');
+    page.limit = Number(limit);
+  }
+  if (cursor !== null) page.cursor = cursor;
+  return page;
+}
+
+/** Ledger errors about arguments (bad case id, cursor, limit) are the client's: 400. */
+async function ledgerCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isJrError(err) && /^LEDGER_INVALID_/.test(err.code)) throw badRequest(err.code, err.message);
+    if (isJrError(err, 'RECEIPT_NOT_EVIDENCE')) throw new ApiError(422, err.code, err.message);
+    throw err;
+  }
+}
+
+/** Decodes a POST /v1/txs body: raw canonical bytes, or JSON {"tx": base64 | hex}. */
+function txFromBody(req: ApiRequest): TxEnvelope {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  let bytes: Uint8Array;
+  if (type === 'application/octet-stream') {
+    bytes = req.body;
+  } else if (type === 'application/json') {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(Buffer.from(req.body).toString('utf8'));
+    } catch {
+      throw badRequest('BAD_JSON', 'body is not valid JSON');
+    }
+    const tx = (doc as { tx?: unknown } | null)?.tx;
+    if (typeof tx !== 'string')
+      throw badRequest('BAD_JSON', 'expected {"tx": "<hex or base64 canonical tx>"}');
+    const hex = tryFromHex(tx);
+    if (hex !== undefined) bytes = hex;
+    else if (/^[A-Za-z0-9+/]+={0,2}$/.test(tx) && tx.length % 4 === 0)
+      bytes = new Uint8Array(Buffer.from(tx, 'base64'));
+    else throw badRequest('BAD_JSON', 'tx must be hex or base64');
+  } else {
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/octet-stream or application/json');
+  }
+  try {
+    return parseTx(bytes);
+  } catch (err) {
+    if (err instanceof CodecError) throw badRequest(err.code, `malformed tx: ${err.message}`);
+    throw err;
+  }
+}
+
+function waitParam(q: URLSearchParams): number {
+  const w = q.get('wait');
+  if (w === null || w === '' || w === 'false' || w === '0') return 0;
+  if (w === 'true') return 30_000;
+  if (!/^\d{1,6}$/.test(w) || Number(w) > MAX_WAIT_MS) {
+    throw badRequest('BAD_WAIT', `wait must be true or milliseconds up to ${MAX_WAIT_MS}`);
+  }
+  return Number(w);
+}
+
+/** Resolves when `hash` is committed, or after `ms` / when the client leaves, whichever is first. */
+function waitForCommit(b: ApiBackend, hash: Uint8Array, ms: number, signal: AbortSignal): Promise<boolean> {
+  const hex = toHex(hash);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (v: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      unsubscribe();
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    };
+    const onAbort = () => finish(false);
+    const timer = setTimeout(() => finish(false), ms);
+    const unsubscribe = b.onCommit((hashes) => {
+      if (hashes.some((h) => toHex(h) === hex)) finish(true);
+    });
+    signal.addEventListener('abort', onAbort);
+    // It may have committed between submit and subscribing.
+    b.queries.tx(hash).then(
+      (t) => t !== undefined && finish(true),
+      () => {},
+    );
+  });
+}
+
+async function submitTx(b: ApiBackend, req: ApiRequest): Promise<ApiResponse> {
+  const env = txFromBody(req);
+  const wait = waitParam(req.query);
+  const outcome = await b.submit(env);
+  if (outcome.status === 'rejected') {
+    const { code, message } = outcome.rejection;
+    const status = code === 'MEMPOOL_FULL' ? 503 : 422;
+    return { status, json: { code, message, hash: env.hashHex } };
+  }
+  let status: string = outcome.status;
+  if (status !== 'committed' && wait > 0) {
+    // After a wait that ends without the commit, the tx is known to be in flight: "pending".
+    status = (await waitForCommit(b, env.hash, wait, req.signal)) ? 'committed' : 'pending';
+  }
+  if (status === 'committed') {
+    const t = await b.queries.tx(env.hash);
+    return { status: 200, json: { hash: env.hashHex, status, height: t?.height ?? null } };
+  }
+  return { status: 202, json: { hash: env.hashHex, status } };
+}
+
+async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
+  const alg = HASH_ALG_BY_HEX_LENGTH.get(hashHex.length);
+  const hash = hashParam(hashHex, 'hash', [...HASH_ALG_BY_HEX_LENGTH.keys()]);
+  // A tx hash first (sha256 length); otherwise an evidence hash with all its records.
+  if (hashHex.length === 64) {
+    const r = await ledgerCall(
+      async () => (await b.queries.tx(hash)) && receiptFor(b.queries, b.genesis, hash),
+    );
+    if (r) return { json: { receipts: [r] } };
+  }
+  const out = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ledgerCall(() => b.queries.evidenceByHash(alg!, hash, { limit: 1000, cursor }));
+    for (const e of page.items) {
+      const r = await receiptFor(b.queries, b.genesis, e.env.hash);
+      if (r) out.push(r);
+    }
+    cursor = page.next;
+  } while (cursor !== undefined && out.length < 1000);
+  if (out.length === 0) throw new ApiError(404, 'NOT_FOUND', `no evidence record or tx with hash ${hashHex}`);
+  return { json: { receipts: out } };
+}
+
+export function apiRoutes(b: ApiBackend): Route[] {
+  return [
+    { method: 'POST', path: '/v1/txs', handler: (req) => submitTx(b, req) },
+    {
+      method: 'GET',
+      path: '/v1/txs/:hash',
+      handler: async (req) => {
+        const t = await b.queries.tx(hashParam(req.params.hash!, 'tx hash'));
+        if (t === undefined) throw new ApiError(404, 'NOT_FOUND', `tx ${req.params.hash} is not committed`);
+        return { json: txView(t) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/evidence/:hash',
+      handler: async (req) => {
+        const hex = req.params.hash!.toLowerCase();
+        const hash = hashParam(hex, 'evidence hash', [...HASH_ALG_BY_HEX_LENGTH.keys()]);
+        const alg = HASH_ALG_BY_HEX_LENGTH.get(hex.length)!;
+        const page = await ledgerCall(() => b.queries.evidenceByHash(alg, hash, pageParams(req.query)));
+        return {
+          json: { hashAlg: alg, hash: hex, records: page.items.map(recordView), next: page.next ?? null },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/cases/:caseId',
+      handler: async (req) => {
+        const page = await ledgerCall(() =>
+          b.queries.evidenceByCase(req.params.caseId!, pageParams(req.query)),
+        );
+        return {
+          json: { caseId: req.params.caseId, records: page.items.map(recordView), next: page.next ?? null },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/blocks/:height',
+      handler: async (req) => {
+        const h = req.params.height!;
+        if (!/^\d{1,15}$/.test(h) || Number(h) < 1)
+          throw badRequest('BAD_HEIGHT', 'height must be an integer >= 1');
+        const block = await b.queries.block(Number(h));
+        if (block === undefined) throw new ApiError(404, 'NOT_FOUND', `no block at height ${h}`);
+        return { json: blockView(block, b.genesis) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/receipts/:hash',
+      handler: (req) => receipts(b, req.params.hash!.toLowerCase()),
+    },
+    { method: 'GET', path: '/v1/status', handler: async () => ({ json: await b.status() }) },
+    { method: 'GET', path: '/health', handler: () => ({ json: { status: 'ok' } }) },
+    {
+      method: 'GET',
+      path: '/ready',
+      handler: () => {
+        const r = b.ready();
+        return { status: r.ready ? 200 : 503, json: r };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      handler: async () => {
+        const m = await b.metrics();
+        return { text: m.text, contentType: m.contentType };
+      },
+    },
+  ];
+}

@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiServer } from '../../../src/api/http.ts';
+import {
+  type ApiBackend,
+  apiRoutes,
+  MAX_TX_BODY_BYTES,
+  type SubmitOutcome,
+} from '../../../src/api/routes.ts';
+import { toHex } from '../../../src/core/bytes.ts';
+import type { TxEnvelope } from '../../../src/core/tx.ts';
+import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
+import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
+import { LedgerQueries } from '../../../src/ledger/queries.ts';
+import { verifyReceipt } from '../../../src/receipt/receipt.ts';
+import { FakeConsensus } from '../../helpers/fake-consensus.ts';
+import { docHash, evidenceTx, TEST_GENESIS_TIME, testGenesis } from '../../helpers/fixtures.ts';
+
+const genesis = testGenesis();
+const now = TEST_GENESIS_TIME + 5000;
+let consensus: FakeConsensus;
+let server: ApiServer;
+let base = '';
+let ready = true;
+const listeners = new Set<(hashes: readonly Uint8Array[]) => void>();
+
+async function commit(): Promise<void> {
+  const built = await consensus.commit();
+  for (const l of listeners) l(built.txs.map((t) => t.hash));
+}
+
+beforeAll(async () => {
+  const store = new MemoryLedgerStore();
+  const chain = await LedgerChain.open(store, genesis);
+  consensus = new FakeConsensus(chain, () => now);
+  const queries = new LedgerQueries(store, genesis);
+  const backend: ApiBackend = {
+    genesis,
+    queries,
+    async submit(env: TxEnvelope): Promise<SubmitOutcome> {
+      if (await queries.tx(env.hash)) return { status: 'committed' };
+      if (consensus.mempool.some((t) => t.hashHex === env.hashHex)) return { status: 'pending' };
+      const rejection = await consensus.submit(env);
+      return rejection ? { status: 'rejected', rejection } : { status: 'accepted' };
+    },
+    onCommit(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    status: async () => ({ chainId: genesis.chainId, height: queries.head().height }),
+    ready: () => (ready ? { ready: true, reasons: [] } : { ready: false, reasons: ['syncing'] }),
+    metrics: async () => ({ contentType: 'text/plain; version=0.0.4', text: 'jrchain_height 1\n' }),
+  };
+  server = new ApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    routes: apiRoutes(backend),
+    maxBodyBytes: MAX_TX_BODY_BYTES,
+    logger: { warn: () => {}, error: () => {} },
+  });
+  base = await server.start();
+});
+afterAll(() => server.stop());
+
+async function get(path: string): Promise<{ status: number; json: any }> {
+  const r = await fetch(`${base}${path}`);
+  return {
+    status: r.status,
+    json: r.headers.get('content-type')?.includes('json') ? await r.json() : await r.text(),
+  };
+}
+
+async function post(tx: TxEnvelope | Uint8Array, query = '', type = 'application/octet-stream') {
+  const body = tx instanceof Uint8Array ? tx : tx.bytes;
+  const r = await fetch(`${base}/v1/txs${query}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': type },
+  });
+  return { status: r.status, json: await r.json() };
+}
+
+describe('HTTP API', () => {
+  it('POST /v1/txs accepts a signed tx at once (202), then reports it pending, then committed', async () => {
+    const tx = evidenceTx({ nonce: 101, evidence: { hash: docHash('contract-101'), caseId: 'CASE-1' } });
+    expect(await post(tx)).toEqual({ status: 202, json: { hash: tx.hashHex, status: 'accepted' } });
+    expect(await post(tx)).toEqual({ status: 202, json: { hash: tx.hashHex, status: 'pending' } });
+    await commit();
+    expect(await post(tx)).toEqual({
+      status: 200,
+      json: { hash: tx.hashHex, status: 'committed', height: 1 },
+    });
+  });
+
+  it('?wait= returns when the tx commits', async () => {
+    const tx = evidenceTx({ nonce: 102, evidence: { hash: docHash('statement-102'), caseId: 'CASE-1' } });
+    const pending = post(tx, '?wait=20000');
+    // Commit once the tx reached the pool; the waiting request then answers "committed".
+    while (!consensus.mempool.some((t) => t.hashHex === tx.hashHex))
+      await new Promise((r) => setImmediate(r));
+    await commit();
+    expect(await pending).toEqual({
+      status: 200,
+      json: { hash: tx.hashHex, status: 'committed', height: 2 },
+    });
+  });
+
+  it('?wait= times out to 202 pending', async () => {
+    const tx = evidenceTx({ nonce: 103, evidence: { hash: docHash('call-103'), caseId: 'CASE-2' } });
+    expect(await post(tx, '?wait=50')).toEqual({
+      status: 202,
+      json: { hash: tx.hashHex, status: 'pending' },
+    });
+    await commit();
+  });
+
+  it('accepts JSON bodies with hex or base64', async () => {
+    const tx = evidenceTx({ nonce: 104, evidence: { hash: docHash('json-104') } });
+    const r = await fetch(`${base}/v1/txs`, {
+      method: 'POST',
+      body: JSON.stringify({ tx: Buffer.from(tx.bytes).toString('base64') }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(r.status).toBe(202);
+    const hex = evidenceTx({ nonce: 105, evidence: { hash: docHash('json-105') } });
+    const r2 = await fetch(`${base}/v1/txs`, {
+      method: 'POST',
+      body: JSON.stringify({ tx: toHex(hex.bytes) }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(r2.status).toBe(202);
+    await commit();
+  });
+
+  it.each<[string, () => Promise<{ status: number; json: any }>, number, string]>([
+    ['a malformed tx', () => post(new Uint8Array([1, 2, 3])), 400, 'CODEC_TRUNCATED'],
+    ['an empty body', () => post(new Uint8Array(0)), 400, 'CODEC_TRUNCATED'],
+    ['an oversize body', () => post(new Uint8Array(MAX_TX_BODY_BYTES + 1)), 413, 'BODY_TOO_LARGE'],
+    [
+      'a wrong content type',
+      () => post(new Uint8Array([1]), '', 'text/plain'),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    ['bad JSON', () => post(new TextEncoder().encode('{'), '', 'application/json'), 400, 'BAD_JSON'],
+    ['a bad wait', () => post(evidenceTx({ nonce: 900 }), '?wait=forever'), 400, 'BAD_WAIT'],
+    [
+      'a forged signature',
+      () => post(evidenceTx({ nonce: 106, signer: 'bank-b/client-1' })),
+      422,
+      'TX_BAD_SIGNATURE',
+    ],
+    ['another chain', () => post(evidenceTx({ nonce: 107, chainId: 'other-chain' })), 422, 'TX_WRONG_CHAIN'],
+    [
+      'an unknown institution',
+      () => post(evidenceTx({ nonce: 108, institution: 'bank-z', signer: 'x' })),
+      422,
+      'TX_UNKNOWN_INSTITUTION',
+    ],
+    ['an expired tx', () => post(evidenceTx({ nonce: 109, createdAt: now - 7_200_000 })), 422, 'TX_EXPIRED'],
+  ])('rejects %s with a JSON error and stores nothing', async (_name, send, status, code) => {
+    const before = consensus.mempool.length;
+    const r = await send();
+    expect(r.status).toBe(status);
+    expect(r.json.code).toBe(code);
+    expect(typeof r.json.message).toBe('string');
+    expect(consensus.mempool.length).toBe(before);
+  });
+
+  it('GET /v1/evidence/:hash lists every record of that hash, across institutions and cases', async () => {
+    const h = docHash('shared-contract');
+    const a = evidenceTx({ nonce: 201, institution: 'bank-a', evidence: { hash: h, caseId: 'CASE-A' } });
+    const b = evidenceTx({ nonce: 202, institution: 'bank-b', evidence: { hash: h, caseId: 'CASE-B' } });
+    await post(a);
+    await post(b);
+    await commit();
+    const r = await get(`/v1/evidence/${toHex(h)}`);
+    expect(r.status).toBe(200);
+    expect(r.json.records.map((x: any) => [x.institution, x.evidence.caseId])).toEqual([
+      ['bank-a', 'CASE-A'],
+      ['bank-b', 'CASE-B'],
+    ]);
+    expect((await get(`/v1/evidence/${'ab'.repeat(32)}`)).json.records).toEqual([]);
+  });
+
+  it('GET /v1/cases/:caseId pages in chain order', async () => {
+    const first = await get('/v1/cases/CASE-1?limit=1');
+    expect(first.json.records).toHaveLength(1);
+    expect(first.json.next).toEqual(expect.any(String));
+    const second = await get(`/v1/cases/CASE-1?limit=1&cursor=${encodeURIComponent(first.json.next)}`);
+    expect(second.json.records[0].height).toBeGreaterThan(first.json.records[0].height);
+    expect((await get('/v1/cases/CASE-1?cursor=garbage')).json.code).toBe('LEDGER_INVALID_CURSOR');
+    expect((await get('/v1/cases/CASE-1?limit=0')).status).toBe(400);
+  });
+
+  it('GET /v1/txs/:hash and /v1/blocks/:height', async () => {
+    const tx = evidenceTx({ nonce: 301, evidence: { hash: docHash('block-test'), caseId: 'CASE-9' } });
+    await post(tx);
+    await commit();
+    const t = await get(`/v1/txs/${tx.hashHex}`);
+    expect(t.json).toMatchObject({
+      hash: tx.hashHex,
+      type: 'evidence',
+      institution: 'bank-a',
+      evidence: { caseId: 'CASE-9' },
+    });
+    const b = await get(`/v1/blocks/${t.json.height}`);
+    expect(b.json.header.height).toBe(t.json.height);
+    expect(b.json.header.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.json.txHashes).toContain(tx.hashHex);
+    expect((await get('/v1/blocks/999999')).status).toBe(404);
+    expect((await get('/v1/blocks/zero')).status).toBe(400);
+    expect((await get('/v1/txs/xyz')).json.code).toBe('BAD_HASH');
+    expect((await get(`/v1/txs/${'00'.repeat(32)}`)).status).toBe(404);
+  });
+
+  it('GET /v1/receipts/:hash by tx hash or evidence hash returns receipts that verify offline', async () => {
+    const tx = evidenceTx({ nonce: 401, evidence: { hash: docHash('receipt-doc'), caseId: 'CASE-R' } });
+    await post(tx);
+    await commit();
+    const byTx = await get(`/v1/receipts/${tx.hashHex}`);
+    expect(byTx.json.receipts).toHaveLength(1);
+    expect(verifyReceipt(byTx.json.receipts[0], { genesis }).ok).toBe(true);
+    const byEvidence = await get(`/v1/receipts/${toHex(docHash('receipt-doc'))}`);
+    expect(byEvidence.json.receipts[0].txHash).toBe(tx.hashHex);
+    expect((await get(`/v1/receipts/${toHex(docHash('never-recorded'))}`)).status).toBe(404);
+  });
+
+  it('/health, /ready, /v1/status and /metrics', async () => {
+    expect(await get('/health')).toEqual({ status: 200, json: { status: 'ok' } });
+    expect((await get('/ready')).status).toBe(200);
+    ready = false;
+    expect(await get('/ready')).toEqual({ status: 503, json: { ready: false, reasons: ['syncing'] } });
+    ready = true;
+    expect((await get('/v1/status')).json.chainId).toBe(genesis.chainId);
+    expect((await get('/metrics')).json).toMatch(/jrchain_height/);
+  });
+});
