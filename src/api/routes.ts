@@ -6,7 +6,7 @@ import { toHex, tryFromHex } from '../core/bytes.ts';
 import { CodecError } from '../core/codec.ts';
 import { isJrError } from '../core/errors.ts';
 import { type HashAlg, HashAlgs } from '../core/evidence.ts';
-import type { Genesis } from '../core/genesis.ts';
+import { type Genesis, genesisHash, genesisToJson } from '../core/genesis.ts';
 import { Limits } from '../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
@@ -250,6 +250,13 @@ export function apiRoutes(b: ApiBackend): Route[] {
       handler: (req) => receipts(b, req.params.hash!.toLowerCase()),
     },
     { method: 'GET', path: '/v1/status', handler: async () => ({ json: await b.status() }) },
+    {
+      method: 'GET',
+      path: '/v1/genesis',
+      handler: () => ({
+        json: { genesisHash: toHex(genesisHash(b.genesis)), genesis: genesisToJson(b.genesis) },
+      }),
+    },
     { method: 'GET', path: '/health', handler: () => ({ json: { status: 'ok' } }) },
     {
       method: 'GET',

@@ -1,10 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { JrError } from '../core/errors.ts';
+import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evidence.ts';
 import { registerGenesisCommands } from './genesis.ts';
 import { type CliIo, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
+import { registerCaseCommands, registerReceiptGetCommand, registerStatusCommand } from './query.ts';
 import { registerReceiptCommands } from './receipt.ts';
 import { registerTsaCommands } from './tsa.ts';
+import { registerEvidenceVerifyCommand } from './verify-evidence.ts';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('jrchain')
@@ -20,6 +23,13 @@ export function buildProgram(io: CliIo): Command {
   registerGenesisCommands(program, io);
   registerTsaCommands(program, io);
   registerReceiptCommands(program, io);
+  registerEvidenceCommands(program, io);
+  const evidence = program.commands.find((c) => c.name() === 'evidence')!;
+  registerEvidenceQueryCommands(evidence, io);
+  registerEvidenceVerifyCommand(evidence, io);
+  registerReceiptGetCommand(program.commands.find((c) => c.name() === 'receipt')!, io);
+  registerCaseCommands(program, io);
+  registerStatusCommand(program, io);
   // Sub-commands inherit output routing and exit behaviour.
   for (const c of program.commands) {
     c.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).exitOverride();

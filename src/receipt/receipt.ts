@@ -184,6 +184,8 @@ export interface VerifyReceiptOptions {
   genesis: Genesis;
   /** The evidence file's bytes; when given, its hash must equal the recorded evidence hash. */
   file?: Uint8Array;
+  /** Instead of `file`: the file's digest, already computed with the recorded algorithm (large files). */
+  fileDigest?: { hashAlg: HashAlg; hash: Uint8Array };
   /** PEM trust anchors for RFC 3161 tokens; default: the genesis's TSA trust anchors. */
   tsaTrustAnchorsPem?: string;
   /** Fail unless the receipt carries a verified anchor token. */
@@ -301,10 +303,15 @@ export function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): Receipt
       `${evidence.hashAlg} ${toHex(evidence.hash)}, case ${evidence.caseId}, ${evidence.evidenceType}`,
     );
 
-    if (opts.file !== undefined) {
-      const file = opts.file;
+    if (opts.file !== undefined || opts.fileDigest !== undefined) {
+      const { file, fileDigest } = opts;
       step('file', () => {
-        const digest = hashFile(file, evidence.hashAlg);
+        if (fileDigest !== undefined && fileDigest.hashAlg !== evidence.hashAlg) {
+          throw new Error(
+            `the record uses ${evidence.hashAlg}, the file was hashed with ${fileDigest.hashAlg}`,
+          );
+        }
+        const digest = fileDigest?.hash ?? hashFile(file!, evidence.hashAlg);
         if (!equalBytes(digest, evidence.hash))
           throw new Error('the file does not match the recorded evidence hash');
       });

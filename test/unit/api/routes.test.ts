@@ -1,65 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiServer } from '../../../src/api/http.ts';
-import {
-  type ApiBackend,
-  apiRoutes,
-  MAX_TX_BODY_BYTES,
-  type SubmitOutcome,
-} from '../../../src/api/routes.ts';
+import { MAX_TX_BODY_BYTES } from '../../../src/api/routes.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
-import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
-import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
-import { LedgerQueries } from '../../../src/ledger/queries.ts';
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
-import { FakeConsensus } from '../../helpers/fake-consensus.ts';
+import type { FakeConsensus } from '../../helpers/fake-consensus.ts';
+import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { docHash, evidenceTx, TEST_GENESIS_TIME, testGenesis } from '../../helpers/fixtures.ts';
 
 const genesis = testGenesis();
 const now = TEST_GENESIS_TIME + 5000;
+let node: FakeNode;
 let consensus: FakeConsensus;
-let server: ApiServer;
 let base = '';
-let ready = true;
-const listeners = new Set<(hashes: readonly Uint8Array[]) => void>();
-
-async function commit(): Promise<void> {
-  const built = await consensus.commit();
-  for (const l of listeners) l(built.txs.map((t) => t.hash));
-}
+const commit = () => node.commit();
 
 beforeAll(async () => {
-  const store = new MemoryLedgerStore();
-  const chain = await LedgerChain.open(store, genesis);
-  consensus = new FakeConsensus(chain, () => now);
-  const queries = new LedgerQueries(store, genesis);
-  const backend: ApiBackend = {
-    genesis,
-    queries,
-    async submit(env: TxEnvelope): Promise<SubmitOutcome> {
-      if (await queries.tx(env.hash)) return { status: 'committed' };
-      if (consensus.mempool.some((t) => t.hashHex === env.hashHex)) return { status: 'pending' };
-      const rejection = await consensus.submit(env);
-      return rejection ? { status: 'rejected', rejection } : { status: 'accepted' };
-    },
-    onCommit(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    status: async () => ({ chainId: genesis.chainId, height: queries.head().height }),
-    ready: () => (ready ? { ready: true, reasons: [] } : { ready: false, reasons: ['syncing'] }),
-    metrics: async () => ({ contentType: 'text/plain; version=0.0.4', text: 'jrchain_height 1\n' }),
-  };
-  server = new ApiServer({
-    host: '127.0.0.1',
-    port: 0,
-    routes: apiRoutes(backend),
-    maxBodyBytes: MAX_TX_BODY_BYTES,
-    logger: { warn: () => {}, error: () => {} },
-  });
-  base = await server.start();
+  node = await startFakeNode(genesis, { now: () => now });
+  consensus = node.consensus;
+  base = node.url;
 });
-afterAll(() => server.stop());
+afterAll(() => node.stop());
 
 async function get(path: string): Promise<{ status: number; json: any }> {
   const r = await fetch(`${base}${path}`);
@@ -228,10 +188,13 @@ describe('HTTP API', () => {
   it('/health, /ready, /v1/status and /metrics', async () => {
     expect(await get('/health')).toEqual({ status: 200, json: { status: 'ok' } });
     expect((await get('/ready')).status).toBe(200);
-    ready = false;
+    node.setReady(false, ['syncing']);
     expect(await get('/ready')).toEqual({ status: 503, json: { ready: false, reasons: ['syncing'] } });
-    ready = true;
+    node.setReady(true);
     expect((await get('/v1/status')).json.chainId).toBe(genesis.chainId);
     expect((await get('/metrics')).json).toMatch(/jrchain_height/);
+    const g = await get('/v1/genesis');
+    expect(g.json.genesis.chainId).toBe(genesis.chainId);
+    expect(g.json.genesisHash).toMatch(/^[0-9a-f]{64}$/);
   });
 });

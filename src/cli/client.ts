@@ -1,0 +1,85 @@
+/**
+ * A small client for the node's HTTP API, used by the CLI. Network failures become NODE_UNREACHABLE (exit 4);
+ * API errors keep the node's {code, message}.
+ */
+import { JrError } from '../core/errors.ts';
+
+export const DEFAULT_NODE_URL = 'http://127.0.0.1:8100';
+
+export class ApiClientError extends JrError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+    this.status = status;
+  }
+}
+
+export interface ApiResult<T> {
+  status: number;
+  body: T;
+}
+
+export class ApiClient {
+  readonly base: string;
+  private readonly timeoutMs: number;
+
+  constructor(base: string, timeoutMs = 30_000) {
+    let url: URL;
+    try {
+      url = new URL(base);
+    } catch {
+      throw new JrError('USAGE', `--node must be a URL such as ${DEFAULT_NODE_URL}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new JrError('USAGE', '--node must be http(s)');
+    this.base = url.toString().replace(/\/$/, '');
+    this.timeoutMs = timeoutMs;
+  }
+
+  async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: Uint8Array,
+    timeoutMs = this.timeoutMs,
+  ): Promise<ApiResult<T>> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, {
+        method,
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(body !== undefined ? { body, headers: { 'content-type': 'application/octet-stream' } } : {}),
+      });
+    } catch (err) {
+      const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      throw new JrError('NODE_UNREACHABLE', `cannot reach node at ${this.base} (${cause})`);
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    if ((res.headers.get('content-type') ?? '').includes('json')) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new JrError('API_BAD_RESPONSE', `node answered ${path} with malformed JSON`);
+      }
+    }
+    return { status: res.status, body: parsed as T };
+  }
+
+  /** GET that treats any non-2xx status as an error, except the ones listed in `ok`. */
+  async get<T>(path: string, ok: number[] = []): Promise<ApiResult<T>> {
+    const r = await this.request<T>('GET', path);
+    if ((r.status < 200 || r.status >= 300) && !ok.includes(r.status)) throw toError(r);
+    return r;
+  }
+}
+
+export function toError(r: ApiResult<unknown>): ApiClientError {
+  const b = r.body as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof b?.code === 'string' ? b.code : `HTTP_${r.status}`;
+  const message = typeof b?.message === 'string' ? b.message : `node answered HTTP ${r.status}`;
+  return new ApiClientError(r.status, code, message);
+}
+
+export function nodeUrl(flag: string | undefined): string {
+  return flag ?? process.env.JRCHAIN_NODE ?? DEFAULT_NODE_URL;
+}

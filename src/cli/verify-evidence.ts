@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { toHex } from '../core/bytes.ts';
+import { loadGenesisFile } from '../core/genesis.ts';
+import { verifyReceipt } from '../receipt/receipt.ts';
+import { ApiClient, nodeUrl } from './client.ts';
+import { digestOf } from './evidence.ts';
+import { type CliIo, ExitCode, emit } from './io.ts';
+import { formatVerification, readInputFile } from './receipt.ts';
+
+export function registerEvidenceVerifyCommand(evidence: Command, io: CliIo): void {
+  evidence
+    .command('verify')
+    .description(
+      'hash a file locally, fetch the receipts of its records from a node, and verify each one offline\n' +
+        'against the genesis you trust (not the node). Says whether the evidence is proven and since when\n' +
+        '(block time and RFC 3161 time). Exits 0 only when it is proven.',
+    )
+    .argument('<file>', 'the evidence file')
+    .requiredOption('--genesis <file>', 'the genesis of the chain, from a source you trust')
+    .option('--tsa-ca <pem>', 'TSA root certificate(s), PEM (default: the genesis trust anchors)')
+    .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
+    .option('--json', 'print machine-readable JSON')
+    .action(
+      async (file: string, opts: { genesis: string; tsaCa?: string; node?: string; json?: boolean }) => {
+        const genesis = loadGenesisFile(opts.genesis);
+        const tsaTrustAnchorsPem =
+          opts.tsaCa !== undefined ? readInputFile(opts.tsaCa, 'TSA CA').toString('utf8') : undefined;
+        const d = await digestOf(file);
+        const hashHex = toHex(d.hash);
+        const client = new ApiClient(nodeUrl(opts.node));
+        const r = await client.get<{ receipts: unknown[] }>(`/v1/receipts/${hashHex}`, [404]);
+        const receipts = r.status === 404 ? [] : r.body.receipts;
+        const results = receipts.map((doc) =>
+          verifyReceipt(doc, {
+            genesis,
+            fileDigest: { hashAlg: d.hashAlg, hash: d.hash },
+            ...(tsaTrustAnchorsPem !== undefined ? { tsaTrustAnchorsPem } : {}),
+          }),
+        );
+        // Proven only when the node returned records and every receipt verifies: a node that serves a bad
+        // receipt next to a good one is itself evidence of a problem worth a non-zero exit.
+        const proven = results.length > 0 && results.every((v) => v.ok);
+        const earliest = results
+          .flatMap((v) => (v.facts ? [v.facts] : []))
+          .sort((a, b) => a.blockTime.getTime() - b.blockTime.getTime())[0];
+        emit(
+          io,
+          opts.json === true,
+          { file, hashAlg: d.hashAlg, hash: hashHex, proven, earliest, results },
+          () => {
+            if (results.length === 0)
+              return `NOT PROVEN: ${file} (${d.hashAlg}:${hashHex}) was never recorded on this chain\n`;
+            const parts = results.map(
+              (v, i) => `receipt ${i + 1} of ${results.length}\n${formatVerification(v)}`,
+            );
+            parts.push(
+              proven
+                ? `PROVEN: ${file} is recorded ${results.length} time(s); earliest in block ${earliest!.height} at ` +
+                    `${earliest!.blockTime.toISOString()}${earliest!.anchoredAt ? `, existed no later than ${earliest!.anchoredAt.toISOString()} (TSA)` : ''}\n`
+                : `NOT PROVEN: ${results.filter((v) => !v.ok).length} of ${results.length} receipt(s) failed verification\n`,
+            );
+            return parts.join('\n');
+          },
+        );
+        if (!proven) io.setExit(ExitCode.failed);
+      },
+    );
+}
