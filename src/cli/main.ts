@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { JrError } from '../core/errors.ts';
 import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evidence.ts';
 import { registerGenesisCommands } from './genesis.ts';
+import { registerInitCommand } from './init.ts';
 import { type CliIo, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerCaseCommands, registerReceiptGetCommand, registerStatusCommand } from './query.ts';
@@ -19,6 +20,7 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
+  registerInitCommand(program, io);
   registerKeysCommands(program, io);
   registerGenesisCommands(program, io);
   registerTsaCommands(program, io);

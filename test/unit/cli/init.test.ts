@@ -1,0 +1,71 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../../src/cli/io.ts';
+import { runCli } from '../../../src/cli/main.ts';
+import { loadGenesisFile } from '../../../src/core/genesis.ts';
+import { readKeyFile } from '../../../src/core/keys.ts';
+import { loadConfig } from '../../../src/node/config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'jrchain-init-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]) {
+  const io = memoryIo();
+  const code = await runCli(argv, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+describe('jrchain init', () => {
+  it('creates keys (0600), a member file and a config that loads; four homes make a genesis', async () => {
+    const members: string[] = [];
+    for (const [i, id] of ['bank-a', 'bank-b', 'bank-c', 'bank-d'].entries()) {
+      const home = join(dir, id);
+      const r = await cli(
+        'init',
+        '--home',
+        home,
+        '--institution',
+        id,
+        '--name',
+        `Bank ${i}`,
+        '--p2p-port',
+        `${17200 + i}`,
+        '--api-port',
+        `${18200 + i}`,
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(statSync(join(home, 'validator.key')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(home, 'client.key')).mode & 0o777).toBe(0o600);
+      expect(readKeyFile(join(home, 'validator.key')).peerId).toBe(out.peerId);
+      const member = JSON.parse(readFileSync(out.memberFile, 'utf8'));
+      expect(JSON.stringify(member)).not.toMatch(/seed/);
+      expect(member.validator.addrs).toEqual([`/ip4/127.0.0.1/tcp/${17200 + i}`]);
+      const config = loadConfig(home, {}, {});
+      expect(config).toMatchObject({ institution: id, api: { host: '127.0.0.1', port: 18200 + i } });
+      members.push('--member', out.memberFile);
+    }
+    const g = join(dir, 'genesis.json');
+    const created = await cli('genesis', 'create', '--chain-id', 'jingrong-1', '--out', g, ...members);
+    expect(created.code, created.stderr).toBe(0);
+    expect(loadGenesisFile(g).validators.map((v) => v.institution)).toEqual([
+      'bank-a',
+      'bank-b',
+      'bank-c',
+      'bank-d',
+    ]);
+  });
+
+  it('refuses to re-initialise a home, and a bad institution id', async () => {
+    const again = await cli('init', '--home', join(dir, 'bank-a'), '--institution', 'bank-a');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already initialised/);
+    const bad = await cli('init', '--home', join(dir, 'x'), '--institution', 'Bank A');
+    expect(bad.code).toBe(2);
+    const port = await cli('init', '--home', join(dir, 'y'), '--institution', 'y', '--api-port', 'http');
+    expect(port.code).toBe(2);
+  });
+});
