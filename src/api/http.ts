@@ -83,17 +83,38 @@ function match(route: CompiledRoute, parts: string[]): Record<string, string> | 
   return params;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) throw new ApiError(413, 'BODY_TOO_LARGE', `request body over ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new ApiError(413, 'BODY_TOO_LARGE', `request body over ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
+/** Reads the body up to `limit` bytes; past it, rejects with 413 and leaves the stream to discardBody. */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const tooLarge = () => new ApiError(413, 'BODY_TOO_LARGE', `request body over ${limit} bytes`);
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? '0') > limit) return reject(tooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      reject(tooLarge());
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
+    req.once('error', reject);
+  });
+}
+
+/**
+ * After refusing an oversize body, reads (and drops) up to DISCARD_LIMIT more bytes so the client can finish
+ * sending and read our 413, rather than seeing a reset; past that the connection is cut.
+ */
+const DISCARD_LIMIT = 8 * 1024 * 1024;
+function discardBody(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('connection', 'close');
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT) req.destroy();
+  });
+  req.resume();
 }
 
 function send(res: ServerResponse, r: ApiResponse): void {
@@ -165,7 +186,7 @@ export class ApiServer {
         return send(res, r);
       } catch (err) {
         if (err instanceof ApiError) {
-          if (err.status === 413) res.setHeader('connection', 'close');
+          if (err.status === 413) discardBody(req, res);
           return send(res, errorResponse(err));
         }
         // Never leak internals to clients; log them for the operator.

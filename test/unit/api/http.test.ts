@@ -83,3 +83,15 @@ describe('ApiServer', () => {
     expect((await call('GET', '/v1/things/%E0%A4%A')).status).toBe(404);
   });
 });
+
+describe('ApiServer oversize bodies', () => {
+  it('answers 413 to a client that streams a large body, instead of resetting the connection', async () => {
+    const r = await fetch(`${base}/v1/things`, {
+      method: 'POST',
+      body: new Uint8Array(512 * 1024),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(r.status).toBe(413);
+    expect(await r.json()).toMatchObject({ code: 'BODY_TOO_LARGE' });
+  });
+});
