@@ -49,6 +49,8 @@ export const DropReason = {
   staleCheckpoint: 'staleCheckpoint',
   /** A quorum-certified checkpoint that contradicts a block this replica executed. */
   conflictingCheckpoint: 'conflictingCheckpoint',
+  /** A commit certificate (a peer's head, from its sync status) without a quorum of valid signatures. */
+  badCertificate: 'badCertificate',
   badViewChange: 'badViewChange',
   badNewView: 'badNewView',
   /** A NEW-VIEW whose re-issued PRE-PREPAREs differ from the ones recomputed from its VIEW-CHANGEs. */
