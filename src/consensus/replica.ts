@@ -778,8 +778,8 @@ export class Replica {
 
   /**
    * A peer's certified progress. Its stable checkpoint is adopted like any quorum proof; its head's commit
-   * certificate is a catch-up target like a commit quorum in the log (at once beyond the window, else after
-   * catchUpDelayMs if still behind). This is how a replica learns it is behind while the chain is quiet:
+   * certificate is a catch-up target like a commit quorum in the log (at once beyond the window or when a
+   * transfer is outstanding, else after catchUpDelayMs if still behind). This is how a replica learns it is behind while the chain is quiet:
    * with no new blocks, no CHECKPOINT or COMMIT would ever reach it.
    */
   private onPeerProgress(checkpoint: CheckpointProof | undefined, head: CommitCertificate | undefined): void {
@@ -793,7 +793,9 @@ export class Replica {
     if (head !== undefined && head.height > known) {
       verifyCommitQuorum(this.ctx, head, DropReason.badCertificate);
       this.headHint = { seq: head.height, headerHash: head.headerHash };
-      if (head.height > this.checkpoints.high) this.requestTransfer(this.headHint);
+      // Already transferring (e.g. up to the checkpoint just adopted): extend the transfer rather than wait.
+      if (head.height > this.checkpoints.high || this.transferTarget !== undefined)
+        this.requestTransfer(this.headHint);
       else this.armCatchUp();
       used = true;
     }

@@ -409,6 +409,20 @@ describe('Replica: catching up from a peer status (idle chain)', () => {
     expect(weak.status().stableSeq).toBe(0);
   });
 
+  it('a checkpoint and a head together: one transfer, straight to the head', () => {
+    const r = replica(1);
+    const out = r.step({
+      now: T0,
+      type: 'peerProgress',
+      checkpoint: proof(8, hashFor(8)),
+      head: commitCert(10, hashFor(10)),
+    });
+    expect(out.filter((o) => o.type === 'stateTransfer').map((o) => 'targetSeq' in o && o.targetSeq)).toEqual(
+      [8, 10],
+    );
+    expect(r.status().transferTarget).toBe(10);
+  });
+
   it('progress at or below what it knows is stale', () => {
     const r = replica(1);
     commitThrough(r, 1, batch([tx(1)]));
