@@ -60,6 +60,8 @@ export interface StartOptions {
   /** Start on this data directory (the node's previous one is reused by default). */
   dir?: string;
   limits?: ValidatorLimits;
+  /** Dial addresses of peers that are not running validators of this cluster (by peer id). */
+  peerAddrs?: Record<string, string[]>;
 }
 
 export class ValidatorCluster {
@@ -82,6 +84,13 @@ export class ValidatorCluster {
     return this.nodes.filter((n): n is TestValidator => n !== undefined);
   }
 
+  /** The data directory validator i used last. */
+  dir(i: number): string {
+    const d = this.#dirs.get(i);
+    if (d === undefined) throw new Error(`validator ${i} has no data directory`);
+    return d;
+  }
+
   node(i: number): TestValidator {
     const n = this.nodes[i];
     if (n === undefined) throw new Error(`validator ${i} is not running`);
@@ -102,7 +111,7 @@ export class ValidatorCluster {
     const chain = await LedgerChain.open(store, this.genesis);
     const metrics = new NodeMetrics();
     const logger = new RecordingLogger();
-    const peerAddrs: Record<string, string[]> = {};
+    const peerAddrs: Record<string, string[]> = { ...opts.peerAddrs };
     for (const n of this.running) peerAddrs[this.genesis.validators[n.index]!.peerId] = n.service.p2pAddrs();
     const service = await ValidatorService.create({
       genesis: this.genesis,
@@ -188,6 +197,21 @@ export class ValidatorCluster {
       'running validators connected to each other',
     );
   }
+}
+
+/** Submits `count` txs across `nodes` in chunks and waits until they hold `blocks` more blocks. */
+export async function growChain(
+  cluster: ValidatorCluster,
+  nodes: TestValidator[],
+  blocks: number,
+): Promise<number> {
+  const target = Math.max(...nodes.map((n) => n.chain.head().height)) + blocks;
+  const txs = liveTxs(blocks * NET_TEST_CONSENSUS.maxBatchTxs, 'grow');
+  for (let k = 0; k < txs.length; k += 200) {
+    await Promise.all(txs.slice(k, k + 200).map((t, j) => nodes[j % nodes.length]!.service.submit(t)));
+  }
+  await cluster.waitHeight(target, nodes, 90_000);
+  return Math.max(...nodes.map((n) => n.chain.head().height));
 }
 
 let nonce = 0;

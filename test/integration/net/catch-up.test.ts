@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/core/bytes.ts';
 import { waitFor } from '../../helpers/p2p.ts';
-import { liveTxs, type TestValidator, ValidatorCluster } from '../../helpers/validators.ts';
+import { growChain, liveTxs, type TestValidator, ValidatorCluster } from '../../helpers/validators.ts';
 
 const cluster = new ValidatorCluster();
 afterAll(() => cluster.stopAll());
@@ -16,17 +16,6 @@ async function sameBlock(nodes: TestValidator[], height: number): Promise<void> 
   expect(new Set(hashes).size).toBe(1);
 }
 
-/** Submits txs in chunks across the given validators and waits until they hold `height` blocks. */
-async function grow(nodes: TestValidator[], blocks: number): Promise<number> {
-  const target = Math.max(...nodes.map((n) => n.chain.head().height)) + blocks;
-  const txs = liveTxs(blocks * 4, 'catch-up');
-  for (let k = 0; k < txs.length; k += 200) {
-    await Promise.all(txs.slice(k, k + 200).map((t, j) => nodes[j % nodes.length]!.service.submit(t)));
-  }
-  await cluster.waitHeight(target, nodes, 90_000);
-  return Math.max(...nodes.map((n) => n.chain.head().height));
-}
-
 describe('catching up from peers', () => {
   it('a validator stopped for 500+ blocks catches up by itself and takes part again', async () => {
     await cluster.startAll();
@@ -34,7 +23,7 @@ describe('catching up from peers', () => {
     await cluster.stop(3);
     const others = cluster.running;
     const t0 = Date.now();
-    const head = await grow(others, 520);
+    const head = await growChain(cluster, others, 520);
     const buildMs = Date.now() - t0;
     expect(head).toBeGreaterThanOrEqual(520);
 
