@@ -56,11 +56,14 @@ export interface TestValidator {
   readonly synced: number[];
 }
 
+/** A TCP address where nothing listens: a peer given it is never reached by dialling. */
+export const UNREACHABLE = ['/ip4/127.0.0.1/tcp/1'];
+
 export interface StartOptions {
   /** Start on this data directory (the node's previous one is reused by default). */
   dir?: string;
   limits?: ValidatorLimits;
-  /** Dial addresses of peers that are not running validators of this cluster (by peer id). */
+  /** Dial addresses by peer id, over those of the running validators. */
   peerAddrs?: Record<string, string[]>;
 }
 
@@ -111,8 +114,9 @@ export class ValidatorCluster {
     const chain = await LedgerChain.open(store, this.genesis);
     const metrics = new NodeMetrics();
     const logger = new RecordingLogger();
-    const peerAddrs: Record<string, string[]> = { ...opts.peerAddrs };
+    const peerAddrs: Record<string, string[]> = {};
     for (const n of this.running) peerAddrs[this.genesis.validators[n.index]!.peerId] = n.service.p2pAddrs();
+    Object.assign(peerAddrs, opts.peerAddrs);
     const service = await ValidatorService.create({
       genesis: this.genesis,
       institution: TEST_INSTITUTIONS[i]!,
@@ -199,18 +203,23 @@ export class ValidatorCluster {
   }
 }
 
-/** Submits `count` txs across `nodes` in chunks and waits until they hold `blocks` more blocks. */
+/**
+ * Submits full batches of txs across `nodes` until they hold `blocks` more blocks. At most two chunks of 50
+ * blocks are pending at a time, as a steady client load would be.
+ */
 export async function growChain(
   cluster: ValidatorCluster,
   nodes: TestValidator[],
   blocks: number,
 ): Promise<number> {
-  const target = Math.max(...nodes.map((n) => n.chain.head().height)) + blocks;
-  const txs = liveTxs(blocks * NET_TEST_CONSENSUS.maxBatchTxs, 'grow');
-  for (let k = 0; k < txs.length; k += 200) {
-    await Promise.all(txs.slice(k, k + 200).map((t, j) => nodes[j % nodes.length]!.service.submit(t)));
+  const start = Math.max(...nodes.map((n) => n.chain.head().height));
+  const chunk = 50;
+  for (let done = 0; done < blocks; done += chunk) {
+    const txs = liveTxs(Math.min(chunk, blocks - done) * NET_TEST_CONSENSUS.maxBatchTxs, 'grow');
+    await Promise.all(txs.map((t, j) => nodes[j % nodes.length]!.service.submit(t)));
+    if (done > 0) await cluster.waitHeight(start + done, nodes, 90_000);
   }
-  await cluster.waitHeight(target, nodes, 90_000);
+  await cluster.waitHeight(start + blocks, nodes, 90_000);
   return Math.max(...nodes.map((n) => n.chain.head().height));
 }
 
