@@ -216,7 +216,7 @@ export class StateSyncClient implements StateSync {
         const from = head.height + 1;
         const peer = this.#pickPeer(from);
         if (peer === undefined) {
-          this.#lastError = `no connected validator to fetch block ${from} from`;
+          this.#lastError = `no validator to fetch block ${from} from (${this.#unavailability()})`;
           await this.#sleep(this.#limits.retryMs);
           continue;
         }
@@ -224,6 +224,7 @@ export class StateSyncClient implements StateSync {
         const blocks = await this.#fetch(peer, from, count);
         if (blocks === undefined) continue;
         if (blocks.length === 0) {
+          // It has no block `from`: do not ask it again until its status shows more.
           this.#heights.set(peer, head.height);
           continue;
         }
@@ -287,7 +288,9 @@ export class StateSyncClient implements StateSync {
     } finally {
       const last = stored[stored.length - 1];
       if (last !== undefined) {
-        this.#heights.set(peer, Math.max(this.#heights.get(peer) ?? 0, last.seq));
+        // It has at least what it sent (a short range may only mean its response limit was reached).
+        const known = this.#heights.get(peer);
+        if (known !== undefined && known < last.seq) this.#heights.set(peer, last.seq);
         this.#d.consensus.transferred(last.seq, last.headerHash, stored);
       }
     }
@@ -360,6 +363,13 @@ export class StateSyncClient implements StateSync {
     if (candidates.length === 0) return undefined;
     this.#turn = (this.#turn + 1) % candidates.length;
     return candidates[this.#turn];
+  }
+
+  #unavailability(): string {
+    const now = this.#d.now();
+    const connected = this.#d.host.connectedPeers().filter((p) => this.#d.peers.isValidator(p));
+    const resting = connected.filter((p) => (this.#resting.get(p) ?? 0) > now).length;
+    return `${connected.length} connected, ${resting} of them resting after a failure`;
   }
 
   /** A request that failed without the peer being at fault (timeout, disconnect): ask others for a moment. */
