@@ -28,8 +28,10 @@ export const DropReason = {
   staleView: 'staleView',
   /** A message for a view too far ahead to buffer. */
   futureView: 'futureView',
-  /** Sequence number outside the watermarks (h, H]. */
+  /** Sequence number at or below the low watermark h (the window is (h, H]). */
   outsideWindow: 'outsideWindow',
+  /** Sequence number above the high watermark H: the sender is ahead, a sign this replica may be behind. */
+  aboveWindow: 'aboveWindow',
   /** A fresh PRE-PREPARE for a sequence number this replica has already executed. */
   executed: 'executed',
   duplicate: 'duplicate',

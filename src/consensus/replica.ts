@@ -380,8 +380,9 @@ export class Replica {
 
   private checkWindow(seq: number, type: string): void {
     if (seq <= this.checkpoints.low || seq > this.checkpoints.high) {
+      // Above the window the sender is ahead of us: the driver may look for a reason to catch up.
       throw drop(
-        DropReason.outsideWindow,
+        seq > this.checkpoints.high ? DropReason.aboveWindow : DropReason.outsideWindow,
         `${type} seq ${seq} outside (${this.checkpoints.low}, ${this.checkpoints.high}]`,
       );
     }

@@ -13,6 +13,7 @@
  */
 import { makeQuorumContext } from '../consensus/certificates.ts';
 import { ConsensusDriver } from '../consensus/driver.ts';
+import { DropReason } from '../consensus/errors.ts';
 import type { Clock } from '../consensus/interfaces.ts';
 import { LedgerConsensusStore } from '../consensus/ledger-store.ts';
 import { SystemClock, SystemTimers } from '../consensus/runtime.ts';
@@ -288,7 +289,11 @@ export class ValidatorService {
       sync: this.#sync,
       fetcher: this.#fetcher,
       events: {
-        onDrop: (reason) => o.metrics.consensusDrops.inc({ reason }),
+        onDrop: (reason) => {
+          o.metrics.consensusDrops.inc({ reason });
+          // A message above the window: its sender is ahead, so ask the peers where the chain is.
+          if (reason === DropReason.aboveWindow) this.#sync.pollSoon();
+        },
         onCommit: (_seq, _hash, block) => this.#onStored(block, false),
         onFatal: (err) => this.#onFatal('consensus', err),
       },

@@ -71,7 +71,7 @@ describe('Replica: one test per drop reason', () => {
     [DropReason.notPrimary, () => pp(1, batch([tx(1)], 0, 2), 0, 2)],
     [DropReason.primaryVote, () => prepare(0, 0, 1, d)],
     [DropReason.futureView, () => prepare(2, 5, 1, d)],
-    [DropReason.outsideWindow, () => prepare(2, 0, 5, d)],
+    [DropReason.aboveWindow, () => prepare(2, 0, 5, d)],
     [DropReason.badBatch, () => pp(1, batch([tx(1)], 0, 0), 0, 0)],
     [DropReason.batchTooLarge, () => pp(1, batch([tx(1), tx(2), tx(3), tx(4)]))],
     [DropReason.duplicateTx, () => pp(1, batch([tx(1), tx(1)]))],
@@ -82,6 +82,12 @@ describe('Replica: one test per drop reason', () => {
     // notPrimary uses a batch claimed by validator 2; badBatch an empty batch from the real primary.
     const message = reason === DropReason.badBatch ? pp(1, batch([], 0, 0)) : make();
     expect(drops(r.step(msg(message)))).toEqual([reason]);
+  });
+
+  it('outsideWindow: a vote at or below the stable checkpoint', () => {
+    const r = replica(1);
+    r.step({ now: T0, type: 'peerProgress', checkpoint: proof(2, hashFor(2)) });
+    expect(drops(r.step(msg(prepare(2, 0, 2, d))))).toEqual([DropReason.outsideWindow]);
   });
 
   it('staleView: a vote for a view this replica left', () => {
@@ -230,6 +236,7 @@ describe('Replica: one test per drop reason', () => {
       'staleView',
       'futureView',
       'outsideWindow',
+      'aboveWindow',
       'executed',
       'duplicate',
       'equivocation',
