@@ -15,6 +15,8 @@ export const MempoolRejection = {
   full: 'MEMPOOL_FULL',
   /** The node is stopping and takes no new txs. */
   stopped: 'MEMPOOL_STOPPED',
+  /** The node has not started yet. */
+  notStarted: 'MEMPOOL_NOT_STARTED',
 } as const;
 export type MempoolRejection = (typeof MempoolRejection)[keyof typeof MempoolRejection];
 

@@ -51,6 +51,7 @@ import {
   isForwarderFault,
   Mempool,
   type MempoolLimits,
+  MempoolRejection,
 } from './mempool.ts';
 import type { NodeMetrics } from './metrics.ts';
 import { P2PBatchFetcher } from './net/batch-fetcher.ts';
@@ -350,6 +351,15 @@ export class ValidatorService {
     if (!equalBytes(genesisHash(opts.chain.genesis), genesisHash(genesis))) {
       throw new ValidatorError(ValidatorErrorCode.config, 'the chain was opened with another genesis');
     }
+    const validators = new Set(genesis.validators.map((v) => v.peerId));
+    for (const peerId of Object.keys(opts.peerAddrs ?? {})) {
+      if (!validators.has(peerId)) {
+        throw new ValidatorError(
+          ValidatorErrorCode.config,
+          `peer address override for ${peerId}, not a validator`,
+        );
+      }
+    }
     return new ValidatorService(opts, self);
   }
 
@@ -401,6 +411,14 @@ export class ValidatorService {
    * retry); `pending`: already admitted here; `rejected`: with the executor's or the mempool's code.
    */
   async submit(env: TxEnvelope): Promise<SubmitResult> {
+    if (this.#state === 'new') {
+      const rejection = {
+        hash: env.hash,
+        code: MempoolRejection.notStarted,
+        message: 'the node is not started',
+      };
+      return { status: 'rejected', rejection };
+    }
     const result = await this.#mempool.admit(env, true);
     if (result.status === 'rejected') this.#o.metrics.rejectedTxs.inc({ code: result.rejection.code });
     return result;
@@ -414,9 +432,10 @@ export class ValidatorService {
     };
   }
 
-  /** Whether this validator is the primary of its current view, in the normal case. */
+  /** Whether this validator is the primary of its current view, in the normal case (false until started). */
   isPrimary(): boolean {
-    const r = this.#replicaStatus();
+    if (this.#state === 'new') return false;
+    const r = this.#driver.status();
     return r.status === 'normal' && r.primary === this.#self;
   }
 
@@ -450,7 +469,7 @@ export class ValidatorService {
       view: r.view,
       primary: r.primary,
       primaryInstitution: genesis.validators[r.primary]!.institution,
-      isPrimary: r.status === 'normal' && r.primary === this.#self,
+      isPrimary: this.isPrimary(),
       consensus: r.status,
       stableCheckpoint: r.stableSeq,
       highWatermark: r.highWatermark,

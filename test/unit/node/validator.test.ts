@@ -55,6 +55,13 @@ describe('ValidatorService.create', () => {
     );
   });
 
+  it('refuses an address override for a peer that is not a validator', async () => {
+    const peerAddrs = { '12D3KooWLRPJAA5o6fuGpXwFEbkC5GzNzHTBNnWkqUeZSJ7jSZbk': ['/ip4/127.0.0.1/tcp/1'] };
+    expect(await codeOf(ValidatorService.create(await options({ peerAddrs })))).toBe(
+      ValidatorErrorCode.config,
+    );
+  });
+
   it('refuses limits that cannot carry the largest batch, or a mempool larger than the core holds', async () => {
     const small = DEFAULT_PROTOCOLS.map((p) =>
       p.id === ProtocolId.sync && p.kind === 'request' ? { ...p, maxResponseBytes: 1024 * 1024 } : p,
@@ -80,6 +87,9 @@ describe('ValidatorService.create', () => {
       pendingTxs: 0,
     });
     expect(s.p2pAddrs()).toEqual([]);
+    expect(s.isPrimary()).toBe(false);
+    const early = await s.submit(liveTxs(1, 'early')[0]!);
+    expect(early.status === 'rejected' && early.rejection.code).toBe('MEMPOOL_NOT_STARTED');
     await s.start();
     expect(s.p2pAddrs()).toHaveLength(1);
     expect(await codeOf(s.start())).toBe(ValidatorErrorCode.lifecycle);
