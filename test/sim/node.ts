@@ -124,7 +124,29 @@ export class SimNode {
       case 'fetchResp':
         this.input(sim, { now: sim.now, type: 'batchFetched', batch: packet.batch });
         return;
+      case 'status':
+        this.receiveStatus(sim, packet);
+        return;
     }
+  }
+
+  /** This endpoint's sync status, as its state sync server answers it. */
+  status(): Packet {
+    const last = this.ledger.blocks[this.ledger.blocks.length - 1];
+    return { kind: 'status', checkpoint: this.replica!.stableCheckpoint(), head: last?.cert };
+  }
+
+  /** Like the state sync layer: a peer's certified checkpoint or head above ours goes to the core. */
+  private receiveStatus(sim: Simulation, s: Extract<Packet, { kind: 'status' }>): void {
+    const checkpoint = s.checkpoint.seq > this.replica!.status().stableSeq ? s.checkpoint : undefined;
+    const head = s.head !== undefined && s.head.height > this.ledger.head().height ? s.head : undefined;
+    if (checkpoint === undefined && head === undefined) return;
+    this.input(sim, {
+      now: sim.now,
+      type: 'peerProgress',
+      ...(checkpoint ? { checkpoint } : {}),
+      ...(head ? { head } : {}),
+    });
   }
 
   private receiveConsensus(sim: Simulation, bytes: Uint8Array): void {

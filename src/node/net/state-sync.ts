@@ -125,7 +125,7 @@ export class StateSyncClient implements StateSync {
   #running: Promise<void> | undefined;
   #stopped = false;
   #wake: (() => void) | undefined;
-  /** Last known head height of each peer (from status or from a short blocks response). */
+  /** Last known head height of each peer (from its status, or an empty blocks response). */
   readonly #heights = new Map<string, number>();
   /** Peers not to ask until then (epoch ms). */
   readonly #resting = new Map<string, number>();
