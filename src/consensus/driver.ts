@@ -22,7 +22,7 @@
  *   });
  *   await driver.start();            // restores from the store and the chain head, then runs
  *   mempool.onAdmitted((tx) => driver.txArrived(tx, true));         // true: the mempool ran Chain.checkTx
- *   edge.onValid((message) => driver.receive(message));          // decoded and signature-checked
+ *   edge.onValid((message) => driver.receive(message));          // decoded, signature checked at the edge
  *   sync.onStored((seq, hash, blocks) => driver.stateTransferred(seq, hash, blocks));
  *   sync.onPeerStatus((checkpoint, head) => driver.peerProgress(checkpoint, head));
  *   peers.onBatchRequest((digest) => driver.batchFor(digest)); fetcher.onBatch((b) => driver.batchFetched(b));
@@ -125,7 +125,7 @@ export class ConsensusDriver {
    */
   receive(message: ConsensusMessage): Promise<void> {
     return new Promise((done) => {
-      if (!this.enqueueInbound(() => this.messageInput(message, true), done)) done();
+      if (!this.replica || !this.enqueueInbound(() => this.messageInput(message, true), done)) done();
     });
   }
 
