@@ -17,10 +17,11 @@
  * response that passed every check before the bad one are kept: each was verified on its own.
  *
  * Status poll. Every `statusIntervalMs` it asks each connected validator for its status: head with its commit
- * certificate, and stable checkpoint with its proof. A certified head or checkpoint above this node's goes to
- * the core (`peerProgress`), which adopts the checkpoint and transfers up to the head. So a node that restarts,
- * or starts from an empty data directory, catches up by itself even while the chain is quiet, when no
- * CHECKPOINT or COMMIT would ever reach it.
+ * certificate, and stable checkpoint with its proof. A certified checkpoint above this node's goes to the core
+ * (`peerProgress`), which adopts it; so does a certified head above this node's while this node's head has not
+ * moved since the previous poll (the core then transfers up to it). So a node that restarts, or starts from an
+ * empty data directory, catches up by itself even while the chain is quiet, when no CHECKPOINT or COMMIT would
+ * ever reach it.
  */
 
 import { type QuorumContext, verifyCheckpointProof } from '../../consensus/certificates.ts';
@@ -136,6 +137,8 @@ export class StateSyncClient implements StateSync {
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #polling: Promise<void> | undefined;
   #lastPollAt = Number.NEGATIVE_INFINITY;
+  /** The local head height at the previous poll (-1 before the first: a starting node counts as not moving). */
+  #polledAt = -1;
   /** The highest head and stable checkpoint already handed to the core, so each goes once. */
   #sentHead = 0;
   #sentStable = 0;
@@ -428,7 +431,12 @@ export class StateSyncClient implements StateSync {
     const peers = this.#d.host.connectedPeers().filter((p) => this.#d.peers.isValidator(p));
     const statuses = await Promise.all(peers.map((p) => this.#statusOf(p)));
     if (this.#stopped) return;
-    const ourHead = Math.max(this.#d.chain.head().height, this.#sentHead);
+    // A head above ours only matters while we are not moving: a node that commits keeps up by consensus (and
+    // by checkpoints), and a hint a block ahead of it would only make it transfer what it is about to commit.
+    const height = this.#d.chain.head().height;
+    const moving = this.#polledAt >= 0 && height !== this.#polledAt;
+    this.#polledAt = height;
+    const ourHead = moving ? Number.POSITIVE_INFINITY : Math.max(height, this.#sentHead);
     const ourStable = Math.max(this.#d.consensus.stableSeq(), this.#sentStable);
     let head: CommitCertificate | undefined;
     let stable: CheckpointProof | undefined;

@@ -20,7 +20,7 @@ import {
 import { ValidatorPeers } from '../../../../src/node/net/validator-peers.ts';
 import { noopLogger, P2PError, P2PErrorCode } from '../../../../src/p2p/index.ts';
 import { buildChain } from '../../../helpers/certified-chain.ts';
-import { openMemoryChain } from '../../../helpers/chain.ts';
+import { openMemoryChain, runBlock } from '../../../helpers/chain.ts';
 import { FakeHost, type Responder } from '../../../helpers/fake-host.ts';
 import { evidenceTx, TEST_GENESIS_TIME, validatorSigners } from '../../../helpers/fixtures.ts';
 import { genesis } from '../../../helpers/ledger.ts';
@@ -321,5 +321,29 @@ describe('StateSyncClient: status poll', () => {
     await waitFor(() => s.fake.requests.length >= 6, 'a second poll');
     await new Promise((r) => setImmediate(r));
     expect(s.progress).toHaveLength(1);
+  });
+
+  it('does not hand the core a head while this node is committing blocks itself', async () => {
+    const source = await syncSource(batchesOf(6));
+    const local = await openMemoryChain();
+    const s = await Syncing.create(4, local);
+    s.connect(A, respondFrom(source.server));
+    const poll = async (n: number) => {
+      s.now += 1000;
+      s.client.pollSoon();
+      await waitFor(() => s.fake.requests.length >= n, `poll ${n}`);
+      await new Promise((r) => setImmediate(r));
+    };
+    await poll(1);
+    expect(s.progress).toEqual([{ head: 6 }]); // at start it does not move: the head counts
+    // The peer moves on to 7, but this node commits block 1 itself (as consensus would) meanwhile: a peer
+    // ahead is then no reason to transfer.
+    await runBlock(source.chain, batchesOf(7)[6]!);
+    await local.commitBlock(source.blocks[0]!, (await source.store.block(1))!.cert);
+    await poll(2);
+    expect(s.progress).toHaveLength(1);
+    // Once it stops moving, the head counts again.
+    await poll(3);
+    expect(s.progress).toEqual([{ head: 6 }, { head: 7 }]);
   });
 });
