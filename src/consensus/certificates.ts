@@ -3,7 +3,7 @@
  * and assembling a commit certificate from COMMIT votes. All signature checks go through the injected
  * verifier, including the ones nested inside VIEW-CHANGE and NEW-VIEW.
  */
-import type { CommitCertificate } from '../core/block.ts';
+import { type CommitCertificate, commitVoteBody } from '../core/block.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { Domain } from '../core/crypto.ts';
 import { faultTolerance, primaryIndex, quorumSize, type ValidatorSet } from '../core/validators.ts';
@@ -145,6 +145,19 @@ export function verifyViewChange(ctx: QuorumContext, vc: ViewChange): void {
     if (c.view >= vc.newView) throw drop(DropReason.badViewChange, `prepared in view ${c.view} >= new view`);
     verifyPreparedCertificate(ctx, c, DropReason.badViewChange);
   }
+}
+
+/**
+ * A commit certificate on its own (no header at hand): at least a quorum of distinct validators signed
+ * `commitVoteBody` for its (view, height, header hash). It proves block `height` has that header hash.
+ */
+export function verifyCommitQuorum(ctx: QuorumContext, cert: CommitCertificate, reason: DropReason): void {
+  if (cert.height < 1) throw drop(reason, 'commit certificate for height 0');
+  if (cert.signatures.length < ctx.q) {
+    throw drop(reason, `commit certificate has ${cert.signatures.length} signatures, quorum ${ctx.q}`);
+  }
+  const body = commitVoteBody(ctx.chainId, cert.view, cert.height, cert.headerHash);
+  checkShares(ctx, cert.signatures, Domain.commit, body, `commit certificate ${cert.height}`, reason);
 }
 
 /** The commit certificate: the matching COMMIT signatures, sorted by validator index. */

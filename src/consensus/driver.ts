@@ -11,7 +11,9 @@
  * - `stateTransfer` and `fetchBatch` go to StateSync and BatchFetcher, whose results come back through
  *   `stateTransferred` and `batchFetched`.
  * Inbound bytes are decoded strictly, and the txs of a PRE-PREPARE pass Chain.checkTx (at the batch's proposed
- * time) before the core sees it. A failing store, chain or core invariant stops the driver (`onFatal`).
+ * time) before the core sees it. A transport that validates at the network edge (decode, signature, sender)
+ * hands over decoded messages with `receive` instead, so nothing is decoded or verified twice. A failing
+ * store, chain or core invariant stops the driver (`onFatal`).
  *
  * A node wires it once:
  *   const driver = new ConsensusDriver({
@@ -19,13 +21,16 @@
  *     transport, clock: new SystemClock(), timers: new SystemTimers(), store, chain, sync, fetcher, events,
  *   });
  *   await driver.start();            // restores from the store and the chain head, then runs
- *   mempool.onAdmitted((tx) => driver.txArrived(tx));
+ *   mempool.onAdmitted((tx) => driver.txArrived(tx, true));         // true: the mempool ran Chain.checkTx
+ *   edge.onValid((message) => driver.receive(message));          // decoded, signature checked at the edge
  *   sync.onStored((seq, hash, blocks) => driver.stateTransferred(seq, hash, blocks));
+ *   sync.onPeerStatus((checkpoint, head) => driver.peerProgress(checkpoint, head));
  *   peers.onBatchRequest((digest) => driver.batchFor(digest)); fetcher.onBatch((b) => driver.batchFetched(b));
  *   ...
  *   await driver.stop();
  */
 import type { Batch } from '../core/batch.ts';
+import type { CommitCertificate } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
 import { verifySignature } from '../core/crypto.ts';
 import { InvariantError } from '../core/errors.ts';
@@ -41,7 +46,7 @@ import type {
   Timers,
   Transport,
 } from './interfaces.ts';
-import { type ConsensusMessage, decodeMessage, encodeMessage } from './messages.ts';
+import { type CheckpointProof, type ConsensusMessage, decodeMessage, encodeMessage } from './messages.ts';
 import { readPersisted } from './persist.ts';
 import { Replica, type ReplicaConfig } from './replica.ts';
 import type { Input, Output, ReplicaStatusReport, TransferredBlock } from './types.ts';
@@ -61,7 +66,11 @@ export interface DriverComponents {
   maxQueuedInputs?: number;
 }
 
-type Job = () => Promise<Input | undefined>;
+interface Job {
+  run: () => Promise<Input | undefined>;
+  /** Called once the job is processed or discarded (stop, failure). */
+  done?: (() => void) | undefined;
+}
 
 export class ConsensusDriver {
   private readonly c: DriverComponents;
@@ -84,26 +93,50 @@ export class ConsensusDriver {
     const state = readPersisted(await this.c.store.load());
     const config: ReplicaConfig = { verify: verifySignature, ...this.c.config };
     this.replica = Replica.restore(config, state, this.c.chain.head());
-    this.c.transport.onMessage((bytes) => this.onBytes(bytes));
+    this.c.transport.onMessage?.((bytes) => this.onBytes(bytes));
     this.enqueue(async () => ({ now: this.c.clock.now(), type: 'start' }));
   }
 
   /** Stops taking inputs, cancels timers, and waits for the input in progress to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.queue.length = 0;
+    this.discardQueue();
     this.c.timers.clearAll();
     await this.idle();
   }
 
-  /** A tx for the core's pending set; it must pass Chain.checkTx now. */
-  txArrived(tx: TxEnvelope): void {
+  /**
+   * A tx for the core's pending set; it must pass Chain.checkTx now. `checked`: the caller (the mempool) has
+   * just run Chain.checkTx on it, so the driver does not run it again.
+   */
+  txArrived(tx: TxEnvelope, checked = false): void {
     this.enqueue(async () => {
       const now = this.c.clock.now();
-      const rejection = await this.c.chain.checkTx(tx, now);
+      const rejection = checked ? undefined : await this.c.chain.checkTx(tx, now);
       if (rejection) return this.dropped(Drops.invalidTx, `tx ${tx.hashHex.slice(0, 12)}: ${rejection.code}`);
       return { now, type: 'txArrived', tx };
     });
+  }
+
+  /**
+   * A message the transport decoded strictly and whose signature it checked against the sending validator.
+   * Resolves once the core has processed (or dropped) it, so the transport can hold back that peer's next
+   * message meanwhile: each peer then has at most one message waiting here, whatever it sends.
+   */
+  receive(message: ConsensusMessage): Promise<void> {
+    return new Promise((done) => {
+      if (!this.replica || !this.enqueueInbound(() => this.messageInput(message, true), done)) done();
+    });
+  }
+
+  /** A peer's certified progress (sync status): its stable checkpoint proof and its head's certificate. */
+  peerProgress(checkpoint: CheckpointProof | undefined, head: CommitCertificate | undefined): void {
+    this.enqueue(async () => ({
+      now: this.c.clock.now(),
+      type: 'peerProgress',
+      ...(checkpoint === undefined ? {} : { checkpoint }),
+      ...(head === undefined ? {} : { head }),
+    }));
   }
 
   /** Txs the mempool evicted (expired, committed via state transfer, ...). */
@@ -133,8 +166,17 @@ export class ConsensusDriver {
   }
 
   status(): ReplicaStatusReport {
+    return this.started().status();
+  }
+
+  /** The stable checkpoint and its quorum proof (served to peers in sync status). */
+  stableCheckpoint(): CheckpointProof {
+    return this.started().stableCheckpoint();
+  }
+
+  private started(): Replica {
     if (!this.replica) throw new ConsensusError(ConsensusErrorCode.lifecycle, 'driver not started');
-    return this.replica.status();
+    return this.replica;
   }
 
   /** Drops so far, by reason (the core's and the driver's own). */
@@ -156,25 +198,36 @@ export class ConsensusDriver {
   // ---- input side ----------------------------------------------------------------------------------------
 
   private onBytes(bytes: Uint8Array): void {
-    if (this.queue.length >= (this.c.maxQueuedInputs ?? 100_000)) {
-      this.dropped(Drops.overloaded, 'input queue full');
-      return;
-    }
-    this.enqueue(async () => {
+    this.enqueueInbound(async () => {
       let message: ConsensusMessage;
       try {
         message = decodeMessage(bytes);
       } catch (err) {
         return this.dropped(Drops.malformed, (err as Error).message);
       }
-      if (message.type === 'prePrepare') {
-        const time = message.batch.time;
-        const verdicts = await Promise.all(message.batch.txs.map((t) => this.c.chain.checkTx(t, time)));
-        const bad = verdicts.find((v) => v !== undefined);
-        if (bad) return this.dropped(Drops.invalidTx, `PRE-PREPARE ${message.seq}: tx ${bad.code}`);
-      }
-      return { now: this.c.clock.now(), type: 'message', message };
+      return this.messageInput(message, false);
     });
+  }
+
+  /** Queues an inbound message, or sheds it (`overloaded`) when too many inputs wait. */
+  private enqueueInbound(run: Job['run'], done?: () => void): boolean {
+    if (this.queue.length >= (this.c.maxQueuedInputs ?? 100_000)) {
+      this.dropped(Drops.overloaded, 'input queue full');
+      return false;
+    }
+    return this.enqueue(run, done);
+  }
+
+  /** The input for a decoded message; a PRE-PREPARE's txs must pass Chain.checkTx at its proposed time. */
+  private async messageInput(message: ConsensusMessage, verified: boolean): Promise<Input | undefined> {
+    if (message.type === 'prePrepare') {
+      const time = message.batch.time;
+      const verdicts = await Promise.all(message.batch.txs.map((t) => this.c.chain.checkTx(t, time)));
+      const bad = verdicts.find((v) => v !== undefined);
+      if (bad) return this.dropped(Drops.invalidTx, `PRE-PREPARE ${message.seq}: tx ${bad.code}`);
+    }
+    const now = this.c.clock.now();
+    return verified ? { now, type: 'message', message, verified } : { now, type: 'message', message };
   }
 
   private dropped(reason: DropReason, detail: string): undefined {
@@ -183,24 +236,33 @@ export class ConsensusDriver {
     return undefined;
   }
 
-  private enqueue(job: Job): void {
-    if (this.stopped || this.failure !== undefined) return;
-    this.queue.push(job);
+  /** False when the driver no longer takes inputs (stopped or failed). */
+  private enqueue(run: Job['run'], done?: () => void): boolean {
+    if (this.stopped || this.failure !== undefined) return false;
+    this.queue.push({ run, done });
     if (!this.pumping) void this.pump();
+    return true;
+  }
+
+  private discardQueue(): void {
+    for (const job of this.queue.splice(0)) job.done?.();
   }
 
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
       for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
-        const input = await job();
-        if (input === undefined || this.stopped) continue;
-        await this.execute(this.replica!.step(input));
+        try {
+          const input = await job.run();
+          if (input !== undefined && !this.stopped) await this.execute(this.replica!.step(input));
+        } finally {
+          job.done?.();
+        }
       }
     } catch (err) {
       this.failure = err;
       this.stopped = true;
-      this.queue.length = 0;
+      this.discardQueue();
       this.c.timers.clearAll();
       this.c.events?.onFatal?.(err);
     } finally {
@@ -225,9 +287,9 @@ export class ConsensusDriver {
           break;
         case 'setTimer': {
           const { kind, view, seq } = o;
-          this.c.timers.set(kind, o.ms, () =>
-            this.enqueue(async () => ({ now: this.c.clock.now(), type: 'timeout', kind, view, seq })),
-          );
+          this.c.timers.set(kind, o.ms, () => {
+            this.enqueue(async () => ({ now: this.c.clock.now(), type: 'timeout', kind, view, seq }));
+          });
           break;
         }
         case 'buildBlock': {
@@ -256,7 +318,7 @@ export class ConsensusDriver {
           await this.c.chain.commitBlock(block, o.certificate);
           for (const key of [...this.built.keys()])
             if (Number(key.split('/')[0]) <= o.seq) this.built.delete(key);
-          this.c.events?.onCommit?.(o.seq, o.headerHash);
+          this.c.events?.onCommit?.(o.seq, o.headerHash, block);
           break;
         }
         case 'stateTransfer':

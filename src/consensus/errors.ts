@@ -28,8 +28,10 @@ export const DropReason = {
   staleView: 'staleView',
   /** A message for a view too far ahead to buffer. */
   futureView: 'futureView',
-  /** Sequence number outside the watermarks (h, H]. */
+  /** Sequence number at or below the low watermark h (the window is (h, H]). */
   outsideWindow: 'outsideWindow',
+  /** Sequence number above the high watermark H: the sender is ahead, a sign this replica may be behind. */
+  aboveWindow: 'aboveWindow',
   /** A fresh PRE-PREPARE for a sequence number this replica has already executed. */
   executed: 'executed',
   duplicate: 'duplicate',
@@ -49,6 +51,8 @@ export const DropReason = {
   staleCheckpoint: 'staleCheckpoint',
   /** A quorum-certified checkpoint that contradicts a block this replica executed. */
   conflictingCheckpoint: 'conflictingCheckpoint',
+  /** A commit certificate (a peer's head, from its sync status) without a quorum of valid signatures. */
+  badCertificate: 'badCertificate',
   badViewChange: 'badViewChange',
   badNewView: 'badNewView',
   /** A NEW-VIEW whose re-issued PRE-PREPAREs differ from the ones recomputed from its VIEW-CHANGEs. */

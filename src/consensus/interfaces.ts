@@ -3,6 +3,8 @@
  * (libp2p transport and state sync: the p2p issue; LevelDB store: the ledger/node issue; `SystemClock` and
  * `SystemTimers` in runtime.ts) plus test doubles. The ledger side is `Chain` from src/ledger/chain.ts.
  */
+
+import type { BuiltBlock } from '../ledger/chain.ts';
 import type { DropReason } from './errors.ts';
 import type { PersistOp } from './persist.ts';
 
@@ -17,8 +19,10 @@ export interface Transport {
   /**
    * Registers the single inbound handler. The transport enforces its own frame size limit; the driver decodes
    * (strictly, with MessageLimits), and the core checks signatures, so a relayed message is as good as a direct one.
+   * A transport that validates at the network edge leaves this out and calls ConsensusDriver.receive with
+   * decoded, signature-checked messages instead.
    */
-  onMessage(handler: (bytes: Uint8Array) => void): void;
+  onMessage?(handler: (bytes: Uint8Array) => void): void;
 }
 
 /** Wall-clock time in epoch milliseconds. The core only ever sees it as the `now` of its inputs. */
@@ -64,6 +68,7 @@ export interface BatchFetcher {
 /** Observability hooks: every drop by reason, every commit, and a fatal error that stopped the driver. */
 export interface ConsensusEvents {
   onDrop?(reason: DropReason, detail: string): void;
-  onCommit?(seq: number, headerHash: Uint8Array): void;
+  /** A block this replica committed through consensus (not state transfer), after the ledger stored it. */
+  onCommit?(seq: number, headerHash: Uint8Array, block: BuiltBlock): void;
   onFatal?(error: unknown): void;
 }

@@ -10,6 +10,7 @@
  * Prepares pipeline across the watermark window; commits go in order.
  */
 import { type Batch, batchDigest, isNullBatch, nullBatch } from '../core/batch.ts';
+import type { CommitCertificate } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { Domain, type Signer } from '../core/crypto.ts';
 import { InvariantError } from '../core/errors.ts';
@@ -23,6 +24,8 @@ import {
   makeQuorumContext,
   primaryOf,
   type QuorumContext,
+  verifyCheckpointProof,
+  verifyCommitQuorum,
   verifyFrom,
   verifyViewChange,
 } from './certificates.ts';
@@ -124,6 +127,8 @@ export class Replica {
   private readonly executed = new Map<number, Executed>();
   private building: { seq: number; digestHex: string } | undefined;
   private transferTarget: CheckpointTarget | undefined;
+  /** The highest head a peer proved with a commit certificate (peerProgress): a catch-up target. */
+  private headHint: CheckpointTarget | undefined;
   /** Highest batch time seen, so the primary's proposed times never decrease. */
   private lastBatchTime: number;
 
@@ -152,6 +157,8 @@ export class Replica {
 
   // Per-step accumulators.
   private now = 0;
+  /** The message of the current input when the transport already checked its signature. */
+  private edgeVerified: ConsensusMessage | undefined;
   private out: Output[] = [];
   private ops: PersistOp[] = [];
 
@@ -259,7 +266,12 @@ export class Replica {
         this.onStart();
         return;
       case 'message':
-        this.onMessage(input.message);
+        this.edgeVerified = input.verified ? input.message : undefined;
+        try {
+          this.onMessage(input.message);
+        } finally {
+          this.edgeVerified = undefined;
+        }
         return;
       case 'timeout':
         this.onTimeout(input.kind, input.view);
@@ -278,6 +290,9 @@ export class Replica {
         return;
       case 'stateTransferred':
         this.onStateTransferred(input.seq, input.headerHash, input.blocks);
+        return;
+      case 'peerProgress':
+        this.onPeerProgress(input.checkpoint, input.head);
         return;
     }
   }
@@ -330,6 +345,7 @@ export class Replica {
   }
 
   private verifySig(m: ConsensusMessage): void {
+    if (m === this.edgeVerified) return;
     const { domain, body } = signedPart(m);
     if (!verifyFrom(this.ctx, m.from, domain, body, m.signature)) {
       throw drop(DropReason.badSignature, `${m.type} from ${m.from}: bad signature`);
@@ -364,8 +380,9 @@ export class Replica {
 
   private checkWindow(seq: number, type: string): void {
     if (seq <= this.checkpoints.low || seq > this.checkpoints.high) {
+      // Above the window the sender is ahead of us: the driver may look for a reason to catch up.
       throw drop(
-        DropReason.outsideWindow,
+        seq > this.checkpoints.high ? DropReason.aboveWindow : DropReason.outsideWindow,
         `${type} seq ${seq} outside (${this.checkpoints.low}, ${this.checkpoints.high}]`,
       );
     }
@@ -702,9 +719,14 @@ export class Replica {
     if (this.lastExecuted < proof.seq) this.requestTransfer({ seq: proof.seq, headerHash: proof.headerHash });
   }
 
-  /** The highest seq above what we executed that others provably reached (f+1 checkpoints or a commit quorum). */
+  /**
+   * The highest seq above what we executed that others provably reached: f+1 checkpoints, a commit quorum in
+   * the log, or a peer's certified head.
+   */
   private catchUpTarget(): CheckpointTarget | undefined {
     let best = this.checkpoints.target(this.lastExecuted, this.ctx.f + 1);
+    const hint = this.headHint;
+    if (hint && hint.seq > this.lastExecuted && (best === undefined || hint.seq > best.seq)) best = hint;
     for (const e of this.log.sorted()) {
       if (e.seq <= this.lastExecuted || (best && e.seq <= best.seq)) continue;
       const counts = new Map<string, number>();
@@ -753,6 +775,32 @@ export class Replica {
     // Vouch for the newest checkpoint we now hold: others may need our vote to make it stable.
     if (vouch) this.sendCheckpoint(vouch.seq, vouch.headerHash);
     this.tryExecute();
+  }
+
+  /**
+   * A peer's certified progress. Its stable checkpoint is adopted like any quorum proof; its head's commit
+   * certificate is a catch-up target like a commit quorum in the log (at once beyond the window or when a
+   * transfer is outstanding, else after catchUpDelayMs if still behind). This is how a replica learns it is behind while the chain is quiet:
+   * with no new blocks, no CHECKPOINT or COMMIT would ever reach it.
+   */
+  private onPeerProgress(checkpoint: CheckpointProof | undefined, head: CommitCertificate | undefined): void {
+    let used = false;
+    if (checkpoint !== undefined && checkpoint.seq > this.checkpoints.low) {
+      verifyCheckpointProof(this.ctx, checkpoint, DropReason.badCheckpoint);
+      this.adoptStable(checkpoint);
+      used = true;
+    }
+    const known = Math.max(this.lastExecuted, this.headHint?.seq ?? 0);
+    if (head !== undefined && head.height > known) {
+      verifyCommitQuorum(this.ctx, head, DropReason.badCertificate);
+      this.headHint = { seq: head.height, headerHash: head.headerHash };
+      // Already transferring (e.g. up to the checkpoint just adopted): extend the transfer rather than wait.
+      if (head.height > this.checkpoints.high || this.transferTarget !== undefined)
+        this.requestTransfer(this.headHint);
+      else this.armCatchUp();
+      used = true;
+    }
+    if (!used) throw drop(DropReason.staleResult, 'peer progress at or below what this replica knows');
   }
 
   private armCatchUp(ms = this.opts.catchUpDelayMs): void {

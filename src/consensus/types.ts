@@ -7,7 +7,7 @@ import type { CommitCertificate } from '../core/block.ts';
 import type { Domain } from '../core/crypto.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import type { DropReason } from './errors.ts';
-import type { ConsensusMessage } from './messages.ts';
+import type { CheckpointProof, ConsensusMessage } from './messages.ts';
 import type { PersistOp } from './persist.ts';
 
 /** Checks a domain-separated signature. Production: `verifySignature` (Ed25519); the simulation: a cheap one. */
@@ -41,7 +41,12 @@ export interface TransferredBlock {
 
 export type Input = { now: number } & (
   | { type: 'start' }
-  | { type: 'message'; message: ConsensusMessage }
+  /**
+   * A decoded message from a peer. `verified`: the transport already checked the message's own signature
+   * against its sender's key at the network edge, so the core skips that one check (signatures nested in
+   * VIEW-CHANGE and NEW-VIEW messages are always checked here).
+   */
+  | { type: 'message'; message: ConsensusMessage; verified?: boolean }
   | { type: 'timeout'; kind: TimerKind; view: number; seq?: number }
   /** A valid tx entered this replica's mempool (the driver checked it with Chain.checkTx). */
   | { type: 'txArrived'; tx: TxEnvelope }
@@ -56,6 +61,11 @@ export type Input = { now: number } & (
    * `blocks` lists what it stored (all of it or only the newest blocks): used to forget committed txs.
    */
   | { type: 'stateTransferred'; seq: number; headerHash: Uint8Array; blocks: readonly TransferredBlock[] }
+  /**
+   * A peer's certified progress, from its sync status: its stable checkpoint with the quorum proof, and the
+   * commit certificate of its head block (either may be absent). The core checks both itself.
+   */
+  | { type: 'peerProgress'; checkpoint?: CheckpointProof; head?: CommitCertificate }
 );
 
 export type Output =

@@ -158,6 +158,7 @@ export function anchorKey(anchoredHeight: number): Uint8Array {
 }
 
 export const ANCHOR_PREFIX = new Uint8Array([Prefix.anchor]);
+export const CONSENSUS_PREFIX = new Uint8Array([Prefix.consensus]);
 
 /** `prefix` followed by a position (with its time for the time index). */
 export function withPosition(prefix: Uint8Array, p: Position): Uint8Array {

@@ -11,7 +11,7 @@ import { HASH_LENGTH } from '../core/crypto.ts';
 import { InvariantError } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import { decodeEvidence } from '../core/evidence.ts';
-import { parseTx } from '../core/tx.ts';
+import { parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { ChainHead } from './chain.ts';
 import { LedgerError, LedgerErrorCode } from './errors.ts';
 import {
@@ -20,6 +20,7 @@ import {
   anchorKey,
   blockEntries,
   blockKey,
+  CONSENSUS_PREFIX,
   casePrefix,
   consensusKey,
   decodeAnchorState,
@@ -115,6 +116,24 @@ export class LevelLedgerStore implements LedgerStore {
         this.#open();
         await db.del(consensusKey(key), { sync: true });
       },
+      entries: async () => {
+        this.#open();
+        const all = await db.iterator({ gte: CONSENSUS_PREFIX, lt: prefixEnd(CONSENSUS_PREFIX) }).all();
+        return all.map(([k, v]) => [view(k).subarray(1), view(v)] as const);
+      },
+      write: async (ops) => {
+        for (const o of ops) checkConsensusKey(o.key);
+        this.#open();
+        // One LevelDB batch: a single checksummed log record, applied whole or not at all.
+        await db.batch(
+          ops.map((o) =>
+            o.op === 'put'
+              ? { type: 'put' as const, key: consensusKey(o.key), value: o.value }
+              : { type: 'del' as const, key: consensusKey(o.key) },
+          ),
+          { sync: true },
+        );
+      },
     };
   }
 
@@ -175,6 +194,14 @@ export class LevelLedgerStore implements LedgerStore {
     const { header, cert } = stored(`block ${height}`, () => decodeBlockRecord(view(rec)));
     const txHashes = stored(`tx hashes of block ${height}`, () => decodeTxHashes(view(hashes)));
     return { header, hash: cert.headerHash, cert, txHashes };
+  }
+
+  async blockTxs(height: number): Promise<TxEnvelope[] | undefined> {
+    this.#open();
+    if (!Number.isSafeInteger(height) || height < 1 || height > (this.#head?.height ?? 0)) return undefined;
+    // A block's txs are contiguous keys (03 height index), so one range read gets them in order.
+    const all = await this.#db.values({ gte: txAtKey(height, 0), lte: txAtKey(height, 0xffff) }).all();
+    return all.map((bytes, i) => stored(`tx ${height}/${i}`, () => parseTx(view(bytes))));
   }
 
   async headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]> {

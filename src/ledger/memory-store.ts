@@ -4,7 +4,7 @@
  * checks and prepares everything first, then applies it with no await and nothing left that can throw.
  */
 import type { BlockHeader } from '../core/block.ts';
-import { toHex } from '../core/bytes.ts';
+import { fromHex, toHex } from '../core/bytes.ts';
 import { invariant } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import { HashAlgs } from '../core/evidence.ts';
@@ -109,6 +109,19 @@ export class MemoryLedgerStore implements LedgerStore {
         this.#open();
         kv.delete(toHex(key));
       },
+      // Hex keys sort like the bytes they encode (two digits per byte, shorter prefixes first).
+      entries: async () => {
+        this.#open();
+        return [...kv.keys()].sort().map((k) => [fromHex(k), kv.get(k)!.slice()] as const);
+      },
+      write: async (ops) => {
+        for (const o of ops) checkConsensusKey(o.key);
+        this.#open();
+        for (const o of ops) {
+          if (o.op === 'put') kv.set(toHex(o.key), o.value.slice());
+          else kv.delete(toHex(o.key));
+        }
+      },
     };
   }
 
@@ -162,6 +175,13 @@ export class MemoryLedgerStore implements LedgerStore {
   async block(height: number): Promise<StoredBlock | undefined> {
     this.#open();
     return Number.isSafeInteger(height) && height >= 1 ? this.#blocks[height - 1]?.block : undefined;
+  }
+
+  async blockTxs(height: number): Promise<TxEnvelope[] | undefined> {
+    this.#open();
+    if (!Number.isSafeInteger(height) || height < 1) return undefined;
+    const data = this.#blocks[height - 1];
+    return data === undefined ? undefined : [...data.txs];
   }
 
   async headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]> {

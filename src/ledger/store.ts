@@ -94,15 +94,27 @@ export interface NonceKey {
   readonly nonce: number;
 }
 
+/** One operation of an atomic consensus write. */
+export type ConsensusKvOp =
+  | { readonly op: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly op: 'del'; readonly key: Uint8Array };
+
 /**
- * Durable keyed bytes for the consensus engine's own state (votes, view, checkpoints). Every put and delete
- * is flushed (`sync: true`) before the promise resolves, so "persist before you send" holds.
+ * Durable keyed bytes for the consensus engine's own state (votes, view, checkpoints). Every put, delete and
+ * write is flushed (`sync: true`) before the promise resolves, so "persist before you send" holds.
  */
 export interface ConsensusKv {
   /** Keys are 1..CONSENSUS_KEY_MAX_BYTES bytes. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   put(key: Uint8Array, value: Uint8Array): Promise<void>;
   delete(key: Uint8Array): Promise<void>;
+  /** Every record, in byte order of the keys (a restarted engine reads its whole state once). */
+  entries(): Promise<Array<readonly [Uint8Array, Uint8Array]>>;
+  /**
+   * Applies `ops` in order as one atomic, durable write: after a crash either all of them hold or none.
+   * Every key is checked first, so a bad key writes nothing.
+   */
+  write(ops: readonly ConsensusKvOp[]): Promise<void>;
 }
 
 export const CONSENSUS_KEY_MAX_BYTES = 255;
@@ -126,6 +138,8 @@ export interface LedgerStore {
   commitBlock(write: BlockWrite): Promise<void>;
 
   block(height: number): Promise<StoredBlock | undefined>;
+  /** The txs of block `height`, in block order; undefined when that block is not committed. Serves sync. */
+  blockTxs(height: number): Promise<TxEnvelope[] | undefined>;
   /**
    * The headers of blocks fromHeight..toHeight (inclusive) that are committed, in order: the range is cut at
    * the head. Throws LEDGER_INVALID_ARGUMENT unless 1 <= fromHeight <= toHeight (safe integers).

@@ -78,6 +78,27 @@ export class NodeMetrics implements MetricsSink {
     help: 'Blocks fetched from peers and committed by state sync',
     registers: [this.registry],
   });
+  readonly syncedTxs = new Counter({
+    name: 'jrchain_synced_txs_total',
+    help: 'Txs in blocks committed by state sync',
+    registers: [this.registry],
+  });
+  readonly syncBlocksPerSecond = new Gauge({
+    name: 'jrchain_sync_blocks_per_second',
+    help: 'Blocks stored per second by the current (or last) state sync',
+    registers: [this.registry],
+  });
+  readonly syncTxsPerSecond = new Gauge({
+    name: 'jrchain_sync_txs_per_second',
+    help: 'Txs stored per second by the current (or last) state sync',
+    registers: [this.registry],
+  });
+  readonly syncFaults = new Counter({
+    name: 'jrchain_sync_faults_total',
+    help: 'Sync data refused from peers (forged or inconsistent blocks, certificates, responses), by code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
   private readonly dynamic = new Map<string, Counter>();
 
   constructor(opts: { processMetrics?: boolean } = {}) {

@@ -5,8 +5,10 @@
  * always replays the same run; `traceHash` summarises it.
  */
 import { createHash, type Hash } from 'node:crypto';
+import type { CheckpointProof } from '../../src/consensus/messages.ts';
 import type { Input, ReplicaOptions, TimerKind } from '../../src/consensus/types.ts';
 import type { Batch } from '../../src/core/batch.ts';
+import type { CommitCertificate } from '../../src/core/block.ts';
 import { equalBytes } from '../../src/core/bytes.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
@@ -25,7 +27,9 @@ export type Packet =
   | { kind: 'consensus'; bytes: Uint8Array }
   | { kind: 'tx'; tx: TxEnvelope; fromClient: boolean }
   | { kind: 'fetchReq'; digest: Uint8Array; replyTo: number }
-  | { kind: 'fetchResp'; batch: Batch };
+  | { kind: 'fetchResp'; batch: Batch }
+  /** A peer's sync status: its stable checkpoint and the certificate of its head block. */
+  | { kind: 'status'; checkpoint: CheckpointProof; head: CommitCertificate | undefined };
 
 export interface NetFaults {
   dropRate: number;
@@ -102,9 +106,12 @@ type SimEvent =
   | { type: 'retry' }
   | { type: 'tick'; node: number }
   | { type: 'transfer'; node: number; targetSeq: number; headerHash: Uint8Array }
+  | { type: 'status' }
   | { type: 'action'; label: string; run: () => void };
 
 const CLIENT_TICK_MS = 50;
+/** How often every endpoint hears one random peer's status, as the state sync layer polls. */
+const STATUS_POLL_MS = 500;
 const CLIENT_RETRY_MS = 1000;
 
 interface Submitted {
@@ -181,6 +188,7 @@ export class Simulation {
         this.queue.push(this.t0 + node.behaviour.tickMs!, { type: 'tick', node: node.id });
     }
     this.queue.push(this.t0, { type: 'client' });
+    this.queue.push(this.t0 + STATUS_POLL_MS, { type: 'status' });
     this.queue.push(this.t0 + CLIENT_RETRY_MS, { type: 'retry' });
     s.schedule?.(this);
     this.at(s.healAtMs, 'heal', () => {
@@ -265,6 +273,9 @@ export class Simulation {
         this.record(`x${e.node}`);
         this.completeTransfer(this.endpoints[e.node]!, e.targetSeq, e.headerHash);
         return;
+      case 'status':
+        this.statusTick();
+        return;
       case 'action':
         this.record(`a${e.label}`);
         e.run();
@@ -347,6 +358,17 @@ export class Simulation {
     );
     if (sources.length === 0) return;
     node.transferFrom(this, this.rng.pick(sources), targetSeq);
+  }
+
+  /** Each up endpoint gets the status of one random other up endpoint, through the (faulty) network. */
+  private statusTick(): void {
+    for (const node of this.endpoints) {
+      const peers = this.endpoints.filter((p) => p !== node && p.up && p.index !== node.index);
+      if (!node.up || peers.length === 0) continue;
+      const peer = this.rng.pick(peers);
+      this.transmit(peer, node, peer.status());
+    }
+    this.queue.push(this.now + STATUS_POLL_MS, { type: 'status' });
   }
 
   // ---- clients -------------------------------------------------------------------------------------------

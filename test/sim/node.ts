@@ -48,6 +48,8 @@ export class SimNode {
   private readonly timers = new Map<TimerKind, number>();
   private timerToken = 0;
   private readonly built = new Map<string, BuiltBlock>();
+  /** The ledger height when the previous status arrived (-1: none yet). */
+  private statusHeight = -1;
 
   constructor(config: NodeConfig) {
     this.config = config;
@@ -89,6 +91,7 @@ export class SimNode {
   /** Loses everything not in the store or the ledger. */
   crash(): void {
     this.replica = undefined;
+    this.statusHeight = -1;
     this.timers.clear();
     this.built.clear();
   }
@@ -124,7 +127,35 @@ export class SimNode {
       case 'fetchResp':
         this.input(sim, { now: sim.now, type: 'batchFetched', batch: packet.batch });
         return;
+      case 'status':
+        this.receiveStatus(sim, packet);
+        return;
     }
+  }
+
+  /** This endpoint's sync status, as its state sync server answers it. */
+  status(): Packet {
+    const last = this.ledger.blocks[this.ledger.blocks.length - 1];
+    return { kind: 'status', checkpoint: this.replica!.stableCheckpoint(), head: last?.cert };
+  }
+
+  /**
+   * Like the state sync layer: a peer's certified checkpoint above ours goes to the core, and so does its head
+   * above ours while our head has not moved since the previous status.
+   */
+  private receiveStatus(sim: Simulation, s: Extract<Packet, { kind: 'status' }>): void {
+    const height = this.ledger.head().height;
+    const moving = this.statusHeight >= 0 && height !== this.statusHeight;
+    this.statusHeight = height;
+    const checkpoint = s.checkpoint.seq > this.replica!.status().stableSeq ? s.checkpoint : undefined;
+    const head = !moving && s.head !== undefined && s.head.height > height ? s.head : undefined;
+    if (checkpoint === undefined && head === undefined) return;
+    this.input(sim, {
+      now: sim.now,
+      type: 'peerProgress',
+      ...(checkpoint ? { checkpoint } : {}),
+      ...(head ? { head } : {}),
+    });
   }
 
   private receiveConsensus(sim: Simulation, bytes: Uint8Array): void {

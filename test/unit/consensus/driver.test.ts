@@ -56,6 +56,8 @@ interface Node {
   timers: ManualTimers;
   drops: string[];
   fatal: unknown[];
+  /** (seq, txs in the block) of every block committed through consensus. */
+  commits: [number, number][];
 }
 
 class Cluster {
@@ -72,6 +74,7 @@ class Cluster {
     const timers = new ManualTimers(this.clock);
     const drops: string[] = [];
     const fatal: unknown[] = [];
+    const commits: [number, number][] = [];
     const driver = new ConsensusDriver({
       config: {
         chainId: CHAIN,
@@ -88,11 +91,15 @@ class Cluster {
       chain,
       sync: { requestTransfer: (seq, hash) => this.transfer(i, seq, hash) },
       fetcher: { fetch: () => {} },
-      events: { onDrop: (reason) => drops.push(reason), onFatal: (e) => fatal.push(e) },
+      events: {
+        onDrop: (reason) => drops.push(reason),
+        onFatal: (e) => fatal.push(e),
+        onCommit: (seq, _hash, block) => commits.push([seq, block.txs.length]),
+      },
       maxQueuedInputs,
     });
     await driver.start();
-    const node = { i, driver, store, chain, timers, drops, fatal };
+    const node = { i, driver, store, chain, timers, drops, fatal, commits };
     this.nodes[i] = node;
     return node;
   }
@@ -278,6 +285,51 @@ describe('ConsensusDriver', () => {
     for (let k = 0; k < 10; k++) c.net.injectNow(1, new Uint8Array([9]));
     await c.settle();
     expect(node.drops).toContain('overloaded');
+  });
+
+  it('takes pre-validated messages: receive() resolves once each is processed, and on stop', async () => {
+    const c = new Cluster();
+    const backup = await c.add(1);
+    const [t] = txs(800, 1);
+    const batch = { proposer: 0, view: 0, time: c.clock.t, txs: [t!] };
+    const pp = withSignature<PrePrepare>(
+      { type: 'prePrepare', chainId: CHAIN, from: 0, view: 0, seq: 1, batch, digest: batchDigest(batch) },
+      (d, b) => signers[0]!.sign(d, b),
+    );
+    let processed = false;
+    const done = backup.driver.receive(pp).then(() => {
+      processed = true;
+    });
+    expect(processed).toBe(false);
+    await done;
+    // Processing it made the backup PREPARE (the core accepted it without decoding it again).
+    expect(c.net.log.some(([from, , bytes]) => from === 1 && decodeMessage(bytes).type === 'prepare')).toBe(
+      true,
+    );
+    await backup.driver.stop();
+    await backup.driver.receive(pp); // a stopped driver settles at once
+  });
+
+  it('skips Chain.checkTx for a tx the mempool already checked', async () => {
+    const c = new Cluster();
+    const node = await c.add(1);
+    const [t] = txs(900, 1);
+    node.chain.refused.add(t!.hashHex);
+    node.driver.txArrived(t!, true);
+    await c.settle();
+    expect(node.drops).not.toContain('invalidTx');
+    expect(node.driver.status().pendingTxs).toBe(1);
+    node.driver.txArrived(txs(901, 1)[0]!);
+    await c.settle();
+    expect(node.driver.status().pendingTxs).toBe(2);
+  });
+
+  it('reports each committed block with the block itself', async () => {
+    const c = new Cluster();
+    for (let i = 0; i < 4; i++) await c.add(i);
+    c.submit(txs(1000, 5));
+    for (let k = 0; k < 3; k++) await c.advance(20);
+    expect(c.nodes.map((n) => n.commits)).toEqual([[[1, 5]], [[1, 5]], [[1, 5]], [[1, 5]]]);
   });
 
   it('stops on a ledger failure and reports it', async () => {

@@ -20,7 +20,7 @@ import { Replica } from '../../../src/consensus/replica.ts';
 import type { Input, Output, ReplicaOptions } from '../../../src/consensus/types.ts';
 import { planNewView } from '../../../src/consensus/view-change.ts';
 import { type Batch, batchDigest } from '../../../src/core/batch.ts';
-import { commitVoteBody } from '../../../src/core/block.ts';
+import { type CommitCertificate, commitVoteBody } from '../../../src/core/block.ts';
 import { Domain } from '../../../src/core/crypto.ts';
 import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
@@ -155,6 +155,16 @@ export function newView(view: number, vcs: ViewChange[]): NewView {
 
 export function commitSignature(from: number, view: number, seq: number, hash: Uint8Array): Uint8Array {
   return sign(from)(Domain.commit, commitVoteBody(CHAIN, view, seq, hash));
+}
+
+/** A commit certificate for (view, seq, hash) from `who`, as a peer's sync status carries it. */
+export function commitCert(seq: number, hash: Uint8Array, view = 0, who = [0, 2, 3]): CommitCertificate {
+  return {
+    height: seq,
+    view,
+    headerHash: hash,
+    signatures: who.map((v) => ({ validator: v, signature: commitSignature(v, view, seq, hash) })),
+  };
 }
 
 export const msg = (message: ConsensusMessage, now = T0): Input => ({ now, type: 'message', message });

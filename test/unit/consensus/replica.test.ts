@@ -14,6 +14,7 @@ import {
   CHAIN,
   checkpoint,
   commit,
+  commitCert,
   commitThrough,
   drops,
   find,
@@ -70,7 +71,7 @@ describe('Replica: one test per drop reason', () => {
     [DropReason.notPrimary, () => pp(1, batch([tx(1)], 0, 2), 0, 2)],
     [DropReason.primaryVote, () => prepare(0, 0, 1, d)],
     [DropReason.futureView, () => prepare(2, 5, 1, d)],
-    [DropReason.outsideWindow, () => prepare(2, 0, 5, d)],
+    [DropReason.aboveWindow, () => prepare(2, 0, 5, d)],
     [DropReason.badBatch, () => pp(1, batch([tx(1)], 0, 0), 0, 0)],
     [DropReason.batchTooLarge, () => pp(1, batch([tx(1), tx(2), tx(3), tx(4)]))],
     [DropReason.duplicateTx, () => pp(1, batch([tx(1), tx(1)]))],
@@ -81,6 +82,12 @@ describe('Replica: one test per drop reason', () => {
     // notPrimary uses a batch claimed by validator 2; badBatch an empty batch from the real primary.
     const message = reason === DropReason.badBatch ? pp(1, batch([], 0, 0)) : make();
     expect(drops(r.step(msg(message)))).toEqual([reason]);
+  });
+
+  it('outsideWindow: a vote at or below the stable checkpoint', () => {
+    const r = replica(1);
+    r.step({ now: T0, type: 'peerProgress', checkpoint: proof(2, hashFor(2)) });
+    expect(drops(r.step(msg(prepare(2, 0, 2, d))))).toEqual([DropReason.outsideWindow]);
   });
 
   it('staleView: a vote for a view this replica left', () => {
@@ -200,6 +207,16 @@ describe('Replica: one test per drop reason', () => {
     ).toEqual([DropReason.staleResult]);
   });
 
+  it('badCertificate: a peer head whose commit certificate lacks a quorum', () => {
+    const r = replica(1);
+    const head = commitCert(9, hashFor(9), 0, [0, 2]);
+    expect(drops(r.step({ now: T0, type: 'peerProgress', head }))).toEqual([DropReason.badCertificate]);
+    const forged = { ...commitCert(9, hashFor(9)), headerHash: hashFor(9, 'x') };
+    expect(drops(r.step({ now: T0, type: 'peerProgress', head: forged }))).toEqual([
+      DropReason.badCertificate,
+    ]);
+  });
+
   it('txKnown and mempoolFull', () => {
     const r = replica(1, { maxPendingTxs: 1 });
     expect(drops(r.step({ now: T0, type: 'txArrived', tx: tx(1) }))).toEqual([]);
@@ -219,6 +236,7 @@ describe('Replica: one test per drop reason', () => {
       'staleView',
       'futureView',
       'outsideWindow',
+      'aboveWindow',
       'executed',
       'duplicate',
       'equivocation',
@@ -230,6 +248,7 @@ describe('Replica: one test per drop reason', () => {
       'badCheckpoint',
       'staleCheckpoint',
       'conflictingCheckpoint',
+      'badCertificate',
       'badViewChange',
       'badNewView',
       'newViewMismatch',
@@ -359,6 +378,83 @@ describe('Replica: normal case', () => {
       headerHash: hashFor(1),
     });
     expect(find(done, 'commitBlock')?.certificate.signatures.map((s) => s.validator)).toEqual([0]);
+  });
+});
+
+describe('Replica: catching up from a peer status (idle chain)', () => {
+  it('a certified head inside the window is a catch-up target after catchUpDelayMs', () => {
+    const r = replica(1, { catchUpDelayMs: 300 });
+    const out = r.step({ now: T0, type: 'peerProgress', head: commitCert(3, hashFor(3)) });
+    expect(find(out, 'stateTransfer')).toBeUndefined();
+    expect(find(out, 'setTimer')).toMatchObject({ kind: 'catchUp', ms: 300 });
+    const fired = r.step({ now: T0 + 300, type: 'timeout', kind: 'catchUp', view: 0 });
+    expect(find(fired, 'stateTransfer')).toEqual({
+      type: 'stateTransfer',
+      targetSeq: 3,
+      headerHash: hashFor(3),
+    });
+  });
+
+  it('a certified head beyond the window is transferred to at once', () => {
+    const r = replica(1);
+    const out = r.step({ now: T0, type: 'peerProgress', head: commitCert(9, hashFor(9)) });
+    expect(find(out, 'stateTransfer')).toMatchObject({ targetSeq: 9 });
+    r.step({ now: T0, type: 'stateTransferred', seq: 9, headerHash: hashFor(9), blocks: [] });
+    expect(r.status()).toMatchObject({ lastExecuted: 9, transferTarget: undefined });
+  });
+
+  it("adopts a peer's stable checkpoint proof, moving its window before it transfers up to it", () => {
+    const r = replica(1);
+    const out = r.step({ now: T0, type: 'peerProgress', checkpoint: proof(8, hashFor(8)) });
+    expect(r.status()).toMatchObject({ stableSeq: 8, lowWatermark: 8, highWatermark: 12 });
+    expect(find(out, 'persist')?.ops.some((o) => o.key === RecordKey.stable)).toBe(true);
+    expect(find(out, 'stateTransfer')).toMatchObject({ targetSeq: 8 });
+    // A proof without a quorum is refused and changes nothing.
+    const weak = replica(1);
+    const d = drops(weak.step({ now: T0, type: 'peerProgress', checkpoint: proof(8, hashFor(8), [0, 2]) }));
+    expect(d).toEqual([DropReason.badCheckpoint]);
+    expect(weak.status().stableSeq).toBe(0);
+  });
+
+  it('a checkpoint and a head together: one transfer, straight to the head', () => {
+    const r = replica(1);
+    const out = r.step({
+      now: T0,
+      type: 'peerProgress',
+      checkpoint: proof(8, hashFor(8)),
+      head: commitCert(10, hashFor(10)),
+    });
+    expect(out.filter((o) => o.type === 'stateTransfer').map((o) => 'targetSeq' in o && o.targetSeq)).toEqual(
+      [8, 10],
+    );
+    expect(r.status().transferTarget).toBe(10);
+  });
+
+  it('progress at or below what it knows is stale', () => {
+    const r = replica(1);
+    commitThrough(r, 1, batch([tx(1)]));
+    const out = r.step({
+      now: T0,
+      type: 'peerProgress',
+      checkpoint: proof(0, SIM_GENESIS_HASH),
+      head: commitCert(1, hashFor(1)),
+    });
+    expect(drops(out)).toEqual([DropReason.staleResult]);
+  });
+});
+
+describe('Replica: signatures checked at the network edge', () => {
+  it('skips only the outer signature check of a message the transport verified', () => {
+    const d = batchDigest(batch([tx(1)]));
+    const unsigned = { ...prepare(2, 0, 1, d), signature: new Uint8Array(64) };
+    expect(drops(replica(1).step(msg(unsigned)))).toEqual([DropReason.badSignature]);
+    expect(drops(replica(1).step({ now: T0, type: 'message', message: unsigned, verified: true }))).toEqual(
+      [],
+    );
+    // Signatures nested in a VIEW-CHANGE are always checked: a bad checkpoint proof is refused.
+    const vc = viewChange(2, 1, { ...proof(2, hashFor(2)), signatures: [] });
+    const out = replica(1).step({ now: T0, type: 'message', message: vc, verified: true });
+    expect(drops(out)).toEqual([DropReason.badViewChange]);
   });
 });
 

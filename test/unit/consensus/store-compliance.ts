@@ -1,5 +1,6 @@
 /**
- * Compliance suite for ConsensusStore implementations: the in-memory one here, the LevelDB one when it lands.
+ * Compliance suite for ConsensusStore implementations: MemoryConsensusStore and LedgerConsensusStore (over both
+ * ledger stores).
  * `make` returns a fresh, empty store; `reopen` (optional) reopens the same store as after a restart.
  */
 import { describe, expect, it } from 'vitest';

@@ -487,11 +487,55 @@ export function ledgerStoreCompliance(
       expect(store.head()!.height).toBe(5);
     });
 
+    it('writes consensus records atomically, in order, and lists them in key order', async () => {
+      const kv = store.consensus;
+      const k = (...b: number[]) => new Uint8Array(b);
+      await kv.write([
+        { op: 'put', key: k(2), value: k(20) },
+        { op: 'put', key: k(1, 5), value: k(15) },
+        { op: 'put', key: k(1), value: k(10) },
+        { op: 'put', key: k(3), value: k(30) },
+        { op: 'del', key: k(3) },
+      ]);
+      expect(await kv.entries()).toEqual([
+        [k(1), k(10)],
+        [k(1, 5), k(15)],
+        [k(2), k(20)],
+      ]);
+      // One bad key anywhere in the batch writes nothing at all.
+      await expect(
+        kv.write([
+          { op: 'del', key: k(1) },
+          { op: 'put', key: new Uint8Array(256), value: k(0) },
+        ]),
+      ).rejects.toBeInstanceOf(InvariantError);
+      expect(await kv.get(k(1))).toEqual(k(10));
+      // The consensus namespace does not see ledger data.
+      await load(store);
+      expect((await kv.entries()).length).toBe(3);
+    });
+
+    it('returns the txs of a committed block in order, and nothing for other heights', async () => {
+      const { writes } = await load(store);
+      for (const w of writes) {
+        const txs = await store.blockTxs(w.header.height);
+        expect(txs?.map((t) => t.hashHex)).toEqual(w.txs.map((t) => t.hashHex));
+        expect(txs?.map((t) => toHex(t.bytes))).toEqual(w.txs.map((t) => toHex(t.bytes)));
+      }
+      expect(await store.blockTxs(4)).toEqual([]);
+      expect(await store.blockTxs(0)).toBeUndefined();
+      expect(await store.blockTxs(writes.length + 1)).toBeUndefined();
+      expect(await store.blockTxs(1.5)).toBeUndefined();
+    });
+
     it('refuses use after close', async () => {
       await store.close();
       expect(await codeOf(store.tx(X))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.evidenceByCase('CASE-1'))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.consensus.get(X))).toBe(LedgerErrorCode.closed);
+      expect(await codeOf(store.consensus.entries())).toBe(LedgerErrorCode.closed);
+      expect(await codeOf(store.consensus.write([{ op: 'del', key: X }]))).toBe(LedgerErrorCode.closed);
+      expect(await codeOf(store.blockTxs(1))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.anchorCovering(1))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.headers(1, 1))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.commitBlock(blockWrite(atGenesis(), [], T)))).toBe(LedgerErrorCode.closed);

@@ -1,0 +1,159 @@
+/**
+ * Consensus messages over `/jrchain/consensus/1.0.0`, and the validation every inbound frame passes at the
+ * network edge before consensus sees it (GUIDE §3):
+ *
+ *   size (the host, on the length prefix) → strict decode → schema (chain id, sender index) → the sending peer
+ *   is the validator that signed it → signature
+ *
+ * Cheap checks come first, so a flood of forged frames costs no signature verification. A frame that fails is
+ * dropped, counted by reason, and answered with a `reject` verdict: the host penalises the peer and bans it
+ * once its score crosses the threshold. A valid message goes to the driver already decoded and with its
+ * signature checked (`ConsensusDriver.receive`), so neither is done twice; the core still checks everything
+ * else (view, watermarks, nested certificates).
+ *
+ * Every message type except NEW-VIEW must come from the validator that signed it: replicas only broadcast their
+ * own votes. A NEW-VIEW is also relayed, by any validator, to a replica that missed it (its signature is the
+ * new primary's, so relaying cannot forge it).
+ */
+import type { ConsensusDriver } from '../../consensus/driver.ts';
+import type { Transport } from '../../consensus/interfaces.ts';
+import { type ConsensusMessage, decodeMessage, signedPart } from '../../consensus/messages.ts';
+import type { SignatureVerifier } from '../../consensus/types.ts';
+import type { ValidatorSet } from '../../core/validators.ts';
+import {
+  type Logger,
+  P2PError,
+  P2PErrorCode,
+  type P2PHost,
+  ProtocolId,
+  type Verdict,
+  Verdicts,
+} from '../../p2p/index.ts';
+import type { ValidatorPeers } from './validator-peers.ts';
+
+/** Why the edge dropped a frame; metric label values (`jrchain_consensus_drops_total{reason}`). */
+export const EdgeDropReason = {
+  /** The bytes do not decode strictly as a consensus message. */
+  malformed: 'malformed',
+  wrongChain: 'wrongChain',
+  /** The sender index is outside the validator set. */
+  unknownSender: 'unknownSender',
+  /** The frame came from a peer that is not a validator (an observer). */
+  notValidator: 'notValidator',
+  /** The sending peer is not the validator that signed the message (and the type may not be relayed). */
+  senderMismatch: 'senderMismatch',
+  badSignature: 'badSignature',
+  /** A relayed NEW-VIEW this replica made itself: harmless, nothing to do. */
+  fromSelf: 'fromSelf',
+} as const;
+export type EdgeDropReason = (typeof EdgeDropReason)[keyof typeof EdgeDropReason];
+
+export interface EdgeContext {
+  readonly chainId: string;
+  readonly set: ValidatorSet;
+  /** This replica's validator index. */
+  readonly self: number;
+  readonly verify: SignatureVerifier;
+}
+
+export type EdgeResult =
+  | { readonly ok: true; readonly message: ConsensusMessage }
+  | { readonly ok: false; readonly reason: EdgeDropReason; readonly detail: string };
+
+/** The edge pipeline for one frame from the peer with validator index `peerIndex` (undefined: not a validator). */
+export function checkConsensusFrame(
+  frame: Uint8Array,
+  peerIndex: number | undefined,
+  ctx: EdgeContext,
+): EdgeResult {
+  const fail = (reason: EdgeDropReason, detail: string): EdgeResult => ({ ok: false, reason, detail });
+  if (peerIndex === undefined)
+    return fail(EdgeDropReason.notValidator, 'consensus frame from a non-validator');
+  let m: ConsensusMessage;
+  try {
+    m = decodeMessage(frame);
+  } catch (err) {
+    return fail(EdgeDropReason.malformed, (err as Error).message);
+  }
+  if (m.chainId !== ctx.chainId) return fail(EdgeDropReason.wrongChain, `${m.type} for chain ${m.chainId}`);
+  const signer = ctx.set.validators[m.from];
+  if (signer === undefined) return fail(EdgeDropReason.unknownSender, `${m.type} from validator ${m.from}`);
+  if (m.type !== 'newView' && m.from !== peerIndex) {
+    return fail(EdgeDropReason.senderMismatch, `${m.type} signed by ${m.from}, sent by ${peerIndex}`);
+  }
+  if (m.from === ctx.self) return fail(EdgeDropReason.fromSelf, `${m.type} made by this replica`);
+  const { domain, body } = signedPart(m);
+  if (!ctx.verify(signer.publicKey, domain, body, m.signature)) {
+    return fail(EdgeDropReason.badSignature, `${m.type} from ${m.from}`);
+  }
+  return { ok: true, message: m };
+}
+
+export interface ConsensusTransportDeps {
+  readonly host: P2PHost;
+  readonly peers: ValidatorPeers;
+  readonly edge: EdgeContext;
+  readonly logger: Logger;
+  /** Every edge drop, for metrics and status. */
+  readonly onDrop: (reason: EdgeDropReason, detail: string) => void;
+}
+
+/** The driver's Transport over the p2p host, plus the inbound edge pipeline (`attach`). */
+export class P2PConsensusTransport implements Transport {
+  readonly #d: ConsensusTransportDeps;
+
+  constructor(deps: ConsensusTransportDeps) {
+    this.#d = deps;
+  }
+
+  send(to: number, bytes: Uint8Array): void {
+    const peerId = this.#d.peers.peerId(to);
+    if (peerId === undefined || to === this.#d.edge.self) return;
+    this.#safely(() => this.#d.host.send(peerId, ProtocolId.consensus, bytes));
+  }
+
+  broadcast(bytes: Uint8Array): void {
+    // Validators only: observers follow the chain through sync, not consensus traffic.
+    this.#safely(() =>
+      this.#d.host.broadcast(ProtocolId.consensus, bytes, (peerId) => this.#d.peers.isValidator(peerId)),
+    );
+  }
+
+  /** Starts serving inbound frames: valid ones go to `driver.receive`, one at a time per peer. */
+  attach(driver: Pick<ConsensusDriver, 'receive'>): void {
+    this.#d.host.onMessage(ProtocolId.consensus, (peerId, frame) => this.#onFrame(driver, peerId, frame));
+  }
+
+  #onFrame(
+    driver: Pick<ConsensusDriver, 'receive'>,
+    peerId: string,
+    frame: Uint8Array,
+  ): Verdict | Promise<Verdict> {
+    const result = checkConsensusFrame(frame, this.#d.peers.indexOf(peerId), this.#d.edge);
+    if (!result.ok) {
+      this.#d.onDrop(result.reason, result.detail);
+      this.#d.logger.debug(
+        { peer: peerId, reason: result.reason, detail: result.detail },
+        'consensus: dropped',
+      );
+      return result.reason === EdgeDropReason.fromSelf
+        ? Verdicts.ignore(result.reason)
+        : Verdicts.reject(result.reason);
+    }
+    // Waiting for the driver holds back this peer's next frame (and only this peer's): back-pressure.
+    return driver.receive(result.message).then(() => Verdicts.accept());
+  }
+
+  /** Sending is best effort (PBFT tolerates loss); a send must never throw into the driver. */
+  #safely(send: () => unknown): void {
+    try {
+      send();
+    } catch (err) {
+      // Not started (we are stopping) is routine; a message over the frame limit is a configuration problem.
+      const tooLarge = err instanceof P2PError && err.code === P2PErrorCode.frameTooLarge;
+      if (tooLarge)
+        this.#d.logger.error({ err: err.message }, 'consensus: message over the frame limit, not sent');
+      else this.#d.logger.debug({ err: String(err) }, 'consensus: send failed');
+    }
+  }
+}

@@ -1,0 +1,517 @@
+/**
+ * State sync: the StateSync the consensus driver asks to catch up, and the status poll that tells the core it
+ * is behind when nothing else would (docs/protocol.md, "State transfer").
+ *
+ * Transfer. Asked for a certified target (seq, header hash), it fetches ranges of blocks from peers
+ * (`blocks` requests, never one block per request) and checks each block before it executes anything:
+ * chain id, height, prevHash chaining from the local head, validator set, txCount and txRoot over the txs,
+ * then the commit certificate (a quorum of valid signatures over the header hash); the block at the target
+ * height must have the target hash. It then executes the block through the ledger (Chain.buildBlock on the
+ * block's own batch, which must reproduce the same header with no tx refused) and stores it with its
+ * certificate (Chain.commitBlock, which checks the certificate again). After each range it reports progress
+ * to the core (`stateTransferred`). It writes only while the core has a transfer outstanding: it stops at the
+ * target it was asked for, and the core neither builds nor commits meanwhile.
+ *
+ * Faults. A peer whose data fails a check is penalised through the host (`reject`, so repeat offenders are
+ * banned) and skipped for `faultyPeerCooldownMs`; the next range comes from another peer. Blocks of the same
+ * response that passed every check before the bad one are kept: each was verified on its own.
+ *
+ * Status poll. Every `statusIntervalMs` it asks each connected validator for its status: head with its commit
+ * certificate, and stable checkpoint with its proof. A certified checkpoint above this node's goes to the core
+ * (`peerProgress`), which adopts it; so does a certified head above this node's while this node's head has not
+ * moved since the previous poll (the core then transfers up to it). So a node that restarts, or starts from an
+ * empty data directory, catches up by itself even while the chain is quiet, when no CHECKPOINT or COMMIT would
+ * ever reach it.
+ */
+
+import { type QuorumContext, verifyCheckpointProof } from '../../consensus/certificates.ts';
+import { DropError, DropReason } from '../../consensus/errors.ts';
+import type { StateSync } from '../../consensus/interfaces.ts';
+import type { CheckpointProof } from '../../consensus/messages.ts';
+import type { TransferredBlock } from '../../consensus/types.ts';
+import type { CommitCertificate } from '../../core/block.ts';
+import { type BlockHeader, CertError, CertErrorCode, verifyCommitCertificate } from '../../core/block.ts';
+import { equalBytes } from '../../core/bytes.ts';
+import { CodecError } from '../../core/codec.ts';
+import { isJrError } from '../../core/errors.ts';
+import { merkleRoot } from '../../core/merkle.ts';
+import { validatorSetHash } from '../../core/validators.ts';
+import type { BuiltBlock, Chain } from '../../ledger/chain.ts';
+import { LedgerErrorCode } from '../../ledger/errors.ts';
+import { type Logger, type P2PHost, ProtocolId, Verdicts } from '../../p2p/index.ts';
+import { SyncError, SyncErrorCode } from './errors.ts';
+import {
+  decodeBlocksResponse,
+  decodeStatusResponse,
+  encodeSyncRequest,
+  type SyncBlock,
+  type SyncStatus,
+} from './sync-messages.ts';
+import type { ValidatorPeers } from './validator-peers.ts';
+
+export interface StateSyncLimits {
+  /** Blocks asked for per request (at most SYNC_MAX_BLOCKS); responses may hold fewer. */
+  readonly blocksPerRequest: number;
+  /** How often connected validators are asked for their status. */
+  readonly statusIntervalMs: number;
+  readonly requestTimeoutMs: number;
+  /** How long a peer that served bad data is not asked again. */
+  readonly faultyPeerCooldownMs: number;
+  /** Wait before trying again when no peer could serve the next blocks. */
+  readonly retryMs: number;
+}
+
+export const DEFAULT_STATE_SYNC_LIMITS: StateSyncLimits = Object.freeze({
+  blocksPerRequest: 256,
+  statusIntervalMs: 2_000,
+  requestTimeoutMs: 10_000,
+  faultyPeerCooldownMs: 60_000,
+  retryMs: 500,
+});
+
+/** Polls asked for by pollSoon() come at least this far apart. */
+const MIN_POLL_GAP_MS = 250;
+
+export interface SyncProgress {
+  state: 'idle' | 'syncing';
+  targetHeight?: number;
+  /** Blocks and txs stored per second, over the current sync (or the last one while idle). */
+  blocksPerSec?: number;
+  txsPerSec?: number;
+  lastError?: string;
+}
+
+/** The consensus driver as state sync sees it. */
+export interface SyncConsensus {
+  transferred(seq: number, headerHash: Uint8Array, blocks: readonly TransferredBlock[]): void;
+  peerProgress(checkpoint: CheckpointProof | undefined, head: CommitCertificate | undefined): void;
+  /** The core's stable checkpoint seq. */
+  stableSeq(): number;
+}
+
+export interface StateSyncDeps {
+  readonly host: P2PHost;
+  readonly peers: ValidatorPeers;
+  readonly chain: Pick<Chain, 'head' | 'buildBlock' | 'commitBlock'>;
+  /** Chain id, validator set, quorum and signature scheme. */
+  readonly quorum: QuorumContext;
+  readonly consensus: SyncConsensus;
+  /** A block sync stored (the ledger has it). */
+  readonly onStored: (block: BuiltBlock) => void;
+  /** A peer's data was refused, by code. */
+  readonly onFault: (code: SyncErrorCode) => void;
+  /** An error that is nobody's fault but ours (the ledger failed): sync stops. */
+  readonly onFatal: (err: unknown) => void;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+interface Target {
+  readonly seq: number;
+  readonly headerHash: Uint8Array;
+}
+
+interface RunStats {
+  readonly startedAt: number;
+  blocks: number;
+  txs: number;
+}
+
+export class StateSyncClient implements StateSync {
+  readonly #d: StateSyncDeps;
+  readonly #limits: StateSyncLimits;
+  readonly #setHash: Uint8Array;
+  readonly #abort = new AbortController();
+  #target: Target | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  /** Last known head height of each peer (from its status, or an empty blocks response). */
+  readonly #heights = new Map<string, number>();
+  /** Peers not to ask until then (epoch ms). */
+  readonly #resting = new Map<string, number>();
+  #turn = 0;
+  #run: RunStats | undefined;
+  #rate: { blocksPerSec: number; txsPerSec: number } | undefined;
+  #lastError: string | undefined;
+  #pollTimer: ReturnType<typeof setInterval> | undefined;
+  #polling: Promise<void> | undefined;
+  #lastPollAt = Number.NEGATIVE_INFINITY;
+  /** The local head height at the previous poll (-1 before the first: a starting node counts as not moving). */
+  #polledAt = -1;
+  /** The highest head and stable checkpoint already handed to the core, so each goes once. */
+  #sentHead = 0;
+  #sentStable = 0;
+
+  constructor(deps: StateSyncDeps, limits: StateSyncLimits = DEFAULT_STATE_SYNC_LIMITS) {
+    this.#d = deps;
+    this.#limits = limits;
+    this.#setHash = validatorSetHash(deps.quorum.set);
+  }
+
+  // ---- the StateSync contract ----
+
+  requestTransfer(targetSeq: number, headerHash: Uint8Array): void {
+    if (this.#stopped) return;
+    if (this.#target === undefined || targetSeq > this.#target.seq)
+      this.#target = { seq: targetSeq, headerHash };
+    if (this.#running === undefined) {
+      this.#running = this.#transfer()
+        .catch((err: unknown) => this.#fatal(err))
+        .finally(() => {
+          this.#running = undefined;
+        });
+    }
+    this.#wake?.();
+  }
+
+  // ---- lifecycle ----
+
+  /** Starts the status poll (transfers run whenever the core asks, started or not). */
+  start(): void {
+    this.#pollTimer = setInterval(() => this.pollSoon(), this.#limits.statusIntervalMs);
+    this.#pollTimer.unref();
+  }
+
+  /** Stops polling, aborts requests in flight, and waits for the block being stored to be stored. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
+    this.#abort.abort();
+    this.#wake?.();
+    await Promise.allSettled([this.#running, this.#polling]);
+  }
+
+  /** A peer connected: a transfer waiting for one may go on. */
+  peerConnected(): void {
+    this.#wake?.();
+  }
+
+  progress(): SyncProgress {
+    const syncing = this.#running !== undefined;
+    const out: SyncProgress = { state: syncing ? 'syncing' : 'idle' };
+    if (syncing && this.#target !== undefined) out.targetHeight = this.#target.seq;
+    const rate = this.#run !== undefined ? rateOf(this.#run, this.#d.now()) : this.#rate;
+    if (rate !== undefined) {
+      out.blocksPerSec = rate.blocksPerSec;
+      out.txsPerSec = rate.txsPerSec;
+    }
+    if (this.#lastError !== undefined) out.lastError = this.#lastError;
+    return out;
+  }
+
+  /** Last known head height of each peer. */
+  knownHeight(peerId: string): number | undefined {
+    return this.#heights.get(peerId);
+  }
+
+  // ---- transfer ----
+
+  async #transfer(): Promise<void> {
+    const run: RunStats = { startedAt: this.#d.now(), blocks: 0, txs: 0 };
+    this.#run = run;
+    this.#lastError = undefined;
+    try {
+      for (;;) {
+        const target = this.#target;
+        const head = this.#d.chain.head();
+        if (this.#stopped || target === undefined || head.height >= target.seq) return;
+        const from = head.height + 1;
+        const peer = this.#pickPeer(from);
+        if (peer === undefined) {
+          this.#lastError = `no validator to fetch block ${from} from (${this.#unavailability()})`;
+          await this.#sleep(this.#limits.retryMs);
+          continue;
+        }
+        const count = Math.min(this.#limits.blocksPerRequest, target.seq - head.height);
+        const blocks = await this.#fetch(peer, from, count);
+        if (blocks === undefined) continue;
+        if (blocks.length === 0) {
+          // It has no block `from`: do not ask it again until its status shows more.
+          this.#heights.set(peer, head.height);
+          continue;
+        }
+        await this.#store(peer, blocks, run);
+      }
+    } finally {
+      if (run.blocks > 0) this.#rate = rateOf(run, this.#d.now());
+      this.#run = undefined;
+    }
+  }
+
+  /** Blocks [from, from+count) as the peer sent them; undefined when the request failed. */
+  async #fetch(peer: string, from: number, count: number): Promise<SyncBlock[] | undefined> {
+    let bytes: Uint8Array;
+    try {
+      const req = encodeSyncRequest({ kind: 'blocks', from, count });
+      bytes = await this.#d.host.request(peer, ProtocolId.sync, req, this.#requestOptions());
+    } catch (err) {
+      if (!this.#stopped) this.#unavailable(peer, err);
+      return undefined;
+    }
+    let blocks: SyncBlock[];
+    try {
+      blocks = decodeBlocksResponse(bytes);
+    } catch (err) {
+      this.#fault(
+        peer,
+        new SyncError(SyncErrorCode.badResponse, `blocks response: ${(err as Error).message}`),
+      );
+      return undefined;
+    }
+    if (blocks.length > count) {
+      this.#fault(
+        peer,
+        new SyncError(SyncErrorCode.badResponse, `${blocks.length} blocks for ${count} asked`),
+      );
+      return undefined;
+    }
+    return blocks;
+  }
+
+  /** Checks, executes and stores blocks in order, then reports what was stored to the core. */
+  async #store(peer: string, blocks: readonly SyncBlock[], run: RunStats): Promise<void> {
+    const stored: TransferredBlock[] = [];
+    try {
+      for (const b of blocks) {
+        if (this.#stopped) break;
+        const built = await this.#apply(b);
+        stored.push({
+          seq: built.header.height,
+          headerHash: built.hash,
+          txHashes: built.txs.map((t) => t.hash),
+        });
+        run.blocks++;
+        run.txs += built.txs.length;
+        this.#d.onStored(built);
+      }
+    } catch (err) {
+      if (!(err instanceof SyncError)) throw err;
+      this.#fault(peer, err);
+    } finally {
+      const last = stored[stored.length - 1];
+      if (last !== undefined) {
+        // It has at least what it sent (a short range may only mean its response limit was reached).
+        const known = this.#heights.get(peer);
+        if (known !== undefined && known < last.seq) this.#heights.set(peer, last.seq);
+        this.#d.consensus.transferred(last.seq, last.headerHash, stored);
+      }
+    }
+  }
+
+  /** Verifies one block against the local head and the target, executes it, and stores it. */
+  async #apply(b: SyncBlock): Promise<BuiltBlock> {
+    const head = this.#d.chain.head();
+    const h = b.header;
+    const bad = (code: SyncErrorCode, msg: string) => new SyncError(code, `block ${h.height}: ${msg}`);
+    if (h.chainId !== this.#d.quorum.chainId) throw bad(SyncErrorCode.badBlock, `chain ${h.chainId}`);
+    if (h.height !== head.height + 1)
+      throw bad(SyncErrorCode.badResponse, `expected block ${head.height + 1}`);
+    if (!equalBytes(h.prevHash, head.hash))
+      throw bad(SyncErrorCode.badBlock, 'prevHash is not the local head');
+    if (!equalBytes(h.validatorSetHash, this.#setHash))
+      throw bad(SyncErrorCode.badBlock, 'another validator set');
+    const txHashes = b.txs.map((t) => t.hash);
+    if (h.txCount !== b.txs.length || !equalBytes(merkleRoot(txHashes), h.txRoot)) {
+      throw bad(SyncErrorCode.badBlock, 'txs do not match the header (txCount, txRoot)');
+    }
+    try {
+      verifyCommitCertificate(b.cert, h, this.#d.quorum.set, this.#d.quorum.verify);
+    } catch (err) {
+      if (err instanceof CertError) throw bad(SyncErrorCode.badCertificate, err.message);
+      throw err;
+    }
+    const hash = b.cert.headerHash; // equal to headerHash(h): the certificate check compared them
+    const target = this.#target;
+    if (target !== undefined && h.height === target.seq && !equalBytes(hash, target.headerHash)) {
+      throw bad(SyncErrorCode.targetMismatch, 'not the certified target');
+    }
+    const built = await this.#execute(h, b);
+    if (!equalBytes(built.hash, hash) || built.rejected.length > 0) {
+      // A certified block that does not re-execute: more than f validators signed it, or this node's
+      // executor disagrees with theirs. Either way it must not be stored; say so loudly.
+      this.#d.logger.error(
+        { height: h.height, rejected: built.rejected.map((r) => r.code) },
+        'sync: a certified block does not re-execute to itself',
+      );
+      throw bad(SyncErrorCode.notReexecuted, 'executing its txs gives another block');
+    }
+    await this.#d.chain.commitBlock(built, b.cert);
+    return built;
+  }
+
+  async #execute(h: BlockHeader, b: SyncBlock): Promise<BuiltBlock> {
+    try {
+      // The block's own batch: its time is already max(previous time, proposed time), so it rebuilds exactly.
+      return await this.#d.chain.buildBlock({ proposer: h.proposer, view: h.view, time: h.time, txs: b.txs });
+    } catch (err) {
+      if (isJrError(err, LedgerErrorCode.invalidBatch)) {
+        throw new SyncError(SyncErrorCode.badBlock, `block ${h.height}: ${(err as Error).message}`);
+      }
+      throw err;
+    }
+  }
+
+  /** The next connected validator, in turn, that is not resting and may have block `from`. */
+  #pickPeer(from: number): string | undefined {
+    const now = this.#d.now();
+    const candidates = this.#d.host
+      .connectedPeers()
+      .filter(
+        (p) =>
+          this.#d.peers.isValidator(p) &&
+          (this.#resting.get(p) ?? 0) <= now &&
+          (this.#heights.get(p) ?? Number.POSITIVE_INFINITY) >= from,
+      );
+    if (candidates.length === 0) return undefined;
+    this.#turn = (this.#turn + 1) % candidates.length;
+    return candidates[this.#turn];
+  }
+
+  #unavailability(): string {
+    const now = this.#d.now();
+    const connected = this.#d.host.connectedPeers().filter((p) => this.#d.peers.isValidator(p));
+    const resting = connected.filter((p) => (this.#resting.get(p) ?? 0) > now).length;
+    return `${connected.length} connected, ${resting} of them resting after a failure`;
+  }
+
+  /** A request that failed without the peer being at fault (timeout, disconnect): ask others for a moment. */
+  #unavailable(peer: string, err: unknown): void {
+    this.#resting.set(peer, this.#d.now() + this.#limits.retryMs);
+    this.#lastError = `request to ${peer} failed: ${isJrError(err) ? err.code : String(err)}`;
+    this.#d.logger.debug({ peer, err: String(err) }, 'sync: request failed');
+  }
+
+  #fault(peer: string, err: SyncError): void {
+    this.#d.host.report(peer, ProtocolId.sync, Verdicts.reject(err.code));
+    this.#resting.set(peer, this.#d.now() + this.#limits.faultyPeerCooldownMs);
+    this.#lastError = `${err.code} from ${peer}: ${err.message}`;
+    this.#d.onFault(err.code);
+    this.#d.logger.warn({ peer, code: err.code, err: err.message }, 'sync: peer served bad data');
+  }
+
+  #fatal(err: unknown): void {
+    this.#stopped = true;
+    this.#lastError = `sync stopped: ${String(err)}`;
+    this.#d.logger.error({ err: String(err) }, 'sync: stopped by an error of this node');
+    this.#d.onFatal(err);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+
+  #requestOptions(): { timeoutMs: number; signal: AbortSignal } {
+    return { timeoutMs: this.#limits.requestTimeoutMs, signal: this.#abort.signal };
+  }
+
+  // ---- status poll ----
+
+  /** Polls the connected validators now, unless a poll is running or one started very recently. */
+  pollSoon(): void {
+    const now = this.#d.now();
+    if (this.#stopped || this.#polling !== undefined || now - this.#lastPollAt < MIN_POLL_GAP_MS) return;
+    this.#lastPollAt = now;
+    this.#polling = this.#poll()
+      .catch((err: unknown) => this.#d.logger.warn({ err: String(err) }, 'sync: status poll failed'))
+      .finally(() => {
+        this.#polling = undefined;
+      });
+  }
+
+  async #poll(): Promise<void> {
+    const peers = this.#d.host.connectedPeers().filter((p) => this.#d.peers.isValidator(p));
+    const statuses = await Promise.all(peers.map((p) => this.#statusOf(p)));
+    if (this.#stopped) return;
+    // A head above ours only matters while we are not moving: a node that commits keeps up by consensus (and
+    // by checkpoints), and a hint a block ahead of it would only make it transfer what it is about to commit.
+    const height = this.#d.chain.head().height;
+    const moving = this.#polledAt >= 0 && height !== this.#polledAt;
+    this.#polledAt = height;
+    const ourHead = moving ? Number.POSITIVE_INFINITY : Math.max(height, this.#sentHead);
+    const ourStable = Math.max(this.#d.consensus.stableSeq(), this.#sentStable);
+    let head: CommitCertificate | undefined;
+    let stable: CheckpointProof | undefined;
+    for (const [i, s] of statuses.entries()) {
+      if (s === undefined) continue;
+      const peer = peers[i]!;
+      if (
+        s.head !== undefined &&
+        s.height > Math.max(ourHead, head?.height ?? 0) &&
+        this.#checkHead(peer, s)
+      ) {
+        head = s.head.cert;
+      }
+      if (s.stable.seq > Math.max(ourStable, stable?.seq ?? 0) && this.#checkStable(peer, s.stable)) {
+        stable = s.stable;
+      }
+    }
+    if (head === undefined && stable === undefined) return;
+    if (head !== undefined) this.#sentHead = head.height;
+    if (stable !== undefined) this.#sentStable = stable.seq;
+    this.#d.consensus.peerProgress(stable, head);
+  }
+
+  async #statusOf(peer: string): Promise<SyncStatus | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#d.host.request(peer, ProtocolId.sync, STATUS_REQUEST, this.#requestOptions());
+    } catch (err) {
+      this.#d.logger.debug({ peer, err: String(err) }, 'sync: status request failed');
+      return undefined;
+    }
+    try {
+      const s = decodeStatusResponse(bytes);
+      this.#heights.set(peer, s.height);
+      return s;
+    } catch (err) {
+      const reason = err instanceof CodecError ? err.message : String(err);
+      this.#fault(peer, new SyncError(SyncErrorCode.badResponse, `status response: ${reason}`));
+      return undefined;
+    }
+  }
+
+  /** The head in a status is certified for this chain; otherwise the peer is at fault. */
+  #checkHead(peer: string, s: SyncStatus): boolean {
+    const { header, cert } = s.head!;
+    try {
+      if (header.chainId !== this.#d.quorum.chainId)
+        throw new CertError(CertErrorCode.headerMismatch, 'another chain');
+      verifyCommitCertificate(cert, header, this.#d.quorum.set, this.#d.quorum.verify);
+      return true;
+    } catch (err) {
+      if (!(err instanceof CertError)) throw err;
+      this.#fault(
+        peer,
+        new SyncError(SyncErrorCode.badCertificate, `status head ${s.height}: ${err.message}`),
+      );
+      return false;
+    }
+  }
+
+  #checkStable(peer: string, proof: CheckpointProof): boolean {
+    try {
+      verifyCheckpointProof(this.#d.quorum, proof, DropReason.badCheckpoint);
+      return true;
+    } catch (err) {
+      if (!(err instanceof DropError)) throw err;
+      this.#fault(peer, new SyncError(SyncErrorCode.badCertificate, `status checkpoint: ${err.message}`));
+      return false;
+    }
+  }
+}
+
+const STATUS_REQUEST = encodeSyncRequest({ kind: 'status' });
+
+function rateOf(run: RunStats, now: number): { blocksPerSec: number; txsPerSec: number } {
+  const seconds = Math.max(now - run.startedAt, 1) / 1000;
+  return { blocksPerSec: run.blocks / seconds, txsPerSec: run.txs / seconds };
+}

@@ -1,0 +1,208 @@
+/**
+ * The `/jrchain/sync/1.0.0` request/response messages (docs/p2p.md, "Sync protocol"). One request frame and one
+ * response frame per stream; both start with `u8 version (1) ‖ u8 kind`, and every decode is strict (canonical
+ * varints, known kinds, no trailing bytes).
+ *
+ *   kind 1 status  request: (empty)
+ *                  response: varint height ‖ [height ≥ 1: Header ‖ CommitCertificate] ‖ CheckpointProof(stable)
+ *   kind 2 blocks  request: varint from (≥ 1) ‖ varint count (1..SYNC_MAX_BLOCKS)
+ *                  response: varint n ‖ (Header ‖ CommitCertificate ‖ varint txCount ‖ (bytes tx)*)^n
+ *                  blocks from, from+1, ...: as many as the responder has and fit its response limit (n may be 0)
+ *   kind 3 batch   request: h32 digest
+ *                  response: bool found ‖ [Batch]
+ *
+ * Header and CommitCertificate are the ledger encodings of src/core/block.ts; CheckpointProof and Batch those of
+ * src/consensus/messages.ts.
+ */
+
+import {
+  type CheckpointProof,
+  readBatch,
+  readCheckpointProof,
+  writeBatch,
+  writeCheckpointProof,
+} from '../../consensus/messages.ts';
+import type { Batch } from '../../core/batch.ts';
+import {
+  type BlockHeader,
+  type CommitCertificate,
+  readCertificate,
+  readHeader,
+  writeCertificate,
+  writeHeader,
+} from '../../core/block.ts';
+import {
+  CodecError,
+  CodecErrorCode,
+  decodeExact,
+  expectVersion,
+  type Reader,
+  Writer,
+} from '../../core/codec.ts';
+import { HASH_LENGTH } from '../../core/crypto.ts';
+import { Limits } from '../../core/limits.ts';
+import { parseTx, type TxEnvelope } from '../../core/tx.ts';
+
+export const SYNC_VERSION = 1;
+/** Most blocks one request may ask for (part of the protocol). */
+export const SYNC_MAX_BLOCKS = 1024;
+
+export const SyncKind = { status: 1, blocks: 2, batch: 3 } as const;
+export type SyncKind = keyof typeof SyncKind;
+const kindByCode = new Map<number, SyncKind>(
+  Object.entries(SyncKind).map(([k, v]) => [v, k as SyncKind] as const),
+);
+
+export type SyncRequest =
+  | { readonly kind: 'status' }
+  | { readonly kind: 'blocks'; readonly from: number; readonly count: number }
+  | { readonly kind: 'batch'; readonly digest: Uint8Array };
+
+export interface SyncHead {
+  readonly header: BlockHeader;
+  readonly cert: CommitCertificate;
+}
+
+export interface SyncStatus {
+  /** The responder's chain head height; 0 before the first block. */
+  readonly height: number;
+  /** The head block's header and commit certificate; undefined at height 0. */
+  readonly head: SyncHead | undefined;
+  /** The responder's stable checkpoint with its quorum proof (seq 0: the genesis, no signatures). */
+  readonly stable: CheckpointProof;
+}
+
+export interface SyncBlock {
+  readonly header: BlockHeader;
+  readonly cert: CommitCertificate;
+  readonly txs: readonly TxEnvelope[];
+}
+
+function start(kind: SyncKind, capacity = 64): Writer {
+  return new Writer(capacity).u8(SYNC_VERSION).u8(SyncKind[kind]);
+}
+
+function readKind(r: Reader, what: string): SyncKind {
+  expectVersion(r, SYNC_VERSION, what);
+  const code = r.u8(`${what} kind`);
+  const kind = kindByCode.get(code);
+  if (kind === undefined) throw new CodecError(CodecErrorCode.unknownType, `unknown ${what} kind ${code}`);
+  return kind;
+}
+
+function expectKind(r: Reader, kind: SyncKind): void {
+  const got = readKind(r, 'sync response');
+  if (got !== kind)
+    throw new CodecError(CodecErrorCode.unknownType, `expected a ${kind} response, got ${got}`);
+}
+
+// ---- requests ----
+
+export function encodeSyncRequest(req: SyncRequest): Uint8Array {
+  const w = start(req.kind);
+  if (req.kind === 'blocks') w.varint(req.from).varint(req.count);
+  else if (req.kind === 'batch') w.fixed(req.digest, HASH_LENGTH);
+  return w.finish();
+}
+
+export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
+  return decodeExact(bytes, bytes.length, 'sync request', (r): SyncRequest => {
+    const kind = readKind(r, 'sync request');
+    switch (kind) {
+      case 'status':
+        return { kind };
+      case 'blocks':
+        return {
+          kind,
+          from: r.varintIn(1, Number.MAX_SAFE_INTEGER, 'from'),
+          count: r.varintIn(1, SYNC_MAX_BLOCKS, 'count'),
+        };
+      case 'batch':
+        return { kind, digest: r.fixed(HASH_LENGTH, 'digest') };
+    }
+  });
+}
+
+// ---- responses ----
+
+export function encodeStatusResponse(s: SyncStatus): Uint8Array {
+  const w = start('status', 512).varint(s.height);
+  if ((s.height === 0) !== (s.head === undefined))
+    throw new RangeError('a status has a head exactly above 0');
+  if (s.head !== undefined) {
+    writeHeader(w, s.head.header);
+    writeCertificate(w, s.head.cert);
+  }
+  writeCheckpointProof(w, s.stable);
+  return w.finish();
+}
+
+export function decodeStatusResponse(bytes: Uint8Array): SyncStatus {
+  return decodeExact(bytes, bytes.length, 'status response', (r) => {
+    expectKind(r, 'status');
+    const height = r.varint('height');
+    let head: SyncHead | undefined;
+    if (height > 0) {
+      head = { header: readHeader(r), cert: readCertificate(r) };
+      if (head.header.height !== height) {
+        throw new CodecError(CodecErrorCode.invalidField, 'status head header is not at the status height');
+      }
+    }
+    return { height, head, stable: readCheckpointProof(r) };
+  });
+}
+
+/** One block of a blocks response, encoded on its own so a server can stop at its size budget. */
+export function encodeSyncBlock(
+  header: BlockHeader,
+  cert: CommitCertificate,
+  txs: readonly TxEnvelope[],
+): Uint8Array {
+  const w = new Writer(256 + cert.signatures.length * 70 + txs.reduce((n, t) => n + t.bytes.length + 3, 0));
+  writeHeader(w, header);
+  writeCertificate(w, cert);
+  w.varint(txs.length);
+  for (const t of txs) w.bytes(t.bytes);
+  return w.finish();
+}
+
+/** Bytes a blocks response adds around its encoded blocks (version, kind, count). */
+export const BLOCKS_RESPONSE_OVERHEAD = 2 + 9;
+
+export function encodeBlocksResponse(blocks: readonly Uint8Array[]): Uint8Array {
+  const w = start('blocks', BLOCKS_RESPONSE_OVERHEAD + blocks.reduce((n, b) => n + b.length, 0));
+  w.varint(blocks.length);
+  for (const b of blocks) w.fixed(b, b.length);
+  return w.finish();
+}
+
+export function decodeBlocksResponse(bytes: Uint8Array): SyncBlock[] {
+  return decodeExact(bytes, bytes.length, 'blocks response', (r) => {
+    expectKind(r, 'blocks');
+    const n = r.varintIn(0, SYNC_MAX_BLOCKS, 'block count');
+    const blocks: SyncBlock[] = [];
+    for (let i = 0; i < n; i++) {
+      const header = readHeader(r);
+      const cert = readCertificate(r);
+      const count = r.varintIn(0, Limits.blockTxs, 'block tx count');
+      const txs: TxEnvelope[] = [];
+      for (let k = 0; k < count; k++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx')));
+      blocks.push({ header, cert, txs });
+    }
+    return blocks;
+  });
+}
+
+export function encodeBatchResponse(batch: Batch | undefined): Uint8Array {
+  const w = start('batch', 64 + (batch?.txs.reduce((n, t) => n + t.bytes.length + 3, 0) ?? 0));
+  w.bool(batch !== undefined);
+  if (batch !== undefined) writeBatch(w, batch);
+  return w.finish();
+}
+
+export function decodeBatchResponse(bytes: Uint8Array): Batch | undefined {
+  return decodeExact(bytes, bytes.length, 'batch response', (r) => {
+    expectKind(r, 'batch');
+    return r.bool('found') ? readBatch(r) : undefined;
+  });
+}

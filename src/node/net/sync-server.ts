@@ -1,0 +1,85 @@
+/**
+ * Serves `/jrchain/sync/1.0.0` from the ledger and the consensus core: this node's status (head with its
+ * certificate, stable checkpoint with its proof), ranges of certified blocks with their txs, and batch bodies
+ * for peers that missed them after a view change. Read-only. A request that does not decode is rejected (the
+ * host penalises the requester); a range beyond the head gets the blocks that exist (possibly none).
+ */
+
+import type { CheckpointProof } from '../../consensus/messages.ts';
+import type { Batch } from '../../core/batch.ts';
+import type { LedgerStore } from '../../ledger/store.ts';
+import { type Verdict, Verdicts } from '../../p2p/index.ts';
+import {
+  BLOCKS_RESPONSE_OVERHEAD,
+  decodeSyncRequest,
+  encodeBatchResponse,
+  encodeBlocksResponse,
+  encodeStatusResponse,
+  encodeSyncBlock,
+  type SyncRequest,
+} from './sync-messages.ts';
+
+export interface SyncServerDeps {
+  readonly store: Pick<LedgerStore, 'head' | 'block' | 'blockTxs'>;
+  /** The consensus core's stable checkpoint and its proof. */
+  readonly stable: () => CheckpointProof;
+  /** The body of a batch the consensus core holds. */
+  readonly batchFor: (digest: Uint8Array) => Batch | undefined;
+  /** The sync protocol's response limit: a blocks response stops before it. */
+  readonly maxResponseBytes: number;
+}
+
+export class SyncServer {
+  readonly #d: SyncServerDeps;
+
+  constructor(deps: SyncServerDeps) {
+    this.#d = deps;
+  }
+
+  async handle(request: Uint8Array, signal: AbortSignal): Promise<Uint8Array | Verdict> {
+    let req: SyncRequest;
+    try {
+      req = decodeSyncRequest(request);
+    } catch {
+      return Verdicts.reject('malformed sync request');
+    }
+    switch (req.kind) {
+      case 'status':
+        return this.#status();
+      case 'blocks':
+        return this.#blocks(req.from, req.count, signal);
+      case 'batch':
+        return encodeBatchResponse(this.#d.batchFor(req.digest));
+    }
+  }
+
+  async #status(): Promise<Uint8Array> {
+    const stable = this.#d.stable();
+    const height = this.#d.store.head()?.height ?? 0;
+    if (height === 0) return encodeStatusResponse({ height, head: undefined, stable });
+    const block = await this.#d.store.block(height);
+    if (block === undefined) throw new Error(`head block ${height} is missing`);
+    return encodeStatusResponse({ height, head: { header: block.header, cert: block.cert }, stable });
+  }
+
+  /** Blocks from `from` on, as many as exist and fit the response limit; the first one always goes. */
+  async #blocks(from: number, count: number, signal: AbortSignal): Promise<Uint8Array | Verdict> {
+    const head = this.#d.store.head()?.height ?? 0;
+    const last = Math.min(head, from + count - 1);
+    const encoded: Uint8Array[] = [];
+    let bytes = BLOCKS_RESPONSE_OVERHEAD;
+    for (let h = from; h <= last && !signal.aborted; h++) {
+      const [block, txs] = await Promise.all([this.#d.store.block(h), this.#d.store.blockTxs(h)]);
+      if (block === undefined || txs === undefined) break;
+      const b = encodeSyncBlock(block.header, block.cert, txs);
+      if (bytes + b.length > this.#d.maxResponseBytes) {
+        // A single block over the limit cannot be served at all: the limit is set below the block size.
+        if (encoded.length === 0) return Verdicts.ignore(`block ${h} exceeds the sync response limit`);
+        break;
+      }
+      encoded.push(b);
+      bytes += b.length;
+    }
+    return encodeBlocksResponse(encoded);
+  }
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import type { TxEnvelope } from '../../../src/core/tx.ts';
+import type { TxRejection } from '../../../src/ledger/chain.ts';
+import { TxErrorCode } from '../../../src/ledger/errors.ts';
+import {
+  isForwarderFault,
+  Mempool,
+  type MempoolLimits,
+  MempoolRejection,
+} from '../../../src/node/mempool.ts';
+import { evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+
+const T = TEST_GENESIS_TIME + 10_000;
+
+function txs(n: number, from = 1, ttlMs = 60_000): TxEnvelope[] {
+  return Array.from({ length: n }, (_, k) => evidenceTx({ nonce: from + k, createdAt: T, ttlMs }));
+}
+
+class Harness {
+  now = T;
+  readonly verdicts = new Map<string, string>();
+  readonly committed = new Set<string>();
+  readonly admitted: [string, boolean][] = [];
+  checks = 0;
+  release: (() => void) | undefined;
+  readonly pool: Mempool;
+
+  constructor(limits: MempoolLimits = { maxTxs: 100, maxBytes: 1_000_000 }) {
+    this.pool = new Mempool(
+      {
+        chain: {
+          checkTx: async (env): Promise<TxRejection | undefined> => {
+            this.checks++;
+            if (this.release) await new Promise<void>((r) => (this.release = r));
+            const code = this.verdicts.get(env.hashHex);
+            return code === undefined ? undefined : { hash: env.hash, code, message: code };
+          },
+        },
+        isCommitted: async (hash) => this.committed.has(Buffer.from(hash).toString('hex')),
+        now: () => this.now,
+        onAdmitted: (env, local) => this.admitted.push([env.hashHex, local]),
+      },
+      limits,
+    );
+  }
+}
+
+describe('Mempool', () => {
+  it('admits once: accepted, then pending; reports who submitted it', async () => {
+    const h = new Harness();
+    const [a, b] = txs(2);
+    expect(await h.pool.admit(a!, true)).toEqual({ status: 'accepted' });
+    expect(await h.pool.admit(a!, false)).toEqual({ status: 'pending' });
+    expect(await h.pool.admit(b!, false)).toEqual({ status: 'accepted' });
+    expect(h.admitted).toEqual([
+      [a!.hashHex, true],
+      [b!.hashHex, false],
+    ]);
+    expect(h.checks).toBe(2);
+    expect(h.pool.size).toBe(2);
+    expect(h.pool.bytes).toBe(a!.bytes.length + b!.bytes.length);
+  });
+
+  it('a tx submitted twice at once is checked once', async () => {
+    const h = new Harness();
+    const [a] = txs(1);
+    h.release = () => {};
+    const first = h.pool.admit(a!, true);
+    const second = await h.pool.admit(a!, true);
+    expect(second).toEqual({ status: 'pending' });
+    h.release();
+    expect(await first).toEqual({ status: 'accepted' });
+    expect(h.checks).toBe(1);
+  });
+
+  it('says committed for a committed tx (TX_DUPLICATE from the ledger), and passes other rejections on', async () => {
+    const h = new Harness();
+    const [a, b] = txs(2);
+    h.verdicts.set(a!.hashHex, TxErrorCode.duplicate);
+    h.verdicts.set(b!.hashHex, TxErrorCode.badSignature);
+    expect(await h.pool.admit(a!, true)).toEqual({ status: 'committed' });
+    const r = await h.pool.admit(b!, true);
+    expect(r.status === 'rejected' && r.rejection.code).toBe(TxErrorCode.badSignature);
+    expect(h.pool.size).toBe(0);
+  });
+
+  it('is bounded by count and by bytes, and still recognises committed txs when full', async () => {
+    const byCount = new Harness({ maxTxs: 2, maxBytes: 1_000_000 });
+    const [a, b, c, d] = txs(4);
+    await byCount.pool.admit(a!, true);
+    await byCount.pool.admit(b!, true);
+    const full = await byCount.pool.admit(c!, true);
+    expect(full.status === 'rejected' && full.rejection.code).toBe(MempoolRejection.full);
+    byCount.committed.add(d!.hashHex);
+    expect(await byCount.pool.admit(d!, true)).toEqual({ status: 'committed' });
+
+    const byBytes = new Harness({ maxTxs: 100, maxBytes: a!.bytes.length + 10 });
+    await byBytes.pool.admit(a!, true);
+    const r = await byBytes.pool.admit(b!, true);
+    expect(r.status === 'rejected' && r.rejection.code).toBe(MempoolRejection.full);
+  });
+
+  it('drops committed txs and returns when they arrived; sweeps expired ones', async () => {
+    const h = new Harness();
+    const [a, b] = txs(2, 1, 60_000);
+    const [short] = txs(1, 10, 1000);
+    await h.pool.admit(a!, true);
+    h.now = T + 500;
+    await h.pool.admit(b!, true);
+    await h.pool.admit(short!, true);
+    expect(h.pool.removeCommitted([b!, a!])).toEqual([T + 500, T]);
+    expect(h.pool.removeCommitted([a!])).toEqual([]);
+    expect(h.pool.sweepExpired(T + 1000)).toEqual([]);
+    expect(h.pool.sweepExpired(T + 1001).map((x) => Buffer.from(x).toString('hex'))).toEqual([
+      short!.hashHex,
+    ]);
+    expect(h.pool.size).toBe(0);
+    expect(h.pool.bytes).toBe(0);
+  });
+
+  it('takes nothing once closed, not even a tx whose check was in flight', async () => {
+    const h = new Harness();
+    const [a, b] = txs(2);
+    h.release = () => {};
+    const inFlight = h.pool.admit(a!, true);
+    h.pool.close();
+    h.release();
+    for (const r of [await inFlight, await h.pool.admit(b!, true)]) {
+      expect(r.status === 'rejected' && r.rejection.code).toBe(MempoolRejection.stopped);
+    }
+    expect(h.admitted).toEqual([]);
+  });
+
+  it('turns a failing ledger into a rejection, not a throw', async () => {
+    const pool = new Mempool({
+      chain: { checkTx: async () => Promise.reject(new Error('store closed')) },
+      isCommitted: async () => false,
+      now: () => T,
+      onAdmitted: () => {},
+    });
+    const r = await pool.admit(txs(1)[0]!, true);
+    expect(r.status === 'rejected' && r.rejection.code).toBe('MEMPOOL_ADMISSION_FAILED');
+  });
+
+  it('blames a forwarder only for what no honest validator forwards', () => {
+    const fault = (code: string) => isForwarderFault({ hash: new Uint8Array(32), code, message: '' });
+    expect(fault(TxErrorCode.badSignature)).toBe(true);
+    expect(fault(TxErrorCode.unknownKey)).toBe(true);
+    expect(fault(TxErrorCode.duplicate)).toBe(false);
+    expect(fault(TxErrorCode.expired)).toBe(false);
+    expect(fault(MempoolRejection.full)).toBe(false);
+  });
+});

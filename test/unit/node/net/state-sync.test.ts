@@ -1,0 +1,349 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeQuorumContext } from '../../../../src/consensus/certificates.ts';
+import { type CheckpointProof, checkpointBody } from '../../../../src/consensus/messages.ts';
+import type { Batch } from '../../../../src/core/batch.ts';
+import type { CommitCertificate } from '../../../../src/core/block.ts';
+import { toHex } from '../../../../src/core/bytes.ts';
+import { Domain, verifySignature } from '../../../../src/core/crypto.ts';
+import { genesisHash, genesisValidatorSet } from '../../../../src/core/genesis.ts';
+import type { Chain } from '../../../../src/ledger/chain.ts';
+import { SyncErrorCode } from '../../../../src/node/net/errors.ts';
+import { DEFAULT_STATE_SYNC_LIMITS, StateSyncClient } from '../../../../src/node/net/state-sync.ts';
+import {
+  decodeBlocksResponse,
+  decodeStatusResponse,
+  decodeSyncRequest,
+  encodeBlocksResponse,
+  encodeStatusResponse,
+  encodeSyncBlock,
+} from '../../../../src/node/net/sync-messages.ts';
+import { ValidatorPeers } from '../../../../src/node/net/validator-peers.ts';
+import { noopLogger, P2PError, P2PErrorCode } from '../../../../src/p2p/index.ts';
+import { buildChain } from '../../../helpers/certified-chain.ts';
+import { openMemoryChain, runBlock } from '../../../helpers/chain.ts';
+import { FakeHost, type Responder } from '../../../helpers/fake-host.ts';
+import { evidenceTx, TEST_GENESIS_TIME, validatorSigners } from '../../../helpers/fixtures.ts';
+import { genesis } from '../../../helpers/ledger.ts';
+import { waitFor } from '../../../helpers/p2p.ts';
+import { batchesOf, respondFrom, type SyncSource, syncSource } from '../../../helpers/sync-source.ts';
+
+const g = genesis();
+const [A, B, C] = [1, 2, 3].map((i) => g.validators[i]!.peerId) as [string, string, string];
+const quorum = makeQuorumContext(
+  g.chainId,
+  genesisValidatorSet(g),
+  g.consensus.checkpointInterval,
+  g.consensus.watermarkWindow,
+  genesisHash(g),
+  verifySignature,
+);
+
+type SyncChain = Pick<Chain, 'head' | 'buildBlock' | 'commitBlock'>;
+
+const clients: StateSyncClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.stop()));
+});
+
+class Syncing {
+  readonly fake = new FakeHost();
+  readonly transferred: { seq: number; heights: number[] }[] = [];
+  readonly progress: { checkpoint?: number; head?: number }[] = [];
+  readonly faults: string[] = [];
+  readonly fatal: unknown[] = [];
+  stored = 0;
+  now = 1_000_000;
+  client!: StateSyncClient;
+  chain!: SyncChain;
+
+  static async create(blocksPerRequest = 4, chain?: SyncChain): Promise<Syncing> {
+    const s = new Syncing();
+    s.chain = chain ?? (await openMemoryChain());
+    s.client = new StateSyncClient(
+      {
+        host: s.fake.asHost(),
+        peers: new ValidatorPeers(g),
+        chain: s.chain,
+        quorum,
+        consensus: {
+          transferred: (seq, _hash, blocks) => s.transferred.push({ seq, heights: blocks.map((b) => b.seq) }),
+          peerProgress: (checkpoint, head) =>
+            s.progress.push({
+              ...(checkpoint ? { checkpoint: checkpoint.seq } : {}),
+              ...(head ? { head: head.height } : {}),
+            }),
+          stableSeq: () => 0,
+        },
+        onStored: () => {
+          s.stored++;
+        },
+        onFault: (code) => s.faults.push(code),
+        onFatal: (err) => s.fatal.push(err),
+        now: () => s.now,
+        logger: noopLogger,
+      },
+      { ...DEFAULT_STATE_SYNC_LIMITS, blocksPerRequest, retryMs: 10 },
+    );
+    clients.push(s.client);
+    return s;
+  }
+
+  /** `peer` answers as `respond`, and is connected (after the ones already connected). */
+  connect(peer: string, respond: Responder): void {
+    this.fake.responders.set(peer, respond);
+    if (!this.fake.connected.includes(peer)) this.fake.connected.push(peer);
+    this.client.peerConnected();
+  }
+
+  async heightIs(h: number): Promise<void> {
+    await waitFor(
+      () => this.chain.head().height === h && this.client.progress().state === 'idle',
+      `height ${h}`,
+    );
+  }
+}
+
+/** Edits the first block of every blocks response. */
+function editFirstBlock(
+  edit: (b: ReturnType<typeof decodeBlocksResponse>[number]) => Parameters<typeof encodeSyncBlock>,
+) {
+  return (response: Uint8Array, request: Uint8Array): Uint8Array => {
+    if (decodeSyncRequest(request).kind !== 'blocks') return response;
+    const blocks = decodeBlocksResponse(response);
+    return encodeBlocksResponse(
+      blocks.map((b, i) =>
+        i === 0 ? encodeSyncBlock(...edit(b)) : encodeSyncBlock(b.header, b.cert, b.txs),
+      ),
+    );
+  };
+}
+
+function flipSignature(cert: CommitCertificate): CommitCertificate {
+  const signatures = cert.signatures.map((s, i) => {
+    if (i > 0) return s;
+    const sig = s.signature.slice();
+    sig[0]! ^= 1;
+    return { ...s, signature: sig };
+  });
+  return { ...cert, signatures };
+}
+
+function checkpointProof(seq: number, hash: Uint8Array): CheckpointProof {
+  const body = checkpointBody(g.chainId, seq, hash);
+  const signatures = [0, 1, 2].map((v) => ({
+    validator: v,
+    signature: validatorSigners()[v]!.sign(Domain.checkpoint, body),
+  }));
+  return { seq, headerHash: hash, signatures };
+}
+
+describe('StateSyncClient: transfer', () => {
+  it('fetches ranges up to the target and no further, reporting each range to the core', async () => {
+    const source = await syncSource(batchesOf(10));
+    const s = await Syncing.create(4);
+    s.connect(A, respondFrom(source.server));
+    s.client.requestTransfer(7, source.blocks[6]!.hash);
+    await s.heightIs(7);
+    expect(s.transferred).toEqual([
+      { seq: 4, heights: [1, 2, 3, 4] },
+      { seq: 7, heights: [5, 6, 7] },
+    ]);
+    expect(s.fake.requests.map((r) => decodeSyncRequest(r.request))).toEqual([
+      { kind: 'blocks', from: 1, count: 4 },
+      { kind: 'blocks', from: 5, count: 3 },
+    ]);
+    expect(toHex(s.chain.head().hash)).toBe(toHex(source.blocks[6]!.hash));
+    expect(s.stored).toBe(7);
+    expect(s.client.progress()).toMatchObject({ state: 'idle', blocksPerSec: expect.any(Number) });
+    // Already there: nothing to fetch, nothing to report.
+    s.client.requestTransfer(7, source.blocks[6]!.hash);
+    await s.heightIs(7);
+    expect(s.fake.requests).toHaveLength(2);
+  });
+
+  describe('refuses bad data, penalises the peer, and completes from another', () => {
+    let source: SyncSource;
+    const target = 5;
+
+    async function run(code: string, faulty: Responder, keptBefore = 0): Promise<Syncing> {
+      source ??= await syncSource(batchesOf(6));
+      const s = await Syncing.create(8);
+      s.connect(A, faulty);
+      s.client.requestTransfer(target, source.blocks[target - 1]!.hash);
+      await waitFor(() => s.faults.length > 0, `fault ${code}`);
+      expect(s.faults).toEqual([code]);
+      expect(s.fake.reports).toEqual([
+        { peer: A, protocol: '/jrchain/sync/1.0.0', verdict: { action: 'reject', reason: code } },
+      ]);
+      expect(s.chain.head().height).toBe(keptBefore);
+      s.connect(B, respondFrom(source.server));
+      await s.heightIs(target);
+      expect(toHex(s.chain.head().hash)).toBe(toHex(source.blocks[target - 1]!.hash));
+      expect(s.fake.requests.filter((r) => r.peer === A)).toHaveLength(1);
+      return s;
+    }
+
+    it(SyncErrorCode.badResponse, async () => {
+      await run(SyncErrorCode.badResponse, () => new Uint8Array([1, 2, 0xff]));
+    });
+
+    it(`${SyncErrorCode.badBlock}: a tx swapped (the txRoot no longer matches)`, async () => {
+      source ??= await syncSource(batchesOf(6));
+      const other = evidenceTx({ nonce: 999, createdAt: TEST_GENESIS_TIME + 1000 });
+      await run(
+        SyncErrorCode.badBlock,
+        respondFrom(
+          source.server,
+          editFirstBlock((b) => [b.header, b.cert, [other, ...b.txs.slice(1)]]),
+        ),
+      );
+    });
+
+    it(`${SyncErrorCode.badCertificate}: a forged certificate signature`, async () => {
+      source ??= await syncSource(batchesOf(6));
+      await run(
+        SyncErrorCode.badCertificate,
+        respondFrom(
+          source.server,
+          editFirstBlock((b) => [b.header, flipSignature(b.cert), b.txs]),
+        ),
+      );
+    });
+
+    it(`${SyncErrorCode.targetMismatch}: another certified block at the target height`, async () => {
+      source ??= await syncSource(batchesOf(6));
+      const batches = batchesOf(6);
+      const fork = await syncSource([...batches.slice(0, target - 1), batchesOf(1, 2, 500)[0]!]);
+      // Blocks below the target are the same on both, verified one by one, and kept.
+      await run(SyncErrorCode.targetMismatch, respondFrom(fork.server), target - 1);
+    });
+
+    it(`${SyncErrorCode.notReexecuted}: a certified block holding a tx that is invalid at its time`, async () => {
+      source ??= await syncSource(batchesOf(6));
+      const expired = evidenceTx({ nonce: 77, createdAt: TEST_GENESIS_TIME, ttlMs: 1 });
+      const [bad] = buildChain(g, [[expired]], TEST_GENESIS_TIME + 5000);
+      await run(SyncErrorCode.notReexecuted, () =>
+        encodeBlocksResponse([encodeSyncBlock(bad!.header, bad!.cert, bad!.txs)]),
+      );
+    });
+  });
+
+  it('waits for a peer when none can serve, and asks a peer whose range came back short no more', async () => {
+    const source = await syncSource(batchesOf(6));
+    const short = await syncSource(batchesOf(2));
+    const s = await Syncing.create(8);
+    s.client.requestTransfer(6, source.blocks[5]!.hash);
+    await waitFor(() => s.client.progress().lastError?.startsWith('no validator') === true, 'no peer yet');
+    s.connect(A, respondFrom(short.server));
+    await waitFor(() => s.chain.head().height === 2, 'what the short peer has');
+    s.connect(B, respondFrom(source.server));
+    await s.heightIs(6);
+    expect(s.fake.requests.filter((r) => r.peer === A)).toHaveLength(2);
+  });
+
+  it('treats an unreachable peer as unavailable, not faulty', async () => {
+    const source = await syncSource(batchesOf(3));
+    const s = await Syncing.create(8);
+    s.connect(A, () => Promise.reject(new P2PError(P2PErrorCode.requestTimeout, 'timed out')));
+    s.connect(B, respondFrom(source.server));
+    s.client.requestTransfer(3, source.blocks[2]!.hash);
+    await s.heightIs(3);
+    expect(s.faults).toEqual([]);
+    expect(s.fake.reports).toEqual([]);
+  });
+
+  it('stops: aborts the request in flight and reports nothing more', async () => {
+    const source = await syncSource(batchesOf(3));
+    const s = await Syncing.create(8);
+    let asked = false;
+    s.connect(A, (_req, signal) => {
+      asked = true;
+      return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    });
+    s.client.requestTransfer(3, source.blocks[2]!.hash);
+    await waitFor(() => asked, 'a request in flight');
+    await s.client.stop();
+    expect(s.client.progress().state).toBe('idle');
+    expect(s.transferred).toEqual([]);
+    expect(s.fatal).toEqual([]);
+  });
+
+  it('stops on a ledger failure of its own and reports it', async () => {
+    const source = await syncSource(batchesOf(3));
+    const chain = await openMemoryChain();
+    const failing = {
+      head: () => chain.head(),
+      buildBlock: (batch: Batch) => chain.buildBlock(batch),
+      commitBlock: () => Promise.reject(new Error('disk full')),
+    };
+    const s = await Syncing.create(8, failing);
+    s.connect(A, respondFrom(source.server));
+    s.client.requestTransfer(3, source.blocks[2]!.hash);
+    await waitFor(() => s.fatal.length === 1, 'the failure is reported');
+    expect(s.client.progress().lastError).toMatch(/disk full/);
+    expect(s.faults).toEqual([]);
+  });
+});
+
+describe('StateSyncClient: status poll', () => {
+  it("hands the core a peer's certified head and checkpoint once, and blames a forged status", async () => {
+    const source = await syncSource(batchesOf(6));
+    const s = await Syncing.create();
+    const proof = checkpointProof(g.consensus.checkpointInterval, source.blocks[0]!.hash);
+    // B is asked first and claims the same head with a forged certificate.
+    s.connect(B, async (req) => {
+      const status = decodeStatusResponse(
+        await respondFrom(source.server)(req, new AbortController().signal),
+      );
+      const head = status.head!;
+      return encodeStatusResponse({
+        ...status,
+        height: 6,
+        head: { header: head.header, cert: flipSignature(head.cert) },
+      });
+    });
+    s.connect(A, async (req) => {
+      const status = decodeStatusResponse(
+        await respondFrom(source.server)(req, new AbortController().signal),
+      );
+      return encodeStatusResponse({ ...status, stable: proof });
+    });
+    s.connect(C, () => Promise.reject(new P2PError(P2PErrorCode.notConnected, 'gone')));
+    s.client.pollSoon();
+    await waitFor(() => s.progress.length === 1 && s.faults.length === 1, 'one poll');
+    expect(s.progress).toEqual([{ checkpoint: g.consensus.checkpointInterval, head: 6 }]);
+    expect(s.faults).toEqual([SyncErrorCode.badCertificate]);
+    expect(s.fake.reports.map((r) => r.peer)).toEqual([B]);
+    expect(s.client.knownHeight(A)).toBe(6);
+    // Nothing new: the next poll hands the core nothing.
+    s.now += 1000;
+    s.client.pollSoon();
+    await waitFor(() => s.fake.requests.length >= 6, 'a second poll');
+    await new Promise((r) => setImmediate(r));
+    expect(s.progress).toHaveLength(1);
+  });
+
+  it('does not hand the core a head while this node is committing blocks itself', async () => {
+    const source = await syncSource(batchesOf(6));
+    const local = await openMemoryChain();
+    const s = await Syncing.create(4, local);
+    s.connect(A, respondFrom(source.server));
+    const poll = async (n: number) => {
+      s.now += 1000;
+      s.client.pollSoon();
+      await waitFor(() => s.fake.requests.length >= n, `poll ${n}`);
+      await new Promise((r) => setImmediate(r));
+    };
+    await poll(1);
+    expect(s.progress).toEqual([{ head: 6 }]); // at start it does not move: the head counts
+    // The peer moves on to 7, but this node commits block 1 itself (as consensus would) meanwhile: a peer
+    // ahead is then no reason to transfer.
+    await runBlock(source.chain, batchesOf(7)[6]!);
+    await local.commitBlock(source.blocks[0]!, (await source.store.block(1))!.cert);
+    await poll(2);
+    expect(s.progress).toHaveLength(1);
+    // Once it stops moving, the head counts again.
+    await poll(3);
+    expect(s.progress).toEqual([{ head: 6 }, { head: 7 }]);
+  });
+});

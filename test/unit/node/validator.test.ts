@@ -1,0 +1,100 @@
+/** ValidatorService checks its identity and limits before anything runs (the network tests cover the rest). */
+import { afterEach, describe, expect, it } from 'vitest';
+import { isJrError } from '../../../src/core/errors.ts';
+import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
+import { NodeMetrics } from '../../../src/node/metrics.ts';
+import {
+  ValidatorErrorCode,
+  ValidatorService,
+  type ValidatorServiceOptions,
+} from '../../../src/node/validator.ts';
+import { DEFAULT_PROTOCOLS, noopLogger, ProtocolId } from '../../../src/p2p/index.ts';
+import { openChain } from '../../helpers/chain.ts';
+import { genesis } from '../../helpers/ledger.ts';
+import { LOOPBACK } from '../../helpers/p2p.ts';
+import { liveTxs, validatorKey } from '../../helpers/validators.ts';
+
+const services: ValidatorService[] = [];
+afterEach(async () => {
+  await Promise.all(services.splice(0).map((s) => s.stop()));
+});
+
+async function options(overrides: Partial<ValidatorServiceOptions> = {}): Promise<ValidatorServiceOptions> {
+  const store = new MemoryLedgerStore();
+  return {
+    genesis: genesis(),
+    institution: 'bank-b',
+    key: validatorKey(1),
+    store,
+    chain: await openChain(store),
+    listen: [LOOPBACK],
+    logger: noopLogger,
+    metrics: new NodeMetrics(),
+    ...overrides,
+  };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    const s = await p;
+    if (s instanceof ValidatorService) services.push(s);
+  } catch (err) {
+    if (isJrError(err)) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+describe('ValidatorService.create', () => {
+  it('refuses an institution without a validator, or another key', async () => {
+    expect(await codeOf(ValidatorService.create(await options({ institution: 'bank-z' })))).toBe(
+      ValidatorErrorCode.notInGenesis,
+    );
+    expect(await codeOf(ValidatorService.create(await options({ key: validatorKey(2) })))).toBe(
+      ValidatorErrorCode.keyMismatch,
+    );
+  });
+
+  it('refuses an address override for a peer that is not a validator', async () => {
+    const peerAddrs = { '12D3KooWLRPJAA5o6fuGpXwFEbkC5GzNzHTBNnWkqUeZSJ7jSZbk': ['/ip4/127.0.0.1/tcp/1'] };
+    expect(await codeOf(ValidatorService.create(await options({ peerAddrs })))).toBe(
+      ValidatorErrorCode.config,
+    );
+  });
+
+  it('refuses limits that cannot carry the largest batch, or a mempool larger than the core holds', async () => {
+    const small = DEFAULT_PROTOCOLS.map((p) =>
+      p.id === ProtocolId.sync && p.kind === 'request' ? { ...p, maxResponseBytes: 1024 * 1024 } : p,
+    );
+    expect(await codeOf(ValidatorService.create(await options({ limits: { protocols: small } })))).toBe(
+      ValidatorErrorCode.config,
+    );
+    const pool = { mempool: { maxTxs: 10 }, consensus: { maxPendingTxs: 5 } };
+    expect(await codeOf(ValidatorService.create(await options({ limits: pool })))).toBe(
+      ValidatorErrorCode.config,
+    );
+  });
+
+  it('reports a status before it starts, refuses a second start, and stops once', async () => {
+    const s = await ValidatorService.create(await options());
+    services.push(s);
+    expect(s.status()).toMatchObject({
+      height: 0,
+      view: 0,
+      primary: 0,
+      isPrimary: false,
+      quorum: 3,
+      pendingTxs: 0,
+    });
+    expect(s.p2pAddrs()).toEqual([]);
+    expect(s.isPrimary()).toBe(false);
+    const early = await s.submit(liveTxs(1, 'early')[0]!);
+    expect(early.status === 'rejected' && early.rejection.code).toBe('MEMPOOL_NOT_STARTED');
+    await s.start();
+    expect(s.p2pAddrs()).toHaveLength(1);
+    expect(await codeOf(s.start())).toBe(ValidatorErrorCode.lifecycle);
+    await Promise.all([s.stop(), s.stop()]);
+    const r = await s.submit(liveTxs(1, 'stopped')[0]!);
+    expect(r.status === 'rejected' && r.rejection.code).toBe('MEMPOOL_STOPPED');
+  });
+});
