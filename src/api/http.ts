@@ -103,18 +103,24 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
 }
 
 /**
- * After refusing an oversize body, reads (and drops) up to DISCARD_LIMIT more bytes so the client can finish
- * sending and read our 413, rather than seeing a reset; past that the connection is cut.
+ * After refusing an oversize body, reads (and drops) up to DISCARD_LIMIT more bytes before answering, so the
+ * client can finish sending and read our 413 instead of seeing a reset; past that the connection is cut.
  */
 const DISCARD_LIMIT = 8 * 1024 * 1024;
-function discardBody(req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader('connection', 'close');
-  let dropped = 0;
-  req.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > DISCARD_LIMIT) req.destroy();
+function discardBody(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let dropped = 0;
+    req.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > DISCARD_LIMIT) {
+        req.destroy();
+        resolve();
+      }
+    });
+    req.once('end', resolve);
+    req.once('close', resolve);
+    req.resume();
   });
-  req.resume();
 }
 
 function send(res: ServerResponse, r: ApiResponse): void {
@@ -186,7 +192,10 @@ export class ApiServer {
         return send(res, r);
       } catch (err) {
         if (err instanceof ApiError) {
-          if (err.status === 413) discardBody(req, res);
+          if (err.status === 413) {
+            res.setHeader('connection', 'close');
+            await discardBody(req);
+          }
           return send(res, errorResponse(err));
         }
         // Never leak internals to clients; log them for the operator.
