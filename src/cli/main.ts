@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { JrError } from '../core/errors.ts';
+import { registerDevnetCommand } from './devnet.ts';
 import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evidence.ts';
 import { registerGenesisCommands } from './genesis.ts';
 import { registerInitCommand } from './init.ts';
@@ -7,6 +8,7 @@ import { type CliIo, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerCaseCommands, registerReceiptGetCommand, registerStatusCommand } from './query.ts';
 import { registerReceiptCommands } from './receipt.ts';
+import { registerStartCommand } from './start.ts';
 import { registerTsaCommands } from './tsa.ts';
 import { registerEvidenceVerifyCommand } from './verify-evidence.ts';
 
@@ -21,6 +23,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
   registerInitCommand(program, io);
+  registerStartCommand(program, io);
   registerKeysCommands(program, io);
   registerGenesisCommands(program, io);
   registerTsaCommands(program, io);
@@ -32,6 +35,7 @@ export function buildProgram(io: CliIo): Command {
   registerReceiptGetCommand(program.commands.find((c) => c.name() === 'receipt')!, io);
   registerCaseCommands(program, io);
   registerStatusCommand(program, io);
+  registerDevnetCommand(program, io);
   // Sub-commands inherit output routing and exit behaviour.
   for (const c of program.commands) {
     c.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).exitOverride();

@@ -1,0 +1,228 @@
+/**
+ * The one place a node is wired: config + genesis → ledger, validator service (consensus, p2p, mempool,
+ * sync), block anchoring and the HTTP API. `bin/` and the CLI only parse options and call this.
+ */
+import { join } from 'node:path';
+import { ApiServer } from '../api/http.ts';
+import { type ApiBackend, apiRoutes, MAX_TX_BODY_BYTES, type ReadyState } from '../api/routes.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
+import { JrError } from '../core/errors.ts';
+import { type Genesis, genesisHash, loadGenesisFile } from '../core/genesis.ts';
+import { type KeyPair, readKeyFile } from '../core/keys.ts';
+import { LedgerChain } from '../ledger/ledger-chain.ts';
+import { LevelLedgerStore } from '../ledger/level-store.ts';
+import { LedgerQueries } from '../ledger/queries.ts';
+import { AnchoringService } from '../timestamp/anchoring.ts';
+import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
+import { type NodeConfig, resolveHomePath } from './config.ts';
+import type { Logger } from './logger.ts';
+import { NodeMetrics } from './metrics.ts';
+import { ValidatorService } from './validator.ts';
+
+export class NodeStartError extends JrError {
+  constructor(message: string) {
+    super('NODE_CONFIG', message);
+  }
+}
+
+/** Loads the genesis and key a config names, and checks the key is this institution's genesis validator. */
+export function loadIdentity(config: NodeConfig): { genesis: Genesis; key: KeyPair } {
+  const genesis = loadGenesisFile(resolveHomePath(config, config.genesisFile));
+  const key = readKeyFile(resolveHomePath(config, config.validatorKeyFile));
+  const v = genesis.validators.find((x) => x.institution === config.institution);
+  if (v === undefined)
+    throw new NodeStartError(`institution ${config.institution} has no validator in the genesis`);
+  if (!equalBytes(v.publicKey, key.publicKey)) {
+    throw new NodeStartError(
+      `${config.validatorKeyFile} is not the validator key the genesis lists for ${config.institution}`,
+    );
+  }
+  return { genesis, key };
+}
+
+interface Parts {
+  config: NodeConfig;
+  genesis: Genesis;
+  metrics: NodeMetrics;
+  validator: ValidatorService;
+  store: LevelLedgerStore;
+  queries: LedgerQueries;
+  tsa: HttpTsaClient | undefined;
+  anchoring: AnchoringService | undefined;
+  log: Logger;
+}
+
+export class JrNode {
+  readonly config: NodeConfig;
+  readonly genesis: Genesis;
+  readonly metrics: NodeMetrics;
+  readonly validator: ValidatorService;
+  readonly queries: LedgerQueries;
+  readonly #p: Parts;
+  readonly #api: ApiServer;
+  #apiUrl: string | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(p: Parts) {
+    this.#p = p;
+    this.config = p.config;
+    this.genesis = p.genesis;
+    this.metrics = p.metrics;
+    this.validator = p.validator;
+    this.queries = p.queries;
+    this.#api = new ApiServer({
+      host: p.config.api.host,
+      port: p.config.api.port,
+      routes: apiRoutes(this.#backend()),
+      maxBodyBytes: MAX_TX_BODY_BYTES,
+      logger: p.log,
+    });
+  }
+
+  /** Opens the ledger (idempotent over an existing data directory) and builds every component. */
+  static async open(config: NodeConfig, log: Logger): Promise<JrNode> {
+    const { genesis, key } = loadIdentity(config);
+    log.debug({ config }, 'effective config');
+    const store = await LevelLedgerStore.open(join(resolveHomePath(config, config.dataDir), 'ledger'));
+    try {
+      const verifier = createGenesisTokenVerifier(genesis.tsa);
+      const chain = await LedgerChain.open(store, genesis, {
+        tokenVerifier: verifier,
+        anchorVerifier: verifier,
+      });
+      const metrics = new NodeMetrics({ processMetrics: true });
+      const validator = await ValidatorService.create({
+        genesis,
+        institution: config.institution,
+        key,
+        store,
+        chain,
+        listen: config.p2p.listen,
+        peerAddrs: config.p2p.peers,
+        observers: config.p2p.observers,
+        logger: log,
+        metrics,
+      });
+      const queries = new LedgerQueries(store, genesis);
+      let tsa: HttpTsaClient | undefined;
+      let anchoring: AnchoringService | undefined;
+      if (config.tsa.url !== undefined) {
+        tsa = new HttpTsaClient({ url: config.tsa.url, timeoutMs: config.tsa.timeoutMs });
+        anchoring = new AnchoringService(
+          {
+            tsa,
+            chainId: genesis.chainId,
+            institution: config.institution,
+            signer: key.signer,
+            ledger: queries,
+            onHead: (listener) => validator.onCommit(() => listener(queries.head())),
+            isPrimary: () => validator.isPrimary(),
+            submit: async (env) => {
+              const r = await validator.submit(env);
+              return r.status === 'rejected' ? r.rejection : undefined;
+            },
+          },
+          { intervalMs: config.tsa.anchorIntervalMs, logger: log },
+        );
+      }
+      return new JrNode({ config, genesis, metrics, validator, store, queries, tsa, anchoring, log });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  /** Starts p2p and consensus, then anchoring, then the API (last, so it never serves a half-started node). */
+  async start(): Promise<{ apiUrl: string; p2pAddrs: string[] }> {
+    await this.validator.start();
+    await this.#p.tsa?.start();
+    await this.#p.anchoring?.start();
+    this.#apiUrl = await this.#api.start();
+    const p2pAddrs = this.validator.p2pAddrs();
+    this.#p.log.info(
+      { apiUrl: this.#apiUrl, p2pAddrs, institution: this.config.institution },
+      'node started',
+    );
+    return { apiUrl: this.#apiUrl, p2pAddrs };
+  }
+
+  /** Graceful: stop accepting requests, stop anchoring, let consensus finish its in-flight commit, close. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#api.stop();
+      await this.#p.anchoring?.stop();
+      await this.#p.tsa?.stop();
+      await this.validator.stop();
+      await this.#p.store.close();
+      this.#p.log.info({}, 'node stopped');
+    })();
+    return this.#stopping;
+  }
+
+  ready(): ReadyState {
+    const s = this.validator.status();
+    const reasons: string[] = [];
+    if (s.sync.state !== 'idle') reasons.push(`syncing to height ${s.sync.targetHeight ?? '?'}`);
+    if (s.fatal !== undefined) reasons.push(`stopped on an error: ${s.fatal}`);
+    if (s.connectedValidators < s.quorum) {
+      reasons.push(`reaches ${s.connectedValidators} validators (itself included); a quorum is ${s.quorum}`);
+    }
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  async status(): Promise<Record<string, unknown>> {
+    const s = this.validator.status();
+    const anchor = this.#p.anchoring ? await this.#p.anchoring.status() : undefined;
+    if (anchor) {
+      this.metrics.anchorLagBlocks.set(anchor.lagBlocks);
+      this.metrics.anchorLagSeconds.set(anchor.lagMs / 1000);
+    }
+    return {
+      chainId: this.genesis.chainId,
+      genesisHash: toHex(genesisHash(this.genesis)),
+      institution: this.config.institution,
+      height: s.height,
+      headHash: s.headHash,
+      lastCommitTime: s.lastCommitAt !== undefined ? new Date(s.lastCommitAt).toISOString() : null,
+      view: s.view,
+      primary: s.primaryInstitution,
+      isPrimary: s.isPrimary,
+      consensus: s.consensus,
+      stableCheckpoint: s.stableCheckpoint,
+      highWatermark: s.highWatermark,
+      quorum: s.quorum,
+      connectedValidators: s.connectedValidators,
+      validators: this.genesis.validators.map((v) => ({ institution: v.institution, peerId: v.peerId })),
+      peers: s.peers,
+      pendingTxs: s.pendingTxs,
+      anchor: anchor
+        ? {
+            anchoredHeight: anchor.anchoredHeight,
+            lagBlocks: anchor.lagBlocks,
+            lagMs: anchor.lagMs,
+            lastError: anchor.lastError ?? null,
+            nextAttemptAt:
+              anchor.nextAttemptAt !== undefined ? new Date(anchor.nextAttemptAt).toISOString() : null,
+          }
+        : null,
+      sync: s.sync,
+      drops: s.drops,
+      ready: this.ready(),
+    };
+  }
+
+  #backend(): ApiBackend {
+    return {
+      genesis: this.genesis,
+      queries: this.queries,
+      submit: (env) => this.validator.submit(env),
+      onCommit: (listener) => this.validator.onCommit((c) => listener(c.txHashes)),
+      status: () => this.status(),
+      ready: () => this.ready(),
+      metrics: async () => {
+        await this.status(); // refreshes the anchor-lag gauges
+        return this.metrics.render();
+      },
+    };
+  }
+}
