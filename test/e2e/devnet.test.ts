@@ -1,0 +1,246 @@
+/**
+ * End to end: the real CLI against a real devnet (validators and TSA as separate processes on loopback).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DevnetManifest } from '../../src/node/devnet.ts';
+import {
+  type Child,
+  JRCHAIN_BIN,
+  logTail,
+  spawnJrchain,
+  stopChild,
+  waitFor,
+} from '../../src/node/processes.ts';
+import { freePortBlock } from '../helpers/ports.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'jrchain-e2e-'));
+const devnetDir = join(dir, 'devnet');
+let devnet: Child;
+let m: DevnetManifest;
+
+/** Runs the real CLI as a child process (asynchronously: a blocked event loop would stall the HTTP client). */
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [JRCHAIN_BIN, ...args],
+      { encoding: 'utf8', timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function api(url: string, init?: RequestInit): Promise<{ status: number; json: any }> {
+  const r = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+  return { status: r.status, json: await r.json() };
+}
+
+beforeAll(async () => {
+  const base = await freePortBlock(9);
+  devnet = spawnJrchain(
+    'devnet',
+    [
+      'devnet',
+      '--dir',
+      devnetDir,
+      '--base-port',
+      `${base}`,
+      '--api-base-port',
+      `${base + 4}`,
+      '--tsa-port',
+      `${base + 8}`,
+    ],
+    join(dir, 'devnet.log'),
+  );
+  await waitFor(
+    'the devnet',
+    async () => (/Press Ctrl-C/.test(logTail(devnet.logFile, 60)) ? true : undefined),
+    {
+      timeoutMs: 120_000,
+      child: devnet,
+    },
+  );
+  m = JSON.parse(readFileSync(join(devnetDir, 'devnet.json'), 'utf8'));
+}, 150_000);
+
+afterAll(async () => {
+  if (devnet) {
+    const code = await stopChild(devnet, 20_000);
+    if (code !== 0) console.error(`devnet exited with ${code}:\n${logTail(devnet.logFile, 40)}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('devnet end to end', () => {
+  it('writes devnet.json with the documented shape, and every node reports the same chain', async () => {
+    expect(m).toMatchObject({
+      chainId: 'jrchain-devnet',
+      tsa: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/) },
+    });
+    expect(m.nodes).toHaveLength(4);
+    for (const n of m.nodes) {
+      expect(n).toEqual({
+        institution: expect.any(String),
+        home: expect.any(String),
+        apiUrl: expect.any(String),
+        multiaddr: expect.any(String),
+        pid: expect.any(Number),
+        clientKey: expect.any(String),
+      });
+      const s = await api(`${n.apiUrl}/v1/status`);
+      expect(s.json).toMatchObject({ chainId: 'jrchain-devnet', institution: n.institution });
+    }
+  });
+
+  it('submit → commit → receipt → offline verify, and a tampered receipt fails', async () => {
+    const file = join(dir, 'agreement.txt');
+    writeFileSync(file, 'card agreement between bank-a and the cardholder, 2024-03-02\n');
+    const [a, , , d] = m.nodes;
+    const sub = await cli(
+      'evidence',
+      'submit',
+      file,
+      '--case',
+      'E2E-1',
+      '--type',
+      'contract',
+      '--key',
+      a!.clientKey,
+      '--node',
+      a!.apiUrl,
+      '--wait',
+      '--json',
+    );
+    expect(sub.code, sub.stderr).toBe(0);
+    expect(JSON.parse(sub.stdout).summary).toMatchObject({ recorded: 1, failed: 0 });
+
+    // Another institution's node serves the receipt once an anchor covers the block.
+    const out = join(dir, 'receipt.json');
+    await waitFor(
+      'an anchored receipt',
+      async () => {
+        const g = await cli('receipt', 'get', file, '--out', out, '--node', d!.apiUrl);
+        return g.code === 0 && JSON.parse(readFileSync(out, 'utf8')).anchor !== null ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    const v = await cli('receipt', 'verify', out, '--genesis', m.genesis, '--file', file, '--require-anchor');
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toMatch(/ok {3}anchor/);
+
+    const ev = await cli('evidence', 'verify', file, '--genesis', m.genesis, '--node', m.nodes[2]!.apiUrl);
+    expect(ev.code, ev.stdout).toBe(0);
+    expect(ev.stdout).toMatch(/PROVEN: .*agreement\.txt is recorded 1 time/);
+
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    doc.summary.institution = 'bank-c';
+    const tampered = join(dir, 'tampered.json');
+    writeFileSync(tampered, JSON.stringify(doc));
+    const t = await cli('receipt', 'verify', tampered, '--genesis', m.genesis, '--file', file);
+    expect(t.code).toBe(1);
+    expect(t.stdout).toMatch(/FAIL summary/);
+  });
+
+  it('a file that was never recorded is reported as not proven', async () => {
+    const never = join(dir, 'never.txt');
+    writeFileSync(never, 'this was never recorded');
+    const r = await cli('evidence', 'verify', never, '--genesis', m.genesis, '--node', m.nodes[1]!.apiUrl);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/NOT PROVEN: .*never was recorded|NOT PROVEN: .* was never recorded/);
+  });
+
+  it('bad flags and bad files give clear errors and distinct exit codes', async () => {
+    const badType = await cli(
+      'evidence',
+      'submit',
+      m.genesis,
+      '--case',
+      'C',
+      '--type',
+      'selfie',
+      '--key',
+      m.nodes[0]!.clientKey,
+      '--node',
+      m.nodes[0]!.apiUrl,
+    );
+    expect(badType.code).toBe(2);
+    expect(badType.stderr).toMatch(/--type must be one of/);
+    const missing = await cli('receipt', 'verify', join(dir, 'nope.json'), '--genesis', m.genesis);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/FILE_UNREADABLE/);
+    const brokenGenesis = join(dir, 'broken-genesis.json');
+    writeFileSync(brokenGenesis, '{"format": "jrchain-genesis/v1"}');
+    const g = await cli(
+      'evidence',
+      'verify',
+      m.genesis,
+      '--genesis',
+      brokenGenesis,
+      '--node',
+      m.nodes[0]!.apiUrl,
+    );
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/GENESIS_INVALID/);
+    const unknown = await cli('status', '--node', m.nodes[0]!.apiUrl, '--frobnicate');
+    expect(unknown.code).toBe(2);
+  });
+
+  it('API bad input gets 4xx JSON errors and changes nothing', async () => {
+    const node = m.nodes[0]!.apiUrl;
+    const before = (await api(`${node}/v1/status`)).json;
+    const garbage = await api(`${node}/v1/txs`, {
+      method: 'POST',
+      body: new Uint8Array([1, 2, 3]),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(garbage.status).toBe(400);
+    expect(garbage.json.code).toMatch(/^CODEC_/);
+    const huge = await fetch(`${node}/v1/txs`, {
+      method: 'POST',
+      body: new Uint8Array(200_000),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(huge.status).toBe(413);
+    expect((await api(`${node}/v1/blocks/abc`)).status).toBe(400);
+    expect((await api(`${node}/v1/evidence/xyz`)).status).toBe(400);
+    expect((await api(`${node}/v1/nothing`)).status).toBe(404);
+    const after = (await api(`${node}/v1/status`)).json;
+    expect(after.pendingTxs).toBe(before.pendingTxs);
+    expect(after.height - before.height).toBeLessThanOrEqual(1); // at most an anchor block, never our garbage
+  });
+
+  it('/ready flips to 503 when a quorum is unreachable and back to 200 when it returns', async () => {
+    const probe = m.nodes[0]!.apiUrl;
+    expect((await api(`${probe}/ready`)).status).toBe(200);
+    // Two of four down: the remaining two cannot form a quorum of three.
+    for (const pid of [m.nodes[2]!.pid, m.nodes[3]!.pid]) process.kill(pid!, 'SIGSTOP');
+    try {
+      const notReady = await waitFor(
+        '/ready to report the lost quorum',
+        async () => {
+          const r = await api(`${probe}/ready`);
+          return r.status === 503 ? r.json : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+      expect(notReady.reasons.join(' ')).toMatch(/quorum/);
+    } finally {
+      for (const pid of [m.nodes[2]!.pid, m.nodes[3]!.pid]) process.kill(pid!, 'SIGCONT');
+    }
+    await waitFor(
+      '/ready to recover',
+      async () => ((await api(`${probe}/ready`)).status === 200 ? true : undefined),
+      {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+      },
+    );
+  }, 240_000);
+});
