@@ -37,6 +37,15 @@ function cli(...args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function api(url: string, init?: RequestInit): Promise<{ status: number; json: any }> {
   const r = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
   return { status: r.status, json: await r.json() };
@@ -148,6 +157,68 @@ describe('devnet end to end', () => {
     expect(t.stdout).toMatch(/FAIL summary/);
   });
 
+  it('evidence carrying its own RFC 3161 token (--stamp) is accepted by validators and verified offline', async () => {
+    const file = join(dir, 'call-log.txt');
+    writeFileSync(file, 'collection call log, 2026-02-11, 3 calls\n');
+    const b = m.nodes[1]!;
+    const sub = await cli(
+      'evidence',
+      'submit',
+      file,
+      '--case',
+      'E2E-2',
+      '--type',
+      'call-record',
+      '--stamp',
+      '--tsa',
+      m.tsa.url,
+      '--key',
+      b.clientKey,
+      '--node',
+      b.apiUrl,
+      '--wait',
+      '--json',
+    );
+    expect(sub.code, sub.stderr).toBe(0);
+    expect(JSON.parse(sub.stdout).summary).toMatchObject({ recorded: 1 });
+    const out = join(dir, 'stamped-receipt.json');
+    expect((await cli('receipt', 'get', file, '--out', out, '--node', m.nodes[0]!.apiUrl)).code).toBe(0);
+    const v = await cli('receipt', 'verify', out, '--genesis', m.genesis, '--file', file);
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toMatch(/ok {3}evidenceToken +evidence hash time-stamped at 20/);
+  });
+
+  it('a node stopped with SIGTERM exits cleanly and resumes its chain on restart', async () => {
+    const c = m.nodes[2]!;
+    const before = (await api(`${c.apiUrl}/v1/status`)).json.height;
+    process.kill(c.pid!, 'SIGTERM');
+    await waitFor('the node to exit', async () => (isAlive(c.pid!) ? undefined : true), {
+      timeoutMs: 30_000,
+    });
+    const restarted = spawnJrchain(
+      `${c.institution}-restarted`,
+      ['start', '--home', c.home],
+      join(dir, 'restarted.log'),
+    );
+    try {
+      await waitFor(
+        'the restarted node to be ready',
+        async () => ((await api(`${c.apiUrl}/ready`)).status === 200 ? true : undefined),
+        {
+          timeoutMs: 90_000,
+          child: restarted,
+          intervalMs: 500,
+        },
+      );
+      const after = (await api(`${c.apiUrl}/v1/status`)).json;
+      expect(after.height).toBeGreaterThanOrEqual(before);
+      expect(after.chainId).toBe('jrchain-devnet');
+      expect(logTail(join(devnetDir, 'logs', `${c.institution}.log`), 200)).toMatch(/"msg":"node stopped"/);
+    } finally {
+      expect(await stopChild(restarted, 20_000)).toBe(0);
+    }
+  }, 150_000);
+
   it('a file that was never recorded is reported as not proven', async () => {
     const never = join(dir, 'never.txt');
     writeFileSync(never, 'this was never recorded');
@@ -219,8 +290,8 @@ describe('devnet end to end', () => {
   it('/ready flips to 503 when a quorum is unreachable and back to 200 when it returns', async () => {
     const probe = m.nodes[0]!.apiUrl;
     expect((await api(`${probe}/ready`)).status).toBe(200);
-    // Two of four down: the remaining two cannot form a quorum of three.
-    for (const pid of [m.nodes[2]!.pid, m.nodes[3]!.pid]) process.kill(pid!, 'SIGSTOP');
+    // Two of four paused (not the node restarted above): the other two cannot form a quorum of three.
+    for (const pid of [m.nodes[1]!.pid, m.nodes[3]!.pid]) process.kill(pid!, 'SIGSTOP');
     try {
       const notReady = await waitFor(
         '/ready to report the lost quorum',
@@ -232,7 +303,7 @@ describe('devnet end to end', () => {
       );
       expect(notReady.reasons.join(' ')).toMatch(/quorum/);
     } finally {
-      for (const pid of [m.nodes[2]!.pid, m.nodes[3]!.pid]) process.kill(pid!, 'SIGCONT');
+      for (const pid of [m.nodes[1]!.pid, m.nodes[3]!.pid]) process.kill(pid!, 'SIGCONT');
     }
     await waitFor(
       '/ready to recover',
