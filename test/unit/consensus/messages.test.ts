@@ -25,6 +25,7 @@ import { batchDigest } from '../../../src/core/batch.ts';
 import { commitVoteBody } from '../../../src/core/block.ts';
 import { CodecError, CodecErrorCode } from '../../../src/core/codec.ts';
 import { Domain } from '../../../src/core/crypto.ts';
+import { codeOf } from '../../helpers/errors.ts';
 import { simVerify } from '../../sim/crypto.ts';
 import { simTx } from '../../sim/txs.ts';
 import { signers } from './helpers.ts';
@@ -113,16 +114,6 @@ const anyMessage: fc.Arbitrary<ConsensusMessage> = fc.oneof(
   viewChangeArb(),
   newViewArb,
 );
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CodecError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('message codec', () => {
   it('round-trips every message type, and re-encodes to the same bytes', () => {

@@ -1,21 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AnchorRecord, decodeAnchor, encodeAnchor } from '../../../src/core/anchor.ts';
-import { CodecError, CodecErrorCode } from '../../../src/core/codec.ts';
+import { CodecErrorCode } from '../../../src/core/codec.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { Limits } from '../../../src/core/limits.ts';
 import { decodeTx, encodeTx, TxTypes, VALIDATOR_KEY_ID } from '../../../src/core/tx.ts';
+import { codeOf } from '../../helpers/errors.ts';
 import { anchorTx } from '../../helpers/fixtures.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CodecError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 const record = (over: Partial<AnchorRecord> = {}): AnchorRecord => ({
   height: 300,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   type BlockHeader,
-  CertError,
   CertErrorCode,
   type CommitCertificate,
   commitVoteBody,
@@ -23,6 +22,7 @@ import {
   type ValidatorSet,
   validatorSetHash,
 } from '../../../src/core/validators.ts';
+import { codeOf as certCode } from '../../helpers/errors.ts';
 import { testSigner } from '../../helpers/fixtures.ts';
 
 const signers = Array.from({ length: 4 }, (_, i) => testSigner(`validator-${i}`));
@@ -54,16 +54,6 @@ function certify(h: BlockHeader, who: number[], view = 1): CommitCertificate {
     headerHash: hash,
     signatures: who.map((i) => ({ validator: i, signature: signers[i]!.sign(Domain.commit, body) })),
   };
-}
-
-function certCode(fn: () => void): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CertError) return e.code;
-    throw e;
-  }
-  return undefined;
 }
 
 describe('quorum arithmetic', () => {

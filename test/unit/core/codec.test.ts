@@ -1,16 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CodecError, CodecErrorCode, decodeExact, Reader, Writer } from '../../../src/core/codec.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CodecError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { type CodecError, CodecErrorCode, decodeExact, Reader, Writer } from '../../../src/core/codec.ts';
+import { codeOf } from '../../helpers/errors.ts';
 
 describe('varint', () => {
   it('round-trips every safe integer and has one encoding', () => {

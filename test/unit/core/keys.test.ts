@@ -7,26 +7,16 @@ import { Domain, verifySignature } from '../../../src/core/crypto.ts';
 import {
   generateKeyPair,
   KeyErrorCode,
-  KeyFileError,
   peerIdOf,
   readKeyFile,
   writeKeyFile,
 } from '../../../src/core/keys.ts';
+import { codeOf } from '../../helpers/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const fresh = () => join(dir, `key-${n++}.json`);
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KeyFileError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('key files', () => {
   it('are written with mode 0600 and load back to the same working key', () => {

@@ -20,17 +20,8 @@ import {
   verifyTxEnvelope,
   verifyTxSignature,
 } from '../../../src/core/tx.ts';
+import { codeOf } from '../../helpers/errors.ts';
 import { sampleEvidence, sampleTx, sampleUnsignedTx, testSigner } from '../../helpers/fixtures.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CodecError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 const arbEvidence: fc.Arbitrary<EvidenceRecord> = fc
   .record({

@@ -3,7 +3,7 @@ import { nullBatch } from '../../../src/core/batch.ts';
 import { CertError, CertErrorCode, headerHash, verifyCommitCertificate } from '../../../src/core/block.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
-import { InvariantError, isJrError } from '../../../src/core/errors.ts';
+import { InvariantError } from '../../../src/core/errors.ts';
 import { genesisHash, genesisValidatorSet } from '../../../src/core/genesis.ts';
 import { merkleRoot, verifyInclusion } from '../../../src/core/merkle.ts';
 import { validatorSetHash } from '../../../src/core/validators.ts';
@@ -14,6 +14,7 @@ import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../../src/ledger/queries.ts';
 import { batchOf, openChain, openMemoryChain, outcomes, runBlock } from '../../helpers/chain.ts';
+import { codeOfAsync as codeOf } from '../../helpers/errors.ts';
 import {
   anchorTx,
   certify,
@@ -26,16 +27,6 @@ import { genesis, removeDir, tempDir } from '../../helpers/ledger.ts';
 
 const T = TEST_GENESIS_TIME;
 const tx = (nonce: number, institution = 'bank-a') => evidenceTx({ nonce, institution });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (isJrError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('LedgerChain blocks', () => {
   it('starts at the genesis: height 0, the genesis hash and creation time', async () => {

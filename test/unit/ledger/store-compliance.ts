@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnchorRecord } from '../../../src/core/anchor.ts';
 import { equalBytes, toHex } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
-import { InvariantError, isJrError } from '../../../src/core/errors.ts';
+import { InvariantError } from '../../../src/core/errors.ts';
 import type { EvidenceRecord } from '../../../src/core/evidence.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
 import { LedgerErrorCode } from '../../../src/ledger/errors.ts';
@@ -19,6 +19,7 @@ import type {
   LedgerStore,
   PageRequest,
 } from '../../../src/ledger/store.ts';
+import { codeOfAsync as codeOf } from '../../helpers/errors.ts';
 import { anchorTx, docHash, evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
 import { allPages, appendBlock, atGenesis, blockWrite } from '../../helpers/ledger.ts';
 
@@ -157,16 +158,6 @@ function expectEntries(actual: EvidenceEntry[], expected: Committed[]): void {
     expect(a.evidence).toEqual(e.evidence);
     expect(a.blockTime).toBe(e.blockTime);
   });
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (isJrError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
 }
 
 export function ledgerStoreCompliance(

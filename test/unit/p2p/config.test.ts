@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allowlistFromGenesis, normaliseAddrs, resolveAllowlist } from '../../../src/p2p/allowlist.ts';
 import { validateLimits, validateProtocols } from '../../../src/p2p/config.ts';
-import { P2PError, P2PErrorCode } from '../../../src/p2p/errors.ts';
+import { P2PErrorCode } from '../../../src/p2p/errors.ts';
 import {
   createP2PHost,
   DEFAULT_HOST_LIMITS,
@@ -10,18 +10,9 @@ import {
   ProtocolId,
 } from '../../../src/p2p/index.ts';
 import { resolveHostLimits } from '../../../src/p2p/limits.ts';
+import { codeOf } from '../../helpers/errors.ts';
 import { testGenesis } from '../../helpers/fixtures.ts';
 import { testPeerId, testSeed } from '../../helpers/p2p.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof P2PError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 const a = testPeerId('a');
 const b = testPeerId('b');
