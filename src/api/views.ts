@@ -1,7 +1,7 @@
 /** JSON views of ledger objects for the API. Hashes are lower-case hex, bytes base64, times ISO-8601 UTC. */
 
 import { decodeAnchor } from '../core/anchor.ts';
-import { type BlockHeader, headerHash } from '../core/block.ts';
+import { type BlockHeader, encodeCertificate, headerHash } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
@@ -85,6 +85,8 @@ export function blockView(b: StoredBlock, genesis: Genesis): Record<string, unkn
       signers: b.cert.signatures.map(
         (s) => genesis.validators[s.validator]?.institution ?? `#${s.validator}`,
       ),
+      // Canonical bytes, so anyone holding the genesis can check the signatures (verifyCommitCertificate).
+      bytes: Buffer.from(encodeCertificate(b.cert)).toString('base64'),
     },
     txHashes: b.txHashes.map(toHex),
   };

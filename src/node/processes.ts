@@ -16,14 +16,16 @@ export interface Child {
   readonly exited: Promise<number | string>;
 }
 
+/** `script` is the entry point to run instead of bin/jrchain.ts (test harnesses wrap the CLI). */
 export function spawnJrchain(
   name: string,
   args: string[],
   logFile: string,
   env: NodeJS.ProcessEnv = {},
+  script: string = JRCHAIN_BIN,
 ): Child {
   const fd = openSync(logFile, 'a');
-  const proc = spawn(process.execPath, [JRCHAIN_BIN, ...args], {
+  const proc = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ...env },
   });

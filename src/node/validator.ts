@@ -182,6 +182,8 @@ export class ValidatorError extends JrError {
 
 const DEFAULT_SWEEP_INTERVAL_MS = 1000;
 const GAUGE_INTERVAL_MS = 1000;
+/** At most one equivocation log line per this interval; the others are counted in the next line. */
+const EQUIVOCATION_LOG_INTERVAL_MS = 1000;
 
 export class ValidatorService {
   readonly #o: ValidatorServiceOptions;
@@ -204,6 +206,8 @@ export class ValidatorService {
   #lastCommitAt: number | undefined;
   #lastView = 0;
   #fatal: string | undefined;
+  #equivocationLoggedAt = Number.NEGATIVE_INFINITY;
+  #equivocationsUnlogged = 0;
 
   private constructor(o: ValidatorServiceOptions, self: number) {
     this.#o = o;
@@ -290,8 +294,9 @@ export class ValidatorService {
       sync: this.#sync,
       fetcher: this.#fetcher,
       events: {
-        onDrop: (reason) => {
+        onDrop: (reason, detail) => {
           o.metrics.consensusDrops.inc({ reason });
+          if (reason === DropReason.equivocation) this.#reportEquivocation(detail);
           // A message above the window: its sender is ahead, so ask the peers where the chain is.
           if (reason === DropReason.aboveWindow) this.#sync.pollSoon();
         },
@@ -586,6 +591,25 @@ export class ValidatorService {
   #countEdgeDrop(reason: EdgeDropReason): void {
     this.#edgeDrops.set(reason, (this.#edgeDrops.get(reason) ?? 0) + 1);
     this.#o.metrics.consensusDrops.inc({ reason });
+  }
+
+  /**
+   * Two validly signed, different messages from one validator for one slot: proof that it is Byzantine (the
+   * core keeps the first and drops the second). Operators must see it, so it is logged, throttled because a
+   * faulty validator can send many.
+   */
+  #reportEquivocation(detail: string): void {
+    const now = this.#clock.now();
+    if (now - this.#equivocationLoggedAt < EQUIVOCATION_LOG_INTERVAL_MS) {
+      this.#equivocationsUnlogged++;
+      return;
+    }
+    this.#o.logger.warn(
+      { detail, alsoSinceLastLine: this.#equivocationsUnlogged },
+      'consensus: a validator equivocated (signed two different messages for one slot)',
+    );
+    this.#equivocationLoggedAt = now;
+    this.#equivocationsUnlogged = 0;
   }
 
   #countSyncFault(code: SyncErrorCode): void {

@@ -87,7 +87,19 @@ export function serveMessageStream(
       head = 0;
       running = false;
       // Resuming may deliver buffered data synchronously; the listener then starts a new loop.
-      if (stream.readStatus === 'paused') stream.resume();
+      if (stream.readStatus === 'paused') resume();
+    }
+  };
+
+  /**
+   * Resuming sends a Yamux window update, which throws when the connection closed while the handler ran (a
+   * peer that crashed) before the stream heard of it. The stream is dead then: abort it, never the process.
+   */
+  const resume = (): void => {
+    try {
+      stream.resume();
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
     }
   };
 

@@ -14,6 +14,8 @@ export class FakeStream extends EventTarget {
   abortedWith: Error | undefined;
   pauses = 0;
   resumes = 0;
+  /** When set, resume() throws it after resuming, as Yamux does when the connection is gone. */
+  resumeError: Error | undefined;
 
   get asStream(): Stream {
     return this as unknown as Stream;
@@ -54,6 +56,7 @@ export class FakeStream extends EventTarget {
   resume(): void {
     this.resumes++;
     this.readStatus = 'readable';
+    if (this.resumeError) throw this.resumeError;
   }
 
   /** Delivers bytes from the remote as a 'message' event. */

@@ -96,6 +96,18 @@ describe('the network edge', () => {
       const d = target.service.status().drops;
       return d.wrongChain === 1 && d.badSignature === 1;
     }, 'a wrong-chain and a badly signed message are dropped');
+
+    // Two validly signed, different PREPAREs for one slot: the second is proof of equivocation, and logged.
+    const { view, stableCheckpoint } = target.service.status();
+    const slot = { type: 'prepare', chainId: g.chainId, from: 3, view, seq: stableCheckpoint + 60 } as const;
+    for (const d of ['first', 'second']) {
+      const digest = sha256(utf8.encode(`equivocation-${d}`));
+      const m = withSignature<Prepare>({ ...slot, digest }, (dom, b) => key.signer.sign(dom, b));
+      rogue.send(to, ProtocolId.consensus, encodeMessage(m));
+    }
+    await waitFor(() => target.service.status().drops.equivocation === 1, 'the equivocation is detected');
+    expect(target.logger.find('equivocated', { alsoSinceLastLine: 0 })).toHaveLength(1);
+    expect(target.logger.find('equivocated')[0]!.fields.detail).toMatch(/two PREPAREs .* from 3/);
     rogue.send(to, ProtocolId.consensus, new Uint8Array(9 * MiB));
     const oversize =
       /^p2p_frames_dropped_total\{protocol="\/jrchain\/consensus\/1.0.0",reason="oversize"\} (\d+)/m;

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TX_BODY_BYTES } from '../../../src/api/routes.ts';
-import { toHex } from '../../../src/core/bytes.ts';
+import {
+  type BlockHeader,
+  decodeCertificate,
+  headerHash,
+  verifyCommitCertificate,
+} from '../../../src/core/block.ts';
+import { fromHex, toHex } from '../../../src/core/bytes.ts';
+import { genesisValidatorSet } from '../../../src/core/genesis.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import type { FakeConsensus } from '../../helpers/fake-consensus.ts';
@@ -37,6 +44,21 @@ async function post(tx: TxEnvelope | Uint8Array, query = '', type = 'application
     headers: { 'content-type': type },
   });
   return { status: r.status, json: await r.json() };
+}
+
+/** The header from its JSON view (every field is there; the hash check proves nothing was lost). */
+function decodeHeaderView(h: any): BlockHeader {
+  return {
+    chainId: h.chainId,
+    height: h.height,
+    prevHash: fromHex(h.prevHash),
+    txRoot: fromHex(h.txRoot),
+    txCount: h.txCount,
+    proposer: h.proposer,
+    view: h.view,
+    time: Date.parse(h.time),
+    validatorSetHash: fromHex(h.validatorSetHash),
+  };
 }
 
 describe('HTTP API', () => {
@@ -167,6 +189,16 @@ describe('HTTP API', () => {
     expect(b.json.header.height).toBe(t.json.height);
     expect(b.json.header.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(b.json.txHashes).toContain(tx.hashHex);
+    // The certificate's canonical bytes prove the header committed to anyone holding the genesis.
+    const header = decodeHeaderView(b.json.header);
+    expect(toHex(headerHash(header))).toBe(b.json.hash);
+    const cert = decodeCertificate(new Uint8Array(Buffer.from(b.json.certificate.bytes, 'base64')));
+    expect(cert.view).toBe(b.json.certificate.view);
+    expect(() => verifyCommitCertificate(cert, header, genesisValidatorSet(genesis))).not.toThrow();
+    const other = { ...header, time: header.time + 1 };
+    expect(() => verifyCommitCertificate(cert, other, genesisValidatorSet(genesis))).toThrow(
+      /different header/,
+    );
     expect((await get('/v1/blocks/999999')).status).toBe(404);
     expect((await get('/v1/blocks/zero')).status).toBe(400);
     expect((await get('/v1/txs/xyz')).json.code).toBe('BAD_HASH');

@@ -78,6 +78,19 @@ describe('inbound message stream', () => {
     expect(stream.resumes).toBeGreaterThanOrEqual(1);
   });
 
+  it('aborts the stream when resuming fails because the connection closed while the handler ran', async () => {
+    // Seen in the cluster tests: a peer SIGKILLed mid-handler made Yamux's window update throw from resume(),
+    // an unhandled rejection that stopped this node.
+    let release: () => void = () => {};
+    const { stream } = setup(() => new Promise<undefined>((resolve) => (release = () => resolve(undefined))));
+    stream.deliver(encodeFrame(f(1)));
+    await waitFor(() => stream.readStatus === 'paused', 'paused by the async handler', 5000);
+    stream.resumeError = new Error('Cannot write to a stream that is closed');
+    release();
+    await waitFor(() => stream.abortedWith !== undefined, 'the dead stream is aborted', 5000);
+    expect(stream.abortedWith?.message).toBe('Cannot write to a stream that is closed');
+  });
+
   it('resets the stream on an oversize prefix, after delivering the frames before it', async () => {
     const seen: number[] = [];
     const { stream, oversize, metrics } = setup((_p, frame) => {
