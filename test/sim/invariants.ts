@@ -147,6 +147,13 @@ export class Checker {
     }
   }
 
+  /** For scenarios where no primary may be suspected: every honest validator stayed in view 0. */
+  checkNoViewChange(): void {
+    for (const [index, view] of this.lastView) {
+      if (view > 0) this.fail(`no view change expected: validator ${index} reached view ${view}`);
+    }
+  }
+
   get heights(): number {
     return this.canonical.size;
   }

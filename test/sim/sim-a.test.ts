@@ -9,6 +9,8 @@ const n4Only = [
   'future-view',
   'forged-new-view',
   'invalid-signatures',
+  'backlog',
+  'censoring-primary',
 ];
 
 simSuite('simulation (n=4, and n=7 network faults)', [

@@ -458,6 +458,74 @@ describe('Replica: signatures checked at the network edge', () => {
   });
 });
 
+describe('Replica: the request timer measures progress', () => {
+  const requestTimers = (out: Output[]) =>
+    out.flatMap((o) => (o.type === 'setTimer' && o.kind === 'request' ? [o.ms] : []));
+  const fire = (r: Replica, at: number) => r.step({ now: at, type: 'timeout', kind: 'request', view: 0 });
+  const suspects = (out: Output[]) => find(out, 'broadcast')?.message.type === 'viewChange';
+
+  it('a backlog longer than the timeout is not suspected while its txs keep committing', () => {
+    const r = replica(1);
+    for (let k = 1; k <= 12; k++) r.step({ now: T0, type: 'txArrived', tx: tx(k) });
+    // Every 800 ms a block of 3 of them commits; the oldest has long waited more than the 1 s timeout.
+    let at = T0;
+    for (let seq = 1; seq <= 3; seq++) {
+      at += 800;
+      const b = batch([tx(3 * seq - 2), tx(3 * seq - 1), tx(3 * seq)], 0, 0, at);
+      commitThrough(r, seq, b, 0, hashFor(seq), at);
+      const out = fire(r, at + 200);
+      expect(suspects(out)).toBe(false);
+      expect(requestTimers(out)).toEqual([800]);
+    }
+    expect(r.status()).toMatchObject({ view: 0, status: 'normal', pendingTxs: 3 });
+    // Then the primary stalls: a full timeout after the last progress, the backup suspects it.
+    expect(suspects(fire(r, at + 1000))).toBe(true);
+  });
+
+  it('stops when nothing is pending, and starts a new period with the next tx', () => {
+    const r = replica(1);
+    r.step({ now: T0, type: 'txArrived', tx: tx(1) });
+    commitThrough(r, 1, batch([tx(1)], 0, 0, T0 + 100), 0, hashFor(1), T0 + 100);
+    expect(fire(r, T0 + 1000)).toEqual([]);
+    // A tx arriving later gets a full timeout from its arrival, not from the last commit.
+    const out = r.step({ now: T0 + 5000, type: 'txArrived', tx: tx(2) });
+    expect(requestTimers(out)).toEqual([1000]);
+    expect(suspects(fire(r, T0 + 5999))).toBe(false);
+    expect(suspects(fire(r, T0 + 6000))).toBe(true);
+  });
+
+  it('a tx overtaken only by txs that arrived shortly after it is not censorship', () => {
+    const r = replica(1);
+    r.step({ now: T0, type: 'txArrived', tx: tx(1) });
+    r.step({ now: T0 + 100, type: 'txArrived', tx: tx(2) });
+    commitThrough(r, 1, batch([tx(2)], 0, 0, T0 + 500), 0, hashFor(1), T0 + 500);
+    const out = fire(r, T0 + 1000);
+    expect(suspects(out)).toBe(false);
+    expect(requestTimers(out)).toEqual([500]);
+    commitThrough(r, 2, batch([tx(1)], 0, 0, T0 + 1200), 0, hashFor(2), T0 + 1200);
+    expect(fire(r, T0 + 1500)).toEqual([]);
+  });
+
+  it('a primary that keeps committing but leaves one tx out is suspected', () => {
+    const r = replica(1);
+    r.step({ now: T0, type: 'txArrived', tx: tx(1) });
+    r.step({ now: T0, type: 'txArrived', tx: tx(2) });
+    commitThrough(r, 1, batch([tx(2)], 0, 0, T0 + 900), 0, hashFor(1), T0 + 900);
+    expect(suspects(fire(r, T0 + 1000))).toBe(false);
+    // tx 3 arrives a full timeout after tx 1 and commits first: the primary skipped tx 1.
+    r.step({ now: T0 + 1100, type: 'txArrived', tx: tx(3) });
+    commitThrough(r, 2, batch([tx(3)], 0, 0, T0 + 1800), 0, hashFor(2), T0 + 1800);
+    const watch = fire(r, T0 + 1900);
+    expect(suspects(watch)).toBe(false);
+    expect(requestTimers(watch)).toEqual([900]);
+    // Blocks keep committing, yet a timeout after the evidence was seen the backup asks for a new view.
+    r.step({ now: T0 + 2500, type: 'txArrived', tx: tx(4) });
+    commitThrough(r, 3, batch([tx(4)], 0, 0, T0 + 2700), 0, hashFor(3), T0 + 2700);
+    expect(requestTimers(fire(r, T0 + 2800))).toEqual([100]);
+    expect(suspects(fire(r, T0 + 2900))).toBe(true);
+  });
+});
+
 describe('Replica: view change', () => {
   it('a backup whose request times out sends a VIEW-CHANGE carrying its prepared certificates', () => {
     const r = replica(1);
