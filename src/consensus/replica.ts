@@ -165,6 +165,8 @@ export class Replica {
 
   // Per-step accumulators.
   private now = 0;
+  /** The stable checkpoint moved in this step: messages kept above the old window may now be in it. */
+  private windowMoved = false;
   /** The message of the current input when the transport already checked its signature. */
   private edgeVerified: ConsensusMessage | undefined;
   private out: Output[] = [];
@@ -212,6 +214,10 @@ export class Replica {
     this.out = [];
     this.ops = [];
     this.guarded(() => this.dispatch(input));
+    if (this.windowMoved) {
+      this.windowMoved = false;
+      this.replayAheadOfWindow();
+    }
     this.maybePropose(false);
     const outputs =
       this.ops.length > 0 ? [{ type: 'persist', ops: this.ops } as Output, ...this.out] : this.out;
@@ -386,13 +392,31 @@ export class Replica {
     if (count >= this.ctx.f + 1) this.startViewChange(this.view + 1);
   }
 
-  private checkWindow(seq: number, type: string): void {
-    if (seq <= this.checkpoints.low || seq > this.checkpoints.high) {
-      // Above the window the sender is ahead of us: the driver may look for a reason to catch up.
-      throw drop(
-        seq > this.checkpoints.high ? DropReason.aboveWindow : DropReason.outsideWindow,
-        `${type} seq ${seq} outside (${this.checkpoints.low}, ${this.checkpoints.high}]`,
-      );
+  /**
+   * Refines `where` with the watermarks. A current-view message up to one checkpoint interval above the window
+   * is kept ('buffer') and replayed once the window moves: its sender saw the checkpoint become stable a moment
+   * before this replica did, and PBFT does not retransmit normal-case messages, so dropping it could leave the
+   * seq without a quorum until a view change. Anything else outside (h, H] is dropped.
+   */
+  private checkWindow(seq: number, type: string, where: 'now' | 'buffer'): 'now' | 'buffer' {
+    const { low, high } = this.checkpoints;
+    if (seq > low && seq <= high) return where;
+    if (where === 'now' && seq > high && seq <= high + this.ctx.k) return 'buffer';
+    // Above the window the sender is ahead of us: the driver may look for a reason to catch up.
+    throw drop(
+      seq > high ? DropReason.aboveWindow : DropReason.outsideWindow,
+      `${type} seq ${seq} outside (${low}, ${high}]`,
+    );
+  }
+
+  /** Replays kept current-view messages that the window, having moved, now covers. */
+  private replayAheadOfWindow(): void {
+    if (this.mode !== 'normal') return;
+    const { low, high } = this.checkpoints;
+    for (const [key, m] of [...this.future]) {
+      if (!('seq' in m) || !('view' in m) || m.view !== this.view || m.seq <= low || m.seq > high) continue;
+      this.future.delete(key);
+      this.guarded(() => this.onMessage(m));
     }
   }
 
@@ -409,9 +433,9 @@ export class Replica {
     if (m.from !== primaryOf(this.ctx, m.view)) {
       throw drop(DropReason.notPrimary, `PRE-PREPARE for view ${m.view} from ${m.from}`);
     }
-    this.checkWindow(m.seq, m.type);
+    const place = this.checkWindow(m.seq, m.type, where);
     this.verifySig(m);
-    if (where === 'buffer') {
+    if (place === 'buffer') {
       this.buffer(m);
       return;
     }
@@ -505,9 +529,9 @@ export class Replica {
     const where = this.route(m);
     if (m.from === primaryOf(this.ctx, m.view))
       throw drop(DropReason.primaryVote, `PREPARE from the primary`);
-    this.checkWindow(m.seq, m.type);
+    const place = this.checkWindow(m.seq, m.type, where);
     this.verifySig(m);
-    if (where === 'buffer') {
+    if (place === 'buffer') {
       this.buffer(m);
       return;
     }
@@ -518,9 +542,9 @@ export class Replica {
 
   private onCommit(m: Commit): void {
     const where = this.route(m);
-    this.checkWindow(m.seq, m.type);
+    const place = this.checkWindow(m.seq, m.type, where);
     this.verifySig(m);
-    if (where === 'buffer') {
+    if (place === 'buffer') {
       this.buffer(m);
       return;
     }
@@ -712,6 +736,7 @@ export class Replica {
       return;
     }
     this.checkpoints.advance(proof);
+    this.windowMoved = true;
     for (const e of this.log.pruneTo(proof.seq)) {
       this.ops.push({ op: 'del', key: RecordKey.entry(e.seq) });
       for (const hex of e.persistedBodies) this.ops.push({ op: 'del', key: RecordKey.batch(e.seq, hex) });

@@ -191,6 +191,17 @@ const kinds: ((n: number) => Scenario)[] = [
   (n) => ({
     ...base(
       n,
+      'window-race',
+      'heavy load in small batches on 1-20 ms links: PRE-PREPAREs often overtake the CHECKPOINTs that move the window; no view change',
+    ),
+    txsPerSecond: 1500,
+    loadEndMs: 1000,
+    expectNoViewChange: true,
+    params: { maxBatchTxs: 4 },
+  }),
+  (n) => ({
+    ...base(
+      n,
       'censoring-primary',
       'f Byzantine validators, starting with the view-0 primary, never propose every fourth tx but commit the rest',
     ),

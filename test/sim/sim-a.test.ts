@@ -11,6 +11,7 @@ const n4Only = [
   'invalid-signatures',
   'backlog',
   'censoring-primary',
+  'window-race',
 ];
 
 simSuite('simulation (n=4, and n=7 network faults)', [

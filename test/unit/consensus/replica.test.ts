@@ -71,7 +71,8 @@ describe('Replica: one test per drop reason', () => {
     [DropReason.notPrimary, () => pp(1, batch([tx(1)], 0, 2), 0, 2)],
     [DropReason.primaryVote, () => prepare(0, 0, 1, d)],
     [DropReason.futureView, () => prepare(2, 5, 1, d)],
-    [DropReason.aboveWindow, () => prepare(2, 0, 5, d)],
+    // Beyond the window and the checkpoint interval above it (window (0, 4], K = 2).
+    [DropReason.aboveWindow, () => prepare(2, 0, 7, d)],
     [DropReason.badBatch, () => pp(1, batch([tx(1)], 0, 0), 0, 0)],
     [DropReason.batchTooLarge, () => pp(1, batch([tx(1), tx(2), tx(3), tx(4)]))],
     [DropReason.duplicateTx, () => pp(1, batch([tx(1), tx(1)]))],
@@ -455,6 +456,35 @@ describe('Replica: signatures checked at the network edge', () => {
     const vc = viewChange(2, 1, { ...proof(2, hashFor(2)), signatures: [] });
     const out = replica(1).step({ now: T0, type: 'message', message: vc, verified: true });
     expect(drops(out)).toEqual([DropReason.badViewChange]);
+  });
+});
+
+describe('Replica: messages just above the window', () => {
+  it('a PRE-PREPARE that overtakes the CHECKPOINTs moving the window is kept, then accepted', () => {
+    const r = replica(1);
+    commitThrough(r, 1, batch([tx(1)]));
+    commitThrough(r, 2, batch([tx(2)]));
+    // The primary saw checkpoint 2 become stable first and proposed seq 5, above this replica's (0, 4].
+    const b5 = batch([tx(5)]);
+    const early = r.step(msg(pp(5, b5)));
+    expect(sent(early)).toEqual([]);
+    expect(drops(early)).toEqual([]);
+    expect(r.sizes().buffered).toBe(1);
+    r.step(msg(checkpoint(0, 2, hashFor(2))));
+    const moved = r.step(msg(checkpoint(2, 2, hashFor(2))));
+    expect(r.status()).toMatchObject({ stableSeq: 2, highWatermark: 6 });
+    expect(find(moved, 'broadcast')?.message).toMatchObject({ type: 'prepare', seq: 5 });
+    expect(r.sizes().buffered).toBe(0);
+  });
+
+  it('keeps one checkpoint interval above the window only, and only for the current view', () => {
+    const r = replica(1);
+    const d = batchDigest(batch([tx(1)]));
+    expect(drops(r.step(msg(prepare(2, 0, 6, d))))).toEqual([]);
+    expect(drops(r.step(msg(prepare(2, 0, 7, d))))).toEqual([DropReason.aboveWindow]);
+    expect(drops(r.step(msg(prepare(2, 1, 5, d))))).toEqual([DropReason.aboveWindow]);
+    expect(drops(r.step(msg(prepare(2, 0, 6, d))))).toEqual([DropReason.duplicate]);
+    expect(r.sizes().buffered).toBe(1);
   });
 });
 
