@@ -216,6 +216,8 @@ export interface BenchResult {
   peakRssByNodeMb: Record<string, number>;
   blocks: BlockStats;
   viewChanges: number;
+  /** Consensus messages dropped by the validators, by reason, summed. */
+  consensusDrops: Record<string, number>;
   verifySamples: number[];
   meetsTarget: boolean;
 }

@@ -303,6 +303,7 @@ export async function runClusterBench(
       peakRssByNodeMb: peakByNode,
       blocks: blockStats(r.blocks[0] ?? [], r.window),
       viewChanges: Math.max(0, ...r.views),
+      consensusDrops: r.drops,
       verifySamples: [...before, ...after],
       meetsTarget: false,
     };

@@ -58,6 +58,8 @@ export interface LoadgenResult {
   disagreements: number[];
   drained: boolean;
   views: number[];
+  /** Consensus messages the validators dropped, by reason, summed (from /v1/status). */
+  drops: Record<string, number>;
 }
 
 export type LoadgenMessage =
@@ -357,10 +359,13 @@ export async function runLoadgen(
   await Promise.all(watchers);
 
   const views: number[] = [];
+  const drops: Record<string, number> = {};
   for (const base of c.nodes) {
     try {
       const r = await http(watchAgents[0]!, base, 'GET', '/v1/status');
-      views.push((JSON.parse(r.body) as { view: number }).view);
+      const st = JSON.parse(r.body) as { view: number; drops: Record<string, number> };
+      views.push(st.view);
+      for (const [reason, count] of Object.entries(st.drops)) drops[reason] = (drops[reason] ?? 0) + count;
     } catch {
       views.push(-1);
     }
@@ -394,6 +399,7 @@ export async function runLoadgen(
     disagreements: disagreements(blocks),
     drained: left === 0,
     views,
+    drops,
   };
 }
 

@@ -176,6 +176,7 @@ describe('cluster bench: the target and the table', () => {
       peakRssByNodeMb: { 'bank-a': 300 },
       blocks: { blocks: 10, txsP50: 100, txsMean: 100, txsMax: 200, intervalP50Ms: 90, intervalMeanMs: 100 },
       viewChanges: 0,
+      consensusDrops: {},
       verifySamples: [9600],
       meetsTarget: true,
     };
