@@ -150,6 +150,24 @@ function waitForCommit(b: ApiBackend, hash: Uint8Array, ms: number, signal: Abor
   });
 }
 
+/** Resolves once the ledger head reaches `height`, or after `ms` / when the client leaves, whichever is first. */
+function waitForHeight(b: ApiBackend, height: number, ms: number, signal: AbortSignal): Promise<void> {
+  if (b.queries.head().height >= height || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      signal.removeEventListener('abort', finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, ms);
+    const unsubscribe = b.onCommit(() => {
+      if (b.queries.head().height >= height) finish();
+    });
+    signal.addEventListener('abort', finish);
+  });
+}
+
 async function submitTx(b: ApiBackend, req: ApiRequest): Promise<ApiResponse> {
   const env = txFromBody(req);
   const wait = waitParam(req.query);
@@ -239,6 +257,8 @@ export function apiRoutes(b: ApiBackend): Route[] {
         const h = req.params.height!;
         if (!/^\d{1,15}$/.test(h) || Number(h) < 1)
           throw badRequest('BAD_HEIGHT', 'height must be an integer >= 1');
+        const wait = waitParam(req.query);
+        if (wait > 0) await waitForHeight(b, Number(h), wait, req.signal);
         const block = await b.queries.block(Number(h));
         if (block === undefined) throw new ApiError(404, 'NOT_FOUND', `no block at height ${h}`);
         return { json: blockView(block, b.genesis) };

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { JrError } from '../core/errors.ts';
+import { registerBenchCommand } from './bench.ts';
 import { registerDevnetCommand } from './devnet.ts';
 import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evidence.ts';
 import { registerGenesisCommands } from './genesis.ts';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo): Command {
   registerCaseCommands(program, io);
   registerStatusCommand(program, io);
   registerDevnetCommand(program, io);
+  registerBenchCommand(program, io);
   // Sub-commands inherit output routing and exit behaviour.
   for (const c of program.commands) {
     c.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).exitOverride();

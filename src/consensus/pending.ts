@@ -1,8 +1,9 @@
 /**
- * Txs this replica knows of and has not seen committed, with the time it first saw each. A backup suspects
- * the primary when the oldest has waited requestTimeoutMs; insertion order is arrival order, so the oldest is
- * the first entry (after a view change every clock restarts together). The subset not in any live batch
- * ("free") is what the primary may propose; the log reports index changes so the subset stays exact.
+ * Txs this replica knows of and has not seen committed, with the time it first saw each. Insertion order is
+ * arrival order (after a view change every clock restarts together). The subset not in any live batch
+ * ("free") is what the primary may propose; the log reports index changes so the subset stays exact. The
+ * request timer (replica.ts) reads the arrival times: executing a pending tx is progress, and the oldest free
+ * tx overtaken by much later arrivals is evidence of censorship.
  */
 import type { TxEnvelope } from '../core/tx.ts';
 
@@ -37,9 +38,13 @@ export class PendingTxs {
     if (!inFlight) this.markFree(env);
   }
 
-  remove(hashHex: string): void {
-    if (!this.txs.delete(hashHex)) return;
+  /** Forgets a tx; returns when it was first seen, or undefined when it was not pending. */
+  remove(hashHex: string): number | undefined {
+    const p = this.txs.get(hashHex);
+    if (p === undefined) return undefined;
+    this.txs.delete(hashHex);
     this.unmarkFree(hashHex);
+    return p.firstSeen;
   }
 
   /** The log indexed (true) or released (false) this tx. */
@@ -50,9 +55,14 @@ export class PendingTxs {
     else this.markFree(p.env);
   }
 
-  /** When the oldest pending tx was first seen. */
-  oldestFirstSeen(): number | undefined {
-    for (const p of this.txs.values()) return p.firstSeen;
+  /**
+   * The longest-waiting tx that is in no live batch (the primary has not proposed it), with when it was first
+   * seen. Walks past the in-flight txs ahead of it, at most the log's worth.
+   */
+  oldestFree(): { hashHex: string; firstSeen: number } | undefined {
+    if (this.free.size === 0) return undefined;
+    for (const [hashHex, p] of this.txs)
+      if (this.free.has(hashHex)) return { hashHex, firstSeen: p.firstSeen };
     return undefined;
   }
 

@@ -149,6 +149,14 @@ export class Replica {
   // Primary.
   private nextSeq: number;
 
+  // The request timer (see onRequestTimeout).
+  /** Start of the current progress period: pending went non-empty, a pending tx executed, or a view began. */
+  private progressAt = 0;
+  /** The latest arrival time (firstSeen) of any pending tx this replica has seen executed in this view. */
+  private lastExecutedArrival = Number.NEGATIVE_INFINITY;
+  /** The oldest free tx once it was seen overtaken by txs that arrived a request timeout after it. */
+  private censorWatch: { hashHex: string; since: number } | undefined;
+
   // Armed timers (one per kind; arming again replaces).
   private batchTimerArmed = false;
   private requestTimerArmed = false;
@@ -157,6 +165,8 @@ export class Replica {
 
   // Per-step accumulators.
   private now = 0;
+  /** The stable checkpoint moved in this step: messages kept above the old window may now be in it. */
+  private windowMoved = false;
   /** The message of the current input when the transport already checked its signature. */
   private edgeVerified: ConsensusMessage | undefined;
   private out: Output[] = [];
@@ -204,6 +214,10 @@ export class Replica {
     this.out = [];
     this.ops = [];
     this.guarded(() => this.dispatch(input));
+    if (this.windowMoved) {
+      this.windowMoved = false;
+      this.replayAheadOfWindow();
+    }
     this.maybePropose(false);
     const outputs =
       this.ops.length > 0 ? [{ type: 'persist', ops: this.ops } as Output, ...this.out] : this.out;
@@ -378,13 +392,31 @@ export class Replica {
     if (count >= this.ctx.f + 1) this.startViewChange(this.view + 1);
   }
 
-  private checkWindow(seq: number, type: string): void {
-    if (seq <= this.checkpoints.low || seq > this.checkpoints.high) {
-      // Above the window the sender is ahead of us: the driver may look for a reason to catch up.
-      throw drop(
-        seq > this.checkpoints.high ? DropReason.aboveWindow : DropReason.outsideWindow,
-        `${type} seq ${seq} outside (${this.checkpoints.low}, ${this.checkpoints.high}]`,
-      );
+  /**
+   * Refines `where` with the watermarks. A current-view message up to one checkpoint interval above the window
+   * is kept ('buffer') and replayed once the window moves: its sender saw the checkpoint become stable a moment
+   * before this replica did, and PBFT does not retransmit normal-case messages, so dropping it could leave the
+   * seq without a quorum until a view change. Anything else outside (h, H] is dropped.
+   */
+  private checkWindow(seq: number, type: string, where: 'now' | 'buffer'): 'now' | 'buffer' {
+    const { low, high } = this.checkpoints;
+    if (seq > low && seq <= high) return where;
+    if (where === 'now' && seq > high && seq <= high + this.ctx.k) return 'buffer';
+    // Above the window the sender is ahead of us: the driver may look for a reason to catch up.
+    throw drop(
+      seq > high ? DropReason.aboveWindow : DropReason.outsideWindow,
+      `${type} seq ${seq} outside (${low}, ${high}]`,
+    );
+  }
+
+  /** Replays kept current-view messages that the window, having moved, now covers. */
+  private replayAheadOfWindow(): void {
+    if (this.mode !== 'normal') return;
+    const { low, high } = this.checkpoints;
+    for (const [key, m] of [...this.future]) {
+      if (!('seq' in m) || !('view' in m) || m.view !== this.view || m.seq <= low || m.seq > high) continue;
+      this.future.delete(key);
+      this.guarded(() => this.onMessage(m));
     }
   }
 
@@ -401,9 +433,9 @@ export class Replica {
     if (m.from !== primaryOf(this.ctx, m.view)) {
       throw drop(DropReason.notPrimary, `PRE-PREPARE for view ${m.view} from ${m.from}`);
     }
-    this.checkWindow(m.seq, m.type);
+    const place = this.checkWindow(m.seq, m.type, where);
     this.verifySig(m);
-    if (where === 'buffer') {
+    if (place === 'buffer') {
       this.buffer(m);
       return;
     }
@@ -497,9 +529,9 @@ export class Replica {
     const where = this.route(m);
     if (m.from === primaryOf(this.ctx, m.view))
       throw drop(DropReason.primaryVote, `PREPARE from the primary`);
-    this.checkWindow(m.seq, m.type);
+    const place = this.checkWindow(m.seq, m.type, where);
     this.verifySig(m);
-    if (where === 'buffer') {
+    if (place === 'buffer') {
       this.buffer(m);
       return;
     }
@@ -510,9 +542,9 @@ export class Replica {
 
   private onCommit(m: Commit): void {
     const where = this.route(m);
-    this.checkWindow(m.seq, m.type);
+    const place = this.checkWindow(m.seq, m.type, where);
     this.verifySig(m);
-    if (where === 'buffer') {
+    if (place === 'buffer') {
       this.buffer(m);
       return;
     }
@@ -626,7 +658,7 @@ export class Replica {
     this.lastExecuted = seq;
     this.recordExecuted(seq, hash, digest);
     this.trimExecuted();
-    for (const t of batch.txs) this.pending.remove(t.hashHex);
+    this.forgetExecuted(batch.txs.map((t) => t.hashHex));
     this.vcAttempts = 0;
     if (seq % this.ctx.k === 0) this.sendCheckpoint(seq, hash);
   }
@@ -704,6 +736,7 @@ export class Replica {
       return;
     }
     this.checkpoints.advance(proof);
+    this.windowMoved = true;
     for (const e of this.log.pruneTo(proof.seq)) {
       this.ops.push({ op: 'del', key: RecordKey.entry(e.seq) });
       for (const hex of e.persistedBodies) this.ops.push({ op: 'del', key: RecordKey.batch(e.seq, hex) });
@@ -756,7 +789,7 @@ export class Replica {
     if (!stored.some((b) => b.seq === seq)) stored.push({ seq, headerHash, txHashes: [] });
     let vouch: TransferredBlock | undefined;
     for (const b of stored) {
-      for (const h of b.txHashes) this.pending.remove(toHex(h));
+      this.forgetExecuted(b.txHashes.map((h) => toHex(h)));
       if (target && b.seq === target.seq && !equalBytes(b.headerHash, target.headerHash)) {
         throw new InvariantError('state transfer stored a block that contradicts the certified target', {
           seq: b.seq,
@@ -870,24 +903,62 @@ export class Replica {
       throw drop(DropReason.txKnown, `tx ${tx.hashHex.slice(0, 12)} executed at ${at}`);
     }
     if (this.pending.size >= this.opts.maxPendingTxs) throw drop(DropReason.mempoolFull, 'pending set full');
+    // The first request waited for starts a progress period (Castro & Liskov: the timer starts with it).
+    if (this.pending.size === 0) this.progressAt = this.now;
     this.pending.add(tx, this.now, at !== undefined);
     this.armRequestTimer();
   }
 
-  private armRequestTimer(): void {
-    if (this.requestTimerArmed || this.mode !== 'normal') return;
-    const oldest = this.pending.oldestFirstSeen();
-    if (oldest === undefined) return;
+  /**
+   * Txs committed (by this replica or a state transfer) leave the pending set. Executing any tx this replica
+   * was waiting for is progress: the request timer restarts, so a primary that keeps committing a backlog is
+   * not suspected however long the backlog is.
+   */
+  private forgetExecuted(hashHexes: readonly string[]): void {
+    let progressed = false;
+    for (const hex of hashHexes) {
+      const firstSeen = this.pending.remove(hex);
+      if (firstSeen === undefined) continue;
+      progressed = true;
+      if (firstSeen > this.lastExecutedArrival) this.lastExecutedArrival = firstSeen;
+    }
+    if (progressed) this.progressAt = this.now;
+  }
+
+  private armRequestTimer(at?: number): void {
+    if (this.requestTimerArmed || this.mode !== 'normal' || this.pending.size === 0) return;
     this.requestTimerArmed = true;
-    this.setTimer(TimerKind.request, Math.max(1, oldest + this.params.requestTimeoutMs - this.now));
+    const deadline = at ?? this.progressAt + this.params.requestTimeoutMs;
+    this.setTimer(TimerKind.request, Math.max(1, deadline - this.now));
+  }
+
+  /**
+   * When this replica suspects the primary: no pending tx executed for requestTimeoutMs (a stalled primary),
+   * or the oldest tx the primary has not proposed has been overtaken, for requestTimeoutMs, by executed txs
+   * that arrived here at least requestTimeoutMs after it (a censoring primary: a fair one proposes in arrival
+   * order, so only relay delays above the timeout could explain it). Checked when the timer fires, so the timer
+   * fires at most once per requestTimeoutMs while blocks commit.
+   */
+  private requestDeadline(): number {
+    const t = this.params.requestTimeoutMs;
+    let deadline = this.progressAt + t;
+    const oldest = this.pending.oldestFree();
+    if (oldest === undefined || this.lastExecutedArrival < oldest.firstSeen + t) {
+      this.censorWatch = undefined;
+    } else {
+      if (this.censorWatch?.hashHex !== oldest.hashHex)
+        this.censorWatch = { hashHex: oldest.hashHex, since: this.now };
+      deadline = Math.min(deadline, this.censorWatch.since + t);
+    }
+    return deadline;
   }
 
   private onRequestTimeout(): void {
     this.requestTimerArmed = false;
-    const oldest = this.pending.oldestFirstSeen();
-    if (oldest === undefined) return;
-    if (this.now - oldest < this.params.requestTimeoutMs) {
-      this.armRequestTimer();
+    if (this.pending.size === 0) return;
+    const deadline = this.requestDeadline();
+    if (this.now < deadline) {
+      this.armRequestTimer(deadline);
       return;
     }
     // Behind the others is not the primary's fault: catch up first, suspect it only if that does not help.
@@ -1129,6 +1200,9 @@ export class Replica {
     const last = plan.entries.length > 0 ? plan.entries[plan.entries.length - 1]!.seq : plan.checkpoint.seq;
     this.nextSeq = Math.max(last, this.checkpoints.low, this.lastExecuted) + 1;
     this.pending.restartClocks(this.now);
+    this.progressAt = this.now;
+    this.lastExecutedArrival = Number.NEGATIVE_INFINITY;
+    this.censorWatch = undefined;
     // Checkpoint votes may have been lost with the old view; without them the window can stay full for good.
     this.resendLatestCheckpoint();
     for (const [key, m] of [...this.future]) {

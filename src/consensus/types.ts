@@ -21,7 +21,7 @@ export type SignatureVerifier = (
 export const TimerKind = {
   /** Primary: propose what is pending once maxBatchWaitMs has passed. */
   batch: 'batch',
-  /** Backup: a tx has waited requestTimeoutMs; suspect the primary. */
+  /** No pending tx executed for requestTimeoutMs, or one is censored: suspect the primary (replica.ts). */
   request: 'request',
   /** In a view change: re-send the VIEW-CHANGE, or move to the next view if its primary failed. */
   viewChange: 'viewChange',

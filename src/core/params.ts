@@ -13,7 +13,10 @@ export interface ConsensusParams {
   checkpointInterval: number;
   /** L: the high watermark is the low watermark (last stable checkpoint) + L. A multiple of K. */
   watermarkWindow: number;
-  /** A backup suspects the primary when a tx it has seen stays uncommitted this long. */
+  /**
+   * A replica suspects the primary when none of the txs it waits for commits for this long, or when the oldest
+   * one it has not seen proposed was overtaken by txs that arrived this long after it (docs/protocol.md).
+   */
   requestTimeoutMs: number;
   /** First view-change timeout; doubles on each failed attempt, up to the cap. */
   viewChangeTimeoutMs: number;

@@ -11,6 +11,7 @@ import { HOME_FILES, initHome } from '../cli/init.ts';
 import { JrError } from '../core/errors.ts';
 import { genesisToJson, loadGenesisFile } from '../core/genesis.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
+import type { ConsensusParams } from '../core/params.ts';
 import { initTsaDir, TsaFiles } from '../timestamp/index.ts';
 import { type Child, logTail, spawnJrchain, stopChild, waitFor } from './processes.ts';
 
@@ -42,6 +43,10 @@ export interface DevnetOptions {
   tsaPort: number;
   logFormat: 'json' | 'pretty';
   out: (line: string) => void;
+  /** Consensus parameters over the devnet's own (first run only; e.g. the benchmark's batch size). */
+  consensus?: Partial<ConsensusParams>;
+  /** Extra environment for the validator processes (e.g. NODE_OPTIONS=--cpu-prof when profiling). */
+  nodeEnv?: NodeJS.ProcessEnv;
 }
 
 /** The layout a devnet keeps across runs (ports live in the genesis and configs, so they are fixed at creation). */
@@ -105,7 +110,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
     createdAt: new Date(),
     trustAnchors: [rootPem],
     // A devnet should feel quick: small batches and short timeouts on loopback.
-    consensus: { maxBatchWaitMs: 20, requestTimeoutMs: 4000, viewChangeTimeoutMs: 2000 },
+    consensus: { maxBatchWaitMs: 20, requestTimeoutMs: 4000, viewChangeTimeoutMs: 2000, ...o.consensus },
   });
   const genesisPath = join(dir, 'genesis.json');
   writeFileSync(genesisPath, `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`);
@@ -163,6 +168,7 @@ export async function startDevnet(o: DevnetOptions): Promise<RunningDevnet> {
         id,
         ['start', '--home', home, '--log-format', o.logFormat],
         join(dir, 'logs', `${id}.log`),
+        o.nodeEnv,
       );
       children.push(child);
       nodes.push({

@@ -22,6 +22,7 @@ import {
 import { nullDigest, planNewView } from '../../src/consensus/view-change.ts';
 import { type Batch, batchDigest } from '../../src/core/batch.ts';
 import { Domain, sha256 } from '../../src/core/crypto.ts';
+import type { TxEnvelope } from '../../src/core/tx.ts';
 import { simVerify } from './crypto.ts';
 import type { Simulation } from './harness.ts';
 import { SIM_GENESIS_HASH } from './ledger.ts';
@@ -37,6 +38,8 @@ export interface Behaviour {
   /** Called every `tickMs` of virtual time while the endpoint is up. */
   tick?(node: SimNode, sim: Simulation): void;
   readonly tickMs?: number;
+  /** Whether the endpoint lets a tx into its mempool at all (a censor drops some, and never relays them). */
+  admitsTx?(tx: TxEnvelope): boolean;
 }
 
 const sign = (node: SimNode) => (domain: Domain, body: Uint8Array) => node.signer.sign(domain, body);
@@ -316,4 +319,13 @@ export function signatureForger(): Behaviour {
       }
     },
   };
+}
+
+/**
+ * Censors every fourth client tx (by nonce): never admits, relays or proposes them, and otherwise behaves
+ * honestly, so as primary it keeps committing everything else. Only the request timer's censorship rule can
+ * replace it; a correct new primary then proposes the censored txs (they reach it from clients and relays).
+ */
+export function censor(): Behaviour {
+  return { name: 'censor', admitsTx: (tx) => tx.tx.nonce % 4 !== 0 };
 }

@@ -78,6 +78,10 @@ export interface Scenario {
   schedule?: (sim: Simulation) => void;
   /** Negative control: the checker must report a violation. */
   expectViolation?: boolean;
+  /** Honest validators must stay in view 0 for the whole run (no primary may be suspected). */
+  expectNoViewChange?: boolean;
+  /** Clients also submit this many txs at once at `atMs` (a backlog the chain needs a while to commit). */
+  burst?: { atMs: number; txs: number };
   params?: Partial<ConsensusParams>;
 }
 
@@ -191,6 +195,12 @@ export class Simulation {
     this.queue.push(this.t0 + STATUS_POLL_MS, { type: 'status' });
     this.queue.push(this.t0 + CLIENT_RETRY_MS, { type: 'retry' });
     s.schedule?.(this);
+    if (s.burst) {
+      const burst = s.burst;
+      this.at(burst.atMs, 'burst', () => {
+        for (let i = 0; i < burst.txs; i++) this.newTx();
+      });
+    }
     this.at(s.healAtMs, 'heal', () => {
       this.net = s.healedNet ?? CLEAN_NET;
       this.partition = undefined;
@@ -216,6 +226,7 @@ export class Simulation {
       if (at !== undefined) maxLatencyMs = Math.max(maxLatencyMs, at - Math.max(t.at, heal));
     }
     if (this.checker.ok && !s.expectViolation) this.checker.checkParticipation(this.endpoints);
+    if (this.checker.ok && s.expectNoViewChange) this.checker.checkNoViewChange();
     if (this.checker.ok) {
       const deadlines = [...this.submitted.values()]
         .filter((t) => t.at <= this.t0 + s.loadEndMs)
@@ -379,12 +390,16 @@ export class Simulation {
     this.carry += (s.txsPerSecond * CLIENT_TICK_MS) / 1000;
     while (this.carry >= 1) {
       this.carry -= 1;
-      const tx = simTx(this.nonce % 8, this.nonce);
-      this.nonce++;
-      this.submitted.set(tx.hashHex, { tx, at: this.now, lastSent: this.now });
-      this.submit(tx);
+      this.newTx();
     }
     this.queue.push(this.now + CLIENT_TICK_MS, { type: 'client' });
+  }
+
+  private newTx(): void {
+    const tx = simTx(this.nonce % 8, this.nonce);
+    this.nonce++;
+    this.submitted.set(tx.hashHex, { tx, at: this.now, lastSent: this.now });
+    this.submit(tx);
   }
 
   /** Clients resend what no honest endpoint has committed yet, each time to a random endpoint. */

@@ -177,6 +177,7 @@ export class SimNode {
 
   private receiveTx(sim: Simulation, tx: TxEnvelope, fromClient: boolean): void {
     if (!this.ledger.checkTx(tx)) return;
+    if (this.behaviour?.admitsTx && !this.behaviour.admitsTx(tx)) return;
     // The mempool gossips what clients hand it, once.
     if (fromClient) sim.broadcastPacket(this, { kind: 'tx', tx, fromClient: false });
     this.input(sim, { now: sim.now, type: 'txArrived', tx });

@@ -7,6 +7,7 @@
 import { faultTolerance } from '../../src/core/validators.ts';
 import {
   type Behaviour,
+  censor,
   equivocator,
   futureViewSpammer,
   newViewForger,
@@ -17,6 +18,8 @@ import { type NetFaults, type Scenario, SIM_PARAMS, type Simulation, ZERO_LATENC
 
 const MILD: NetFaults = { dropRate: 0, dupRate: 0, minDelayMs: 1, maxDelayMs: 20 };
 const LOSSY: NetFaults = { dropRate: 0.1, dupRate: 0.05, minDelayMs: 1, maxDelayMs: 60 };
+/** A slow but faultless network (long message delays, no reordering to speak of). */
+const SLOW: NetFaults = { dropRate: 0, dupRate: 0, minDelayMs: 40, maxDelayMs: 60 };
 
 /**
  * The stated liveness bound: after the heal, a request timeout to suspect the primary, then up to f+1 views
@@ -172,6 +175,41 @@ const kinds: ((n: number) => Scenario)[] = [
       'f Byzantine validators send bad signatures, impersonations, garbage, invalid txs',
     ),
     byzantine: byz(n, 0, signatureForger),
+  }),
+  (n) => ({
+    ...base(
+      n,
+      'backlog',
+      'a burst of 600 txs at once on 40-60 ms links, which small batches take several request timeouts to commit: no view change',
+    ),
+    net: SLOW,
+    healedNet: SLOW,
+    burst: { atMs: 300, txs: 600 },
+    expectNoViewChange: true,
+    params: { maxBatchTxs: 4, watermarkWindow: 8 },
+  }),
+  (n) => ({
+    ...base(
+      n,
+      'window-race',
+      'heavy load in small batches on 1-20 ms links: PRE-PREPAREs often overtake the CHECKPOINTs that move the window; no view change',
+    ),
+    txsPerSecond: 1500,
+    loadEndMs: 1000,
+    expectNoViewChange: true,
+    params: { maxBatchTxs: 4 },
+  }),
+  (n) => ({
+    ...base(
+      n,
+      'censoring-primary',
+      'f Byzantine validators, starting with the view-0 primary, never propose every fourth tx but commit the rest',
+    ),
+    byzantine: byz(n, 0, censor),
+    // Load long enough that only the censorship rule, not the end of the load, gets the censored txs in: each
+    // censoring primary in turn is replaced within a few request timeouts.
+    loadEndMs: 16_000,
+    livenessBoundMs: (faultTolerance(n) + 1) * 4 * SIM_PARAMS.requestTimeoutMs,
   }),
 ];
 

@@ -9,6 +9,9 @@ const n4Only = [
   'future-view',
   'forged-new-view',
   'invalid-signatures',
+  'backlog',
+  'censoring-primary',
+  'window-race',
 ];
 
 simSuite('simulation (n=4, and n=7 network faults)', [

@@ -10,5 +10,7 @@ simSuite(
     'future-view',
     'forged-new-view',
     'invalid-signatures',
+    'backlog',
+    'censoring-primary',
   ].map((k) => `${k}-n7`),
 );

@@ -205,6 +205,22 @@ describe('HTTP API', () => {
     expect((await get(`/v1/txs/${'00'.repeat(32)}`)).status).toBe(404);
   });
 
+  it('GET /v1/blocks/:height?wait= answers when the block commits, or 404 after the wait', async () => {
+    const head = (await get('/v1/status')).json.height as number;
+    const waiting = get(`/v1/blocks/${head + 1}?wait=20000`);
+    const tx = evidenceTx({ nonce: 350, evidence: { hash: docHash('block-wait'), caseId: 'CASE-W' } });
+    await post(tx);
+    await commit();
+    const b = await waiting;
+    expect(b.status).toBe(200);
+    expect(b.json.header.height).toBe(head + 1);
+    expect(b.json.txHashes).toEqual([tx.hashHex]);
+    // An existing block answers at once; a missing one after the wait; a bad wait is refused.
+    expect((await get(`/v1/blocks/${head + 1}?wait=60000`)).status).toBe(200);
+    expect((await get(`/v1/blocks/${head + 5}?wait=30`)).status).toBe(404);
+    expect((await get(`/v1/blocks/${head + 5}?wait=forever`)).json.code).toBe('BAD_WAIT');
+  });
+
   it('GET /v1/receipts/:hash by tx hash or evidence hash returns receipts that verify offline', async () => {
     const tx = evidenceTx({ nonce: 401, evidence: { hash: docHash('receipt-doc'), caseId: 'CASE-R' } });
     await post(tx);

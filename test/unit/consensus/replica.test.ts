@@ -71,7 +71,8 @@ describe('Replica: one test per drop reason', () => {
     [DropReason.notPrimary, () => pp(1, batch([tx(1)], 0, 2), 0, 2)],
     [DropReason.primaryVote, () => prepare(0, 0, 1, d)],
     [DropReason.futureView, () => prepare(2, 5, 1, d)],
-    [DropReason.aboveWindow, () => prepare(2, 0, 5, d)],
+    // Beyond the window and the checkpoint interval above it (window (0, 4], K = 2).
+    [DropReason.aboveWindow, () => prepare(2, 0, 7, d)],
     [DropReason.badBatch, () => pp(1, batch([tx(1)], 0, 0), 0, 0)],
     [DropReason.batchTooLarge, () => pp(1, batch([tx(1), tx(2), tx(3), tx(4)]))],
     [DropReason.duplicateTx, () => pp(1, batch([tx(1), tx(1)]))],
@@ -455,6 +456,103 @@ describe('Replica: signatures checked at the network edge', () => {
     const vc = viewChange(2, 1, { ...proof(2, hashFor(2)), signatures: [] });
     const out = replica(1).step({ now: T0, type: 'message', message: vc, verified: true });
     expect(drops(out)).toEqual([DropReason.badViewChange]);
+  });
+});
+
+describe('Replica: messages just above the window', () => {
+  it('a PRE-PREPARE that overtakes the CHECKPOINTs moving the window is kept, then accepted', () => {
+    const r = replica(1);
+    commitThrough(r, 1, batch([tx(1)]));
+    commitThrough(r, 2, batch([tx(2)]));
+    // The primary saw checkpoint 2 become stable first and proposed seq 5, above this replica's (0, 4].
+    const b5 = batch([tx(5)]);
+    const early = r.step(msg(pp(5, b5)));
+    expect(sent(early)).toEqual([]);
+    expect(drops(early)).toEqual([]);
+    expect(r.sizes().buffered).toBe(1);
+    r.step(msg(checkpoint(0, 2, hashFor(2))));
+    const moved = r.step(msg(checkpoint(2, 2, hashFor(2))));
+    expect(r.status()).toMatchObject({ stableSeq: 2, highWatermark: 6 });
+    expect(find(moved, 'broadcast')?.message).toMatchObject({ type: 'prepare', seq: 5 });
+    expect(r.sizes().buffered).toBe(0);
+  });
+
+  it('keeps one checkpoint interval above the window only, and only for the current view', () => {
+    const r = replica(1);
+    const d = batchDigest(batch([tx(1)]));
+    expect(drops(r.step(msg(prepare(2, 0, 6, d))))).toEqual([]);
+    expect(drops(r.step(msg(prepare(2, 0, 7, d))))).toEqual([DropReason.aboveWindow]);
+    expect(drops(r.step(msg(prepare(2, 1, 5, d))))).toEqual([DropReason.aboveWindow]);
+    expect(drops(r.step(msg(prepare(2, 0, 6, d))))).toEqual([DropReason.duplicate]);
+    expect(r.sizes().buffered).toBe(1);
+  });
+});
+
+describe('Replica: the request timer measures progress', () => {
+  const requestTimers = (out: Output[]) =>
+    out.flatMap((o) => (o.type === 'setTimer' && o.kind === 'request' ? [o.ms] : []));
+  const fire = (r: Replica, at: number) => r.step({ now: at, type: 'timeout', kind: 'request', view: 0 });
+  const suspects = (out: Output[]) => find(out, 'broadcast')?.message.type === 'viewChange';
+
+  it('a backlog longer than the timeout is not suspected while its txs keep committing', () => {
+    const r = replica(1);
+    for (let k = 1; k <= 12; k++) r.step({ now: T0, type: 'txArrived', tx: tx(k) });
+    // Every 800 ms a block of 3 of them commits; the oldest has long waited more than the 1 s timeout.
+    let at = T0;
+    for (let seq = 1; seq <= 3; seq++) {
+      at += 800;
+      const b = batch([tx(3 * seq - 2), tx(3 * seq - 1), tx(3 * seq)], 0, 0, at);
+      commitThrough(r, seq, b, 0, hashFor(seq), at);
+      const out = fire(r, at + 200);
+      expect(suspects(out)).toBe(false);
+      expect(requestTimers(out)).toEqual([800]);
+    }
+    expect(r.status()).toMatchObject({ view: 0, status: 'normal', pendingTxs: 3 });
+    // Then the primary stalls: a full timeout after the last progress, the backup suspects it.
+    expect(suspects(fire(r, at + 1000))).toBe(true);
+  });
+
+  it('stops when nothing is pending, and starts a new period with the next tx', () => {
+    const r = replica(1);
+    r.step({ now: T0, type: 'txArrived', tx: tx(1) });
+    commitThrough(r, 1, batch([tx(1)], 0, 0, T0 + 100), 0, hashFor(1), T0 + 100);
+    expect(fire(r, T0 + 1000)).toEqual([]);
+    // A tx arriving later gets a full timeout from its arrival, not from the last commit.
+    const out = r.step({ now: T0 + 5000, type: 'txArrived', tx: tx(2) });
+    expect(requestTimers(out)).toEqual([1000]);
+    expect(suspects(fire(r, T0 + 5999))).toBe(false);
+    expect(suspects(fire(r, T0 + 6000))).toBe(true);
+  });
+
+  it('a tx overtaken only by txs that arrived shortly after it is not censorship', () => {
+    const r = replica(1);
+    r.step({ now: T0, type: 'txArrived', tx: tx(1) });
+    r.step({ now: T0 + 100, type: 'txArrived', tx: tx(2) });
+    commitThrough(r, 1, batch([tx(2)], 0, 0, T0 + 500), 0, hashFor(1), T0 + 500);
+    const out = fire(r, T0 + 1000);
+    expect(suspects(out)).toBe(false);
+    expect(requestTimers(out)).toEqual([500]);
+    commitThrough(r, 2, batch([tx(1)], 0, 0, T0 + 1200), 0, hashFor(2), T0 + 1200);
+    expect(fire(r, T0 + 1500)).toEqual([]);
+  });
+
+  it('a primary that keeps committing but leaves one tx out is suspected', () => {
+    const r = replica(1);
+    r.step({ now: T0, type: 'txArrived', tx: tx(1) });
+    r.step({ now: T0, type: 'txArrived', tx: tx(2) });
+    commitThrough(r, 1, batch([tx(2)], 0, 0, T0 + 900), 0, hashFor(1), T0 + 900);
+    expect(suspects(fire(r, T0 + 1000))).toBe(false);
+    // tx 3 arrives a full timeout after tx 1 and commits first: the primary skipped tx 1.
+    r.step({ now: T0 + 1100, type: 'txArrived', tx: tx(3) });
+    commitThrough(r, 2, batch([tx(3)], 0, 0, T0 + 1800), 0, hashFor(2), T0 + 1800);
+    const watch = fire(r, T0 + 1900);
+    expect(suspects(watch)).toBe(false);
+    expect(requestTimers(watch)).toEqual([900]);
+    // Blocks keep committing, yet a timeout after the evidence was seen the backup asks for a new view.
+    r.step({ now: T0 + 2500, type: 'txArrived', tx: tx(4) });
+    commitThrough(r, 3, batch([tx(4)], 0, 0, T0 + 2700), 0, hashFor(3), T0 + 2700);
+    expect(requestTimers(fire(r, T0 + 2800))).toEqual([100]);
+    expect(suspects(fire(r, T0 + 2900))).toBe(true);
   });
 });
 

@@ -1,0 +1,71 @@
+/**
+ * `jrchain bench` (also `npm run bench`): the cluster throughput benchmark of bench/cluster.ts. It starts a
+ * fresh local alliance, loads it, and reports throughput, latency and resources against this machine's
+ * signature-verification limit (docs/benchmark.md).
+ */
+import type { Command } from 'commander';
+import { type CliIo, ExitCode, parsePositiveInt } from './io.ts';
+
+export function registerBenchCommand(program: Command, io: CliIo): void {
+  program
+    .command('bench')
+    .description(
+      'benchmark a fresh local cluster: committed tx/s, submit-to-commit latency, CPU and peak RSS per\n' +
+        "validator, against this machine's Ed25519 verification limit (cores x verifies/s / validators).\n" +
+        'Writes a JSON result (bench/results/ or --out) and prints a table. See docs/benchmark.md.',
+    )
+    .option('--validators <n>', 'validators, each its own process', parsePositiveInt, 4)
+    .option('--duration <s>', 'measurement window, seconds', parsePositiveInt, 60)
+    .option('--warmup <s>', 'warm-up before the window, seconds', parsePositiveInt, 10)
+    .option('--txs <n>', 'evidence txs pre-signed before the clock starts', parsePositiveInt, 200_000)
+    .option(
+      '--concurrency <n>',
+      'most txs outstanding (submitted, not yet committed)',
+      parsePositiveInt,
+      2000,
+    )
+    .option('--batch <n>', 'txs per submit request (1: one tx per POST /v1/txs)', parsePositiveInt, 1)
+    .option('--connections <n>', 'submit requests in flight per validator', parsePositiveInt, 8)
+    .option('--block-txs <n>', 'most txs per block (the genesis maxBatchTxs)', parsePositiveInt)
+    .option(
+      '--batch-wait-ms <ms>',
+      'how long a primary waits to fill a block (maxBatchWaitMs)',
+      parsePositiveInt,
+    )
+    .option('--drain <s>', 'longest wait after the window for every tx to commit', parsePositiveInt, 60)
+    .option('--dir <dir>', 'data directory (must be new or empty; kept after the run)')
+    .option('--keep', 'keep the temporary data directory (logs, ledgers)')
+    .option('--profile', 'run validators with --cpu-prof (profiles in DIR/profiles; implies --keep)')
+    .option('--out <path>', 'JSON result file (default bench/results/cluster-<time>.json)')
+    .option('--json', 'print the JSON result instead of the table')
+    .action(
+      async (opts: {
+        validators: number;
+        duration: number;
+        warmup: number;
+        txs: number;
+        concurrency: number;
+        batch: number;
+        connections: number;
+        blockTxs?: number;
+        batchWaitMs?: number;
+        drain: number;
+        dir?: string;
+        keep?: boolean;
+        profile?: boolean;
+        out?: string;
+        json?: boolean;
+      }) => {
+        const { runClusterBench } = await import('../../bench/cluster.ts');
+        const { formatResult } = await import('../../bench/cluster-report.ts');
+        const { json, ...rest } = opts;
+        const r = await runClusterBench(
+          { ...rest, keep: opts.keep === true, profile: opts.profile === true },
+          (line) => io.err(`${line}\n`),
+        );
+        io.out(json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatResult(r)}\n`);
+        // A benchmark that lost, duplicated or refused txs, or whose validators disagree, is a failure.
+        if (r.failed > 0 || r.txs.disagreements.length > 0) io.setExit(ExitCode.failed);
+      },
+    );
+}
