@@ -310,9 +310,9 @@ export class ValidatorService {
         chain: o.chain,
         isCommitted: async (hash) => (await o.store.tx(hash)) !== undefined,
         now,
-        onAdmitted: (env, local) => {
-          this.#driver.txArrived(env, true);
-          if (local) this.#relay.forward(env);
+        onAdmitted: (admitted) => {
+          this.#driver.txsArrived(admitted.map((a) => a.env));
+          for (const a of admitted) if (a.local) this.#relay.forward(a.env);
         },
       },
       mempoolLimits,
@@ -517,7 +517,7 @@ export class ValidatorService {
   }
 
   async #admitForwarded(peerId: string, txs: readonly TxEnvelope[]): Promise<Verdict> {
-    const results = await Promise.all(txs.map((t) => this.#mempool.admit(t, false)));
+    const results = await this.#mempool.admitMany(txs, false);
     let fault: TxRejection | undefined;
     for (const r of results) {
       if (r.status !== 'rejected') continue;
