@@ -4,7 +4,7 @@
  * all over one p2p host. The Node opens (and later closes) the ledger store and chain and hands them in; this
  * service never closes them.
  *
- *   submit ─► Mempool ─admitted─► driver.txArrived          TxRelay ─► other validators (batched frames)
+ *   submit ─► Mempool ─admitted─► driver.txsArrived         TxRelay ─► other validators (batched frames)
  *   host /consensus ─► edge checks ─► driver.receive         driver ─► transport ─► host
  *   driver.stateTransfer ─► StateSyncClient ─► ledger ─► driver.stateTransferred
  *   status poll ─► driver.peerProgress (a quiet chain)       host /sync ◄─ SyncServer (ledger, core)
@@ -427,6 +427,21 @@ export class ValidatorService {
     const result = await this.#mempool.admit(env, true);
     if (result.status === 'rejected') this.#o.metrics.rejectedTxs.inc({ code: result.rejection.code });
     return result;
+  }
+
+  /** Admits several txs in one round (see submit); outcomes in input order. */
+  async submitMany(envs: readonly TxEnvelope[]): Promise<SubmitResult[]> {
+    if (this.#state === 'new') {
+      return envs.map((env) => ({
+        status: 'rejected',
+        rejection: { hash: env.hash, code: MempoolRejection.notStarted, message: 'the node is not started' },
+      }));
+    }
+    const results = await this.#mempool.admitMany(envs, true);
+    for (const r of results) {
+      if (r.status === 'rejected') this.#o.metrics.rejectedTxs.inc({ code: r.rejection.code });
+    }
+    return results;
   }
 
   /** Calls `listener` after every block this node stores, by consensus or by sync; returns the unsubscriber. */
