@@ -22,9 +22,14 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
       '--concurrency <n>',
       'most txs outstanding (submitted, not yet committed)',
       parsePositiveInt,
-      2000,
+      1000,
     )
-    .option('--batch <n>', 'txs per submit request (1: one tx per POST /v1/txs)', parsePositiveInt, 1)
+    .option(
+      '--batch <n>',
+      'txs per submit request (POST /v1/txs/batch; 1: one tx per POST /v1/txs)',
+      parsePositiveInt,
+      50,
+    )
     .option('--connections <n>', 'submit requests in flight per validator', parsePositiveInt, 8)
     .option('--block-txs <n>', 'most txs per block (the genesis maxBatchTxs)', parsePositiveInt)
     .option(
