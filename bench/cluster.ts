@@ -65,7 +65,7 @@ export const DEFAULT_CLUSTER_BENCH: ClusterBenchOptions = Object.freeze({
   duration: 60,
   warmup: 10,
   txs: 200_000,
-  concurrency: 1000,
+  concurrency: 800,
   batch: 50,
   connections: 8,
   drain: 60,
