@@ -171,6 +171,17 @@ export function cpuCores(
   return out;
 }
 
+/**
+ * CPU the validators spent per committed tx, ms (all validators together): how much machine one tx costs,
+ * which unlike tx/s hardly depends on what else the machine runs. On C cores the cluster cannot pass
+ * C × 1000 / cpuMsPerTx tx/s. NaN without throughput.
+ */
+export function cpuMsPerTx(nodeCores: Readonly<Record<string, number>>, txPerSec: number): number {
+  if (!(txPerSec > 0)) return Number.NaN;
+  const cores = Object.values(nodeCores).reduce((a, b) => a + b, 0);
+  return (cores * 1000) / txPerSec;
+}
+
 export interface BenchResult {
   /** Committed evidence tx/s over the window (as seen on the node each tx was submitted to). */
   txPerSec: number;
@@ -213,6 +224,8 @@ export interface BenchResult {
   latencySamples: number;
   /** CPU in cores over the window, per validator and for the load generator; the machine's busy fraction. */
   cpu: { nodes: Record<string, number>; loadgen: number; machineBusy: number | null };
+  /** Validator CPU per committed tx, ms, all validators together (cpuMsPerTx). */
+  cpuMsPerTx: number;
   peakRssByNodeMb: Record<string, number>;
   blocks: BlockStats;
   viewChanges: number;
@@ -255,6 +268,10 @@ export function formatResult(r: BenchResult): string {
     ['peak RSS per validator (MiB)', nodes.map((n) => num(r.peakRssByNodeMb[n] ?? Number.NaN)).join(' / ')],
     ['CPU per validator (cores)', nodes.map((n) => num(r.cpu.nodes[n]!, 2)).join(' / ')],
     ['CPU load generator (cores)', num(r.cpu.loadgen, 2)],
+    [
+      'validator CPU per tx (ms, all validators)',
+      `${num(r.cpuMsPerTx, 2)} (at most ${num((r.machine.cores * 1000) / r.cpuMsPerTx)} tx/s on ${r.machine.cores} cores)`,
+    ],
     ['machine busy', r.cpu.machineBusy === null ? '-' : `${num(r.cpu.machineBusy * 100, 0)} %`],
     [
       'blocks: count, txs p50 / mean / max',

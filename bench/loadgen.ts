@@ -8,7 +8,8 @@
  * (waits until every acknowledged tx is on every validator's chain) and checks exactly-once delivery.
  */
 import { Agent, request } from 'node:http';
-import { encodeTxFrame } from '../src/node/net/tx-relay.ts';
+import { TX_LIST_CONTENT_TYPE } from '../src/api/routes.ts';
+import { encodeTxList } from '../src/core/tx.ts';
 import {
   type BlockSeen,
   type ChainView,
@@ -27,7 +28,7 @@ export interface LoadgenConfig {
   txs: number;
   /** Most txs outstanding (submitted, not yet seen committed) at any time. */
   concurrency: number;
-  /** Txs per submit request (1: `POST /v1/txs` with one tx). */
+  /** Txs per submit request (1: `POST /v1/txs` with one tx; more: `POST /v1/txs/batch`). */
   batch: number;
   /** Requests in flight per validator. */
   connections: number;
@@ -244,18 +245,11 @@ export async function runLoadgen(
       const j = JSON.parse(r.body) as { status?: string; code?: string };
       return [j.status ?? j.code ?? `HTTP_${r.status}`];
     }
-    const body = encodeTxFrame(txs.map(txBytes));
-    const r = await http(
-      submitAgents[k]!,
-      c.nodes[k]!,
-      'POST',
-      '/v1/txs',
-      body,
-      'application/vnd.jrchain.txs',
-    );
+    const body = encodeTxList(txs.map(txBytes));
+    const r = await http(submitAgents[k]!, c.nodes[k]!, 'POST', '/v1/txs/batch', body, TX_LIST_CONTENT_TYPE);
     const j = JSON.parse(r.body) as { results?: { status?: string; code?: string }[]; code?: string };
     if (j.results === undefined) return txs.map(() => j.code ?? `HTTP_${r.status}`);
-    return j.results.map((x) => x.status ?? x.code ?? 'UNKNOWN');
+    return j.results.map((x) => x.code ?? x.status ?? 'UNKNOWN');
   };
 
   const lane = async (k: number) => {

@@ -104,18 +104,25 @@ export async function presign(
         }),
     ),
   );
-  const total = results.reduce((s, r) => s + r.bytes.length, 0);
+  return mergeSigned(results);
+}
+
+/** Concatenates consecutive ranges of signed txs into one. */
+export function mergeSigned(parts: readonly SignedTxs[]): SignedTxs {
+  const total = parts.reduce((s, r) => s + r.bytes.length, 0);
+  const count = parts.reduce((s, r) => s + r.offsets.length - 1, 0);
   const bytes = new Uint8Array(total);
-  const offsets = new Uint32Array(job.count + 1);
+  const offsets = new Uint32Array(count + 1);
   const hashes: string[] = [];
   let base = 0;
   let index = 0;
-  for (const r of results) {
+  for (const r of parts) {
     bytes.set(r.bytes, base);
     for (let k = 1; k < r.offsets.length; k++) offsets[index + k] = base + r.offsets[k]!;
     index += r.offsets.length - 1;
     base += r.bytes.length;
-    hashes.push(...r.hashes);
+    // Not hashes.push(...r.hashes): spreading 100,000+ arguments overflows the stack.
+    for (const h of r.hashes) hashes.push(h);
   }
   return { bytes, offsets, hashes };
 }

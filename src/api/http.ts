@@ -40,6 +40,8 @@ export interface Route {
   /** e.g. `/v1/txs/:hash`; segments starting with `:` bind params. */
   path: string;
   handler: (req: ApiRequest) => Promise<ApiResponse> | ApiResponse;
+  /** This route's body limit; the server's `maxBodyBytes` when absent. */
+  maxBodyBytes?: number;
 }
 
 export interface ApiLogger {
@@ -179,7 +181,10 @@ export class ApiServer {
         continue;
       }
       try {
-        const body = req.method === 'POST' ? await readBody(req, this.opts.maxBodyBytes) : new Uint8Array(0);
+        const body =
+          req.method === 'POST'
+            ? await readBody(req, route.maxBodyBytes ?? this.opts.maxBodyBytes)
+            : new Uint8Array(0);
         const r = await route.handler({
           method: req.method,
           path: url.pathname,

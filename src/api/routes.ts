@@ -8,7 +8,7 @@ import { isJrError } from '../core/errors.ts';
 import { type HashAlg, HashAlgs } from '../core/evidence.ts';
 import { type Genesis, genesisHash, genesisToJson } from '../core/genesis.ts';
 import { Limits } from '../core/limits.ts';
-import { parseTx, type TxEnvelope } from '../core/tx.ts';
+import { decodeTxList, parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import type { PageRequest } from '../ledger/store.ts';
@@ -30,6 +30,8 @@ export interface ApiBackend {
   readonly genesis: Genesis;
   readonly queries: LedgerQueries;
   submit(env: TxEnvelope): Promise<SubmitOutcome>;
+  /** Submits several txs together (admitted in one round); outcomes in input order. */
+  submitMany(envs: readonly TxEnvelope[]): Promise<SubmitOutcome[]>;
   /** Calls `listener` with the hashes of each committed block's txs; returns an unsubscribe function. */
   onCommit(listener: (txHashes: readonly Uint8Array[]) => void): () => void;
   status(): Promise<Record<string, unknown>>;
@@ -41,6 +43,12 @@ export interface ApiBackend {
 export const MAX_WAIT_MS = 60_000;
 /** POST /v1/txs body limit: one tx, hex-encoded inside JSON at worst. */
 export const MAX_TX_BODY_BYTES = 2 * Limits.txBytes + 1024;
+/** Most txs in one POST /v1/txs/batch. */
+export const MAX_BATCH_TXS = 1000;
+/** POST /v1/txs/batch body limit. */
+export const MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
+/** Content type of a binary tx list (`encodeTxList`): the body of POST /v1/txs/batch. */
+export const TX_LIST_CONTENT_TYPE = 'application/vnd.jrchain.txs';
 
 const HASH_ALG_BY_HEX_LENGTH = new Map<number, HashAlg>(
   Object.entries(HashAlgs).map(([name, a]) => [a.length * 2, name as HashAlg] as const),
@@ -81,36 +89,81 @@ async function ledgerCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+function contentType(req: ApiRequest): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function jsonBody(req: ApiRequest): unknown {
+  try {
+    return JSON.parse(Buffer.from(req.body).toString('utf8'));
+  } catch {
+    throw badRequest('BAD_JSON', 'body is not valid JSON');
+  }
+}
+
+/** A tx given in JSON as hex or base64 canonical bytes (`what` names it in errors). */
+function txBytesFromString(tx: string, what: string): Uint8Array {
+  const hex = tryFromHex(tx);
+  if (hex !== undefined) return hex;
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(tx) && tx.length % 4 === 0)
+    return new Uint8Array(Buffer.from(tx, 'base64'));
+  throw badRequest('BAD_JSON', `${what} must be hex or base64`);
+}
+
+function parseTxOrBadRequest(bytes: Uint8Array, what: string): TxEnvelope {
+  try {
+    return parseTx(bytes);
+  } catch (err) {
+    if (err instanceof CodecError) throw badRequest(err.code, `malformed ${what}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Decodes a POST /v1/txs body: raw canonical bytes, or JSON {"tx": base64 | hex}. */
 function txFromBody(req: ApiRequest): TxEnvelope {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = contentType(req);
   let bytes: Uint8Array;
   if (type === 'application/octet-stream') {
     bytes = req.body;
   } else if (type === 'application/json') {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(Buffer.from(req.body).toString('utf8'));
-    } catch {
-      throw badRequest('BAD_JSON', 'body is not valid JSON');
-    }
-    const tx = (doc as { tx?: unknown } | null)?.tx;
+    const tx = (jsonBody(req) as { tx?: unknown } | null)?.tx;
     if (typeof tx !== 'string')
       throw badRequest('BAD_JSON', 'expected {"tx": "<hex or base64 canonical tx>"}');
-    const hex = tryFromHex(tx);
-    if (hex !== undefined) bytes = hex;
-    else if (/^[A-Za-z0-9+/]+={0,2}$/.test(tx) && tx.length % 4 === 0)
-      bytes = new Uint8Array(Buffer.from(tx, 'base64'));
-    else throw badRequest('BAD_JSON', 'tx must be hex or base64');
+    bytes = txBytesFromString(tx, 'tx');
   } else {
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/octet-stream or application/json');
   }
-  try {
-    return parseTx(bytes);
-  } catch (err) {
-    if (err instanceof CodecError) throw badRequest(err.code, `malformed tx: ${err.message}`);
-    throw err;
+  return parseTxOrBadRequest(bytes, 'tx');
+}
+
+/**
+ * Decodes a POST /v1/txs/batch body: a binary tx list (TX_LIST_CONTENT_TYPE), or JSON {"txs": [hex | base64]}.
+ * 1..MAX_BATCH_TXS txs; one malformed tx refuses the whole request (nothing is submitted).
+ */
+function txsFromBody(req: ApiRequest): TxEnvelope[] {
+  const type = contentType(req);
+  if (type === TX_LIST_CONTENT_TYPE) {
+    try {
+      return decodeTxList(req.body, MAX_BATCH_TXS, 'tx batch');
+    } catch (err) {
+      if (err instanceof CodecError) throw badRequest(err.code, `malformed tx batch: ${err.message}`);
+      throw err;
+    }
   }
+  if (type !== 'application/json') {
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `send ${TX_LIST_CONTENT_TYPE} or application/json`);
+  }
+  const txs = (jsonBody(req) as { txs?: unknown } | null)?.txs;
+  if (!Array.isArray(txs) || txs.length === 0 || txs.some((t) => typeof t !== 'string')) {
+    throw badRequest(
+      'BAD_JSON',
+      'expected {"txs": ["<hex or base64 canonical tx>", ...]} with at least one tx',
+    );
+  }
+  if (txs.length > MAX_BATCH_TXS) {
+    throw badRequest('BATCH_TOO_LARGE', `${txs.length} txs in one batch; at most ${MAX_BATCH_TXS}`);
+  }
+  return (txs as string[]).map((t, i) => parseTxOrBadRequest(txBytesFromString(t, `txs[${i}]`), `txs[${i}]`));
 }
 
 function waitParam(q: URLSearchParams): number {
@@ -189,6 +242,23 @@ async function submitTx(b: ApiBackend, req: ApiRequest): Promise<ApiResponse> {
   return { status: 202, json: { hash: env.hashHex, status } };
 }
 
+async function submitTxs(b: ApiBackend, req: ApiRequest): Promise<ApiResponse> {
+  if (req.query.has('wait')) {
+    throw badRequest(
+      'BAD_WAIT',
+      'batch submit does not wait; follow GET /v1/txs/:hash or /v1/blocks/:height',
+    );
+  }
+  const envs = txsFromBody(req);
+  const outcomes = await b.submitMany(envs);
+  const results = envs.map((env, i) => {
+    const o = outcomes[i]!;
+    if (o.status !== 'rejected') return { hash: env.hashHex, status: o.status };
+    return { hash: env.hashHex, status: 'rejected', code: o.rejection.code, message: o.rejection.message };
+  });
+  return { status: 200, json: { results } };
+}
+
 async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
   const alg = HASH_ALG_BY_HEX_LENGTH.get(hashHex.length);
   const hash = hashParam(hashHex, 'hash', [...HASH_ALG_BY_HEX_LENGTH.keys()]);
@@ -216,6 +286,12 @@ async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
 export function apiRoutes(b: ApiBackend): Route[] {
   return [
     { method: 'POST', path: '/v1/txs', handler: (req) => submitTx(b, req) },
+    {
+      method: 'POST',
+      path: '/v1/txs/batch',
+      handler: (req) => submitTxs(b, req),
+      maxBodyBytes: MAX_BATCH_BODY_BYTES,
+    },
     {
       method: 'GET',
       path: '/v1/txs/:hash',

@@ -18,13 +18,13 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--duration <s>', 'measurement window, seconds', parsePositiveInt, 60)
     .option('--warmup <s>', 'warm-up before the window, seconds', parsePositiveInt, 10)
     .option('--txs <n>', 'evidence txs pre-signed before the clock starts', parsePositiveInt, 200_000)
+    .option('--concurrency <n>', 'most txs outstanding (submitted, not yet committed)', parsePositiveInt, 800)
     .option(
-      '--concurrency <n>',
-      'most txs outstanding (submitted, not yet committed)',
+      '--batch <n>',
+      'txs per submit request (POST /v1/txs/batch; 1: one tx per POST /v1/txs)',
       parsePositiveInt,
-      2000,
+      50,
     )
-    .option('--batch <n>', 'txs per submit request (1: one tx per POST /v1/txs)', parsePositiveInt, 1)
     .option('--connections <n>', 'submit requests in flight per validator', parsePositiveInt, 8)
     .option('--block-txs <n>', 'most txs per block (the genesis maxBatchTxs)', parsePositiveInt)
     .option(

@@ -10,8 +10,8 @@
  *   its certificate through Chain.commitBlock;
  * - `stateTransfer` and `fetchBatch` go to StateSync and BatchFetcher, whose results come back through
  *   `stateTransferred` and `batchFetched`.
- * Inbound bytes are decoded strictly, and the txs of a PRE-PREPARE pass Chain.checkTx (at the batch's proposed
- * time) before the core sees it. A transport that validates at the network edge (decode, signature, sender)
+ * Inbound bytes are decoded strictly, and the txs of a PRE-PREPARE pass Chain.checkTxs (at the batch's proposed
+ * time, in one call) before the core sees it. A transport that validates at the network edge (decode, signature, sender)
  * hands over decoded messages with `receive` instead, so nothing is decoded or verified twice. A failing
  * store, chain or core invariant stops the driver (`onFatal`).
  *
@@ -21,7 +21,7 @@
  *     transport, clock: new SystemClock(), timers: new SystemTimers(), store, chain, sync, fetcher, events,
  *   });
  *   await driver.start();            // restores from the store and the chain head, then runs
- *   mempool.onAdmitted((tx) => driver.txArrived(tx, true));         // true: the mempool ran Chain.checkTx
+ *   mempool.onAdmitted((txs) => driver.txsArrived(txs));            // the mempool ran Chain.checkTx
  *   edge.onValid((message) => driver.receive(message));          // decoded, signature checked at the edge
  *   sync.onStored((seq, hash, blocks) => driver.stateTransferred(seq, hash, blocks));
  *   sync.onPeerStatus((checkpoint, head) => driver.peerProgress(checkpoint, head));
@@ -115,6 +115,21 @@ export class ConsensusDriver {
       const rejection = checked ? undefined : await this.c.chain.checkTx(tx, now);
       if (rejection) return this.dropped(Drops.invalidTx, `tx ${tx.hashHex.slice(0, 12)}: ${rejection.code}`);
       return { now, type: 'txArrived', tx };
+    });
+  }
+
+  /**
+   * Txs the mempool has just checked (Chain.checkTx), as one queued job: the core takes them one `txArrived`
+   * input after another, with no other input in between, instead of one queue turn per tx.
+   */
+  txsArrived(txs: readonly TxEnvelope[]): void {
+    if (txs.length === 0) return;
+    this.enqueue(async () => {
+      for (const tx of txs) {
+        if (this.stopped) break;
+        await this.execute(this.replica!.step({ now: this.c.clock.now(), type: 'txArrived', tx }));
+      }
+      return undefined;
     });
   }
 
@@ -221,8 +236,7 @@ export class ConsensusDriver {
   /** The input for a decoded message; a PRE-PREPARE's txs must pass Chain.checkTx at its proposed time. */
   private async messageInput(message: ConsensusMessage, verified: boolean): Promise<Input | undefined> {
     if (message.type === 'prePrepare') {
-      const time = message.batch.time;
-      const verdicts = await Promise.all(message.batch.txs.map((t) => this.c.chain.checkTx(t, time)));
+      const verdicts = await this.c.chain.checkTxs(message.batch.txs, message.batch.time);
       const bad = verdicts.find((v) => v !== undefined);
       if (bad) return this.dropped(Drops.invalidTx, `PRE-PREPARE ${message.seq}: tx ${bad.code}`);
     }

@@ -106,12 +106,18 @@ export interface ReplicaOptions {
   retryMs: number;
   /** Most txs waiting in the core's pending set. */
   maxPendingTxs: number;
+  /**
+   * A primary with this many of its batches proposed and not yet executed holds back a partial batch until
+   * one executes (full batches go at once). Larger: more pipelining; smaller: bigger blocks under load.
+   */
+  maxBatchesInFlight: number;
 }
 
 export const DEFAULT_REPLICA_OPTIONS: Readonly<ReplicaOptions> = Object.freeze({
   catchUpDelayMs: 1000,
   retryMs: 1000,
   maxPendingTxs: 100_000,
+  maxBatchesInFlight: 2,
 });
 
 export type ReplicaStatus = 'normal' | 'viewChange';

@@ -178,3 +178,32 @@ export function verifyTxEnvelope(env: TxEnvelope, publicKey: Uint8Array): boolea
   const body = env.bytes.subarray(0, env.bytes.length - SIGNATURE_LENGTH);
   return verifySignature(publicKey, Domain.tx, body, env.tx.signature);
 }
+
+/** Version byte of a tx list (`encodeTxList`): the tx relay frame and the batch submit body. */
+export const TX_LIST_VERSION = 1;
+
+/**
+ * A list of canonical txs: `u8 version (1) ‖ varint count ‖ (bytes tx)*`. Used between validators (tx relay
+ * frames) and by clients submitting several txs in one request (`POST /v1/txs/batch`).
+ */
+export function encodeTxList(txs: readonly Uint8Array[]): Uint8Array {
+  // Each tx's length prefix is a varint under 2^21 (a tx is at most Limits.txBytes): 3 bytes.
+  const w = new Writer(4 + txs.reduce((n, t) => n + t.length + 3, 0));
+  w.u8(TX_LIST_VERSION).varint(txs.length);
+  for (const t of txs) w.bytes(t);
+  return w.finish();
+}
+
+/**
+ * Strict decode of a tx list of 1..maxTxs txs, each a valid tx encoding, with no trailing bytes (`what` names
+ * it in errors). Throws CodecError; checks no signature.
+ */
+export function decodeTxList(bytes: Uint8Array, maxTxs: number, what = 'tx list'): TxEnvelope[] {
+  return decodeExact(bytes, bytes.length, what, (r) => {
+    expectVersion(r, TX_LIST_VERSION, what);
+    const count = r.varintIn(1, maxTxs, 'tx count');
+    const txs: TxEnvelope[] = [];
+    for (let i = 0; i < count; i++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx')));
+    return txs;
+  });
+}

@@ -41,4 +41,9 @@ export interface Chain {
   commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void>;
   /** Admission check for the mempool and for txs in a proposed batch; undefined when the tx is acceptable. */
   checkTx(env: TxEnvelope, nowMs: number): Promise<TxRejection | undefined>;
+  /**
+   * checkTx for many txs, each judged as if alone (one tx does not make another a duplicate), at one time;
+   * verdicts in input order. Lets the executor read the ledger once for all of them.
+   */
+  checkTxs(envs: readonly TxEnvelope[], nowMs: number): Promise<(TxRejection | undefined)[]>;
 }

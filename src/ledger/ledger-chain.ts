@@ -59,6 +59,8 @@ interface Verdicts {
   included: TxEnvelope[];
   records: TxRecord[];
   rejected: TxRejection[];
+  /** Each input tx's rejection, or undefined when it is included; input order. */
+  verdicts: (TxRejection | undefined)[];
 }
 
 /** What buildBlock learned, kept for the commit of that very block (the object is frozen). */
@@ -138,6 +140,16 @@ export class LedgerChain implements Chain {
   async checkTx(env: TxEnvelope, nowMs: number): Promise<TxRejection | undefined> {
     const { rejected } = await this.#judge([env], nowMs, this.#head, false);
     return rejected[0];
+  }
+
+  /**
+   * checkTx for many txs at once, each judged on its own (as if alone) against the same head and time: one
+   * multi-get for all their nonces instead of one store round trip per tx. Verdicts in input order.
+   */
+  async checkTxs(envs: readonly TxEnvelope[], nowMs: number): Promise<(TxRejection | undefined)[]> {
+    if (envs.length === 0) return [];
+    const { verdicts } = await this.#judge(envs, nowMs, this.#head, false);
+    return verdicts;
   }
 
   buildBlock(batch: Batch): Promise<BuiltBlock> {
@@ -231,11 +243,12 @@ export class LedgerChain implements Chain {
     const state = await this.#uniqueState(standing);
     const anchors = await this.#anchorFacts(standing, head);
 
-    const out: Verdicts = { included: [], records: [], rejected: [] };
+    const out: Verdicts = { included: [], records: [], rejected: [], verdicts: [] };
     for (const [i, env] of envs.entries()) {
       const verdict = verdicts[i]!;
       if (isRejection(verdict)) {
         out.rejected.push(verdict);
+        out.verdicts.push(verdict);
         continue;
       }
       const rejection =
@@ -244,6 +257,7 @@ export class LedgerChain implements Chain {
         (verdict.type === 'evidence'
           ? checkToken(env, verdict.evidence, time, this.#tokenVerifier)
           : checkAnchor(env, verdict.anchor, time, anchors));
+      out.verdicts.push(rejection);
       if (rejection !== undefined) {
         out.rejected.push(rejection);
         continue;

@@ -1,7 +1,9 @@
 /**
  * The mempool: txs admitted on this validator and not yet committed. Every tx enters through the same
  * admission, whether a client submitted it here or a peer forwarded it: deduplication by hash, the pool bounds,
- * then Chain.checkTx (which verifies the signature once and caches it for execution). Bounded by count and
+ * then Chain.checkTxs (which verifies each signature once and caches it for execution). Txs that arrive close
+ * together (in one event-loop turn: a peer's frame, a client's batch, concurrent requests) are checked in one
+ * round, so the ledger is read once per round rather than once per tx. Bounded by count and
  * bytes; a full pool refuses new txs with MEMPOOL_FULL. Committed txs leave it when their block is stored,
  * expired ones on a periodic sweep (reported, so the consensus core forgets them too).
  */
@@ -62,12 +64,31 @@ interface Entry {
 }
 
 export interface MempoolDeps {
-  readonly chain: Pick<Chain, 'checkTx'>;
+  readonly chain: Pick<Chain, 'checkTxs'>;
   /** Whether a tx is committed (asked only when the pool is full, so retries still learn it is committed). */
   readonly isCommitted: (hash: Uint8Array) => Promise<boolean>;
   readonly now: () => number;
-  /** A tx entered the pool; `local`: submitted to this node (so it must be forwarded). */
-  readonly onAdmitted: (env: TxEnvelope, local: boolean) => void;
+  /**
+   * Txs entered the pool, in admission order (one call per admission round); `local`: submitted to this node
+   * (so it must be forwarded).
+   */
+  readonly onAdmitted: (admitted: readonly AdmittedTx[]) => void;
+  /** Defers an admission round (default setImmediate: the txs of every request read in one turn go together). */
+  readonly defer?: (run: () => void) => void;
+}
+
+export interface AdmittedTx {
+  readonly env: TxEnvelope;
+  readonly local: boolean;
+}
+
+/** Most txs judged in one Chain.checkTxs call; more wait for the next round, so the event loop keeps turning. */
+export const ADMISSION_ROUND_TXS = 256;
+
+interface Waiting {
+  readonly env: TxEnvelope;
+  readonly local: boolean;
+  readonly resolve: (a: Admission) => void;
 }
 
 export class Mempool {
@@ -76,6 +97,9 @@ export class Mempool {
   readonly #pool = new Map<string, Entry>();
   /** Txs between the bounds check and the end of checkTx: they count against the bounds already. */
   readonly #admitting = new Map<string, number>();
+  /** Txs waiting for the next admission round, oldest first. */
+  #waiting: Waiting[] = [];
+  #roundScheduled = false;
   #bytes = 0;
   #admittingBytes = 0;
   #closed = false;
@@ -104,7 +128,11 @@ export class Mempool {
     return [...this.#pool.values()].map((e) => e.env);
   }
 
-  /** Admits one tx. `local`: a client submitted it here (it will be forwarded to the other validators). */
+  /**
+   * Admits one tx. `local`: a client submitted it here (it will be forwarded to the other validators). Txs
+   * admitted close together are checked together (one Chain.checkTxs call per round of at most
+   * ADMISSION_ROUND_TXS), each judged on its own.
+   */
   async admit(env: TxEnvelope, local: boolean): Promise<Admission> {
     const hex = env.hashHex;
     if (this.#closed) return rejected(env, MempoolRejection.stopped, 'the node is stopping');
@@ -117,25 +145,15 @@ export class Mempool {
     }
     this.#admitting.set(hex, size);
     this.#admittingBytes += size;
-    const now = this.#d.now();
-    try {
-      const rejection = await this.#d.chain.checkTx(env, now);
-      // For a single tx, TX_DUPLICATE means it is already committed: retrying clients are told so.
-      if (rejection?.code === TxErrorCode.duplicate) return { status: 'committed' };
-      if (rejection !== undefined) return { status: 'rejected', rejection };
-      if (this.#closed) return rejected(env, MempoolRejection.stopped, 'the node is stopping');
-      this.#pool.set(hex, { env, arrivedAt: now });
-      this.#bytes += size;
-    } catch (err) {
-      // The ledger failed (closed store on shutdown, ...): the tx was not taken, and the caller is told why.
-      const code = isJrError(err) ? err.code : 'MEMPOOL_ADMISSION_FAILED';
-      return rejected(env, code, `admission failed: ${(err as Error).message}`);
-    } finally {
-      this.#admitting.delete(hex);
-      this.#admittingBytes -= size;
-    }
-    this.#d.onAdmitted(env, local);
-    return { status: 'accepted' };
+    return new Promise((resolve) => {
+      this.#waiting.push({ env, local, resolve });
+      this.#scheduleRound();
+    });
+  }
+
+  /** Admits several txs (e.g. a peer's frame, a client's batch); outcomes in input order. */
+  admitMany(envs: readonly TxEnvelope[], local: boolean): Promise<Admission[]> {
+    return Promise.all(envs.map((e) => this.admit(e, local)));
   }
 
   /** Drops the txs of a committed block; returns when each pooled one arrived (for commit latency). */
@@ -163,6 +181,58 @@ export class Mempool {
   /** Takes no new txs from now on. */
   close(): void {
     this.#closed = true;
+  }
+
+  #scheduleRound(): void {
+    if (this.#roundScheduled) return;
+    this.#roundScheduled = true;
+    (this.#d.defer ?? setImmediate)(() => {
+      this.#roundScheduled = false;
+      void this.#round();
+    });
+  }
+
+  /** One admission round: the oldest waiting txs, checked in one call. */
+  async #round(): Promise<void> {
+    const round = this.#waiting.splice(0, ADMISSION_ROUND_TXS);
+    if (this.#waiting.length > 0) this.#scheduleRound();
+    if (round.length === 0) return;
+    const now = this.#d.now();
+    let verdicts: (TxRejection | undefined)[] | undefined;
+    let failure: unknown;
+    try {
+      verdicts = await this.#d.chain.checkTxs(
+        round.map((w) => w.env),
+        now,
+      );
+    } catch (err) {
+      failure = err;
+    }
+    const admitted: AdmittedTx[] = [];
+    const outcomes: Admission[] = round.map(({ env, local }, i) => {
+      const hex = env.hashHex;
+      const size = env.bytes.length;
+      this.#admitting.delete(hex);
+      this.#admittingBytes -= size;
+      if (verdicts === undefined) {
+        // The ledger failed (closed store on shutdown, ...): the tx was not taken, and the caller is told why.
+        const code = isJrError(failure) ? failure.code : 'MEMPOOL_ADMISSION_FAILED';
+        return rejected(env, code, `admission failed: ${(failure as Error)?.message ?? String(failure)}`);
+      }
+      const rejection = verdicts[i];
+      // For a single tx, TX_DUPLICATE means it is already committed: retrying clients are told so.
+      if (rejection?.code === TxErrorCode.duplicate) return { status: 'committed' };
+      if (rejection !== undefined) return { status: 'rejected', rejection };
+      if (this.#closed) return rejected(env, MempoolRejection.stopped, 'the node is stopping');
+      this.#pool.set(hex, { env, arrivedAt: now });
+      this.#bytes += size;
+      admitted.push({ env, local });
+      return { status: 'accepted' };
+    });
+    if (admitted.length > 0) this.#d.onAdmitted(admitted);
+    round.forEach((w, i) => {
+      w.resolve(outcomes[i]!);
+    });
   }
 
   #remove(hex: string): Entry | undefined {

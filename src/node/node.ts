@@ -216,6 +216,7 @@ export class JrNode {
       genesis: this.genesis,
       queries: this.queries,
       submit: (env) => this.validator.submit(env),
+      submitMany: (envs) => this.validator.submitMany(envs),
       onCommit: (listener) => this.validator.onCommit((c) => listener(c.txHashes)),
       status: () => this.status(),
       ready: () => this.ready(),

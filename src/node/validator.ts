@@ -4,7 +4,7 @@
  * all over one p2p host. The Node opens (and later closes) the ledger store and chain and hands them in; this
  * service never closes them.
  *
- *   submit ─► Mempool ─admitted─► driver.txArrived          TxRelay ─► other validators (batched frames)
+ *   submit ─► Mempool ─admitted─► driver.txsArrived         TxRelay ─► other validators (batched frames)
  *   host /consensus ─► edge checks ─► driver.receive         driver ─► transport ─► host
  *   driver.stateTransfer ─► StateSyncClient ─► ledger ─► driver.stateTransferred
  *   status poll ─► driver.peerProgress (a quiet chain)       host /sync ◄─ SyncServer (ledger, core)
@@ -310,9 +310,9 @@ export class ValidatorService {
         chain: o.chain,
         isCommitted: async (hash) => (await o.store.tx(hash)) !== undefined,
         now,
-        onAdmitted: (env, local) => {
-          this.#driver.txArrived(env, true);
-          if (local) this.#relay.forward(env);
+        onAdmitted: (admitted) => {
+          this.#driver.txsArrived(admitted.map((a) => a.env));
+          for (const a of admitted) if (a.local) this.#relay.forward(a.env);
         },
       },
       mempoolLimits,
@@ -429,6 +429,21 @@ export class ValidatorService {
     return result;
   }
 
+  /** Admits several txs in one round (see submit); outcomes in input order. */
+  async submitMany(envs: readonly TxEnvelope[]): Promise<SubmitResult[]> {
+    if (this.#state === 'new') {
+      return envs.map((env) => ({
+        status: 'rejected',
+        rejection: { hash: env.hash, code: MempoolRejection.notStarted, message: 'the node is not started' },
+      }));
+    }
+    const results = await this.#mempool.admitMany(envs, true);
+    for (const r of results) {
+      if (r.status === 'rejected') this.#o.metrics.rejectedTxs.inc({ code: r.rejection.code });
+    }
+    return results;
+  }
+
   /** Calls `listener` after every block this node stores, by consensus or by sync; returns the unsubscriber. */
   onCommit(listener: (c: CommitEvent) => void): () => void {
     this.#listeners.add(listener);
@@ -517,7 +532,7 @@ export class ValidatorService {
   }
 
   async #admitForwarded(peerId: string, txs: readonly TxEnvelope[]): Promise<Verdict> {
-    const results = await Promise.all(txs.map((t) => this.#mempool.admit(t, false)));
+    const results = await this.#mempool.admitMany(txs, false);
     let fault: TxRejection | undefined;
     for (const r of results) {
       if (r.status !== 'rejected') continue;

@@ -16,6 +16,8 @@ export class FakeChain implements Chain {
   /** Tx hashes checkTx refuses, as if their signatures were bad. */
   readonly refused = new Set<string>();
   failCommit = false;
+  /** How many times checkTxs was called (a PRE-PREPARE's txs are checked in one call). */
+  checkTxsCalls = 0;
 
   constructor(chainId: string, set: ValidatorSet, verify: SignatureVerifier = verifySignature) {
     this.ledger = new SimLedger(chainId, set, verify);
@@ -40,6 +42,11 @@ export class FakeChain implements Chain {
     if (this.ledger.isCommitted(env.hashHex))
       return { hash: env.hash, code: 'TX_REPLAYED', message: 'committed' };
     return undefined;
+  }
+
+  async checkTxs(envs: readonly TxEnvelope[]): Promise<(TxRejection | undefined)[]> {
+    this.checkTxsCalls++;
+    return Promise.all(envs.map((e) => this.checkTx(e)));
   }
 }
 

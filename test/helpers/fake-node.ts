@@ -51,6 +51,11 @@ export async function startFakeNode(
       if (opts.autoCommit) setImmediate(() => void commit());
       return { status: 'accepted' };
     },
+    async submitMany(envs: readonly TxEnvelope[]): Promise<SubmitOutcome[]> {
+      const out: SubmitOutcome[] = [];
+      for (const env of envs) out.push(await backend.submit(env));
+      return out;
+    },
     onCommit(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

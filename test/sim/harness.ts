@@ -6,7 +6,12 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { CheckpointProof } from '../../src/consensus/messages.ts';
-import type { Input, ReplicaOptions, TimerKind } from '../../src/consensus/types.ts';
+import {
+  DEFAULT_REPLICA_OPTIONS,
+  type Input,
+  type ReplicaOptions,
+  type TimerKind,
+} from '../../src/consensus/types.ts';
 import type { Batch } from '../../src/core/batch.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
 import { equalBytes } from '../../src/core/bytes.ts';
@@ -53,7 +58,12 @@ export const SIM_PARAMS: ConsensusParams = {
   viewChangeTimeoutMaxMs: 3200,
 };
 
-export const SIM_OPTIONS: ReplicaOptions = { catchUpDelayMs: 300, retryMs: 300, maxPendingTxs: 20_000 };
+export const SIM_OPTIONS: ReplicaOptions = {
+  catchUpDelayMs: 300,
+  retryMs: 300,
+  maxPendingTxs: 20_000,
+  maxBatchesInFlight: DEFAULT_REPLICA_OPTIONS.maxBatchesInFlight,
+};
 
 export interface Scenario {
   name: string;

@@ -9,12 +9,11 @@
  * not decode, or holds a tx that only a faulty forwarder could send (bad signature, unknown key, ...), is
  * rejected, and the host penalises the sender.
  */
-import { decodeExact, expectVersion, Writer } from '../../core/codec.ts';
 import { Limits } from '../../core/limits.ts';
-import { parseTx, type TxEnvelope } from '../../core/tx.ts';
+import { decodeTxList, encodeTxList, TX_LIST_VERSION, type TxEnvelope } from '../../core/tx.ts';
 import { type Logger, type P2PHost, ProtocolId, type Verdict, Verdicts } from '../../p2p/index.ts';
 
-export const TX_FRAME_VERSION = 1;
+export const TX_FRAME_VERSION = TX_LIST_VERSION;
 /** Most txs any tx frame may hold (part of the protocol: receivers refuse more whatever their own settings). */
 export const TX_FRAME_MAX_TXS = 4096;
 
@@ -39,10 +38,7 @@ const FRAME_HEADER_BYTES = 4;
 const TX_PREFIX_BYTES = 3;
 
 export function encodeTxFrame(txs: readonly Uint8Array[]): Uint8Array {
-  const w = new Writer(FRAME_HEADER_BYTES + txs.reduce((n, t) => n + t.length + TX_PREFIX_BYTES, 0));
-  w.u8(TX_FRAME_VERSION).varint(txs.length);
-  for (const t of txs) w.bytes(t);
-  return w.finish();
+  return encodeTxList(txs);
 }
 
 /**
@@ -50,13 +46,7 @@ export function encodeTxFrame(txs: readonly Uint8Array[]): Uint8Array {
  * already refused frames over the protocol's size limit. Throws CodecError.
  */
 export function decodeTxFrame(frame: Uint8Array): TxEnvelope[] {
-  return decodeExact(frame, frame.length, 'tx frame', (r) => {
-    expectVersion(r, TX_FRAME_VERSION, 'tx frame');
-    const count = r.varintIn(1, TX_FRAME_MAX_TXS, 'tx count');
-    const txs: TxEnvelope[] = [];
-    for (let i = 0; i < count; i++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx')));
-    return txs;
-  });
+  return decodeTxList(frame, TX_FRAME_MAX_TXS, 'tx frame');
 }
 
 export interface TxRelayDeps {

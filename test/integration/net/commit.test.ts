@@ -39,4 +39,21 @@ describe('four validators over libp2p', () => {
     expect(s.height).toBeGreaterThanOrEqual(height);
     expect(c.running.filter((n) => n.service.isPrimary()).map((n) => n.index)).toEqual([s.primary]);
   });
+
+  it('commit a batch submitted to one validator (submitMany): each tx answered, every tx on every chain', async () => {
+    const c = new ValidatorCluster();
+    cluster = c;
+    await c.startAll();
+    await c.waitConnected();
+    const txs = liveTxs(30, 'batch');
+    const results = await c.node(3).service.submitMany([...txs, txs[0]!]);
+    expect(results.map((r) => r.status)).toEqual([...txs.map(() => 'accepted'), 'pending']);
+    await waitFor(async () => {
+      for (const n of c.running)
+        for (const t of txs) if ((await n.store.tx(t.hash)) === undefined) return false;
+      return true;
+    }, 'every tx of the batch committed on every validator');
+    const again = await c.node(0).service.submitMany(txs.slice(0, 2));
+    expect(again.map((r) => r.status)).toEqual(['committed', 'committed']);
+  });
 });

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_TX_BODY_BYTES } from '../../../src/api/routes.ts';
+import {
+  MAX_BATCH_BODY_BYTES,
+  MAX_BATCH_TXS,
+  MAX_TX_BODY_BYTES,
+  TX_LIST_CONTENT_TYPE,
+} from '../../../src/api/routes.ts';
 import {
   type BlockHeader,
   decodeCertificate,
@@ -8,7 +13,7 @@ import {
 } from '../../../src/core/block.ts';
 import { fromHex, toHex } from '../../../src/core/bytes.ts';
 import { genesisValidatorSet } from '../../../src/core/genesis.ts';
-import type { TxEnvelope } from '../../../src/core/tx.ts';
+import { encodeTxList, type TxEnvelope } from '../../../src/core/tx.ts';
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import type { FakeConsensus } from '../../helpers/fake-consensus.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
@@ -244,5 +249,105 @@ describe('HTTP API', () => {
     const g = await get('/v1/genesis');
     expect(g.json.genesis.chainId).toBe(genesis.chainId);
     expect(g.json.genesisHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+async function postBatch(
+  body: Uint8Array | string,
+  type = TX_LIST_CONTENT_TYPE,
+  query = '',
+): Promise<{ status: number; json: any }> {
+  const r = await fetch(`${base}/v1/txs/batch${query}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': type },
+  });
+  return { status: r.status, json: await r.json() };
+}
+
+describe('POST /v1/txs/batch', () => {
+  it('submits a binary tx list and answers each tx in order: accepted, pending, committed, rejected', async () => {
+    const committed = evidenceTx({ nonce: 501, evidence: { hash: docHash('batch-501') } });
+    await post(committed);
+    await commit();
+    const fresh = evidenceTx({ nonce: 502, evidence: { hash: docHash('batch-502') } });
+    const forged = evidenceTx({ nonce: 503, signer: 'bank-b/client-1' });
+    const list = [fresh, fresh, committed, forged];
+    const r = await postBatch(encodeTxList(list.map((t) => t.bytes)));
+    expect(r.status).toBe(200);
+    expect(r.json.results).toEqual([
+      { hash: fresh.hashHex, status: 'accepted' },
+      { hash: fresh.hashHex, status: 'pending' },
+      { hash: committed.hashHex, status: 'committed' },
+      { hash: forged.hashHex, status: 'rejected', code: 'TX_BAD_SIGNATURE', message: expect.any(String) },
+    ]);
+    expect(consensus.mempool.map((t) => t.hashHex)).toEqual([fresh.hashHex]);
+    await commit();
+  });
+
+  it('takes JSON {"txs": [hex | base64]}', async () => {
+    const a = evidenceTx({ nonce: 511, evidence: { hash: docHash('batch-511') } });
+    const b = evidenceTx({ nonce: 512, evidence: { hash: docHash('batch-512') } });
+    const r = await postBatch(
+      JSON.stringify({ txs: [toHex(a.bytes), Buffer.from(b.bytes).toString('base64')] }),
+      'application/json',
+    );
+    expect(r.json.results.map((x: any) => x.status)).toEqual(['accepted', 'accepted']);
+    await commit();
+  });
+
+  it.each<[string, () => Promise<{ status: number; json: any }>, number, string]>([
+    ['an empty list', () => postBatch(new Uint8Array([1, 0])), 400, 'CODEC_INVALID_FIELD'],
+    [
+      `more than ${MAX_BATCH_TXS} txs`,
+      () => postBatch(encodeTxList(Array(MAX_BATCH_TXS + 1).fill(evidenceTx({ nonce: 520 }).bytes))),
+      400,
+      'CODEC_INVALID_FIELD',
+    ],
+    [
+      `more than ${MAX_BATCH_TXS} txs in JSON`,
+      () =>
+        postBatch(
+          JSON.stringify({ txs: Array(MAX_BATCH_TXS + 1).fill(toHex(evidenceTx({ nonce: 521 }).bytes)) }),
+          'application/json',
+        ),
+      400,
+      'BATCH_TOO_LARGE',
+    ],
+    [
+      'one malformed tx among good ones',
+      () => postBatch(encodeTxList([evidenceTx({ nonce: 522 }).bytes, new Uint8Array([1, 2, 3])])),
+      400,
+      'CODEC_TRUNCATED',
+    ],
+    [
+      'trailing bytes',
+      () => postBatch(new Uint8Array([...encodeTxList([evidenceTx({ nonce: 523 }).bytes]), 0])),
+      400,
+      'CODEC_TRAILING_BYTES',
+    ],
+    ['an unknown version', () => postBatch(new Uint8Array([2, 1, 0])), 400, 'CODEC_UNKNOWN_VERSION'],
+    ['JSON without txs', () => postBatch('{"tx": "00"}', 'application/json'), 400, 'BAD_JSON'],
+    [
+      'a JSON tx that is not hex or base64',
+      () => postBatch('{"txs": ["?"]}', 'application/json'),
+      400,
+      'BAD_JSON',
+    ],
+    ['a wrong content type', () => postBatch('x', 'text/plain'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'a wait',
+      () => postBatch(encodeTxList([evidenceTx({ nonce: 524 }).bytes]), undefined, '?wait=100'),
+      400,
+      'BAD_WAIT',
+    ],
+    ['an oversize body', () => postBatch(new Uint8Array(MAX_BATCH_BODY_BYTES + 1)), 413, 'BODY_TOO_LARGE'],
+  ])('refuses %s as a whole and submits nothing', async (_name, send, status, code) => {
+    const before = consensus.mempool.length;
+    const r = await send();
+    expect(r.status).toBe(status);
+    expect(r.json.code).toBe(code);
+    expect(typeof r.json.message).toBe('string');
+    expect(consensus.mempool.length).toBe(before);
   });
 });

@@ -4,6 +4,7 @@ import {
   blockStats,
   checkExactlyOnce,
   cpuCores,
+  cpuMsPerTx,
   disagreements,
   formatResult,
   latencySummary,
@@ -173,6 +174,7 @@ describe('cluster bench: the target and the table', () => {
       },
       latencySamples: 10,
       cpu: { nodes: { 'bank-a': 0.45 }, loadgen: 0.1, machineBusy: 0.97 },
+      cpuMsPerTx: 1.25,
       peakRssByNodeMb: { 'bank-a': 300 },
       blocks: { blocks: 10, txsP50: 100, txsMean: 100, txsMax: 200, intervalP50Ms: 90, intervalMeanMs: 100 },
       viewChanges: 0,
@@ -185,5 +187,15 @@ describe('cluster bench: the target and the table', () => {
     expect(text).toContain('4,800 = 2 cores x 9,600 / 4');
     expect(text).toContain('25.0 %');
     expect(text).toContain('target met');
+    expect(text).toContain('1.25 (at most 1,600 tx/s on 2 cores)');
+  });
+});
+
+describe('cluster bench: CPU per tx', () => {
+  it("is the validators' cores together x 1000 / tx per second, in ms", () => {
+    expect(cpuMsPerTx({ a: 0.25, b: 0.25, c: 0.25, d: 0.25 }, 800)).toBe(1.25);
+    expect(cpuMsPerTx({ a: 1 }, 1000)).toBe(1);
+    expect(cpuMsPerTx({ a: 1 }, 0)).toBeNaN();
+    expect(cpuMsPerTx({ a: 1 }, Number.NaN)).toBeNaN();
   });
 });

@@ -279,6 +279,23 @@ describe('ConsensusDriver', () => {
     expect(c.net.log.filter(([from]) => from === 1)).toEqual([]);
   });
 
+  it("checks a PRE-PREPARE's txs in one Chain.checkTxs call, and refuses it for any one bad tx", async () => {
+    const c = new Cluster();
+    const backup = await c.add(1);
+    const batchTxs = txs(650, 4);
+    backup.chain.refused.add(batchTxs[2]!.hashHex);
+    const batch = { proposer: 0, view: 0, time: c.clock.t, txs: batchTxs };
+    const pp = withSignature<PrePrepare>(
+      { type: 'prePrepare', chainId: CHAIN, from: 0, view: 0, seq: 1, batch, digest: batchDigest(batch) },
+      (d, b) => signers[0]!.sign(d, b),
+    );
+    c.net.inject(1, encodeMessage(pp));
+    await c.settle();
+    expect(backup.chain.checkTxsCalls).toBe(1);
+    expect(backup.drops).toEqual(['invalidTx']);
+    expect(c.net.log.filter(([from]) => from === 1)).toEqual([]);
+  });
+
   it('sheds inbound messages when its input queue is full', async () => {
     const c = new Cluster();
     const node = await c.add(1, new SlowStore(), new FakeChain(CHAIN, set), 2);
@@ -322,6 +339,24 @@ describe('ConsensusDriver', () => {
     node.driver.txArrived(txs(901, 1)[0]!);
     await c.settle();
     expect(node.driver.status().pendingTxs).toBe(2);
+  });
+
+  it('takes txs the mempool checked in one job (txsArrived), without checking them again', async () => {
+    const lone = new Cluster();
+    const node = await lone.add(1);
+    const batch = txs(950, 3);
+    node.chain.refused.add(batch[0]!.hashHex);
+    node.driver.txsArrived(batch);
+    node.driver.txsArrived([]);
+    await lone.settle();
+    expect(node.drops).toEqual([]);
+    expect(node.driver.status().pendingTxs).toBe(3);
+
+    const c = new Cluster();
+    for (let i = 0; i < 4; i++) await c.add(i);
+    for (const n of c.nodes) n.driver.txsArrived(txs(960, 5));
+    for (let k = 0; k < 3; k++) await c.advance(20);
+    expect(c.nodes.map((n) => n.commits)).toEqual([[[1, 5]], [[1, 5]], [[1, 5]], [[1, 5]]]);
   });
 
   it('reports each committed block with the block itself', async () => {

@@ -326,6 +326,33 @@ describe('Replica: normal case', () => {
     expect(m?.type === 'prePrepare' && m.batch.txs.map((t) => t.hashHex)).toEqual([tx(4).hashHex]);
   });
 
+  it('a primary with maxBatchesInFlight batches executing holds a partial batch back until one executes', () => {
+    const r = replica(0, { maxBatchesInFlight: 1 });
+    r.step({ now: T0, type: 'txArrived', tx: tx(1) });
+    const first = find(r.step({ now: T0 + 10, type: 'timeout', kind: 'batch', view: 0 }), 'broadcast');
+    expect(first?.message).toMatchObject({ type: 'prePrepare', seq: 1 });
+    // Seq 1 is executing: the batch timer for tx 2 fires, the batch waits, and takes in tx 3 meanwhile.
+    r.step({ now: T0 + 11, type: 'txArrived', tx: tx(2) });
+    expect(sent(r.step({ now: T0 + 21, type: 'timeout', kind: 'batch', view: 0 }))).toEqual([]);
+    expect(sent(r.step({ now: T0 + 22, type: 'txArrived', tx: tx(3) }))).toEqual([]);
+    const m = first?.message;
+    if (m?.type !== 'prePrepare') throw new Error('expected a PRE-PREPARE');
+    const second = commitThrough(r, 1, m.batch)
+      .map((o) => (o.type === 'broadcast' ? o.message : undefined))
+      .find((x) => x?.type === 'prePrepare');
+    expect(second).toMatchObject({ type: 'prePrepare', seq: 2 });
+    expect(second?.type === 'prePrepare' && second.batch.txs.map((t) => t.hashHex)).toEqual([
+      tx(2).hashHex,
+      tx(3).hashHex,
+    ]);
+    // A full batch never waits.
+    r.step({ now: T0 + 30, type: 'txArrived', tx: tx(4) });
+    r.step({ now: T0 + 30, type: 'txArrived', tx: tx(5) });
+    const full = r.step({ now: T0 + 30, type: 'txArrived', tx: tx(6) });
+    expect(find(full, 'broadcast')?.message).toMatchObject({ type: 'prePrepare', seq: 3 });
+    expect(() => replica(0, { maxBatchesInFlight: 0 })).toThrow(/maxBatchesInFlight/);
+  });
+
   it('a stable checkpoint prunes the log and moves the watermarks', () => {
     const r = replica(1);
     commitThrough(r, 1, batch([tx(1)]));

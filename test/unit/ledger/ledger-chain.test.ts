@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nullBatch } from '../../../src/core/batch.ts';
 import { CertError, CertErrorCode, headerHash, verifyCommitCertificate } from '../../../src/core/block.ts';
 import { toHex } from '../../../src/core/bytes.ts';
@@ -105,6 +105,42 @@ describe('LedgerChain blocks', () => {
     expect(await chain.store.noncesUsed([{ institution: 'bank-a', nonce: 1 }])).toEqual([false]);
     // nonce 1 is still free for a valid tx
     expect(await chain.checkTx(tx(1), T + 1000)).toBeUndefined();
+  });
+});
+
+describe('LedgerChain.checkTxs', () => {
+  it('judges each tx as checkTx would, alone, with one nonce lookup for all of them', async () => {
+    const chain = await openMemoryChain();
+    const committed = tx(1);
+    await runBlock(chain, batchOf([committed], T + 1000));
+    const sig = tx(5).tx.signature.slice();
+    sig[0]! ^= 0x80;
+    const forged = { ...tx(5), tx: { ...tx(5).tx, signature: sig } };
+    const replay = evidenceTx({ nonce: 1, institution: 'bank-a', createdAt: T + 1 });
+    const expired = evidenceTx({ nonce: 6, createdAt: T - 2 * 3_600_000 });
+    // Two txs with one nonce: each is fine on its own (the block will take only the first).
+    const sameNonce = [tx(7), evidenceTx({ nonce: 7, institution: 'bank-a', createdAt: T + 2 })];
+    const envs = [tx(2), committed, forged, replay, expired, ...sameNonce, tx(3, 'bank-b')];
+    const lookups = vi.spyOn(chain.store, 'noncesUsed');
+    const verdicts = await chain.checkTxs(envs, T + 2000);
+    expect(lookups).toHaveBeenCalledTimes(1);
+    const code = (v: { code: string } | undefined) => v?.code ?? 'ok';
+    expect(verdicts.map(code)).toEqual([
+      'ok',
+      TxErrorCode.duplicate,
+      TxErrorCode.badSignature,
+      TxErrorCode.replayedNonce,
+      TxErrorCode.expired,
+      'ok',
+      'ok',
+      'ok',
+    ]);
+    const fresh = await openMemoryChain();
+    await runBlock(fresh, batchOf([committed], T + 1000));
+    const one = [];
+    for (const e of envs) one.push(code(await fresh.checkTx(e, T + 2000)));
+    expect(one).toEqual(verdicts.map(code));
+    expect(await chain.checkTxs([], T)).toEqual([]);
   });
 });
 

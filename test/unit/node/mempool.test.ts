@@ -3,6 +3,7 @@ import type { TxEnvelope } from '../../../src/core/tx.ts';
 import type { TxRejection } from '../../../src/ledger/chain.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import {
+  ADMISSION_ROUND_TXS,
   isForwarderFault,
   Mempool,
   type MempoolLimits,
@@ -21,7 +22,12 @@ class Harness {
   readonly verdicts = new Map<string, string>();
   readonly committed = new Set<string>();
   readonly admitted: [string, boolean][] = [];
+  /** Txs checked, in all. */
   checks = 0;
+  /** Size of each Chain.checkTxs call (one per admission round). */
+  readonly rounds: number[] = [];
+  /** Size of each onAdmitted call. */
+  readonly admittedCalls: number[] = [];
   release: (() => void) | undefined;
   readonly pool: Mempool;
 
@@ -29,19 +35,38 @@ class Harness {
     this.pool = new Mempool(
       {
         chain: {
-          checkTx: async (env): Promise<TxRejection | undefined> => {
-            this.checks++;
+          checkTxs: async (envs): Promise<(TxRejection | undefined)[]> => {
+            this.checks += envs.length;
+            this.rounds.push(envs.length);
             if (this.release) await new Promise<void>((r) => (this.release = r));
-            const code = this.verdicts.get(env.hashHex);
-            return code === undefined ? undefined : { hash: env.hash, code, message: code };
+            return envs.map((env) => {
+              const code = this.verdicts.get(env.hashHex);
+              return code === undefined ? undefined : { hash: env.hash, code, message: code };
+            });
           },
+        },
+        defer: (run) => {
+          setImmediate(() => {
+            run();
+            for (const w of this.#roundWaiters.splice(0)) w();
+          });
         },
         isCommitted: async (hash) => this.committed.has(Buffer.from(hash).toString('hex')),
         now: () => this.now,
-        onAdmitted: (env, local) => this.admitted.push([env.hashHex, local]),
+        onAdmitted: (admitted) => {
+          this.admittedCalls.push(admitted.length);
+          for (const a of admitted) this.admitted.push([a.env.hashHex, a.local]);
+        },
       },
       limits,
     );
+  }
+
+  readonly #roundWaiters: (() => void)[] = [];
+
+  /** Resolves once the next admission round has started (its checkTxs call is made). */
+  roundStarted(): Promise<void> {
+    return new Promise((r) => this.#roundWaiters.push(r));
   }
 }
 
@@ -66,6 +91,7 @@ describe('Mempool', () => {
     const [a] = txs(1);
     h.release = () => {};
     const first = h.pool.admit(a!, true);
+    await h.roundStarted();
     const second = await h.pool.admit(a!, true);
     expect(second).toEqual({ status: 'pending' });
     h.release();
@@ -123,6 +149,7 @@ describe('Mempool', () => {
     const [a, b] = txs(2);
     h.release = () => {};
     const inFlight = h.pool.admit(a!, true);
+    await h.roundStarted();
     h.pool.close();
     h.release();
     for (const r of [await inFlight, await h.pool.admit(b!, true)]) {
@@ -133,13 +160,60 @@ describe('Mempool', () => {
 
   it('turns a failing ledger into a rejection, not a throw', async () => {
     const pool = new Mempool({
-      chain: { checkTx: async () => Promise.reject(new Error('store closed')) },
+      chain: { checkTxs: async () => Promise.reject(new Error('store closed')) },
       isCommitted: async () => false,
       now: () => T,
       onAdmitted: () => {},
     });
     const r = await pool.admit(txs(1)[0]!, true);
     expect(r.status === 'rejected' && r.rejection.code).toBe('MEMPOOL_ADMISSION_FAILED');
+  });
+
+  it('checks txs that arrive together in one round, each on its own verdict, and reports them at once', async () => {
+    const h = new Harness();
+    const batch = txs(5);
+    h.verdicts.set(batch[1]!.hashHex, TxErrorCode.badSignature);
+    h.verdicts.set(batch[3]!.hashHex, TxErrorCode.duplicate);
+    const [single, many] = await Promise.all([
+      h.pool.admit(batch[0]!, true),
+      h.pool.admitMany(batch.slice(1), false),
+    ]);
+    expect(single).toEqual({ status: 'accepted' });
+    expect(many.map((r) => (r.status === 'rejected' ? r.rejection.code : r.status))).toEqual([
+      TxErrorCode.badSignature,
+      'accepted',
+      'committed',
+      'accepted',
+    ]);
+    expect(h.rounds).toEqual([5]);
+    expect(h.admittedCalls).toEqual([3]);
+    expect(h.admitted).toEqual([
+      [batch[0]!.hashHex, true],
+      [batch[2]!.hashHex, false],
+      [batch[4]!.hashHex, false],
+    ]);
+    expect(h.pool.size).toBe(3);
+  });
+
+  it(`splits a large arrival into rounds of at most ${ADMISSION_ROUND_TXS} txs`, async () => {
+    const n = ADMISSION_ROUND_TXS * 2 + 3;
+    const h = new Harness({ maxTxs: n, maxBytes: 100_000_000 });
+    const out = await h.pool.admitMany(txs(n), false);
+    expect(out.every((r) => r.status === 'accepted')).toBe(true);
+    expect(h.rounds).toEqual([ADMISSION_ROUND_TXS, ADMISSION_ROUND_TXS, 3]);
+    expect(h.pool.size).toBe(n);
+  });
+
+  it('counts txs waiting for their round against the bounds', async () => {
+    const h = new Harness({ maxTxs: 2, maxBytes: 1_000_000 });
+    const [a, b, c] = txs(3);
+    const out = await h.pool.admitMany([a!, b!, c!], true);
+    expect(out.map((r) => (r.status === 'rejected' ? r.rejection.code : r.status))).toEqual([
+      'accepted',
+      'accepted',
+      MempoolRejection.full,
+    ]);
+    expect(h.checks).toBe(2);
   });
 
   it('blames a forwarder only for what no honest validator forwards', () => {

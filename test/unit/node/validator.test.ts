@@ -90,6 +90,11 @@ describe('ValidatorService.create', () => {
     expect(s.isPrimary()).toBe(false);
     const early = await s.submit(liveTxs(1, 'early')[0]!);
     expect(early.status === 'rejected' && early.rejection.code).toBe('MEMPOOL_NOT_STARTED');
+    const earlyMany = await s.submitMany(liveTxs(2, 'early-many'));
+    expect(earlyMany.map((r) => r.status === 'rejected' && r.rejection.code)).toEqual([
+      'MEMPOOL_NOT_STARTED',
+      'MEMPOOL_NOT_STARTED',
+    ]);
     await s.start();
     expect(s.p2pAddrs()).toHaveLength(1);
     expect(await codeOf(s.start())).toBe(ValidatorErrorCode.lifecycle);
