@@ -4,9 +4,8 @@
  * committed governance txs: the executor applies each included governance tx in block order to a copy of the
  * state as of the previous block, and the store keeps the encoded result with the block that changed it.
  *
- * Effects: institution and client-key actions take effect from the block after the one that passes them;
- * validator and parameter actions from the first block of the next epoch, B + 1, where B = K·⌈p/K⌉ for a
- * proposal passed at height p (K = the checkpoint interval in force at p).
+ * Effects: every action takes effect from the block after the one that passes it. Validator and parameter
+ * actions that pass in block p start a new epoch at height p + 1 (all of those passing in p share it).
  */
 import { toHex } from '../core/bytes.ts';
 import { decodeExact, expectVersion, invalidField, type Reader, Writer } from '../core/codec.ts';
@@ -180,13 +179,6 @@ export class GovernanceState {
   /** Every epoch, oldest first; the last may start above the head (scheduled). */
   epochs(): readonly EpochInfo[] {
     return this.#epochs;
-  }
-
-  /** The last block of the epoch in force at `height`, if the next epoch is already scheduled. */
-  epochEnd(height: number): number | undefined {
-    const e = this.epochAt(height);
-    const next = this.#epochs[e.epoch + 1];
-    return next === undefined ? undefined : next.firstHeight - 1;
   }
 
   proposal(idHex: string): Proposal | undefined {
@@ -395,15 +387,16 @@ export class GovernanceState {
     p.effectiveHeight = next.firstHeight;
   }
 
-  /** The next epoch, scheduled at the boundary after `height` if it is not already. */
+  /**
+   * The epoch that starts right after block `height` (the boundary is the passing block itself), created if
+   * this is the first epoch action to pass in that block.
+   */
   #scheduledEpoch(height: number): EpochInfo {
     const last = this.#epochs[this.#epochs.length - 1]!;
     if (last.firstHeight > height) return last;
-    const k = last.params.checkpointInterval;
-    const boundary = k * Math.ceil(height / k);
     const next: EpochInfo = {
       epoch: last.epoch + 1,
-      firstHeight: boundary + 1,
+      firstHeight: height + 1,
       set: { validators: last.set.validators, epoch: last.epoch + 1 },
       params: last.params,
     };

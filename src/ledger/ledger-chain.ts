@@ -121,11 +121,6 @@ export class LedgerChain implements Chain {
     return this.#gov.epochAt(height).set;
   }
 
-  /** The last block of the epoch in force for the next block, once the following epoch is scheduled. */
-  epochEnd(): number | undefined {
-    return this.#gov.epochEnd(this.#head.height + 1);
-  }
-
   /** The governance registry as of the head (read-only: callers must not apply txs to it). */
   get governance(): GovernanceState {
     return this.#gov;

@@ -107,21 +107,22 @@ describe('governance through the executor', () => {
     expect(chain.validatorSetAt(chain.head().height + 1).validators).toHaveLength(4);
   });
 
-  it('adds a fifth validator at the next checkpoint boundary: n = 5, quorum 4, a new set hash and signing domain', async () => {
+  it('adds a fifth validator from the block after the passing one: n = 5, quorum 4, a new set hash and signing domain', async () => {
     const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const reg = propose(registerE);
     await commit(chain, [reg, approve(reg, 1), approve(reg, 2)], T + 1000); // height 1
     const add = propose({ type: 'addValidator', institution: 'bank-e', publicKey: veSigner.publicKey });
     await commit(chain, [add, approve(add, 1)], T + 2000); // height 2
-    await commit(chain, [approve(add, 3)], T + 3000); // height 3: passes; boundary B = 4
+    expect(epochOf(chain.validatorSetAt(3))).toBe(0);
+    const b3 = await commit(chain, [approve(add, 3)], T + 3000); // height 3: passes
     const passed = chain.governance.proposal(add.hashHex)!;
     expect(passed.status).toBe('passed');
-    expect(passed.effectiveHeight).toBe(K + 1);
-    expect(chain.epochEnd()).toBe(K);
-    const old = chain.validatorSetAt(K);
-    const next = chain.validatorSetAt(K + 1);
+    expect(passed.effectiveHeight).toBe(4);
+    const old = chain.validatorSetAt(3);
+    const next = chain.validatorSetAt(4);
     expect(epochOf(old)).toBe(0);
     expect(epochOf(next)).toBe(1);
+    expect(chain.governance.epochs().map((e) => e.firstHeight)).toEqual([1, 4]);
     expect(next.validators.map((v) => v.institution)).toEqual([
       'bank-a',
       'bank-b',
@@ -130,19 +131,19 @@ describe('governance through the executor', () => {
       'bank-e',
     ]);
     expect(quorumSize(next.validators.length)).toBe(4);
+    // The passing block still names (and was certified by) the old set.
+    expect(b3.header.validatorSetHash).toEqual(validatorSetHash(old));
 
-    const b4 = await commit(chain, [], T + 4000);
-    expect(b4.header.validatorSetHash).toEqual(validatorSetHash(old));
-    // Block 5 names the new set, and the old set's certificate (old domain, 3 signers) does not commit it.
-    const b5 = await chain.buildBlock(batchOf([], T + 5000));
-    expect(b5.header.validatorSetHash).toEqual(validatorSetHash(next));
-    const oldCert = certifyBy(b5.header, validatorSigners(), 0, [0, 1, 2]);
-    expect(await codeOfAsync(chain.commitBlock(b5, oldCert))).toBe(CertErrorCode.badSignature);
+    // Block 4 names the new set, and the old set's certificate (old domain, 3 signers) does not commit it.
+    const b4 = await chain.buildBlock(batchOf([], T + 4000));
+    expect(b4.header.validatorSetHash).toEqual(validatorSetHash(next));
+    const oldCert = certifyBy(b4.header, validatorSigners(), 0, [0, 1, 2]);
+    expect(await codeOfAsync(chain.commitBlock(b4, oldCert))).toBe(CertErrorCode.badSignature);
     const signers5 = [...validatorSigners(), veSigner];
-    const threeOfFive = certifyBy(b5.header, signers5, 1, [0, 1, 4]);
-    expect(await codeOfAsync(chain.commitBlock(b5, threeOfFive))).toBe(CertErrorCode.noQuorum);
-    await chain.commitBlock(b5, certifyBy(b5.header, signers5, 1, [0, 1, 3, 4]));
-    expect(chain.head().height).toBe(5);
+    const threeOfFive = certifyBy(b4.header, signers5, 1, [0, 1, 4]);
+    expect(await codeOfAsync(chain.commitBlock(b4, threeOfFive))).toBe(CertErrorCode.noQuorum);
+    await chain.commitBlock(b4, certifyBy(b4.header, signers5, 1, [0, 1, 3, 4]));
+    expect(chain.head().height).toBe(4);
     // The new validator may now approve; the old quorum of 3 no longer passes anything.
     const key2 = propose({
       type: 'addClientKey',
@@ -167,11 +168,15 @@ describe('governance through the executor', () => {
       { type: 'rotateValidatorKey', institution: 'bank-a', publicKey: vaRotated.publicKey },
       1,
     );
-    await commit(chain, [remove, approve(remove, 1), approve(remove, 2)], T + 1000);
-    await commit(chain, [rotate, approve(rotate, 2), approve(rotate, 3)], T + 2000);
-    expect(chain.governance.epochs()).toHaveLength(2);
-    for (let h = 3; h <= K; h++) await commit(chain, [], T + 1000 * h);
-    const set = chain.validatorSetAt(K + 1);
+    await commit(
+      chain,
+      [remove, approve(remove, 1), approve(remove, 2), rotate, approve(rotate, 2), approve(rotate, 3)],
+      T + 1000,
+    );
+    // Both passed in block 1: one epoch change, from block 2 on.
+    expect(chain.governance.epochs().map((e) => e.firstHeight)).toEqual([1, 2]);
+    for (let h = 2; h <= K; h++) await commit(chain, [], T + 1000 * h);
+    const set = chain.validatorSetAt(2);
     expect(set.validators.map((v) => v.institution)).toEqual(['bank-a', 'bank-b', 'bank-c']);
     expect(set.validators[0]!.publicKey).toEqual(vaRotated.publicKey);
     expect(quorumSize(3)).toBe(2);
@@ -192,7 +197,7 @@ describe('governance through the executor', () => {
       'ok',
     ]);
     // Control: before the boundary the same validators could approve.
-    expect(chain.validatorSetAt(K).validators).toHaveLength(4);
+    expect(chain.validatorSetAt(1).validators).toHaveLength(4);
   });
 
   it('two proposals for one change: the second to pass fails and changes nothing', async () => {
@@ -207,7 +212,8 @@ describe('governance through the executor', () => {
     const failed = chain.governance.proposal(a2.hashHex)!;
     expect(failed.status).toBe('failed');
     expect(failed.note).toMatch(/already has a validator/);
-    expect(chain.validatorSetAt(K + 1).validators).toHaveLength(5);
+    expect(chain.validatorSetAt(3).validators).toHaveLength(4);
+    expect(chain.validatorSetAt(4).validators).toHaveLength(5);
   });
 
   it.each([
