@@ -14,7 +14,7 @@ import type { LedgerQueries } from '../ledger/queries.ts';
 import type { PageRequest } from '../ledger/store.ts';
 import { receiptFor } from '../receipt/ledger-receipt.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
-import { blockView, recordView, txView } from './views.ts';
+import { blockView, governanceView, recordView, txView } from './views.ts';
 
 export type SubmitOutcome =
   | { status: 'accepted' | 'pending' | 'committed'; rejection?: undefined }
@@ -270,6 +270,16 @@ export function apiRoutes(b: ApiBackend): Route[] {
       handler: (req) => receipts(b, req.params.hash!.toLowerCase()),
     },
     { method: 'GET', path: '/v1/status', handler: async () => ({ json: await b.status() }) },
+    {
+      method: 'GET',
+      path: '/v1/governance',
+      handler: () => {
+        const head = b.queries.head();
+        // Expiry is judged at block times: a pending proposal reads as expired once the head's time is past
+        // its deadline (clients may compare the deadline with their own clock for a quiet chain).
+        return { json: governanceView(b.queries.governance(), head.height + 1, head.time) };
+      },
+    },
     {
       method: 'GET',
       path: '/v1/genesis',

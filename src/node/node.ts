@@ -5,10 +5,11 @@
 import { join } from 'node:path';
 import { ApiServer } from '../api/http.ts';
 import { type ApiBackend, apiRoutes, MAX_TX_BODY_BYTES, type ReadyState } from '../api/routes.ts';
+import { governanceView } from '../api/views.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { JrError } from '../core/errors.ts';
 import { type Genesis, genesisHash, loadGenesisFile } from '../core/genesis.ts';
-import { type KeyPair, readKeyFile } from '../core/keys.ts';
+import { type KeyPair, peerIdOf, readKeyFile } from '../core/keys.ts';
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
@@ -192,7 +193,12 @@ export class JrNode {
       highWatermark: s.highWatermark,
       quorum: s.quorum,
       connectedValidators: s.connectedValidators,
-      validators: this.genesis.validators.map((v) => ({ institution: v.institution, peerId: v.peerId })),
+      // The set in force for the next block (ADR 006); the genesis set until governance changes it.
+      validatorSet: governanceView(this.queries.governance(), s.height + 1, 0).validatorSet,
+      validators: this.queries
+        .governance()
+        .epochAt(s.height + 1)
+        .set.validators.map((v) => ({ institution: v.institution, peerId: peerIdOf(v.publicKey) })),
       peers: s.peers,
       pendingTxs: s.pendingTxs,
       anchor: anchor
