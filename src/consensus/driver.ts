@@ -41,6 +41,7 @@ import { InvariantError } from '../core/errors.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { consensusChainId } from '../core/validators.ts';
 import type { BuiltBlock, Chain } from '../ledger/chain.ts';
+import type { QuorumContext } from './certificates.ts';
 import { ConsensusError, ConsensusErrorCode, type DropReason, DropReason as Drops } from './errors.ts';
 import type {
   BatchFetcher,
@@ -144,7 +145,7 @@ export class ConsensusDriver {
     this.epochEnded = false;
     const pub = Buffer.from(this.c.config.signer.publicKey).toString('hex');
     const self = e.set.validators.findIndex((v) => Buffer.from(v.publicKey).toString('hex') === pub);
-    this.replica = undefined;
+    let replica: Replica | undefined;
     if (self >= 0) {
       const base =
         e.epoch === 0
@@ -159,8 +160,9 @@ export class ConsensusDriver {
         params: e.params,
         base,
       };
-      this.replica = Replica.restore(config, state, head);
+      replica = Replica.restore(config, state, head);
     }
+    this.replica = replica;
     this.c.events?.onEpoch?.(e, self >= 0 ? self : undefined);
   }
 
@@ -269,6 +271,11 @@ export class ConsensusDriver {
       );
     }
     return this.replica;
+  }
+
+  /** The running instance's quorum context; undefined while this validator is not in the set in force. */
+  quorumContext(): QuorumContext | undefined {
+    return this.replica?.quorumContext();
   }
 
   /** The epoch of the running instance, and this validator's index in it (undefined: not in the set). */

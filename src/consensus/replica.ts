@@ -269,6 +269,11 @@ export class Replica {
     };
   }
 
+  /** Chain id (of this epoch), set, quorum and base: what this instance checks proofs against. */
+  quorumContext(): QuorumContext {
+    return this.ctx;
+  }
+
   /** The txs waiting to be committed, in arrival order: handed to the next epoch's instance (ADR 006). */
   pendingTxs(): TxEnvelope[] {
     return this.pending.envelopes();

@@ -114,6 +114,11 @@ export class LedgerChain implements Chain {
     this.#refreshNext();
   }
 
+  /** Whether governance may change the validator set and parameters on this chain (ADR 006). */
+  get reconfiguration(): boolean {
+    return this.#reconfiguration;
+  }
+
   /** The validator set in force for the next block (head + 1). */
   get validatorSet(): ValidatorSet {
     return this.#next.epoch.set;
