@@ -261,7 +261,7 @@ export function apiRoutes(b: ApiBackend): Route[] {
         if (wait > 0) await waitForHeight(b, Number(h), wait, req.signal);
         const block = await b.queries.block(Number(h));
         if (block === undefined) throw new ApiError(404, 'NOT_FOUND', `no block at height ${h}`);
-        return { json: blockView(block, b.genesis) };
+        return { json: blockView(block, b.queries.governance().epochAt(block.header.height).set) };
       },
     },
     {

@@ -4,7 +4,6 @@ import { decodeAnchor } from '../core/anchor.ts';
 import { type BlockHeader, encodeCertificate, headerHash } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
-import type { Genesis } from '../core/genesis.ts';
 import {
   decodeGovernance,
   describeAction,
@@ -12,7 +11,7 @@ import {
   type GovernanceRecord,
 } from '../core/governance.ts';
 import { peerIdOf } from '../core/keys.ts';
-import { faultTolerance, quorumSize } from '../core/validators.ts';
+import { faultTolerance, quorumSize, type ValidatorSet } from '../core/validators.ts';
 import type { GovernanceState, Proposal } from '../ledger/governance-state.ts';
 import type { EvidenceEntry, LedgerTx, StoredBlock } from '../ledger/store.ts';
 
@@ -71,7 +70,8 @@ export function txView(t: LedgerTx): Record<string, unknown> {
   };
 }
 
-export function headerView(h: BlockHeader, genesis: Genesis): Record<string, unknown> {
+/** `set`: the validator set in force at the block's height (ADR 006), which proposer and signers index. */
+export function headerView(h: BlockHeader, set: ValidatorSet): Record<string, unknown> {
   return {
     chainId: h.chainId,
     height: h.height,
@@ -80,23 +80,22 @@ export function headerView(h: BlockHeader, genesis: Genesis): Record<string, unk
     txRoot: toHex(h.txRoot),
     txCount: h.txCount,
     proposer: h.proposer,
-    proposerInstitution: genesis.validators[h.proposer]?.institution ?? null,
+    proposerInstitution: set.validators[h.proposer]?.institution ?? null,
     view: h.view,
     time: iso(h.time),
     validatorSetHash: toHex(h.validatorSetHash),
   };
 }
 
-export function blockView(b: StoredBlock, genesis: Genesis): Record<string, unknown> {
+export function blockView(b: StoredBlock, set: ValidatorSet): Record<string, unknown> {
   return {
-    header: headerView(b.header, genesis),
+    header: headerView(b.header, set),
     hash: toHex(b.hash),
     certificate: {
       view: b.cert.view,
-      signers: b.cert.signatures.map(
-        (s) => genesis.validators[s.validator]?.institution ?? `#${s.validator}`,
-      ),
-      // Canonical bytes, so anyone holding the genesis can check the signatures (verifyCommitCertificate).
+      signers: b.cert.signatures.map((s) => set.validators[s.validator]?.institution ?? `#${s.validator}`),
+      // Canonical bytes, so anyone holding the block's validator set can check the signatures
+      // (verifyCommitCertificate); the set of each epoch is in GET /v1/governance.
       bytes: Buffer.from(encodeCertificate(b.cert)).toString('base64'),
     },
     txHashes: b.txHashes.map(toHex),
