@@ -302,10 +302,16 @@ export class GovernanceState {
       case 'rotateValidatorKey':
         if (!inSet(a.institution)) return `${a.institution} has no validator`;
         return keyFree(a.publicKey);
-      case 'setConsensusParams':
+      case 'setConsensusParams': {
         if (a.params.maxBatchBytes < Limits.txBytes)
           return `maxBatchBytes must be at least one tx (${Limits.txBytes} bytes)`;
+        // Nodes size their frame, sync and mempool limits for the genesis batch size at start-up: a larger
+        // batch could not be sent. Smaller ones, and every timeout and interval, may change.
+        const g = this.#epochs[0]!.params;
+        if (a.params.maxBatchBytes > g.maxBatchBytes || a.params.maxBatchTxs > g.maxBatchTxs)
+          return `maxBatchBytes and maxBatchTxs may not exceed the genesis values (${g.maxBatchBytes}, ${g.maxBatchTxs})`;
         return undefined;
+      }
     }
   }
 

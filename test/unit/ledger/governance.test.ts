@@ -216,6 +216,22 @@ describe('governance through the executor', () => {
     expect((await chain.checkTx(remove, T + 1000))?.code).toBe(TxErrorCode.govInvalidAction);
   });
 
+  it('changes consensus parameters from the block after the passing one; never batches above the genesis sizes', async () => {
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, ON);
+    const params = { ...genesis.consensus, requestTimeoutMs: 9000, maxBatchTxs: 100 };
+    const change = propose({ type: 'setConsensusParams', params });
+    await commit(chain, [change, approve(change, 1), approve(change, 2)], T + 1000);
+    expect(chain.epochAt(1).params).toEqual(genesis.consensus);
+    expect(chain.epochAt(2).params).toEqual(params);
+    expect(chain.validatorSetAt(2).validators).toEqual(chain.validatorSetAt(1).validators);
+    expect(epochOf(chain.validatorSetAt(2))).toBe(1);
+    const bigger = propose({
+      type: 'setConsensusParams',
+      params: { ...genesis.consensus, maxBatchBytes: genesis.consensus.maxBatchBytes + 1 },
+    });
+    expect((await chain.checkTx(bigger, T + 2000))?.code).toBe(TxErrorCode.govInvalidAction);
+  });
+
   it('two proposals for one change: the second to pass fails and changes nothing', async () => {
     const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, ON);
     const reg = propose(registerE);
