@@ -96,6 +96,8 @@ export class ConsensusDriver {
   private epoch = 0;
   /** The current instance's epoch ended while executing a step: run no more of its outputs. */
   private epochEnded = false;
+  /** The pending txs of an instance stopped by `suspend`, for the next epoch's. */
+  private suspendedPending: TxEnvelope[] = [];
   private readonly queue: Job[] = [];
   private pumping = false;
   private stopped = false;
@@ -168,7 +170,8 @@ export class ConsensusDriver {
 
   /** The head passed the current instance's epoch: start the next one and hand it the pending txs. */
   private async switchEpoch(): Promise<void> {
-    const pending = this.replica?.pendingTxs() ?? [];
+    const pending = this.replica?.pendingTxs() ?? this.suspendedPending;
+    this.suspendedPending = [];
     this.built.clear();
     this.c.timers.clearAll();
     await this.startEpoch(await this.c.store.load());
@@ -271,6 +274,30 @@ export class ConsensusDriver {
       );
     }
     return this.replica;
+  }
+
+  /**
+   * Stops the running instance until the next epoch's starts (ADR 006): state sync has proof (f+1 peers) that
+   * this instance's epoch ended and will write blocks the core did not ask for. Resolves once it is stopped:
+   * nothing this instance does can reach the ledger after that. Its records stay (a restart resumes it).
+   */
+  suspend(): Promise<void> {
+    return new Promise((done) => {
+      const ran = this.enqueue(async () => {
+        if (this.replica !== undefined) {
+          this.suspendedPending = this.replica.pendingTxs();
+          this.built.clear();
+          this.c.timers.clearAll();
+          this.replica = undefined;
+          this.dropped(
+            Drops.staleResult,
+            `epoch ${this.epoch} ended elsewhere: instance stopped for state sync`,
+          );
+        }
+        return undefined;
+      }, done);
+      if (!ran) done();
+    });
   }
 
   /** The running instance's quorum context; undefined while this validator is not in the set in force. */

@@ -273,6 +273,7 @@ export class ValidatorService {
               epochs: {
                 setAt: (height: number) => o.chain.validatorSetAt(height),
                 quorum: () => this.#driver.quorumContext(),
+                suspend: () => this.#driver.suspend(),
               },
             }
           : {}),

@@ -35,7 +35,7 @@ import { equalBytes } from '../../core/bytes.ts';
 import { CodecError } from '../../core/codec.ts';
 import { isJrError } from '../../core/errors.ts';
 import { merkleRoot } from '../../core/merkle.ts';
-import { type ValidatorSet, validatorSetHash } from '../../core/validators.ts';
+import { faultTolerance, type ValidatorSet, validatorSetHash } from '../../core/validators.ts';
 import type { BuiltBlock, Chain } from '../../ledger/chain.ts';
 import { LedgerErrorCode } from '../../ledger/errors.ts';
 import { type Logger, type P2PHost, ProtocolId, Verdicts } from '../../p2p/index.ts';
@@ -104,6 +104,11 @@ export interface StateSyncDeps {
     setAt(height: number): ValidatorSet;
     /** The running consensus instance's context; undefined while this node is not in the set. */
     quorum(): QuorumContext | undefined;
+    /**
+     * Stops the running instance before this layer writes blocks it was not asked for (the core commits
+     * nothing meanwhile); resolved once it is stopped. The next epoch's instance starts at the boundary.
+     */
+    suspend(): Promise<void>;
   };
   readonly consensus: SyncConsensus;
   /** A block sync stored (the ledger has it). */
@@ -459,36 +464,44 @@ export class StateSyncClient implements StateSync {
     const ourStable = Math.max(this.#d.consensus.stableSeq(), this.#sentStable);
     let head: CommitCertificate | undefined;
     let stable: CheckpointProof | undefined;
-    let beyond: SyncStatus | undefined;
+    const beyond: number[] = [];
     for (const [i, s] of statuses.entries()) {
       if (s === undefined) continue;
       const peer = peers[i]!;
       if (s.head !== undefined && s.height > Math.max(ourHead, head?.height ?? 0)) {
         const verdict = this.#checkHead(peer, s);
         if (verdict === 'ok') head = s.head.cert;
-        else if (verdict === 'otherEpoch' && s.height > (beyond?.height ?? 0)) beyond = s;
+        else if (verdict === 'otherEpoch') beyond.push(s.height);
       }
       if (s.stable.seq > Math.max(ourStable, stable?.seq ?? 0) && this.#checkStable(peer, s.stable)) {
         stable = s.stable;
       }
     }
-    // A head this node cannot check is in an epoch it has not reached (or this node runs no instance): fetch
-    // the blocks, each checked against the set in force at its height as the ledger learns it (ADR 006).
+    // A head this node cannot check is signed in an epoch it has not reached (ADR 006). One peer saying so
+    // proves nothing (it may lie); f+1 of them include an honest one, so this node's epoch has ended: fetch the
+    // blocks up to the (f+1)-th highest such head, each checked against the set in force at its height as the
+    // ledger learns it. A node that runs an instance stops it first: the core must not commit meanwhile.
     const epochs = this.#d.epochs;
-    if (
-      epochs !== undefined &&
-      (head !== undefined || beyond !== undefined) &&
-      epochs.quorum() === undefined
-    ) {
-      const h = head?.height ?? beyond!.height;
-      this.#sentHead = Math.max(this.#sentHead, h);
-      this.requestTransfer(h, head?.headerHash);
-      return;
-    }
-    if (beyond !== undefined && head === undefined && stable === undefined) {
-      this.#sentHead = Math.max(this.#sentHead, beyond.height);
-      this.requestTransfer(beyond.height, undefined);
-      return;
+    if (epochs !== undefined) {
+      const f = faultTolerance(epochs.setAt(height + 1).validators.length);
+      beyond.sort((a, b) => b - a);
+      const proven = beyond.length > f ? beyond[f] : undefined;
+      if (proven !== undefined && head === undefined) {
+        this.#d.logger.info(
+          { height, target: proven, peers: beyond.length },
+          'sync: the validators are in a later epoch; following them by state transfer',
+        );
+        if (epochs.quorum() !== undefined) await epochs.suspend();
+        this.#sentHead = Math.max(this.#sentHead, proven);
+        this.requestTransfer(proven, undefined);
+        return;
+      }
+      // With no instance there is no core to hand a checked head to: follow it directly.
+      if (head !== undefined && epochs.quorum() === undefined) {
+        this.#sentHead = Math.max(this.#sentHead, head.height);
+        this.requestTransfer(head.height, head.headerHash);
+        return;
+      }
     }
     if (head === undefined && stable === undefined) return;
     if (head !== undefined) this.#sentHead = head.height;

@@ -124,11 +124,28 @@ describe('reconfiguration on real validators', () => {
       },
       [0, 1, 2],
     );
+    // Validator 2 is down while the set changes: it comes back as a member of an epoch that has ended.
+    await cluster.stop(2);
     const added = await pass(
       { type: 'addValidator', institution: 'bank-e', publicKey: validatorKey(4).publicKey },
-      [1, 2, 3],
+      [1, 3, 0],
     );
     const node4 = await cluster.start(4);
+    // Bring it back once epoch 1 has blocks of its own: no head the others report is checkable by epoch 0.
+    await cluster.waitHeight(
+      added.effectiveHeight + 5,
+      [cluster.node(0), cluster.node(1), cluster.node(3)],
+      60_000,
+    );
+    const node2 = await cluster.start(2);
+    // Its old instance cannot check the others' heads (another epoch): sync stops it on f+1 such peers, fetches
+    // the blocks across the boundary, and the epoch-1 instance starts.
+    await waitFor(
+      () => node2.chain.head().height > added.effectiveHeight && node2.service.status().quorum === 4,
+      'the validator that missed the switch caught up into epoch 1',
+      90_000,
+    );
+    expect(node2.logger.find('the validators are in a later epoch')).not.toEqual([]);
     await waitFor(
       () => node4.chain.head().height >= added.effectiveHeight + 3,
       'the fifth validator synced past the switch',
