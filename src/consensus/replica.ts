@@ -100,6 +100,9 @@ interface Executed {
   digest: Uint8Array | undefined;
 }
 
+/** Request timeouts a lone request for a later view waits before the others join it (armLoneViewChangeTimer). */
+export const LONE_VIEW_CHANGE_JOIN = 2;
+
 const EMPTY_STATE: PersistedState = {
   view: undefined,
   guard: undefined,
@@ -165,6 +168,7 @@ export class Replica {
   // Armed timers (one per kind; arming again replaces).
   private batchTimerArmed = false;
   private requestTimerArmed = false;
+  private loneViewChangeArmed = false;
   private catchUpArmed = false;
   private fetchArmed = false;
 
@@ -1059,6 +1063,7 @@ export class Replica {
     this.newViewMsg = undefined;
     this.batchTimerArmed = false;
     this.requestTimerArmed = false;
+    this.loneViewChangeArmed = false;
     const prepared = this.log
       .sorted()
       .filter((e) => e.preparedCert && e.seq > this.checkpoints.low)
@@ -1115,6 +1120,7 @@ export class Replica {
       return;
     }
     if (this.mode === 'viewChange') this.afterViewChangeVote(m.newView);
+    else this.armLoneViewChangeTimer();
   }
 
   private helpLaggard(to: number): void {
@@ -1238,6 +1244,36 @@ export class Replica {
     }
     this.tryExecute();
     this.armRequestTimer();
+    this.loneViewChangeArmed = false;
+    this.armLoneViewChangeTimer();
+  }
+
+  /**
+   * In the normal case, while fewer than f+1 validators ask for a later view: after LONE_VIEW_CHANGE_JOIN
+   * request timeouts, join the next view. A replica whose NEW-VIEW was lost (say, to a one-way link failure)
+   * moves on to the next view alone and, since PBFT never lets it go back, would otherwise sit out until the
+   * next view change, leaving the others without any fault tolerance. A view change is always safe; the cost
+   * is liveness only: f Byzantine validators can force one view change per this period, not more.
+   */
+  private armLoneViewChangeTimer(): void {
+    if (this.mode !== 'normal' || this.loneViewChangeArmed || !this.someoneAsksForLaterView()) return;
+    this.loneViewChangeArmed = true;
+    this.setTimer(TimerKind.loneViewChange, LONE_VIEW_CHANGE_JOIN * this.params.requestTimeoutMs);
+  }
+
+  private someoneAsksForLaterView(): boolean {
+    for (const vc of this.viewChanges.values()) if (vc.newView > this.view) return true;
+    return false;
+  }
+
+  private onLoneViewChangeTimeout(): void {
+    this.loneViewChangeArmed = false;
+    if (this.mode !== 'normal')
+      throw drop(DropReason.staleTimer, 'lone view-change timer during a view change');
+    if (!this.someoneAsksForLaterView())
+      throw drop(DropReason.staleTimer, 'no validator asks for a later view any more');
+    // One view at a time: a Byzantine validator asking for a far view cannot make the others skip ahead.
+    this.startViewChange(this.view + 1);
   }
 
   private resendLatestCheckpoint(): void {
@@ -1280,6 +1316,9 @@ export class Replica {
         if (this.mode !== 'viewChange')
           throw drop(DropReason.staleTimer, 'view-change timer in the normal case');
         this.onViewChangeTimeout();
+        return;
+      case TimerKind.loneViewChange:
+        this.onLoneViewChangeTimeout();
         return;
     }
   }

@@ -29,6 +29,11 @@ export const TimerKind = {
   catchUp: 'catchUp',
   /** Re-request batch bodies that are still missing. */
   fetch: 'fetch',
+  /**
+   * In the normal case, a validator has asked alone for a later view for a while: join it (replica.ts,
+   * onLoneViewChangeTimeout), so a replica that moved ahead alone is not left out until the next view change.
+   */
+  loneViewChange: 'loneViewChange',
 } as const;
 export type TimerKind = (typeof TimerKind)[keyof typeof TimerKind];
 

@@ -88,6 +88,8 @@ export interface Scenario {
   expectViolation?: boolean;
   /** Honest validators must stay in view 0 for the whole run (no primary may be suspected). */
   expectNoViewChange?: boolean;
+  /** At the end, every honest validator runs the same view in the normal case (none is left out ahead). */
+  expectViewsConverge?: boolean;
   /** Clients also submit this many txs at once at `atMs` (a backlog the chain needs a while to commit). */
   burst?: { atMs: number; txs: number };
   params?: Partial<ConsensusParams>;
@@ -159,6 +161,8 @@ export class Simulation {
   private readonly queue = new EventQueue<SimEvent>();
   private readonly trace: Hash = createHash('sha256');
   private partition: Map<number, number> | undefined;
+  /** Directed links that lose everything, as `from>to` endpoint ids (one-way failures). */
+  private readonly cuts = new Set<string>();
   private readonly submitted = new Map<string, Submitted>();
   private nonce = 0;
   private carry = 0;
@@ -232,6 +236,7 @@ export class Simulation {
     this.at(s.healAtMs, 'heal', () => {
       this.net = s.healedNet ?? CLEAN_NET;
       this.partition = undefined;
+      this.cuts.clear();
       for (const node of this.endpoints) if (!node.up) node.start(this);
     });
     const endAt = this.t0 + Math.max(s.loadEndMs, s.healAtMs) + s.livenessBoundMs + 1000;
@@ -255,6 +260,7 @@ export class Simulation {
     }
     if (this.checker.ok && !s.expectViolation) this.checker.checkParticipation(this.endpoints);
     if (this.checker.ok && s.expectNoViewChange) this.checker.checkNoViewChange();
+    if (this.checker.ok && s.expectViewsConverge) this.checker.checkViewsConverge(this.endpoints);
     if (this.checker.ok && s.reconfigs !== undefined) this.checkSchedule(s.reconfigs);
     if (this.checker.ok) {
       const deadlines = [...this.submitted.values()]
@@ -420,7 +426,7 @@ export class Simulation {
   }
 
   private transmit(from: SimNode, to: SimNode, packet: Packet): void {
-    if (!this.connected(from.id, to.id)) return;
+    if (!this.connected(from.id, to.id) || this.cuts.has(`${from.id}>${to.id}`)) return;
     const net = this.net;
     if (net.dropRate > 0 && this.rng.chance(net.dropRate)) return;
     const copies = net.dupRate > 0 && this.rng.chance(net.dupRate) ? 2 : 1;
@@ -513,6 +519,11 @@ export class Simulation {
     });
     for (const node of this.endpoints) if (!m.has(node.id)) m.set(node.id, -1 - node.id);
     this.partition = m;
+  }
+
+  /** Everything endpoint `from` sends to each of `to` is lost (until the heal); the other direction works. */
+  cutOneWay(from: number, to: readonly number[]): void {
+    for (const t of to) this.cuts.add(`${from}>${t}`);
   }
 
   clearPartition(): void {

@@ -159,6 +159,17 @@ export class Checker {
     }
   }
 
+  /** Stricter than participation: every honest replica runs one view, in the normal case. */
+  checkViewsConverge(nodes: readonly SimNode[]): void {
+    const honest = nodes.filter((n) => n.honest && n.replica !== undefined);
+    const views = honest.map((n) => ({ index: n.index, ...n.replica!.status() }));
+    const top = Math.max(...views.map((v) => v.view));
+    for (const v of views) {
+      if (v.status !== 'normal' || v.view !== top)
+        this.fail(`views converge: validator ${v.index} is in view ${v.view} (${v.status}), top view ${top}`);
+    }
+  }
+
   /** For scenarios where no primary may be suspected: every honest validator stayed in view 0. */
   checkNoViewChange(): void {
     for (const [index, view] of this.lastView) {

@@ -88,6 +88,22 @@ const kinds: ((n: number) => Scenario)[] = [
       ),
   }),
   (n) => ({
+    ...base(
+      n,
+      'one-way-primary',
+      "from 0.5 s to 6 s nothing the view-0 primary sends arrives, nor the view-1 primary's NEW-VIEW to it: it moves on alone; all must end in one view",
+    ),
+    healAtMs: 6000,
+    loadEndMs: 7000,
+    expectViewsConverge: true,
+    schedule: (sim) =>
+      sim.at(500, 'one-way cuts', () => {
+        const others = sim.endpoints.map((e) => e.id).filter((id) => id !== 0);
+        sim.cutOneWay(0, others);
+        sim.cutOneWay(1, [0]);
+      }),
+  }),
+  (n) => ({
     ...base(n, 'split', 'the network splits in two halves, neither a quorum, from 0.5 s to 3 s'),
     healAtMs: 3000,
     schedule: (sim) => sim.at(500, 'split', () => sim.setPartition(halves(sim.endpoints.map((e) => e.id)))),

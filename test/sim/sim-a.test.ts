@@ -1,6 +1,6 @@
 import { simSuite } from './ci.ts';
 
-const kinds = ['baseline', 'lossy', 'isolated-primary', 'split', 'flapping'];
+const kinds = ['baseline', 'lossy', 'isolated-primary', 'one-way-primary', 'split', 'flapping'];
 const n4Only = [
   'crash-restart',
   'equivocating-primary',

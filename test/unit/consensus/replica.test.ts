@@ -592,6 +592,26 @@ describe('Replica: view change', () => {
     expect(r.status().view).toBe(1);
   });
 
+  it('a lone request for a later view: after two request timeouts it joins the next view, one at a time', () => {
+    const r = replica(2);
+    // Validator 0 asks alone for view 3 (it moved ahead alone, or it is Byzantine).
+    const out = r.step(msg(viewChange(0, 3)));
+    expect(sent(out)).toEqual([]);
+    expect(find(out, 'setTimer')).toMatchObject({ kind: 'loneViewChange', view: 0, ms: 2000 });
+    expect(r.status()).toMatchObject({ view: 0, status: 'normal' });
+    const fired = r.step({ now: T0 + 2000, type: 'timeout', kind: 'loneViewChange', view: 0 });
+    expect(find(fired, 'broadcast')?.message).toMatchObject({ type: 'viewChange', newView: 1 });
+    expect(r.status()).toMatchObject({ view: 1, status: 'viewChange' });
+  });
+
+  it('the lone view-change timer does nothing when nobody asks for a later view', () => {
+    const r = replica(2);
+    expect(find(r.step(msg(viewChange(0, 0))), 'setTimer')).toBeUndefined();
+    const out = r.step({ now: T0 + 2000, type: 'timeout', kind: 'loneViewChange', view: 0 });
+    expect(drops(out)).toEqual([DropReason.staleTimer]);
+    expect(r.status()).toMatchObject({ view: 0, status: 'normal' });
+  });
+
   it('joins a higher view once f+1 others ask for one, and not before', () => {
     const r = replica(2);
     expect(sent(r.step(msg(viewChange(0, 3))))).toEqual([]);
