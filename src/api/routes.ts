@@ -14,7 +14,7 @@ import type { LedgerQueries } from '../ledger/queries.ts';
 import type { PageRequest } from '../ledger/store.ts';
 import { receiptFor } from '../receipt/ledger-receipt.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
-import { blockView, recordView, txView } from './views.ts';
+import { blockView, governanceView, recordView, txView } from './views.ts';
 
 export type SubmitOutcome =
   | { status: 'accepted' | 'pending' | 'committed'; rejection?: undefined }
@@ -227,7 +227,7 @@ async function submitTx(b: ApiBackend, req: ApiRequest): Promise<ApiResponse> {
   const outcome = await b.submit(env);
   if (outcome.status === 'rejected') {
     const { code, message } = outcome.rejection;
-    const status = code === 'MEMPOOL_FULL' ? 503 : 422;
+    const status = code === 'MEMPOOL_FULL' || code === 'NODE_NOT_VALIDATOR' ? 503 : 422;
     return { status, json: { code, message, hash: env.hashHex } };
   }
   let status: string = outcome.status;
@@ -337,7 +337,7 @@ export function apiRoutes(b: ApiBackend): Route[] {
         if (wait > 0) await waitForHeight(b, Number(h), wait, req.signal);
         const block = await b.queries.block(Number(h));
         if (block === undefined) throw new ApiError(404, 'NOT_FOUND', `no block at height ${h}`);
-        return { json: blockView(block, b.genesis) };
+        return { json: blockView(block, b.queries.governance().epochAt(block.header.height).set) };
       },
     },
     {
@@ -346,6 +346,16 @@ export function apiRoutes(b: ApiBackend): Route[] {
       handler: (req) => receipts(b, req.params.hash!.toLowerCase()),
     },
     { method: 'GET', path: '/v1/status', handler: async () => ({ json: await b.status() }) },
+    {
+      method: 'GET',
+      path: '/v1/governance',
+      handler: () => {
+        const head = b.queries.head();
+        // Expiry is judged at block times: a pending proposal reads as expired once the head's time is past
+        // its deadline (clients may compare the deadline with their own clock for a quiet chain).
+        return { json: governanceView(b.queries.governance(), head.height + 1, head.time) };
+      },
+    },
     {
       method: 'GET',
       path: '/v1/genesis',

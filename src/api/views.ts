@@ -4,7 +4,15 @@ import { decodeAnchor } from '../core/anchor.ts';
 import { type BlockHeader, encodeCertificate, headerHash } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
-import type { Genesis } from '../core/genesis.ts';
+import {
+  decodeGovernance,
+  describeAction,
+  type GovernanceAction,
+  type GovernanceRecord,
+} from '../core/governance.ts';
+import { peerIdOf } from '../core/keys.ts';
+import { faultTolerance, quorumSize, type ValidatorSet } from '../core/validators.ts';
+import type { GovernanceState, Proposal } from '../ledger/governance-state.ts';
 import type { EvidenceEntry, LedgerTx, StoredBlock } from '../ledger/store.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -39,6 +47,8 @@ export function txView(t: LedgerTx): Record<string, unknown> {
   const { tx } = t.env;
   let payload: Record<string, unknown>;
   if (tx.type === 'evidence') payload = { evidence: evidenceView(decodeEvidence(tx.payload)) };
+  else if (tx.type === 'governance')
+    payload = { governance: governanceRecordView(decodeGovernance(tx.payload)) };
   else {
     const a = decodeAnchor(tx.payload);
     payload = { anchor: { height: a.height, headerHash: toHex(a.headerHash), tokenBytes: a.token.length } };
@@ -60,7 +70,8 @@ export function txView(t: LedgerTx): Record<string, unknown> {
   };
 }
 
-export function headerView(h: BlockHeader, genesis: Genesis): Record<string, unknown> {
+/** `set`: the validator set in force at the block's height (ADR 006), which proposer and signers index. */
+export function headerView(h: BlockHeader, set: ValidatorSet): Record<string, unknown> {
   return {
     chainId: h.chainId,
     height: h.height,
@@ -69,25 +80,100 @@ export function headerView(h: BlockHeader, genesis: Genesis): Record<string, unk
     txRoot: toHex(h.txRoot),
     txCount: h.txCount,
     proposer: h.proposer,
-    proposerInstitution: genesis.validators[h.proposer]?.institution ?? null,
+    proposerInstitution: set.validators[h.proposer]?.institution ?? null,
     view: h.view,
     time: iso(h.time),
     validatorSetHash: toHex(h.validatorSetHash),
   };
 }
 
-export function blockView(b: StoredBlock, genesis: Genesis): Record<string, unknown> {
+export function blockView(b: StoredBlock, set: ValidatorSet): Record<string, unknown> {
   return {
-    header: headerView(b.header, genesis),
+    header: headerView(b.header, set),
     hash: toHex(b.hash),
     certificate: {
       view: b.cert.view,
-      signers: b.cert.signatures.map(
-        (s) => genesis.validators[s.validator]?.institution ?? `#${s.validator}`,
-      ),
-      // Canonical bytes, so anyone holding the genesis can check the signatures (verifyCommitCertificate).
+      signers: b.cert.signatures.map((s) => set.validators[s.validator]?.institution ?? `#${s.validator}`),
+      // Canonical bytes, so anyone holding the block's validator set can check the signatures
+      // (verifyCommitCertificate); the set of each epoch is in GET /v1/governance.
       bytes: Buffer.from(encodeCertificate(b.cert)).toString('base64'),
     },
     txHashes: b.txHashes.map(toHex),
+  };
+}
+
+/** A governance action as JSON: keys in hex. */
+export function actionView(a: GovernanceAction): Record<string, unknown> {
+  const out: Record<string, unknown> = { description: describeAction(a) };
+  for (const [k, v] of Object.entries(a)) {
+    if (v instanceof Uint8Array) out[k] = toHex(v);
+    else if (k === 'clientKeys')
+      out[k] = (v as { keyId: string; publicKey: Uint8Array }[]).map((c) => ({
+        keyId: c.keyId,
+        publicKey: toHex(c.publicKey),
+      }));
+    else out[k] = v;
+  }
+  return out;
+}
+
+export function governanceRecordView(g: GovernanceRecord): Record<string, unknown> {
+  return g.kind === 'propose'
+    ? { kind: 'propose', deadline: iso(g.deadline), action: actionView(g.action) }
+    : { kind: 'approve', proposalId: toHex(g.proposalId) };
+}
+
+export function proposalView(p: Proposal): Record<string, unknown> {
+  return {
+    id: p.idHex,
+    status: p.status,
+    proposer: p.proposer,
+    height: p.height,
+    deadline: iso(p.deadline),
+    action: actionView(p.action),
+    approvals: p.approvals,
+    decidedHeight: p.decidedHeight === 0 ? null : p.decidedHeight,
+    effectiveHeight: p.effectiveHeight === 0 ? null : p.effectiveHeight,
+    note: p.note === '' ? null : p.note,
+  };
+}
+
+/**
+ * The registry as of the head (ADR 006): the validator set in force for the next block with its quorum, every
+ * epoch, the institutions and their client keys, and the proposals (a pending one past its deadline at `time`
+ * reads as expired).
+ */
+export function governanceView(
+  g: GovernanceState,
+  nextHeight: number,
+  time: number,
+): Record<string, unknown> {
+  const epochView = (e: ReturnType<GovernanceState['epochAt']>) => {
+    const n = e.set.validators.length;
+    return {
+      epoch: e.epoch,
+      firstHeight: e.firstHeight,
+      n,
+      f: faultTolerance(n),
+      quorum: quorumSize(n),
+      validators: e.set.validators.map((v, index) => ({
+        index,
+        institution: v.institution,
+        publicKey: toHex(v.publicKey),
+        peerId: peerIdOf(v.publicKey),
+      })),
+      params: e.params,
+    };
+  };
+  return {
+    validatorSet: epochView(g.epochAt(nextHeight)),
+    epochs: g.epochs().map(epochView),
+    institutions: g.institutions().map((i) => ({
+      id: i.id,
+      name: i.name,
+      clientKeys: Object.fromEntries([...g.clientKeys().get(i.id)!].map(([k, v]) => [k, toHex(v)])),
+      revokedKeys: i.revokedKeys,
+    })),
+    proposals: g.proposals(time).map(proposalView),
   };
 }

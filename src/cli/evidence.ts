@@ -50,17 +50,35 @@ export async function resolveIdentity(
   const key = readKeyFile(keyFile);
   const genesis = await fetchGenesis(client);
   const pub = toHex(key.publicKey);
-  for (const inst of genesis.institutions) {
-    for (const k of inst.clientKeys) {
-      if (toHex(k.publicKey) !== pub) continue;
-      if ((institution ?? inst.id) !== inst.id || (keyId ?? k.keyId) !== k.keyId) continue;
-      return { key, institution: inst.id, keyId: k.keyId, chainId: genesis.chainId };
+  // The registry in force (ADR 006): the genesis institutions plus those and the keys governance added,
+  // without revoked keys. A node that predates governance has no /v1/governance: use the genesis.
+  const registry = await registryOf(client, genesis);
+  for (const inst of registry) {
+    for (const [id, hex] of Object.entries(inst.clientKeys)) {
+      if (hex !== pub) continue;
+      if ((institution ?? inst.id) !== inst.id || (keyId ?? id) !== id) continue;
+      return { key, institution: inst.id, keyId: id, chainId: genesis.chainId };
     }
   }
   throw new JrError(
     'KEY_NOT_REGISTERED',
-    `the key in ${keyFile} (${pub.slice(0, 16)}…) is not a client key of ${institution ?? 'any institution'} in this chain's genesis`,
+    `the key in ${keyFile} (${pub.slice(0, 16)}…) is not a client key of ${institution ?? 'any institution'} in this chain's registry`,
   );
+}
+
+async function registryOf(
+  client: ApiClient,
+  genesis: Genesis,
+): Promise<{ id: string; clientKeys: Record<string, string> }[]> {
+  const r = await client.request<{ institutions?: { id: string; clientKeys: Record<string, string> }[] }>(
+    'GET',
+    '/v1/governance',
+  );
+  if (r.status === 200 && Array.isArray(r.body.institutions)) return r.body.institutions;
+  return genesis.institutions.map((i) => ({
+    id: i.id,
+    clientKeys: Object.fromEntries(i.clientKeys.map((k) => [k.keyId, toHex(k.publicKey)])),
+  }));
 }
 
 /** Same (institution, case, type, evidence hash) → same nonce, so re-running a submission cannot double-record. */

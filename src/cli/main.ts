@@ -4,6 +4,7 @@ import { registerBenchCommand } from './bench.ts';
 import { registerDevnetCommand } from './devnet.ts';
 import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evidence.ts';
 import { registerGenesisCommands } from './genesis.ts';
+import { registerGovernanceCommands } from './gov.ts';
 import { registerInitCommand } from './init.ts';
 import { type CliIo, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo): Command {
   registerReceiptGetCommand(program.commands.find((c) => c.name() === 'receipt')!, io);
   registerCaseCommands(program, io);
   registerStatusCommand(program, io);
+  registerGovernanceCommands(program, io);
   registerDevnetCommand(program, io);
   registerBenchCommand(program, io);
   // Sub-commands inherit output routing and exit behaviour.

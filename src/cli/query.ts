@@ -109,6 +109,14 @@ interface StatusJson {
   validators?: { institution: string }[];
   anchor?: { anchoredHeight: number; lagBlocks: number; lagMs: number | null } | null;
   sync?: { state: string; targetHeight?: number };
+  validatorSet?: {
+    epoch: number;
+    firstHeight: number;
+    n: number;
+    f: number;
+    quorum: number;
+    validators: { institution: string }[];
+  };
 }
 
 export function registerStatusCommand(program: Command, io: CliIo): void {
@@ -128,7 +136,14 @@ export function registerStatusCommand(program: Command, io: CliIo): void {
           `view:       ${s.view}, primary ${s.primary}${s.consensus && s.consensus !== 'normal' ? ` [${s.consensus}]` : ''}`,
           `peers:      ${connected} connected${s.quorum ? `, quorum ${s.quorum}` : ''}`,
         ];
-        if (s.validators) lines.push(`validators: ${s.validators.map((v) => v.institution).join(', ')}`);
+        const vs = s.validatorSet;
+        if (vs) {
+          lines.push(
+            `validators: ${vs.validators.map((v) => v.institution).join(', ')} ` +
+              `(epoch ${vs.epoch} from height ${vs.firstHeight}; n=${vs.n}, f=${vs.f}, quorum ${vs.quorum})`,
+          );
+        } else if (s.validators)
+          lines.push(`validators: ${s.validators.map((v) => v.institution).join(', ')}`);
         if (s.anchor) {
           lines.push(
             `anchoring:  anchored to height ${s.anchor.anchoredHeight}, lag ${s.anchor.lagBlocks} block(s)` +

@@ -32,7 +32,10 @@ export interface QuorumContext {
   readonly k: number;
   /** Watermark window L. */
   readonly l: number;
+  /** The header hash at `baseSeq`: the genesis hash, or the last block of the previous epoch (ADR 006). */
   readonly genesisHash: Uint8Array;
+  /** Where this epoch's instance starts: 0, or the last block of the previous epoch. Its proof has no signatures. */
+  readonly baseSeq: number;
   readonly verify: SignatureVerifier;
 }
 
@@ -43,9 +46,10 @@ export function makeQuorumContext(
   l: number,
   genesisHash: Uint8Array,
   verify: SignatureVerifier,
+  baseSeq = 0,
 ): QuorumContext {
   const n = set.validators.length;
-  return { chainId, set, n, f: faultTolerance(n), q: quorumSize(n), k, l, genesisHash, verify };
+  return { chainId, set, n, f: faultTolerance(n), q: quorumSize(n), k, l, genesisHash, baseSeq, verify };
 }
 
 export function primaryOf(ctx: QuorumContext, view: number): number {
@@ -83,12 +87,14 @@ function checkShares(
 }
 
 export function verifyCheckpointProof(ctx: QuorumContext, p: CheckpointProof, reason: DropReason): void {
-  if (p.seq === 0) {
+  if (p.seq === ctx.baseSeq) {
     if (p.signatures.length !== 0 || !equalBytes(p.headerHash, ctx.genesisHash)) {
-      throw drop(reason, 'genesis checkpoint must name the genesis hash and carry no signatures');
+      throw drop(reason, 'the base checkpoint must name the base hash and carry no signatures');
     }
     return;
   }
+  if (p.seq < ctx.baseSeq)
+    throw drop(reason, `checkpoint ${p.seq} is below this epoch's base ${ctx.baseSeq}`);
   if (p.seq % ctx.k !== 0) throw drop(reason, `checkpoint seq ${p.seq} is not a multiple of ${ctx.k}`);
   if (p.signatures.length < ctx.q) {
     throw drop(reason, `checkpoint proof has ${p.signatures.length} signatures, quorum ${ctx.q}`);

@@ -15,6 +15,10 @@
  * hands over decoded messages with `receive` instead, so nothing is decoded or verified twice. A failing
  * store, chain or core invariant stops the driver (`onFatal`).
  *
+ * With an `epochs` source the driver follows validator-set changes (ADR 006): it runs one Replica per epoch,
+ * builds no block of a later epoch for the current instance, and once the head reaches the epoch's last block it
+ * drops the instance and its records and starts the next epoch's (none while this key is not in the set).
+ *
  * A node wires it once:
  *   const driver = new ConsensusDriver({
  *     config: { chainId, validators, self, params, genesisHash, signer },   // verify defaults to Ed25519
@@ -35,13 +39,16 @@ import { toHex } from '../core/bytes.ts';
 import { verifySignature } from '../core/crypto.ts';
 import { InvariantError } from '../core/errors.ts';
 import type { TxEnvelope } from '../core/tx.ts';
+import { consensusChainId } from '../core/validators.ts';
 import type { BuiltBlock, Chain } from '../ledger/chain.ts';
+import type { QuorumContext } from './certificates.ts';
 import { ConsensusError, ConsensusErrorCode, type DropReason, DropReason as Drops } from './errors.ts';
 import type {
   BatchFetcher,
   Clock,
   ConsensusEvents,
   ConsensusStore,
+  EpochSource,
   StateSync,
   Timers,
   Transport,
@@ -64,7 +71,16 @@ export interface DriverComponents {
   events?: ConsensusEvents;
   /** Most inputs waiting to be processed; inbound messages beyond it are dropped (`overloaded`). */
   maxQueuedInputs?: number;
+  /**
+   * Follow validator-set epochs (ADR 006). Without it the driver runs one instance for `config` for ever. With
+   * it, `config` gives the plain chain id, the signer and the options; set, self, params and base come from
+   * the epoch in force.
+   */
+  epochs?: EpochSource;
 }
+
+/** The consensus record holding the epoch the other records belong to (not a replica record). */
+export const EPOCH_RECORD_KEY = 'epoch';
 
 interface Job {
   run: () => Promise<Input | undefined>;
@@ -75,6 +91,13 @@ interface Job {
 export class ConsensusDriver {
   private readonly c: DriverComponents;
   private replica: Replica | undefined;
+  private started_ = false;
+  /** The epoch of the running instance (0 without an epoch source). */
+  private epoch = 0;
+  /** The current instance's epoch ended while executing a step: run no more of its outputs. */
+  private epochEnded = false;
+  /** The pending txs of an instance stopped by `suspend`, for the next epoch's. */
+  private suspendedPending: TxEnvelope[] = [];
   private readonly queue: Job[] = [];
   private pumping = false;
   private stopped = false;
@@ -89,12 +112,81 @@ export class ConsensusDriver {
 
   /** Restores the core from the store and the chain head, listens to the transport, and starts the core. */
   async start(): Promise<void> {
-    if (this.replica) throw new ConsensusError(ConsensusErrorCode.lifecycle, 'driver already started');
-    const state = readPersisted(await this.c.store.load());
-    const config: ReplicaConfig = { verify: verifySignature, ...this.c.config };
-    this.replica = Replica.restore(config, state, this.c.chain.head());
+    if (this.started_) throw new ConsensusError(ConsensusErrorCode.lifecycle, 'driver already started');
+    this.started_ = true;
+    const records = await this.c.store.load();
+    if (this.c.epochs === undefined) {
+      const config: ReplicaConfig = { verify: verifySignature, ...this.c.config };
+      this.replica = Replica.restore(config, readPersisted(records), this.c.chain.head());
+    } else {
+      await this.startEpoch(records);
+    }
     this.c.transport.onMessage?.((bytes) => this.onBytes(bytes));
     this.enqueue(async () => ({ now: this.c.clock.now(), type: 'start' }));
+  }
+
+  /**
+   * Starts the instance of the epoch in force at head + 1, restored from `records` if they belong to it, else
+   * fresh (the records of an ended epoch are deleted: its votes can never count again, ADR 006).
+   */
+  private async startEpoch(records: Array<readonly [string, Uint8Array]>): Promise<void> {
+    const source = this.c.epochs!;
+    const head = this.c.chain.head();
+    const e = source.epochAt(head.height + 1);
+    const stored = records.find(([k]) => k === EPOCH_RECORD_KEY);
+    const storedEpoch = stored === undefined ? 0 : Number(new TextDecoder().decode(stored[1]));
+    let state = readPersisted(records.filter(([k]) => k !== EPOCH_RECORD_KEY));
+    if (storedEpoch !== e.epoch) {
+      await this.c.store.write([
+        ...records.map(([key]) => ({ op: 'del' as const, key })),
+        { op: 'put', key: EPOCH_RECORD_KEY, value: new TextEncoder().encode(String(e.epoch)) },
+      ]);
+      state = readPersisted([]);
+    }
+    this.epoch = e.epoch;
+    this.epochEnded = false;
+    const pub = Buffer.from(this.c.config.signer.publicKey).toString('hex');
+    const self = e.set.validators.findIndex((v) => Buffer.from(v.publicKey).toString('hex') === pub);
+    let replica: Replica | undefined;
+    if (self >= 0) {
+      const base =
+        e.epoch === 0
+          ? undefined
+          : { seq: e.firstHeight - 1, headerHash: await source.headerHash(e.firstHeight - 1) };
+      const config: ReplicaConfig = {
+        verify: verifySignature,
+        ...this.c.config,
+        chainId: consensusChainId(this.c.config.chainId, e.epoch),
+        validators: e.set,
+        self,
+        params: e.params,
+        base,
+      };
+      replica = Replica.restore(config, state, head);
+    }
+    this.replica = replica;
+    this.c.events?.onEpoch?.(e, self >= 0 ? self : undefined);
+  }
+
+  /** The head passed the current instance's epoch: start the next one and hand it the pending txs. */
+  private async switchEpoch(): Promise<void> {
+    const pending = this.replica?.pendingTxs() ?? this.suspendedPending;
+    this.suspendedPending = [];
+    this.built.clear();
+    this.c.timers.clearAll();
+    await this.startEpoch(await this.c.store.load());
+    const r = this.replica;
+    if (r === undefined) return;
+    await this.execute(r.step({ now: this.c.clock.now(), type: 'start' }));
+    for (const tx of pending) {
+      if (this.replica !== r || this.epochEnded) break;
+      await this.execute(r.step({ now: this.c.clock.now(), type: 'txArrived', tx }));
+    }
+  }
+
+  private epochChanged(): boolean {
+    const source = this.c.epochs;
+    return source !== undefined && source.epochAt(this.c.chain.head().height + 1).epoch !== this.epoch;
   }
 
   /** Stops taking inputs, cancels timers, and waits for the input in progress to finish. */
@@ -140,7 +232,7 @@ export class ConsensusDriver {
    */
   receive(message: ConsensusMessage): Promise<void> {
     return new Promise((done) => {
-      if (!this.replica || !this.enqueueInbound(() => this.messageInput(message, true), done)) done();
+      if (!this.started_ || !this.enqueueInbound(() => this.messageInput(message, true), done)) done();
     });
   }
 
@@ -190,8 +282,47 @@ export class ConsensusDriver {
   }
 
   private started(): Replica {
-    if (!this.replica) throw new ConsensusError(ConsensusErrorCode.lifecycle, 'driver not started');
+    if (!this.replica) {
+      throw new ConsensusError(
+        ConsensusErrorCode.lifecycle,
+        this.started_ ? 'this validator is not in the set in force' : 'driver not started',
+      );
+    }
     return this.replica;
+  }
+
+  /**
+   * Stops the running instance until the next epoch's starts (ADR 006): state sync has proof (f+1 peers) that
+   * this instance's epoch ended and will write blocks the core did not ask for. Resolves once it is stopped:
+   * nothing this instance does can reach the ledger after that. Its records stay (a restart resumes it).
+   */
+  suspend(): Promise<void> {
+    return new Promise((done) => {
+      const ran = this.enqueue(async () => {
+        if (this.replica !== undefined) {
+          this.suspendedPending = this.replica.pendingTxs();
+          this.built.clear();
+          this.c.timers.clearAll();
+          this.replica = undefined;
+          this.dropped(
+            Drops.staleResult,
+            `epoch ${this.epoch} ended elsewhere: instance stopped for state sync`,
+          );
+        }
+        return undefined;
+      }, done);
+      if (!ran) done();
+    });
+  }
+
+  /** The running instance's quorum context; undefined while this validator is not in the set in force. */
+  quorumContext(): QuorumContext | undefined {
+    return this.replica?.quorumContext();
+  }
+
+  /** The epoch of the running instance, and this validator's index in it (undefined: not in the set). */
+  currentEpoch(): { epoch: number; member: boolean } {
+    return { epoch: this.epoch, member: this.replica !== undefined };
   }
 
   /** Drops so far, by reason (the core's and the driver's own). */
@@ -268,7 +399,12 @@ export class ConsensusDriver {
       for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
         try {
           const input = await job.run();
-          if (input !== undefined && !this.stopped) await this.execute(this.replica!.step(input));
+          // Outside the set in force this node runs no instance: inputs have nowhere to go.
+          if (input !== undefined && !this.stopped && this.replica !== undefined) {
+            await this.execute(this.replica.step(input));
+          }
+          // A state transfer (or a commit) reached the end of the epoch: switch instances.
+          if (!this.stopped && (this.epochEnded || this.epochChanged())) await this.switchEpoch();
         } finally {
           job.done?.();
         }
@@ -289,6 +425,8 @@ export class ConsensusDriver {
 
   private async execute(outputs: Output[]): Promise<void> {
     for (const o of outputs) {
+      // The rest of a step that ended the epoch belongs to the old instance (its records are deleted anyway).
+      if (this.epochEnded) return;
       switch (o.type) {
         case 'persist':
           await this.c.store.write(o.ops);
@@ -307,6 +445,11 @@ export class ConsensusDriver {
           break;
         }
         case 'buildBlock': {
+          // A block of a later epoch is not this instance's to build (ADR 006).
+          if (this.c.epochs !== undefined && this.c.epochs.epochAt(o.seq).epoch !== this.epoch) {
+            this.dropped(Drops.staleResult, `block ${o.seq} belongs to a later epoch`);
+            break;
+          }
           const block = await this.c.chain.buildBlock(o.batch);
           if (block.header.height !== o.seq) {
             throw new InvariantError('the chain built a block at another height than consensus asked for', {
@@ -333,6 +476,7 @@ export class ConsensusDriver {
           for (const key of [...this.built.keys()])
             if (Number(key.split('/')[0]) <= o.seq) this.built.delete(key);
           this.c.events?.onCommit?.(o.seq, o.headerHash, block);
+          if (this.epochChanged()) this.epochEnded = true;
           break;
         }
         case 'stateTransfer':

@@ -4,6 +4,8 @@
  * `SystemTimers` in runtime.ts) plus test doubles. The ledger side is `Chain` from src/ledger/chain.ts.
  */
 
+import type { ConsensusParams } from '../core/params.ts';
+import type { ValidatorSet } from '../core/validators.ts';
 import type { BuiltBlock } from '../ledger/chain.ts';
 import type { DropReason } from './errors.ts';
 import type { PersistOp } from './persist.ts';
@@ -66,8 +68,31 @@ export interface BatchFetcher {
 }
 
 /** Observability hooks: every drop by reason, every commit, and a fatal error that stopped the driver. */
+/**
+ * The validator-set epochs of the committed chain (ADR 006), for a driver that follows reconfiguration: the
+ * ledger (LedgerChain.epochAt) in production, the simulated ledger in tests.
+ */
+export interface EpochSource {
+  /** The epoch in force at `height` (>= 1), as far as the committed chain knows. */
+  epochAt(height: number): EpochInfo;
+  /** The header hash of committed block `height` (the genesis hash for 0). */
+  headerHash(height: number): Promise<Uint8Array>;
+}
+
+export interface EpochInfo {
+  readonly epoch: number;
+  readonly firstHeight: number;
+  readonly set: ValidatorSet;
+  readonly params: ConsensusParams;
+}
+
 export interface ConsensusEvents {
   onDrop?(reason: DropReason, detail: string): void;
+  /**
+   * The driver started the instance of a new epoch (ADR 006): `self` is this validator's index in its set, or
+   * undefined when this key is not in it (the node then only follows the chain).
+   */
+  onEpoch?(epoch: EpochInfo, self: number | undefined): void;
   /** A block this replica committed through consensus (not state transfer), after the ledger stored it. */
   onCommit?(seq: number, headerHash: Uint8Array, block: BuiltBlock): void;
   onFatal?(error: unknown): void;

@@ -23,8 +23,9 @@ import {
   Writer,
 } from '../core/codec.ts';
 import { Domain, HASH_LENGTH, SIGNATURE_LENGTH } from '../core/crypto.ts';
-import { ID_PATTERN, Limits } from '../core/limits.ts';
+import { Limits } from '../core/limits.ts';
 import { parseTx } from '../core/tx.ts';
+import { CONSENSUS_CHAIN_ID_PATTERN } from '../core/validators.ts';
 
 export const MESSAGE_VERSION = 1;
 export const BATCH_RECORD_VERSION = 1;
@@ -269,13 +270,14 @@ export function readPreparedCertificate(r: Reader): PreparedCertificate {
 }
 
 function writeHead(w: Writer, chainId: string, from: number): void {
-  if (!ID_PATTERN.test(chainId)) throw invalidField('bad chain id');
+  if (!CONSENSUS_CHAIN_ID_PATTERN.test(chainId)) throw invalidField('bad chain id');
   w.string(chainId).varint(from);
 }
 
 function readHead(r: Reader): { chainId: string; from: number } {
-  const chainId = r.string(Limits.chainIdBytes, 'chain id');
-  if (!ID_PATTERN.test(chainId)) throw invalidField('bad chain id');
+  // The chain id of the epoch (ADR 006): `chainId` or `chainId/epoch`.
+  const chainId = r.string(Limits.chainIdBytes + 11, 'chain id');
+  if (!CONSENSUS_CHAIN_ID_PATTERN.test(chainId)) throw invalidField('bad chain id');
   return { chainId, from: r.varintIn(0, Limits.validators - 1, 'sender') };
 }
 

@@ -33,6 +33,11 @@ export class PendingTxs {
     return this.txs.has(hashHex);
   }
 
+  /** Every pending tx, in arrival order. */
+  envelopes(): TxEnvelope[] {
+    return [...this.txs.values()].map((p) => p.env);
+  }
+
   add(env: TxEnvelope, now: number, inFlight: boolean): void {
     this.txs.set(env.hashHex, { env, firstSeen: now });
     if (!inFlight) this.markFree(env);

@@ -84,6 +84,11 @@ export interface ReplicaConfig {
   params: ConsensusParams;
   /** Header hash of the genesis (the chain head at height 0). */
   genesisHash: Uint8Array;
+  /**
+   * Where this instance starts when it is not the genesis epoch (ADR 006): the last block of the previous
+   * epoch and its header hash, this epoch's stable checkpoint without signatures. Default: (0, genesisHash).
+   */
+  base?: { seq: number; headerHash: Uint8Array } | undefined;
   signer: Signer;
   verify: SignatureVerifier;
   options?: Partial<ReplicaOptions>;
@@ -189,15 +194,26 @@ export class Replica {
       config.validators,
       p.checkpointInterval,
       p.watermarkWindow,
-      config.genesisHash,
+      config.base?.headerHash ?? config.genesisHash,
       config.verify,
+      config.base?.seq ?? 0,
     );
     this.self = config.self;
     this.params = p;
     this.opts = { ...DEFAULT_REPLICA_OPTIONS, ...config.options };
     this.signer = config.signer;
+    if (head.height < this.ctx.baseSeq) {
+      throw new ConsensusError(
+        ConsensusErrorCode.config,
+        `the head ${head.height} is below this epoch's base ${this.ctx.baseSeq}`,
+      );
+    }
     this.guard = new SignGuard(state.guard, state.votes);
-    const genesis: CheckpointProof = { seq: 0, headerHash: config.genesisHash, signatures: [] };
+    const genesis: CheckpointProof = {
+      seq: this.ctx.baseSeq,
+      headerHash: this.ctx.genesisHash,
+      signatures: [],
+    };
     this.checkpoints = new CheckpointTracker(state.stable ?? genesis, p.watermarkWindow);
     this.lastExecuted = head.height;
     this.lastBatchTime = head.time;
@@ -260,6 +276,16 @@ export class Replica {
       executedHashes: this.executed.size,
       guardEntries: this.guard.size,
     };
+  }
+
+  /** Chain id (of this epoch), set, quorum and base: what this instance checks proofs against. */
+  quorumContext(): QuorumContext {
+    return this.ctx;
+  }
+
+  /** The txs waiting to be committed, in arrival order: handed to the next epoch's instance (ADR 006). */
+  pendingTxs(): TxEnvelope[] {
+    return this.pending.envelopes();
   }
 
   /** The body of batch `digest` if this replica holds it (to answer peers' fetches). */
@@ -718,7 +744,7 @@ export class Replica {
   }
 
   private onCheckpoint(m: Checkpoint): void {
-    if (m.seq % this.ctx.k !== 0 || m.seq === 0) {
+    if (m.seq % this.ctx.k !== 0 || m.seq <= this.ctx.baseSeq) {
       throw drop(DropReason.badCheckpoint, `checkpoint at ${m.seq}, interval ${this.ctx.k}`);
     }
     if (m.seq <= this.checkpoints.low) throw drop(DropReason.staleCheckpoint, `checkpoint ${m.seq}`);

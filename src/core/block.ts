@@ -16,7 +16,7 @@ import {
 import { Domain, HASH_LENGTH, SIGNATURE_LENGTH, taggedHash, verifySignature } from './crypto.ts';
 import { JrError } from './errors.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
-import { quorumSize, type ValidatorSet } from './validators.ts';
+import { consensusChainId, epochOf, quorumSize, type ValidatorSet } from './validators.ts';
 
 export const HEADER_VERSION = 1;
 export const CERT_VERSION = 1;
@@ -191,7 +191,12 @@ export function verifyCommitCertificate(
       `certificate height ${cert.height} != ${header.height}`,
     );
   }
-  const body = commitVoteBody(header.chainId, cert.view, cert.height, cert.headerHash);
+  const body = commitVoteBody(
+    consensusChainId(header.chainId, epochOf(set)),
+    cert.view,
+    cert.height,
+    cert.headerHash,
+  );
   const n = set.validators.length;
   let last = -1;
   for (const s of cert.signatures) {

@@ -30,6 +30,10 @@ export const Limits = {
   genesisFileBytes: 4 * 1024 * 1024,
   trustAnchors: 32,
   trustAnchorPemBytes: 16 * 1024,
+  /** A governance proposal's deadline may lie at most this far after its tx's createdAt (ADR 006). */
+  governanceMaxDeadlineMs: 7 * 24 * 60 * 60 * 1000,
+  /** Proposals pending at once; a PROPOSE beyond it is refused (TX_GOV_TOO_MANY_PENDING). */
+  governancePendingProposals: 256,
 } as const;
 
 /** Institution, key and chain ids: lower-case ASCII, readable in URLs, logs and file names. */

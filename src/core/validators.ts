@@ -1,7 +1,7 @@
 /** The ordered validator set, its hash, and PBFT quorum arithmetic. */
 
 import { toHex } from './bytes.ts';
-import { decodeExact, expectVersion, invalidField, type Reader, Writer } from './codec.ts';
+import { CodecError, CodecErrorCode, decodeExact, invalidField, type Reader, Writer } from './codec.ts';
 import { Domain, PUBLIC_KEY_LENGTH, taggedHash } from './crypto.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 
@@ -13,7 +13,31 @@ export interface Validator {
 /** Ordered: a validator's index is its position, and the primary of view v is index `v mod n`. */
 export interface ValidatorSet {
   readonly validators: readonly Validator[];
+  /**
+   * The reconfiguration epoch (ADR 006): 0, or absent, for the genesis set. Epoch 0 encodes as version 1 (as
+   * before epochs existed); epochs from 1 on encode as version 2 with the number, so one membership in two
+   * epochs has two hashes.
+   */
+  readonly epoch?: number | undefined;
 }
+
+/** The highest epoch number (one per validator-set or parameter change). */
+export const MAX_EPOCH = 2 ** 32;
+
+export function epochOf(set: ValidatorSet): number {
+  return set.epoch ?? 0;
+}
+
+/**
+ * The chain id that consensus messages and commit votes sign in `epoch`: the chain id itself in epoch 0, and
+ * `chainId/epoch` after it. `/` never occurs in a chain id, so no vote of one epoch (or chain) verifies in another.
+ */
+export function consensusChainId(chainId: string, epoch: number): string {
+  return epoch === 0 ? chainId : `${chainId}/${epoch}`;
+}
+
+/** A chain id as signed by consensus: ID_PATTERN, optionally followed by `/epoch` (epoch >= 1, minimal). */
+export const CONSENSUS_CHAIN_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}(\/[1-9][0-9]{0,9})?$/;
 
 /** f = ⌊(n−1)/3⌋: the number of Byzantine validators tolerated. */
 export function faultTolerance(n: number): number {
@@ -33,8 +57,12 @@ export function primaryIndex(view: number, n: number): number {
 }
 
 const VALIDATOR_SET_VERSION = 1;
+const VALIDATOR_SET_EPOCH_VERSION = 2;
 
 export function validateValidatorSet(set: ValidatorSet): void {
+  const epoch = epochOf(set);
+  if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH)
+    throw invalidField(`validator set epoch must be 0..${MAX_EPOCH}`);
   const n = set.validators.length;
   if (n < 1 || n > Limits.validators)
     throw invalidField(`validator set must have 1-${Limits.validators} members`);
@@ -54,12 +82,21 @@ export function validateValidatorSet(set: ValidatorSet): void {
 
 export function writeValidatorSet(w: Writer, set: ValidatorSet): void {
   validateValidatorSet(set);
-  w.u8(VALIDATOR_SET_VERSION).varint(set.validators.length);
+  const epoch = epochOf(set);
+  if (epoch === 0) w.u8(VALIDATOR_SET_VERSION);
+  else w.u8(VALIDATOR_SET_EPOCH_VERSION).varint(epoch);
+  w.varint(set.validators.length);
   for (const v of set.validators) w.string(v.institution).fixed(v.publicKey, PUBLIC_KEY_LENGTH);
 }
 
 export function readValidatorSet(r: Reader): ValidatorSet {
-  expectVersion(r, VALIDATOR_SET_VERSION, 'validator set');
+  const version = r.u8('validator set version');
+  let epoch = 0;
+  if (version === VALIDATOR_SET_EPOCH_VERSION) epoch = r.varintIn(1, MAX_EPOCH, 'validator set epoch');
+  else if (version !== VALIDATOR_SET_VERSION)
+    throw new CodecError(CodecErrorCode.unknownVersion, `unknown validator set version ${version}`, {
+      version,
+    });
   const n = r.varintIn(1, Limits.validators, 'validator count');
   const validators: Validator[] = [];
   for (let i = 0; i < n; i++) {
@@ -68,7 +105,7 @@ export function readValidatorSet(r: Reader): ValidatorSet {
       publicKey: r.fixed(PUBLIC_KEY_LENGTH, 'validator key'),
     });
   }
-  const set = { validators };
+  const set: ValidatorSet = epoch === 0 ? { validators } : { validators, epoch };
   validateValidatorSet(set);
   return set;
 }
@@ -82,7 +119,7 @@ export function encodeValidatorSet(set: ValidatorSet): Uint8Array {
 export function decodeValidatorSet(bytes: Uint8Array): ValidatorSet {
   return decodeExact(
     bytes,
-    16 + Limits.validators * (PUBLIC_KEY_LENGTH + Limits.institutionIdBytes + 2),
+    24 + Limits.validators * (PUBLIC_KEY_LENGTH + Limits.institutionIdBytes + 2),
     'validator set',
     readValidatorSet,
   );

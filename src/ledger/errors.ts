@@ -50,6 +50,25 @@ export const TxErrorCode = {
   anchorUnsupported: 'TX_ANCHOR_UNSUPPORTED',
   /** The verifier refused the anchor's RFC 3161 token (its own code is in the message), or threw. */
   badAnchorToken: 'TX_BAD_ANCHOR_TOKEN',
+  /**
+   * A governance tx not signed under the reserved key id `validator` by a validator of the set in force at the
+   * block (a non-validator, a removed validator, or a rotated-out key).
+   */
+  govNotValidator: 'TX_GOV_NOT_VALIDATOR',
+  /** A proposal's deadline is before the block time, or too far after the tx's createdAt. */
+  govBadDeadline: 'TX_GOV_BAD_DEADLINE',
+  /** Limits.governancePendingProposals proposals are already pending. */
+  govTooManyPending: 'TX_GOV_TOO_MANY_PENDING',
+  /** The proposed action cannot apply to the registry (unknown institution, key in use, last validator...). */
+  govInvalidAction: 'TX_GOV_INVALID_ACTION',
+  /** An approval names no known proposal. */
+  govUnknownProposal: 'TX_GOV_UNKNOWN_PROPOSAL',
+  /** An approval for a proposal that already passed, failed or expired. */
+  govNotPending: 'TX_GOV_NOT_PENDING',
+  /** An approval in a block whose time is past the proposal's deadline. */
+  govExpired: 'TX_GOV_EXPIRED',
+  /** The validator already approved (or proposed) this proposal. */
+  govAlreadyApproved: 'TX_GOV_ALREADY_APPROVED',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 

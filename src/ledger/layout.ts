@@ -62,6 +62,8 @@ const RECORD_VERSION = 1;
 const EMPTY = new Uint8Array(0);
 export const HEAD_KEY = new Uint8Array([Prefix.meta, 0x01]);
 export const ANCHOR_STATE_KEY = new Uint8Array([Prefix.meta, 0x02]);
+/** The governance registry snapshot (ADR 006), written with the blocks that change it. */
+export const GOVERNANCE_KEY = new Uint8Array([Prefix.meta, 0x03]);
 
 /** Builds keys of a known size without intermediate arrays. */
 class KeyWriter {
@@ -277,6 +279,7 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
     [HEAD_KEY, encodeHead({ height, hash, time: header.time })],
     [ANCHOR_STATE_KEY, encodeAnchorState(state)],
   ];
+  if (write.governance !== undefined) out.push([GOVERNANCE_KEY, write.governance]);
   for (let index = 0; index < txs.length; index++) {
     const env = txs[index]!;
     const record = records[index]!;
@@ -286,6 +289,8 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
       out.push([anchorKey(record.anchor.height), encodeLocation(height, index)]);
       continue;
     }
+    // Governance txs are found by hash; their effect is the registry snapshot above.
+    if (record.type === 'governance') continue;
     const ev = record.evidence;
     out.push(
       [withPosition(evidenceHashPrefix(ev.hashAlg, ev.hash), at), EMPTY],

@@ -16,21 +16,21 @@ import {
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
 import { type Genesis, genesisHash, genesisValidatorSet } from '../core/genesis.ts';
+import { type GovernanceRecord, isEpochAction } from '../core/governance.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { type ValidatorSet, validatorSetHash } from '../core/validators.ts';
 import type { BuiltBlock, Chain, ChainHead, TxRejection } from './chain.ts';
 import { LedgerError, LedgerErrorCode, TxErrorCode } from './errors.ts';
+import { type EpochInfo, GovernanceState } from './governance-state.ts';
 import type { TxRecord } from './records.ts';
 import {
   type AnchorFacts,
-  type ClientKeys,
   checkAnchor,
   checkStateless,
   checkTime,
   checkToken,
-  clientKeysOf,
   reject,
   type ValidatorKeys,
   validatorKeysOf,
@@ -46,6 +46,12 @@ export interface LedgerChainOptions {
   anchorVerifier?: AnchorTokenVerifier | undefined;
   /** How many verified tx signatures to remember between admission and execution. */
   verifiedSignatureCacheSize?: number | undefined;
+  /**
+   * Whether governance may change the validator set and consensus parameters (ADR 006). Off, proposals of
+   * those actions are refused with TX_GOV_INVALID_ACTION: the node (src/node) does not yet switch its p2p
+   * layer and state sync between epochs, so it runs with this off. Every node of a chain must agree on it.
+   */
+  reconfiguration?: boolean | undefined;
 }
 
 export const DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE = 65_536;
@@ -61,41 +67,88 @@ interface Verdicts {
   rejected: TxRejection[];
   /** Each input tx's rejection, or undefined when it is included; input order. */
   verdicts: (TxRejection | undefined)[];
+  /** The registry after the included governance txs; undefined when there were none. */
+  governance: GovernanceState | undefined;
 }
 
 /** What buildBlock learned, kept for the commit of that very block (the object is frozen). */
 interface BuildRecord {
   records: readonly TxRecord[];
+  /** The governance state after this block, when its governance txs changed it. */
+  governance: GovernanceState | undefined;
 }
 
 export class LedgerChain implements Chain {
   readonly store: LedgerStore;
   readonly genesis: Genesis;
-  readonly validatorSet: ValidatorSet;
-  readonly #validatorSetHash: Uint8Array;
-  readonly #keys: ClientKeys;
-  readonly #validatorKeys: ValidatorKeys;
+  /** The registry as of the head (ADR 006): client keys, validator-set epochs, proposals. */
+  #gov: GovernanceState;
+  /** Keys, set and set hash of the epoch in force for the next block, recomputed when the head moves. */
+  #next!: { height: number; epoch: EpochInfo; setHash: Uint8Array; validatorKeys: ValidatorKeys };
   readonly #tokenVerifier: EvidenceTokenVerifier | undefined;
   readonly #anchorVerifier: AnchorTokenVerifier | undefined;
+  readonly #reconfiguration: boolean;
   readonly #verified: VerifiedSignatures;
   readonly #built = new WeakMap<BuiltBlock, BuildRecord>();
   #head: ChainHead;
   #queue: Promise<unknown> = Promise.resolve();
   #verifications = 0;
 
-  private constructor(store: LedgerStore, genesis: Genesis, head: ChainHead, options: LedgerChainOptions) {
+  private constructor(
+    store: LedgerStore,
+    genesis: Genesis,
+    head: ChainHead,
+    gov: GovernanceState,
+    options: LedgerChainOptions,
+  ) {
     this.store = store;
     this.genesis = genesis;
-    this.validatorSet = genesisValidatorSet(genesis);
-    this.#validatorSetHash = validatorSetHash(this.validatorSet);
-    this.#keys = clientKeysOf(genesis);
-    this.#validatorKeys = validatorKeysOf(this.validatorSet);
+    this.#gov = gov;
     this.#tokenVerifier = options.tokenVerifier;
     this.#anchorVerifier = options.anchorVerifier;
+    this.#reconfiguration = options.reconfiguration ?? false;
     this.#verified = new VerifiedSignatures(
       options.verifiedSignatureCacheSize ?? DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE,
     );
     this.#head = head;
+    this.#refreshNext();
+  }
+
+  /** Whether governance may change the validator set and parameters on this chain (ADR 006). */
+  get reconfiguration(): boolean {
+    return this.#reconfiguration;
+  }
+
+  /** The validator set in force for the next block (head + 1). */
+  get validatorSet(): ValidatorSet {
+    return this.#next.epoch.set;
+  }
+
+  /** The epoch (validator set and consensus parameters) in force at `height` (>= 1), as far as the head knows. */
+  epochAt(height: number): EpochInfo {
+    return this.#gov.epochAt(height);
+  }
+
+  /** The validator set in force at `height`: what block `height`'s certificate must be signed by. */
+  validatorSetAt(height: number): ValidatorSet {
+    return this.#gov.epochAt(height).set;
+  }
+
+  /** The governance registry as of the head (read-only: callers must not apply txs to it). */
+  get governance(): GovernanceState {
+    return this.#gov;
+  }
+
+  #refreshNext(): void {
+    const height = this.#head.height + 1;
+    const epoch = this.#gov.epochAt(height);
+    if (this.#next?.epoch === epoch && this.#next.height === height) return;
+    this.#next = {
+      height,
+      epoch,
+      setHash: validatorSetHash(epoch.set),
+      validatorKeys: validatorKeysOf(epoch.set),
+    };
   }
 
   /**
@@ -125,7 +178,10 @@ export class LedgerChain implements Chain {
         );
       }
     }
-    return new LedgerChain(store, genesis, head ?? atGenesis, options);
+    const snapshot = store.governanceState();
+    const gov =
+      snapshot === undefined ? GovernanceState.fromGenesis(genesis) : GovernanceState.decode(snapshot);
+    return new LedgerChain(store, genesis, head ?? atGenesis, gov, options);
   }
 
   head(): ChainHead {
@@ -170,7 +226,7 @@ export class LedgerChain implements Chain {
     this.#checkBatch(batch);
     const head = this.#head;
     const time = Math.max(head.time, batch.time);
-    const { included, records, rejected } = await this.#judge(batch.txs, time, head, true);
+    const { included, records, rejected, governance } = await this.#judge(batch.txs, time, head, true);
     const txHashes = included.map((t) => t.hash);
     const header: BlockHeader = Object.freeze({
       chainId: this.genesis.chainId,
@@ -181,7 +237,7 @@ export class LedgerChain implements Chain {
       proposer: batch.proposer,
       view: batch.view,
       time,
-      validatorSetHash: this.#validatorSetHash,
+      validatorSetHash: this.#next.setHash,
     });
     const block: BuiltBlock = Object.freeze({
       header,
@@ -189,13 +245,13 @@ export class LedgerChain implements Chain {
       txs: Object.freeze(included) as TxEnvelope[],
       rejected: Object.freeze(rejected) as TxRejection[],
     });
-    this.#built.set(block, { records: Object.freeze(records) });
+    this.#built.set(block, { records: Object.freeze(records), governance });
     return block;
   }
 
   /** Batch fields come from consensus; out-of-domain values are refused, never turned into a header. */
   #checkBatch(batch: Batch): void {
-    const n = this.validatorSet.validators.length;
+    const n = this.#next.epoch.set.validators.length;
     const bad = (what: string) =>
       new LedgerError(LedgerErrorCode.invalidBatch, `batch ${what}`, { proposer: batch.proposer });
     if (!Number.isInteger(batch.proposer) || batch.proposer < 0 || batch.proposer >= n) {
@@ -217,10 +273,12 @@ export class LedgerChain implements Chain {
     inBlock: boolean,
   ): Promise<Verdicts> {
     const verdicts: (TxRejection | TxRecord)[] = [];
+    this.#refreshNext();
+    const height = head.height + 1;
     const ctx = {
       chainId: this.genesis.chainId,
-      keys: this.#keys,
-      validatorKeys: this.#validatorKeys,
+      keys: this.#gov.clientKeys(),
+      validatorKeys: this.#next.validatorKeys,
       verified: this.#verified,
       remember: !inBlock,
       countVerify: () => {
@@ -243,7 +301,8 @@ export class LedgerChain implements Chain {
     const state = await this.#uniqueState(standing);
     const anchors = await this.#anchorFacts(standing, head);
 
-    const out: Verdicts = { included: [], records: [], rejected: [], verdicts: [] };
+    const out: Verdicts = { included: [], records: [], rejected: [], verdicts: [], governance: undefined };
+    // In a block, governance txs apply in order to one copy of the registry; checked alone, each to its own.
     for (const [i, env] of envs.entries()) {
       const verdict = verdicts[i]!;
       if (isRejection(verdict)) {
@@ -256,7 +315,9 @@ export class LedgerChain implements Chain {
         checkTime(env, time) ??
         (verdict.type === 'evidence'
           ? checkToken(env, verdict.evidence, time, this.#tokenVerifier)
-          : checkAnchor(env, verdict.anchor, time, anchors));
+          : verdict.type === 'anchor'
+            ? checkAnchor(env, verdict.anchor, time, anchors)
+            : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
       out.verdicts.push(rejection);
       if (rejection !== undefined) {
         out.rejected.push(rejection);
@@ -267,10 +328,31 @@ export class LedgerChain implements Chain {
       if (inBlock) {
         state.seenHashes.add(env.hashHex);
         if (verdict.type === 'evidence') state.seenNonces.add(nonceId(env));
-        else anchors.anchoredHeight = verdict.anchor.height;
+        else if (verdict.type === 'anchor') anchors.anchoredHeight = verdict.anchor.height;
       }
     }
     return out;
+  }
+
+  /** Judges and applies one governance tx on the block's working copy of the registry (or, alone, its own). */
+  #applyGovernance(
+    out: Verdicts,
+    env: TxEnvelope,
+    g: GovernanceRecord,
+    height: number,
+    time: number,
+    inBlock: boolean,
+  ): TxRejection | undefined {
+    if (g.kind === 'propose' && !this.#reconfiguration && isEpochAction(g.action)) {
+      return reject(
+        env,
+        TxErrorCode.govInvalidAction,
+        `${g.action.type}: validator-set and parameter changes are not enabled on this node`,
+      );
+    }
+    if (!inBlock) return this.#gov.clone().apply(env, g, height, time);
+    out.governance ??= this.#gov.clone();
+    return out.governance.apply(env, g, height, time);
   }
 
   /**
@@ -289,7 +371,7 @@ export class LedgerChain implements Chain {
     const used = await this.store.noncesUsed(evidence.map((e) => e.tx));
     const suspects = [
       ...evidence.filter((_, i) => used[i]),
-      ...standing.filter((s) => s.record.type === 'anchor').map((s) => s.env),
+      ...standing.filter((s) => s.record.type !== 'evidence').map((s) => s.env),
     ];
     for (const env of suspects) {
       if (env.tx.type === 'evidence') state.nonceUsed.add(env.hashHex);
@@ -339,17 +421,33 @@ export class LedgerChain implements Chain {
     );
     invariant(equalBytes(cert.headerHash, block.hash), 'certificate is for another header', where);
     invariant(cert.height === header.height, `certificate height ${cert.height} != ${header.height}`, where);
-    // Throws CertError (a code, not an invariant): sync may hand us a peer's certificate.
-    verifyCommitCertificate(cert, header, this.validatorSet);
+    // Throws CertError (a code, not an invariant): sync may hand us a peer's certificate. The set in force at
+    // this height signs, in its epoch's domain (ADR 006).
+    verifyCommitCertificate(cert, header, this.validatorSetAt(header.height));
 
-    const records = this.#built.get(block)?.records ?? (await this.#reexecute(block));
-    await this.store.commitBlock({ header, hash: block.hash, cert, txs: block.txs, records });
+    const built = this.#built.get(block) ?? (await this.#reexecute(block));
+    invariant(
+      equalBytes(header.validatorSetHash, this.#next.setHash),
+      'block does not name the validator set in force',
+      where,
+    );
+    const governance = built.governance;
+    await this.store.commitBlock({
+      header,
+      hash: block.hash,
+      cert,
+      txs: block.txs,
+      records: built.records,
+      governance: governance?.encode(),
+    });
+    if (governance !== undefined) this.#gov = governance;
     this.#head = { height: header.height, hash: block.hash, time: header.time };
+    this.#refreshNext();
     for (const t of block.txs) this.#verified.delete(t.hashHex);
   }
 
   /** A block this chain did not build (e.g. rebuilt elsewhere) must re-execute to exactly itself. */
-  async #reexecute(block: BuiltBlock): Promise<readonly TxRecord[]> {
+  async #reexecute(block: BuiltBlock): Promise<BuildRecord> {
     const { header } = block;
     const again = await this.#build({
       proposer: header.proposer,
@@ -362,7 +460,7 @@ export class LedgerChain implements Chain {
       `block ${header.height} does not re-execute to the same block`,
       { height: header.height, rejected: again.rejected.map((r) => `${toHex(r.hash)}: ${r.code}`) },
     );
-    return this.#built.get(again)!.records;
+    return this.#built.get(again)!;
   }
 }
 

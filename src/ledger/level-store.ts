@@ -29,6 +29,7 @@ import {
   decodeLocation,
   decodeTxHashes,
   evidenceHashPrefix,
+  GOVERNANCE_KEY,
   HEAD_KEY,
   institutionPrefix,
   nonceKey,
@@ -91,14 +92,22 @@ export class LevelLedgerStore implements LedgerStore {
   readonly #db: Db;
   #head: ChainHead | undefined;
   #anchorState: AnchorState;
+  #governance: Uint8Array | undefined;
   #writing = false;
   #closed = false;
 
-  private constructor(dir: string, db: Db, head: ChainHead | undefined, anchorState: AnchorState) {
+  private constructor(
+    dir: string,
+    db: Db,
+    head: ChainHead | undefined,
+    anchorState: AnchorState,
+    governance: Uint8Array | undefined,
+  ) {
     this.dir = dir;
     this.#db = db;
     this.#head = head;
     this.#anchorState = anchorState;
+    this.#governance = governance;
     this.consensus = {
       get: async (key) => {
         checkConsensusKey(key);
@@ -143,13 +152,13 @@ export class LevelLedgerStore implements LedgerStore {
     const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     try {
-      const [raw, rawState] = await db.getMany([HEAD_KEY, ANCHOR_STATE_KEY]);
+      const [raw, rawState, rawGov] = await db.getMany([HEAD_KEY, ANCHOR_STATE_KEY, GOVERNANCE_KEY]);
       const head = raw === undefined ? undefined : stored('head', () => decodeHead(view(raw)));
       const state =
         rawState === undefined
           ? NO_ANCHOR_STATE
           : stored('anchor state', () => decodeAnchorState(view(rawState)));
-      return new LevelLedgerStore(dir, db, head, state);
+      return new LevelLedgerStore(dir, db, head, state, rawGov === undefined ? undefined : view(rawGov));
     } catch (err) {
       await db.close();
       throw err;
@@ -168,6 +177,10 @@ export class LevelLedgerStore implements LedgerStore {
     return this.#anchorState;
   }
 
+  governanceState(): Uint8Array | undefined {
+    return this.#governance;
+  }
+
   async commitBlock(write: BlockWrite): Promise<void> {
     this.#open();
     if (this.#writing) throw new InvariantError('concurrent commitBlock calls on one store');
@@ -180,6 +193,7 @@ export class LevelLedgerStore implements LedgerStore {
       await batch.write({ sync: true });
       this.#head = { height: write.header.height, hash: write.hash, time: write.header.time };
       this.#anchorState = state;
+      if (write.governance !== undefined) this.#governance = write.governance;
     } finally {
       this.#writing = false;
     }

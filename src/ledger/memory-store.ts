@@ -88,6 +88,7 @@ export class MemoryLedgerStore implements LedgerStore {
   /** Sorted by anchored height: commitBlock only accepts anchors that raise it. */
   readonly #anchors: AnchorAt[] = [];
   #anchorState: AnchorState = NO_ANCHOR_STATE;
+  #governance: Uint8Array | undefined;
   readonly #consensusState = new Map<string, Uint8Array>();
   #closed = false;
 
@@ -137,6 +138,10 @@ export class MemoryLedgerStore implements LedgerStore {
     return this.#anchorState;
   }
 
+  governanceState(): Uint8Array | undefined {
+    return this.#governance;
+  }
+
   async commitBlock(write: BlockWrite): Promise<void> {
     this.#open();
     assertExtendsHead(this.#head, this.#anchorState.anchoredHeight, write);
@@ -160,6 +165,7 @@ export class MemoryLedgerStore implements LedgerStore {
         this.#anchors.push({ anchored: record.anchor.height, at });
         return;
       }
+      if (record.type === 'governance') return;
       const ev = record.evidence;
       push(this.#byEvidence, evidenceKey(ev.hashAlg, ev.hash), at);
       push(this.#byCase, ev.caseId, at);
@@ -170,6 +176,7 @@ export class MemoryLedgerStore implements LedgerStore {
     });
     this.#head = { height, hash, time: header.time };
     this.#anchorState = anchorState;
+    if (write.governance !== undefined) this.#governance = write.governance.slice();
   }
 
   async block(height: number): Promise<StoredBlock | undefined> {

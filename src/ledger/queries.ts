@@ -11,6 +11,7 @@ import type { HashAlg } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
 import { type InclusionProof, inclusionProof } from '../core/merkle.ts';
 import type { ChainHead } from './chain.ts';
+import { GovernanceState } from './governance-state.ts';
 import { genesisHead } from './ledger-chain.ts';
 import type {
   AnchorState,
@@ -63,10 +64,29 @@ export interface AnchorStatus {
 export class LedgerQueries {
   readonly #store: LedgerStore;
   readonly #genesisHead: ChainHead;
+  readonly #genesis: Genesis;
+  #gov: { snapshot: Uint8Array | undefined; state: GovernanceState } | undefined;
 
   constructor(store: LedgerStore, genesis: Genesis) {
     this.#store = store;
+    this.#genesis = genesis;
     this.#genesisHead = genesisHead(genesis);
+  }
+
+  /**
+   * The governance registry as of the head (ADR 006): the genesis registry until a block changes it. Decoded
+   * from the store's snapshot, once per snapshot.
+   */
+  governance(): GovernanceState {
+    const snapshot = this.#store.governanceState();
+    if (this.#gov === undefined || this.#gov.snapshot !== snapshot) {
+      const state =
+        snapshot === undefined
+          ? GovernanceState.fromGenesis(this.#genesis)
+          : GovernanceState.decode(snapshot);
+      this.#gov = { snapshot, state };
+    }
+    return this.#gov.state;
   }
 
   /** The last committed block, or height 0 with the genesis hash and time. */

@@ -4,11 +4,13 @@
  */
 import { type AnchorRecord, decodeAnchor } from '../core/anchor.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
+import { decodeGovernance, type GovernanceRecord } from '../core/governance.ts';
 import type { Tx } from '../core/tx.ts';
 
 export type TxRecord =
   | { readonly type: 'evidence'; readonly evidence: EvidenceRecord }
-  | { readonly type: 'anchor'; readonly anchor: AnchorRecord };
+  | { readonly type: 'anchor'; readonly anchor: AnchorRecord }
+  | { readonly type: 'governance'; readonly governance: GovernanceRecord };
 
 /** Decodes the payload for the tx's type. Throws CodecError when it does not decode. */
 export function decodeTxRecord(tx: Tx): TxRecord {
@@ -17,5 +19,7 @@ export function decodeTxRecord(tx: Tx): TxRecord {
       return { type: 'evidence', evidence: decodeEvidence(tx.payload) };
     case 'anchor':
       return { type: 'anchor', anchor: decodeAnchor(tx.payload) };
+    case 'governance':
+      return { type: 'governance', governance: decodeGovernance(tx.payload) };
   }
 }

@@ -24,7 +24,7 @@ export function reject(env: TxEnvelope, code: TxErrorCode, message: string): TxR
   return { hash: env.hash, code, message };
 }
 
-/** Client keys from the genesis: institution id -> key id -> Ed25519 public key. */
+/** Client keys in force (the genesis plus governance): institution id -> key id -> Ed25519 public key. */
 export type ClientKeys = ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>;
 
 export function clientKeysOf(genesis: Genesis): ClientKeys {
@@ -69,16 +69,16 @@ export function checkStateless(env: TxEnvelope, ctx: StatelessContext): TxReject
   }
   const keys = ctx.keys.get(tx.institution);
   if (keys === undefined) {
-    return reject(env, TxErrorCode.unknownInstitution, `institution ${tx.institution} is not in the genesis`);
+    return reject(env, TxErrorCode.unknownInstitution, `institution ${tx.institution} is not registered`);
   }
   let publicKey: Uint8Array | undefined;
-  if (tx.type === 'anchor') {
+  if (tx.type === 'anchor' || tx.type === 'governance') {
     publicKey = tx.keyId === VALIDATOR_KEY_ID ? ctx.validatorKeys.get(tx.institution) : undefined;
     if (publicKey === undefined) {
       return reject(
         env,
-        TxErrorCode.anchorNotValidator,
-        `anchor txs are signed by a validator key (key id "${VALIDATOR_KEY_ID}"); ${tx.institution}/${tx.keyId} is none`,
+        tx.type === 'anchor' ? TxErrorCode.anchorNotValidator : TxErrorCode.govNotValidator,
+        `${tx.type} txs are signed by a validator key of the set in force (key id "${VALIDATOR_KEY_ID}"); ${tx.institution}/${tx.keyId} is none`,
       );
     }
   } else {

@@ -74,6 +74,11 @@ export interface BlockWrite {
   readonly cert: CommitCertificate;
   readonly txs: readonly TxEnvelope[];
   readonly records: readonly TxRecord[];
+  /**
+   * The encoded governance registry as of this block, present only when the block changed it (ADR 006). Stored
+   * in the same atomic write, so the registry never disagrees with the head.
+   */
+  readonly governance?: Uint8Array | undefined;
 }
 
 export interface PageRequest {
@@ -127,6 +132,9 @@ export interface LedgerStore {
 
   /** The anchored and evidence heights as of the head. */
   anchorState(): AnchorState;
+
+  /** The newest governance registry snapshot (`BlockWrite.governance`); undefined while no block wrote one. */
+  governanceState(): Uint8Array | undefined;
 
   /**
    * Writes the block, its certificate, txs, tx index, evidence indexes, nonce state, anchor index, anchor

@@ -5,10 +5,11 @@
 import { join } from 'node:path';
 import { ApiServer } from '../api/http.ts';
 import { type ApiBackend, apiRoutes, MAX_TX_BODY_BYTES, type ReadyState } from '../api/routes.ts';
+import { governanceView } from '../api/views.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { JrError } from '../core/errors.ts';
 import { type Genesis, genesisHash, loadGenesisFile } from '../core/genesis.ts';
-import { type KeyPair, readKeyFile } from '../core/keys.ts';
+import { type KeyPair, peerIdOf, readKeyFile } from '../core/keys.ts';
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
@@ -25,16 +26,20 @@ export class NodeStartError extends JrError {
   }
 }
 
-/** Loads the genesis and key a config names, and checks the key is this institution's genesis validator. */
+/**
+ * Loads the genesis and key a config names. Which validator the key is, if any, is decided against the set in
+ * force (ADR 006) by the ValidatorService: a validator added by governance is not in the genesis, and a
+ * rotated one runs a key the genesis does not list. The institution must be known, though: a genesis
+ * institution, or one with a validator key file for a validator that governance adds later.
+ */
 export function loadIdentity(config: NodeConfig): { genesis: Genesis; key: KeyPair } {
   const genesis = loadGenesisFile(resolveHomePath(config, config.genesisFile));
   const key = readKeyFile(resolveHomePath(config, config.validatorKeyFile));
   const v = genesis.validators.find((x) => x.institution === config.institution);
-  if (v === undefined)
-    throw new NodeStartError(`institution ${config.institution} has no validator in the genesis`);
-  if (!equalBytes(v.publicKey, key.publicKey)) {
-    throw new NodeStartError(
-      `${config.validatorKeyFile} is not the validator key the genesis lists for ${config.institution}`,
+  if (v !== undefined && !equalBytes(v.publicKey, key.publicKey)) {
+    // Normal after a key rotation; a typo otherwise. The node starts outside the set until the key is in it.
+    process.emitWarning(
+      `${config.validatorKeyFile} is not the validator key the genesis lists for ${config.institution} (rotated?)`,
     );
   }
   return { genesis, key };
@@ -89,6 +94,8 @@ export class JrNode {
       const chain = await LedgerChain.open(store, genesis, {
         tokenVerifier: verifier,
         anchorVerifier: verifier,
+        // Validator-set changes by governance (ADR 006): the node follows them.
+        reconfiguration: true,
       });
       const metrics = new NodeMetrics({ processMetrics: true });
       const validator = await ValidatorService.create({
@@ -192,7 +199,12 @@ export class JrNode {
       highWatermark: s.highWatermark,
       quorum: s.quorum,
       connectedValidators: s.connectedValidators,
-      validators: this.genesis.validators.map((v) => ({ institution: v.institution, peerId: v.peerId })),
+      // The set in force for the next block (ADR 006); the genesis set until governance changes it.
+      validatorSet: governanceView(this.queries.governance(), s.height + 1, 0).validatorSet,
+      validators: this.queries
+        .governance()
+        .epochAt(s.height + 1)
+        .set.validators.map((v) => ({ institution: v.institution, peerId: peerIdOf(v.publicKey) })),
       peers: s.peers,
       pendingTxs: s.pendingTxs,
       anchor: anchor

@@ -14,19 +14,19 @@
 import { makeQuorumContext } from '../consensus/certificates.ts';
 import { ConsensusDriver } from '../consensus/driver.ts';
 import { DropReason } from '../consensus/errors.ts';
-import type { Clock } from '../consensus/interfaces.ts';
+import type { Clock, EpochInfo } from '../consensus/interfaces.ts';
 import { LedgerConsensusStore } from '../consensus/ledger-store.ts';
 import { SystemClock, SystemTimers } from '../consensus/runtime.ts';
 import type { ReplicaOptions, ReplicaStatusReport } from '../consensus/types.ts';
 import { DEFAULT_REPLICA_OPTIONS } from '../consensus/types.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { verifySignature } from '../core/crypto.ts';
-import { JrError } from '../core/errors.ts';
+import { InvariantError, JrError } from '../core/errors.ts';
 import { type Genesis, genesisHash, genesisValidatorSet } from '../core/genesis.ts';
-import type { KeyPair } from '../core/keys.ts';
+import { type KeyPair, peerIdOf } from '../core/keys.ts';
 import type { ConsensusParams } from '../core/params.ts';
 import type { TxEnvelope } from '../core/tx.ts';
-import { quorumSize } from '../core/validators.ts';
+import { consensusChainId, quorumSize, type ValidatorSet } from '../core/validators.ts';
 import type { BuiltBlock, TxRejection } from '../ledger/chain.ts';
 import type { LedgerChain } from '../ledger/ledger-chain.ts';
 import type { LedgerStore } from '../ledger/store.ts';
@@ -180,6 +180,9 @@ export class ValidatorError extends JrError {
   }
 }
 
+/** A tx submitted to a node outside the validator set in force (HTTP 503: try another node). */
+export const NOT_A_VALIDATOR = 'NODE_NOT_VALIDATOR';
+
 const DEFAULT_SWEEP_INTERVAL_MS = 1000;
 const GAUGE_INTERVAL_MS = 1000;
 /** At most one equivocation log line per this interval; the others are counted in the next line. */
@@ -187,7 +190,11 @@ const EQUIVOCATION_LOG_INTERVAL_MS = 1000;
 
 export class ValidatorService {
   readonly #o: ValidatorServiceOptions;
-  readonly #self: number;
+  /** This validator's index in the set in force; undefined while outside it (ADR 006: joining or removed). */
+  #self: number | undefined;
+  /** The set in force for the running consensus instance (the genesis set without reconfiguration). */
+  #set: ValidatorSet;
+  #epoch = 0;
   readonly #clock: Clock;
   readonly #peers: ValidatorPeers;
   readonly #host: P2PHost;
@@ -209,9 +216,10 @@ export class ValidatorService {
   #equivocationLoggedAt = Number.NEGATIVE_INFINITY;
   #equivocationsUnlogged = 0;
 
-  private constructor(o: ValidatorServiceOptions, self: number) {
+  private constructor(o: ValidatorServiceOptions, self: number | undefined) {
     this.#o = o;
     this.#self = self;
+    this.#set = genesisValidatorSet(o.genesis);
     const { genesis, limits = {} } = o;
     this.#clock = o.clock ?? new SystemClock();
     const protocols = limits.protocols ?? DEFAULT_PROTOCOLS;
@@ -233,10 +241,11 @@ export class ValidatorService {
       },
       { logger: o.logger, metrics: o.metrics, clock: this.#clock },
     );
+    const reconfigures = o.chain.reconfiguration;
     const transport = new P2PConsensusTransport({
       host: this.#host,
       peers: this.#peers,
-      edge: { chainId: genesis.chainId, set, self, verify: verifySignature },
+      edge: { chainId: genesis.chainId, set, self: self ?? -1, verify: verifySignature },
       logger: o.logger,
       onDrop: (reason) => this.#countEdgeDrop(reason),
     });
@@ -257,8 +266,17 @@ export class ValidatorService {
         consensus: {
           transferred: (seq, hash, blocks) => this.#driver.stateTransferred(seq, hash, blocks),
           peerProgress: (checkpoint, head) => this.#driver.peerProgress(checkpoint, head),
-          stableSeq: () => this.#driver.status().stableSeq,
+          stableSeq: () => (this.#driver.currentEpoch().member ? this.#driver.status().stableSeq : 0),
         },
+        ...(reconfigures
+          ? {
+              epochs: {
+                setAt: (height: number) => o.chain.validatorSetAt(height),
+                quorum: () => this.#driver.quorumContext(),
+                suspend: () => this.#driver.suspend(),
+              },
+            }
+          : {}),
         onStored: (block) => this.#onStored(block, true),
         onFault: (code) => this.#countSyncFault(code),
         onFatal: (err) => this.#onFatal('sync', err),
@@ -280,7 +298,7 @@ export class ValidatorService {
       config: {
         chainId: genesis.chainId,
         validators: set,
-        self,
+        self: self ?? 0,
         params: genesis.consensus,
         genesisHash: gHash,
         signer: o.key.signer,
@@ -302,7 +320,22 @@ export class ValidatorService {
         },
         onCommit: (_seq, _hash, block) => this.#onStored(block, false),
         onFatal: (err) => this.#onFatal('consensus', err),
+        onEpoch: (epoch, index) => this.#onEpoch(transport, epoch, index),
       },
+      ...(reconfigures
+        ? {
+            epochs: {
+              epochAt: (height: number) => o.chain.epochAt(height),
+              headerHash: async (height: number) => {
+                if (height === 0) return gHash;
+                const block = await o.store.block(height);
+                if (block === undefined)
+                  throw new InvariantError(`block ${height} of an epoch boundary is missing`);
+                return block.hash;
+              },
+            },
+          }
+        : {}),
     });
     transport.attach(this.#driver);
     this.#mempool = new Mempool(
@@ -329,7 +362,11 @@ export class ValidatorService {
     this.#relay.attach();
     this.#server = new SyncServer({
       store: o.store,
-      stable: () => this.#driver.stableCheckpoint(),
+      // Outside the set there is no instance: the genesis checkpoint (peers ignore one this low).
+      stable: () =>
+        this.#self === undefined
+          ? { seq: 0, headerHash: gHash, signatures: [] }
+          : this.#driver.stableCheckpoint(),
       batchFor: (digest) => this.#driver.batchFor(digest),
       maxResponseBytes: requestProtocol(protocols, ProtocolId.sync).maxResponseBytes,
     });
@@ -340,6 +377,7 @@ export class ValidatorService {
   /** Checks the identity against the genesis and builds the service (nothing runs until start()). */
   static async create(opts: ValidatorServiceOptions): Promise<ValidatorService> {
     const { genesis, institution, key } = opts;
+    if (opts.chain.reconfiguration) return ValidatorService.#createReconfiguring(opts);
     const self = genesis.validators.findIndex((v) => v.institution === institution);
     if (self < 0) {
       throw new ValidatorError(
@@ -366,6 +404,33 @@ export class ValidatorService {
       }
     }
     return new ValidatorService(opts, self);
+  }
+
+  /**
+   * With reconfiguration (ADR 006) the set in force decides: a node whose key is in it votes; one whose key is
+   * not (a validator being added, or one removed or rotated out) starts outside the set and follows the chain
+   * until a set that holds its key is in force.
+   */
+  static #createReconfiguring(opts: ValidatorServiceOptions): ValidatorService {
+    const { genesis, institution, key, chain } = opts;
+    if (!equalBytes(genesisHash(chain.genesis), genesisHash(genesis))) {
+      throw new ValidatorError(ValidatorErrorCode.config, 'the chain was opened with another genesis');
+    }
+    const set = chain.validatorSetAt(chain.head().height + 1);
+    const self = set.validators.findIndex((v) => equalBytes(v.publicKey, key.publicKey));
+    if (self >= 0 && set.validators[self]!.institution !== institution) {
+      throw new ValidatorError(
+        ValidatorErrorCode.keyMismatch,
+        `the key is the validator key of ${set.validators[self]!.institution}, not of ${institution}`,
+      );
+    }
+    if (self < 0) {
+      opts.logger.warn(
+        { institution, height: chain.head().height },
+        'this key is not in the validator set in force: following the chain until governance adds it',
+      );
+    }
+    return new ValidatorService(opts, self >= 0 ? self : undefined);
   }
 
   /** Starts consensus (restored from the store and ledger), then the p2p host, then sync and the sweeps. */
@@ -424,6 +489,16 @@ export class ValidatorService {
       };
       return { status: 'rejected', rejection };
     }
+    if (!this.#driver.currentEpoch().member) {
+      // Outside the set in force (joining, or removed: ADR 006) this node is cut off from the validators'
+      // tx relay and proposes nothing: acknowledging a tx here could leave it uncommitted.
+      const rejection = {
+        hash: env.hash,
+        code: NOT_A_VALIDATOR,
+        message: 'this node is not in the validator set in force; submit the tx to a validator',
+      };
+      return { status: 'rejected', rejection };
+    }
     const result = await this.#mempool.admit(env, true);
     if (result.status === 'rejected') this.#o.metrics.rejectedTxs.inc({ code: result.rejection.code });
     return result;
@@ -454,7 +529,7 @@ export class ValidatorService {
 
   /** Whether this validator is the primary of its current view, in the normal case (false until started). */
   isPrimary(): boolean {
-    if (this.#state === 'new') return false;
+    if (this.#state === 'new' || !this.#driver.currentEpoch().member) return false;
     const r = this.#driver.status();
     return r.status === 'normal' && r.primary === this.#self;
   }
@@ -488,14 +563,14 @@ export class ValidatorService {
       headHash: Buffer.from(head.hash).toString('hex'),
       view: r.view,
       primary: r.primary,
-      primaryInstitution: genesis.validators[r.primary]!.institution,
+      primaryInstitution: this.#set.validators[r.primary]?.institution ?? '',
       isPrimary: this.isPrimary(),
       consensus: r.status,
       stableCheckpoint: r.stableSeq,
       highWatermark: r.highWatermark,
       peers,
       connectedValidators: 1 + peers.filter((p) => p.connected && p.role === 'validator').length,
-      quorum: quorumSize(genesis.validators.length),
+      quorum: quorumSize(this.#set.validators.length),
       pendingTxs: this.#mempool.size,
       sync: this.#sync.progress(),
       drops,
@@ -513,7 +588,7 @@ export class ValidatorService {
   // ---- internals ----
 
   #replicaStatus(): ReplicaStatusReport {
-    if (this.#state === 'new') {
+    if (this.#state === 'new' || !this.#driver.currentEpoch().member) {
       // Before start the core is not restored yet: report the ledger head in view 0.
       const height = this.#o.chain.head().height;
       return {
@@ -589,7 +664,7 @@ export class ValidatorService {
 
   #refreshGauges(): void {
     const m = this.#o.metrics;
-    const r = this.#driver.status();
+    const r = this.#replicaStatus();
     if (r.view > this.#lastView) m.viewChanges.inc(r.view - this.#lastView);
     this.#lastView = r.view;
     m.view.set(r.view);
@@ -601,6 +676,42 @@ export class ValidatorService {
     m.syncTarget.set(sync.targetHeight ?? 0);
     m.syncBlocksPerSecond.set(sync.blocksPerSec ?? 0);
     m.syncTxsPerSecond.set(sync.txsPerSec ?? 0);
+  }
+
+  /**
+   * The driver started the instance of an epoch (ADR 006): indexes, edge checks and the allowlist follow its
+   * set. Validators that left are disconnected; new ones are admitted (and dialed when their addresses are
+   * known: the genesis, or the node's peer address overrides).
+   */
+  #onEpoch(transport: P2PConsensusTransport, e: EpochInfo, self: number | undefined): void {
+    const o = this.#o;
+    this.#self = self;
+    this.#set = e.set;
+    this.#epoch = e.epoch;
+    this.#peers.update(e.set);
+    transport.setEdge({
+      chainId: consensusChainId(o.genesis.chainId, e.epoch),
+      set: e.set,
+      self: self ?? -1,
+      verify: verifySignature,
+    });
+    const known = new Map(o.genesis.validators.map((v) => [v.peerId, v.addrs] as const));
+    this.#host.setAllowlist({
+      validators: e.set.validators.map((v) => {
+        const peerId = peerIdOf(v.publicKey);
+        return { peerId, addrs: [...(o.peerAddrs?.[peerId] ?? known.get(peerId) ?? [])] };
+      }),
+      observers: [...(o.observers ?? [])],
+    });
+    o.logger.info(
+      {
+        epoch: e.epoch,
+        firstHeight: e.firstHeight,
+        validators: e.set.validators.map((v) => v.institution),
+        self: self ?? null,
+      },
+      self === undefined ? 'validator set in force: this node is not in it' : 'validator set in force',
+    );
   }
 
   #countEdgeDrop(reason: EdgeDropReason): void {

@@ -4,7 +4,7 @@
  * one. The node serves these; `verifyReceipt` checks them offline.
  */
 import { invariant, JrError } from '../core/errors.ts';
-import { type Genesis, genesisValidatorSet } from '../core/genesis.ts';
+import type { Genesis } from '../core/genesis.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { describeTimestamp } from '../timestamp/index.ts';
 import { buildReceipt, type ReceiptJson } from './receipt.ts';
@@ -46,7 +46,8 @@ export async function receiptFor(
     tx: env,
     header: inclusion.header,
     certificate: inclusion.cert,
-    validatorSet: genesisValidatorSet(genesis),
+    // The set that certified the block (ADR 006); the genesis set until governance changes it.
+    validatorSet: queries.governance().epochAt(height).set,
     proof: inclusion.proof,
     anchor:
       cover === undefined

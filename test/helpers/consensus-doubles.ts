@@ -6,7 +6,7 @@ import type { Batch } from '../../src/core/batch.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
 import { verifySignature } from '../../src/core/crypto.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
-import type { ValidatorSet } from '../../src/core/validators.ts';
+import type { Validator, ValidatorSet } from '../../src/core/validators.ts';
 import type { BuiltBlock, Chain, ChainHead, TxRejection } from '../../src/ledger/chain.ts';
 import { SimLedger } from '../sim/ledger.ts';
 
@@ -19,8 +19,14 @@ export class FakeChain implements Chain {
   /** How many times checkTxs was called (a PRE-PREPARE's txs are checked in one call). */
   checkTxsCalls = 0;
 
-  constructor(chainId: string, set: ValidatorSet, verify: SignatureVerifier = verifySignature) {
-    this.ledger = new SimLedger(chainId, set, verify);
+  /** `keys`: every validator a reconfiguration (the simulation's stand-in tx) may name, by key id. */
+  constructor(
+    chainId: string,
+    set: ValidatorSet,
+    verify: SignatureVerifier = verifySignature,
+    keys: readonly Validator[] = set.validators,
+  ) {
+    this.ledger = new SimLedger(chainId, set, verify, () => true, keys);
   }
 
   head(): ChainHead {

@@ -12,6 +12,7 @@ import { Domain, Ed25519Signer, sha256 } from '../../src/core/crypto.ts';
 import type { EvidenceRecord } from '../../src/core/evidence.ts';
 import { encodeEvidence } from '../../src/core/evidence.ts';
 import { GENESIS_FORMAT, type Genesis, parseGenesis } from '../../src/core/genesis.ts';
+import { encodeGovernance, type GovernanceRecord } from '../../src/core/governance.ts';
 import {
   envelope,
   signTx,
@@ -20,6 +21,7 @@ import {
   type UnsignedTx,
   VALIDATOR_KEY_ID,
 } from '../../src/core/tx.ts';
+import { consensusChainId } from '../../src/core/validators.ts';
 
 export function testSigner(label: string): Ed25519Signer {
   return new Ed25519Signer(sha256(utf8.encode(`jrchain-test-key:${label}`)));
@@ -153,6 +155,54 @@ export function certify(
   const signers = validatorSigners();
   const hash = headerHash(header);
   const body = commitVoteBody(header.chainId, view, header.height, hash);
+  return {
+    height: header.height,
+    view,
+    headerHash: hash,
+    signatures: who.map((i) => ({ validator: i, signature: signers[i]!.sign(Domain.commit, body) })),
+  };
+}
+
+export interface GovernanceTxOptions extends Partial<UnsignedTx> {
+  /** Index of the signing genesis validator (default 0); `institution` defaults to its institution. */
+  validator?: number;
+  /** Signs with this signer instead (e.g. a rotated or a joining validator's key). */
+  signer?: Ed25519Signer;
+}
+
+/**
+ * A signed governance tx envelope, by default from genesis validator 0 under the reserved `validator` key id,
+ * created at TEST_GENESIS_TIME + 1 s.
+ */
+export function governanceTx(record: GovernanceRecord, opts: GovernanceTxOptions = {}): TxEnvelope {
+  const { validator = 0, signer, ...fields } = opts;
+  const unsigned: UnsignedTx = {
+    chainId: TEST_CHAIN_ID,
+    type: 'governance',
+    institution: TEST_INSTITUTIONS[validator] ?? `bank-${validator}`,
+    keyId: VALIDATOR_KEY_ID,
+    nonce: 0,
+    createdAt: TEST_GENESIS_TIME + 1000,
+    ttlMs: 3_600_000,
+    payload: encodeGovernance(record),
+    ...fields,
+  };
+  return envelope(signTx(unsigned, signer ?? validatorSigners()[validator]!));
+}
+
+/**
+ * A commit certificate over `header` signed by `signers[i]` for each i in `who`, in the signing domain of the
+ * set's epoch (ADR 006): for chains whose validator set changed.
+ */
+export function certifyBy(
+  header: BlockHeader,
+  signers: readonly Ed25519Signer[],
+  epoch: number,
+  who: number[],
+  view = header.view,
+): CommitCertificate {
+  const hash = headerHash(header);
+  const body = commitVoteBody(consensusChainId(header.chainId, epoch), view, header.height, hash);
   return {
     height: header.height,
     view,

@@ -65,6 +65,13 @@ export interface StartOptions {
   limits?: ValidatorLimits;
   /** Dial addresses by peer id, over those of the running validators. */
   peerAddrs?: Record<string, string[]>;
+  /** Start with this validator key instead of validatorKey(i) (a rotated key). */
+  key?: KeyPair;
+}
+
+/** The institution of test validator i: the genesis ones, then bank-e, bank-f... for validators added later. */
+export function institutionOf(i: number): string {
+  return TEST_INSTITUTIONS[i] ?? `bank-${String.fromCharCode(97 + i)}`;
 }
 
 export class ValidatorCluster {
@@ -74,13 +81,19 @@ export class ValidatorCluster {
   readonly #dirs = new Map<number, string>();
   readonly #ports = new Map<number, number>();
   readonly #allDirs = new Set<string>();
+  readonly #reconfiguration: boolean;
+  /** The key each running validator was started with. */
+  readonly #keys = new Map<number, KeyPair>();
 
+  /** `reconfiguration`: ledgers and services follow governance's validator-set changes (ADR 006). */
   constructor(
     consensus: Record<string, number> = NET_TEST_CONSENSUS,
     limits: ValidatorLimits = NET_TEST_LIMITS,
+    reconfiguration = false,
   ) {
     this.genesis = testGenesis({ consensus });
     this.#limits = limits;
+    this.#reconfiguration = reconfiguration;
   }
 
   get running(): TestValidator[] {
@@ -111,16 +124,18 @@ export class ValidatorCluster {
     this.#allDirs.add(dir);
     const port = this.#ports.get(i) ?? 0;
     const store = await LevelLedgerStore.open(dir);
-    const chain = await LedgerChain.open(store, this.genesis);
+    const chain = await LedgerChain.open(store, this.genesis, { reconfiguration: this.#reconfiguration });
     const metrics = new NodeMetrics();
     const logger = new RecordingLogger();
     const peerAddrs: Record<string, string[]> = {};
-    for (const n of this.running) peerAddrs[this.genesis.validators[n.index]!.peerId] = n.service.p2pAddrs();
+    for (const n of this.running) peerAddrs[this.#keys.get(n.index)!.peerId] = n.service.p2pAddrs();
     Object.assign(peerAddrs, opts.peerAddrs);
+    const key = opts.key ?? validatorKey(i);
+    this.#keys.set(i, key);
     const service = await ValidatorService.create({
       genesis: this.genesis,
-      institution: TEST_INSTITUTIONS[i]!,
-      key: validatorKey(i),
+      institution: institutionOf(i),
+      key,
       store,
       chain,
       listen: [`/ip4/127.0.0.1/tcp/${port}`],
@@ -133,7 +148,7 @@ export class ValidatorCluster {
     const synced: number[] = [];
     const node: TestValidator = {
       index: i,
-      institution: TEST_INSTITUTIONS[i]!,
+      institution: institutionOf(i),
       dir,
       store,
       chain,

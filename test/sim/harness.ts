@@ -14,10 +14,10 @@ import {
 } from '../../src/consensus/types.ts';
 import type { Batch } from '../../src/core/batch.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
-import { equalBytes } from '../../src/core/bytes.ts';
+import { equalBytes, toHex } from '../../src/core/bytes.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
-import type { ValidatorSet } from '../../src/core/validators.ts';
+import type { Validator, ValidatorSet } from '../../src/core/validators.ts';
 import type { BuiltBlock } from '../../src/ledger/chain.ts';
 import type { Behaviour } from './byzantine.ts';
 import { simValidators } from './crypto.ts';
@@ -26,15 +26,23 @@ import { SIM_GENESIS_TIME } from './ledger.ts';
 import { SimNode } from './node.ts';
 import { Prng } from './prng.ts';
 import { EventQueue } from './queue.ts';
-import { SIM_CHAIN_ID, simTx } from './txs.ts';
+import { reconfigTx, SIM_CHAIN_ID, simTx } from './txs.ts';
 
 export type Packet =
   | { kind: 'consensus'; bytes: Uint8Array }
   | { kind: 'tx'; tx: TxEnvelope; fromClient: boolean }
   | { kind: 'fetchReq'; digest: Uint8Array; replyTo: number }
   | { kind: 'fetchResp'; batch: Batch }
-  /** A peer's sync status: its stable checkpoint and the certificate of its head block. */
-  | { kind: 'status'; checkpoint: CheckpointProof; head: CommitCertificate | undefined };
+  /**
+   * A peer's sync status: its epoch, its stable checkpoint (none outside the set) and the certificate of its
+   * head block.
+   */
+  | {
+      kind: 'status';
+      epoch: number;
+      checkpoint: CheckpointProof | undefined;
+      head: CommitCertificate | undefined;
+    };
 
 export interface NetFaults {
   dropRate: number;
@@ -95,6 +103,13 @@ export interface Scenario {
   /** Clients also submit this many txs at once at `atMs` (a backlog the chain needs a while to commit). */
   burst?: { atMs: number; txs: number };
   params?: Partial<ConsensusParams>;
+  /** Keys beyond the genesis set (endpoints n..n+extraKeys-1): validators that a reconfiguration may add. */
+  extraKeys?: number;
+  /**
+   * Reconfigurations (ADR 006): at `atMs` a client submits the governance stand-in naming the next set by key
+   * ids; once committed in block p, that set rules from p + 1.
+   */
+  reconfigs?: readonly { atMs: number; members: readonly number[] }[];
 }
 
 export interface RunResult {
@@ -144,7 +159,11 @@ export class Simulation {
   readonly k: number;
   readonly l: number;
   readonly chainId = SIM_CHAIN_ID;
+  /** The genesis set. */
   readonly set: ValidatorSet;
+  /** Every validator key (genesis and extra), by key id. */
+  readonly keys: readonly Validator[];
+  private readonly keyIds: Map<string, number>;
   readonly t0 = SIM_GENESIS_TIME + 1000;
   readonly endpoints: SimNode[] = [];
   readonly checker: Checker;
@@ -170,14 +189,20 @@ export class Simulation {
     this.l = params.watermarkWindow;
     this.now = this.t0;
     this.net = scenario.net;
-    const { set, signers } = simValidators(scenario.n, 'sim');
+    const extra = scenario.extraKeys ?? 0;
+    const all = simValidators(scenario.n + extra, 'sim');
+    const signers = all.signers;
+    const set: ValidatorSet = { validators: all.set.validators.slice(0, scenario.n) };
     this.set = set;
+    this.keys = all.set.validators;
+    this.keyIds = new Map(this.keys.map((v, i) => [toHex(v.publicKey), i]));
+    const largest = Math.max(scenario.n, ...(scenario.reconfigs ?? []).map((r) => r.members.length));
     this.checker = new Checker(
-      { n: this.n, k: this.k, l: this.l, maxPendingTxs: SIM_OPTIONS.maxPendingTxs },
+      { n: largest, k: this.k, l: this.l, maxPendingTxs: SIM_OPTIONS.maxPendingTxs },
       (hex) => this.submitted.has(hex),
     );
     const isValidTx = (env: TxEnvelope) => this.submitted.has(env.hashHex);
-    const indexes = [...Array(scenario.n).keys(), ...(scenario.twins ?? [])];
+    const indexes = [...Array(scenario.n + extra).keys(), ...(scenario.twins ?? [])];
     const twinMark: Behaviour = { name: 'twin' };
     for (const [id, index] of indexes.entries()) {
       const isTwin = scenario.twins?.includes(index) ?? false;
@@ -187,6 +212,7 @@ export class Simulation {
           index,
           signer: signers[index]!,
           set,
+          keys: this.keys,
           params,
           options: SIM_OPTIONS,
           isValidTx,
@@ -209,6 +235,8 @@ export class Simulation {
     this.queue.push(this.t0 + STATUS_POLL_MS, { type: 'status' });
     this.queue.push(this.t0 + CLIENT_RETRY_MS, { type: 'retry' });
     s.schedule?.(this);
+    if (s.reconfigs !== undefined && s.reconfigs.length > 0)
+      this.at(s.reconfigs[0]!.atMs, 'reconfig', () => this.reconfigure(0));
     if (s.burst) {
       const burst = s.burst;
       this.at(burst.atMs, 'burst', () => {
@@ -243,6 +271,7 @@ export class Simulation {
     if (this.checker.ok && !s.expectViolation) this.checker.checkParticipation(this.endpoints);
     if (this.checker.ok && s.expectNoViewChange) this.checker.checkNoViewChange();
     if (this.checker.ok && s.expectViewsConverge) this.checker.checkViewsConverge(this.endpoints);
+    if (this.checker.ok && s.reconfigs !== undefined) this.checkSchedule(s.reconfigs);
     if (this.checker.ok) {
       const deadlines = [...this.submitted.values()]
         .filter((t) => t.at <= this.t0 + s.loadEndMs)
@@ -266,6 +295,39 @@ export class Simulation {
       maxLatencyMs,
       lastCommitMs: Math.max(0, this.checker.lastCommitAt - this.t0),
     };
+  }
+
+  /**
+   * Submits reconfiguration `i`, like a governance proposal, once the previous one is committed (proposals
+   * are made one after another, so the sets follow the schedule), checking every 50 ms.
+   */
+  private reconfigure(i: number): void {
+    const all = this.scenario.reconfigs!;
+    const prev = i === 0 ? undefined : reconfigTx(all[i - 1]!.members, `${i - 1}`);
+    if (prev !== undefined && !this.checker.firstCommit.has(prev.hashHex)) {
+      this.at(this.now - this.t0 + 50, 'reconfig', () => this.reconfigure(i));
+      return;
+    }
+    const tx = reconfigTx(all[i]!.members, `${i}`);
+    this.submitted.set(tx.hashHex, { tx, at: this.now, lastSent: this.now });
+    this.submit(tx);
+    const next = all[i + 1];
+    if (next !== undefined)
+      this.at(Math.max(next.atMs, this.now - this.t0 + 50), 'reconfig', () => this.reconfigure(i + 1));
+  }
+
+  /** Validator sets as scheduled: every honest running endpoint's ledger went through each set in order. */
+  private checkSchedule(reconfigs: NonNullable<Scenario['reconfigs']>): void {
+    const want = [[...Array(this.n).keys()], ...reconfigs.map((r) => [...r.members])];
+    for (const node of this.endpoints) {
+      if (!node.honest || !node.up) continue;
+      const got = node.ledger.epochs.map((e) =>
+        e.set.validators.map((v) => this.keyIds.get(toHex(v.publicKey))!),
+      );
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        this.checker.fail(`schedule: endpoint ${node.id} went through sets ${JSON.stringify(got)}`);
+      }
+    }
   }
 
   private process(e: SimEvent): void {
@@ -343,12 +405,26 @@ export class Simulation {
     });
   }
 
-  /** A consensus message to validator `to` (every endpoint holding that index) or to all other validators. */
+  /**
+   * A consensus message to validator `to` of the sender's epoch (every endpoint holding that key) or to every
+   * other endpoint (those outside the sender's epoch drop it: it is signed in another epoch's domain).
+   */
   sendConsensus(from: SimNode, to: number | 'all', bytes: Uint8Array): void {
+    let key: number | undefined;
+    if (to !== 'all') {
+      const v = this.setOf(from).validators[to];
+      key = v === undefined ? undefined : this.keyIds.get(toHex(v.publicKey));
+      if (key === undefined) return;
+    }
     for (const target of this.endpoints) {
-      if (target.index === from.index || (to !== 'all' && target.index !== to)) continue;
+      if (target.index === from.index || (key !== undefined && target.index !== key)) continue;
       this.transmit(from, target, { kind: 'consensus', bytes });
     }
+  }
+
+  /** The validator set of the epoch an endpoint runs. */
+  setOf(node: SimNode): ValidatorSet {
+    return node.ledger.epochs[node.epoch]?.set ?? this.set;
   }
 
   broadcastPacket(from: SimNode, packet: Packet): void {

@@ -23,8 +23,10 @@ export class Checker {
   readonly violations: string[] = [];
   private readonly canonical = new Map<number, string>();
   private readonly committedBy = new Map<number, Set<string>>();
-  private readonly lastView = new Map<number, number>();
-  private readonly lastStable = new Map<number, number>();
+  /** By `epoch/key id`. */
+  private readonly lastView = new Map<string, number>();
+  /** By key id. */
+  private readonly lastStable = new Map<string, number>();
   /** tx hash → first virtual time an honest endpoint committed it. */
   readonly firstCommit = new Map<string, number>();
   /** Virtual time of the last first-commit of a tx. */
@@ -79,13 +81,15 @@ export class Checker {
   afterStep(node: SimNode): void {
     if (!node.honest || node.replica === undefined) return;
     const st = node.replica.status();
-    const v = this.lastView.get(node.index) ?? 0;
-    if (st.view < v) this.fail(`monotonic: validator ${node.index} went from view ${v} back to ${st.view}`);
-    this.lastView.set(node.index, st.view);
-    const s = this.lastStable.get(node.index) ?? 0;
+    // Views restart at 0 in each epoch (ADR 006); stable checkpoints never go back, across epochs too.
+    const who = `${node.epoch}/${node.index}`;
+    const v = this.lastView.get(who) ?? 0;
+    if (st.view < v) this.fail(`monotonic: validator ${who} went from view ${v} back to ${st.view}`);
+    this.lastView.set(who, st.view);
+    const s = this.lastStable.get(`${node.index}`) ?? 0;
     if (st.stableSeq < s)
       this.fail(`monotonic: validator ${node.index} stable checkpoint ${s} went back to ${st.stableSeq}`);
-    this.lastStable.set(node.index, st.stableSeq);
+    this.lastStable.set(`${node.index}`, st.stableSeq);
     const z = node.replica.sizes();
     const { n, k, l, maxPendingTxs } = this.bounds;
     const limits: [keyof typeof z, number][] = [
@@ -124,8 +128,15 @@ export class Checker {
    * highest stable checkpoint of the honest replicas.
    */
   checkParticipation(nodes: readonly SimNode[]): void {
+    // With reconfigurations: every honest running endpoint has reached the last epoch, and the members of
+    // that epoch are judged as below (endpoints outside the set run no replica).
+    const lastEpoch = Math.max(...nodes.filter((n) => n.honest && n.up).map((n) => n.epoch));
+    for (const n of nodes) {
+      if (n.honest && n.up && n.epoch < lastEpoch)
+        this.fail(`participation: endpoint ${n.id} is still in epoch ${n.epoch}, others in ${lastEpoch}`);
+    }
     const honest = nodes
-      .filter((n) => n.honest && n.replica !== undefined)
+      .filter((n) => n.honest && n.replica !== undefined && n.epoch === lastEpoch)
       .map((n) => ({ n, st: n.replica!.status() }));
     const normal = honest.filter((h) => h.st.status === 'normal').map((h) => h.st.view);
     if (normal.length === 0) {

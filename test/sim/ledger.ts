@@ -17,11 +17,29 @@ import { equalBytes, toHex, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/crypto.ts';
 import { merkleRoot } from '../../src/core/merkle.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
-import { type ValidatorSet, validatorSetHash } from '../../src/core/validators.ts';
+import { type Validator, type ValidatorSet, validatorSetHash } from '../../src/core/validators.ts';
 import type { BuiltBlock, ChainHead } from '../../src/ledger/chain.ts';
 
 export const SIM_GENESIS_HASH = sha256(utf8.encode('jrchain-sim-genesis'));
 export const SIM_GENESIS_TIME = 1_780_000_000_000;
+
+/** The simulation's stand-in for governance (ADR 006): a tx from this institution names the next set. */
+export const SIM_GOV_INSTITUTION = 'sim-gov';
+
+/** The member key ids of a reconfiguration tx, or undefined for any other tx. */
+export function reconfigMembers(env: TxEnvelope): number[] | undefined {
+  if (env.tx.institution !== SIM_GOV_INSTITUTION) return undefined;
+  const text = new TextDecoder().decode(env.tx.payload);
+  const m = /^reconfig ([0-9,]+)#/.exec(text);
+  return m === null ? undefined : m[1]!.split(',').map(Number);
+}
+
+export interface SimEpoch {
+  readonly epoch: number;
+  readonly firstHeight: number;
+  readonly set: ValidatorSet;
+  readonly setHash: Uint8Array;
+}
 
 export interface StoredBlock {
   block: BuiltBlock;
@@ -32,7 +50,10 @@ export interface StoredBlock {
 export class SimLedger {
   readonly blocks: StoredBlock[] = [];
   private readonly committed = new Set<string>();
-  private readonly setHash: Uint8Array;
+  /** Epochs as the committed chain defines them; the last may start at head + 1. */
+  readonly epochs: SimEpoch[];
+  /** Every validator a reconfiguration may name, by key id. */
+  private readonly keys: readonly Validator[];
   readonly chainId: string;
   readonly set: ValidatorSet;
   readonly verify: SignatureVerifier;
@@ -44,12 +65,21 @@ export class SimLedger {
     set: ValidatorSet,
     verify: SignatureVerifier,
     isValidTx: (env: TxEnvelope) => boolean = () => true,
+    keys: readonly Validator[] = set.validators,
   ) {
     this.chainId = chainId;
     this.set = set;
     this.verify = verify;
     this.isValidTx = isValidTx;
-    this.setHash = validatorSetHash(set);
+    this.keys = keys;
+    this.epochs = [{ epoch: 0, firstHeight: 1, set, setHash: validatorSetHash(set) }];
+  }
+
+  /** The epoch in force at `height` (>= 1), as far as the committed chain knows. */
+  epochAt(height: number): SimEpoch {
+    for (let i = this.epochs.length - 1; i >= 0; i--)
+      if (this.epochs[i]!.firstHeight <= height) return this.epochs[i]!;
+    return this.epochs[0]!;
   }
 
   head(): ChainHead {
@@ -95,7 +125,7 @@ export class SimLedger {
       proposer: batch.proposer,
       view: batch.view,
       time: isNullBatch(batch) ? head.time : Math.max(head.time, batch.time),
-      validatorSetHash: this.setHash,
+      validatorSetHash: this.epochAt(head.height + 1).setHash,
     };
     return { header, hash: headerHash(header), txs, rejected };
   }
@@ -106,19 +136,27 @@ export class SimLedger {
     if (block.header.height !== head.height + 1 || !equalBytes(block.header.prevHash, head.hash)) {
       throw new Error(`block ${block.header.height} does not extend head ${head.height}`);
     }
-    verifyCommitCertificate(cert, block.header, this.set, this.verify);
+    verifyCommitCertificate(cert, block.header, this.epochAt(block.header.height).set, this.verify);
     this.append(block, cert);
   }
 
-  /** State transfer: copies blocks (head, upTo] from a peer's ledger, checking each links to the previous. */
+  /**
+   * State transfer: copies blocks (head, upTo] from a peer's ledger, checking each links to the previous and
+   * its certificate against the set in force at its height. Stops after the last block of an epoch, so the
+   * node switches its consensus instance there (ADR 006).
+   */
   copyFrom(peer: SimLedger, upTo: number): StoredBlock[] {
     const copied: StoredBlock[] = [];
     for (let h = this.head().height + 1; h <= upTo; h++) {
       const b = peer.blocks[h - 1];
       if (b === undefined || !equalBytes(b.block.header.prevHash, this.head().hash)) break;
-      if (b.cert) verifyCommitCertificate(b.cert, b.block.header, this.set, this.verify);
+      const epoch = this.epochAt(h);
+      if (!equalBytes(b.block.header.validatorSetHash, epoch.setHash))
+        throw new Error(`block ${h} names another validator set`);
+      if (b.cert) verifyCommitCertificate(b.cert, b.block.header, epoch.set, this.verify);
       this.append(b.block, b.cert);
       copied.push(b);
+      if (this.epochAt(h + 1) !== epoch) break;
     }
     return copied;
   }
@@ -126,5 +164,16 @@ export class SimLedger {
   private append(block: BuiltBlock, cert: CommitCertificate | undefined): void {
     this.blocks.push({ block, cert });
     for (const t of block.txs) this.committed.add(toHex(t.hash));
+    const height = block.header.height;
+    for (const t of block.txs) {
+      const members = reconfigMembers(t);
+      if (members === undefined) continue;
+      const last = this.epochs[this.epochs.length - 1]!;
+      const epoch = last.firstHeight > height ? last.epoch : last.epoch + 1;
+      const set: ValidatorSet = { validators: members.map((k) => this.keys[k]!), epoch };
+      const next = { epoch, firstHeight: height + 1, set, setHash: validatorSetHash(set) };
+      if (last.firstHeight > height) this.epochs[this.epochs.length - 1] = next;
+      else this.epochs.push(next);
+    }
   }
 }

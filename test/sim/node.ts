@@ -4,6 +4,12 @@
  * network, keep one timer per kind (re-arming replaces it), build and commit blocks on a SimLedger, fetch
  * batch bodies from peers and transfer state from a peer's ledger. Two endpoints with the same validator
  * index are twins (one key, two instances).
+ *
+ * Reconfiguration (ADR 006) as the node does it: one Replica per epoch. After executing the last block of an
+ * epoch (by consensus or state transfer) the endpoint drops the instance and its persisted records and starts
+ * the next epoch's instance from that block, if its key is in the new set (otherwise it only follows the chain
+ * by state transfer). `index` is the endpoint's key id (its genesis index for genesis validators); `member` is
+ * its validator index in the epoch in force.
  */
 
 import { DropReason } from '../../src/consensus/errors.ts';
@@ -14,7 +20,7 @@ import type { Input, Output, ReplicaOptions, TimerKind } from '../../src/consens
 import { toHex } from '../../src/core/bytes.ts';
 import type { ConsensusParams } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
-import type { ValidatorSet } from '../../src/core/validators.ts';
+import { consensusChainId, type Validator, type ValidatorSet } from '../../src/core/validators.ts';
 import type { BuiltBlock } from '../../src/ledger/chain.ts';
 import type { Behaviour } from './byzantine.ts';
 import type { SimSigner } from './crypto.ts';
@@ -28,6 +34,8 @@ export interface NodeConfig {
   index: number;
   signer: SimSigner;
   set: ValidatorSet;
+  /** Every key a reconfiguration may name, by key id. */
+  keys: readonly Validator[];
   params: ConsensusParams;
   options: Partial<ReplicaOptions>;
   isValidTx: (env: TxEnvelope) => boolean;
@@ -43,6 +51,16 @@ export class SimNode {
   /** The durable consensus store: survives crashes. */
   readonly store = new Map<string, Uint8Array>();
   replica: Replica | undefined;
+  /** Started and not crashed (a running endpoint outside the set in force has no replica). */
+  running = false;
+  /** The epoch of the running instance (or, outside the set, the epoch in force at head + 1). */
+  epoch = 0;
+  /** This endpoint's validator index in that epoch; undefined when its key is not in the set. */
+  member: number | undefined;
+  /** The epoch the durable store's records belong to (durable, like the store). */
+  private storeEpoch = 0;
+  /** The instance's epoch ended in this step: apply no more of its outputs, then switch. */
+  private switchPending = false;
   readonly drops = new Map<string, number>();
   private readonly config: NodeConfig;
   private readonly timers = new Map<TimerKind, number>();
@@ -57,7 +75,7 @@ export class SimNode {
     this.index = config.index;
     this.signer = config.signer;
     this.behaviour = config.behaviour;
-    this.ledger = new SimLedger(SIM_CHAIN_ID, config.set, simVerify, config.isValidTx);
+    this.ledger = new SimLedger(SIM_CHAIN_ID, config.set, simVerify, config.isValidTx, config.keys);
   }
 
   get honest(): boolean {
@@ -65,31 +83,77 @@ export class SimNode {
   }
 
   get up(): boolean {
-    return this.replica !== undefined;
+    return this.running;
   }
 
   /** Starts (or restarts after a crash) from the durable store and the ledger. */
   start(sim: Simulation): void {
-    const state = readPersisted(this.store);
+    this.running = true;
+    this.startEpoch(sim);
+  }
+
+  /**
+   * Starts the instance of the epoch in force at head + 1 from the store (wiped if it holds another epoch's
+   * records) and the ledger; none when this key is not in that epoch's set.
+   */
+  private startEpoch(sim: Simulation): void {
+    const head = this.ledger.head();
+    const e = this.ledger.epochAt(head.height + 1);
+    if (this.storeEpoch !== e.epoch) {
+      this.store.clear();
+      this.storeEpoch = e.epoch;
+    }
+    this.epoch = e.epoch;
+    const self = e.set.validators.findIndex((v) => toHex(v.publicKey) === toHex(this.signer.publicKey));
+    this.member = self < 0 ? undefined : self;
+    if (this.member === undefined) {
+      this.replica = undefined;
+      return;
+    }
+    const base =
+      e.epoch === 0
+        ? undefined
+        : { seq: e.firstHeight - 1, headerHash: this.ledger.hashAt(e.firstHeight - 1)! };
     this.replica = Replica.restore(
       {
-        chainId: SIM_CHAIN_ID,
-        validators: this.config.set,
-        self: this.index,
+        chainId: consensusChainId(SIM_CHAIN_ID, e.epoch),
+        validators: e.set,
+        self: this.member,
         params: this.config.params,
         genesisHash: SIM_GENESIS_HASH,
+        base,
         signer: this.signer,
         verify: simVerify,
         options: this.config.options,
       },
-      state,
-      this.ledger.head(),
+      readPersisted(this.store),
+      head,
     );
     this.input(sim, { now: sim.now, type: 'start' });
   }
 
+  /** The epoch in force at head + 1 is not the instance's: hand over to the next epoch's instance. */
+  private switchEpoch(sim: Simulation): void {
+    this.switchPending = false;
+    const pending = this.replica?.pendingTxs() ?? [];
+    this.timers.clear();
+    this.built.clear();
+    this.statusHeight = -1;
+    this.startEpoch(sim);
+    for (const tx of pending) {
+      if (this.replica === undefined) break;
+      if (this.ledger.checkTx(tx)) this.input(sim, { now: sim.now, type: 'txArrived', tx });
+    }
+  }
+
+  private epochEnded(): boolean {
+    return this.ledger.epochAt(this.ledger.head().height + 1).epoch !== this.epoch;
+  }
+
   /** Loses everything not in the store or the ledger. */
   crash(): void {
+    this.running = false;
+    this.switchPending = false;
     this.replica = undefined;
     this.statusHeight = -1;
     this.timers.clear();
@@ -101,7 +165,12 @@ export class SimNode {
     if (r === undefined) return;
     const outputs = r.step(input);
     sim.afterStep(this);
-    for (const o of outputs) this.apply(sim, o);
+    for (const o of outputs) {
+      // The rest of a step that ended the epoch belongs to the old instance: its records are wiped anyway.
+      if (this.switchPending) break;
+      this.apply(sim, o);
+    }
+    if (this.switchPending) this.switchEpoch(sim);
   }
 
   timerFired(sim: Simulation, kind: TimerKind, token: number, view: number): void {
@@ -120,7 +189,7 @@ export class SimNode {
         this.receiveTx(sim, packet.tx, packet.fromClient);
         return;
       case 'fetchReq': {
-        const batch = this.replica!.batchFor(packet.digest);
+        const batch = this.replica?.batchFor(packet.digest);
         if (batch) sim.sendPacket(this, packet.replyTo, { kind: 'fetchResp', batch });
         return;
       }
@@ -136,7 +205,12 @@ export class SimNode {
   /** This endpoint's sync status, as its state sync server answers it. */
   status(): Packet {
     const last = this.ledger.blocks[this.ledger.blocks.length - 1];
-    return { kind: 'status', checkpoint: this.replica!.stableCheckpoint(), head: last?.cert };
+    return {
+      kind: 'status',
+      epoch: this.epoch,
+      checkpoint: this.replica?.stableCheckpoint(),
+      head: last?.cert,
+    };
   }
 
   /**
@@ -145,9 +219,23 @@ export class SimNode {
    */
   private receiveStatus(sim: Simulation, s: Extract<Packet, { kind: 'status' }>): void {
     const height = this.ledger.head().height;
+    // A peer in a later epoch (or any peer ahead, for an endpoint outside the set): its proofs mean nothing to
+    // this instance, so transfer state from it directly; the transfer checks every block (ADR 006).
+    if (
+      s.head !== undefined &&
+      s.head.height > height &&
+      (s.epoch > this.epoch || this.replica === undefined)
+    ) {
+      sim.scheduleTransfer(this, s.head.height, s.head.headerHash);
+      return;
+    }
+    if (s.epoch !== this.epoch || this.replica === undefined) return;
     const moving = this.statusHeight >= 0 && height !== this.statusHeight;
     this.statusHeight = height;
-    const checkpoint = s.checkpoint.seq > this.replica!.status().stableSeq ? s.checkpoint : undefined;
+    const checkpoint =
+      s.checkpoint !== undefined && s.checkpoint.seq > this.replica.status().stableSeq
+        ? s.checkpoint
+        : undefined;
     const head = !moving && s.head !== undefined && s.head.height > height ? s.head : undefined;
     if (checkpoint === undefined && head === undefined) return;
     this.input(sim, {
@@ -208,6 +296,11 @@ export class SimNode {
         return;
       }
       case 'buildBlock': {
+        // A block of a later epoch is not this instance's to build (ADR 006).
+        if (this.ledger.epochAt(o.seq).epoch !== this.epoch) {
+          this.countDrop('epochEnded');
+          return;
+        }
         const block = this.ledger.build(o.batch);
         this.built.set(`${o.seq}/${toHex(o.digest)}`, block);
         sim.scheduleLocal(this, {
@@ -226,6 +319,7 @@ export class SimNode {
         for (const key of [...this.built.keys()])
           if (Number(key.split('/')[0]) <= o.seq) this.built.delete(key);
         sim.onCommitted(this, [block]);
+        if (this.epochEnded()) this.switchPending = true;
         return;
       }
       case 'stateTransfer':
@@ -259,6 +353,10 @@ export class SimNode {
       this,
       copied.map((b) => b.block),
     );
+    if (this.epochEnded()) {
+      this.switchEpoch(sim);
+      return;
+    }
     const head = this.ledger.head();
     this.input(sim, {
       now: sim.now,

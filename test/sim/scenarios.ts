@@ -229,7 +229,124 @@ const kinds: ((n: number) => Scenario)[] = [
   }),
 ];
 
-export const SCENARIOS: readonly Scenario[] = [4, 7].flatMap((n) => kinds.map((k) => k(n)));
+/**
+ * Reconfiguration (ADR 006), on 4 genesis validators (key ids 0-3) and extra keys 4 and 5. Each reconfiguration
+ * names the next set by key ids; the simulation commits it like any tx and every endpoint switches instances
+ * after the block that holds it. A key that joins syncs from its peers first (its endpoint starts at genesis,
+ * outside the set); one that leaves keeps following the chain without a replica. "Rotation" is a new key (a
+ * fresh endpoint) taking the old key's position.
+ */
+const JOIN = [0, 1, 2, 3, 4];
+const REMOVE_1 = [0, 2, 3, 4];
+const ROTATE_2 = [0, 5, 3, 4];
+
+export const RECONFIG_SCENARIOS: readonly Scenario[] = [
+  {
+    ...base(
+      4,
+      'reconfig',
+      'a fifth validator joins (n=5, q=4), one is removed, a key is rotated; mild delays',
+    ),
+    name: 'reconfig-join-remove-rotate',
+    extraKeys: 2,
+    loadEndMs: 6000,
+    reconfigs: [
+      { atMs: 800, members: JOIN },
+      { atMs: 2500, members: REMOVE_1 },
+      { atMs: 4000, members: ROTATE_2 },
+    ],
+  },
+  {
+    ...base(
+      4,
+      'reconfig',
+      'set changes while the view-0 primary is cut off (view changes across the switch), and the primary removed',
+    ),
+    name: 'reconfig-view-change',
+    extraKeys: 1,
+    healAtMs: 3000,
+    loadEndMs: 5000,
+    reconfigs: [
+      { atMs: 300, members: JOIN },
+      { atMs: 1200, members: [1, 2, 3, 4] },
+    ],
+    schedule: (sim) =>
+      sim.at(200, 'isolate primary', () =>
+        sim.setPartition([[0], sim.endpoints.map((e) => e.id).filter((id) => id !== 0)]),
+      ),
+  },
+  {
+    ...base(4, 'reconfig', 'joins and removals on a lossy, flapping network with crashes and restarts'),
+    name: 'reconfig-faults',
+    extraKeys: 2,
+    net: LOSSY,
+    healAtMs: 4000,
+    loadEndMs: 6000,
+    reconfigs: [
+      { atMs: 500, members: JOIN },
+      { atMs: 1500, members: [0, 1, 2, 3, 4, 5] },
+      { atMs: 2800, members: [1, 2, 4, 5] },
+    ],
+    schedule: (sim) => {
+      flap(sim, 300, 2500);
+      let t = 400;
+      while (t < 3800) {
+        sim.at(t, 'crash', () => {
+          const victim = sim.rng.pick(sim.endpoints);
+          if (!victim.up) return;
+          sim.crash(victim.id);
+          sim.at(sim.now - sim.t0 + sim.rng.int(100, 1200), 'restart', () => sim.restart(victim.id));
+        });
+        t += sim.rng.int(300, 700);
+      }
+    },
+  },
+  {
+    ...base(4, 'reconfig', 'a Byzantine equivocating validator (key 0) through two set changes'),
+    name: 'reconfig-equivocator',
+    extraKeys: 1,
+    byzantine: { 0: equivocator },
+    reconfigs: [
+      { atMs: 600, members: JOIN },
+      { atMs: 2000, members: [0, 1, 2, 4] },
+    ],
+  },
+  {
+    ...base(
+      4,
+      'reconfig',
+      "a Byzantine replayer (key 1) re-sends old epochs' messages into the new ones; lossy until 2.5 s",
+    ),
+    name: 'reconfig-replayer',
+    extraKeys: 1,
+    byzantine: { 1: replayer },
+    net: LOSSY,
+    healAtMs: 2500,
+    reconfigs: [
+      { atMs: 500, members: JOIN },
+      { atMs: 1800, members: [4, 1, 2, 3] },
+    ],
+  },
+  {
+    ...base(
+      4,
+      'reconfig',
+      'validator 0 runs twice with one key (Byzantine) while a fifth joins; random partitions until 3 s',
+    ),
+    name: 'reconfig-twins',
+    extraKeys: 1,
+    twins: [0],
+    healAtMs: 3000,
+    loadEndMs: 4500,
+    reconfigs: [{ atMs: 700, members: JOIN }],
+    schedule: (sim) => flap(sim, 0, 3000),
+  },
+];
+
+export const SCENARIOS: readonly Scenario[] = [
+  ...[4, 7].flatMap((n) => kinds.map((k) => k(n))),
+  ...RECONFIG_SCENARIOS,
+];
 
 /** Scenario `kind` (a name without its `-n<N>` suffix) for any n; Byzantine roles and twins shrink to f. */
 export function scenarioFor(kind: string, n: number): Scenario | undefined {

@@ -18,3 +18,18 @@ export function simTx(client: number, nonce: number, tag = ''): TxEnvelope {
     signature: new Uint8Array(64),
   });
 }
+
+/** The simulation's governance stand-in: once committed in block p, the set of these key ids rules from p + 1. */
+export function reconfigTx(members: readonly number[], tag: string): TxEnvelope {
+  return envelope({
+    chainId: SIM_CHAIN_ID,
+    type: 'evidence',
+    institution: 'sim-gov',
+    keyId: 'k1',
+    nonce: 0,
+    createdAt: 1_780_000_000_000,
+    ttlMs: 3_600_000,
+    payload: utf8.encode(`reconfig ${members.join(',')}#${tag}`),
+    signature: new Uint8Array(64),
+  });
+}

@@ -36,6 +36,11 @@ export const EdgeDropReason = {
   /** The bytes do not decode strictly as a consensus message. */
   malformed: 'malformed',
   wrongChain: 'wrongChain',
+  /**
+   * A message of this chain signed for another validator-set epoch (ADR 006): the sender switched before or
+   * after this node. Not a fault: ignored without a penalty.
+   */
+  otherEpoch: 'otherEpoch',
   /** The sender index is outside the validator set. */
   unknownSender: 'unknownSender',
   /** The frame came from a peer that is not a validator (an observer). */
@@ -75,7 +80,15 @@ export function checkConsensusFrame(
   } catch (err) {
     return fail(EdgeDropReason.malformed, (err as Error).message);
   }
-  if (m.chainId !== ctx.chainId) return fail(EdgeDropReason.wrongChain, `${m.type} for chain ${m.chainId}`);
+  if (m.chainId !== ctx.chainId) {
+    const base = (id: string) => id.split('/')[0];
+    if (base(m.chainId) === base(ctx.chainId))
+      return fail(
+        EdgeDropReason.otherEpoch,
+        `${m.type} of epoch ${m.chainId}, this node runs ${ctx.chainId}`,
+      );
+    return fail(EdgeDropReason.wrongChain, `${m.type} for chain ${m.chainId}`);
+  }
   const signer = ctx.set.validators[m.from];
   if (signer === undefined) return fail(EdgeDropReason.unknownSender, `${m.type} from validator ${m.from}`);
   if (m.type !== 'newView' && m.from !== peerIndex) {
@@ -92,7 +105,8 @@ export function checkConsensusFrame(
 export interface ConsensusTransportDeps {
   readonly host: P2PHost;
   readonly peers: ValidatorPeers;
-  readonly edge: EdgeContext;
+  /** Replaced with `setEdge` when the validator-set epoch changes (ADR 006). */
+  edge: EdgeContext;
   readonly logger: Logger;
   /** Every edge drop, for metrics and status. */
   readonly onDrop: (reason: EdgeDropReason, detail: string) => void;
@@ -103,7 +117,12 @@ export class P2PConsensusTransport implements Transport {
   readonly #d: ConsensusTransportDeps;
 
   constructor(deps: ConsensusTransportDeps) {
-    this.#d = deps;
+    this.#d = { ...deps };
+  }
+
+  /** The epoch's chain id, set and this replica's index (-1 outside the set) for the edge checks. */
+  setEdge(edge: EdgeContext): void {
+    this.#d.edge = edge;
   }
 
   send(to: number, bytes: Uint8Array): void {
@@ -136,7 +155,7 @@ export class P2PConsensusTransport implements Transport {
         { peer: peerId, reason: result.reason, detail: result.detail },
         'consensus: dropped',
       );
-      return result.reason === EdgeDropReason.fromSelf
+      return result.reason === EdgeDropReason.fromSelf || result.reason === EdgeDropReason.otherEpoch
         ? Verdicts.ignore(result.reason)
         : Verdicts.reject(result.reason);
     }

@@ -35,7 +35,7 @@ import { equalBytes } from '../../core/bytes.ts';
 import { CodecError } from '../../core/codec.ts';
 import { isJrError } from '../../core/errors.ts';
 import { merkleRoot } from '../../core/merkle.ts';
-import { validatorSetHash } from '../../core/validators.ts';
+import { faultTolerance, type ValidatorSet, validatorSetHash } from '../../core/validators.ts';
 import type { BuiltBlock, Chain } from '../../ledger/chain.ts';
 import { LedgerErrorCode } from '../../ledger/errors.ts';
 import { type Logger, type P2PHost, ProtocolId, Verdicts } from '../../p2p/index.ts';
@@ -93,8 +93,23 @@ export interface StateSyncDeps {
   readonly host: P2PHost;
   readonly peers: ValidatorPeers;
   readonly chain: Pick<Chain, 'head' | 'buildBlock' | 'commitBlock'>;
-  /** Chain id, validator set, quorum and signature scheme. */
+  /** Chain id, validator set, quorum and signature scheme (of the genesis epoch when `epochs` is given). */
   readonly quorum: QuorumContext;
+  /**
+   * Validator-set epochs (ADR 006). With them, each block is checked against the set in force at its height,
+   * status proofs against the running instance's quorum context (none outside the set), and a peer whose head
+   * this node cannot check (it is in a later epoch) is followed by a transfer checked block by block.
+   */
+  readonly epochs?: {
+    setAt(height: number): ValidatorSet;
+    /** The running consensus instance's context; undefined while this node is not in the set. */
+    quorum(): QuorumContext | undefined;
+    /**
+     * Stops the running instance before this layer writes blocks it was not asked for (the core commits
+     * nothing meanwhile); resolved once it is stopped. The next epoch's instance starts at the boundary.
+     */
+    suspend(): Promise<void>;
+  };
   readonly consensus: SyncConsensus;
   /** A block sync stored (the ledger has it). */
   readonly onStored: (block: BuiltBlock) => void;
@@ -108,7 +123,8 @@ export interface StateSyncDeps {
 
 interface Target {
   readonly seq: number;
-  readonly headerHash: Uint8Array;
+  /** Undefined for a peer's head that this node could not check (another epoch): no final hash check. */
+  readonly headerHash: Uint8Array | undefined;
 }
 
 interface RunStats {
@@ -120,7 +136,7 @@ interface RunStats {
 export class StateSyncClient implements StateSync {
   readonly #d: StateSyncDeps;
   readonly #limits: StateSyncLimits;
-  readonly #setHash: Uint8Array;
+  #setHash: { set: ValidatorSet; hash: Uint8Array };
   readonly #abort = new AbortController();
   #target: Target | undefined;
   #running: Promise<void> | undefined;
@@ -146,12 +162,19 @@ export class StateSyncClient implements StateSync {
   constructor(deps: StateSyncDeps, limits: StateSyncLimits = DEFAULT_STATE_SYNC_LIMITS) {
     this.#d = deps;
     this.#limits = limits;
-    this.#setHash = validatorSetHash(deps.quorum.set);
+    this.#setHash = { set: deps.quorum.set, hash: validatorSetHash(deps.quorum.set) };
+  }
+
+  /** The set that signs block `height`, and its hash (cached while it stays the same). */
+  #setAt(height: number): { set: ValidatorSet; hash: Uint8Array } {
+    const set = this.#d.epochs?.setAt(height) ?? this.#d.quorum.set;
+    if (set !== this.#setHash.set) this.#setHash = { set, hash: validatorSetHash(set) };
+    return this.#setHash;
   }
 
   // ---- the StateSync contract ----
 
-  requestTransfer(targetSeq: number, headerHash: Uint8Array): void {
+  requestTransfer(targetSeq: number, headerHash: Uint8Array | undefined): void {
     if (this.#stopped) return;
     if (this.#target === undefined || targetSeq > this.#target.seq)
       this.#target = { seq: targetSeq, headerHash };
@@ -309,21 +332,22 @@ export class StateSyncClient implements StateSync {
       throw bad(SyncErrorCode.badResponse, `expected block ${head.height + 1}`);
     if (!equalBytes(h.prevHash, head.hash))
       throw bad(SyncErrorCode.badBlock, 'prevHash is not the local head');
-    if (!equalBytes(h.validatorSetHash, this.#setHash))
+    const signers = this.#setAt(h.height);
+    if (!equalBytes(h.validatorSetHash, signers.hash))
       throw bad(SyncErrorCode.badBlock, 'another validator set');
     const txHashes = b.txs.map((t) => t.hash);
     if (h.txCount !== b.txs.length || !equalBytes(merkleRoot(txHashes), h.txRoot)) {
       throw bad(SyncErrorCode.badBlock, 'txs do not match the header (txCount, txRoot)');
     }
     try {
-      verifyCommitCertificate(b.cert, h, this.#d.quorum.set, this.#d.quorum.verify);
+      verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.verify);
     } catch (err) {
       if (err instanceof CertError) throw bad(SyncErrorCode.badCertificate, err.message);
       throw err;
     }
     const hash = b.cert.headerHash; // equal to headerHash(h): the certificate check compared them
     const target = this.#target;
-    if (target !== undefined && h.height === target.seq && !equalBytes(hash, target.headerHash)) {
+    if (target?.headerHash !== undefined && h.height === target.seq && !equalBytes(hash, target.headerHash)) {
       throw bad(SyncErrorCode.targetMismatch, 'not the certified target');
     }
     const built = await this.#execute(h, b);
@@ -440,18 +464,43 @@ export class StateSyncClient implements StateSync {
     const ourStable = Math.max(this.#d.consensus.stableSeq(), this.#sentStable);
     let head: CommitCertificate | undefined;
     let stable: CheckpointProof | undefined;
+    const beyond: number[] = [];
     for (const [i, s] of statuses.entries()) {
       if (s === undefined) continue;
       const peer = peers[i]!;
-      if (
-        s.head !== undefined &&
-        s.height > Math.max(ourHead, head?.height ?? 0) &&
-        this.#checkHead(peer, s)
-      ) {
-        head = s.head.cert;
+      if (s.head !== undefined && s.height > Math.max(ourHead, head?.height ?? 0)) {
+        const verdict = this.#checkHead(peer, s);
+        if (verdict === 'ok') head = s.head.cert;
+        else if (verdict === 'otherEpoch') beyond.push(s.height);
       }
       if (s.stable.seq > Math.max(ourStable, stable?.seq ?? 0) && this.#checkStable(peer, s.stable)) {
         stable = s.stable;
+      }
+    }
+    // A head this node cannot check is signed in an epoch it has not reached (ADR 006). One peer saying so
+    // proves nothing (it may lie); f+1 of them include an honest one, so this node's epoch has ended: fetch the
+    // blocks up to the (f+1)-th highest such head, each checked against the set in force at its height as the
+    // ledger learns it. A node that runs an instance stops it first: the core must not commit meanwhile.
+    const epochs = this.#d.epochs;
+    if (epochs !== undefined) {
+      const f = faultTolerance(epochs.setAt(height + 1).validators.length);
+      beyond.sort((a, b) => b - a);
+      const proven = beyond.length > f ? beyond[f] : undefined;
+      if (proven !== undefined && head === undefined) {
+        this.#d.logger.info(
+          { height, target: proven, peers: beyond.length },
+          'sync: the validators are in a later epoch; following them by state transfer',
+        );
+        if (epochs.quorum() !== undefined) await epochs.suspend();
+        this.#sentHead = Math.max(this.#sentHead, proven);
+        this.requestTransfer(proven, undefined);
+        return;
+      }
+      // With no instance there is no core to hand a checked head to: follow it directly.
+      if (head !== undefined && epochs.quorum() === undefined) {
+        this.#sentHead = Math.max(this.#sentHead, head.height);
+        this.requestTransfer(head.height, head.headerHash);
+        return;
       }
     }
     if (head === undefined && stable === undefined) return;
@@ -479,30 +528,40 @@ export class StateSyncClient implements StateSync {
     }
   }
 
-  /** The head in a status is certified for this chain; otherwise the peer is at fault. */
-  #checkHead(peer: string, s: SyncStatus): boolean {
+  /**
+   * The head in a status is certified for this chain; otherwise the peer is at fault. With epochs, a head
+   * whose certificate does not verify under the newest set this node knows may be signed by a later set:
+   * `otherEpoch`, not a fault (the transfer checks every block it fetches).
+   */
+  #checkHead(peer: string, s: SyncStatus): 'ok' | 'bad' | 'otherEpoch' {
     const { header, cert } = s.head!;
     try {
       if (header.chainId !== this.#d.quorum.chainId)
         throw new CertError(CertErrorCode.headerMismatch, 'another chain');
-      verifyCommitCertificate(cert, header, this.#d.quorum.set, this.#d.quorum.verify);
-      return true;
+      verifyCommitCertificate(cert, header, this.#setAt(header.height).set, this.#d.quorum.verify);
+      return 'ok';
     } catch (err) {
       if (!(err instanceof CertError)) throw err;
+      if (this.#d.epochs !== undefined && err.code !== CertErrorCode.headerMismatch) return 'otherEpoch';
       this.#fault(
         peer,
         new SyncError(SyncErrorCode.badCertificate, `status head ${s.height}: ${err.message}`),
       );
-      return false;
+      return 'bad';
     }
   }
 
   #checkStable(peer: string, proof: CheckpointProof): boolean {
+    const epochs = this.#d.epochs;
+    const ctx = epochs === undefined ? this.#d.quorum : epochs.quorum();
+    if (ctx === undefined) return false;
     try {
-      verifyCheckpointProof(this.#d.quorum, proof, DropReason.badCheckpoint);
+      verifyCheckpointProof(ctx, proof, DropReason.badCheckpoint);
       return true;
     } catch (err) {
       if (!(err instanceof DropError)) throw err;
+      // With epochs, a proof of another epoch is no fault: it just means nothing to this instance.
+      if (epochs !== undefined) return false;
       this.#fault(peer, new SyncError(SyncErrorCode.badCertificate, `status checkpoint: ${err.message}`));
       return false;
     }

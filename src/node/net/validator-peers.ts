@@ -1,17 +1,26 @@
 /**
- * Validator index ↔ libp2p peer id, from the genesis. The validator key is the libp2p identity (Noise proves
+ * Validator index ↔ libp2p peer id, from the genesis and then the set in force (ADR 006). The validator key is the libp2p identity (Noise proves
  * it in the handshake), so a connection's remote peer id tells which validator is on the other end.
  */
 import type { Genesis } from '../../core/genesis.ts';
+import { peerIdOf } from '../../core/keys.ts';
+import type { ValidatorSet } from '../../core/validators.ts';
 
 export class ValidatorPeers {
-  readonly #peerIds: readonly string[];
-  readonly #institutions: readonly string[];
-  readonly #index: ReadonlyMap<string, number>;
+  #peerIds: readonly string[];
+  #institutions: readonly string[];
+  #index: ReadonlyMap<string, number>;
 
   constructor(genesis: Genesis) {
     this.#peerIds = genesis.validators.map((v) => v.peerId);
     this.#institutions = genesis.validators.map((v) => v.institution);
+    this.#index = new Map(this.#peerIds.map((p, i) => [p, i] as const));
+  }
+
+  /** The set in force changed (ADR 006): indexes and peers follow it. */
+  update(set: ValidatorSet): void {
+    this.#peerIds = set.validators.map((v) => peerIdOf(v.publicKey));
+    this.#institutions = set.validators.map((v) => v.institution);
     this.#index = new Map(this.#peerIds.map((p, i) => [p, i] as const));
   }
 

@@ -3,12 +3,14 @@
  *
  * 1. Agreement: every honest validator's chain is a prefix of one chain (same header hashes at every height).
  * 2. Validity of every block: its header (rebuilt from the API's fields) hashes to the hash served, links to
- *    its parent (block 1 to the genesis), names the genesis validator set, and carries a commit certificate a
- *    quorum of genesis validators signed (`verifyCommitCertificate`), on every validator's copy.
+ *    its parent (block 1 to the genesis), names the validator set in force at its height, and carries a
+ *    commit certificate a quorum of that set signed (`verifyCommitCertificate`), on every validator's copy. The
+ *    set in force is recomputed here from the genesis and the chain's governance txs (ADR 006): each must be
+ *    signed by a validator of the set in force and valid by the registry's rules, and the checker applies it.
  * 3. Every acknowledged tx is committed exactly once, at the height it was acknowledged at; no tx appears
  *    twice anywhere in the chain.
  * 4. Every other tx is an anchor whose RFC 3161 token verifies against the genesis trust anchors and covers
- *    the header hash of the block it names (`verifyTimestamp`).
+ *    the header hash of the block it names (`verifyTimestamp`), or a governance tx the test submitted.
  *
  * `checkChains` is pure over the collected data, so it is tested on its own with tampered chains (the
  * negative controls in test/cluster/checker.test.ts prove each check can fail).
@@ -22,8 +24,10 @@ import {
 } from '../../../src/core/block.ts';
 import { equalBytes, fromHex, toHex } from '../../../src/core/bytes.ts';
 import { type Genesis, genesisHash, genesisValidatorSet } from '../../../src/core/genesis.ts';
-import { parseTx } from '../../../src/core/tx.ts';
-import { validatorSetHash } from '../../../src/core/validators.ts';
+import { decodeGovernance } from '../../../src/core/governance.ts';
+import { parseTx, VALIDATOR_KEY_ID, verifyTxEnvelope } from '../../../src/core/tx.ts';
+import { epochOf, type ValidatorSet, validatorSetHash } from '../../../src/core/validators.ts';
+import { GovernanceState } from '../../../src/ledger/governance-state.ts';
 import { parsePemCertificates, verifyTimestamp } from '../../../src/timestamp/index.ts';
 
 /** GET /v1/blocks/:height (docs/api.md). */
@@ -57,8 +61,10 @@ export interface CheckInput {
   chains: ChainSnapshot[];
   /** Txs acknowledged as committed, with the height they were acknowledged at (hex hash → height). */
   acked: ReadonlyMap<string, number>;
-  /** Every tx the load generator sent; any other tx in the chain must be an anchor. */
+  /** Every tx the load generator sent; any other tx in the chain must be an anchor (or in `governance`). */
   submitted: ReadonlySet<string>;
+  /** Governance txs the test submitted (hex hashes); no other governance tx may be in the chain. */
+  governance?: ReadonlySet<string>;
   /** The canonical bytes of a committed tx (GET /v1/txs/:hash). */
   txBytes(hashHex: string): Promise<Uint8Array>;
 }
@@ -98,35 +104,7 @@ export async function checkChains(input: CheckInput): Promise<CheckReport> {
     if (violations.length < MAX_REPORTED) violations.push(msg);
     else if (violations.length === MAX_REPORTED) violations.push('(more violations not shown)');
   };
-  const set = genesisValidatorSet(input.genesis);
-  const setHash = validatorSetHash(set);
   let certificates = 0;
-
-  // 2. Every block on every copy.
-  for (const { node, blocks } of input.chains) {
-    let prev = genesisHash(input.genesis);
-    for (const [i, b] of blocks.entries()) {
-      const where = `${node} block ${i + 1}`;
-      const header = headerOf(b);
-      const hash = headerHash(header);
-      if (header.height !== i + 1) fail(`${where}: header height ${header.height}`);
-      if (toHex(hash) !== b.hash || b.header.hash !== b.hash)
-        fail(`${where}: header hashes to ${toHex(hash)}, served as ${b.hash}`);
-      if (header.chainId !== input.genesis.chainId) fail(`${where}: chain id ${header.chainId}`);
-      if (!equalBytes(header.prevHash, prev)) fail(`${where}: prevHash does not link to block ${i}`);
-      if (!equalBytes(header.validatorSetHash, setHash)) fail(`${where}: not the genesis validator set`);
-      if (header.txCount !== b.txHashes.length)
-        fail(`${where}: ${b.txHashes.length} txs, header says ${header.txCount}`);
-      try {
-        const cert = decodeCertificate(new Uint8Array(Buffer.from(b.certificate.bytes, 'base64')));
-        verifyCommitCertificate(cert, header, set);
-        certificates++;
-      } catch (err) {
-        fail(`${where}: commit certificate: ${(err as Error).message}`);
-      }
-      prev = hash;
-    }
-  }
 
   // 1. One chain: every copy agrees with the longest at every height it has.
   const longest = input.chains.reduce<ChainSnapshot | undefined>(
@@ -140,6 +118,71 @@ export async function checkChains(input: CheckInput): Promise<CheckReport> {
         fail(`fork at height ${i + 1}: ${node} has ${b.hash}, ${longest!.node} has ${canonical[i]!.hash}`);
         break;
       }
+    }
+  }
+
+  // The validator set in force at each height: the genesis set, then what the chain's governance txs made it.
+  const bytesOf = new Map<string, Uint8Array>();
+  const fetchBytes = async (h: string) => {
+    let b = bytesOf.get(h);
+    if (b === undefined) {
+      b = await input.txBytes(h);
+      bytesOf.set(h, b);
+    }
+    return b;
+  };
+  const gov = GovernanceState.fromGenesis(input.genesis);
+  const sets: ValidatorSet[] = [];
+  for (const [i, b] of canonical.entries()) {
+    const height = i + 1;
+    const set = gov.epochAt(height).set;
+    sets.push(set);
+    for (const h of b.txHashes) {
+      if (input.submitted.has(h) || !(input.governance?.has(h) ?? false)) continue;
+      try {
+        const env = parseTx(await fetchBytes(h));
+        if (env.hashHex !== h || env.tx.type !== 'governance')
+          throw new Error('not the governance tx submitted');
+        const signer = set.validators.find((v) => v.institution === env.tx.institution);
+        if (
+          env.tx.keyId !== VALIDATOR_KEY_ID ||
+          signer === undefined ||
+          !verifyTxEnvelope(env, signer.publicKey)
+        )
+          throw new Error('not signed by a validator of the set in force');
+        const rejection = gov.apply(env, decodeGovernance(env.tx.payload), height, Date.parse(b.header.time));
+        if (rejection !== undefined) throw new Error(`${rejection.code}: ${rejection.message}`);
+      } catch (err) {
+        fail(`governance tx ${h} at height ${height}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  // 2. Every block on every copy.
+  for (const { node, blocks } of input.chains) {
+    let prev = genesisHash(input.genesis);
+    for (const [i, b] of blocks.entries()) {
+      const where = `${node} block ${i + 1}`;
+      const header = headerOf(b);
+      const hash = headerHash(header);
+      if (header.height !== i + 1) fail(`${where}: header height ${header.height}`);
+      if (toHex(hash) !== b.hash || b.header.hash !== b.hash)
+        fail(`${where}: header hashes to ${toHex(hash)}, served as ${b.hash}`);
+      if (header.chainId !== input.genesis.chainId) fail(`${where}: chain id ${header.chainId}`);
+      if (!equalBytes(header.prevHash, prev)) fail(`${where}: prevHash does not link to block ${i}`);
+      const set = sets[i] ?? genesisValidatorSet(input.genesis);
+      if (!equalBytes(header.validatorSetHash, validatorSetHash(set)))
+        fail(`${where}: not the validator set in force (epoch ${epochOf(set)})`);
+      if (header.txCount !== b.txHashes.length)
+        fail(`${where}: ${b.txHashes.length} txs, header says ${header.txCount}`);
+      try {
+        const cert = decodeCertificate(new Uint8Array(Buffer.from(b.certificate.bytes, 'base64')));
+        verifyCommitCertificate(cert, header, set);
+        certificates++;
+      } catch (err) {
+        fail(`${where}: commit certificate: ${(err as Error).message}`);
+      }
+      prev = hash;
     }
   }
 
@@ -163,10 +206,10 @@ export async function checkChains(input: CheckInput): Promise<CheckReport> {
   let anchors = 0;
   let anchoredHeight = 0;
   for (const [h, heights] of at) {
-    if (input.submitted.has(h)) continue;
+    if (input.submitted.has(h) || (input.governance?.has(h) ?? false)) continue;
     const where = `tx ${h} at height ${heights[0]}`;
     try {
-      const env = parseTx(await input.txBytes(h));
+      const env = parseTx(await fetchBytes(h));
       if (env.hashHex !== h) throw new Error(`served bytes hash to ${env.hashHex}`);
       if (env.tx.type !== 'anchor') throw new Error(`an ${env.tx.type} tx nobody submitted`);
       const a = decodeAnchor(env.tx.payload);

@@ -44,6 +44,11 @@ export interface ClusterOptions {
   byzantine?: { index: number; script: string; env: (home: string) => NodeJS.ProcessEnv };
   /** Anchoring: time between TSA requests (the product default is 5 s). */
   anchorIntervalMs?: number;
+  /**
+   * Institutions prepared beyond the genesis (indexes validators, validators+1, ...): homes, keys, links and
+   * configs exist, but they are not in the genesis and `start()` leaves them down. Governance adds them.
+   */
+  joining?: number;
 }
 
 const institutionId = (i: number) => `bank-${String.fromCharCode(97 + i)}`;
@@ -124,7 +129,11 @@ export class Cluster {
     this.links = links;
     this.tsa = tsa;
     this.honest = nodes.map((n) => n.index).filter((i) => i !== o.byzantine?.index);
+    this.genesisValidators = o.validators;
   }
+
+  /** How many validators the genesis has (the first nodes); the others join by governance. */
+  readonly genesisValidators: number;
 
   /** Creates homes, TSA, genesis, proxies and configs; starts nothing. */
   static async create(o: ClusterOptions): Promise<Cluster> {
@@ -132,11 +141,12 @@ export class Cluster {
     let links: LinkTable | undefined;
     let tsaProxy: LinkProxy | undefined;
     try {
-      links = await LinkTable.start(o.validators);
+      const total = o.validators + (o.joining ?? 0);
+      links = await LinkTable.start(total);
       tsaProxy = await LinkProxy.start('tsa');
       const tsa = new TsaProcess(join(dir, 'tsa'), join(dir, 'tsa.log'), tsaProxy);
       await initTsaDir(tsa.dir, { organization: 'JRChain Cluster Test TSA', now: new Date() });
-      const homes = [...Array(o.validators).keys()].map((i) =>
+      const homes = [...Array(total).keys()].map((i) =>
         // Port 0: the node binds free ports and reports them; peers reach it only through the proxies.
         initHome({
           home: join(dir, institutionId(i)),
@@ -146,7 +156,7 @@ export class Cluster {
         }),
       );
       const { genesis } = assembleGenesis(
-        homes.map((h) => readMemberFile(h.memberFile)),
+        homes.slice(0, o.validators).map((h) => readMemberFile(h.memberFile)),
         {
           chainId: `jrchain-cluster-${o.name}`.slice(0, 64),
           createdAt: new Date(),
@@ -193,15 +203,16 @@ export class Cluster {
     return join(this.nodes[i]!.home, HOME_FILES.clientKey);
   }
 
-  /** Starts the TSA and every validator, and waits until every validator reaches a quorum. */
+  /** Starts the TSA and every genesis validator, and waits until every validator reaches a quorum. */
   async start(): Promise<void> {
     await this.tsa.start();
-    await Promise.all(this.nodes.map((n) => this.startNode(n.index)));
+    const genesisNodes = this.nodes.slice(0, this.genesisValidators);
+    await Promise.all(genesisNodes.map((n) => this.startNode(n.index)));
     await this.waitUntil(
       'every validator to be ready',
       async () => {
         const ready = await Promise.all(
-          this.nodes.map((n) =>
+          genesisNodes.map((n) =>
             fetch(`${n.apiUrl}/ready`, { signal: AbortSignal.timeout(3000) }).then(
               (r) => r.ok,
               () => false,
@@ -224,6 +235,16 @@ export class Cluster {
   async kill(i: number): Promise<void> {
     this.links.setTarget(i, undefined);
     await this.nodes[i]!.kill();
+  }
+
+  /**
+   * Validator i left the alliance (governance removed it, ADR 006): it is stopped and no longer counted among
+   * the validators the scenario waits for and checks.
+   */
+  async retire(i: number): Promise<void> {
+    await this.stop(i);
+    const at = this.honest.indexOf(i);
+    if (at >= 0) this.honest.splice(at, 1);
   }
 
   /** Graceful stop of validator i. */

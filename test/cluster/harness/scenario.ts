@@ -59,6 +59,8 @@ export class Scenario {
   readonly bound: number;
   readonly params: ConsensusParams;
   readonly #notes: Record<string, unknown> = {};
+  /** Governance txs the scenario submitted (hex hashes): the checker replays them (ADR 006). */
+  readonly governance = new Set<string>();
 
   constructor(cluster: Cluster, load: LoadGenerator, params: ConsensusParams) {
     this.cluster = cluster;
@@ -276,6 +278,7 @@ export class Scenario {
       chains,
       acked,
       submitted: new Set(this.load.submitted.keys()),
+      governance: this.governance,
       txBytes: async (hash) => {
         const n = c.nodes[nodes[turn++ % nodes.length]!]!;
         const r = await getJson<{ bytes: string }>(`${n.apiUrl}/v1/txs/${hash}`);
@@ -322,9 +325,15 @@ export async function runScenario(o: ScenarioOptions, body: (s: Scenario) => Pro
   const load = new LoadGenerator(
     LoadGenerator.identities(
       cluster.genesis.chainId,
-      cluster.nodes.map((n) => ({ id: n.institution, keyFile: cluster.clientKey(n.index) })),
+      // The genesis institutions: the others are not registered until governance adds them.
+      cluster.nodes
+        .slice(0, o.validators)
+        .map((n) => ({ id: n.institution, keyFile: cluster.clientKey(n.index) })),
     ),
-    () => cluster.honest.map((i) => ({ index: i, apiUrl: cluster.nodes[i]!.apiUrl })),
+    () =>
+      cluster.honest
+        .filter((i) => cluster.nodes[i]!.running)
+        .map((i) => ({ index: i, apiUrl: cluster.nodes[i]!.apiUrl })),
     o.name,
     { ...DEFAULT_LOAD, ...o.load },
   );

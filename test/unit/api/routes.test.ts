@@ -17,7 +17,7 @@ import { encodeTxList, type TxEnvelope } from '../../../src/core/tx.ts';
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import type { FakeConsensus } from '../../helpers/fake-consensus.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
-import { docHash, evidenceTx, TEST_GENESIS_TIME, testGenesis } from '../../helpers/fixtures.ts';
+import { docHash, evidenceTx, governanceTx, TEST_GENESIS_TIME, testGenesis } from '../../helpers/fixtures.ts';
 
 const genesis = testGenesis();
 const now = TEST_GENESIS_TIME + 5000;
@@ -249,6 +249,44 @@ describe('HTTP API', () => {
     const g = await get('/v1/genesis');
     expect(g.json.genesis.chainId).toBe(genesis.chainId);
     expect(g.json.genesisHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+  it('GET /v1/governance shows the set in force and proposals; a governance tx has its own view', async () => {
+    const g0 = await get('/v1/governance');
+    expect(g0.status).toBe(200);
+    expect(g0.json.validatorSet).toMatchObject({ epoch: 0, firstHeight: 1, n: 4, f: 1, quorum: 3 });
+    expect(g0.json.validatorSet.validators.map((v: any) => v.institution)).toEqual([
+      'bank-a',
+      'bank-b',
+      'bank-c',
+      'bank-d',
+    ]);
+    expect(g0.json.institutions).toHaveLength(4);
+    const p = governanceTx(
+      {
+        kind: 'propose',
+        deadline: now + 60_000,
+        action: { type: 'revokeClientKey', institution: 'bank-d', keyId: 'client-1' },
+      },
+      { createdAt: now },
+    );
+    expect((await post(p)).status).toBe(202);
+    await commit();
+    const g1 = await get('/v1/governance');
+    expect(g1.json.proposals).toEqual([
+      expect.objectContaining({
+        id: p.hashHex,
+        status: 'pending',
+        proposer: 'bank-a',
+        approvals: ['bank-a'],
+        action: expect.objectContaining({
+          type: 'revokeClientKey',
+          description: 'revoke client key bank-d/client-1',
+        }),
+      }),
+    ]);
+    const t = await get(`/v1/txs/${p.hashHex}`);
+    expect(t.status).toBe(200);
+    expect(t.json.governance).toMatchObject({ kind: 'propose', action: { type: 'revokeClientKey' } });
   });
 });
 

@@ -129,7 +129,7 @@ async function load(store: LedgerStore): Promise<Loaded> {
       const record = w.records[index]!;
       const at = { env, height: w.header.height, index, blockTime: b.time };
       if (record.type === 'evidence') out.committed.push({ ...at, evidence: record.evidence });
-      else out.anchors.push({ ...at, anchor: record.anchor });
+      else if (record.type === 'anchor') out.anchors.push({ ...at, anchor: record.anchor });
     });
   }
   return out;

@@ -8,6 +8,7 @@ import { encodeAnchor } from '../../../src/core/anchor.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import type { EvidenceRecord } from '../../../src/core/evidence.ts';
 import { parseGenesis } from '../../../src/core/genesis.ts';
+import type { GovernanceRecord } from '../../../src/core/governance.ts';
 import { Limits } from '../../../src/core/limits.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../../../src/core/tx.ts';
 import type { BuiltBlock } from '../../../src/ledger/chain.ts';
@@ -19,6 +20,7 @@ import { batchOf, openMemoryChain, outcomes, runBlock } from '../../helpers/chai
 import {
   anchorTx,
   evidenceTx,
+  governanceTx,
   sampleUnsignedTx,
   TEST_GENESIS_TIME,
   testGenesisJson,
@@ -343,6 +345,153 @@ describe('executor rules: one code per rejection', () => {
       },
     );
     expect(await execute(chain, [junk], T + 5000)).toEqual([TxErrorCode.malformedPayload]);
+  });
+
+  // ---- governance txs (ADR 006); the flows are in governance.test.ts ----
+  const bankE = testSigner('bank-e/client-1');
+  const registerE = (deadline = T + 60_000): GovernanceRecord => ({
+    kind: 'propose',
+    deadline,
+    action: {
+      type: 'registerInstitution',
+      id: 'bank-e',
+      name: 'Bank E',
+      clientKeys: [{ keyId: 'client-1', publicKey: bankE.publicKey }],
+    },
+  });
+  const approve = (p: TxEnvelope): GovernanceRecord => ({ kind: 'approve', proposalId: p.hash });
+
+  it('TX_GOV_NOT_VALIDATOR: a governance tx from a non-validator or under a client key', async () => {
+    const chain = await openMemoryChain();
+    const proposal = governanceTx(registerE());
+    // An institution's client key signing under its own key id is no validator key.
+    const byClient = envelope(
+      signTx({ ...governanceTx(approve(proposal)).tx, keyId: 'client-1' }, testSigner('bank-a/client-1')),
+    );
+    // An unregistered institution claiming the validator key id.
+    const byStranger = governanceTx(approve(proposal), { institution: 'bank-e', signer: bankE });
+    expect(await execute(chain, [proposal, byClient, byStranger])).toEqual([
+      'ok',
+      TxErrorCode.govNotValidator,
+      TxErrorCode.unknownInstitution,
+    ]);
+    expect(await admit(chain, byClient)).toBe(TxErrorCode.govNotValidator);
+    // A registered institution that runs no validator cannot approve.
+    const json = testGenesisJson();
+    json.institutions.push({ id: 'bank-e', name: 'Bank E', clientKeys: [] });
+    const withE = await LedgerChain.open(new MemoryLedgerStore(), parseGenesis(json));
+    const fromE = governanceTx(registerE(), { institution: 'bank-e', signer: bankE });
+    expect(await execute(withE, [fromE, governanceTx(registerE(T + 50_000))])).toEqual([
+      TxErrorCode.govNotValidator,
+      TxErrorCode.govInvalidAction,
+    ]);
+    // A forged approval: validator 1's key signing for bank-a.
+    const forged = governanceTx(approve(proposal), { signer: validatorSigners()[1]! });
+    expect(await admit(chain, forged)).toBe(TxErrorCode.badSignature);
+  });
+
+  it('TX_GOV_BAD_DEADLINE: a deadline before the block time, or beyond the limit', async () => {
+    const chain = await openMemoryChain();
+    const past = governanceTx(registerE(T + 999));
+    const far = governanceTx(registerE(T + 1000 + Limits.governanceMaxDeadlineMs + 1));
+    const edge = governanceTx(registerE(T + 1000 + Limits.governanceMaxDeadlineMs));
+    expect(await execute(chain, [past, far, edge])).toEqual([
+      TxErrorCode.govBadDeadline,
+      TxErrorCode.govBadDeadline,
+      'ok',
+    ]);
+    expect(await admit(chain, past)).toBe(TxErrorCode.govBadDeadline);
+  });
+
+  it('TX_GOV_TOO_MANY_PENDING: a proposal beyond the pending limit', async () => {
+    const chain = await openMemoryChain();
+    const proposals = Array.from({ length: Limits.governancePendingProposals + 1 }, (_, i) =>
+      governanceTx(
+        {
+          kind: 'propose',
+          deadline: T + 60_000,
+          action: { type: 'revokeClientKey', institution: 'bank-a', keyId: 'client-1' },
+        },
+        { createdAt: T + 1000 - i },
+      ),
+    );
+    const out = await execute(chain, proposals);
+    expect(out.slice(0, -1).every((c) => c === 'ok')).toBe(true);
+    expect(out.at(-1)).toBe(TxErrorCode.govTooManyPending);
+  });
+
+  it('TX_GOV_INVALID_ACTION: an action that cannot apply to the registry', async () => {
+    const chain = await openMemoryChain({ reconfiguration: true });
+    const reused = governanceTx({
+      kind: 'propose',
+      deadline: T + 60_000,
+      action: {
+        type: 'addClientKey',
+        institution: 'bank-b',
+        keyId: 'client-2',
+        publicKey: validatorSigners()[0]!.publicKey,
+      },
+    });
+    const unknown = governanceTx({
+      kind: 'propose',
+      deadline: T + 60_000,
+      action: { type: 'removeValidator', institution: 'bank-z' },
+    });
+    const ok = governanceTx({
+      kind: 'propose',
+      deadline: T + 60_000,
+      action: { type: 'removeValidator', institution: 'bank-d' },
+    });
+    expect(await execute(chain, [reused, unknown, ok])).toEqual([
+      TxErrorCode.govInvalidAction,
+      TxErrorCode.govInvalidAction,
+      'ok',
+    ]);
+    expect(await admit(chain, reused)).toBe(TxErrorCode.govInvalidAction);
+  });
+
+  it('TX_GOV_UNKNOWN_PROPOSAL, TX_GOV_ALREADY_APPROVED: approvals must name a proposal, once per validator', async () => {
+    const chain = await openMemoryChain();
+    const p = governanceTx(registerE());
+    const ghost = governanceTx({ kind: 'approve', proposalId: new Uint8Array(32).fill(7) }, { validator: 1 });
+    const again = governanceTx(approve(p), { createdAt: T + 999 });
+    const b1 = governanceTx(approve(p), { validator: 1 });
+    const b1again = governanceTx(approve(p), { validator: 1, createdAt: T + 999 });
+    expect(await execute(chain, [p, ghost, again, b1, b1again])).toEqual([
+      'ok',
+      TxErrorCode.govUnknownProposal,
+      TxErrorCode.govAlreadyApproved,
+      'ok',
+      TxErrorCode.govAlreadyApproved,
+    ]);
+    expect(await admit(chain, ghost)).toBe(TxErrorCode.govUnknownProposal);
+    await runBlock(chain, batchOf([p], T + 1000));
+    expect(await admit(chain, again)).toBe(TxErrorCode.govAlreadyApproved);
+    expect(await admit(chain, b1)).toBe('ok');
+    // The very same approval tx again is a duplicate.
+    await runBlock(chain, batchOf([b1], T + 1000));
+    expect(await admit(chain, b1)).toBe(TxErrorCode.duplicate);
+  });
+
+  it('TX_GOV_NOT_PENDING, TX_GOV_EXPIRED: approvals after a proposal passed or expired', async () => {
+    const chain = await openMemoryChain();
+    const p = governanceTx(registerE(T + 5000));
+    const [a1, a2, a3] = [1, 2, 3].map((v) => governanceTx(approve(p), { validator: v }));
+    await runBlock(chain, batchOf([p, a1!, a2!], T + 1000));
+    expect(chain.governance.proposal(p.hashHex)?.status).toBe('passed');
+    expect(await admit(chain, a3!)).toBe(TxErrorCode.govNotPending);
+    const q = governanceTx({
+      kind: 'propose',
+      deadline: T + 5000,
+      action: { type: 'revokeClientKey', institution: 'bank-a', keyId: 'client-1' },
+    });
+    const late = governanceTx(approve(q), { validator: 1, createdAt: T + 5500 });
+    await runBlock(chain, batchOf([q], T + 2000));
+    expect(await execute(chain, [late], T + 6000)).toEqual([TxErrorCode.govExpired]);
+    expect(await admit(chain, late, T + 6000)).toBe(TxErrorCode.govExpired);
+    // Control: the same approval before the deadline counts.
+    expect(await execute(chain, [late], T + 5000)).toEqual(['ok']);
+    expect(chain.governance.proposals(T + 6000).find((x) => x.idHex === q.hashHex)?.status).toBe('expired');
   });
 
   it('reports only the first broken rule, in TxErrorCode order', async () => {

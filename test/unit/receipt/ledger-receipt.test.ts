@@ -16,7 +16,16 @@ import { ReceiptErrorCode, receiptFor } from '../../../src/receipt/ledger-receip
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import { createGenesisTokenVerifier } from '../../../src/timestamp/genesis-verifier.ts';
 import { batchOf, outcomes, runBlock } from '../../helpers/chain.ts';
-import { anchorTx, evidenceTx, TEST_GENESIS_TIME, testGenesis } from '../../helpers/fixtures.ts';
+import {
+  anchorTx,
+  certifyBy,
+  evidenceTx,
+  governanceTx,
+  TEST_GENESIS_TIME,
+  testGenesis,
+  testSigner,
+  validatorSigners,
+} from '../../helpers/fixtures.ts';
 import { makePki, type Pki, startTsa } from '../../helpers/tsa.ts';
 
 const T = TEST_GENESIS_TIME;
@@ -50,6 +59,41 @@ async function anchorOf(head: ChainHead, at: number): Promise<TxEnvelope> {
 }
 
 describe('receiptFor', () => {
+  it('after a validator-set change: old receipts still verify; a later block is not proven offline yet, and says why', async () => {
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, { reconfiguration: true });
+    const queries = new LedgerQueries(chain.store, genesis);
+    const commit = async (txs: TxEnvelope[], time: number) => {
+      const built = await chain.buildBlock(batchOf(txs, time));
+      const set = chain.validatorSetAt(built.header.height);
+      const keys = [...validatorSigners(), testSigner('validator-e')];
+      const signers = set.validators.map(
+        (v) => keys.find((k) => Buffer.compare(k.publicKey, v.publicKey) === 0)!,
+      );
+      await chain.commitBlock(built, certifyBy(built.header, signers, set.epoch ?? 0, [0, 1, 2]));
+    };
+    const early = evidenceTx({ nonce: 1, evidence: { hash: sha256(document) } });
+    await commit([early], T + 1000);
+    const remove = governanceTx({
+      kind: 'propose',
+      deadline: T + 60_000,
+      action: { type: 'removeValidator', institution: 'bank-d' },
+    });
+    const approvals = [1, 2].map((v) =>
+      governanceTx({ kind: 'approve', proposalId: remove.hash }, { validator: v }),
+    );
+    await commit([remove, ...approvals], T + 2000);
+    const late = evidenceTx({ nonce: 2, evidence: { hash: sha256(utf8.encode('later')) } });
+    await commit([late], T + 3000);
+
+    const old = await receiptFor(queries, genesis, early.hash);
+    expect(verifyReceipt(old, { genesis, file: document }).ok).toBe(true);
+    const after = verifyReceipt(await receiptFor(queries, genesis, late.hash), { genesis });
+    expect(after.ok).toBe(false);
+    const failed = after.checks.find((c) => c.status === 'fail');
+    expect(failed?.name).toBe('validatorSet');
+    expect(failed?.detail).toMatch(/epoch 1/);
+  });
+
   it('serves receipts that verify: without an anchor first, then with the anchor that covers the block', async () => {
     const { chain, queries } = await openChain();
     const target = evidenceTx({ nonce: 1, evidence: { hash: sha256(document), evidenceType: 'statement' } });

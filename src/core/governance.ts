@@ -1,0 +1,272 @@
+/**
+ * The governance record: the payload of a `governance` tx (ADR 006). A validator of the set in force proposes an
+ * action (PROPOSE) or approves a pending proposal by its id, the PROPOSE tx's hash (APPROVE). The ledger
+ * (src/ledger/governance-state.ts) judges and applies them; this module only encodes, strictly.
+ */
+import { toHex } from './bytes.ts';
+import {
+  CodecError,
+  CodecErrorCode,
+  decodeExact,
+  expectVersion,
+  invalidField,
+  type Reader,
+  Writer,
+} from './codec.ts';
+import { HASH_LENGTH, PUBLIC_KEY_LENGTH } from './crypto.ts';
+import { ID_PATTERN, Limits } from './limits.ts';
+import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS, validateConsensusParams } from './params.ts';
+
+export const GOVERNANCE_VERSION = 1;
+
+/** Reserved for validator keys (the same value as tx.ts VALIDATOR_KEY_ID; repeated to avoid an import cycle). */
+const RESERVED_KEY_ID = 'validator';
+
+export const GovernanceKinds = { propose: 1, approve: 2 } as const;
+
+export const ActionCodes = {
+  registerInstitution: 1,
+  addClientKey: 2,
+  revokeClientKey: 3,
+  addValidator: 4,
+  removeValidator: 5,
+  rotateValidatorKey: 6,
+  setConsensusParams: 7,
+} as const;
+export type ActionType = keyof typeof ActionCodes;
+const actionByCode = new Map<number, ActionType>(
+  Object.entries(ActionCodes).map(([k, v]) => [v, k as ActionType] as const),
+);
+
+export interface ClientKeyEntry {
+  keyId: string;
+  publicKey: Uint8Array;
+}
+
+export type GovernanceAction =
+  | { type: 'registerInstitution'; id: string; name: string; clientKeys: ClientKeyEntry[] }
+  | { type: 'addClientKey'; institution: string; keyId: string; publicKey: Uint8Array }
+  | { type: 'revokeClientKey'; institution: string; keyId: string }
+  | { type: 'addValidator'; institution: string; publicKey: Uint8Array }
+  | { type: 'removeValidator'; institution: string }
+  | { type: 'rotateValidatorKey'; institution: string; publicKey: Uint8Array }
+  | { type: 'setConsensusParams'; params: ConsensusParams };
+
+export type GovernanceRecord =
+  | { kind: 'propose'; deadline: number; action: GovernanceAction }
+  | { kind: 'approve'; proposalId: Uint8Array };
+
+/** The consensus parameter fields in their canonical order (the genesis hash encoding's order). */
+export const PARAM_FIELDS: readonly (keyof ConsensusParams)[] = Object.freeze(
+  Object.keys(DEFAULT_CONSENSUS_PARAMS) as (keyof ConsensusParams)[],
+);
+
+/** Whether the action changes the validator set or the consensus parameters (applied at an epoch boundary). */
+export function isEpochAction(a: GovernanceAction): boolean {
+  return (
+    a.type === 'addValidator' ||
+    a.type === 'removeValidator' ||
+    a.type === 'rotateValidatorKey' ||
+    a.type === 'setConsensusParams'
+  );
+}
+
+function checkId(v: string, what: string): void {
+  if (typeof v !== 'string' || !ID_PATTERN.test(v)) throw invalidField(`${what} must match ${ID_PATTERN}`);
+}
+
+function checkKey(k: Uint8Array, what: string): void {
+  if (!(k instanceof Uint8Array) || k.length !== PUBLIC_KEY_LENGTH)
+    throw invalidField(`${what} must be a 32-byte Ed25519 public key`);
+}
+
+function checkClientKeyId(keyId: string): void {
+  checkId(keyId, 'key id');
+  if (keyId === RESERVED_KEY_ID)
+    throw invalidField(`key id "${RESERVED_KEY_ID}" is reserved for validator keys`);
+}
+
+export function validateAction(a: GovernanceAction): void {
+  switch (a.type) {
+    case 'registerInstitution': {
+      checkId(a.id, 'institution id');
+      if (
+        typeof a.name !== 'string' ||
+        !a.name.isWellFormed() ||
+        a.name.trim().length === 0 ||
+        Buffer.byteLength(a.name) > Limits.institutionNameBytes
+      ) {
+        throw invalidField(`institution name must be 1-${Limits.institutionNameBytes} bytes, not blank`);
+      }
+      if (a.clientKeys.length > Limits.clientKeysPerInstitution)
+        throw invalidField(`at most ${Limits.clientKeysPerInstitution} client keys`);
+      const ids = new Set<string>();
+      const keys = new Set<string>();
+      for (const k of a.clientKeys) {
+        checkClientKeyId(k.keyId);
+        checkKey(k.publicKey, 'client key');
+        if (ids.has(k.keyId)) throw invalidField(`key id ${k.keyId} appears twice`);
+        if (keys.has(toHex(k.publicKey))) throw invalidField('a client key appears twice');
+        ids.add(k.keyId);
+        keys.add(toHex(k.publicKey));
+      }
+      return;
+    }
+    case 'addClientKey':
+      checkId(a.institution, 'institution id');
+      checkClientKeyId(a.keyId);
+      checkKey(a.publicKey, 'client key');
+      return;
+    case 'revokeClientKey':
+      checkId(a.institution, 'institution id');
+      checkClientKeyId(a.keyId);
+      return;
+    case 'addValidator':
+    case 'rotateValidatorKey':
+      checkId(a.institution, 'institution id');
+      checkKey(a.publicKey, 'validator key');
+      return;
+    case 'removeValidator':
+      checkId(a.institution, 'institution id');
+      return;
+    case 'setConsensusParams':
+      validateConsensusParams(a.params);
+      return;
+    default:
+      throw invalidField(`unknown governance action ${String((a as { type: unknown }).type)}`);
+  }
+}
+
+function validateRecord(g: GovernanceRecord): void {
+  if (g.kind === 'propose') {
+    if (!Number.isSafeInteger(g.deadline) || g.deadline < 0) throw invalidField('deadline must be epoch ms');
+    validateAction(g.action);
+  } else if (g.kind === 'approve') {
+    if (!(g.proposalId instanceof Uint8Array) || g.proposalId.length !== HASH_LENGTH)
+      throw invalidField(`proposal id must be ${HASH_LENGTH} bytes`);
+  } else {
+    throw invalidField(`unknown governance kind ${String((g as { kind: unknown }).kind)}`);
+  }
+}
+
+export function writeAction(w: Writer, a: GovernanceAction): void {
+  w.u8(ActionCodes[a.type]);
+  switch (a.type) {
+    case 'registerInstitution':
+      w.string(a.id).string(a.name).varint(a.clientKeys.length);
+      for (const k of a.clientKeys) w.string(k.keyId).fixed(k.publicKey, PUBLIC_KEY_LENGTH);
+      return;
+    case 'addClientKey':
+      w.string(a.institution).string(a.keyId).fixed(a.publicKey, PUBLIC_KEY_LENGTH);
+      return;
+    case 'revokeClientKey':
+      w.string(a.institution).string(a.keyId);
+      return;
+    case 'addValidator':
+    case 'rotateValidatorKey':
+      w.string(a.institution).fixed(a.publicKey, PUBLIC_KEY_LENGTH);
+      return;
+    case 'removeValidator':
+      w.string(a.institution);
+      return;
+    case 'setConsensusParams':
+      for (const f of PARAM_FIELDS) w.varint(a.params[f]);
+      return;
+  }
+}
+
+export function readAction(r: Reader): GovernanceAction {
+  const code = r.u8('governance action');
+  const type = actionByCode.get(code);
+  if (type === undefined)
+    throw new CodecError(CodecErrorCode.unknownType, `unknown governance action code ${code}`);
+  const id = (what: string) => r.string(Limits.institutionIdBytes, what);
+  const key = (what: string) => r.fixed(PUBLIC_KEY_LENGTH, what);
+  switch (type) {
+    case 'registerInstitution': {
+      const inst = id('institution id');
+      const name = r.string(Limits.institutionNameBytes, 'institution name');
+      const n = r.varintIn(0, Limits.clientKeysPerInstitution, 'client key count');
+      const clientKeys: ClientKeyEntry[] = [];
+      for (let i = 0; i < n; i++)
+        clientKeys.push({ keyId: r.string(Limits.keyIdBytes, 'key id'), publicKey: key('client key') });
+      return { type, id: inst, name, clientKeys };
+    }
+    case 'addClientKey':
+      return {
+        type,
+        institution: id('institution id'),
+        keyId: r.string(Limits.keyIdBytes, 'key id'),
+        publicKey: key('client key'),
+      };
+    case 'revokeClientKey':
+      return { type, institution: id('institution id'), keyId: r.string(Limits.keyIdBytes, 'key id') };
+    case 'addValidator':
+    case 'rotateValidatorKey':
+      return { type, institution: id('institution id'), publicKey: key('validator key') };
+    case 'removeValidator':
+      return { type, institution: id('institution id') };
+    case 'setConsensusParams': {
+      const params = {} as ConsensusParams;
+      for (const f of PARAM_FIELDS) params[f] = r.varint(f);
+      return { type, params };
+    }
+  }
+}
+
+export function writeGovernance(w: Writer, g: GovernanceRecord): void {
+  validateRecord(g);
+  w.u8(GOVERNANCE_VERSION).u8(GovernanceKinds[g.kind]);
+  if (g.kind === 'propose') {
+    w.varint(g.deadline);
+    writeAction(w, g.action);
+  } else {
+    w.fixed(g.proposalId, HASH_LENGTH);
+  }
+}
+
+export function readGovernance(r: Reader): GovernanceRecord {
+  expectVersion(r, GOVERNANCE_VERSION, 'governance record');
+  const kind = r.u8('governance kind');
+  let g: GovernanceRecord;
+  if (kind === GovernanceKinds.propose) {
+    const deadline = r.varint('deadline');
+    g = { kind: 'propose', deadline, action: readAction(r) };
+  } else if (kind === GovernanceKinds.approve) {
+    g = { kind: 'approve', proposalId: r.fixed(HASH_LENGTH, 'proposal id') };
+  } else {
+    throw new CodecError(CodecErrorCode.unknownType, `unknown governance kind ${kind}`);
+  }
+  validateRecord(g);
+  return g;
+}
+
+export function encodeGovernance(g: GovernanceRecord): Uint8Array {
+  const w = new Writer(256);
+  writeGovernance(w, g);
+  return w.finish();
+}
+
+export function decodeGovernance(bytes: Uint8Array): GovernanceRecord {
+  return decodeExact(bytes, Limits.txPayloadBytes, 'governance record', readGovernance);
+}
+
+/** A one-line description for logs and `gov list`. */
+export function describeAction(a: GovernanceAction): string {
+  switch (a.type) {
+    case 'registerInstitution':
+      return `register institution ${a.id} (${a.clientKeys.length} client keys)`;
+    case 'addClientKey':
+      return `add client key ${a.institution}/${a.keyId}`;
+    case 'revokeClientKey':
+      return `revoke client key ${a.institution}/${a.keyId}`;
+    case 'addValidator':
+      return `add validator ${a.institution} key ${toHex(a.publicKey).slice(0, 16)}…`;
+    case 'removeValidator':
+      return `remove validator ${a.institution}`;
+    case 'rotateValidatorKey':
+      return `rotate validator key of ${a.institution} to ${toHex(a.publicKey).slice(0, 16)}…`;
+    case 'setConsensusParams':
+      return `set consensus params ${PARAM_FIELDS.map((f) => `${f}=${a.params[f]}`).join(' ')}`;
+  }
+}

@@ -1,0 +1,529 @@
+/**
+ * The governance registry (ADR 006): institutions and their client keys, the history of validator-set epochs
+ * with their consensus parameters, and the proposals. It is a deterministic function of the genesis and the
+ * committed governance txs: the executor applies each included governance tx in block order to a copy of the
+ * state as of the previous block, and the store keeps the encoded result with the block that changed it.
+ *
+ * Effects: every action takes effect from the block after the one that passes it. Validator and parameter
+ * actions that pass in block p start a new epoch at height p + 1 (all of those passing in p share it).
+ */
+import { toHex } from '../core/bytes.ts';
+import { decodeExact, expectVersion, invalidField, type Reader, Writer } from '../core/codec.ts';
+import { HASH_LENGTH, PUBLIC_KEY_LENGTH } from '../core/crypto.ts';
+import { InvariantError, invariant } from '../core/errors.ts';
+import type { Genesis } from '../core/genesis.ts';
+import {
+  type GovernanceAction,
+  type GovernanceRecord,
+  isEpochAction,
+  PARAM_FIELDS,
+  readAction,
+  validateAction,
+  writeAction,
+} from '../core/governance.ts';
+import { Limits } from '../core/limits.ts';
+import type { ConsensusParams } from '../core/params.ts';
+import type { TxEnvelope } from '../core/tx.ts';
+import {
+  decodeValidatorSet,
+  encodeValidatorSet,
+  epochOf,
+  quorumSize,
+  type Validator,
+  type ValidatorSet,
+} from '../core/validators.ts';
+import type { TxRejection } from './chain.ts';
+import { TxErrorCode } from './errors.ts';
+import { type ClientKeys, reject } from './rules.ts';
+
+export type ProposalStatus = 'pending' | 'passed' | 'failed' | 'expired';
+const STATUS_CODES: Record<ProposalStatus, number> = { pending: 0, passed: 1, failed: 2, expired: 3 };
+const STATUS_BY_CODE = new Map(Object.entries(STATUS_CODES).map(([k, v]) => [v, k as ProposalStatus]));
+
+export interface Proposal {
+  /** The PROPOSE tx's hash. */
+  readonly id: Uint8Array;
+  readonly idHex: string;
+  /** Institution of the proposing validator. */
+  readonly proposer: string;
+  /** Height of the block that recorded the proposal. */
+  readonly height: number;
+  /** Epoch ms: the proposal expires in the first block whose time is above it. */
+  readonly deadline: number;
+  readonly action: GovernanceAction;
+  /** Institutions whose validators approved, in order (the proposer first). */
+  approvals: string[];
+  status: ProposalStatus;
+  /** Height at which it passed, failed or was marked expired; 0 while pending. */
+  decidedHeight: number;
+  /** For a passed proposal: the first height at which its action is in force; 0 otherwise. */
+  effectiveHeight: number;
+  /** Why a failed proposal could not apply; empty otherwise. */
+  note: string;
+}
+
+export interface EpochInfo {
+  readonly epoch: number;
+  /** The first block height of the epoch (1 for epoch 0). */
+  readonly firstHeight: number;
+  readonly set: ValidatorSet;
+  readonly params: ConsensusParams;
+}
+
+interface InstitutionState {
+  name: string;
+  /** Active client keys by key id. */
+  clientKeys: Map<string, Uint8Array>;
+  /** Revoked key ids: never reusable, so an old signature never names a new key. */
+  revoked: Set<string>;
+}
+
+/** Decided proposals kept for `gov list`; older ones are forgotten (the txs stay in the ledger). */
+export const DECIDED_PROPOSALS_KEPT = 1024;
+
+const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
+
+export class GovernanceState {
+  readonly #institutions: Map<string, InstitutionState>;
+  /** Every public key ever registered (client or validator, revoked or rotated out included), hex. */
+  readonly #usedKeys: Set<string>;
+  readonly #epochs: EpochInfo[];
+  readonly #proposals: Map<string, Proposal>;
+  #clientKeys: ClientKeys | undefined;
+
+  private constructor(
+    institutions: Map<string, InstitutionState>,
+    usedKeys: Set<string>,
+    epochs: EpochInfo[],
+    proposals: Map<string, Proposal>,
+  ) {
+    this.#institutions = institutions;
+    this.#usedKeys = usedKeys;
+    this.#epochs = epochs;
+    this.#proposals = proposals;
+  }
+
+  /** For the snapshot decoder only. */
+  static restore(
+    institutions: Map<string, InstitutionState>,
+    usedKeys: Set<string>,
+    epochs: EpochInfo[],
+    proposals: Map<string, Proposal>,
+  ): GovernanceState {
+    return new GovernanceState(institutions, usedKeys, epochs, proposals);
+  }
+
+  static fromGenesis(g: Genesis): GovernanceState {
+    const institutions = new Map<string, InstitutionState>();
+    const used = new Set<string>();
+    for (const i of g.institutions) {
+      institutions.set(i.id, {
+        name: i.name,
+        clientKeys: new Map(i.clientKeys.map((k) => [k.keyId, k.publicKey])),
+        revoked: new Set(),
+      });
+      for (const k of i.clientKeys) used.add(toHex(k.publicKey));
+    }
+    for (const v of g.validators) used.add(toHex(v.publicKey));
+    const set: ValidatorSet = {
+      validators: g.validators.map((v) => ({ institution: v.institution, publicKey: v.publicKey })),
+    };
+    return new GovernanceState(
+      institutions,
+      used,
+      [{ epoch: 0, firstHeight: 1, set, params: { ...g.consensus } }],
+      new Map(),
+    );
+  }
+
+  /** A deep copy to apply a block's governance txs to. */
+  clone(): GovernanceState {
+    const inst = new Map<string, InstitutionState>();
+    for (const [id, i] of this.#institutions) {
+      inst.set(id, { name: i.name, clientKeys: new Map(i.clientKeys), revoked: new Set(i.revoked) });
+    }
+    const proposals = new Map<string, Proposal>();
+    for (const [k, p] of this.#proposals) proposals.set(k, { ...p, approvals: [...p.approvals] });
+    return new GovernanceState(inst, new Set(this.#usedKeys), [...this.#epochs], proposals);
+  }
+
+  // ---- reads ----
+
+  /** Client keys in force: institution id -> key id -> public key. */
+  clientKeys(): ClientKeys {
+    if (this.#clientKeys === undefined) {
+      this.#clientKeys = new Map([...this.#institutions].map(([id, i]) => [id, i.clientKeys]));
+    }
+    return this.#clientKeys;
+  }
+
+  institutions(): { id: string; name: string; clientKeys: string[]; revokedKeys: string[] }[] {
+    return [...this.#institutions].map(([id, i]) => ({
+      id,
+      name: i.name,
+      clientKeys: [...i.clientKeys.keys()],
+      revokedKeys: [...i.revoked],
+    }));
+  }
+
+  /** The epoch in force at `height` (>= 1; heights beyond a scheduled boundary get the scheduled epoch). */
+  epochAt(height: number): EpochInfo {
+    for (let i = this.#epochs.length - 1; i >= 0; i--) {
+      const e = this.#epochs[i]!;
+      if (e.firstHeight <= height) return e;
+    }
+    return this.#epochs[0]!;
+  }
+
+  /** Every epoch, oldest first; the last may start above the head (scheduled). */
+  epochs(): readonly EpochInfo[] {
+    return this.#epochs;
+  }
+
+  proposal(idHex: string): Proposal | undefined {
+    return this.#proposals.get(idHex);
+  }
+
+  /** Proposals in the order they were made; a pending one past its deadline at `time` reads as expired. */
+  proposals(time: number): Proposal[] {
+    return [...this.#proposals.values()].map((p) =>
+      p.status === 'pending' && time > p.deadline ? { ...p, status: 'expired' as const } : { ...p },
+    );
+  }
+
+  // ---- applying governance txs ----
+
+  /**
+   * Judges a governance tx at block `height` and block time `time` and, when it is valid, applies it to this
+   * state. The signer is already known to be a validator of the set in force at `height` (rules.ts). A
+   * rejection changes nothing.
+   */
+  apply(env: TxEnvelope, g: GovernanceRecord, height: number, time: number): TxRejection | undefined {
+    const signer = env.tx.institution;
+    if (g.kind === 'propose') {
+      if (g.deadline < time) {
+        return reject(env, TxErrorCode.govBadDeadline, `deadline ${g.deadline} is before the time ${time}`);
+      }
+      if (g.deadline - env.tx.createdAt > Limits.governanceMaxDeadlineMs) {
+        return reject(
+          env,
+          TxErrorCode.govBadDeadline,
+          `deadline is more than ${Limits.governanceMaxDeadlineMs} ms after the tx was created`,
+        );
+      }
+      const pending = [...this.#proposals.values()].filter(
+        (p) => p.status === 'pending' && p.deadline >= time,
+      ).length;
+      if (pending >= Limits.governancePendingProposals) {
+        return reject(env, TxErrorCode.govTooManyPending, `${pending} proposals are pending`);
+      }
+      const invalid = this.checkAction(g.action);
+      if (invalid !== undefined) return reject(env, TxErrorCode.govInvalidAction, invalid);
+      this.#expire(height, time);
+      const p: Proposal = {
+        id: env.hash,
+        idHex: env.hashHex,
+        proposer: signer,
+        height,
+        deadline: g.deadline,
+        action: g.action,
+        approvals: [signer],
+        status: 'pending',
+        decidedHeight: 0,
+        effectiveHeight: 0,
+        note: '',
+      };
+      this.#proposals.set(p.idHex, p);
+      this.#tryPass(p, height);
+      this.#prune();
+      return undefined;
+    }
+    const idHex = toHex(g.proposalId);
+    const p = this.#proposals.get(idHex);
+    if (p === undefined) return reject(env, TxErrorCode.govUnknownProposal, `no proposal ${idHex}`);
+    if (p.status !== 'pending') {
+      return reject(env, TxErrorCode.govNotPending, `proposal ${idHex} is ${p.status}`);
+    }
+    if (time > p.deadline) {
+      return reject(env, TxErrorCode.govExpired, `proposal ${idHex} expired at ${p.deadline}`);
+    }
+    if (p.approvals.includes(signer)) {
+      return reject(env, TxErrorCode.govAlreadyApproved, `${signer} already approved proposal ${idHex}`);
+    }
+    this.#expire(height, time);
+    p.approvals.push(signer);
+    this.#tryPass(p, height);
+    this.#prune();
+    return undefined;
+  }
+
+  /** Why `action` could not apply to the registry as it will be once every passed action applied. */
+  checkAction(a: GovernanceAction): string | undefined {
+    const latest = this.#epochs[this.#epochs.length - 1]!;
+    const members = latest.set.validators;
+    const inSet = (inst: string) => members.some((v) => v.institution === inst);
+    const keyFree = (k: Uint8Array) =>
+      this.#usedKeys.has(toHex(k)) ? `key ${toHex(k)} is already registered` : undefined;
+    switch (a.type) {
+      case 'registerInstitution': {
+        if (this.#institutions.has(a.id)) return `institution ${a.id} is already registered`;
+        if (this.#institutions.size >= Limits.institutions) return 'the registry is full';
+        for (const k of a.clientKeys) {
+          const used = keyFree(k.publicKey);
+          if (used !== undefined) return used;
+        }
+        return undefined;
+      }
+      case 'addClientKey': {
+        const inst = this.#institutions.get(a.institution);
+        if (inst === undefined) return `unknown institution ${a.institution}`;
+        if (inst.clientKeys.has(a.keyId) || inst.revoked.has(a.keyId))
+          return `key id ${a.institution}/${a.keyId} is already used`;
+        if (inst.clientKeys.size >= Limits.clientKeysPerInstitution)
+          return `${a.institution} has ${Limits.clientKeysPerInstitution} client keys`;
+        return keyFree(a.publicKey);
+      }
+      case 'revokeClientKey': {
+        const inst = this.#institutions.get(a.institution);
+        if (inst === undefined) return `unknown institution ${a.institution}`;
+        if (!inst.clientKeys.has(a.keyId)) return `${a.institution} has no active key ${a.keyId}`;
+        return undefined;
+      }
+      case 'addValidator':
+        if (!this.#institutions.has(a.institution)) return `unknown institution ${a.institution}`;
+        if (inSet(a.institution)) return `${a.institution} already has a validator`;
+        if (members.length >= Limits.validators) return `the set already has ${Limits.validators} validators`;
+        return keyFree(a.publicKey);
+      case 'removeValidator':
+        if (!inSet(a.institution)) return `${a.institution} has no validator`;
+        if (members.length <= 1) return 'the last validator cannot be removed';
+        return undefined;
+      case 'rotateValidatorKey':
+        if (!inSet(a.institution)) return `${a.institution} has no validator`;
+        return keyFree(a.publicKey);
+      case 'setConsensusParams': {
+        if (a.params.maxBatchBytes < Limits.txBytes)
+          return `maxBatchBytes must be at least one tx (${Limits.txBytes} bytes)`;
+        // Nodes size their frame, sync and mempool limits for the genesis batch size at start-up: a larger
+        // batch could not be sent. Smaller ones, and every timeout and interval, may change.
+        const g = this.#epochs[0]!.params;
+        if (a.params.maxBatchBytes > g.maxBatchBytes || a.params.maxBatchTxs > g.maxBatchTxs)
+          return `maxBatchBytes and maxBatchTxs may not exceed the genesis values (${g.maxBatchBytes}, ${g.maxBatchTxs})`;
+        return undefined;
+      }
+    }
+  }
+
+  /** Pending proposals whose deadline is before `time` become expired (only ever on a valid governance tx). */
+  #expire(height: number, time: number): void {
+    for (const p of this.#proposals.values()) {
+      if (p.status === 'pending' && time > p.deadline) {
+        p.status = 'expired';
+        p.decidedHeight = height;
+      }
+    }
+  }
+
+  #tryPass(p: Proposal, height: number): void {
+    const { set } = this.epochAt(height);
+    const members = new Set(set.validators.map((v) => v.institution));
+    const votes = p.approvals.filter((a) => members.has(a)).length;
+    if (votes < quorumSize(set.validators.length)) return;
+    p.decidedHeight = height;
+    const invalid = this.checkAction(p.action);
+    if (invalid !== undefined) {
+      p.status = 'failed';
+      p.note = invalid.slice(0, 512);
+      return;
+    }
+    p.status = 'passed';
+    this.#execute(p, height);
+  }
+
+  #execute(p: Proposal, height: number): void {
+    const a = p.action;
+    this.#clientKeys = undefined;
+    switch (a.type) {
+      case 'registerInstitution':
+        this.#institutions.set(a.id, {
+          name: a.name,
+          clientKeys: new Map(a.clientKeys.map((k) => [k.keyId, k.publicKey])),
+          revoked: new Set(),
+        });
+        for (const k of a.clientKeys) this.#usedKeys.add(toHex(k.publicKey));
+        p.effectiveHeight = height + 1;
+        return;
+      case 'addClientKey':
+        this.#institutions.get(a.institution)!.clientKeys.set(a.keyId, a.publicKey);
+        this.#usedKeys.add(toHex(a.publicKey));
+        p.effectiveHeight = height + 1;
+        return;
+      case 'revokeClientKey': {
+        const inst = this.#institutions.get(a.institution)!;
+        inst.clientKeys.delete(a.keyId);
+        inst.revoked.add(a.keyId);
+        p.effectiveHeight = height + 1;
+        return;
+      }
+    }
+    invariant(isEpochAction(a), 'unhandled governance action');
+    const next = this.#scheduledEpoch(height);
+    let validators: Validator[] = [...next.set.validators];
+    let params = next.params;
+    if (a.type === 'addValidator') {
+      validators.push({ institution: a.institution, publicKey: a.publicKey });
+      this.#usedKeys.add(toHex(a.publicKey));
+    } else if (a.type === 'removeValidator') {
+      validators = validators.filter((v) => v.institution !== a.institution);
+    } else if (a.type === 'rotateValidatorKey') {
+      validators = validators.map((v) =>
+        v.institution === a.institution ? { institution: v.institution, publicKey: a.publicKey } : v,
+      );
+      this.#usedKeys.add(toHex(a.publicKey));
+    } else if (a.type === 'setConsensusParams') {
+      params = { ...a.params };
+    }
+    this.#epochs[this.#epochs.length - 1] = {
+      epoch: next.epoch,
+      firstHeight: next.firstHeight,
+      set: { validators, epoch: next.epoch },
+      params,
+    };
+    p.effectiveHeight = next.firstHeight;
+  }
+
+  /**
+   * The epoch that starts right after block `height` (the boundary is the passing block itself), created if
+   * this is the first epoch action to pass in that block.
+   */
+  #scheduledEpoch(height: number): EpochInfo {
+    const last = this.#epochs[this.#epochs.length - 1]!;
+    if (last.firstHeight > height) return last;
+    const next: EpochInfo = {
+      epoch: last.epoch + 1,
+      firstHeight: height + 1,
+      set: { validators: last.set.validators, epoch: last.epoch + 1 },
+      params: last.params,
+    };
+    this.#epochs.push(next);
+    return next;
+  }
+
+  /** Keeps at most DECIDED_PROPOSALS_KEPT decided proposals, forgetting the oldest. */
+  #prune(): void {
+    let decided = 0;
+    for (const p of this.#proposals.values()) if (p.status !== 'pending') decided++;
+    if (decided <= DECIDED_PROPOSALS_KEPT) return;
+    for (const [k, p] of this.#proposals) {
+      if (decided <= DECIDED_PROPOSALS_KEPT) break;
+      if (p.status === 'pending') continue;
+      this.#proposals.delete(k);
+      decided--;
+    }
+  }
+
+  // ---- snapshot ----
+
+  encode(): Uint8Array {
+    const w = new Writer(4096);
+    w.u8(SNAPSHOT_VERSION).varint(this.#institutions.size);
+    for (const [id, i] of this.#institutions) {
+      w.string(id).string(i.name).varint(i.clientKeys.size);
+      for (const [keyId, k] of i.clientKeys) w.string(keyId).fixed(k, PUBLIC_KEY_LENGTH);
+      w.varint(i.revoked.size);
+      for (const keyId of i.revoked) w.string(keyId);
+    }
+    const used = [...this.#usedKeys].sort();
+    w.varint(used.length);
+    for (const k of used) w.fixed(Buffer.from(k, 'hex'), PUBLIC_KEY_LENGTH);
+    w.varint(this.#epochs.length);
+    for (const e of this.#epochs) {
+      w.varint(e.epoch).varint(e.firstHeight).bytes(encodeValidatorSet(e.set));
+      for (const f of PARAM_FIELDS) w.varint(e.params[f]);
+    }
+    w.varint(this.#proposals.size);
+    for (const p of this.#proposals.values()) {
+      w.fixed(p.id, HASH_LENGTH).string(p.proposer).varint(p.height).varint(p.deadline);
+      writeAction(w, p.action);
+      w.varint(p.approvals.length);
+      for (const a of p.approvals) w.string(a);
+      w.u8(STATUS_CODES[p.status]).varint(p.decidedHeight).varint(p.effectiveHeight).string(p.note);
+    }
+    return w.finish();
+  }
+
+  /** Decodes a stored snapshot; a store that holds an unreadable one is corrupt (InvariantError). */
+  static decode(bytes: Uint8Array): GovernanceState {
+    try {
+      return decodeExact(bytes, SNAPSHOT_MAX_BYTES, 'governance snapshot', readSnapshot);
+    } catch (err) {
+      throw new InvariantError(`stored governance snapshot does not decode: ${(err as Error).message}`);
+    }
+  }
+}
+
+function readSnapshot(r: Reader): GovernanceState {
+  expectVersion(r, SNAPSHOT_VERSION, 'governance snapshot');
+  const id = (what: string) => r.string(Limits.institutionIdBytes, what);
+  const institutions = new Map<string, InstitutionState>();
+  const ni = r.varintIn(0, Limits.institutions, 'institutions');
+  for (let i = 0; i < ni; i++) {
+    const inst = id('institution');
+    const name = r.string(Limits.institutionNameBytes, 'name');
+    const clientKeys = new Map<string, Uint8Array>();
+    const nk = r.varintIn(0, Limits.clientKeysPerInstitution, 'client keys');
+    for (let j = 0; j < nk; j++) clientKeys.set(r.string(Limits.keyIdBytes), r.fixed(PUBLIC_KEY_LENGTH));
+    const revoked = new Set<string>();
+    const nr = r.varint('revoked keys');
+    for (let j = 0; j < nr; j++) revoked.add(r.string(Limits.keyIdBytes));
+    institutions.set(inst, { name, clientKeys, revoked });
+  }
+  const usedKeys = new Set<string>();
+  const nu = r.varint('used keys');
+  for (let i = 0; i < nu; i++) usedKeys.add(toHex(r.fixed(PUBLIC_KEY_LENGTH)));
+  const epochs: EpochInfo[] = [];
+  const ne = r.varintIn(1, 2 ** 32, 'epochs');
+  for (let i = 0; i < ne; i++) {
+    const epoch = r.varint('epoch');
+    const firstHeight = r.varint('first height');
+    const set = decodeValidatorSet(r.bytes(1 << 16, 'validator set'));
+    const params = {} as ConsensusParams;
+    for (const f of PARAM_FIELDS) params[f] = r.varint(f);
+    if (epoch !== i || epochOf(set) !== epoch) throw invalidField(`epoch ${epoch} out of order`);
+    epochs.push({ epoch, firstHeight, set, params });
+  }
+  const proposals = new Map<string, Proposal>();
+  const np = r.varint('proposals');
+  for (let i = 0; i < np; i++) {
+    const pid = r.fixed(HASH_LENGTH, 'proposal id');
+    const proposer = id('proposer');
+    const height = r.varint('height');
+    const deadline = r.varint('deadline');
+    const action = readAction(r);
+    validateAction(action);
+    const approvals: string[] = [];
+    const na = r.varintIn(0, Limits.validators * 4, 'approvals');
+    for (let j = 0; j < na; j++) approvals.push(id('approval'));
+    const status = STATUS_BY_CODE.get(r.u8('status'));
+    if (status === undefined) throw invalidField('unknown proposal status');
+    const decidedHeight = r.varint('decided height');
+    const effectiveHeight = r.varint('effective height');
+    const note = r.string(1024, 'note');
+    const idHex = toHex(pid);
+    proposals.set(idHex, {
+      id: pid,
+      idHex,
+      proposer,
+      height,
+      deadline,
+      action,
+      approvals,
+      status,
+      decidedHeight,
+      effectiveHeight,
+      note,
+    });
+  }
+  return GovernanceState.restore(institutions, usedKeys, epochs, proposals);
+}

@@ -1,0 +1,128 @@
+/**
+ * Alliance governance on processes (ADR 006), under the load generator: a fifth institution joins a running
+ * four-validator alliance (registered, then its validator added: it syncs from genesis and votes, n = 5, f = 1,
+ * quorum 4), a validator is removed, and a key is rotated (the validator restarts with its new key file). A
+ * proposal without a quorum never takes effect, and approvals from a non-validator or with a bad signature are
+ * refused. The scenario ends with the invariant check, which replays the governance txs to know the set in force
+ * at every height (harness/checker.ts).
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HOME_FILES } from '../../../src/cli/init.ts';
+import { toHex } from '../../../src/core/bytes.ts';
+import { generateKeyPair, readKeyFile, writeKeyFile } from '../../../src/core/keys.ts';
+import { envelope } from '../../../src/core/tx.ts';
+import { gov, govTx, pass, post, validatorKeyOf } from '../harness/governance.ts';
+import { runScenario } from '../harness/scenario.ts';
+
+const SCENARIO_TIMEOUT_MS = 12 * 60_000;
+
+describe('alliance governance on processes', () => {
+  it(
+    'a fifth institution joins under load (n=5, quorum 4), a validator is removed, a key is rotated; forged and sub-quorum proposals never take effect',
+    async () => {
+      await runScenario({ name: 'governance-4', validators: 4, joining: 1 }, async (s) => {
+        const c = s.cluster;
+        await s.waitProgress('warm-up', { blocks: 5 });
+
+        // A forged approval: a key that is not a validator's, and a validator's tx with a broken signature.
+        const pending = govTx(c, 'bank-a', validatorKeyOf(c, 0), {
+          kind: 'propose',
+          deadline: Date.now() + 10 * 60_000,
+          action: { type: 'revokeClientKey', institution: 'bank-d', keyId: 'client-1' },
+        });
+        s.governance.add(pending.hashHex);
+        expect((await post(c, 0, pending)).status).toBeLessThan(300);
+        await c.waitUntil('the sub-quorum proposal committed', async () =>
+          (await gov(c, 1)).proposals.some((x) => x.id === pending.hashHex),
+        );
+        const stranger = govTx(c, 'bank-b', generateKeyPair(), { kind: 'approve', proposalId: pending.hash });
+        expect(await post(c, 1, stranger)).toMatchObject({ status: 422, code: 'TX_BAD_SIGNATURE' });
+        const good = govTx(c, 'bank-c', validatorKeyOf(c, 2), { kind: 'approve', proposalId: pending.hash });
+        const sig = good.tx.signature.slice();
+        sig[3]! ^= 1;
+        const broken = envelope({ ...good.tx, signature: sig });
+        expect(await post(c, 2, broken)).toMatchObject({ status: 422, code: 'TX_BAD_SIGNATURE' });
+        const client = govTx(c, 'bank-e', readKeyFile(c.clientKey(4)), {
+          kind: 'approve',
+          proposalId: pending.hash,
+        });
+        expect((await post(c, 2, client)).code).toBe('TX_UNKNOWN_INSTITUTION');
+
+        // ---- join: register bank-e and add its validator; it syncs from genesis, then votes ----
+        const bankE = c.nodes[4]!;
+        await pass(
+          s,
+          {
+            type: 'registerInstitution',
+            id: bankE.institution,
+            name: 'Bank E',
+            clientKeys: [{ keyId: 'client-1', publicKey: readKeyFile(c.clientKey(4)).publicKey }],
+          },
+          [0, 1, 2],
+          [0, 1, 2, 3],
+        );
+        const added = await pass(
+          s,
+          { type: 'addValidator', institution: bankE.institution, publicKey: validatorKeyOf(c, 4).publicKey },
+          [1, 2, 3],
+          [0, 1, 2, 3],
+        );
+        await c.startNode(4);
+        s.note('joinCatchUpMs', await s.waitCaughtUp(4));
+        s.note('joinValidatesMs', await s.waitValidates(4, added.effectiveHeight));
+        for (const i of [0, 1, 2, 3, 4]) {
+          const g = await gov(c, i);
+          expect(g.validatorSet).toMatchObject({ n: 5, f: 1, quorum: 4 });
+        }
+
+        // ---- removal of bank-d: the others go on with quorum 3 of 4 ----
+        await pass(s, { type: 'removeValidator', institution: 'bank-d' }, [0, 1, 2, 4], [0, 1, 2, 4]);
+        for (const i of [0, 1, 2, 4]) {
+          await c.waitUntil(
+            `the removal in force on ${i}`,
+            async () => (await gov(c, i)).validatorSet.n === 4,
+          );
+        }
+        await s.waitProgress('progress after the removal', { nodes: [0, 1, 2, 4], blocks: 3 });
+        // The others disconnect it: it is no longer on their allowlist.
+        for (const i of [0, 1, 2, 4]) {
+          await c.waitUntil(`${c.nodes[i]!.institution} disconnected bank-d`, async () => {
+            const st = (await c.nodes[i]!.status()) as unknown as {
+              peers: { peerId: string; connected: boolean }[];
+            };
+            return !st.peers.some((p) => p.peerId === c.nodes[3]!.peerId && p.connected);
+          });
+        }
+        await c.retire(3);
+
+        // ---- rotation of bank-b's key: it restarts with the new key file and votes again ----
+        const rotated = generateKeyPair();
+        const rotation = await pass(
+          s,
+          { type: 'rotateValidatorKey', institution: 'bank-b', publicKey: rotated.publicKey },
+          [1, 2, 4],
+          [0, 2, 4],
+        );
+        const oldKey = validatorKeyOf(c, 1);
+        await c.stop(1);
+        const keyFile = join(c.nodes[1]!.home, HOME_FILES.validatorKey);
+        rmSync(keyFile);
+        writeKeyFile(keyFile, rotated);
+        await c.startNode(1);
+        s.note('rotatedValidatesMs', await s.waitValidates(1, rotation.effectiveHeight));
+        // The old key stopped working at the switch.
+        const old = govTx(c, 'bank-b', oldKey, { kind: 'approve', proposalId: pending.hash });
+        expect(await post(c, 0, old)).toMatchObject({ status: 422, code: 'TX_BAD_SIGNATURE' });
+
+        // The sub-quorum proposal never took effect: bank-d's client key is still registered.
+        const last = await gov(c, 0);
+        expect(last.proposals.find((x) => x.id === pending.hashHex)?.status).toBe('pending');
+        const bankD = last.institutions.find((x) => x.id === 'bank-d')!;
+        expect(bankD.clientKeys['client-1']).toBe(toHex(readKeyFile(c.clientKey(3)).publicKey));
+      });
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+});
