@@ -168,6 +168,7 @@ async function run(s: Scenario): Promise<Result> {
         },
         peerProgress: () => {},
         stableSeq: () => 0,
+        view: () => Number.POSITIVE_INFINITY,
       },
       onStored: () => {},
       onFault: (code) => {

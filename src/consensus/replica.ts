@@ -868,6 +868,14 @@ export class Replica {
       else this.armCatchUp();
       used = true;
     }
+    // A commit certificate of a later view proves a quorum ran that view. A replica still in an earlier one
+    // missed the view change (it was restarting, or switching epochs, and the chain has been quiet since, so no
+    // later-view message reaches it): it asks for that view, and the others answer with its NEW-VIEW.
+    if (head !== undefined && head.view > this.view) {
+      if (!used) verifyCommitQuorum(this.ctx, head, DropReason.badCertificate);
+      this.startViewChange(head.view);
+      used = true;
+    }
     if (!used) throw drop(DropReason.staleResult, 'peer progress at or below what this replica knows');
   }
 

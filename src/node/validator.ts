@@ -267,6 +267,8 @@ export class ValidatorService {
           transferred: (seq, hash, blocks) => this.#driver.stateTransferred(seq, hash, blocks),
           peerProgress: (checkpoint, head) => this.#driver.peerProgress(checkpoint, head),
           stableSeq: () => (this.#driver.currentEpoch().member ? this.#driver.status().stableSeq : 0),
+          view: () =>
+            this.#driver.currentEpoch().member ? this.#driver.status().view : Number.POSITIVE_INFINITY,
         },
         ...(reconfigures
           ? {

@@ -236,7 +236,11 @@ export class SimNode {
       s.checkpoint !== undefined && s.checkpoint.seq > this.replica.status().stableSeq
         ? s.checkpoint
         : undefined;
-    const head = !moving && s.head !== undefined && s.head.height > height ? s.head : undefined;
+    const head =
+      s.head !== undefined &&
+      ((!moving && s.head.height > height) || s.head.view > this.replica.status().view)
+        ? s.head
+        : undefined;
     if (checkpoint === undefined && head === undefined) return;
     this.input(sim, {
       now: sim.now,

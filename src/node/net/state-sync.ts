@@ -87,6 +87,8 @@ export interface SyncConsensus {
   peerProgress(checkpoint: CheckpointProof | undefined, head: CommitCertificate | undefined): void;
   /** The core's stable checkpoint seq. */
   stableSeq(): number;
+  /** The core's view (infinite when this node runs no consensus instance). */
+  view(): number;
 }
 
 export interface StateSyncDeps {
@@ -462,13 +464,18 @@ export class StateSyncClient implements StateSync {
     this.#polledAt = height;
     const ourHead = moving ? Number.POSITIVE_INFINITY : Math.max(height, this.#sentHead);
     const ourStable = Math.max(this.#d.consensus.stableSeq(), this.#sentStable);
+    // A head certified in a later view than the core's also matters at any height: the core missed a view
+    // change (while restarting, say, in a chain that has been quiet since) and asks for that view.
+    const ourView = this.#d.consensus.view();
     let head: CommitCertificate | undefined;
     let stable: CheckpointProof | undefined;
     const beyond: number[] = [];
     for (const [i, s] of statuses.entries()) {
       if (s === undefined) continue;
       const peer = peers[i]!;
-      if (s.head !== undefined && s.height > Math.max(ourHead, head?.height ?? 0)) {
+      const above = s.height > Math.max(ourHead, head?.height ?? 0);
+      const laterView = head === undefined && s.head !== undefined && s.head.cert.view > ourView;
+      if (s.head !== undefined && (above || laterView)) {
         const verdict = this.#checkHead(peer, s);
         if (verdict === 'ok') head = s.head.cert;
         else if (verdict === 'otherEpoch') beyond.push(s.height);

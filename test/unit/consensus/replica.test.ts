@@ -423,6 +423,24 @@ describe('Replica: catching up from a peer status (idle chain)', () => {
     });
   });
 
+  it('a head certified in a later view, even below its own head, makes it ask for that view', () => {
+    const r = replica(1);
+    commitThrough(r, 1, batch([tx(1)]));
+    expect(r.status()).toMatchObject({ view: 0, lastExecuted: 1 });
+    // Block 1 as the others certified it after a view change this replica missed.
+    const out = r.step({ now: T0, type: 'peerProgress', head: commitCert(1, hashFor(1), 2) });
+    expect(find(out, 'broadcast')?.message).toMatchObject({ type: 'viewChange', newView: 2 });
+    expect(r.status()).toMatchObject({ view: 2, status: 'viewChange' });
+    // A forged one changes nothing.
+    const r2 = replica(1);
+    const forged = commitCert(1, hashFor(1), 2);
+    forged.signatures[0] = { ...forged.signatures[0]!, signature: new Uint8Array(64) };
+    expect(drops(r2.step({ now: T0, type: 'peerProgress', head: forged }))).toEqual([
+      DropReason.badCertificate,
+    ]);
+    expect(r2.status()).toMatchObject({ view: 0, status: 'normal' });
+  });
+
   it('a certified head beyond the window is transferred to at once', () => {
     const r = replica(1);
     const out = r.step({ now: T0, type: 'peerProgress', head: commitCert(9, hashFor(9)) });

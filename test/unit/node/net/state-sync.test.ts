@@ -53,6 +53,8 @@ class Syncing {
   readonly fatal: unknown[] = [];
   stored = 0;
   now = 1_000_000;
+  /** The core's view, as the client sees it. */
+  view = 0;
   client!: StateSyncClient;
   chain!: SyncChain;
 
@@ -73,6 +75,7 @@ class Syncing {
               ...(head ? { head: head.height } : {}),
             }),
           stableSeq: () => 0,
+          view: () => s.view,
         },
         onStored: () => {
           s.stored++;
@@ -345,5 +348,29 @@ describe('StateSyncClient: status poll', () => {
     // Once it stops moving, the head counts again.
     await poll(3);
     expect(s.progress).toEqual([{ head: 6 }, { head: 7 }]);
+  });
+
+  it('hands the core a head at its own height when it was certified in a later view than the core runs', async () => {
+    const batches = batchesOf(3);
+    batches[2] = { ...batches[2]!, view: 2, proposer: 2 };
+    const source = await syncSource(batches);
+    const local = await openMemoryChain();
+    for (const [i, b] of source.blocks.entries())
+      await local.commitBlock(b, (await source.store.block(i + 1))!.cert);
+    const s = await Syncing.create(4, local);
+    s.connect(A, respondFrom(source.server));
+    const poll = async (n: number) => {
+      s.now += 1000;
+      s.client.pollSoon();
+      await waitFor(() => s.fake.requests.length >= n, `poll ${n}`);
+      await new Promise((r) => setImmediate(r));
+    };
+    // The core still runs view 0: it missed the view change, so the head of view 2 goes to it.
+    await poll(1);
+    expect(s.progress).toEqual([{ head: 3 }]);
+    // Once it runs view 2, a head at its height is nothing new.
+    s.view = 2;
+    await poll(2);
+    expect(s.progress).toHaveLength(1);
   });
 });
