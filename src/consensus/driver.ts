@@ -217,9 +217,17 @@ export class ConsensusDriver {
   txsArrived(txs: readonly TxEnvelope[]): void {
     if (txs.length === 0) return;
     this.enqueue(async () => {
-      for (const tx of txs) {
+      const r = this.replica;
+      // Outside the set in force this node runs no instance: the txs have nowhere to go (as for one tx).
+      if (r === undefined) return undefined;
+      for (const [i, tx] of txs.entries()) {
         if (this.stopped) break;
-        await this.execute(this.replica!.step({ now: this.c.clock.now(), type: 'txArrived', tx }));
+        // The epoch ended with this round half given: the rest go to the next instance, after the switch.
+        if (this.epochEnded || this.replica !== r) {
+          this.txsArrived(txs.slice(i));
+          break;
+        }
+        await this.execute(r.step({ now: this.c.clock.now(), type: 'txArrived', tx }));
       }
       return undefined;
     });

@@ -5,12 +5,13 @@
  * (n = 5, quorum 4) commits blocks whose certificates verify only in the new epoch's domain; a restarted driver
  * resumes in the right epoch; later a removal leaves the removed driver without an instance.
  */
+
 import { describe, expect, it } from 'vitest';
 import { ConsensusDriver, EPOCH_RECORD_KEY } from '../../../src/consensus/driver.ts';
 import type { EpochInfo, EpochSource } from '../../../src/consensus/interfaces.ts';
 import { MemoryConsensusStore } from '../../../src/consensus/memory-store.ts';
 import { CertErrorCode, verifyCommitCertificate } from '../../../src/core/block.ts';
-import { equalBytes } from '../../../src/core/bytes.ts';
+import { equalBytes, toHex } from '../../../src/core/bytes.ts';
 import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
 import { envelope, type TxEnvelope } from '../../../src/core/tx.ts';
 import type { ValidatorSet } from '../../../src/core/validators.ts';
@@ -230,6 +231,25 @@ describe('ConsensusDriver across epochs', () => {
     await c.settle();
     expect(c.nodes[3]!.chain.head().height).toBe(h);
     expect(c.nodes[3]!.driver.currentEpoch()).toEqual({ epoch: 1, member: false });
+    for (const n of c.nodes) expect(n.fatal).toEqual([]);
+  });
+
+  it('rounds of admitted txs follow the epochs: a round that spans the switch reaches the next instance; outside the set they are dropped', async () => {
+    const c = new Cluster();
+    for (let i = 0; i < 4; i++) await c.add(i);
+    const before = txs(1, 2);
+    const after = txs(10, 3);
+    // One mempool round holds the set change and txs behind it (as Mempool.onAdmitted hands them over).
+    for (const n of c.nodes) n!.driver.txsArrived([...before, reconfigTx([0, 1, 2], 'remove 3'), ...after]);
+    await c.advance(20, 8);
+    for (const i of [0, 1, 2]) expect(c.nodes[i]!.driver.currentEpoch()).toEqual({ epoch: 1, member: true });
+    // Outside the set a round has nowhere to go, and the driver does not fail on it.
+    c.nodes[3]!.driver.txsArrived(txs(50, 2));
+    await c.settle();
+    const committed = new Set(
+      c.nodes[0]!.chain.ledger.blocks.flatMap((b) => b.block.txs.map((t) => toHex(t.hash))),
+    );
+    for (const t of [...before, ...after]) expect(committed.has(t.hashHex)).toBe(true);
     for (const n of c.nodes) expect(n.fatal).toEqual([]);
   });
 
