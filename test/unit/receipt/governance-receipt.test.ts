@@ -163,6 +163,37 @@ describe('receipts after governance', () => {
     ]);
   });
 
+  it('jrchain receipt verify prints the governance check', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { runCli } = await import('../../../src/cli/main.ts');
+    const { memoryIo } = await import('../../../src/cli/io.ts');
+    const { genesisToJson } = await import('../../../src/core/genesis.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'jrchain-gov-receipt-'));
+    try {
+      const g = join(dir, 'genesis.json');
+      writeFileSync(g, JSON.stringify(genesisToJson(genesis)));
+      const path = join(dir, 'receipt.json');
+      writeFileSync(path, JSON.stringify(await receipt(afterRotation)));
+      const io = memoryIo();
+      expect(await runCli(['receipt', 'verify', path, '--genesis', g], io)).toBe(0);
+      expect(io.stdout).toMatch(
+        /ok {3}governance {5}10 governance txs in 3 blocks replayed; validator set of epoch 2\n/,
+      );
+      const bad = await receipt(afterRotation);
+      bad.governance!.pop();
+      writeFileSync(path, JSON.stringify(bad));
+      const io2 = memoryIo();
+      expect(await runCli(['receipt', 'verify', path, '--genesis', g], io2)).toBe(1);
+      expect(io2.stdout).toMatch(
+        /FAIL validatorSet {3}the block is certified by the validator set of epoch 2/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a receipt that leaves out the registration fails at the signature, naming the key', async () => {
     const r = await receipt(byBankE);
     delete r.governance;
