@@ -276,9 +276,11 @@ export function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): Receipt
       const gov = d.governance;
       if (gov !== undefined && !Array.isArray(gov)) throw new Error('governance is not a list');
       if (d.format === RECEIPT_FORMAT_V1 && gov !== undefined && gov.length > 0)
-        throw new Error(`a ${RECEIPT_FORMAT_V1} receipt carries no governance txs`);
+        throw new Error(
+          `a ${RECEIPT_FORMAT_V1} receipt must not list governance txs (those are ${RECEIPT_FORMAT_V2})`,
+        );
       if (d.format === RECEIPT_FORMAT_V2 && (gov === undefined || gov.length === 0))
-        throw new Error(`a ${RECEIPT_FORMAT_V2} receipt carries governance txs`);
+        throw new Error(`a ${RECEIPT_FORMAT_V2} receipt must list governance txs; it lists none`);
       return d;
     });
     pass('format', r.format);

@@ -307,11 +307,19 @@ describe('receipts after governance', () => {
 
     r = await receipt(afterAdd);
     r.format = RECEIPT_FORMAT_V1;
-    expect(failure(verifyReceipt(r, { genesis })).name).toBe('format');
+    let f = failure(verifyReceipt(r, { genesis }));
+    expect([f.name, f.detail]).toEqual([
+      'format',
+      'a jrchain-receipt/v1 receipt must not list governance txs (those are jrchain-receipt/v2)',
+    ]);
 
     r = await receipt(early);
     r.format = RECEIPT_FORMAT_V2;
-    expect(failure(verifyReceipt(r, { genesis })).name).toBe('format');
+    f = failure(verifyReceipt(r, { genesis }));
+    expect([f.name, f.detail]).toEqual([
+      'format',
+      'a jrchain-receipt/v2 receipt must list governance txs; it lists none',
+    ]);
 
     for (const bad of [{}, 'x', [1]]) {
       r = await receipt(afterAdd);
