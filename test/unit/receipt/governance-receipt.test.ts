@@ -328,3 +328,33 @@ describe('receipts after governance', () => {
     }
   });
 });
+
+describe('receipts and a revoked client key', () => {
+  it('a record made before the revocation keeps verifying; a key revoked before the block is named as such', async () => {
+    const c = await LedgerChain.open(new MemoryLedgerStore(), genesis);
+    const q = new LedgerQueries(c.store, genesis);
+    const run = async (txs: TxEnvelope[], time: number) => {
+      const built = await c.buildBlock(batchOf(txs, time));
+      expect(built.rejected).toEqual([]);
+      await c.commitBlock(built, certify(built.header));
+    };
+    const before = evidenceTx({ institution: 'bank-c', nonce: 1 });
+    await run([before], T + 1000);
+    const revoke = propose({ type: 'revokeClientKey', institution: 'bank-c', keyId: 'client-1' });
+    await run([revoke, approve(revoke, 1), approve(revoke, 2)], T + 2000);
+    const after = evidenceTx({ institution: 'bank-a', nonce: 1 });
+    await run([after], T + 3000);
+
+    const old = await receiptFor(q, genesis, before.hash);
+    expect(old!.format).toBe(RECEIPT_FORMAT_V1);
+    expect(verifyReceipt(old, { genesis }).ok).toBe(true);
+
+    // A receipt that passes the revoked key's record off as recorded after the revocation.
+    const r = JSON.parse(JSON.stringify(await receiptFor(q, genesis, after.hash))) as ReceiptJson;
+    expect(verifyReceipt(r, { genesis }).ok).toBe(true);
+    r.tx = Buffer.from(before.bytes).toString('base64');
+    r.txHash = before.hashHex;
+    const f = failure(verifyReceipt(r, { genesis }));
+    expect([f.name, f.detail]).toEqual(['signature', 'bank-c/client-1 was revoked before block 3']);
+  });
+});
