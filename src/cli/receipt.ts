@@ -55,9 +55,10 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
   receipt
     .command('verify')
     .description(
-      'verify a receipt offline, with no node: genesis, header, commit certificate (quorum of validator\n' +
-        'signatures), institution signature, Merkle inclusion, RFC 3161 anchor and evidence token. Prints every\n' +
-        'check; exits 0 only when all pass.',
+      'verify a receipt offline, with no node: genesis, header, governance (the validator-set and key\n' +
+        'changes since the genesis, replayed), commit certificate (quorum of validator signatures), institution\n' +
+        'signature, Merkle inclusion, RFC 3161 anchor and evidence token. Prints every check; exits 0 only when\n' +
+        'all pass.',
     )
     .argument('<receipt>', 'receipt JSON file')
     .requiredOption('--genesis <file>', 'the genesis of the chain the receipt claims')

@@ -12,7 +12,8 @@ export function registerEvidenceVerifyCommand(evidence: Command, io: CliIo): voi
     .command('verify')
     .description(
       'hash a file locally, fetch the receipts of its records from a node, and verify each one offline\n' +
-        'against the genesis you trust (not the node). Says whether the evidence is proven and since when\n' +
+        'against the genesis you trust (not the node), replaying the governance changes each receipt carries.\n' +
+        'Says whether the evidence is proven and since when\n' +
         '(block time and RFC 3161 time). Exits 0 only when it is proven.',
     )
     .argument('<file>', 'the evidence file')

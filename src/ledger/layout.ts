@@ -6,6 +6,8 @@
  * |--------|-------------------------------------------------|----------------------------------------------|
  * | 0x00   | 00 01                                           | head: v1, height, hash[32], time             |
  * | 0x00   | 00 02                                           | anchor state: v1, anchored h, evidence h     |
+ * | 0x00   | 00 03                                           | governance registry snapshot (ADR 006)       |
+ * | 0x00   | 00 04                                           | governance index marker: v1 (see below)      |
  * | 0x01   | 01 height:u64                                   | block: v1, header, commit certificate        |
  * | 0x02   | 02 height:u64                                   | tx hashes: v1, count, count x hash[32]       |
  * | 0x03   | 03 height:u64 index:u16                         | the tx's canonical bytes                     |
@@ -16,13 +18,17 @@
  * | 0x08   | 08 len:u8 institution nonce:u64                 | empty                                        |
  * | 0x09   | 09 key                                          | consensus engine value (opaque bytes)        |
  * | 0x0a   | 0a anchoredHeight:u64                           | location of the anchor tx: v1, height, index |
+ * | 0x0b   | 0b height:u64 index:u16                         | empty (one per governance tx)                |
  *
  * Fixed-width integers are big-endian, so byte order is numeric order and an index iterates in chain order
  * (the time index in time order, then chain order). Variable-length ids carry a length byte, so the prefix
  * of one id never matches a longer id ("case-1" vs "case-10"). Index entries live entirely in their key:
  * an empty value costs nothing, and the tx they point at is one `get` away (0x03). Values: integers are
  * varints, every record starts with a version byte. Anchor txs get no evidence or nonce entries; the anchor
- * index (0x0a) only grows, and its last key is the anchored height the anchor state also holds.
+ * index (0x0a) only grows, and its last key is the anchored height the anchor state also holds. The
+ * governance index (0x0b) lists every governance tx in chain order, for receipts (docs/receipts.md). Block 1
+ * writes the marker 00 04; a store opened without it predates the index and has it rebuilt once
+ * (level-store.ts).
  */
 import {
   type BlockHeader,
@@ -53,6 +59,7 @@ export const Prefix = {
   nonce: 0x08,
   consensus: 0x09,
   anchor: 0x0a,
+  governance: 0x0b,
 } as const;
 
 // A tx index is two bytes in keys; the protocol caps a block well below that.
@@ -64,6 +71,9 @@ export const HEAD_KEY = new Uint8Array([Prefix.meta, 0x01]);
 export const ANCHOR_STATE_KEY = new Uint8Array([Prefix.meta, 0x02]);
 /** The governance registry snapshot (ADR 006), written with the blocks that change it. */
 export const GOVERNANCE_KEY = new Uint8Array([Prefix.meta, 0x03]);
+/** Present when the governance index (0x0b) covers every block: written with block 1, or by the rebuild. */
+export const GOVERNANCE_INDEX_KEY = new Uint8Array([Prefix.meta, 0x04]);
+export const GOVERNANCE_INDEX_MARKER = new Uint8Array([RECORD_VERSION]);
 
 /** Builds keys of a known size without intermediate arrays. */
 class KeyWriter {
@@ -159,7 +169,13 @@ export function anchorKey(anchoredHeight: number): Uint8Array {
   return new KeyWriter(9).u8(Prefix.anchor).u64(anchoredHeight).done();
 }
 
+export function governanceKey(height: number, index: number): Uint8Array {
+  return new KeyWriter(11).u8(Prefix.governance).u64(height).u16(index).done();
+}
+
 export const ANCHOR_PREFIX = new Uint8Array([Prefix.anchor]);
+export const GOVERNANCE_PREFIX = new Uint8Array([Prefix.governance]);
+export const TX_AT_PREFIX = new Uint8Array([Prefix.txAt]);
 export const CONSENSUS_PREFIX = new Uint8Array([Prefix.consensus]);
 
 /** `prefix` followed by a position (with its time for the time index). */
@@ -280,6 +296,7 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
     [ANCHOR_STATE_KEY, encodeAnchorState(state)],
   ];
   if (write.governance !== undefined) out.push([GOVERNANCE_KEY, write.governance]);
+  if (height === 1) out.push([GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER]);
   for (let index = 0; index < txs.length; index++) {
     const env = txs[index]!;
     const record = records[index]!;
@@ -289,8 +306,11 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
       out.push([anchorKey(record.anchor.height), encodeLocation(height, index)]);
       continue;
     }
-    // Governance txs are found by hash; their effect is the registry snapshot above.
-    if (record.type === 'governance') continue;
+    // Governance txs: their effect is the registry snapshot above; receipts list them from the index.
+    if (record.type === 'governance') {
+      out.push([governanceKey(height, index), EMPTY]);
+      continue;
+    }
     const ev = record.evidence;
     out.push(
       [withPosition(evidenceHashPrefix(ev.hashAlg, ev.hash), at), EMPTY],

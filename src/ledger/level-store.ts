@@ -29,12 +29,17 @@ import {
   decodeLocation,
   decodeTxHashes,
   evidenceHashPrefix,
+  GOVERNANCE_INDEX_KEY,
+  GOVERNANCE_INDEX_MARKER,
   GOVERNANCE_KEY,
+  GOVERNANCE_PREFIX,
+  governanceKey,
   HEAD_KEY,
   institutionPrefix,
   nonceKey,
   positionOfKey,
   prefixEnd,
+  TX_AT_PREFIX,
   txAtKey,
   txByHashKey,
   txHashesKey,
@@ -152,8 +157,14 @@ export class LevelLedgerStore implements LedgerStore {
     const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     try {
-      const [raw, rawState, rawGov] = await db.getMany([HEAD_KEY, ANCHOR_STATE_KEY, GOVERNANCE_KEY]);
+      const [raw, rawState, rawGov, marker] = await db.getMany([
+        HEAD_KEY,
+        ANCHOR_STATE_KEY,
+        GOVERNANCE_KEY,
+        GOVERNANCE_INDEX_KEY,
+      ]);
       const head = raw === undefined ? undefined : stored('head', () => decodeHead(view(raw)));
+      if (head !== undefined && marker === undefined) await buildGovernanceIndex(db, rawGov !== undefined);
       const state =
         rawState === undefined
           ? NO_ANCHOR_STATE
@@ -238,6 +249,13 @@ export class LevelLedgerStore implements LedgerStore {
     const [entry] = await this.#txsAt([at]);
     const anchor = stored(`anchor ${at.height}/${at.index}`, () => decodeAnchor(entry!.env.tx.payload));
     return { ...entry!, anchor };
+  }
+
+  async governanceTxs(beforeHeight: number): Promise<LedgerTx[]> {
+    checkHeight(beforeHeight);
+    this.#open();
+    const keys = await this.#db.keys({ gte: GOVERNANCE_PREFIX, lt: governanceKey(beforeHeight, 0) }).all();
+    return this.#txsAt(keys.map((k) => positionOfKey(view(k), false)));
   }
 
   async tx(hash: Uint8Array): Promise<LedgerTx | undefined> {
@@ -349,4 +367,22 @@ export class LevelLedgerStore implements LedgerStore {
     this.#closed = true;
     await this.#db.close();
   }
+}
+
+/**
+ * Data directories written before the governance index (0x0b) have no marker: the index is built once from
+ * the stored txs. Only a store that ever wrote a governance snapshot can hold governance txs (a block that
+ * includes one always writes it), so for every other store the marker alone is written.
+ */
+async function buildGovernanceIndex(db: Db, hasGovernance: boolean): Promise<void> {
+  const batch = db.batch();
+  if (hasGovernance) {
+    for await (const [k, v] of db.iterator({ gte: TX_AT_PREFIX, lt: prefixEnd(TX_AT_PREFIX) })) {
+      const at = positionOfKey(view(k), false);
+      const env = stored(`tx ${at.height}/${at.index}`, () => parseTx(view(v)));
+      if (env.tx.type === 'governance') batch.put(governanceKey(at.height, at.index), new Uint8Array(0));
+    }
+  }
+  batch.put(GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER);
+  await batch.write({ sync: true });
 }

@@ -87,6 +87,8 @@ export class MemoryLedgerStore implements LedgerStore {
   readonly #nonces = new Map<string, Set<number>>();
   /** Sorted by anchored height: commitBlock only accepts anchors that raise it. */
   readonly #anchors: AnchorAt[] = [];
+  /** Positions of governance txs, in chain order. */
+  readonly #governanceAt: Position[] = [];
   #anchorState: AnchorState = NO_ANCHOR_STATE;
   #governance: Uint8Array | undefined;
   readonly #consensusState = new Map<string, Uint8Array>();
@@ -165,7 +167,10 @@ export class MemoryLedgerStore implements LedgerStore {
         this.#anchors.push({ anchored: record.anchor.height, at });
         return;
       }
-      if (record.type === 'governance') return;
+      if (record.type === 'governance') {
+        this.#governanceAt.push(at);
+        return;
+      }
       const ev = record.evidence;
       push(this.#byEvidence, evidenceKey(ev.hashAlg, ev.hash), at);
       push(this.#byCase, ev.caseId, at);
@@ -182,6 +187,12 @@ export class MemoryLedgerStore implements LedgerStore {
   async block(height: number): Promise<StoredBlock | undefined> {
     this.#open();
     return Number.isSafeInteger(height) && height >= 1 ? this.#blocks[height - 1]?.block : undefined;
+  }
+
+  async governanceTxs(beforeHeight: number): Promise<LedgerTx[]> {
+    checkHeight(beforeHeight);
+    this.#open();
+    return this.#governanceAt.filter((p) => p.height < beforeHeight).map((p) => this.#entry(p));
   }
 
   async blockTxs(height: number): Promise<TxEnvelope[] | undefined> {

@@ -102,6 +102,11 @@ export class LedgerQueries {
     return this.#store.block(height);
   }
 
+  /** Every committed governance tx in blocks below `beforeHeight`, in chain order (for receipts). */
+  governanceTxs(beforeHeight: number): Promise<LedgerTx[]> {
+    return this.#store.governanceTxs(beforeHeight);
+  }
+
   evidenceByHash(hashAlg: HashAlg, hash: Uint8Array, page?: PageRequest): Promise<Page<EvidenceEntry>> {
     return this.#store.evidenceByHash(hashAlg, hash, page);
   }

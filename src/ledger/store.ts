@@ -176,6 +176,12 @@ export interface LedgerStore {
    */
   anchorCovering(height: number): Promise<AnchorEntry | undefined>;
 
+  /**
+   * Every committed governance tx in blocks below `beforeHeight`, in chain order (receipts carry them). Throws
+   * LEDGER_INVALID_ARGUMENT unless `beforeHeight` is a safe integer >= 1.
+   */
+  governanceTxs(beforeHeight: number): Promise<LedgerTx[]>;
+
   close(): Promise<void>;
 }
 

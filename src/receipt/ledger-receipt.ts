@@ -1,13 +1,16 @@
 /**
- * Builds an evidence receipt from the ledger: the tx, its block, certificate and inclusion proof, and, once
- * an anchor covers the block, the anchor's token with the header chain from the block up to the anchored
- * one. The node serves these; `verifyReceipt` checks them offline.
+ * Builds an evidence receipt from the ledger: the tx, its block, certificate and inclusion proof, every
+ * governance tx before the block (with its block's header, certificate and its inclusion proof), and, once an
+ * anchor covers the block, the anchor's token with the header chain from the block up to the anchored one.
+ * The node serves these; `verifyReceipt` checks them offline.
  */
+import { equalBytes } from '../core/bytes.ts';
 import { invariant, JrError } from '../core/errors.ts';
 import type { Genesis } from '../core/genesis.ts';
+import { inclusionProof } from '../core/merkle.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { describeTimestamp } from '../timestamp/index.ts';
-import { buildReceipt, type ReceiptJson } from './receipt.ts';
+import { buildReceipt, type GovernanceBlockParts, type ReceiptJson } from './receipt.ts';
 
 export const ReceiptErrorCode = {
   /** Receipts prove evidence; the tx asked for is of another type (an anchor). */
@@ -41,6 +44,7 @@ export async function receiptFor(
     );
   }
   const cover = await queries.anchorCovering(height);
+  const governance = await governanceBefore(queries, height);
   return buildReceipt({
     genesis,
     tx: env,
@@ -58,7 +62,31 @@ export async function receiptFor(
             token: cover.record.token,
             genTime: genTimeOf(cover.record.token),
           },
+    governance,
   });
+}
+
+/**
+ * Every committed governance tx below block `height`, grouped by block in chain order. Governance txs take
+ * effect from the block after theirs (governance-state.ts), so those in the evidence's own block are left out.
+ */
+async function governanceBefore(queries: LedgerQueries, height: number): Promise<GovernanceBlockParts[]> {
+  const out: GovernanceBlockParts[] = [];
+  let current: { parts: GovernanceBlockParts; hashes: readonly Uint8Array[] } | undefined;
+  for (const t of await queries.governanceTxs(height)) {
+    if (current?.parts.header.height !== t.height) {
+      const block = await queries.block(t.height);
+      invariant(block !== undefined, `governance tx points at missing block ${t.height}`);
+      current = { parts: { header: block.header, certificate: block.cert, txs: [] }, hashes: block.txHashes };
+      out.push(current.parts);
+    }
+    invariant(
+      equalBytes(current.hashes[t.index] ?? new Uint8Array(0), t.env.hash),
+      `block ${t.height} does not list governance tx ${t.index} where the index says`,
+    );
+    current.parts.txs.push({ tx: t.env, proof: inclusionProof(current.hashes, t.index) });
+  }
+  return out;
 }
 
 /** The executor verified the token before committing it, so reading its genTime needs no second check. */

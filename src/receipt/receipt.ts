@@ -19,7 +19,7 @@ import {
 } from '../core/block.ts';
 import { equalBytes, toHex, tryFromHex } from '../core/bytes.ts';
 import { decodeEvidence, type EvidenceRecord, type HashAlg, HashAlgs } from '../core/evidence.ts';
-import { type Genesis, genesisHash, genesisValidatorSet } from '../core/genesis.ts';
+import { type Genesis, genesisHash } from '../core/genesis.ts';
 import { type InclusionProof, verifyInclusion } from '../core/merkle.ts';
 import { parseTx, type TxEnvelope, verifyTxEnvelope } from '../core/tx.ts';
 import {
@@ -29,9 +29,35 @@ import {
   type ValidatorSet,
   validatorSetHash,
 } from '../core/validators.ts';
+import { GovernanceState } from '../ledger/governance-state.ts';
+import { checkStateless, checkTime, validatorKeysOf } from '../ledger/rules.ts';
+import { VerifiedSignatures } from '../ledger/sig-cache.ts';
 import { parsePemCertificates, verifyEvidenceToken, verifyTimestamp } from '../timestamp/index.ts';
 
-export const RECEIPT_FORMAT = 'jrchain-receipt/v1';
+/** Receipts of blocks with no governance tx before them: no `governance` field (or an empty one). */
+export const RECEIPT_FORMAT_V1 = 'jrchain-receipt/v1';
+/** Receipts that carry the governance txs since the genesis (`governance`, never empty). */
+export const RECEIPT_FORMAT_V2 = 'jrchain-receipt/v2';
+/** The newest format; `buildReceipt` writes v1 while there is no governance history, so old verifiers agree. */
+export const RECEIPT_FORMAT = RECEIPT_FORMAT_V2;
+export type ReceiptFormat = typeof RECEIPT_FORMAT_V1 | typeof RECEIPT_FORMAT_V2;
+
+/** One governance tx of a governance block, with its place in the block's Merkle tree. */
+export interface ReceiptGovernanceTxJson {
+  /** Canonical signed tx. */
+  tx: string;
+  /** Position in the block; the tree size is the header's txCount. */
+  leafIndex: number;
+  path: string[];
+}
+
+/** A block that holds governance txs, below the evidence's block, with every governance tx it holds. */
+export interface ReceiptGovernanceBlockJson {
+  height: number;
+  header: string;
+  certificate: string;
+  txs: ReceiptGovernanceTxJson[];
+}
 
 export interface ReceiptAnchorJson {
   /** Height of the anchored block; its header hash is the token's message imprint (sha256). */
@@ -63,7 +89,7 @@ export interface ReceiptSummary {
 }
 
 export interface ReceiptJson {
-  format: typeof RECEIPT_FORMAT;
+  format: ReceiptFormat;
   chainId: string;
   genesisHash: string;
   txHash: string;
@@ -75,6 +101,11 @@ export interface ReceiptJson {
   validatorSet: string;
   anchor: ReceiptAnchorJson | null;
   summary: ReceiptSummary;
+  /**
+   * v2: every block below `block.height` that holds governance txs, in chain order, each with all of its
+   * governance txs in block order. Absent in v1 (no governance tx before the block).
+   */
+  governance?: ReceiptGovernanceBlockJson[];
 }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -100,6 +131,15 @@ export interface ReceiptParts {
   validatorSet: ValidatorSet;
   proof: InclusionProof;
   anchor?: { header: BlockHeader; headers: BlockHeader[]; token: Uint8Array; genTime: Date } | undefined;
+  /** The governance blocks below `header.height`, in chain order; none (or empty) for a v1 receipt. */
+  governance?: GovernanceBlockParts[] | undefined;
+}
+
+export interface GovernanceBlockParts {
+  header: BlockHeader;
+  certificate: CommitCertificate;
+  /** Every governance tx of the block, in block order, with its inclusion proof. */
+  txs: { tx: TxEnvelope; proof: InclusionProof }[];
 }
 
 function summaryOf(
@@ -134,8 +174,18 @@ function summaryOf(
 export function buildReceipt(p: ReceiptParts): ReceiptJson {
   const evidence = decodeEvidence(p.tx.tx.payload);
   const hash = headerHash(p.header);
+  const governance = (p.governance ?? []).map((b) => ({
+    height: b.header.height,
+    header: b64(encodeHeader(b.header)),
+    certificate: b64(encodeCertificate(b.certificate)),
+    txs: b.txs.map((t) => ({
+      tx: b64(t.tx.bytes),
+      leafIndex: t.proof.leafIndex,
+      path: t.proof.path.map(toHex),
+    })),
+  }));
   return {
-    format: RECEIPT_FORMAT,
+    format: governance.length === 0 ? RECEIPT_FORMAT_V1 : RECEIPT_FORMAT_V2,
     chainId: p.genesis.chainId,
     genesisHash: toHex(genesisHash(p.genesis)),
     txHash: p.tx.hashHex,
@@ -154,6 +204,7 @@ export function buildReceipt(p: ReceiptParts): ReceiptJson {
             token: b64(p.anchor.token),
           },
     summary: summaryOf(p.tx, evidence, p.header, p.certificate, p.validatorSet, p.anchor?.genTime),
+    ...(governance.length === 0 ? {} : { governance }),
   };
 }
 
@@ -217,13 +268,22 @@ export function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): Receipt
     const r = step('format', () => {
       if (typeof doc !== 'object' || doc === null) throw new Error('receipt is not a JSON object');
       const d = doc as ReceiptJson;
-      if (d.format !== RECEIPT_FORMAT) throw new Error(`format is not ${RECEIPT_FORMAT}`);
+      if (d.format !== RECEIPT_FORMAT_V1 && d.format !== RECEIPT_FORMAT_V2)
+        throw new Error(`format is neither ${RECEIPT_FORMAT_V1} nor ${RECEIPT_FORMAT_V2}`);
       const keys = ['format', 'chainId', 'genesisHash', 'txHash', 'tx', 'block', 'inclusion', 'certificate'];
       for (const k of [...keys, 'validatorSet', 'anchor', 'summary'])
         if (!(k in d)) throw new Error(`missing ${k}`);
+      const gov = d.governance;
+      if (gov !== undefined && !Array.isArray(gov)) throw new Error('governance is not a list');
+      if (d.format === RECEIPT_FORMAT_V1 && gov !== undefined && gov.length > 0)
+        throw new Error(
+          `a ${RECEIPT_FORMAT_V1} receipt must not list governance txs (those are ${RECEIPT_FORMAT_V2})`,
+        );
+      if (d.format === RECEIPT_FORMAT_V2 && (gov === undefined || gov.length === 0))
+        throw new Error(`a ${RECEIPT_FORMAT_V2} receipt must list governance txs; it lists none`);
       return d;
     });
-    pass('format', RECEIPT_FORMAT);
+    pass('format', r.format);
 
     const g = opts.genesis;
     step('genesis', () => {
@@ -244,17 +304,27 @@ export function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): Receipt
     });
     pass('header', `block ${header.height}, time ${new Date(header.time).toISOString()}`);
 
+    // The registry and validator set in force at the evidence's block: the genesis, plus every governance
+    // tx before the block, each proven by a block certified by the set in force before it (ADR 006).
+    const gov = step('governance', () => replayGovernance(g, r.governance ?? [], header.height));
+    const derived = gov.state.epochAt(header.height);
+    pass(
+      'governance',
+      gov.txs === 0
+        ? `no governance txs before block ${header.height}; validator set and client keys of the genesis`
+        : `${gov.txs} governance tx${gov.txs === 1 ? '' : 's'} in ${gov.blocks} block${gov.blocks === 1 ? '' : 's'} replayed; validator set of epoch ${derived.epoch}`,
+    );
+
     const set = step('validatorSet', () => {
       const s = decodeValidatorSet(unb64(r.validatorSet, 'validatorSet'));
       if (!equalBytes(validatorSetHash(s), header.validatorSetHash)) {
         throw new Error('validator set does not match the header commitment');
       }
-      // Offline, only the genesis set is trusted. A block certified after a validator-set change (ADR 006)
-      // needs the chain of epoch changes from the genesis, which receipts do not carry yet.
-      if (!equalBytes(validatorSetHash(s), validatorSetHash(genesisValidatorSet(g)))) {
+      if (!equalBytes(validatorSetHash(s), validatorSetHash(derived.set))) {
         throw new Error(
-          `the block is certified by the validator set of epoch ${epochOf(s)}, not the genesis set; ` +
-            'receipts do not yet carry the proof of the set changes since the genesis',
+          `the block is certified by the validator set of epoch ${epochOf(s)}; the governance txs in the ` +
+            `receipt put the set of epoch ${derived.epoch} in force at block ${header.height} ` +
+            '(a governance block is missing, or the set is not the chain’s)',
         );
       }
       return s;
@@ -282,11 +352,20 @@ export function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): Receipt
     pass('tx', `tx ${env.hashHex.slice(0, 16)}… from ${env.tx.institution}`);
 
     step('signature', () => {
-      const inst = g.institutions.find((i) => i.id === env.tx.institution);
-      const key = inst?.clientKeys.find((k) => k.keyId === env.tx.keyId);
-      if (key === undefined)
-        throw new Error(`${env.tx.institution}/${env.tx.keyId} is not a key in the genesis`);
-      if (!verifyTxEnvelope(env, key.publicKey)) throw new Error('institution signature does not verify');
+      const { institution, keyId } = env.tx;
+      const key = gov.state.clientKeys().get(institution)?.get(keyId);
+      if (key === undefined) {
+        const inst = gov.state.institutions().find((i) => i.id === institution);
+        const where = gov.txs === 0 ? 'the genesis' : 'the genesis and the governance txs of the receipt';
+        throw new Error(
+          inst === undefined
+            ? `institution ${institution} is not registered by ${where}`
+            : inst.revokedKeys.includes(keyId)
+              ? `${institution}/${keyId} was revoked before block ${header.height}`
+              : `${institution}/${keyId} is not a client key registered by ${where}`,
+        );
+      }
+      if (!verifyTxEnvelope(env, key)) throw new Error('institution signature does not verify');
     });
     pass('signature', `signed by ${env.tx.institution}/${env.tx.keyId}`);
 
@@ -408,6 +487,114 @@ export function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): Receipt
     if (!(err instanceof Failed)) throw err;
     return { ok: false, checks };
   }
+}
+
+export interface ReplayedGovernance {
+  /** The registry as of the block below `beforeHeight`: in force at `beforeHeight`. */
+  state: GovernanceState;
+  blocks: number;
+  txs: number;
+}
+
+/**
+ * Replays a receipt's governance blocks on the genesis registry, the way the executor (ledger-chain.ts)
+ * applied them: block by block in chain order, each block's certificate checked against the validator set in
+ * force at its height, each tx's inclusion checked against the header's txRoot, then judged by the same rules
+ * (checkStateless, checkTime) and applied by the same `GovernanceState.apply` at the block's height and time,
+ * on a copy of the registry as of the previous block. Throws an Error naming the exact problem.
+ */
+export function replayGovernance(g: Genesis, blocks: unknown, beforeHeight: number): ReplayedGovernance {
+  if (!Array.isArray(blocks)) throw new Error('governance is not a list');
+  let state = GovernanceState.fromGenesis(g);
+  let last = 0;
+  let txs = 0;
+  for (const [i, raw] of blocks.entries()) {
+    const at = `governance[${i}]`;
+    if (typeof raw !== 'object' || raw === null) throw new Error(`${at} is not an object`);
+    const b = raw as ReceiptGovernanceBlockJson;
+    const header = decodeHeader(unb64(b.header, `${at}.header`));
+    if (header.chainId !== g.chainId) throw new Error(`${at}: header is for another chain`);
+    if (header.height !== b.height) throw new Error(`${at}.height does not match its header`);
+    if (header.height <= last) {
+      throw new Error(
+        `${at}: block ${header.height} does not come after block ${last} (governance blocks must be listed once each, in chain order)`,
+      );
+    }
+    if (header.height >= beforeHeight) {
+      throw new Error(`${at}: block ${header.height} is not below the evidence's block ${beforeHeight}`);
+    }
+    const epoch = state.epochAt(header.height);
+    if (!equalBytes(header.validatorSetHash, validatorSetHash(epoch.set))) {
+      throw new Error(
+        `${at}: block ${header.height} names another validator set than that of epoch ${epoch.epoch}, which ` +
+          'the governance txs listed before it put in force (a governance block is missing)',
+      );
+    }
+    const cert = decodeCertificate(unb64(b.certificate, `${at}.certificate`));
+    try {
+      verifyCommitCertificate(cert, header, epoch.set);
+    } catch (err) {
+      throw new Error(
+        `${at}: the certificate of block ${header.height} does not verify against the validator set of ` +
+          `epoch ${epoch.epoch}: ${(err as Error).message}`,
+      );
+    }
+    if (!Array.isArray(b.txs) || b.txs.length === 0) throw new Error(`${at} lists no governance txs`);
+    // As in the executor: rules see the registry as of the previous block; the block's txs apply in order
+    // to one copy of it, which becomes the registry from the next block on.
+    const ctx = {
+      chainId: g.chainId,
+      keys: state.clientKeys(),
+      validatorKeys: validatorKeysOf(epoch.set),
+      verified: new VerifiedSignatures(0),
+      remember: false,
+      countVerify: () => {},
+    };
+    // Every tx's place first (so a reordered list is named as such), then the rules and effects in order.
+    let lastIndex = -1;
+    const envs = b.txs.map((t, j) => {
+      const tat = `${at}.txs[${j}]`;
+      if (typeof t !== 'object' || t === null) throw new Error(`${tat} is not an object`);
+      const env = parseTx(unb64(t.tx, `${tat}.tx`));
+      if (env.tx.type !== 'governance') throw new Error(`${tat} is an ${env.tx.type} tx, not governance`);
+      if (!Number.isSafeInteger(t.leafIndex) || t.leafIndex <= lastIndex) {
+        throw new Error(
+          `${tat}: leaf index ${t.leafIndex} does not come after ${lastIndex} (txs must be listed in block order)`,
+        );
+      }
+      lastIndex = t.leafIndex;
+      if (!Array.isArray(t.path)) throw new Error(`${tat}.path is not a list`);
+      const proof: InclusionProof = {
+        leafIndex: t.leafIndex,
+        treeSize: header.txCount,
+        path: t.path.map((p, k) => unhex(p, `${tat}.path[${k}]`)),
+      };
+      if (!verifyInclusion(env.hash, proof, header.txRoot)) {
+        throw new Error(
+          `${tat}: the Merkle proof of governance tx ${env.hashHex} does not lead to the txRoot of block ${header.height}`,
+        );
+      }
+      return env;
+    });
+    const next = state.clone();
+    for (const [j, env] of envs.entries()) {
+      const tat = `${at}.txs[${j}]`;
+      const verdict = checkStateless(env, ctx);
+      if ('code' in verdict) throw new Error(`${tat}: ${verdict.code}: ${verdict.message}`);
+      if (verdict.type !== 'governance') throw new Error(`${tat} is not a governance tx`);
+      const rejection =
+        checkTime(env, header.time) ?? next.apply(env, verdict.governance, header.height, header.time);
+      if (rejection !== undefined) {
+        throw new Error(
+          `${tat}: governance tx ${env.hashHex} does not apply at block ${header.height}: ${rejection.code}: ${rejection.message}`,
+        );
+      }
+      txs++;
+    }
+    state = next;
+    last = header.height;
+  }
+  return { state, blocks: blocks.length, txs };
 }
 
 /** Sorts object keys recursively, so summaries compare by content. */

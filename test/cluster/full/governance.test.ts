@@ -3,16 +3,20 @@
  * four-validator alliance (registered, then its validator added: it syncs from genesis and votes, n = 5, f = 1,
  * quorum 4), a validator is removed, and a key is rotated (the validator restarts with its new key file). A
  * proposal without a quorum never takes effect, and approvals from a non-validator or with a bad signature are
- * refused. The scenario ends with the invariant check, which replays the governance txs to know the set in force
- * at every height (harness/checker.ts).
+ * refused. Evidence signed by bank-e's governance-registered client key, in the last epoch, gets a receipt that
+ * verifies offline from the genesis alone. The scenario ends with the invariant check, which replays the
+ * governance txs to know the set in force at every height (harness/checker.ts).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOME_FILES } from '../../../src/cli/init.ts';
-import { toHex } from '../../../src/core/bytes.ts';
+import { toHex, utf8 } from '../../../src/core/bytes.ts';
+import { sha256 } from '../../../src/core/crypto.ts';
+import { encodeEvidence } from '../../../src/core/evidence.ts';
 import { generateKeyPair, readKeyFile, writeKeyFile } from '../../../src/core/keys.ts';
-import { envelope } from '../../../src/core/tx.ts';
+import { envelope, signTx } from '../../../src/core/tx.ts';
+import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import { gov, govTx, pass, post, validatorKeyOf } from '../harness/governance.ts';
 import { runScenario } from '../harness/scenario.ts';
 
@@ -115,6 +119,45 @@ describe('alliance governance on processes', () => {
         // The old key stopped working at the switch.
         const old = govTx(c, 'bank-b', oldKey, { kind: 'approve', proposalId: pending.hash });
         expect(await post(c, 0, old)).toMatchObject({ status: 422, code: 'TX_BAD_SIGNATURE' });
+
+        // Evidence signed by bank-e's client key (registered by governance) after the three set changes: its
+        // receipt carries the governance txs and verifies offline with the genesis alone.
+        const evidence = envelope(
+          signTx(
+            {
+              chainId: c.genesis.chainId,
+              type: 'evidence',
+              institution: bankE.institution,
+              keyId: 'client-1',
+              nonce: Date.now(),
+              createdAt: Date.now(),
+              ttlMs: 10 * 60_000,
+              payload: encodeEvidence({
+                hashAlg: 'sha256',
+                hash: sha256(utf8.encode('bank-e statement after governance')),
+                caseId: 'GOV-RECEIPT',
+                evidenceType: 'statement',
+              }),
+            },
+            readKeyFile(c.clientKey(4)).signer,
+          ),
+        );
+        s.evidence.add(evidence.hashHex);
+        expect((await post(c, 0, evidence)).status).toBeLessThan(300);
+        let receipts: unknown[] = [];
+        await c.waitUntil('the receipt of bank-e’s evidence', async () => {
+          const r = await fetch(`${c.nodes[2]!.apiUrl}/v1/receipts/${evidence.hashHex}`);
+          if (r.status !== 200) return false;
+          receipts = ((await r.json()) as { receipts: unknown[] }).receipts;
+          return true;
+        });
+        const { epoch } = (await gov(c, 0)).validatorSet;
+        const v = verifyReceipt(receipts[0], { genesis: c.genesis });
+        expect(v.ok, JSON.stringify(v.checks)).toBe(true);
+        expect(v.checks.find((x) => x.name === 'governance')!.detail).toMatch(
+          new RegExp(`governance txs in \\d+ blocks replayed; validator set of epoch ${epoch}$`),
+        );
+        expect(v.checks.find((x) => x.name === 'signature')!.detail).toBe('signed by bank-e/client-1');
 
         // The sub-quorum proposal never took effect: bank-d's client key is still registered.
         const last = await gov(c, 0);

@@ -61,6 +61,8 @@ export class Scenario {
   readonly #notes: Record<string, unknown> = {};
   /** Governance txs the scenario submitted (hex hashes): the checker replays them (ADR 006). */
   readonly governance = new Set<string>();
+  /** Evidence txs the scenario submitted itself, outside the load generator (hex hashes). */
+  readonly evidence = new Set<string>();
 
   constructor(cluster: Cluster, load: LoadGenerator, params: ConsensusParams) {
     this.cluster = cluster;
@@ -277,7 +279,7 @@ export class Scenario {
       genesis: c.genesis,
       chains,
       acked,
-      submitted: new Set(this.load.submitted.keys()),
+      submitted: new Set([...this.load.submitted.keys(), ...this.evidence]),
       governance: this.governance,
       txBytes: async (hash) => {
         const n = c.nodes[nodes[turn++ % nodes.length]!]!;

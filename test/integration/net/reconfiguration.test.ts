@@ -12,6 +12,9 @@ import type { GovernanceAction } from '../../../src/core/governance.ts';
 import { keyPairFromSeed } from '../../../src/core/keys.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
 import { epochOf } from '../../../src/core/validators.ts';
+import { LedgerQueries } from '../../../src/ledger/queries.ts';
+import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
+import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import { governanceTx } from '../../helpers/fixtures.ts';
 import { waitFor } from '../../helpers/p2p.ts';
 import {
@@ -234,5 +237,18 @@ describe('reconfiguration on real validators', () => {
     const height = Math.min(...live.map((n) => n.chain.head().height));
     await sameChain(live, height);
     expect(load.acked.length).toBeGreaterThan(20);
+
+    // ---- the receipt of the last record, after every change, verifies offline from the genesis alone ----
+    const committed = await Promise.all(load.acked.map((t) => live[0]!.store.tx(t.hash)));
+    const last = committed.reduce((a, b) => (b!.height > a!.height ? b : a))!;
+    const epoch = epochOf(live[0]!.chain.validatorSetAt(last.height));
+    expect(epoch).toBeGreaterThanOrEqual(3);
+    const { genesis } = cluster;
+    const receipt = await receiptFor(new LedgerQueries(live[0]!.store, genesis), genesis, last.env.hash);
+    const v = verifyReceipt(JSON.parse(JSON.stringify(receipt)), { genesis });
+    expect(v.ok, JSON.stringify(v.checks)).toBe(true);
+    expect(v.checks.find((c) => c.name === 'governance')!.detail).toMatch(
+      new RegExp(`^\\d+ governance txs in \\d+ blocks replayed; validator set of epoch ${epoch}$`),
+    );
   }, 300_000);
 });

@@ -20,7 +20,7 @@ import type {
   PageRequest,
 } from '../../../src/ledger/store.ts';
 import { codeOfAsync as codeOf } from '../../helpers/errors.ts';
-import { anchorTx, docHash, evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import { anchorTx, docHash, evidenceTx, governanceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
 import { allPages, appendBlock, atGenesis, blockWrite } from '../../helpers/ledger.ts';
 
 export interface StoreHarness {
@@ -519,6 +519,37 @@ export function ledgerStoreCompliance(
       expect(await store.blockTxs(1.5)).toBeUndefined();
     });
 
+    it('lists governance txs below a height in chain order, and no other txs', async () => {
+      const gov = (validator: number, deadline: number) =>
+        governanceTx(
+          { kind: 'propose', deadline, action: { type: 'removeValidator', institution: 'bank-d' } },
+          { validator },
+        );
+      const g1 = gov(0, T + 1);
+      const g2 = gov(1, T + 2);
+      const g3 = gov(2, T + 3);
+      await appendBlock(store, [tx('bank-a', 1, {}), g1], T + 1000);
+      await appendBlock(store, [tx('bank-a', 2, {})], T + 2000);
+      await appendBlock(store, [g2, tx('bank-b', 1, {}), g3], T + 3000);
+      await appendBlock(store, [], T + 4000);
+      const listed = async (before: number) =>
+        (await store.governanceTxs(before)).map(
+          (t) => `${t.height}/${t.index}/${t.env.hashHex}/${t.blockTime}`,
+        );
+      expect(await listed(1)).toEqual([]);
+      expect(await listed(2)).toEqual([`1/1/${g1.hashHex}/${T + 1000}`]);
+      expect(await listed(3)).toEqual([`1/1/${g1.hashHex}/${T + 1000}`]);
+      const all = [
+        `1/1/${g1.hashHex}/${T + 1000}`,
+        `3/0/${g2.hashHex}/${T + 3000}`,
+        `3/2/${g3.hashHex}/${T + 3000}`,
+      ];
+      expect(await listed(4)).toEqual(all);
+      expect(await listed(99)).toEqual(all);
+      expect(await codeOf(store.governanceTxs(0))).toBe(LedgerErrorCode.invalidArgument);
+      expect(await codeOf(store.governanceTxs(1.5))).toBe(LedgerErrorCode.invalidArgument);
+    });
+
     it('refuses use after close', async () => {
       await store.close();
       expect(await codeOf(store.tx(X))).toBe(LedgerErrorCode.closed);
@@ -529,6 +560,7 @@ export function ledgerStoreCompliance(
       expect(await codeOf(store.blockTxs(1))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.anchorCovering(1))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.headers(1, 1))).toBe(LedgerErrorCode.closed);
+      expect(await codeOf(store.governanceTxs(1))).toBe(LedgerErrorCode.closed);
       expect(await codeOf(store.commitBlock(blockWrite(atGenesis(), [], T)))).toBe(LedgerErrorCode.closed);
     });
 

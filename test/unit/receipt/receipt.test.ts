@@ -87,6 +87,7 @@ describe('evidence receipts', () => {
       ['format', 'pass'],
       ['genesis', 'pass'],
       ['header', 'pass'],
+      ['governance', 'pass'],
       ['validatorSet', 'pass'],
       ['certificate', 'pass'],
       ['tx', 'pass'],
