@@ -4,8 +4,7 @@
  * test/cluster/full/. Every scenario ends with the invariant check (harness/checker.ts) after healing.
  */
 import { describe, expect, it } from 'vitest';
-import { readKeyFile } from '../../src/core/keys.ts';
-import { gov, pass, validatorKeyOf } from './harness/governance.ts';
+import { joinFifth } from './harness/governance.ts';
 import { runScenario } from './harness/scenario.ts';
 
 const SCENARIO_TIMEOUT_MS = 8 * 60_000;
@@ -67,32 +66,8 @@ describe('cluster faults, 4 validators (fast subset)', () => {
     async () => {
       // The whole scenario (removal, rotation, forged approvals) is test/cluster/full/governance.test.ts.
       await runScenario({ name: 'join-4', validators: 4, joining: 1 }, async (s) => {
-        const c = s.cluster;
         await s.waitProgress('warm-up', { blocks: 5 });
-        const bankE = c.nodes[4]!;
-        await pass(
-          s,
-          {
-            type: 'registerInstitution',
-            id: bankE.institution,
-            name: 'Bank E',
-            clientKeys: [{ keyId: 'client-1', publicKey: readKeyFile(c.clientKey(4)).publicKey }],
-          },
-          [0, 1, 2],
-          [0, 1, 2, 3],
-        );
-        const added = await pass(
-          s,
-          { type: 'addValidator', institution: bankE.institution, publicKey: validatorKeyOf(c, 4).publicKey },
-          [1, 2, 3],
-          [0, 1, 2, 3],
-        );
-        await c.startNode(4);
-        s.note('joinCatchUpMs', await s.waitCaughtUp(4));
-        s.note('joinValidatesMs', await s.waitValidates(4, added.effectiveHeight));
-        for (const i of [0, 1, 2, 3, 4]) {
-          expect((await gov(c, i)).validatorSet).toMatchObject({ n: 5, f: 1, quorum: 4 });
-        }
+        await joinFifth(s);
       });
     },
     SCENARIO_TIMEOUT_MS,

@@ -104,3 +104,37 @@ export async function pass(
   }
   return { id: p.hashHex, effectiveHeight };
 }
+
+/**
+ * Validator 4's institution joins a running alliance of validators 0-3: registered with its client key, then its
+ * validator added; its node starts, syncs from the genesis and signs blocks, and every node reports the set of
+ * five (f = 1, quorum 4). Returns the height from which the five-validator set is in force.
+ */
+export async function joinFifth(s: Scenario): Promise<number> {
+  const c = s.cluster;
+  const joiner = c.nodes[4]!;
+  await pass(
+    s,
+    {
+      type: 'registerInstitution',
+      id: joiner.institution,
+      name: 'Bank E',
+      clientKeys: [{ keyId: 'client-1', publicKey: readKeyFile(c.clientKey(4)).publicKey }],
+    },
+    [0, 1, 2],
+    [0, 1, 2, 3],
+  );
+  const added = await pass(
+    s,
+    { type: 'addValidator', institution: joiner.institution, publicKey: validatorKeyOf(c, 4).publicKey },
+    [1, 2, 3],
+    [0, 1, 2, 3],
+  );
+  await c.startNode(4);
+  s.note('joinCatchUpMs', await s.waitCaughtUp(4));
+  s.note('joinValidatesMs', await s.waitValidates(4, added.effectiveHeight));
+  for (const i of [0, 1, 2, 3, 4]) {
+    expect((await gov(c, i)).validatorSet).toMatchObject({ n: 5, f: 1, quorum: 4 });
+  }
+  return added.effectiveHeight;
+}
