@@ -4,6 +4,7 @@
  * signature-verification limit (docs/benchmark.md).
  */
 import type { Command } from 'commander';
+import type { ClusterBenchOptions } from '../../bench/cluster.ts';
 import { type CliIo, ExitCode, parsePositiveInt } from './io.ts';
 
 export function registerBenchCommand(program: Command, io: CliIo): void {
@@ -39,23 +40,13 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--out <path>', 'JSON result file (default bench/results/cluster-<time>.json)')
     .option('--json', 'print the JSON result instead of the table')
     .action(
-      async (opts: {
-        validators: number;
-        duration: number;
-        warmup: number;
-        txs: number;
-        concurrency: number;
-        batch: number;
-        connections: number;
-        blockTxs?: number;
-        batchWaitMs?: number;
-        drain: number;
-        dir?: string;
-        keep?: boolean;
-        profile?: boolean;
-        out?: string;
-        json?: boolean;
-      }) => {
+      async (
+        opts: Omit<ClusterBenchOptions, 'keep' | 'profile'> & {
+          keep?: boolean;
+          profile?: boolean;
+          json?: boolean;
+        },
+      ) => {
         const { runClusterBench } = await import('../../bench/cluster.ts');
         const { formatResult } = await import('../../bench/cluster-report.ts');
         const { json, ...rest } = opts;
