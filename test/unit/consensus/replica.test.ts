@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CoreState } from '../../../src/consensus/core-state.ts';
 import { DropReason } from '../../../src/consensus/errors.ts';
 import { type NewView, type Prepare, withSignature } from '../../../src/consensus/messages.ts';
 import { RecordKey, readPersisted } from '../../../src/consensus/persist.ts';
@@ -810,14 +811,8 @@ describe('Replica: restart', () => {
     for (const k of [4, 5, 6]) again.step({ now: T0, type: 'txArrived', tx: tx(k) });
     const proposals = [...store.keys()].filter((k) => k.startsWith('vote/'));
     expect(proposals).toEqual([RecordKey.vote(1)]);
-    expect((again as unknown as { nextSeq: number }).nextSeq).toBe(3);
-    expect(() =>
-      (again as unknown as { guard: { authorizeVote: (...a: unknown[]) => void } }).guard.authorizeVote(
-        'prePrepare',
-        0,
-        1,
-        hashFor(9),
-      ),
-    ).toThrow(InvariantError);
+    const state = (again as unknown as { state: Pick<CoreState, 'nextSeq' | 'guard'> }).state;
+    expect(state.nextSeq).toBe(3);
+    expect(() => state.guard.authorizeVote('prePrepare', 0, 1, hashFor(9))).toThrow(InvariantError);
   });
 });
