@@ -2,8 +2,8 @@
  * The pacemaker: when this replica gives up on a view, and how view changes progress. It owns the liveness
  * rules (none of them can break safety: a view change is always safe, view-changes.ts decides what it
  * carries): the request timer (a stalled or censoring primary), the view-change timer with capped backoff,
- * joining a later view once f+1 validators ask for one or show they run one, and joining a lone request for a
- * later view after a while. It also routes every timeout to the part that armed it (timers.ts).
+ * joining a later view once f+1 validators ask for one or show they run one, and joining a lone request for the
+ * next view after a while. It also routes every timeout to the part that armed it (timers.ts).
  */
 import { InvariantError } from '../core/errors.ts';
 import type { CatchUp } from './catch-up.ts';
@@ -292,33 +292,36 @@ export class Pacemaker {
 
   /**
    * In the normal case, while fewer than f+1 validators ask for a later view: after LONE_VIEW_CHANGE_JOIN
-   * request timeouts, join the next view. A replica whose NEW-VIEW was lost (say, to a one-way link failure)
-   * moves on to the next view alone and, since PBFT never lets it go back, would otherwise sit out until the
-   * next view change, leaving the others without any fault tolerance. A view change is always safe; the cost
-   * is liveness only: f Byzantine validators can force one view change per this period, not more.
+   * request timeouts, join a lone request for the next view. A replica whose NEW-VIEW was lost (say, to a
+   * one-way link failure) moves on to the next view alone and, since PBFT never lets it go back, would otherwise
+   * sit out until the next view change, leaving the others without any fault tolerance. Only the next view
+   * counts: while the others run view v, an honest replica that moved ahead alone asks for v+1 (to get further
+   * it needs a quorum for v+1, which holds honest validators that left v). A request for a farther view is
+   * Byzantine, and joining it one view at a time let a single such VIEW-CHANGE force a view change every period
+   * until that view was reached (issue 14). A view change is always safe; the cost is liveness only: f
+   * Byzantine validators can still force one view change per period, each with a new VIEW-CHANGE.
    */
   private armLoneViewChangeTimer(): void {
     const s = this.state;
     if (
       s.mode !== 'normal' ||
       this.timers.isArmed(TimerKind.loneViewChange) ||
-      !this.someoneAsksForLaterView()
+      !this.someoneAsksForNextView()
     )
       return;
     this.timers.set(TimerKind.loneViewChange, s.view, LONE_VIEW_CHANGE_JOIN * s.params.requestTimeoutMs);
   }
 
-  private someoneAsksForLaterView(): boolean {
-    return this.views.laterViews().length > 0;
+  private someoneAsksForNextView(): boolean {
+    return this.views.votesFor(this.state.view + 1) > 0;
   }
 
   private onLoneViewChangeTimeout(): void {
     const s = this.state;
     this.timers.clear(TimerKind.loneViewChange);
     if (s.mode !== 'normal') throw drop(DropReason.staleTimer, 'lone view-change timer during a view change');
-    if (!this.someoneAsksForLaterView())
-      throw drop(DropReason.staleTimer, 'no validator asks for a later view any more');
-    // One view at a time: a Byzantine validator asking for a far view cannot make the others skip ahead.
+    if (!this.someoneAsksForNextView())
+      throw drop(DropReason.staleTimer, 'no validator asks for the next view any more');
     this.startViewChange(s.view + 1);
   }
 }
