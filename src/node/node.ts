@@ -13,7 +13,7 @@ import { type KeyPair, peerIdOf, readKeyFile } from '../core/keys.ts';
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
-import { AnchoringService } from '../timestamp/anchoring.ts';
+import { AnchoringService } from './anchoring.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { type NodeConfig, resolveHomePath } from './config.ts';
 import type { Logger } from './logger.ts';

@@ -16,7 +16,7 @@ import { ConsensusDriver } from '../consensus/driver.ts';
 import { DropReason } from '../consensus/errors.ts';
 import type { Clock, EpochInfo } from '../consensus/interfaces.ts';
 import { LedgerConsensusStore } from '../consensus/ledger-store.ts';
-import { SystemClock, SystemTimers } from '../consensus/runtime.ts';
+import { SystemTimers, systemClock } from '../core/clock.ts';
 import type { ReplicaOptions, ReplicaStatusReport } from '../consensus/types.ts';
 import { DEFAULT_REPLICA_OPTIONS } from '../consensus/types.ts';
 import { equalBytes } from '../core/bytes.ts';
@@ -221,7 +221,7 @@ export class ValidatorService {
     this.#self = self;
     this.#set = genesisValidatorSet(o.genesis);
     const { genesis, limits = {} } = o;
-    this.#clock = o.clock ?? new SystemClock();
+    this.#clock = o.clock ?? systemClock;
     const protocols = limits.protocols ?? DEFAULT_PROTOCOLS;
     const replicaOptions = { ...DEFAULT_REPLICA_OPTIONS, ...limits.consensus };
     const mempoolLimits = { ...DEFAULT_MEMPOOL_LIMITS, ...limits.mempool };

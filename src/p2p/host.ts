@@ -15,7 +15,7 @@ import { createLibp2p } from 'libp2p';
 import { publicKeyFromSeed, SEED_LENGTH } from '../core/crypto.ts';
 import { peerIdOf } from '../core/keys.ts';
 import { type Allowlist, normaliseAddrs, type PeerRole, resolveAllowlist } from './allowlist.ts';
-import { type Clock, type Random, systemClock } from './clock.ts';
+import { type Clock, type Random, systemClock } from '../core/clock.ts';
 import { validateLimits, validateProtocols } from './config.ts';
 import { Dialer } from './dialer.ts';
 import { P2PError, P2PErrorCode } from './errors.ts';

@@ -1,6 +1,5 @@
 /** Public surface of the p2p host (docs/p2p.md). */
 export { type Allowlist, allowlistFromGenesis, type PeerRole, type ValidatorPeer } from './allowlist.ts';
-export { type Clock, type Random, systemClock } from './clock.ts';
 export { P2PError, P2PErrorCode } from './errors.ts';
 export {
   createP2PHost,

@@ -10,7 +10,7 @@ import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../../src/ledger/queries.ts';
 import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
-import { AnchoringService } from '../../../src/timestamp/anchoring.ts';
+import { AnchoringService } from '../../../src/node/anchoring.ts';
 import { HttpTsaClient } from '../../../src/timestamp/client.ts';
 import { TimestampErrorCode } from '../../../src/timestamp/errors.ts';
 import { createGenesisTokenVerifier } from '../../../src/timestamp/genesis-verifier.ts';

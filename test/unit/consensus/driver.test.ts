@@ -10,7 +10,7 @@ import {
 } from '../../../src/consensus/messages.ts';
 import type { PersistOp } from '../../../src/consensus/persist.ts';
 import { RecordKey, readPersisted } from '../../../src/consensus/persist.ts';
-import { SystemTimers } from '../../../src/consensus/runtime.ts';
+import { SystemTimers } from '../../../src/core/clock.ts';
 import { batchDigest } from '../../../src/core/batch.ts';
 import { verifyCommitCertificate } from '../../../src/core/block.ts';
 import { equalBytes } from '../../../src/core/bytes.ts';

@@ -18,7 +18,7 @@ import {
   type AnchoringOptions,
   AnchoringService,
   anchoringBackoff,
-} from '../../../src/timestamp/anchoring.ts';
+} from '../../../src/node/anchoring.ts';
 import { TimestampErrorCode } from '../../../src/timestamp/errors.ts';
 import { createGenesisTokenVerifier } from '../../../src/timestamp/genesis-verifier.ts';
 import { FakeConsensus } from '../../helpers/fake-consensus.ts';
