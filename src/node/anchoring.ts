@@ -21,9 +21,9 @@ import type { AnchorStatus } from '../ledger/queries.ts';
 import type { AnchorState } from '../ledger/store.ts';
 import {
   type Service,
+  type TimestampAuthority,
   TimestampError,
   TimestampErrorCode,
-  type TimestampAuthority,
   type TsaLogger,
 } from '../timestamp/index.ts';
 
