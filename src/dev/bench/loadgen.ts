@@ -8,8 +8,8 @@
  * (waits until every acknowledged tx is on every validator's chain) and checks exactly-once delivery.
  */
 import { Agent, request } from 'node:http';
-import { TX_LIST_CONTENT_TYPE } from '../src/api/routes.ts';
-import { encodeTxList } from '../src/core/tx.ts';
+import { TX_LIST_CONTENT_TYPE } from '../../api/routes.ts';
+import { encodeTxList } from '../../core/tx.ts';
 import {
   type BlockSeen,
   type ChainView,

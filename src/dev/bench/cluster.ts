@@ -9,12 +9,12 @@
  */
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JrError } from '../src/core/errors.ts';
-import { type RunningDevnet, startDevnet } from '../src/node/devnet.ts';
+import { JrError } from '../../core/errors.ts';
+import { type RunningDevnet, startDevnet } from '../devnet.ts';
+import { portFree } from '../processes.ts';
 import {
   type BenchResult,
   blockStats,
@@ -91,16 +91,8 @@ export class BenchError extends JrError {
 }
 
 const LOADGEN = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 const VERIFY_SAMPLES = 3;
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
 
 /** The first of `count` consecutive free loopback ports, from a random start in 20000-50000. */
 async function freePortBlock(count: number): Promise<number> {
