@@ -13,7 +13,8 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JrError } from '../../core/errors.ts';
-import { type RunningDevnet, startDevnet } from '../devnet.ts';
+import type { ConsensusParams } from '../../core/params.ts';
+import { type DevnetManifest, type RunningDevnet, startDevnet } from '../devnet.ts';
 import { portFree } from '../processes.ts';
 import {
   type BenchResult,
@@ -148,168 +149,223 @@ function runLoadgenProcess(
   return { pid: child.pid!, done };
 }
 
+/** The run's data directory: `o.dir` if new or empty, else a fresh temporary one. */
+function dataDir(o: ClusterBenchOptions): string {
+  if (o.dir === undefined) return mkdtempSync(join(tmpdir(), 'jrchain-bench-'));
+  const dir = resolve(o.dir);
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new BenchError(
+      BenchErrorCode.dirNotEmpty,
+      `${dir} is not empty: the benchmark starts from a fresh data directory`,
+    );
+  }
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** The genesis consensus parameters the options override (none: the devnet's own). */
+function consensusOverrides(o: ClusterBenchOptions): Partial<ConsensusParams> {
+  return {
+    ...(o.blockTxs !== undefined ? { maxBatchTxs: o.blockTxs } : {}),
+    ...(o.batchWaitMs !== undefined ? { maxBatchWaitMs: o.batchWaitMs } : {}),
+  };
+}
+
+async function startBenchDevnet(o: ClusterBenchOptions, dir: string, log: (s: string) => void) {
+  const ports = await freePortBlock(2 * o.validators + 1);
+  log(`starting ${o.validators} validators and a TSA in ${dir}`);
+  return startDevnet({
+    dir,
+    validators: o.validators,
+    basePort: ports,
+    apiBasePort: ports + o.validators,
+    tsaPort: ports + 2 * o.validators,
+    logFormat: 'json',
+    out: log,
+    consensus: consensusOverrides(o),
+    nodeEnv: o.profile
+      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(dir, 'profiles')} --cpu-prof-interval=500` }
+      : {},
+  });
+}
+
+function loadgenConfig(m: DevnetManifest, o: ClusterBenchOptions, startedAt: Date): LoadgenConfig {
+  return {
+    nodes: m.nodes.map((x) => x.apiUrl),
+    chainId: m.chainId,
+    clients: m.nodes.map((x) => ({ institution: x.institution, keyId: 'client-1', keyFile: x.clientKey })),
+    txs: o.txs,
+    concurrency: o.concurrency,
+    batch: o.batch,
+    connections: o.connections,
+    warmupS: o.warmup,
+    durationS: o.duration,
+    drainS: o.drain,
+    runTag: startedAt.toISOString(),
+  };
+}
+
+/** What the load run measured: the load generator's result, and CPU and memory around its window. */
+interface Measured {
+  r: LoadgenResult;
+  peaks: Map<string, number>;
+  cpuStart: Map<string, number>;
+  cpuEnd: Map<string, number>;
+  machineStart: ReturnType<typeof machineCpuTicks> | undefined;
+  machineEnd: ReturnType<typeof machineCpuTicks> | undefined;
+}
+
+/** Runs the load generator against the devnet, sampling every process's CPU and RSS. */
+async function measureLoad(
+  m: DevnetManifest,
+  o: ClusterBenchOptions,
+  startedAt: Date,
+  log: (s: string) => void,
+): Promise<Measured> {
+  const pids = new Map<string, number>(m.nodes.map((x) => [x.institution, x.pid!]));
+  let sampler: ResourceSampler | undefined;
+  const marks: Omit<Measured, 'r' | 'peaks'> = {
+    cpuStart: new Map(),
+    cpuEnd: new Map(),
+    machineStart: undefined,
+    machineEnd: undefined,
+  };
+  log(`pre-signing ${o.txs} txs from ${m.nodes.length} institutions`);
+  const lg = runLoadgenProcess(loadgenConfig(m, o, startedAt), (msg) => {
+    if (msg.type === 'signed') {
+      log(`signed ${msg.count} txs in ${msg.seconds.toFixed(1)} s; submitting (warm-up ${o.warmup} s)`);
+    } else if (msg.type === 'progress') {
+      log(msg.line);
+    } else if (msg.type === 'window' && msg.phase === 'start') {
+      marks.cpuStart = sampler!.mark();
+      marks.machineStart = machineCpuTicks();
+      log(`measurement window starts (${o.duration} s)`);
+    } else if (msg.type === 'window' && msg.phase === 'end') {
+      marks.cpuEnd = sampler!.mark();
+      marks.machineEnd = machineCpuTicks();
+      log('measurement window ends; draining');
+    }
+  });
+  pids.set('loadgen', lg.pid);
+  sampler = new ResourceSampler(pids);
+  try {
+    const r = await lg.done;
+    return { r, peaks: sampler.peaks(), ...marks };
+  } finally {
+    sampler.stop();
+  }
+}
+
 export async function runClusterBench(
   o: ClusterBenchOptions,
   log: (line: string) => void = (s) => process.stderr.write(`${s}\n`),
 ): Promise<BenchResult> {
   const startedAt = new Date();
-  let dir: string;
-  if (o.dir !== undefined) {
-    dir = resolve(o.dir);
-    if (existsSync(dir) && readdirSync(dir).length > 0) {
-      throw new BenchError(
-        BenchErrorCode.dirNotEmpty,
-        `${dir} is not empty: the benchmark starts from a fresh data directory`,
-      );
-    }
-    mkdirSync(dir, { recursive: true });
-  } else {
-    dir = mkdtempSync(join(tmpdir(), 'jrchain-bench-'));
-  }
+  const dir = dataDir(o);
   const keep = o.keep || o.profile || o.dir !== undefined;
-  const cores = availableParallelism();
-  const before = verifySamples(log, 'before the run');
-
-  const ports = await freePortBlock(2 * o.validators + 1);
-  const consensus = {
-    ...(o.blockTxs !== undefined ? { maxBatchTxs: o.blockTxs } : {}),
-    ...(o.batchWaitMs !== undefined ? { maxBatchWaitMs: o.batchWaitMs } : {}),
-  };
-  log(`starting ${o.validators} validators and a TSA in ${dir}`);
   let devnet: RunningDevnet | undefined;
-  let sampler: ResourceSampler | undefined;
   try {
-    devnet = await startDevnet({
-      dir,
-      validators: o.validators,
-      basePort: ports,
-      apiBasePort: ports + o.validators,
-      tsaPort: ports + 2 * o.validators,
-      logFormat: 'json',
-      out: log,
-      consensus,
-      nodeEnv: o.profile
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(dir, 'profiles')} --cpu-prof-interval=500` }
-        : {},
-    });
-    const m = devnet.manifest;
-    const config: LoadgenConfig = {
-      nodes: m.nodes.map((x) => x.apiUrl),
-      chainId: m.chainId,
-      clients: m.nodes.map((x) => ({ institution: x.institution, keyId: 'client-1', keyFile: x.clientKey })),
-      txs: o.txs,
-      concurrency: o.concurrency,
-      batch: o.batch,
-      connections: o.connections,
-      warmupS: o.warmup,
-      durationS: o.duration,
-      drainS: o.drain,
-      runTag: startedAt.toISOString(),
-    };
-    const pids = new Map<string, number>(m.nodes.map((x) => [x.institution, x.pid!]));
-    let cpuStart = new Map<string, number>();
-    let cpuEnd = new Map<string, number>();
-    let machineStart: ReturnType<typeof machineCpuTicks>;
-    let machineEnd: ReturnType<typeof machineCpuTicks>;
-    log(`pre-signing ${o.txs} txs from ${m.nodes.length} institutions`);
-    const lg = runLoadgenProcess(config, (msg) => {
-      if (msg.type === 'signed') {
-        log(`signed ${msg.count} txs in ${msg.seconds.toFixed(1)} s; submitting (warm-up ${o.warmup} s)`);
-      } else if (msg.type === 'progress') {
-        log(msg.line);
-      } else if (msg.type === 'window' && msg.phase === 'start') {
-        cpuStart = sampler!.mark();
-        machineStart = machineCpuTicks();
-        log(`measurement window starts (${o.duration} s)`);
-      } else if (msg.type === 'window' && msg.phase === 'end') {
-        cpuEnd = sampler!.mark();
-        machineEnd = machineCpuTicks();
-        log('measurement window ends; draining');
-      }
-    });
-    pids.set('loadgen', lg.pid);
-    sampler = new ResourceSampler(pids);
-    const r = await lg.done;
-    const peaks = sampler.peaks();
-    sampler.stop();
-    sampler = undefined;
+    const before = verifySamples(log, 'before the run');
+    devnet = await startBenchDevnet(o, dir, log);
+    const measured = await measureLoad(devnet.manifest, o, startedAt, log);
+    const nodes = devnet.manifest.nodes.map((x) => x.institution);
     await devnet.stop();
     devnet = undefined;
     const after = verifySamples(log, 'after the run');
-
-    const seconds = windowSeconds(r.window);
-    const cpu = cpuCores(cpuStart, cpuEnd, (r.window.end - r.window.start) / 1000);
-    const nodeNames = m.nodes.map((x) => x.institution);
-    const verifyPerSecPerCore = median([...before, ...after]);
-    const limit = verificationLimit(cores, verifyPerSecPerCore, o.validators);
-    const txPerSec = ratePerSecond(r.commitTimes, r.window);
-    const lat = latencySummary(r.latencies);
-    const rejectedCount = Object.values(r.rejected).reduce((a, b) => a + b, 0);
-    const failed = rejectedCount + r.exactlyOnce.lost + r.exactlyOnce.duplicated;
-    const peakByNode = Object.fromEntries(nodeNames.map((n) => [n, peaks.get(n) ?? Number.NaN]));
-    const machineBusy =
-      machineStart && machineEnd && machineEnd.total > machineStart.total
-        ? (machineEnd.busy - machineStart.busy) / (machineEnd.total - machineStart.total)
-        : null;
-    const result: BenchResult = {
-      txPerSec,
-      p50Ms: lat.p50Ms,
-      p95Ms: lat.p95Ms,
-      p99Ms: lat.p99Ms,
-      maxMs: lat.maxMs,
-      peakRssMb: Math.max(...Object.values(peakByNode)),
-      verifyPerSecPerCore,
-      limitTxPerSec: limit,
-      ratio: txPerSec / limit,
-      failed,
-      validators: o.validators,
-      durationS: seconds,
-      warmupS: o.warmup,
-      startedAt: startedAt.toISOString(),
-      machine: {
-        cores,
-        cpu: cpus()[0]?.model ?? 'unknown',
-        memoryMb: Math.round(totalmem() / 2 ** 20),
-        node: process.version,
-        loadAvg: loadavg(),
-      },
-      options: { ...o, consensus, commit: gitCommit(), ranOut: r.ranOut, drained: r.drained },
-      txs: {
-        signed: r.signed,
-        submitted: r.submitted,
-        acked: r.acked,
-        committedInWindow: Math.round(txPerSec * seconds),
-        rejected: r.rejected,
-        mempoolFullRetries: r.mempoolFullRetries,
-        requestErrors: r.requestErrors,
-        lost: r.exactlyOnce.lost,
-        duplicated: r.exactlyOnce.duplicated,
-        foreign: r.exactlyOnce.foreign,
-        disagreements: r.disagreements,
-      },
-      latencySamples: lat.count,
-      cpu: {
-        nodes: Object.fromEntries(nodeNames.map((n) => [n, cpu[n] ?? Number.NaN])),
-        loadgen: cpu.loadgen ?? Number.NaN,
-        machineBusy,
-      },
-      cpuMsPerTx: cpuMsPerTx(Object.fromEntries(nodeNames.map((n) => [n, cpu[n] ?? Number.NaN])), txPerSec),
-      peakRssByNodeMb: peakByNode,
-      blocks: blockStats(r.blocks[0] ?? [], r.window),
-      viewChanges: Math.max(0, ...r.views),
-      consensusDrops: r.drops,
-      verifySamples: [...before, ...after],
-      meetsTarget: false,
-    };
-    result.meetsTarget = meetsTarget(result) && r.disagreements.length === 0 && r.drained;
+    const result = benchResult(o, measured, nodes, [...before, ...after], startedAt);
     const out = o.out ?? join(RESULTS_DIR, `cluster-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     mkdirSync(resolve(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
     log(`result written to ${out}${keep ? `; data directory kept: ${dir}` : ''}`);
     return result;
   } finally {
-    sampler?.stop();
     if (devnet !== undefined) await devnet.stop();
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function machineInfo(cores: number): BenchResult['machine'] {
+  return {
+    cores,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryMb: Math.round(totalmem() / 2 ** 20),
+    node: process.version,
+    loadAvg: loadavg(),
+  };
+}
+
+function txCounts(r: LoadgenResult, committedInWindow: number): BenchResult['txs'] {
+  return {
+    signed: r.signed,
+    submitted: r.submitted,
+    acked: r.acked,
+    committedInWindow,
+    rejected: r.rejected,
+    mempoolFullRetries: r.mempoolFullRetries,
+    requestErrors: r.requestErrors,
+    lost: r.exactlyOnce.lost,
+    duplicated: r.exactlyOnce.duplicated,
+    foreign: r.exactlyOnce.foreign,
+    disagreements: r.disagreements,
+  };
+}
+
+/** The JSON result of a run, from what it measured. */
+function benchResult(
+  o: ClusterBenchOptions,
+  { r, peaks, cpuStart, cpuEnd, machineStart, machineEnd }: Measured,
+  nodeNames: readonly string[],
+  verifyRates: number[],
+  startedAt: Date,
+): BenchResult {
+  const cores = availableParallelism();
+  const seconds = windowSeconds(r.window);
+  const cpu = cpuCores(cpuStart, cpuEnd, (r.window.end - r.window.start) / 1000);
+  const nodeCpu = Object.fromEntries(nodeNames.map((n) => [n, cpu[n] ?? Number.NaN]));
+  const verifyPerSecPerCore = median(verifyRates);
+  const limit = verificationLimit(cores, verifyPerSecPerCore, o.validators);
+  const txPerSec = ratePerSecond(r.commitTimes, r.window);
+  const lat = latencySummary(r.latencies);
+  const rejectedCount = Object.values(r.rejected).reduce((a, b) => a + b, 0);
+  const peakByNode = Object.fromEntries(nodeNames.map((n) => [n, peaks.get(n) ?? Number.NaN]));
+  const machineBusy =
+    machineStart && machineEnd && machineEnd.total > machineStart.total
+      ? (machineEnd.busy - machineStart.busy) / (machineEnd.total - machineStart.total)
+      : null;
+  const result: BenchResult = {
+    txPerSec,
+    p50Ms: lat.p50Ms,
+    p95Ms: lat.p95Ms,
+    p99Ms: lat.p99Ms,
+    maxMs: lat.maxMs,
+    peakRssMb: Math.max(...Object.values(peakByNode)),
+    verifyPerSecPerCore,
+    limitTxPerSec: limit,
+    ratio: txPerSec / limit,
+    failed: rejectedCount + r.exactlyOnce.lost + r.exactlyOnce.duplicated,
+    validators: o.validators,
+    durationS: seconds,
+    warmupS: o.warmup,
+    startedAt: startedAt.toISOString(),
+    machine: machineInfo(cores),
+    options: {
+      ...o,
+      consensus: consensusOverrides(o),
+      commit: gitCommit(),
+      ranOut: r.ranOut,
+      drained: r.drained,
+    },
+    txs: txCounts(r, Math.round(txPerSec * seconds)),
+    latencySamples: lat.count,
+    cpu: { nodes: nodeCpu, loadgen: cpu.loadgen ?? Number.NaN, machineBusy },
+    cpuMsPerTx: cpuMsPerTx(nodeCpu, txPerSec),
+    peakRssByNodeMb: peakByNode,
+    blocks: blockStats(r.blocks[0] ?? [], r.window),
+    viewChanges: Math.max(0, ...r.views),
+    consensusDrops: r.drops,
+    verifySamples: verifyRates,
+    meetsTarget: false,
+  };
+  result.meetsTarget = meetsTarget(result) && r.disagreements.length === 0 && r.drained;
+  return result;
 }
