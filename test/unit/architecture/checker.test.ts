@@ -49,7 +49,7 @@ describe('reading imports', () => {
   });
 
   it('refuses a dynamic import of a computed path: the check could not follow it', () => {
-    const refs = readImports('src/dev/x.ts', "const m = 'cli';\nawait import(`../${m}/main.ts`);\n");
+    const refs = readImports('src/dev/x.ts', "const dir = '../cli/';\nawait import(dir + 'main.ts');\n");
     expect(checkImports(refs).map((v) => v.rule)).toEqual([expect.stringMatching(/string literal/)]);
   });
 });
