@@ -16,6 +16,7 @@ import { type Ed25519Signer, sha256 } from '../src/core/crypto.ts';
 import { encodeEvidence } from '../src/core/evidence.ts';
 import { Limits } from '../src/core/limits.ts';
 import { envelope, signTx, type TxEnvelope } from '../src/core/tx.ts';
+import { median, percentile } from '../src/dev/bench/stats.ts';
 import { LedgerChain } from '../src/ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../src/ledger/level-store.ts';
 import {
@@ -26,7 +27,6 @@ import {
   testGenesis,
   testSigner,
 } from '../test/helpers/fixtures.ts';
-import { median, percentile } from './stats.ts';
 
 interface Options {
   blocks: number;

@@ -1,10 +1,10 @@
 /**
- * `jrchain bench` (also `npm run bench`): the cluster throughput benchmark of bench/cluster.ts. It starts a
+ * `jrchain bench` (also `npm run bench`): the cluster throughput benchmark of src/dev/bench/cluster.ts. It starts a
  * fresh local alliance, loads it, and reports throughput, latency and resources against this machine's
  * signature-verification limit (docs/benchmark.md).
  */
 import type { Command } from 'commander';
-import type { ClusterBenchOptions } from '../../bench/cluster.ts';
+import type { ClusterBenchOptions } from '../dev/bench/cluster.ts';
 import { type CliIo, ExitCode, parsePositiveInt } from './io.ts';
 
 export function registerBenchCommand(program: Command, io: CliIo): void {
@@ -47,8 +47,8 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
           json?: boolean;
         },
       ) => {
-        const { runClusterBench } = await import('../../bench/cluster.ts');
-        const { formatResult } = await import('../../bench/cluster-report.ts');
+        const { runClusterBench } = await import('../dev/bench/cluster.ts');
+        const { formatResult } = await import('../dev/bench/cluster-report.ts');
         const { json, ...rest } = opts;
         const r = await runClusterBench(
           { ...rest, keep: opts.keep === true, profile: opts.profile === true },

@@ -1,87 +1,12 @@
 /**
- * `jrchain init`: prepares an institution's node home: a validator key (also its libp2p identity), a client
- * key for signing evidence, the public member description to send to the alliance, and a node config.
+ * `jrchain init`: prepares an institution's node home (src/node/home.ts): a validator key (also its libp2p
+ * identity), a client key for signing evidence, the public member description to send to the alliance, and a
+ * node config.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { toHex } from '../core/bytes.ts';
-import { generateKeyPair, writeKeyFile } from '../core/keys.ts';
-import { ID_PATTERN } from '../core/limits.ts';
-import { MEMBER_FORMAT, type MemberDescription } from '../core/member.ts';
-import { CONFIG_FILE, configToJson, defaultConfig } from '../node/config.ts';
-import { type CliIo, emit, parsePositiveInt, UsageError } from './io.ts';
-
-export const HOME_FILES = {
-  validatorKey: 'validator.key',
-  clientKey: 'client.key',
-  member: 'member.json',
-} as const;
-
-export interface InitOptions {
-  home: string;
-  institution: string;
-  name?: string;
-  host?: string;
-  p2pPort?: number;
-  apiPort?: number;
-  tsaUrl?: string;
-}
-
-export interface InitResult {
-  home: string;
-  institution: string;
-  validatorPublicKey: string;
-  peerId: string;
-  clientPublicKey: string;
-  memberFile: string;
-  configFile: string;
-  p2pAddr: string;
-  apiUrl: string;
-}
-
-/** Creates the home; refuses to touch one that already has keys or a config. */
-export function initHome(o: InitOptions): InitResult {
-  if (!ID_PATTERN.test(o.institution)) {
-    throw new UsageError('--institution must be lower-case letters, digits, . _ - (at most 64)');
-  }
-  for (const f of [HOME_FILES.validatorKey, HOME_FILES.clientKey, CONFIG_FILE]) {
-    if (existsSync(join(o.home, f)))
-      throw new UsageError(`${join(o.home, f)} exists; this home is already initialised`);
-  }
-  mkdirSync(o.home, { recursive: true, mode: 0o700 });
-  const validator = generateKeyPair();
-  const client = generateKeyPair();
-  writeKeyFile(join(o.home, HOME_FILES.validatorKey), validator);
-  writeKeyFile(join(o.home, HOME_FILES.clientKey), client);
-  const host = o.host ?? '127.0.0.1';
-  const p2pAddr = `/ip4/${host}/tcp/${o.p2pPort ?? 7100}`;
-  const member: MemberDescription = {
-    format: MEMBER_FORMAT,
-    institution: { id: o.institution, name: o.name ?? o.institution },
-    validator: { publicKey: toHex(validator.publicKey), addrs: [p2pAddr] },
-    clientKeys: [{ keyId: 'client-1', publicKey: toHex(client.publicKey) }],
-  };
-  writeFileSync(join(o.home, HOME_FILES.member), `${JSON.stringify(member, null, 2)}\n`);
-  const config = defaultConfig(o.home, o.institution);
-  config.p2p.listen = [p2pAddr];
-  config.api.port = o.apiPort ?? 8100;
-  if (o.tsaUrl !== undefined) config.tsa.url = o.tsaUrl;
-  writeFileSync(join(o.home, CONFIG_FILE), `${JSON.stringify(configToJson(config), null, 2)}\n`, {
-    mode: 0o600,
-  });
-  return {
-    home: o.home,
-    institution: o.institution,
-    validatorPublicKey: toHex(validator.publicKey),
-    peerId: validator.peerId,
-    clientPublicKey: toHex(client.publicKey),
-    memberFile: join(o.home, HOME_FILES.member),
-    configFile: join(o.home, CONFIG_FILE),
-    p2pAddr,
-    apiUrl: `http://${config.api.host}:${config.api.port}`,
-  };
-}
+import { HOME_FILES, initHome } from '../node/home.ts';
+import { type CliIo, emit, parsePositiveInt } from './io.ts';
 
 export function registerInitCommand(program: Command, io: CliIo): void {
   program

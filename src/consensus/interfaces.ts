@@ -1,7 +1,7 @@
 /**
  * Everything the consensus driver depends on, in one place. Each has one production implementation elsewhere
- * (libp2p transport and state sync: the p2p issue; LevelDB store: the ledger/node issue; `SystemClock` and
- * `SystemTimers` in runtime.ts) plus test doubles. The ledger side is `Chain` from src/ledger/chain.ts.
+ * (libp2p transport and state sync: the p2p issue; LevelDB store: the ledger/node issue; `systemClock` and
+ * `SystemTimers` in src/core/clock.ts) plus test doubles. The ledger side is `Chain` from src/ledger/chain.ts.
  */
 
 import type { ConsensusParams } from '../core/params.ts';
@@ -27,17 +27,8 @@ export interface Transport {
   onMessage?(handler: (bytes: Uint8Array) => void): void;
 }
 
-/** Wall-clock time in epoch milliseconds. The core only ever sees it as the `now` of its inputs. */
-export interface Clock {
-  now(): number;
-}
-
-/** One-shot timers addressed by key: arming a key again replaces its pending timer. */
-export interface Timers {
-  set(key: string, ms: number, fire: () => void): void;
-  /** Cancels every pending timer. */
-  clearAll(): void;
-}
+/** Time for the driver (src/core/clock.ts); the core only ever sees it as the `now` and timeouts of its inputs. */
+export type { Clock, Timers } from '../core/clock.ts';
 
 /** The consensus core's durable records (persist.ts). */
 export interface ConsensusStore {

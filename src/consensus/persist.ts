@@ -36,7 +36,6 @@ import {
   writeCheckpointProof,
   writePreparedCertificate,
 } from './messages.ts';
-import type { ReplicaStatus } from './types.ts';
 
 export type PersistOp = { op: 'put'; key: string; value: Uint8Array } | { op: 'del'; key: string };
 
@@ -61,7 +60,8 @@ function pad(seq: number): string {
 
 export interface ViewRecord {
   view: number;
-  status: ReplicaStatus;
+  /** The replica's ReplicaStatus (types.ts), spelt out: types.ts imports PersistOp from here. */
+  status: 'normal' | 'viewChange';
 }
 
 export interface GuardRecord {

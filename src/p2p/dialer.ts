@@ -5,7 +5,7 @@
  * Backoff resets only after a connection has stayed up for `stableAfterMs`, so a peer that accepts and then
  * drops us (e.g. its gater refuses us) does not get redialled at the base rate forever.
  */
-import type { Clock, Random } from './clock.ts';
+import type { Clock, Random } from '../core/clock.ts';
 import type { BackoffLimits } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { MetricName, type MetricsSink } from './metrics.ts';

@@ -1,18 +1,17 @@
 /** Public surface of the p2p host (docs/p2p.md). */
 export { type Allowlist, allowlistFromGenesis, type PeerRole, type ValidatorPeer } from './allowlist.ts';
-export { type Clock, type Random, systemClock } from './clock.ts';
 export { P2PError, P2PErrorCode } from './errors.ts';
-export {
-  createP2PHost,
-  type P2PHost,
-  type P2PHostComponents,
-  type P2PHostInit,
-  type PeerEvent,
-  type PeerEventListener,
-  type PeerStatus,
-  type RequestOptions,
-  type SendResult,
-} from './host.ts';
+export { createP2PHost } from './host.ts';
+export type {
+  P2PHost,
+  P2PHostComponents,
+  P2PHostInit,
+  PeerEvent,
+  PeerEventListener,
+  PeerStatus,
+  RequestOptions,
+  SendResult,
+} from './host-api.ts';
 export {
   type BackoffLimits,
   DEFAULT_HOST_LIMITS,

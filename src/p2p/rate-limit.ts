@@ -1,5 +1,5 @@
 /** Token bucket: `burst` tokens, refilled at `perSecond`. Refill is computed lazily from the clock. */
-import type { Clock } from './clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { RateLimit } from './limits.ts';
 
 export class TokenBucket {

@@ -3,7 +3,7 @@
  * frame decays back to zero; one that keeps doing it crosses the threshold and is banned for banDurationMs.
  * Scores are computed lazily from the clock, so idle peers cost nothing.
  */
-import type { Clock } from './clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { ScoringLimits } from './limits.ts';
 
 interface Entry {

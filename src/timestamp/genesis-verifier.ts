@@ -3,16 +3,25 @@
  * parameters alone (trust anchors, tolerance), so every validator judges a token the same way, and it is
  * pure: the ledger passes the time (node clock at admission, block time at execution). Trust anchors are
  * parsed once, here, rather than for every token.
+ *
+ * It fits the ledger's EvidenceTokenVerifier and AnchorTokenVerifier (src/ledger/token-verifier.ts) by shape:
+ * the timestamp module knows nothing of the ledger, and the node, which plugs one into the other, is where
+ * the compiler checks the fit.
  */
 import type { EvidenceRecord } from '../core/evidence.ts';
 import type { TsaParams } from '../core/genesis.ts';
-import type { AnchorTokenVerifier, EvidenceTokenVerifier, TokenRefusal } from '../ledger/token-verifier.ts';
 import { TimestampErrorCode } from './errors.ts';
 import { verifyEvidenceToken } from './evidence.ts';
 import type { HashAlg } from './oids.ts';
 import { type Cert, parsePemCertificates } from './x509.ts';
 
-export class GenesisTokenVerifier implements EvidenceTokenVerifier, AnchorTokenVerifier {
+/** Why a token was refused: a TSA_* code and a plain-language message. */
+export interface TokenRefusal {
+  code: TimestampErrorCode;
+  message: string;
+}
+
+export class GenesisTokenVerifier {
   readonly #anchors: readonly Cert[];
   readonly #toleranceMs: number;
 

@@ -1,17 +1,5 @@
 /** Public surface of the RFC 3161 module, for the node and the CLI. */
 export {
-  AnchoringDefaults,
-  type AnchoringDeps,
-  type AnchoringFailure,
-  type AnchoringLedger,
-  type AnchoringOptions,
-  AnchoringService,
-  type AnchoringStatus,
-  anchoringBackoff,
-  systemTimers,
-  type Timers,
-} from './anchoring.ts';
-export {
   acceptResponse,
   type Service,
   type StampOptions,

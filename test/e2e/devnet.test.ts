@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DevnetManifest } from '../../src/node/devnet.ts';
+import type { DevnetManifest } from '../../src/dev/devnet.ts';
 import {
   type Child,
   JRCHAIN_BIN,
@@ -14,7 +14,7 @@ import {
   spawnJrchain,
   stopChild,
   waitFor,
-} from '../../src/node/processes.ts';
+} from '../../src/dev/processes.ts';
 import { freePortBlock } from '../helpers/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-e2e-'));

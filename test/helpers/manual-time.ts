@@ -1,17 +1,16 @@
 /** A stopped clock with timers that fire only when a test moves time forward. */
-import type { Clock } from '../../src/p2p/clock.ts';
-import type { Timers } from '../../src/timestamp/anchoring.ts';
+import type { Clock, Timers } from '../../src/core/clock.ts';
 
 interface Pending {
   at: number;
   seq: number;
-  fn: () => void;
+  fire: () => void;
 }
 
 export class ManualTime implements Clock, Timers {
   #now: number;
   #seq = 0;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new Map<string, Pending>();
 
   constructor(start: number) {
     this.#now = start;
@@ -21,14 +20,12 @@ export class ManualTime implements Clock, Timers {
     return this.#now;
   }
 
-  setTimeout(fn: () => void, ms: number): unknown {
-    const seq = ++this.#seq;
-    this.#pending.set(seq, { at: this.#now + Math.max(0, ms), seq, fn });
-    return seq;
+  set(key: string, ms: number, fire: () => void): void {
+    this.#pending.set(key, { at: this.#now + Math.max(0, ms), seq: ++this.#seq, fire });
   }
 
-  clearTimeout(handle: unknown): void {
-    this.#pending.delete(handle as number);
+  clearAll(): void {
+    this.#pending.clear();
   }
 
   /** Timers not yet fired, soonest first. */
@@ -40,13 +37,13 @@ export class ManualTime implements Clock, Timers {
   advance(ms: number): void {
     const end = this.#now + ms;
     for (;;) {
-      const next = [...this.#pending.values()]
-        .filter((p) => p.at <= end)
-        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      const next = [...this.#pending.entries()]
+        .filter(([, p]) => p.at <= end)
+        .sort(([, a], [, b]) => a.at - b.at || a.seq - b.seq)[0];
       if (next === undefined) break;
-      this.#pending.delete(next.seq);
-      this.#now = next.at;
-      next.fn();
+      this.#pending.delete(next[0]);
+      this.#now = next[1].at;
+      next[1].fire();
     }
     this.#now = end;
   }

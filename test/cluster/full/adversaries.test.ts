@@ -12,7 +12,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HOME_FILES } from '../../../src/cli/init.ts';
+import { HOME_FILES } from '../../../src/node/home.ts';
 import { encodeSyncRequest } from '../../../src/node/net/sync-messages.ts';
 import { createP2PHost, MemoryMetrics, noopLogger, ProtocolId } from '../../../src/p2p/index.ts';
 import { jsonLines } from '../harness/node-process.ts';

@@ -10,12 +10,12 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOME_FILES } from '../../../src/cli/init.ts';
 import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { encodeEvidence } from '../../../src/core/evidence.ts';
 import { generateKeyPair, readKeyFile, writeKeyFile } from '../../../src/core/keys.ts';
 import { envelope, signTx } from '../../../src/core/tx.ts';
+import { HOME_FILES } from '../../../src/node/home.ts';
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import { gov, govTx, joinFifth, pass, post, validatorKeyOf } from '../harness/governance.ts';
 import { runScenario } from '../harness/scenario.ts';

@@ -3,7 +3,7 @@
  * in the status, and once the TSA is back the anchors catch up; every anchor then verifies (the checker).
  */
 import { describe, it } from 'vitest';
-import { AnchoringDefaults } from '../../../src/timestamp/index.ts';
+import { AnchoringDefaults } from '../../../src/node/anchoring.ts';
 import { runScenario } from '../harness/scenario.ts';
 
 const SCENARIO_TIMEOUT_MS = 10 * 60_000;

@@ -10,12 +10,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOME_FILES, initHome } from '../../../src/cli/init.ts';
 import { type Genesis, genesisToJson } from '../../../src/core/genesis.ts';
 import { assembleGenesis, readMemberFile } from '../../../src/core/member.ts';
 import type { ConsensusParams } from '../../../src/core/params.ts';
+import type { Child } from '../../../src/dev/processes.ts';
 import { CONFIG_FILE, configToJson, parseConfig } from '../../../src/node/config.ts';
-import type { Child } from '../../../src/node/processes.ts';
+import { HOME_FILES, initHome } from '../../../src/node/home.ts';
 import { initTsaDir, TsaFiles } from '../../../src/timestamp/index.ts';
 import { LinkProxy } from './link-proxy.ts';
 import { LinkTable } from './links.ts';

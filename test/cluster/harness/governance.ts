@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { HOME_FILES } from '../../../src/cli/init.ts';
 import {
   encodeGovernance,
   type GovernanceAction,
@@ -12,6 +11,7 @@ import {
 } from '../../../src/core/governance.ts';
 import { type KeyPair, readKeyFile } from '../../../src/core/keys.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../../../src/core/tx.ts';
+import { HOME_FILES } from '../../../src/node/home.ts';
 import type { Cluster } from './cluster.ts';
 import { getJson, type Scenario } from './scenario.ts';
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Child, logTail, spawnJrchain, stopChild } from '../../../src/node/processes.ts';
+import { type Child, logTail, spawnJrchain, stopChild } from '../../../src/dev/processes.ts';
 
 /** Every child a harness started, killed when the test process exits however it exits. */
 const live = new Set<Child>();

@@ -10,10 +10,10 @@ import {
 } from '../../../src/consensus/messages.ts';
 import type { PersistOp } from '../../../src/consensus/persist.ts';
 import { RecordKey, readPersisted } from '../../../src/consensus/persist.ts';
-import { SystemTimers } from '../../../src/consensus/runtime.ts';
 import { batchDigest } from '../../../src/core/batch.ts';
 import { verifyCommitCertificate } from '../../../src/core/block.ts';
 import { equalBytes } from '../../../src/core/bytes.ts';
+import { SystemTimers } from '../../../src/core/clock.ts';
 import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
 import { envelope, type TxEnvelope } from '../../../src/core/tx.ts';
 import type { ValidatorSet } from '../../../src/core/validators.ts';

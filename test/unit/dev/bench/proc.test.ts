@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMachineCpu, parseProcStat, parseProcStatus, parsePs } from '../../../bench/proc.ts';
+import { parseMachineCpu, parseProcStat, parseProcStatus, parsePs } from '../../../../src/dev/bench/proc.ts';
 
 describe('bench process sampling parsers', () => {
   it('reads utime + stime from /proc/<pid>/stat, with spaces and parentheses in the command name', () => {

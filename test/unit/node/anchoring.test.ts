@@ -11,14 +11,14 @@ import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../../src/ledger/queries.ts';
-import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
-import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import {
   type AnchoringDeps,
   type AnchoringOptions,
   AnchoringService,
   anchoringBackoff,
-} from '../../../src/timestamp/anchoring.ts';
+} from '../../../src/node/anchoring.ts';
+import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
+import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import { TimestampErrorCode } from '../../../src/timestamp/errors.ts';
 import { createGenesisTokenVerifier } from '../../../src/timestamp/genesis-verifier.ts';
 import { FakeConsensus } from '../../helpers/fake-consensus.ts';

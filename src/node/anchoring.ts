@@ -11,6 +11,7 @@
  * same blocks; a race at a view change yields a stale anchor that the executor refuses.
  */
 import { encodeAnchor } from '../core/anchor.ts';
+import { type Clock, type Random, SystemTimers, systemClock, type Timers } from '../core/clock.ts';
 import type { Signer } from '../core/crypto.ts';
 import { isJrError } from '../core/errors.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../core/tx.ts';
@@ -18,10 +19,13 @@ import type { ChainHead, TxRejection } from '../ledger/chain.ts';
 import { TxError, TxErrorCode } from '../ledger/errors.ts';
 import type { AnchorStatus } from '../ledger/queries.ts';
 import type { AnchorState } from '../ledger/store.ts';
-import { type Clock, type Random, systemClock } from '../p2p/clock.ts';
-import type { Service, TimestampAuthority } from './authority.ts';
-import { TimestampError, TimestampErrorCode } from './errors.ts';
-import type { TsaLogger } from './server.ts';
+import {
+  type Service,
+  type TimestampAuthority,
+  TimestampError,
+  TimestampErrorCode,
+  type TsaLogger,
+} from '../timestamp/index.ts';
 
 /** The ledger as the service sees it; LedgerQueries provides all three. */
 export interface AnchoringLedger {
@@ -47,16 +51,7 @@ export interface AnchoringDeps {
   submit(env: TxEnvelope): Promise<TxRejection | undefined>;
 }
 
-/** Timers as a component, so tests can drive time by hand. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimers: Timers = Object.freeze({
-  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
-  clearTimeout: (handle: unknown): void => clearTimeout(handle as ReturnType<typeof setTimeout>),
-});
+const WAKE_TIMER = 'anchoring-wake';
 
 export const AnchoringDefaults = {
   /** Least time between the starts of two TSA requests. */
@@ -74,6 +69,7 @@ export interface AnchoringOptions {
   backoffMaxMs?: number;
   txTtlMs?: number;
   clock?: Clock;
+  /** This service's own timers: it cancels its wake-up with clearAll(). */
   timers?: Timers;
   /** Uniform in [0, 1), for the jitter. */
   random?: Random;
@@ -133,7 +129,6 @@ export class AnchoringService implements Service {
   #running = false;
   #unsubscribe: (() => void) | undefined;
   #abort: AbortController | undefined;
-  #timer: unknown;
   #wakeAt: number | undefined;
   /** The step loop in progress, if any; `#again` asks it for one more step. */
   #busy: Promise<void> | undefined;
@@ -160,7 +155,7 @@ export class AnchoringService implements Service {
       throw new TimestampError(TimestampErrorCode.badInput, 'backoffBaseMs must not exceed backoffMaxMs');
     }
     this.#clock = options.clock ?? systemClock;
-    this.#timers = options.timers ?? systemTimers;
+    this.#timers = options.timers ?? new SystemTimers();
     this.#random = options.random ?? Math.random;
     this.#log = options.logger;
   }
@@ -302,19 +297,14 @@ export class AnchoringService implements Service {
   #schedule(at: number): void {
     this.#cancelTimer();
     this.#wakeAt = at;
-    this.#timer = this.#timers.setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#wakeAt = undefined;
-        this.#wake();
-      },
-      Math.max(0, at - this.#clock.now()),
-    );
+    this.#timers.set(WAKE_TIMER, Math.max(0, at - this.#clock.now()), () => {
+      this.#wakeAt = undefined;
+      this.#wake();
+    });
   }
 
   #cancelTimer(): void {
-    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timers.clearAll();
     this.#wakeAt = undefined;
   }
 }

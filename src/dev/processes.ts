@@ -1,9 +1,11 @@
 /**
- * Child processes of the devnet (and test harnesses): each runs `bin/jrchain.ts` under the same Node, with
- * its output appended to a log file, and stops with SIGTERM, then SIGKILL after a grace period.
+ * Child processes of the devnet, the cluster benchmark and the test harnesses: each runs `bin/jrchain.ts` under
+ * the same Node, with its output appended to a log file, and stops with SIGTERM, then SIGKILL after a grace
+ * period. Also the loopback port probe they use before starting.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const JRCHAIN_BIN = fileURLToPath(new URL('../../bin/jrchain.ts', import.meta.url));
@@ -76,4 +78,13 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
   }
+}
+
+/** Whether a TCP port on loopback is free to listen on now. */
+export async function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
 }

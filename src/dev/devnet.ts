@@ -5,15 +5,14 @@
  * Ctrl-C, which stops everything cleanly. A second run resumes the same chain.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { HOME_FILES, initHome } from '../cli/init.ts';
 import { JrError } from '../core/errors.ts';
 import { genesisToJson, loadGenesisFile } from '../core/genesis.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import type { ConsensusParams } from '../core/params.ts';
+import { HOME_FILES, initHome } from '../node/home.ts';
 import { initTsaDir, TsaFiles } from '../timestamp/index.ts';
-import { type Child, logTail, spawnJrchain, stopChild, waitFor } from './processes.ts';
+import { type Child, logTail, portFree, spawnJrchain, stopChild, waitFor } from './processes.ts';
 
 export const DEVNET_MANIFEST = 'devnet.json';
 
@@ -61,14 +60,6 @@ interface DevnetLayout {
 const LAYOUT_FILE = 'layout.json';
 const institutionId = (i: number) =>
   `bank-${String.fromCharCode(97 + (i % 26))}${i >= 26 ? Math.floor(i / 26) : ''}`;
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
 
 /** Creates the devnet's keys, TSA and genesis, or returns the existing layout. */
 export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {

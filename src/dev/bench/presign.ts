@@ -5,11 +5,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { toHex, utf8 } from '../src/core/bytes.ts';
-import { sha256 } from '../src/core/crypto.ts';
-import { encodeEvidence } from '../src/core/evidence.ts';
-import { readKeyFile } from '../src/core/keys.ts';
-import { encodeTx, signTx, txHashFromBytes } from '../src/core/tx.ts';
+import { toHex, utf8 } from '../../core/bytes.ts';
+import { sha256 } from '../../core/crypto.ts';
+import { encodeEvidence } from '../../core/evidence.ts';
+import { readKeyFile } from '../../core/keys.ts';
+import { encodeTx, signTx, txHashFromBytes } from '../../core/tx.ts';
 
 export interface ClientIdentity {
   institution: string;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnJrchain } from '../../../src/node/processes.ts';
+import { spawnJrchain } from '../../../src/dev/processes.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

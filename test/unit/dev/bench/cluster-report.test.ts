@@ -12,7 +12,7 @@ import {
   ratePerSecond,
   verificationLimit,
   windowSeconds,
-} from '../../../bench/cluster-report.ts';
+} from '../../../../src/dev/bench/cluster-report.ts';
 
 describe('cluster bench: the verification limit', () => {
   it('is cores x verifies per second per core / validators', () => {

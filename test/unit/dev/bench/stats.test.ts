@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, percentile } from '../../../bench/stats.ts';
+import { median, percentile } from '../../../../src/dev/bench/stats.ts';
 
 describe('bench statistics', () => {
   it('percentile uses the nearest rank and never interpolates', () => {

@@ -2,10 +2,10 @@
  * This machine's Ed25519 verification rate on one core, the way validators verify client signatures:
  * `verifyTxEnvelope` on a signed evidence tx through node:crypto (domain prefix, cached key object).
  */
-import { utf8 } from '../src/core/bytes.ts';
-import { Ed25519Signer, sha256 } from '../src/core/crypto.ts';
-import { encodeEvidence } from '../src/core/evidence.ts';
-import { envelope, signTx, verifyTxEnvelope } from '../src/core/tx.ts';
+import { utf8 } from '../../core/bytes.ts';
+import { Ed25519Signer, sha256 } from '../../core/crypto.ts';
+import { encodeEvidence } from '../../core/evidence.ts';
+import { envelope, signTx, verifyTxEnvelope } from '../../core/tx.ts';
 
 /** Verifications per second over about `ms` of one thread's time. */
 export function measureVerifyRate(ms = 1000): number {

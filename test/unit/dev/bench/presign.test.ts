@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeSigned, type SignedTxs } from '../../../bench/presign.ts';
+import { mergeSigned, type SignedTxs } from '../../../../src/dev/bench/presign.ts';
 
 /** A range of `n` fake txs of `size` bytes each, byte value = its index in the range (mod 256). */
 function range(n: number, size: number, tag: string): SignedTxs {

@@ -1,0 +1,35 @@
+/**
+ * The layering rules of src/, as data. docs/architecture.md states the same table (layering.test.ts checks that
+ * the two agree); change both together, and only with a reason.
+ */
+
+/** Each module of src/ (a folder), lowest first, with the other modules it may import. */
+export const MODULE_DEPS: Readonly<Record<string, readonly string[]>> = {
+  core: [],
+  ledger: ['core'],
+  timestamp: ['core'],
+  p2p: ['core'],
+  consensus: ['core', 'ledger'],
+  receipt: ['core', 'ledger', 'timestamp'],
+  api: ['core', 'ledger', 'receipt'],
+  node: ['core', 'ledger', 'timestamp', 'p2p', 'consensus', 'receipt', 'api'],
+  dev: ['core', 'ledger', 'timestamp', 'p2p', 'consensus', 'receipt', 'api', 'node'],
+  cli: ['core', 'ledger', 'timestamp', 'p2p', 'consensus', 'receipt', 'api', 'node', 'dev'],
+};
+
+/** Modules that import no package and no Node built-in: the pure consensus core does no I/O of any kind. */
+export const PURE_MODULES: readonly string[] = ['consensus'];
+
+/** Packages that only some files may import, and why. */
+export const PACKAGE_OWNERS: readonly { packages: RegExp; owners: readonly string[]; why: string }[] = [
+  {
+    packages: /^(level|classic-level)(\/|$)/,
+    owners: ['src/ledger/level-store.ts'],
+    why: 'one file imports level: the ledger store (the in-memory store implements the same interface)',
+  },
+  {
+    packages: /^(libp2p|@libp2p\/|@chainsafe\/libp2p-|@multiformats\/)/,
+    owners: ['src/p2p/', 'src/core/keys.ts'],
+    why: 'only the p2p host speaks libp2p (core/keys.ts derives peer ids from validator keys)',
+  },
+];
