@@ -20,9 +20,9 @@ import { type Genesis, parseGenesis } from '../core/genesis.ts';
 import { type KeyPair, readKeyFile } from '../core/keys.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { HttpTsaClient } from '../timestamp/index.ts';
-import { ApiClient, type ApiResult, nodeUrl, toError } from './client.ts';
+import { ApiClient, ApiClientErrorCode, type ApiResult, nodeUrl, toError } from './client.ts';
 import { expandInputs, hashFile, Progress } from './files.ts';
-import { type CliIo, ExitCode, emit, UsageError } from './io.ts';
+import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
 
 /** How long a submitted tx stays valid; retries within it resend the same bytes. */
 const TX_TTL_MS = 10 * 60 * 1000;
@@ -60,8 +60,8 @@ export async function resolveIdentity(
       return { key, institution: inst.id, keyId: id, chainId: genesis.chainId };
     }
   }
-  throw new JrError(
-    'KEY_NOT_REGISTERED',
+  throw new CliError(
+    CliErrorCode.keyNotRegistered,
     `the key in ${keyFile} (${pub.slice(0, 16)}…) is not a client key of ${institution ?? 'any institution'} in this chain's registry`,
   );
 }
@@ -157,7 +157,7 @@ async function send(
       const r = await client.request<Record<string, unknown>>('POST', `/v1/txs${query}`, env.bytes, 45_000);
       if (r.status !== 503 || attempt >= 5) return r;
     } catch (err) {
-      if (attempt >= 5 || !(err instanceof JrError) || err.code !== 'NODE_UNREACHABLE') throw err;
+      if (attempt >= 5 || !(err instanceof JrError) || err.code !== ApiClientErrorCode.unreachable) throw err;
     }
     await new Promise((res) => setTimeout(res, Math.min(8000, 250 * 2 ** attempt)));
   }

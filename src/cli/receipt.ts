@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { JrError } from '../core/errors.ts';
 import { loadGenesisFile } from '../core/genesis.ts';
 import { type ReceiptVerification, verifyReceipt } from '../receipt/receipt.ts';
-import { type CliIo, ExitCode, emit } from './io.ts';
+import { CliError, CliErrorCode, type CliIo, ExitCode, emit } from './io.ts';
 
 export function readInputFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new JrError(
-      'FILE_UNREADABLE',
+    throw new CliError(
+      CliErrorCode.fileUnreadable,
       `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
@@ -21,7 +20,10 @@ export function readJsonFile(path: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new JrError('FILE_NOT_JSON', `${what} ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new CliError(
+      CliErrorCode.fileNotJson,
+      `${what} ${path} is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 

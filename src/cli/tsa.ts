@@ -1,6 +1,6 @@
 /**
  * `jrchain tsa ...`: create and run the embedded TSA, request tokens from any RFC 3161 TSA, and verify or
- * inspect tokens. Output and exit codes go through a small io object (see TsaCliIo).
+ * inspect tokens. Output and exit codes go through the CLI's shared io; errors exit by their code's table.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -15,31 +15,7 @@ import { DEFAULT_TSA_POLICY, digestOf, type HashAlg, HashAlgs, isHashAlg } from 
 import { TsaHttpServer } from '../timestamp/server.ts';
 import { type VerifyResult, verifyTimestamp } from '../timestamp/verify.ts';
 import { type Cert, parsePemCertificates } from '../timestamp/x509.ts';
-
-/** Exit codes: the same values as the CLI's shared ExitCode (0 ok, 1 failed, 2 usage, 3 bad input, 4 unavailable). */
-const ExitCode = { ok: 0, failed: 1, usage: 2, badInput: 3, unavailable: 4 } as const;
-type Exit = (typeof ExitCode)[keyof typeof ExitCode];
-
-/**
- * Where the tsa commands write, and how they report their exit code. It is the shape of the CLI's shared io
- * object, so `registerTsaCommands(program, io)` plugs into it; without one, the commands use the process
- * streams and `process.exitCode`.
- */
-export interface TsaCliIo {
-  out(text: string): void;
-  err(text: string): void;
-  setExit(code: Exit): void;
-}
-
-function processIo(): TsaCliIo {
-  return {
-    out: (s) => void process.stdout.write(s),
-    err: (s) => void process.stderr.write(s),
-    setExit: (code) => {
-      process.exitCode = code;
-    },
-  };
-}
+import { CliError, CliErrorCode, type CliIo, ExitCode, reportError } from './io.ts';
 
 type Out = (line: string) => void;
 
@@ -78,14 +54,12 @@ const algOption = () =>
 
 // ---- helpers ----
 
-/** A file we could not read or decode: exit 3. */
-class InputError extends Error {}
-
 async function readInput(path: string, what: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (err) {
-    throw new InputError(
+    throw new CliError(
+      CliErrorCode.fileUnreadable,
       `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
@@ -96,7 +70,8 @@ async function readCerts(path: string, what: string): Promise<Cert[]> {
   try {
     return parsePemCertificates(Buffer.from(bytes).toString('utf8'), `${what} ${path}`);
   } catch (err) {
-    throw new InputError((err as Error).message);
+    if (!isTimestampError(err)) throw err;
+    throw new CliError(CliErrorCode.fileInvalid, err.message);
   }
 }
 
@@ -114,26 +89,6 @@ function printJson(out: Out, value: unknown): void {
   );
 }
 
-/** Exit code for a TimestampError. */
-function exitFor(code: TimestampErrorCode): Exit {
-  switch (code) {
-    case TimestampErrorCode.httpError:
-    case TimestampErrorCode.badContentType:
-    case TimestampErrorCode.responseTooLarge:
-    case TimestampErrorCode.timeout:
-    case TimestampErrorCode.rejected:
-    // A TSA that answers garbage is unavailable; a garbage input file is caught as InputError first.
-    case TimestampErrorCode.unparsable:
-      return ExitCode.unavailable;
-    case TimestampErrorCode.badConfig:
-    case TimestampErrorCode.badInput:
-    case TimestampErrorCode.serialStore:
-      return ExitCode.badInput;
-    default:
-      return ExitCode.failed;
-  }
-}
-
 /** A file-system failure (EACCES, ENOSPC, ...) from node:fs: the user's files, not a bug. */
 function isFsError(err: unknown): err is NodeJS.ErrnoException {
   const e = err as NodeJS.ErrnoException;
@@ -145,36 +100,27 @@ function isFsError(err: unknown): err is NodeJS.ErrnoException {
   );
 }
 
-/** Runs a command body and reports its outcome (an exit code, errors on stderr) through `io`. */
+/**
+ * Runs a command body and reports its outcome through `io`: the exit code it returns, or its error on stderr
+ * with the exit code of the error's code (a TSA that is down exits 4, an unreadable file 3, ...).
+ */
 function action<A extends unknown[]>(
-  io: TsaCliIo,
-  body: (...args: A) => Promise<Exit>,
+  io: CliIo,
+  body: (...args: A) => Promise<ExitCode>,
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
-    let code: Exit;
     try {
-      code = await body(...args);
+      io.setExit(await body(...args));
     } catch (err) {
-      if (err instanceof InputError) {
-        io.err(`error: ${err.message}\n`);
-        code = ExitCode.badInput;
-      } else if (isTimestampError(err)) {
-        io.err(`error [${err.code}]: ${err.message}\n`);
-        code = exitFor(err.code);
-      } else if (isFsError(err)) {
-        io.err(`error: ${err.message}\n`);
-        code = ExitCode.badInput;
-      } else {
-        throw err;
-      }
+      const reported = isFsError(err) ? new CliError(CliErrorCode.fileSystem, err.message) : err;
+      if (!reportError(io, reported)) throw err;
     }
-    io.setExit(code);
   };
 }
 
 // ---- commands ----
 
-export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()): void {
+export function registerTsaCommands(program: Command, io: CliIo): void {
   const out: Out = (line) => io.out(`${line}\n`);
   const tsa = program
     .command('tsa')
@@ -358,7 +304,10 @@ export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()
           }
           await writeFile(o.out, o.token ? result.token : result.response).catch(
             (err: NodeJS.ErrnoException) => {
-              throw new InputError(`cannot write ${o.out}: ${err.code ?? err.message}`);
+              throw new CliError(
+                CliErrorCode.fileUnwritable,
+                `cannot write ${o.out}: ${err.code ?? err.message}`,
+              );
             },
           );
           const summary = {
@@ -465,7 +414,7 @@ export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()
           d = describeTimestamp(bytes);
         } catch (err) {
           if (isTimestampError(err, TimestampErrorCode.unparsable))
-            throw new InputError(`${tokenPath}: ${err.message}`);
+            throw new CliError(CliErrorCode.fileInvalid, `${tokenPath}: ${err.message}`);
           throw err;
         }
         if (o.json) printJson(out, d);

@@ -4,8 +4,9 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CliIo, ExitCode } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
-import { registerTsaCommands, type TsaCliIo } from '../../../src/cli/tsa.ts';
+import { registerTsaCommands } from '../../../src/cli/tsa.ts';
 import { openEmbeddedTsa } from '../../../src/timestamp/dir.ts';
 import { encodeRejection } from '../../../src/timestamp/encode.ts';
 import { TsaHttpServer } from '../../../src/timestamp/server.ts';
@@ -331,8 +332,8 @@ describe('tsa inspect', () => {
 
 describe('registerTsaCommands with an injected io', () => {
   it('writes through the io object and reports exit codes to it, not to the process', async () => {
-    const seen = { stdout: '', stderr: '', codes: [] as number[] };
-    const io: TsaCliIo = {
+    const seen = { stdout: '', stderr: '', codes: [] as ExitCode[] };
+    const io: CliIo = {
       out: (t) => {
         seen.stdout += t;
       },
@@ -340,6 +341,7 @@ describe('registerTsaCommands with an injected io', () => {
         seen.stderr += t;
       },
       setExit: (c) => void seen.codes.push(c),
+      exitCode: () => seen.codes.at(-1) ?? 0,
     };
     const program = new Command('jrchain').exitOverride();
     registerTsaCommands(program, io);
