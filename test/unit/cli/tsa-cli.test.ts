@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CliIo, ExitCode } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { registerTsaCommands } from '../../../src/cli/tsa.ts';
+import { der } from '../../../src/timestamp/asn1.ts';
 import { openEmbeddedTsa } from '../../../src/timestamp/dir.ts';
 import { encodeRejection } from '../../../src/timestamp/encode.ts';
 import { TsaHttpServer } from '../../../src/timestamp/server.ts';
 import type { EmbeddedTsa } from '../../../src/timestamp/tsa.ts';
-import { tempDir } from '../../helpers/tsa.ts';
+import { buildToken, makePki, tempDir } from '../../helpers/tsa.ts';
 
 interface Run {
   code: number;
@@ -235,6 +236,19 @@ describe('tsa verify', () => {
     const rejected = await cli('tsa', 'verify', p('rejection.tsr'), '--file', p('data.txt'), '--ca', ca());
     expect(rejected.code).toBe(1);
     expect(rejected.stdout).toMatch(/FAIL status/);
+  });
+
+  it('exits 1 naming tsaName for a token whose TSA name is malformed (not 4, as if the TSA were down)', async () => {
+    const pki = await makePki();
+    const digestHex = createHash('sha256').update(data).digest('hex');
+    const malformedName = der.explicit(4, der.octets(Uint8Array.of(1, 2, 3)));
+    const token = buildToken(pki, { digest: Buffer.from(digestHex, 'hex'), tsaName: malformedName });
+    await writeFile(p('bad-name.tst'), token);
+    await writeFile(p('pki-root.pem'), pki.rootPem);
+    const r = await cli('tsa', 'verify', p('bad-name.tst'), '--digest', digestHex, '--ca', p('pki-root.pem'));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/FAIL tsaName +tsa field is not a well-formed GeneralName/);
+    expect(r.stdout).toMatch(/^INVALID: tsaName/m);
   });
 
   it('gives JSON with the token facts', async () => {
