@@ -21,7 +21,7 @@ import { decodeValidatorSet, epochOf, type ValidatorSet, validatorSetHash } from
 import type { EpochInfo, GovernanceState } from '../ledger/governance-state.ts';
 import { type CheckResult, evaluate, passed, reject } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
-import { countField, decodedField, hexField, isoTime, listField, objectField } from './format.ts';
+import { countField, decodedField, hexField, isoTime, listField, objectField, shown } from './format.ts';
 
 /** The receipt names the chain of `genesis`: its chain id and genesis hash. */
 export function checkGenesis(
@@ -30,7 +30,7 @@ export function checkGenesis(
 ): CheckResult<void> {
   return evaluate(() => {
     if (claim.chainId !== g.chainId) {
-      reject(Failure.wrongChain, `chain id ${String(claim.chainId)} is not the genesis chain ${g.chainId}`);
+      reject(Failure.wrongChain, `chain id ${shown(claim.chainId)} is not the genesis chain ${g.chainId}`);
     }
     const hash = toHex(genesisHash(g));
     if (claim.genesisHash !== hash)

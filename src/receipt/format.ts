@@ -161,6 +161,14 @@ export function decodedField<T>(v: unknown, what: string, decode: (bytes: Uint8A
   return decode(base64Field(v, what));
 }
 
+/** An untrusted value for a failure's detail: strings and numbers as they are, anything else by its type. */
+export function shown(v: unknown): string {
+  if (typeof v === 'string') return v.length > 80 ? `${v.slice(0, 80)}…` : v;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
 /** The latest instant a JavaScript Date can hold (year 275760); later block times cannot be real. */
 const MAX_TIME_MS = 8.64e15;
 

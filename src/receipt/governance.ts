@@ -15,7 +15,7 @@ import { checkStateless, checkTime, validatorKeysOf } from '../ledger/rules.ts';
 import { VerifiedSignatures } from '../ledger/sig-cache.ts';
 import { type CheckResult, evaluate, passed, reject } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
-import { countField, decodedField, hexField, listField, objectField } from './format.ts';
+import { countField, decodedField, hexField, listField, objectField, shown } from './format.ts';
 
 export interface ReplayedGovernance {
   /** The registry as of the block below `beforeHeight`: in force at `beforeHeight`. */
@@ -124,7 +124,7 @@ function provenTxs(txs: unknown[], header: BlockHeader, at: string): TxEnvelope[
     if (!Number.isSafeInteger(t.leafIndex) || (t.leafIndex as number) <= lastIndex) {
       reject(
         Failure.outOfOrder,
-        `${tat}: leaf index ${String(t.leafIndex)} does not come after ${lastIndex} (txs must be listed in block order)`,
+        `${tat}: leaf index ${shown(t.leafIndex)} does not come after ${lastIndex} (txs must be listed in block order)`,
       );
     }
     lastIndex = countField(t.leafIndex, `${tat}.leafIndex`);
