@@ -127,7 +127,14 @@ export function registerTsaCommands(program: Command, io: CliIo): void {
     .description(
       'RFC 3161 trusted time: run the embedded TSA, request, verify and inspect time-stamp tokens',
     );
+  registerInit(tsa, io, out);
+  registerServe(tsa, io, out);
+  registerStamp(tsa, io, out);
+  registerVerify(tsa, io, out);
+  registerInspect(tsa, io, out);
+}
 
+function registerInit(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('init')
     .summary('create an embedded TSA (root CA + TSA certificate) in a directory')
@@ -153,7 +160,18 @@ export function registerTsaCommands(program: Command, io: CliIo): void {
         return ExitCode.ok;
       }),
     );
+}
 
+interface ServeOptions {
+  dir: string;
+  port: number;
+  host: string;
+  policy: string;
+  acceptPolicy?: string[];
+  accuracyMs: number;
+}
+
+function registerServe(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('serve')
     .summary('run the embedded TSA as an RFC 3161 HTTP server')
@@ -171,50 +189,58 @@ export function registerTsaCommands(program: Command, io: CliIo): void {
       (v: string, prev: string[] = []) => [...prev, parseOid(v)],
     )
     .option('--accuracy-ms <ms>', 'accuracy claimed in tokens (0 omits it)', parseNonNegative, 1000)
-    .action(
-      action(
-        io,
-        async (o: {
-          dir: string;
-          port: number;
-          host: string;
-          policy: string;
-          acceptPolicy?: string[];
-          accuracyMs: number;
-        }) => {
-          const tsaService = await openEmbeddedTsa(o.dir, {
-            policy: o.policy,
-            acceptedPolicies: [o.policy, ...(o.acceptPolicy ?? [])],
-            accuracyMs: o.accuracyMs,
-          });
-          const logger = pino({ name: 'jrchain-tsa' }, pino.destination(2));
-          await tsaService.start();
-          const server = new TsaHttpServer(tsaService, { host: o.host, port: o.port, logger });
-          try {
-            await server.start();
-          } catch (err) {
-            await tsaService.stop();
-            io.err(`error: cannot listen on ${o.host}:${o.port}: ${(err as Error).message}\n`);
-            return ExitCode.unavailable;
-          }
-          out(`listening ${server.address.url}`);
-          const signal = await new Promise<string>((resolve) => {
-            const onSignal = (s: string) => {
-              process.off('SIGINT', onSignal);
-              process.off('SIGTERM', onSignal);
-              resolve(s);
-            };
-            process.on('SIGINT', onSignal);
-            process.on('SIGTERM', onSignal);
-          });
-          logger.info({ signal }, 'stopping');
-          await server.stop();
-          await tsaService.stop();
-          return ExitCode.ok;
-        },
-      ),
-    );
+    .action(action(io, (o: ServeOptions) => serve(o, io, out)));
+}
 
+async function serve(o: ServeOptions, io: CliIo, out: Out): Promise<ExitCode> {
+  const tsaService = await openEmbeddedTsa(o.dir, {
+    policy: o.policy,
+    acceptedPolicies: [o.policy, ...(o.acceptPolicy ?? [])],
+    accuracyMs: o.accuracyMs,
+  });
+  const logger = pino({ name: 'jrchain-tsa' }, pino.destination(2));
+  await tsaService.start();
+  const server = new TsaHttpServer(tsaService, { host: o.host, port: o.port, logger });
+  try {
+    await server.start();
+  } catch (err) {
+    await tsaService.stop();
+    io.err(`error: cannot listen on ${o.host}:${o.port}: ${(err as Error).message}\n`);
+    return ExitCode.unavailable;
+  }
+  out(`listening ${server.address.url}`);
+  const signal = await new Promise<string>((resolve) => {
+    const onSignal = (s: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(s);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  logger.info({ signal }, 'stopping');
+  await server.stop();
+  await tsaService.stop();
+  return ExitCode.ok;
+}
+
+interface StampOptions {
+  digest?: Uint8Array;
+  tsa: string;
+  out: string;
+  alg: HashAlg;
+  policy?: string;
+  nonce: boolean;
+  certReq: boolean;
+  token?: boolean;
+  ca?: string;
+  untrusted?: string;
+  timeoutMs: number;
+  retries: number;
+  json?: boolean;
+}
+
+function registerStamp(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('stamp')
     .summary('get a time-stamp token for a file or digest from a TSA')
@@ -241,101 +267,105 @@ export function registerTsaCommands(program: Command, io: CliIo): void {
     .option('--retries <n>', 'retries on transient failures', parseNonNegative, 2)
     .option('--json', 'print the result as JSON')
     .action(
-      action(
-        io,
-        async (
-          file: string | undefined,
-          o: {
-            digest?: Uint8Array;
-            tsa: string;
-            out: string;
-            alg: HashAlg;
-            policy?: string;
-            nonce: boolean;
-            certReq: boolean;
-            token?: boolean;
-            ca?: string;
-            untrusted?: string;
-            timeoutMs: number;
-            retries: number;
-            json?: boolean;
-          },
-          cmd: Command,
-        ) => {
-          if ((file === undefined) === (o.digest === undefined))
-            cmd.error('error: give either FILE or --digest');
-          let alg = o.alg;
-          let digest: Uint8Array;
-          if (o.digest) {
-            const byLength = Object.entries(HashAlgs).find(
-              ([, a]) => a.length === o.digest!.length,
-            )![0] as HashAlg;
-            if (cmd.getOptionValueSource('alg') === 'default') alg = byLength;
-            else if (byLength !== alg) cmd.error(`error: --digest has the length of ${byLength}, not ${alg}`);
-            digest = o.digest;
-          } else {
-            digest = digestOf(alg, await readInput(file!, 'file'));
-          }
-          const trust = o.ca
-            ? {
-                trustAnchors: await readCerts(o.ca, 'trust anchors'),
-                untrusted: o.untrusted ? await readCerts(o.untrusted, 'untrusted certificates') : [],
-              }
-            : undefined;
-          const client = new HttpTsaClient({
-            url: o.tsa,
-            timeoutMs: o.timeoutMs,
-            retries: o.retries,
-            ...(trust ? { trust } : {}),
-          });
-          await client.start();
-          const onSignal = () => void client.stop();
-          process.once('SIGINT', onSignal);
-          let result: Awaited<ReturnType<HttpTsaClient['stamp']>>;
-          try {
-            result = await client.stamp(digest, alg, {
-              nonce: o.nonce,
-              certReq: o.certReq,
-              ...(o.policy ? { policy: o.policy } : {}),
-            });
-          } finally {
-            process.off('SIGINT', onSignal);
-            await client.stop();
-          }
-          await writeFile(o.out, o.token ? result.token : result.response).catch(
-            (err: NodeJS.ErrnoException) => {
-              throw new CliError(
-                CliErrorCode.fileUnwritable,
-                `cannot write ${o.out}: ${err.code ?? err.message}`,
-              );
-            },
-          );
-          const summary = {
-            out: o.out,
-            written: o.token ? 'token' : 'response',
-            genTime: result.genTime.toISOString(),
-            serial: result.serial,
-            policy: result.policy,
-            hashAlg: result.hashAlg,
-            digest: result.digest,
-            nonce: result.nonce,
-            verified: result.verified,
-          };
-          if (o.json) printJson(out, summary);
-          else {
-            out(`wrote ${summary.written} to ${o.out}`);
-            out(`  genTime ${summary.genTime}  serial ${bigHex(result.serial)}  policy ${result.policy}`);
-            out(
-              result.verified === 'full'
-                ? '  verified against the given trust anchors'
-                : '  matched to the request only; verify it with `jrchain tsa verify --ca ...`',
+      action(io, async (file: string | undefined, o: StampOptions, cmd: Command) => {
+        const { alg, digest } = await stampInput(file, o, cmd);
+        const result = await requestToken(digest, alg, o);
+        await writeFile(o.out, o.token ? result.token : result.response).catch(
+          (err: NodeJS.ErrnoException) => {
+            throw new CliError(
+              CliErrorCode.fileUnwritable,
+              `cannot write ${o.out}: ${err.code ?? err.message}`,
             );
-          }
-          return ExitCode.ok;
-        },
-      ),
+          },
+        );
+        printStamped(out, result, o);
+        return ExitCode.ok;
+      }),
     );
+}
 
+/** The digest to stamp and its algorithm: --digest (whose length names the algorithm), or FILE hashed here. */
+async function stampInput(
+  file: string | undefined,
+  o: StampOptions,
+  cmd: Command,
+): Promise<{ alg: HashAlg; digest: Uint8Array }> {
+  if ((file === undefined) === (o.digest === undefined)) cmd.error('error: give either FILE or --digest');
+  if (o.digest === undefined) return { alg: o.alg, digest: digestOf(o.alg, await readInput(file!, 'file')) };
+  const byLength = Object.entries(HashAlgs).find(([, a]) => a.length === o.digest!.length)![0] as HashAlg;
+  if (cmd.getOptionValueSource('alg') !== 'default' && byLength !== o.alg) {
+    cmd.error(`error: --digest has the length of ${byLength}, not ${o.alg}`);
+  }
+  return { alg: byLength, digest: o.digest };
+}
+
+type Stamped = Awaited<ReturnType<HttpTsaClient['stamp']>>;
+
+async function requestToken(digest: Uint8Array, alg: HashAlg, o: StampOptions): Promise<Stamped> {
+  const trust = o.ca
+    ? {
+        trustAnchors: await readCerts(o.ca, 'trust anchors'),
+        untrusted: o.untrusted ? await readCerts(o.untrusted, 'untrusted certificates') : [],
+      }
+    : undefined;
+  const client = new HttpTsaClient({
+    url: o.tsa,
+    timeoutMs: o.timeoutMs,
+    retries: o.retries,
+    ...(trust ? { trust } : {}),
+  });
+  await client.start();
+  const onSignal = () => void client.stop();
+  process.once('SIGINT', onSignal);
+  try {
+    return await client.stamp(digest, alg, {
+      nonce: o.nonce,
+      certReq: o.certReq,
+      ...(o.policy ? { policy: o.policy } : {}),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    await client.stop();
+  }
+}
+
+function printStamped(out: Out, result: Stamped, o: StampOptions): void {
+  const summary = {
+    out: o.out,
+    written: o.token ? 'token' : 'response',
+    genTime: result.genTime.toISOString(),
+    serial: result.serial,
+    policy: result.policy,
+    hashAlg: result.hashAlg,
+    digest: result.digest,
+    nonce: result.nonce,
+    verified: result.verified,
+  };
+  if (o.json) {
+    printJson(out, summary);
+    return;
+  }
+  out(`wrote ${summary.written} to ${o.out}`);
+  out(`  genTime ${summary.genTime}  serial ${bigHex(result.serial)}  policy ${result.policy}`);
+  out(
+    result.verified === 'full'
+      ? '  verified against the given trust anchors'
+      : '  matched to the request only; verify it with `jrchain tsa verify --ca ...`',
+  );
+}
+
+interface VerifyCliOptions {
+  file?: string;
+  digest?: Uint8Array;
+  alg?: string;
+  ca: string;
+  untrusted?: string;
+  request?: string;
+  policy?: string;
+  json?: boolean;
+}
+
+function registerVerify(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('verify')
     .summary('verify a time-stamp token against trust anchors')
@@ -360,43 +390,29 @@ export function registerTsaCommands(program: Command, io: CliIo): void {
     .option('--policy <oid>', 'require this TSA policy', parseOid)
     .option('--json', 'print the result as JSON')
     .action(
-      action(
-        io,
-        async (
-          tokenPath: string,
-          o: {
-            file?: string;
-            digest?: Uint8Array;
-            alg?: string;
-            ca: string;
-            untrusted?: string;
-            request?: string;
-            policy?: string;
-            json?: boolean;
-          },
-          cmd: Command,
-        ) => {
-          if (!o.file && !o.digest && !o.request) cmd.error('error: give --file, --digest or --request');
-          if (o.alg && !o.digest) cmd.error('error: --alg goes with --digest');
-          const input = await readInput(tokenPath, 'token');
-          const trustAnchors = await readCerts(o.ca, 'trust anchors');
-          const untrusted = o.untrusted ? await readCerts(o.untrusted, 'untrusted certificates') : [];
-          const result = verifyTimestamp(input, {
-            trustAnchors,
-            untrusted,
-            ...(o.file ? { data: await readInput(o.file, 'file') } : {}),
-            ...(o.digest ? { digest: o.digest } : {}),
-            ...(o.alg && isHashAlg(o.alg) ? { hashAlg: o.alg } : {}),
-            ...(o.request ? { request: await readInput(o.request, 'request') } : {}),
-            ...(o.policy ? { policy: o.policy } : {}),
-          });
-          printVerify(out, tokenPath, result, o.json === true);
-          if (result.ok) return ExitCode.ok;
-          return result.failedCheck === 'decode' ? ExitCode.badInput : ExitCode.failed;
-        },
-      ),
+      action(io, async (tokenPath: string, o: VerifyCliOptions, cmd: Command) => {
+        if (!o.file && !o.digest && !o.request) cmd.error('error: give --file, --digest or --request');
+        if (o.alg && !o.digest) cmd.error('error: --alg goes with --digest');
+        const input = await readInput(tokenPath, 'token');
+        const trustAnchors = await readCerts(o.ca, 'trust anchors');
+        const untrusted = o.untrusted ? await readCerts(o.untrusted, 'untrusted certificates') : [];
+        const result = verifyTimestamp(input, {
+          trustAnchors,
+          untrusted,
+          ...(o.file ? { data: await readInput(o.file, 'file') } : {}),
+          ...(o.digest ? { digest: o.digest } : {}),
+          ...(o.alg && isHashAlg(o.alg) ? { hashAlg: o.alg } : {}),
+          ...(o.request ? { request: await readInput(o.request, 'request') } : {}),
+          ...(o.policy ? { policy: o.policy } : {}),
+        });
+        printVerify(out, tokenPath, result, o.json === true);
+        if (result.ok) return ExitCode.ok;
+        return result.failedCheck === 'decode' ? ExitCode.badInput : ExitCode.failed;
+      }),
     );
+}
 
+function registerInspect(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('inspect')
     .summary('show what a time-stamp token contains')
