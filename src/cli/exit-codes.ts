@@ -11,6 +11,7 @@ import { CoreErrorCode, CoreErrorExit, ExitCode, type ExitCodeTable, type JrErro
 import { GenesisErrorCode, GenesisErrorExit } from '../core/genesis.ts';
 import { KeyErrorCode, KeyErrorExit } from '../core/keys.ts';
 import { MemberErrorCode, MemberErrorExit } from '../core/member.ts';
+import { BenchErrorCode, BenchErrorExit } from '../dev/bench/cluster.ts';
 import { LedgerErrorCode, LedgerErrorExit, TxErrorCode, TxErrorExit } from '../ledger/errors.ts';
 import { SyncErrorCode, SyncErrorExit } from '../node/net/errors.ts';
 import { ValidatorErrorCode, ValidatorErrorExit } from '../node/validator.ts';
@@ -56,6 +57,7 @@ export const ERROR_CODE_ENUMS: readonly ErrorCodeEnum[] = [
   entry('ReceiptFailureCode', ReceiptFailureCode, ReceiptFailureExit),
   entry('ApiClientErrorCode', ApiClientErrorCode, ApiClientErrorExit),
   entry('CliErrorCode', CliErrorCode, CliErrorExit),
+  entry('BenchErrorCode', BenchErrorCode, BenchErrorExit),
 ];
 
 const EXIT_BY_CODE: ReadonlyMap<string, ExitCode> = new Map(
