@@ -2,10 +2,25 @@
  * A small client for the node's HTTP API, used by the CLI. Network failures become NODE_UNREACHABLE (exit 4);
  * API errors keep the node's {code, message}.
  */
-import { JrError } from '../core/errors.ts';
+import { ExitCode, exitCodes, JrError } from '../core/errors.ts';
+import { UsageError } from './errors.ts';
 
 export const DEFAULT_NODE_URL = 'http://127.0.0.1:8100';
 
+/** The client's own codes; an `ApiClientError` carries the node's code instead (see exitCodeFor). */
+export const ApiClientErrorCode = {
+  /** No connection to the node, or no answer within the timeout. */
+  unreachable: 'NODE_UNREACHABLE',
+  /** The node answered JSON that does not parse. */
+  badResponse: 'API_BAD_RESPONSE',
+} as const;
+export type ApiClientErrorCode = (typeof ApiClientErrorCode)[keyof typeof ApiClientErrorCode];
+export const ApiClientErrorExit = exitCodes(ApiClientErrorCode, {
+  unreachable: ExitCode.unavailable,
+  badResponse: ExitCode.unavailable,
+});
+
+/** An error answer from the node: its HTTP status and its `{code, message}`. */
 export class ApiClientError extends JrError {
   readonly status: number;
   constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
@@ -28,10 +43,9 @@ export class ApiClient {
     try {
       url = new URL(base);
     } catch {
-      throw new JrError('USAGE', `--node must be a URL such as ${DEFAULT_NODE_URL}`);
+      throw new UsageError(`--node must be a URL such as ${DEFAULT_NODE_URL}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new JrError('USAGE', '--node must be http(s)');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--node must be http(s)');
     this.base = url.toString().replace(/\/$/, '');
     this.timeoutMs = timeoutMs;
   }
@@ -51,7 +65,7 @@ export class ApiClient {
       });
     } catch (err) {
       const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new JrError('NODE_UNREACHABLE', `cannot reach node at ${this.base} (${cause})`);
+      throw new JrError(ApiClientErrorCode.unreachable, `cannot reach node at ${this.base} (${cause})`);
     }
     const text = await res.text();
     let parsed: unknown = text;
@@ -59,7 +73,7 @@ export class ApiClient {
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw new JrError('API_BAD_RESPONSE', `node answered ${path} with malformed JSON`);
+        throw new JrError(ApiClientErrorCode.badResponse, `node answered ${path} with malformed JSON`);
       }
     }
     return { status: res.status, body: parsed as T };

@@ -20,9 +20,9 @@ import { type Genesis, parseGenesis } from '../core/genesis.ts';
 import { type KeyPair, readKeyFile } from '../core/keys.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { HttpTsaClient } from '../timestamp/index.ts';
-import { ApiClient, type ApiResult, nodeUrl, toError } from './client.ts';
+import { ApiClient, ApiClientErrorCode, type ApiResult, nodeUrl, toError } from './client.ts';
 import { expandInputs, hashFile, Progress } from './files.ts';
-import { type CliIo, ExitCode, emit, UsageError } from './io.ts';
+import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
 
 /** How long a submitted tx stays valid; retries within it resend the same bytes. */
 const TX_TTL_MS = 10 * 60 * 1000;
@@ -60,8 +60,8 @@ export async function resolveIdentity(
       return { key, institution: inst.id, keyId: id, chainId: genesis.chainId };
     }
   }
-  throw new JrError(
-    'KEY_NOT_REGISTERED',
+  throw new CliError(
+    CliErrorCode.keyNotRegistered,
     `the key in ${keyFile} (${pub.slice(0, 16)}…) is not a client key of ${institution ?? 'any institution'} in this chain's registry`,
   );
 }
@@ -157,7 +157,7 @@ async function send(
       const r = await client.request<Record<string, unknown>>('POST', `/v1/txs${query}`, env.bytes, 45_000);
       if (r.status !== 503 || attempt >= 5) return r;
     } catch (err) {
-      if (attempt >= 5 || !(err instanceof JrError) || err.code !== 'NODE_UNREACHABLE') throw err;
+      if (attempt >= 5 || !(err instanceof JrError) || err.code !== ApiClientErrorCode.unreachable) throw err;
     }
     await new Promise((res) => setTimeout(res, Math.min(8000, 250 * 2 ** attempt)));
   }
@@ -237,102 +237,111 @@ export function registerEvidenceCommands(program: Command, io: CliIo): void {
     .option('--key-id <id>', 'key id (default: looked up from the key in the genesis)')
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
     .option('--json', 'print machine-readable JSON')
-    .action(
-      async (
-        files: string[],
-        opts: {
-          hash?: string;
-          case: string;
-          type: string;
-          label?: string;
-          mediaType?: string;
-          stamp?: boolean;
-          tsa?: string;
-          wait?: boolean;
-          key: string;
-          institution?: string;
-          keyId?: string;
-          node?: string;
-          json?: boolean;
-        },
-      ) => {
-        if (!isEvidenceType(opts.type))
-          throw new UsageError(`--type must be one of: ${EvidenceTypes.join(', ')}`);
-        if ((opts.hash === undefined) === (files.length === 0)) {
-          throw new UsageError('give evidence files or --hash, not both and not neither');
-        }
-        const tsaUrl = opts.tsa ?? process.env.JRCHAIN_TSA_URL;
-        if (opts.stamp && tsaUrl === undefined)
-          throw new UsageError('--stamp needs --tsa URL (or $JRCHAIN_TSA_URL)');
-        const base = {
-          caseId: opts.case,
-          evidenceType: opts.type,
-          ...(opts.label !== undefined ? { label: opts.label } : {}),
-          ...(opts.mediaType !== undefined ? { mediaType: opts.mediaType } : {}),
-        };
-        // Check the metadata before touching the network, so a bad flag costs nothing.
-        try {
-          validateEvidence({ ...base, hashAlg: 'sha256', hash: new Uint8Array(32) });
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-        const client = new ApiClient(nodeUrl(opts.node));
-        const id = await resolveIdentity(client, opts.key, opts.institution, opts.keyId);
-        const tsa = opts.stamp ? new HttpTsaClient({ url: tsaUrl! }) : undefined;
-        await tsa?.start();
-        const inputs = opts.hash !== undefined ? [undefined] : expandInputs(files);
-        const progress = new Progress(inputs.length);
-        const reports: SubmitReport[] = [];
-        try {
-          for (const file of inputs) {
-            const digest: { hashAlg: HashAlg; hash: Uint8Array; size?: number } =
-              file === undefined ? hashArg(opts.hash!) : { hashAlg: 'sha256', ...(await hashFile(file)) };
-            const record: EvidenceRecord = {
-              ...base,
-              hashAlg: digest.hashAlg,
-              hash: digest.hash,
-              ...(digest.size !== undefined ? { size: digest.size } : {}),
-            };
-            if (tsa) record.tsToken = (await tsa.stamp(record.hash, record.hashAlg)).token;
-            const report = {
-              ...(file !== undefined ? { file } : {}),
-              ...(await submitEvidence(client, id, record, { wait: opts.wait === true })),
-            };
-            reports.push(report);
-            progress.tick(file ?? report.hash);
-            if (!opts.json) {
-              const where = report.height !== undefined ? ` at height ${report.height}` : '';
-              const tx = report.txHash ? ` tx ${report.txHash}` : '';
-              const why = report.error ? ` [${report.error.code}] ${report.error.message}` : '';
-              io.out(
-                `${STATE_TEXT[report.state]}: ${file ?? ''} ${report.hashAlg}:${report.hash}${tx}${where}${why}\n`,
-              );
-            }
-          }
-        } finally {
-          await tsa?.stop();
-        }
-        const count = (s: SubmitState) => reports.filter((r) => r.state === s).length;
-        const summary = {
-          institution: id.institution,
-          caseId: opts.case,
-          total: reports.length,
-          recorded: count('recorded'),
-          submitted: count('submitted'),
-          alreadyRecorded: count('already-recorded'),
-          failed: count('failed'),
-        };
-        emit(
-          io,
-          opts.json === true,
-          { summary, results: reports },
-          () =>
-            `${summary.total} evidence: ${summary.recorded} recorded, ${summary.submitted} submitted, ` +
-            `${summary.alreadyRecorded} already recorded, ${summary.failed} failed\n`,
-        );
-        if (summary.failed > 0) io.setExit(ExitCode.failed);
-      },
-    );
+    .action((files: string[], opts: SubmitOptions) => submitCommand(files, opts, io));
+}
+
+interface SubmitOptions {
+  hash?: string;
+  case: string;
+  type: string;
+  label?: string;
+  mediaType?: string;
+  stamp?: boolean;
+  tsa?: string;
+  wait?: boolean;
+  key: string;
+  institution?: string;
+  keyId?: string;
+  node?: string;
+  json?: boolean;
+}
+
+type EvidenceBase = Pick<EvidenceRecord, 'caseId' | 'evidenceType' | 'label' | 'mediaType'>;
+
+/** The flags checked before touching the network, so a bad flag costs nothing; the metadata they give. */
+function submitBase(files: string[], opts: SubmitOptions): EvidenceBase {
+  if (!isEvidenceType(opts.type)) throw new UsageError(`--type must be one of: ${EvidenceTypes.join(', ')}`);
+  if ((opts.hash === undefined) === (files.length === 0)) {
+    throw new UsageError('give evidence files or --hash, not both and not neither');
+  }
+  if (opts.stamp && (opts.tsa ?? process.env.JRCHAIN_TSA_URL) === undefined) {
+    throw new UsageError('--stamp needs --tsa URL (or $JRCHAIN_TSA_URL)');
+  }
+  const base = {
+    caseId: opts.case,
+    evidenceType: opts.type,
+    ...(opts.label !== undefined ? { label: opts.label } : {}),
+    ...(opts.mediaType !== undefined ? { mediaType: opts.mediaType } : {}),
+  };
+  try {
+    validateEvidence({ ...base, hashAlg: 'sha256', hash: new Uint8Array(32) });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return base;
+}
+
+async function submitCommand(files: string[], opts: SubmitOptions, io: CliIo): Promise<void> {
+  const base = submitBase(files, opts);
+  const client = new ApiClient(nodeUrl(opts.node));
+  const id = await resolveIdentity(client, opts.key, opts.institution, opts.keyId);
+  const tsa = opts.stamp ? new HttpTsaClient({ url: (opts.tsa ?? process.env.JRCHAIN_TSA_URL)! }) : undefined;
+  await tsa?.start();
+  const inputs = opts.hash !== undefined ? [undefined] : expandInputs(files);
+  const progress = new Progress(inputs.length);
+  const reports: SubmitReport[] = [];
+  try {
+    for (const file of inputs) {
+      const digest: { hashAlg: HashAlg; hash: Uint8Array; size?: number } =
+        file === undefined ? hashArg(opts.hash!) : { hashAlg: 'sha256', ...(await hashFile(file)) };
+      const record: EvidenceRecord = {
+        ...base,
+        hashAlg: digest.hashAlg,
+        hash: digest.hash,
+        ...(digest.size !== undefined ? { size: digest.size } : {}),
+      };
+      if (tsa) record.tsToken = (await tsa.stamp(record.hash, record.hashAlg)).token;
+      const report = {
+        ...(file !== undefined ? { file } : {}),
+        ...(await submitEvidence(client, id, record, { wait: opts.wait === true })),
+      };
+      reports.push(report);
+      progress.tick(file ?? report.hash);
+      if (!opts.json) io.out(reportLine(report, file));
+    }
+  } finally {
+    await tsa?.stop();
+  }
+  printSubmitted(io, id.institution, opts, reports);
+}
+
+function reportLine(report: SubmitReport, file: string | undefined): string {
+  const where = report.height !== undefined ? ` at height ${report.height}` : '';
+  const tx = report.txHash ? ` tx ${report.txHash}` : '';
+  const why = report.error ? ` [${report.error.code}] ${report.error.message}` : '';
+  return `${STATE_TEXT[report.state]}: ${file ?? ''} ${report.hashAlg}:${report.hash}${tx}${where}${why}\n`;
+}
+
+function printSubmitted(io: CliIo, institution: string, opts: SubmitOptions, reports: SubmitReport[]): void {
+  const count = (s: SubmitState) => reports.filter((r) => r.state === s).length;
+  const summary = {
+    institution,
+    caseId: opts.case,
+    total: reports.length,
+    recorded: count('recorded'),
+    submitted: count('submitted'),
+    alreadyRecorded: count('already-recorded'),
+    failed: count('failed'),
+  };
+  emit(
+    io,
+    opts.json === true,
+    { summary, results: reports },
+    () =>
+      `${summary.total} evidence: ${summary.recorded} recorded, ${summary.submitted} submitted, ` +
+      `${summary.alreadyRecorded} already recorded, ${summary.failed} failed\n`,
+  );
+  if (summary.failed > 0) io.setExit(ExitCode.failed);
 }
 
 /** A hex digest argument, or a file to hash. */

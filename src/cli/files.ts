@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { JrError } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
+import { CliError, CliErrorCode } from './errors.ts';
 
 /** Regular files named by `paths`; directories are walked recursively, in name order. */
 export function expandInputs(paths: readonly string[]): string[] {
@@ -13,7 +13,10 @@ export function expandInputs(paths: readonly string[]): string[] {
     try {
       st = statSync(p);
     } catch (err) {
-      throw new JrError('FILE_UNREADABLE', `cannot read ${p}: ${(err as NodeJS.ErrnoException).code}`);
+      throw new CliError(
+        CliErrorCode.fileUnreadable,
+        `cannot read ${p}: ${(err as NodeJS.ErrnoException).code}`,
+      );
     }
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) walk(join(p, name));
@@ -38,8 +41,8 @@ export async function hashFile(
       size += chunk.length;
     }
   } catch (err) {
-    throw new JrError(
-      'FILE_UNREADABLE',
+    throw new CliError(
+      CliErrorCode.fileUnreadable,
       `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
     );
   }

@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { JrError } from '../core/errors.ts';
-import { describeGenesis, genesisToJson, loadGenesisFile } from '../core/genesis.ts';
+import { describeGenesis, GenesisErrorCode, genesisToJson, loadGenesisFile } from '../core/genesis.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../core/params.ts';
-import { type CliIo, collect, ExitCode, emit, UsageError } from './io.ts';
+import { CliError, CliErrorCode, type CliIo, collect, ExitCode, emit, UsageError } from './io.ts';
 
 function parseConsensusOverrides(pairs: string[]): Partial<ConsensusParams> {
   const out: Partial<ConsensusParams> = {};
@@ -62,7 +62,10 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
           try {
             return readFileSync(f, 'utf8');
           } catch (err) {
-            throw new JrError('FILE_UNREADABLE', `cannot read TSA anchor ${f}: ${(err as Error).message}`);
+            throw new CliError(
+              CliErrorCode.fileUnreadable,
+              `cannot read TSA anchor ${f}: ${(err as Error).message}`,
+            );
           }
         });
         const { genesis: g } = assembleGenesis(opts.member.map(readMemberFile), {
@@ -96,7 +99,7 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
         const d = { valid: true, ...describeGenesis(loadGenesisFile(file)) };
         emit(io, opts.json === true, d, () => describeText(d));
       } catch (err) {
-        if (!(err instanceof JrError) || err.code !== 'GENESIS_INVALID') throw err;
+        if (!(err instanceof JrError) || err.code !== GenesisErrorCode.invalid) throw err;
         const d = { valid: false, code: err.code, error: err.message };
         emit(io, opts.json === true, d, () => `invalid genesis: ${err.message}\n`);
         io.setExit(ExitCode.failed);

@@ -10,7 +10,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { toHex, tryFromHex } from '../core/bytes.ts';
 import { PUBLIC_KEY_LENGTH } from '../core/crypto.ts';
-import { JrError } from '../core/errors.ts';
 import {
   encodeGovernance,
   type GovernanceAction,
@@ -22,7 +21,7 @@ import { Limits } from '../core/limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../core/params.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../core/tx.ts';
 import { ApiClient, nodeUrl, toError } from './client.ts';
-import { type CliIo, ExitCode, emit, UsageError } from './io.ts';
+import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
 
 const NODE_OPTION = [
   '--node <url>',
@@ -79,8 +78,8 @@ async function resolveValidator(client: ApiClient, keyFile: string): Promise<Val
   const pub = toHex(key.publicKey);
   const v = gov.validatorSet.validators.find((x) => x.publicKey === pub);
   if (v === undefined) {
-    throw new JrError(
-      'KEY_NOT_VALIDATOR',
+    throw new CliError(
+      CliErrorCode.keyNotValidator,
       `the key in ${keyFile} (${pub.slice(0, 16)}…) is not a validator key of the set in force (epoch ${gov.validatorSet.epoch})`,
     );
   }

@@ -1,20 +1,11 @@
 /** Output, exit codes and option parsing shared by every command. */
 import { InvalidArgumentError } from 'commander';
-import { JrError } from '../core/errors.ts';
+import { ExitCode, JrError } from '../core/errors.ts';
+import { exitCodeFor } from './exit-codes.ts';
 
-/** Exit codes shared by every command, so scripts can tell failures apart. */
-export const ExitCode = {
-  ok: 0,
-  /** The command ran and the answer is "no": invalid, not proven, rejected. */
-  failed: 1,
-  /** Bad flags or arguments. */
-  usage: 2,
-  /** An input file that cannot be read or parsed. */
-  badInput: 3,
-  /** A node, TSA or other service could not be reached or answered with an error. */
-  unavailable: 4,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+export { CliError, CliErrorCode, UsageError } from './errors.ts';
+export { EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
+export { ExitCode };
 
 export interface CliIo {
   out(text: string): void;
@@ -56,20 +47,15 @@ export function memoryIo(): CliIo & { stdout: string; stderr: string } {
   return io;
 }
 
-export class UsageError extends JrError {
-  constructor(message: string) {
-    super('USAGE', message);
-  }
-}
-
-const BAD_INPUT_CODES = /^(KEY_FILE_|GENESIS_UNREADABLE|GENESIS_TOO_LARGE|CODEC_|FILE_|MEMBER_)/;
-const UNAVAILABLE_CODES = /^(NODE_UNREACHABLE|TSA_HTTP|TSA_TIMEOUT|API_)/;
-
-export function exitCodeFor(err: JrError): ExitCode {
-  if (err.code === 'USAGE') return ExitCode.usage;
-  if (BAD_INPUT_CODES.test(err.code)) return ExitCode.badInput;
-  if (UNAVAILABLE_CODES.test(err.code)) return ExitCode.unavailable;
-  return ExitCode.failed;
+/**
+ * Reports an error that ended a command: `error [CODE]: message` on stderr, and its exit code. Returns false
+ * for anything that is not a JrError (commander's own errors, bugs), which the caller rethrows.
+ */
+export function reportError(io: CliIo, err: unknown): boolean {
+  if (!(err instanceof JrError)) return false;
+  io.err(`error [${err.code}]: ${err.message}\n`);
+  io.setExit(exitCodeFor(err));
+  return true;
 }
 
 /** Prints `value` as one JSON document (for --json) or as the human text. */

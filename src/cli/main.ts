@@ -6,7 +6,7 @@ import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evide
 import { registerGenesisCommands } from './genesis.ts';
 import { registerGovernanceCommands } from './gov.ts';
 import { registerInitCommand } from './init.ts';
-import { type CliIo, ExitCode, exitCodeFor, processIo } from './io.ts';
+import { type CliIo, EXIT_CODES_HELP, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerCaseCommands, registerReceiptGetCommand, registerStatusCommand } from './query.ts';
 import { registerReceiptCommands } from './receipt.ts';
@@ -17,9 +17,9 @@ import { registerEvidenceVerifyCommand } from './verify-evidence.ts';
 export function buildProgram(io: CliIo): Command {
   const program = new Command('jrchain')
     .description(
-      'JRChain: an alliance-chain node for recording dispute-mediation evidence with trusted time.\n' +
-        'Exit codes: 0 ok, 1 failed/not proven, 2 bad flags, 3 bad input file, 4 service unavailable.',
+      'JRChain: an alliance-chain node for recording dispute-mediation evidence with trusted time.',
     )
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })

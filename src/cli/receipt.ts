@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { JrError } from '../core/errors.ts';
 import { loadGenesisFile } from '../core/genesis.ts';
 import { type ReceiptVerification, verifyReceipt } from '../receipt/receipt.ts';
-import { type CliIo, ExitCode, emit } from './io.ts';
+import { CliError, CliErrorCode, type CliIo, ExitCode, emit } from './io.ts';
 
 export function readInputFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new JrError(
-      'FILE_UNREADABLE',
+    throw new CliError(
+      CliErrorCode.fileUnreadable,
       `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
@@ -21,14 +20,20 @@ export function readJsonFile(path: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new JrError('FILE_NOT_JSON', `${what} ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new CliError(
+      CliErrorCode.fileNotJson,
+      `${what} ${path} is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 
 const MARK = { pass: 'ok  ', fail: 'FAIL', skip: '--  ' } as const;
 
+/** One line per check run (a failure ends with its code), then the verdict. `--json` prints `v` as it is. */
 export function formatVerification(v: ReceiptVerification): string {
-  const lines = v.checks.map((c) => `${MARK[c.status]} ${c.name.padEnd(14)} ${c.detail}`);
+  const lines = v.checks.map(
+    (c) => `${MARK[c.status]} ${c.name.padEnd(14)} ${c.detail}${c.code === undefined ? '' : ` [${c.code}]`}`,
+  );
   if (v.ok && v.facts !== undefined) {
     const f = v.facts;
     lines.push('');
@@ -57,8 +62,9 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
     .description(
       'verify a receipt offline, with no node: genesis, header, governance (the validator-set and key\n' +
         'changes since the genesis, replayed), commit certificate (quorum of validator signatures), institution\n' +
-        'signature, Merkle inclusion, RFC 3161 anchor and evidence token. Prints every check; exits 0 only when\n' +
-        'all pass.',
+        'signature, Merkle inclusion, RFC 3161 anchor and evidence token. Prints each check in order up to\n' +
+        'the first that fails, with its failure code (docs/receipts.md); --json names the checks by the same\n' +
+        'stable names. Exits 0 only when all pass, 1 when one fails.',
     )
     .argument('<receipt>', 'receipt JSON file')
     .requiredOption('--genesis <file>', 'the genesis of the chain the receipt claims')

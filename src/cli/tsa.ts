@@ -1,6 +1,6 @@
 /**
  * `jrchain tsa ...`: create and run the embedded TSA, request tokens from any RFC 3161 TSA, and verify or
- * inspect tokens. Output and exit codes go through a small io object (see TsaCliIo).
+ * inspect tokens. Output and exit codes go through the CLI's shared io; errors exit by their code's table.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -15,31 +15,7 @@ import { DEFAULT_TSA_POLICY, digestOf, type HashAlg, HashAlgs, isHashAlg } from 
 import { TsaHttpServer } from '../timestamp/server.ts';
 import { type VerifyResult, verifyTimestamp } from '../timestamp/verify.ts';
 import { type Cert, parsePemCertificates } from '../timestamp/x509.ts';
-
-/** Exit codes: the same values as the CLI's shared ExitCode (0 ok, 1 failed, 2 usage, 3 bad input, 4 unavailable). */
-const ExitCode = { ok: 0, failed: 1, usage: 2, badInput: 3, unavailable: 4 } as const;
-type Exit = (typeof ExitCode)[keyof typeof ExitCode];
-
-/**
- * Where the tsa commands write, and how they report their exit code. It is the shape of the CLI's shared io
- * object, so `registerTsaCommands(program, io)` plugs into it; without one, the commands use the process
- * streams and `process.exitCode`.
- */
-export interface TsaCliIo {
-  out(text: string): void;
-  err(text: string): void;
-  setExit(code: Exit): void;
-}
-
-function processIo(): TsaCliIo {
-  return {
-    out: (s) => void process.stdout.write(s),
-    err: (s) => void process.stderr.write(s),
-    setExit: (code) => {
-      process.exitCode = code;
-    },
-  };
-}
+import { CliError, CliErrorCode, type CliIo, ExitCode, reportError } from './io.ts';
 
 type Out = (line: string) => void;
 
@@ -78,14 +54,12 @@ const algOption = () =>
 
 // ---- helpers ----
 
-/** A file we could not read or decode: exit 3. */
-class InputError extends Error {}
-
 async function readInput(path: string, what: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (err) {
-    throw new InputError(
+    throw new CliError(
+      CliErrorCode.fileUnreadable,
       `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
@@ -96,7 +70,8 @@ async function readCerts(path: string, what: string): Promise<Cert[]> {
   try {
     return parsePemCertificates(Buffer.from(bytes).toString('utf8'), `${what} ${path}`);
   } catch (err) {
-    throw new InputError((err as Error).message);
+    if (!isTimestampError(err)) throw err;
+    throw new CliError(CliErrorCode.fileInvalid, err.message);
   }
 }
 
@@ -114,26 +89,6 @@ function printJson(out: Out, value: unknown): void {
   );
 }
 
-/** Exit code for a TimestampError. */
-function exitFor(code: TimestampErrorCode): Exit {
-  switch (code) {
-    case TimestampErrorCode.httpError:
-    case TimestampErrorCode.badContentType:
-    case TimestampErrorCode.responseTooLarge:
-    case TimestampErrorCode.timeout:
-    case TimestampErrorCode.rejected:
-    // A TSA that answers garbage is unavailable; a garbage input file is caught as InputError first.
-    case TimestampErrorCode.unparsable:
-      return ExitCode.unavailable;
-    case TimestampErrorCode.badConfig:
-    case TimestampErrorCode.badInput:
-    case TimestampErrorCode.serialStore:
-      return ExitCode.badInput;
-    default:
-      return ExitCode.failed;
-  }
-}
-
 /** A file-system failure (EACCES, ENOSPC, ...) from node:fs: the user's files, not a bug. */
 function isFsError(err: unknown): err is NodeJS.ErrnoException {
   const e = err as NodeJS.ErrnoException;
@@ -145,43 +100,41 @@ function isFsError(err: unknown): err is NodeJS.ErrnoException {
   );
 }
 
-/** Runs a command body and reports its outcome (an exit code, errors on stderr) through `io`. */
+/**
+ * Runs a command body and reports its outcome through `io`: the exit code it returns, or its error on stderr
+ * with the exit code of the error's code (a TSA that is down exits 4, an unreadable file 3, ...).
+ */
 function action<A extends unknown[]>(
-  io: TsaCliIo,
-  body: (...args: A) => Promise<Exit>,
+  io: CliIo,
+  body: (...args: A) => Promise<ExitCode>,
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
-    let code: Exit;
     try {
-      code = await body(...args);
+      io.setExit(await body(...args));
     } catch (err) {
-      if (err instanceof InputError) {
-        io.err(`error: ${err.message}\n`);
-        code = ExitCode.badInput;
-      } else if (isTimestampError(err)) {
-        io.err(`error [${err.code}]: ${err.message}\n`);
-        code = exitFor(err.code);
-      } else if (isFsError(err)) {
-        io.err(`error: ${err.message}\n`);
-        code = ExitCode.badInput;
-      } else {
-        throw err;
-      }
+      const reported = isFsError(err) ? new CliError(CliErrorCode.fileSystem, err.message) : err;
+      if (!reportError(io, reported)) throw err;
     }
-    io.setExit(code);
   };
 }
 
 // ---- commands ----
 
-export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()): void {
+export function registerTsaCommands(program: Command, io: CliIo): void {
   const out: Out = (line) => io.out(`${line}\n`);
   const tsa = program
     .command('tsa')
     .description(
       'RFC 3161 trusted time: run the embedded TSA, request, verify and inspect time-stamp tokens',
     );
+  registerInit(tsa, io, out);
+  registerServe(tsa, io, out);
+  registerStamp(tsa, io, out);
+  registerVerify(tsa, io, out);
+  registerInspect(tsa, io, out);
+}
 
+function registerInit(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('init')
     .summary('create an embedded TSA (root CA + TSA certificate) in a directory')
@@ -207,7 +160,18 @@ export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()
         return ExitCode.ok;
       }),
     );
+}
 
+interface ServeOptions {
+  dir: string;
+  port: number;
+  host: string;
+  policy: string;
+  acceptPolicy?: string[];
+  accuracyMs: number;
+}
+
+function registerServe(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('serve')
     .summary('run the embedded TSA as an RFC 3161 HTTP server')
@@ -225,50 +189,58 @@ export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()
       (v: string, prev: string[] = []) => [...prev, parseOid(v)],
     )
     .option('--accuracy-ms <ms>', 'accuracy claimed in tokens (0 omits it)', parseNonNegative, 1000)
-    .action(
-      action(
-        io,
-        async (o: {
-          dir: string;
-          port: number;
-          host: string;
-          policy: string;
-          acceptPolicy?: string[];
-          accuracyMs: number;
-        }) => {
-          const tsaService = await openEmbeddedTsa(o.dir, {
-            policy: o.policy,
-            acceptedPolicies: [o.policy, ...(o.acceptPolicy ?? [])],
-            accuracyMs: o.accuracyMs,
-          });
-          const logger = pino({ name: 'jrchain-tsa' }, pino.destination(2));
-          await tsaService.start();
-          const server = new TsaHttpServer(tsaService, { host: o.host, port: o.port, logger });
-          try {
-            await server.start();
-          } catch (err) {
-            await tsaService.stop();
-            io.err(`error: cannot listen on ${o.host}:${o.port}: ${(err as Error).message}\n`);
-            return ExitCode.unavailable;
-          }
-          out(`listening ${server.address.url}`);
-          const signal = await new Promise<string>((resolve) => {
-            const onSignal = (s: string) => {
-              process.off('SIGINT', onSignal);
-              process.off('SIGTERM', onSignal);
-              resolve(s);
-            };
-            process.on('SIGINT', onSignal);
-            process.on('SIGTERM', onSignal);
-          });
-          logger.info({ signal }, 'stopping');
-          await server.stop();
-          await tsaService.stop();
-          return ExitCode.ok;
-        },
-      ),
-    );
+    .action(action(io, (o: ServeOptions) => serve(o, io, out)));
+}
 
+async function serve(o: ServeOptions, io: CliIo, out: Out): Promise<ExitCode> {
+  const tsaService = await openEmbeddedTsa(o.dir, {
+    policy: o.policy,
+    acceptedPolicies: [o.policy, ...(o.acceptPolicy ?? [])],
+    accuracyMs: o.accuracyMs,
+  });
+  const logger = pino({ name: 'jrchain-tsa' }, pino.destination(2));
+  await tsaService.start();
+  const server = new TsaHttpServer(tsaService, { host: o.host, port: o.port, logger });
+  try {
+    await server.start();
+  } catch (err) {
+    await tsaService.stop();
+    io.err(`error: cannot listen on ${o.host}:${o.port}: ${(err as Error).message}\n`);
+    return ExitCode.unavailable;
+  }
+  out(`listening ${server.address.url}`);
+  const signal = await new Promise<string>((resolve) => {
+    const onSignal = (s: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(s);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  logger.info({ signal }, 'stopping');
+  await server.stop();
+  await tsaService.stop();
+  return ExitCode.ok;
+}
+
+interface StampOptions {
+  digest?: Uint8Array;
+  tsa: string;
+  out: string;
+  alg: HashAlg;
+  policy?: string;
+  nonce: boolean;
+  certReq: boolean;
+  token?: boolean;
+  ca?: string;
+  untrusted?: string;
+  timeoutMs: number;
+  retries: number;
+  json?: boolean;
+}
+
+function registerStamp(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('stamp')
     .summary('get a time-stamp token for a file or digest from a TSA')
@@ -295,98 +267,105 @@ export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()
     .option('--retries <n>', 'retries on transient failures', parseNonNegative, 2)
     .option('--json', 'print the result as JSON')
     .action(
-      action(
-        io,
-        async (
-          file: string | undefined,
-          o: {
-            digest?: Uint8Array;
-            tsa: string;
-            out: string;
-            alg: HashAlg;
-            policy?: string;
-            nonce: boolean;
-            certReq: boolean;
-            token?: boolean;
-            ca?: string;
-            untrusted?: string;
-            timeoutMs: number;
-            retries: number;
-            json?: boolean;
-          },
-          cmd: Command,
-        ) => {
-          if ((file === undefined) === (o.digest === undefined))
-            cmd.error('error: give either FILE or --digest');
-          let alg = o.alg;
-          let digest: Uint8Array;
-          if (o.digest) {
-            const byLength = Object.entries(HashAlgs).find(
-              ([, a]) => a.length === o.digest!.length,
-            )![0] as HashAlg;
-            if (cmd.getOptionValueSource('alg') === 'default') alg = byLength;
-            else if (byLength !== alg) cmd.error(`error: --digest has the length of ${byLength}, not ${alg}`);
-            digest = o.digest;
-          } else {
-            digest = digestOf(alg, await readInput(file!, 'file'));
-          }
-          const trust = o.ca
-            ? {
-                trustAnchors: await readCerts(o.ca, 'trust anchors'),
-                untrusted: o.untrusted ? await readCerts(o.untrusted, 'untrusted certificates') : [],
-              }
-            : undefined;
-          const client = new HttpTsaClient({
-            url: o.tsa,
-            timeoutMs: o.timeoutMs,
-            retries: o.retries,
-            ...(trust ? { trust } : {}),
-          });
-          await client.start();
-          const onSignal = () => void client.stop();
-          process.once('SIGINT', onSignal);
-          let result: Awaited<ReturnType<HttpTsaClient['stamp']>>;
-          try {
-            result = await client.stamp(digest, alg, {
-              nonce: o.nonce,
-              certReq: o.certReq,
-              ...(o.policy ? { policy: o.policy } : {}),
-            });
-          } finally {
-            process.off('SIGINT', onSignal);
-            await client.stop();
-          }
-          await writeFile(o.out, o.token ? result.token : result.response).catch(
-            (err: NodeJS.ErrnoException) => {
-              throw new InputError(`cannot write ${o.out}: ${err.code ?? err.message}`);
-            },
-          );
-          const summary = {
-            out: o.out,
-            written: o.token ? 'token' : 'response',
-            genTime: result.genTime.toISOString(),
-            serial: result.serial,
-            policy: result.policy,
-            hashAlg: result.hashAlg,
-            digest: result.digest,
-            nonce: result.nonce,
-            verified: result.verified,
-          };
-          if (o.json) printJson(out, summary);
-          else {
-            out(`wrote ${summary.written} to ${o.out}`);
-            out(`  genTime ${summary.genTime}  serial ${bigHex(result.serial)}  policy ${result.policy}`);
-            out(
-              result.verified === 'full'
-                ? '  verified against the given trust anchors'
-                : '  matched to the request only; verify it with `jrchain tsa verify --ca ...`',
+      action(io, async (file: string | undefined, o: StampOptions, cmd: Command) => {
+        const { alg, digest } = await stampInput(file, o, cmd);
+        const result = await requestToken(digest, alg, o);
+        await writeFile(o.out, o.token ? result.token : result.response).catch(
+          (err: NodeJS.ErrnoException) => {
+            throw new CliError(
+              CliErrorCode.fileUnwritable,
+              `cannot write ${o.out}: ${err.code ?? err.message}`,
             );
-          }
-          return ExitCode.ok;
-        },
-      ),
+          },
+        );
+        printStamped(out, result, o);
+        return ExitCode.ok;
+      }),
     );
+}
 
+/** The digest to stamp and its algorithm: --digest (whose length names the algorithm), or FILE hashed here. */
+async function stampInput(
+  file: string | undefined,
+  o: StampOptions,
+  cmd: Command,
+): Promise<{ alg: HashAlg; digest: Uint8Array }> {
+  if ((file === undefined) === (o.digest === undefined)) cmd.error('error: give either FILE or --digest');
+  if (o.digest === undefined) return { alg: o.alg, digest: digestOf(o.alg, await readInput(file!, 'file')) };
+  const byLength = Object.entries(HashAlgs).find(([, a]) => a.length === o.digest!.length)![0] as HashAlg;
+  if (cmd.getOptionValueSource('alg') !== 'default' && byLength !== o.alg) {
+    cmd.error(`error: --digest has the length of ${byLength}, not ${o.alg}`);
+  }
+  return { alg: byLength, digest: o.digest };
+}
+
+type Stamped = Awaited<ReturnType<HttpTsaClient['stamp']>>;
+
+async function requestToken(digest: Uint8Array, alg: HashAlg, o: StampOptions): Promise<Stamped> {
+  const trust = o.ca
+    ? {
+        trustAnchors: await readCerts(o.ca, 'trust anchors'),
+        untrusted: o.untrusted ? await readCerts(o.untrusted, 'untrusted certificates') : [],
+      }
+    : undefined;
+  const client = new HttpTsaClient({
+    url: o.tsa,
+    timeoutMs: o.timeoutMs,
+    retries: o.retries,
+    ...(trust ? { trust } : {}),
+  });
+  await client.start();
+  const onSignal = () => void client.stop();
+  process.once('SIGINT', onSignal);
+  try {
+    return await client.stamp(digest, alg, {
+      nonce: o.nonce,
+      certReq: o.certReq,
+      ...(o.policy ? { policy: o.policy } : {}),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    await client.stop();
+  }
+}
+
+function printStamped(out: Out, result: Stamped, o: StampOptions): void {
+  const summary = {
+    out: o.out,
+    written: o.token ? 'token' : 'response',
+    genTime: result.genTime.toISOString(),
+    serial: result.serial,
+    policy: result.policy,
+    hashAlg: result.hashAlg,
+    digest: result.digest,
+    nonce: result.nonce,
+    verified: result.verified,
+  };
+  if (o.json) {
+    printJson(out, summary);
+    return;
+  }
+  out(`wrote ${summary.written} to ${o.out}`);
+  out(`  genTime ${summary.genTime}  serial ${bigHex(result.serial)}  policy ${result.policy}`);
+  out(
+    result.verified === 'full'
+      ? '  verified against the given trust anchors'
+      : '  matched to the request only; verify it with `jrchain tsa verify --ca ...`',
+  );
+}
+
+interface VerifyCliOptions {
+  file?: string;
+  digest?: Uint8Array;
+  alg?: string;
+  ca: string;
+  untrusted?: string;
+  request?: string;
+  policy?: string;
+  json?: boolean;
+}
+
+function registerVerify(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('verify')
     .summary('verify a time-stamp token against trust anchors')
@@ -411,43 +390,29 @@ export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()
     .option('--policy <oid>', 'require this TSA policy', parseOid)
     .option('--json', 'print the result as JSON')
     .action(
-      action(
-        io,
-        async (
-          tokenPath: string,
-          o: {
-            file?: string;
-            digest?: Uint8Array;
-            alg?: string;
-            ca: string;
-            untrusted?: string;
-            request?: string;
-            policy?: string;
-            json?: boolean;
-          },
-          cmd: Command,
-        ) => {
-          if (!o.file && !o.digest && !o.request) cmd.error('error: give --file, --digest or --request');
-          if (o.alg && !o.digest) cmd.error('error: --alg goes with --digest');
-          const input = await readInput(tokenPath, 'token');
-          const trustAnchors = await readCerts(o.ca, 'trust anchors');
-          const untrusted = o.untrusted ? await readCerts(o.untrusted, 'untrusted certificates') : [];
-          const result = verifyTimestamp(input, {
-            trustAnchors,
-            untrusted,
-            ...(o.file ? { data: await readInput(o.file, 'file') } : {}),
-            ...(o.digest ? { digest: o.digest } : {}),
-            ...(o.alg && isHashAlg(o.alg) ? { hashAlg: o.alg } : {}),
-            ...(o.request ? { request: await readInput(o.request, 'request') } : {}),
-            ...(o.policy ? { policy: o.policy } : {}),
-          });
-          printVerify(out, tokenPath, result, o.json === true);
-          if (result.ok) return ExitCode.ok;
-          return result.failedCheck === 'decode' ? ExitCode.badInput : ExitCode.failed;
-        },
-      ),
+      action(io, async (tokenPath: string, o: VerifyCliOptions, cmd: Command) => {
+        if (!o.file && !o.digest && !o.request) cmd.error('error: give --file, --digest or --request');
+        if (o.alg && !o.digest) cmd.error('error: --alg goes with --digest');
+        const input = await readInput(tokenPath, 'token');
+        const trustAnchors = await readCerts(o.ca, 'trust anchors');
+        const untrusted = o.untrusted ? await readCerts(o.untrusted, 'untrusted certificates') : [];
+        const result = verifyTimestamp(input, {
+          trustAnchors,
+          untrusted,
+          ...(o.file ? { data: await readInput(o.file, 'file') } : {}),
+          ...(o.digest ? { digest: o.digest } : {}),
+          ...(o.alg && isHashAlg(o.alg) ? { hashAlg: o.alg } : {}),
+          ...(o.request ? { request: await readInput(o.request, 'request') } : {}),
+          ...(o.policy ? { policy: o.policy } : {}),
+        });
+        printVerify(out, tokenPath, result, o.json === true);
+        if (result.ok) return ExitCode.ok;
+        return result.failedCheck === 'decode' ? ExitCode.badInput : ExitCode.failed;
+      }),
     );
+}
 
+function registerInspect(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('inspect')
     .summary('show what a time-stamp token contains')
@@ -465,7 +430,7 @@ export function registerTsaCommands(program: Command, io: TsaCliIo = processIo()
           d = describeTimestamp(bytes);
         } catch (err) {
           if (isTimestampError(err, TimestampErrorCode.unparsable))
-            throw new InputError(`${tokenPath}: ${err.message}`);
+            throw new CliError(CliErrorCode.fileInvalid, `${tokenPath}: ${err.message}`);
           throw err;
         }
         if (o.json) printJson(out, d);

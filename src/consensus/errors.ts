@@ -7,7 +7,7 @@
  * `DropError`, which `step` catches. A broken internal invariant throws `InvariantError` (src/core/errors.ts)
  * and stops the node; a bad configuration or unreadable persisted state throws `ConsensusError`.
  */
-import { JrError } from '../core/errors.ts';
+import { ExitCode, exitCodes, JrError } from '../core/errors.ts';
 
 export const DropReason = {
   /** (driver) The bytes did not decode as a consensus message. */
@@ -96,6 +96,11 @@ export const ConsensusErrorCode = {
   lifecycle: 'CONSENSUS_LIFECYCLE',
 } as const;
 export type ConsensusErrorCode = (typeof ConsensusErrorCode)[keyof typeof ConsensusErrorCode];
+export const ConsensusErrorExit = exitCodes(ConsensusErrorCode, {
+  config: ExitCode.failed,
+  corruptState: ExitCode.failed,
+  lifecycle: ExitCode.failed,
+});
 
 export class ConsensusError extends JrError {
   declare readonly code: ConsensusErrorCode;

@@ -14,7 +14,7 @@ import {
   Writer,
 } from './codec.ts';
 import { Domain, HASH_LENGTH, SIGNATURE_LENGTH, taggedHash, verifySignature } from './crypto.ts';
-import { JrError } from './errors.ts';
+import { ExitCode, exitCodes, JrError } from './errors.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 import { consensusChainId, epochOf, quorumSize, type ValidatorSet } from './validators.ts';
 
@@ -160,6 +160,14 @@ export const CertErrorCode = {
   noQuorum: 'CERT_NO_QUORUM',
 } as const;
 export type CertErrorCode = (typeof CertErrorCode)[keyof typeof CertErrorCode];
+/** A certificate that does not prove its block: the answer is "no". */
+export const CertErrorExit = exitCodes(CertErrorCode, {
+  headerMismatch: ExitCode.failed,
+  heightMismatch: ExitCode.failed,
+  unknownValidator: ExitCode.failed,
+  badSignature: ExitCode.failed,
+  noQuorum: ExitCode.failed,
+});
 
 export class CertError extends JrError {
   declare readonly code: CertErrorCode;

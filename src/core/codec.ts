@@ -9,7 +9,7 @@
  * - every record starts with a version byte, and decoding rejects trailing bytes.
  * Every decoded value has exactly one encoding, so `encode(decode(b))` equals `b` for all accepted `b`.
  */
-import { JrError } from './errors.ts';
+import { ExitCode, exitCodes, JrError } from './errors.ts';
 
 export const CodecErrorCode = {
   truncated: 'CODEC_TRUNCATED',
@@ -22,6 +22,17 @@ export const CodecErrorCode = {
   invalidField: 'CODEC_INVALID_FIELD',
 } as const;
 export type CodecErrorCode = (typeof CodecErrorCode)[keyof typeof CodecErrorCode];
+/** Bytes that do not decode came from an input: a file, or a node's answer to the CLI about one. */
+export const CodecErrorExit = exitCodes(CodecErrorCode, {
+  truncated: ExitCode.badInput,
+  trailingBytes: ExitCode.badInput,
+  nonCanonical: ExitCode.badInput,
+  unknownVersion: ExitCode.badInput,
+  unknownType: ExitCode.badInput,
+  oversize: ExitCode.badInput,
+  invalidUtf8: ExitCode.badInput,
+  invalidField: ExitCode.badInput,
+});
 
 export class CodecError extends JrError {
   declare readonly code: CodecErrorCode;

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { toHex, tryFromHex } from './bytes.ts';
 import { Writer } from './codec.ts';
 import { Domain, PUBLIC_KEY_LENGTH, taggedHash } from './crypto.ts';
-import { JrError } from './errors.ts';
+import { ExitCode, exitCodes, JrError } from './errors.ts';
 import { peerIdOf } from './keys.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS, validateConsensusParams } from './params.ts';
@@ -24,6 +24,12 @@ export const GenesisErrorCode = {
   invalid: 'GENESIS_INVALID',
 } as const;
 export type GenesisErrorCode = (typeof GenesisErrorCode)[keyof typeof GenesisErrorCode];
+export const GenesisErrorExit = exitCodes(GenesisErrorCode, {
+  unreadable: ExitCode.badInput,
+  tooLarge: ExitCode.badInput,
+  /** A genesis that reads but breaks a rule: `genesis verify` answers "invalid". */
+  invalid: ExitCode.failed,
+});
 
 export class GenesisError extends JrError {
   declare readonly code: GenesisErrorCode;

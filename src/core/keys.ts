@@ -10,7 +10,7 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { equalBytes, toHex, tryFromHex } from './bytes.ts';
 import { Ed25519Signer, publicKeyFromSeed, SEED_LENGTH } from './crypto.ts';
-import { JrError } from './errors.ts';
+import { ExitCode, exitCodes, JrError } from './errors.ts';
 
 export const KEY_FILE_FORMAT = 'jrchain-key/v1';
 
@@ -21,6 +21,12 @@ export const KeyErrorCode = {
   corrupt: 'KEY_FILE_CORRUPT',
 } as const;
 export type KeyErrorCode = (typeof KeyErrorCode)[keyof typeof KeyErrorCode];
+export const KeyErrorExit = exitCodes(KeyErrorCode, {
+  notFound: ExitCode.badInput,
+  exists: ExitCode.badInput,
+  permissions: ExitCode.badInput,
+  corrupt: ExitCode.badInput,
+});
 
 export class KeyFileError extends JrError {
   declare readonly code: KeyErrorCode;

@@ -7,15 +7,23 @@
  * Only public material goes in a member file.
  */
 import { readFileSync } from 'node:fs';
-import { JrError } from './errors.ts';
+import { ExitCode, exitCodes, JrError } from './errors.ts';
 import { GENESIS_FORMAT, type Genesis, parseGenesis } from './genesis.ts';
 import type { ConsensusParams } from './params.ts';
 
 export const MEMBER_FORMAT = 'jrchain-member/v1';
 
+export const MemberErrorCode = {
+  /** A member description file that does not read or breaks a rule. */
+  invalid: 'MEMBER_FILE_INVALID',
+} as const;
+export type MemberErrorCode = (typeof MemberErrorCode)[keyof typeof MemberErrorCode];
+export const MemberErrorExit = exitCodes(MemberErrorCode, { invalid: ExitCode.badInput });
+
 export class MemberFileError extends JrError {
+  declare readonly code: MemberErrorCode;
   constructor(message: string) {
-    super('MEMBER_FILE_INVALID', message);
+    super(MemberErrorCode.invalid, message);
   }
 }
 

@@ -4,7 +4,7 @@
  * want to raise a rejection. `LedgerError` covers bad arguments to the store and queries, and stores that do
  * not belong to the genesis. A broken invariant is an InvariantError (src/core/errors.ts).
  */
-import { JrError } from '../core/errors.ts';
+import { ExitCode, exitCodes, JrError } from '../core/errors.ts';
 import type { TxRejection } from './chain.ts';
 
 /** Exactly one code per rejected tx; the executor checks the rules in this order and reports the first. */
@@ -71,6 +71,36 @@ export const TxErrorCode = {
   govAlreadyApproved: 'TX_GOV_ALREADY_APPROVED',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
+/** A rejected tx is the answer "no". */
+export const TxErrorExit = exitCodes(TxErrorCode, {
+  blockFull: ExitCode.failed,
+  oversize: ExitCode.failed,
+  wrongChain: ExitCode.failed,
+  unknownInstitution: ExitCode.failed,
+  unknownKey: ExitCode.failed,
+  anchorNotValidator: ExitCode.failed,
+  badSignature: ExitCode.failed,
+  malformedPayload: ExitCode.failed,
+  duplicate: ExitCode.failed,
+  replayedNonce: ExitCode.failed,
+  expired: ExitCode.failed,
+  notYetValid: ExitCode.failed,
+  timestampTokenUnsupported: ExitCode.failed,
+  badTimestampToken: ExitCode.failed,
+  anchorStale: ExitCode.failed,
+  anchorAhead: ExitCode.failed,
+  anchorMismatch: ExitCode.failed,
+  anchorUnsupported: ExitCode.failed,
+  badAnchorToken: ExitCode.failed,
+  govNotValidator: ExitCode.failed,
+  govBadDeadline: ExitCode.failed,
+  govTooManyPending: ExitCode.failed,
+  govInvalidAction: ExitCode.failed,
+  govUnknownProposal: ExitCode.failed,
+  govNotPending: ExitCode.failed,
+  govExpired: ExitCode.failed,
+  govAlreadyApproved: ExitCode.failed,
+});
 
 export class TxError extends JrError {
   declare readonly code: TxErrorCode;
@@ -101,6 +131,14 @@ export const LedgerErrorCode = {
   closed: 'LEDGER_CLOSED',
 } as const;
 export type LedgerErrorCode = (typeof LedgerErrorCode)[keyof typeof LedgerErrorCode];
+export const LedgerErrorExit = exitCodes(LedgerErrorCode, {
+  genesisMismatch: ExitCode.failed,
+  invalidBatch: ExitCode.failed,
+  invalidArgument: ExitCode.failed,
+  invalidLimit: ExitCode.failed,
+  invalidCursor: ExitCode.failed,
+  closed: ExitCode.failed,
+});
 
 export class LedgerError extends JrError {
   declare readonly code: LedgerErrorCode;

@@ -21,7 +21,7 @@ import { DEFAULT_REPLICA_OPTIONS } from '../consensus/types.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { SystemTimers, systemClock } from '../core/clock.ts';
 import { verifySignature } from '../core/crypto.ts';
-import { InvariantError, JrError } from '../core/errors.ts';
+import { ExitCode, exitCodes, InvariantError, JrError } from '../core/errors.ts';
 import { type Genesis, genesisHash, genesisValidatorSet } from '../core/genesis.ts';
 import { type KeyPair, peerIdOf } from '../core/keys.ts';
 import type { ConsensusParams } from '../core/params.ts';
@@ -172,6 +172,12 @@ export const ValidatorErrorCode = {
   lifecycle: 'VALIDATOR_LIFECYCLE',
 } as const;
 export type ValidatorErrorCode = (typeof ValidatorErrorCode)[keyof typeof ValidatorErrorCode];
+export const ValidatorErrorExit = exitCodes(ValidatorErrorCode, {
+  notInGenesis: ExitCode.failed,
+  keyMismatch: ExitCode.failed,
+  config: ExitCode.failed,
+  lifecycle: ExitCode.failed,
+});
 
 export class ValidatorError extends JrError {
   declare readonly code: ValidatorErrorCode;

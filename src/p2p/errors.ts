@@ -1,5 +1,5 @@
 /** Errors raised by the p2p host. Each has a stable code that callers and tests match on. */
-import { JrError } from '../core/errors.ts';
+import { ExitCode, exitCodes, JrError } from '../core/errors.ts';
 
 export const P2PErrorCode = {
   /** The options given to createP2PHost are inconsistent or out of range. */
@@ -28,6 +28,21 @@ export const P2PErrorCode = {
   aborted: 'P2P_ABORTED',
 } as const;
 export type P2PErrorCode = (typeof P2PErrorCode)[keyof typeof P2PErrorCode];
+/** A peer that cannot be reached or answers badly is unavailable; the rest are this node's own mistakes. */
+export const P2PErrorExit = exitCodes(P2PErrorCode, {
+  configInvalid: ExitCode.failed,
+  notStarted: ExitCode.failed,
+  unknownProtocol: ExitCode.failed,
+  handlerExists: ExitCode.failed,
+  frameTooLarge: ExitCode.failed,
+  notConnected: ExitCode.unavailable,
+  tooManyRequests: ExitCode.unavailable,
+  requestTimeout: ExitCode.unavailable,
+  responseTooLarge: ExitCode.unavailable,
+  noResponse: ExitCode.unavailable,
+  streamFailed: ExitCode.unavailable,
+  aborted: ExitCode.failed,
+});
 
 export class P2PError extends JrError {
   declare readonly code: P2PErrorCode;

@@ -5,25 +5,16 @@
  * The node serves these; `verifyReceipt` checks them offline.
  */
 import { equalBytes } from '../core/bytes.ts';
-import { invariant, JrError } from '../core/errors.ts';
+import { invariant } from '../core/errors.ts';
 import type { Genesis } from '../core/genesis.ts';
 import { inclusionProof } from '../core/merkle.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { describeTimestamp } from '../timestamp/index.ts';
-import { buildReceipt, type GovernanceBlockParts, type ReceiptJson } from './receipt.ts';
+import { buildReceipt } from './build.ts';
+import { ReceiptError, ReceiptErrorCode } from './errors.ts';
+import type { GovernanceBlockParts, ReceiptJson } from './format.ts';
 
-export const ReceiptErrorCode = {
-  /** Receipts prove evidence; the tx asked for is of another type (an anchor). */
-  notEvidence: 'RECEIPT_NOT_EVIDENCE',
-} as const;
-export type ReceiptErrorCode = (typeof ReceiptErrorCode)[keyof typeof ReceiptErrorCode];
-
-export class ReceiptError extends JrError {
-  declare readonly code: ReceiptErrorCode;
-  constructor(code: ReceiptErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
-}
+export { ReceiptError, ReceiptErrorCode };
 
 /**
  * The receipt of the committed evidence tx `txHash`, or undefined when no such tx is committed. `anchor` is

@@ -283,7 +283,11 @@ export function readX509Time(el: Element, what: string): Date {
 export function readString(el: Element, what: string): string {
   switch (el.tag) {
     case Tag.utf8String:
-      return new TextDecoder('utf-8', { fatal: true }).decode(el.value);
+      try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(el.value);
+      } catch {
+        throw derError(`${what}: UTF8String is not valid UTF-8`);
+      }
     case Tag.printableString:
     case Tag.ia5String:
     case Tag.teletexString:
@@ -294,7 +298,9 @@ export function readString(el: Element, what: string): string {
       let s = '';
       for (let i = 0; i + 3 < el.value.length; i += 4) {
         const v = el.value;
-        s += String.fromCodePoint(((v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!) >>> 0);
+        const cp = ((v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!) >>> 0;
+        if (cp > 0x10ffff) throw derError(`${what}: UniversalString holds ${cp}, beyond Unicode`);
+        s += String.fromCodePoint(cp);
       }
       return s;
     }

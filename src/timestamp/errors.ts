@@ -1,4 +1,4 @@
-import { JrError } from '../core/errors.ts';
+import { ExitCode, exitCodes, JrError } from '../core/errors.ts';
 
 /** Stable codes for every RFC 3161 failure that crosses a module boundary. */
 export const TimestampErrorCode = {
@@ -36,6 +36,25 @@ export const TimestampErrorCode = {
   notStarted: 'TSA_NOT_STARTED',
 } as const;
 export type TimestampErrorCode = (typeof TimestampErrorCode)[keyof typeof TimestampErrorCode];
+/** A TSA that fails, refuses or answers garbage is unavailable (an undecodable input *file* is the CLI's FILE_INVALID); unusable certificates, keys or TSA directories are bad input. */
+export const TimestampErrorExit = exitCodes(TimestampErrorCode, {
+  httpError: ExitCode.unavailable,
+  badContentType: ExitCode.unavailable,
+  responseTooLarge: ExitCode.unavailable,
+  timeout: ExitCode.unavailable,
+  aborted: ExitCode.failed,
+  rejected: ExitCode.unavailable,
+  unparsable: ExitCode.unavailable,
+  verifyFailed: ExitCode.failed,
+  imprintMismatch: ExitCode.failed,
+  timeSkew: ExitCode.failed,
+  badInput: ExitCode.badInput,
+  keyExists: ExitCode.failed,
+  badConfig: ExitCode.badInput,
+  dirLocked: ExitCode.failed,
+  serialStore: ExitCode.badInput,
+  notStarted: ExitCode.failed,
+});
 
 export class TimestampError extends JrError {
   declare readonly code: TimestampErrorCode;

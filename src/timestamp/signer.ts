@@ -17,10 +17,11 @@ import {
   Tag,
 } from './asn1.ts';
 import { CheckFailed, fail } from './checks.ts';
+import { isTimestampError } from './errors.ts';
 import { digestOf, hashAlgByOid, Oid } from './oids.ts';
 import { readAlgorithmId } from './request.ts';
 import type { Attribute, SignerInfo } from './response.ts';
-import { type Cert, parseCertificate } from './x509.ts';
+import { type Cert, formatName, parseCertificate } from './x509.ts';
 
 /** GeneralName directoryName: [4], constructed (EXPLICIT, as Name is a CHOICE). */
 const DIRECTORY_NAME = ctx(4, true);
@@ -158,8 +159,23 @@ export function selectByEss(ess: EssCertId[], candidates: Cert[]): Cert {
   return match;
 }
 
-export function tsaNameMatches(tsaName: Uint8Array, signer: Cert): boolean {
-  const el = decodeDer(tsaName, 'tsa');
-  if (el.tag === DIRECTORY_NAME) return equalBytes(decodeDer(el.value, 'directoryName').raw, signer.subject);
-  return signer.subjectAltNames.some((n) => equalBytes(n, tsaName));
+/**
+ * Why the TSTInfo `tsa` name (a GeneralName, as encoded) does not name the signer, or undefined when it does:
+ * a directoryName equal to the signer's subject, or any GeneralName equal to one of its subjectAltNames.
+ */
+export function tsaNameProblem(tsaName: Uint8Array, signer: Cert): string | undefined {
+  try {
+    const el = decodeDer(tsaName, 'tsa');
+    const named =
+      el.tag === DIRECTORY_NAME
+        ? equalBytes(decodeDer(el.value, 'directoryName').raw, signer.subject)
+        : signer.subjectAltNames.some((n) => equalBytes(n, tsaName));
+    if (named) return undefined;
+    // A Name that does not decode is reported as such rather than as someone else's.
+    if (el.tag === DIRECTORY_NAME) formatName(el.value);
+  } catch (err) {
+    if (!isTimestampError(err)) throw err;
+    return `tsa field is not a well-formed GeneralName: ${err.message}`;
+  }
+  return `tsa field does not name the signer ${signer.subjectText}`;
 }

@@ -1,8 +1,11 @@
 /**
  * The RFC 3161 verifier: a pure function of its inputs (no clock, no network). It runs the checks in CHECKS
  * order and reports the first that fails by its stable name. See docs/timestamp.md for what each means.
+ * Whatever the input holds, the answer is a result: an exception no check anticipated fails the check that
+ * was running (see `failure`), so a malformed field can never surface as a thrown error.
  */
 
+import type { KeyObject } from 'node:crypto';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { Tag } from './asn1.ts';
 import { buildPath } from './chain.ts';
@@ -21,7 +24,7 @@ import {
   type TstInfo,
 } from './response.ts';
 import { checkCmsSignature } from './signature.ts';
-import { checkSignedAttrs, parsedCerts, selectByEss, signerCandidates, tsaNameMatches } from './signer.ts';
+import { checkSignedAttrs, parsedCerts, selectByEss, signerCandidates, tsaNameProblem } from './signer.ts';
 import { type Cert, certPublicKey, describeGeneralName, KeyUsageBit } from './x509.ts';
 
 export { CHECKS, type CheckName, type CheckOutcome };
@@ -226,7 +229,7 @@ function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
 
   const signedBytes = Uint8Array.from(si.signedAttrsRaw!);
   signedBytes[0] = Tag.set; // RFC 5652 5.4: the signature covers the SET OF, not the [0] IMPLICIT form.
-  const key = certPublicKey(signer);
+  const key = signerKey(signer);
   const sigProblem = checkCmsSignature(
     si.signatureAlgorithm.oid,
     si.digestAlgorithm,
@@ -259,8 +262,8 @@ function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
 
   if (!tst.tsaName) skip(run, 'tsaName', 'token names no TSA');
   else {
-    if (!tsaNameMatches(tst.tsaName, signer))
-      fail('tsaName', `tsa field does not name the signer ${signer.subjectText}`);
+    const problem = tsaNameProblem(tst.tsaName, signer);
+    if (problem !== undefined) fail('tsaName', problem);
     pass(run, 'tsaName');
   }
 
@@ -276,13 +279,38 @@ function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
   return path.path;
 }
 
+function signerKey(signer: Cert): KeyObject {
+  try {
+    return certPublicKey(signer);
+  } catch (err) {
+    return fail('signature', `the signer certificate's public key is unusable: ${(err as Error).message}`);
+  }
+}
+
+function unexpected(err: unknown): string {
+  return err instanceof Error ? `unexpected ${err.name}: ${err.message}` : 'unexpected non-Error exception';
+}
+
+/** The check after the last one recorded: the one that was running when an exception escaped it. */
+function runningCheck(run: Run): CheckName {
+  const last = run.checks.at(-1);
+  return last === undefined ? 'decode' : (CHECKS[CHECKS.indexOf(last.name) + 1] ?? last.name);
+}
+
+/**
+ * The result for a failed check. Any other exception is input that no check anticipated (for example a field
+ * that decodes but cannot be used): it fails the check that was running rather than escape the verifier.
+ */
 function failure(run: Run, err: unknown): VerifyFailure {
-  if (!(err instanceof CheckFailed)) throw err;
-  run.checks.push({ name: err.check, status: 'fail', detail: err.reason });
+  const failed =
+    err instanceof CheckFailed
+      ? err
+      : new CheckFailed(runningCheck(run), isTimestampError(err) ? err.message : unexpected(err));
+  run.checks.push({ name: failed.check, status: 'fail', detail: failed.reason });
   const result: VerifyFailure = {
     ok: false,
-    failedCheck: err.check,
-    reason: err.reason,
+    failedCheck: failed.check,
+    reason: failed.reason,
     checks: run.checks,
     checksPassed: passedOf(run.checks),
     status: run.status,

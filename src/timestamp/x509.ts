@@ -226,10 +226,19 @@ export function formatName(nameDer: Uint8Array): string {
   return parts.join(', ');
 }
 
-/** A GeneralName for people: directoryName [4] as its Name, anything else as hex. */
+/**
+ * A GeneralName for people: directoryName [4] as its Name, anything else as hex. Never throws: a name that
+ * does not decode is shown as hex and marked, since it describes untrusted input (the `tsa` of a token).
+ */
 export function describeGeneralName(raw: Uint8Array): string {
-  const el = decodeDer(raw, 'GeneralName');
-  return el.tag === ctx(4, true) ? formatName(el.value) : `GeneralName ${Buffer.from(raw).toString('hex')}`;
+  const hex = `GeneralName ${Buffer.from(raw).toString('hex')}`;
+  try {
+    const el = decodeDer(raw, 'GeneralName');
+    return el.tag === ctx(4, true) ? formatName(el.value) : hex;
+  } catch (err) {
+    if (!(err instanceof TimestampError)) throw err;
+    return `${hex} (malformed)`;
+  }
 }
 
 /** Builds a Name from `[type, value]` pairs (one attribute per RDN), UTF8String values except C. */

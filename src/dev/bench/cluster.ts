@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JrError } from '../../core/errors.ts';
+import { ExitCode, exitCodes, JrError } from '../../core/errors.ts';
 import type { ConsensusParams } from '../../core/params.ts';
 import { type DevnetManifest, type RunningDevnet, startDevnet } from '../devnet.ts';
 import { portFree } from '../processes.ts';
@@ -83,6 +83,11 @@ export const BenchErrorCode = {
   loadgen: 'BENCH_LOADGEN_FAILED',
 } as const;
 export type BenchErrorCode = (typeof BenchErrorCode)[keyof typeof BenchErrorCode];
+export const BenchErrorExit = exitCodes(BenchErrorCode, {
+  dirNotEmpty: ExitCode.usage,
+  noPorts: ExitCode.unavailable,
+  loadgen: ExitCode.failed,
+});
 
 export class BenchError extends JrError {
   declare readonly code: BenchErrorCode;

@@ -1,5 +1,5 @@
 /** Why a peer's sync data was refused. Each is the peer's fault: it is penalised and skipped for a while. */
-import { JrError } from '../../core/errors.ts';
+import { ExitCode, exitCodes, JrError } from '../../core/errors.ts';
 
 export const SyncErrorCode = {
   /** The response does not decode, or holds more or other blocks than asked for. */
@@ -14,6 +14,13 @@ export const SyncErrorCode = {
   notReexecuted: 'SYNC_NOT_REEXECUTED',
 } as const;
 export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
+export const SyncErrorExit = exitCodes(SyncErrorCode, {
+  badResponse: ExitCode.failed,
+  badBlock: ExitCode.failed,
+  badCertificate: ExitCode.failed,
+  targetMismatch: ExitCode.failed,
+  notReexecuted: ExitCode.failed,
+});
 
 export class SyncError extends JrError {
   declare readonly code: SyncErrorCode;

@@ -39,18 +39,6 @@ export const SIZE_ALLOWLIST: readonly AllowEntry[] = [
     rule: 'function-lines',
     reason: 'its constructor: the same factory split',
   },
-  { file: 'src/receipt/receipt.ts', rule: 'file-lines', reason: 'verification checks as an enum (issue 13)' },
-  { file: 'src/receipt/receipt.ts', rule: 'function-lines', reason: 'verifyReceipt: the same restructuring' },
-  {
-    file: 'src/cli/tsa.ts',
-    rule: 'function-lines',
-    reason: 'registerTsaCommands: moving onto the shared io',
-  },
-  {
-    file: 'src/cli/evidence.ts',
-    rule: 'function-lines',
-    reason: 'registerEvidenceCommands: its verification output is being reworked (issue 13 part 5)',
-  },
   {
     file: 'src/cli/gov.ts',
     rule: 'function-lines',

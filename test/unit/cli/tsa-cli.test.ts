@@ -4,13 +4,15 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CliIo, ExitCode } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
-import { registerTsaCommands, type TsaCliIo } from '../../../src/cli/tsa.ts';
+import { registerTsaCommands } from '../../../src/cli/tsa.ts';
+import { der } from '../../../src/timestamp/asn1.ts';
 import { openEmbeddedTsa } from '../../../src/timestamp/dir.ts';
 import { encodeRejection } from '../../../src/timestamp/encode.ts';
 import { TsaHttpServer } from '../../../src/timestamp/server.ts';
 import type { EmbeddedTsa } from '../../../src/timestamp/tsa.ts';
-import { tempDir } from '../../helpers/tsa.ts';
+import { buildToken, makePki, tempDir } from '../../helpers/tsa.ts';
 
 interface Run {
   code: number;
@@ -236,6 +238,19 @@ describe('tsa verify', () => {
     expect(rejected.stdout).toMatch(/FAIL status/);
   });
 
+  it('exits 1 naming tsaName for a token whose TSA name is malformed (not 4, as if the TSA were down)', async () => {
+    const pki = await makePki();
+    const digestHex = createHash('sha256').update(data).digest('hex');
+    const malformedName = der.explicit(4, der.octets(Uint8Array.of(1, 2, 3)));
+    const token = buildToken(pki, { digest: Buffer.from(digestHex, 'hex'), tsaName: malformedName });
+    await writeFile(p('bad-name.tst'), token);
+    await writeFile(p('pki-root.pem'), pki.rootPem);
+    const r = await cli('tsa', 'verify', p('bad-name.tst'), '--digest', digestHex, '--ca', p('pki-root.pem'));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/FAIL tsaName +tsa field is not a well-formed GeneralName/);
+    expect(r.stdout).toMatch(/^INVALID: tsaName/m);
+  });
+
   it('gives JSON with the token facts', async () => {
     const r = await cli('tsa', 'verify', p('r.tsr'), '--file', p('data.txt'), '--ca', ca(), '--json');
     const j = JSON.parse(r.stdout);
@@ -331,8 +346,8 @@ describe('tsa inspect', () => {
 
 describe('registerTsaCommands with an injected io', () => {
   it('writes through the io object and reports exit codes to it, not to the process', async () => {
-    const seen = { stdout: '', stderr: '', codes: [] as number[] };
-    const io: TsaCliIo = {
+    const seen = { stdout: '', stderr: '', codes: [] as ExitCode[] };
+    const io: CliIo = {
       out: (t) => {
         seen.stdout += t;
       },
@@ -340,6 +355,7 @@ describe('registerTsaCommands with an injected io', () => {
         seen.stderr += t;
       },
       setExit: (c) => void seen.codes.push(c),
+      exitCode: () => seen.codes.at(-1) ?? 0,
     };
     const program = new Command('jrchain').exitOverride();
     registerTsaCommands(program, io);

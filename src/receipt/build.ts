@@ -1,0 +1,46 @@
+/** Assembles a receipt from ledger data (ledger-receipt.ts gathers it). */
+import { encodeCertificate, encodeHeader, headerHash } from '../core/block.ts';
+import { toHex } from '../core/bytes.ts';
+import { decodeEvidence } from '../core/evidence.ts';
+import { genesisHash } from '../core/genesis.ts';
+import { encodeValidatorSet } from '../core/validators.ts';
+import { summaryOf } from './evidence-checks.ts';
+import { b64, RECEIPT_FORMAT_V1, RECEIPT_FORMAT_V2, type ReceiptJson, type ReceiptParts } from './format.ts';
+
+/** The caller provides consistent parts; `verifyReceipt` checks them. */
+export function buildReceipt(p: ReceiptParts): ReceiptJson {
+  const evidence = decodeEvidence(p.tx.tx.payload);
+  const hash = headerHash(p.header);
+  const governance = (p.governance ?? []).map((b) => ({
+    height: b.header.height,
+    header: b64(encodeHeader(b.header)),
+    certificate: b64(encodeCertificate(b.certificate)),
+    txs: b.txs.map((t) => ({
+      tx: b64(t.tx.bytes),
+      leafIndex: t.proof.leafIndex,
+      path: t.proof.path.map(toHex),
+    })),
+  }));
+  return {
+    format: governance.length === 0 ? RECEIPT_FORMAT_V1 : RECEIPT_FORMAT_V2,
+    chainId: p.genesis.chainId,
+    genesisHash: toHex(genesisHash(p.genesis)),
+    txHash: p.tx.hashHex,
+    tx: b64(p.tx.bytes),
+    block: { height: p.header.height, hash: toHex(hash), header: b64(encodeHeader(p.header)) },
+    inclusion: { leafIndex: p.proof.leafIndex, treeSize: p.proof.treeSize, path: p.proof.path.map(toHex) },
+    certificate: b64(encodeCertificate(p.certificate)),
+    validatorSet: b64(encodeValidatorSet(p.validatorSet)),
+    anchor:
+      p.anchor === undefined
+        ? null
+        : {
+            height: p.anchor.header.height,
+            headerHash: toHex(headerHash(p.anchor.header)),
+            headers: p.anchor.headers.map((h) => b64(encodeHeader(h))),
+            token: b64(p.anchor.token),
+          },
+    summary: summaryOf(p.tx, evidence, p.header, p.certificate, p.validatorSet, p.anchor?.genTime),
+    ...(governance.length === 0 ? {} : { governance }),
+  };
+}

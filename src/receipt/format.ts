@@ -1,0 +1,180 @@
+/**
+ * The receipt document (docs/receipts.md "Format"), and the helpers that read its fields as untrusted JSON:
+ * each either returns a value of the right type or rejects the check with `malformed`, naming the field.
+ */
+import type { BlockHeader, CommitCertificate } from '../core/block.ts';
+import { tryFromHex } from '../core/bytes.ts';
+import type { HashAlg } from '../core/evidence.ts';
+import type { Genesis } from '../core/genesis.ts';
+import type { InclusionProof } from '../core/merkle.ts';
+import type { TxEnvelope } from '../core/tx.ts';
+import type { ValidatorSet } from '../core/validators.ts';
+import { reject } from './check.ts';
+import { ReceiptFailureCode as Failure } from './errors.ts';
+
+/** Receipts of blocks with no governance tx before them: no `governance` field (or an empty one). */
+export const RECEIPT_FORMAT_V1 = 'jrchain-receipt/v1';
+/** Receipts that carry the governance txs since the genesis (`governance`, never empty). */
+export const RECEIPT_FORMAT_V2 = 'jrchain-receipt/v2';
+/** The newest format; `buildReceipt` writes v1 while there is no governance history, so old verifiers agree. */
+export const RECEIPT_FORMAT = RECEIPT_FORMAT_V2;
+export type ReceiptFormat = typeof RECEIPT_FORMAT_V1 | typeof RECEIPT_FORMAT_V2;
+
+/** One governance tx of a governance block, with its place in the block's Merkle tree. */
+export interface ReceiptGovernanceTxJson {
+  /** Canonical signed tx. */
+  tx: string;
+  /** Position in the block; the tree size is the header's txCount. */
+  leafIndex: number;
+  path: string[];
+}
+
+/** A block that holds governance txs, below the evidence's block, with every governance tx it holds. */
+export interface ReceiptGovernanceBlockJson {
+  height: number;
+  header: string;
+  certificate: string;
+  txs: ReceiptGovernanceTxJson[];
+}
+
+export interface ReceiptAnchorJson {
+  /** Height of the anchored block; its header hash is the token's message imprint (sha256). */
+  height: number;
+  headerHash: string;
+  /** Canonical headers from block height+1 up to the anchored block: each links to the previous by prevHash. */
+  headers: string[];
+  /** Bare RFC 3161 TimeStampToken, DER. */
+  token: string;
+}
+
+export interface ReceiptSummary {
+  institution: string;
+  keyId: string;
+  evidence: {
+    hashAlg: HashAlg;
+    hash: string;
+    caseId: string;
+    evidenceType: string;
+    mediaType?: string;
+    size?: number;
+    label?: string;
+    hasToken: boolean;
+  };
+  height: number;
+  blockTime: string;
+  committedBy: string[];
+  anchoredAt?: string;
+}
+
+/** A block as a receipt carries it: its height, header hash (hex) and canonical header (base64). */
+export interface ReceiptBlockJson {
+  height: number;
+  hash: string;
+  header: string;
+}
+
+/** An RFC 9162 inclusion proof as a receipt carries it (path entries hex). */
+export interface ReceiptInclusionJson {
+  leafIndex: number;
+  treeSize: number;
+  path: string[];
+}
+
+export interface ReceiptJson {
+  format: ReceiptFormat;
+  chainId: string;
+  genesisHash: string;
+  txHash: string;
+  /** Canonical signed tx. */
+  tx: string;
+  block: ReceiptBlockJson;
+  inclusion: ReceiptInclusionJson;
+  certificate: string;
+  validatorSet: string;
+  anchor: ReceiptAnchorJson | null;
+  summary: ReceiptSummary;
+  /**
+   * v2: every block below `block.height` that holds governance txs, in chain order, each with all of its
+   * governance txs in block order. Absent in v1 (no governance tx before the block).
+   */
+  governance?: ReceiptGovernanceBlockJson[];
+}
+
+/** What `buildReceipt` assembles a receipt from. */
+export interface ReceiptParts {
+  genesis: Genesis;
+  tx: TxEnvelope;
+  header: BlockHeader;
+  certificate: CommitCertificate;
+  validatorSet: ValidatorSet;
+  proof: InclusionProof;
+  anchor?: { header: BlockHeader; headers: BlockHeader[]; token: Uint8Array; genTime: Date } | undefined;
+  /** The governance blocks below `header.height`, in chain order; none (or empty) for a v1 receipt. */
+  governance?: GovernanceBlockParts[] | undefined;
+}
+
+export interface GovernanceBlockParts {
+  header: BlockHeader;
+  certificate: CommitCertificate;
+  /** Every governance tx of the block, in block order, with its inclusion proof. */
+  txs: { tx: TxEnvelope; proof: InclusionProof }[];
+}
+
+// ---- reading untrusted fields ----
+
+export const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+
+export function objectField(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    reject(Failure.malformed, `${what} is not an object`);
+  return v as Record<string, unknown>;
+}
+
+export function listField(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) reject(Failure.malformed, `${what} is not a list`);
+  return v;
+}
+
+/** A JSON number that is a safe non-negative integer. */
+export function countField(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    reject(Failure.malformed, `${what} is not a non-negative integer`);
+  }
+  return v;
+}
+
+export function base64Field(v: unknown, what: string): Uint8Array {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) {
+    reject(Failure.malformed, `${what} is not base64`);
+  }
+  return new Uint8Array(Buffer.from(v, 'base64'));
+}
+
+export function hexField(v: unknown, what: string): Uint8Array {
+  const b = typeof v === 'string' ? tryFromHex(v) : undefined;
+  if (b === undefined) reject(Failure.malformed, `${what} is not hex`);
+  return b;
+}
+
+/** Decodes a base64 field with a canonical decoder; a decoder's CodecError becomes `malformed` in `evaluate`. */
+export function decodedField<T>(v: unknown, what: string, decode: (bytes: Uint8Array) => T): T {
+  return decode(base64Field(v, what));
+}
+
+/** An untrusted value for a failure's detail: strings and numbers as they are, anything else by its type. */
+export function shown(v: unknown): string {
+  if (typeof v === 'string') return v.length > 80 ? `${v.slice(0, 80)}…` : v;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** The latest instant a JavaScript Date can hold (year 275760); later block times cannot be real. */
+const MAX_TIME_MS = 8.64e15;
+
+/** An epoch-milliseconds time as ISO 8601, or a rejection when no Date can hold it. */
+export function isoTime(ms: number, what: string): string {
+  if (!Number.isSafeInteger(ms) || ms > MAX_TIME_MS)
+    reject(Failure.malformed, `${what} ${ms} is not a valid time`);
+  return new Date(ms).toISOString();
+}

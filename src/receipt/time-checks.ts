@@ -1,0 +1,97 @@
+/** The RFC 3161 checks of a receipt: the anchor over a later header, and the evidence's own token. */
+import { type BlockHeader, decodeHeader, headerHash } from '../core/block.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
+import type { JrError } from '../core/errors.ts';
+import type { EvidenceRecord } from '../core/evidence.ts';
+import {
+  isTimestampError,
+  parsePemCertificates,
+  TimestampErrorCode,
+  verifyEvidenceToken,
+  verifyTimestamp,
+} from '../timestamp/index.ts';
+import { evaluate, failed, type OptionalCheckResult, passed, reject, skipped } from './check.ts';
+import { ReceiptFailureCode as Failure } from './errors.ts';
+import { base64Field, decodedField, listField, objectField } from './format.ts';
+
+/** A trust-anchor bundle that does not decode is the verifier's configuration, not the receipt's fault. */
+const timestampFailure = (err: JrError) =>
+  isTimestampError(err, TimestampErrorCode.badInput) ? Failure.trustAnchors : Failure.malformed;
+
+function requireAnchors(trustAnchorsPem: string): void {
+  if (trustAnchorsPem.trim() === '') {
+    reject(Failure.trustAnchors, 'no TSA trust anchors (genesis has none; pass --tsa-ca)');
+  }
+}
+
+/**
+ * The anchor ({height, headerHash, headers, token}, or null) links `header` by prevHash to the anchored header,
+ * and its token verifies over that header's hash against `trustAnchorsPem`. Passes with the token's genTime;
+ * skipped without an anchor, unless `required`.
+ */
+export function checkAnchor(
+  anchor: unknown,
+  header: BlockHeader,
+  trustAnchorsPem: string,
+  required: boolean,
+): OptionalCheckResult<Date> {
+  if (anchor === null) {
+    return required
+      ? failed(Failure.anchorMissing, 'the receipt carries no time-stamp anchor')
+      : skipped('block not yet anchored by a time-stamp token');
+  }
+  return evaluate(() => {
+    const a = objectField(anchor, 'anchor');
+    let prev = headerHash(header);
+    let height = header.height;
+    for (const [i, hb] of listField(a.headers ?? [], 'anchor.headers').entries()) {
+      const h = decodedField(hb, `anchor.headers[${i}]`, decodeHeader);
+      if (h.height !== height + 1 || !equalBytes(h.prevHash, prev)) {
+        reject(
+          Failure.anchorChainBroken,
+          `anchor.headers[${i}] does not extend the chain from block ${height}`,
+        );
+      }
+      prev = headerHash(h);
+      height = h.height;
+    }
+    if (height !== a.height || toHex(prev) !== a.headerHash) {
+      reject(Failure.anchorChainBroken, 'header chain does not end at the anchored header');
+    }
+    requireAnchors(trustAnchorsPem);
+    const v = verifyTimestamp(base64Field(a.token, 'anchor.token'), {
+      trustAnchors: parsePemCertificates(trustAnchorsPem, 'TSA trust anchors'),
+      digest: prev,
+      hashAlg: 'sha256',
+    });
+    if (!v.ok) reject(Failure.badTimestamp, `time-stamp token failed check ${v.failedCheck}: ${v.reason}`);
+    return passed(
+      v.genTime,
+      `block ${header.height} existed no later than ${v.genTime.toISOString()} (TSA, via block ${height})`,
+    );
+  }, timestampFailure);
+}
+
+/**
+ * The evidence's own token, when it carries one, verifies over the evidence hash and lies within the genesis
+ * tolerance of the block time. Passes with its genTime; skipped when the evidence carries none.
+ */
+export function checkEvidenceToken(
+  evidence: EvidenceRecord,
+  header: BlockHeader,
+  trustAnchorsPem: string,
+  toleranceMs: number,
+): OptionalCheckResult<Date> {
+  const token = evidence.tsToken;
+  if (token === undefined) return skipped('evidence carries no time-stamp token of its own');
+  return evaluate(() => {
+    requireAnchors(trustAnchorsPem);
+    const v = verifyEvidenceToken(token, evidence.hash, evidence.hashAlg, {
+      trustAnchorsPem,
+      now: header.time,
+      toleranceMs,
+    });
+    if (!v.ok) reject(Failure.badTimestamp, v.error.message);
+    return passed(v.genTime, `evidence hash time-stamped at ${v.genTime.toISOString()}`);
+  }, timestampFailure);
+}
