@@ -9,7 +9,7 @@
  * VIEW-CHANGE and NEW-VIEW sign their whole body.
  *
  * A PRE-PREPARE carries the whole batch; its signature covers the batch digest. Prepared certificates and the
- * PRE-PREPAREs re-issued inside NEW-VIEW carry only digests (batch bodies are fetched: see replica.ts).
+ * PRE-PREPAREs re-issued inside NEW-VIEW carry only digests (batch bodies are fetched: see catch-up.ts).
  */
 import { type Batch, batchDigest } from '../core/batch.ts';
 import { type CommitSignature, commitVoteBody } from '../core/block.ts';

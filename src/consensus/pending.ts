@@ -2,7 +2,7 @@
  * Txs this replica knows of and has not seen committed, with the time it first saw each. Insertion order is
  * arrival order (after a view change every clock restarts together). The subset not in any live batch
  * ("free") is what the primary may propose; the log reports index changes so the subset stays exact. The
- * request timer (replica.ts) reads the arrival times: executing a pending tx is progress, and the oldest free
+ * request timer (pacemaker.ts) reads the arrival times: executing a pending tx is progress, and the oldest free
  * tx overtaken by much later arrivals is evidence of censorship.
  */
 import type { TxEnvelope } from '../core/tx.ts';

@@ -21,7 +21,7 @@ export type SignatureVerifier = (
 export const TimerKind = {
   /** Primary: propose what is pending once maxBatchWaitMs has passed. */
   batch: 'batch',
-  /** No pending tx executed for requestTimeoutMs, or one is censored: suspect the primary (replica.ts). */
+  /** No pending tx executed for requestTimeoutMs, or one is censored: suspect the primary (pacemaker.ts). */
   request: 'request',
   /** In a view change: re-send the VIEW-CHANGE, or move to the next view if its primary failed. */
   viewChange: 'viewChange',
@@ -30,7 +30,7 @@ export const TimerKind = {
   /** Re-request batch bodies that are still missing. */
   fetch: 'fetch',
   /**
-   * In the normal case, a validator has asked alone for a later view for a while: join it (replica.ts,
+   * In the normal case, a validator has asked alone for a later view for a while: join it (pacemaker.ts,
    * onLoneViewChangeTimeout), so a replica that moved ahead alone is not left out until the next view change.
    */
   loneViewChange: 'loneViewChange',

@@ -329,3 +329,32 @@ export function signatureForger(): Behaviour {
 export function censor(): Behaviour {
   return { name: 'censor', admitsTx: (tx) => tx.tx.nonce % 4 !== 0 };
 }
+
+/**
+ * Sends one validly signed VIEW-CHANGE for a view far ahead, once, and otherwise behaves honestly: alone it
+ * must not move anybody to another view (a lone request counts only for the next view, pacemaker.ts).
+ */
+export function farViewChange(): Behaviour {
+  let sent = false;
+  return {
+    name: 'far-view-change',
+    tickMs: 500,
+    tick(node, sim) {
+      if (sent) return;
+      sent = true;
+      const r = node.replica!;
+      const vc = withSignature<ViewChange>(
+        {
+          type: 'viewChange',
+          chainId: sim.chainId,
+          from: node.index,
+          newView: r.status().view + 1000,
+          checkpoint: r.stableCheckpoint(),
+          prepared: [],
+        },
+        sign(node),
+      );
+      send(node, sim, 'all', vc);
+    },
+  };
+}

@@ -1,5 +1,6 @@
 /**
  * npm run sim -- --seeds N [--seed-base B] [--scenario S] [--stats]
+ * npm run sim -- --write-golden   (rewrites test/sim/traces.golden.json: only for a deliberate behaviour change)
  *
  * Runs seeds B..B+N−1 of every default scenario (or only S, which may also name the negative control
  * `twins-overquorum-n4` or `throughput-n4`). Prints each failing run with its scenario and seed and the
@@ -8,6 +9,7 @@
  * where <violations> counts the runs that broke an invariant. Exits 1 if any did.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { writeGoldenCommand } from './golden.ts';
 import { runScenario, type Scenario } from './harness.ts';
 import { findScenario, SCENARIOS } from './scenarios.ts';
 
@@ -23,9 +25,17 @@ const program = new Command('sim')
   .option('--seed-base <b>', 'first seed', count, 0)
   .option('--scenario <name>', 'run only this scenario')
   .option('--stats', 'print committed txs and simulated throughput per run')
+  .option('--write-golden', 'rewrite the trace goldens (a deliberate behaviour change; see docs/testing.md)')
   .parse(process.argv);
 
-const opts = program.opts<{ seeds: number; seedBase: number; scenario?: string; stats?: boolean }>();
+const opts = program.opts<{
+  seeds: number;
+  seedBase: number;
+  scenario?: string;
+  stats?: boolean;
+  writeGolden?: boolean;
+}>();
+if (opts.writeGolden) process.exit(writeGoldenCommand());
 let scenarios: readonly Scenario[] = SCENARIOS;
 if (opts.scenario !== undefined) {
   const s = findScenario(opts.scenario);

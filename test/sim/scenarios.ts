@@ -9,6 +9,7 @@ import {
   type Behaviour,
   censor,
   equivocator,
+  farViewChange,
   futureViewSpammer,
   newViewForger,
   replayer,
@@ -226,6 +227,16 @@ const kinds: ((n: number) => Scenario)[] = [
     // censoring primary in turn is replaced within a few request timeouts.
     loadEndMs: 16_000,
     livenessBoundMs: (faultTolerance(n) + 1) * 4 * SIM_PARAMS.requestTimeoutMs,
+  }),
+  (n) => ({
+    ...base(
+      n,
+      'far-view-change',
+      'f Byzantine validators each send one VIEW-CHANGE for a view far ahead, once, at 0.5 s: no view change',
+    ),
+    byzantine: byz(n, 1, farViewChange),
+    loadEndMs: 8000,
+    expectNoViewChange: true,
   }),
 ];
 

@@ -30,11 +30,6 @@ export interface AllowEntry {
 
 export const SIZE_ALLOWLIST: readonly AllowEntry[] = [
   {
-    file: 'src/consensus/replica.ts',
-    rule: 'file-lines',
-    reason: 'being split by concern (issue 13 part 1)',
-  },
-  {
     file: 'src/node/validator.ts',
     rule: 'file-lines',
     reason: 'becoming a factory and a service (issue 13)',

@@ -78,9 +78,7 @@ describe('a replica of epoch 1', () => {
 
   it('judges checkpoint proofs against its base: none below it, the base only without signatures', () => {
     const r = epochReplica();
-    const ctx = {
-      ...(r as unknown as { ctx: Parameters<typeof verifyCheckpointProof>[0] }).ctx,
-    };
+    const ctx = { ...r.quorumContext() };
     expect(() => verifyCheckpointProof(ctx, r.stableCheckpoint(), DropReason.badCheckpoint)).not.toThrow();
     expect(
       codeOf(() =>

@@ -217,5 +217,5 @@ export function commitThrough(
 }
 
 function selfOf(r: Replica): number {
-  return (r as unknown as { self: number }).self;
+  return (r as unknown as { state: { self: number } }).state.self;
 }

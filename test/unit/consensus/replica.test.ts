@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CoreState } from '../../../src/consensus/core-state.ts';
 import { DropReason } from '../../../src/consensus/errors.ts';
 import { type NewView, type Prepare, withSignature } from '../../../src/consensus/messages.ts';
 import { RecordKey, readPersisted } from '../../../src/consensus/persist.ts';
@@ -637,16 +638,32 @@ describe('Replica: view change', () => {
     expect(r.status().view).toBe(1);
   });
 
-  it('a lone request for a later view: after two request timeouts it joins the next view, one at a time', () => {
+  it('a lone request for the next view: after two request timeouts it joins that view', () => {
     const r = replica(2);
-    // Validator 0 asks alone for view 3 (it moved ahead alone, or it is Byzantine).
-    const out = r.step(msg(viewChange(0, 3)));
+    // Validator 0 asks alone for view 1 (it moved ahead alone, or it is Byzantine).
+    const out = r.step(msg(viewChange(0, 1)));
     expect(sent(out)).toEqual([]);
     expect(find(out, 'setTimer')).toMatchObject({ kind: 'loneViewChange', view: 0, ms: 2000 });
     expect(r.status()).toMatchObject({ view: 0, status: 'normal' });
     const fired = r.step({ now: T0 + 2000, type: 'timeout', kind: 'loneViewChange', view: 0 });
     expect(find(fired, 'broadcast')?.message).toMatchObject({ type: 'viewChange', newView: 1 });
     expect(r.status()).toMatchObject({ view: 1, status: 'viewChange' });
+  });
+
+  it('a lone request for a view beyond the next forces no view change (issue 14)', () => {
+    const r = replica(2);
+    // Validator 3 asks alone for view 1000: an honest replica that moved ahead alone asks for the next view.
+    const out = r.step(msg(viewChange(3, 1000)));
+    expect(sent(out)).toEqual([]);
+    expect(find(out, 'setTimer')).toBeUndefined();
+    for (let k = 1; k <= 3; k++) {
+      const fired = r.step({ now: T0 + 2000 * k, type: 'timeout', kind: 'loneViewChange', view: 0 });
+      expect(sent(fired)).toEqual([]);
+      expect(drops(fired)).toEqual([DropReason.staleTimer]);
+    }
+    expect(r.status()).toMatchObject({ view: 0, status: 'normal' });
+    // Its request still counts towards the f+1 that prove an honest validator is in a later view.
+    expect(find(r.step(msg(viewChange(0, 2))), 'broadcast')?.message).toMatchObject({ newView: 2 });
   });
 
   it('the lone view-change timer does nothing when nobody asks for a later view', () => {
@@ -810,14 +827,8 @@ describe('Replica: restart', () => {
     for (const k of [4, 5, 6]) again.step({ now: T0, type: 'txArrived', tx: tx(k) });
     const proposals = [...store.keys()].filter((k) => k.startsWith('vote/'));
     expect(proposals).toEqual([RecordKey.vote(1)]);
-    expect((again as unknown as { nextSeq: number }).nextSeq).toBe(3);
-    expect(() =>
-      (again as unknown as { guard: { authorizeVote: (...a: unknown[]) => void } }).guard.authorizeVote(
-        'prePrepare',
-        0,
-        1,
-        hashFor(9),
-      ),
-    ).toThrow(InvariantError);
+    const state = (again as unknown as { state: Pick<CoreState, 'nextSeq' | 'guard'> }).state;
+    expect(state.nextSeq).toBe(3);
+    expect(() => state.guard.authorizeVote('prePrepare', 0, 1, hashFor(9))).toThrow(InvariantError);
   });
 });
