@@ -171,6 +171,7 @@ export function governanceView(
     institutions: g.institutions().map((i) => ({
       id: i.id,
       name: i.name,
+      role: i.role,
       clientKeys: Object.fromEntries([...g.clientKeys().get(i.id)!].map(([k, v]) => [k, toHex(v)])),
       revokedKeys: i.revokedKeys,
     })),
