@@ -13,6 +13,7 @@ import type { TxRejection } from '../ledger/chain.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import type { PageRequest } from '../ledger/store.ts';
 import { receiptFor } from '../receipt/ledger-receipt.ts';
+import { caseStatsView, caseView } from './case-views.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import { blockView, governanceView, recordView, txView } from './views.ts';
 
@@ -283,6 +284,50 @@ async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
   return { json: { receipts: out } };
 }
 
+/** Dispute cases and their statistics (docs/cases.md). */
+function caseRoutes(b: ApiBackend): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/cases',
+      handler: async (req) => {
+        const page = await ledgerCall(() => b.queries.cases(pageParams(req.query)));
+        return { json: { cases: page.items.map(caseView), next: page.next ?? null } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/cases/:caseId',
+      handler: async (req) => {
+        const caseId = req.params.caseId!;
+        const [state, page] = await ledgerCall(() =>
+          Promise.all([b.queries.case(caseId), b.queries.evidenceByCase(caseId, pageParams(req.query))]),
+        );
+        return {
+          json: {
+            caseId,
+            case: state === undefined ? null : caseView(state),
+            records: page.items.map(recordView),
+            next: page.next ?? null,
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/stats',
+      handler: async (req) => {
+        const month = req.query.get('month') ?? undefined;
+        if (month !== undefined && !/^\d{4}-\d\d$/.test(month))
+          throw badRequest('BAD_MONTH', 'month must be YYYY-MM');
+        const institution = req.query.get('institution') ?? undefined;
+        const stats = await b.queries.caseStats();
+        return { json: { height: b.queries.head().height, ...caseStatsView(stats, { institution, month }) } };
+      },
+    },
+  ];
+}
+
 export function apiRoutes(b: ApiBackend): Route[] {
   return [
     { method: 'POST', path: '/v1/txs', handler: (req) => submitTx(b, req) },
@@ -314,18 +359,7 @@ export function apiRoutes(b: ApiBackend): Route[] {
         };
       },
     },
-    {
-      method: 'GET',
-      path: '/v1/cases/:caseId',
-      handler: async (req) => {
-        const page = await ledgerCall(() =>
-          b.queries.evidenceByCase(req.params.caseId!, pageParams(req.query)),
-        );
-        return {
-          json: { caseId: req.params.caseId, records: page.items.map(recordView), next: page.next ?? null },
-        };
-      },
-    },
+    ...caseRoutes(b),
     {
       method: 'GET',
       path: '/v1/blocks/:height',
