@@ -38,9 +38,13 @@ interface CommonOptions {
   wait?: boolean;
 }
 
-/** Same (institution, event) → same nonce: a re-run is refused as a replay, never recorded twice. */
-export function caseNonce(institution: string, payload: Uint8Array): number {
-  const d = sha256(utf8.encode(`jrchain/case-nonce/v1\0${institution}\0`), payload);
+/**
+ * Same (institution, case, event) → same nonce: a re-run is refused as a replay, never recorded twice. The
+ * link to the previous event is left out (zeros), since a re-run after the commit would name a later one.
+ */
+export function caseNonce(institution: string, r: CaseRecord): number {
+  const unlinked = encodeCase(r.event.type === 'open' ? r : { ...r, prev: new Uint8Array(32) });
+  const d = sha256(utf8.encode(`jrchain/case-nonce/v1\0${institution}\0`), unlinked);
   return Number(BigInt(`0x${toHex(d.subarray(0, 7))}`) & ((1n << 53n) - 1n));
 }
 
@@ -53,7 +57,7 @@ export function caseTx(id: Identity, record: CaseRecord, now = Date.now()): TxEn
         type: 'case',
         institution: id.institution,
         keyId: id.keyId,
-        nonce: caseNonce(id.institution, payload),
+        nonce: caseNonce(id.institution, record),
         createdAt: now,
         ttlMs: TX_TTL_MS,
         payload,
@@ -74,20 +78,34 @@ async function documentHash(arg: string, what: string): Promise<Uint8Array> {
   }
 }
 
+/** The event, checked before touching the network; `prev` is filled in from the node when submitting. */
 function record(caseId: string, event: CaseEvent): CaseRecord {
   const r = { caseId, event };
   try {
-    validateCase(r);
+    validateCase(event.type === 'open' ? r : { ...r, prev: new Uint8Array(32) });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   return r;
 }
 
+/**
+ * The tx hash of the case's last event, which the new event must name. An unknown case gets zeros: the chain
+ * then refuses the event with TX_CASE_UNKNOWN, the clearer answer.
+ */
+async function lastEventOf(client: ApiClient, caseId: string): Promise<Uint8Array> {
+  const r = await client.get<{ case: { timeline: { txHash: string }[] } | null }>(
+    `/v1/cases/${encodeURIComponent(caseId)}?limit=1`,
+  );
+  const last = r.body.case?.timeline.at(-1)?.txHash;
+  return last === undefined ? new Uint8Array(32) : fromHex(last);
+}
+
 /** Signs and submits one event; prints where it landed or why the chain refused it. */
-async function submitEvent(io: CliIo, opts: CommonOptions, r: CaseRecord, extra = {}): Promise<void> {
+async function submitEvent(io: CliIo, opts: CommonOptions, event: CaseRecord, extra = {}): Promise<void> {
   const client = new ApiClient(nodeUrl(opts.node));
   const id = await resolveIdentity(client, opts.key, opts.institution, opts.keyId);
+  const r = event.event.type === 'open' ? event : { ...event, prev: await lastEventOf(client, event.caseId) };
   const env = caseTx(id, r);
   const res = await send(client, env, opts.wait === true);
   const body = res.body as { status?: string; height?: number | null; code?: string };

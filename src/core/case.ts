@@ -78,6 +78,11 @@ export type CaseEvent =
 
 export interface CaseRecord {
   caseId: string;
+  /**
+   * The tx hash of the case's previous event; absent only for `open`. The events of a case form a hash chain,
+   * so a case receipt that leaves out an event breaks it (docs/cases.md#case-receipts).
+   */
+  prev?: Uint8Array | undefined;
   event: CaseEvent;
 }
 
@@ -122,6 +127,10 @@ export function validateCase(c: CaseRecord): void {
     throw invalidField(
       'case id must be 1-128 characters of A-Z a-z 0-9 . _ : / # - starting with a letter or digit',
     );
+  if (c.event.type === 'open' && c.prev !== undefined)
+    throw invalidField('an open event has no previous event');
+  if (c.event.type !== 'open' && (!(c.prev instanceof Uint8Array) || c.prev.length !== HASH_LENGTH))
+    throw invalidField(`a ${c.event.type} event names the previous event's ${HASH_LENGTH}-byte tx hash`);
   validateEvent(c.event);
 }
 
@@ -261,6 +270,7 @@ function readEvent(r: Reader, type: CaseEventType): CaseEvent {
 export function writeCase(w: Writer, c: CaseRecord): void {
   validateCase(c);
   w.u8(CASE_VERSION).string(c.caseId).u8(CaseEvents[c.event.type]);
+  if (c.prev !== undefined) w.fixed(c.prev, HASH_LENGTH);
   writeEvent(w, c.event);
 }
 
@@ -270,11 +280,12 @@ export function readCase(r: Reader): CaseRecord {
   const code = r.u8('case event');
   const type = eventByCode.get(code);
   if (type === undefined) throw new CodecError(CodecErrorCode.unknownType, `unknown case event code ${code}`);
+  const prev = type === 'open' ? undefined : r.fixed(HASH_LENGTH, 'previous event');
   const event = readEvent(r, type);
   // Absent optionals decode as undefined; drop them so a decoded record equals the one encoded.
   for (const [k, v] of Object.entries(event))
     if (v === undefined) delete (event as Record<string, unknown>)[k];
-  const c = { caseId, event };
+  const c: CaseRecord = prev === undefined ? { caseId, event } : { caseId, prev, event };
   validateCase(c);
   return c;
 }

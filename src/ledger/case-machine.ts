@@ -4,6 +4,7 @@
  * execution, so a case moves only through legal transitions, recorded by institutions whose role and part in
  * the case allow it. Each refusal is one TX_CASE_* code, checked in the order of that list in errors.ts.
  */
+import { equalBytes, toHex } from '../core/bytes.ts';
 import {
   agreementSigningBody,
   type CaseEvent,
@@ -173,6 +174,13 @@ function checkParty(
 /** Sequence numbers, the roles of named institutions, and the agreement's co-signature. */
 function checkContent(c: CaseState | undefined, r: CaseRecord, ctx: CaseContext): CaseVerdict | undefined {
   const e = r.event;
+  const last = c?.events[c.events.length - 1];
+  if (last !== undefined && !equalBytes(last.txHash, r.prev!)) {
+    return refuse(
+      TxErrorCode.caseOutOfOrder,
+      `the last event of case ${r.caseId} is tx ${toHex(last.txHash)}; this one follows ${toHex(r.prev!)}`,
+    );
+  }
   const named = (inst: string, role: InstitutionRole) =>
     ctx.roleOf(inst) === role
       ? undefined

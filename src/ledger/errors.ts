@@ -81,7 +81,7 @@ export const TxErrorCode = {
   caseIllegalTransition: 'TX_CASE_ILLEGAL_TRANSITION',
   /** (Case) The case already holds Limits.caseEvents events. */
   caseFull: 'TX_CASE_FULL',
-  /** (Case) A session or milestone number that is not the next one. */
+  /** (Case) The event does not follow the case's last event (`prev`), or a session or milestone number skips. */
   caseOutOfOrder: 'TX_CASE_OUT_OF_ORDER',
   /** (Case) A named respondent, mediator or court is not registered in that role. */
   caseInvalidParty: 'TX_CASE_INVALID_PARTY',

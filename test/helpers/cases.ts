@@ -20,14 +20,26 @@ export function casesGenesis(): Genesis {
 }
 
 let nonce = 1;
+/**
+ * The tx hash of the last event built for each case id: each new event names it as `prev`, so txs built in
+ * the order they are meant to apply chain up. An `open` starts the chain again; an id never opened gets zeros.
+ */
+const lastEvent = new Map<string, Uint8Array>();
 
-/** A case tx signed by `institution`'s client-1 key, with a fresh nonce. */
+/** The next event built for `caseId` follows `txHash` (after building txs that are not meant to apply). */
+export function chainAfter(caseId: string, txHash: Uint8Array): void {
+  lastEvent.set(caseId, txHash);
+}
+
+/** A case tx signed by `institution`'s client-1 key, with a fresh nonce; `prev` overrides the chained one. */
 export function caseTx(
   institution: string,
   caseId: string,
   event: CaseEvent,
   createdAt = TEST_GENESIS_TIME + 1000,
+  prev?: Uint8Array,
 ): TxEnvelope {
+  const link = event.type === 'open' ? undefined : (prev ?? lastEvent.get(caseId) ?? new Uint8Array(32));
   const unsigned = {
     chainId: TEST_CHAIN_ID,
     type: 'case' as const,
@@ -36,9 +48,11 @@ export function caseTx(
     nonce: nonce++,
     createdAt,
     ttlMs: 24 * 3_600_000,
-    payload: encodeCase({ caseId, event }),
+    payload: encodeCase({ caseId, prev: link, event }),
   };
-  return envelope(signTx(unsigned, testSigner(`${institution}/client-1`)));
+  const env = envelope(signTx(unsigned, testSigner(`${institution}/client-1`)));
+  lastEvent.set(caseId, env.hash);
+  return env;
 }
 
 /** `institution`'s co-signature (client-1) over the agreement `label` of `caseId`. */
@@ -119,6 +133,15 @@ export const CASE_REFUSALS: [string, () => TxEnvelope[], string][] = [
     'agreeing after mediation failed',
     () => [open('A'), assign('A'), ev('A', MEDIATOR, { type: 'fail', reason: 'noAgreement' }), agree('A')],
     TxErrorCode.caseIllegalTransition,
+  ],
+  [
+    "an event that does not follow the case's last event",
+    () => [
+      open('A'),
+      assign('A'),
+      caseTx(MEDIATOR, 'A', { type: 'session', seq: 1 }, undefined, docHash('x')),
+    ],
+    TxErrorCode.caseOutOfOrder,
   ],
   ['session 2 before session 1', () => [open('A'), assign('A'), session('A', 2)], TxErrorCode.caseOutOfOrder],
   [

@@ -16,7 +16,7 @@ import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { LedgerChain, type LedgerChainOptions } from '../../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier } from '../../../src/ledger/token-verifier.ts';
-import { assign, CASE_REFUSALS, casesGenesis, ev, open, session } from '../../helpers/cases.ts';
+import { assign, CASE_REFUSALS, casesGenesis, chainAfter, ev, open, session } from '../../helpers/cases.ts';
 import { batchOf, openMemoryChain, outcomes, runBlock } from '../../helpers/chain.ts';
 import {
   anchorTx,
@@ -505,9 +505,12 @@ describe('executor rules: one code per rejection', () => {
 
   it('TX_CASE_WRONG_ROLE, TX_CASE_FULL: a bank recording a session; the event after the per-case limit', async () => {
     const chain = await LedgerChain.open(new MemoryLedgerStore(), casesGenesis());
-    await runBlock(chain, batchOf([open('A'), assign('A')], T + 1000));
+    const setup = [open('A'), assign('A')];
+    await runBlock(chain, batchOf(setup, T + 1000));
     expect(await admit(chain, session('A', 1, 'bank-a'))).toBe(TxErrorCode.caseWrongRole);
+    chainAfter('A', setup[1]!.hash);
     expect(await admit(chain, session('A', 1))).toBe('ok');
+    chainAfter('A', setup[1]!.hash);
     const sessions = Array.from({ length: Limits.caseEvents - 2 }, (_, i) => session('A', i + 1));
     const over = ev('A', 'bank-c', { type: 'session', seq: Limits.caseEvents - 1 });
     const out = await execute(chain, [...sessions, over]);
