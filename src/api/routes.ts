@@ -12,6 +12,7 @@ import { decodeTxList, parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import type { PageRequest } from '../ledger/store.ts';
+import { caseReceiptFor } from '../receipt/case-receipt.ts';
 import { receiptFor } from '../receipt/ledger-receipt.ts';
 import { caseStatsView, caseView } from './case-views.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
@@ -86,6 +87,7 @@ async function ledgerCall<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (isJrError(err) && /^LEDGER_INVALID_/.test(err.code)) throw badRequest(err.code, err.message);
     if (isJrError(err, 'RECEIPT_NOT_EVIDENCE')) throw new ApiError(422, err.code, err.message);
+    if (isJrError(err, 'RECEIPT_NO_CASE')) throw new ApiError(404, 'NOT_FOUND', err.message);
     throw err;
   }
 }
@@ -312,6 +314,13 @@ function caseRoutes(b: ApiBackend): Route[] {
           },
         };
       },
+    },
+    {
+      method: 'GET',
+      path: '/v1/cases/:caseId/receipt',
+      handler: async (req) => ({
+        json: await ledgerCall(() => caseReceiptFor(b.queries, b.genesis, req.params.caseId!)),
+      }),
     },
     {
       method: 'GET',

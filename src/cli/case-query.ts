@@ -1,8 +1,12 @@
-/** Read-only case commands: a case's state and timeline, the list of cases, and the statistics. */
+/** Read-only case commands: a case's state and timeline, the list of cases, case receipts, the statistics. */
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { loadGenesisFile } from '../core/genesis.ts';
+import { verifyCaseReceipt } from '../receipt/case-verify.ts';
 import { registerCaseEventCommands } from './case.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { type CliIo, ExitCode, emit, parsePositiveInt } from './io.ts';
+import { readJsonFile } from './receipt.ts';
 
 interface EvidenceRecordJson {
   txHash: string;
@@ -97,7 +101,57 @@ export function registerCaseCommands(program: Command, io: CliIo): void {
           .concat(r.body.next ? `more: --cursor ${r.body.next}\n` : ''),
       );
     });
+  registerCaseReceiptCommands(c, io);
   registerCaseEventCommands(c, io);
+}
+
+const MARK = { pass: 'ok  ', fail: 'FAIL', skip: '--  ' } as const;
+
+function registerCaseReceiptCommands(c: Command, io: CliIo): void {
+  c.command('receipt')
+    .description("fetch a case's receipt: every event with its proofs, verifiable offline (case verify)")
+    .argument('<id>', 'case reference')
+    .option('--out <file>', 'write the receipt to this file (default: print it)')
+    .option(...NODE_OPTION)
+    .action(async (caseId: string, opts: { out?: string; node?: string }) => {
+      const r = await new ApiClient(nodeUrl(opts.node)).get<unknown>(
+        `/v1/cases/${encodeURIComponent(caseId)}/receipt`,
+      );
+      const text = `${JSON.stringify(r.body, null, 2)}\n`;
+      if (opts.out === undefined) io.out(text);
+      else {
+        writeFileSync(opts.out, text, { flag: 'wx' });
+        io.out(`case receipt of ${caseId} written to ${opts.out}\n`);
+      }
+    });
+  c.command('verify')
+    .description(
+      'verify a case receipt offline, with no node: genesis, each event (header, validator set, commit\n' +
+        'certificate, signature, inclusion), the timeline (chain order, each event linked to the one before,\n' +
+        'the case state machine with the roles in force) and the summary',
+    )
+    .argument('<receipt>', 'case receipt file (from case receipt)')
+    .requiredOption('--genesis <file>', 'the genesis of the chain the receipt claims')
+    .option('--json', 'print machine-readable JSON')
+    .action((file: string, opts: { genesis: string; json?: boolean }) => {
+      const genesis = loadGenesisFile(opts.genesis);
+      const v = verifyCaseReceipt(readJsonFile(file, 'case receipt'), genesis);
+      emit(io, opts.json === true, v, () => {
+        const lines = v.checks.map(
+          (x) =>
+            `${MARK[x.status]} ${x.name.padEnd(10)} ${x.detail}${x.code === undefined ? '' : ` [${x.code}]`}`,
+        );
+        const s = v.state;
+        lines.push(
+          '',
+          s
+            ? `PROVEN: case ${s.caseId} is ${s.status} after ${s.events.length} event(s)`
+            : 'NOT PROVEN: the case receipt failed a check',
+        );
+        return `${lines.join('\n')}\n`;
+      });
+      if (!v.ok) io.setExit(ExitCode.failed);
+    });
 }
 
 type Figures = Record<string, unknown> & { mediationHours: Record<string, number | null> };

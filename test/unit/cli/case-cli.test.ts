@@ -1,5 +1,5 @@
 /** `jrchain case ...` and `jrchain stats` against a fake node (docs/cases.md). */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { memoryIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
+import { genesisToJson } from '../../../src/core/genesis.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
 import { casesGenesis } from '../../helpers/cases.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
@@ -14,6 +15,13 @@ import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-case-cli-'));
 const key = (inst: string) => join(dir, `${inst}.key`);
 let node: FakeNode;
+
+/** Runs without --node: offline commands. */
+async function offline(...argv: string[]) {
+  const io = memoryIo();
+  const code = await runCli(argv, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
 
 async function cli(...argv: string[]) {
   const io = memoryIo();
