@@ -138,6 +138,22 @@ describe('jrchain case', () => {
     expect((await cli('stats')).stdout).toMatch(
       /all: opened 1, mediated 1 \(agreed 1, failed 0\), success 100.0 %/,
     );
+
+    // The whole timeline as one receipt, verified offline; a tampered copy is not proven.
+    const file = join(dir, 'case.receipt.json');
+    expect((await cli('case', 'receipt', id, '--out', file)).code).toBe(0);
+    const genesisFile = join(dir, 'genesis.json');
+    writeFileSync(genesisFile, JSON.stringify(genesisToJson(casesGenesis())));
+    const ok = await offline('case', 'verify', file, '--genesis', genesisFile);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toMatch(/PROVEN: case CLI-1 is closed after 7 event\(s\)/);
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc.events.splice(1, 1);
+    writeFileSync(join(dir, 'dropped.json'), JSON.stringify(doc));
+    const bad = await offline('case', 'verify', join(dir, 'dropped.json'), '--genesis', genesisFile);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/FAIL timeline .*RECEIPT_CASE_TIMELINE/);
+    expect((await cli('case', 'receipt', 'NO-SUCH-CASE')).code).toBe(1);
   });
 
   it('refuses bad flags before touching the node, and explains every command in --help', async () => {
