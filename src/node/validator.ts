@@ -162,8 +162,6 @@ export interface ValidatorStatus {
 }
 
 export const ValidatorErrorCode = {
-  /** The institution has no validator in the genesis. */
-  notInGenesis: 'VALIDATOR_NOT_IN_GENESIS',
   /** The key is not the genesis key of this institution's validator. */
   keyMismatch: 'VALIDATOR_KEY_MISMATCH',
   /** Limits that cannot work together (a frame limit below the largest batch, ...). */
@@ -173,7 +171,6 @@ export const ValidatorErrorCode = {
 } as const;
 export type ValidatorErrorCode = (typeof ValidatorErrorCode)[keyof typeof ValidatorErrorCode];
 export const ValidatorErrorExit = exitCodes(ValidatorErrorCode, {
-  notInGenesis: ExitCode.failed,
   keyMismatch: ExitCode.failed,
   config: ExitCode.failed,
   lifecycle: ExitCode.failed,
@@ -198,7 +195,7 @@ export class ValidatorService {
   readonly #o: ValidatorServiceOptions;
   /** This validator's index in the set in force; undefined while outside it (ADR 006: joining or removed). */
   #self: number | undefined;
-  /** The set in force for the running consensus instance (the genesis set without reconfiguration). */
+  /** The set in force for the running consensus instance. */
   #set: ValidatorSet;
   #epoch = 0;
   readonly #clock: Clock;
@@ -247,7 +244,6 @@ export class ValidatorService {
       },
       { logger: o.logger, metrics: o.metrics, clock: this.#clock },
     );
-    const reconfigures = o.chain.reconfiguration;
     const transport = new P2PConsensusTransport({
       host: this.#host,
       peers: this.#peers,
@@ -276,15 +272,11 @@ export class ValidatorService {
           view: () =>
             this.#driver.currentEpoch().member ? this.#driver.status().view : Number.POSITIVE_INFINITY,
         },
-        ...(reconfigures
-          ? {
-              epochs: {
-                setAt: (height: number) => o.chain.validatorSetAt(height),
-                quorum: () => this.#driver.quorumContext(),
-                suspend: () => this.#driver.suspend(),
-              },
-            }
-          : {}),
+        epochs: {
+          setAt: (height: number) => o.chain.validatorSetAt(height),
+          quorum: () => this.#driver.quorumContext(),
+          suspend: () => this.#driver.suspend(),
+        },
         onStored: (block) => this.#onStored(block, true),
         onFault: (code) => this.#countSyncFault(code),
         onFatal: (err) => this.#onFatal('sync', err),
@@ -305,9 +297,6 @@ export class ValidatorService {
     this.#driver = new ConsensusDriver({
       config: {
         chainId: genesis.chainId,
-        validators: set,
-        self: self ?? 0,
-        params: genesis.consensus,
         genesisHash: gHash,
         signer: o.key.signer,
         options: replicaOptions,
@@ -330,20 +319,16 @@ export class ValidatorService {
         onFatal: (err) => this.#onFatal('consensus', err),
         onEpoch: (epoch, index) => this.#onEpoch(transport, epoch, index),
       },
-      ...(reconfigures
-        ? {
-            epochs: {
-              epochAt: (height: number) => o.chain.epochAt(height),
-              headerHash: async (height: number) => {
-                if (height === 0) return gHash;
-                const block = await o.store.block(height);
-                if (block === undefined)
-                  throw new InvariantError(`block ${height} of an epoch boundary is missing`);
-                return block.hash;
-              },
-            },
-          }
-        : {}),
+      epochs: {
+        epochAt: (height: number) => o.chain.epochAt(height),
+        headerHash: async (height: number) => {
+          if (height === 0) return gHash;
+          const block = await o.store.block(height);
+          if (block === undefined)
+            throw new InvariantError(`block ${height} of an epoch boundary is missing`);
+          return block.hash;
+        },
+      },
     });
     transport.attach(this.#driver);
     this.#mempool = new Mempool(
@@ -382,44 +367,13 @@ export class ValidatorService {
     this.#host.onPeerEvent((peerId, event) => this.#onPeerEvent(peerId, event));
   }
 
-  /** Checks the identity against the genesis and builds the service (nothing runs until start()). */
-  static async create(opts: ValidatorServiceOptions): Promise<ValidatorService> {
-    const { genesis, institution, key } = opts;
-    if (opts.chain.reconfiguration) return ValidatorService.#createReconfiguring(opts);
-    const self = genesis.validators.findIndex((v) => v.institution === institution);
-    if (self < 0) {
-      throw new ValidatorError(
-        ValidatorErrorCode.notInGenesis,
-        `institution ${institution} has no validator`,
-      );
-    }
-    if (!equalBytes(genesis.validators[self]!.publicKey, key.publicKey)) {
-      throw new ValidatorError(
-        ValidatorErrorCode.keyMismatch,
-        `the key is not the genesis validator key of ${institution}`,
-      );
-    }
-    if (!equalBytes(genesisHash(opts.chain.genesis), genesisHash(genesis))) {
-      throw new ValidatorError(ValidatorErrorCode.config, 'the chain was opened with another genesis');
-    }
-    const validators = new Set(genesis.validators.map((v) => v.peerId));
-    for (const peerId of Object.keys(opts.peerAddrs ?? {})) {
-      if (!validators.has(peerId)) {
-        throw new ValidatorError(
-          ValidatorErrorCode.config,
-          `peer address override for ${peerId}, not a validator`,
-        );
-      }
-    }
-    return new ValidatorService(opts, self);
-  }
-
   /**
-   * With reconfiguration (ADR 006) the set in force decides: a node whose key is in it votes; one whose key is
-   * not (a validator being added, or one removed or rotated out) starts outside the set and follows the chain
-   * until a set that holds its key is in force.
+   * Checks the identity against the chain and builds the service (nothing runs until start()). The set in
+   * force decides (ADR 006): a node whose key is in it votes; one whose key is not (a validator being added,
+   * or one removed or rotated out) starts outside the set and follows the chain until a set that holds its
+   * key is in force.
    */
-  static #createReconfiguring(opts: ValidatorServiceOptions): ValidatorService {
+  static async create(opts: ValidatorServiceOptions): Promise<ValidatorService> {
     const { genesis, institution, key, chain } = opts;
     if (!equalBytes(genesisHash(chain.genesis), genesisHash(genesis))) {
       throw new ValidatorError(ValidatorErrorCode.config, 'the chain was opened with another genesis');

@@ -81,19 +81,15 @@ export class ValidatorCluster {
   readonly #dirs = new Map<number, string>();
   readonly #ports = new Map<number, number>();
   readonly #allDirs = new Set<string>();
-  readonly #reconfiguration: boolean;
   /** The key each running validator was started with. */
   readonly #keys = new Map<number, KeyPair>();
 
-  /** `reconfiguration`: ledgers and services follow governance's validator-set changes (ADR 006). */
   constructor(
     consensus: Record<string, number> = NET_TEST_CONSENSUS,
     limits: ValidatorLimits = NET_TEST_LIMITS,
-    reconfiguration = false,
   ) {
     this.genesis = testGenesis({ consensus });
     this.#limits = limits;
-    this.#reconfiguration = reconfiguration;
   }
 
   get running(): TestValidator[] {
@@ -124,7 +120,7 @@ export class ValidatorCluster {
     this.#allDirs.add(dir);
     const port = this.#ports.get(i) ?? 0;
     const store = await LevelLedgerStore.open(dir);
-    const chain = await LedgerChain.open(store, this.genesis, { reconfiguration: this.#reconfiguration });
+    const chain = await LedgerChain.open(store, this.genesis);
     const metrics = new NodeMetrics();
     const logger = new RecordingLogger();
     const peerAddrs: Record<string, string[]> = {};

@@ -4,6 +4,7 @@ import { isJrError } from '../../../src/core/errors.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import { NodeMetrics } from '../../../src/node/metrics.ts';
 import {
+  NOT_A_VALIDATOR,
   ValidatorErrorCode,
   ValidatorService,
   type ValidatorServiceOptions,
@@ -46,18 +47,29 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe('ValidatorService.create', () => {
-  it('refuses an institution without a validator, or another key', async () => {
+  it("refuses another institution's validator key; a key outside the set follows the chain", async () => {
+    // bank-b's key, claimed for an unknown institution and for bank-c: the key's own institution decides.
     expect(await codeOf(ValidatorService.create(await options({ institution: 'bank-z' })))).toBe(
-      ValidatorErrorCode.notInGenesis,
-    );
-    expect(await codeOf(ValidatorService.create(await options({ key: validatorKey(2) })))).toBe(
       ValidatorErrorCode.keyMismatch,
     );
+    expect(await codeOf(ValidatorService.create(await options({ institution: 'bank-c' })))).toBe(
+      ValidatorErrorCode.keyMismatch,
+    );
+    // A key outside the set in force (a validator governance has yet to add) follows the chain: no vote.
+    const outsider = await ValidatorService.create(
+      await options({ key: validatorKey(9), institution: 'bank-z' }),
+    );
+    services.push(outsider);
+    await outsider.start();
+    expect(outsider.isPrimary()).toBe(false);
+    const r = await outsider.submit(liveTxs(1, 'outsider')[0]!);
+    expect(r.status === 'rejected' && r.rejection.code).toBe(NOT_A_VALIDATOR);
   });
 
-  it('refuses an address override for a peer that is not a validator', async () => {
-    const peerAddrs = { '12D3KooWLRPJAA5o6fuGpXwFEbkC5GzNzHTBNnWkqUeZSJ7jSZbk': ['/ip4/127.0.0.1/tcp/1'] };
-    expect(await codeOf(ValidatorService.create(await options({ peerAddrs })))).toBe(
+  it('refuses a chain opened with another genesis', async () => {
+    const other = genesis();
+    const g = { ...other, chainId: `${other.chainId}-other` };
+    expect(await codeOf(ValidatorService.create(await options({ genesis: g })))).toBe(
       ValidatorErrorCode.config,
     );
   });
