@@ -1,39 +1,17 @@
 /** ValidatorService checks its identity and limits before anything runs (the network tests cover the rest). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { isJrError } from '../../../src/core/errors.ts';
-import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
-import { NodeMetrics } from '../../../src/node/metrics.ts';
-import {
-  NOT_A_VALIDATOR,
-  ValidatorErrorCode,
-  ValidatorService,
-  type ValidatorServiceOptions,
-} from '../../../src/node/validator.ts';
-import { DEFAULT_PROTOCOLS, noopLogger, ProtocolId } from '../../../src/p2p/index.ts';
-import { openChain } from '../../helpers/chain.ts';
+import { NOT_A_VALIDATOR, ValidatorErrorCode, ValidatorService } from '../../../src/node/validator.ts';
+import { DEFAULT_PROTOCOLS, ProtocolId } from '../../../src/p2p/index.ts';
 import { genesis } from '../../helpers/ledger.ts';
-import { LOOPBACK } from '../../helpers/p2p.ts';
-import { liveTxs, validatorKey } from '../../helpers/validators.ts';
+import { liveTxs, validatorKey, validatorOptions } from '../../helpers/validators.ts';
 
 const services: ValidatorService[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.stop()));
 });
 
-async function options(overrides: Partial<ValidatorServiceOptions> = {}): Promise<ValidatorServiceOptions> {
-  const store = new MemoryLedgerStore();
-  return {
-    genesis: genesis(),
-    institution: 'bank-b',
-    key: validatorKey(1),
-    store,
-    chain: await openChain(store),
-    listen: [LOOPBACK],
-    logger: noopLogger,
-    metrics: new NodeMetrics(),
-    ...overrides,
-  };
-}
+const options = validatorOptions;
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {
