@@ -192,11 +192,12 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
   });
   const server = new SyncServer({
     store: o.store,
-    // Outside the set there is no instance: the genesis checkpoint (peers ignore one this low).
+    // With no instance (outside the set, suspended for sync, not started yet): the genesis checkpoint, which
+    // peers ignore as too low.
     stable: () =>
-      membership.self === undefined
-        ? { seq: 0, headerHash: s.genesisHash, signatures: [] }
-        : driver.stableCheckpoint(),
+      driver.currentEpoch().member
+        ? driver.stableCheckpoint()
+        : { seq: 0, headerHash: s.genesisHash, signatures: [] },
     batchFor: (digest) => driver.batchFor(digest),
     maxResponseBytes: s.syncResponseBytes,
   });
