@@ -102,33 +102,45 @@ async function lastEventOf(client: ApiClient, caseId: string): Promise<Uint8Arra
 }
 
 /** Signs and submits one event; prints where it landed or why the chain refused it. */
+export interface RecordedEvent {
+  record: CaseRecord;
+  txHash: string;
+  /** `committed`, `pending` or `accepted` from the node, or `already-recorded` on a re-run. */
+  status: string;
+  height: number | null;
+}
+
+/**
+ * Links `event` to the case's last event (read from the node), signs it as `id` and submits it. Throws the
+ * node's refusal (its TX_* code) as an ApiClientError.
+ */
+export async function recordCaseEvent(
+  client: ApiClient,
+  id: Identity,
+  event: CaseRecord,
+  wait: boolean,
+): Promise<RecordedEvent> {
+  const r = event.event.type === 'open' ? event : { ...event, prev: await lastEventOf(client, event.caseId) };
+  const env = caseTx(id, r);
+  const res = await send(client, env, wait);
+  const body = res.body as { status?: string; height?: number | null; code?: string };
+  if (res.status === 200 || res.status === 202)
+    return { record: r, txHash: env.hashHex, status: body.status ?? 'accepted', height: body.height ?? null };
+  if (body.code === 'TX_REPLAYED_NONCE' || body.code === 'TX_DUPLICATE')
+    return { record: r, txHash: env.hashHex, status: 'already-recorded', height: null };
+  throw toError(res);
+}
+
 async function submitEvent(io: CliIo, opts: CommonOptions, event: CaseRecord, extra = {}): Promise<void> {
   const client = new ApiClient(nodeUrl(opts.node));
   const id = await resolveIdentity(client, opts.key, opts.institution, opts.keyId);
-  const r = event.event.type === 'open' ? event : { ...event, prev: await lastEventOf(client, event.caseId) };
-  const env = caseTx(id, r);
-  const res = await send(client, env, opts.wait === true);
-  const body = res.body as { status?: string; height?: number | null; code?: string };
-  if (res.status !== 200 && res.status !== 202) {
-    if (body.code === 'TX_REPLAYED_NONCE' || body.code === 'TX_DUPLICATE') {
-      const out = { caseId: r.caseId, event: r.event.type, status: 'already-recorded', txHash: env.hashHex };
-      emit(io, opts.json === true, out, () => `${r.event.type} of case ${r.caseId}: already recorded\n`);
-      return;
-    }
-    throw toError(res);
-  }
-  const out = {
-    caseId: r.caseId,
-    event: r.event.type,
-    status: body.status,
-    txHash: env.hashHex,
-    height: body.height ?? null,
-    ...extra,
-  };
+  const done = await recordCaseEvent(client, id, event, opts.wait === true);
+  const { record: _linked, ...fields } = done;
+  const out = { caseId: event.caseId, event: event.event.type, ...fields, ...extra };
   emit(io, opts.json === true, out, () => {
-    const where = body.height ? ` at height ${body.height}` : '';
+    const where = done.height ? ` at height ${done.height}` : '';
     const lines = Object.entries(extra).map(([k, v]) => `  ${k}: ${String(v)}\n`);
-    return `${r.event.type} of case ${r.caseId}: ${body.status}${where}, tx ${env.hashHex}\n${lines.join('')}`;
+    return `${event.event.type} of case ${event.caseId}: ${done.status}${where}, tx ${done.txHash}\n${lines.join('')}`;
   });
 }
 
