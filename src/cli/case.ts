@@ -149,7 +149,10 @@ function withCommon(cmd: Command): Command {
     .requiredOption('--key <file>', 'institution client key file')
     .option('--institution <id>', 'institution id (default: looked up from the key)')
     .option('--key-id <id>', 'key id (default: looked up from the key)')
-    .option('--wait', 'wait until the event is committed')
+    .option(
+      '--no-wait',
+      "return once a node accepted the event, before it commits (the case's next event needs it committed)",
+    )
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
     .option('--json', 'print machine-readable JSON');
 }

@@ -44,8 +44,8 @@ afterAll(async () => {
 describe('jrchain case', () => {
   it('runs a case from complaint to judicial confirmation, and shows, lists and counts it', async () => {
     const id = 'CLI-1';
-    const bank = ['--key', key('bank-a'), '--wait', '--json'];
-    const mediator = ['--key', key('bank-c'), '--wait', '--json'];
+    const bank = ['--key', key('bank-a'), '--json'];
+    const mediator = ['--key', key('bank-c'), '--json'];
     const opened = await cli(
       'case',
       'open',
@@ -87,30 +87,10 @@ describe('jrchain case', () => {
     const byBank = await cli('case', 'confirm', id, '--ruling', ruling, ...bank);
     expect(byBank.code).toBe(1);
     expect(byBank.stderr).toMatch(/TX_CASE_WRONG_ROLE/);
-    const confirmed = await cli(
-      'case',
-      'confirm',
-      id,
-      '--ruling',
-      ruling,
-      '--key',
-      key('bank-d'),
-      '--wait',
-      '--json',
-    );
+    const confirmed = await cli('case', 'confirm', id, '--ruling', ruling, '--key', key('bank-d'), '--json');
     expect(confirmed.code, confirmed.stderr).toBe(0);
     // Re-running an event is safe: the same event is never recorded twice.
-    const again = await cli(
-      'case',
-      'confirm',
-      id,
-      '--ruling',
-      ruling,
-      '--key',
-      key('bank-d'),
-      '--wait',
-      '--json',
-    );
+    const again = await cli('case', 'confirm', id, '--ruling', ruling, '--key', key('bank-d'), '--json');
     expect(JSON.parse(again.stdout).status).toBe('already-recorded');
     expect((await cli('case', 'close', id, ...mediator)).code).toBe(0);
 
