@@ -55,7 +55,7 @@ interface ProvenEvent {
   registry: GovernanceState;
 }
 
-type Claimed = Record<string, unknown> & { events: unknown[] };
+type Claimed = Record<string, unknown> & { events: unknown[]; governance: unknown[] };
 
 function checkCaseFormat(doc: unknown): CheckResult<Claimed> {
   return evaluate(() => {
@@ -65,8 +65,9 @@ function checkCaseFormat(doc: unknown): CheckResult<Claimed> {
     for (const k of ['chainId', 'genesisHash', 'caseId', 'governance', 'events', 'summary'])
       if (!(k in d)) reject(Failure.malformed, `missing ${k}`);
     const events = listField(d.events, 'events');
+    const governance = listField(d.governance, 'governance');
     if (events.length === 0) reject(Failure.malformed, 'a case receipt lists at least one event');
-    return passed({ ...d, events }, `${CASE_RECEIPT_FORMAT}, ${events.length} event(s)`);
+    return passed({ ...d, events, governance }, `${CASE_RECEIPT_FORMAT}, ${events.length} event(s)`);
   });
 }
 
@@ -82,7 +83,7 @@ function checkEvents(g: Genesis, r: Claimed): CheckResult<ProvenEvent[]> {
     if (header.status === 'fail') return header;
     const h = header.value;
     // Governance blocks below this event's block give the registry in force at it.
-    const below = listField(r.governance, 'governance').filter(
+    const below = r.governance.filter(
       (b) =>
         typeof (b as { height?: unknown } | null)?.height === 'number' &&
         (b as { height: number }).height < h.height,

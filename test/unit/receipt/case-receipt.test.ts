@@ -30,6 +30,8 @@ import {
   testGenesisJson,
   testSigner,
 } from '../../helpers/fixtures.ts';
+import { mutateJson } from '../../helpers/json-mutate.ts';
+import { Prng } from '../../sim/prng.ts';
 
 const T = TEST_GENESIS_TIME;
 const genesis = casesGenesis();
@@ -154,5 +156,30 @@ describe('case receipts', () => {
     const renamed = copy();
     renamed.caseId = 'R-2';
     expect(failedAt(renamed)).toMatchObject({ name: 'timeline', code: ReceiptFailureCode.caseTimeline });
+  });
+
+  const runs = 400;
+  it(`${runs} seeded mutations give outcomes, none unexpected, and none passes unless only the governance list changed`, () => {
+    const failedAt = new Set<string>();
+    for (let i = 0; i < runs; i++) {
+      const seed = `case-receipt-mutation#${i}`;
+      const rng = new Prng(seed);
+      let doc: unknown = receipt;
+      for (let k = rng.int(1, 2); k > 0; k--) doc = mutateJson(doc, rng);
+      let v: ReturnType<typeof verifyCaseReceipt>;
+      try {
+        v = verifyCaseReceipt(doc, genesis);
+      } catch (err) {
+        throw new Error(`seed ${seed}: verifyCaseReceipt threw ${(err as Error).stack}`);
+      }
+      const last = v.checks.at(-1)!;
+      expect(last.code, `seed ${seed}: ${last.detail}`).not.toBe(ReceiptFailureCode.unexpected);
+      // Only the governance list may change without failing: the one in this receipt registers an institution
+      // that takes no part in the case (see above).
+      const same = (d: unknown) => JSON.stringify({ ...(d as object), governance: [] });
+      if (v.ok) expect(same(doc) === same(receipt), `seed ${seed} passed changed`).toBe(true);
+      if (last.status === 'fail') failedAt.add(last.name);
+    }
+    expect([...failedAt].sort()).toEqual(['events', 'format', 'genesis', 'summary', 'timeline']);
   });
 });
