@@ -58,15 +58,26 @@ class Syncing {
   client!: StateSyncClient;
   chain!: SyncChain;
 
-  static async create(blocksPerRequest = 4, chain?: SyncChain): Promise<Syncing> {
+  /** With `withEpochs`: the client follows epochs (ADR 006) and records when it suspends consensus. */
+  readonly suspended: number[] = [];
+
+  static async create(blocksPerRequest = 4, chain?: SyncChain, withEpochs = false): Promise<Syncing> {
     const s = new Syncing();
     s.chain = chain ?? (await openMemoryChain());
+    const epochs = {
+      setAt: () => quorum.set,
+      quorum: () => (s.suspended.length > 0 ? undefined : quorum),
+      suspend: async () => {
+        s.suspended.push(s.chain.head().height);
+      },
+    };
     s.client = new StateSyncClient(
       {
         host: s.fake.asHost(),
         peers: new ValidatorPeers(g),
         chain: s.chain,
         quorum,
+        ...(withEpochs ? { epochs } : {}),
         consensus: {
           transferred: (seq, _hash, blocks) => s.transferred.push({ seq, heights: blocks.map((b) => b.seq) }),
           peerProgress: (checkpoint, head) =>
@@ -284,6 +295,53 @@ describe('StateSyncClient: transfer', () => {
     s.client.requestTransfer(3, source.blocks[2]!.hash);
     await waitFor(() => s.fatal.length === 1, 'the failure is reported');
     expect(s.client.progress().lastError).toMatch(/disk full/);
+    expect(s.faults).toEqual([]);
+  });
+});
+
+/** Serves `source`, but its status claims `height` with a head certificate this node cannot check. */
+function claimsUncheckableHead(source: SyncSource): Responder {
+  return respondFrom(source.server, (response, request) => {
+    if (decodeSyncRequest(request).kind !== 'status') return response;
+    const status = decodeStatusResponse(response);
+    const head = status.head!;
+    return encodeStatusResponse({ ...status, head: { header: head.header, cert: flipSignature(head.cert) } });
+  });
+}
+
+describe('StateSyncClient: heads of a later epoch (f+1 rule)', () => {
+  const poll = async (s: Syncing, n: number) => {
+    s.now += 1000;
+    s.client.pollSoon();
+    await waitFor(() => s.fake.requests.length >= n, `poll ${n}`);
+    await new Promise((r) => setImmediate(r));
+  };
+
+  it('one peer claiming a head it cannot prove does not suspend consensus', async () => {
+    const source = await syncSource(batchesOf(6));
+    const s = await Syncing.create(4, undefined, true);
+    s.connect(A, claimsUncheckableHead(source));
+    await poll(s, 1);
+    expect(s.client.knownHeight(A)).toBe(6); // its status was read
+    expect(s.suspended).toEqual([]);
+    expect(s.progress).toEqual([]);
+    expect(s.client.progress().state).toBe('idle');
+    expect(s.chain.head().height).toBe(0);
+  });
+
+  it('f+1 such peers suspend consensus first, then transfer up to the (f+1)-th highest claim', async () => {
+    const source = await syncSource(batchesOf(6));
+    const shorter = await syncSource(batchesOf(5));
+    expect(toHex(shorter.blocks[4]!.hash)).toBe(toHex(source.blocks[4]!.hash));
+    const s = await Syncing.create(4, undefined, true);
+    // f = 1: two claims include an honest one; only the lower claim is proven.
+    s.connect(A, claimsUncheckableHead(source));
+    s.connect(B, claimsUncheckableHead(shorter));
+    s.now += 1000;
+    s.client.pollSoon();
+    await s.heightIs(5);
+    expect(s.suspended).toEqual([0]);
+    expect(s.transferred.flatMap((t) => t.heights)).toEqual([1, 2, 3, 4, 5]);
     expect(s.faults).toEqual([]);
   });
 });
