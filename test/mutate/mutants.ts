@@ -288,6 +288,14 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [REPLICA_TEST],
   },
   {
+    id: 'vc-quorum-left-for-later',
+    file: PACE,
+    original: 'if (this.vcQuorumSeen || this.quorumLeftForLater()) {',
+    replacement: 'if (this.vcQuorumSeen) {',
+    breaks: 'replicas left behind in a view the others left wait for ever (a stall with f faulty)',
+    tests: [REPLICA_TEST],
+  },
+  {
     id: 'lone-vc-next-view-only',
     file: PACE,
     original: 'return this.views.votesFor(this.state.view + 1) > 0;',

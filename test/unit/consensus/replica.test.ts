@@ -638,6 +638,18 @@ describe('Replica: view change', () => {
     expect(r.status().view).toBe(1);
   });
 
+  it('when a quorum asked for this view or later ones, its timer moves it on to join them (no stall)', () => {
+    // Validator 2 and 3 are in view 1; validator 0 already left for view 2 (it saw a quorum for view 1 that
+    // included the Byzantine validator 1, which then fell silent). View 1 can never get a quorum now.
+    const r = inViewChange(2);
+    r.step(msg(viewChange(3, 1)));
+    r.step(msg(viewChange(0, 2)));
+    expect(r.status()).toMatchObject({ view: 1, status: 'viewChange' });
+    const out = r.step({ now: T0 + 1500, type: 'timeout', kind: 'viewChange', view: 1 });
+    expect(find(out, 'broadcast')?.message).toMatchObject({ type: 'viewChange', newView: 2 });
+    expect(r.status()).toMatchObject({ view: 2, status: 'viewChange' });
+  });
+
   it('a lone request for the next view: after two request timeouts it joins that view', () => {
     const r = replica(2);
     // Validator 0 asks alone for view 1 (it moved ahead alone, or it is Byzantine).
