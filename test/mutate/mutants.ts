@@ -203,6 +203,22 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'a NEW-VIEW that contradicts an executed block is accepted at that seq',
     tests: [REPLICA_TEST],
   },
+  {
+    id: 'catchup-head-cert',
+    file: 'src/consensus/catch-up.ts',
+    original: 'verifyCommitQuorum(s.ctx, head, DropReason.badCertificate);\n      this.headHint',
+    replacement: 'this.headHint',
+    breaks: 'a peer’s head with a forged commit certificate becomes a catch-up target',
+    tests: [REPLICA_TEST],
+  },
+  {
+    id: 'catchup-later-view-cert',
+    file: 'src/consensus/catch-up.ts',
+    original: 'if (!used) verifyCommitQuorum(s.ctx, head, DropReason.badCertificate);',
+    replacement: 'if (used) verifyCommitQuorum(s.ctx, head, DropReason.badCertificate);',
+    breaks: 'a forged head of a later view makes a replica leave its working view',
+    tests: [REPLICA_TEST],
+  },
   // ---- the normal case ---------------------------------------------------------------------------------------
   {
     id: 'prepared-quorum',

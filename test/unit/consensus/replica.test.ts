@@ -440,6 +440,13 @@ describe('Replica: catching up from a peer status (idle chain)', () => {
       DropReason.badCertificate,
     ]);
     expect(r2.status()).toMatchObject({ view: 0, status: 'normal' });
+    // Nor one at a height it already executed (nothing else checks the certificate then).
+    const r3 = replica(1);
+    commitThrough(r3, 1, batch([tx(1)]));
+    expect(drops(r3.step({ now: T0, type: 'peerProgress', head: forged }))).toEqual([
+      DropReason.badCertificate,
+    ]);
+    expect(r3.status()).toMatchObject({ view: 0, status: 'normal' });
   });
 
   it('a certified head beyond the window is transferred to at once', () => {
