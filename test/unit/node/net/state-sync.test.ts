@@ -6,6 +6,7 @@ import type { CommitCertificate } from '../../../../src/core/block.ts';
 import { toHex } from '../../../../src/core/bytes.ts';
 import { Domain, verifySignature } from '../../../../src/core/crypto.ts';
 import { genesisHash, genesisValidatorSet } from '../../../../src/core/genesis.ts';
+import type { ValidatorSet } from '../../../../src/core/validators.ts';
 import type { Chain } from '../../../../src/ledger/chain.ts';
 import { SyncErrorCode } from '../../../../src/node/net/errors.ts';
 import { DEFAULT_STATE_SYNC_LIMITS, StateSyncClient } from '../../../../src/node/net/state-sync.ts';
@@ -58,26 +59,31 @@ class Syncing {
   client!: StateSyncClient;
   chain!: SyncChain;
 
-  /** With `withEpochs`: the client follows epochs (ADR 006) and records when it suspends consensus. */
+  /** The heights at which the client suspended this node's consensus instance (to follow a later epoch). */
   readonly suspended: number[] = [];
+  /**
+   * The set this node's ledger says is in force above its head until it suspends. Another set than the genesis
+   * one makes the peers' heads (which name the genesis set) look like heads of a later epoch.
+   */
+  setAhead: ValidatorSet = quorum.set;
 
-  static async create(blocksPerRequest = 4, chain?: SyncChain, withEpochs = false): Promise<Syncing> {
+  static async create(blocksPerRequest = 4, chain?: SyncChain): Promise<Syncing> {
     const s = new Syncing();
     s.chain = chain ?? (await openMemoryChain());
-    const epochs = {
-      setAt: () => quorum.set,
-      quorum: () => (s.suspended.length > 0 ? undefined : quorum),
-      suspend: async () => {
-        s.suspended.push(s.chain.head().height);
-      },
-    };
     s.client = new StateSyncClient(
       {
         host: s.fake.asHost(),
         peers: new ValidatorPeers(g),
         chain: s.chain,
         quorum,
-        ...(withEpochs ? { epochs } : {}),
+        // A fixed set: epoch 0 that never ends, with this node's instance running in it (until suspended).
+        epochs: {
+          setAt: () => (s.suspended.length > 0 ? quorum.set : s.setAhead),
+          quorum: () => (s.suspended.length > 0 ? undefined : quorum),
+          suspend: async () => {
+            s.suspended.push(s.chain.head().height);
+          },
+        },
         consensus: {
           transferred: (seq, _hash, blocks) => s.transferred.push({ seq, heights: blocks.map((b) => b.seq) }),
           peerProgress: (checkpoint, head) =>
@@ -299,16 +305,6 @@ describe('StateSyncClient: transfer', () => {
   });
 });
 
-/** Serves `source`, but its status claims `height` with a head certificate this node cannot check. */
-function claimsUncheckableHead(source: SyncSource): Responder {
-  return respondFrom(source.server, (response, request) => {
-    if (decodeSyncRequest(request).kind !== 'status') return response;
-    const status = decodeStatusResponse(response);
-    const head = status.head!;
-    return encodeStatusResponse({ ...status, head: { header: head.header, cert: flipSignature(head.cert) } });
-  });
-}
-
 describe('StateSyncClient: heads of a later epoch (f+1 rule)', () => {
   const poll = async (s: Syncing, n: number) => {
     s.now += 1000;
@@ -317,10 +313,17 @@ describe('StateSyncClient: heads of a later epoch (f+1 rule)', () => {
     await new Promise((r) => setImmediate(r));
   };
 
-  it('one peer claiming a head it cannot prove does not suspend consensus', async () => {
+  /** A node whose ledger expects another set (same keys, epoch 1) above its head than the peers' heads name. */
+  async function behindAnEpochChange(): Promise<Syncing> {
+    const s = await Syncing.create();
+    s.setAhead = { ...quorum.set, epoch: 1 };
+    return s;
+  }
+
+  it('one peer showing a head of another epoch does not suspend consensus', async () => {
     const source = await syncSource(batchesOf(6));
-    const s = await Syncing.create(4, undefined, true);
-    s.connect(A, claimsUncheckableHead(source));
+    const s = await behindAnEpochChange();
+    s.connect(A, respondFrom(source.server));
     await poll(s, 1);
     expect(s.client.knownHeight(A)).toBe(6); // its status was read
     expect(s.suspended).toEqual([]);
@@ -333,10 +336,10 @@ describe('StateSyncClient: heads of a later epoch (f+1 rule)', () => {
     const source = await syncSource(batchesOf(6));
     const shorter = await syncSource(batchesOf(5));
     expect(toHex(shorter.blocks[4]!.hash)).toBe(toHex(source.blocks[4]!.hash));
-    const s = await Syncing.create(4, undefined, true);
+    const s = await behindAnEpochChange();
     // f = 1: two claims include an honest one; only the lower claim is proven.
-    s.connect(A, claimsUncheckableHead(source));
-    s.connect(B, claimsUncheckableHead(shorter));
+    s.connect(A, respondFrom(source.server));
+    s.connect(B, respondFrom(shorter.server));
     s.now += 1000;
     s.client.pollSoon();
     await s.heightIs(5);
