@@ -201,6 +201,21 @@ describe('governance through the executor', () => {
     expect(chain.validatorSetAt(1).validators).toHaveLength(4);
   });
 
+  it('approvals from a validator removed meanwhile no longer count towards a quorum', async () => {
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
+    const remove = propose({ type: 'removeValidator', institution: 'bank-d' });
+    // bank-d proposes (its approval comes with the proposal) in the block that removes it.
+    const p = propose(registerE, 3);
+    await commit(chain, [remove, approve(remove, 1), approve(remove, 2), p], T + 1000);
+    for (let h = 2; h <= K; h++) await commit(chain, [], T + 1000 * h);
+    expect(chain.validatorSetAt(K + 1).validators).toHaveLength(3); // quorum 2 of a, b, c
+    // bank-a approves: two approvals, but only one from the set in force.
+    await commit(chain, [approve(p, 0, { createdAt: T + 5000 })], T + 5000);
+    expect(chain.governance.proposal(p.hashHex)?.status).toBe('pending');
+    await commit(chain, [approve(p, 1, { createdAt: T + 6000 })], T + 6000);
+    expect(chain.governance.proposal(p.hashHex)?.status).toBe('passed');
+  });
+
   it('changes consensus parameters from the block after the passing one; never batches above the genesis sizes', async () => {
     const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const params = { ...genesis.consensus, requestTimeoutMs: 9000, maxBatchTxs: 100 };
