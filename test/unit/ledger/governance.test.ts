@@ -12,6 +12,7 @@ import type { TxEnvelope } from '../../../src/core/tx.ts';
 import { epochOf, quorumSize, validatorSetHash } from '../../../src/core/validators.ts';
 import type { BuiltBlock } from '../../../src/ledger/chain.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
+import { GovernanceState } from '../../../src/ledger/governance-state.ts';
 import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
@@ -229,6 +230,27 @@ describe('governance through the executor', () => {
       params: { ...genesis.consensus, maxBatchBytes: genesis.consensus.maxBatchBytes + 1 },
     });
     expect((await chain.checkTx(bigger, T + 2000))?.code).toBe(TxErrorCode.govInvalidAction);
+  });
+
+  it('changes an institution role once a quorum approved; a role it already has or an unknown institution is refused', async () => {
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
+    const toCourt = propose({ type: 'setInstitutionRole', institution: 'bank-d', role: 'court' });
+    await commit(chain, [toCourt, approve(toCourt, 1)], T + 1000);
+    expect(chain.governance.roleOf('bank-d')).toBe('bank');
+    await commit(chain, [approve(toCourt, 2)], T + 2000);
+    expect(chain.governance.roleOf('bank-d')).toBe('court');
+    expect(chain.governance.proposal(toCourt.hashHex)?.effectiveHeight).toBe(3);
+    const same = propose({ type: 'setInstitutionRole', institution: 'bank-d', role: 'court' }, 1);
+    const unknown = propose({ type: 'setInstitutionRole', institution: 'bank-z', role: 'court' }, 1);
+    const b = await chain.buildBlock(batchOf([same, unknown], T + 3000));
+    expect(outcomes(b, [same, unknown])).toEqual([
+      TxErrorCode.govInvalidAction,
+      TxErrorCode.govInvalidAction,
+    ]);
+    // The role is in the snapshot a restart reads.
+    const restored = GovernanceState.decode(chain.governance.encode());
+    expect(restored.roleOf('bank-d')).toBe('court');
+    expect(restored.institutions().map((i) => i.role)).toEqual(['bank', 'bank', 'bank', 'court']);
   });
 
   it('two proposals for one change: the second to pass fails and changes nothing', async () => {
