@@ -33,6 +33,8 @@ export interface Behaviour {
   readonly name: string;
   /** Replaces the honest send of `message` to validator `to` (or everyone). */
   outgoing?(node: SimNode, sim: Simulation, message: ConsensusMessage, to: number | 'all'): void;
+  /** Whether the endpoint's own core gets a received message at all (default: yes). */
+  admits?(node: SimNode, sim: Simulation, message: ConsensusMessage): boolean;
   /** Sees every consensus message the endpoint receives (raw bytes, before decoding). */
   observe?(node: SimNode, sim: Simulation, bytes: Uint8Array): void;
   /** Called every `tickMs` of virtual time while the endpoint is up. */

@@ -9,9 +9,12 @@
  * where <violations> counts the runs that broke an invariant. Exits 1 if any did.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { ADVERSARY_SCENARIOS } from './adversary-scenarios.ts';
 import { writeGoldenCommand } from './golden.ts';
 import { runScenario, type Scenario } from './harness.ts';
-import { findScenario, SCENARIOS } from './scenarios.ts';
+import { SCENARIOS as BASIC_SCENARIOS, findScenario } from './scenarios.ts';
+
+const SCENARIOS = [...BASIC_SCENARIOS, ...ADVERSARY_SCENARIOS];
 
 function count(value: string): number {
   const n = Number(value);
@@ -38,7 +41,7 @@ const opts = program.opts<{
 if (opts.writeGolden) process.exit(writeGoldenCommand());
 let scenarios: readonly Scenario[] = SCENARIOS;
 if (opts.scenario !== undefined) {
-  const s = findScenario(opts.scenario);
+  const s = findScenario(opts.scenario) ?? ADVERSARY_SCENARIOS.find((x) => x.name === opts.scenario);
   if (s === undefined) {
     process.stderr.write(
       `unknown scenario ${opts.scenario}; known: ${SCENARIOS.map((x) => x.name).join(', ')}\n`,
