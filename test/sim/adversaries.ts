@@ -202,3 +202,30 @@ export function dangerousState(vcLie: CertLie = 'omit', targetSeq = 3): () => Be
     },
   });
 }
+
+/**
+ * Serves lying sync statuses: a head certificate moved to a far height or a far view, or naming another header
+ * hash, and a checkpoint proof moved far ahead, all under the original signatures (it cannot sign for the
+ * others); or the head of an epoch that does not exist. Honest replicas check every proof before using it.
+ */
+export function lyingSyncPeer(): Behaviour {
+  return {
+    name: 'lying-sync-peer',
+    status(_node, sim, honest) {
+      const head = honest.head;
+      const lie = sim.rng.int(0, 4);
+      if (lie === 4) return { ...honest, epoch: honest.epoch + 1 + sim.rng.int(0, 5) };
+      if (lie === 3 || head === undefined) {
+        const c = honest.checkpoint;
+        return c === undefined
+          ? honest
+          : { ...honest, checkpoint: { ...c, seq: c.seq + sim.k * sim.rng.int(1, 50) } };
+      }
+      if (lie === 0) return { ...honest, head: { ...head, height: head.height + sim.rng.int(1, 1000) } };
+      if (lie === 1) return { ...honest, head: { ...head, view: head.view + sim.rng.int(1, 1000) } };
+      const headerHash = head.headerHash.slice();
+      headerHash[0]! ^= 1;
+      return { ...honest, head: { ...head, headerHash, height: head.height + 1 } };
+    },
+  };
+}

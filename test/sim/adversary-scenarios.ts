@@ -3,7 +3,13 @@
  * Byzantine validators, as in scenarios.ts. They are in `npm run sim` and CI like the others, but not in the
  * trace goldens (those pin the behaviour of the scenarios the replica split was checked against).
  */
-import { dangerousState, doublePrimary, selectiveCommitter, viewChangeLiar } from './adversaries.ts';
+import {
+  dangerousState,
+  doublePrimary,
+  lyingSyncPeer,
+  selectiveCommitter,
+  viewChangeLiar,
+} from './adversaries.ts';
 import type { NetFaults, Scenario, Simulation } from './harness.ts';
 import { base, byz, flap, LOSSY } from './scenarios.ts';
 
@@ -98,6 +104,21 @@ const kinds: ((n: number) => Scenario)[] = [
         });
         t += sim.rng.int(100, 400);
       }
+    },
+  }),
+  (n) => ({
+    ...base(
+      n,
+      'lying-sync-peer',
+      'f Byzantine validators serve forged sync statuses (heads far ahead, in far views, of another hash, of a later epoch; checkpoints far ahead); one honest validator is cut off 0.5–1.5 s so it needs the statuses to catch up',
+    ),
+    byzantine: byz(n, 1, lyingSyncPeer),
+    healAtMs: 1500,
+    schedule: (sim) => {
+      const all = sim.endpoints.map((e) => e.id);
+      const victim = n - 1;
+      sim.at(500, 'isolate one', () => sim.setPartition([[victim], all.filter((id) => id !== victim)]));
+      sim.at(1500, 'rejoin', () => sim.clearPartition());
     },
   }),
 ];

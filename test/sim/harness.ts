@@ -45,6 +45,8 @@ export type Packet =
       head: CommitCertificate | undefined;
     };
 
+export type StatusPacket = Extract<Packet, { kind: 'status' }>;
+
 export interface NetFaults {
   dropRate: number;
   dupRate: number;
@@ -504,7 +506,7 @@ export class Simulation {
       const peers = this.endpoints.filter((p) => p !== node && p.up && p.index !== node.index);
       if (!node.up || peers.length === 0) continue;
       const peer = this.rng.pick(peers);
-      this.transmit(peer, node, peer.status());
+      this.transmit(peer, node, peer.status(this));
     }
     this.queue.push(this.now + STATUS_POLL_MS, { type: 'status' });
   }

@@ -20,6 +20,8 @@ const removed = vi.hoisted(() => ({
   verifyViewChange: false,
   /** A later PRE-PREPARE for the same (view, seq) replaces the first one instead of being dropped. */
   firstPrePrepareWins: false,
+  /** A peer's sync status (head certificate, checkpoint proof) is used unchecked. */
+  verifyPeerProgress: false,
   /** The double-sign guard approves everything. */
   signGuard: false,
 }));
@@ -52,6 +54,12 @@ vi.mock('../../src/consensus/certificates.ts', async (importOriginal) => {
     ...orig,
     verifyViewChange: (...args: Parameters<typeof orig.verifyViewChange>) => {
       if (!removed.verifyViewChange) orig.verifyViewChange(...args);
+    },
+    verifyCommitQuorum: (...args: Parameters<typeof orig.verifyCommitQuorum>) => {
+      if (!removed.verifyPeerProgress) orig.verifyCommitQuorum(...args);
+    },
+    verifyCheckpointProof: (...args: Parameters<typeof orig.verifyCheckpointProof>) => {
+      if (!removed.verifyPeerProgress) orig.verifyCheckpointProof(...args);
     },
   };
 });
@@ -140,6 +148,15 @@ describe('negative controls: each adversary breaks the protocol once its target 
       expect(broken(s, /refusing to sign two different values/).length).toBeGreaterThan(0);
       removed.signGuard = true;
       expect(broken(s, /^equivocation: honest validator/).length).toBeGreaterThan(0);
+    },
+  );
+
+  it.each([4, 7])(
+    'lying sync peer, n=%i: statuses used without checking their certificates stop the chain',
+    (n) => {
+      const s = scenario('lying-sync-peer', n);
+      removed.verifyPeerProgress = true;
+      expect(broken(s, /^(liveness|participation|agreement|exception)/).length).toBeGreaterThan(0);
     },
   );
 

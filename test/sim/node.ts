@@ -25,7 +25,7 @@ import type { BuiltBlock } from '../../src/ledger/chain.ts';
 import type { Behaviour } from './byzantine.ts';
 import type { SimSigner } from './crypto.ts';
 import { simVerify } from './crypto.ts';
-import type { Packet, Simulation } from './harness.ts';
+import type { Packet, Simulation, StatusPacket } from './harness.ts';
 import { SIM_GENESIS_HASH, SimLedger } from './ledger.ts';
 import { SIM_CHAIN_ID } from './txs.ts';
 
@@ -231,22 +231,23 @@ export class SimNode {
     }
   }
 
-  /** This endpoint's sync status, as its state sync server answers it. */
-  status(): Packet {
+  /** This endpoint's sync status, as its state sync server answers it (a Byzantine one may lie). */
+  status(sim: Simulation): StatusPacket {
     const last = this.ledger.blocks[this.ledger.blocks.length - 1];
-    return {
+    const honest: StatusPacket = {
       kind: 'status',
       epoch: this.epoch,
       checkpoint: this.replica?.stableCheckpoint(),
       head: last?.cert,
     };
+    return this.behaviour?.status?.(this, sim, honest) ?? honest;
   }
 
   /**
    * Like the state sync layer: a peer's certified checkpoint above ours goes to the core, and so does its head
    * above ours while our head has not moved since the previous status.
    */
-  private receiveStatus(sim: Simulation, s: Extract<Packet, { kind: 'status' }>): void {
+  private receiveStatus(sim: Simulation, s: StatusPacket): void {
     const height = this.ledger.head().height;
     // A peer in a later epoch (or any peer ahead, for an endpoint outside the set): its proofs mean nothing to
     // this instance, so transfer state from it directly; the transfer checks every block (ADR 006).

@@ -10,6 +10,7 @@ const kinds = [
   'long-delays',
   'clock-skew',
   'torn-writes',
+  'lying-sync-peer',
 ];
 
 simSuite(
