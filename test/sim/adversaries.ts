@@ -18,15 +18,9 @@ import {
 } from '../../src/consensus/messages.ts';
 import { type Batch, batchDigest } from '../../src/core/batch.ts';
 import type { Domain } from '../../src/core/crypto.ts';
-import type { Behaviour } from './byzantine.ts';
+import { type Behaviour, send, sign } from './byzantine.ts';
 import type { Simulation } from './harness.ts';
 import type { SimNode } from './node.ts';
-
-const sign = (node: SimNode) => (domain: Domain, body: Uint8Array) => node.signer.sign(domain, body);
-
-function send(node: SimNode, sim: Simulation, to: number | 'all', m: ConsensusMessage): void {
-  sim.sendConsensus(node, to, encodeMessage(m));
-}
 
 function others(node: SimNode, sim: Simulation): number[] {
   return [...Array(sim.n).keys()].filter((i) => i !== node.index);

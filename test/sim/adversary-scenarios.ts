@@ -22,6 +22,23 @@ function isolatePrimary(sim: Simulation, fromMs: number, toMs: number): void {
   sim.at(toMs, 'rejoin primary', () => sim.clearPartition());
 }
 
+/**
+ * From 0.2 s to 3.3 s, every 100–400 ms, a torn crash (`Simulation.tornCrash`) of the current primary with
+ * probability `primaryShare`, else of a random endpoint; each restarts 50–1200 ms later.
+ */
+export function tornCrashes(sim: Simulation, primaryShare: number): void {
+  let t = 200;
+  while (t < 3300) {
+    sim.at(t, 'torn crash', () => {
+      const primary = sim.endpoints.find((e) => e.up && e.replica?.status().primary === e.member);
+      const victim =
+        primary !== undefined && sim.rng.chance(primaryShare) ? primary : sim.rng.pick(sim.endpoints);
+      sim.tornCrash(victim.id, sim.rng.int(50, 1200));
+    });
+    t += sim.rng.int(100, 400);
+  }
+}
+
 const kinds: ((n: number) => Scenario)[] = [
   (n) => ({
     ...base(
@@ -94,17 +111,7 @@ const kinds: ((n: number) => Scenario)[] = [
     ),
     healAtMs: 3500,
     loadEndMs: 5000,
-    schedule: (sim) => {
-      let t = 200;
-      while (t < 3300) {
-        sim.at(t, 'torn crash', () => {
-          const primary = sim.endpoints.find((e) => e.up && e.replica?.status().primary === e.member);
-          const victim = primary !== undefined && sim.rng.chance(0.5) ? primary : sim.rng.pick(sim.endpoints);
-          sim.tornCrash(victim.id, sim.rng.int(50, 1200));
-        });
-        t += sim.rng.int(100, 400);
-      }
-    },
+    schedule: (sim) => tornCrashes(sim, 0.5),
   }),
   (n) => ({
     ...base(

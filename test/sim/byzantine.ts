@@ -46,9 +46,9 @@ export interface Behaviour {
   admitsTx?(tx: TxEnvelope): boolean;
 }
 
-const sign = (node: SimNode) => (domain: Domain, body: Uint8Array) => node.signer.sign(domain, body);
+export const sign = (node: SimNode) => (domain: Domain, body: Uint8Array) => node.signer.sign(domain, body);
 
-function send(node: SimNode, sim: Simulation, to: number | 'all', m: ConsensusMessage): void {
+export function send(node: SimNode, sim: Simulation, to: number | 'all', m: ConsensusMessage): void {
   sim.sendConsensus(node, to, encodeMessage(m));
 }
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Log } from '../../src/consensus/log.ts';
 import type { PrePrepare } from '../../src/consensus/messages.ts';
 import { dangerousState } from './adversaries.ts';
-import { adversaryScenarioFor } from './adversary-scenarios.ts';
+import { adversaryScenarioFor, tornCrashes } from './adversary-scenarios.ts';
 import { runScenario, type Scenario, Simulation } from './harness.ts';
 import { byz } from './scenarios.ts';
 
@@ -97,7 +97,7 @@ afterEach(() => {
   for (const k of Object.keys(removed) as (keyof typeof removed)[]) removed[k] = false;
 });
 
-const SEEDS = [0, 1, 2, 3, 4, 5];
+const SEEDS = [0, 1, 2, 3];
 
 /** Runs the seeds; prints and returns those with a violation matching `pattern`. */
 function broken(s: Scenario, pattern: RegExp, run = (seed: number) => runScenario(s, seed)): number[] {
@@ -163,7 +163,8 @@ describe('negative controls: each adversary breaks the protocol once its target 
   it.each([4, 7])(
     'torn writes, n=%i: a driver that sends before it persists makes a restarted honest validator equivocate',
     (n) => {
-      const s = scenario('torn-writes', n);
+      // Torn crashes of the primary only: its PRE-PREPAREs are what a lost vote record lets it sign again.
+      const s: Scenario = { ...scenario('torn-writes', n), schedule: (sim) => tornCrashes(sim, 1) };
       const run = (seed: number) => {
         const sim = new Simulation(s, seed);
         for (const e of sim.endpoints) e.persistLast = true;
