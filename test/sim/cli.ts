@@ -3,7 +3,7 @@
  * npm run sim -- --write-golden   (rewrites test/sim/traces.golden.json: only for a deliberate behaviour change)
  *
  * Runs seeds B..B+N−1 of every default scenario: the core simulation's (scenarios.ts, adversary-scenarios.ts)
- * and the production driver's (driver-sim.ts); or only S, which may also name the negative control
+ * and the production driver's (driver-sim.ts, also on the production ledger: ledger-world.ts); or only S, which may also name the negative control
  * `twins-overquorum-n4` or `throughput-n4`. Prints each failing run with its scenario and seed and the
  * command that replays it, and ends with exactly one summary line:
  *   sim: <seeds> seeds, <scenarios> scenarios, <violations> violations
@@ -11,7 +11,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ADVERSARY_SCENARIOS } from './adversary-scenarios.ts';
-import { DRIVER_SCENARIOS, type DriverScenario, runDriverScenario } from './driver-sim.ts';
+import { DRIVER_SCENARIOS, type DriverScenario, LEDGER_SCENARIOS, runDriverScenario } from './driver-sim.ts';
 import { writeGoldenCommand } from './golden.ts';
 import { runScenario, type Scenario } from './harness.ts';
 import { SCENARIOS as BASIC_SCENARIOS, findScenario } from './scenarios.ts';
@@ -75,7 +75,11 @@ const driver = (s: DriverScenario): Runnable => ({
   },
 });
 
-const ALL: Runnable[] = [...SCENARIOS.map(core), ...DRIVER_SCENARIOS.map(driver)];
+const ALL: Runnable[] = [
+  ...SCENARIOS.map(core),
+  ...DRIVER_SCENARIOS.map(driver),
+  ...LEDGER_SCENARIOS.map(driver),
+];
 let scenarios: readonly Runnable[] = ALL;
 if (opts.scenario !== undefined) {
   const s =

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryConsensusStore } from '../../src/consensus/memory-store.ts';
 import type { PersistOp } from '../../src/consensus/persist.ts';
-import { DRIVER_SCENARIOS, type DriverScenario, runDriverScenario } from './driver-sim.ts';
+import { DRIVER_SCENARIOS, type DriverScenario, LEDGER_SCENARIOS, runDriverScenario } from './driver-sim.ts';
 
 const SEEDS = 2;
 
@@ -37,6 +37,15 @@ describe('simulation on the production driver', () => {
         expect(r.violations, replay(r)).toEqual([]);
         expect(r.committedTxs).toBeGreaterThan(0);
       }
+    },
+  );
+
+  it.each(LEDGER_SCENARIOS.map((s) => [s.name, s] as const))(
+    '%s (LedgerChain, governance state, Ed25519) holds every invariant for 1 seed',
+    async (_, s) => {
+      const r = await runDriverScenario(s, 0);
+      expect(r.violations, replay(r)).toEqual([]);
+      expect(r.committedTxs).toBeGreaterThan(0);
     },
   );
 

@@ -14,17 +14,85 @@ import { createHash, type Hash } from 'node:crypto';
 import { ConsensusDriver } from '../../src/consensus/driver.ts';
 import type { ConsensusStore, Timers, Transport } from '../../src/consensus/interfaces.ts';
 import { MemoryConsensusStore } from '../../src/consensus/memory-store.ts';
+import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/types.ts';
+import type { CommitCertificate } from '../../src/core/block.ts';
 import { equalBytes, toHex } from '../../src/core/bytes.ts';
+import type { Signer } from '../../src/core/crypto.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
+import type { ValidatorSet } from '../../src/core/validators.ts';
+import type { Chain } from '../../src/ledger/chain.ts';
 import { FakeChain } from '../helpers/consensus-doubles.ts';
 import { simValidators, simVerify } from './crypto.ts';
 import { CLEAN_NET, type NetFaults, SIM_OPTIONS, SIM_PARAMS } from './harness.ts';
 import { SIM_GENESIS_HASH, SIM_GENESIS_TIME } from './ledger.ts';
+import { ledgerWorld } from './ledger-world.ts';
 import { Observer } from './observer.ts';
 import { Prng } from './prng.ts';
 import { EventQueue } from './queue.ts';
 import { livenessBoundMs } from './scenarios.ts';
 import { SIM_CHAIN_ID, simTx } from './txs.ts';
+
+/** A chain the driver simulation can also read and copy between validators (state transfer). */
+export interface SimChain extends Chain {
+  hashAt(height: number): Promise<Uint8Array | undefined>;
+  /** The commit certificate of the head block (none at genesis). */
+  headCert(): Promise<CommitCertificate | undefined>;
+  /** Stores `source`'s certified blocks above this chain's head up to `seq`; reports what it stored. */
+  copyFrom(source: SimChain, seq: number): Promise<TransferredBlock[]>;
+  /** Every committed block's hash and tx hashes (hex), by height from 1. */
+  contents(): Promise<{ hash: Uint8Array; txs: string[] }[]>;
+}
+
+/** The validators, crypto, chain and txs a driver simulation runs on. */
+export interface World {
+  chainId: string;
+  set: ValidatorSet;
+  signers: readonly Signer[];
+  verify: SignatureVerifier;
+  genesisHash: Uint8Array;
+  /** Virtual time at the start. */
+  t0: number;
+  chain(): Promise<SimChain>;
+  /** The client tx with this nonce (the same for every run). */
+  tx(nonce: number): TxEnvelope;
+}
+
+/** The simulation's own ledger (SimLedger through FakeChain), keys and signature scheme: cheap. */
+class SimWorldChain extends FakeChain implements SimChain {
+  async hashAt(height: number): Promise<Uint8Array | undefined> {
+    return this.ledger.hashAt(height);
+  }
+  async headCert(): Promise<CommitCertificate | undefined> {
+    return this.ledger.blocks.at(-1)?.cert;
+  }
+  async copyFrom(source: SimChain, seq: number): Promise<TransferredBlock[]> {
+    return this.ledger.copyFrom((source as SimWorldChain).ledger, seq).map(({ block }) => ({
+      seq: block.header.height,
+      headerHash: block.hash,
+      txHashes: block.txs.map((t) => t.hash),
+    }));
+  }
+  async contents(): Promise<{ hash: Uint8Array; txs: string[] }[]> {
+    return this.ledger.blocks.map(({ block }) => ({
+      hash: block.hash,
+      txs: block.txs.map((t) => t.hashHex),
+    }));
+  }
+}
+
+export function simWorld(n: number): World {
+  const vals = simValidators(n, 'sim');
+  return {
+    chainId: SIM_CHAIN_ID,
+    set: vals.set,
+    signers: vals.signers,
+    verify: simVerify,
+    genesisHash: SIM_GENESIS_HASH,
+    t0: SIM_GENESIS_TIME + 1000,
+    chain: async () => new SimWorldChain(SIM_CHAIN_ID, vals.set, simVerify),
+    tx: (nonce) => simTx(nonce % 8, nonce),
+  };
+}
 
 export interface DriverScenario {
   name: string;
@@ -38,6 +106,8 @@ export interface DriverScenario {
   crashes: boolean;
   /** Split the validators in two halves, neither a quorum, from 0.5 s until the heal. */
   split: boolean;
+  /** The world it runs in (default: simWorld). */
+  world?: (n: number) => World;
 }
 
 export interface DriverRunResult {
@@ -78,13 +148,13 @@ class DriverSim {
   private readonly seed: number;
   private readonly rng: Prng;
   private readonly queue = new EventQueue<Ev>();
-  private readonly t0 = SIM_GENESIS_TIME + 1000;
-  private now = this.t0;
+  private readonly world: World;
+  private readonly t0: number;
+  private now: number;
   private net: NetFaults;
   private partition: Map<number, number> | undefined;
   private readonly violations: string[] = [];
-  private readonly vals: ReturnType<typeof simValidators>;
-  private readonly chains: FakeChain[] = [];
+  private readonly chains: SimChain[] = [];
   private readonly stores: ConsensusStore[] = [];
   private readonly hooks: DriverSimHooks;
   private readonly trace: Hash = createHash('sha256');
@@ -105,11 +175,14 @@ class DriverSim {
     this.seed = seed;
     this.rng = new Prng(`driver:${s.name}#${seed}`);
     this.net = s.net;
-    this.vals = simValidators(s.n, 'sim');
+    this.world = (s.world ?? simWorld)(s.n);
+    this.t0 = this.world.t0;
+    this.now = this.t0;
+    const set = this.world.set;
     this.observer = new Observer({
-      setFor: (chainId) => (chainId === SIM_CHAIN_ID ? this.vals.set : undefined),
+      setFor: (chainId) => (chainId === this.world.chainId ? set : undefined),
       keyId: (hex) => {
-        const i = this.vals.set.validators.findIndex((v) => toHex(v.publicKey) === hex);
+        const i = set.validators.findIndex((v) => toHex(v.publicKey) === hex);
         return i < 0 ? undefined : i;
       },
       honestKey: () => true,
@@ -117,7 +190,6 @@ class DriverSim {
       fail: (m) => this.fail(m),
     });
     for (let i = 0; i < s.n; i++) {
-      this.chains.push(new FakeChain(SIM_CHAIN_ID, this.vals.set, simVerify));
       this.stores.push(hooks.store?.(i) ?? new MemoryConsensusStore());
       this.timerTokens.push(new Map());
     }
@@ -129,6 +201,7 @@ class DriverSim {
 
   async run(): Promise<DriverRunResult> {
     const s = this.s;
+    for (let i = 0; i < s.n; i++) this.chains.push(await this.world.chain());
     for (let i = 0; i < s.n; i++) await this.startNode(i);
     this.schedule();
     const endAt = this.t0 + Math.max(s.loadEndMs, s.healAtMs) + s.livenessBoundMs + 1000;
@@ -145,7 +218,7 @@ class DriverSim {
         this.fail(`exception at +${at - this.t0}ms: ${(err as Error).stack ?? err}`);
       }
     }
-    if (this.violations.length === 0) this.checkEnd();
+    if (this.violations.length === 0) await this.checkEnd();
     return {
       scenario: s.name,
       seed: this.seed,
@@ -184,8 +257,8 @@ class DriverSim {
       this.at(this.now - this.t0 + 50, tick);
     };
     this.at(0, tick);
-    const status = () => {
-      this.statusRound();
+    const status = async () => {
+      await this.statusRound();
       this.at(this.now - this.t0 + 500, status);
     };
     this.at(500, status);
@@ -223,13 +296,13 @@ class DriverSim {
     const chain = this.chains[i]!;
     const driver = new ConsensusDriver({
       config: {
-        chainId: SIM_CHAIN_ID,
-        validators: this.vals.set,
+        chainId: this.world.chainId,
+        validators: this.world.set,
         self: i,
         params: SIM_PARAMS,
-        genesisHash: SIM_GENESIS_HASH,
-        signer: this.vals.signers[i]!,
-        verify: simVerify,
+        genesisHash: this.world.genesisHash,
+        signer: this.world.signers[i]!,
+        verify: this.world.verify,
         options: SIM_OPTIONS,
       },
       transport: this.transport(i),
@@ -240,7 +313,13 @@ class DriverSim {
       sync: { requestTransfer: (seq, hash) => this.transfer(i, seq, hash) },
       fetcher: { fetch: (_seq, digest) => this.fetch(i, digest) },
       events: {
-        onCommit: (seq, hash, block) => this.committed(i, seq, hash, block.txs),
+        onCommit: (seq, hash, block) =>
+          this.committed(
+            i,
+            seq,
+            hash,
+            block.txs.map((t) => t.hashHex),
+          ),
         onFatal: (err) => this.fail(`fatal at validator ${i}: ${(err as Error).stack ?? err}`),
       },
     });
@@ -302,29 +381,18 @@ class DriverSim {
   private transfer(i: number, seq: number, hash: Uint8Array): void {
     this.queue.push(this.now + this.rng.int(5, 30), {
       type: 'action',
-      run: () => {
-        const me = this.drivers[i];
-        const sources = [...this.drivers.keys()].filter(
-          (p) =>
-            p !== i &&
-            this.drivers[p] !== undefined &&
-            this.linked(i, p) &&
-            equalBytes(this.chains[p]!.ledger.hashAt(seq) ?? new Uint8Array(), hash),
-        );
-        if (me === undefined || sources.length === 0) return;
-        const copied = this.chains[i]!.ledger.copyFrom(this.chains[this.rng.pick(sources)]!.ledger, seq);
+      run: async () => {
+        const sources: number[] = [];
+        for (let p = 0; p < this.s.n; p++) {
+          if (p === i || this.drivers[p] === undefined || !this.linked(i, p)) continue;
+          if (equalBytes((await this.chains[p]!.hashAt(seq)) ?? new Uint8Array(), hash)) sources.push(p);
+        }
+        if (this.drivers[i] === undefined || sources.length === 0) return;
+        const copied = await this.chains[i]!.copyFrom(this.chains[this.rng.pick(sources)]!, seq);
         if (copied.length === 0) return;
-        for (const b of copied) this.committed(i, b.block.header.height, b.block.hash, b.block.txs);
+        for (const b of copied) this.committed(i, b.seq, b.headerHash, b.txHashes.map(toHex));
         const head = this.chains[i]!.head();
-        me.stateTransferred(
-          head.height,
-          head.hash,
-          copied.map((b) => ({
-            seq: b.block.header.height,
-            headerHash: b.block.hash,
-            txHashes: b.block.txs.map((t) => t.hash),
-          })),
-        );
+        this.drivers[i]?.stateTransferred(head.height, head.hash, copied);
       },
     });
   }
@@ -342,18 +410,15 @@ class DriverSim {
   }
 
   /** Each running validator hears one random running peer's certified progress, as state sync polls it. */
-  private statusRound(): void {
+  private async statusRound(): Promise<void> {
     for (let i = 0; i < this.s.n; i++) {
       const me = this.drivers[i];
       const peers = [...this.drivers.keys()].filter((p) => p !== i && this.drivers[p] && this.linked(i, p));
       if (me === undefined || peers.length === 0) continue;
       const p = this.rng.pick(peers);
       const checkpoint = this.drivers[p]!.stableCheckpoint();
-      const last = this.chains[p]!.ledger.blocks.at(-1);
-      const head =
-        last?.cert !== undefined && last.block.header.height > this.chains[i]!.head().height
-          ? last.cert
-          : undefined;
+      const cert = await this.chains[p]!.headCert();
+      const head = cert !== undefined && cert.height > this.chains[i]!.head().height ? cert : undefined;
       const cp = checkpoint.seq > me.status().stableSeq ? checkpoint : undefined;
       if (head !== undefined || cp !== undefined) me.peerProgress(cp, head);
     }
@@ -362,7 +427,7 @@ class DriverSim {
   // ---- clients and checks ----
 
   private newTx(): void {
-    const tx = simTx(this.nonce % 8, this.nonce);
+    const tx = this.world.tx(this.nonce);
     this.nonce++;
     this.submitted.set(tx.hashHex, { tx, at: this.now });
     this.gossip(tx);
@@ -378,7 +443,7 @@ class DriverSim {
     }
   }
 
-  private committed(i: number, height: number, hash: Uint8Array, txs: readonly TxEnvelope[]): void {
+  private committed(i: number, height: number, hash: Uint8Array, txs: readonly string[]): void {
     const hex = toHex(hash);
     const prev = this.canonical.get(height);
     if (prev === undefined) this.canonical.set(height, hex);
@@ -387,20 +452,21 @@ class DriverSim {
         `agreement: validator ${i} committed ${hex.slice(0, 12)} at ${height}, another ${prev.slice(0, 12)}`,
       );
     for (const t of txs) {
-      if (!this.submitted.has(t.hashHex)) this.fail(`validity: validator ${i} committed an unknown tx`);
-      if (!this.firstCommit.has(t.hashHex)) this.firstCommit.set(t.hashHex, this.now);
+      if (!this.submitted.has(t)) this.fail(`validity: validator ${i} committed an unknown tx`);
+      if (!this.firstCommit.has(t)) this.firstCommit.set(t, this.now);
     }
   }
 
-  private checkEnd(): void {
+  private async checkEnd(): Promise<void> {
     for (const [i, chain] of this.chains.entries()) {
       const seen = new Set<string>();
-      for (const [h, { block }] of chain.ledger.blocks.entries()) {
+      for (const [h, block] of (await chain.contents()).entries()) {
         if (this.canonical.get(h + 1) !== toHex(block.hash))
           this.fail(`agreement: validator ${i}'s ledger differs at height ${h + 1}`);
         for (const t of block.txs) {
-          if (seen.has(t.hashHex)) this.fail(`validity: validator ${i}'s ledger holds a tx twice`);
-          seen.add(t.hashHex);
+          if (seen.has(t) || !this.submitted.has(t))
+            this.fail(`validity: validator ${i}'s ledger holds a tx twice or unsubmitted`);
+          seen.add(t);
         }
       }
     }
@@ -443,3 +509,19 @@ export const DRIVER_SCENARIOS: readonly DriverScenario[] = [4, 7].flatMap((n) =>
     { ...base, name: `driver-split-n${n}`, healAtMs: 3000, split: true },
   ];
 });
+
+/** On the production ledger (ledger-world.ts): LedgerChain, GovernanceState, Ed25519, evidence txs; n = 4. */
+export const LEDGER_SCENARIOS: readonly DriverScenario[] = [
+  {
+    name: 'ledger-crash-lossy-n4',
+    n: 4,
+    net: LOSSY_NET,
+    healAtMs: 3500,
+    loadEndMs: 5000,
+    txsPerSecond: 60,
+    livenessBoundMs: livenessBoundMs(4),
+    crashes: true,
+    split: false,
+    world: ledgerWorld,
+  },
+];

@@ -1,0 +1,132 @@
+/**
+ * The production ledger for the driver simulation: each validator's chain is a LedgerChain
+ * (src/ledger/ledger-chain.ts, with its GovernanceState) over a MemoryLedgerStore, opened on the test genesis
+ * (four institutions, four Ed25519 validators); client txs are signed evidence txs. Blocks are executed,
+ * certificates and tx signatures verified by the code that ships. State transfer copies a peer's stored
+ * blocks and certificates through LedgerChain.commitBlock, which re-executes and checks them.
+ * Consensus signatures are checked with Ed25519 too, through a memo (each distinct signature once per run).
+ */
+import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/types.ts';
+import type { Batch } from '../../src/core/batch.ts';
+import type { CommitCertificate } from '../../src/core/block.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { verifySignature } from '../../src/core/crypto.ts';
+import { genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
+import type { TxEnvelope } from '../../src/core/tx.ts';
+import type { BuiltBlock, ChainHead, TxRejection } from '../../src/ledger/chain.ts';
+import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
+import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
+import { evidenceTx, TEST_GENESIS_TIME, TEST_INSTITUTIONS, validatorSigners } from '../helpers/fixtures.ts';
+import { genesis } from '../helpers/ledger.ts';
+import type { SimChain, World } from './driver-sim.ts';
+
+class LedgerWorldChain implements SimChain {
+  readonly chain: LedgerChain;
+  readonly store: MemoryLedgerStore;
+
+  constructor(chain: LedgerChain, store: MemoryLedgerStore) {
+    this.chain = chain;
+    this.store = store;
+  }
+
+  head(): ChainHead {
+    return this.chain.head();
+  }
+  buildBlock(batch: Batch): Promise<BuiltBlock> {
+    return this.chain.buildBlock(batch);
+  }
+  commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
+    return this.chain.commitBlock(block, cert);
+  }
+  checkTx(env: TxEnvelope, nowMs: number): Promise<TxRejection | undefined> {
+    return this.chain.checkTx(env, nowMs);
+  }
+  checkTxs(envs: readonly TxEnvelope[], nowMs: number): Promise<(TxRejection | undefined)[]> {
+    return this.chain.checkTxs(envs, nowMs);
+  }
+
+  async hashAt(height: number): Promise<Uint8Array | undefined> {
+    return height === 0 ? genesisHash(genesis()) : (await this.store.block(height))?.hash;
+  }
+
+  async headCert(): Promise<CommitCertificate | undefined> {
+    const h = this.chain.head().height;
+    return h === 0 ? undefined : (await this.store.block(h))?.cert;
+  }
+
+  async copyFrom(source: SimChain, seq: number): Promise<TransferredBlock[]> {
+    const src = (source as LedgerWorldChain).store;
+    const out: TransferredBlock[] = [];
+    for (let h = this.chain.head().height + 1; h <= seq; h++) {
+      const stored = await src.block(h);
+      const txs = await src.blockTxs(h);
+      if (stored === undefined || txs === undefined) break;
+      await this.chain.commitBlock(
+        { header: stored.header, hash: stored.hash, txs, rejected: [] },
+        stored.cert,
+      );
+      out.push({ seq: h, headerHash: stored.hash, txHashes: txs.map((t) => t.hash) });
+    }
+    return out;
+  }
+
+  async contents(): Promise<{ hash: Uint8Array; txs: string[] }[]> {
+    const out: { hash: Uint8Array; txs: string[] }[] = [];
+    for (let h = 1; h <= this.chain.head().height; h++) {
+      out.push({
+        hash: (await this.store.block(h))!.hash,
+        txs: ((await this.store.blockTxs(h)) ?? []).map((t) => t.hashHex),
+      });
+    }
+    return out;
+  }
+}
+
+/** Signed txs are the same in every run: signed once per process. */
+const txCache = new Map<number, TxEnvelope>();
+
+function ledgerTx(nonce: number): TxEnvelope {
+  let tx = txCache.get(nonce);
+  if (tx === undefined) {
+    tx = evidenceTx({
+      institution: TEST_INSTITUTIONS[nonce % TEST_INSTITUTIONS.length]!,
+      nonce: nonce + 1,
+      createdAt: TEST_GENESIS_TIME + 1000,
+    });
+    txCache.set(nonce, tx);
+  }
+  return tx;
+}
+
+/** Ed25519, each distinct (key, domain, body, signature) checked once per run. */
+function memoVerify(): SignatureVerifier {
+  const seen = new Map<string, boolean>();
+  return (publicKey, domain, body, signature) => {
+    const key = `${toHex(publicKey)}:${domain}:${toHex(body)}:${toHex(signature)}`;
+    let ok = seen.get(key);
+    if (ok === undefined) {
+      ok = verifySignature(publicKey, domain, body, signature);
+      seen.set(key, ok);
+    }
+    return ok;
+  };
+}
+
+/** The production-ledger world; only n = 4 (the test genesis has four validators). */
+export function ledgerWorld(n: number): World {
+  if (n !== 4) throw new RangeError('the ledger world has the test genesis: four validators');
+  const g = genesis();
+  return {
+    chainId: g.chainId,
+    set: genesisValidatorSet(g),
+    signers: validatorSigners(),
+    verify: memoVerify(),
+    genesisHash: genesisHash(g),
+    t0: TEST_GENESIS_TIME + 2000,
+    chain: async () => {
+      const store = new MemoryLedgerStore();
+      return new LedgerWorldChain(await LedgerChain.open(store, g), store);
+    },
+    tx: ledgerTx,
+  };
+}
