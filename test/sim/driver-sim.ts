@@ -25,7 +25,7 @@ import { FakeChain } from '../helpers/consensus-doubles.ts';
 import { simValidators, simVerify } from './crypto.ts';
 import { CLEAN_NET, type NetFaults, SIM_OPTIONS, SIM_PARAMS } from './harness.ts';
 import { SIM_GENESIS_HASH, SIM_GENESIS_TIME } from './ledger.ts';
-import { ledgerWorld } from './ledger-world.ts';
+import { ledgerWorld, type SyncEnv, type SyncHandle } from './ledger-world.ts';
 import { Observer } from './observer.ts';
 import { Prng } from './prng.ts';
 import { EventQueue } from './queue.ts';
@@ -55,6 +55,8 @@ export interface World {
   chain(): Promise<SimChain>;
   /** The client tx with this nonce (the same for every run). */
   tx(nonce: number): TxEnvelope;
+  /** Validator i's production state sync client, instead of the harness's stand-in for state transfer. */
+  stateSync?(i: number, env: SyncEnv): SyncHandle;
 }
 
 /** The simulation's own ledger (SimLedger through FakeChain), keys and signature scheme: cheap. */
@@ -159,6 +161,7 @@ class DriverSim {
   private readonly hooks: DriverSimHooks;
   private readonly trace: Hash = createHash('sha256');
   private readonly drivers: (ConsensusDriver | undefined)[] = [];
+  private readonly syncs: (SyncHandle | undefined)[] = [];
   private readonly handlers = new Map<number, (bytes: Uint8Array) => void>();
   private readonly timerTokens: Map<string, number>[] = [];
   private readonly observer: Observer;
@@ -258,7 +261,8 @@ class DriverSim {
     };
     this.at(0, tick);
     const status = async () => {
-      await this.statusRound();
+      if (this.world.stateSync === undefined) await this.statusRound();
+      else for (const sync of this.syncs) sync?.poll();
       this.at(this.now - this.t0 + 500, status);
     };
     this.at(500, status);
@@ -294,6 +298,8 @@ class DriverSim {
 
   private async startNode(i: number): Promise<void> {
     const chain = this.chains[i]!;
+    const sync = this.world.stateSync?.(i, this.syncEnv());
+    this.syncs[i] = sync;
     const driver = new ConsensusDriver({
       config: {
         chainId: this.world.chainId,
@@ -310,7 +316,7 @@ class DriverSim {
       timers: this.timers(i),
       store: this.stores[i]!,
       chain,
-      sync: { requestTransfer: (seq, hash) => this.transfer(i, seq, hash) },
+      sync: sync ?? { requestTransfer: (seq, hash) => this.transfer(i, seq, hash) },
       fetcher: { fetch: (_seq, digest) => this.fetch(i, digest) },
       events: {
         onCommit: (seq, hash, block) =>
@@ -332,6 +338,8 @@ class DriverSim {
     this.drivers[i] = undefined;
     this.handlers.delete(i);
     this.timerTokens[i]!.clear();
+    this.syncs[i]?.stop();
+    this.syncs[i] = undefined;
     await d?.stop();
     this.hooks.onCrash?.(i);
   }
@@ -358,6 +366,36 @@ class DriverSim {
         for (let to = 0; to < this.s.n; to++) if (to !== i) send(to, bytes);
       },
       onMessage: (handler) => this.handlers.set(i, handler),
+    };
+  }
+
+  private syncEnv(): SyncEnv {
+    return {
+      now: () => this.now,
+      after: (ms, fire) => {
+        let live = true;
+        this.queue.push(this.now + ms, {
+          type: 'action',
+          run: () => {
+            if (live) return fire();
+          },
+        });
+        return () => {
+          live = false;
+        };
+      },
+      delay: () => this.rng.int(this.net.minDelayMs, this.net.maxDelayMs),
+      reachable: (a, b) => this.drivers[b] !== undefined && this.linked(a, b),
+      driver: (i) => this.drivers[i],
+      chain: (i) => this.chains[i]!,
+      onStored: (i, block) =>
+        this.committed(
+          i,
+          block.header.height,
+          block.hash,
+          block.txs.map((t) => t.hashHex),
+        ),
+      fail: (m) => this.fail(m),
     };
   }
 

@@ -6,6 +6,8 @@
  * blocks and certificates through LedgerChain.commitBlock, which re-executes and checks them.
  * Consensus signatures are checked with Ed25519 too, through a memo (each distinct signature once per run).
  */
+import { makeQuorumContext } from '../../src/consensus/certificates.ts';
+import type { ConsensusDriver } from '../../src/consensus/driver.ts';
 import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/types.ts';
 import type { Batch } from '../../src/core/batch.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
@@ -16,9 +18,14 @@ import type { TxEnvelope } from '../../src/core/tx.ts';
 import type { BuiltBlock, ChainHead, TxRejection } from '../../src/ledger/chain.ts';
 import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
+import { DEFAULT_STATE_SYNC_LIMITS, StateSyncClient } from '../../src/node/net/state-sync.ts';
+import { SyncServer } from '../../src/node/net/sync-server.ts';
+import { ValidatorPeers } from '../../src/node/net/validator-peers.ts';
+import { noopLogger, P2PError, P2PErrorCode, type P2PHost } from '../../src/p2p/index.ts';
 import { evidenceTx, TEST_GENESIS_TIME, TEST_INSTITUTIONS, validatorSigners } from '../helpers/fixtures.ts';
 import { genesis } from '../helpers/ledger.ts';
 import type { SimChain, World } from './driver-sim.ts';
+import { SIM_PARAMS } from './harness.ts';
 
 class LedgerWorldChain implements SimChain {
   readonly chain: LedgerChain;
@@ -128,5 +135,107 @@ export function ledgerWorld(n: number): World {
       return new LedgerWorldChain(await LedgerChain.open(store, g), store);
     },
     tx: ledgerTx,
+    stateSync: productionSync,
+  };
+}
+
+/** What the production state sync client of one validator needs from the simulation. */
+export interface SyncEnv {
+  now(): number;
+  /** Runs `fire` after `ms` of virtual time; returns its cancel. */
+  after(ms: number, fire: () => void | Promise<void>): () => void;
+  /** A random one-way network delay. */
+  delay(): number;
+  /** Whether validator `to` is running and reachable from `from`. */
+  reachable(from: number, to: number): boolean;
+  driver(i: number): ConsensusDriver | undefined;
+  chain(i: number): SimChain;
+  /** A block the client stored (for the agreement and validity checks). */
+  onStored(i: number, block: BuiltBlock): void;
+  fail(message: string): void;
+}
+
+export interface SyncHandle {
+  requestTransfer(targetSeq: number, headerHash: Uint8Array): void;
+  poll(): void;
+  stop(): void;
+}
+
+/**
+ * Validator i's StateSyncClient (src/node/net/state-sync.ts), asking its peers' SyncServers over the virtual
+ * network: each request and response takes a network delay, and a peer that is down or cut off is unreachable.
+ */
+export function productionSync(i: number, env: SyncEnv): SyncHandle {
+  const g = genesis();
+  const peerIds = g.validators.map((v) => v.peerId);
+  const index = (peer: string) => peerIds.indexOf(peer);
+  const request = (peer: string, req: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> =>
+    new Promise((resolve, reject) => {
+      const p = index(peer);
+      if (p < 0 || !env.reachable(i, p)) {
+        reject(new P2PError(P2PErrorCode.notConnected, `validator ${p} unreachable`));
+        return;
+      }
+      env.after(env.delay(), async () => {
+        const d = env.driver(p);
+        const chain = env.chain(p) as LedgerWorldChain;
+        if (d === undefined) return reject(new P2PError(P2PErrorCode.notConnected, 'peer down'));
+        const server = new SyncServer({
+          store: chain.store,
+          stable: () => d.stableCheckpoint(),
+          batchFor: (digest) => d.batchFor(digest),
+          maxResponseBytes: 4 * 1024 * 1024,
+        });
+        const out = await server.handle(req, new AbortController().signal);
+        env.after(env.delay(), () => {
+          if (signal?.aborted) reject(new P2PError(P2PErrorCode.notConnected, 'aborted'));
+          else if (out instanceof Uint8Array) resolve(out);
+          else reject(new P2PError(P2PErrorCode.notConnected, 'refused'));
+        });
+      });
+    });
+  const host: Partial<P2PHost> = {
+    peerId: peerIds[i]!,
+    request: (peer, _protocol, req, options) => request(peer, req, options?.signal),
+    report: () => {},
+    connectedPeers: () => peerIds.filter((_, p) => p !== i && env.reachable(i, p)),
+  };
+  const me = env.chain(i) as LedgerWorldChain;
+  const quorum = makeQuorumContext(
+    g.chainId,
+    genesisValidatorSet(g),
+    SIM_PARAMS.checkpointInterval,
+    SIM_PARAMS.watermarkWindow,
+    genesisHash(g),
+    verifySignature,
+  );
+  const client = new StateSyncClient(
+    {
+      host: host as P2PHost,
+      peers: new ValidatorPeers(g),
+      chain: me.chain,
+      quorum,
+      consensus: {
+        transferred: (seq, hash, blocks) => env.driver(i)?.stateTransferred(seq, hash, blocks),
+        peerProgress: (checkpoint, head) => env.driver(i)?.peerProgress(checkpoint, head),
+        stableSeq: () => env.driver(i)?.status().stableSeq ?? 0,
+        view: () => env.driver(i)?.status().view ?? 0,
+      },
+      onStored: (block) => env.onStored(i, block),
+      onFault: (code) => env.fail(`sync fault at validator ${i} from an honest peer: ${code}`),
+      onFatal: (err) => env.fail(`sync fatal at validator ${i}: ${String(err)}`),
+      now: env.now,
+      setTimer: env.after,
+      logger: noopLogger,
+    },
+    { ...DEFAULT_STATE_SYNC_LIMITS, blocksPerRequest: 16, retryMs: 200, statusIntervalMs: 500 },
+  );
+  return {
+    requestTransfer: (seq, hash) => client.requestTransfer(seq, hash),
+    poll: () => client.pollSoon(),
+    // A crash: the client stops at once (its requests in flight are aborted when their answers arrive).
+    stop: () => {
+      void client.stop();
+    },
   };
 }
