@@ -49,15 +49,18 @@ describe('simulation on the production driver', () => {
     },
   );
 
-  it('a seed replays exactly; another seed differs', async () => {
-    const s = DRIVER_SCENARIOS.find((x) => x.name === 'driver-crash-lossy-n4')!;
-    const a = await runDriverScenario(s, 7);
-    const b = await runDriverScenario(s, 7);
-    const c = await runDriverScenario(s, 8);
-    expect(a.violations).toEqual([]);
-    expect(b.traceHash).toBe(a.traceHash);
-    expect(c.traceHash).not.toBe(a.traceHash);
-  });
+  it.each(['driver-crash-lossy-n4', 'ledger-crash-lossy-n4'])(
+    '%s: a seed replays exactly; another seed differs',
+    async (name) => {
+      const s = [...DRIVER_SCENARIOS, ...LEDGER_SCENARIOS].find((x) => x.name === name)!;
+      const a = await runDriverScenario(s, 7);
+      const b = await runDriverScenario(s, 7);
+      const c = await runDriverScenario(s, 8);
+      expect(a.violations).toEqual([]);
+      expect(b.traceHash).toBe(a.traceHash);
+      expect(c.traceHash).not.toBe(a.traceHash);
+    },
+  );
 
   it('negative control: a store that loses acknowledged writes in a crash makes a restarted validator double-sign', async () => {
     const s: DriverScenario = DRIVER_SCENARIOS.find((x) => x.name === 'driver-crash-lossy-n4')!;
