@@ -283,7 +283,10 @@ class DriverSim {
           const victim = this.rng.int(0, s.n - 1);
           if (this.drivers[victim] === undefined) return;
           await this.crash(victim);
-          this.at(this.now - this.t0 + this.rng.int(100, 1500), () => this.startNode(victim));
+          // The heal may have restarted it already: never two instances of one validator.
+          this.at(this.now - this.t0 + this.rng.int(100, 1500), async () => {
+            if (this.drivers[victim] === undefined) await this.startNode(victim);
+          });
         });
       }
     }
@@ -297,6 +300,7 @@ class DriverSim {
   // ---- nodes ----
 
   private async startNode(i: number): Promise<void> {
+    if (this.drivers[i] !== undefined) throw new Error(`validator ${i} is already running`);
     const chain = this.chains[i]!;
     const sync = this.world.stateSync?.(i, this.syncEnv());
     this.syncs[i] = sync;
