@@ -150,18 +150,21 @@ async function run(s: Scenario): Promise<Result> {
     const finished = new Promise<void>((resolve) => {
       done = resolve;
     });
+    const quorum = makeQuorumContext(
+      genesis.chainId,
+      genesisValidatorSet(genesis),
+      genesis.consensus.checkpointInterval,
+      genesis.consensus.watermarkWindow,
+      genesisHash(genesis),
+      verifySignature,
+    );
     const syncing = new StateSyncClient({
       host: client,
       peers,
       chain,
-      quorum: makeQuorumContext(
-        genesis.chainId,
-        genesisValidatorSet(genesis),
-        genesis.consensus.checkpointInterval,
-        genesis.consensus.watermarkWindow,
-        genesisHash(genesis),
-        verifySignature,
-      ),
+      quorum,
+      // The bench chain has one epoch; nothing runs consensus here, so there is nothing to suspend.
+      epochs: { setAt: (h) => chain.validatorSetAt(h), quorum: () => quorum, suspend: async () => {} },
       consensus: {
         transferred: (seq) => {
           if (seq === s.blocks) done();

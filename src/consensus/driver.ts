@@ -15,21 +15,23 @@
  * hands over decoded messages with `receive` instead, so nothing is decoded or verified twice. A failing
  * store, chain or core invariant stops the driver (`onFatal`).
  *
- * With an `epochs` source the driver follows validator-set changes (ADR 006): it runs one Replica per epoch,
- * builds no block of a later epoch for the current instance, and once the head reaches the epoch's last block it
- * drops the instance and its records and starts the next epoch's (none while this key is not in the set).
+ * The driver follows validator-set epochs (ADR 006); a fixed set is epoch 0 that never ends. It runs one
+ * Replica per epoch, builds no block of a later epoch for the current instance, and once the head reaches the
+ * epoch's last block it drops the instance and its records and starts the next epoch's (none while this key is
+ * not in the set).
  *
- * A node wires it once:
+ * The validator's component factory (src/node/validator-components.ts) wires it once:
  *   const driver = new ConsensusDriver({
- *     config: { chainId, validators, self, params, genesisHash, signer },   // verify defaults to Ed25519
- *     transport, clock: new SystemClock(), timers: new SystemTimers(), store, chain, sync, fetcher, events,
+ *     config: { chainId, genesisHash, signer, options },   // verify defaults to Ed25519
+ *     transport, clock, timers: new SystemTimers(), store, chain, sync, fetcher, events,
+ *     epochs: { epochAt: (h) => chain.epochAt(h), headerHash },   // set, self and params come from here
  *   });
  *   await driver.start();            // restores from the store and the chain head, then runs
- *   mempool.onAdmitted((txs) => driver.txsArrived(txs));            // the mempool ran Chain.checkTx
- *   edge.onValid((message) => driver.receive(message));          // decoded, signature checked at the edge
- *   sync.onStored((seq, hash, blocks) => driver.stateTransferred(seq, hash, blocks));
- *   sync.onPeerStatus((checkpoint, head) => driver.peerProgress(checkpoint, head));
- *   peers.onBatchRequest((digest) => driver.batchFor(digest)); fetcher.onBatch((b) => driver.batchFetched(b));
+ *   mempool admitted     ─► driver.txsArrived(txs)            // the mempool ran Chain.checkTx
+ *   edge-checked message ─► driver.receive(message)           // decoded, signature checked at the edge
+ *   sync stored blocks   ─► driver.stateTransferred(seq, hash, blocks)
+ *   sync status poll     ─► driver.peerProgress(checkpoint, head)
+ *   batch requests       ─► driver.batchFor(digest); fetched bodies ─► driver.batchFetched(batch)
  *   ...
  *   await driver.stop();
  */
@@ -58,9 +60,15 @@ import { readPersisted } from './persist.ts';
 import { Replica, type ReplicaConfig } from './replica.ts';
 import type { Input, Output, ReplicaStatusReport, TransferredBlock } from './types.ts';
 
+/**
+ * What every epoch's instance shares: the plain chain id (each epoch signs under its own, consensusChainId),
+ * the genesis hash, the signer and the options; `verify` defaults to Ed25519 (verifySignature).
+ */
+export type DriverConfig = Pick<ReplicaConfig, 'chainId' | 'genesisHash' | 'signer' | 'options'> &
+  Partial<Pick<ReplicaConfig, 'verify'>>;
+
 export interface DriverComponents {
-  /** The core's configuration; `verify` defaults to Ed25519 (verifySignature). */
-  config: Omit<ReplicaConfig, 'verify'> & Partial<Pick<ReplicaConfig, 'verify'>>;
+  config: DriverConfig;
   transport: Transport;
   clock: Clock;
   timers: Timers;
@@ -71,12 +79,8 @@ export interface DriverComponents {
   events?: ConsensusEvents;
   /** Most inputs waiting to be processed; inbound messages beyond it are dropped (`overloaded`). */
   maxQueuedInputs?: number;
-  /**
-   * Follow validator-set epochs (ADR 006). Without it the driver runs one instance for `config` for ever. With
-   * it, `config` gives the plain chain id, the signer and the options; set, self, params and base come from
-   * the epoch in force.
-   */
-  epochs?: EpochSource;
+  /** The validator-set epochs (ADR 006): set, self, params and base of each instance come from the one in force. */
+  epochs: EpochSource;
 }
 
 /** The consensus record holding the epoch the other records belong to (not a replica record). */
@@ -92,7 +96,7 @@ export class ConsensusDriver {
   private readonly c: DriverComponents;
   private replica: Replica | undefined;
   private started_ = false;
-  /** The epoch of the running instance (0 without an epoch source). */
+  /** The epoch of the running instance. */
   private epoch = 0;
   /** The current instance's epoch ended while executing a step: run no more of its outputs. */
   private epochEnded = false;
@@ -114,13 +118,7 @@ export class ConsensusDriver {
   async start(): Promise<void> {
     if (this.started_) throw new ConsensusError(ConsensusErrorCode.lifecycle, 'driver already started');
     this.started_ = true;
-    const records = await this.c.store.load();
-    if (this.c.epochs === undefined) {
-      const config: ReplicaConfig = { verify: verifySignature, ...this.c.config };
-      this.replica = Replica.restore(config, readPersisted(records), this.c.chain.head());
-    } else {
-      await this.startEpoch(records);
-    }
+    await this.startEpoch(await this.c.store.load());
     this.c.transport.onMessage?.((bytes) => this.onBytes(bytes));
     this.enqueue(async () => ({ now: this.c.clock.now(), type: 'start' }));
   }
@@ -130,7 +128,7 @@ export class ConsensusDriver {
    * fresh (the records of an ended epoch are deleted: its votes can never count again, ADR 006).
    */
   private async startEpoch(records: Array<readonly [string, Uint8Array]>): Promise<void> {
-    const source = this.c.epochs!;
+    const source = this.c.epochs;
     const head = this.c.chain.head();
     const e = source.epochAt(head.height + 1);
     const stored = records.find(([k]) => k === EPOCH_RECORD_KEY);
@@ -185,8 +183,7 @@ export class ConsensusDriver {
   }
 
   private epochChanged(): boolean {
-    const source = this.c.epochs;
-    return source !== undefined && source.epochAt(this.c.chain.head().height + 1).epoch !== this.epoch;
+    return this.c.epochs.epochAt(this.c.chain.head().height + 1).epoch !== this.epoch;
   }
 
   /** Stops taking inputs, cancels timers, and waits for the input in progress to finish. */
@@ -454,7 +451,7 @@ export class ConsensusDriver {
         }
         case 'buildBlock': {
           // A block of a later epoch is not this instance's to build (ADR 006).
-          if (this.c.epochs !== undefined && this.c.epochs.epochAt(o.seq).epoch !== this.epoch) {
+          if (this.c.epochs.epochAt(o.seq).epoch !== this.epoch) {
             this.dropped(Drops.staleResult, `block ${o.seq} belongs to a later epoch`);
             break;
           }

@@ -16,7 +16,7 @@ import {
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
 import { type Genesis, genesisHash, genesisValidatorSet } from '../core/genesis.ts';
-import { type GovernanceRecord, isEpochAction } from '../core/governance.ts';
+import type { GovernanceRecord } from '../core/governance.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
@@ -46,12 +46,6 @@ export interface LedgerChainOptions {
   anchorVerifier?: AnchorTokenVerifier | undefined;
   /** How many verified tx signatures to remember between admission and execution. */
   verifiedSignatureCacheSize?: number | undefined;
-  /**
-   * Whether governance may change the validator set and consensus parameters (ADR 006). Off, proposals of
-   * those actions are refused with TX_GOV_INVALID_ACTION: the node (src/node) does not yet switch its p2p
-   * layer and state sync between epochs, so it runs with this off. Every node of a chain must agree on it.
-   */
-  reconfiguration?: boolean | undefined;
 }
 
 export const DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE = 65_536;
@@ -87,7 +81,6 @@ export class LedgerChain implements Chain {
   #next!: { height: number; epoch: EpochInfo; setHash: Uint8Array; validatorKeys: ValidatorKeys };
   readonly #tokenVerifier: EvidenceTokenVerifier | undefined;
   readonly #anchorVerifier: AnchorTokenVerifier | undefined;
-  readonly #reconfiguration: boolean;
   readonly #verified: VerifiedSignatures;
   readonly #built = new WeakMap<BuiltBlock, BuildRecord>();
   #head: ChainHead;
@@ -106,17 +99,11 @@ export class LedgerChain implements Chain {
     this.#gov = gov;
     this.#tokenVerifier = options.tokenVerifier;
     this.#anchorVerifier = options.anchorVerifier;
-    this.#reconfiguration = options.reconfiguration ?? false;
     this.#verified = new VerifiedSignatures(
       options.verifiedSignatureCacheSize ?? DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE,
     );
     this.#head = head;
     this.#refreshNext();
-  }
-
-  /** Whether governance may change the validator set and parameters on this chain (ADR 006). */
-  get reconfiguration(): boolean {
-    return this.#reconfiguration;
   }
 
   /** The validator set in force for the next block (head + 1). */
@@ -343,13 +330,6 @@ export class LedgerChain implements Chain {
     time: number,
     inBlock: boolean,
   ): TxRejection | undefined {
-    if (g.kind === 'propose' && !this.#reconfiguration && isEpochAction(g.action)) {
-      return reject(
-        env,
-        TxErrorCode.govInvalidAction,
-        `${g.action.type}: validator-set and parameter changes are not enabled on this node`,
-      );
-    }
     if (!inBlock) return this.#gov.clone().apply(env, g, height, time);
     out.governance ??= this.#gov.clone();
     return out.governance.apply(env, g, height, time);

@@ -94,8 +94,6 @@ export class JrNode {
       const chain = await LedgerChain.open(store, genesis, {
         tokenVerifier: verifier,
         anchorVerifier: verifier,
-        // Validator-set changes by governance (ADR 006): the node follows them.
-        reconfiguration: true,
       });
       const metrics = new NodeMetrics({ processMetrics: true });
       const validator = await ValidatorService.create({

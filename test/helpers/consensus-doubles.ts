@@ -1,10 +1,11 @@
 /** Test doubles for the consensus driver: a chain over SimLedger, a manual clock and timers, an in-memory network. */
 
-import type { Clock, Timers, Transport } from '../../src/consensus/interfaces.ts';
+import type { Clock, EpochInfo, EpochSource, Timers, Transport } from '../../src/consensus/interfaces.ts';
 import type { SignatureVerifier } from '../../src/consensus/types.ts';
 import type { Batch } from '../../src/core/batch.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
 import { verifySignature } from '../../src/core/crypto.ts';
+import type { ConsensusParams } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import type { Validator, ValidatorSet } from '../../src/core/validators.ts';
 import type { BuiltBlock, Chain, ChainHead, TxRejection } from '../../src/ledger/chain.ts';
@@ -31,6 +32,14 @@ export class FakeChain implements Chain {
 
   head(): ChainHead {
     return this.ledger.head();
+  }
+
+  /** The ledger's epochs for a driver, all with `params` (a fixed set is epoch 0 that never ends). */
+  epochs(params: ConsensusParams): EpochSource {
+    return {
+      epochAt: (h): EpochInfo => ({ ...this.ledger.epochAt(h), params }),
+      headerHash: async (h) => this.ledger.hashAt(h)!,
+    };
   }
 
   async buildBlock(batch: Batch): Promise<BuiltBlock> {

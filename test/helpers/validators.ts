@@ -12,11 +12,18 @@ import { type KeyPair, keyPairFromSeed } from '../../src/core/keys.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../../src/ledger/level-store.ts';
+import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
 import { NodeMetrics } from '../../src/node/metrics.ts';
-import { type ValidatorLimits, ValidatorService } from '../../src/node/validator.ts';
+import {
+  type ValidatorLimits,
+  ValidatorService,
+  type ValidatorServiceOptions,
+} from '../../src/node/validator.ts';
+import { noopLogger } from '../../src/p2p/index.ts';
+import { openChain } from './chain.ts';
 import { docHash, evidenceTx, TEST_INSTITUTIONS, testGenesis } from './fixtures.ts';
-import { removeDir, tempDir } from './ledger.ts';
-import { RecordingLogger, waitFor } from './p2p.ts';
+import { genesis, removeDir, tempDir } from './ledger.ts';
+import { LOOPBACK, RecordingLogger, waitFor } from './p2p.ts';
 
 /** Small batches, a short batch wait and K = 16, so hundreds of blocks take seconds. */
 export const NET_TEST_CONSENSUS = {
@@ -81,19 +88,15 @@ export class ValidatorCluster {
   readonly #dirs = new Map<number, string>();
   readonly #ports = new Map<number, number>();
   readonly #allDirs = new Set<string>();
-  readonly #reconfiguration: boolean;
   /** The key each running validator was started with. */
   readonly #keys = new Map<number, KeyPair>();
 
-  /** `reconfiguration`: ledgers and services follow governance's validator-set changes (ADR 006). */
   constructor(
     consensus: Record<string, number> = NET_TEST_CONSENSUS,
     limits: ValidatorLimits = NET_TEST_LIMITS,
-    reconfiguration = false,
   ) {
     this.genesis = testGenesis({ consensus });
     this.#limits = limits;
-    this.#reconfiguration = reconfiguration;
   }
 
   get running(): TestValidator[] {
@@ -124,7 +127,7 @@ export class ValidatorCluster {
     this.#allDirs.add(dir);
     const port = this.#ports.get(i) ?? 0;
     const store = await LevelLedgerStore.open(dir);
-    const chain = await LedgerChain.open(store, this.genesis, { reconfiguration: this.#reconfiguration });
+    const chain = await LedgerChain.open(store, this.genesis);
     const metrics = new NodeMetrics();
     const logger = new RecordingLogger();
     const peerAddrs: Record<string, string[]> = {};
@@ -253,4 +256,22 @@ export function liveTxs(count: number, label = 'net'): TxEnvelope[] {
       evidence: { hash: docHash(`${label}-${nonce}`), caseId: `CASE-${label}-${nonce % 7}` },
     });
   });
+}
+
+/** Options for one validator (bank-b, validator key 1) over a fresh in-memory ledger of the test genesis. */
+export async function validatorOptions(
+  overrides: Partial<ValidatorServiceOptions> = {},
+): Promise<ValidatorServiceOptions> {
+  const store = new MemoryLedgerStore();
+  return {
+    genesis: genesis(),
+    institution: 'bank-b',
+    key: validatorKey(1),
+    store,
+    chain: await openChain(store),
+    listen: [LOOPBACK],
+    logger: noopLogger,
+    metrics: new NodeMetrics(),
+    ...overrides,
+  };
 }

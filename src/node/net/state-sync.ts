@@ -95,14 +95,15 @@ export interface StateSyncDeps {
   readonly host: P2PHost;
   readonly peers: ValidatorPeers;
   readonly chain: Pick<Chain, 'head' | 'buildBlock' | 'commitBlock'>;
-  /** Chain id, validator set, quorum and signature scheme (of the genesis epoch when `epochs` is given). */
+  /** The genesis epoch's context: the chain id and signature scheme all epochs share. */
   readonly quorum: QuorumContext;
   /**
-   * Validator-set epochs (ADR 006). With them, each block is checked against the set in force at its height,
-   * status proofs against the running instance's quorum context (none outside the set), and a peer whose head
-   * this node cannot check (it is in a later epoch) is followed by a transfer checked block by block.
+   * Validator-set epochs (ADR 006; a fixed set is epoch 0 that never ends). Each block is checked against the
+   * set in force at its height, status proofs against the running instance's quorum context (none outside the
+   * set), and a peer whose head this node cannot check (it is in a later epoch) is followed by a transfer
+   * checked block by block.
    */
-  readonly epochs?: {
+  readonly epochs: {
     setAt(height: number): ValidatorSet;
     /** The running consensus instance's context; undefined while this node is not in the set. */
     quorum(): QuorumContext | undefined;
@@ -179,7 +180,7 @@ export class StateSyncClient implements StateSync {
 
   /** The set that signs block `height`, and its hash (cached while it stays the same). */
   #setAt(height: number): { set: ValidatorSet; hash: Uint8Array } {
-    const set = this.#d.epochs?.setAt(height) ?? this.#d.quorum.set;
+    const set = this.#d.epochs.setAt(height);
     if (set !== this.#setHash.set) this.#setHash = { set, hash: validatorSetHash(set) };
     return this.#setHash;
   }
@@ -491,7 +492,7 @@ export class StateSyncClient implements StateSync {
         if (verdict === 'ok') head = s.head.cert;
         else if (verdict === 'otherEpoch') beyond.push(s.height);
       }
-      if (s.stable.seq > Math.max(ourStable, stable?.seq ?? 0) && this.#checkStable(peer, s.stable)) {
+      if (s.stable.seq > Math.max(ourStable, stable?.seq ?? 0) && this.#checkStable(s.stable)) {
         stable = s.stable;
       }
     }
@@ -500,26 +501,24 @@ export class StateSyncClient implements StateSync {
     // blocks up to the (f+1)-th highest such head, each checked against the set in force at its height as the
     // ledger learns it. A node that runs an instance stops it first: the core must not commit meanwhile.
     const epochs = this.#d.epochs;
-    if (epochs !== undefined) {
-      const f = faultTolerance(epochs.setAt(height + 1).validators.length);
-      beyond.sort((a, b) => b - a);
-      const proven = beyond.length > f ? beyond[f] : undefined;
-      if (proven !== undefined && head === undefined) {
-        this.#d.logger.info(
-          { height, target: proven, peers: beyond.length },
-          'sync: the validators are in a later epoch; following them by state transfer',
-        );
-        if (epochs.quorum() !== undefined) await epochs.suspend();
-        this.#sentHead = Math.max(this.#sentHead, proven);
-        this.requestTransfer(proven, undefined);
-        return;
-      }
-      // With no instance there is no core to hand a checked head to: follow it directly.
-      if (head !== undefined && epochs.quorum() === undefined) {
-        this.#sentHead = Math.max(this.#sentHead, head.height);
-        this.requestTransfer(head.height, head.headerHash);
-        return;
-      }
+    const f = faultTolerance(epochs.setAt(height + 1).validators.length);
+    beyond.sort((a, b) => b - a);
+    const proven = beyond.length > f ? beyond[f] : undefined;
+    if (proven !== undefined && head === undefined) {
+      this.#d.logger.info(
+        { height, target: proven, peers: beyond.length },
+        'sync: the validators are in a later epoch; following them by state transfer',
+      );
+      if (epochs.quorum() !== undefined) await epochs.suspend();
+      this.#sentHead = Math.max(this.#sentHead, proven);
+      this.requestTransfer(proven, undefined);
+      return;
+    }
+    // With no instance there is no core to hand a checked head to: follow it directly.
+    if (head !== undefined && epochs.quorum() === undefined) {
+      this.#sentHead = Math.max(this.#sentHead, head.height);
+      this.requestTransfer(head.height, head.headerHash);
+      return;
     }
     if (head === undefined && stable === undefined) return;
     if (head !== undefined) this.#sentHead = head.height;
@@ -547,8 +546,8 @@ export class StateSyncClient implements StateSync {
   }
 
   /**
-   * The head in a status is certified for this chain; otherwise the peer is at fault. With epochs, a head
-   * whose certificate does not verify under the newest set this node knows may be signed by a later set:
+   * The head in a status is certified for this chain; otherwise the peer is at fault. A head that names
+   * another set than the one this node knows in force at its height may be signed by a later epoch's set:
    * `otherEpoch`, not a fault (the transfer checks every block it fetches).
    */
   #checkHead(peer: string, s: SyncStatus): 'ok' | 'bad' | 'otherEpoch' {
@@ -556,11 +555,12 @@ export class StateSyncClient implements StateSync {
     try {
       if (header.chainId !== this.#d.quorum.chainId)
         throw new CertError(CertErrorCode.headerMismatch, 'another chain');
-      verifyCommitCertificate(cert, header, this.#setAt(header.height).set, this.#d.quorum.verify);
+      const known = this.#setAt(header.height);
+      if (!equalBytes(header.validatorSetHash, known.hash)) return 'otherEpoch';
+      verifyCommitCertificate(cert, header, known.set, this.#d.quorum.verify);
       return 'ok';
     } catch (err) {
       if (!(err instanceof CertError)) throw err;
-      if (this.#d.epochs !== undefined && err.code !== CertErrorCode.headerMismatch) return 'otherEpoch';
       this.#fault(
         peer,
         new SyncError(SyncErrorCode.badCertificate, `status head ${s.height}: ${err.message}`),
@@ -569,18 +569,15 @@ export class StateSyncClient implements StateSync {
     }
   }
 
-  #checkStable(peer: string, proof: CheckpointProof): boolean {
-    const epochs = this.#d.epochs;
-    const ctx = epochs === undefined ? this.#d.quorum : epochs.quorum();
+  #checkStable(proof: CheckpointProof): boolean {
+    const ctx = this.#d.epochs.quorum();
     if (ctx === undefined) return false;
     try {
       verifyCheckpointProof(ctx, proof, DropReason.badCheckpoint);
       return true;
     } catch (err) {
       if (!(err instanceof DropError)) throw err;
-      // With epochs, a proof of another epoch is no fault: it just means nothing to this instance.
-      if (epochs !== undefined) return false;
-      this.#fault(peer, new SyncError(SyncErrorCode.badCertificate, `status checkpoint: ${err.message}`));
+      // A proof the running instance cannot check may be of another epoch: no fault, it means nothing here.
       return false;
     }
   }

@@ -52,8 +52,6 @@ export function decodeTxFrame(frame: Uint8Array): TxEnvelope[] {
 export interface TxRelayDeps {
   readonly host: P2PHost;
   readonly isValidator: (peerId: string) => boolean;
-  /** Admits a peer's txs; returns `reject` when the frame shows the sender is faulty. */
-  readonly onTxs: (peerId: string, txs: TxEnvelope[]) => Promise<Verdict>;
   readonly logger: Logger;
 }
 
@@ -75,9 +73,12 @@ export class TxRelay {
     this.#limits = limits;
   }
 
-  /** Serves inbound tx frames. */
-  attach(): void {
-    this.#d.host.onMessage(ProtocolId.tx, (peerId, frame) => this.#onFrame(peerId, frame));
+  /**
+   * Serves inbound tx frames: `onTxs` admits a peer's txs and returns `reject` when the frame shows the
+   * sender is faulty. Called once, when whatever admits them (the mempool) exists.
+   */
+  serve(onTxs: (peerId: string, txs: TxEnvelope[]) => Promise<Verdict>): void {
+    this.#d.host.onMessage(ProtocolId.tx, (peerId, frame) => this.#onFrame(onTxs, peerId, frame));
   }
 
   /** Queues a tx for every other validator. */
@@ -146,7 +147,11 @@ export class TxRelay {
     }
   }
 
-  async #onFrame(peerId: string, frame: Uint8Array): Promise<Verdict> {
+  async #onFrame(
+    onTxs: (peerId: string, txs: TxEnvelope[]) => Promise<Verdict>,
+    peerId: string,
+    frame: Uint8Array,
+  ): Promise<Verdict> {
     if (!this.#d.isValidator(peerId)) return Verdicts.reject('tx frame from a non-validator');
     let txs: TxEnvelope[];
     try {
@@ -154,6 +159,6 @@ export class TxRelay {
     } catch {
       return Verdicts.reject('malformed tx frame');
     }
-    return this.#d.onTxs(peerId, txs);
+    return onTxs(peerId, txs);
   }
 }

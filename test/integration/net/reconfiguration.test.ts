@@ -17,16 +17,9 @@ import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import { governanceTx } from '../../helpers/fixtures.ts';
 import { waitFor } from '../../helpers/p2p.ts';
-import {
-  liveTxs,
-  NET_TEST_CONSENSUS,
-  NET_TEST_LIMITS,
-  type TestValidator,
-  ValidatorCluster,
-  validatorKey,
-} from '../../helpers/validators.ts';
+import { liveTxs, type TestValidator, ValidatorCluster, validatorKey } from '../../helpers/validators.ts';
 
-const cluster = new ValidatorCluster(NET_TEST_CONSENSUS, NET_TEST_LIMITS, true);
+const cluster = new ValidatorCluster();
 afterAll(() => cluster.stopAll(), 60_000);
 
 /** Validator key i signs governance for institution `institution` (the fixture signs with genesis keys). */

@@ -30,16 +30,6 @@ export interface AllowEntry {
 
 export const SIZE_ALLOWLIST: readonly AllowEntry[] = [
   {
-    file: 'src/node/validator.ts',
-    rule: 'file-lines',
-    reason: 'becoming a factory and a service (issue 13)',
-  },
-  {
-    file: 'src/node/validator.ts',
-    rule: 'function-lines',
-    reason: 'its constructor: the same factory split',
-  },
-  {
     file: 'src/cli/gov.ts',
     rule: 'function-lines',
     reason: 'registerGovernanceCommands: role changes are being added (issue 15)',

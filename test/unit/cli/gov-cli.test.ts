@@ -151,7 +151,7 @@ describe('jrchain gov', () => {
     expect(JSON.parse(e.stdout).results[0].state).toBe('recorded');
   });
 
-  it('refuses malformed actions locally, and validator changes this node does not enable', async () => {
+  it('refuses malformed actions locally, and actions the registry does not allow', async () => {
     const bad = await cli(
       'gov',
       'propose',
@@ -166,11 +166,12 @@ describe('jrchain gov', () => {
     expect(bad.code).toBe(2);
     const unknown = await cli('gov', 'propose', 'dissolve', '--key', validatorKey(0), '--node', node.url);
     expect(unknown.code).toBe(2);
+    // bank-a already has a validator: the node refuses a second one.
     const add = await cli(
       'gov',
       'propose',
       'add-validator',
-      'bank-e',
+      'bank-a',
       toHex(keyOf('validator-e').publicKey),
       '--key',
       validatorKey(0),

@@ -8,7 +8,6 @@
 
 import { describe, expect, it } from 'vitest';
 import { ConsensusDriver, EPOCH_RECORD_KEY } from '../../../src/consensus/driver.ts';
-import type { EpochInfo, EpochSource } from '../../../src/consensus/interfaces.ts';
 import { MemoryConsensusStore } from '../../../src/consensus/memory-store.ts';
 import { CertErrorCode, verifyCommitCertificate } from '../../../src/core/block.ts';
 import { equalBytes, toHex } from '../../../src/core/bytes.ts';
@@ -46,13 +45,6 @@ interface Node {
   epochs: [number, number | undefined][];
 }
 
-function epochSource(chain: FakeChain): EpochSource {
-  return {
-    epochAt: (h): EpochInfo => ({ ...chain.ledger.epochAt(h), params }),
-    headerHash: async (h) => chain.ledger.hashAt(h)!,
-  };
-}
-
 class Cluster {
   readonly clock = new ManualClock(SIM_GENESIS_TIME + 1000);
   readonly net = new MemoryNetwork(5);
@@ -69,9 +61,6 @@ class Cluster {
     const driver = new ConsensusDriver({
       config: {
         chainId: CHAIN,
-        validators: genesisSet,
-        self: 0,
-        params,
         genesisHash: SIM_GENESIS_HASH,
         signer: signers[i]!,
       },
@@ -83,7 +72,7 @@ class Cluster {
       sync: { requestTransfer: (seq, hash) => this.transfer(i, seq, hash) },
       fetcher: { fetch: () => {} },
       events: { onFatal: (e) => fatal.push(e), onEpoch: (e, self) => epochs.push([e.epoch, self]) },
-      epochs: epochSource(chain),
+      epochs: chain.epochs(params),
     });
     await driver.start();
     const node = { i, driver, store, chain, timers, fatal, epochs };

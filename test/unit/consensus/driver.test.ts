@@ -78,12 +78,11 @@ class Cluster {
     const driver = new ConsensusDriver({
       config: {
         chainId: CHAIN,
-        validators: set,
-        self: i,
-        params,
         genesisHash: SIM_GENESIS_HASH,
         signer: signers[i]!,
       },
+      // A fixed set: epoch 0 that never ends.
+      epochs: chain.epochs(params),
       transport: this.net.transport(i),
       clock: this.clock,
       timers,

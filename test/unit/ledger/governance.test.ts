@@ -33,8 +33,6 @@ const T = TEST_GENESIS_TIME;
 const K = 4;
 const genesis = testGenesis({ consensus: { checkpointInterval: K, watermarkWindow: 2 * K } });
 
-/** Validator-set changes enabled (ADR 006). */
-const ON = { reconfiguration: true };
 const veSigner = testSigner('validator-e');
 const vaRotated = testSigner('validator-a-2');
 const bankE = testSigner('bank-e/client-1');
@@ -72,7 +70,7 @@ afterEach(async () => {
 
 describe('governance through the executor', () => {
   it('registers an institution only once a quorum approved; its key works from the next block', async () => {
-    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, ON);
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const fromE = (nonce: number) => evidenceTx({ institution: 'bank-e', nonce });
     const p = propose(registerE);
     await commit(chain, [p, approve(p, 1)], T + 1000);
@@ -95,7 +93,7 @@ describe('governance through the executor', () => {
   });
 
   it('a proposal without a quorum never takes effect, and expires at its deadline', async () => {
-    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, ON);
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const p = governanceTx(
       { kind: 'propose', deadline: T + 5000, action: { type: 'removeValidator', institution: 'bank-d' } },
       { validator: 0 },
@@ -110,7 +108,7 @@ describe('governance through the executor', () => {
   });
 
   it('adds a fifth validator from the block after the passing one: n = 5, quorum 4, a new set hash and signing domain', async () => {
-    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, ON);
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const reg = propose(registerE);
     await commit(chain, [reg, approve(reg, 1), approve(reg, 2)], T + 1000); // height 1
     const add = propose({ type: 'addValidator', institution: 'bank-e', publicKey: veSigner.publicKey });
@@ -164,7 +162,7 @@ describe('governance through the executor', () => {
   });
 
   it('removes a validator and rotates a key at one boundary; the old key and the removed validator stop working', async () => {
-    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, ON);
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const remove = propose({ type: 'removeValidator', institution: 'bank-d' });
     const rotate = propose(
       { type: 'rotateValidatorKey', institution: 'bank-a', publicKey: vaRotated.publicKey },
@@ -202,22 +200,8 @@ describe('governance through the executor', () => {
     expect(chain.validatorSetAt(1).validators).toHaveLength(4);
   });
 
-  it('without reconfiguration enabled, validator and parameter proposals are refused; institution ones work', async () => {
-    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
-    const add = propose({ type: 'addValidator', institution: 'bank-a', publicKey: veSigner.publicKey });
-    const reg = propose(registerE);
-    const b = await chain.buildBlock(batchOf([add, reg], T + 1000));
-    expect(outcomes(b, [add, reg])).toEqual([TxErrorCode.govInvalidAction, 'ok']);
-    expect(b.rejected[0]?.message).toMatch(/not enabled/);
-    // Control: the same proposal is valid with it on (bank-a already has a validator, so use a removal).
-    const on = await LedgerChain.open(new MemoryLedgerStore(), genesis, ON);
-    const remove = propose({ type: 'removeValidator', institution: 'bank-d' });
-    expect(await on.checkTx(remove, T + 1000)).toBeUndefined();
-    expect((await chain.checkTx(remove, T + 1000))?.code).toBe(TxErrorCode.govInvalidAction);
-  });
-
   it('changes consensus parameters from the block after the passing one; never batches above the genesis sizes', async () => {
-    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, ON);
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const params = { ...genesis.consensus, requestTimeoutMs: 9000, maxBatchTxs: 100 };
     const change = propose({ type: 'setConsensusParams', params });
     await commit(chain, [change, approve(change, 1), approve(change, 2)], T + 1000);
@@ -233,7 +217,7 @@ describe('governance through the executor', () => {
   });
 
   it('two proposals for one change: the second to pass fails and changes nothing', async () => {
-    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, ON);
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const reg = propose(registerE);
     await commit(chain, [reg, approve(reg, 1), approve(reg, 2)], T + 1000);
     const a1 = propose({ type: 'addValidator', institution: 'bank-e', publicKey: veSigner.publicKey });
@@ -269,7 +253,7 @@ describe('governance through the executor', () => {
     ],
   ])('the registry survives a restart (%s store)', async (_name, make) => {
     const { store, reopen } = await make();
-    const chain = await LedgerChain.open(store, genesis, ON);
+    const chain = await LedgerChain.open(store, genesis);
     const reg = propose(registerE);
     await commit(chain, [reg, approve(reg, 1), approve(reg, 2)], T + 1000);
     const add = propose({ type: 'addValidator', institution: 'bank-e', publicKey: veSigner.publicKey });
@@ -279,7 +263,7 @@ describe('governance through the executor', () => {
     for (let h = 4; h <= K + 2; h++) await commit(chain, [], T + 1000 * h);
     const before = chain.governance.encode();
 
-    const again = await LedgerChain.open(await reopen(store), genesis, ON);
+    const again = await LedgerChain.open(await reopen(store), genesis);
     expect(again.governance.encode()).toEqual(before);
     expect(again.head()).toEqual(chain.head());
     expect(epochOf(again.validatorSetAt(again.head().height + 1))).toBe(1);

@@ -421,7 +421,7 @@ describe('executor rules: one code per rejection', () => {
   });
 
   it('TX_GOV_INVALID_ACTION: an action that cannot apply to the registry', async () => {
-    const chain = await openMemoryChain({ reconfiguration: true });
+    const chain = await openMemoryChain();
     const reused = governanceTx({
       kind: 'propose',
       deadline: T + 60_000,

@@ -1,38 +1,17 @@
 /** ValidatorService checks its identity and limits before anything runs (the network tests cover the rest). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { isJrError } from '../../../src/core/errors.ts';
-import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
-import { NodeMetrics } from '../../../src/node/metrics.ts';
-import {
-  ValidatorErrorCode,
-  ValidatorService,
-  type ValidatorServiceOptions,
-} from '../../../src/node/validator.ts';
-import { DEFAULT_PROTOCOLS, noopLogger, ProtocolId } from '../../../src/p2p/index.ts';
-import { openChain } from '../../helpers/chain.ts';
+import { NOT_A_VALIDATOR, ValidatorErrorCode, ValidatorService } from '../../../src/node/validator.ts';
+import { DEFAULT_PROTOCOLS, ProtocolId } from '../../../src/p2p/index.ts';
 import { genesis } from '../../helpers/ledger.ts';
-import { LOOPBACK } from '../../helpers/p2p.ts';
-import { liveTxs, validatorKey } from '../../helpers/validators.ts';
+import { liveTxs, validatorKey, validatorOptions } from '../../helpers/validators.ts';
 
 const services: ValidatorService[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.stop()));
 });
 
-async function options(overrides: Partial<ValidatorServiceOptions> = {}): Promise<ValidatorServiceOptions> {
-  const store = new MemoryLedgerStore();
-  return {
-    genesis: genesis(),
-    institution: 'bank-b',
-    key: validatorKey(1),
-    store,
-    chain: await openChain(store),
-    listen: [LOOPBACK],
-    logger: noopLogger,
-    metrics: new NodeMetrics(),
-    ...overrides,
-  };
-}
+const options = validatorOptions;
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -46,18 +25,29 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe('ValidatorService.create', () => {
-  it('refuses an institution without a validator, or another key', async () => {
+  it("refuses another institution's validator key; a key outside the set follows the chain", async () => {
+    // bank-b's key, claimed for an unknown institution and for bank-c: the key's own institution decides.
     expect(await codeOf(ValidatorService.create(await options({ institution: 'bank-z' })))).toBe(
-      ValidatorErrorCode.notInGenesis,
-    );
-    expect(await codeOf(ValidatorService.create(await options({ key: validatorKey(2) })))).toBe(
       ValidatorErrorCode.keyMismatch,
     );
+    expect(await codeOf(ValidatorService.create(await options({ institution: 'bank-c' })))).toBe(
+      ValidatorErrorCode.keyMismatch,
+    );
+    // A key outside the set in force (a validator governance has yet to add) follows the chain: no vote.
+    const outsider = await ValidatorService.create(
+      await options({ key: validatorKey(9), institution: 'bank-z' }),
+    );
+    services.push(outsider);
+    await outsider.start();
+    expect(outsider.isPrimary()).toBe(false);
+    const r = await outsider.submit(liveTxs(1, 'outsider')[0]!);
+    expect(r.status === 'rejected' && r.rejection.code).toBe(NOT_A_VALIDATOR);
   });
 
-  it('refuses an address override for a peer that is not a validator', async () => {
-    const peerAddrs = { '12D3KooWLRPJAA5o6fuGpXwFEbkC5GzNzHTBNnWkqUeZSJ7jSZbk': ['/ip4/127.0.0.1/tcp/1'] };
-    expect(await codeOf(ValidatorService.create(await options({ peerAddrs })))).toBe(
+  it('refuses a chain opened with another genesis', async () => {
+    const other = genesis();
+    const g = { ...other, chainId: `${other.chainId}-other` };
+    expect(await codeOf(ValidatorService.create(await options({ genesis: g })))).toBe(
       ValidatorErrorCode.config,
     );
   });

@@ -67,7 +67,7 @@ async function commit(txs: TxEnvelope[], time: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, { reconfiguration: true });
+  chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
   queries = new LedgerQueries(chain.store, genesis);
   early = evidenceTx({ nonce: 1 });
   await commit([early], T + 1000);

@@ -60,7 +60,7 @@ async function anchorOf(head: ChainHead, at: number): Promise<TxEnvelope> {
 
 describe('receiptFor', () => {
   it('after a validator-set change: old receipts still verify, and a later block is proven offline through the governance txs', async () => {
-    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, { reconfiguration: true });
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const queries = new LedgerQueries(chain.store, genesis);
     const commit = async (txs: TxEnvelope[], time: number) => {
       const built = await chain.buildBlock(batchOf(txs, time));

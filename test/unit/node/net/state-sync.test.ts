@@ -67,6 +67,8 @@ class Syncing {
         peers: new ValidatorPeers(g),
         chain: s.chain,
         quorum,
+        // A fixed set: epoch 0 that never ends, with this node's instance running in it.
+        epochs: { setAt: () => quorum.set, quorum: () => quorum, suspend: async () => {} },
         consensus: {
           transferred: (seq, _hash, blocks) => s.transferred.push({ seq, heights: blocks.map((b) => b.seq) }),
           peerProgress: (checkpoint, head) =>

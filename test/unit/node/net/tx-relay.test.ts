@@ -27,15 +27,14 @@ function relay(limits: Partial<TxRelayLimits> = {}) {
     {
       host: fake.asHost(),
       isValidator: (p) => p.startsWith('v'),
-      onTxs: async (peer, list) => {
-        received.push([peer, list.map((t) => t.hashHex)]);
-        return Verdicts.accept();
-      },
       logger: noopLogger,
     },
     { maxFrameTxs: 3, maxFrameBytes: 64 * 1024, flushDelayMs: 5, ...limits },
   );
-  r.attach();
+  r.serve(async (peer, list) => {
+    received.push([peer, list.map((t) => t.hashHex)]);
+    return Verdicts.accept();
+  });
   return { fake, r, received };
 }
 
