@@ -12,12 +12,13 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import { ConsensusDriver } from '../../src/consensus/driver.ts';
-import type { ConsensusStore, Timers, Transport } from '../../src/consensus/interfaces.ts';
+import type { ConsensusStore, EpochSource, Timers, Transport } from '../../src/consensus/interfaces.ts';
 import { MemoryConsensusStore } from '../../src/consensus/memory-store.ts';
 import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/types.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
 import { equalBytes, toHex } from '../../src/core/bytes.ts';
 import type { Signer } from '../../src/core/crypto.ts';
+import type { ConsensusParams } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import type { ValidatorSet } from '../../src/core/validators.ts';
 import type { Chain } from '../../src/ledger/chain.ts';
@@ -41,6 +42,8 @@ export interface SimChain extends Chain {
   copyFrom(source: SimChain, seq: number): Promise<TransferredBlock[]>;
   /** Every committed block's hash and tx hashes (hex), by height from 1. */
   contents(): Promise<{ hash: Uint8Array; txs: string[] }[]>;
+  /** The chain's validator-set epochs for the driver, every epoch running `params`. */
+  epochs(params: ConsensusParams): EpochSource;
 }
 
 /** The validators, crypto, chain and txs a driver simulation runs on. */
@@ -307,14 +310,12 @@ class DriverSim {
     const driver = new ConsensusDriver({
       config: {
         chainId: this.world.chainId,
-        validators: this.world.set,
-        self: i,
-        params: SIM_PARAMS,
         genesisHash: this.world.genesisHash,
         signer: this.world.signers[i]!,
         verify: this.world.verify,
         options: SIM_OPTIONS,
       },
+      epochs: chain.epochs(SIM_PARAMS),
       transport: this.transport(i),
       clock: { now: () => this.now },
       timers: this.timers(i),

@@ -8,12 +8,14 @@
  */
 import { makeQuorumContext } from '../../src/consensus/certificates.ts';
 import type { ConsensusDriver } from '../../src/consensus/driver.ts';
+import type { EpochSource } from '../../src/consensus/interfaces.ts';
 import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/types.ts';
 import type { Batch } from '../../src/core/batch.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { verifySignature } from '../../src/core/crypto.ts';
 import { genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
+import type { ConsensusParams } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import type { BuiltBlock, ChainHead, TxRejection } from '../../src/ledger/chain.ts';
 import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
@@ -50,6 +52,13 @@ class LedgerWorldChain implements SimChain {
   }
   checkTxs(envs: readonly TxEnvelope[], nowMs: number): Promise<(TxRejection | undefined)[]> {
     return this.chain.checkTxs(envs, nowMs);
+  }
+
+  epochs(params: ConsensusParams): EpochSource {
+    return {
+      epochAt: (h) => ({ ...this.chain.epochAt(h), params }),
+      headerHash: async (h) => (await this.hashAt(h))!,
+    };
   }
 
   async hashAt(height: number): Promise<Uint8Array | undefined> {
@@ -215,6 +224,11 @@ export function productionSync(i: number, env: SyncEnv): SyncHandle {
       peers: new ValidatorPeers(g),
       chain: me.chain,
       quorum,
+      epochs: {
+        setAt: (h) => me.chain.epochAt(h).set,
+        quorum: () => env.driver(i)?.quorumContext() ?? quorum,
+        suspend: async () => env.driver(i)?.suspend(),
+      },
       consensus: {
         transferred: (seq, hash, blocks) => env.driver(i)?.stateTransferred(seq, hash, blocks),
         peerProgress: (checkpoint, head) => env.driver(i)?.peerProgress(checkpoint, head),

@@ -1,12 +1,12 @@
 /**
- * State sync's f+1 rule (ADR 006, issue 14): a status head this node cannot check (it does not verify under
- * the set it knows, as a later epoch's would not) is a claim, not a proof. Only when f+1 validators make such
+ * State sync's f+1 rule (ADR 006, issue 14): a status head this node cannot check (its header names another
+ * validator set than the one it knows, as a later epoch's does) is a claim, not a proof. Only when f+1 validators make such
  * claims (one of them honest) does sync stop the consensus instance and follow them by transfer, up to the
  * (f+1)-th highest claimed head; f liars alone change nothing, however high they claim.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeQuorumContext } from '../../../../src/consensus/certificates.ts';
-import type { CommitCertificate } from '../../../../src/core/block.ts';
+import type { BlockHeader } from '../../../../src/core/block.ts';
 import { verifySignature } from '../../../../src/core/crypto.ts';
 import { genesisHash, genesisValidatorSet } from '../../../../src/core/genesis.ts';
 import { faultTolerance } from '../../../../src/core/validators.ts';
@@ -41,17 +41,14 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.stop()));
 });
 
-/** A commit certificate that verifies under no known set: what a later epoch's (or a liar's) looks like. */
-function unverifiable(cert: CommitCertificate): CommitCertificate {
-  const signatures = cert.signatures.map((s) => {
-    const signature = s.signature.slice();
-    signature[0]! ^= 1;
-    return { ...s, signature };
-  });
-  return { ...cert, signatures };
+/** The header as a later epoch would sign it: another validator set hash (so this node cannot check it). */
+function ofLaterEpoch(header: BlockHeader): BlockHeader {
+  const validatorSetHash = header.validatorSetHash.slice();
+  validatorSetHash[0]! ^= 1;
+  return { ...header, validatorSetHash };
 }
 
-/** Answers with the source's real blocks, but claims block `height` as its head, under an unverifiable certificate. */
+/** Answers with the source's real blocks, but claims block `height` as its head, signed by a later epoch's set. */
 function claiming(source: SyncSource, height: number): Responder {
   const real = respondFrom(source.server);
   return async (req, signal) => {
@@ -59,8 +56,8 @@ function claiming(source: SyncSource, height: number): Responder {
     if (decodeSyncRequest(req).kind !== 'status') return response;
     const status = decodeStatusResponse(response);
     const cert = (await source.store.block(height))!.cert;
-    const header = source.blocks[height - 1]!.header;
-    return encodeStatusResponse({ ...status, height, head: { header, cert: unverifiable(cert) } });
+    const header = ofLaterEpoch(source.blocks[height - 1]!.header);
+    return encodeStatusResponse({ ...status, height, head: { header, cert } });
   };
 }
 
