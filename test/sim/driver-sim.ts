@@ -24,7 +24,7 @@ import type { ValidatorSet } from '../../src/core/validators.ts';
 import type { Chain } from '../../src/ledger/chain.ts';
 import { FakeChain } from '../helpers/consensus-doubles.ts';
 import { simValidators, simVerify } from './crypto.ts';
-import { CLEAN_NET, type NetFaults, SIM_OPTIONS, SIM_PARAMS } from './harness.ts';
+import { CLEAN_NET, type NetFaults, type RunResult, SIM_OPTIONS, SIM_PARAMS } from './harness.ts';
 import { SIM_GENESIS_HASH, SIM_GENESIS_TIME } from './ledger.ts';
 import { ledgerWorld, type SyncEnv, type SyncHandle } from './ledger-world.ts';
 import { Observer } from './observer.ts';
@@ -115,16 +115,11 @@ export interface DriverScenario {
   world?: (n: number) => World;
 }
 
-export interface DriverRunResult {
-  scenario: string;
-  seed: number;
-  violations: string[];
-  /** Hash of every delivery, timer and action with its virtual time: equal for equal (scenario, seed). */
-  traceHash: string;
-  committedTxs: number;
-  heights: number;
-  events: number;
-}
+/** traceHash: of every delivery, timer and action with its virtual time; equal for equal (scenario, seed). */
+export type DriverRunResult = Pick<
+  RunResult,
+  'scenario' | 'seed' | 'violations' | 'traceHash' | 'committedTxs' | 'heights' | 'events'
+>;
 
 type Ev =
   | { type: 'deliver'; to: number; bytes: Uint8Array }
