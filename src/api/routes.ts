@@ -12,7 +12,9 @@ import { decodeTxList, parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import type { PageRequest } from '../ledger/store.ts';
+import { caseReceiptFor } from '../receipt/case-receipt.ts';
 import { receiptFor } from '../receipt/ledger-receipt.ts';
+import { caseStatsView, caseView } from './case-views.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import { blockView, governanceView, recordView, txView } from './views.ts';
 
@@ -85,6 +87,7 @@ async function ledgerCall<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (isJrError(err) && /^LEDGER_INVALID_/.test(err.code)) throw badRequest(err.code, err.message);
     if (isJrError(err, 'RECEIPT_NOT_EVIDENCE')) throw new ApiError(422, err.code, err.message);
+    if (isJrError(err, 'RECEIPT_NO_CASE')) throw new ApiError(404, 'NOT_FOUND', err.message);
     throw err;
   }
 }
@@ -283,6 +286,57 @@ async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
   return { json: { receipts: out } };
 }
 
+/** Dispute cases and their statistics (docs/cases.md). */
+function caseRoutes(b: ApiBackend): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/cases',
+      handler: async (req) => {
+        const page = await ledgerCall(() => b.queries.cases(pageParams(req.query)));
+        return { json: { cases: page.items.map(caseView), next: page.next ?? null } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/cases/:caseId',
+      handler: async (req) => {
+        const caseId = req.params.caseId!;
+        const [state, page] = await ledgerCall(() =>
+          Promise.all([b.queries.case(caseId), b.queries.evidenceByCase(caseId, pageParams(req.query))]),
+        );
+        return {
+          json: {
+            caseId,
+            case: state === undefined ? null : caseView(state),
+            records: page.items.map(recordView),
+            next: page.next ?? null,
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/cases/:caseId/receipt',
+      handler: async (req) => ({
+        json: await ledgerCall(() => caseReceiptFor(b.queries, b.genesis, req.params.caseId!)),
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/stats',
+      handler: async (req) => {
+        const month = req.query.get('month') ?? undefined;
+        if (month !== undefined && !/^\d{4}-\d\d$/.test(month))
+          throw badRequest('BAD_MONTH', 'month must be YYYY-MM');
+        const institution = req.query.get('institution') ?? undefined;
+        const stats = await b.queries.caseStats();
+        return { json: { height: b.queries.head().height, ...caseStatsView(stats, { institution, month }) } };
+      },
+    },
+  ];
+}
+
 export function apiRoutes(b: ApiBackend): Route[] {
   return [
     { method: 'POST', path: '/v1/txs', handler: (req) => submitTx(b, req) },
@@ -314,18 +368,7 @@ export function apiRoutes(b: ApiBackend): Route[] {
         };
       },
     },
-    {
-      method: 'GET',
-      path: '/v1/cases/:caseId',
-      handler: async (req) => {
-        const page = await ledgerCall(() =>
-          b.queries.evidenceByCase(req.params.caseId!, pageParams(req.query)),
-        );
-        return {
-          json: { caseId: req.params.caseId, records: page.items.map(recordView), next: page.next ?? null },
-        };
-      },
-    },
+    ...caseRoutes(b),
     {
       method: 'GET',
       path: '/v1/blocks/:height',

@@ -3,6 +3,7 @@
 import { decodeAnchor } from '../core/anchor.ts';
 import { type BlockHeader, encodeCertificate, headerHash } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
+import { decodeCase } from '../core/case.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import {
   decodeGovernance,
@@ -14,6 +15,7 @@ import { peerIdOf } from '../core/keys.ts';
 import { faultTolerance, quorumSize, type ValidatorSet } from '../core/validators.ts';
 import type { GovernanceState, Proposal } from '../ledger/governance-state.ts';
 import type { EvidenceEntry, LedgerTx, StoredBlock } from '../ledger/store.ts';
+import { caseEventView } from './case-views.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -49,7 +51,10 @@ export function txView(t: LedgerTx): Record<string, unknown> {
   if (tx.type === 'evidence') payload = { evidence: evidenceView(decodeEvidence(tx.payload)) };
   else if (tx.type === 'governance')
     payload = { governance: governanceRecordView(decodeGovernance(tx.payload)) };
-  else {
+  else if (tx.type === 'case') {
+    const c = decodeCase(tx.payload);
+    payload = { case: { caseId: c.caseId, ...caseEventView(c.event) } };
+  } else {
     const a = decodeAnchor(tx.payload);
     payload = { anchor: { height: a.height, headerHash: toHex(a.headerHash), tokenBytes: a.token.length } };
   }
@@ -171,6 +176,7 @@ export function governanceView(
     institutions: g.institutions().map((i) => ({
       id: i.id,
       name: i.name,
+      role: i.role,
       clientKeys: Object.fromEntries([...g.clientKeys().get(i.id)!].map(([k, v]) => [k, toHex(v)])),
       revokedKeys: i.revokedKeys,
     })),

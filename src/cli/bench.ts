@@ -5,7 +5,33 @@
  */
 import type { Command } from 'commander';
 import type { ClusterBenchOptions } from '../dev/bench/cluster.ts';
-import { type CliIo, ExitCode, parsePositiveInt } from './io.ts';
+import { type CliIo, ExitCode, parsePositiveInt, UsageError } from './io.ts';
+
+interface CasesFlags {
+  cases: number;
+  evidencePerCase: number;
+  seed: number;
+  queries: number;
+  dir?: string;
+  keep?: boolean;
+  json?: boolean;
+}
+
+async function casesWorkload(opts: CasesFlags, io: CliIo): Promise<void> {
+  const { runCasesBench, formatCasesResult } = await import('../dev/bench/cases.ts');
+  const r = await runCasesBench(
+    {
+      cases: opts.cases,
+      evidencePerCase: opts.evidencePerCase,
+      seed: opts.seed,
+      queries: opts.queries,
+      dir: opts.dir,
+      keep: opts.keep === true,
+    },
+    (line) => io.err(`${line}\n`),
+  );
+  io.out(opts.json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatCasesResult(r)}\n`);
+}
 
 export function registerBenchCommand(program: Command, io: CliIo): void {
   program
@@ -39,17 +65,30 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--profile', 'run validators with --cpu-prof (profiles in DIR/profiles; implies --keep)')
     .option('--out <path>', 'JSON result file (default bench/results/cluster-<time>.json)')
     .option('--json', 'print the JSON result instead of the table')
+    .option(
+      '--workload <name>',
+      'cluster (default): the cluster above; cases: the seed-scale dispute-case history executed by the\n' +
+        'ledger in-process, with case and stats query latencies (docs/benchmark.md "Case workload")',
+      'cluster',
+    )
+    .option('--cases <n>', '(cases) dispute cases to generate', parsePositiveInt, 60_000)
+    .option('--evidence-per-case <n>', '(cases) evidence records per case', parsePositiveInt, 4)
+    .option('--seed <n>', '(cases) workload seed', parsePositiveInt, 1)
+    .option('--queries <n>', '(cases) queries timed per kind', parsePositiveInt, 2000)
     .action(
       async (
         opts: Omit<ClusterBenchOptions, 'keep' | 'profile'> & {
           keep?: boolean;
           profile?: boolean;
           json?: boolean;
-        },
+          workload: string;
+        } & CasesFlags,
       ) => {
+        if (opts.workload === 'cases') return casesWorkload(opts, io);
+        if (opts.workload !== 'cluster') throw new UsageError('--workload must be cluster or cases');
         const { runClusterBench } = await import('../dev/bench/cluster.ts');
         const { formatResult } = await import('../dev/bench/cluster-report.ts');
-        const { json, ...rest } = opts;
+        const { json, workload: _w, cases: _c, evidencePerCase: _e, seed: _s, queries: _q, ...rest } = opts;
         const r = await runClusterBench(
           { ...rest, keep: opts.keep === true, profile: opts.profile === true },
           (line) => io.err(`${line}\n`),

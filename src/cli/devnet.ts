@@ -9,6 +9,7 @@ import { type DevnetManifest, describeDevnet, startDevnet } from '../dev/devnet.
 import { logTail, waitFor } from '../dev/processes.ts';
 import { verifyReceipt } from '../receipt/receipt.ts';
 import { ApiClient } from './client.ts';
+import { runCaseDemo } from './devnet-case-demo.ts';
 import { resolveIdentity, submitEvidence } from './evidence.ts';
 import { type CliIo, parsePositiveInt } from './io.ts';
 import { formatVerification } from './receipt.ts';
@@ -87,7 +88,8 @@ async function runDemo(m: DevnetManifest, dir: string, out: (s: string) => void)
   });
   out('demo: verifying it offline, with nothing but the genesis and the file:');
   out(formatVerification(v));
-  return v.ok;
+  const caseOk = await runCaseDemo(m, out);
+  return v.ok && caseOk;
 }
 
 export function registerDevnetCommand(program: Command, io: CliIo): void {
@@ -104,7 +106,12 @@ export function registerDevnetCommand(program: Command, io: CliIo): void {
     .option('--api-base-port <port>', 'first API port (first run only)', parsePositiveInt, 8101)
     .option('--tsa-port <port>', 'embedded TSA port (first run only)', parsePositiveInt, 8300)
     .option('--log-format <format>', 'node log format in DIR/logs: json or pretty', 'json')
-    .option('--demo', 'submit sample evidence, wait for commits and verify one receipt offline')
+    .option(
+      '--demo',
+      'submit sample evidence, wait for commits and verify one receipt offline; then run a dispute case\n' +
+        'from complaint to judicial confirmation (bank-a, bank-b: banks; bank-c: mediator; bank-d: court)\n' +
+        'and verify its case receipt offline',
+    )
     .option('--exit-after-demo', 'with --demo: stop the devnet when the demo is done')
     .action(
       async (opts: {

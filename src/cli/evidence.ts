@@ -146,7 +146,7 @@ async function existingRecord(
 }
 
 /** Sends one tx, resending the same bytes on network errors and overload (503) with backoff. */
-async function send(
+export async function send(
   client: ApiClient,
   env: TxEnvelope,
   wait: boolean,

@@ -19,6 +19,7 @@ import {
 import { type KeyPair, readKeyFile } from '../core/keys.ts';
 import { Limits } from '../core/limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../core/params.ts';
+import { type InstitutionRole, ROLE_NAMES } from '../core/roles.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../core/tx.ts';
 import { ApiClient, nodeUrl, toError } from './client.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
@@ -183,9 +184,13 @@ export function actionFromArgs(
       action = { type: 'setConsensusParams', params };
       break;
     }
+    case 'set-role':
+      need(2, `<institution> <${ROLE_NAMES.join('|')}>`);
+      action = { type: 'setInstitutionRole', institution: args[0]!, role: args[1]! as InstitutionRole };
+      break;
     default:
       throw new UsageError(
-        `unknown action ${name}: register-institution, add-client-key, revoke-client-key, add-validator, remove-validator, rotate-validator-key, set-params`,
+        `unknown action ${name}: register-institution, add-client-key, revoke-client-key, add-validator, remove-validator, rotate-validator-key, set-params, set-role`,
       );
   }
   try {

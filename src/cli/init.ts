@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { isInstitutionRole, ROLE_NAMES } from '../core/roles.ts';
 import { HOME_FILES, initHome } from '../node/home.ts';
-import { type CliIo, emit, parsePositiveInt } from './io.ts';
+import { type CliIo, emit, parsePositiveInt, UsageError } from './io.ts';
 
 export function registerInitCommand(program: Command, io: CliIo): void {
   program
@@ -22,6 +23,12 @@ export function registerInitCommand(program: Command, io: CliIo): void {
     .option('--p2p-port <port>', 'validator p2p port', parsePositiveInt, 7100)
     .option('--api-port <port>', 'HTTP API port (bound to loopback)', parsePositiveInt, 8100)
     .option('--tsa-url <url>', 'RFC 3161 TSA used to anchor blocks')
+    .option('--role <role>', `institution role: ${ROLE_NAMES.join(', ')} (default: bank; docs/cases.md)`)
+    .option(
+      '--observer',
+      'a full node that is no validator (a court or regulator): member.json names no validator key; give\n' +
+        "the printed peer id to the validators' config p2p.observers so it may connect and sync",
+    )
     .option('--json', 'print machine-readable JSON')
     .action(
       (opts: {
@@ -32,9 +39,15 @@ export function registerInitCommand(program: Command, io: CliIo): void {
         p2pPort: number;
         apiPort: number;
         tsaUrl?: string;
+        role?: string;
+        observer?: boolean;
         json?: boolean;
       }) => {
+        if (opts.role !== undefined && !isInstitutionRole(opts.role))
+          throw new UsageError(`--role must be one of: ${ROLE_NAMES.join(', ')}`);
         const r = initHome({
+          ...(opts.role !== undefined ? { role: opts.role } : {}),
+          ...(opts.observer ? { observer: true } : {}),
           home: opts.home,
           institution: opts.institution,
           host: opts.host,
@@ -46,7 +59,9 @@ export function registerInitCommand(program: Command, io: CliIo): void {
         emit(io, opts.json === true, r, () =>
           [
             `initialised ${r.home} for ${r.institution}`,
-            `  validator key: ${join(r.home, HOME_FILES.validatorKey)} (peer id ${r.peerId})`,
+            opts.observer
+              ? `  node key:      ${join(r.home, HOME_FILES.validatorKey)} (observer peer id ${r.peerId}: validators list it in p2p.observers)`
+              : `  validator key: ${join(r.home, HOME_FILES.validatorKey)} (peer id ${r.peerId})`,
             `  client key:    ${join(r.home, HOME_FILES.clientKey)}`,
             `  member file:   ${r.memberFile}`,
             `  config:        ${r.configFile}`,

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { JrError } from '../core/errors.ts';
 import { registerBenchCommand } from './bench.ts';
+import { registerCaseCommands, registerStatsCommand } from './case-query.ts';
 import { registerDevnetCommand } from './devnet.ts';
 import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evidence.ts';
 import { registerGenesisCommands } from './genesis.ts';
@@ -8,7 +9,7 @@ import { registerGovernanceCommands } from './gov.ts';
 import { registerInitCommand } from './init.ts';
 import { type CliIo, EXIT_CODES_HELP, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
-import { registerCaseCommands, registerReceiptGetCommand, registerStatusCommand } from './query.ts';
+import { registerReceiptGetCommand, registerStatusCommand } from './query.ts';
 import { registerReceiptCommands } from './receipt.ts';
 import { registerStartCommand } from './start.ts';
 import { registerTsaCommands } from './tsa.ts';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo): Command {
   registerEvidenceVerifyCommand(evidence, io);
   registerReceiptGetCommand(program.commands.find((c) => c.name() === 'receipt')!, io);
   registerCaseCommands(program, io);
+  registerStatsCommand(program, io);
   registerStatusCommand(program, io);
   registerGovernanceCommands(program, io);
   registerDevnetCommand(program, io);

@@ -1,4 +1,4 @@
-/** Read-only commands against a node: case timelines, receipts and status. */
+/** Read-only commands against a node: receipts and status (case queries are in case-query.ts). */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { toHex } from '../core/bytes.ts';
@@ -6,56 +6,10 @@ import { ApiClient, nodeUrl } from './client.ts';
 import { digestOf } from './evidence.ts';
 import { type CliIo, ExitCode, emit } from './io.ts';
 
-interface CaseRecord {
-  txHash: string;
-  institution: string;
-  height: number;
-  blockTime: string;
-  evidence: { hashAlg: string; hash: string; evidenceType: string; label?: string };
-}
-
 const NODE_OPTION = [
   '--node <url>',
   'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)',
 ] as const;
-
-export function registerCaseCommands(program: Command, io: CliIo): void {
-  program
-    .command('case')
-    .description('look up dispute cases')
-    .command('show')
-    .description("print a case's evidence timeline, in chain order")
-    .argument('<id>', 'case reference')
-    .option(...NODE_OPTION)
-    .option('--json', 'print machine-readable JSON')
-    .action(async (caseId: string, opts: { node?: string; json?: boolean }) => {
-      const client = new ApiClient(nodeUrl(opts.node));
-      const records: CaseRecord[] = [];
-      let cursor: string | null = null;
-      do {
-        const q: string = `?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const r = await client.get<{ records: CaseRecord[]; next: string | null }>(
-          `/v1/cases/${encodeURIComponent(caseId)}${q}`,
-        );
-        records.push(...r.body.records);
-        cursor = r.body.next;
-      } while (cursor);
-      emit(io, opts.json === true, { caseId, records }, () =>
-        records.length === 0
-          ? `case ${caseId}: no evidence recorded\n`
-          : `case ${caseId}: ${records.length} record(s)\n` +
-            records
-              .map(
-                (x) =>
-                  `  ${x.blockTime}  height ${String(x.height).padStart(6)}  ${x.institution.padEnd(12)} ` +
-                  `${x.evidence.evidenceType.padEnd(19)} ${x.evidence.hashAlg}:${x.evidence.hash.slice(0, 16)}…` +
-                  `${x.evidence.label ? `  "${x.evidence.label}"` : ''}\n`,
-              )
-              .join(''),
-      );
-      if (records.length === 0) io.setExit(ExitCode.failed);
-    });
-}
 
 export function registerReceiptGetCommand(receipt: Command, io: CliIo): void {
   receipt

@@ -260,7 +260,7 @@ export class Pacemaker {
   private onViewChangeTimeout(): void {
     const s = this.state;
     this.timers.clear(TimerKind.viewChange);
-    if (this.vcQuorumSeen) {
+    if (this.vcQuorumSeen || this.quorumLeftForLater()) {
       this.startViewChange(s.view + 1);
       return;
     }
@@ -268,6 +268,16 @@ export class Pacemaker {
     const own = this.views.own();
     if (own && own.newView === s.view) s.fx.broadcast(own);
     this.armViewChangeTimer();
+  }
+
+  /**
+   * A quorum asked for this view or a later one, but fewer than a quorum for this view and fewer than f+1 for
+   * later ones: the replicas that moved on cannot come back (PBFT never returns to a view), so waiting here
+   * waits for ever. Moving to the next view joins them (a view change is always safe).
+   */
+  private quorumLeftForLater(): boolean {
+    const s = this.state;
+    return this.views.votesFor(s.view) + this.views.laterViews().length >= s.ctx.q;
   }
 
   onNewView(m: NewView): void {

@@ -33,6 +33,10 @@ export const Domain = {
   validatorSet: 'jrchain/validator-set/v1',
   genesis: 'jrchain/genesis/v1',
   header: 'jrchain/header/v1',
+  /** A party's co-signature over a case agreement (src/core/case.ts). */
+  caseAgreement: 'jrchain/case-agreement/v1',
+  /** The salted commitment to a case's claimant (src/core/case.ts). */
+  claimant: 'jrchain/claimant/v1',
 } as const;
 export type Domain = (typeof Domain)[keyof typeof Domain];
 

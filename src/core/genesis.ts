@@ -13,6 +13,13 @@ import { ExitCode, exitCodes, JrError } from './errors.ts';
 import { peerIdOf } from './keys.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS, validateConsensusParams } from './params.ts';
+import {
+  DEFAULT_ROLE,
+  type InstitutionRole,
+  InstitutionRoles,
+  isInstitutionRole,
+  ROLE_NAMES,
+} from './roles.ts';
 import { VALIDATOR_KEY_ID } from './tx.ts';
 import { type ValidatorSet, validatorSetHash, writeValidatorSet } from './validators.ts';
 
@@ -46,6 +53,8 @@ export interface ClientKey {
 export interface Institution {
   id: string;
   name: string;
+  /** What the institution is (docs/cases.md); `bank` when the genesis names none. */
+  role: InstitutionRole;
   clientKeys: ClientKey[];
 }
 
@@ -110,6 +119,11 @@ export function encodeGenesisForHash(g: Genesis): Uint8Array {
   w.varint(g.tsa.trustAnchors.length);
   for (const pem of g.tsa.trustAnchors) w.string(pem);
   w.varint(g.tsa.evidenceTokenToleranceMs);
+  // Roles came later: a genesis whose institutions are all banks (the default) hashes as it always did, so
+  // existing chains keep their identity; any other role appends one role code per institution.
+  if (g.institutions.some((i) => i.role !== DEFAULT_ROLE)) {
+    for (const inst of g.institutions) w.u8(InstitutionRoles[inst.role]);
+  }
   return w.finish();
 }
 
@@ -166,6 +180,11 @@ class Path {
   }
 }
 
+function parseRole(p: Path, v: Json): InstitutionRole {
+  if (!isInstitutionRole(v)) p.fail(`must be one of ${ROLE_NAMES.join(', ')}`);
+  return v;
+}
+
 function parseTime(p: Path, v: Json): number {
   const s = p.string(v);
   const t = Date.parse(s);
@@ -190,7 +209,8 @@ export function parseGenesis(doc: Json): Genesis {
   const instPath = root.at('institutions');
   const institutions: Institution[] = instPath.array(o.institutions, Limits.institutions).map((v, i) => {
     const p = instPath.at(i);
-    const io = p.object(v, ['id', 'name', 'clientKeys']);
+    const io = p.object(v, ['id', 'name', 'clientKeys'], ['role']);
+    const role: InstitutionRole = io.role === undefined ? DEFAULT_ROLE : parseRole(p.at('role'), io.role);
     const keysPath = p.at('clientKeys');
     const clientKeys = keysPath.array(io.clientKeys, Limits.clientKeysPerInstitution).map((k, j) => {
       const kp = keysPath.at(j);
@@ -204,7 +224,7 @@ export function parseGenesis(doc: Json): Genesis {
     if (keyIds.size !== clientKeys.length) keysPath.fail('duplicate keyId');
     const name = p.at('name').string(io.name, undefined, Limits.institutionNameBytes);
     if (name.trim().length === 0) p.at('name').fail('must not be empty');
-    return { id: p.at('id').string(io.id, ID_PATTERN), name, clientKeys };
+    return { id: p.at('id').string(io.id, ID_PATTERN), name, role, clientKeys };
   });
   if (institutions.length === 0) instPath.fail('must list at least one institution');
   const instIds = new Set(institutions.map((i) => i.id));
@@ -300,6 +320,7 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     institutions: g.institutions.map((i) => ({
       id: i.id,
       name: i.name,
+      role: i.role,
       clientKeys: i.clientKeys.map((k) => ({ keyId: k.keyId, publicKey: toHex(k.publicKey) })),
     })),
     validators: g.validators.map((v) => ({

@@ -16,6 +16,7 @@ import {
 import { HASH_LENGTH, PUBLIC_KEY_LENGTH } from './crypto.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS, validateConsensusParams } from './params.ts';
+import { type InstitutionRole, InstitutionRoles, isInstitutionRole, roleOfCode } from './roles.ts';
 
 export const GOVERNANCE_VERSION = 1;
 
@@ -32,6 +33,7 @@ export const ActionCodes = {
   removeValidator: 5,
   rotateValidatorKey: 6,
   setConsensusParams: 7,
+  setInstitutionRole: 8,
 } as const;
 export type ActionType = keyof typeof ActionCodes;
 const actionByCode = new Map<number, ActionType>(
@@ -50,7 +52,8 @@ export type GovernanceAction =
   | { type: 'addValidator'; institution: string; publicKey: Uint8Array }
   | { type: 'removeValidator'; institution: string }
   | { type: 'rotateValidatorKey'; institution: string; publicKey: Uint8Array }
-  | { type: 'setConsensusParams'; params: ConsensusParams };
+  | { type: 'setConsensusParams'; params: ConsensusParams }
+  | { type: 'setInstitutionRole'; institution: string; role: InstitutionRole };
 
 export type GovernanceRecord =
   | { kind: 'propose'; deadline: number; action: GovernanceAction }
@@ -132,6 +135,10 @@ export function validateAction(a: GovernanceAction): void {
     case 'setConsensusParams':
       validateConsensusParams(a.params);
       return;
+    case 'setInstitutionRole':
+      checkId(a.institution, 'institution id');
+      if (!isInstitutionRole(a.role)) throw invalidField(`unknown institution role ${String(a.role)}`);
+      return;
     default:
       throw invalidField(`unknown governance action ${String((a as { type: unknown }).type)}`);
   }
@@ -172,6 +179,9 @@ export function writeAction(w: Writer, a: GovernanceAction): void {
     case 'setConsensusParams':
       for (const f of PARAM_FIELDS) w.varint(a.params[f]);
       return;
+    case 'setInstitutionRole':
+      w.string(a.institution).u8(InstitutionRoles[a.role]);
+      return;
   }
 }
 
@@ -210,6 +220,13 @@ export function readAction(r: Reader): GovernanceAction {
       const params = {} as ConsensusParams;
       for (const f of PARAM_FIELDS) params[f] = r.varint(f);
       return { type, params };
+    }
+    case 'setInstitutionRole': {
+      const institution = id('institution id');
+      const code = r.u8('role');
+      const role = roleOfCode(code);
+      if (role === undefined) throw new CodecError(CodecErrorCode.unknownType, `unknown role code ${code}`);
+      return { type, institution, role };
     }
   }
 }
@@ -268,5 +285,7 @@ export function describeAction(a: GovernanceAction): string {
       return `rotate validator key of ${a.institution} to ${toHex(a.publicKey).slice(0, 16)}…`;
     case 'setConsensusParams':
       return `set consensus params ${PARAM_FIELDS.map((f) => `${f}=${a.params[f]}`).join(' ')}`;
+    case 'setInstitutionRole':
+      return `set the role of ${a.institution} to ${a.role}`;
   }
 }

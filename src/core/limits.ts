@@ -34,6 +34,8 @@ export const Limits = {
   governanceMaxDeadlineMs: 7 * 24 * 60 * 60 * 1000,
   /** Proposals pending at once; a PROPOSE beyond it is refused (TX_GOV_TOO_MANY_PENDING). */
   governancePendingProposals: 256,
+  /** Events one dispute case may record (docs/cases.md); sessions and milestones are the ones that repeat. */
+  caseEvents: 256,
 } as const;
 
 /** Institution, key and chain ids: lower-case ASCII, readable in URLs, logs and file names. */

@@ -1,7 +1,7 @@
 /**
  * A member description: what one institution contributes to a genesis. `jrchain init` writes one; the
  * alliance collects them and runs `jrchain genesis create --member a.json --member b.json ...`.
- *   { "format": "jrchain-member/v1", "institution": { "id", "name" },
+ *   { "format": "jrchain-member/v1", "institution": { "id", "name", "role" },   (role optional: bank)
  *     "validator": { "publicKey", "addrs": [...] },            (optional: observers run no validator)
  *     "clientKeys": [ { "keyId", "publicKey" } ] }
  * Only public material goes in a member file.
@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { ExitCode, exitCodes, JrError } from './errors.ts';
 import { GENESIS_FORMAT, type Genesis, parseGenesis } from './genesis.ts';
 import type { ConsensusParams } from './params.ts';
+import type { InstitutionRole } from './roles.ts';
 
 export const MEMBER_FORMAT = 'jrchain-member/v1';
 
@@ -29,7 +30,7 @@ export class MemberFileError extends JrError {
 
 export interface MemberDescription {
   format: typeof MEMBER_FORMAT;
-  institution: { id: string; name: string };
+  institution: { id: string; name: string; role?: InstitutionRole };
   validator?: { publicKey: string; addrs: string[] };
   clientKeys: { keyId: string; publicKey: string }[];
 }
@@ -74,6 +75,7 @@ export function assembleGenesis(
     institutions: members.map((m) => ({
       id: m.institution.id,
       name: m.institution.name,
+      ...(m.institution.role !== undefined ? { role: m.institution.role } : {}),
       clientKeys: m.clientKeys,
     })),
     validators: members

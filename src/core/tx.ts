@@ -19,13 +19,15 @@ export const TX_VERSION = 1;
 
 /**
  * Transaction types and their wire codes. `evidence` (an EvidenceRecord payload) is signed by an
- * institution's client key; `anchor` (an AnchorRecord payload, src/core/anchor.ts) and `governance` (a
- * GovernanceRecord payload, src/core/governance.ts) by a validator's key.
+ * institution's client key, as is `case` (a CaseRecord payload, src/core/case.ts: one event of a dispute case);
+ * `anchor` (an AnchorRecord payload, src/core/anchor.ts) and `governance` (a GovernanceRecord payload,
+ * src/core/governance.ts) by a validator's key.
  */
 export const TxTypes = {
   evidence: 1,
   anchor: 2,
   governance: 3,
+  case: 4,
 } as const;
 export type TxType = keyof typeof TxTypes;
 const txTypeByCode = new Map<number, TxType>(

@@ -10,6 +10,7 @@ import { JrError } from '../core/errors.ts';
 import { genesisToJson, loadGenesisFile } from '../core/genesis.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import type { ConsensusParams } from '../core/params.ts';
+import type { InstitutionRole } from '../core/roles.ts';
 import { HOME_FILES, initHome } from '../node/home.ts';
 import { initTsaDir, TsaFiles } from '../timestamp/index.ts';
 import { type Child, logTail, portFree, spawnJrchain, stopChild, waitFor } from './processes.ts';
@@ -58,6 +59,8 @@ interface DevnetLayout {
 }
 
 const LAYOUT_FILE = 'layout.json';
+/** Roles of the first devnet institutions beyond the default `bank` (docs/cases.md). */
+const DEVNET_ROLES: readonly (InstitutionRole | undefined)[] = [undefined, undefined, 'mediator', 'court'];
 const institutionId = (i: number) =>
   `bank-${String.fromCharCode(97 + (i % 26))}${i >= 26 ? Math.floor(i / 26) : ''}`;
 
@@ -93,7 +96,10 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
       apiPort: o.apiBasePort + i,
       tsaUrl,
     });
-    members.push(readMemberFile(r.memberFile));
+    const member = readMemberFile(r.memberFile);
+    // With four or more institutions the third mediates and the fourth is a court (the case demo's parties).
+    const role = o.validators >= 4 ? DEVNET_ROLES[i] : undefined;
+    members.push(role === undefined ? member : { ...member, institution: { ...member.institution, role } });
   }
   const rootPem = readFileSync(join(dir, 'tsa', TsaFiles.rootCert), 'utf8');
   const { genesis } = assembleGenesis(members, {

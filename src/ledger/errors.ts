@@ -69,6 +69,26 @@ export const TxErrorCode = {
   govExpired: 'TX_GOV_EXPIRED',
   /** The validator already approved (or proposed) this proposal. */
   govAlreadyApproved: 'TX_GOV_ALREADY_APPROVED',
+  /** (Case, open) A case with this id is already open. */
+  caseExists: 'TX_CASE_EXISTS',
+  /** (Case) No case has this id. */
+  caseUnknown: 'TX_CASE_UNKNOWN',
+  /** (Case) The signer's role may not record this event (e.g. a bank recording a court decision). */
+  caseWrongRole: 'TX_CASE_WRONG_ROLE',
+  /** (Case) The role fits, but the signer is not the party of this case that records it. */
+  caseNotParty: 'TX_CASE_NOT_PARTY',
+  /** (Case) The case's status does not allow this event (e.g. a decision before an application). */
+  caseIllegalTransition: 'TX_CASE_ILLEGAL_TRANSITION',
+  /** (Case) The case already holds Limits.caseEvents events. */
+  caseFull: 'TX_CASE_FULL',
+  /** (Case) The event does not follow the case's last event (`prev`), or a session or milestone number skips. */
+  caseOutOfOrder: 'TX_CASE_OUT_OF_ORDER',
+  /** (Case) A named respondent, mediator or court is not registered in that role. */
+  caseInvalidParty: 'TX_CASE_INVALID_PARTY',
+  /** (Case, agree) The co-signature of the other party (mediator or respondent bank) is missing. */
+  caseMissingParty: 'TX_CASE_MISSING_PARTY',
+  /** (Case, agree) The co-signature does not verify under a client key of the co-signer. */
+  caseBadCoSignature: 'TX_CASE_BAD_COSIGNATURE',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 /** A rejected tx is the answer "no". */
@@ -100,6 +120,16 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   govNotPending: ExitCode.failed,
   govExpired: ExitCode.failed,
   govAlreadyApproved: ExitCode.failed,
+  caseExists: ExitCode.failed,
+  caseUnknown: ExitCode.failed,
+  caseWrongRole: ExitCode.failed,
+  caseNotParty: ExitCode.failed,
+  caseIllegalTransition: ExitCode.failed,
+  caseFull: ExitCode.failed,
+  caseOutOfOrder: ExitCode.failed,
+  caseInvalidParty: ExitCode.failed,
+  caseMissingParty: ExitCode.failed,
+  caseBadCoSignature: ExitCode.failed,
 });
 
 export class TxError extends JrError {

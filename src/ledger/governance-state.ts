@@ -8,7 +8,7 @@
  * actions that pass in block p start a new epoch at height p + 1 (all of those passing in p share it).
  */
 import { toHex } from '../core/bytes.ts';
-import { decodeExact, expectVersion, invalidField, type Reader, Writer } from '../core/codec.ts';
+import { decodeExact, invalidField, type Reader, Writer } from '../core/codec.ts';
 import { HASH_LENGTH, PUBLIC_KEY_LENGTH } from '../core/crypto.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
 import type { Genesis } from '../core/genesis.ts';
@@ -23,6 +23,7 @@ import {
 } from '../core/governance.ts';
 import { Limits } from '../core/limits.ts';
 import type { ConsensusParams } from '../core/params.ts';
+import { DEFAULT_ROLE, type InstitutionRole, InstitutionRoles, roleOfCode } from '../core/roles.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import {
   decodeValidatorSet,
@@ -72,6 +73,7 @@ export interface EpochInfo {
 
 interface InstitutionState {
   name: string;
+  role: InstitutionRole;
   /** Active client keys by key id. */
   clientKeys: Map<string, Uint8Array>;
   /** Revoked key ids: never reusable, so an old signature never names a new key. */
@@ -81,7 +83,8 @@ interface InstitutionState {
 /** Decided proposals kept for `gov list`; older ones are forgotten (the txs stay in the ledger). */
 export const DECIDED_PROPOSALS_KEPT = 1024;
 
-const SNAPSHOT_VERSION = 1;
+/** Version 2 adds each institution's role; a version 1 snapshot (before roles) reads as all banks. */
+const SNAPSHOT_VERSION = 2;
 const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
 
 export class GovernanceState {
@@ -120,6 +123,7 @@ export class GovernanceState {
     for (const i of g.institutions) {
       institutions.set(i.id, {
         name: i.name,
+        role: i.role,
         clientKeys: new Map(i.clientKeys.map((k) => [k.keyId, k.publicKey])),
         revoked: new Set(),
       });
@@ -141,7 +145,12 @@ export class GovernanceState {
   clone(): GovernanceState {
     const inst = new Map<string, InstitutionState>();
     for (const [id, i] of this.#institutions) {
-      inst.set(id, { name: i.name, clientKeys: new Map(i.clientKeys), revoked: new Set(i.revoked) });
+      inst.set(id, {
+        name: i.name,
+        role: i.role,
+        clientKeys: new Map(i.clientKeys),
+        revoked: new Set(i.revoked),
+      });
     }
     const proposals = new Map<string, Proposal>();
     for (const [k, p] of this.#proposals) proposals.set(k, { ...p, approvals: [...p.approvals] });
@@ -158,10 +167,22 @@ export class GovernanceState {
     return this.#clientKeys;
   }
 
-  institutions(): { id: string; name: string; clientKeys: string[]; revokedKeys: string[] }[] {
+  /** The role of a registered institution; undefined for an unknown one. */
+  roleOf(institution: string): InstitutionRole | undefined {
+    return this.#institutions.get(institution)?.role;
+  }
+
+  institutions(): {
+    id: string;
+    name: string;
+    role: InstitutionRole;
+    clientKeys: string[];
+    revokedKeys: string[];
+  }[] {
     return [...this.#institutions].map(([id, i]) => ({
       id,
       name: i.name,
+      role: i.role,
       clientKeys: [...i.clientKeys.keys()],
       revokedKeys: [...i.revoked],
     }));
@@ -302,6 +323,12 @@ export class GovernanceState {
       case 'rotateValidatorKey':
         if (!inSet(a.institution)) return `${a.institution} has no validator`;
         return keyFree(a.publicKey);
+      case 'setInstitutionRole': {
+        const inst = this.#institutions.get(a.institution);
+        if (inst === undefined) return `unknown institution ${a.institution}`;
+        if (inst.role === a.role) return `${a.institution} is already a ${a.role}`;
+        return undefined;
+      }
       case 'setConsensusParams': {
         if (a.params.maxBatchBytes < Limits.txBytes)
           return `maxBatchBytes must be at least one tx (${Limits.txBytes} bytes)`;
@@ -348,6 +375,7 @@ export class GovernanceState {
       case 'registerInstitution':
         this.#institutions.set(a.id, {
           name: a.name,
+          role: DEFAULT_ROLE,
           clientKeys: new Map(a.clientKeys.map((k) => [k.keyId, k.publicKey])),
           revoked: new Set(),
         });
@@ -366,6 +394,10 @@ export class GovernanceState {
         p.effectiveHeight = height + 1;
         return;
       }
+      case 'setInstitutionRole':
+        this.#institutions.get(a.institution)!.role = a.role;
+        p.effectiveHeight = height + 1;
+        return;
     }
     invariant(isEpochAction(a), 'unhandled governance action');
     const next = this.#scheduledEpoch(height);
@@ -429,7 +461,7 @@ export class GovernanceState {
     const w = new Writer(4096);
     w.u8(SNAPSHOT_VERSION).varint(this.#institutions.size);
     for (const [id, i] of this.#institutions) {
-      w.string(id).string(i.name).varint(i.clientKeys.size);
+      w.string(id).string(i.name).u8(InstitutionRoles[i.role]).varint(i.clientKeys.size);
       for (const [keyId, k] of i.clientKeys) w.string(keyId).fixed(k, PUBLIC_KEY_LENGTH);
       w.varint(i.revoked.size);
       for (const keyId of i.revoked) w.string(keyId);
@@ -464,20 +496,24 @@ export class GovernanceState {
 }
 
 function readSnapshot(r: Reader): GovernanceState {
-  expectVersion(r, SNAPSHOT_VERSION, 'governance snapshot');
+  const version = r.u8('governance snapshot version');
+  if (version !== 1 && version !== SNAPSHOT_VERSION)
+    throw invalidField(`unknown snapshot version ${version}`);
   const id = (what: string) => r.string(Limits.institutionIdBytes, what);
   const institutions = new Map<string, InstitutionState>();
   const ni = r.varintIn(0, Limits.institutions, 'institutions');
   for (let i = 0; i < ni; i++) {
     const inst = id('institution');
     const name = r.string(Limits.institutionNameBytes, 'name');
+    const role = version === 1 ? DEFAULT_ROLE : roleOfCode(r.u8('role'));
+    if (role === undefined) throw invalidField('unknown institution role');
     const clientKeys = new Map<string, Uint8Array>();
     const nk = r.varintIn(0, Limits.clientKeysPerInstitution, 'client keys');
     for (let j = 0; j < nk; j++) clientKeys.set(r.string(Limits.keyIdBytes), r.fixed(PUBLIC_KEY_LENGTH));
     const revoked = new Set<string>();
     const nr = r.varint('revoked keys');
     for (let j = 0; j < nr; j++) revoked.add(r.string(Limits.keyIdBytes));
-    institutions.set(inst, { name, clientKeys, revoked });
+    institutions.set(inst, { name, role, clientKeys, revoked });
   }
   const usedKeys = new Set<string>();
   const nu = r.varint('used keys');

@@ -19,6 +19,9 @@
  * | 0x09   | 09 key                                          | consensus engine value (opaque bytes)        |
  * | 0x0a   | 0a anchoredHeight:u64                           | location of the anchor tx: v1, height, index |
  * | 0x0b   | 0b height:u64 index:u16                         | empty (one per governance tx)                |
+ * | 0x0c   | 0c len:u8 caseId                                | case state (case-state.ts)                   |
+ * | 0x0d   | 0d height:u64 index:u16 (the open event)        | caseId (the list of cases, in opening order) |
+ * | 0x0e   | 0e group (utf-8)                                | case statistics counters (case-stats.ts)     |
  *
  * Fixed-width integers are big-endian, so byte order is numeric order and an index iterates in chain order
  * (the time index in time order, then chain order). Variable-length ids carry a length byte, so the prefix
@@ -60,6 +63,9 @@ export const Prefix = {
   consensus: 0x09,
   anchor: 0x0a,
   governance: 0x0b,
+  caseState: 0x0c,
+  caseOpened: 0x0d,
+  caseStats: 0x0e,
 } as const;
 
 // A tx index is two bytes in keys; the protocol caps a block well below that.
@@ -173,6 +179,18 @@ export function governanceKey(height: number, index: number): Uint8Array {
   return new KeyWriter(11).u8(Prefix.governance).u64(height).u16(index).done();
 }
 
+export function caseStateKey(caseId: string): Uint8Array {
+  const id = idBytes(caseId);
+  return new KeyWriter(2 + id.length).u8(Prefix.caseState).u8(id.length).bytes(id).done();
+}
+
+export function caseStatsKey(group: string): Uint8Array {
+  const id = idBytes(group);
+  return new KeyWriter(1 + id.length).u8(Prefix.caseStats).bytes(id).done();
+}
+
+export const CASE_OPENED_PREFIX = new Uint8Array([Prefix.caseOpened]);
+export const CASE_STATS_PREFIX = new Uint8Array([Prefix.caseStats]);
 export const ANCHOR_PREFIX = new Uint8Array([Prefix.anchor]);
 export const GOVERNANCE_PREFIX = new Uint8Array([Prefix.governance]);
 export const TX_AT_PREFIX = new Uint8Array([Prefix.txAt]);
@@ -297,6 +315,12 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
   ];
   if (write.governance !== undefined) out.push([GOVERNANCE_KEY, write.governance]);
   if (height === 1) out.push([GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER]);
+  for (const c of write.cases ?? []) {
+    out.push([caseStateKey(c.caseId), c.state]);
+    if (c.opened !== undefined)
+      out.push([withPosition(CASE_OPENED_PREFIX, c.opened), Buffer.from(c.caseId, 'utf8')]);
+  }
+  for (const [group, counters] of write.caseStats ?? []) out.push([caseStatsKey(group), counters]);
   for (let index = 0; index < txs.length; index++) {
     const env = txs[index]!;
     const record = records[index]!;
@@ -309,6 +333,11 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
     // Governance txs: their effect is the registry snapshot above; receipts list them from the index.
     if (record.type === 'governance') {
       out.push([governanceKey(height, index), EMPTY]);
+      continue;
+    }
+    // Case txs: their effect is the case state below; they use up their nonce like evidence.
+    if (record.type === 'case') {
+      out.push([nonceKey(env.tx.institution, env.tx.nonce), EMPTY]);
       continue;
     }
     const ev = record.evidence;

@@ -21,6 +21,8 @@ import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { type ValidatorSet, validatorSetHash } from '../core/validators.ts';
+import { CaseBook } from './case-book.ts';
+import { CaseStats } from './case-stats.ts';
 import type { BuiltBlock, Chain, ChainHead, TxRejection } from './chain.ts';
 import { LedgerError, LedgerErrorCode, TxErrorCode } from './errors.ts';
 import { type EpochInfo, GovernanceState } from './governance-state.ts';
@@ -36,7 +38,7 @@ import {
   validatorKeysOf,
 } from './rules.ts';
 import { VerifiedSignatures } from './sig-cache.ts';
-import type { LedgerStore } from './store.ts';
+import type { CaseWrite, LedgerStore } from './store.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier } from './token-verifier.ts';
 
 export interface LedgerChainOptions {
@@ -63,6 +65,8 @@ interface Verdicts {
   verdicts: (TxRejection | undefined)[];
   /** The registry after the included governance txs; undefined when there were none. */
   governance: GovernanceState | undefined;
+  /** The cases the txs name, with the included events applied. */
+  cases: CaseBook | undefined;
 }
 
 /** What buildBlock learned, kept for the commit of that very block (the object is frozen). */
@@ -70,6 +74,9 @@ interface BuildRecord {
   records: readonly TxRecord[];
   /** The governance state after this block, when its governance txs changed it. */
   governance: GovernanceState | undefined;
+  /** The cases this block changed, and the statistics after it (docs/cases.md). */
+  cases: readonly CaseWrite[];
+  stats: CaseStats;
 }
 
 export class LedgerChain implements Chain {
@@ -77,6 +84,8 @@ export class LedgerChain implements Chain {
   readonly genesis: Genesis;
   /** The registry as of the head (ADR 006): client keys, validator-set epochs, proposals. */
   #gov: GovernanceState;
+  /** Case statistics as of the head, maintained at execution. */
+  #stats: CaseStats;
   /** Keys, set and set hash of the epoch in force for the next block, recomputed when the head moves. */
   #next!: { height: number; epoch: EpochInfo; setHash: Uint8Array; validatorKeys: ValidatorKeys };
   readonly #tokenVerifier: EvidenceTokenVerifier | undefined;
@@ -92,11 +101,13 @@ export class LedgerChain implements Chain {
     genesis: Genesis,
     head: ChainHead,
     gov: GovernanceState,
+    stats: CaseStats,
     options: LedgerChainOptions,
   ) {
     this.store = store;
     this.genesis = genesis;
     this.#gov = gov;
+    this.#stats = stats;
     this.#tokenVerifier = options.tokenVerifier;
     this.#anchorVerifier = options.anchorVerifier;
     this.#verified = new VerifiedSignatures(
@@ -119,6 +130,11 @@ export class LedgerChain implements Chain {
   /** The validator set in force at `height`: what block `height`'s certificate must be signed by. */
   validatorSetAt(height: number): ValidatorSet {
     return this.#gov.epochAt(height).set;
+  }
+
+  /** Case statistics as of the head (read-only). */
+  get caseStats(): CaseStats {
+    return this.#stats;
   }
 
   /** The governance registry as of the head (read-only: callers must not apply txs to it). */
@@ -168,7 +184,8 @@ export class LedgerChain implements Chain {
     const snapshot = store.governanceState();
     const gov =
       snapshot === undefined ? GovernanceState.fromGenesis(genesis) : GovernanceState.decode(snapshot);
-    return new LedgerChain(store, genesis, head ?? atGenesis, gov, options);
+    const stats = CaseStats.decode(await store.caseStats());
+    return new LedgerChain(store, genesis, head ?? atGenesis, gov, stats, options);
   }
 
   head(): ChainHead {
@@ -213,7 +230,7 @@ export class LedgerChain implements Chain {
     this.#checkBatch(batch);
     const head = this.#head;
     const time = Math.max(head.time, batch.time);
-    const { included, records, rejected, governance } = await this.#judge(batch.txs, time, head, true);
+    const { included, records, rejected, governance, cases } = await this.#judge(batch.txs, time, head, true);
     const txHashes = included.map((t) => t.hash);
     const header: BlockHeader = Object.freeze({
       chainId: this.genesis.chainId,
@@ -232,7 +249,12 @@ export class LedgerChain implements Chain {
       txs: Object.freeze(included) as TxEnvelope[],
       rejected: Object.freeze(rejected) as TxRejection[],
     });
-    this.#built.set(block, { records: Object.freeze(records), governance });
+    this.#built.set(block, {
+      records: Object.freeze(records),
+      governance,
+      cases: cases?.writes() ?? [],
+      stats: cases?.stats ?? this.#stats,
+    });
     return block;
   }
 
@@ -287,8 +309,21 @@ export class LedgerChain implements Chain {
     });
     const state = await this.#uniqueState(standing);
     const anchors = await this.#anchorFacts(standing, head);
+    const caseIds = standing.flatMap((s) => (s.record.type === 'case' ? [s.record.case.caseId] : []));
+    const cases =
+      caseIds.length === 0
+        ? undefined
+        : await CaseBook.load(this.store, caseIds, inBlock ? this.#stats.clone() : undefined);
+    const caseCtx = { chainId: this.genesis.chainId, registry: this.#gov, height, time };
 
-    const out: Verdicts = { included: [], records: [], rejected: [], verdicts: [], governance: undefined };
+    const out: Verdicts = {
+      included: [],
+      records: [],
+      rejected: [],
+      verdicts: [],
+      governance: undefined,
+      cases,
+    };
     // In a block, governance txs apply in order to one copy of the registry; checked alone, each to its own.
     for (const [i, env] of envs.entries()) {
       const verdict = verdicts[i]!;
@@ -304,7 +339,9 @@ export class LedgerChain implements Chain {
           ? checkToken(env, verdict.evidence, time, this.#tokenVerifier)
           : verdict.type === 'anchor'
             ? checkAnchor(env, verdict.anchor, time, anchors)
-            : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
+            : verdict.type === 'case'
+              ? cases!.judge(env, verdict.case, out.included.length, caseCtx, inBlock)
+              : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
       out.verdicts.push(rejection);
       if (rejection !== undefined) {
         out.rejected.push(rejection);
@@ -314,7 +351,7 @@ export class LedgerChain implements Chain {
       out.records.push(verdict);
       if (inBlock) {
         state.seenHashes.add(env.hashHex);
-        if (verdict.type === 'evidence') state.seenNonces.add(nonceId(env));
+        if (usesNonce(verdict)) state.seenNonces.add(nonceId(env));
         else if (verdict.type === 'anchor') anchors.anchoredHeight = verdict.anchor.height;
       }
     }
@@ -347,14 +384,14 @@ export class LedgerChain implements Chain {
       seenHashes: new Set(),
       seenNonces: new Set(),
     };
-    const evidence = standing.filter((s) => s.record.type === 'evidence').map((s) => s.env);
-    const used = await this.store.noncesUsed(evidence.map((e) => e.tx));
+    const nonced = standing.filter((s) => usesNonce(s.record)).map((s) => s.env);
+    const used = await this.store.noncesUsed(nonced.map((e) => e.tx));
     const suspects = [
-      ...evidence.filter((_, i) => used[i]),
-      ...standing.filter((s) => s.record.type !== 'evidence').map((s) => s.env),
+      ...nonced.filter((_, i) => used[i]),
+      ...standing.filter((s) => !usesNonce(s.record)).map((s) => s.env),
     ];
     for (const env of suspects) {
-      if (env.tx.type === 'evidence') state.nonceUsed.add(env.hashHex);
+      if (env.tx.type === 'evidence' || env.tx.type === 'case') state.nonceUsed.add(env.hashHex);
       if ((await this.store.tx(env.hash)) !== undefined) state.committed.add(env.hashHex);
     }
     return state;
@@ -419,8 +456,11 @@ export class LedgerChain implements Chain {
       txs: block.txs,
       records: built.records,
       governance: governance?.encode(),
+      cases: built.cases,
+      caseStats: built.stats === this.#stats ? undefined : built.stats.changedEntries(),
     });
     if (governance !== undefined) this.#gov = governance;
+    this.#stats = built.stats;
     this.#head = { height: header.height, hash: block.hash, time: header.time };
     this.#refreshNext();
     for (const t of block.txs) this.#verified.delete(t.hashHex);
@@ -448,6 +488,9 @@ export class LedgerChain implements Chain {
 function isRejection(v: TxRejection | TxRecord): v is TxRejection {
   return 'code' in v;
 }
+
+/** Client-signed txs (evidence and case events) use up a nonce; validator-signed ones do not. */
+const usesNonce = (r: TxRecord) => r.type === 'evidence' || r.type === 'case';
 
 const nonceId = (env: TxEnvelope) => `${env.tx.institution}\n${env.tx.nonce}`;
 

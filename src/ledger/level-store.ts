@@ -20,8 +20,11 @@ import {
   anchorKey,
   blockEntries,
   blockKey,
+  CASE_OPENED_PREFIX,
+  CASE_STATS_PREFIX,
   CONSENSUS_PREFIX,
   casePrefix,
+  caseStateKey,
   consensusKey,
   decodeAnchorState,
   decodeBlockRecord,
@@ -324,6 +327,43 @@ export class LevelLedgerStore implements LedgerStore {
     }));
     const next = keys.length > limit ? encodeCursor(kind, positions[limit - 1]!) : undefined;
     return { items, next };
+  }
+
+  async caseStates(caseIds: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    for (const id of caseIds) checkCaseId(id);
+    this.#open();
+    if (caseIds.length === 0) return [];
+    const found = await this.#db.getMany(caseIds.map(caseStateKey));
+    return found.map((v) => (v === undefined ? undefined : view(v)));
+  }
+
+  async cases(page?: PageRequest): Promise<Page<Uint8Array>> {
+    this.#open();
+    const { limit, after } = resolvePage('chain', page);
+    const end = prefixEnd(CASE_OPENED_PREFIX);
+    const range =
+      after === undefined
+        ? { gte: CASE_OPENED_PREFIX, lt: end, limit: limit + 1 }
+        : { gt: withPosition(CASE_OPENED_PREFIX, after), lt: end, limit: limit + 1 };
+    const entries = await this.#db.iterator(range).all();
+    const shown = entries.slice(0, limit);
+    const states = await this.#db.getMany(
+      shown.map(([, id]) => caseStateKey(Buffer.from(view(id)).toString('utf8'))),
+    );
+    const items = states.map((v, i) => {
+      if (v === undefined) throw new InvariantError(`the case list names a case with no state (${i})`);
+      return view(v);
+    });
+    const last = shown[limit - 1];
+    const next =
+      entries.length > limit ? encodeCursor('chain', positionOfKey(view(last![0]), false)) : undefined;
+    return { items, next };
+  }
+
+  async caseStats(): Promise<[string, Uint8Array][]> {
+    this.#open();
+    const all = await this.#db.iterator({ gte: CASE_STATS_PREFIX, lt: prefixEnd(CASE_STATS_PREFIX) }).all();
+    return all.map(([k, v]) => [Buffer.from(view(k).subarray(1)).toString('utf8'), view(v)]);
   }
 
   /** Loads txs by position, with their block times, in two multi-gets. */

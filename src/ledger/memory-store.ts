@@ -91,6 +91,10 @@ export class MemoryLedgerStore implements LedgerStore {
   readonly #governanceAt: Position[] = [];
   #anchorState: AnchorState = NO_ANCHOR_STATE;
   #governance: Uint8Array | undefined;
+  readonly #caseStates = new Map<string, Uint8Array>();
+  /** Case ids with the position of their open event, in opening (chain) order. */
+  readonly #casesOpened: { at: Position; caseId: string }[] = [];
+  readonly #caseStats = new Map<string, Uint8Array>();
   readonly #consensusState = new Map<string, Uint8Array>();
   #closed = false;
 
@@ -171,17 +175,56 @@ export class MemoryLedgerStore implements LedgerStore {
         this.#governanceAt.push(at);
         return;
       }
+      this.#useNonce(env.tx.institution, env.tx.nonce);
+      if (record.type === 'case') return;
       const ev = record.evidence;
       push(this.#byEvidence, evidenceKey(ev.hashAlg, ev.hash), at);
       push(this.#byCase, ev.caseId, at);
       push(this.#byInstitution, env.tx.institution, { time: header.time, height, index });
-      const used = this.#nonces.get(env.tx.institution);
-      if (used === undefined) this.#nonces.set(env.tx.institution, new Set([env.tx.nonce]));
-      else used.add(env.tx.nonce);
     });
+    for (const c of write.cases ?? []) {
+      this.#caseStates.set(c.caseId, c.state.slice());
+      if (c.opened !== undefined) this.#casesOpened.push({ at: { ...c.opened }, caseId: c.caseId });
+    }
+    for (const [group, counters] of write.caseStats ?? []) this.#caseStats.set(group, counters.slice());
     this.#head = { height, hash, time: header.time };
     this.#anchorState = anchorState;
     if (write.governance !== undefined) this.#governance = write.governance.slice();
+  }
+
+  #useNonce(institution: string, nonce: number): void {
+    const used = this.#nonces.get(institution);
+    if (used === undefined) this.#nonces.set(institution, new Set([nonce]));
+    else used.add(nonce);
+  }
+
+  async caseStates(caseIds: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    for (const id of caseIds) checkCaseId(id);
+    this.#open();
+    return caseIds.map((id) => this.#caseStates.get(id)?.slice());
+  }
+
+  async cases(page?: PageRequest): Promise<Page<Uint8Array>> {
+    this.#open();
+    const { limit, after } = resolvePage('chain', page);
+    const list = this.#casesOpened;
+    const start =
+      after === undefined
+        ? 0
+        : lowerBound(
+            list.map((c) => c.at),
+            after,
+            false,
+          );
+    const shown = list.slice(start, start + limit);
+    const items = shown.map((c) => this.#caseStates.get(c.caseId)!.slice());
+    const next = start + limit < list.length ? encodeCursor('chain', shown[limit - 1]!.at) : undefined;
+    return { items, next };
+  }
+
+  async caseStats(): Promise<[string, Uint8Array][]> {
+    this.#open();
+    return [...this.#caseStats.keys()].sort().map((k) => [k, this.#caseStats.get(k)!.slice()]);
   }
 
   async block(height: number): Promise<StoredBlock | undefined> {

@@ -10,6 +10,9 @@ import { invariant } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
 import { type InclusionProof, inclusionProof } from '../core/merkle.ts';
+import type { CaseState } from './case-machine.ts';
+import { decodeCaseState } from './case-state.ts';
+import { CaseStats } from './case-stats.ts';
 import type { ChainHead } from './chain.ts';
 import { GovernanceState } from './governance-state.ts';
 import { genesisHead } from './ledger-chain.ts';
@@ -66,6 +69,7 @@ export class LedgerQueries {
   readonly #genesisHead: ChainHead;
   readonly #genesis: Genesis;
   #gov: { snapshot: Uint8Array | undefined; state: GovernanceState } | undefined;
+  #stats: { height: number; stats: Promise<CaseStats> } | undefined;
 
   constructor(store: LedgerStore, genesis: Genesis) {
     this.#store = store;
@@ -87,6 +91,31 @@ export class LedgerQueries {
       this.#gov = { snapshot, state };
     }
     return this.#gov.state;
+  }
+
+  /** A dispute case's state and timeline (docs/cases.md); undefined when no case has this id. */
+  async case(caseId: string): Promise<CaseState | undefined> {
+    const [bytes] = await this.#store.caseStates([caseId]);
+    return bytes === undefined ? undefined : decodeCaseState(bytes);
+  }
+
+  /** Cases in the order they were opened. */
+  async cases(page?: PageRequest): Promise<Page<CaseState>> {
+    const p = await this.#store.cases(page);
+    return { items: p.items.map(decodeCaseState), next: p.next };
+  }
+
+  /** The case statistics as of the head: counters kept at execution, read once per head. */
+  caseStats(): Promise<CaseStats> {
+    const height = this.head().height;
+    if (this.#stats?.height !== height) {
+      const stats = this.#store.caseStats().then((entries) => CaseStats.decode(entries));
+      stats.catch(() => {
+        if (this.#stats?.stats === stats) this.#stats = undefined;
+      });
+      this.#stats = { height, stats };
+    }
+    return this.#stats.stats;
   }
 
   /** The last committed block, or height 0 with the genesis hash and time. */

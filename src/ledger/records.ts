@@ -3,6 +3,7 @@
  * index evidence records and record anchors from them without decoding payloads again.
  */
 import { type AnchorRecord, decodeAnchor } from '../core/anchor.ts';
+import { type CaseRecord, decodeCase } from '../core/case.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import { decodeGovernance, type GovernanceRecord } from '../core/governance.ts';
 import type { Tx } from '../core/tx.ts';
@@ -10,7 +11,8 @@ import type { Tx } from '../core/tx.ts';
 export type TxRecord =
   | { readonly type: 'evidence'; readonly evidence: EvidenceRecord }
   | { readonly type: 'anchor'; readonly anchor: AnchorRecord }
-  | { readonly type: 'governance'; readonly governance: GovernanceRecord };
+  | { readonly type: 'governance'; readonly governance: GovernanceRecord }
+  | { readonly type: 'case'; readonly case: CaseRecord };
 
 /** Decodes the payload for the tx's type. Throws CodecError when it does not decode. */
 export function decodeTxRecord(tx: Tx): TxRecord {
@@ -21,5 +23,7 @@ export function decodeTxRecord(tx: Tx): TxRecord {
       return { type: 'anchor', anchor: decodeAnchor(tx.payload) };
     case 'governance':
       return { type: 'governance', governance: decodeGovernance(tx.payload) };
+    case 'case':
+      return { type: 'case', case: decodeCase(tx.payload) };
   }
 }

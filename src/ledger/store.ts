@@ -79,6 +79,18 @@ export interface BlockWrite {
    * in the same atomic write, so the registry never disagrees with the head.
    */
   readonly governance?: Uint8Array | undefined;
+  /** The cases whose state this block changed, each once, with its state after the block (docs/cases.md). */
+  readonly cases?: readonly CaseWrite[] | undefined;
+  /** The case statistics groups this block changed, encoded (src/ledger/case-stats.ts). */
+  readonly caseStats?: readonly (readonly [string, Uint8Array])[] | undefined;
+}
+
+export interface CaseWrite {
+  readonly caseId: string;
+  /** The encoded case state (src/ledger/case-state.ts). */
+  readonly state: Uint8Array;
+  /** Where the case's open event is, when this block opened it: the list of cases is in this order. */
+  readonly opened?: { readonly height: number; readonly index: number } | undefined;
 }
 
 export interface PageRequest {
@@ -181,6 +193,13 @@ export interface LedgerStore {
    * LEDGER_INVALID_ARGUMENT unless `beforeHeight` is a safe integer >= 1.
    */
   governanceTxs(beforeHeight: number): Promise<LedgerTx[]>;
+
+  /** The encoded state of each case (undefined for an unknown id), in argument order. */
+  caseStates(caseIds: readonly string[]): Promise<(Uint8Array | undefined)[]>;
+  /** The encoded states of the cases in the order they were opened. */
+  cases(page?: PageRequest): Promise<Page<Uint8Array>>;
+  /** Every case statistics group with its encoded counters, in key order. */
+  caseStats(): Promise<[string, Uint8Array][]>;
 
   close(): Promise<void>;
 }

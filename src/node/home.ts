@@ -10,6 +10,7 @@ import { JrError } from '../core/errors.ts';
 import { generateKeyPair, writeKeyFile } from '../core/keys.ts';
 import { ID_PATTERN } from '../core/limits.ts';
 import { MEMBER_FORMAT, type MemberDescription } from '../core/member.ts';
+import type { InstitutionRole } from '../core/roles.ts';
 import { CONFIG_FILE, configToJson, defaultConfig } from './config.ts';
 
 export const HOME_FILES = {
@@ -26,6 +27,14 @@ export interface InitOptions {
   p2pPort?: number;
   apiPort?: number;
   tsaUrl?: string;
+  /** The institution's role in the alliance (docs/cases.md); the genesis treats none as `bank`. */
+  role?: InstitutionRole;
+  /**
+   * An observer runs a full node that is not a validator (e.g. a court or regulator): its member file names
+   * no validator key, and its node key is only its network identity, which validators list in their config
+   * (`p2p.observers`) so that it may connect and sync.
+   */
+  observer?: boolean;
 }
 
 export interface InitResult {
@@ -58,8 +67,8 @@ export function initHome(o: InitOptions): InitResult {
   const p2pAddr = `/ip4/${host}/tcp/${o.p2pPort ?? 7100}`;
   const member: MemberDescription = {
     format: MEMBER_FORMAT,
-    institution: { id: o.institution, name: o.name ?? o.institution },
-    validator: { publicKey: toHex(validator.publicKey), addrs: [p2pAddr] },
+    institution: { id: o.institution, name: o.name ?? o.institution, ...(o.role ? { role: o.role } : {}) },
+    ...(o.observer ? {} : { validator: { publicKey: toHex(validator.publicKey), addrs: [p2pAddr] } }),
     clientKeys: [{ keyId: 'client-1', publicKey: toHex(client.publicKey) }],
   };
   writeFileSync(join(o.home, HOME_FILES.member), `${JSON.stringify(member, null, 2)}\n`);

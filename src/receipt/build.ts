@@ -5,13 +5,19 @@ import { decodeEvidence } from '../core/evidence.ts';
 import { genesisHash } from '../core/genesis.ts';
 import { encodeValidatorSet } from '../core/validators.ts';
 import { summaryOf } from './evidence-checks.ts';
-import { b64, RECEIPT_FORMAT_V1, RECEIPT_FORMAT_V2, type ReceiptJson, type ReceiptParts } from './format.ts';
+import {
+  b64,
+  type GovernanceBlockParts,
+  RECEIPT_FORMAT_V1,
+  RECEIPT_FORMAT_V2,
+  type ReceiptGovernanceBlockJson,
+  type ReceiptJson,
+  type ReceiptParts,
+} from './format.ts';
 
-/** The caller provides consistent parts; `verifyReceipt` checks them. */
-export function buildReceipt(p: ReceiptParts): ReceiptJson {
-  const evidence = decodeEvidence(p.tx.tx.payload);
-  const hash = headerHash(p.header);
-  const governance = (p.governance ?? []).map((b) => ({
+/** Governance blocks as receipts carry them (evidence and case receipts alike). */
+export function governanceJson(blocks: readonly GovernanceBlockParts[]): ReceiptGovernanceBlockJson[] {
+  return blocks.map((b) => ({
     height: b.header.height,
     header: b64(encodeHeader(b.header)),
     certificate: b64(encodeCertificate(b.certificate)),
@@ -21,6 +27,13 @@ export function buildReceipt(p: ReceiptParts): ReceiptJson {
       path: t.proof.path.map(toHex),
     })),
   }));
+}
+
+/** The caller provides consistent parts; `verifyReceipt` checks them. */
+export function buildReceipt(p: ReceiptParts): ReceiptJson {
+  const evidence = decodeEvidence(p.tx.tx.payload);
+  const hash = headerHash(p.header);
+  const governance = governanceJson(p.governance ?? []);
   return {
     format: governance.length === 0 ? RECEIPT_FORMAT_V1 : RECEIPT_FORMAT_V2,
     chainId: p.genesis.chainId,

@@ -8,9 +8,14 @@ import { ExitCode, exitCodes, JrError } from '../core/errors.ts';
 export const ReceiptErrorCode = {
   /** Receipts prove evidence; the tx asked for is of another type (an anchor). */
   notEvidence: 'RECEIPT_NOT_EVIDENCE',
+  /** A case receipt was asked for an id that no case tx opened. */
+  noCase: 'RECEIPT_NO_CASE',
 } as const;
 export type ReceiptErrorCode = (typeof ReceiptErrorCode)[keyof typeof ReceiptErrorCode];
-export const ReceiptErrorExit = exitCodes(ReceiptErrorCode, { notEvidence: ExitCode.failed });
+export const ReceiptErrorExit = exitCodes(ReceiptErrorCode, {
+  notEvidence: ExitCode.failed,
+  noCase: ExitCode.failed,
+});
 
 export class ReceiptError extends JrError {
   declare readonly code: ReceiptErrorCode;
@@ -67,6 +72,11 @@ export const ReceiptFailureCode = {
   /** The summary is not what the checked bytes say. */
   summaryMismatch: 'RECEIPT_SUMMARY_MISMATCH',
   /** A check met an exception it did not anticipate: a verifier bug, reported as a failure, never thrown. */
+  /**
+   * (Case receipts) The events do not form the case's timeline: not of the case, not linked each to the one
+   * before (an event left out), or a transition the case state machine refuses (docs/cases.md).
+   */
+  caseTimeline: 'RECEIPT_CASE_TIMELINE',
   unexpected: 'RECEIPT_UNEXPECTED',
 } as const;
 export type ReceiptFailureCode = (typeof ReceiptFailureCode)[keyof typeof ReceiptFailureCode];
@@ -95,5 +105,6 @@ export const ReceiptFailureExit = exitCodes(ReceiptFailureCode, {
   trustAnchors: ExitCode.failed,
   badTimestamp: ExitCode.failed,
   summaryMismatch: ExitCode.failed,
+  caseTimeline: ExitCode.failed,
   unexpected: ExitCode.failed,
 });

@@ -86,7 +86,7 @@ export function summaryOf(
  * True when `v` is the same JSON value as `expected`, whatever its key order. Walks `expected`, so the depth is
  * that of the summary's shape, however deeply an edited `v` nests.
  */
-function sameJson(v: unknown, expected: unknown): boolean {
+export function sameJson(v: unknown, expected: unknown): boolean {
   if (Array.isArray(expected)) {
     return Array.isArray(v) && v.length === expected.length && expected.every((e, i) => sameJson(v[i], e));
   }

@@ -61,7 +61,10 @@ export async function receiptFor(
  * Every committed governance tx below block `height`, grouped by block in chain order. Governance txs take
  * effect from the block after theirs (governance-state.ts), so those in the evidence's own block are left out.
  */
-async function governanceBefore(queries: LedgerQueries, height: number): Promise<GovernanceBlockParts[]> {
+export async function governanceBefore(
+  queries: LedgerQueries,
+  height: number,
+): Promise<GovernanceBlockParts[]> {
   const out: GovernanceBlockParts[] = [];
   let current: { parts: GovernanceBlockParts; hashes: readonly Uint8Array[] } | undefined;
   for (const t of await queries.governanceTxs(height)) {

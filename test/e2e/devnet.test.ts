@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCaseDemo } from '../../src/cli/devnet-case-demo.ts';
 import type { DevnetManifest } from '../../src/dev/devnet.ts';
 import {
   type Child,
@@ -186,6 +187,20 @@ describe('devnet end to end', () => {
     const v = await cli('receipt', 'verify', out, '--genesis', m.genesis, '--file', file);
     expect(v.code, v.stdout).toBe(0);
     expect(v.stdout).toMatch(/ok {3}evidenceToken +evidence hash time-stamped at 20/);
+  });
+
+  it('a dispute case runs through every role on the real validators, and its receipt verifies offline', async () => {
+    const lines: string[] = [];
+    expect(await runCaseDemo(m, (l) => lines.push(l)), lines.join('\n')).toBe(true);
+    const text = lines.join('\n');
+    expect(text).toMatch(/bank-d +decide +committed/);
+    expect(text).toMatch(/ok +timeline +8 event\(s\) replay to status closed/);
+    // Every node serves the same case: one from another node than any party used.
+    const caseId = /case demo: (DEMO-\d+),/.exec(text)![1]!;
+    const served = await Promise.all(m.nodes.map((n) => api(`${n.apiUrl}/v1/cases/${caseId}`)));
+    for (const s of served) expect(s.json.case.status).toBe('closed');
+    const stats = await api(`${m.nodes[3]!.apiUrl}/v1/stats`);
+    expect(stats.json.all).toMatchObject({ opened: 2, agreed: 1, failed: 1, confirmed: 1 });
   });
 
   it('a node stopped with SIGTERM exits cleanly and resumes its chain on restart', async () => {

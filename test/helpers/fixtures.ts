@@ -73,6 +73,8 @@ export interface TestGenesisOverrides {
   chainId?: string;
   consensus?: Record<string, number>;
   tsa?: Record<string, unknown>;
+  /** Institution id -> role; unnamed institutions carry no role field (a bank). */
+  roles?: Record<string, string>;
 }
 
 /** The JSON form of the test genesis: four institutions (one client key each, `<id>/client-1`), four validators. */
@@ -84,6 +86,7 @@ export function testGenesisJson(overrides: TestGenesisOverrides = {}): Record<st
     institutions: TEST_INSTITUTIONS.map((id) => ({
       id,
       name: `Bank ${id.slice(-1).toUpperCase()}`,
+      ...(overrides.roles?.[id] === undefined ? {} : { role: overrides.roles[id] }),
       clientKeys: [{ keyId: 'client-1', publicKey: toHex(testSigner(`${id}/client-1`).publicKey) }],
     })),
     validators: validatorSigners().map((s, i) => ({

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { type Genesis, genesisToJson } from '../../../src/core/genesis.ts';
 import { assembleGenesis, readMemberFile } from '../../../src/core/member.ts';
 import type { ConsensusParams } from '../../../src/core/params.ts';
+import type { InstitutionRole } from '../../../src/core/roles.ts';
 import type { Child } from '../../../src/dev/processes.ts';
 import { CONFIG_FILE, configToJson, parseConfig } from '../../../src/node/config.ts';
 import { HOME_FILES, initHome } from '../../../src/node/home.ts';
@@ -49,6 +50,15 @@ export interface ClusterOptions {
    * configs exist, but they are not in the genesis and `start()` leaves them down. Governance adds them.
    */
   joining?: number;
+  /**
+   * Observers prepared after the joining institutions: in the genesis as institutions without a validator
+   * (`jrchain init --observer`), with `observerRole`; every validator lists their peer ids in `p2p.observers`.
+   * `start()` leaves them down: `startNode` starts one.
+   */
+  observers?: number;
+  observerRole?: InstitutionRole;
+  /** Roles of genesis validators' institutions by index (the rest are banks). */
+  roles?: Partial<Record<number, InstitutionRole>>;
 }
 
 const institutionId = (i: number) => `bank-${String.fromCharCode(97 + i)}`;
@@ -141,7 +151,8 @@ export class Cluster {
     let links: LinkTable | undefined;
     let tsaProxy: LinkProxy | undefined;
     try {
-      const total = o.validators + (o.joining ?? 0);
+      const firstObserver = o.validators + (o.joining ?? 0);
+      const total = firstObserver + (o.observers ?? 0);
       links = await LinkTable.start(total);
       tsaProxy = await LinkProxy.start('tsa');
       const tsa = new TsaProcess(join(dir, 'tsa'), join(dir, 'tsa.log'), tsaProxy);
@@ -153,10 +164,14 @@ export class Cluster {
           institution: institutionId(i),
           p2pPort: 0,
           apiPort: 0,
+          ...(i >= firstObserver ? { observer: true, role: o.observerRole ?? 'court' } : {}),
+          ...(o.roles?.[i] !== undefined ? { role: o.roles[i] } : {}),
         }),
       );
       const { genesis } = assembleGenesis(
-        homes.slice(0, o.validators).map((h) => readMemberFile(h.memberFile)),
+        [...homes.slice(0, o.validators), ...homes.slice(firstObserver)].map((h) =>
+          readMemberFile(h.memberFile),
+        ),
         {
           chainId: `jrchain-cluster-${o.name}`.slice(0, 64),
           createdAt: new Date(),
@@ -172,6 +187,7 @@ export class Cluster {
         for (const [j, other] of homes.entries()) {
           if (j !== i) config.p2p.peers[other.peerId] = [`/ip4/127.0.0.1/tcp/${links!.link(i, j).port}`];
         }
+        if (i < firstObserver) config.p2p.observers = homes.slice(firstObserver).map((x) => x.peerId);
         config.tsa.url = tsa.url;
         if (o.anchorIntervalMs !== undefined) config.tsa.anchorIntervalMs = o.anchorIntervalMs;
         writeFileSync(join(h.home, CONFIG_FILE), `${JSON.stringify(configToJson(config), null, 2)}\n`);

@@ -59,6 +59,35 @@ describe('jrchain init', () => {
     ]);
   });
 
+  it('--observer --role court: a member without a validator, with its role, in the genesis', async () => {
+    const members: string[] = [];
+    for (const [id, extra] of [
+      ['bank-x', []],
+      ['court-x', ['--observer', '--role', 'court']],
+    ] as const) {
+      const r = await cli('init', '--home', join(dir, id), '--institution', id, '--json', ...extra);
+      expect(r.code, r.stderr).toBe(0);
+      members.push('--member', JSON.parse(r.stdout).memberFile);
+    }
+    const court = JSON.parse(readFileSync(join(dir, 'court-x', 'member.json'), 'utf8'));
+    expect(court.validator).toBeUndefined();
+    expect(court.institution.role).toBe('court');
+    const g = join(dir, 'observer-genesis.json');
+    const created = await cli('genesis', 'create', '--chain-id', 'observers-1', '--out', g, ...members);
+    expect(created.code, created.stderr).toBe(0);
+    const genesis = loadGenesisFile(g);
+    expect(genesis.validators.map((v) => v.institution)).toEqual(['bank-x']);
+    expect(genesis.institutions.map((i) => [i.id, i.role])).toEqual([
+      ['bank-x', 'bank'],
+      ['court-x', 'court'],
+    ]);
+    const human = await cli('init', '--home', join(dir, 'reg-x'), '--institution', 'reg-x', '--observer');
+    expect(human.stdout).toMatch(/observer peer id 12D3KooW\w+: validators list it in p2p.observers/);
+    expect(
+      (await cli('init', '--home', join(dir, 'bad-x'), '--institution', 'bad-x', '--role', 'notary')).code,
+    ).toBe(2);
+  });
+
   it('refuses to re-initialise a home, and a bad institution id', async () => {
     const again = await cli('init', '--home', join(dir, 'bank-a'), '--institution', 'bank-a');
     expect(again.code).toBe(2);

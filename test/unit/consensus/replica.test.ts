@@ -440,6 +440,13 @@ describe('Replica: catching up from a peer status (idle chain)', () => {
       DropReason.badCertificate,
     ]);
     expect(r2.status()).toMatchObject({ view: 0, status: 'normal' });
+    // Nor one at a height it already executed (nothing else checks the certificate then).
+    const r3 = replica(1);
+    commitThrough(r3, 1, batch([tx(1)]));
+    expect(drops(r3.step({ now: T0, type: 'peerProgress', head: forged }))).toEqual([
+      DropReason.badCertificate,
+    ]);
+    expect(r3.status()).toMatchObject({ view: 0, status: 'normal' });
   });
 
   it('a certified head beyond the window is transferred to at once', () => {
@@ -636,6 +643,18 @@ describe('Replica: view change', () => {
     const out = r.step({ now: T0 + 1500, type: 'timeout', kind: 'viewChange', view: 1 });
     expect(find(out, 'broadcast')?.message).toMatchObject({ type: 'viewChange', newView: 1 });
     expect(r.status().view).toBe(1);
+  });
+
+  it('when a quorum asked for this view or later ones, its timer moves it on to join them (no stall)', () => {
+    // Validator 2 and 3 are in view 1; validator 0 already left for view 2 (it saw a quorum for view 1 that
+    // included the Byzantine validator 1, which then fell silent). View 1 can never get a quorum now.
+    const r = inViewChange(2);
+    r.step(msg(viewChange(3, 1)));
+    r.step(msg(viewChange(0, 2)));
+    expect(r.status()).toMatchObject({ view: 1, status: 'viewChange' });
+    const out = r.step({ now: T0 + 1500, type: 'timeout', kind: 'viewChange', view: 1 });
+    expect(find(out, 'broadcast')?.message).toMatchObject({ type: 'viewChange', newView: 2 });
+    expect(r.status()).toMatchObject({ view: 2, status: 'viewChange' });
   });
 
   it('a lone request for the next view: after two request timeouts it joins that view', () => {

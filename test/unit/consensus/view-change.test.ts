@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { nullDigest, planNewView } from '../../../src/consensus/view-change.ts';
+import { DropReason } from '../../../src/consensus/errors.ts';
+import { type NewView, prePrepareBody, withSignature } from '../../../src/consensus/messages.ts';
+import { nullDigest, planNewView, verifyNewView } from '../../../src/consensus/view-change.ts';
 import { batchDigest } from '../../../src/core/batch.ts';
 import { toHex } from '../../../src/core/bytes.ts';
-import { batch, ctx, hashFor, preparedCert, proof, tx, viewChange } from './helpers.ts';
+import { Domain } from '../../../src/core/crypto.ts';
+import {
+  batch,
+  CHAIN,
+  ctx,
+  hashFor,
+  newView,
+  preparedCert,
+  proof,
+  signers,
+  tx,
+  viewChange,
+} from './helpers.ts';
 
 const d = (k: number) => batchDigest(batch([tx(k)]));
 const hexes = (entries: { seq: number; digest: Uint8Array }[]) =>
@@ -45,5 +59,42 @@ describe('planNewView', () => {
     const a = planNewView(ctx, 3, vcs);
     const b = planNewView(ctx, 3, [...vcs].reverse());
     expect(hexes(b.entries)).toEqual(hexes(a.entries));
+  });
+});
+
+/** `nv` with fields replaced and signed again by `from` (its primary unless said otherwise). */
+function resigned(nv: NewView, fields: Partial<NewView>, from = nv.from): NewView {
+  return withSignature<NewView>({ ...nv, ...fields, from }, (dm, b) => signers[from]!.sign(dm, b));
+}
+
+describe('verifyNewView', () => {
+  const d1 = d(1);
+  const vcs = [viewChange(0, 1, undefined, [preparedCert(0, 1, d1)]), viewChange(2, 1), viewChange(3, 1)];
+  const honest = newView(1, vcs);
+  const rejects = (nv: NewView, code: DropReason, message: RegExp) =>
+    expect(() => verifyNewView(ctx, nv)).toThrow(
+      expect.objectContaining({ code, message: expect.stringMatching(message) }),
+    );
+
+  it('accepts the NEW-VIEW recomputed from its VIEW-CHANGEs', () => {
+    expect(hexes(verifyNewView(ctx, honest).entries)).toEqual([[1, toHex(d1)]]);
+  });
+
+  it('rejects a re-issued seq whose digest differs from the recomputed one, even when signed by the primary', () => {
+    const other = nullDigest(ctx, 1);
+    const signature = signers[1]!.sign(Domain.prePrepare, prePrepareBody(CHAIN, 1, 1, other));
+    const swapped = resigned(honest, { prePrepares: [{ seq: 1, digest: other, signature }] });
+    rejects(swapped, DropReason.newViewMismatch, /re-issues seq 1 digest/);
+  });
+
+  it('needs a quorum of VIEW-CHANGEs, all for its view', () => {
+    rejects(resigned(honest, { viewChanges: vcs.slice(0, 2) }), DropReason.badNewView, /quorum 3/);
+    // Valid VIEW-CHANGEs, but one asks for view 1: it is no vote for view 2.
+    const mixed = newView(2, [viewChange(0, 2), viewChange(1, 2), viewChange(3, 1)]);
+    rejects(mixed, DropReason.badNewView, /holds a view change for 1/);
+  });
+
+  it('comes from the primary of its view', () => {
+    rejects(resigned(honest, {}, 2), DropReason.notPrimary, /NEW-VIEW for 1 from 2/);
   });
 });

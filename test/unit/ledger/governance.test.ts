@@ -12,6 +12,7 @@ import type { TxEnvelope } from '../../../src/core/tx.ts';
 import { epochOf, quorumSize, validatorSetHash } from '../../../src/core/validators.ts';
 import type { BuiltBlock } from '../../../src/ledger/chain.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
+import { GovernanceState } from '../../../src/ledger/governance-state.ts';
 import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
@@ -200,6 +201,21 @@ describe('governance through the executor', () => {
     expect(chain.validatorSetAt(1).validators).toHaveLength(4);
   });
 
+  it('approvals from a validator removed meanwhile no longer count towards a quorum', async () => {
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
+    const remove = propose({ type: 'removeValidator', institution: 'bank-d' });
+    // bank-d proposes (its approval comes with the proposal) in the block that removes it.
+    const p = propose(registerE, 3);
+    await commit(chain, [remove, approve(remove, 1), approve(remove, 2), p], T + 1000);
+    for (let h = 2; h <= K; h++) await commit(chain, [], T + 1000 * h);
+    expect(chain.validatorSetAt(K + 1).validators).toHaveLength(3); // quorum 2 of a, b, c
+    // bank-a approves: two approvals, but only one from the set in force.
+    await commit(chain, [approve(p, 0, { createdAt: T + 5000 })], T + 5000);
+    expect(chain.governance.proposal(p.hashHex)?.status).toBe('pending');
+    await commit(chain, [approve(p, 1, { createdAt: T + 6000 })], T + 6000);
+    expect(chain.governance.proposal(p.hashHex)?.status).toBe('passed');
+  });
+
   it('changes consensus parameters from the block after the passing one; never batches above the genesis sizes', async () => {
     const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const params = { ...genesis.consensus, requestTimeoutMs: 9000, maxBatchTxs: 100 };
@@ -214,6 +230,27 @@ describe('governance through the executor', () => {
       params: { ...genesis.consensus, maxBatchBytes: genesis.consensus.maxBatchBytes + 1 },
     });
     expect((await chain.checkTx(bigger, T + 2000))?.code).toBe(TxErrorCode.govInvalidAction);
+  });
+
+  it('changes an institution role once a quorum approved; a role it already has or an unknown institution is refused', async () => {
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
+    const toCourt = propose({ type: 'setInstitutionRole', institution: 'bank-d', role: 'court' });
+    await commit(chain, [toCourt, approve(toCourt, 1)], T + 1000);
+    expect(chain.governance.roleOf('bank-d')).toBe('bank');
+    await commit(chain, [approve(toCourt, 2)], T + 2000);
+    expect(chain.governance.roleOf('bank-d')).toBe('court');
+    expect(chain.governance.proposal(toCourt.hashHex)?.effectiveHeight).toBe(3);
+    const same = propose({ type: 'setInstitutionRole', institution: 'bank-d', role: 'court' }, 1);
+    const unknown = propose({ type: 'setInstitutionRole', institution: 'bank-z', role: 'court' }, 1);
+    const b = await chain.buildBlock(batchOf([same, unknown], T + 3000));
+    expect(outcomes(b, [same, unknown])).toEqual([
+      TxErrorCode.govInvalidAction,
+      TxErrorCode.govInvalidAction,
+    ]);
+    // The role is in the snapshot a restart reads.
+    const restored = GovernanceState.decode(chain.governance.encode());
+    expect(restored.roleOf('bank-d')).toBe('court');
+    expect(restored.institutions().map((i) => i.role)).toEqual(['bank', 'bank', 'bank', 'court']);
   });
 
   it('two proposals for one change: the second to pass fails and changes nothing', async () => {

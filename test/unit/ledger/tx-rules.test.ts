@@ -16,6 +16,7 @@ import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { LedgerChain, type LedgerChainOptions } from '../../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier } from '../../../src/ledger/token-verifier.ts';
+import { assign, CASE_REFUSALS, casesGenesis, chainAfter, ev, open, session } from '../../helpers/cases.ts';
 import { batchOf, openMemoryChain, outcomes, runBlock } from '../../helpers/chain.ts';
 import {
   anchorTx,
@@ -492,6 +493,29 @@ describe('executor rules: one code per rejection', () => {
     // Control: the same approval before the deadline counts.
     expect(await execute(chain, [late], T + 5000)).toEqual(['ok']);
     expect(chain.governance.proposals(T + 6000).find((x) => x.idHex === q.hashHex)?.status).toBe('expired');
+  });
+
+  it('TX_CASE_*: each case refusal at execution, after a legal prefix that is included (test/helpers/cases.ts)', async () => {
+    for (const [what, build, code] of CASE_REFUSALS) {
+      const chain = await LedgerChain.open(new MemoryLedgerStore(), casesGenesis());
+      const txs = build();
+      expect(await execute(chain, txs), what).toEqual([...txs.slice(0, -1).map(() => 'ok'), code]);
+    }
+  });
+
+  it('TX_CASE_WRONG_ROLE, TX_CASE_FULL: a bank recording a session; the event after the per-case limit', async () => {
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), casesGenesis());
+    const setup = [open('A'), assign('A')];
+    await runBlock(chain, batchOf(setup, T + 1000));
+    expect(await admit(chain, session('A', 1, 'bank-a'))).toBe(TxErrorCode.caseWrongRole);
+    chainAfter('A', setup[1]!.hash);
+    expect(await admit(chain, session('A', 1))).toBe('ok');
+    chainAfter('A', setup[1]!.hash);
+    const sessions = Array.from({ length: Limits.caseEvents - 2 }, (_, i) => session('A', i + 1));
+    const over = ev('A', 'bank-c', { type: 'session', seq: Limits.caseEvents - 1 });
+    const out = await execute(chain, [...sessions, over]);
+    expect(out.at(-1)).toBe(TxErrorCode.caseFull);
+    expect(out.slice(0, -1).every((o) => o === 'ok')).toBe(true);
   });
 
   it('reports only the first broken rule, in TxErrorCode order', async () => {

@@ -6,6 +6,7 @@ import type { CommitCertificate } from '../../../../src/core/block.ts';
 import { toHex } from '../../../../src/core/bytes.ts';
 import { Domain, verifySignature } from '../../../../src/core/crypto.ts';
 import { genesisHash, genesisValidatorSet } from '../../../../src/core/genesis.ts';
+import type { ValidatorSet } from '../../../../src/core/validators.ts';
 import type { Chain } from '../../../../src/ledger/chain.ts';
 import { SyncErrorCode } from '../../../../src/node/net/errors.ts';
 import { DEFAULT_STATE_SYNC_LIMITS, StateSyncClient } from '../../../../src/node/net/state-sync.ts';
@@ -58,6 +59,14 @@ class Syncing {
   client!: StateSyncClient;
   chain!: SyncChain;
 
+  /** The heights at which the client suspended this node's consensus instance (to follow a later epoch). */
+  readonly suspended: number[] = [];
+  /**
+   * The set this node's ledger says is in force above its head until it suspends. Another set than the genesis
+   * one makes the peers' heads (which name the genesis set) look like heads of a later epoch.
+   */
+  setAhead: ValidatorSet = quorum.set;
+
   static async create(blocksPerRequest = 4, chain?: SyncChain): Promise<Syncing> {
     const s = new Syncing();
     s.chain = chain ?? (await openMemoryChain());
@@ -67,8 +76,14 @@ class Syncing {
         peers: new ValidatorPeers(g),
         chain: s.chain,
         quorum,
-        // A fixed set: epoch 0 that never ends, with this node's instance running in it.
-        epochs: { setAt: () => quorum.set, quorum: () => quorum, suspend: async () => {} },
+        // A fixed set: epoch 0 that never ends, with this node's instance running in it (until suspended).
+        epochs: {
+          setAt: () => (s.suspended.length > 0 ? quorum.set : s.setAhead),
+          quorum: () => (s.suspended.length > 0 ? undefined : quorum),
+          suspend: async () => {
+            s.suspended.push(s.chain.head().height);
+          },
+        },
         consensus: {
           transferred: (seq, _hash, blocks) => s.transferred.push({ seq, heights: blocks.map((b) => b.seq) }),
           peerProgress: (checkpoint, head) =>
@@ -286,6 +301,50 @@ describe('StateSyncClient: transfer', () => {
     s.client.requestTransfer(3, source.blocks[2]!.hash);
     await waitFor(() => s.fatal.length === 1, 'the failure is reported');
     expect(s.client.progress().lastError).toMatch(/disk full/);
+    expect(s.faults).toEqual([]);
+  });
+});
+
+describe('StateSyncClient: heads of a later epoch (f+1 rule)', () => {
+  const poll = async (s: Syncing, n: number) => {
+    s.now += 1000;
+    s.client.pollSoon();
+    await waitFor(() => s.fake.requests.length >= n, `poll ${n}`);
+    await new Promise((r) => setImmediate(r));
+  };
+
+  /** A node whose ledger expects another set (same keys, epoch 1) above its head than the peers' heads name. */
+  async function behindAnEpochChange(): Promise<Syncing> {
+    const s = await Syncing.create();
+    s.setAhead = { ...quorum.set, epoch: 1 };
+    return s;
+  }
+
+  it('one peer showing a head of another epoch does not suspend consensus', async () => {
+    const source = await syncSource(batchesOf(6));
+    const s = await behindAnEpochChange();
+    s.connect(A, respondFrom(source.server));
+    await poll(s, 1);
+    expect(s.client.knownHeight(A)).toBe(6); // its status was read
+    expect(s.suspended).toEqual([]);
+    expect(s.progress).toEqual([]);
+    expect(s.client.progress().state).toBe('idle');
+    expect(s.chain.head().height).toBe(0);
+  });
+
+  it('f+1 such peers suspend consensus first, then transfer up to the (f+1)-th highest claim', async () => {
+    const source = await syncSource(batchesOf(6));
+    const shorter = await syncSource(batchesOf(5));
+    expect(toHex(shorter.blocks[4]!.hash)).toBe(toHex(source.blocks[4]!.hash));
+    const s = await behindAnEpochChange();
+    // f = 1: two claims include an honest one; only the lower claim is proven.
+    s.connect(A, respondFrom(source.server));
+    s.connect(B, respondFrom(shorter.server));
+    s.now += 1000;
+    s.client.pollSoon();
+    await s.heightIs(5);
+    expect(s.suspended).toEqual([0]);
+    expect(s.transferred.flatMap((t) => t.heights)).toEqual([1, 2, 3, 4, 5]);
     expect(s.faults).toEqual([]);
   });
 });

@@ -1,0 +1,365 @@
+/**
+ * The standing list of single-line safety mutants (issue 14). Each is an exact (file, original, replacement):
+ * `original` must occur exactly once in `file` (stale.test.ts checks it in `npm test`; the runner refuses a
+ * stale entry), so a refactor that moves the code makes the list fail loudly instead of skipping a mutant.
+ * `tests` are the files of `npm test` that must kill the mutant (the runner's fast list); docs/testing.md shows
+ * the table rendered from this list (`npm run mutate -- --markdown`), and a test keeps the two equal.
+ */
+export interface Mutant {
+  readonly id: string;
+  /** Path from the repository root. */
+  readonly file: string;
+  readonly original: string;
+  readonly replacement: string;
+  /** The rule the mutant breaks, in a few words. */
+  readonly breaks: string;
+  /** Test files (from the repository root, all part of `npm test`) that kill it. */
+  readonly tests: readonly string[];
+}
+
+const CERTS = 'src/consensus/certificates.ts';
+const VC = 'src/consensus/view-change.ts';
+const VCS = 'src/consensus/view-changes.ts';
+const NORMAL = 'src/consensus/normal-case.ts';
+const GUARD = 'src/consensus/guard.ts';
+const PACE = 'src/consensus/pacemaker.ts';
+const SYNC = 'src/node/net/state-sync.ts';
+const GOV = 'src/ledger/governance-state.ts';
+
+const REPLICA_TEST = 'test/unit/consensus/replica.test.ts';
+const VC_TEST = 'test/unit/consensus/view-change.test.ts';
+const CERT_TEST = 'test/unit/consensus/certificates.test.ts';
+const GUARD_TEST = 'test/unit/consensus/guard.test.ts';
+const SAFETY_TEST = 'test/unit/consensus/view-change-safety.test.ts';
+const SYNC_TEST = 'test/unit/node/net/state-sync.test.ts';
+const GOV_TEST = 'test/unit/ledger/governance.test.ts';
+const CORE_TEST = 'test/unit/core/block.test.ts';
+const QUORUM_TEST = 'test/unit/consensus/quorum-votes.test.ts';
+const EPOCH_TEST = 'test/unit/consensus/epoch.test.ts';
+const DRIVER_TEST = 'test/unit/consensus/driver.test.ts';
+const DRIVER_EPOCH_TEST = 'test/unit/consensus/driver-epoch.test.ts';
+
+export const MUTANTS: readonly Mutant[] = [
+  // ---- quorum arithmetic ------------------------------------------------------------------------------------
+  {
+    id: 'quorum-formula',
+    file: 'src/core/validators.ts',
+    original: 'return Math.ceil((n + faultTolerance(n) + 1) / 2);',
+    replacement: 'return Math.ceil((n + faultTolerance(n)) / 2);',
+    breaks: 'quorum ⌈(n+f)/2⌉: two quorums of n = 5 need not intersect in an honest validator',
+    tests: [CORE_TEST],
+  },
+  {
+    id: 'fault-tolerance',
+    file: 'src/core/validators.ts',
+    original: 'return Math.floor((n - 1) / 3);',
+    replacement: 'return Math.floor(n / 3);',
+    breaks: 'f = ⌊n/3⌋ overstates the faults tolerated (n = 3, 6)',
+    tests: [CORE_TEST],
+  },
+  // ---- certificate contents and checks ----------------------------------------------------------------------
+  {
+    id: 'distinct-signers',
+    file: CERTS,
+    original: 'if (s.validator <= last || s.validator >= ctx.n)',
+    replacement: 'if (s.validator < last || s.validator >= ctx.n)',
+    breaks: 'one validator’s share counted twice towards a quorum',
+    tests: [CERT_TEST],
+  },
+  {
+    id: 'checkpoint-proof-size',
+    file: CERTS,
+    original: 'if (p.signatures.length < ctx.q) {',
+    replacement: 'if (p.signatures.length < ctx.f + 1) {',
+    breaks: 'a checkpoint proof with f+1 signatures is taken as stable',
+    tests: [REPLICA_TEST],
+  },
+  {
+    id: 'base-checkpoint-hash',
+    file: CERTS,
+    original: 'if (p.signatures.length !== 0 || !equalBytes(p.headerHash, ctx.genesisHash)) {',
+    replacement: 'if (p.signatures.length !== 0) {',
+    breaks: 'the unsigned base checkpoint may name any header hash',
+    tests: [EPOCH_TEST],
+  },
+  {
+    id: 'prepared-cert-size',
+    file: CERTS,
+    original: 'if (c.prepares.length < ctx.q - 1) {',
+    replacement: 'if (c.prepares.length < ctx.q - 2) {',
+    breaks: 'a prepared certificate one PREPARE short is accepted',
+    tests: [REPLICA_TEST],
+  },
+  {
+    id: 'primary-cannot-prepare',
+    file: CERTS,
+    original: 'if (c.prepares.some((s) => s.validator === primary)) {',
+    replacement: 'if (c.prepares.some((s) => s.validator === -1)) {',
+    breaks: 'the primary’s PREPARE counts in its own prepared certificate',
+    tests: [CERT_TEST],
+  },
+  {
+    id: 'cert-view-bound',
+    file: CERTS,
+    original: 'if (c.view >= vc.newView) throw',
+    replacement: 'if (c.view > vc.newView) throw',
+    breaks: 'a VIEW-CHANGE may carry a certificate of the view it asks for',
+    tests: [CERT_TEST],
+  },
+  {
+    id: 'cert-seq-window',
+    file: CERTS,
+    original: 'if (c.seq <= low || c.seq > low + ctx.l) {',
+    replacement: 'if (c.seq <= low || c.seq > low + 2 * ctx.l) {',
+    breaks: 'a VIEW-CHANGE may carry certificates above the watermark window',
+    tests: [CERT_TEST],
+  },
+  {
+    id: 'commit-quorum-size',
+    file: CERTS,
+    original: 'if (cert.signatures.length < ctx.q) {',
+    replacement: 'if (cert.signatures.length < ctx.q - 1) {',
+    breaks: 'a commit certificate one signature short proves a block (catch-up)',
+    tests: [REPLICA_TEST],
+  },
+  {
+    id: 'epoch-domain',
+    file: 'src/core/block.ts',
+    original: 'consensusChainId(header.chainId, epochOf(set)),',
+    replacement: 'header.chainId,',
+    breaks: 'commit certificates checked in the epoch-0 domain: votes of one epoch verify in another',
+    tests: [DRIVER_EPOCH_TEST],
+  },
+  {
+    id: 'block-cert-quorum',
+    file: 'src/core/block.ts',
+    original: 'if (cert.signatures.length < q) {',
+    replacement: 'if (cert.signatures.length < q - 1) {',
+    breaks: 'a block’s commit certificate one signature short is accepted (ledger, sync, receipts)',
+    tests: [CORE_TEST],
+  },
+  // ---- view change: what is carried, the NEW-VIEW rule and its check ---------------------------------------
+  {
+    id: 'vc-carries-prepared',
+    file: VCS,
+    original: '.filter((e) => e.preparedCert && e.seq > s.checkpoints.low)',
+    replacement: '.filter((e) => e.preparedCert && e.seq > s.lastExecuted)',
+    breaks: 'a VIEW-CHANGE omits certificates of executed but not yet stable seqs: a fork with one Byzantine',
+    tests: [SAFETY_TEST],
+  },
+  {
+    id: 'plan-highest-view',
+    file: VC,
+    original: 'c.view > cur.view ||',
+    replacement: 'c.view < cur.view ||',
+    breaks: 'the NEW-VIEW re-issues the certificate of the lowest view, not the highest',
+    tests: [VC_TEST],
+  },
+  {
+    id: 'plan-min-s',
+    file: VC,
+    original: 'c.seq > checkpoint.seq ||',
+    replacement: 'c.seq < checkpoint.seq ||',
+    breaks: 'min-s is the lowest checkpoint of the quorum, not the highest',
+    tests: [VC_TEST],
+  },
+  {
+    id: 'newview-digest',
+    file: VC,
+    original: 'if (got.seq !== want.seq || !equalBytes(got.digest, want.digest)) {',
+    replacement: 'if (got.seq !== want.seq) {',
+    breaks: 'a NEW-VIEW may re-issue another batch than its VIEW-CHANGEs prove',
+    tests: [VC_TEST],
+  },
+  {
+    id: 'newview-quorum',
+    file: VC,
+    original: 'if (nv.viewChanges.length < ctx.q) {',
+    replacement: 'if (nv.viewChanges.length < ctx.f + 1) {',
+    breaks: 'a NEW-VIEW built from f+1 VIEW-CHANGEs is accepted',
+    tests: [REPLICA_TEST, VC_TEST],
+  },
+  {
+    id: 'newview-vc-view',
+    file: VC,
+    original: 'if (vc.newView !== nv.view) {',
+    replacement: 'if (vc.newView > nv.view) {',
+    breaks: 'a NEW-VIEW may count VIEW-CHANGEs for earlier views',
+    tests: [VC_TEST],
+  },
+  {
+    id: 'newview-sender',
+    file: VC,
+    original: 'if (nv.from !== primary) throw',
+    replacement: 'if (nv.from === -1) throw',
+    breaks: 'any validator may send the NEW-VIEW of a view',
+    tests: [VC_TEST],
+  },
+  {
+    id: 'enter-conflicts-executed',
+    file: VCS,
+    original: 'if (ex?.digest !== undefined && !equalBytes(ex.digest, p.digest)) {',
+    replacement: 'if (ex?.digest === undefined && !equalBytes(ex!.digest!, p.digest)) {',
+    breaks: 'a NEW-VIEW that contradicts an executed block is accepted at that seq',
+    tests: [REPLICA_TEST],
+  },
+  {
+    id: 'catchup-head-cert',
+    file: 'src/consensus/catch-up.ts',
+    original: 'verifyCommitQuorum(s.ctx, head, DropReason.badCertificate);\n      this.headHint',
+    replacement: 'this.headHint',
+    breaks: 'a peer’s head with a forged commit certificate becomes a catch-up target',
+    tests: [REPLICA_TEST],
+  },
+  {
+    id: 'catchup-later-view-cert',
+    file: 'src/consensus/catch-up.ts',
+    original: 'if (!used) verifyCommitQuorum(s.ctx, head, DropReason.badCertificate);',
+    replacement: 'if (used) verifyCommitQuorum(s.ctx, head, DropReason.badCertificate);',
+    breaks: 'a forged head of a later view makes a replica leave its working view',
+    tests: [REPLICA_TEST],
+  },
+  // ---- the normal case ---------------------------------------------------------------------------------------
+  {
+    id: 'prepared-quorum',
+    file: NORMAL,
+    original: 'if (shares.length < s.ctx.q - 1) return;',
+    replacement: 'if (shares.length < s.ctx.q - 2) return;',
+    breaks: 'prepared with one PREPARE too few',
+    tests: [REPLICA_TEST],
+  },
+  {
+    id: 'prepared-digest',
+    file: NORMAL,
+    original: 'if (v.valueHex === e.digestHex) shares.push',
+    replacement: 'if (v.valueHex !== undefined) shares.push',
+    breaks: 'PREPAREs for another digest count towards prepared',
+    tests: [QUORUM_TEST],
+  },
+  {
+    id: 'commit-header',
+    file: NORMAL,
+    original: 'if (v.valueHex === hashHex) shares.push',
+    replacement: 'if (v.valueHex !== undefined) shares.push',
+    breaks: 'COMMITs for another header count towards the commit quorum',
+    tests: [QUORUM_TEST],
+  },
+  {
+    id: 'commit-quorum',
+    file: NORMAL,
+    original: 'if (shares.length < s.ctx.q) return;',
+    replacement: 'if (shares.length < s.ctx.q - 1) return;',
+    breaks: 'a block commits with one COMMIT too few',
+    tests: [REPLICA_TEST],
+  },
+  // ---- the guard and persistence order -----------------------------------------------------------------------
+  {
+    id: 'guard-view-left',
+    file: GUARD,
+    original: 'if (view < this.g.voteView || view < this.g.viewChangeView) {',
+    replacement: 'if (view < this.g.voteView) {',
+    breaks: 'votes in a view the replica already asked to leave',
+    tests: [GUARD_TEST],
+  },
+  {
+    id: 'guard-equivocation',
+    file: GUARD,
+    original: 'if (!equalBytes(signed, value)) {',
+    replacement: 'if (signed === undefined) {',
+    breaks: 'two different values signed for one (view, seq, phase)',
+    tests: [GUARD_TEST],
+  },
+  {
+    id: 'guard-view-change-again',
+    file: GUARD,
+    original: 'if (newView <= this.g.viewChangeView || newView <= this.g.voteView) {',
+    replacement: 'if (newView < this.g.viewChangeView || newView <= this.g.voteView) {',
+    breaks: 'a second VIEW-CHANGE for the same view (with other certificates)',
+    tests: [GUARD_TEST],
+  },
+  {
+    id: 'persist-commit-vote',
+    file: NORMAL,
+    original: "s.fx.persist(...s.guard.authorizeVote('commit', s.view, e.seq, hash));",
+    replacement: "s.guard.authorizeVote('commit', s.view, e.seq, hash);",
+    breaks: 'a COMMIT is sent before the guard records it: after a crash it may sign another header',
+    tests: [DRIVER_TEST],
+  },
+  {
+    id: 'persist-prepared-cert',
+    file: NORMAL,
+    original: 's.persistEntry(e);\n    if (e.seq <= s.lastExecuted) this.commitExecuted(e);',
+    replacement: 'if (e.seq <= s.lastExecuted) this.commitExecuted(e);',
+    breaks:
+      'the prepared certificate is not persisted before the COMMIT: lost from VIEW-CHANGEs after a crash',
+    tests: [REPLICA_TEST],
+  },
+  // ---- liveness: which VIEW-CHANGEs move a replica -----------------------------------------------------------
+  {
+    id: 'join-f-plus-1',
+    file: PACE,
+    original: 'if (later.length >= s.ctx.f + 1) {',
+    replacement: 'if (later.length >= s.ctx.f) {',
+    breaks: 'f Byzantine VIEW-CHANGEs make every honest replica leave a working view',
+    tests: [REPLICA_TEST],
+  },
+  {
+    id: 'vc-quorum-left-for-later',
+    file: PACE,
+    original: 'if (this.vcQuorumSeen || this.quorumLeftForLater()) {',
+    replacement: 'if (this.vcQuorumSeen) {',
+    breaks: 'replicas left behind in a view the others left wait for ever (a stall with f faulty)',
+    tests: [REPLICA_TEST],
+  },
+  {
+    id: 'lone-vc-next-view-only',
+    file: PACE,
+    original: 'return this.views.votesFor(this.state.view + 1) > 0;',
+    replacement: 'return this.views.laterViews().length > 0;',
+    breaks: 'one far-future VIEW-CHANGE forces a view change every period (issue 14)',
+    tests: [REPLICA_TEST],
+  },
+  // ---- state sync ----------------------------------------------------------------------------------------------
+  {
+    id: 'sync-block-cert',
+    file: SYNC,
+    original: 'if (err instanceof CertError) throw bad(SyncErrorCode.badCertificate, err.message);',
+    replacement: 'if (err instanceof CertError) return undefined as never;',
+    breaks: 'a synced block whose commit certificate fails is applied anyway',
+    tests: [SYNC_TEST],
+  },
+  {
+    id: 'sync-target-hash',
+    file: SYNC,
+    original:
+      'if (target?.headerHash !== undefined && h.height === target.seq && !equalBytes(hash, target.headerHash)) {',
+    replacement: 'if (target?.headerHash !== undefined && h.height === target.seq && hash === undefined) {',
+    breaks: 'a transfer ends on a block other than the certified target',
+    tests: [SYNC_TEST],
+  },
+  {
+    id: 'sync-later-epoch-f-plus-1',
+    file: SYNC,
+    original: 'const proven = beyond.length > f ? beyond[f] : undefined;',
+    replacement: 'const proven = beyond.length > 0 ? beyond[0] : undefined;',
+    breaks: 'one lying peer’s unverifiable head suspends consensus (the f+1 rule)',
+    tests: [SYNC_TEST],
+  },
+  // ---- governance ------------------------------------------------------------------------------------------------
+  {
+    id: 'gov-removed-votes',
+    file: GOV,
+    original: 'const votes = p.approvals.filter((a) => members.has(a)).length;',
+    replacement: 'const votes = p.approvals.length;',
+    breaks: 'approvals of validators no longer in the set count towards a proposal',
+    tests: [GOV_TEST],
+  },
+  {
+    id: 'gov-quorum',
+    file: GOV,
+    original: 'if (votes < quorumSize(set.validators.length)) return;',
+    replacement: 'if (votes < quorumSize(set.validators.length) - 1) return;',
+    breaks: 'a governance proposal passes one approval short of a quorum',
+    tests: [GOV_TEST],
+  },
+];
