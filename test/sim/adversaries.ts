@@ -7,9 +7,7 @@
  */
 import {
   type Commit,
-  type ConsensusMessage,
   decodeMessage,
-  encodeMessage,
   type PrePrepare,
   type Prepare,
   type PreparedCertificate,
@@ -17,7 +15,6 @@ import {
   withSignature,
 } from '../../src/consensus/messages.ts';
 import { type Batch, batchDigest } from '../../src/core/batch.ts';
-import type { Domain } from '../../src/core/crypto.ts';
 import { type Behaviour, send, sign } from './byzantine.ts';
 import type { Simulation } from './harness.ts';
 import type { SimNode } from './node.ts';
