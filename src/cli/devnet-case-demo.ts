@@ -40,8 +40,13 @@ export async function runCaseDemo(m: DevnetManifest, out: (s: string) => void): 
     return true;
   }
   const p = await parties(m);
+  let height = 0;
   const step = async (who: Identity & { client: ApiClient }, caseId: string, event: CaseEvent) => {
+    // Each party reads the case from its own node: let that node catch up with the last event first, or it
+    // may answer from before the event that made this party a reader of the case.
+    if (height > 0) await who.client.request('GET', `/v1/blocks/${height}?wait=10000`);
     const r = await recordCaseEvent(who.client, who, { caseId, event }, true);
+    height = Math.max(height, r.height ?? 0);
     out(
       `  ${who.institution.padEnd(8)} ${event.type.padEnd(18)} ${r.status}${r.height ? ` at height ${r.height}` : ''}`,
     );

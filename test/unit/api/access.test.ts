@@ -94,7 +94,7 @@ describe('who reads what', () => {
     expect(Object.keys((await get('/v1/stats', BANK)).json.institutions)).toEqual([BANK]);
   });
 
-  it('the unauthenticated get status, health, metrics and receipts; case data is 401 AUTH_REQUIRED', async () => {
+  it('the unauthenticated get status, health, the genesis and receipts; case data is 401 AUTH_REQUIRED', async () => {
     for (const path of ['/v1/status', '/health', '/v1/genesis'])
       expect((await get(path, undefined)).status).toBe(200);
     // A document's holder proves it without an account: its receipt is public (it holds the hash).
