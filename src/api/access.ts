@@ -44,6 +44,11 @@ export function isLoopbackAddress(addr: string): boolean {
   return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
 }
 
+/** Whether an API bind host keeps the API on this machine (the node warns loudly otherwise). */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopbackAddress(host);
+}
+
 export class AccessGuard {
   readonly #auth: Authenticator;
   readonly audit: AuditLog;

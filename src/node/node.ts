@@ -3,7 +3,7 @@
  * sync), block anchoring and the HTTP API. `bin/` and the CLI only parse options and call this.
  */
 import { join } from 'node:path';
-import { isLoopbackAddress } from '../api/access.ts';
+import { isLoopbackHost } from '../api/access.ts';
 import { AUDIT_LOG_FILE, AuditLog } from '../api/audit.ts';
 import { ApiServer } from '../api/http.ts';
 import { type ApiBackend, apiRoutes, MAX_TX_BODY_BYTES, type ReadyState } from '../api/routes.ts';
@@ -21,10 +21,6 @@ import { type NodeConfig, resolveHomePath } from './config.ts';
 import type { Logger } from './logger.ts';
 import { NodeMetrics } from './metrics.ts';
 import { ValidatorService } from './validator.ts';
-
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || isLoopbackAddress(host);
-}
 
 export class NodeStartError extends JrError {
   constructor(message: string) {

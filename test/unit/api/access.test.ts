@@ -3,7 +3,7 @@
  * what it may, every refusal has its code, and replayed, re-signed, stale or tampered requests are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessGuard, isLoopbackAddress } from '../../../src/api/access.ts';
+import { AccessGuard, isLoopbackAddress, isLoopbackHost } from '../../../src/api/access.ts';
 import { AuditLog } from '../../../src/api/audit.ts';
 import { Authenticator } from '../../../src/api/auth.ts';
 import type { ApiRequest } from '../../../src/api/http.ts';
@@ -165,6 +165,9 @@ describe('refused signatures', () => {
     expect(() => guard.chainReader({ ...req, remoteAddress: '::ffff:127.0.0.1' })).not.toThrow();
     expect(['127.0.0.1', '::1', '127.8.9.10'].every(isLoopbackAddress)).toBe(true);
     expect(['10.0.0.1', '::2', '128.0.0.1', '::ffff:10.0.0.1'].some(isLoopbackAddress)).toBe(false);
+    // The bind hosts `start` warns about.
+    expect(['localhost', '127.0.0.1', '::1'].every(isLoopbackHost)).toBe(true);
+    expect(['0.0.0.0', '::', '192.168.1.5', 'node.example'].some(isLoopbackHost)).toBe(false);
   });
 });
 
