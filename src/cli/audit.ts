@@ -1,6 +1,6 @@
 /** `jrchain audit`: the node's audit log of case-data reads, as the institution concerned may see it. */
 import type { Command } from 'commander';
-import { KEY_OPTION, signedClient } from './case-query.ts';
+import { HOME_OPTION, KEY_OPTION, signedClient } from './case-query.ts';
 import { type CliIo, emit } from './io.ts';
 
 interface AuditEntryJson {
@@ -22,8 +22,9 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
     .option('--case <id>', 'a case your institution is a party of')
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
     .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { case?: string; node?: string; key?: string; json?: boolean }) => {
+    .action(async (opts: { case?: string; node?: string; key?: string; home?: string; json?: boolean }) => {
       const q = opts.case === undefined ? '' : `?case=${encodeURIComponent(opts.case)}`;
       const r = await (await signedClient(opts)).get<{ entries: AuditEntryJson[] }>(`/v1/audit${q}`);
       emit(

@@ -1,7 +1,9 @@
 /** Read-only case commands: a case's state and timeline, the list of cases, case receipts, the statistics. */
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadGenesisFile } from '../core/genesis.ts';
+import { HOME_FILES } from '../node/home.ts';
 import { verifyCaseReceipt } from '../receipt/case-verify.ts';
 import { registerCaseEventCommands } from './case.ts';
 import { ApiClient, nodeUrl } from './client.ts';
@@ -36,12 +38,22 @@ export const KEY_OPTION = [
   'institution client key file that signs the request (default: $JRCHAIN_CLIENT_KEY)',
 ] as const;
 
-/** A client signing as the institution whose client key `--key` (or $JRCHAIN_CLIENT_KEY) holds. */
-export async function signedClient(opts: { node?: string; key?: string }): Promise<ApiClient> {
+export const HOME_OPTION = [
+  '--home <dir>',
+  "sign with this node home's client key (<dir>/client.key)",
+] as const;
+
+/** A client signing as the institution whose client key `--key`, `--home` or $JRCHAIN_CLIENT_KEY names. */
+export async function signedClient(opts: { node?: string; key?: string; home?: string }): Promise<ApiClient> {
   const client = new ApiClient(nodeUrl(opts.node));
-  const key = opts.key ?? process.env.JRCHAIN_CLIENT_KEY;
+  if (opts.key !== undefined && opts.home !== undefined)
+    throw new UsageError('give --key or --home, not both');
+  const home = opts.home === undefined ? undefined : join(opts.home, HOME_FILES.clientKey);
+  const key = opts.key ?? home ?? process.env.JRCHAIN_CLIENT_KEY;
   if (key === undefined)
-    throw new UsageError('reading case data needs --key <client key file> (or $JRCHAIN_CLIENT_KEY)');
+    throw new UsageError(
+      'reading case data needs --key <client key file> or --home <dir> (or $JRCHAIN_CLIENT_KEY)',
+    );
   await resolveIdentity(client, key);
   return client;
 }
@@ -49,7 +61,7 @@ export async function signedClient(opts: { node?: string; key?: string }): Promi
 async function showCase(
   io: CliIo,
   caseId: string,
-  opts: { node?: string; key?: string; json?: boolean },
+  opts: { node?: string; key?: string; home?: string; json?: boolean },
 ): Promise<void> {
   const client = await signedClient(opts);
   const records: EvidenceRecordJson[] = [];
@@ -102,8 +114,9 @@ export function registerCaseCommands(program: Command, io: CliIo): void {
     .argument('<id>', 'case reference')
     .option(...NODE_OPTION)
     .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
     .option('--json', 'print machine-readable JSON')
-    .action((caseId: string, opts: { node?: string; key?: string; json?: boolean }) =>
+    .action((caseId: string, opts: { node?: string; key?: string; home?: string; json?: boolean }) =>
       showCase(io, caseId, opts),
     );
   c.command('list')
@@ -112,9 +125,17 @@ export function registerCaseCommands(program: Command, io: CliIo): void {
     .option('--cursor <c>', 'the `next` cursor of the previous page')
     .option(...NODE_OPTION)
     .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
     .option('--json', 'print machine-readable JSON')
     .action(
-      async (opts: { limit?: number; cursor?: string; node?: string; key?: string; json?: boolean }) => {
+      async (opts: {
+        limit?: number;
+        cursor?: string;
+        node?: string;
+        key?: string;
+        home?: string;
+        json?: boolean;
+      }) => {
         const q = new URLSearchParams();
         if (opts.limit !== undefined) q.set('limit', String(opts.limit));
         if (opts.cursor !== undefined) q.set('cursor', opts.cursor);
@@ -142,6 +163,7 @@ function registerCaseReceiptCommands(c: Command, io: CliIo): void {
     .option('--out <file>', 'write the receipt to this file (default: print it)')
     .option(...NODE_OPTION)
     .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
     .action(async (caseId: string, opts: { out?: string; node?: string; key?: string }) => {
       const r = await (await signedClient(opts)).get<unknown>(
         `/v1/cases/${encodeURIComponent(caseId)}/receipt`,
@@ -204,9 +226,17 @@ export function registerStatsCommand(program: Command, io: CliIo): void {
     .option('--month <YYYY-MM>', 'only this month')
     .option(...NODE_OPTION)
     .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
     .option('--json', 'print machine-readable JSON')
     .action(
-      async (opts: { institution?: string; month?: string; node?: string; key?: string; json?: boolean }) => {
+      async (opts: {
+        institution?: string;
+        month?: string;
+        node?: string;
+        key?: string;
+        home?: string;
+        json?: boolean;
+      }) => {
         const q = new URLSearchParams();
         if (opts.institution !== undefined) q.set('institution', opts.institution);
         if (opts.month !== undefined) q.set('month', opts.month);

@@ -1,5 +1,5 @@
 /** `jrchain case ...` and `jrchain stats` against a fake node (docs/cases.md). */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,14 @@ describe('jrchain case', () => {
     expect((await cli('case', 'receipt', 'NO-SUCH-CASE', '--key', key('bank-a'))).code).toBe(1);
     // Case data needs a key; another bank is refused; the audit log shows who read the case.
     expect((await cli('case', 'show', id)).code).toBe(2);
+    // --home signs with the node home's client key (what `jrchain init` writes).
+    const home = join(dir, 'home-d');
+    mkdirSync(home);
+    copyFileSync(key('bank-d'), join(home, 'client.key'));
+    expect(JSON.parse((await cli('case', 'show', id, '--json', '--home', home)).stdout).case.status).toBe(
+      'closed',
+    );
+    expect((await cli('case', 'show', id, '--home', home, '--key', key('bank-d'))).code).toBe(2);
     const refused = await cli('case', 'show', id, '--key', key('bank-b'));
     expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/FORBIDDEN_NOT_PARTY/)]);
     const audit = JSON.parse((await cli('audit', '--case', id, '--json', '--key', key('bank-a'))).stdout);
