@@ -8,7 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { Tag } from './asn1.ts';
-import { buildPath } from './chain.ts';
+import { buildPath, type PathPolicy } from './chain.ts';
 import { CHECKS, CheckFailed, type CheckName, type CheckOutcome, fail } from './checks.ts';
 import { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';
 import { TsaLimits } from './limits.ts';
@@ -89,6 +89,8 @@ export interface VerifyOptions extends BindingOptions {
   trustAnchors: readonly Cert[];
   /** Further certificates that may complete the path or hold the signer (never trusted by themselves). */
   untrusted?: readonly Cert[];
+  /** Checks beyond RFC 5280 path validation; none by default. */
+  pathPolicy?: PathPolicy;
 }
 
 function inferHashAlg(digest: Uint8Array): HashAlg | undefined {
@@ -272,6 +274,7 @@ function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
     [...embedded.certs, ...(opts.untrusted ?? [])],
     opts.trustAnchors,
     tst.genTime,
+    opts.pathPolicy,
   );
   if (!path.ok) fail(path.check, path.reason);
   pass(run, 'chain', path.path.map((c) => c.subjectText).join(' <- '));

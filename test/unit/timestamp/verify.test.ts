@@ -292,6 +292,24 @@ describe('each check rejects what it guards', () => {
     );
   });
 
+  it('chain: RFC 5280 by default, so an intermediate whose EKU lacks timeStamping is accepted; a stricter policy only when asked', async () => {
+    // GlobalSign-style: the intermediate CA carries an EKU for other purposes (here serverAuth, clientAuth).
+    const p = await makePki({
+      intermediates: 1,
+      intermediateEku: ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'],
+    });
+    const token = buildToken(p, { digest, certificates: [p.tsa.der, p.intermediates[0]!.der] });
+    expect(verify(p, token).ok).toBe(true);
+    const strict = { pathPolicy: { caEkuMustAllowTimeStamping: true } };
+    expectFailure(verify(p, token, strict), 'chain', /does not allow timeStamping/);
+    const stamping = await makePki({ intermediates: 1, intermediateEku: [Oid.kpTimeStamping] });
+    const ok = buildToken(stamping, {
+      digest,
+      certificates: [stamping.tsa.der, stamping.intermediates[0]!.der],
+    });
+    expect(verify(stamping, ok, strict).ok).toBe(true);
+  });
+
   it('chain: intermediates from the token or supplied separately', async () => {
     const p = await makePki({ intermediates: 2 });
     const inters = p.intermediates.map((c) => c.der);
