@@ -178,6 +178,24 @@ describe('each check rejects what it guards', () => {
     expectFailure(verify(pki, twice), 'signerInfo', /2 SignerInfos/);
   });
 
+  it('signerInfo: the unsigned version and digest algorithm fields RFC 5652 fixes', () => {
+    const token = buildToken(pki, { digest });
+    const v1 = rewriteSignedData(token, (f) => [der.int(1n), ...f.slice(1)]);
+    expectFailure(verify(pki, v1), 'signerInfo', /SignedData version 1/);
+    const siVersion = rewriteSignedData(token, (f) => {
+      const [si] = childrenOf(decodeDer(f[f.length - 1]!, 'signerInfos'), 'signerInfos');
+      const fields = childrenOf(si!, 'SignerInfo').map((c) => c.raw);
+      return [...f.slice(0, -1), der.setOf([der.seq(der.int(3n), ...fields.slice(1))])];
+    });
+    expectFailure(verify(pki, siVersion), 'signerInfo', /SignerInfo version 3 with signer identifier issuerSerial/);
+    const otherAlgs = rewriteSignedData(token, (f) => [
+      f[0]!,
+      der.setOf([der.seq(der.oid(Oid.sha512))]),
+      ...f.slice(2),
+    ]);
+    expectFailure(verify(pki, otherAlgs), 'signerInfo', /not among SignedData.digestAlgorithms/);
+  });
+
   it('signerCert: no embedded certificate unless the chain is supplied', () => {
     const token = buildToken(pki, { digest, certificates: [] });
     expectFailure(verify(pki, token), 'signerCert', /supply the TSA certificate/);
