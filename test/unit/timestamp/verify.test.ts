@@ -187,7 +187,11 @@ describe('each check rejects what it guards', () => {
       const fields = childrenOf(si!, 'SignerInfo').map((c) => c.raw);
       return [...f.slice(0, -1), der.setOf([der.seq(der.int(3n), ...fields.slice(1))])];
     });
-    expectFailure(verify(pki, siVersion), 'signerInfo', /SignerInfo version 3 with signer identifier issuerSerial/);
+    expectFailure(
+      verify(pki, siVersion),
+      'signerInfo',
+      /SignerInfo version 3 with signer identifier issuerSerial/,
+    );
     const otherAlgs = rewriteSignedData(token, (f) => [
       f[0]!,
       der.setOf([der.seq(der.oid(Oid.sha512))]),
