@@ -4,7 +4,7 @@
  * a dozen routes and every byte of input must be bounded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { JrError } from '../core/errors.ts';
 
 export class ApiError extends JrError {
@@ -57,6 +57,18 @@ export interface ApiServerOptions {
   logger: ApiLogger;
   /** Most simultaneous connections; further ones are refused by the kernel backlog. */
   maxConnections?: number;
+  /** Most simultaneous connections from one remote address; further ones are closed on arrival. */
+  maxConnectionsPerAddress?: number;
+}
+
+/** docs/limits.md: the headers within 5 s, the whole request (headers and body) within 15 s. */
+export const API_HEADERS_TIMEOUT_MS = 5_000;
+export const API_REQUEST_TIMEOUT_MS = 15_000;
+export const API_MAX_CONNECTIONS_PER_ADDRESS = 64;
+
+/** Whether the request announces a body (a length above zero, or chunked framing). */
+function hasBody(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length'] ?? '0') > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
 interface CompiledRoute extends Route {
@@ -151,7 +163,12 @@ export class ApiServer {
     this.opts = opts;
     this.routes = opts.routes.map((r) => ({ ...r, segments: r.path.split('/').slice(1) }));
     this.server = createServer(
-      { requestTimeout: 120_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+      {
+        requestTimeout: API_REQUEST_TIMEOUT_MS,
+        headersTimeout: API_HEADERS_TIMEOUT_MS,
+        keepAliveTimeout: 5_000,
+        maxHeaderSize: 16 * 1024,
+      },
       (req, res) => {
         this.handle(req, res).catch((err: unknown) => {
           opts.logger.error({ err }, 'API response failed');
@@ -160,6 +177,32 @@ export class ApiServer {
       },
     );
     this.server.maxConnections = opts.maxConnections ?? 1024;
+    this.limitPerAddress(opts.maxConnectionsPerAddress ?? API_MAX_CONNECTIONS_PER_ADDRESS);
+  }
+
+  /** One address cannot hold every connection slot (slow clients that never finish their headers). */
+  private limitPerAddress(max: number): void {
+    const open = new Map<string, number>();
+    this.server.on('connection', (socket: Socket) => {
+      const addr = socket.remoteAddress ?? '';
+      const n = (open.get(addr) ?? 0) + 1;
+      if (n > max) {
+        socket.destroy();
+        return;
+      }
+      open.set(addr, n);
+      socket.once('close', () => {
+        const left = (open.get(addr) ?? 1) - 1;
+        if (left === 0) open.delete(addr);
+        else open.set(addr, left);
+      });
+    });
+  }
+
+  /** Refuses a request that sends a body where none is taken, without reading it, and closes the connection. */
+  private refuseBody(res: ServerResponse, err: ApiError): void {
+    res.setHeader('connection', 'close');
+    send(res, errorResponse(err));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -179,6 +222,9 @@ export class ApiServer {
       if (route.method !== req.method) {
         allowed = true;
         continue;
+      }
+      if (req.method !== 'POST' && hasBody(req)) {
+        return this.refuseBody(res, new ApiError(400, 'UNEXPECTED_BODY', `${req.method} takes no body`));
       }
       try {
         const body =
@@ -208,9 +254,11 @@ export class ApiServer {
         return send(res, errorResponse(new ApiError(500, 'INTERNAL', 'internal error')));
       }
     }
-    if (allowed)
-      return send(res, errorResponse(new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} not allowed`)));
-    return send(res, errorResponse(new ApiError(404, 'NOT_FOUND', `no route for ${url.pathname}`)));
+    const err = allowed
+      ? new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} not allowed`)
+      : new ApiError(404, 'NOT_FOUND', `no route for ${url.pathname}`);
+    // A body sent to no route is never read: the connection closes after the answer.
+    return hasBody(req) ? this.refuseBody(res, err) : send(res, errorResponse(err));
   }
 
   /** Listens and resolves with the base URL (port 0 picks a free port). */
