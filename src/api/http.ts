@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { JrError } from '../core/errors.ts';
+import { LogBudget } from '../core/log-limit.ts';
 
 export class ApiError extends JrError {
   readonly status: number;
@@ -97,6 +98,8 @@ function match(route: CompiledRoute, parts: string[]): Record<string, string> | 
   return params;
 }
 
+const ABORTED = 'REQUEST_ABORTED';
+
 /** Reads the body up to `limit` bytes; past it, rejects with 413 and leaves the stream to discardBody. */
 function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const tooLarge = () => new ApiError(413, 'BODY_TOO_LARGE', `request body over ${limit} bytes`);
@@ -112,7 +115,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
     };
     req.on('data', onData);
     req.once('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-    req.once('error', reject);
+    // The client went away mid-body (ECONNRESET "aborted"): an ordinary event, not a server fault.
+    req.once('error', () =>
+      reject(new ApiError(400, ABORTED, 'request aborted before its body was complete')),
+    );
   });
 }
 
@@ -158,6 +164,7 @@ export class ApiServer {
   private readonly server: Server;
   private readonly routes: CompiledRoute[];
   private readonly opts: ApiServerOptions;
+  private readonly abortLog = new LogBudget();
 
   constructor(opts: ApiServerOptions) {
     this.opts = opts;
@@ -197,6 +204,17 @@ export class ApiServer {
         else open.set(addr, left);
       });
     });
+  }
+
+  /** One line per aborted request, without a stack, within the log budget; nobody is left to answer. */
+  private logAborted(req: IncomingMessage, path: string): void {
+    const slot = this.abortLog.take();
+    if (!slot.ok) return;
+    const more = slot.suppressed > 0 ? { suppressedBefore: slot.suppressed } : {};
+    this.opts.logger.warn(
+      { remote: req.socket.remoteAddress, method: req.method, path, ...more },
+      'API request aborted by the client',
+    );
   }
 
   /** Refuses a request that sends a body where none is taken, without reading it, and closes the connection. */
@@ -242,6 +260,7 @@ export class ApiServer {
         });
         return send(res, r);
       } catch (err) {
+        if (err instanceof ApiError && err.code === ABORTED) return this.logAborted(req, url.pathname);
         if (err instanceof ApiError) {
           if (err.status === 413) {
             res.setHeader('connection', 'close');

@@ -10,11 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_MAX_CONNECTIONS_PER_ADDRESS, ApiServer } from '../../../src/api/http.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
+const logged: { level: string; msg: string; obj: object }[] = [];
 const server = new ApiServer({
   host: '127.0.0.1',
   port: 0,
   maxBodyBytes: 64,
-  logger: { warn: () => {}, error: () => {} },
+  logger: {
+    warn: (o, m) => logged.push({ level: 'warn', msg: m, obj: o }),
+    error: (o, m) => logged.push({ level: 'error', msg: m, obj: o }),
+  },
   routes: [
     { method: 'GET', path: '/v1/ping', handler: () => ({ json: { ok: true } }) },
     { method: 'POST', path: '/v1/things', handler: (r) => ({ status: 201, json: { size: r.body.length } }) },
@@ -98,5 +102,25 @@ describe('bodies where none is taken', () => {
     expect(r.status).toBe(status);
     expect(r.body).toMatch(/connection: close/i);
     expect(r.body).toContain(code);
+  });
+});
+
+describe('an aborted POST', () => {
+  it('logs one warning line per abort, without an error or a stack', async () => {
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve) => {
+        const s = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.4' }, () => {
+          s.write('POST /v1/things HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nabc', () => s.destroy());
+        });
+        s.on('error', () => {});
+        s.on('close', () => resolve());
+      });
+    }
+    await waitFor(() => logged.length >= 3, 'three aborts logged');
+    expect(logged.map((l) => [l.level, l.msg])).toEqual(
+      Array(3).fill(['warn', 'API request aborted by the client']),
+    );
+    expect(JSON.stringify(logged)).not.toMatch(/stack|"err"/);
+    expect(logged[0]!.obj).toMatchObject({ remote: '127.0.0.4', method: 'POST', path: '/v1/things' });
   });
 });
