@@ -5,8 +5,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { type Clock, systemClock } from '../core/clock.ts';
 import { JrError } from '../core/errors.ts';
 import { LogBudget } from '../core/log-limit.ts';
+import { type BucketLimit, TokenBucket } from '../core/token-bucket.ts';
 
 export class ApiError extends JrError {
   readonly status: number;
@@ -60,12 +62,19 @@ export interface ApiServerOptions {
   maxConnections?: number;
   /** Most simultaneous connections from one remote address; further ones are closed on arrival. */
   maxConnectionsPerAddress?: number;
+  /** Requests per remote address; beyond it, 429 RATE_LIMITED. */
+  requestRate?: BucketLimit;
+  clock?: Clock;
 }
 
 /** docs/limits.md: the headers within 5 s, the whole request (headers and body) within 15 s. */
 export const API_HEADERS_TIMEOUT_MS = 5_000;
 export const API_REQUEST_TIMEOUT_MS = 15_000;
 export const API_MAX_CONNECTIONS_PER_ADDRESS = 64;
+/** Generous: a bank's backend or the bench submits from one address; this stops floods, not clients. */
+export const API_REQUEST_RATE: BucketLimit = { perSecond: 2_000, burst: 4_000 };
+/** Idle buckets (full again) are dropped once this many addresses are tracked. */
+const RATE_BUCKETS_PRUNE_AT = 10_000;
 
 /** Whether the request announces a body (a length above zero, or chunked framing). */
 function hasBody(req: IncomingMessage): boolean {
@@ -165,6 +174,7 @@ export class ApiServer {
   private readonly routes: CompiledRoute[];
   private readonly opts: ApiServerOptions;
   private readonly abortLog = new LogBudget();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(opts: ApiServerOptions) {
     this.opts = opts;
@@ -223,7 +233,25 @@ export class ApiServer {
     send(res, errorResponse(err));
   }
 
+  /** Whether the client's address may make another request now. */
+  private admit(addr: string): boolean {
+    const limit = this.opts.requestRate ?? API_REQUEST_RATE;
+    let b = this.buckets.get(addr);
+    if (b === undefined) {
+      if (this.buckets.size >= RATE_BUCKETS_PRUNE_AT) {
+        for (const [a, other] of this.buckets) if (other.available() >= limit.burst) this.buckets.delete(a);
+      }
+      b = new TokenBucket(limit, this.opts.clock ?? systemClock);
+      this.buckets.set(addr, b);
+    }
+    return b.take();
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.admit(req.socket.remoteAddress ?? '')) {
+      const err = new ApiError(429, 'RATE_LIMITED', 'too many requests from this address');
+      return hasBody(req) ? this.refuseBody(res, err) : send(res, errorResponse(err));
+    }
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     let url: URL;

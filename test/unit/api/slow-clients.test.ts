@@ -124,3 +124,39 @@ describe('an aborted POST', () => {
     expect(logged[0]!.obj).toMatchObject({ remote: '127.0.0.4', method: 'POST', path: '/v1/things' });
   });
 });
+
+describe('the request rate per address', () => {
+  it('answers 429 past the burst, to that address only, until the bucket refills', async () => {
+    let t = 0;
+    const limited = new ApiServer({
+      host: '127.0.0.1',
+      port: 0,
+      maxBodyBytes: 64,
+      logger: { warn: () => {}, error: () => {} },
+      requestRate: { perSecond: 1, burst: 3 },
+      clock: { now: () => t },
+      routes: [{ method: 'GET', path: '/v1/ping', handler: () => ({ json: { ok: true } }) }],
+    });
+    const url = await limited.start();
+    try {
+      const get = (localAddress: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(`${url}/v1/ping`, { localAddress, agent: false }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      const first: number[] = [];
+      for (let i = 0; i < 4; i++) first.push(await get('127.0.0.5'));
+      expect(first).toEqual([200, 200, 200, 429]);
+      expect(await get('127.0.0.6')).toBe(200);
+      t += 1000;
+      expect(await get('127.0.0.5')).toBe(200);
+      expect(await get('127.0.0.5')).toBe(429);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
