@@ -231,7 +231,12 @@ export function registerGovernanceCommands(program: Command, io: CliIo): void {
   const gov = program
     .command('gov')
     .description('alliance governance: propose changes, approve them, list proposals (validators sign)');
+  registerPropose(gov, io);
+  registerApprove(gov, io);
+  registerList(gov, io);
+}
 
+function registerPropose(gov: Command, io: CliIo): void {
   gov
     .command('propose')
     .description(
@@ -285,7 +290,9 @@ export function registerGovernanceCommands(program: Command, io: CliIo): void {
         );
       },
     );
+}
 
+function registerApprove(gov: Command, io: CliIo): void {
   gov
     .command('approve')
     .description('approve a pending proposal with this validator key')
@@ -313,7 +320,9 @@ export function registerGovernanceCommands(program: Command, io: CliIo): void {
         () => submitText(`approval by ${id.institution}`, r) + (status ? `proposal is now ${status}\n` : ''),
       );
     });
+}
 
+function registerList(gov: Command, io: CliIo): void {
   gov
     .command('list')
     .description('list proposals (pending, passed, failed, expired) and the validator set in force')

@@ -205,9 +205,16 @@ export function parseGenesis(doc: Json): Genesis {
   if (o.format !== GENESIS_FORMAT) root.at('format').fail(`must be "${GENESIS_FORMAT}"`);
   const chainId = root.at('chainId').string(o.chainId, ID_PATTERN, Limits.chainIdBytes);
   const createdAt = parseTime(root.at('createdAt'), o.createdAt);
+  const institutions = parseInstitutions(root.at('institutions'), o.institutions);
+  const validators = parseValidators(root.at('validators'), o.validators, institutions);
+  checkKeysUnique(root, validators, institutions);
+  const consensus = parseConsensus(root.at('consensus'), o.consensus);
+  const tsa = parseTsa(root.at('tsa'), o.tsa);
+  return { chainId, createdAt, institutions, validators, consensus, tsa };
+}
 
-  const instPath = root.at('institutions');
-  const institutions: Institution[] = instPath.array(o.institutions, Limits.institutions).map((v, i) => {
+function parseInstitutions(instPath: Path, value: Json | undefined): Institution[] {
+  const institutions: Institution[] = instPath.array(value, Limits.institutions).map((v, i) => {
     const p = instPath.at(i);
     const io = p.object(v, ['id', 'name', 'clientKeys'], ['role']);
     const role: InstitutionRole = io.role === undefined ? DEFAULT_ROLE : parseRole(p.at('role'), io.role);
@@ -229,9 +236,16 @@ export function parseGenesis(doc: Json): Genesis {
   if (institutions.length === 0) instPath.fail('must list at least one institution');
   const instIds = new Set(institutions.map((i) => i.id));
   if (instIds.size !== institutions.length) instPath.fail('duplicate institution id');
+  return institutions;
+}
 
-  const valPath = root.at('validators');
-  const validators: GenesisValidator[] = valPath.array(o.validators, Limits.validators).map((v, i) => {
+function parseValidators(
+  valPath: Path,
+  value: Json | undefined,
+  institutions: readonly Institution[],
+): GenesisValidator[] {
+  const instIds = new Set(institutions.map((i) => i.id));
+  const validators: GenesisValidator[] = valPath.array(value, Limits.validators).map((v, i) => {
     const p = valPath.at(i);
     const vo = p.object(v, ['institution', 'publicKey', 'addrs'], ['peerId']);
     const institution = p.at('institution').string(vo.institution, ID_PATTERN);
@@ -253,13 +267,24 @@ export function parseGenesis(doc: Json): Genesis {
   });
   if (validators.length === 0) valPath.fail('must list at least one validator');
   const seenInst = new Set<string>();
-  const allKeys = new Set<string>();
   for (const [i, v] of validators.entries()) {
     if (seenInst.has(v.institution))
       valPath.at(i).fail(`institution ${v.institution} already has a validator`);
     seenInst.add(v.institution);
+  }
+  return validators;
+}
+
+/** No key serves twice: not two validators, nor a validator and a client, nor two clients. */
+function checkKeysUnique(
+  root: Path,
+  validators: readonly GenesisValidator[],
+  institutions: readonly Institution[],
+): void {
+  const allKeys = new Set<string>();
+  for (const [i, v] of validators.entries()) {
     const k = toHex(v.publicKey);
-    if (allKeys.has(k)) valPath.at(i).fail('validator key used twice');
+    if (allKeys.has(k)) root.at('validators').at(i).fail('validator key used twice');
     allKeys.add(k);
   }
   for (const inst of institutions) {
@@ -268,47 +293,49 @@ export function parseGenesis(doc: Json): Genesis {
       allKeys.add(toHex(k.publicKey));
     }
   }
+}
 
+function parseConsensus(p: Path, value: Json | undefined): ConsensusParams {
   const consensus = { ...DEFAULT_CONSENSUS_PARAMS };
-  if (o.consensus !== undefined) {
-    const p = root.at('consensus');
-    const co = p.object(o.consensus, [], Object.keys(DEFAULT_CONSENSUS_PARAMS));
+  if (value !== undefined) {
+    const co = p.object(value, [], Object.keys(DEFAULT_CONSENSUS_PARAMS));
     for (const [k, v] of Object.entries(co)) consensus[k as keyof ConsensusParams] = p.at(k).int(v);
   }
   try {
     validateConsensusParams(consensus);
   } catch (err) {
-    root.at('consensus').fail((err as Error).message);
+    p.fail((err as Error).message);
   }
+  return consensus;
+}
 
+function parseTsa(p: Path, value: Json | undefined): TsaParams {
   const tsa: TsaParams = { ...DEFAULT_TSA_PARAMS, trustAnchors: [] };
-  if (o.tsa !== undefined) {
-    const p = root.at('tsa');
-    const to = p.object(o.tsa, [], ['trustAnchors', 'evidenceTokenToleranceMs']);
-    if (to.trustAnchors !== undefined) {
-      tsa.trustAnchors = p
-        .at('trustAnchors')
-        .array(to.trustAnchors, Limits.trustAnchors)
-        .map((pem, i) => {
-          const ap = p.at('trustAnchors').at(i);
-          const s = ap.string(
-            pem,
-            /^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+-----END CERTIFICATE-----\s*$/,
-            Limits.trustAnchorPemBytes,
-          );
-          try {
-            new X509Certificate(s);
-          } catch {
-            ap.fail('is not a parsable X.509 certificate');
-          }
-          return s;
-        });
-    }
-    if (to.evidenceTokenToleranceMs !== undefined) {
-      tsa.evidenceTokenToleranceMs = p.at('evidenceTokenToleranceMs').int(to.evidenceTokenToleranceMs);
-    }
+  if (value === undefined) return tsa;
+  const to = p.object(value, [], ['trustAnchors', 'evidenceTokenToleranceMs']);
+  if (to.trustAnchors !== undefined) {
+    tsa.trustAnchors = p
+      .at('trustAnchors')
+      .array(to.trustAnchors, Limits.trustAnchors)
+      .map((pem, i) => {
+        const ap = p.at('trustAnchors').at(i);
+        const s = ap.string(
+          pem,
+          /^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+-----END CERTIFICATE-----\s*$/,
+          Limits.trustAnchorPemBytes,
+        );
+        try {
+          new X509Certificate(s);
+        } catch {
+          ap.fail('is not a parsable X.509 certificate');
+        }
+        return s;
+      });
   }
-  return { chainId, createdAt, institutions, validators, consensus, tsa };
+  if (to.evidenceTokenToleranceMs !== undefined) {
+    tsa.evidenceTokenToleranceMs = p.at('evidenceTokenToleranceMs').int(to.evidenceTokenToleranceMs);
+  }
+  return tsa;
 }
 
 /** The JSON form of a genesis (what `genesis create` writes). */

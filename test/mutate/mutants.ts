@@ -131,6 +131,14 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [DRIVER_EPOCH_TEST],
   },
   {
+    id: 'epoch-domain-id',
+    file: 'src/core/validators.ts',
+    original: 'return epoch === 0 ? chainId : `',
+    replacement: 'return epoch >= 0 ? chainId : `',
+    breaks: 'every epoch signs in one domain: a vote of an ended epoch counts in the next one',
+    tests: [GOV_TEST],
+  },
+  {
     id: 'block-cert-quorum',
     file: 'src/core/block.ts',
     original: 'if (cert.signatures.length < q) {',
@@ -343,6 +351,14 @@ export const MUTANTS: readonly Mutant[] = [
     original: 'const proven = beyond.length > f ? beyond[f] : undefined;',
     replacement: 'const proven = beyond.length > 0 ? beyond[0] : undefined;',
     breaks: 'one lying peer’s unverifiable head suspends consensus (the f+1 rule)',
+    tests: [SYNC_TEST],
+  },
+  {
+    id: 'sync-head-other-set',
+    file: SYNC,
+    original: "if (!equalBytes(header.validatorSetHash, known.hash)) return 'otherEpoch';",
+    replacement: "if (!equalBytes(header.validatorSetHash, known.hash)) return 'ok';",
+    breaks: 'a status head naming a set this node does not know is handed on as certified, unchecked',
     tests: [SYNC_TEST],
   },
   // ---- governance ------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import { type Batch, batchDigest } from '../../src/core/batch.ts';
 import { Domain, sha256 } from '../../src/core/crypto.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import { simVerify } from './crypto.ts';
-import type { Simulation } from './harness.ts';
+import type { Simulation, StatusPacket } from './harness.ts';
 import { SIM_GENESIS_HASH } from './ledger.ts';
 import type { SimNode } from './node.ts';
 import { simTx } from './txs.ts';
@@ -33,6 +33,10 @@ export interface Behaviour {
   readonly name: string;
   /** Replaces the honest send of `message` to validator `to` (or everyone). */
   outgoing?(node: SimNode, sim: Simulation, message: ConsensusMessage, to: number | 'all'): void;
+  /** Rewrites the sync status the endpoint serves its peers. */
+  status?(node: SimNode, sim: Simulation, honest: StatusPacket): StatusPacket;
+  /** Whether the endpoint's own core gets a received message at all (default: yes). */
+  admits?(node: SimNode, sim: Simulation, message: ConsensusMessage): boolean;
   /** Sees every consensus message the endpoint receives (raw bytes, before decoding). */
   observe?(node: SimNode, sim: Simulation, bytes: Uint8Array): void;
   /** Called every `tickMs` of virtual time while the endpoint is up. */
@@ -42,9 +46,9 @@ export interface Behaviour {
   admitsTx?(tx: TxEnvelope): boolean;
 }
 
-const sign = (node: SimNode) => (domain: Domain, body: Uint8Array) => node.signer.sign(domain, body);
+export const sign = (node: SimNode) => (domain: Domain, body: Uint8Array) => node.signer.sign(domain, body);
 
-function send(node: SimNode, sim: Simulation, to: number | 'all', m: ConsensusMessage): void {
+export function send(node: SimNode, sim: Simulation, to: number | 'all', m: ConsensusMessage): void {
   sim.sendConsensus(node, to, encodeMessage(m));
 }
 

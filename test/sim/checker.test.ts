@@ -1,6 +1,6 @@
 /** Tests of the simulation itself: the checker can fail, and a seed replays exactly. */
 import { describe, expect, it } from 'vitest';
-import { runScenario } from './harness.ts';
+import { runScenario, Simulation } from './harness.ts';
 import { findScenario, NEGATIVE_CONTROL } from './scenarios.ts';
 
 describe('simulation checker', () => {
@@ -11,6 +11,14 @@ describe('simulation checker', () => {
       expect(r.violations.some((v) => v.startsWith('agreement:'))).toBe(true);
     },
   );
+
+  it('the observer counts a Byzantine primary signing two batches for one (view, seq), and flags no honest key', () => {
+    const sim = new Simulation(findScenario('equivocating-primary-n4')!, 3);
+    const r = sim.run();
+    expect(r.violations).toEqual([]);
+    expect(sim.observer.byzantineEquivocations).toBeGreaterThan(0);
+    expect(sim.observer.honestEquivocations).toBe(0);
+  });
 
   it('a seed replays exactly: same trace hash twice, another seed differs', () => {
     const s = findScenario('crash-restart-n4')!;

@@ -3,6 +3,7 @@
  * the load). Each scenario runs CI_SEEDS seeds; a failure names the scenario and seed and how to replay it.
  */
 import { describe, expect, it } from 'vitest';
+import { ADVERSARY_SCENARIOS } from './adversary-scenarios.ts';
 import { type RunResult, runScenario } from './harness.ts';
 import { SCENARIOS } from './scenarios.ts';
 
@@ -18,16 +19,16 @@ function report(failures: RunResult[]): string {
     .join('\n');
 }
 
-export function simSuite(title: string, names: readonly string[]): void {
-  const scenarios = SCENARIOS.filter((s) => names.includes(s.name));
+export function simSuite(title: string, names: readonly string[], seeds = CI_SEEDS): void {
+  const scenarios = [...SCENARIOS, ...ADVERSARY_SCENARIOS].filter((s) => names.includes(s.name));
   if (scenarios.length !== names.length) throw new Error(`unknown scenario in ${names.join(', ')}`);
   describe(title, () => {
     it.each(scenarios.map((s) => [s.name, s] as const))(
-      `%s holds every invariant for ${CI_SEEDS} seeds`,
+      `%s holds every invariant for ${seeds} seeds`,
       (_, s) => {
         const failures: RunResult[] = [];
         let committed = 0;
-        for (let seed = 0; seed < CI_SEEDS; seed++) {
+        for (let seed = 0; seed < seeds; seed++) {
           const r = runScenario(s, seed);
           committed += r.committedTxs;
           if (r.violations.length > 0) failures.push(r);

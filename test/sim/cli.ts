@@ -2,16 +2,21 @@
  * npm run sim -- --seeds N [--seed-base B] [--scenario S] [--stats]
  * npm run sim -- --write-golden   (rewrites test/sim/traces.golden.json: only for a deliberate behaviour change)
  *
- * Runs seeds B..B+N−1 of every default scenario (or only S, which may also name the negative control
- * `twins-overquorum-n4` or `throughput-n4`). Prints each failing run with its scenario and seed and the
+ * Runs seeds B..B+N−1 of every default scenario: the core simulation's (scenarios.ts, adversary-scenarios.ts)
+ * and the production driver's (driver-sim.ts, also on the production ledger: ledger-world.ts); or only S, which may also name the negative control
+ * `twins-overquorum-n4` or `throughput-n4`. Prints each failing run with its scenario and seed and the
  * command that replays it, and ends with exactly one summary line:
  *   sim: <seeds> seeds, <scenarios> scenarios, <violations> violations
  * where <violations> counts the runs that broke an invariant. Exits 1 if any did.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { ADVERSARY_SCENARIOS } from './adversary-scenarios.ts';
+import { DRIVER_SCENARIOS, type DriverScenario, LEDGER_SCENARIOS, runDriverScenario } from './driver-sim.ts';
 import { writeGoldenCommand } from './golden.ts';
 import { runScenario, type Scenario } from './harness.ts';
-import { findScenario, SCENARIOS } from './scenarios.ts';
+import { SCENARIOS as BASIC_SCENARIOS, findScenario } from './scenarios.ts';
+
+const SCENARIOS = [...BASIC_SCENARIOS, ...ADVERSARY_SCENARIOS];
 
 function count(value: string): number {
   const n = Number(value);
@@ -36,13 +41,52 @@ const opts = program.opts<{
   writeGolden?: boolean;
 }>();
 if (opts.writeGolden) process.exit(writeGoldenCommand());
-let scenarios: readonly Scenario[] = SCENARIOS;
+/** A scenario of the core simulation (harness.ts) or of the production-driver simulation (driver-sim.ts). */
+type Runnable = {
+  name: string;
+  expectViolation?: boolean | undefined;
+  run: (seed: number) => Promise<RunLine>;
+};
+interface RunLine {
+  violations: string[];
+  stats: string;
+}
+
+const core = (s: Scenario): Runnable => ({
+  name: s.name,
+  expectViolation: s.expectViolation,
+  run: async (seed) => {
+    const r = runScenario(s, seed);
+    const tps = r.lastCommitMs > 0 ? (r.committedTxs / r.lastCommitMs) * 1000 : 0;
+    return {
+      violations: r.violations,
+      stats:
+        `${r.committedTxs} txs in ${r.heights} blocks, ` +
+        `${tps.toFixed(0)} committed txs per simulated s (until the last commit at ${r.lastCommitMs} ms), ` +
+        `max latency after heal ${r.maxLatencyMs} ms`,
+    };
+  },
+});
+const driver = (s: DriverScenario): Runnable => ({
+  name: s.name,
+  run: async (seed) => {
+    const r = await runDriverScenario(s, seed);
+    return { violations: r.violations, stats: `${r.committedTxs} txs in ${r.heights} blocks` };
+  },
+});
+
+const ALL: Runnable[] = [
+  ...SCENARIOS.map(core),
+  ...DRIVER_SCENARIOS.map(driver),
+  ...LEDGER_SCENARIOS.map(driver),
+];
+let scenarios: readonly Runnable[] = ALL;
 if (opts.scenario !== undefined) {
-  const s = findScenario(opts.scenario);
+  const s =
+    ALL.find((x) => x.name === opts.scenario) ??
+    [findScenario(opts.scenario)].flatMap((x) => (x === undefined ? [] : [core(x)]))[0];
   if (s === undefined) {
-    process.stderr.write(
-      `unknown scenario ${opts.scenario}; known: ${SCENARIOS.map((x) => x.name).join(', ')}\n`,
-    );
+    process.stderr.write(`unknown scenario ${opts.scenario}; known: ${ALL.map((x) => x.name).join(', ')}\n`);
     process.exit(2);
   }
   scenarios = [s];
@@ -52,16 +96,10 @@ let violations = 0;
 for (const scenario of scenarios) {
   for (let seed = opts.seedBase; seed < opts.seedBase + opts.seeds; seed++) {
     const started = performance.now();
-    const r = runScenario(scenario, seed);
+    const r = await scenario.run(seed);
     const wallMs = performance.now() - started;
-    if (opts.stats) {
-      const tps = r.lastCommitMs > 0 ? (r.committedTxs / r.lastCommitMs) * 1000 : 0;
-      process.stdout.write(
-        `${scenario.name} seed=${seed}: ${r.committedTxs} txs in ${r.heights} blocks, ` +
-          `${tps.toFixed(0)} committed txs per simulated s (until the last commit at ${r.lastCommitMs} ms), ` +
-          `max latency after heal ${r.maxLatencyMs} ms, wall ${wallMs.toFixed(0)} ms\n`,
-      );
-    }
+    if (opts.stats)
+      process.stdout.write(`${scenario.name} seed=${seed}: ${r.stats}, wall ${wallMs.toFixed(0)} ms\n`);
     if (r.violations.length > 0) {
       violations++;
       const note = scenario.expectViolation ? ' (negative control: a violation is expected)' : '';

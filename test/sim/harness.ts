@@ -17,13 +17,14 @@ import type { CommitCertificate } from '../../src/core/block.ts';
 import { equalBytes, toHex } from '../../src/core/bytes.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
-import type { Validator, ValidatorSet } from '../../src/core/validators.ts';
+import { consensusChainId, type Validator, type ValidatorSet } from '../../src/core/validators.ts';
 import type { BuiltBlock } from '../../src/ledger/chain.ts';
 import type { Behaviour } from './byzantine.ts';
-import { simValidators } from './crypto.ts';
+import { simValidators, simVerify } from './crypto.ts';
 import { Checker } from './invariants.ts';
 import { SIM_GENESIS_TIME } from './ledger.ts';
 import { SimNode } from './node.ts';
+import { Observer } from './observer.ts';
 import { Prng } from './prng.ts';
 import { EventQueue } from './queue.ts';
 import { reconfigTx, SIM_CHAIN_ID, simTx } from './txs.ts';
@@ -43,6 +44,8 @@ export type Packet =
       checkpoint: CheckpointProof | undefined;
       head: CommitCertificate | undefined;
     };
+
+export type StatusPacket = Extract<Packet, { kind: 'status' }>;
 
 export interface NetFaults {
   dropRate: number;
@@ -110,6 +113,11 @@ export interface Scenario {
    * ids; once committed in block p, that set rules from p + 1.
    */
   reconfigs?: readonly { atMs: number; members: readonly number[] }[];
+  /**
+   * Every endpoint's clock is off by up to ±maxOffsetMs and its timers run up to maxRateError slow or fast
+   * (drawn per endpoint). Offsets stay within half maxClockSkewMs, so honest clocks agree within the bound.
+   */
+  clockSkew?: { maxOffsetMs: number; maxRateError: number };
 }
 
 export interface RunResult {
@@ -167,6 +175,7 @@ export class Simulation {
   readonly t0 = SIM_GENESIS_TIME + 1000;
   readonly endpoints: SimNode[] = [];
   readonly checker: Checker;
+  readonly observer: Observer;
   now: number;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly trace: Hash = createHash('sha256');
@@ -178,6 +187,8 @@ export class Simulation {
   private carry = 0;
   private events = 0;
   private net: NetFaults;
+  /** The state sync layer delivers nothing (status polls are lost) while set. */
+  private syncBlocked = false;
 
   constructor(scenario: Scenario, seed: number) {
     this.scenario = scenario;
@@ -201,6 +212,13 @@ export class Simulation {
       { n: largest, k: this.k, l: this.l, maxPendingTxs: SIM_OPTIONS.maxPendingTxs },
       (hex) => this.submitted.has(hex),
     );
+    this.observer = new Observer({
+      setFor: (chainId) => this.setForChainId(chainId),
+      keyId: (hex) => this.keyIds.get(hex),
+      honestKey: (id) => this.endpoints.every((e) => e.index !== id || e.honest),
+      verify: simVerify,
+      fail: (message) => this.checker.fail(message),
+    });
     const isValidTx = (env: TxEnvelope) => this.submitted.has(env.hashHex);
     const indexes = [...Array(scenario.n + extra).keys(), ...(scenario.twins ?? [])];
     const twinMark: Behaviour = { name: 'twin' };
@@ -219,6 +237,13 @@ export class Simulation {
           behaviour: scenario.byzantine?.[index]?.() ?? (isTwin ? twinMark : undefined),
         }),
       );
+    }
+    const skew = scenario.clockSkew;
+    if (skew !== undefined) {
+      for (const node of this.endpoints) {
+        node.clockOffsetMs = this.rng.int(-skew.maxOffsetMs, skew.maxOffsetMs);
+        node.clockRate = 1 + (this.rng.int(-1000, 1000) / 1000) * skew.maxRateError;
+      }
     }
   }
 
@@ -268,6 +293,7 @@ export class Simulation {
       const at = this.checker.firstCommit.get(t.tx.hashHex);
       if (at !== undefined) maxLatencyMs = Math.max(maxLatencyMs, at - Math.max(t.at, heal));
     }
+    if (this.checker.ok) this.checker.checkLedgers(this.endpoints);
     if (this.checker.ok && !s.expectViolation) this.checker.checkParticipation(this.endpoints);
     if (this.checker.ok && s.expectNoViewChange) this.checker.checkNoViewChange();
     if (this.checker.ok && s.expectViewsConverge) this.checker.checkViewsConverge(this.endpoints);
@@ -410,6 +436,7 @@ export class Simulation {
    * other endpoint (those outside the sender's epoch drop it: it is signed in another epoch's domain).
    */
   sendConsensus(from: SimNode, to: number | 'all', bytes: Uint8Array): void {
+    this.observer.onSend(bytes);
     let key: number | undefined;
     if (to !== 'all') {
       const v = this.setOf(from).validators[to];
@@ -425,6 +452,16 @@ export class Simulation {
   /** The validator set of the epoch an endpoint runs. */
   setOf(node: SimNode): ValidatorSet {
     return node.ledger.epochs[node.epoch]?.set ?? this.set;
+  }
+
+  /** The validator set of the epoch with consensus chain id `chainId`, as any endpoint's ledger knows it. */
+  private setForChainId(chainId: string): ValidatorSet | undefined {
+    for (const node of this.endpoints) {
+      for (const e of node.ledger.epochs) {
+        if (consensusChainId(this.chainId, e.epoch) === chainId) return e.set;
+      }
+    }
+    return undefined;
   }
 
   broadcastPacket(from: SimNode, packet: Packet): void {
@@ -451,7 +488,7 @@ export class Simulation {
   }
 
   private completeTransfer(node: SimNode, targetSeq: number, headerHash: Uint8Array): void {
-    if (!node.up) return;
+    if (!node.up || this.syncBlocked) return;
     const sources = this.endpoints.filter(
       (s) =>
         s !== node &&
@@ -465,11 +502,11 @@ export class Simulation {
 
   /** Each up endpoint gets the status of one random other up endpoint, through the (faulty) network. */
   private statusTick(): void {
-    for (const node of this.endpoints) {
+    for (const node of this.syncBlocked ? [] : this.endpoints) {
       const peers = this.endpoints.filter((p) => p !== node && p.up && p.index !== node.index);
       if (!node.up || peers.length === 0) continue;
       const peer = this.rng.pick(peers);
-      this.transmit(peer, node, peer.status());
+      this.transmit(peer, node, peer.status(this));
     }
     this.queue.push(this.now + STATUS_POLL_MS, { type: 'status' });
   }
@@ -538,6 +575,20 @@ export class Simulation {
 
   clearPartition(): void {
     this.partition = undefined;
+  }
+
+  /** Blocks or unblocks the state sync layer (status polls and the state transfers they start). */
+  blockSync(blocked: boolean): void {
+    this.syncBlocked = blocked;
+  }
+
+  /**
+   * Endpoint `id` crashes in the middle of its next step that persists anything (after a random prefix of the
+   * step's outputs) and restarts `restartAfterMs` later.
+   */
+  tornCrash(id: number, restartAfterMs: number): void {
+    const node = this.endpoints[id]!;
+    if (node.up) node.tornRestartMs = restartAfterMs;
   }
 
   crash(id: number): void {

@@ -107,6 +107,35 @@ export class Checker {
     }
   }
 
+  /**
+   * At the end, on the executed ledgers themselves (not the commit events): the honest endpoints' chains are
+   * prefixes of one chain, and each holds only submitted txs, each once.
+   */
+  checkLedgers(nodes: readonly SimNode[]): void {
+    const chain: string[] = [];
+    for (const node of nodes) {
+      if (!node.honest) continue;
+      const seen = new Set<string>();
+      for (const [i, { block }] of node.ledger.blocks.entries()) {
+        const hex = toHex(block.hash);
+        if (block.header.height !== i + 1)
+          this.fail(`ledger: endpoint ${node.id} holds height ${block.header.height} at position ${i + 1}`);
+        if (chain[i] === undefined) chain[i] = hex;
+        else if (chain[i] !== hex)
+          this.fail(
+            `agreement: endpoint ${node.id}'s ledger holds ${hex.slice(0, 12)} at height ${i + 1}, another ${chain[i]!.slice(0, 12)}`,
+          );
+        for (const t of block.txs) {
+          if (!this.isSubmitted(t.hashHex) || seen.has(t.hashHex))
+            this.fail(
+              `validity: endpoint ${node.id}'s ledger holds tx ${t.hashHex.slice(0, 12)} unsubmitted or twice`,
+            );
+          seen.add(t.hashHex);
+        }
+      }
+    }
+  }
+
   /** Liveness over the submitted txs: `deadline(tx)` is when it must have been committed. */
   checkLiveness(submitted: Iterable<{ hashHex: string; deadline: number }>): void {
     let late = 0;

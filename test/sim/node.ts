@@ -25,7 +25,7 @@ import type { BuiltBlock } from '../../src/ledger/chain.ts';
 import type { Behaviour } from './byzantine.ts';
 import type { SimSigner } from './crypto.ts';
 import { simVerify } from './crypto.ts';
-import type { Packet, Simulation } from './harness.ts';
+import type { Packet, Simulation, StatusPacket } from './harness.ts';
 import { SIM_GENESIS_HASH, SimLedger } from './ledger.ts';
 import { SIM_CHAIN_ID } from './txs.ts';
 
@@ -68,6 +68,19 @@ export class SimNode {
   private readonly built = new Map<string, BuiltBlock>();
   /** The ledger height when the previous status arrived (-1: none yet). */
   private statusHeight = -1;
+  /** This endpoint's clock: virtual time plus an offset, its timers running `clockRate` times as long. */
+  clockOffsetMs = 0;
+  clockRate = 1;
+  /**
+   * Armed by `Simulation.tornCrash`: the next step that persists anything crashes part-way through its outputs
+   * and the endpoint restarts this many ms later.
+   */
+  tornRestartMs: number | undefined;
+  /**
+   * Negative control only (test hook): apply a step's persist outputs after its sends, the order the driver
+   * must never use.
+   */
+  persistLast = false;
 
   constructor(config: NodeConfig) {
     this.config = config;
@@ -163,12 +176,28 @@ export class SimNode {
   input(sim: Simulation, input: Input): void {
     const r = this.replica;
     if (r === undefined) return;
-    const outputs = r.step(input);
-    sim.afterStep(this);
-    for (const o of outputs) {
+    let outputs = r.step({ ...input, now: input.now + this.clockOffsetMs });
+    if (this.persistLast) {
+      outputs = [
+        ...outputs.filter((o) => o.type !== 'persist'),
+        ...outputs.filter((o) => o.type === 'persist'),
+      ];
+    }
+    const torn = this.tornRestartMs !== undefined && outputs.some((o) => o.type === 'persist');
+    // A torn step crashes before output `cut`: everything before it happened (persists included), nothing after.
+    const cut = torn ? sim.rng.int(0, outputs.length - 1) : outputs.length;
+    if (!torn) sim.afterStep(this);
+    for (const o of outputs.slice(0, cut)) {
       // The rest of a step that ended the epoch belongs to the old instance: its records are wiped anyway.
       if (this.switchPending) break;
       this.apply(sim, o);
+    }
+    if (torn) {
+      const after = this.tornRestartMs!;
+      this.tornRestartMs = undefined;
+      this.crash();
+      sim.at(sim.now - sim.t0 + after, 'torn restart', () => sim.restart(this.id));
+      return;
     }
     if (this.switchPending) this.switchEpoch(sim);
   }
@@ -202,22 +231,23 @@ export class SimNode {
     }
   }
 
-  /** This endpoint's sync status, as its state sync server answers it. */
-  status(): Packet {
+  /** This endpoint's sync status, as its state sync server answers it (a Byzantine one may lie). */
+  status(sim: Simulation): StatusPacket {
     const last = this.ledger.blocks[this.ledger.blocks.length - 1];
-    return {
+    const honest: StatusPacket = {
       kind: 'status',
       epoch: this.epoch,
       checkpoint: this.replica?.stableCheckpoint(),
       head: last?.cert,
     };
+    return this.behaviour?.status?.(this, sim, honest) ?? honest;
   }
 
   /**
    * Like the state sync layer: a peer's certified checkpoint above ours goes to the core, and so does its head
    * above ours while our head has not moved since the previous status.
    */
-  private receiveStatus(sim: Simulation, s: Extract<Packet, { kind: 'status' }>): void {
+  private receiveStatus(sim: Simulation, s: StatusPacket): void {
     const height = this.ledger.head().height;
     // A peer in a later epoch (or any peer ahead, for an endpoint outside the set): its proofs mean nothing to
     // this instance, so transfer state from it directly; the transfer checks every block (ADR 006).
@@ -259,6 +289,7 @@ export class SimNode {
       return;
     }
     this.behaviour?.observe?.(this, sim, bytes);
+    if (this.behaviour?.admits && !this.behaviour.admits(this, sim, message)) return;
     // The driver's admission check of the txs in a PRE-PREPARE, before the core sees it.
     if (message.type === 'prePrepare' && !message.batch.txs.every((t) => this.ledger.checkTx(t))) {
       this.countDrop(DropReason.invalidTx);
@@ -296,7 +327,13 @@ export class SimNode {
       case 'setTimer': {
         const token = ++this.timerToken;
         this.timers.set(o.kind, token);
-        sim.scheduleTimer(this, o.kind, token, o.view, o.ms);
+        sim.scheduleTimer(
+          this,
+          o.kind,
+          token,
+          o.view,
+          this.clockRate === 1 ? o.ms : Math.round(o.ms * this.clockRate),
+        );
         return;
       }
       case 'buildBlock': {

@@ -17,8 +17,8 @@ import {
 } from './byzantine.ts';
 import { type NetFaults, type Scenario, SIM_PARAMS, type Simulation, ZERO_LATENCY_NET } from './harness.ts';
 
-const MILD: NetFaults = { dropRate: 0, dupRate: 0, minDelayMs: 1, maxDelayMs: 20 };
-const LOSSY: NetFaults = { dropRate: 0.1, dupRate: 0.05, minDelayMs: 1, maxDelayMs: 60 };
+export const MILD: NetFaults = { dropRate: 0, dupRate: 0, minDelayMs: 1, maxDelayMs: 20 };
+export const LOSSY: NetFaults = { dropRate: 0.1, dupRate: 0.05, minDelayMs: 1, maxDelayMs: 60 };
 /** A slow but faultless network (long message delays, no reordering to speak of). */
 const SLOW: NetFaults = { dropRate: 0, dupRate: 0, minDelayMs: 40, maxDelayMs: 60 };
 
@@ -31,7 +31,7 @@ export function livenessBoundMs(n: number): number {
   return SIM_PARAMS.requestTimeoutMs + (faultTolerance(n) + 2) * SIM_PARAMS.viewChangeTimeoutMaxMs;
 }
 
-function base(n: number, name: string, description: string): Scenario {
+export function base(n: number, name: string, description: string): Scenario {
   return {
     name: `${name}-n${n}`,
     description,
@@ -45,7 +45,7 @@ function base(n: number, name: string, description: string): Scenario {
 }
 
 /** f consecutive validator indexes from `first`, for Byzantine roles. */
-function byz(n: number, first: number, make: () => Behaviour): Record<number, () => Behaviour> {
+export function byz(n: number, first: number, make: () => Behaviour): Record<number, () => Behaviour> {
   const f = faultTolerance(n);
   const out: Record<number, () => Behaviour> = {};
   for (let i = 0; i < f; i++) out[(first + i) % n] = make;
@@ -58,7 +58,7 @@ function halves(ids: number[]): number[][] {
 }
 
 /** Random partitions re-drawn every 300–900 ms between `from` and `to`, sometimes healed for a moment. */
-function flap(sim: Simulation, from: number, to: number): void {
+export function flap(sim: Simulation, from: number, to: number): void {
   let t = from;
   while (t < to) {
     sim.at(t, 'flap', () => {

@@ -121,7 +121,17 @@ export interface StateSyncDeps {
   /** An error that is nobody's fault but ours (the ledger failed): sync stops. */
   readonly onFatal: (err: unknown) => void;
   readonly now: () => number;
+  /**
+   * Arms a one-shot timer for the wait between retries and returns its cancel (default: setTimeout). The
+   * deterministic simulation passes its virtual clock's, so a seed replays the same waits.
+   */
+  readonly setTimer?: (ms: number, fire: () => void) => () => void;
   readonly logger: Logger;
+}
+
+function realTimer(ms: number, fire: () => void): () => void {
+  const timer = setTimeout(fire, ms);
+  return () => clearTimeout(timer);
 }
 
 interface Target {
@@ -426,12 +436,13 @@ export class StateSyncClient implements StateSync {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      let cancel: (() => void) | undefined;
       const done = (): void => {
-        clearTimeout(timer);
+        cancel?.();
         this.#wake = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      cancel = (this.#d.setTimer ?? realTimer)(ms, done);
       this.#wake = done;
     });
   }

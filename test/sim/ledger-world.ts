@@ -1,0 +1,255 @@
+/**
+ * The production ledger for the driver simulation: each validator's chain is a LedgerChain
+ * (src/ledger/ledger-chain.ts, with its GovernanceState) over a MemoryLedgerStore, opened on the test genesis
+ * (four institutions, four Ed25519 validators); client txs are signed evidence txs. Blocks are executed,
+ * certificates and tx signatures verified by the code that ships. State transfer copies a peer's stored
+ * blocks and certificates through LedgerChain.commitBlock, which re-executes and checks them.
+ * Consensus signatures are checked with Ed25519 too, through a memo (each distinct signature once per run).
+ */
+import { makeQuorumContext } from '../../src/consensus/certificates.ts';
+import type { ConsensusDriver } from '../../src/consensus/driver.ts';
+import type { EpochSource } from '../../src/consensus/interfaces.ts';
+import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/types.ts';
+import type { Batch } from '../../src/core/batch.ts';
+import type { CommitCertificate } from '../../src/core/block.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { verifySignature } from '../../src/core/crypto.ts';
+import { genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
+import type { ConsensusParams } from '../../src/core/params.ts';
+import type { TxEnvelope } from '../../src/core/tx.ts';
+import type { BuiltBlock, ChainHead, TxRejection } from '../../src/ledger/chain.ts';
+import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
+import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
+import { DEFAULT_STATE_SYNC_LIMITS, StateSyncClient } from '../../src/node/net/state-sync.ts';
+import { SyncServer } from '../../src/node/net/sync-server.ts';
+import { ValidatorPeers } from '../../src/node/net/validator-peers.ts';
+import { noopLogger, P2PError, P2PErrorCode, type P2PHost } from '../../src/p2p/index.ts';
+import { evidenceTx, TEST_GENESIS_TIME, TEST_INSTITUTIONS, validatorSigners } from '../helpers/fixtures.ts';
+import { genesis } from '../helpers/ledger.ts';
+import type { SimChain, World } from './driver-sim.ts';
+import { SIM_PARAMS } from './harness.ts';
+
+class LedgerWorldChain implements SimChain {
+  readonly chain: LedgerChain;
+  readonly store: MemoryLedgerStore;
+
+  constructor(chain: LedgerChain, store: MemoryLedgerStore) {
+    this.chain = chain;
+    this.store = store;
+  }
+
+  head(): ChainHead {
+    return this.chain.head();
+  }
+  buildBlock(batch: Batch): Promise<BuiltBlock> {
+    return this.chain.buildBlock(batch);
+  }
+  commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
+    return this.chain.commitBlock(block, cert);
+  }
+  checkTx(env: TxEnvelope, nowMs: number): Promise<TxRejection | undefined> {
+    return this.chain.checkTx(env, nowMs);
+  }
+  checkTxs(envs: readonly TxEnvelope[], nowMs: number): Promise<(TxRejection | undefined)[]> {
+    return this.chain.checkTxs(envs, nowMs);
+  }
+
+  epochs(params: ConsensusParams): EpochSource {
+    return {
+      epochAt: (h) => ({ ...this.chain.epochAt(h), params }),
+      headerHash: async (h) => (await this.hashAt(h))!,
+    };
+  }
+
+  async hashAt(height: number): Promise<Uint8Array | undefined> {
+    return height === 0 ? genesisHash(genesis()) : (await this.store.block(height))?.hash;
+  }
+
+  async headCert(): Promise<CommitCertificate | undefined> {
+    const h = this.chain.head().height;
+    return h === 0 ? undefined : (await this.store.block(h))?.cert;
+  }
+
+  async copyFrom(source: SimChain, seq: number): Promise<TransferredBlock[]> {
+    const src = (source as LedgerWorldChain).store;
+    const out: TransferredBlock[] = [];
+    for (let h = this.chain.head().height + 1; h <= seq; h++) {
+      const stored = await src.block(h);
+      const txs = await src.blockTxs(h);
+      if (stored === undefined || txs === undefined) break;
+      await this.chain.commitBlock(
+        { header: stored.header, hash: stored.hash, txs, rejected: [] },
+        stored.cert,
+      );
+      out.push({ seq: h, headerHash: stored.hash, txHashes: txs.map((t) => t.hash) });
+    }
+    return out;
+  }
+
+  async contents(): Promise<{ hash: Uint8Array; txs: string[] }[]> {
+    const out: { hash: Uint8Array; txs: string[] }[] = [];
+    for (let h = 1; h <= this.chain.head().height; h++) {
+      out.push({
+        hash: (await this.store.block(h))!.hash,
+        txs: ((await this.store.blockTxs(h)) ?? []).map((t) => t.hashHex),
+      });
+    }
+    return out;
+  }
+}
+
+/** Signed txs are the same in every run: signed once per process. */
+const txCache = new Map<number, TxEnvelope>();
+
+function ledgerTx(nonce: number): TxEnvelope {
+  let tx = txCache.get(nonce);
+  if (tx === undefined) {
+    tx = evidenceTx({
+      institution: TEST_INSTITUTIONS[nonce % TEST_INSTITUTIONS.length]!,
+      nonce: nonce + 1,
+      createdAt: TEST_GENESIS_TIME + 1000,
+    });
+    txCache.set(nonce, tx);
+  }
+  return tx;
+}
+
+/** Ed25519, each distinct (key, domain, body, signature) checked once per run. */
+function memoVerify(): SignatureVerifier {
+  const seen = new Map<string, boolean>();
+  return (publicKey, domain, body, signature) => {
+    const key = `${toHex(publicKey)}:${domain}:${toHex(body)}:${toHex(signature)}`;
+    let ok = seen.get(key);
+    if (ok === undefined) {
+      ok = verifySignature(publicKey, domain, body, signature);
+      seen.set(key, ok);
+    }
+    return ok;
+  };
+}
+
+/** The production-ledger world; only n = 4 (the test genesis has four validators). */
+export function ledgerWorld(n: number): World {
+  if (n !== 4) throw new RangeError('the ledger world has the test genesis: four validators');
+  const g = genesis();
+  return {
+    chainId: g.chainId,
+    set: genesisValidatorSet(g),
+    signers: validatorSigners(),
+    verify: memoVerify(),
+    genesisHash: genesisHash(g),
+    t0: TEST_GENESIS_TIME + 2000,
+    chain: async () => {
+      const store = new MemoryLedgerStore();
+      return new LedgerWorldChain(await LedgerChain.open(store, g), store);
+    },
+    tx: ledgerTx,
+    stateSync: productionSync,
+  };
+}
+
+/** What the production state sync client of one validator needs from the simulation. */
+export interface SyncEnv {
+  now(): number;
+  /** Runs `fire` after `ms` of virtual time; returns its cancel. */
+  after(ms: number, fire: () => void | Promise<void>): () => void;
+  /** A random one-way network delay. */
+  delay(): number;
+  /** Whether validator `to` is running and reachable from `from`. */
+  reachable(from: number, to: number): boolean;
+  driver(i: number): ConsensusDriver | undefined;
+  chain(i: number): SimChain;
+  /** A block the client stored (for the agreement and validity checks). */
+  onStored(i: number, block: BuiltBlock): void;
+  fail(message: string): void;
+}
+
+export interface SyncHandle {
+  requestTransfer(targetSeq: number, headerHash: Uint8Array): void;
+  poll(): void;
+  stop(): void;
+}
+
+/**
+ * Validator i's StateSyncClient (src/node/net/state-sync.ts), asking its peers' SyncServers over the virtual
+ * network: each request and response takes a network delay, and a peer that is down or cut off is unreachable.
+ */
+export function productionSync(i: number, env: SyncEnv): SyncHandle {
+  const g = genesis();
+  const peerIds = g.validators.map((v) => v.peerId);
+  const index = (peer: string) => peerIds.indexOf(peer);
+  const request = (peer: string, req: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> =>
+    new Promise((resolve, reject) => {
+      const p = index(peer);
+      if (p < 0 || !env.reachable(i, p)) {
+        reject(new P2PError(P2PErrorCode.notConnected, `validator ${p} unreachable`));
+        return;
+      }
+      env.after(env.delay(), async () => {
+        const d = env.driver(p);
+        const chain = env.chain(p) as LedgerWorldChain;
+        if (d === undefined) return reject(new P2PError(P2PErrorCode.notConnected, 'peer down'));
+        const server = new SyncServer({
+          store: chain.store,
+          stable: () => d.stableCheckpoint(),
+          batchFor: (digest) => d.batchFor(digest),
+          maxResponseBytes: 4 * 1024 * 1024,
+        });
+        const out = await server.handle(req, new AbortController().signal);
+        env.after(env.delay(), () => {
+          if (signal?.aborted) reject(new P2PError(P2PErrorCode.notConnected, 'aborted'));
+          else if (out instanceof Uint8Array) resolve(out);
+          else reject(new P2PError(P2PErrorCode.notConnected, 'refused'));
+        });
+      });
+    });
+  const host: Partial<P2PHost> = {
+    peerId: peerIds[i]!,
+    request: (peer, _protocol, req, options) => request(peer, req, options?.signal),
+    report: () => {},
+    connectedPeers: () => peerIds.filter((_, p) => p !== i && env.reachable(i, p)),
+  };
+  const me = env.chain(i) as LedgerWorldChain;
+  const quorum = makeQuorumContext(
+    g.chainId,
+    genesisValidatorSet(g),
+    SIM_PARAMS.checkpointInterval,
+    SIM_PARAMS.watermarkWindow,
+    genesisHash(g),
+    verifySignature,
+  );
+  const client = new StateSyncClient(
+    {
+      host: host as P2PHost,
+      peers: new ValidatorPeers(g),
+      chain: me.chain,
+      quorum,
+      epochs: {
+        setAt: (h) => me.chain.epochAt(h).set,
+        quorum: () => env.driver(i)?.quorumContext() ?? quorum,
+        suspend: async () => env.driver(i)?.suspend(),
+      },
+      consensus: {
+        transferred: (seq, hash, blocks) => env.driver(i)?.stateTransferred(seq, hash, blocks),
+        peerProgress: (checkpoint, head) => env.driver(i)?.peerProgress(checkpoint, head),
+        stableSeq: () => env.driver(i)?.status().stableSeq ?? 0,
+        view: () => env.driver(i)?.status().view ?? 0,
+      },
+      onStored: (block) => env.onStored(i, block),
+      onFault: (code) => env.fail(`sync fault at validator ${i} from an honest peer: ${code}`),
+      onFatal: (err) => env.fail(`sync fatal at validator ${i}: ${String(err)}`),
+      now: env.now,
+      setTimer: env.after,
+      logger: noopLogger,
+    },
+    { ...DEFAULT_STATE_SYNC_LIMITS, blocksPerRequest: 16, retryMs: 200, statusIntervalMs: 500 },
+  );
+  return {
+    requestTransfer: (seq, hash) => client.requestTransfer(seq, hash),
+    poll: () => client.pollSoon(),
+    // A crash: the client stops at once (its requests in flight are aborted when their answers arrive).
+    stop: () => {
+      void client.stop();
+    },
+  };
+}
