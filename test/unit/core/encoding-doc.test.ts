@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { commitVoteBody, encodeCertificate, encodeHeader, headerHash } from '../../../src/core/block.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import { Domain, domainBytes } from '../../../src/core/crypto.ts';
+import { encodeTx, encodeTxBody, txHash, type UnsignedTx } from '../../../src/core/tx.ts';
 import { encodeValidatorSet, type ValidatorSet, validatorSetHash } from '../../../src/core/validators.ts';
 import { repoRoot } from '../../helpers/tsa.ts';
 
@@ -26,9 +27,23 @@ const header = {
   validatorSetHash: validatorSetHash(set),
 };
 const hash = headerHash(header);
+const tx: UnsignedTx = {
+  chainId: 'demo',
+  type: 'evidence',
+  institution: 'bank-a',
+  keyId: 'client-1',
+  nonce: 7,
+  createdAt: 1_780_000_000_000,
+  ttlMs: 600_000,
+  payload: Uint8Array.of(1, 2, 3),
+};
 const vote = commitVoteBody('demo', 0, 300, hash);
 
 const computed: Record<string, Uint8Array> = {
+  'tx-body': encodeTxBody(tx),
+  'tx-hash': txHash(tx),
+  'tx-signed-bytes': domainBytes(Domain.tx, encodeTxBody(tx)),
+  'signed-tx': encodeTx({ ...tx, signature: filled(64, 0xee) }),
   'validator-set': encodeValidatorSet(set),
   'validator-set-hash': validatorSetHash(set),
   'validator-set-epoch-3': encodeValidatorSet({ ...set, epoch: 3 }),
