@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { commitVoteBody, encodeCertificate, encodeHeader, headerHash } from '../../../src/core/block.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import { Domain, domainBytes } from '../../../src/core/crypto.ts';
+import { encodeEvidence } from '../../../src/core/evidence.ts';
 import { encodeTx, encodeTxBody, txHash, type UnsignedTx } from '../../../src/core/tx.ts';
 import { encodeValidatorSet, type ValidatorSet, validatorSetHash } from '../../../src/core/validators.ts';
 import { repoRoot } from '../../helpers/tsa.ts';
@@ -44,6 +45,14 @@ const computed: Record<string, Uint8Array> = {
   'tx-hash': txHash(tx),
   'tx-signed-bytes': domainBytes(Domain.tx, encodeTxBody(tx)),
   'signed-tx': encodeTx({ ...tx, signature: filled(64, 0xee) }),
+  evidence: encodeEvidence({
+    hashAlg: 'sha256',
+    hash: filled(32, 0x44),
+    caseId: 'case-1',
+    evidenceType: 'contract',
+    mediaType: 'application/pdf',
+    size: 1000,
+  }),
   'validator-set': encodeValidatorSet(set),
   'validator-set-hash': validatorSetHash(set),
   'validator-set-epoch-3': encodeValidatorSet({ ...set, epoch: 3 }),
