@@ -21,6 +21,10 @@ export class ApiError extends JrError {
 export interface ApiRequest {
   method: string;
   path: string;
+  /** The raw query with its `?` (`''` when none), as signed requests cover it. */
+  search: string;
+  /** The client's address, to tell loopback callers apart. */
+  remoteAddress: string;
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
@@ -280,6 +284,8 @@ export class ApiServer {
         const r = await route.handler({
           method: req.method,
           path: url.pathname,
+          search: url.search,
+          remoteAddress: req.socket.remoteAddress ?? '',
           params,
           query: url.searchParams,
           headers: req.headers,
