@@ -18,6 +18,7 @@ import { LedgerQueries } from '../ledger/queries.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
 import { type NodeConfig, resolveHomePath } from './config.ts';
+import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
 import { NodeMetrics } from './metrics.ts';
 import { ValidatorService } from './validator.ts';
@@ -92,6 +93,7 @@ export class JrNode {
     const { genesis, key } = loadIdentity(config);
     log.debug({ config }, 'effective config');
     const dataDir = resolveHomePath(config, config.dataDir);
+    prepareDataDir(dataDir);
     const store = await LevelLedgerStore.open(join(dataDir, 'ledger'));
     try {
       // Checked on open: a log edited or cut in the middle refuses the start (AUDIT_LOG_TAMPERED).
