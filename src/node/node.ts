@@ -17,6 +17,7 @@ import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
+import { loadApiTls } from './api-tls.ts';
 import { type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
@@ -59,6 +60,7 @@ interface Parts {
   anchoring: AnchoringService | undefined;
   audit: AuditLog;
   log: Logger;
+  tls: { cert: string; key: string } | undefined;
 }
 
 export class JrNode {
@@ -85,12 +87,14 @@ export class JrNode {
       routes: apiRoutes(this.#backend(), { audit: p.audit }),
       maxBodyBytes: MAX_TX_BODY_BYTES,
       logger: p.log,
+      ...(p.tls !== undefined ? { tls: p.tls } : {}),
     });
   }
 
   /** Opens the ledger (idempotent over an existing data directory) and builds every component. */
   static async open(config: NodeConfig, log: Logger): Promise<JrNode> {
     const { genesis, key } = loadIdentity(config);
+    const tls = loadApiTls(config);
     log.debug({ config }, 'effective config');
     const dataDir = resolveHomePath(config, config.dataDir);
     prepareDataDir(dataDir);
@@ -138,7 +142,19 @@ export class JrNode {
           { intervalMs: config.tsa.anchorIntervalMs, logger: log },
         );
       }
-      return new JrNode({ config, genesis, metrics, validator, store, queries, tsa, anchoring, audit, log });
+      return new JrNode({
+        config,
+        genesis,
+        metrics,
+        validator,
+        store,
+        queries,
+        tsa,
+        anchoring,
+        audit,
+        log,
+        tls,
+      });
     } catch (err) {
       await store.close();
       throw err;
@@ -156,7 +172,7 @@ export class JrNode {
       this.#p.log.warn(
         { apiHost: this.config.api.host },
         'THE API LISTENS BEYOND LOOPBACK: anyone who reaches it gets status, receipts and metrics; case data, ' +
-          'blocks and txs need signed requests (docs/security.md). Put TLS in front of it.',
+          'blocks and txs need signed requests (docs/security.md). Configure api.tls or put TLS in front of it.',
       );
     }
     const p2pAddrs = this.validator.p2pAddrs();
