@@ -85,6 +85,13 @@ class SimWorldChain extends FakeChain implements SimChain {
   }
 }
 
+/** Sim txs are the same in every run: built once per process (envelopes are immutable). */
+const simTxCache: TxEnvelope[] = [];
+function cachedSimTx(nonce: number): TxEnvelope {
+  simTxCache[nonce] ??= simTx(nonce % 8, nonce);
+  return simTxCache[nonce];
+}
+
 export function simWorld(n: number): World {
   const vals = simValidators(n, 'sim');
   return {
@@ -95,7 +102,7 @@ export function simWorld(n: number): World {
     genesisHash: SIM_GENESIS_HASH,
     t0: SIM_GENESIS_TIME + 1000,
     chain: async () => new SimWorldChain(SIM_CHAIN_ID, vals.set, simVerify),
-    tx: (nonce) => simTx(nonce % 8, nonce),
+    tx: cachedSimTx,
   };
 }
 
@@ -180,12 +187,10 @@ class DriverSim {
     this.t0 = this.world.t0;
     this.now = this.t0;
     const set = this.world.set;
+    const keyIds = new Map(set.validators.map((v, i) => [toHex(v.publicKey), i]));
     this.observer = new Observer({
       setFor: (chainId) => (chainId === this.world.chainId ? set : undefined),
-      keyId: (hex) => {
-        const i = set.validators.findIndex((v) => toHex(v.publicKey) === hex);
-        return i < 0 ? undefined : i;
-      },
+      keyId: (hex) => keyIds.get(hex),
       honestKey: () => true,
       verify: simVerify,
       fail: (m) => this.fail(m),
