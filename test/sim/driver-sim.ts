@@ -24,6 +24,7 @@ import type { ValidatorSet } from '../../src/core/validators.ts';
 import type { Chain } from '../../src/ledger/chain.ts';
 import { FakeChain } from '../helpers/consensus-doubles.ts';
 import { simValidators, simVerify } from './crypto.ts';
+import type { AdversaryContext, DriverAdversary } from './driver-byzantine.ts';
 import { CLEAN_NET, type NetFaults, type RunResult, SIM_OPTIONS, SIM_PARAMS } from './harness.ts';
 import { SIM_GENESIS_HASH, SIM_GENESIS_TIME } from './ledger.ts';
 import { ledgerWorld, type SyncEnv, type SyncHandle } from './ledger-world.ts';
@@ -126,7 +127,7 @@ export interface DriverScenario {
 export type DriverRunResult = Pick<
   RunResult,
   'scenario' | 'seed' | 'violations' | 'traceHash' | 'committedTxs' | 'heights' | 'events'
->;
+> & { byzantineEquivocations: number };
 
 type Ev =
   | { type: 'deliver'; to: number; bytes: Uint8Array }
@@ -140,6 +141,8 @@ export interface DriverSimHooks {
   store?(i: number): ConsensusStore;
   /** Called when validator i crashes (before it restarts from its store). */
   onCrash?(i: number): void;
+  /** Byzantine validators: what each does to its driver's traffic. Only the others' ledgers are checked. */
+  byzantine?: ReadonlyMap<number, (ctx: AdversaryContext) => DriverAdversary>;
 }
 
 export async function runDriverScenario(
@@ -170,6 +173,7 @@ class DriverSim {
   private readonly handlers = new Map<number, (bytes: Uint8Array) => void>();
   private readonly timerTokens: Map<string, number>[] = [];
   private readonly observer: Observer;
+  private readonly adversaries = new Map<number, DriverAdversary>();
   private readonly submitted = new Map<string, { tx: TxEnvelope; at: number }>();
   private readonly firstCommit = new Map<string, number>();
   private readonly canonical = new Map<number, string>();
@@ -191,13 +195,18 @@ class DriverSim {
     this.observer = new Observer({
       setFor: (chainId) => (chainId === this.world.chainId ? set : undefined),
       keyId: (hex) => keyIds.get(hex),
-      honestKey: () => true,
+      honestKey: (k) => !this.adversaries.has(k),
       verify: simVerify,
       fail: (m) => this.fail(m),
     });
     for (let i = 0; i < s.n; i++) {
       this.stores.push(hooks.store?.(i) ?? new MemoryConsensusStore());
       this.timerTokens.push(new Map());
+    }
+    for (const [i, make] of hooks.byzantine ?? []) {
+      const rng = new Prng(`driver-byzantine:${s.name}#${seed}/${i}`);
+      const ctx = { index: i, n: s.n, l: SIM_PARAMS.watermarkWindow, signer: this.world.signers[i]!, rng };
+      this.adversaries.set(i, make(ctx));
     }
   }
 
@@ -233,6 +242,7 @@ class DriverSim {
       committedTxs: this.firstCommit.size,
       heights: this.canonical.size,
       events: this.events,
+      byzantineEquivocations: this.observer.byzantineEquivocations,
     };
   }
 
@@ -361,16 +371,29 @@ class DriverSim {
           bytes,
         });
     };
+    const honest = (to: number | 'all', bytes: Uint8Array) => {
+      this.observer.onSend(bytes);
+      if (to !== 'all') send(to, bytes);
+      else for (let p = 0; p < this.s.n; p++) if (p !== i) send(p, bytes);
+    };
+    const adversary = this.adversaries.get(i);
+    const out =
+      adversary === undefined
+        ? honest
+        : (to: number | 'all', bytes: Uint8Array) => adversary.outgoing(to, bytes, honest);
     return {
-      send: (to, bytes) => {
-        this.observer.onSend(bytes);
-        send(to, bytes);
-      },
-      broadcast: (bytes) => {
-        this.observer.onSend(bytes);
-        for (let to = 0; to < this.s.n; to++) if (to !== i) send(to, bytes);
-      },
-      onMessage: (handler) => this.handlers.set(i, handler),
+      send: (to, bytes) => out(to, bytes),
+      broadcast: (bytes) => out('all', bytes),
+      onMessage: (handler) =>
+        this.handlers.set(
+          i,
+          adversary === undefined
+            ? handler
+            : (bytes) => {
+                adversary.observe(bytes);
+                handler(bytes);
+              },
+        ),
     };
   }
 
@@ -487,6 +510,7 @@ class DriverSim {
   }
 
   private committed(i: number, height: number, hash: Uint8Array, txs: readonly string[]): void {
+    if (this.adversaries.has(i)) return;
     const hex = toHex(hash);
     const prev = this.canonical.get(height);
     if (prev === undefined) this.canonical.set(height, hex);
@@ -502,6 +526,7 @@ class DriverSim {
 
   private async checkEnd(): Promise<void> {
     for (const [i, chain] of this.chains.entries()) {
+      if (this.adversaries.has(i)) continue;
       const seen = new Set<string>();
       for (const [h, block] of (await chain.contents()).entries()) {
         if (this.canonical.get(h + 1) !== toHex(block.hash))
