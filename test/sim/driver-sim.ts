@@ -4,10 +4,9 @@
  * (delays, loss, duplication, partitions), with crashes and restarts from the store. Every effect the driver
  * awaits is in memory, so after each event the run waits for one macrotask, by which time every driver has
  * drained its queue: one seed replays one run. The observer (observer.ts) watches every message sent, and the
- * run checks agreement and validity on the committed ledgers and liveness after the heal.
- *
- * Not yet here: LedgerChain, GovernanceState and the StateSyncClient (the ledger is the simulation's SimLedger,
- * state transfer copies certified blocks from a peer that has them, as in harness.ts).
+ * run checks agreement and validity on the committed ledgers and liveness after the heal. The default world's
+ * ledger is the simulation's SimLedger, whose state transfer copies certified blocks from a peer that has them;
+ * ledger-world.ts runs LedgerChain, GovernanceState and the production StateSyncClient instead.
  */
 
 import { createHash, type Hash } from 'node:crypto';
@@ -127,7 +126,7 @@ export interface DriverScenario {
 export type DriverRunResult = Pick<
   RunResult,
   'scenario' | 'seed' | 'violations' | 'traceHash' | 'committedTxs' | 'heights' | 'events'
-> & { byzantineEquivocations: number };
+> & { byzantineEquivocations: number; syncFaults: number };
 
 type Ev =
   | { type: 'deliver'; to: number; bytes: Uint8Array }
@@ -143,6 +142,8 @@ export interface DriverSimHooks {
   onCrash?(i: number): void;
   /** Byzantine validators: what each does to its driver's traffic. Only the others' ledgers are checked. */
   byzantine?: ReadonlyMap<number, (ctx: AdversaryContext) => DriverAdversary>;
+  /** Lying state-sync peers (ledger world): validator p's rewrite of its SyncServer's answers. */
+  syncLiar?(p: number): ((request: Uint8Array, response: Uint8Array) => Uint8Array) | undefined;
 }
 
 export async function runDriverScenario(
@@ -180,6 +181,7 @@ class DriverSim {
   private nonce = 0;
   private token = 0;
   private events = 0;
+  private syncFaults = 0;
 
   constructor(s: DriverScenario, seed: number, hooks: DriverSimHooks) {
     this.s = s;
@@ -243,6 +245,7 @@ class DriverSim {
       heights: this.canonical.size,
       events: this.events,
       byzantineEquivocations: this.observer.byzantineEquivocations,
+      syncFaults: this.syncFaults,
     };
   }
 
@@ -252,6 +255,7 @@ class DriverSim {
     );
     if (e.type === 'deliver') {
       this.trace.update(e.bytes);
+      this.adversaries.get(e.to)?.observe(e.bytes);
       this.handlers.get(e.to)?.(e.bytes);
     } else if (e.type === 'timer') {
       const tokens = this.timerTokens[e.node]!;
@@ -384,16 +388,7 @@ class DriverSim {
     return {
       send: (to, bytes) => out(to, bytes),
       broadcast: (bytes) => out('all', bytes),
-      onMessage: (handler) =>
-        this.handlers.set(
-          i,
-          adversary === undefined
-            ? handler
-            : (bytes) => {
-                adversary.observe(bytes);
-                handler(bytes);
-              },
-        ),
+      onMessage: (handler) => this.handlers.set(i, handler),
     };
   }
 
@@ -424,6 +419,10 @@ class DriverSim {
           block.txs.map((t) => t.hashHex),
         ),
       fail: (m) => this.fail(m),
+      lie: (p) => this.hooks.syncLiar?.(p),
+      caught: () => {
+        this.syncFaults++;
+      },
     };
   }
 
