@@ -1,6 +1,6 @@
 /**
  * HTTPS requests that trust a given CA (`--ca` / JRCHAIN_CA), for nodes whose API certificate is not signed
- * by a public CA. Node 20's fetch takes no CA option, hence node:https here.
+ * by a public CA. Node's built-in fetch takes no CA option (that needs undici's Agent), hence node:https.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { toHex } from '../core/bytes.ts';
-import { ENCRYPTED_KEY_FORMAT } from '../core/key-crypt.ts';
 import { generateKeyPair, loadKeyFile, readKeyFile, writeKeyFile } from '../core/keys.ts';
 import { type CliIo, emit, UsageError } from './io.ts';
-import { existingPassphrase, newPassphrase } from './passphrase.ts';
+import { newPassphrase, passphraseIfEncrypted } from './passphrase.ts';
 
 export function registerKeysCommands(program: Command, io: CliIo): void {
   const keys = program.command('keys').description('create and inspect Ed25519 key files');
@@ -66,15 +64,4 @@ export function registerKeysCommands(program: Command, io: CliIo): void {
       writeKeyFile(file, key, { replace: true });
       io.out(`decrypted ${file}\n`);
     });
-}
-
-/** Asks for a passphrase only when the file is an encrypted key file. */
-async function passphraseIfEncrypted(file: string): Promise<string | undefined> {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')).format === ENCRYPTED_KEY_FORMAT
-      ? await existingPassphrase(file)
-      : undefined;
-  } catch {
-    return undefined; // loadKeyFile reports the unreadable file with its own typed error
-  }
 }

@@ -2,6 +2,8 @@
  * Where a key-file passphrase comes from: the JRCHAIN_KEY_PASSPHRASE environment variable, else a prompt
  * without echo when stdin and stderr are terminals. The passphrase is never printed or logged.
  */
+import { readFileSync } from 'node:fs';
+import { ENCRYPTED_KEY_FORMAT } from '../core/key-crypt.ts';
 import { KEY_PASSPHRASE_ENV } from '../core/keys.ts';
 import { UsageError } from './io.ts';
 
@@ -36,13 +38,11 @@ function promptHidden(question: string): Promise<string> {
 
 const interactive = () => process.stdin.isTTY === true && process.stderr.isTTY === true;
 
-/** The passphrase of an existing encrypted file. */
-export async function existingPassphrase(file: string): Promise<string> {
+/** The passphrase of an existing encrypted file; undefined leaves the loader to say it is required. */
+async function existingPassphrase(file: string): Promise<string | undefined> {
   const env = process.env[KEY_PASSPHRASE_ENV];
   if (env !== undefined && env !== '') return env;
-  if (!interactive())
-    throw new UsageError(`${file} is encrypted: set ${KEY_PASSPHRASE_ENV} or run on a terminal`);
-  return promptHidden(`passphrase for ${file}: `);
+  return interactive() ? promptHidden(`passphrase for ${file}: `) : undefined;
 }
 
 /** A new passphrase (asked twice on a terminal); at least 8 characters. */
@@ -56,4 +56,15 @@ export async function newPassphrase(): Promise<string> {
   }
   if (p.length < 8) throw new UsageError('the passphrase must have at least 8 characters');
   return p;
+}
+
+/** Asks for a passphrase only when the file is an encrypted key file (else the loader decides). */
+export async function passphraseIfEncrypted(file: string): Promise<string | undefined> {
+  let format: unknown;
+  try {
+    format = JSON.parse(readFileSync(file, 'utf8')).format;
+  } catch {
+    return undefined; // the key loader reports the unreadable file with its own typed error
+  }
+  return format === ENCRYPTED_KEY_FORMAT ? existingPassphrase(file) : undefined;
 }

@@ -11,7 +11,7 @@ import { governanceView } from '../api/views.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { JrError } from '../core/errors.ts';
 import { type Genesis, genesisHash, loadGenesisFile } from '../core/genesis.ts';
-import { type KeyPair, peerIdOf, readKeyFile } from '../core/keys.ts';
+import { type KeyPair, peerIdOf, type ReadKeyOptions, readKeyFile } from '../core/keys.ts';
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
@@ -36,9 +36,12 @@ export class NodeStartError extends JrError {
  * rotated one runs a key the genesis does not list. The institution must be known, though: a genesis
  * institution, or one with a validator key file for a validator that governance adds later.
  */
-export function loadIdentity(config: NodeConfig): { genesis: Genesis; key: KeyPair } {
+export function loadIdentity(
+  config: NodeConfig,
+  keyOptions: ReadKeyOptions = {},
+): { genesis: Genesis; key: KeyPair } {
   const genesis = loadGenesisFile(resolveHomePath(config, config.genesisFile));
-  const key = readKeyFile(resolveHomePath(config, config.validatorKeyFile));
+  const key = readKeyFile(resolveHomePath(config, config.validatorKeyFile), keyOptions);
   const v = genesis.validators.find((x) => x.institution === config.institution);
   if (v !== undefined && !equalBytes(v.publicKey, key.publicKey)) {
     // Normal after a key rotation; a typo otherwise. The node starts outside the set until the key is in it.
@@ -92,8 +95,9 @@ export class JrNode {
   }
 
   /** Opens the ledger (idempotent over an existing data directory) and builds every component. */
-  static async open(config: NodeConfig, log: Logger): Promise<JrNode> {
-    const { genesis, key } = loadIdentity(config);
+  /** `keyOptions` carries the validator key's passphrase when `jrchain start` prompted for it. */
+  static async open(config: NodeConfig, log: Logger, keyOptions: ReadKeyOptions = {}): Promise<JrNode> {
+    const { genesis, key } = loadIdentity(config, keyOptions);
     const tls = loadApiTls(config);
     log.debug({ config }, 'effective config');
     const dataDir = resolveHomePath(config, config.dataDir);

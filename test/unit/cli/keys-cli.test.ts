@@ -40,6 +40,11 @@ describe('jrchain keys encrypt|decrypt', () => {
     expect(JSON.parse(shown.stdout).peerId).toBe(peerId);
     expect(shown.stdout + shown.stderr).not.toContain(PASS);
 
+    delete process.env[KEY_PASSPHRASE_ENV];
+    const missing = await cli('keys', 'decrypt', file);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('KEY_PASSPHRASE_REQUIRED');
+
     process.env[KEY_PASSPHRASE_ENV] = 'not the passphrase';
     const wrong = await cli('keys', 'decrypt', file);
     expect(wrong.code).toBe(3);
