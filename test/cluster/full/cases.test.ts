@@ -24,25 +24,25 @@ describe('dispute cases on a cluster with a court observer', () => {
       await c.startNode(4);
       const observer = c.nodes[4]!;
       const via = (i: number) => new ApiClient(c.nodes[i]!.apiUrl);
-      const who = async (inst: number, node: number) => ({
-        ...(await resolveIdentity(via(node), c.clientKey(inst))),
-        client: via(node),
-      });
+      // resolveIdentity makes the client sign its requests as the institution (case reads need it).
+      const who = async (inst: number, node: number) => {
+        const client = via(node);
+        return { ...(await resolveIdentity(client, c.clientKey(inst))), client };
+      };
       const bank = await who(0, 0);
       const mediator = await who(2, 2);
       // The court uses its own observer node for everything, its decision included.
       const court = await who(4, 4);
       expect(court.institution).toBe(observer.institution);
-      const observerSynced = async (what: string) => {
-        const head = (await c.nodes[0]!.status()).height as number;
-        await c.waitUntil(`the observer to sync ${what}`, async () => {
-          const s = await observer.status().catch(() => undefined);
-          return s !== undefined && (s.height as number) >= head;
-        });
-      };
       const id = 'CLUSTER-CASE-1';
-      const step = (p: typeof bank, event: CaseEvent) =>
-        recordCaseEvent(p.client, p, { caseId: id, event }, true);
+      let height = 0;
+      const step = async (p: typeof bank, event: CaseEvent) => {
+        // Each party reads the case from its own node: let it catch up with the last event first.
+        if (height > 0) await p.client.request('GET', `/v1/blocks/${height}?wait=30000`);
+        const r = await recordCaseEvent(p.client, p, { caseId: id, event }, true);
+        height = Math.max(height, r.height ?? 0);
+        return r;
+      };
       await step(bank, { type: 'open', respondent: bank.institution, claimant: doc('claimant') });
       await step(bank, { type: 'assign', mediator: mediator.institution });
       await step(mediator, { type: 'session', seq: 1 });
@@ -55,22 +55,30 @@ describe('dispute cases on a cluster with a court observer', () => {
       await step(mediator, { type: 'agree', agreementHash, coSignature });
       await step(mediator, { type: 'applyConfirmation', court: court.institution });
 
-      // The observer checks an event against its own copy of the case: it must have synced the application.
-      await observerSynced('the application');
       // The observer relays the decision to the validators and answers "committed" once its own synced ledger
       // holds it.
       const decided = await step(court, { type: 'decide', decision: 'confirmed', rulingHash: doc('ruling') });
       expect(decided.status).toBe('committed');
       await step(mediator, { type: 'close' });
-      await observerSynced('the closure');
 
+      const head = (await c.nodes[0]!.status()).height as number;
+      await c.waitUntil('the observer to sync the case', async () => {
+        const s = await observer.status().catch(() => undefined);
+        return s !== undefined && (s.height as number) >= head;
+      });
       const served = (await court.client.get<{ case: { status: string } }>(`/v1/cases/${id}`)).body;
       expect(served.case.status).toBe('closed');
       const receipt = (await court.client.get<unknown>(`/v1/cases/${id}/receipt`)).body;
       const v = verifyCaseReceipt(receipt, c.genesis);
       expect(v.ok, JSON.stringify(v.checks)).toBe(true);
       const stats = (await court.client.get<{ all: unknown }>('/v1/stats')).body.all;
-      expect(stats).toEqual((await via(0).get<{ all: unknown }>('/v1/stats')).body.all);
+      expect(stats).toEqual((await bank.client.get<{ all: unknown }>('/v1/stats')).body.all);
+      // Case data is for the parties: unsigned, the observer refuses it.
+      const unsigned = await new ApiClient(observer.apiUrl).request<{ code: string }>(
+        'GET',
+        `/v1/cases/${id}`,
+      );
+      expect([unsigned.status, unsigned.body.code]).toEqual([401, 'AUTH_REQUIRED']);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${await c.diagnostics()}`);
     } finally {
