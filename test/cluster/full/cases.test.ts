@@ -59,12 +59,12 @@ describe('dispute cases on a cluster with a court observer', () => {
       // holds it.
       const decided = await step(court, { type: 'decide', decision: 'confirmed', rulingHash: doc('ruling') });
       expect(decided.status).toBe('committed');
-      await step(mediator, { type: 'close' });
+      const closed = await step(mediator, { type: 'close' });
 
-      const head = (await c.nodes[0]!.status()).height as number;
-      await c.waitUntil('the observer to sync the case', async () => {
+      // The closure's own height (another validator may not have stored it yet when asked for its head).
+      await c.waitUntil('the observer to sync the closure', async () => {
         const s = await observer.status().catch(() => undefined);
-        return s !== undefined && (s.height as number) >= head;
+        return s !== undefined && (s.height as number) >= (closed.height ?? Number.POSITIVE_INFINITY);
       });
       const served = (await court.client.get<{ case: { status: string } }>(`/v1/cases/${id}`)).body;
       expect(served.case.status).toBe('closed');
