@@ -7,7 +7,7 @@ import { registerDevnetCommand } from './devnet.ts';
 import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evidence.ts';
 import { registerGenesisCommands } from './genesis.ts';
 import { registerGovernanceCommands } from './gov.ts';
-import { registerInitCommand } from './init.ts';
+import { registerInitCommand, registerObserverCommand } from './init.ts';
 import { type CliIo, EXIT_CODES_HELP, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerReceiptGetCommand, registerStatusCommand } from './query.ts';
@@ -27,6 +27,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
   registerInitCommand(program, io);
+  registerObserverCommand(program, io);
   registerStartCommand(program, io);
   registerKeysCommands(program, io);
   registerGenesisCommands(program, io);
