@@ -8,7 +8,7 @@ import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evide
 import { registerGenesisCommands } from './genesis.ts';
 import { registerGovernanceCommands } from './gov.ts';
 import { setCaFile } from './https-ca.ts';
-import { registerInitCommand } from './init.ts';
+import { registerInitCommand, registerObserverCommand } from './init.ts';
 import { type CliIo, EXIT_CODES_HELP, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerReceiptGetCommand, registerStatusCommand } from './query.ts';
@@ -31,6 +31,7 @@ export function buildProgram(io: CliIo): Command {
   setCaFile(undefined);
   program.hook('preAction', () => setCaFile(program.opts<{ ca?: string }>().ca));
   registerInitCommand(program, io);
+  registerObserverCommand(program, io);
   registerStartCommand(program, io);
   registerKeysCommands(program, io);
   registerGenesisCommands(program, io);
