@@ -34,8 +34,9 @@ export function registerKeysCommands(program: Command, io: CliIo): void {
     .description('print the public key and peer id of a key file (never the secret)')
     .argument('<file>', 'key file')
     .option('--json', 'print machine-readable JSON')
-    .action((file: string, opts: { json?: boolean }) => {
-      const key = readKeyFile(file);
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const passphrase = await passphraseIfEncrypted(file);
+      const key = readKeyFile(file, passphrase !== undefined ? { passphrase } : {});
       const info = { file, publicKey: toHex(key.publicKey), peerId: key.peerId };
       emit(io, opts.json === true, info, () => `public key: ${info.publicKey}\npeer id: ${info.peerId}\n`);
     });
