@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { isInstitutionRole, ROLE_NAMES } from '../core/roles.ts';
 import { allowObserver, HOME_FILES, initHome } from '../node/home.ts';
 import { type CliIo, emit, parsePositiveInt, UsageError } from './io.ts';
+import { newPassphrase } from './passphrase.ts';
 
 export function registerInitCommand(program: Command, io: CliIo): void {
   program
@@ -29,9 +30,13 @@ export function registerInitCommand(program: Command, io: CliIo): void {
       'a full node that is no validator (a court or regulator): member.json names no validator key; each\n' +
         'validator runs the printed `jrchain observer allow` line so that it may connect',
     )
+    .option(
+      '--encrypt-keys',
+      'encrypt both key files with a passphrase (JRCHAIN_KEY_PASSPHRASE, else a prompt; docs/security.md)',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(
-      (opts: {
+      async (opts: {
         home: string;
         institution: string;
         name?: string;
@@ -41,6 +46,7 @@ export function registerInitCommand(program: Command, io: CliIo): void {
         tsaUrl?: string;
         role?: string;
         observer?: boolean;
+        encryptKeys?: boolean;
         json?: boolean;
       }) => {
         if (opts.role !== undefined && !isInstitutionRole(opts.role))
@@ -48,6 +54,7 @@ export function registerInitCommand(program: Command, io: CliIo): void {
         const r = initHome({
           ...(opts.role !== undefined ? { role: opts.role } : {}),
           ...(opts.observer ? { observer: true } : {}),
+          ...(opts.encryptKeys ? { passphrase: await newPassphrase() } : {}),
           home: opts.home,
           institution: opts.institution,
           host: opts.host,

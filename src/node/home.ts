@@ -36,6 +36,8 @@ export interface InitOptions {
    * (`p2p.observers`) so that it may connect and sync.
    */
   observer?: boolean;
+  /** Encrypts both key files with this passphrase (docs/security.md#key-files). */
+  passphrase?: string;
 }
 
 export interface InitResult {
@@ -62,8 +64,9 @@ export function initHome(o: InitOptions): InitResult {
   mkdirSync(o.home, { recursive: true, mode: 0o700 });
   const validator = generateKeyPair();
   const client = generateKeyPair();
-  writeKeyFile(join(o.home, HOME_FILES.validatorKey), validator);
-  writeKeyFile(join(o.home, HOME_FILES.clientKey), client);
+  const enc = o.passphrase !== undefined ? { passphrase: o.passphrase } : {};
+  writeKeyFile(join(o.home, HOME_FILES.validatorKey), validator, enc);
+  writeKeyFile(join(o.home, HOME_FILES.clientKey), client, enc);
   const host = o.host ?? '127.0.0.1';
   const p2pAddr = `/ip4/${host}/tcp/${o.p2pPort ?? 7100}`;
   const member: MemberDescription = {
