@@ -26,10 +26,10 @@ export function buildProgram(io: CliIo): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
-    .option('--ca <file>', 'CA certificate (PEM) to trust for https:// nodes (default: $JRCHAIN_CA)')
+    .option('--node-ca <file>', 'CA certificate (PEM) to trust for https:// nodes (default: $JRCHAIN_CA)')
     .exitOverride();
   setCaFile(undefined);
-  program.hook('preAction', () => setCaFile(program.opts<{ ca?: string }>().ca));
+  program.hook('preAction', () => setCaFile(program.opts<{ nodeCa?: string }>().nodeCa));
   registerInitCommand(program, io);
   registerObserverCommand(program, io);
   registerStartCommand(program, io);

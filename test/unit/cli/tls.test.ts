@@ -101,12 +101,12 @@ describe('the API over TLS', () => {
     expect(plain).not.toBe('200');
   });
 
-  it('jrchain --ca reaches the node; an unreadable --ca file is a clear error', async () => {
+  it('jrchain --node-ca reaches the node; an unreadable --node-ca file is a clear error', async () => {
     const io = memoryIo();
-    expect(await runCli(['--ca', certFile, 'status', '--node', url], io), io.stderr).not.toBe(4);
+    expect(await runCli(['--node-ca', certFile, 'status', '--node', url], io), io.stderr).not.toBe(4);
     expect(io.stderr).not.toContain('NODE_UNREACHABLE');
     const bad = memoryIo();
-    expect(await runCli(['--ca', join(dir, 'absent.pem'), 'status', '--node', url], bad)).toBe(3);
+    expect(await runCli(['--node-ca', join(dir, 'absent.pem'), 'status', '--node', url], bad)).toBe(3);
     expect(bad.stderr).toContain('FILE_UNREADABLE');
   });
 });
