@@ -16,6 +16,7 @@ import { caseReceiptFor } from '../receipt/case-receipt.ts';
 import { receiptFor } from '../receipt/ledger-receipt.ts';
 import { caseStatsView, caseView } from './case-views.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
+import { operatorPageRoutes } from './operator-page.ts';
 import { blockView, governanceView, recordView, txView } from './views.ts';
 
 export type SubmitOutcome =
@@ -423,5 +424,6 @@ export function apiRoutes(b: ApiBackend): Route[] {
         return { text: m.text, contentType: m.contentType };
       },
     },
+    ...operatorPageRoutes(),
   ];
 }
