@@ -68,7 +68,18 @@ const TEXT = {
   },
 };
 
-const saved = localStorage.getItem('jrchain.lang');
+// Storage may be disabled (private windows, strict settings): the language then lasts for the page only.
+function stored(value) {
+  try {
+    if (value === undefined) return localStorage.getItem('jrchain.lang');
+    localStorage.setItem('jrchain.lang', value);
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+const saved = stored();
 let lang = saved === 'en' || saved === 'zh' ? saved : /^zh\b/i.test(navigator.language) ? 'zh' : 'en';
 let last = null;
 let blocks = [];
@@ -139,7 +150,7 @@ function renderBlocks() {
 function anchorText(a) {
   if (!a) return t('noAnchoring');
   const secs = Math.round((a.lagMs ?? 0) / 1000);
-  return `${a.lagBlocks} ${t('blocks')} · ${secs} s`;
+  return `${a.lagBlocks} ${t('blocks')}, ${secs} s`;
 }
 
 function syncText(sync) {
@@ -200,7 +211,7 @@ async function poll() {
 
 $('lang').addEventListener('click', () => {
   lang = lang === 'zh' ? 'en' : 'zh';
-  localStorage.setItem('jrchain.lang', lang);
+  stored(lang);
   render();
 });
 render();
