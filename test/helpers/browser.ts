@@ -32,7 +32,8 @@ export interface BrowserSession {
 }
 
 /**
- * Runs `body` with a fresh page whose requests may only go to `origin` (e.g. `http://127.0.0.1:8101`), then
+ * Runs `body` with a fresh page whose requests may only go to `origin` (e.g. `http://127.0.0.1:8101`; for a
+ * file:// page, the file's own URL, so that it may fetch nothing at all), then
  * closes the browser and removes its profile, whether `body` passed or threw.
  */
 export async function withPage<T>(
@@ -53,7 +54,7 @@ export async function withPage<T>(
     const blocked: string[] = [];
     await context.route('**/*', (route) => {
       const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
+      if (url === origin || new URL(url).origin === origin) return route.continue();
       blocked.push(url);
       return route.abort('blockedbyclient');
     });
