@@ -4,8 +4,11 @@
  * a dozen routes and every byte of input must be bounded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { type Clock, systemClock } from '../core/clock.ts';
 import { JrError } from '../core/errors.ts';
+import { LogBudget } from '../core/log-limit.ts';
+import { type BucketLimit, TokenBucket } from '../core/token-bucket.ts';
 
 export class ApiError extends JrError {
   readonly status: number;
@@ -18,6 +21,10 @@ export class ApiError extends JrError {
 export interface ApiRequest {
   method: string;
   path: string;
+  /** The raw query with its `?` (`''` when none), as signed requests cover it. */
+  search: string;
+  /** The client's address, to tell loopback callers apart. */
+  remoteAddress: string;
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
@@ -59,6 +66,25 @@ export interface ApiServerOptions {
   logger: ApiLogger;
   /** Most simultaneous connections; further ones are refused by the kernel backlog. */
   maxConnections?: number;
+  /** Most simultaneous connections from one remote address; further ones are closed on arrival. */
+  maxConnectionsPerAddress?: number;
+  /** Requests per remote address; beyond it, 429 RATE_LIMITED. */
+  requestRate?: BucketLimit;
+  clock?: Clock;
+}
+
+/** docs/limits.md: the headers within 5 s, the whole request (headers and body) within 15 s. */
+export const API_HEADERS_TIMEOUT_MS = 5_000;
+export const API_REQUEST_TIMEOUT_MS = 15_000;
+export const API_MAX_CONNECTIONS_PER_ADDRESS = 64;
+/** Generous: a bank's backend or the bench submits from one address; this stops floods, not clients. */
+export const API_REQUEST_RATE: BucketLimit = { perSecond: 2_000, burst: 4_000 };
+/** Idle buckets (full again) are dropped once this many addresses are tracked. */
+const RATE_BUCKETS_PRUNE_AT = 10_000;
+
+/** Whether the request announces a body (a length above zero, or chunked framing). */
+function hasBody(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length'] ?? '0') > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
 interface CompiledRoute extends Route {
@@ -87,6 +113,8 @@ function match(route: CompiledRoute, parts: string[]): Record<string, string> | 
   return params;
 }
 
+const ABORTED = 'REQUEST_ABORTED';
+
 /** Reads the body up to `limit` bytes; past it, rejects with 413 and leaves the stream to discardBody. */
 function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const tooLarge = () => new ApiError(413, 'BODY_TOO_LARGE', `request body over ${limit} bytes`);
@@ -102,7 +130,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
     };
     req.on('data', onData);
     req.once('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-    req.once('error', reject);
+    // The client went away mid-body (ECONNRESET "aborted"): an ordinary event, not a server fault.
+    req.once('error', () =>
+      reject(new ApiError(400, ABORTED, 'request aborted before its body was complete')),
+    );
   });
 }
 
@@ -149,12 +180,19 @@ export class ApiServer {
   private readonly server: Server;
   private readonly routes: CompiledRoute[];
   private readonly opts: ApiServerOptions;
+  private readonly abortLog = new LogBudget();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(opts: ApiServerOptions) {
     this.opts = opts;
     this.routes = opts.routes.map((r) => ({ ...r, segments: r.path.split('/').slice(1) }));
     this.server = createServer(
-      { requestTimeout: 120_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+      {
+        requestTimeout: API_REQUEST_TIMEOUT_MS,
+        headersTimeout: API_HEADERS_TIMEOUT_MS,
+        keepAliveTimeout: 5_000,
+        maxHeaderSize: 16 * 1024,
+      },
       (req, res) => {
         this.handle(req, res).catch((err: unknown) => {
           opts.logger.error({ err }, 'API response failed');
@@ -163,9 +201,64 @@ export class ApiServer {
       },
     );
     this.server.maxConnections = opts.maxConnections ?? 1024;
+    this.limitPerAddress(opts.maxConnectionsPerAddress ?? API_MAX_CONNECTIONS_PER_ADDRESS);
+  }
+
+  /** One address cannot hold every connection slot (slow clients that never finish their headers). */
+  private limitPerAddress(max: number): void {
+    const open = new Map<string, number>();
+    this.server.on('connection', (socket: Socket) => {
+      const addr = socket.remoteAddress ?? '';
+      const n = (open.get(addr) ?? 0) + 1;
+      if (n > max) {
+        socket.destroy();
+        return;
+      }
+      open.set(addr, n);
+      socket.once('close', () => {
+        const left = (open.get(addr) ?? 1) - 1;
+        if (left === 0) open.delete(addr);
+        else open.set(addr, left);
+      });
+    });
+  }
+
+  /** One line per aborted request, without a stack, within the log budget; nobody is left to answer. */
+  private logAborted(req: IncomingMessage, path: string): void {
+    const slot = this.abortLog.take();
+    if (!slot.ok) return;
+    const more = slot.suppressed > 0 ? { suppressedBefore: slot.suppressed } : {};
+    this.opts.logger.warn(
+      { remote: req.socket.remoteAddress, method: req.method, path, ...more },
+      'API request aborted by the client',
+    );
+  }
+
+  /** Refuses a request that sends a body where none is taken, without reading it, and closes the connection. */
+  private refuseBody(res: ServerResponse, err: ApiError): void {
+    res.setHeader('connection', 'close');
+    send(res, errorResponse(err));
+  }
+
+  /** Whether the client's address may make another request now. */
+  private admit(addr: string): boolean {
+    const limit = this.opts.requestRate ?? API_REQUEST_RATE;
+    let b = this.buckets.get(addr);
+    if (b === undefined) {
+      if (this.buckets.size >= RATE_BUCKETS_PRUNE_AT) {
+        for (const [a, other] of this.buckets) if (other.available() >= limit.burst) this.buckets.delete(a);
+      }
+      b = new TokenBucket(limit, this.opts.clock ?? systemClock);
+      this.buckets.set(addr, b);
+    }
+    return b.take();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.admit(req.socket.remoteAddress ?? '')) {
+      const err = new ApiError(429, 'RATE_LIMITED', 'too many requests from this address');
+      return hasBody(req) ? this.refuseBody(res, err) : send(res, errorResponse(err));
+    }
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     let url: URL;
@@ -183,6 +276,9 @@ export class ApiServer {
         allowed = true;
         continue;
       }
+      if (req.method !== 'POST' && hasBody(req)) {
+        return this.refuseBody(res, new ApiError(400, 'UNEXPECTED_BODY', `${req.method} takes no body`));
+      }
       try {
         const body =
           req.method === 'POST'
@@ -191,6 +287,8 @@ export class ApiServer {
         const r = await route.handler({
           method: req.method,
           path: url.pathname,
+          search: url.search,
+          remoteAddress: req.socket.remoteAddress ?? '',
           params,
           query: url.searchParams,
           headers: req.headers,
@@ -199,6 +297,7 @@ export class ApiServer {
         });
         return send(res, r);
       } catch (err) {
+        if (err instanceof ApiError && err.code === ABORTED) return this.logAborted(req, url.pathname);
         if (err instanceof ApiError) {
           if (err.status === 413) {
             res.setHeader('connection', 'close');
@@ -211,9 +310,11 @@ export class ApiServer {
         return send(res, errorResponse(new ApiError(500, 'INTERNAL', 'internal error')));
       }
     }
-    if (allowed)
-      return send(res, errorResponse(new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} not allowed`)));
-    return send(res, errorResponse(new ApiError(404, 'NOT_FOUND', `no route for ${url.pathname}`)));
+    const err = allowed
+      ? new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} not allowed`)
+      : new ApiError(404, 'NOT_FOUND', `no route for ${url.pathname}`);
+    // A body sent to no route is never read: the connection closes after the answer.
+    return hasBody(req) ? this.refuseBody(res, err) : send(res, errorResponse(err));
   }
 
   /** Listens and resolves with the base URL (port 0 picks a free port). */

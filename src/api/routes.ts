@@ -4,19 +4,20 @@
  */
 import { toHex, tryFromHex } from '../core/bytes.ts';
 import { CodecError } from '../core/codec.ts';
-import { isJrError } from '../core/errors.ts';
 import { type HashAlg, HashAlgs } from '../core/evidence.ts';
 import { type Genesis, genesisHash, genesisToJson } from '../core/genesis.ts';
 import { Limits } from '../core/limits.ts';
 import { decodeTxList, parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
-import type { PageRequest } from '../ledger/store.ts';
-import { caseReceiptFor } from '../receipt/case-receipt.ts';
 import { receiptFor } from '../receipt/ledger-receipt.ts';
-import { caseStatsView, caseView } from './case-views.ts';
+import { AccessGuard } from './access.ts';
+import { AuditLog } from './audit.ts';
+import { Authenticator, registryOf } from './auth.ts';
+import { caseRoutes } from './case-routes.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import { operatorPageRoutes } from './operator-page.ts';
+import { badRequest, ledgerCall, pageParams } from './params.ts';
 import { blockView, governanceView, recordView, txView } from './views.ts';
 
 export type SubmitOutcome =
@@ -57,40 +58,12 @@ const HASH_ALG_BY_HEX_LENGTH = new Map<number, HashAlg>(
   Object.entries(HashAlgs).map(([name, a]) => [a.length * 2, name as HashAlg] as const),
 );
 
-function badRequest(code: string, message: string): ApiError {
-  return new ApiError(400, code, message);
-}
-
 function hashParam(s: string, what: string, lengths = [64]): Uint8Array {
   const b = tryFromHex(s);
   if (b === undefined || !lengths.includes(s.length)) {
     throw badRequest('BAD_HASH', `${what} must be ${lengths.map((l) => l / 2).join(', ')} bytes of hex`);
   }
   return b;
-}
-
-function pageParams(q: URLSearchParams): PageRequest {
-  const limit = q.get('limit');
-  const cursor = q.get('cursor');
-  const page: PageRequest = {};
-  if (limit !== null) {
-    if (!/^\d{1,6}$/.test(limit)) throw badRequest('BAD_LIMIT', 'limit must be a positive integer');
-    page.limit = Number(limit);
-  }
-  if (cursor !== null) page.cursor = cursor;
-  return page;
-}
-
-/** Ledger errors about arguments (bad case id, cursor, limit) are the client's: 400. */
-async function ledgerCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isJrError(err) && /^LEDGER_INVALID_/.test(err.code)) throw badRequest(err.code, err.message);
-    if (isJrError(err, 'RECEIPT_NOT_EVIDENCE')) throw new ApiError(422, err.code, err.message);
-    if (isJrError(err, 'RECEIPT_NO_CASE')) throw new ApiError(404, 'NOT_FOUND', err.message);
-    throw err;
-  }
 }
 
 function contentType(req: ApiRequest): string {
@@ -287,58 +260,25 @@ async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
   return { json: { receipts: out } };
 }
 
-/** Dispute cases and their statistics (docs/cases.md). */
-function caseRoutes(b: ApiBackend): Route[] {
-  return [
-    {
-      method: 'GET',
-      path: '/v1/cases',
-      handler: async (req) => {
-        const page = await ledgerCall(() => b.queries.cases(pageParams(req.query)));
-        return { json: { cases: page.items.map(caseView), next: page.next ?? null } };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/v1/cases/:caseId',
-      handler: async (req) => {
-        const caseId = req.params.caseId!;
-        const [state, page] = await ledgerCall(() =>
-          Promise.all([b.queries.case(caseId), b.queries.evidenceByCase(caseId, pageParams(req.query))]),
-        );
-        return {
-          json: {
-            caseId,
-            case: state === undefined ? null : caseView(state),
-            records: page.items.map(recordView),
-            next: page.next ?? null,
-          },
-        };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/v1/cases/:caseId/receipt',
-      handler: async (req) => ({
-        json: await ledgerCall(() => caseReceiptFor(b.queries, b.genesis, req.params.caseId!)),
-      }),
-    },
-    {
-      method: 'GET',
-      path: '/v1/stats',
-      handler: async (req) => {
-        const month = req.query.get('month') ?? undefined;
-        if (month !== undefined && !/^\d{4}-\d\d$/.test(month))
-          throw badRequest('BAD_MONTH', 'month must be YYYY-MM');
-        const institution = req.query.get('institution') ?? undefined;
-        const stats = await b.queries.caseStats();
-        return { json: { height: b.queries.head().height, ...caseStatsView(stats, { institution, month }) } };
-      },
-    },
-  ];
+export interface ApiSecurity {
+  /** The clock signed requests are judged by (ms since the epoch). */
+  now?: () => number;
+  /** Where authorised case reads are recorded; a log in memory when absent. */
+  audit?: AuditLog;
 }
 
-export function apiRoutes(b: ApiBackend): Route[] {
+/** The guard over the registry in force at the head (keys revoked by governance stop working at once). */
+export function accessGuard(b: ApiBackend, s: ApiSecurity = {}): AccessGuard {
+  const registry = () => {
+    const gov = b.queries.governance();
+    return registryOf(gov.clientKeys(), (i) => gov.roleOf(i));
+  };
+  const auth = new Authenticator(registry, { now: s.now ?? Date.now });
+  return new AccessGuard(auth, s.audit ?? new AuditLog(undefined, s.now));
+}
+
+export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}): Route[] {
+  const g = accessGuard(b, security);
   return [
     { method: 'POST', path: '/v1/txs', handler: (req) => submitTx(b, req) },
     {
@@ -351,6 +291,7 @@ export function apiRoutes(b: ApiBackend): Route[] {
       method: 'GET',
       path: '/v1/txs/:hash',
       handler: async (req) => {
+        g.chainReader(req);
         const t = await b.queries.tx(hashParam(req.params.hash!, 'tx hash'));
         if (t === undefined) throw new ApiError(404, 'NOT_FOUND', `tx ${req.params.hash} is not committed`);
         return { json: txView(t) };
@@ -369,11 +310,12 @@ export function apiRoutes(b: ApiBackend): Route[] {
         };
       },
     },
-    ...caseRoutes(b),
+    ...caseRoutes(b, g),
     {
       method: 'GET',
       path: '/v1/blocks/:height',
       handler: async (req) => {
+        g.chainReader(req);
         const h = req.params.height!;
         if (!/^\d{1,15}$/.test(h) || Number(h) < 1)
           throw badRequest('BAD_HEIGHT', 'height must be an integer >= 1');

@@ -1,10 +1,14 @@
 /** Read-only case commands: a case's state and timeline, the list of cases, case receipts, the statistics. */
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadGenesisFile } from '../core/genesis.ts';
+import { HOME_FILES } from '../node/home.ts';
 import { verifyCaseReceipt } from '../receipt/case-verify.ts';
 import { registerCaseEventCommands } from './case.ts';
 import { ApiClient, nodeUrl } from './client.ts';
+import { UsageError } from './errors.ts';
+import { resolveIdentity } from './evidence.ts';
 import { type CliIo, ExitCode, emit, parsePositiveInt } from './io.ts';
 import { readJsonFile } from './receipt.ts';
 
@@ -28,8 +32,38 @@ const NODE_OPTION = [
   'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)',
 ] as const;
 
-async function showCase(io: CliIo, caseId: string, opts: { node?: string; json?: boolean }): Promise<void> {
+/** Case data is read only by signed requests (docs/api.md#authentication). */
+export const KEY_OPTION = [
+  '--key <file>',
+  'institution client key file that signs the request (default: $JRCHAIN_CLIENT_KEY)',
+] as const;
+
+export const HOME_OPTION = [
+  '--home <dir>',
+  "sign with this node home's client key (<dir>/client.key)",
+] as const;
+
+/** A client signing as the institution whose client key `--key`, `--home` or $JRCHAIN_CLIENT_KEY names. */
+export async function signedClient(opts: { node?: string; key?: string; home?: string }): Promise<ApiClient> {
   const client = new ApiClient(nodeUrl(opts.node));
+  if (opts.key !== undefined && opts.home !== undefined)
+    throw new UsageError('give --key or --home, not both');
+  const home = opts.home === undefined ? undefined : join(opts.home, HOME_FILES.clientKey);
+  const key = opts.key ?? home ?? process.env.JRCHAIN_CLIENT_KEY;
+  if (key === undefined)
+    throw new UsageError(
+      'reading case data needs --key <client key file> or --home <dir> (or $JRCHAIN_CLIENT_KEY)',
+    );
+  await resolveIdentity(client, key);
+  return client;
+}
+
+async function showCase(
+  io: CliIo,
+  caseId: string,
+  opts: { node?: string; key?: string; home?: string; json?: boolean },
+): Promise<void> {
+  const client = await signedClient(opts);
   const records: EvidenceRecordJson[] = [];
   let state: CaseJson | null = null;
   let cursor: string | null = null;
@@ -79,28 +113,43 @@ export function registerCaseCommands(program: Command, io: CliIo): void {
     .description("print a case's state, event timeline and evidence, in chain order")
     .argument('<id>', 'case reference')
     .option(...NODE_OPTION)
+    .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
     .option('--json', 'print machine-readable JSON')
-    .action((caseId: string, opts: { node?: string; json?: boolean }) => showCase(io, caseId, opts));
+    .action((caseId: string, opts: { node?: string; key?: string; home?: string; json?: boolean }) =>
+      showCase(io, caseId, opts),
+    );
   c.command('list')
     .description('list cases in the order they were opened, one page at a time')
     .option('--limit <n>', 'cases per page (1-1000, default 100)', parsePositiveInt)
     .option('--cursor <c>', 'the `next` cursor of the previous page')
     .option(...NODE_OPTION)
+    .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { limit?: number; cursor?: string; node?: string; json?: boolean }) => {
-      const q = new URLSearchParams();
-      if (opts.limit !== undefined) q.set('limit', String(opts.limit));
-      if (opts.cursor !== undefined) q.set('cursor', opts.cursor);
-      const r = await new ApiClient(nodeUrl(opts.node)).get<{ cases: CaseJson[]; next: string | null }>(
-        `/v1/cases?${q}`,
-      );
-      emit(io, opts.json === true, r.body, () =>
-        r.body.cases
-          .map((x) => `${x.caseId.padEnd(24)} ${x.status.padEnd(20)} ${x.parties.respondent}\n`)
-          .join('')
-          .concat(r.body.next ? `more: --cursor ${r.body.next}\n` : ''),
-      );
-    });
+    .action(
+      async (opts: {
+        limit?: number;
+        cursor?: string;
+        node?: string;
+        key?: string;
+        home?: string;
+        json?: boolean;
+      }) => {
+        const q = new URLSearchParams();
+        if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+        if (opts.cursor !== undefined) q.set('cursor', opts.cursor);
+        const r = await (await signedClient(opts)).get<{ cases: CaseJson[]; next: string | null }>(
+          `/v1/cases?${q}`,
+        );
+        emit(io, opts.json === true, r.body, () =>
+          r.body.cases
+            .map((x) => `${x.caseId.padEnd(24)} ${x.status.padEnd(20)} ${x.parties.respondent}\n`)
+            .join('')
+            .concat(r.body.next ? `more: --cursor ${r.body.next}\n` : ''),
+        );
+      },
+    );
   registerCaseReceiptCommands(c, io);
   registerCaseEventCommands(c, io);
 }
@@ -113,8 +162,10 @@ function registerCaseReceiptCommands(c: Command, io: CliIo): void {
     .argument('<id>', 'case reference')
     .option('--out <file>', 'write the receipt to this file (default: print it)')
     .option(...NODE_OPTION)
-    .action(async (caseId: string, opts: { out?: string; node?: string }) => {
-      const r = await new ApiClient(nodeUrl(opts.node)).get<unknown>(
+    .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
+    .action(async (caseId: string, opts: { out?: string; node?: string; key?: string }) => {
+      const r = await (await signedClient(opts)).get<unknown>(
         `/v1/cases/${encodeURIComponent(caseId)}/receipt`,
       );
       const text = `${JSON.stringify(r.body, null, 2)}\n`;
@@ -174,24 +225,35 @@ export function registerStatsCommand(program: Command, io: CliIo): void {
     .option('--institution <id>', 'only this institution')
     .option('--month <YYYY-MM>', 'only this month')
     .option(...NODE_OPTION)
+    .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { institution?: string; month?: string; node?: string; json?: boolean }) => {
-      const q = new URLSearchParams();
-      if (opts.institution !== undefined) q.set('institution', opts.institution);
-      if (opts.month !== undefined) q.set('month', opts.month);
-      const r = await new ApiClient(nodeUrl(opts.node)).get<{
-        height: number;
-        all: Figures | null;
-        institutions: Record<string, Figures>;
-        months: Record<string, Figures>;
-      }>(`/v1/stats?${q}`);
-      const s = r.body;
-      emit(io, opts.json === true, s, () => {
-        if (s.all === null) return `no cases yet (height ${s.height})\n`;
-        let out = `as of height ${s.height}\n${figuresText('all', s.all)}`;
-        for (const [k, f] of Object.entries(s.institutions)) out += figuresText(k, f);
-        for (const [k, f] of Object.entries(s.months)) out += figuresText(k, f);
-        return out;
-      });
-    });
+    .action(
+      async (opts: {
+        institution?: string;
+        month?: string;
+        node?: string;
+        key?: string;
+        home?: string;
+        json?: boolean;
+      }) => {
+        const q = new URLSearchParams();
+        if (opts.institution !== undefined) q.set('institution', opts.institution);
+        if (opts.month !== undefined) q.set('month', opts.month);
+        const r = await (await signedClient(opts)).get<{
+          height: number;
+          all: Figures | null;
+          institutions: Record<string, Figures>;
+          months: Record<string, Figures>;
+        }>(`/v1/stats?${q}`);
+        const s = r.body;
+        emit(io, opts.json === true, s, () => {
+          if (s.all === null) return `no cases yet (height ${s.height})\n`;
+          let out = `as of height ${s.height}\n${figuresText('all', s.all)}`;
+          for (const [k, f] of Object.entries(s.institutions)) out += figuresText(k, f);
+          for (const [k, f] of Object.entries(s.months)) out += figuresText(k, f);
+          return out;
+        });
+      },
+    );
 }

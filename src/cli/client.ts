@@ -2,6 +2,7 @@
  * A small client for the node's HTTP API, used by the CLI. Network failures become NODE_UNREACHABLE (exit 4);
  * API errors keep the node's {code, message}.
  */
+import { signRequest } from '../api/http-signature.ts';
 import { ExitCode, exitCodes, JrError } from '../core/errors.ts';
 import { UsageError } from './errors.ts';
 
@@ -34,9 +35,17 @@ export interface ApiResult<T> {
   body: T;
 }
 
+/** Who signs a client's requests (docs/api.md#authentication): `keyid` is `<institution>/<key id>`. */
+export interface RequestSigner {
+  keyid: string;
+  seed: Uint8Array;
+}
+
 export class ApiClient {
   readonly base: string;
   private readonly timeoutMs: number;
+  /** When set, every request is signed (RFC 9421) with this institution's client key. */
+  signer: RequestSigner | undefined;
 
   constructor(base: string, timeoutMs = 30_000) {
     let url: URL;
@@ -57,11 +66,22 @@ export class ApiClient {
     timeoutMs = this.timeoutMs,
   ): Promise<ApiResult<T>> {
     let res: Response;
+    const url = new URL(`${this.base}${path}`);
+    const headers: Record<string, string> =
+      body !== undefined ? { 'content-type': 'application/octet-stream' } : {};
+    if (this.signer !== undefined) {
+      const created = Math.floor(Date.now() / 1000);
+      Object.assign(
+        headers,
+        signRequest({ method, url, body }, this.signer.keyid, this.signer.seed, created),
+      );
+    }
     try {
-      res = await fetch(`${this.base}${path}`, {
+      res = await fetch(url, {
         method,
         signal: AbortSignal.timeout(timeoutMs),
-        ...(body !== undefined ? { body, headers: { 'content-type': 'application/octet-stream' } } : {}),
+        headers,
+        ...(body !== undefined ? { body } : {}),
       });
     } catch (err) {
       const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).name;

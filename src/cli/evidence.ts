@@ -57,6 +57,8 @@ export async function resolveIdentity(
     for (const [id, hex] of Object.entries(inst.clientKeys)) {
       if (hex !== pub) continue;
       if ((institution ?? inst.id) !== inst.id || (keyId ?? id) !== id) continue;
+      // From here on the client signs its requests as this key (case reads need it).
+      client.signer = { keyid: `${inst.id}/${id}`, seed: key.seed };
       return { key, institution: inst.id, keyId: id, chainId: genesis.chainId };
     }
   }

@@ -4,6 +4,8 @@
  * every enum in src/ has one.
  */
 
+import { AccessErrorCode, AccessErrorExit } from '../api/access.ts';
+import { AuthErrorCode, AuthErrorExit } from '../api/auth.ts';
 import { ConsensusErrorCode, ConsensusErrorExit } from '../consensus/errors.ts';
 import { CertErrorCode, CertErrorExit } from '../core/block.ts';
 import { CodecErrorCode, CodecErrorExit } from '../core/codec.ts';
@@ -55,6 +57,8 @@ export const ERROR_CODE_ENUMS: readonly ErrorCodeEnum[] = [
   entry('TimestampErrorCode', TimestampErrorCode, TimestampErrorExit),
   entry('ReceiptErrorCode', ReceiptErrorCode, ReceiptErrorExit),
   entry('ReceiptFailureCode', ReceiptFailureCode, ReceiptFailureExit),
+  entry('AuthErrorCode', AuthErrorCode, AuthErrorExit),
+  entry('AccessErrorCode', AccessErrorCode, AccessErrorExit),
   entry('ApiClientErrorCode', ApiClientErrorCode, ApiClientErrorExit),
   entry('CliErrorCode', CliErrorCode, CliErrorExit),
   entry('BenchErrorCode', BenchErrorCode, BenchErrorExit),

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { JrError } from '../core/errors.ts';
+import { registerAuditCommand } from './audit.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerCaseCommands, registerStatsCommand } from './case-query.ts';
 import { registerDevnetCommand } from './devnet.ts';
@@ -38,6 +39,7 @@ export function buildProgram(io: CliIo): Command {
   registerReceiptGetCommand(program.commands.find((c) => c.name() === 'receipt')!, io);
   registerCaseCommands(program, io);
   registerStatsCommand(program, io);
+  registerAuditCommand(program, io);
   registerStatusCommand(program, io);
   registerGovernanceCommands(program, io);
   registerDevnetCommand(program, io);

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { loadGenesisFile } from '../core/genesis.ts';
-import { type ReceiptVerification, verifyReceipt } from '../receipt/receipt.ts';
+import {
+  type ReceiptVerification,
+  VERIFICATION_PROFILES,
+  type VerificationProfile,
+  verifyReceipt,
+} from '../receipt/receipt.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit } from './io.ts';
 
 export function readInputFile(path: string, what: string): Buffer {
@@ -71,11 +76,23 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
     .option('--file <evidence>', 'the evidence file; its hash must match the recorded hash')
     .option('--tsa-ca <pem>', 'TSA root certificate(s), PEM (default: the genesis trust anchors)')
     .option('--require-anchor', 'fail unless the block is anchored by an RFC 3161 token')
+    .addOption(
+      new Option('--profile <name>', 'court: the RFC 3161 anchor is required (docs/receipts.md)')
+        .choices(VERIFICATION_PROFILES)
+        .default('standard'),
+    )
     .option('--json', 'print machine-readable JSON')
     .action(
       (
         file: string,
-        opts: { genesis: string; file?: string; tsaCa?: string; requireAnchor?: boolean; json?: boolean },
+        opts: {
+          genesis: string;
+          file?: string;
+          tsaCa?: string;
+          requireAnchor?: boolean;
+          profile: VerificationProfile;
+          json?: boolean;
+        },
       ) => {
         const genesis = loadGenesisFile(opts.genesis);
         const doc = readJsonFile(file, 'receipt');
@@ -86,6 +103,7 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
             ? { tsaTrustAnchorsPem: readInputFile(opts.tsaCa, 'TSA CA').toString('utf8') }
             : {}),
           ...(opts.requireAnchor ? { requireAnchor: true } : {}),
+          profile: opts.profile,
         });
         emit(io, opts.json === true, v, () => formatVerification(v));
         if (!v.ok) io.setExit(ExitCode.failed);

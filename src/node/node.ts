@@ -3,6 +3,8 @@
  * sync), block anchoring and the HTTP API. `bin/` and the CLI only parse options and call this.
  */
 import { join } from 'node:path';
+import { isLoopbackHost } from '../api/access.ts';
+import { AUDIT_LOG_FILE, AuditLog } from '../api/audit.ts';
 import { ApiServer } from '../api/http.ts';
 import { type ApiBackend, apiRoutes, MAX_TX_BODY_BYTES, type ReadyState } from '../api/routes.ts';
 import { governanceView } from '../api/views.ts';
@@ -54,6 +56,7 @@ interface Parts {
   queries: LedgerQueries;
   tsa: HttpTsaClient | undefined;
   anchoring: AnchoringService | undefined;
+  audit: AuditLog;
   log: Logger;
 }
 
@@ -78,7 +81,7 @@ export class JrNode {
     this.#api = new ApiServer({
       host: p.config.api.host,
       port: p.config.api.port,
-      routes: apiRoutes(this.#backend()),
+      routes: apiRoutes(this.#backend(), { audit: p.audit }),
       maxBodyBytes: MAX_TX_BODY_BYTES,
       logger: p.log,
     });
@@ -88,8 +91,11 @@ export class JrNode {
   static async open(config: NodeConfig, log: Logger): Promise<JrNode> {
     const { genesis, key } = loadIdentity(config);
     log.debug({ config }, 'effective config');
-    const store = await LevelLedgerStore.open(join(resolveHomePath(config, config.dataDir), 'ledger'));
+    const dataDir = resolveHomePath(config, config.dataDir);
+    const store = await LevelLedgerStore.open(join(dataDir, 'ledger'));
     try {
+      // Checked on open: a log edited or cut in the middle refuses the start (AUDIT_LOG_TAMPERED).
+      const audit = new AuditLog(join(dataDir, AUDIT_LOG_FILE));
       const verifier = createGenesisTokenVerifier(genesis.tsa);
       const chain = await LedgerChain.open(store, genesis, {
         tokenVerifier: verifier,
@@ -130,7 +136,7 @@ export class JrNode {
           { intervalMs: config.tsa.anchorIntervalMs, logger: log },
         );
       }
-      return new JrNode({ config, genesis, metrics, validator, store, queries, tsa, anchoring, log });
+      return new JrNode({ config, genesis, metrics, validator, store, queries, tsa, anchoring, audit, log });
     } catch (err) {
       await store.close();
       throw err;
@@ -143,6 +149,14 @@ export class JrNode {
     await this.#p.tsa?.start();
     await this.#p.anchoring?.start();
     this.#apiUrl = await this.#api.start();
+    if (!isLoopbackHost(this.config.api.host)) {
+      // Case data is served only to signed requests whatever the host, but the warning is deliberate.
+      this.#p.log.warn(
+        { apiHost: this.config.api.host },
+        'THE API LISTENS BEYOND LOOPBACK: anyone who reaches it gets status, receipts and metrics; case data, ' +
+          'blocks and txs need signed requests (docs/security.md). Put TLS in front of it.',
+      );
+    }
     const p2pAddrs = this.validator.p2pAddrs();
     this.#p.log.info(
       { apiUrl: this.#apiUrl, p2pAddrs, institution: this.config.institution },

@@ -14,6 +14,8 @@ export const MetricName = {
   framesSent: 'p2p_frames_sent_total',
   /** Frames (or requests) dropped, by protocol and DropReason. */
   framesDropped: 'p2p_frames_dropped_total',
+  /** Inbound connections closed before the Noise handshake completed (garbage, scanners, wrong protocol). */
+  handshakesFailed: 'p2p_handshakes_failed_total',
   /** Connections refused by the gater, by direction and RefusalReason. */
   connectionsRefused: 'p2p_connections_refused_total',
   /** Connections the host closed on purpose, by DisconnectReason. */

@@ -21,7 +21,16 @@ import { decodeValidatorSet, epochOf, type ValidatorSet, validatorSetHash } from
 import type { EpochInfo, GovernanceState } from '../ledger/governance-state.ts';
 import { type CheckResult, evaluate, passed, reject } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
-import { countField, decodedField, hexField, isoTime, listField, objectField, shown } from './format.ts';
+import {
+  countField,
+  decodedField,
+  hexField,
+  isoTime,
+  listField,
+  objectField,
+  RECEIPT_OBJECT_FIELDS,
+  shown,
+} from './format.ts';
 
 /** The receipt names the chain of `genesis`: its chain id and genesis hash. */
 export function checkGenesis(
@@ -35,7 +44,14 @@ export function checkGenesis(
     const hash = toHex(genesisHash(g));
     if (claim.genesisHash !== hash)
       reject(Failure.wrongGenesis, 'genesis hash does not match the genesis given');
-    return passed(undefined, `chain ${g.chainId}, genesis ${hash.slice(0, 16)}…`);
+    // The validators sign the chain id and the validator set's hash, not the genesis hash (ADR 003): a
+    // second genesis with the same chain id and validators would yield receipts indistinguishable by the
+    // signatures alone. Saying so lets a reader weigh the binding.
+    return passed(
+      undefined,
+      `chain ${g.chainId}, genesis ${hash.slice(0, 16)}… (bound by chain id and validator set; ` +
+        'the validators do not sign the genesis hash)',
+    );
   });
 }
 
@@ -45,7 +61,7 @@ export function checkGenesis(
  */
 export function checkHeader(block: unknown, g: Genesis, what = 'block'): CheckResult<BlockHeader> {
   return evaluate(() => {
-    const b = objectField(block, what);
+    const b = objectField(block, what, RECEIPT_OBJECT_FIELDS.block);
     const h = decodedField(b.header, `${what}.header`, decodeHeader);
     if (toHex(headerHash(h)) !== b.hash) {
       reject(Failure.hashMismatch, `${what}.hash is not the hash of ${what}.header`);
@@ -163,11 +179,11 @@ export function checkInclusion(
   what = 'inclusion',
 ): CheckResult<InclusionProof> {
   return evaluate(() => {
-    const i = objectField(inclusion, what);
+    const i = objectField(inclusion, what, RECEIPT_OBJECT_FIELDS.inclusion);
     const proof: InclusionProof = {
       leafIndex: countField(i.leafIndex, `${what}.leafIndex`),
       treeSize: countField(i.treeSize, `${what}.treeSize`),
-      path: listField(i.path ?? [], `${what}.path`).map((p, k) => hexField(p, `${what}.path[${k}]`)),
+      path: listField(i.path, `${what}.path`).map((p, k) => hexField(p, `${what}.path[${k}]`)),
     };
     if (proof.treeSize !== header.txCount) {
       reject(Failure.badInclusion, 'proof tree size is not the block tx count');

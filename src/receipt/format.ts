@@ -124,9 +124,19 @@ export interface GovernanceBlockParts {
 
 export const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 
-export function objectField(v: unknown, what: string): Record<string, unknown> {
+/**
+ * A JSON object. With `fields`, exactly those (each present, none other): one canonical form, so a field a
+ * verifier does not know can never carry a claim it silently ignores.
+ */
+export function objectField(v: unknown, what: string, fields?: readonly string[]): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     reject(Failure.malformed, `${what} is not an object`);
+  if (fields !== undefined) {
+    for (const k of Object.keys(v)) {
+      if (!fields.includes(k)) reject(Failure.malformed, `${what} has an unknown field ${shown(k)}`);
+    }
+    for (const k of fields) if (!(k in v)) reject(Failure.malformed, `${what} is missing ${k}`);
+  }
   return v as Record<string, unknown>;
 }
 
@@ -143,18 +153,31 @@ export function countField(v: unknown, what: string): number {
   return v;
 }
 
+/** Standard padded base64 (RFC 4648 section 4) in its one canonical spelling: zero pad bits, as written. */
 export function base64Field(v: unknown, what: string): Uint8Array {
   if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) {
     reject(Failure.malformed, `${what} is not base64`);
   }
-  return new Uint8Array(Buffer.from(v, 'base64'));
+  const bytes = Buffer.from(v, 'base64');
+  if (bytes.toString('base64') !== v) reject(Failure.malformed, `${what} is not canonical base64`);
+  return new Uint8Array(bytes);
 }
 
+/** Lower-case hex, as receipts are written: `AB` and `ab` are not two spellings of one receipt. */
 export function hexField(v: unknown, what: string): Uint8Array {
-  const b = typeof v === 'string' ? tryFromHex(v) : undefined;
-  if (b === undefined) reject(Failure.malformed, `${what} is not hex`);
+  const b = typeof v === 'string' && v === v.toLowerCase() ? tryFromHex(v) : undefined;
+  if (b === undefined) reject(Failure.malformed, `${what} is not lower-case hex`);
   return b;
 }
+
+/** The fields of each object in a receipt (docs/receipts.md "Format"); no other field is accepted. */
+export const RECEIPT_OBJECT_FIELDS = {
+  block: ['height', 'hash', 'header'],
+  inclusion: ['leafIndex', 'treeSize', 'path'],
+  anchor: ['height', 'headerHash', 'headers', 'token'],
+  governanceBlock: ['height', 'header', 'certificate', 'txs'],
+  governanceTx: ['tx', 'leafIndex', 'path'],
+} as const;
 
 /** Decodes a base64 field with a canonical decoder; a decoder's CodecError becomes `malformed` in `evaluate`. */
 export function decodedField<T>(v: unknown, what: string, decode: (bytes: Uint8Array) => T): T {

@@ -15,7 +15,15 @@ import { checkStateless, checkTime, validatorKeysOf } from '../ledger/rules.ts';
 import { VerifiedSignatures } from '../ledger/sig-cache.ts';
 import { type CheckResult, evaluate, passed, reject } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
-import { countField, decodedField, hexField, listField, objectField, shown } from './format.ts';
+import {
+  countField,
+  decodedField,
+  hexField,
+  listField,
+  objectField,
+  RECEIPT_OBJECT_FIELDS,
+  shown,
+} from './format.ts';
 
 export interface ReplayedGovernance {
   /** The registry as of the block below `beforeHeight`: in force at `beforeHeight`. */
@@ -66,7 +74,7 @@ function replayBlock(
   at: string,
   bounds: { last: number; beforeHeight: number },
 ): { state: GovernanceState; height: number; txs: number } {
-  const b = objectField(raw, at);
+  const b = objectField(raw, at, RECEIPT_OBJECT_FIELDS.governanceBlock);
   const header = decodedField(b.header, `${at}.header`, decodeHeader);
   if (header.chainId !== g.chainId) reject(Failure.wrongChain, `${at}: header is for another chain`);
   if (header.height !== b.height) reject(Failure.heightMismatch, `${at}.height does not match its header`);
@@ -117,7 +125,7 @@ function provenTxs(txs: unknown[], header: BlockHeader, at: string): TxEnvelope[
   let lastIndex = -1;
   return txs.map((raw, j) => {
     const tat = `${at}.txs[${j}]`;
-    const t = objectField(raw, tat);
+    const t = objectField(raw, tat, RECEIPT_OBJECT_FIELDS.governanceTx);
     const env = decodedField(t.tx, `${tat}.tx`, parseTx);
     if (env.tx.type !== 'governance')
       reject(Failure.wrongTxType, `${tat} is an ${env.tx.type} tx, not governance`);

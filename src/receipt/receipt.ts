@@ -69,6 +69,8 @@ export {
   checkFormat,
   type ReceiptFacts,
   type ReceiptVerification,
+  VERIFICATION_PROFILES,
+  type VerificationProfile,
   type VerifyReceiptOptions,
   verifyReceipt,
 } from './verify.ts';

@@ -12,7 +12,7 @@ import {
 } from '../timestamp/index.ts';
 import { evaluate, failed, type OptionalCheckResult, passed, reject, skipped } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
-import { base64Field, decodedField, listField, objectField } from './format.ts';
+import { base64Field, decodedField, listField, objectField, RECEIPT_OBJECT_FIELDS } from './format.ts';
 
 /** A trust-anchor bundle that does not decode is the verifier's configuration, not the receipt's fault. */
 const timestampFailure = (err: JrError) =>
@@ -41,10 +41,10 @@ export function checkAnchor(
       : skipped('block not yet anchored by a time-stamp token');
   }
   return evaluate(() => {
-    const a = objectField(anchor, 'anchor');
+    const a = objectField(anchor, 'anchor', RECEIPT_OBJECT_FIELDS.anchor);
     let prev = headerHash(header);
     let height = header.height;
-    for (const [i, hb] of listField(a.headers ?? [], 'anchor.headers').entries()) {
+    for (const [i, hb] of listField(a.headers, 'anchor.headers').entries()) {
       const h = decodedField(hb, `anchor.headers[${i}]`, decodeHeader);
       if (h.height !== height + 1 || !equalBytes(h.prevHash, prev)) {
         reject(

@@ -25,7 +25,7 @@ import {
 } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
 import { checkEvidence, checkFile, checkSummary, type EvidenceFile, summaryOf } from './evidence-checks.ts';
-import { RECEIPT_FORMAT_V1, RECEIPT_FORMAT_V2, type ReceiptJson } from './format.ts';
+import { RECEIPT_FORMAT_V1, RECEIPT_FORMAT_V2, type ReceiptJson, shown } from './format.ts';
 import { checkGovernance } from './governance.ts';
 import { checkAnchor, checkEvidenceToken } from './time-checks.ts';
 
@@ -55,7 +55,15 @@ export interface VerifyReceiptOptions extends EvidenceFile {
   tsaTrustAnchorsPem?: string;
   /** Fail unless the receipt carries a verified anchor token. */
   requireAnchor?: boolean;
+  /**
+   * `court`: what a court relies on; the RFC 3161 anchor is required (an `"anchor": null` receipt fails
+   * with RECEIPT_ANCHOR_MISSING). `standard` (default): the anchor is checked when present.
+   */
+  profile?: VerificationProfile;
 }
+
+export const VERIFICATION_PROFILES = ['standard', 'court'] as const;
+export type VerificationProfile = (typeof VERIFICATION_PROFILES)[number];
 
 /** A receipt whose fields are all present, each still unchecked. */
 export type ClaimedReceipt = { readonly [K in keyof ReceiptJson]-?: unknown };
@@ -85,6 +93,11 @@ export function checkFormat(doc: unknown): CheckResult<ClaimedReceipt> {
       reject(Failure.unknownFormat, `format is neither ${RECEIPT_FORMAT_V1} nor ${RECEIPT_FORMAT_V2}`);
     }
     for (const k of REQUIRED_FIELDS) if (!(k in d)) reject(Failure.malformed, `missing ${k}`);
+    for (const k of Object.keys(d)) {
+      if (k !== 'governance' && !(REQUIRED_FIELDS as readonly string[]).includes(k)) {
+        reject(Failure.malformed, `unknown field ${shown(k)}`);
+      }
+    }
     const gov = d.governance;
     if (gov !== undefined && !Array.isArray(gov)) reject(Failure.malformed, 'governance is not a list');
     if (d.format === RECEIPT_FORMAT_V1 && gov !== undefined && gov.length > 0) {
@@ -141,7 +154,8 @@ function runChecks(run: CheckRun, doc: unknown, opts: VerifyReceiptOptions): Rec
   const e = evidence.value;
   if (!run.record(C.file, checkFile(e, opts))) return undefined;
   const anchorsPem = opts.tsaTrustAnchorsPem ?? g.tsa.trustAnchors.join('\n');
-  const anchor = checkAnchor(r.anchor, h, anchorsPem, opts.requireAnchor === true);
+  const requireAnchor = opts.requireAnchor === true || opts.profile === 'court';
+  const anchor = checkAnchor(r.anchor, h, anchorsPem, requireAnchor);
   if (!run.record(C.anchor, anchor)) return undefined;
   const anchoredAt = anchor.status === 'pass' ? anchor.value : undefined;
   const token = checkEvidenceToken(e, h, anchorsPem, g.tsa.evidenceTokenToleranceMs);

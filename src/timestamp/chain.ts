@@ -8,6 +8,17 @@ import { TsaLimits } from './limits.ts';
 import { Oid } from './oids.ts';
 import { type Cert, certSignedBy, KeyUsageBit, UNDERSTOOD_EXTENSIONS } from './x509.ts';
 
+/**
+ * Checks beyond RFC 5280 path validation, each off by default. RFC 5280 does not let a CA certificate's
+ * extendedKeyUsage constrain the certificates below it (4.2.1.12 defines EKU for the end entity), and public
+ * TSAs chain through intermediates whose EKU lists other purposes (GlobalSign's, for one); refusing those is
+ * a local policy a verifier must choose explicitly.
+ */
+export interface PathPolicy {
+  /** Refuse a CA whose extendedKeyUsage lists neither timeStamping nor anyExtendedKeyUsage. */
+  caEkuMustAllowTimeStamping?: boolean;
+}
+
 export type PathResult =
   | { ok: true; path: Cert[] }
   | { ok: false; check: 'chain' | 'certValidity'; reason: string };
@@ -34,15 +45,16 @@ function isSelfIssued(cert: Cert): boolean {
 }
 
 /** Why `ca` may not issue the next certificate down `below` (leaf first), or undefined if it may. */
-function caProblem(ca: Cert, below: readonly Cert[]): string | undefined {
+function caProblem(ca: Cert, below: readonly Cert[], policy: PathPolicy): string | undefined {
   const name = ca.subjectText;
   if (!ca.basicConstraints?.ca) return `${name} is not a CA (basicConstraints cA is not set)`;
   if (ca.keyUsage && !ca.keyUsage.includes(KeyUsageBit.keyCertSign)) {
     return `${name} keyUsage does not allow keyCertSign`;
   }
   const eku = ca.extKeyUsage?.purposes;
-  if (eku && !eku.includes(Oid.kpTimeStamping) && !eku.includes(Oid.anyExtendedKeyUsage)) {
-    return `${name} extendedKeyUsage does not allow timeStamping`;
+  const ekuRefuses = eku && !eku.includes(Oid.kpTimeStamping) && !eku.includes(Oid.anyExtendedKeyUsage);
+  if (policy.caEkuMustAllowTimeStamping && ekuRefuses) {
+    return `${name} extendedKeyUsage does not allow timeStamping (caEkuMustAllowTimeStamping policy)`;
   }
   const pathLen = ca.basicConstraints.pathLen;
   // RFC 5280 4.2.1.9: count the non-self-issued intermediates between this CA and the leaf.
@@ -72,6 +84,7 @@ export function buildPath(
   intermediates: readonly Cert[],
   anchors: readonly Cert[],
   at: Date,
+  policy: PathPolicy = {},
 ): PathResult {
   const leafProblem = unknownCritical(leaf);
   if (leafProblem) return { ok: false, check: 'chain', reason: leafProblem };
@@ -98,7 +111,7 @@ export function buildPath(
         !(cur.authorityKeyId && c.subjectKeyId && !equalBytes(cur.authorityKeyId, c.subjectKeyId)),
     );
     for (const cand of candidates) {
-      const problem = caProblem(cand, path);
+      const problem = caProblem(cand, path, policy);
       if (problem) {
         reason = problem;
         continue;

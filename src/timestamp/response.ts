@@ -156,6 +156,7 @@ export interface ParsedToken {
   /** Present when contentType is id-signedData. */
   signedData:
     | {
+        version: number;
         digestAlgorithms: string[];
         eContentType: string;
         /** The eContent octets (the DER TSTInfo), over which message-digest is computed. */
@@ -189,7 +190,7 @@ export function parseToken(bytes: Uint8Array): ParsedToken {
 
 function parseSignedData(el: Element): NonNullable<ParsedToken['signedData']> {
   const r = new DerReader(el, 'SignedData');
-  readSmallInt(r.next(Tag.integer, 'version'), 'SignedData.version', 0, 5);
+  const version = readSmallInt(r.next(Tag.integer, 'version'), 'SignedData.version', 0, 5);
   const digestAlgorithms = childrenOf(r.next(Tag.set, 'digestAlgorithms'), 'digestAlgorithms').map(
     (e) => readAlgorithmId(expectTag(e, Tag.sequence, 'digestAlgorithm'), 'digestAlgorithm').oid,
   );
@@ -214,7 +215,7 @@ function parseSignedData(el: Element): NonNullable<ParsedToken['signedData']> {
     );
   }
   const signerInfos = childrenOf(signerInfosEl, 'signerInfos').map(parseSignerInfo);
-  return { digestAlgorithms, eContentType, eContent, certificates, signerInfos };
+  return { version, digestAlgorithms, eContentType, eContent, certificates, signerInfos };
 }
 
 function parseSignerInfo(el: Element): SignerInfo {

@@ -8,7 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { Tag } from './asn1.ts';
-import { buildPath } from './chain.ts';
+import { buildPath, type PathPolicy } from './chain.ts';
 import { CHECKS, CheckFailed, type CheckName, type CheckOutcome, fail } from './checks.ts';
 import { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';
 import { TsaLimits } from './limits.ts';
@@ -89,6 +89,8 @@ export interface VerifyOptions extends BindingOptions {
   trustAnchors: readonly Cert[];
   /** Further certificates that may complete the path or hold the signer (never trusted by themselves). */
   untrusted?: readonly Cert[];
+  /** Checks beyond RFC 5280 path validation; none by default. */
+  pathPolicy?: PathPolicy;
 }
 
 function inferHashAlg(digest: Uint8Array): HashAlg | undefined {
@@ -197,12 +199,32 @@ function bind(run: Run, input: Uint8Array, opts: BindingOptions): Bound {
   return { tokenBytes, sd, tst, eContent };
 }
 
+/**
+ * The fields outside the signature that RFC 5652 fixes for a token: nothing signs them, so a verifier that
+ * ignored them would accept two spellings of one token. SignedData version 3 (4 or 5 only with other
+ * certificate or CRL formats), as the content is not id-data; SignerInfo version 1 with an issuer and serial
+ * number, 3 with a subject key identifier; the signer's digest algorithm among digestAlgorithms.
+ */
+function unsignedFieldProblem(sd: Bound['sd'], si: Bound['sd']['signerInfos'][number]): string | undefined {
+  if (sd.version < 3) return `SignedData version ${sd.version}; a token's is 3 (RFC 5652 5.1)`;
+  const want = si.sid.kind === 'issuerSerial' ? 1 : 3;
+  if (si.version !== want) {
+    return `SignerInfo version ${si.version} with signer identifier ${si.sid.kind}; RFC 5652 5.3 requires ${want}`;
+  }
+  if (!sd.digestAlgorithms.includes(si.digestAlgorithm)) {
+    return `the signer's digest algorithm ${oidName(si.digestAlgorithm)} is not among SignedData.digestAlgorithms`;
+  }
+  return undefined;
+}
+
 /** Checks signerInfo .. certValidity: the TSA named by a trust anchor signed this TSTInfo. */
 function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
   const { sd, tst, eContent } = b;
   if (sd.signerInfos.length !== 1)
     fail('signerInfo', `${sd.signerInfos.length} SignerInfos; a token has exactly one`);
   const si = sd.signerInfos[0]!;
+  const problem = unsignedFieldProblem(sd, si);
+  if (problem !== undefined) fail('signerInfo', problem);
   pass(run, 'signerInfo');
 
   const embedded = parsedCerts(sd.certificates);
@@ -272,6 +294,7 @@ function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
     [...embedded.certs, ...(opts.untrusted ?? [])],
     opts.trustAnchors,
     tst.genTime,
+    opts.pathPolicy,
   );
   if (!path.ok) fail(path.check, path.reason);
   pass(run, 'chain', path.path.map((c) => c.subjectText).join(' <- '));

@@ -10,6 +10,8 @@ import { withPage } from '../helpers/browser.ts';
 
 const EVIL = '<img src=x onerror="document.title=\'pwned\'"><b>bold</b>';
 let failing = false;
+/** Blocks answer 401, as they do off loopback without a signature (ADR 009). */
+let blocksRefused = false;
 
 const status = () => ({
   chainId: EVIL,
@@ -50,7 +52,14 @@ const server = new ApiServer({
         return { json: status() };
       },
     },
-    { method: 'GET', path: '/v1/blocks/:height', handler: () => ({ json: block }) },
+    {
+      method: 'GET',
+      path: '/v1/blocks/:height',
+      handler: () => {
+        if (blocksRefused) throw new ApiError(401, 'AUTH_REQUIRED', 'sign the request');
+        return { json: block };
+      },
+    },
   ],
 });
 let url: string;
@@ -89,5 +98,22 @@ describe('operator page with hostile or failing data', () => {
       }
       await expect.poll(() => banner.isVisible(), { timeout: 30_000 }).toBe(false);
     });
+  });
+
+  it('keeps showing the status when blocks are refused (off loopback), and says why the blocks are missing', async () => {
+    blocksRefused = true;
+    try {
+      await withPage(url, async ({ page }) => {
+        await page.goto(`${url}/`);
+        const note = page.locator('#blocks-note');
+        await expect.poll(() => note.isVisible(), { timeout: 30_000 }).toBe(true);
+        expect(await note.textContent()).toContain('not public');
+        expect(await page.locator('#height').textContent()).toBe('1');
+        expect(await page.locator('#blocks tr').count()).toBe(0);
+        expect(await page.locator('#error').isVisible()).toBe(false);
+      });
+    } finally {
+      blocksRefused = false;
+    }
   });
 });

@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../../src/cli/client.ts';
 import { runCaseDemo } from '../../src/cli/devnet-case-demo.ts';
+import { resolveIdentity } from '../../src/cli/evidence.ts';
 import type { DevnetManifest } from '../../src/dev/devnet.ts';
 import {
   type Child,
@@ -197,10 +199,20 @@ describe('devnet end to end', () => {
     expect(text).toMatch(/ok +timeline +8 event\(s\) replay to status closed/);
     // Every node serves the same case: one from another node than any party used.
     const caseId = /case demo: (DEMO-\d+),/.exec(text)![1]!;
-    const served = await Promise.all(m.nodes.map((n) => api(`${n.apiUrl}/v1/cases/${caseId}`)));
-    for (const s of served) expect(s.json.case.status).toBe('closed');
-    const stats = await api(`${m.nodes[3]!.apiUrl}/v1/stats`);
-    expect(stats.json.all).toMatchObject({ opened: 2, agreed: 1, failed: 1, confirmed: 1 });
+    // Case reads are signed (docs/api.md#authentication): as the respondent bank, with its client key.
+    const asBank = async (url: string) => {
+      const client = new ApiClient(url);
+      await resolveIdentity(client, m.nodes[0]!.clientKey);
+      return client;
+    };
+    const served = await Promise.all(
+      m.nodes.map(async (n) => (await (await asBank(n.apiUrl)).get<any>(`/v1/cases/${caseId}`)).body),
+    );
+    for (const s of served) expect(s.case.status).toBe('closed');
+    expect((await api(`${m.nodes[1]!.apiUrl}/v1/cases/${caseId}`)).json.code).toBe('AUTH_REQUIRED');
+    expect(text).toMatch(/bank-b asks for DEMO-\d+: HTTP 403 FORBIDDEN_NOT_PARTY/);
+    const stats = (await (await asBank(m.nodes[3]!.apiUrl)).get<any>('/v1/stats')).body;
+    expect(stats.all).toMatchObject({ opened: 2, agreed: 1, failed: 1, confirmed: 1 });
   });
 
   it('a node stopped with SIGTERM exits cleanly and resumes its chain on restart', async () => {

@@ -3,6 +3,7 @@
  * a node but not consensus. Blocks commit when the test calls commit(), or right after each accepted tx
  * with `autoCommit`.
  */
+import { AuditLog } from '../../src/api/audit.ts';
 import { ApiServer } from '../../src/api/http.ts';
 import { type ApiBackend, apiRoutes, MAX_TX_BODY_BYTES, type SubmitOutcome } from '../../src/api/routes.ts';
 import type { Genesis } from '../../src/core/genesis.ts';
@@ -16,6 +17,8 @@ export interface FakeNode {
   url: string;
   consensus: FakeConsensus;
   queries: LedgerQueries;
+  /** The audit log of case reads (in memory). */
+  audit: AuditLog;
   commit(): Promise<void>;
   setReady(ready: boolean, reasons?: string[]): void;
   stop(): Promise<void>;
@@ -26,6 +29,7 @@ export async function startFakeNode(
   opts: { now?: () => number; autoCommit?: boolean } = {},
 ): Promise<FakeNode> {
   const now = opts.now ?? (() => Date.now());
+  const audit = new AuditLog(undefined, now);
   const store = new MemoryLedgerStore();
   const chain = await LedgerChain.open(store, genesis);
   const consensus = new FakeConsensus(chain, now);
@@ -75,7 +79,7 @@ export async function startFakeNode(
   const server = new ApiServer({
     host: '127.0.0.1',
     port: 0,
-    routes: apiRoutes(backend),
+    routes: apiRoutes(backend, { now, audit }),
     maxBodyBytes: MAX_TX_BODY_BYTES,
     logger: { warn: () => {}, error: () => {} },
   });
@@ -84,6 +88,7 @@ export async function startFakeNode(
     url,
     consensus,
     queries,
+    audit,
     commit,
     setReady: (r, reasons = []) => {
       ready = { ready: r, reasons };

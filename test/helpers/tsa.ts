@@ -50,6 +50,8 @@ export interface PkiOptions {
   tsaExtra?: Array<{ oid: string; critical: boolean; value: Uint8Array }>;
   tsaKeyType?: 'p256' | 'p384' | 'ed25519' | 'rsa';
   rootName?: string;
+  /** An extendedKeyUsage (not critical) on every intermediate CA, as some public TSA hierarchies carry. */
+  intermediateEku?: string[];
 }
 
 function tsaKeyPair(type: PkiOptions['tsaKeyType']) {
@@ -102,6 +104,7 @@ export async function makePki(o: PkiOptions = {}): Promise<Pki> {
       notAfter: new Date(T0 + 3650 * DAY),
       ...(o.issuerNotCa && last ? {} : { ca: {} }),
       keyUsage: [KeyUsageBit.keyCertSign, KeyUsageBit.cRLSign],
+      ...(o.intermediateEku ? { extKeyUsage: { purposes: o.intermediateEku, critical: false } } : {}),
     });
     issuer = parseCertificate(der);
     issuerKey = k.privateKey;

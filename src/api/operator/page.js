@@ -33,6 +33,7 @@ const TEXT = {
     connected: 'connected',
     unreachable: 'not connected',
     unreachableNode: 'Cannot reach the node',
+    blocksLoopbackOnly: 'Blocks are shown only on the node itself (loopback): they are not public.',
     switchTo: '中文',
   },
   zh: {
@@ -64,6 +65,7 @@ const TEXT = {
     connected: '已连接',
     unreachable: '未连接',
     unreachableNode: '无法连接节点',
+    blocksLoopbackOnly: '区块仅在节点本机（环回地址）显示：区块不公开。',
     switchTo: 'English',
   },
 };
@@ -83,6 +85,7 @@ const saved = stored();
 let lang = saved === 'en' || saved === 'zh' ? saved : /^zh\b/i.test(navigator.language) ? 'zh' : 'en';
 let last = null;
 let blocks = [];
+let blocksRefused = false;
 let updatedAt = null;
 
 const $ = (id) => document.getElementById(id);
@@ -176,12 +179,13 @@ function render() {
     renderValidators(s);
   }
   renderBlocks();
+  $('blocks-note').hidden = !blocksRefused;
   if (updatedAt) setText('updated', updatedAt.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB'));
 }
 
 async function getJson(path) {
   const r = await fetch(path, { cache: 'no-store', signal: AbortSignal.timeout(10_000) });
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  if (!r.ok) throw Object.assign(new Error(`${path}: HTTP ${r.status}`), { status: r.status });
   return r.json();
 }
 
@@ -194,10 +198,23 @@ async function loadBlocks(height, known) {
   return out;
 }
 
+// Blocks are served unsigned to loopback callers only (ADR 009) and this page never signs: elsewhere the
+// section says so instead of failing the whole page.
+async function refreshBlocks(s) {
+  if (blocksRefused || (last && s.height === last.height && blocks.length > 0)) return;
+  try {
+    blocks = await loadBlocks(s.height, blocks);
+  } catch (err) {
+    if (err.status !== 401 && err.status !== 403) throw err;
+    blocksRefused = true;
+    blocks = [];
+  }
+}
+
 async function poll() {
   try {
     const s = await getJson('/v1/status');
-    if (!last || s.height !== last.height || blocks.length === 0) blocks = await loadBlocks(s.height, blocks);
+    await refreshBlocks(s);
     last = s;
     updatedAt = new Date();
     $('error').hidden = true;

@@ -24,18 +24,25 @@ describe('dispute cases on a cluster with a court observer', () => {
       await c.startNode(4);
       const observer = c.nodes[4]!;
       const via = (i: number) => new ApiClient(c.nodes[i]!.apiUrl);
-      const who = async (inst: number, node: number) => ({
-        ...(await resolveIdentity(via(node), c.clientKey(inst))),
-        client: via(node),
-      });
+      // resolveIdentity makes the client sign its requests as the institution (case reads need it).
+      const who = async (inst: number, node: number) => {
+        const client = via(node);
+        return { ...(await resolveIdentity(client, c.clientKey(inst))), client };
+      };
       const bank = await who(0, 0);
       const mediator = await who(2, 2);
       // The court's key, but its submissions go to a validator (bank-b's node).
       const court = await who(4, 1);
       expect(court.institution).toBe(observer.institution);
       const id = 'CLUSTER-CASE-1';
-      const step = (p: typeof bank, event: CaseEvent) =>
-        recordCaseEvent(p.client, p, { caseId: id, event }, true);
+      let height = 0;
+      const step = async (p: typeof bank, event: CaseEvent) => {
+        // Each party reads the case from its own node: let it catch up with the last event first.
+        if (height > 0) await p.client.request('GET', `/v1/blocks/${height}?wait=30000`);
+        const r = await recordCaseEvent(p.client, p, { caseId: id, event }, true);
+        height = Math.max(height, r.height ?? 0);
+        return r;
+      };
       await step(bank, { type: 'open', respondent: bank.institution, claimant: doc('claimant') });
       await step(bank, { type: 'assign', mediator: mediator.institution });
       await step(mediator, { type: 'session', seq: 1 });
@@ -50,6 +57,9 @@ describe('dispute cases on a cluster with a court observer', () => {
 
       // The observer's own API takes no txs: the court must go through a validator.
       const viaObserver = { ...court, client: new ApiClient(observer.apiUrl) };
+      viaObserver.client.signer = court.client.signer;
+      // The court reads the case from the observer first: it must have synced the application to it.
+      await viaObserver.client.request('GET', `/v1/blocks/${height}?wait=30000`);
       await expect(
         recordCaseEvent(
           viaObserver.client,
@@ -76,7 +86,13 @@ describe('dispute cases on a cluster with a court observer', () => {
       const v = verifyCaseReceipt(receipt, c.genesis);
       expect(v.ok, JSON.stringify(v.checks)).toBe(true);
       const stats = (await viaObserver.client.get<{ all: unknown }>('/v1/stats')).body.all;
-      expect(stats).toEqual((await via(0).get<{ all: unknown }>('/v1/stats')).body.all);
+      expect(stats).toEqual((await bank.client.get<{ all: unknown }>('/v1/stats')).body.all);
+      // Case data is for the parties: unsigned, the observer refuses it.
+      const unsigned = await new ApiClient(observer.apiUrl).request<{ code: string }>(
+        'GET',
+        `/v1/cases/${id}`,
+      );
+      expect([unsigned.status, unsigned.body.code]).toEqual([401, 'AUTH_REQUIRED']);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${await c.diagnostics()}`);
     } finally {

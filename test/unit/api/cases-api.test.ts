@@ -15,6 +15,7 @@ import {
 } from '../../helpers/cases.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { docHash, evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import { signedGet } from '../../helpers/signed.ts';
 
 const genesis = casesGenesis();
 let node: FakeNode;
@@ -24,9 +25,9 @@ beforeAll(async () => {
 });
 afterAll(() => node.stop());
 
-async function get(path: string): Promise<{ status: number; json: any }> {
-  const r = await fetch(`${node.url}${path}`);
-  return { status: r.status, json: await r.json() };
+/** A GET signed as `as` (a bank by default), at the fake node's clock. */
+function get(path: string, as = BANK): Promise<{ status: number; json: any }> {
+  return signedGet(node.url, path, as, { at: TEST_GENESIS_TIME + 5000 });
 }
 
 async function submit(...txs: ReturnType<typeof open>[]): Promise<void> {
@@ -70,10 +71,11 @@ describe('case API', () => {
     });
   });
 
-  it('GET /v1/cases pages in opening order; bad limits and cursors are 400', async () => {
+  it("GET /v1/cases pages in opening order, showing the caller's cases only; bad limits and cursors are 400", async () => {
     await submit(open('API-2', MEDIATOR, OTHER_BANK), open('API-3'));
     const first = await get('/v1/cases?limit=2');
-    expect(first.json.cases.map((c: any) => c.caseId)).toEqual(['API-1', 'API-2']);
+    // API-2 is another bank's: the page keeps its place in the order but leaves it out.
+    expect(first.json.cases.map((c: any) => c.caseId)).toEqual(['API-1']);
     const second = await get(`/v1/cases?limit=2&cursor=${encodeURIComponent(first.json.next)}`);
     expect(second.json.cases.map((c: any) => c.caseId)).toEqual(['API-3']);
     expect(second.json.next).toBeNull();
@@ -81,12 +83,15 @@ describe('case API', () => {
     expect((await get('/v1/cases?cursor=garbage')).json.code).toBe('LEDGER_INVALID_CURSOR');
   });
 
-  it('GET /v1/stats reports the chain, each institution and each month; filters by either', async () => {
+  it("GET /v1/stats reports the chain, the caller's institution and each month; filters by either", async () => {
     await submit(ev('API-2', MEDIATOR, { type: 'assign', mediator: MEDIATOR }));
     await submit(ev('API-2', MEDIATOR, { type: 'fail', reason: 'noAgreement' }));
-    const { json } = await get('/v1/stats');
+    const { json } = await get('/v1/stats', OTHER_BANK);
     expect(json.all).toMatchObject({ opened: 3, agreed: 1, failed: 1, mediated: 2, successRate: 0.5 });
+    expect(Object.keys(json.institutions)).toEqual([OTHER_BANK]);
     expect(json.institutions[OTHER_BANK]).toMatchObject({ opened: 1, failed: 1, agreed: 0 });
+    // Another institution's figures are the regulator's to read.
+    expect((await get(`/v1/stats?institution=${OTHER_BANK}`)).json.code).toBe('FORBIDDEN_ROLE');
     const month = new Date(TEST_GENESIS_TIME).toISOString().slice(0, 7);
     expect(json.months[month]).toMatchObject({ opened: 3 });
     const only = await get(`/v1/stats?institution=${BANK}&month=${month}`);

@@ -18,6 +18,7 @@ import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import type { FakeConsensus } from '../../helpers/fake-consensus.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { docHash, evidenceTx, governanceTx, TEST_GENESIS_TIME, testGenesis } from '../../helpers/fixtures.ts';
+import { signedGet } from '../../helpers/signed.ts';
 
 const genesis = testGenesis();
 const now = TEST_GENESIS_TIME + 5000;
@@ -170,6 +171,8 @@ describe('HTTP API', () => {
   });
 
   it('GET /v1/cases/:caseId pages in chain order', async () => {
+    // CASE-1 has evidence but no case tx: its recorder (bank-a) reads the records, signed.
+    const get = (path: string) => signedGet(base, path, 'bank-a', { at: now });
     const first = await get('/v1/cases/CASE-1?limit=1');
     expect(first.json.records).toHaveLength(1);
     expect(first.json.next).toEqual(expect.any(String));

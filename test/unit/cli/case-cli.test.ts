@@ -1,5 +1,5 @@
 /** `jrchain case ...` and `jrchain stats` against a fake node (docs/cases.md). */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ async function cli(...argv: string[]) {
 
 beforeAll(async () => {
   node = await startFakeNode(casesGenesis(), { autoCommit: true });
-  for (const inst of ['bank-a', 'bank-c', 'bank-d'])
+  for (const inst of ['bank-a', 'bank-b', 'bank-c', 'bank-d'])
     writeKeyFile(key(inst), keyPairFromSeed(sha256(utf8.encode(`jrchain-test-key:${inst}/client-1`))));
   writeFileSync(join(dir, 'agreement.pdf'), 'the agreement');
   writeFileSync(join(dir, 'ruling.pdf'), 'the ruling');
@@ -94,7 +94,7 @@ describe('jrchain case', () => {
     expect(JSON.parse(again.stdout).status).toBe('already-recorded');
     expect((await cli('case', 'close', id, ...mediator)).code).toBe(0);
 
-    const shown = JSON.parse((await cli('case', 'show', id, '--json')).stdout);
+    const shown = JSON.parse((await cli('case', 'show', id, '--json', '--key', key('bank-a'))).stdout);
     expect(shown.case.status).toBe('closed');
     expect(shown.case.timeline.map((e: { event: string }) => e.event)).toEqual([
       'open',
@@ -105,23 +105,23 @@ describe('jrchain case', () => {
       'decide',
       'close',
     ]);
-    expect((await cli('case', 'show', id)).stdout).toMatch(/case CLI-1: closed/);
-    const list = JSON.parse((await cli('case', 'list', '--json')).stdout);
+    expect((await cli('case', 'show', id, '--key', key('bank-c'))).stdout).toMatch(/case CLI-1: closed/);
+    const list = JSON.parse((await cli('case', 'list', '--json', '--key', key('bank-a'))).stdout);
     expect(list.cases.map((c: { caseId: string }) => c.caseId)).toEqual([id]);
-    const stats = await cli('stats', '--json');
+    const stats = await cli('stats', '--json', '--key', key('bank-d'));
     expect(JSON.parse(stats.stdout).all).toMatchObject({
       opened: 1,
       agreed: 1,
       confirmed: 1,
       successRate: 1,
     });
-    expect((await cli('stats')).stdout).toMatch(
+    expect((await cli('stats', '--key', key('bank-a'))).stdout).toMatch(
       /all: opened 1, mediated 1 \(agreed 1, failed 0\), success 100.0 %/,
     );
 
     // The whole timeline as one receipt, verified offline; a tampered copy is not proven.
     const file = join(dir, 'case.receipt.json');
-    expect((await cli('case', 'receipt', id, '--out', file)).code).toBe(0);
+    expect((await cli('case', 'receipt', id, '--out', file, '--key', key('bank-d'))).code).toBe(0);
     const genesisFile = join(dir, 'genesis.json');
     writeFileSync(genesisFile, JSON.stringify(genesisToJson(casesGenesis())));
     const ok = await offline('case', 'verify', file, '--genesis', genesisFile);
@@ -133,7 +133,22 @@ describe('jrchain case', () => {
     const bad = await offline('case', 'verify', join(dir, 'dropped.json'), '--genesis', genesisFile);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/FAIL timeline .*RECEIPT_CASE_TIMELINE/);
-    expect((await cli('case', 'receipt', 'NO-SUCH-CASE')).code).toBe(1);
+    expect((await cli('case', 'receipt', 'NO-SUCH-CASE', '--key', key('bank-a'))).code).toBe(1);
+    // Case data needs a key; another bank is refused; the audit log shows who read the case.
+    expect((await cli('case', 'show', id)).code).toBe(2);
+    // --home signs with the node home's client key (what `jrchain init` writes).
+    const home = join(dir, 'home-d');
+    mkdirSync(home);
+    copyFileSync(key('bank-d'), join(home, 'client.key'));
+    expect(JSON.parse((await cli('case', 'show', id, '--json', '--home', home)).stdout).case.status).toBe(
+      'closed',
+    );
+    expect((await cli('case', 'show', id, '--home', home, '--key', key('bank-d'))).code).toBe(2);
+    const refused = await cli('case', 'show', id, '--key', key('bank-b'));
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/FORBIDDEN_NOT_PARTY/)]);
+    const audit = JSON.parse((await cli('audit', '--case', id, '--json', '--key', key('bank-a'))).stdout);
+    const readers = new Set(audit.entries.map((e: { institution: string }) => e.institution));
+    expect(readers).toEqual(new Set(['bank-a', 'bank-c', 'bank-d']));
   });
 
   it('refuses bad flags before touching the node, and explains every command in --help', async () => {

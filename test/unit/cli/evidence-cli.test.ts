@@ -158,13 +158,13 @@ describe('jrchain evidence', () => {
   });
 
   it('case show lists the timeline in chain order', async () => {
-    const r = await cli('case', 'show', 'CASE-77', '--node', node.url, '--json');
+    const r = await cli('case', 'show', 'CASE-77', '--node', node.url, '--json', '--key', keyFile);
     const records = JSON.parse(r.stdout).records;
     expect(records).toHaveLength(3);
     expect(records.map((x: { height: number }) => x.height)).toEqual(
       [...records.map((x: { height: number }) => x.height)].sort((a, b) => a - b),
     );
-    const none = await cli('case', 'show', 'CASE-NONE', '--node', node.url);
+    const none = await cli('case', 'show', 'CASE-NONE', '--node', node.url, '--key', keyFile);
     expect(none.code).toBe(1);
     expect(none.stdout).toMatch(/no evidence recorded/);
   });

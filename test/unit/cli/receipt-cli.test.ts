@@ -65,4 +65,15 @@ describe('jrchain receipt verify', () => {
     const text = await verify('bad.json');
     expect(text.stdout).toMatch(/^FAIL tx {13}txHash is not the hash of tx \[RECEIPT_HASH_MISMATCH\]$/m);
   });
+
+  it('--profile court requires the anchor this receipt lacks; the standard profile skips it', async () => {
+    expect((await verify('good.json')).code).toBe(0);
+    const court = await verify('good.json', '--profile', 'court', '--json');
+    expect(court.code).toBe(1);
+    expect(JSON.parse(court.stdout).checks.at(-1)).toMatchObject({
+      name: ReceiptCheck.anchor,
+      code: ReceiptFailureCode.anchorMissing,
+    });
+    expect((await verify('good.json', '--profile', 'judge')).code).not.toBe(0);
+  });
 });

@@ -6,14 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeHeader, encodeHeader, headerHash } from '../../../src/core/block.ts';
-import { toHex, utf8 } from '../../../src/core/bytes.ts';
-import { sha256 } from '../../../src/core/crypto.ts';
+import { toHex } from '../../../src/core/bytes.ts';
 import type { Genesis } from '../../../src/core/genesis.ts';
-import type { TxEnvelope } from '../../../src/core/tx.ts';
-import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
-import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
-import { LedgerQueries } from '../../../src/ledger/queries.ts';
-import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
 import {
   RECEIPT_CHECK_ORDER,
   ReceiptCheck,
@@ -22,69 +16,16 @@ import {
   type ReceiptVerification,
   verifyReceipt,
 } from '../../../src/receipt/receipt.ts';
-import { createGenesisTokenVerifier } from '../../../src/timestamp/genesis-verifier.ts';
-import { batchOf, runBlock } from '../../helpers/chain.ts';
-import {
-  anchorTx,
-  evidenceTx,
-  governanceTx,
-  TEST_GENESIS_TIME,
-  testGenesis,
-  testSigner,
-} from '../../helpers/fixtures.ts';
+import { buildCorpus } from '../../fuzz/corpus.ts';
 import { mutateJson } from '../../helpers/json-mutate.ts';
-import { makePki, startTsa } from '../../helpers/tsa.ts';
 import { Prng } from '../../sim/prng.ts';
 
-const T = TEST_GENESIS_TIME;
-const document = utf8.encode('settlement agreement, 2026-05-29');
 let genesis: Genesis;
+let document: Uint8Array;
 let receipt: ReceiptJson;
 
-async function stamp(pki: Awaited<ReturnType<typeof makePki>>, digest: Uint8Array, at: number) {
-  const tsa = await startTsa(pki, at);
-  try {
-    return (await tsa.stamp(digest, 'sha256')).token;
-  } finally {
-    await tsa.stop();
-  }
-}
-
 beforeAll(async () => {
-  const pki = await makePki();
-  genesis = testGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
-  const verifier = createGenesisTokenVerifier(genesis.tsa);
-  const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, {
-    tokenVerifier: verifier,
-    anchorVerifier: verifier,
-  });
-  const bankE = testSigner('bank-e/client-1');
-  const register = governanceTx({
-    kind: 'propose',
-    deadline: T + 600_000,
-    action: {
-      type: 'registerInstitution',
-      id: 'bank-e',
-      name: 'Bank E',
-      clientKeys: [{ keyId: 'client-1', publicKey: bankE.publicKey }],
-    },
-  });
-  const approve = (validator: number) =>
-    governanceTx({ kind: 'approve', proposalId: register.hash }, { validator });
-  await runBlock(chain, batchOf([register, approve(1), approve(2)], T + 1000));
-  const hash = sha256(document);
-  const target: TxEnvelope = evidenceTx({
-    institution: 'bank-e',
-    nonce: 1,
-    evidence: { hash, tsToken: await stamp(pki, hash, T + 1500) },
-  });
-  await runBlock(chain, batchOf([target], T + 2000));
-  const head = await runBlock(chain, batchOf([evidenceTx({ nonce: 2 })], T + 3000));
-  const token = await stamp(pki, headerHash(head.header), T + 3500);
-  const anchor = anchorTx({ height: 3, headerHash: headerHash(head.header), token }, { createdAt: T + 3500 });
-  await runBlock(chain, batchOf([anchor], T + 4000));
-  const built = await receiptFor(new LedgerQueries(chain.store, genesis), genesis, target.hash);
-  receipt = JSON.parse(JSON.stringify(built));
+  ({ genesis, document, receipt } = await buildCorpus());
 });
 
 const verify = (doc: unknown): ReceiptVerification => verifyReceipt(doc, { genesis, file: document });

@@ -178,6 +178,28 @@ describe('each check rejects what it guards', () => {
     expectFailure(verify(pki, twice), 'signerInfo', /2 SignerInfos/);
   });
 
+  it('signerInfo: the unsigned version and digest algorithm fields RFC 5652 fixes', () => {
+    const token = buildToken(pki, { digest });
+    const v1 = rewriteSignedData(token, (f) => [der.int(1n), ...f.slice(1)]);
+    expectFailure(verify(pki, v1), 'signerInfo', /SignedData version 1/);
+    const siVersion = rewriteSignedData(token, (f) => {
+      const [si] = childrenOf(decodeDer(f[f.length - 1]!, 'signerInfos'), 'signerInfos');
+      const fields = childrenOf(si!, 'SignerInfo').map((c) => c.raw);
+      return [...f.slice(0, -1), der.setOf([der.seq(der.int(3n), ...fields.slice(1))])];
+    });
+    expectFailure(
+      verify(pki, siVersion),
+      'signerInfo',
+      /SignerInfo version 3 with signer identifier issuerSerial/,
+    );
+    const otherAlgs = rewriteSignedData(token, (f) => [
+      f[0]!,
+      der.setOf([der.seq(der.oid(Oid.sha512))]),
+      ...f.slice(2),
+    ]);
+    expectFailure(verify(pki, otherAlgs), 'signerInfo', /not among SignedData.digestAlgorithms/);
+  });
+
   it('signerCert: no embedded certificate unless the chain is supplied', () => {
     const token = buildToken(pki, { digest, certificates: [] });
     expectFailure(verify(pki, token), 'signerCert', /supply the TSA certificate/);
@@ -290,6 +312,24 @@ describe('each check rejects what it guards', () => {
       'chain',
       /unsupported critical extension 1\.2\.3\.99/,
     );
+  });
+
+  it('chain: RFC 5280 by default, so an intermediate whose EKU lacks timeStamping is accepted; a stricter policy only when asked', async () => {
+    // GlobalSign-style: the intermediate CA carries an EKU for other purposes (here serverAuth, clientAuth).
+    const p = await makePki({
+      intermediates: 1,
+      intermediateEku: ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'],
+    });
+    const token = buildToken(p, { digest, certificates: [p.tsa.der, p.intermediates[0]!.der] });
+    expect(verify(p, token).ok).toBe(true);
+    const strict = { pathPolicy: { caEkuMustAllowTimeStamping: true } };
+    expectFailure(verify(p, token, strict), 'chain', /does not allow timeStamping/);
+    const stamping = await makePki({ intermediates: 1, intermediateEku: [Oid.kpTimeStamping] });
+    const ok = buildToken(stamping, {
+      digest,
+      certificates: [stamping.tsa.der, stamping.intermediates[0]!.der],
+    });
+    expect(verify(stamping, ok, strict).ok).toBe(true);
   });
 
   it('chain: intermediates from the token or supplied separately', async () => {

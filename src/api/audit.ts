@@ -1,0 +1,128 @@
+/**
+ * The audit log of case-data reads (docs/security.md#audit-log): one JSON line per authorised read (who, what,
+ * when), append-only in the node's data directory. Each entry carries the hash of the one before and its own
+ * hash over `prev ‖ "\n" ‖ the entry's JSON without hash`, so an edited, removed or reordered entry breaks
+ * the chain at that line. Dropping entries from the end leaves a valid shorter chain: only a copy of the
+ * last hash kept elsewhere shows that (docs/security.md says so).
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { toHex, utf8 } from '../core/bytes.ts';
+import { sha256 } from '../core/crypto.ts';
+import { JrError } from '../core/errors.ts';
+
+export const AUDIT_LOG_FILE = 'audit.log';
+const ZERO = '0'.repeat(64);
+
+export class AuditLogError extends JrError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('AUDIT_LOG_TAMPERED', message, details);
+  }
+}
+
+/** What was read, by whom. */
+export interface AuditEvent {
+  institution: string;
+  keyId: string;
+  /** `case.read`, `case.receipt`, `case.list`, `stats.read`, `audit.read`, `tx.read`, `block.read`. */
+  action: string;
+  /** The case read, or null for reads that are not of one case. */
+  caseId: string | null;
+}
+
+export interface AuditEntry extends AuditEvent {
+  seq: number;
+  time: string;
+  prev: string;
+  hash: string;
+}
+
+function entryHash(e: Omit<AuditEntry, 'hash'>): string {
+  const { prev, ...rest } = e;
+  const body = JSON.stringify({
+    seq: rest.seq,
+    time: rest.time,
+    institution: rest.institution,
+    keyId: rest.keyId,
+    action: rest.action,
+    caseId: rest.caseId,
+  });
+  return toHex(sha256(utf8.encode(`${prev}\n${body}`)));
+}
+
+/** Parses and checks a log's lines; throws AuditLogError naming the first line that breaks the chain. */
+export function verifyAuditLines(lines: readonly string[]): AuditEntry[] {
+  const out: AuditEntry[] = [];
+  let prev = ZERO;
+  lines.forEach((line, i) => {
+    let e: AuditEntry;
+    try {
+      e = JSON.parse(line) as AuditEntry;
+    } catch {
+      throw new AuditLogError(`audit log line ${i + 1} is not JSON`, { line: i + 1 });
+    }
+    const { hash, ...rest } = e;
+    if (e.seq !== i + 1 || e.prev !== prev || hash !== entryHash(rest))
+      throw new AuditLogError(`audit log line ${i + 1} breaks the hash chain (edited, removed or moved)`, {
+        line: i + 1,
+      });
+    prev = hash;
+    out.push(e);
+  });
+  return out;
+}
+
+export class AuditLog {
+  readonly #path: string | undefined;
+  readonly #memory: string[] = [];
+  readonly #now: () => number;
+  #seq: number;
+  #last: string;
+
+  /** A log in `path` (checked on open), or in memory when `path` is undefined. */
+  constructor(path: string | undefined, now: () => number = Date.now) {
+    this.#path = path;
+    this.#now = now;
+    const entries = verifyAuditLines(this.#lines());
+    this.#seq = entries.length;
+    this.#last = entries.at(-1)?.hash ?? ZERO;
+  }
+
+  #lines(): string[] {
+    if (this.#path === undefined) return this.#memory;
+    if (!existsSync(this.#path)) return [];
+    return readFileSync(this.#path, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+  }
+
+  /** Appends the events in order, with one fsync. */
+  append(...events: AuditEvent[]): void {
+    if (events.length === 0) return;
+    const time = new Date(this.#now()).toISOString();
+    const lines: string[] = [];
+    let [seq, last] = [this.#seq, this.#last];
+    for (const event of events) {
+      const base = { seq: seq + 1, time, ...event, prev: last };
+      const entry: AuditEntry = { ...base, hash: entryHash(base) };
+      lines.push(JSON.stringify(entry));
+      [seq, last] = [entry.seq, entry.hash];
+    }
+    if (this.#path === undefined) this.#memory.push(...lines);
+    else {
+      const fd = openSync(this.#path, 'a', 0o600);
+      try {
+        writeSync(fd, `${lines.join('\n')}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    // Only after the write: a failed append leaves the chain where the file is.
+    [this.#seq, this.#last] = [seq, last];
+  }
+
+  /** Every entry, checked again (a log edited while the node runs fails here too). */
+  entries(): AuditEntry[] {
+    return verifyAuditLines(this.#lines());
+  }
+}

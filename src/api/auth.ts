@@ -1,0 +1,190 @@
+/**
+ * Request authentication (docs/api.md#authentication): an institution signs a request with one of its client
+ * keys in force (RFC 9421, see http-signature.ts). The verifier checks, in order: the headers are there and
+ * have this profile's shape, the covered components, the key is registered (and not revoked), the body's
+ * digest, the signature, `created` within the skew window, and the nonce unused. A nonce is remembered only
+ * after the signature verifies, so only key holders can fill the cache, and it is kept as long as its
+ * `created` could still pass the window: a replay inside the window finds it, one after is stale.
+ */
+import { ExitCode, exitCodes } from '../core/errors.ts';
+import type { InstitutionRole } from '../core/roles.ts';
+import { ApiError, type ApiRequest } from './http.ts';
+import {
+  BODY_COMPONENTS,
+  contentDigest,
+  NO_BODY_COMPONENTS,
+  parseSignature,
+  parseSignatureInput,
+  signatureBase,
+  verifyBase,
+} from './http-signature.ts';
+
+export const AuthErrorCode = {
+  /** No Signature / Signature-Input headers on a route that needs them. */
+  required: 'AUTH_REQUIRED',
+  /** The headers do not have this profile's shape, or cover the wrong components. */
+  malformed: 'AUTH_MALFORMED',
+  /** keyid names no client key in force (unknown institution, unknown or revoked key). */
+  unknownKey: 'AUTH_UNKNOWN_KEY',
+  /** The Content-Digest header does not match the body. */
+  digestMismatch: 'AUTH_DIGEST_MISMATCH',
+  /** The signature does not verify under the named key. */
+  badSignature: 'AUTH_BAD_SIGNATURE',
+  /** `created` is outside the accepted window (too old or in the future). */
+  stale: 'AUTH_STALE',
+  /** The nonce was already used inside the window. */
+  replayed: 'AUTH_REPLAYED',
+  /** The nonce cache is full of live nonces: try again shortly (503). */
+  busy: 'AUTH_BUSY',
+} as const;
+export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode];
+/** The node refused the request: the answer is no (1), except a busy node (4). */
+export const AuthErrorExit = exitCodes(AuthErrorCode, {
+  required: ExitCode.failed,
+  malformed: ExitCode.failed,
+  unknownKey: ExitCode.failed,
+  digestMismatch: ExitCode.failed,
+  badSignature: ExitCode.failed,
+  stale: ExitCode.failed,
+  replayed: ExitCode.failed,
+  busy: ExitCode.unavailable,
+});
+
+/** An authenticated caller. */
+export interface Caller {
+  institution: string;
+  keyId: string;
+  role: InstitutionRole;
+}
+
+/** The registry in force: an institution's client key and role. */
+export interface KeyRegistry {
+  clientKey(institution: string, keyId: string): Uint8Array | undefined;
+  roleOf(institution: string): InstitutionRole | undefined;
+}
+
+export interface AuthOptions {
+  now: () => number;
+  /** How far in the past `created` may be, in seconds. */
+  maxAgeSec?: number;
+  /** How far in the future `created` may be (clock skew), in seconds. */
+  maxFutureSec?: number;
+  /** Most nonces remembered at once. */
+  maxNonces?: number;
+}
+
+export const DEFAULT_MAX_AGE_SEC = 300;
+export const DEFAULT_MAX_FUTURE_SEC = 30;
+export const DEFAULT_MAX_NONCES = 100_000;
+
+const unauthorized = (code: AuthErrorCode, message: string) => new ApiError(401, code, message);
+
+function header(req: ApiRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? undefined : v;
+}
+
+export class Authenticator {
+  readonly #registry: () => KeyRegistry;
+  readonly #now: () => number;
+  readonly #maxAge: number;
+  readonly #maxFuture: number;
+  readonly #maxNonces: number;
+  /** keyid + nonce → the second after which the entry can go (its `created` is then stale). */
+  readonly #nonces = new Map<string, number>();
+
+  constructor(registry: () => KeyRegistry, opts: AuthOptions) {
+    this.#registry = registry;
+    this.#now = opts.now;
+    this.#maxAge = opts.maxAgeSec ?? DEFAULT_MAX_AGE_SEC;
+    this.#maxFuture = opts.maxFutureSec ?? DEFAULT_MAX_FUTURE_SEC;
+    this.#maxNonces = opts.maxNonces ?? DEFAULT_MAX_NONCES;
+  }
+
+  /** True when the request carries signature headers (it is then verified even on public routes). */
+  static present(req: ApiRequest): boolean {
+    return req.headers.signature !== undefined || req.headers['signature-input'] !== undefined;
+  }
+
+  /** The caller, or a 401 ApiError saying why not. */
+  authenticate(req: ApiRequest): Caller {
+    const input = header(req, 'signature-input');
+    const sigHeader = header(req, 'signature');
+    if (input === undefined || sigHeader === undefined)
+      throw unauthorized(
+        AuthErrorCode.required,
+        'this route needs a signed request (docs/api.md#authentication)',
+      );
+    const params = parseSignatureInput(input);
+    const signature = parseSignature(sigHeader);
+    if (params === undefined || signature === undefined)
+      throw unauthorized(
+        AuthErrorCode.malformed,
+        'Signature-Input or Signature does not have the sig1 profile',
+      );
+    const hasBody = req.body.length > 0;
+    const expected = hasBody ? BODY_COMPONENTS : NO_BODY_COMPONENTS;
+    if (params.alg !== 'ed25519' || params.components.join(' ') !== expected.join(' '))
+      throw unauthorized(
+        AuthErrorCode.malformed,
+        `the signature must cover ${expected.join(' ')} with alg ed25519`,
+      );
+    const caller = this.#caller(params.keyid);
+    const digest = header(req, 'content-digest');
+    if (hasBody && digest?.trim() !== contentDigest(req.body))
+      throw unauthorized(
+        AuthErrorCode.digestMismatch,
+        'Content-Digest is missing or does not match the body',
+      );
+    const base = signatureBase(
+      { method: req.method, path: req.path, search: req.search, contentDigest: digest },
+      params,
+    );
+    const key = this.#registry().clientKey(caller.institution, caller.keyId)!;
+    if (!verifyBase(key, base, signature))
+      throw unauthorized(AuthErrorCode.badSignature, `the signature does not verify under ${params.keyid}`);
+    this.#checkFresh(params.created);
+    this.#useNonce(`${params.keyid} ${params.nonce}`, params.created);
+    return caller;
+  }
+
+  #caller(keyid: string): Caller {
+    const slash = keyid.lastIndexOf('/');
+    const institution = keyid.slice(0, Math.max(slash, 0));
+    const keyId = keyid.slice(slash + 1);
+    const reg = this.#registry();
+    const role = reg.roleOf(institution);
+    if (slash <= 0 || role === undefined || reg.clientKey(institution, keyId) === undefined)
+      throw unauthorized(AuthErrorCode.unknownKey, `${keyid} is not a client key in force`);
+    return { institution, keyId, role };
+  }
+
+  #checkFresh(created: number): void {
+    const now = Math.floor(this.#now() / 1000);
+    if (created < now - this.#maxAge || created > now + this.#maxFuture) {
+      throw unauthorized(
+        AuthErrorCode.stale,
+        `created ${created} is outside [now - ${this.#maxAge}s, now + ${this.#maxFuture}s] (now ${now})`,
+      );
+    }
+  }
+
+  #useNonce(id: string, created: number): void {
+    const now = Math.floor(this.#now() / 1000);
+    if (this.#nonces.has(id)) throw unauthorized(AuthErrorCode.replayed, 'this nonce was already used');
+    if (this.#nonces.size >= this.#maxNonces) {
+      for (const [k, until] of this.#nonces) if (until < now) this.#nonces.delete(k);
+      if (this.#nonces.size >= this.#maxNonces)
+        throw new ApiError(503, AuthErrorCode.busy, 'too many recent signed requests; retry shortly');
+    }
+    this.#nonces.set(id, created + this.#maxAge + 1);
+  }
+}
+
+/** A registry view over equality-checked keys, for callers holding plain maps. */
+export function registryOf(
+  keys: ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>,
+  roleOf: (institution: string) => InstitutionRole | undefined,
+): KeyRegistry {
+  return { clientKey: (i, k) => keys.get(i)?.get(k), roleOf };
+}

@@ -1,0 +1,142 @@
+/**
+ * Dispute cases, their statistics and the audit log over HTTP (docs/api.md, docs/cases.md). Every route here
+ * needs a signed request (auth.ts) and checks the caller's role and party (access.ts); each authorised read of
+ * case data is appended to the audit log before the answer goes out.
+ */
+
+import type { Genesis } from '../core/genesis.ts';
+import type { LedgerQueries } from '../ledger/queries.ts';
+import { caseReceiptFor } from '../receipt/case-receipt.ts';
+import { AccessErrorCode, type AccessGuard, mayReadCase } from './access.ts';
+import { caseStatsView, caseView } from './case-views.ts';
+import { ApiError, type Route } from './http.ts';
+import { badRequest, ledgerCall, pageParams } from './params.ts';
+import { recordView } from './views.ts';
+
+/** Most audit entries one GET /v1/audit returns (the newest). */
+export const MAX_AUDIT_ENTRIES = 1000;
+
+/** What the case routes read: the ledger and the genesis. */
+export interface CaseBackend {
+  readonly genesis: Genesis;
+  readonly queries: LedgerQueries;
+}
+
+function caseReadRoutes(b: CaseBackend, g: AccessGuard): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/cases',
+      handler: async (req) => {
+        const caller = g.caller(req, ['regulator']);
+        const page = await ledgerCall(() => b.queries.cases(pageParams(req.query)));
+        // A page keeps its cursor but shows only the caller's cases, so it may be shorter than the limit.
+        const mine = page.items.filter((c) => mayReadCase(caller, c));
+        g.record(
+          caller,
+          'case.list',
+          mine.map((c) => c.caseId),
+        );
+        return { json: { cases: mine.map(caseView), next: page.next ?? null } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/cases/:caseId',
+      handler: async (req) => {
+        const caller = g.caller(req, ['regulator']);
+        const caseId = req.params.caseId!;
+        const state = await ledgerCall(() => b.queries.case(caseId));
+        if (state !== undefined) g.requireParty(caller, state);
+        const page = await ledgerCall(() => b.queries.evidenceByCase(caseId, pageParams(req.query)));
+        // Without a case tx nobody is a party: the caller sees only the evidence it recorded itself.
+        const records =
+          state === undefined
+            ? page.items.filter((e) => e.env.tx.institution === caller.institution)
+            : page.items;
+        if (state !== undefined || records.length > 0) g.record(caller, 'case.read', [caseId]);
+        return {
+          json: {
+            caseId,
+            case: state === undefined ? null : caseView(state),
+            records: records.map(recordView),
+            next: page.next ?? null,
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/cases/:caseId/receipt',
+      handler: async (req) => {
+        const caller = g.caller(req, ['regulator']);
+        const caseId = req.params.caseId!;
+        const state = await ledgerCall(() => b.queries.case(caseId));
+        if (state === undefined) throw new ApiError(404, 'NOT_FOUND', `no case ${caseId}`);
+        g.requireParty(caller, state);
+        const receipt = await ledgerCall(() => caseReceiptFor(b.queries, b.genesis, caseId));
+        g.record(caller, 'case.receipt', [caseId]);
+        return { json: receipt };
+      },
+    },
+  ];
+}
+
+function statsAndAuditRoutes(b: CaseBackend, g: AccessGuard): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/stats',
+      handler: async (req) => {
+        const caller = g.caller(req);
+        const month = req.query.get('month') ?? undefined;
+        if (month !== undefined && !/^\d{4}-\d\d$/.test(month))
+          throw badRequest('BAD_MONTH', 'month must be YYYY-MM');
+        // A regulator sees every institution's figures; a party sees the totals and its own figures only.
+        let institution = req.query.get('institution') ?? undefined;
+        if (caller.role !== 'regulator') {
+          if (institution !== undefined && institution !== caller.institution)
+            throw new ApiError(
+              403,
+              AccessErrorCode.role,
+              `only a regulator reads another institution's figures`,
+            );
+          institution = caller.institution;
+        }
+        const stats = await b.queries.caseStats();
+        g.record(caller, 'stats.read', [null]);
+        return { json: { height: b.queries.head().height, ...caseStatsView(stats, { institution, month }) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit',
+      handler: async (req) => {
+        const caller = g.caller(req);
+        if (caller.role === 'regulator')
+          throw new ApiError(
+            403,
+            AccessErrorCode.auditNotGranted,
+            'regulator audit access needs a governance grant, not available yet',
+          );
+        const caseId = req.query.get('case') ?? undefined;
+        if (caseId !== undefined) {
+          const state = await ledgerCall(() => b.queries.case(caseId));
+          if (state === undefined) throw new ApiError(404, 'NOT_FOUND', `no case ${caseId}`);
+          g.requireParty(caller, state);
+        }
+        // Reads of a case the caller is party to, or, without ?case=, the reads the caller made itself.
+        const entries = g.audit
+          .entries()
+          .filter((e) => (caseId !== undefined ? e.caseId === caseId : e.institution === caller.institution))
+          .slice(-MAX_AUDIT_ENTRIES);
+        g.record(caller, 'audit.read', [caseId ?? null]);
+        return { json: { entries } };
+      },
+    },
+  ];
+}
+
+export function caseRoutes(b: CaseBackend, g: AccessGuard): Route[] {
+  return [...caseReadRoutes(b, g), ...statsAndAuditRoutes(b, g)];
+}

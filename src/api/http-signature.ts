@@ -1,0 +1,140 @@
+/**
+ * HTTP Message Signatures (RFC 9421) with Ed25519, the profile JRChain uses to authenticate API requests
+ * (docs/api.md#authentication): one signature labelled `sig1`, covering `@method`, `@path`, `@query` and, for a
+ * request with a body, `content-digest` (RFC 9530, sha-256); parameters `created`, `keyid`
+ * (`<institution>/<key id>`), `nonce` and `alg="ed25519"`. The Ed25519 signature is over the signature base
+ * itself, as RFC 9421 §3.3.6 says; a base starts with `"`, so it can never be a domain-separated message
+ * (`jrchain/...`) that the same client key signs for txs. Pure: no clock, no I/O; the verifier decides policy.
+ */
+import { randomBytes, sign, verify } from 'node:crypto';
+import { utf8 } from '../core/bytes.ts';
+import { privateKeyFromSeed, publicKeyObject, SIGNATURE_LENGTH, sha256 } from '../core/crypto.ts';
+
+export const SIGNATURE_LABEL = 'sig1';
+export const NO_BODY_COMPONENTS = ['@method', '@path', '@query'] as const;
+export const BODY_COMPONENTS = [...NO_BODY_COMPONENTS, 'content-digest'] as const;
+
+export interface SignatureParams {
+  components: string[];
+  created: number;
+  keyid: string;
+  nonce: string;
+  alg: string;
+}
+
+/** What a signature covers: the request line parts and the body's digest header (when it has a body). */
+export interface SignedRequest {
+  method: string;
+  path: string;
+  /** The raw query with its `?`, or `''` when there is none (covered as `?`, RFC 9421 §2.2.7). */
+  search: string;
+  contentDigest?: string | undefined;
+}
+
+/** The `content-digest` header value of a body: `sha-256=:<base64>:`. */
+export function contentDigest(body: Uint8Array): string {
+  return `sha-256=:${Buffer.from(sha256(body)).toString('base64')}:`;
+}
+
+/** The serialised signature parameters: the `Signature-Input` value after `sig1=`. */
+export function serializeParams(p: SignatureParams): string {
+  const list = p.components.map((c) => `"${c}"`).join(' ');
+  return `(${list});created=${p.created};keyid="${p.keyid}";nonce="${p.nonce}";alg="${p.alg}"`;
+}
+
+function componentValue(name: string, r: SignedRequest): string {
+  switch (name) {
+    case '@method':
+      return r.method.toUpperCase();
+    case '@path':
+      return r.path;
+    case '@query':
+      return r.search === '' ? '?' : r.search;
+    case 'content-digest':
+      if (r.contentDigest === undefined) throw new Error('content-digest is covered but absent');
+      return r.contentDigest.trim();
+    default:
+      throw new Error(`component ${name} is not supported`);
+  }
+}
+
+/** The signature base (RFC 9421 §2.5): one line per covered component, then `"@signature-params"`. */
+export function signatureBase(r: SignedRequest, p: SignatureParams): string {
+  const lines = p.components.map((c) => `"${c}": ${componentValue(c, r)}`);
+  lines.push(`"@signature-params": ${serializeParams(p)}`);
+  return lines.join('\n');
+}
+
+export interface SignatureHeaders {
+  'signature-input': string;
+  signature: string;
+  'content-digest'?: string;
+}
+
+/** Signs a request as `keyid` with an Ed25519 seed; a fresh random nonce unless one is given. */
+export function signRequest(
+  r: { method: string; url: URL; body?: Uint8Array | undefined },
+  keyid: string,
+  seed: Uint8Array,
+  created: number,
+  nonce = randomBytes(16).toString('base64url'),
+): SignatureHeaders {
+  const hasBody = r.body !== undefined && r.body.length > 0;
+  const digest = hasBody ? contentDigest(r.body!) : undefined;
+  const params: SignatureParams = {
+    components: [...(hasBody ? BODY_COMPONENTS : NO_BODY_COMPONENTS)],
+    created,
+    keyid,
+    nonce,
+    alg: 'ed25519',
+  };
+  const req = { method: r.method, path: r.url.pathname, search: r.url.search, contentDigest: digest };
+  const sig = sign(null, utf8.encode(signatureBase(req, params)), privateKeyFromSeed(seed));
+  return {
+    'signature-input': `${SIGNATURE_LABEL}=${serializeParams(params)}`,
+    signature: `${SIGNATURE_LABEL}=:${sig.toString('base64')}:`,
+    ...(digest !== undefined ? { 'content-digest': digest } : {}),
+  };
+}
+
+const TOKEN = /^[A-Za-z0-9._~:/#@+=-]{1,200}$/;
+const INPUT = /^sig1=\(((?:"[a-z@-]+"(?: "[a-z@-]+")*)?)\)((?:;[a-z]+=(?:"[^"\\]*"|\d{1,15}))*)$/;
+
+/** Parses a `Signature-Input` value of this profile; undefined when it does not have its shape. */
+export function parseSignatureInput(value: string): SignatureParams | undefined {
+  const m = INPUT.exec(value.trim());
+  if (m === null) return undefined;
+  const components = m[1] === '' ? [] : m[1]!.split(' ').map((c) => c.slice(1, -1));
+  const params = new Map<string, string>();
+  for (const part of m[2]!.split(';').slice(1)) {
+    const [k, v] = part.split(/=(.*)/s) as [string, string];
+    if (params.has(k)) return undefined;
+    params.set(k, v.startsWith('"') ? v.slice(1, -1) : v);
+  }
+  const created = params.get('created');
+  const keyid = params.get('keyid');
+  const nonce = params.get('nonce');
+  const alg = params.get('alg');
+  if (created === undefined || !/^\d+$/.test(created)) return undefined;
+  if (keyid === undefined || !TOKEN.test(keyid) || nonce === undefined || !TOKEN.test(nonce))
+    return undefined;
+  if (alg === undefined || params.size !== 4) return undefined;
+  return { components, created: Number(created), keyid, nonce, alg };
+}
+
+/** The signature bytes of a `Signature` value `sig1=:<base64>:`; undefined when malformed. */
+export function parseSignature(value: string): Uint8Array | undefined {
+  const m = /^sig1=:([A-Za-z0-9+/]+={0,2}):$/.exec(value.trim());
+  if (m === null) return undefined;
+  const b = new Uint8Array(Buffer.from(m[1]!, 'base64'));
+  return b.length === SIGNATURE_LENGTH ? b : undefined;
+}
+
+/** Verifies an Ed25519 signature over a signature base; a malformed key verifies as false. */
+export function verifyBase(publicKey: Uint8Array, base: string, signature: Uint8Array): boolean {
+  try {
+    return verify(null, utf8.encode(base), publicKeyObject(publicKey), signature);
+  } catch {
+    return false;
+  }
+}

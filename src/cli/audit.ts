@@ -1,0 +1,44 @@
+/** `jrchain audit`: the node's audit log of case-data reads, as the institution concerned may see it. */
+import type { Command } from 'commander';
+import { HOME_OPTION, KEY_OPTION, signedClient } from './case-query.ts';
+import { type CliIo, emit } from './io.ts';
+
+interface AuditEntryJson {
+  seq: number;
+  time: string;
+  institution: string;
+  keyId: string;
+  action: string;
+  caseId: string | null;
+}
+
+export function registerAuditCommand(program: Command, io: CliIo): void {
+  program
+    .command('audit')
+    .description(
+      'who read case data on this node: the reads of one of your cases (--case), or your own reads\n' +
+        '(docs/security.md#audit-log)',
+    )
+    .option('--case <id>', 'a case your institution is a party of')
+    .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
+    .option(...KEY_OPTION)
+    .option(...HOME_OPTION)
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { case?: string; node?: string; key?: string; home?: string; json?: boolean }) => {
+      const q = opts.case === undefined ? '' : `?case=${encodeURIComponent(opts.case)}`;
+      const r = await (await signedClient(opts)).get<{ entries: AuditEntryJson[] }>(`/v1/audit${q}`);
+      emit(
+        io,
+        opts.json === true,
+        r.body,
+        () =>
+          r.body.entries
+            .map(
+              (e) =>
+                `${String(e.seq).padStart(6)}  ${e.time}  ${`${e.institution}/${e.keyId}`.padEnd(20)} ` +
+                `${e.action.padEnd(13)} ${e.caseId ?? '-'}\n`,
+            )
+            .join('') || 'no audit entries\n',
+      );
+    });
+}
