@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDevnet, startDevnet } from '../../src/dev/devnet.ts';
 import { JRCHAIN_BIN } from '../../src/dev/processes.ts';
-import { withPage } from '../helpers/browser.ts';
+import { WAIT, withPage } from '../helpers/browser.ts';
 import { freePortBlock } from '../helpers/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-operator-page-'));
@@ -95,15 +95,17 @@ describe('operator page', () => {
       async ({ page, blocked, screenshot }) => {
         await page.goto(`${apiUrl}/`);
         const label = page.locator('[data-i18n="validators"]');
-        await expect.poll(() => label.textContent()).toBe('验证节点');
+        await expect.poll(() => label.textContent(), WAIT).toBe('验证节点');
         expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
-        await expect.poll(async () => (await page.locator('#height').textContent())?.trim()).toMatch(/^\d+$/);
+        await expect
+          .poll(async () => (await page.locator('#height').textContent())?.trim(), WAIT)
+          .toMatch(/^\d+$/);
         await screenshot('operator-page-zh');
         await page.click('#lang');
-        await expect.poll(() => label.textContent()).toBe('Validators');
+        await expect.poll(() => label.textContent(), WAIT).toBe('Validators');
         expect(await page.getAttribute('html', 'lang')).toBe('en');
         await page.click('#lang');
-        await expect.poll(() => label.textContent()).toBe('验证节点');
+        await expect.poll(() => label.textContent(), WAIT).toBe('验证节点');
         expect(blocked).toEqual([]);
       },
       { locale: 'zh-CN' },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundlePage, type PageBundle } from '../../src/dev/page-bundle.ts';
-import { withPage } from '../helpers/browser.ts';
+import { WAIT, withPage } from '../helpers/browser.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-page-bundle-'));
 let bundle: PageBundle;
@@ -50,7 +50,7 @@ describe('page bundle', () => {
       const digest = page.locator('#digest');
       await expect.poll(() => digest.textContent(), { timeout: 30_000 }).toBe(expected('abc'));
       await page.fill('#input', '调解协议 mediation agreement');
-      await expect.poll(() => digest.textContent()).toBe(expected('调解协议 mediation agreement'));
+      await expect.poll(() => digest.textContent(), WAIT).toBe(expected('调解协议 mediation agreement'));
       await screenshot('page-bundle');
       expect(blocked).toEqual([]);
       expect(errors).toEqual([]);

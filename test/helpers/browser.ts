@@ -12,6 +12,9 @@ export const CHROMIUM = process.env.JRCHAIN_CHROMIUM ?? '/usr/bin/chromium';
 /** Screenshots for humans to look at; gitignored. */
 export const TEST_OUTPUT = join(import.meta.dirname, '..', '..', 'test-output');
 
+/** Options for `expect.poll` on a page: generous, since the machine may be busy with cluster tests. */
+export const WAIT = { timeout: 30_000, interval: 100 } as const;
+
 /** Without the background-networking flags Chromium floods the closed network with connections at start. */
 const FLAGS = [
   '--headless',
