@@ -129,7 +129,7 @@ export class Authenticator {
         AuthErrorCode.malformed,
         `the signature must cover ${expected.join(' ')} with alg ed25519`,
       );
-    const caller = this.#caller(params.keyid);
+    const { caller, key } = this.#caller(params.keyid);
     const digest = header(req, 'content-digest');
     if (hasBody && digest?.trim() !== contentDigest(req.body))
       throw unauthorized(
@@ -140,7 +140,6 @@ export class Authenticator {
       { method: req.method, path: req.path, search: req.search, contentDigest: digest },
       params,
     );
-    const key = this.#registry().clientKey(caller.institution, caller.keyId)!;
     if (!verifyBase(key, base, signature))
       throw unauthorized(AuthErrorCode.badSignature, `the signature does not verify under ${params.keyid}`);
     this.#checkFresh(params.created);
@@ -148,15 +147,17 @@ export class Authenticator {
     return caller;
   }
 
-  #caller(keyid: string): Caller {
-    const slash = keyid.lastIndexOf('/');
+  #caller(keyid: string): { caller: Caller; key: Uint8Array } {
+    // Institution and key ids never hold a '/' (ID_PATTERN), so the split is unambiguous.
+    const slash = keyid.indexOf('/');
     const institution = keyid.slice(0, Math.max(slash, 0));
     const keyId = keyid.slice(slash + 1);
     const reg = this.#registry();
     const role = reg.roleOf(institution);
-    if (slash <= 0 || role === undefined || reg.clientKey(institution, keyId) === undefined)
+    const key = reg.clientKey(institution, keyId);
+    if (slash <= 0 || role === undefined || key === undefined)
       throw unauthorized(AuthErrorCode.unknownKey, `${keyid} is not a client key in force`);
-    return { institution, keyId, role };
+    return { caller: { institution, keyId, role }, key };
   }
 
   #checkFresh(created: number): void {

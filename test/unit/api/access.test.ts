@@ -11,7 +11,13 @@ import { toHex } from '../../../src/core/bytes.ts';
 import { parseGenesis } from '../../../src/core/genesis.ts';
 import { agree, assign, BANK, COURT, ev, MEDIATOR, OTHER_BANK, open, session } from '../../helpers/cases.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
-import { evidenceTx, TEST_GENESIS_TIME, testGenesisJson, testSigner } from '../../helpers/fixtures.ts';
+import {
+  evidenceTx,
+  governanceTx,
+  TEST_GENESIS_TIME,
+  testGenesisJson,
+  testSigner,
+} from '../../helpers/fixtures.ts';
 import { clientSeed, signedGet, signedHeaders } from '../../helpers/signed.ts';
 
 const REGULATOR = 'regulator-r';
@@ -195,5 +201,30 @@ describe('audit log', () => {
     const own = await get('/v1/audit', OTHER_BANK);
     expect(own.json.entries.length).toBeGreaterThan(0);
     expect(own.json.entries.every((e: any) => e.institution === OTHER_BANK)).toBe(true);
+  });
+});
+
+// Last: it revokes bank-b's key for the rest of the file.
+describe('revocation', () => {
+  it('a client key revoked by governance stops reading at once (AUTH_UNKNOWN_KEY)', async () => {
+    const post = async (t: { bytes: Uint8Array }) => {
+      const r = await fetch(`${node.url}/v1/txs`, {
+        method: 'POST',
+        body: t.bytes,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      expect(r.status, JSON.stringify(await r.json())).toBe(202);
+    };
+    const action = { type: 'revokeClientKey' as const, institution: OTHER_BANK, keyId: 'client-1' };
+    const propose = governanceTx({ kind: 'propose', deadline: NOW + 60_000, action }, { createdAt: NOW });
+    await post(propose);
+    await node.commit();
+    for (const validator of [1, 2])
+      await post(governanceTx({ kind: 'approve', proposalId: propose.hash }, { validator, createdAt: NOW }));
+    expect((await get('/v1/cases/ACC-2', OTHER_BANK)).status).toBe(200);
+    await node.commit();
+    await node.commit(); // in force from the block after the one that passes it
+    const r = await get('/v1/cases/ACC-2', OTHER_BANK);
+    expect([r.status, r.json.code]).toEqual([401, 'AUTH_UNKNOWN_KEY']);
   });
 });
