@@ -41,6 +41,8 @@ export interface ApiResponse {
   json?: unknown;
   text?: string;
   contentType?: string;
+  /** Extra response headers (e.g. a page's Content-Security-Policy). */
+  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -168,6 +170,7 @@ function send(res: ServerResponse, r: ApiResponse): void {
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    ...r.headers,
   });
   res.end(body);
 }

@@ -16,6 +16,7 @@ import { AuditLog } from './audit.ts';
 import { Authenticator, registryOf } from './auth.ts';
 import { caseRoutes } from './case-routes.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
+import { operatorPageRoutes } from './operator-page.ts';
 import { badRequest, ledgerCall, pageParams } from './params.ts';
 import { blockView, governanceView, recordView, txView } from './views.ts';
 
@@ -365,5 +366,6 @@ export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}): Route[] {
         return { text: m.text, contentType: m.contentType };
       },
     },
+    ...operatorPageRoutes(),
   ];
 }

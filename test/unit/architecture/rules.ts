@@ -32,4 +32,9 @@ export const PACKAGE_OWNERS: readonly { packages: RegExp; owners: readonly strin
     owners: ['src/p2p/', 'src/core/keys.ts'],
     why: 'only the p2p host speaks libp2p (core/keys.ts derives peer ids from validator keys)',
   },
+  {
+    packages: /^(vite|playwright-core)(\/|$)/,
+    owners: ['src/dev/page-bundle.ts'],
+    why: 'devDependencies: only the page bundler imports vite, lazily; src/ never drives a browser',
+  },
 ];
