@@ -20,7 +20,7 @@ import { equalBytes, toHex } from '../../src/core/bytes.ts';
 import type { Signer } from '../../src/core/crypto.ts';
 import type { ConsensusParams } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
-import type { ValidatorSet } from '../../src/core/validators.ts';
+import { consensusChainId, type ValidatorSet } from '../../src/core/validators.ts';
 import type { Chain } from '../../src/ledger/chain.ts';
 import { FakeChain } from '../helpers/consensus-doubles.ts';
 import { simValidators, simVerify } from './crypto.ts';
@@ -181,7 +181,8 @@ class DriverSim {
     this.now = this.t0;
     const set = this.world.set;
     this.observer = new Observer({
-      setFor: (chainId) => (chainId === this.world.chainId ? set : undefined),
+      setFor: (chainId) =>
+        chainId === consensusChainId(this.world.chainId, this.world.genesisHash, 0) ? set : undefined,
       keyId: (hex) => {
         const i = set.validators.findIndex((v) => toHex(v.publicKey) === hex);
         return i < 0 ? undefined : i;
