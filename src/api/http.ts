@@ -4,6 +4,7 @@
  * a dozen routes and every byte of input must be bounded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { JrError } from '../core/errors.ts';
@@ -69,6 +70,8 @@ export interface ApiServerOptions {
   /** Requests per remote address; beyond it, 429 RATE_LIMITED. */
   requestRate?: BucketLimit;
   clock?: Clock;
+  /** Serve HTTPS (TLS 1.2 or later) with this PEM certificate chain and key, instead of plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 /** docs/limits.md: the headers within 5 s, the whole request (headers and body) within 15 s. */
@@ -183,20 +186,26 @@ export class ApiServer {
   constructor(opts: ApiServerOptions) {
     this.opts = opts;
     this.routes = opts.routes.map((r) => ({ ...r, segments: r.path.split('/').slice(1) }));
-    this.server = createServer(
-      {
-        requestTimeout: API_REQUEST_TIMEOUT_MS,
-        headersTimeout: API_HEADERS_TIMEOUT_MS,
-        keepAliveTimeout: 5_000,
-        maxHeaderSize: 16 * 1024,
-      },
-      (req, res) => {
-        this.handle(req, res).catch((err: unknown) => {
-          opts.logger.error({ err }, 'API response failed');
-          res.destroy();
-        });
-      },
-    );
+    const serverOpts = {
+      requestTimeout: API_REQUEST_TIMEOUT_MS,
+      headersTimeout: API_HEADERS_TIMEOUT_MS,
+      keepAliveTimeout: 5_000,
+      maxHeaderSize: 16 * 1024,
+    };
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch((err: unknown) => {
+        opts.logger.error({ err }, 'API response failed');
+        res.destroy();
+      });
+    };
+    // An https.Server is an http.Server over TLS sockets: everything below works on either.
+    this.server =
+      opts.tls === undefined
+        ? createServer(serverOpts, onRequest)
+        : (createHttpsServer(
+            { ...serverOpts, ...opts.tls, minVersion: 'TLSv1.2' },
+            onRequest,
+          ) as unknown as Server);
     this.server.maxConnections = opts.maxConnections ?? 1024;
     this.limitPerAddress(opts.maxConnectionsPerAddress ?? API_MAX_CONNECTIONS_PER_ADDRESS);
   }
@@ -329,7 +338,7 @@ export class ApiServer {
   url(): string {
     const a = this.server.address() as AddressInfo;
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-    return `http://${host}:${a.port}`;
+    return `${this.opts.tls === undefined ? 'http' : 'https'}://${host}:${a.port}`;
   }
 
   async stop(): Promise<void> {

@@ -203,7 +203,7 @@ async function submitTx(b: ApiBackend, req: ApiRequest): Promise<ApiResponse> {
   const outcome = await b.submit(env);
   if (outcome.status === 'rejected') {
     const { code, message } = outcome.rejection;
-    const status = code === 'MEMPOOL_FULL' || code === 'NODE_NOT_VALIDATOR' ? 503 : 422;
+    const status = code === 'MEMPOOL_FULL' || code === 'NO_VALIDATOR_REACHABLE' ? 503 : 422;
     return { status, json: { code, message, hash: env.hashHex } };
   }
   let status: string = outcome.status;

@@ -5,6 +5,7 @@
 import { signRequest } from '../api/http-signature.ts';
 import { ExitCode, exitCodes, JrError } from '../core/errors.ts';
 import { UsageError } from './errors.ts';
+import { type RawAnswer, requestWithCa, trustedCa } from './https-ca.ts';
 
 export const DEFAULT_NODE_URL = 'http://127.0.0.1:8100';
 
@@ -46,6 +47,8 @@ export class ApiClient {
   private readonly timeoutMs: number;
   /** When set, every request is signed (RFC 9421) with this institution's client key. */
   signer: RequestSigner | undefined;
+  /** The CA (PEM) trusted for an https node, from `--ca` or JRCHAIN_CA; the system's CAs when absent. */
+  private readonly ca: string | undefined;
 
   constructor(base: string, timeoutMs = 30_000) {
     let url: URL;
@@ -57,6 +60,7 @@ export class ApiClient {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--node must be http(s)');
     this.base = url.toString().replace(/\/$/, '');
     this.timeoutMs = timeoutMs;
+    this.ca = trustedCa();
   }
 
   async request<T>(
@@ -65,7 +69,6 @@ export class ApiClient {
     body?: Uint8Array,
     timeoutMs = this.timeoutMs,
   ): Promise<ApiResult<T>> {
-    let res: Response;
     const url = new URL(`${this.base}${path}`);
     const headers: Record<string, string> =
       body !== undefined ? { 'content-type': 'application/octet-stream' } : {};
@@ -76,27 +79,36 @@ export class ApiClient {
         signRequest({ method, url, body }, this.signer.keyid, this.signer.seed, created),
       );
     }
+    let raw: RawAnswer;
     try {
-      res = await fetch(url, {
-        method,
-        signal: AbortSignal.timeout(timeoutMs),
-        headers,
-        ...(body !== undefined ? { body } : {}),
-      });
+      raw = await this.send(url, method, headers, body, timeoutMs);
     } catch (err) {
       const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
       throw new JrError(ApiClientErrorCode.unreachable, `cannot reach node at ${this.base} (${cause})`);
     }
-    const text = await res.text();
-    let parsed: unknown = text;
-    if ((res.headers.get('content-type') ?? '').includes('json')) {
+    let parsed: unknown = raw.text;
+    if (raw.contentType.includes('json')) {
       try {
-        parsed = JSON.parse(text);
+        parsed = JSON.parse(raw.text);
       } catch {
         throw new JrError(ApiClientErrorCode.badResponse, `node answered ${path} with malformed JSON`);
       }
     }
-    return { status: res.status, body: parsed as T };
+    return { status: raw.status, body: parsed as T };
+  }
+
+  private async send(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: Uint8Array | undefined,
+    timeoutMs: number,
+  ): Promise<RawAnswer> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    if (this.ca !== undefined && url.protocol === 'https:')
+      return requestWithCa(url, { method, headers, body, signal, ca: this.ca });
+    const res = await fetch(url, { method, signal, headers, ...(body !== undefined ? { body } : {}) });
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
   }
 
   /** GET that treats any non-2xx status as an error, except the ones listed in `ok`. */

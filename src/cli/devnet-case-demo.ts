@@ -1,6 +1,6 @@
 /**
  * The devnet demo's dispute case (docs/cases.md): with bank-a and bank-b as banks, bank-c as the mediation
- * organisation and bank-d as the court, one case runs from the complaint to judicial confirmation and closure,
+ * organisation and bank-d as the court (or court-a through its observer node, with `--observer`), one case runs from the complaint to judicial confirmation and closure,
  * another ends in failed mediation; then the first case's receipt is fetched from another node and verified
  * offline, and the statistics are printed.
  */
@@ -8,7 +8,7 @@ import { utf8 } from '../core/bytes.ts';
 import { agreementSigningBody, type CaseEvent, claimantCommitment } from '../core/case.ts';
 import { Domain, sha256 } from '../core/crypto.ts';
 import { loadGenesisFile } from '../core/genesis.ts';
-import type { DevnetManifest } from '../dev/devnet.ts';
+import type { DevnetManifest, DevnetNode } from '../dev/devnet.ts';
 import { verifyCaseReceipt } from '../receipt/case-verify.ts';
 import { recordCaseEvent } from './case.ts';
 import { ApiClient } from './client.ts';
@@ -23,12 +23,14 @@ interface Parties {
 }
 
 async function parties(m: DevnetManifest): Promise<Parties> {
-  const at = async (i: number) => {
-    const n = m.nodes[i]!;
+  const at = async (n: DevnetNode) => {
     const client = new ApiClient(n.apiUrl);
     return { ...(await resolveIdentity(client, n.clientKey)), client };
   };
-  return { bank: await at(0), otherBank: await at(1), mediator: await at(2), court: await at(3) };
+  const [bank, otherBank, mediator] = [m.nodes[0]!, m.nodes[1]!, m.nodes[2]!];
+  // A devnet with an observer: the court records its decision through its own node.
+  const court = await at(m.observer ?? m.nodes[3]!);
+  return { bank: await at(bank), otherBank: await at(otherBank), mediator: await at(mediator), court };
 }
 
 const doc = (label: string) => sha256(utf8.encode(label));
@@ -100,6 +102,8 @@ export async function runCaseDemo(m: DevnetManifest, out: (s: string) => void): 
   const receipt = (await asBank.get<unknown>(`/v1/cases/${id}/receipt`)).body;
   const v = verifyCaseReceipt(receipt, loadGenesisFile(m.genesis));
   for (const c of v.checks) out(`  ${c.status === 'pass' ? 'ok  ' : 'FAIL'} ${c.name.padEnd(9)} ${c.detail}`);
+  // The court's own node may be an observer, a moment behind: statistics once it holds the last event.
+  await p.court.client.request('GET', `/v1/blocks/${height}?wait=10000`);
   const stats = (await p.court.client.get<{ all: Record<string, unknown> }>('/v1/stats')).body.all;
   const audit = (
     await asBank.get<{ entries: { institution: string; action: string }[] }>(`/v1/audit?case=${id}`)

@@ -112,6 +112,11 @@ export function registerDevnetCommand(program: Command, io: CliIo): void {
         'from complaint to judicial confirmation (bank-a, bank-b: banks; bank-c: mediator; bank-d: court)\n' +
         'and verify its case receipt offline',
     )
+    .option(
+      '--observer',
+      'also a court, court-a, running an observer node that the validators admit (first run only); the\n' +
+        "demo's court then records its decision through its own node",
+    )
     .option('--exit-after-demo', 'with --demo: stop the devnet when the demo is done')
     .action(
       async (opts: {
@@ -122,6 +127,7 @@ export function registerDevnetCommand(program: Command, io: CliIo): void {
         tsaPort: number;
         logFormat: string;
         demo?: boolean;
+        observer?: boolean;
         exitAfterDemo?: boolean;
       }) => {
         const out = (s: string) => io.out(`${s}\n`);
@@ -133,6 +139,7 @@ export function registerDevnetCommand(program: Command, io: CliIo): void {
           tsaPort: opts.tsaPort,
           logFormat: opts.logFormat === 'pretty' ? 'pretty' : 'json',
           out,
+          ...(opts.observer ? { observer: true } : {}),
         });
         let stopping = false;
         const stopped = new Promise<void>((resolveStop) => {

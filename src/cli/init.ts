@@ -6,8 +6,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { isInstitutionRole, ROLE_NAMES } from '../core/roles.ts';
-import { HOME_FILES, initHome } from '../node/home.ts';
+import { allowObserver, HOME_FILES, initHome } from '../node/home.ts';
 import { type CliIo, emit, parsePositiveInt, UsageError } from './io.ts';
+import { newPassphrase } from './passphrase.ts';
 
 export function registerInitCommand(program: Command, io: CliIo): void {
   program
@@ -26,12 +27,16 @@ export function registerInitCommand(program: Command, io: CliIo): void {
     .option('--role <role>', `institution role: ${ROLE_NAMES.join(', ')} (default: bank; docs/cases.md)`)
     .option(
       '--observer',
-      'a full node that is no validator (a court or regulator): member.json names no validator key; give\n' +
-        "the printed peer id to the validators' config p2p.observers so it may connect and sync",
+      'a full node that is no validator (a court or regulator): member.json names no validator key; each\n' +
+        'validator runs the printed `jrchain observer allow` line so that it may connect',
+    )
+    .option(
+      '--encrypt-keys',
+      'encrypt both key files with a passphrase (JRCHAIN_KEY_PASSPHRASE, else a prompt; docs/security.md)',
     )
     .option('--json', 'print machine-readable JSON')
     .action(
-      (opts: {
+      async (opts: {
         home: string;
         institution: string;
         name?: string;
@@ -41,6 +46,7 @@ export function registerInitCommand(program: Command, io: CliIo): void {
         tsaUrl?: string;
         role?: string;
         observer?: boolean;
+        encryptKeys?: boolean;
         json?: boolean;
       }) => {
         if (opts.role !== undefined && !isInstitutionRole(opts.role))
@@ -48,6 +54,7 @@ export function registerInitCommand(program: Command, io: CliIo): void {
         const r = initHome({
           ...(opts.role !== undefined ? { role: opts.role } : {}),
           ...(opts.observer ? { observer: true } : {}),
+          ...(opts.encryptKeys ? { passphrase: await newPassphrase() } : {}),
           home: opts.home,
           institution: opts.institution,
           host: opts.host,
@@ -60,16 +67,43 @@ export function registerInitCommand(program: Command, io: CliIo): void {
           [
             `initialised ${r.home} for ${r.institution}`,
             opts.observer
-              ? `  node key:      ${join(r.home, HOME_FILES.validatorKey)} (observer peer id ${r.peerId}: validators list it in p2p.observers)`
+              ? `  node key:      ${join(r.home, HOME_FILES.validatorKey)} (observer peer id ${r.peerId})`
               : `  validator key: ${join(r.home, HOME_FILES.validatorKey)} (peer id ${r.peerId})`,
             `  client key:    ${join(r.home, HOME_FILES.clientKey)}`,
             `  member file:   ${r.memberFile}`,
             `  config:        ${r.configFile}`,
             'next: send member.json to the alliance; put the genesis they assemble at',
             `  ${join(r.home, 'genesis.json')}, then run: jrchain start --home ${r.home}`,
+            ...(opts.observer
+              ? [
+                  'each validator admits this observer with (then restarts its node):',
+                  `  jrchain observer allow --home <validator home> ${r.peerId}`,
+                ]
+              : []),
             '',
           ].join('\n'),
         );
       },
     );
+}
+
+export function registerObserverCommand(program: Command, io: CliIo): void {
+  program
+    .command('observer')
+    .description('observer nodes (courts, regulators) that sync and relay txs without voting (docs/cases.md)')
+    .command('allow <peerId>')
+    .description(
+      "admit an observer: adds its peer id (from `jrchain init --observer`) to this validator's\n" +
+        'config p2p.observers; the node applies it at its next start. Only listed peers may connect.',
+    )
+    .requiredOption('--home <dir>', "the validator's node home")
+    .option('--json', 'print machine-readable JSON')
+    .action((peerId: string, opts: { home: string; json?: boolean }) => {
+      const r = allowObserver(opts.home, peerId);
+      emit(io, opts.json === true, { peerId, ...r }, () =>
+        r.added
+          ? `added observer ${peerId} to ${r.configFile}; restart the node to admit it\n`
+          : `observer ${peerId} is already listed in ${r.configFile}\n`,
+      );
+    });
 }

@@ -7,7 +7,8 @@ import { registerDevnetCommand } from './devnet.ts';
 import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evidence.ts';
 import { registerGenesisCommands } from './genesis.ts';
 import { registerGovernanceCommands } from './gov.ts';
-import { registerInitCommand } from './init.ts';
+import { setCaFile } from './https-ca.ts';
+import { registerInitCommand, registerObserverCommand } from './init.ts';
 import { type CliIo, EXIT_CODES_HELP, ExitCode, exitCodeFor, processIo } from './io.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerReceiptGetCommand, registerStatusCommand } from './query.ts';
@@ -25,8 +26,12 @@ export function buildProgram(io: CliIo): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .option('--ca <file>', 'CA certificate (PEM) to trust for https:// nodes (default: $JRCHAIN_CA)')
     .exitOverride();
+  setCaFile(undefined);
+  program.hook('preAction', () => setCaFile(program.opts<{ ca?: string }>().ca));
   registerInitCommand(program, io);
+  registerObserverCommand(program, io);
   registerStartCommand(program, io);
   registerKeysCommands(program, io);
   registerGenesisCommands(program, io);

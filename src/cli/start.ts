@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { type ConfigOverrides, loadConfig } from '../node/config.ts';
+import { type ConfigOverrides, loadConfig, resolveHomePath } from '../node/config.ts';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../node/logger.ts';
 import { JrNode } from '../node/node.ts';
 import { type CliIo, UsageError } from './io.ts';
+import { passphraseIfEncrypted } from './passphrase.ts';
 
 export function registerStartCommand(program: Command, io: CliIo): void {
   program
@@ -11,6 +12,7 @@ export function registerStartCommand(program: Command, io: CliIo): void {
       "run this institution's validator node from its home (config.json, genesis.json, validator.key, data/).\n" +
         'Flags override the config file, which environment variables (JRCHAIN_API_HOST, JRCHAIN_API_PORT,\n' +
         'JRCHAIN_P2P_LISTEN, JRCHAIN_TSA_URL, JRCHAIN_LOG_LEVEL, JRCHAIN_LOG_FORMAT) also override.\n' +
+        'An encrypted validator key takes its passphrase from JRCHAIN_KEY_PASSPHRASE, else a prompt on a terminal.\n' +
         'Stops gracefully on SIGINT or SIGTERM.',
     )
     .requiredOption('--home <dir>', 'node home directory, made by `jrchain init`')
@@ -55,7 +57,9 @@ export function registerStartCommand(program: Command, io: CliIo): void {
           format: config.log.format,
           name: config.institution,
         });
-        const node = await JrNode.open(config, log);
+        // A prompt only when the key is encrypted, JRCHAIN_KEY_PASSPHRASE is unset and a terminal is attached.
+        const passphrase = await passphraseIfEncrypted(resolveHomePath(config, config.validatorKeyFile));
+        const node = await JrNode.open(config, log, passphrase !== undefined ? { passphrase } : {});
         let started: { apiUrl: string; p2pAddrs: string[] };
         try {
           started = await node.start();

@@ -2,7 +2,8 @@
  * The devnet: a local alliance on loopback, the main thing a newcomer runs (`npm run devnet`). It creates (or
  * reuses) N institutions with a validator each, an embedded TSA that anchors blocks, and a genesis; runs each
  * validator and the TSA as separate OS processes; writes `DIR/devnet.json` for scripts; and stays up until
- * Ctrl-C, which stops everything cleanly. A second run resumes the same chain.
+ * Ctrl-C, which stops everything cleanly. A second run resumes the same chain. With `observer`, a court
+ * (`court-a`) also runs an observer node that every validator admits (docs/cases.md).
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,7 +12,7 @@ import { genesisToJson, loadGenesisFile } from '../core/genesis.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import type { ConsensusParams } from '../core/params.ts';
 import type { InstitutionRole } from '../core/roles.ts';
-import { HOME_FILES, initHome } from '../node/home.ts';
+import { allowObserver, HOME_FILES, initHome } from '../node/home.ts';
 import { initTsaDir, TsaFiles } from '../timestamp/index.ts';
 import { type Child, logTail, portFree, spawnJrchain, stopChild, waitFor } from './processes.ts';
 
@@ -30,7 +31,10 @@ export interface DevnetManifest {
   chainId: string;
   genesis: string;
   tsa: { url: string; rootCert: string };
+  /** The validators. */
   nodes: DevnetNode[];
+  /** The court's observer node, when the devnet was created with one. */
+  observer?: DevnetNode;
 }
 
 export interface DevnetOptions {
@@ -47,6 +51,8 @@ export interface DevnetOptions {
   consensus?: Partial<ConsensusParams>;
   /** Extra environment for the validator processes (e.g. NODE_OPTIONS=--cpu-prof when profiling). */
   nodeEnv?: NodeJS.ProcessEnv;
+  /** Also a court (`court-a`) with an observer node on the ports after the validators' (first run only). */
+  observer?: boolean;
 }
 
 /** The layout a devnet keeps across runs (ports live in the genesis and configs, so they are fixed at creation). */
@@ -56,8 +62,11 @@ interface DevnetLayout {
   basePort: number;
   apiBasePort: number;
   tsaPort: number;
+  observer?: boolean;
 }
 
+/** The court that runs the devnet's observer node. */
+export const DEVNET_OBSERVER = 'court-a';
 const LAYOUT_FILE = 'layout.json';
 /** Roles of the first devnet institutions beyond the default `bank` (docs/cases.md). */
 const DEVNET_ROLES: readonly (InstitutionRole | undefined)[] = [undefined, undefined, 'mediator', 'court'];
@@ -81,6 +90,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
     basePort: o.basePort,
     apiBasePort: o.apiBasePort,
     tsaPort: o.tsaPort,
+    ...(o.observer ? { observer: true } : {}),
   };
   o.out(`creating a devnet in ${dir}: ${o.validators} institutions, an embedded TSA, a genesis`);
   await initTsaDir(join(dir, 'tsa'), { organization: 'JRChain Devnet Time Authority', now: new Date() });
@@ -101,6 +111,19 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
     const role = o.validators >= 4 ? DEVNET_ROLES[i] : undefined;
     members.push(role === undefined ? member : { ...member, institution: { ...member.institution, role } });
   }
+  const observer = o.observer
+    ? initHome({
+        home: join(dir, DEVNET_OBSERVER),
+        institution: DEVNET_OBSERVER,
+        name: 'Court A',
+        role: 'court',
+        observer: true,
+        p2pPort: o.basePort + o.validators,
+        apiPort: o.apiBasePort + o.validators,
+        tsaUrl,
+      })
+    : undefined;
+  if (observer !== undefined) members.push(readMemberFile(observer.memberFile));
   const rootPem = readFileSync(join(dir, 'tsa', TsaFiles.rootCert), 'utf8');
   const { genesis } = assembleGenesis(members, {
     chainId: layout.chainId,
@@ -111,8 +134,11 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
   });
   const genesisPath = join(dir, 'genesis.json');
   writeFileSync(genesisPath, `${JSON.stringify(genesisToJson(genesis), null, 2)}\n`);
-  for (let i = 0; i < o.validators; i++)
+  for (let i = 0; i < o.validators; i++) {
     copyFileSync(genesisPath, join(dir, institutionId(i), 'genesis.json'));
+    if (observer !== undefined) allowObserver(join(dir, institutionId(i)), observer.peerId);
+  }
+  if (observer !== undefined) copyFileSync(genesisPath, join(dir, DEVNET_OBSERVER, 'genesis.json'));
   writeFileSync(layoutPath, `${JSON.stringify(layout, null, 2)}\n`);
   return layout;
 }
@@ -128,7 +154,8 @@ export async function startDevnet(o: DevnetOptions): Promise<RunningDevnet> {
   const dir = resolve(o.dir);
   const layout = await prepareDevnet(o);
   const ports = [layout.tsaPort];
-  for (let i = 0; i < layout.validators; i++) ports.push(layout.basePort + i, layout.apiBasePort + i);
+  const count = layout.validators + (layout.observer ? 1 : 0);
+  for (let i = 0; i < count; i++) ports.push(layout.basePort + i, layout.apiBasePort + i);
   const busy = [];
   for (const p of ports) if (!(await portFree(p))) busy.push(p);
   if (busy.length > 0) {
@@ -158,8 +185,8 @@ export async function startDevnet(o: DevnetOptions): Promise<RunningDevnet> {
       },
     );
     const nodes: DevnetNode[] = [];
-    for (let i = 0; i < layout.validators; i++) {
-      const id = institutionId(i);
+    for (let i = 0; i < count; i++) {
+      const id = i < layout.validators ? institutionId(i) : DEVNET_OBSERVER;
       const home = join(dir, id);
       const child = spawnJrchain(
         id,
@@ -189,7 +216,8 @@ export async function startDevnet(o: DevnetOptions): Promise<RunningDevnet> {
       chainId: layout.chainId,
       genesis: join(dir, 'genesis.json'),
       tsa: { url: tsaUrl, rootCert: join(dir, 'tsa', TsaFiles.rootCert) },
-      nodes,
+      nodes: nodes.slice(0, layout.validators),
+      ...(layout.observer ? { observer: nodes[layout.validators]! } : {}),
     };
     writeFileSync(join(dir, DEVNET_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     // Validate what we wrote against what the nodes run, so the manifest can be trusted by scripts.
@@ -208,6 +236,9 @@ export function describeDevnet(m: DevnetManifest, dir: string): string {
     `JRChain devnet "${m.chainId}" is up: ${m.nodes.length} validators and an embedded TSA, all on loopback.`,
     '',
     ...m.nodes.map((n) => `  ${n.institution.padEnd(8)} API ${n.apiUrl}   p2p ${n.multiaddr}   pid ${n.pid}`),
+    ...(m.observer
+      ? [`  ${m.observer.institution.padEnd(8)} API ${m.observer.apiUrl}   (observer node: the court's own)`]
+      : []),
     `  TSA      ${m.tsa.url}`,
     '',
     `genesis:   ${m.genesis}`,

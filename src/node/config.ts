@@ -32,7 +32,12 @@ export interface NodeConfig {
     /** Non-validator peer ids allowed to connect (read-only observers). */
     observers: string[];
   };
-  api: { host: string; port: number };
+  api: {
+    host: string;
+    port: number;
+    /** PEM certificate chain and key files (relative to the home): the API then speaks HTTPS only. */
+    tls?: { cert: string; key: string };
+  };
   tsa: {
     /** RFC 3161 TSA used for block anchoring; anchoring is off when absent. */
     url?: string;
@@ -153,12 +158,16 @@ export function parseConfig(home: string, doc: unknown): NodeConfig {
     }
   }
   if (o.api !== undefined) {
-    const a = object(o.api, 'config.api', ['host', 'port']);
+    const a = object(o.api, 'config.api', ['host', 'port', 'tls']);
     if (a.host !== undefined) {
       if (typeof a.host !== 'string' || a.host === '') fail('config.api.host must be a host name or address');
       c.api.host = a.host;
     }
     if (a.port !== undefined) c.api.port = port(a.port, 'config.api.port');
+    if (a.tls !== undefined) {
+      const t = object(a.tls, 'config.api.tls', ['cert', 'key']);
+      c.api.tls = { cert: path(t.cert, 'config.api.tls.cert'), key: path(t.key, 'config.api.tls.key') };
+    }
   }
   if (o.tsa !== undefined) {
     const t = object(o.tsa, 'config.tsa', ['url', 'anchorIntervalMs', 'timeoutMs']);

@@ -3,7 +3,7 @@
  * the public member description to send to the alliance, and a node config. `jrchain init` creates one; so
  * do the devnet and the cluster test harness.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../core/bytes.ts';
 import { JrError } from '../core/errors.ts';
@@ -11,7 +11,8 @@ import { generateKeyPair, writeKeyFile } from '../core/keys.ts';
 import { ID_PATTERN } from '../core/limits.ts';
 import { MEMBER_FORMAT, type MemberDescription } from '../core/member.ts';
 import type { InstitutionRole } from '../core/roles.ts';
-import { CONFIG_FILE, configToJson, defaultConfig } from './config.ts';
+import { resolveAllowlist } from '../p2p/index.ts';
+import { CONFIG_FILE, configToJson, defaultConfig, loadConfig, parseConfig } from './config.ts';
 
 export const HOME_FILES = {
   validatorKey: 'validator.key',
@@ -35,6 +36,8 @@ export interface InitOptions {
    * (`p2p.observers`) so that it may connect and sync.
    */
   observer?: boolean;
+  /** Encrypts both key files with this passphrase (docs/security.md#key-files). */
+  passphrase?: string;
 }
 
 export interface InitResult {
@@ -61,8 +64,9 @@ export function initHome(o: InitOptions): InitResult {
   mkdirSync(o.home, { recursive: true, mode: 0o700 });
   const validator = generateKeyPair();
   const client = generateKeyPair();
-  writeKeyFile(join(o.home, HOME_FILES.validatorKey), validator);
-  writeKeyFile(join(o.home, HOME_FILES.clientKey), client);
+  const enc = o.passphrase !== undefined ? { passphrase: o.passphrase } : {};
+  writeKeyFile(join(o.home, HOME_FILES.validatorKey), validator, enc);
+  writeKeyFile(join(o.home, HOME_FILES.clientKey), client, enc);
   const host = o.host ?? '127.0.0.1';
   const p2pAddr = `/ip4/${host}/tcp/${o.p2pPort ?? 7100}`;
   const member: MemberDescription = {
@@ -90,4 +94,28 @@ export function initHome(o: InitOptions): InitResult {
     p2pAddr,
     apiUrl: `http://${config.api.host}:${config.api.port}`,
   };
+}
+
+/**
+ * Adds an observer's peer id (printed by `jrchain init --observer`) to a validator home's `p2p.observers`, so
+ * that observer may connect; only the config file changes, and the node reads it at its next start. Returns
+ * whether it was added (false: already listed).
+ */
+export function allowObserver(home: string, peerId: string): { added: boolean; configFile: string } {
+  try {
+    resolveAllowlist({ validators: [], observers: [peerId] });
+  } catch {
+    throw new JrError(
+      'USAGE',
+      `not a peer id: ${JSON.stringify(peerId)} (jrchain init --observer prints it)`,
+    );
+  }
+  const configFile = join(home, CONFIG_FILE);
+  const observers = loadConfig(home, {}, {}).p2p.observers;
+  if (observers.includes(peerId)) return { added: false, configFile };
+  const doc = JSON.parse(readFileSync(configFile, 'utf8')) as { p2p?: { observers?: string[] } };
+  doc.p2p = { ...doc.p2p, observers: [...observers, peerId] };
+  parseConfig(home, doc);
+  writeFileSync(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+  return { added: true, configFile };
 }

@@ -11,13 +11,15 @@ import { governanceView } from '../api/views.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { JrError } from '../core/errors.ts';
 import { type Genesis, genesisHash, loadGenesisFile } from '../core/genesis.ts';
-import { type KeyPair, peerIdOf, readKeyFile } from '../core/keys.ts';
+import { type KeyPair, peerIdOf, type ReadKeyOptions, readKeyFile } from '../core/keys.ts';
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
+import { loadApiTls } from './api-tls.ts';
 import { type NodeConfig, resolveHomePath } from './config.ts';
+import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
 import { NodeMetrics } from './metrics.ts';
 import { ValidatorService } from './validator.ts';
@@ -34,9 +36,12 @@ export class NodeStartError extends JrError {
  * rotated one runs a key the genesis does not list. The institution must be known, though: a genesis
  * institution, or one with a validator key file for a validator that governance adds later.
  */
-export function loadIdentity(config: NodeConfig): { genesis: Genesis; key: KeyPair } {
+export function loadIdentity(
+  config: NodeConfig,
+  keyOptions: ReadKeyOptions = {},
+): { genesis: Genesis; key: KeyPair } {
   const genesis = loadGenesisFile(resolveHomePath(config, config.genesisFile));
-  const key = readKeyFile(resolveHomePath(config, config.validatorKeyFile));
+  const key = readKeyFile(resolveHomePath(config, config.validatorKeyFile), keyOptions);
   const v = genesis.validators.find((x) => x.institution === config.institution);
   if (v !== undefined && !equalBytes(v.publicKey, key.publicKey)) {
     // Normal after a key rotation; a typo otherwise. The node starts outside the set until the key is in it.
@@ -58,6 +63,7 @@ interface Parts {
   anchoring: AnchoringService | undefined;
   audit: AuditLog;
   log: Logger;
+  tls: { cert: string; key: string } | undefined;
 }
 
 export class JrNode {
@@ -84,14 +90,18 @@ export class JrNode {
       routes: apiRoutes(this.#backend(), { audit: p.audit }),
       maxBodyBytes: MAX_TX_BODY_BYTES,
       logger: p.log,
+      ...(p.tls !== undefined ? { tls: p.tls } : {}),
     });
   }
 
   /** Opens the ledger (idempotent over an existing data directory) and builds every component. */
-  static async open(config: NodeConfig, log: Logger): Promise<JrNode> {
-    const { genesis, key } = loadIdentity(config);
+  /** `keyOptions` carries the validator key's passphrase when `jrchain start` prompted for it. */
+  static async open(config: NodeConfig, log: Logger, keyOptions: ReadKeyOptions = {}): Promise<JrNode> {
+    const { genesis, key } = loadIdentity(config, keyOptions);
+    const tls = loadApiTls(config);
     log.debug({ config }, 'effective config');
     const dataDir = resolveHomePath(config, config.dataDir);
+    prepareDataDir(dataDir);
     const store = await LevelLedgerStore.open(join(dataDir, 'ledger'));
     try {
       // Checked on open: a log edited or cut in the middle refuses the start (AUDIT_LOG_TAMPERED).
@@ -136,7 +146,19 @@ export class JrNode {
           { intervalMs: config.tsa.anchorIntervalMs, logger: log },
         );
       }
-      return new JrNode({ config, genesis, metrics, validator, store, queries, tsa, anchoring, audit, log });
+      return new JrNode({
+        config,
+        genesis,
+        metrics,
+        validator,
+        store,
+        queries,
+        tsa,
+        anchoring,
+        audit,
+        log,
+        tls,
+      });
     } catch (err) {
       await store.close();
       throw err;
@@ -154,7 +176,7 @@ export class JrNode {
       this.#p.log.warn(
         { apiHost: this.config.api.host },
         'THE API LISTENS BEYOND LOOPBACK: anyone who reaches it gets status, receipts and metrics; case data, ' +
-          'blocks and txs need signed requests (docs/security.md). Put TLS in front of it.',
+          'blocks and txs need signed requests (docs/security.md). Configure api.tls or put TLS in front of it.',
       );
     }
     const p2pAddrs = this.validator.p2pAddrs();

@@ -173,7 +173,15 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
   transport.attach(driver);
   const { sync, fetcher } = buildSync(s, { host, peers, telemetry, driver });
   link.connect(sync, fetcher);
-  const relay = new TxRelay({ host, isValidator: (p) => peers.isValidator(p), logger: o.logger }, s.txRelay);
+  const relay = new TxRelay(
+    {
+      host,
+      isValidator: (p) => peers.isValidator(p),
+      isObserver: (p) => !peers.isValidator(p) && host.roleOf(p) === 'observer',
+      logger: o.logger,
+    },
+    s.txRelay,
+  );
   const mempool = new Mempool(
     {
       chain: o.chain,
@@ -186,7 +194,10 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
     },
     s.mempool,
   );
-  relay.serve((peerId, txs) => admitForwarded(mempool, telemetry, s, peerId, txs));
+  // An observer's txs count as submitted here, so they are forwarded once to the other validators.
+  relay.serve((peerId, txs) =>
+    admitForwarded(mempool, telemetry, s, peerId, txs, !peers.isValidator(peerId)),
+  );
   telemetry.onStored((block) => {
     const now = s.clock.now();
     for (const arrived of mempool.removeCommitted(block.txs))
@@ -330,8 +341,9 @@ async function admitForwarded(
   s: ValidatorSettings,
   peerId: string,
   txs: readonly TxEnvelope[],
+  fromObserver: boolean,
 ): Promise<Verdict> {
-  const results = await mempool.admitMany(txs, false);
+  const results = await mempool.admitMany(txs, fromObserver);
   let fault: TxRejection | undefined;
   for (const r of results) {
     if (r.status !== 'rejected') continue;

@@ -58,7 +58,7 @@ export interface ValidatorServiceOptions {
   readonly listen: readonly string[];
   /** Dial address overrides by peer id (validators whose genesis addresses are out of date, or added later). */
   readonly peerAddrs?: Readonly<Record<string, readonly string[]>>;
-  /** Peer ids of observers allowed to connect (they may sync, not vote or submit). */
+  /** Peer ids of observers allowed to connect (they may sync and relay txs, not vote). */
   readonly observers?: readonly string[];
   /** pino-compatible. */
   readonly logger: Logger;

@@ -35,8 +35,11 @@ export type { CommitEvent, PeerInfo, ValidatorStatus } from './validator-telemet
 
 export type SubmitResult = Admission;
 
-/** A tx submitted to a node outside the validator set in force (HTTP 503: try another node). */
-export const NOT_A_VALIDATOR = 'NODE_NOT_VALIDATOR';
+/**
+ * A tx submitted to a node outside the validator set in force (an observer) while it reaches no validator to
+ * relay it to (HTTP 503: retry later or on another node).
+ */
+export const NO_VALIDATOR_REACHABLE = 'NO_VALIDATOR_REACHABLE';
 
 const GAUGE_INTERVAL_MS = 1000;
 
@@ -114,31 +117,28 @@ export class ValidatorService {
 
   /**
    * Admits a tx and forwards it to the other validators. `committed`: it is already in a block (safe to
-   * retry); `pending`: already admitted here; `rejected`: with the executor's or the mempool's code.
+   * retry); `pending`: already admitted here; `rejected`: with the executor's or the mempool's code. A node
+   * outside the set in force (an observer, or a validator joining or removed: ADR 006) checks the tx the same
+   * way and relays it to the validators it reaches, which take it as submitted to them.
    */
   async submit(env: TxEnvelope): Promise<SubmitResult> {
-    if (this.#state === 'new') return notStarted(env);
-    if (!this.#c.driver.currentEpoch().member) {
-      // Outside the set in force (joining, or removed: ADR 006) this node is cut off from the validators'
-      // tx relay and proposes nothing: acknowledging a tx here could leave it uncommitted.
-      const rejection = {
-        hash: env.hash,
-        code: NOT_A_VALIDATOR,
-        message: 'this node is not in the validator set in force; submit the tx to a validator',
-      };
-      return { status: 'rejected', rejection };
-    }
-    const result = await this.#c.mempool.admit(env, true);
-    if (result.status === 'rejected') this.#c.telemetry.rejected(result.rejection.code);
-    return result;
+    return (await this.submitMany([env]))[0]!;
   }
 
   /** Admits several txs in one round (see submit); outcomes in input order. */
   async submitMany(envs: readonly TxEnvelope[]): Promise<SubmitResult[]> {
     if (this.#state === 'new') return envs.map(notStarted);
+    if (!this.#c.driver.currentEpoch().member && !this.#reachesValidator()) {
+      // Acknowledging a tx nobody will propose would leave the client waiting for nothing.
+      return envs.map(noValidator);
+    }
     const results = await this.#c.mempool.admitMany(envs, true);
     for (const r of results) if (r.status === 'rejected') this.#c.telemetry.rejected(r.rejection.code);
     return results;
+  }
+
+  #reachesValidator(): boolean {
+    return this.#c.host.connectedPeers().some((p) => this.#c.peers.isValidator(p));
   }
 
   /** Calls `listener` after every block this node stores, by consensus or by sync; returns the unsubscriber. */
@@ -174,6 +174,11 @@ export class ValidatorService {
     const expired = this.#c.mempool.sweepExpired(this.#c.settings.clock.now());
     if (expired.length > 0) this.#c.driver.txRemoved(expired);
   }
+}
+
+function noValidator(env: TxEnvelope): SubmitResult {
+  const message = 'this node is not a validator and reaches none to relay the tx to; retry later';
+  return { status: 'rejected', rejection: { hash: env.hash, code: NO_VALIDATOR_REACHABLE, message } };
 }
 
 function notStarted(env: TxEnvelope): SubmitResult {

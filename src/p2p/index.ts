@@ -1,5 +1,11 @@
 /** Public surface of the p2p host (docs/p2p.md). */
-export { type Allowlist, allowlistFromGenesis, type PeerRole, type ValidatorPeer } from './allowlist.ts';
+export {
+  type Allowlist,
+  allowlistFromGenesis,
+  type PeerRole,
+  resolveAllowlist,
+  type ValidatorPeer,
+} from './allowlist.ts';
 export { P2PError, P2PErrorCode } from './errors.ts';
 export { createP2PHost } from './host.ts';
 export type {

@@ -74,6 +74,8 @@ export interface StartOptions {
   peerAddrs?: Record<string, string[]>;
   /** Start with this validator key instead of validatorKey(i) (a rotated key). */
   key?: KeyPair;
+  /** Peer ids of observers this node admits. */
+  observers?: string[];
 }
 
 /** The institution of test validator i: the genesis ones, then bank-e, bank-f... for validators added later. */
@@ -143,6 +145,7 @@ export class ValidatorCluster {
       chain,
       listen: [`/ip4/127.0.0.1/tcp/${port}`],
       peerAddrs,
+      observers: opts.observers,
       logger,
       metrics,
       limits: { ...this.#limits, ...opts.limits },

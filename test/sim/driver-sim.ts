@@ -4,10 +4,9 @@
  * (delays, loss, duplication, partitions), with crashes and restarts from the store. Every effect the driver
  * awaits is in memory, so after each event the run waits for one macrotask, by which time every driver has
  * drained its queue: one seed replays one run. The observer (observer.ts) watches every message sent, and the
- * run checks agreement and validity on the committed ledgers and liveness after the heal.
- *
- * Not yet here: LedgerChain, GovernanceState and the StateSyncClient (the ledger is the simulation's SimLedger,
- * state transfer copies certified blocks from a peer that has them, as in harness.ts).
+ * run checks agreement and validity on the committed ledgers and liveness after the heal. The default world's
+ * ledger is the simulation's SimLedger, whose state transfer copies certified blocks from a peer that has them;
+ * ledger-world.ts runs LedgerChain, GovernanceState and the production StateSyncClient instead.
  */
 
 import { createHash, type Hash } from 'node:crypto';
@@ -24,6 +23,7 @@ import { consensusChainId, type ValidatorSet } from '../../src/core/validators.t
 import type { Chain } from '../../src/ledger/chain.ts';
 import { FakeChain } from '../helpers/consensus-doubles.ts';
 import { simValidators, simVerify } from './crypto.ts';
+import type { AdversaryContext, DriverAdversary } from './driver-byzantine.ts';
 import { CLEAN_NET, type NetFaults, type RunResult, SIM_OPTIONS, SIM_PARAMS } from './harness.ts';
 import { SIM_GENESIS_HASH, SIM_GENESIS_TIME } from './ledger.ts';
 import { ledgerWorld, type SyncEnv, type SyncHandle } from './ledger-world.ts';
@@ -85,6 +85,13 @@ class SimWorldChain extends FakeChain implements SimChain {
   }
 }
 
+/** Sim txs are the same in every run: built once per process (envelopes are immutable). */
+const simTxCache: TxEnvelope[] = [];
+function cachedSimTx(nonce: number): TxEnvelope {
+  simTxCache[nonce] ??= simTx(nonce % 8, nonce);
+  return simTxCache[nonce];
+}
+
 export function simWorld(n: number): World {
   const vals = simValidators(n, 'sim');
   return {
@@ -95,7 +102,7 @@ export function simWorld(n: number): World {
     genesisHash: SIM_GENESIS_HASH,
     t0: SIM_GENESIS_TIME + 1000,
     chain: async () => new SimWorldChain(SIM_CHAIN_ID, vals.set, simVerify),
-    tx: (nonce) => simTx(nonce % 8, nonce),
+    tx: cachedSimTx,
   };
 }
 
@@ -119,7 +126,7 @@ export interface DriverScenario {
 export type DriverRunResult = Pick<
   RunResult,
   'scenario' | 'seed' | 'violations' | 'traceHash' | 'committedTxs' | 'heights' | 'events'
->;
+> & { byzantineEquivocations: number; syncFaults: number };
 
 type Ev =
   | { type: 'deliver'; to: number; bytes: Uint8Array }
@@ -133,6 +140,10 @@ export interface DriverSimHooks {
   store?(i: number): ConsensusStore;
   /** Called when validator i crashes (before it restarts from its store). */
   onCrash?(i: number): void;
+  /** Byzantine validators: what each does to its driver's traffic. Only the others' ledgers are checked. */
+  byzantine?: ReadonlyMap<number, (ctx: AdversaryContext) => DriverAdversary>;
+  /** Lying state-sync peers (ledger world): validator p's rewrite of its SyncServer's answers. */
+  syncLiar?(p: number): ((request: Uint8Array, response: Uint8Array) => Uint8Array) | undefined;
 }
 
 export async function runDriverScenario(
@@ -163,12 +174,14 @@ class DriverSim {
   private readonly handlers = new Map<number, (bytes: Uint8Array) => void>();
   private readonly timerTokens: Map<string, number>[] = [];
   private readonly observer: Observer;
+  private readonly adversaries = new Map<number, DriverAdversary>();
   private readonly submitted = new Map<string, { tx: TxEnvelope; at: number }>();
   private readonly firstCommit = new Map<string, number>();
   private readonly canonical = new Map<number, string>();
   private nonce = 0;
   private token = 0;
   private events = 0;
+  private syncFaults = 0;
 
   constructor(s: DriverScenario, seed: number, hooks: DriverSimHooks) {
     this.s = s;
@@ -180,20 +193,23 @@ class DriverSim {
     this.t0 = this.world.t0;
     this.now = this.t0;
     const set = this.world.set;
+    const keyIds = new Map(set.validators.map((v, i) => [toHex(v.publicKey), i]));
     this.observer = new Observer({
       setFor: (chainId) =>
         chainId === consensusChainId(this.world.chainId, this.world.genesisHash, 0) ? set : undefined,
-      keyId: (hex) => {
-        const i = set.validators.findIndex((v) => toHex(v.publicKey) === hex);
-        return i < 0 ? undefined : i;
-      },
-      honestKey: () => true,
+      keyId: (hex) => keyIds.get(hex),
+      honestKey: (k) => !this.adversaries.has(k),
       verify: simVerify,
       fail: (m) => this.fail(m),
     });
     for (let i = 0; i < s.n; i++) {
       this.stores.push(hooks.store?.(i) ?? new MemoryConsensusStore());
       this.timerTokens.push(new Map());
+    }
+    for (const [i, make] of hooks.byzantine ?? []) {
+      const rng = new Prng(`driver-byzantine:${s.name}#${seed}/${i}`);
+      const ctx = { index: i, n: s.n, l: SIM_PARAMS.watermarkWindow, signer: this.world.signers[i]!, rng };
+      this.adversaries.set(i, make(ctx));
     }
   }
 
@@ -229,6 +245,8 @@ class DriverSim {
       committedTxs: this.firstCommit.size,
       heights: this.canonical.size,
       events: this.events,
+      byzantineEquivocations: this.observer.byzantineEquivocations,
+      syncFaults: this.syncFaults,
     };
   }
 
@@ -238,6 +256,7 @@ class DriverSim {
     );
     if (e.type === 'deliver') {
       this.trace.update(e.bytes);
+      this.adversaries.get(e.to)?.observe(e.bytes);
       this.handlers.get(e.to)?.(e.bytes);
     } else if (e.type === 'timer') {
       const tokens = this.timerTokens[e.node]!;
@@ -357,15 +376,19 @@ class DriverSim {
           bytes,
         });
     };
+    const honest = (to: number | 'all', bytes: Uint8Array) => {
+      this.observer.onSend(bytes);
+      if (to !== 'all') send(to, bytes);
+      else for (let p = 0; p < this.s.n; p++) if (p !== i) send(p, bytes);
+    };
+    const adversary = this.adversaries.get(i);
+    const out =
+      adversary === undefined
+        ? honest
+        : (to: number | 'all', bytes: Uint8Array) => adversary.outgoing(to, bytes, honest);
     return {
-      send: (to, bytes) => {
-        this.observer.onSend(bytes);
-        send(to, bytes);
-      },
-      broadcast: (bytes) => {
-        this.observer.onSend(bytes);
-        for (let to = 0; to < this.s.n; to++) if (to !== i) send(to, bytes);
-      },
+      send: (to, bytes) => out(to, bytes),
+      broadcast: (bytes) => out('all', bytes),
       onMessage: (handler) => this.handlers.set(i, handler),
     };
   }
@@ -397,6 +420,10 @@ class DriverSim {
           block.txs.map((t) => t.hashHex),
         ),
       fail: (m) => this.fail(m),
+      lie: (p) => this.hooks.syncLiar?.(p),
+      caught: () => {
+        this.syncFaults++;
+      },
     };
   }
 
@@ -483,6 +510,7 @@ class DriverSim {
   }
 
   private committed(i: number, height: number, hash: Uint8Array, txs: readonly string[]): void {
+    if (this.adversaries.has(i)) return;
     const hex = toHex(hash);
     const prev = this.canonical.get(height);
     if (prev === undefined) this.canonical.set(height, hex);
@@ -498,6 +526,7 @@ class DriverSim {
 
   private async checkEnd(): Promise<void> {
     for (const [i, chain] of this.chains.entries()) {
+      if (this.adversaries.has(i)) continue;
       const seen = new Set<string>();
       for (const [h, block] of (await chain.contents()).entries()) {
         if (this.canonical.get(h + 1) !== toHex(block.hash))

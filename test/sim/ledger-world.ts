@@ -162,6 +162,10 @@ export interface SyncEnv {
   /** A block the client stored (for the agreement and validity checks). */
   onStored(i: number, block: BuiltBlock): void;
   fail(message: string): void;
+  /** Validator p's rewrite of what its SyncServer answers (a lying peer); undefined for an honest one. */
+  lie?(p: number): ((request: Uint8Array, response: Uint8Array) => Uint8Array) | undefined;
+  /** The client of validator i caught peer p serving bad data. */
+  caught?(i: number, p: number): void;
 }
 
 export interface SyncHandle {
@@ -195,7 +199,9 @@ export function productionSync(i: number, env: SyncEnv): SyncHandle {
           batchFor: (digest) => d.batchFor(digest),
           maxResponseBytes: 4 * 1024 * 1024,
         });
-        const out = await server.handle(req, new AbortController().signal);
+        const honest = await server.handle(req, new AbortController().signal);
+        const lie = env.lie?.(p);
+        const out = lie !== undefined && honest instanceof Uint8Array ? lie(req, honest) : honest;
         env.after(env.delay(), () => {
           if (signal?.aborted) reject(new P2PError(P2PErrorCode.notConnected, 'aborted'));
           else if (out instanceof Uint8Array) resolve(out);
@@ -206,9 +212,13 @@ export function productionSync(i: number, env: SyncEnv): SyncHandle {
   const host: Partial<P2PHost> = {
     peerId: peerIds[i]!,
     request: (peer, _protocol, req, options) => request(peer, req, options?.signal),
-    report: () => {},
+    report: (peer) => {
+      reported = index(peer);
+    },
     connectedPeers: () => peerIds.filter((_, p) => p !== i && env.reachable(i, p)),
   };
+  // The peer the client last reported (it reports a faulty peer just before onFault).
+  let reported = -1;
   const me = env.chain(i) as LedgerWorldChain;
   const quorum = makeQuorumContext(
     g.chainId,
@@ -236,7 +246,10 @@ export function productionSync(i: number, env: SyncEnv): SyncHandle {
         view: () => env.driver(i)?.status().view ?? 0,
       },
       onStored: (block) => env.onStored(i, block),
-      onFault: (code) => env.fail(`sync fault at validator ${i} from an honest peer: ${code}`),
+      onFault: (code) => {
+        if (env.lie?.(reported) !== undefined) env.caught?.(i, reported);
+        else env.fail(`sync fault at validator ${i} from an honest peer: ${code}`);
+      },
       onFatal: (err) => env.fail(`sync fatal at validator ${i}: ${String(err)}`),
       now: env.now,
       setTimer: env.after,

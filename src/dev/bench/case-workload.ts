@@ -139,7 +139,7 @@ function planCase(n: number, opts: CaseWorkloadOptions, rnd: () => number, out: 
   }
   add(mediator, { type: 'agree', agreementHash: sha256(utf8.encode(`agreement ${caseId}`)) });
   let refused = false;
-  if (rnd() < 0.171) {
+  if (rnd() < 0.177) {
     t += 2 * DAY;
     const court = COURTS[n % COURTS.length]!;
     add(mediator, { type: 'applyConfirmation', court });

@@ -4,8 +4,12 @@
  * again). Txs are batched into frames, never one frame per tx: a frame is flushed when it holds `maxFrameTxs`
  * txs, when the next tx would take it over `maxFrameBytes`, or `flushDelayMs` after its first tx.
  *
+ * An observer node (not a validator) sends the txs its clients submit to the validators it reaches the same
+ * way; a validator treats those as submitted to it and forwards them once to the others.
+ *
  * Frame: `u8 version (1) ‖ varint count (1..maxFrameTxs) ‖ (bytes tx)*`, decoded strictly. Inbound frames are
- * accepted from validators only; every tx then goes through the mempool's normal admission. A frame that does
+ * accepted from validators and allowlisted observers only; every tx then goes through the mempool's normal
+ * admission. A frame that does
  * not decode, or holds a tx that only a faulty forwarder could send (bad signature, unknown key, ...), is
  * rejected, and the host penalises the sender.
  */
@@ -52,6 +56,8 @@ export function decodeTxFrame(frame: Uint8Array): TxEnvelope[] {
 export interface TxRelayDeps {
   readonly host: P2PHost;
   readonly isValidator: (peerId: string) => boolean;
+  /** An allowlisted observer: its frames are accepted, but nothing is forwarded to it. */
+  readonly isObserver: (peerId: string) => boolean;
   readonly logger: Logger;
 }
 
@@ -152,7 +158,9 @@ export class TxRelay {
     peerId: string,
     frame: Uint8Array,
   ): Promise<Verdict> {
-    if (!this.#d.isValidator(peerId)) return Verdicts.reject('tx frame from a non-validator');
+    if (!this.#d.isValidator(peerId) && !this.#d.isObserver(peerId)) {
+      return Verdicts.reject('tx frame from a peer that is neither a validator nor an observer');
+    }
     let txs: TxEnvelope[];
     try {
       txs = decodeTxFrame(frame);

@@ -82,7 +82,23 @@ describe('jrchain init', () => {
       ['court-x', 'court'],
     ]);
     const human = await cli('init', '--home', join(dir, 'reg-x'), '--institution', 'reg-x', '--observer');
-    expect(human.stdout).toMatch(/observer peer id 12D3KooW\w+: validators list it in p2p.observers/);
+    const allowLine = /jrchain observer allow --home <validator home> (12D3KooW\w+)/.exec(human.stdout);
+    expect(allowLine, human.stdout).not.toBeNull();
+    const peerId = allowLine![1]!;
+
+    // The printed line, run on a validator's home, lists the observer in its config (once).
+    const bankHome = join(dir, 'bank-x');
+    const allow = await cli('observer', 'allow', '--home', bankHome, peerId, '--json');
+    expect(allow.code, allow.stderr).toBe(0);
+    expect(JSON.parse(allow.stdout)).toMatchObject({ peerId, added: true });
+    expect(loadConfig(bankHome, {}, {}).p2p.observers).toEqual([peerId]);
+    expect((statSync(join(bankHome, 'config.json')).mode & 0o777).toString(8)).toBe('600');
+    const again = await cli('observer', 'allow', '--home', bankHome, peerId);
+    expect(again.stdout).toMatch(/already listed/);
+    expect(loadConfig(bankHome, {}, {}).p2p.observers).toEqual([peerId]);
+    const bad = await cli('observer', 'allow', '--home', bankHome, 'not-a-peer-id');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/not a peer id/);
     expect(
       (await cli('init', '--home', join(dir, 'bad-x'), '--institution', 'bad-x', '--role', 'notary')).code,
     ).toBe(2);

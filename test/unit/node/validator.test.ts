@@ -1,7 +1,7 @@
 /** ValidatorService checks its identity and limits before anything runs (the network tests cover the rest). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { isJrError } from '../../../src/core/errors.ts';
-import { NOT_A_VALIDATOR, ValidatorErrorCode, ValidatorService } from '../../../src/node/validator.ts';
+import { NO_VALIDATOR_REACHABLE, ValidatorErrorCode, ValidatorService } from '../../../src/node/validator.ts';
 import { DEFAULT_PROTOCOLS, ProtocolId } from '../../../src/p2p/index.ts';
 import { genesis } from '../../helpers/ledger.ts';
 import { liveTxs, validatorKey, validatorOptions } from '../../helpers/validators.ts';
@@ -33,7 +33,8 @@ describe('ValidatorService.create', () => {
     expect(await codeOf(ValidatorService.create(await options({ institution: 'bank-c' })))).toBe(
       ValidatorErrorCode.keyMismatch,
     );
-    // A key outside the set in force (a validator governance has yet to add) follows the chain: no vote.
+    // A key outside the set in force (a validator governance has yet to add) follows the chain: no vote;
+    // reaching no validator, it has nobody to relay a tx to.
     const outsider = await ValidatorService.create(
       await options({ key: validatorKey(9), institution: 'bank-z' }),
     );
@@ -41,7 +42,7 @@ describe('ValidatorService.create', () => {
     await outsider.start();
     expect(outsider.isPrimary()).toBe(false);
     const r = await outsider.submit(liveTxs(1, 'outsider')[0]!);
-    expect(r.status === 'rejected' && r.rejection.code).toBe(NOT_A_VALIDATOR);
+    expect(r.status === 'rejected' && r.rejection.code).toBe(NO_VALIDATOR_REACHABLE);
   });
 
   it('refuses a chain opened with another genesis', async () => {

@@ -21,12 +21,13 @@ afterEach(() => {
 
 function relay(limits: Partial<TxRelayLimits> = {}) {
   const fake = new FakeHost();
-  fake.connected = ['v1', 'v2', 'observer'];
+  fake.connected = ['v1', 'v2', 'observer', 'stranger'];
   const received: [string, string[]][] = [];
   const r = new TxRelay(
     {
       host: fake.asHost(),
       isValidator: (p) => p.startsWith('v'),
+      isObserver: (p) => p === 'observer',
       logger: noopLogger,
     },
     { maxFrameTxs: 3, maxFrameBytes: 64 * 1024, flushDelayMs: 5, ...limits },
@@ -92,15 +93,19 @@ describe('TxRelay', () => {
     ]);
   });
 
-  it('takes frames from validators only, rejects undecodable ones, and hands txs to admission', async () => {
+  it('takes frames from validators and observers only, rejects undecodable ones, hands txs to admission', async () => {
     const { fake, received } = relay();
     const list = txs(2);
     const frame = encodeTxFrame(list.map((t) => t.bytes));
-    expect(await fake.deliver(ProtocolId.tx, 'observer', frame)).toMatchObject({ action: 'reject' });
+    expect(await fake.deliver(ProtocolId.tx, 'stranger', frame)).toMatchObject({ action: 'reject' });
     expect(await fake.deliver(ProtocolId.tx, 'v1', new Uint8Array([1, 1, 5]))).toMatchObject({
       action: 'reject',
     });
     expect(await fake.deliver(ProtocolId.tx, 'v1', frame)).toEqual({ action: 'accept' });
-    expect(received).toEqual([['v1', list.map((t) => t.hashHex)]]);
+    expect(await fake.deliver(ProtocolId.tx, 'observer', frame)).toEqual({ action: 'accept' });
+    expect(received).toEqual([
+      ['v1', list.map((t) => t.hashHex)],
+      ['observer', list.map((t) => t.hashHex)],
+    ]);
   });
 });

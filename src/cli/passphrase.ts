@@ -1,0 +1,70 @@
+/**
+ * Where a key-file passphrase comes from: the JRCHAIN_KEY_PASSPHRASE environment variable, else a prompt
+ * without echo when stdin and stderr are terminals. The passphrase is never printed or logged.
+ */
+import { readFileSync } from 'node:fs';
+import { ENCRYPTED_KEY_FORMAT } from '../core/key-crypt.ts';
+import { KEY_PASSPHRASE_ENV } from '../core/keys.ts';
+import { UsageError } from './io.ts';
+
+/** Reads one line from the terminal without echoing it. */
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    let line = '';
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(line);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new UsageError('passphrase prompt interrupted'));
+        if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
+        else line += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+const interactive = () => process.stdin.isTTY === true && process.stderr.isTTY === true;
+
+/** The passphrase of an existing encrypted file; undefined leaves the loader to say it is required. */
+async function existingPassphrase(file: string): Promise<string | undefined> {
+  const env = process.env[KEY_PASSPHRASE_ENV];
+  if (env !== undefined && env !== '') return env;
+  return interactive() ? promptHidden(`passphrase for ${file}: `) : undefined;
+}
+
+/** A new passphrase (asked twice on a terminal); at least 8 characters. */
+export async function newPassphrase(): Promise<string> {
+  let p = process.env[KEY_PASSPHRASE_ENV];
+  if (p === undefined || p === '') {
+    if (!interactive())
+      throw new UsageError(`set ${KEY_PASSPHRASE_ENV} to the new passphrase, or run on a terminal`);
+    p = await promptHidden('new passphrase: ');
+    if ((await promptHidden('repeat passphrase: ')) !== p) throw new UsageError('the passphrases differ');
+  }
+  if (p.length < 8) throw new UsageError('the passphrase must have at least 8 characters');
+  return p;
+}
+
+/** Asks for a passphrase only when the file is an encrypted key file (else the loader decides). */
+export async function passphraseIfEncrypted(file: string): Promise<string | undefined> {
+  let format: unknown;
+  try {
+    format = JSON.parse(readFileSync(file, 'utf8')).format;
+  } catch {
+    return undefined; // the key loader reports the unreadable file with its own typed error
+  }
+  return format === ENCRYPTED_KEY_FORMAT ? existingPassphrase(file) : undefined;
+}
