@@ -154,7 +154,7 @@ export class ConsensusDriver {
       const config: ReplicaConfig = {
         verify: verifySignature,
         ...this.c.config,
-        chainId: consensusChainId(this.c.config.chainId, e.epoch),
+        chainId: consensusChainId(this.c.config.chainId, this.c.config.genesisHash, e.epoch),
         validators: e.set,
         self,
         params: e.params,

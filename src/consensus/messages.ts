@@ -25,7 +25,7 @@ import {
 import { Domain, HASH_LENGTH, SIGNATURE_LENGTH } from '../core/crypto.ts';
 import { Limits } from '../core/limits.ts';
 import { parseTx } from '../core/tx.ts';
-import { CONSENSUS_CHAIN_ID_PATTERN } from '../core/validators.ts';
+import { CONSENSUS_CHAIN_ID_BYTES, CONSENSUS_CHAIN_ID_PATTERN } from '../core/validators.ts';
 
 export const MESSAGE_VERSION = 1;
 export const BATCH_RECORD_VERSION = 1;
@@ -275,8 +275,8 @@ function writeHead(w: Writer, chainId: string, from: number): void {
 }
 
 function readHead(r: Reader): { chainId: string; from: number } {
-  // The chain id of the epoch (ADR 006): `chainId` or `chainId/epoch`.
-  const chainId = r.string(Limits.chainIdBytes + 11, 'chain id');
+  // The chain identity of the epoch (ADR 006, ADR 010): `chainId@genesisHash`, then `/epoch` from epoch 1.
+  const chainId = r.string(CONSENSUS_CHAIN_ID_BYTES, 'chain id');
   if (!CONSENSUS_CHAIN_ID_PATTERN.test(chainId)) throw invalidField('bad chain id');
   return { chainId, from: r.varintIn(0, Limits.validators - 1, 'sender') };
 }

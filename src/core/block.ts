@@ -178,13 +178,15 @@ export class CertError extends JrError {
 
 /**
  * Checks that `cert` proves `header` committed: it names the header's hash and height, and carries valid
- * signatures from at least a quorum of distinct validators of `set`. Throws CertError naming the first failure.
- * `verify` defaults to Ed25519; the consensus simulation passes its own scheme.
+ * signatures from at least a quorum of distinct validators of `set`, signed for the chain of `genesisHash`
+ * (null: without the genesis, as before ADR 010; only for v1/v2 receipts). Throws CertError naming the first
+ * failure. `verify` defaults to Ed25519; the consensus simulation passes its own scheme.
  */
 export function verifyCommitCertificate(
   cert: CommitCertificate,
   header: BlockHeader,
   set: ValidatorSet,
+  genesisHash: Uint8Array | null,
   verify: typeof verifySignature = verifySignature,
 ): void {
   const hash = headerHash(header);
@@ -200,7 +202,7 @@ export function verifyCommitCertificate(
     );
   }
   const body = commitVoteBody(
-    consensusChainId(header.chainId, epochOf(set)),
+    consensusChainId(header.chainId, genesisHash, epochOf(set)),
     cert.view,
     cert.height,
     cert.headerHash,

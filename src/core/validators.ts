@@ -29,15 +29,21 @@ export function epochOf(set: ValidatorSet): number {
 }
 
 /**
- * The chain id that consensus messages and commit votes sign in `epoch`: the chain id itself in epoch 0, and
- * `chainId/epoch` after it. `/` never occurs in a chain id, so no vote of one epoch (or chain) verifies in another.
+ * The chain identity that consensus messages and commit votes sign in `epoch` (ADR 010): the chain id, `@` and
+ * the genesis hash in hex, then `/epoch` from epoch 1. `@` and `/` never occur in a chain id, so no vote of one
+ * epoch, chain or genesis verifies in another. `genesisHash` null gives the identity without the genesis that
+ * nodes signed before ADR 010; it serves only to verify v1/v2 receipts.
  */
-export function consensusChainId(chainId: string, epoch: number): string {
-  return epoch === 0 ? chainId : `${chainId}/${epoch}`;
+export function consensusChainId(chainId: string, genesisHash: Uint8Array | null, epoch: number): string {
+  const bound = genesisHash === null ? chainId : `${chainId}@${toHex(genesisHash)}`;
+  return epoch === 0 ? bound : `${bound}/${epoch}`;
 }
 
-/** A chain id as signed by consensus: ID_PATTERN, optionally followed by `/epoch` (epoch >= 1, minimal). */
-export const CONSENSUS_CHAIN_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}(\/[1-9][0-9]{0,9})?$/;
+/** A chain id as signed by consensus: ID_PATTERN, `@genesisHash` (hex), then `/epoch` (epoch >= 1, minimal). */
+export const CONSENSUS_CHAIN_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}(@[0-9a-f]{64})?(\/[1-9][0-9]{0,9})?$/;
+
+/** The longest consensus chain id: a chain id, `@` and 64 hex digits, `/` and 10 digits. */
+export const CONSENSUS_CHAIN_ID_BYTES = Limits.chainIdBytes + 65 + 11;
 
 /** f = ⌊(n−1)/3⌋: the number of Byzantine validators tolerated. */
 export function faultTolerance(n: number): number {

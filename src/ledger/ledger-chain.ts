@@ -83,6 +83,7 @@ export class LedgerChain implements Chain {
   readonly store: LedgerStore;
   readonly genesis: Genesis;
   /** The registry as of the head (ADR 006): client keys, validator-set epochs, proposals. */
+  readonly #genesisHash: Uint8Array;
   #gov: GovernanceState;
   /** Case statistics as of the head, maintained at execution. */
   #stats: CaseStats;
@@ -106,6 +107,7 @@ export class LedgerChain implements Chain {
   ) {
     this.store = store;
     this.genesis = genesis;
+    this.#genesisHash = genesisHash(genesis);
     this.#gov = gov;
     this.#stats = stats;
     this.#tokenVerifier = options.tokenVerifier;
@@ -439,8 +441,8 @@ export class LedgerChain implements Chain {
     invariant(equalBytes(cert.headerHash, block.hash), 'certificate is for another header', where);
     invariant(cert.height === header.height, `certificate height ${cert.height} != ${header.height}`, where);
     // Throws CertError (a code, not an invariant): sync may hand us a peer's certificate. The set in force at
-    // this height signs, in its epoch's domain (ADR 006).
-    verifyCommitCertificate(cert, header, this.validatorSetAt(header.height));
+    // this height signs, in its epoch's domain of this genesis (ADR 006, ADR 010).
+    verifyCommitCertificate(cert, header, this.validatorSetAt(header.height), this.#genesisHash);
 
     const built = this.#built.get(block) ?? (await this.#reexecute(block));
     invariant(

@@ -51,6 +51,7 @@ export interface ValidatorComponents extends TelemetrySources {
  */
 export class Membership {
   readonly #o: ValidatorServiceOptions;
+  readonly #genesisHash: Uint8Array;
   readonly #host: P2PHost;
   readonly #peers: ValidatorPeers;
   readonly #transport: P2PConsensusTransport;
@@ -59,6 +60,7 @@ export class Membership {
 
   constructor(s: ValidatorSettings, host: P2PHost, peers: ValidatorPeers, transport: P2PConsensusTransport) {
     this.#o = s.options;
+    this.#genesisHash = s.genesisHash;
     this.#host = host;
     this.#peers = peers;
     this.#transport = transport;
@@ -81,7 +83,7 @@ export class Membership {
     this.#self = self;
     this.#peers.update(e.set);
     this.#transport.setEdge({
-      chainId: consensusChainId(o.genesis.chainId, e.epoch),
+      chainId: consensusChainId(o.genesis.chainId, this.#genesisHash, e.epoch),
       set: e.set,
       self: self ?? -1,
       verify: verifySignature,

@@ -36,6 +36,7 @@ import {
 export function checkGenesis(
   claim: { chainId: unknown; genesisHash: unknown },
   g: Genesis,
+  bound: boolean,
 ): CheckResult<void> {
   return evaluate(() => {
     if (claim.chainId !== g.chainId) {
@@ -44,14 +45,12 @@ export function checkGenesis(
     const hash = toHex(genesisHash(g));
     if (claim.genesisHash !== hash)
       reject(Failure.wrongGenesis, 'genesis hash does not match the genesis given');
-    // The validators sign the chain id and the validator set's hash, not the genesis hash (ADR 003): a
-    // second genesis with the same chain id and validators would yield receipts indistinguishable by the
-    // signatures alone. Saying so lets a reader weigh the binding.
-    return passed(
-      undefined,
-      `chain ${g.chainId}, genesis ${hash.slice(0, 16)}… (bound by chain id and validator set; ` +
-        'the validators do not sign the genesis hash)',
-    );
+    // Before ADR 010 (v1/v2) the validators signed the chain id, not the genesis hash: a second genesis with
+    // the same chain id and validators accepts the same certificates. Saying so lets a reader weigh it.
+    const binding = bound
+      ? 'the validators sign the genesis hash'
+      : 'bound by chain id and validator set only; the validators do not sign the genesis hash';
+    return passed(undefined, `chain ${g.chainId}, genesis ${hash.slice(0, 16)}… (${binding})`);
   });
 }
 
@@ -103,16 +102,20 @@ export function checkValidatorSet(
 const certificateFailure = (err: unknown) =>
   err instanceof CertError ? Failure.badCertificate : Failure.malformed;
 
-/** A quorum of distinct validators of `set` signed the header, in the set's epoch signing domain. */
+/**
+ * A quorum of distinct validators of `set` signed the header, in the set's epoch signing domain of the genesis
+ * `binding` (null: the chain id alone, v1/v2 receipts).
+ */
 export function checkCertificate(
   certField: unknown,
   header: BlockHeader,
   set: ValidatorSet,
+  binding: Uint8Array | null,
   what = 'certificate',
 ): CheckResult<CommitCertificate> {
   return evaluate(() => {
     const c = decodedField(certField, what, decodeCertificate);
-    verifyCommitCertificate(c, header, set);
+    verifyCommitCertificate(c, header, set, binding);
     const signers = c.signatures.map((s) => set.validators[s.validator]?.institution ?? `#${s.validator}`);
     return passed(
       c,

@@ -8,8 +8,7 @@ import { summaryOf } from './evidence-checks.ts';
 import {
   b64,
   type GovernanceBlockParts,
-  RECEIPT_FORMAT_V1,
-  RECEIPT_FORMAT_V2,
+  RECEIPT_FORMAT,
   type ReceiptGovernanceBlockJson,
   type ReceiptJson,
   type ReceiptParts,
@@ -35,7 +34,7 @@ export function buildReceipt(p: ReceiptParts): ReceiptJson {
   const hash = headerHash(p.header);
   const governance = governanceJson(p.governance ?? []);
   return {
-    format: governance.length === 0 ? RECEIPT_FORMAT_V1 : RECEIPT_FORMAT_V2,
+    format: RECEIPT_FORMAT,
     chainId: p.genesis.chainId,
     genesisHash: toHex(genesisHash(p.genesis)),
     txHash: p.tx.hashHex,

@@ -21,7 +21,10 @@ import {
 } from './format.ts';
 import { governanceBefore } from './ledger-receipt.ts';
 
-export const CASE_RECEIPT_FORMAT = 'jrchain-case-receipt/v1';
+/** Case receipts whose certificates sign the chain id alone (before ADR 010). */
+export const CASE_RECEIPT_FORMAT_V1 = 'jrchain-case-receipt/v1';
+/** Case receipts whose certificates sign the genesis hash (ADR 010); the format built. */
+export const CASE_RECEIPT_FORMAT = 'jrchain-case-receipt/v2';
 
 export interface CaseReceiptEventJson {
   txHash: string;

@@ -11,7 +11,7 @@
  */
 import type { BlockHeader } from '../core/block.ts';
 import { decodeCase } from '../core/case.ts';
-import type { Genesis } from '../core/genesis.ts';
+import { type Genesis, genesisHash } from '../core/genesis.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { applyCaseEvent, type CaseState } from '../ledger/case-machine.ts';
 import type { GovernanceState } from '../ledger/governance-state.ts';
@@ -24,7 +24,7 @@ import {
   checkTx,
   checkValidatorSet,
 } from './block-checks.ts';
-import { CASE_RECEIPT_FORMAT, caseSummaryOf } from './case-receipt.ts';
+import { CASE_RECEIPT_FORMAT, CASE_RECEIPT_FORMAT_V1, caseSummaryOf } from './case-receipt.ts';
 import { type CheckOutcome, type CheckResult, CheckRun, evaluate, passed, reject } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
 import { sameJson } from './evidence-checks.ts';
@@ -60,19 +60,19 @@ type Claimed = Record<string, unknown> & { events: unknown[]; governance: unknow
 function checkCaseFormat(doc: unknown): CheckResult<Claimed> {
   return evaluate(() => {
     const d = objectField(doc, 'case receipt');
-    if (d.format !== CASE_RECEIPT_FORMAT)
-      reject(Failure.unknownFormat, `format is not ${CASE_RECEIPT_FORMAT}`);
+    if (d.format !== CASE_RECEIPT_FORMAT && d.format !== CASE_RECEIPT_FORMAT_V1)
+      reject(Failure.unknownFormat, `format is neither ${CASE_RECEIPT_FORMAT} nor ${CASE_RECEIPT_FORMAT_V1}`);
     for (const k of ['chainId', 'genesisHash', 'caseId', 'governance', 'events', 'summary'])
       if (!(k in d)) reject(Failure.malformed, `missing ${k}`);
     const events = listField(d.events, 'events');
     const governance = listField(d.governance, 'governance');
     if (events.length === 0) reject(Failure.malformed, 'a case receipt lists at least one event');
-    return passed({ ...d, events, governance }, `${CASE_RECEIPT_FORMAT}, ${events.length} event(s)`);
+    return passed({ ...d, events, governance }, `${d.format}, ${events.length} event(s)`);
   });
 }
 
 /** Each event's block, certificate, tx, signature and inclusion, as an evidence receipt checks them. */
-function checkEvents(g: Genesis, r: Claimed): CheckResult<ProvenEvent[]> {
+function checkEvents(g: Genesis, r: Claimed, binding: Uint8Array | null): CheckResult<ProvenEvent[]> {
   const out: ProvenEvent[] = [];
   for (const [i, raw] of r.events.entries()) {
     const at = `events[${i}]`;
@@ -88,12 +88,12 @@ function checkEvents(g: Genesis, r: Claimed): CheckResult<ProvenEvent[]> {
         typeof (b as { height?: unknown } | null)?.height === 'number' &&
         (b as { height: number }).height < h.height,
     );
-    const gov = checkGovernance(g, below, h.height);
+    const gov = checkGovernance(g, below, h.height, binding);
     if (gov.status === 'fail') return gov;
     const state = gov.value.state;
     const set = checkValidatorSet(ev.validatorSet, h, state.epochAt(h.height), `${at}.validatorSet`);
     if (set.status === 'fail') return set;
-    const cert = checkCertificate(ev.certificate, h, set.value, `${at}.certificate`);
+    const cert = checkCertificate(ev.certificate, h, set.value, binding, `${at}.certificate`);
     if (cert.status === 'fail') return cert;
     const tx = checkTx(ev.tx, ev.txHash, g, 'case', `${at}.tx`);
     if (tx.status === 'fail') return tx;
@@ -104,7 +104,7 @@ function checkEvents(g: Genesis, r: Claimed): CheckResult<ProvenEvent[]> {
     out.push({ env: tx.value, header: h, leafIndex: inc.value.leafIndex, registry: state });
   }
   // Every governance block listed must replay, below the last event's block: none is ignored.
-  const all = checkGovernance(g, r.governance, Math.max(...out.map((e) => e.header.height)));
+  const all = checkGovernance(g, r.governance, Math.max(...out.map((e) => e.header.height)), binding);
   if (all.status === 'fail') return all;
   return passed(out, `${out.length} event(s) committed, certified and signed`);
 }
@@ -154,9 +154,11 @@ export function verifyCaseReceipt(doc: unknown, genesis: Genesis): CaseReceiptVe
   const format = checkCaseFormat(doc);
   if (!run.record(C.format, format)) return fail();
   const r = format.value;
-  if (!run.record(C.genesis, checkGenesis({ chainId: r.chainId, genesisHash: r.genesisHash }, genesis)))
-    return fail();
-  const events = checkEvents(genesis, r);
+  // v2 certificates sign the genesis hash (ADR 010); v1 ones sign the chain id alone.
+  const binding = r.format === CASE_RECEIPT_FORMAT ? genesisHash(genesis) : null;
+  const claim = { chainId: r.chainId, genesisHash: r.genesisHash };
+  if (!run.record(C.genesis, checkGenesis(claim, genesis, binding !== null))) return fail();
+  const events = checkEvents(genesis, r, binding);
   if (!run.record(C.events, events)) return fail();
   const timeline = checkTimeline(genesis, r.caseId, events.value);
   if (!run.record(C.timeline, timeline)) return fail();

@@ -16,9 +16,14 @@ import { ReceiptFailureCode as Failure } from './errors.ts';
 export const RECEIPT_FORMAT_V1 = 'jrchain-receipt/v1';
 /** Receipts that carry the governance txs since the genesis (`governance`, never empty). */
 export const RECEIPT_FORMAT_V2 = 'jrchain-receipt/v2';
-/** The newest format; `buildReceipt` writes v1 while there is no governance history, so old verifiers agree. */
-export const RECEIPT_FORMAT = RECEIPT_FORMAT_V2;
-export type ReceiptFormat = typeof RECEIPT_FORMAT_V1 | typeof RECEIPT_FORMAT_V2;
+/**
+ * Receipts whose certificates sign the genesis hash (ADR 010); `governance` as in v2, absent or empty when no
+ * governance tx precedes the block. v1 and v2 certificates sign the chain id without the genesis hash.
+ */
+export const RECEIPT_FORMAT_V3 = 'jrchain-receipt/v3';
+/** The format `buildReceipt` writes. */
+export const RECEIPT_FORMAT = RECEIPT_FORMAT_V3;
+export type ReceiptFormat = typeof RECEIPT_FORMAT_V1 | typeof RECEIPT_FORMAT_V2 | typeof RECEIPT_FORMAT_V3;
 
 /** One governance tx of a governance block, with its place in the block's Merkle tree. */
 export interface ReceiptGovernanceTxJson {

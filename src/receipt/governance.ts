@@ -43,6 +43,7 @@ export function checkGovernance(
   g: Genesis,
   blocks: unknown,
   beforeHeight: number,
+  binding: Uint8Array | null,
 ): CheckResult<ReplayedGovernance> {
   return evaluate(() => {
     const list = listField(blocks ?? [], 'governance');
@@ -50,7 +51,7 @@ export function checkGovernance(
     let last = 0;
     let txs = 0;
     for (const [i, raw] of list.entries()) {
-      const block = replayBlock(g, state, raw, `governance[${i}]`, { last, beforeHeight });
+      const block = replayBlock(g, state, raw, `governance[${i}]`, { last, beforeHeight, binding });
       state = block.state;
       last = block.height;
       txs += block.txs;
@@ -72,7 +73,7 @@ function replayBlock(
   state: GovernanceState,
   raw: unknown,
   at: string,
-  bounds: { last: number; beforeHeight: number },
+  bounds: { last: number; beforeHeight: number; binding: Uint8Array | null },
 ): { state: GovernanceState; height: number; txs: number } {
   const b = objectField(raw, at, RECEIPT_OBJECT_FIELDS.governanceBlock);
   const header = decodedField(b.header, `${at}.header`, decodeHeader);
@@ -91,7 +92,7 @@ function replayBlock(
     );
   }
   const epoch = state.epochAt(header.height);
-  certifiedByEpoch(header, b.certificate, epoch, at);
+  certifiedByEpoch(header, b.certificate, epoch, bounds.binding, at);
   const txs = listField(b.txs, `${at}.txs`);
   if (txs.length === 0) reject(Failure.malformed, `${at} lists no governance txs`);
   // Every tx's place first (so a reordered list is named as such), then the rules and effects in order.
@@ -99,7 +100,13 @@ function replayBlock(
   return { state: applyBlock(g, state, epoch, header, envs, at), height: header.height, txs: envs.length };
 }
 
-function certifiedByEpoch(header: BlockHeader, certField: unknown, epoch: EpochInfo, at: string): void {
+function certifiedByEpoch(
+  header: BlockHeader,
+  certField: unknown,
+  epoch: EpochInfo,
+  binding: Uint8Array | null,
+  at: string,
+): void {
   if (!equalBytes(header.validatorSetHash, validatorSetHash(epoch.set))) {
     reject(
       Failure.validatorSetMismatch,
@@ -109,7 +116,7 @@ function certifiedByEpoch(header: BlockHeader, certField: unknown, epoch: EpochI
   }
   const cert = decodedField(certField, `${at}.certificate`, decodeCertificate);
   try {
-    verifyCommitCertificate(cert, header, epoch.set);
+    verifyCommitCertificate(cert, header, epoch.set, binding);
   } catch (err) {
     if (!(err instanceof JrError)) throw err;
     reject(

@@ -52,6 +52,7 @@ export {
   RECEIPT_FORMAT,
   RECEIPT_FORMAT_V1,
   RECEIPT_FORMAT_V2,
+  RECEIPT_FORMAT_V3,
   type ReceiptAnchorJson,
   type ReceiptBlockJson,
   type ReceiptFormat,

@@ -4,7 +4,7 @@
  * It never throws on bad input: whatever the document holds, the answer is a list of outcomes.
  */
 import type { HashAlg } from '../core/evidence.ts';
-import type { Genesis } from '../core/genesis.ts';
+import { type Genesis, genesisHash } from '../core/genesis.ts';
 import {
   checkCertificate,
   checkGenesis,
@@ -25,7 +25,13 @@ import {
 } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
 import { checkEvidence, checkFile, checkSummary, type EvidenceFile, summaryOf } from './evidence-checks.ts';
-import { RECEIPT_FORMAT_V1, RECEIPT_FORMAT_V2, type ReceiptJson, shown } from './format.ts';
+import {
+  RECEIPT_FORMAT_V1,
+  RECEIPT_FORMAT_V2,
+  RECEIPT_FORMAT_V3,
+  type ReceiptJson,
+  shown,
+} from './format.ts';
 import { checkGovernance } from './governance.ts';
 import { checkAnchor, checkEvidenceToken } from './time-checks.ts';
 
@@ -82,15 +88,18 @@ const REQUIRED_FIELDS = [
   'summary',
 ] as const;
 
-/** A v1 or v2 receipt object with every field, carrying governance txs exactly when it is v2. */
+/** A v1, v2 or v3 receipt object with every field; governance txs are required in v2, refused in v1. */
 export function checkFormat(doc: unknown): CheckResult<ClaimedReceipt> {
   return evaluate(() => {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       reject(Failure.malformed, 'receipt is not a JSON object');
     }
     const d = doc as Record<string, unknown>;
-    if (d.format !== RECEIPT_FORMAT_V1 && d.format !== RECEIPT_FORMAT_V2) {
-      reject(Failure.unknownFormat, `format is neither ${RECEIPT_FORMAT_V1} nor ${RECEIPT_FORMAT_V2}`);
+    if (d.format !== RECEIPT_FORMAT_V1 && d.format !== RECEIPT_FORMAT_V2 && d.format !== RECEIPT_FORMAT_V3) {
+      reject(
+        Failure.unknownFormat,
+        `format is none of ${RECEIPT_FORMAT_V1}, ${RECEIPT_FORMAT_V2}, ${RECEIPT_FORMAT_V3}`,
+      );
     }
     for (const k of REQUIRED_FIELDS) if (!(k in d)) reject(Failure.malformed, `missing ${k}`);
     for (const k of Object.keys(d)) {
@@ -131,17 +140,19 @@ function runChecks(run: CheckRun, doc: unknown, opts: VerifyReceiptOptions): Rec
   const format = checkFormat(doc);
   if (!run.record(C.format, format)) return undefined;
   const r = format.value;
-  if (!run.record(C.genesis, checkGenesis(r, g))) return undefined;
+  // v3 certificates sign the genesis hash (ADR 010); v1/v2 ones sign the chain id alone.
+  const binding = r.format === RECEIPT_FORMAT_V3 ? genesisHash(g) : null;
+  if (!run.record(C.genesis, checkGenesis(r, g, binding !== null))) return undefined;
   const header = checkHeader(r.block, g);
   if (!run.record(C.header, header)) return undefined;
   const h = header.value;
   // The registry and validator set in force at the evidence's block: the genesis, plus every governance
   // tx before the block, each proven by a block certified by the set in force before it (ADR 006).
-  const gov = checkGovernance(g, r.governance, h.height);
+  const gov = checkGovernance(g, r.governance, h.height, binding);
   if (!run.record(C.governance, gov)) return undefined;
   const set = checkValidatorSet(r.validatorSet, h, gov.value.state.epochAt(h.height));
   if (!run.record(C.validatorSet, set)) return undefined;
-  const cert = checkCertificate(r.certificate, h, set.value);
+  const cert = checkCertificate(r.certificate, h, set.value, binding);
   if (!run.record(C.certificate, cert)) return undefined;
   const tx = checkTx(r.tx, r.txHash, g);
   if (!run.record(C.tx, tx)) return undefined;

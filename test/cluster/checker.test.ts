@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { blockView } from '../../src/api/views.ts';
 import { type CommitCertificate, headerHash } from '../../src/core/block.ts';
 import { toHex } from '../../src/core/bytes.ts';
-import type { Genesis } from '../../src/core/genesis.ts';
+import { type Genesis, genesisHash } from '../../src/core/genesis.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import { buildChain, type TestBlock } from '../helpers/certified-chain.ts';
 import { anchorTx, certify, docHash, evidenceTx, testGenesis } from '../helpers/fixtures.ts';
@@ -91,12 +91,12 @@ describe('the cluster invariant checker', () => {
 
   it('reports a certificate short of a quorum, or with a signature that does not verify', async () => {
     const short: TestBlock[] = blocks.map((b, i) =>
-      i === 1 ? { ...b, cert: certify(b.header, b.header.view, [0, 1]) } : b,
+      i === 1 ? { ...b, cert: certify(b.header, b.header.view, [0, 1], genesisHash(g)) } : b,
     );
     expect((await checkChains(input([views(short)]))).violations).toEqual([
       'node-0 block 2: commit certificate: 2 signatures, quorum is 3 of 4',
     ]);
-    const forged: CommitCertificate = certify(blocks[0]!.header, 7); // signed for view 7, claims view 0
+    const forged: CommitCertificate = certify(blocks[0]!.header, 7, [0, 1, 2], genesisHash(g)); // signed for view 7, claims view 0
     const bad = blocks.map((b, i) => (i === 0 ? { ...b, cert: { ...forged, view: 0 } } : b));
     expect((await checkChains(input([views(bad)]))).violations.join('\n')).toMatch(
       /block 1: commit certificate: bad signature from validator 0/,

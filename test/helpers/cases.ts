@@ -2,6 +2,7 @@
 import { agreementSigningBody, type CaseEvent, encodeCase } from '../../src/core/case.ts';
 import { Domain } from '../../src/core/crypto.ts';
 import type { Genesis } from '../../src/core/genesis.ts';
+import { genesisHash } from '../../src/core/genesis.ts';
 import { envelope, signTx, type TxEnvelope } from '../../src/core/tx.ts';
 import type { BuiltBlock } from '../../src/ledger/chain.ts';
 import { TxErrorCode } from '../../src/ledger/errors.ts';
@@ -75,7 +76,10 @@ export async function commitCaseBlock(
   time: number,
 ): Promise<BuiltBlock> {
   const built = await chain.buildBlock(batchOf(txs, time));
-  await chain.commitBlock(built, certify(built.header));
+  await chain.commitBlock(
+    built,
+    certify(built.header, built.header.view, undefined, genesisHash(chain.genesis)),
+  );
   return built;
 }
 

@@ -31,7 +31,7 @@ export function buildChain(g: Genesis, blocks: TxEnvelope[][], startTime: number
       validatorSetHash: setHash,
     };
     const hash = headerHash(header);
-    out.push({ header, hash, cert: certify(header), txs });
+    out.push({ header, hash, cert: certify(header, header.view, undefined, genesisHash(g)), txs });
     prev = hash;
   }
   return out;

@@ -1,5 +1,6 @@
 /** Drives a LedgerChain the way consensus does: build a block from a batch, certify it, commit it. */
 import type { Batch } from '../../src/core/batch.ts';
+import { genesisHash } from '../../src/core/genesis.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import type { BuiltBlock } from '../../src/ledger/chain.ts';
 import { LedgerChain, type LedgerChainOptions } from '../../src/ledger/ledger-chain.ts';
@@ -23,7 +24,10 @@ export function batchOf(txs: readonly TxEnvelope[], time: number, proposer = 0, 
 /** Builds, certifies (quorum of the batch's view) and commits; returns the committed block. */
 export async function runBlock(chain: LedgerChain, batch: Batch): Promise<BuiltBlock> {
   const built = await chain.buildBlock(batch);
-  await chain.commitBlock(built, certify(built.header));
+  await chain.commitBlock(
+    built,
+    certify(built.header, built.header.view, undefined, genesisHash(chain.genesis)),
+  );
   return built;
 }
 

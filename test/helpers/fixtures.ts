@@ -11,7 +11,7 @@ import { toHex, utf8 } from '../../src/core/bytes.ts';
 import { Domain, Ed25519Signer, sha256 } from '../../src/core/crypto.ts';
 import type { EvidenceRecord } from '../../src/core/evidence.ts';
 import { encodeEvidence } from '../../src/core/evidence.ts';
-import { GENESIS_FORMAT, type Genesis, parseGenesis } from '../../src/core/genesis.ts';
+import { GENESIS_FORMAT, type Genesis, genesisHash, parseGenesis } from '../../src/core/genesis.ts';
 import { encodeGovernance, type GovernanceRecord } from '../../src/core/governance.ts';
 import {
   envelope,
@@ -149,15 +149,27 @@ export function anchorTx(record: AnchorRecord, opts: AnchorTxOptions = {}): TxEn
   return envelope(signTx(unsigned, validatorSigners()[validator]!));
 }
 
-/** A commit certificate over `header` from a quorum (the first three of four validators by default). */
+let defaultGenesisHash: Uint8Array | undefined;
+
+/** The hash of `testGenesis()` with no overrides. */
+export function testGenesisHash(): Uint8Array {
+  defaultGenesisHash ??= genesisHash(testGenesis());
+  return defaultGenesisHash;
+}
+
+/**
+ * A commit certificate over `header` from a quorum (the first three of four validators by default), signed for
+ * the chain of genesis hash `genesis` (ADR 010; `testGenesis()`'s by default, null for the pre-ADR-010 domain).
+ */
 export function certify(
   header: BlockHeader,
   view = header.view,
   who: number[] = [0, 1, 2],
+  genesis: Uint8Array | null = testGenesisHash(),
 ): CommitCertificate {
   const signers = validatorSigners();
   const hash = headerHash(header);
-  const body = commitVoteBody(header.chainId, view, header.height, hash);
+  const body = commitVoteBody(consensusChainId(header.chainId, genesis, 0), view, header.height, hash);
   return {
     height: header.height,
     view,
@@ -203,9 +215,10 @@ export function certifyBy(
   epoch: number,
   who: number[],
   view = header.view,
+  genesis: Uint8Array | null = testGenesisHash(),
 ): CommitCertificate {
   const hash = headerHash(header);
-  const body = commitVoteBody(consensusChainId(header.chainId, epoch), view, header.height, hash);
+  const body = commitVoteBody(consensusChainId(header.chainId, genesis, epoch), view, header.height, hash);
   return {
     height: header.height,
     view,

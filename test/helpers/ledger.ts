@@ -39,7 +39,13 @@ export function blockWrite(prev: ChainHead, txs: readonly TxEnvelope[], time: nu
     validatorSetHash: validatorSetHash(genesisValidatorSet(genesis())),
   };
   const hash = headerHash(header);
-  return { header, hash, cert: certify(header), txs, records: txs.map((t) => decodeTxRecord(t.tx)) };
+  return {
+    header,
+    hash,
+    cert: certify(header, header.view, undefined, genesisHash(genesis())),
+    txs,
+    records: txs.map((t) => decodeTxRecord(t.tx)),
+  };
 }
 
 export async function appendBlock(

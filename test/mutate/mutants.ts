@@ -125,16 +125,25 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'epoch-domain',
     file: 'src/core/block.ts',
-    original: 'consensusChainId(header.chainId, epochOf(set)),',
+    original: 'consensusChainId(header.chainId, genesisHash, epochOf(set)),',
     replacement: 'header.chainId,',
     breaks: 'commit certificates checked in the epoch-0 domain: votes of one epoch verify in another',
     tests: [DRIVER_EPOCH_TEST],
   },
   {
+    id: 'genesis-domain',
+    file: 'src/core/block.ts',
+    original: 'consensusChainId(header.chainId, genesisHash, epochOf(set)),',
+    replacement: 'consensusChainId(header.chainId, null, epochOf(set)),',
+    breaks:
+      'commit certificates checked without the genesis: a receipt verifies against another genesis (ADR 010)',
+    tests: [CORE_TEST],
+  },
+  {
     id: 'epoch-domain-id',
     file: 'src/core/validators.ts',
-    original: 'return epoch === 0 ? chainId : `',
-    replacement: 'return epoch >= 0 ? chainId : `',
+    original: 'return epoch === 0 ? bound : `',
+    replacement: 'return epoch >= 0 ? bound : `',
     breaks: 'every epoch signs in one domain: a vote of an ended epoch counts in the next one',
     tests: [GOV_TEST],
   },

@@ -116,7 +116,7 @@ export function futureViewSpammer(): Behaviour {
       const r = node.replica!;
       const st = r.status();
       const far = st.view + 1000 + sim.rng.int(0, 1000);
-      const chainId = sim.chainId;
+      const chainId = sim.consensusId;
       const seq = st.lastExecuted + 1;
       const primaryView = far - (far % sim.n) + node.index;
       const batch: Batch = {
@@ -208,7 +208,7 @@ export function newViewForger(): Behaviour {
       const vc = withSignature<ViewChange>(
         {
           type: 'viewChange',
-          chainId: sim.chainId,
+          chainId: sim.consensusId,
           from: node.index,
           newView: view,
           checkpoint: node.replica!.stableCheckpoint(),
@@ -217,7 +217,14 @@ export function newViewForger(): Behaviour {
         sign(node),
       );
       const nv = withSignature<NewView>(
-        { type: 'newView', chainId: sim.chainId, from: node.index, view, viewChanges: [vc], prePrepares: [] },
+        {
+          type: 'newView',
+          chainId: sim.consensusId,
+          from: node.index,
+          view,
+          viewChanges: [vc],
+          prePrepares: [],
+        },
         sign(node),
       );
       send(node, sim, 'all', nv);
@@ -232,7 +239,7 @@ function equivocate(
   nv: NewView,
   received: Map<number, ViewChange> | undefined,
 ): NewView | undefined {
-  const ctx = makeQuorumContext(sim.chainId, sim.set, sim.k, sim.l, SIM_GENESIS_HASH, simVerify);
+  const ctx = makeQuorumContext(sim.consensusId, sim.set, sim.k, sim.l, SIM_GENESIS_HASH, simVerify);
   const pool = new Map<number, ViewChange>(received);
   for (const vc of nv.viewChanges) pool.set(vc.from, vc);
   if (pool.size <= ctx.q) return undefined;
@@ -255,15 +262,15 @@ function equivocate(
   const prePrepares = plan.entries.map((e) => ({
     seq: e.seq,
     digest: e.digest,
-    signature: node.signer.sign(Domain.prePrepare, prePrepareBody(sim.chainId, nv.view, e.seq, e.digest)),
+    signature: node.signer.sign(Domain.prePrepare, prePrepareBody(sim.consensusId, nv.view, e.seq, e.digest)),
   }));
   return withSignature<NewView>({ ...nv, viewChanges: vcs, prePrepares }, sign(node));
 }
 
 function forge(node: SimNode, sim: Simulation, nv: NewView): NewView {
-  const ctx = makeQuorumContext(sim.chainId, sim.set, sim.k, sim.l, SIM_GENESIS_HASH, simVerify);
+  const ctx = makeQuorumContext(sim.consensusId, sim.set, sim.k, sim.l, SIM_GENESIS_HASH, simVerify);
   const ppSig = (seq: number, digest: Uint8Array) =>
-    node.signer.sign(Domain.prePrepare, prePrepareBody(sim.chainId, nv.view, seq, digest));
+    node.signer.sign(Domain.prePrepare, prePrepareBody(sim.consensusId, nv.view, seq, digest));
   const variant = sim.rng.int(0, 3);
   const pps = [...nv.prePrepares];
   const nd = nullDigest(ctx, nv.view);
@@ -350,7 +357,7 @@ export function farViewChange(): Behaviour {
       const vc = withSignature<ViewChange>(
         {
           type: 'viewChange',
-          chainId: sim.chainId,
+          chainId: sim.consensusId,
           from: node.index,
           newView: r.status().view + 1000,
           checkpoint: r.stableCheckpoint(),

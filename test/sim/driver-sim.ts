@@ -19,7 +19,7 @@ import { equalBytes, toHex } from '../../src/core/bytes.ts';
 import type { Signer } from '../../src/core/crypto.ts';
 import type { ConsensusParams } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
-import type { ValidatorSet } from '../../src/core/validators.ts';
+import { consensusChainId, type ValidatorSet } from '../../src/core/validators.ts';
 import type { Chain } from '../../src/ledger/chain.ts';
 import { FakeChain } from '../helpers/consensus-doubles.ts';
 import { simValidators, simVerify } from './crypto.ts';
@@ -195,7 +195,8 @@ class DriverSim {
     const set = this.world.set;
     const keyIds = new Map(set.validators.map((v, i) => [toHex(v.publicKey), i]));
     this.observer = new Observer({
-      setFor: (chainId) => (chainId === this.world.chainId ? set : undefined),
+      setFor: (chainId) =>
+        chainId === consensusChainId(this.world.chainId, this.world.genesisHash, 0) ? set : undefined,
       keyId: (hex) => keyIds.get(hex),
       honestKey: (k) => !this.adversaries.has(k),
       verify: simVerify,

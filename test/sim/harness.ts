@@ -22,7 +22,7 @@ import type { BuiltBlock } from '../../src/ledger/chain.ts';
 import type { Behaviour } from './byzantine.ts';
 import { simValidators, simVerify } from './crypto.ts';
 import { Checker } from './invariants.ts';
-import { SIM_GENESIS_TIME } from './ledger.ts';
+import { SIM_GENESIS_HASH, SIM_GENESIS_TIME } from './ledger.ts';
 import { SimNode } from './node.ts';
 import { Observer } from './observer.ts';
 import { Prng } from './prng.ts';
@@ -167,6 +167,8 @@ export class Simulation {
   readonly k: number;
   readonly l: number;
   readonly chainId = SIM_CHAIN_ID;
+  /** The chain identity epoch 0 signs (ADR 010): what a Byzantine node forges messages for. */
+  readonly consensusId = consensusChainId(SIM_CHAIN_ID, SIM_GENESIS_HASH, 0);
   /** The genesis set. */
   readonly set: ValidatorSet;
   /** Every validator key (genesis and extra), by key id. */
@@ -458,7 +460,7 @@ export class Simulation {
   private setForChainId(chainId: string): ValidatorSet | undefined {
     for (const node of this.endpoints) {
       for (const e of node.ledger.epochs) {
-        if (consensusChainId(this.chainId, e.epoch) === chainId) return e.set;
+        if (consensusChainId(this.chainId, SIM_GENESIS_HASH, e.epoch) === chainId) return e.set;
       }
     }
     return undefined;

@@ -136,7 +136,13 @@ export class SimLedger {
     if (block.header.height !== head.height + 1 || !equalBytes(block.header.prevHash, head.hash)) {
       throw new Error(`block ${block.header.height} does not extend head ${head.height}`);
     }
-    verifyCommitCertificate(cert, block.header, this.epochAt(block.header.height).set, this.verify);
+    verifyCommitCertificate(
+      cert,
+      block.header,
+      this.epochAt(block.header.height).set,
+      SIM_GENESIS_HASH,
+      this.verify,
+    );
     this.append(block, cert);
   }
 
@@ -153,7 +159,7 @@ export class SimLedger {
       const epoch = this.epochAt(h);
       if (!equalBytes(b.block.header.validatorSetHash, epoch.setHash))
         throw new Error(`block ${h} names another validator set`);
-      if (b.cert) verifyCommitCertificate(b.cert, b.block.header, epoch.set, this.verify);
+      if (b.cert) verifyCommitCertificate(b.cert, b.block.header, epoch.set, SIM_GENESIS_HASH, this.verify);
       this.append(b.block, b.cert);
       copied.push(b);
       if (this.epochAt(h + 1) !== epoch) break;

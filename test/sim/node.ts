@@ -129,7 +129,7 @@ export class SimNode {
         : { seq: e.firstHeight - 1, headerHash: this.ledger.hashAt(e.firstHeight - 1)! };
     this.replica = Replica.restore(
       {
-        chainId: consensusChainId(SIM_CHAIN_ID, e.epoch),
+        chainId: consensusChainId(SIM_CHAIN_ID, SIM_GENESIS_HASH, e.epoch),
         validators: e.set,
         self: this.member,
         params: this.config.params,

@@ -13,7 +13,7 @@ import { encodeEvidence } from '../../core/evidence.ts';
 import { GENESIS_FORMAT, type Genesis, parseGenesis } from '../../core/genesis.ts';
 import type { InstitutionRole } from '../../core/roles.ts';
 import { envelope, signTx, type TxEnvelope } from '../../core/tx.ts';
-import { quorumSize } from '../../core/validators.ts';
+import { consensusChainId, quorumSize } from '../../core/validators.ts';
 
 export const WORKLOAD_CHAIN_ID = 'jrchain-cases-bench';
 const START = Date.UTC(2025, 0, 1);
@@ -80,10 +80,13 @@ export function workloadGenesis(): Genesis {
   });
 }
 
-/** A certificate from a quorum of the workload's validators (the bench drives the ledger without consensus). */
-export function certifyWorkloadBlock(header: BlockHeader): CommitCertificate {
+/**
+ * A certificate from a quorum of the workload's validators for the chain of `genesis` (the workload genesis's
+ * hash); the bench drives the ledger without consensus.
+ */
+export function certifyWorkloadBlock(header: BlockHeader, genesis: Uint8Array): CommitCertificate {
   const hash = headerHash(header);
-  const body = commitVoteBody(header.chainId, header.view, header.height, hash);
+  const body = commitVoteBody(consensusChainId(header.chainId, genesis, 0), header.view, header.height, hash);
   const signatures = VALIDATORS.slice(0, quorumSize(VALIDATORS.length)).map((id, i) => ({
     validator: i,
     signature: signerOf(`${id}/validator`).sign(Domain.commit, body),

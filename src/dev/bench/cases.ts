@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { genesisHash } from '../../core/genesis.ts';
 import { CaseStats, statsView } from '../../ledger/case-stats.ts';
 import { LedgerChain } from '../../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../../ledger/level-store.ts';
@@ -58,6 +59,7 @@ export async function runCasesBench(
   const store = await LevelLedgerStore.open(join(dir, 'ledger'));
   try {
     const chain = await LedgerChain.open(store, genesis);
+    const gHash = genesisHash(genesis);
     let sign = 0;
     let execute = 0;
     let txs = 0;
@@ -75,7 +77,7 @@ export async function runCasesBench(
       const built = await chain.buildBlock({ proposer: 0, view: 0, time: block.time, txs: block.txs });
       if (built.rejected.length > 0)
         throw new Error(`workload tx rejected: ${built.rejected[0]!.code} ${built.rejected[0]!.message}`);
-      await chain.commitBlock(built, certifyWorkloadBlock(built.header));
+      await chain.commitBlock(built, certifyWorkloadBlock(built.header, gHash));
       execute += performance.now() - t1;
       txs += block.txs.length;
       caseTxs += block.txs.filter((t) => t.tx.type === 'case').length;

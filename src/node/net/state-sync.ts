@@ -353,7 +353,7 @@ export class StateSyncClient implements StateSync {
       throw bad(SyncErrorCode.badBlock, 'txs do not match the header (txCount, txRoot)');
     }
     try {
-      verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.verify);
+      verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.genesisHash, this.#d.quorum.verify);
     } catch (err) {
       if (err instanceof CertError) throw bad(SyncErrorCode.badCertificate, err.message);
       throw err;
@@ -557,7 +557,7 @@ export class StateSyncClient implements StateSync {
         throw new CertError(CertErrorCode.headerMismatch, 'another chain');
       const known = this.#setAt(header.height);
       if (!equalBytes(header.validatorSetHash, known.hash)) return 'otherEpoch';
-      verifyCommitCertificate(cert, header, known.set, this.#d.quorum.verify);
+      verifyCommitCertificate(cert, header, known.set, this.#d.quorum.genesisHash, this.#d.quorum.verify);
       return 'ok';
     } catch (err) {
       if (!(err instanceof CertError)) throw err;

@@ -159,8 +159,9 @@ export async function checkChains(input: CheckInput): Promise<CheckReport> {
   }
 
   // 2. Every block on every copy.
+  const gHash = genesisHash(input.genesis);
   for (const { node, blocks } of input.chains) {
-    let prev = genesisHash(input.genesis);
+    let prev = gHash;
     for (const [i, b] of blocks.entries()) {
       const where = `${node} block ${i + 1}`;
       const header = headerOf(b);
@@ -177,7 +178,7 @@ export async function checkChains(input: CheckInput): Promise<CheckReport> {
         fail(`${where}: ${b.txHashes.length} txs, header says ${header.txCount}`);
       try {
         const cert = decodeCertificate(new Uint8Array(Buffer.from(b.certificate.bytes, 'base64')));
-        verifyCommitCertificate(cert, header, set);
+        verifyCommitCertificate(cert, header, set, gHash);
         certificates++;
       } catch (err) {
         fail(`${where}: commit certificate: ${(err as Error).message}`);

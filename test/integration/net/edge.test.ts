@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeMessage, type Prepare, withSignature } from '../../../src/consensus/messages.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
+import { genesisHash } from '../../../src/core/genesis.ts';
+import { consensusChainId } from '../../../src/core/validators.ts';
 import { encodeSyncRequest } from '../../../src/node/net/sync-messages.ts';
 import {
   createP2PHost,
@@ -81,6 +83,8 @@ describe('the network edge', () => {
     const to = g.validators[0]!.peerId;
     await waitFor(() => rogue.connectedPeers().includes(to), 'the rogue validator connects');
 
+    // The chain identity epoch 0 signs (ADR 010): the chain id and the genesis hash.
+    const signedId = consensusChainId(g.chainId, genesisHash(g), 0);
     const prepare = (chainId: string, seq: number) =>
       withSignature<Prepare>(
         { type: 'prepare', chainId, from: 3, view: 0, seq, digest: sha256(utf8.encode(`d${seq}`)) },
@@ -90,7 +94,7 @@ describe('the network edge', () => {
     rogue.send(
       to,
       ProtocolId.consensus,
-      encodeMessage({ ...prepare(g.chainId, 2), signature: new Uint8Array(64) }),
+      encodeMessage({ ...prepare(signedId, 2), signature: new Uint8Array(64) }),
     );
     await waitFor(() => {
       const d = target.service.status().drops;
@@ -99,7 +103,7 @@ describe('the network edge', () => {
 
     // Two validly signed, different PREPAREs for one slot: the second is proof of equivocation, and logged.
     const { view, stableCheckpoint } = target.service.status();
-    const slot = { type: 'prepare', chainId: g.chainId, from: 3, view, seq: stableCheckpoint + 60 } as const;
+    const slot = { type: 'prepare', chainId: signedId, from: 3, view, seq: stableCheckpoint + 60 } as const;
     for (const d of ['first', 'second']) {
       const digest = sha256(utf8.encode(`equivocation-${d}`));
       const m = withSignature<Prepare>({ ...slot, digest }, (dom, b) => key.signer.sign(dom, b));
@@ -128,7 +132,7 @@ describe('the network edge', () => {
         rogue.send(
           to,
           ProtocolId.consensus,
-          encodeMessage({ ...prepare(g.chainId, seq), signature: new Uint8Array(64) }),
+          encodeMessage({ ...prepare(signedId, seq), signature: new Uint8Array(64) }),
         );
       }
       await new Promise((r) => setTimeout(r, 20));

@@ -12,7 +12,7 @@ import {
   verifyCommitCertificate,
 } from '../../../src/core/block.ts';
 import { fromHex, toHex } from '../../../src/core/bytes.ts';
-import { genesisValidatorSet } from '../../../src/core/genesis.ts';
+import { genesisHash, genesisValidatorSet } from '../../../src/core/genesis.ts';
 import { encodeTxList, type TxEnvelope } from '../../../src/core/tx.ts';
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
 import type { FakeConsensus } from '../../helpers/fake-consensus.ts';
@@ -202,11 +202,13 @@ describe('HTTP API', () => {
     expect(toHex(headerHash(header))).toBe(b.json.hash);
     const cert = decodeCertificate(new Uint8Array(Buffer.from(b.json.certificate.bytes, 'base64')));
     expect(cert.view).toBe(b.json.certificate.view);
-    expect(() => verifyCommitCertificate(cert, header, genesisValidatorSet(genesis))).not.toThrow();
+    expect(() =>
+      verifyCommitCertificate(cert, header, genesisValidatorSet(genesis), genesisHash(genesis)),
+    ).not.toThrow();
     const other = { ...header, time: header.time + 1 };
-    expect(() => verifyCommitCertificate(cert, other, genesisValidatorSet(genesis))).toThrow(
-      /different header/,
-    );
+    expect(() =>
+      verifyCommitCertificate(cert, other, genesisValidatorSet(genesis), genesisHash(genesis)),
+    ).toThrow(/different header/);
     expect((await get('/v1/blocks/999999')).status).toBe(404);
     expect((await get('/v1/blocks/zero')).status).toBe(400);
     expect((await get('/v1/txs/xyz')).json.code).toBe('BAD_HASH');

@@ -176,10 +176,12 @@ describe('ConsensusDriver across epochs', () => {
     expect(set1.validators).toHaveLength(5);
     for (const b of c.nodes[0]!.chain.ledger.blocks.slice(boundary)) {
       expect(b.cert!.signatures.length).toBeGreaterThanOrEqual(4);
-      expect(() => verifyCommitCertificate(b.cert!, b.block.header, set1)).not.toThrow();
+      expect(() => verifyCommitCertificate(b.cert!, b.block.header, set1, SIM_GENESIS_HASH)).not.toThrow();
       // The same signers in the genesis epoch's domain: not a certificate.
       expect(
-        codeOf(() => verifyCommitCertificate(b.cert!, b.block.header, { validators: set1.validators })),
+        codeOf(() =>
+          verifyCommitCertificate(b.cert!, b.block.header, { validators: set1.validators }, SIM_GENESIS_HASH),
+        ),
       ).toBe(CertErrorCode.badSignature);
     }
     // ... and the fifth validator signed some of them.

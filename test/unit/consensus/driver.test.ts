@@ -16,12 +16,14 @@ import { equalBytes } from '../../../src/core/bytes.ts';
 import { SystemTimers } from '../../../src/core/clock.ts';
 import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
 import { envelope, type TxEnvelope } from '../../../src/core/tx.ts';
-import type { ValidatorSet } from '../../../src/core/validators.ts';
+import { consensusChainId, type ValidatorSet } from '../../../src/core/validators.ts';
 import { FakeChain, ManualClock, ManualTimers, MemoryNetwork } from '../../helpers/consensus-doubles.ts';
 import { sampleTx, testSigner } from '../../helpers/fixtures.ts';
 import { SIM_GENESIS_HASH, SIM_GENESIS_TIME } from '../../sim/ledger.ts';
 
 const CHAIN = 'jrchain-test';
+/** The chain identity the driver's epoch-0 instance signs (ADR 010). */
+const SIGNED_ID = consensusChainId(CHAIN, SIM_GENESIS_HASH, 0);
 const signers = Array.from({ length: 4 }, (_, i) => testSigner(`validator-${i}`));
 const set: ValidatorSet = {
   validators: signers.map((s, i) => ({ institution: `bank-${i}`, publicKey: s.publicKey })),
@@ -167,7 +169,7 @@ describe('ConsensusDriver', () => {
     for (const n of c.nodes) {
       expect(n.fatal).toEqual([]);
       for (const b of n.chain.ledger.blocks) {
-        expect(() => verifyCommitCertificate(b.cert!, b.block.header, set)).not.toThrow();
+        expect(() => verifyCommitCertificate(b.cert!, b.block.header, set, SIM_GENESIS_HASH)).not.toThrow();
         expect(
           equalBytes(b.block.hash, c.nodes[0]!.chain.ledger.blocks[b.block.header.height - 1]!.block.hash),
         ).toBe(true);
@@ -268,7 +270,7 @@ describe('ConsensusDriver', () => {
     backup.chain.refused.add(bad!.hashHex);
     const batch = { proposer: 0, view: 0, time: c.clock.t, txs: [bad!] };
     const pp = withSignature<PrePrepare>(
-      { type: 'prePrepare', chainId: CHAIN, from: 0, view: 0, seq: 1, batch, digest: batchDigest(batch) },
+      { type: 'prePrepare', chainId: SIGNED_ID, from: 0, view: 0, seq: 1, batch, digest: batchDigest(batch) },
       (d, b) => signers[0]!.sign(d, b),
     );
     c.net.inject(1, encodeMessage(pp));
@@ -285,7 +287,7 @@ describe('ConsensusDriver', () => {
     backup.chain.refused.add(batchTxs[2]!.hashHex);
     const batch = { proposer: 0, view: 0, time: c.clock.t, txs: batchTxs };
     const pp = withSignature<PrePrepare>(
-      { type: 'prePrepare', chainId: CHAIN, from: 0, view: 0, seq: 1, batch, digest: batchDigest(batch) },
+      { type: 'prePrepare', chainId: SIGNED_ID, from: 0, view: 0, seq: 1, batch, digest: batchDigest(batch) },
       (d, b) => signers[0]!.sign(d, b),
     );
     c.net.inject(1, encodeMessage(pp));
@@ -309,7 +311,7 @@ describe('ConsensusDriver', () => {
     const [t] = txs(800, 1);
     const batch = { proposer: 0, view: 0, time: c.clock.t, txs: [t!] };
     const pp = withSignature<PrePrepare>(
-      { type: 'prePrepare', chainId: CHAIN, from: 0, view: 0, seq: 1, batch, digest: batchDigest(batch) },
+      { type: 'prePrepare', chainId: SIGNED_ID, from: 0, view: 0, seq: 1, batch, digest: batchDigest(batch) },
       (d, b) => signers[0]!.sign(d, b),
     );
     let processed = false;

@@ -18,7 +18,7 @@ import { batch, CHAIN, params, pp, prepare, set, signers, T0, tx } from './helpe
 
 const BASE = 10;
 const baseHash = sha256(utf8.encode('block 10'));
-const E1 = consensusChainId(CHAIN, 1);
+const E1 = consensusChainId(CHAIN, SIM_GENESIS_HASH, 1);
 const epochSet = { validators: set.validators, epoch: 1 };
 
 function epochReplica(self = 1): Replica {

@@ -11,10 +11,11 @@ import {
   headerHash,
   verifyCommitCertificate,
 } from '../../../src/core/block.ts';
-import { toHex } from '../../../src/core/bytes.ts';
+import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { CodecError, CodecErrorCode } from '../../../src/core/codec.ts';
 import { Domain, sha256 } from '../../../src/core/crypto.ts';
 import {
+  consensusChainId,
   decodeValidatorSet,
   encodeValidatorSet,
   faultTolerance,
@@ -45,9 +46,12 @@ function header(overrides: Partial<BlockHeader> = {}): BlockHeader {
   };
 }
 
-function certify(h: BlockHeader, who: number[], view = 1): CommitCertificate {
+/** The genesis hash the certificates below are signed for (ADR 010). */
+const G = sha256(utf8.encode('genesis'));
+
+function certify(h: BlockHeader, who: number[], view = 1, genesis: Uint8Array | null = G): CommitCertificate {
   const hash = headerHash(h);
-  const body = commitVoteBody(h.chainId, view, h.height, hash);
+  const body = commitVoteBody(consensusChainId(h.chainId, genesis, 0), view, h.height, hash);
   return {
     height: h.height,
     view,
@@ -108,27 +112,44 @@ describe('commit certificate', () => {
   it('a quorum of valid signatures verifies, and round-trips', () => {
     const h = header();
     const cert = certify(h, [0, 1, 3]);
-    expect(() => verifyCommitCertificate(cert, h, set)).not.toThrow();
+    expect(() => verifyCommitCertificate(cert, h, set, G)).not.toThrow();
     const back = decodeCertificate(encodeCertificate(cert));
     expect(back).toEqual(cert);
-    expect(() => verifyCommitCertificate(back, h, set)).not.toThrow();
+    expect(() => verifyCommitCertificate(back, h, set, G)).not.toThrow();
+  });
+
+  it('signatures bind the genesis hash: another genesis, or none, is a bad signature (ADR 010)', () => {
+    const h = header();
+    const other = sha256(utf8.encode('another genesis'));
+    expect(certCode(() => verifyCommitCertificate(certify(h, [0, 1, 3]), h, set, other))).toBe(
+      CertErrorCode.badSignature,
+    );
+    expect(certCode(() => verifyCommitCertificate(certify(h, [0, 1, 3]), h, set, null))).toBe(
+      CertErrorCode.badSignature,
+    );
+    // The pre-ADR-010 domain (v1/v2 receipts) still verifies where asked for, and only there.
+    const unbound = certify(h, [0, 1, 3], 1, null);
+    expect(() => verifyCommitCertificate(unbound, h, set, null)).not.toThrow();
+    expect(certCode(() => verifyCommitCertificate(unbound, h, set, G))).toBe(CertErrorCode.badSignature);
   });
 
   it('fewer than a quorum fails with CERT_NO_QUORUM', () => {
     const h = header();
-    expect(certCode(() => verifyCommitCertificate(certify(h, [0, 1]), h, set))).toBe(CertErrorCode.noQuorum);
+    expect(certCode(() => verifyCommitCertificate(certify(h, [0, 1]), h, set, G))).toBe(
+      CertErrorCode.noQuorum,
+    );
   });
 
   it('a bad signature fails with CERT_BAD_SIGNATURE', () => {
     const h = header();
     const cert = certify(h, [0, 1, 2]);
     cert.signatures[1]!.signature[5]! ^= 0x10;
-    expect(certCode(() => verifyCommitCertificate(cert, h, set))).toBe(CertErrorCode.badSignature);
+    expect(certCode(() => verifyCommitCertificate(cert, h, set, G))).toBe(CertErrorCode.badSignature);
   });
 
   it('a certificate for another header fails with CERT_HEADER_MISMATCH', () => {
     const cert = certify(header(), [0, 1, 2]);
-    expect(certCode(() => verifyCommitCertificate(cert, header({ txCount: 4 }), set))).toBe(
+    expect(certCode(() => verifyCommitCertificate(cert, header({ txCount: 4 }), set, G))).toBe(
       CertErrorCode.headerMismatch,
     );
   });
@@ -136,7 +157,7 @@ describe('commit certificate', () => {
   it('signatures under another view do not count', () => {
     const h = header();
     const cert = certify(h, [0, 1, 2], 1);
-    expect(certCode(() => verifyCommitCertificate({ ...cert, view: 2 }, h, set))).toBe(
+    expect(certCode(() => verifyCommitCertificate({ ...cert, view: 2 }, h, set, G))).toBe(
       CertErrorCode.badSignature,
     );
   });
@@ -148,9 +169,11 @@ describe('commit certificate', () => {
       ...cert,
       signatures: [...cert.signatures, { validator: 9, signature: new Uint8Array(64) }],
     };
-    expect(certCode(() => verifyCommitCertificate(outOfRange, h, set))).toBe(CertErrorCode.unknownValidator);
+    expect(certCode(() => verifyCommitCertificate(outOfRange, h, set, G))).toBe(
+      CertErrorCode.unknownValidator,
+    );
     const repeated = { ...cert, signatures: [cert.signatures[0]!, cert.signatures[0]!, cert.signatures[1]!] };
-    expect(certCode(() => verifyCommitCertificate(repeated, h, set))).toBe(CertErrorCode.unknownValidator);
+    expect(certCode(() => verifyCommitCertificate(repeated, h, set, G))).toBe(CertErrorCode.unknownValidator);
   });
 
   it('decoding rejects unsorted signers', () => {

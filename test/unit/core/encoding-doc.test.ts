@@ -6,7 +6,12 @@ import { toHex } from '../../../src/core/bytes.ts';
 import { Domain, domainBytes } from '../../../src/core/crypto.ts';
 import { encodeEvidence } from '../../../src/core/evidence.ts';
 import { encodeTx, encodeTxBody, txHash, type UnsignedTx } from '../../../src/core/tx.ts';
-import { encodeValidatorSet, type ValidatorSet, validatorSetHash } from '../../../src/core/validators.ts';
+import {
+  consensusChainId,
+  encodeValidatorSet,
+  type ValidatorSet,
+  validatorSetHash,
+} from '../../../src/core/validators.ts';
 import { repoRoot } from '../../helpers/tsa.ts';
 
 const filled = (n: number, b: number) => new Uint8Array(n).fill(b);
@@ -38,7 +43,9 @@ const tx: UnsignedTx = {
   ttlMs: 600_000,
   payload: Uint8Array.of(1, 2, 3),
 };
-const vote = commitVoteBody('demo', 0, 300, hash);
+const genesis = filled(32, 0x99);
+const vote = commitVoteBody(consensusChainId('demo', genesis, 0), 0, 300, hash);
+const voteV1 = commitVoteBody(consensusChainId('demo', null, 0), 0, 300, hash);
 
 const computed: Record<string, Uint8Array> = {
   'tx-body': encodeTxBody(tx),
@@ -60,6 +67,8 @@ const computed: Record<string, Uint8Array> = {
   'header-hash': hash,
   'commit-vote-body': vote,
   'commit-vote-signed-bytes': domainBytes(Domain.commit, vote),
+  'commit-vote-body-epoch-3': commitVoteBody(consensusChainId('demo', genesis, 3), 0, 300, hash),
+  'commit-vote-body-v1': voteV1,
   certificate: encodeCertificate({
     height: 300,
     view: 0,

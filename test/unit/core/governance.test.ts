@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CertErrorCode, headerHash, verifyCommitCertificate } from '../../../src/core/block.ts';
+import { toHex } from '../../../src/core/bytes.ts';
 import { CodecErrorCode } from '../../../src/core/codec.ts';
 import { genesisHash, genesisValidatorSet } from '../../../src/core/genesis.ts';
 import {
@@ -119,8 +120,13 @@ describe('validator-set epochs', () => {
   });
 
   it('consensus chain ids separate epochs; certificates verify only in their epoch', () => {
-    expect(consensusChainId('jrchain-test', 0)).toBe('jrchain-test');
-    expect(consensusChainId('jrchain-test', 3)).toBe('jrchain-test/3');
+    const g = genesisHash(testGenesis());
+    const gHex = toHex(g);
+    expect(consensusChainId('jrchain-test', g, 0)).toBe(`jrchain-test@${gHex}`);
+    expect(consensusChainId('jrchain-test', g, 3)).toBe(`jrchain-test@${gHex}/3`);
+    expect(consensusChainId('jrchain-test', null, 3)).toBe('jrchain-test/3');
+    expect(CONSENSUS_CHAIN_ID_PATTERN.test(`jrchain-test@${gHex}/3`)).toBe(true);
+    expect(CONSENSUS_CHAIN_ID_PATTERN.test(`jrchain-test@${gHex.toUpperCase()}`)).toBe(false);
     expect(CONSENSUS_CHAIN_ID_PATTERN.test('jrchain-test/3')).toBe(true);
     expect(CONSENSUS_CHAIN_ID_PATTERN.test('jrchain-test/03')).toBe(false);
     expect(CONSENSUS_CHAIN_ID_PATTERN.test('jrchain-test/0')).toBe(false);
@@ -140,11 +146,11 @@ describe('validator-set epochs', () => {
     const signers = validatorSigners();
     const inEpoch1 = certifyBy(header, signers, 1, [0, 1, 2]);
     expect(inEpoch1.headerHash).toEqual(headerHash(header));
-    expect(() => verifyCommitCertificate(inEpoch1, header, e1)).not.toThrow();
+    expect(() => verifyCommitCertificate(inEpoch1, header, e1, g)).not.toThrow();
     // The same validators' epoch-0 votes do not count in epoch 1, nor the other way round.
-    expect(codeOf(() => verifyCommitCertificate(certify(header), header, e1))).toBe(
+    expect(codeOf(() => verifyCommitCertificate(certify(header), header, e1, g))).toBe(
       CertErrorCode.badSignature,
     );
-    expect(codeOf(() => verifyCommitCertificate(inEpoch1, header, base))).toBe(CertErrorCode.badSignature);
+    expect(codeOf(() => verifyCommitCertificate(inEpoch1, header, base, g))).toBe(CertErrorCode.badSignature);
   });
 });

@@ -3,6 +3,8 @@
  * printing "writing <height>" while a commit's write is in flight and "committed <height>" once it returned. Stdout to a pipe
  * is synchronous on Linux, so a printed line really precedes the next step.
  */
+
+import { genesisHash } from '../../../src/core/genesis.ts';
 import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
 import { batchOf } from '../../helpers/chain.ts';
@@ -37,7 +39,10 @@ async function main(dir: string): Promise<void> {
       batchOf(crashBlockTxs(height), TEST_GENESIS_TIME + height * 1000, height % 4),
     );
     if (built.rejected.length > 0) throw new Error(`block ${height} rejected ${built.rejected[0]!.code}`);
-    const commit = chain.commitBlock(built, certify(built.header));
+    const commit = chain.commitBlock(
+      built,
+      certify(built.header, built.header.view, undefined, genesisHash(chain.genesis)),
+    );
     // Microtasks run before setImmediate: by then the commit's synchronous work is done and its LevelDB
     // write is in flight on a worker thread, so a kill on this line lands during the write.
     setImmediate(() => process.stdout.write(`writing ${height}\n`));

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CertErrorCode } from '../../../src/core/block.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import type { Ed25519Signer } from '../../../src/core/crypto.ts';
+import { genesisHash } from '../../../src/core/genesis.ts';
 import type { GovernanceAction } from '../../../src/core/governance.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
 import { epochOf, quorumSize, validatorSetHash } from '../../../src/core/validators.ts';
@@ -48,7 +49,10 @@ async function commit(chain: LedgerChain, txs: TxEnvelope[], time: number): Prom
   const set = chain.validatorSetAt(built.header.height);
   const signers = set.validators.map((v) => signersByKey.get(toHex(v.publicKey))!);
   const who = Array.from({ length: quorumSize(set.validators.length) }, (_, i) => i);
-  await chain.commitBlock(built, certifyBy(built.header, signers, epochOf(set), who));
+  await chain.commitBlock(
+    built,
+    certifyBy(built.header, signers, epochOf(set), who, built.header.view, genesisHash(chain.genesis)),
+  );
   return built;
 }
 
@@ -138,12 +142,13 @@ describe('governance through the executor', () => {
     // Block 4 names the new set, and the old set's certificate (old domain, 3 signers) does not commit it.
     const b4 = await chain.buildBlock(batchOf([], T + 4000));
     expect(b4.header.validatorSetHash).toEqual(validatorSetHash(next));
-    const oldCert = certifyBy(b4.header, validatorSigners(), 0, [0, 1, 2]);
+    const g = genesisHash(chain.genesis);
+    const oldCert = certifyBy(b4.header, validatorSigners(), 0, [0, 1, 2], b4.header.view, g);
     expect(await codeOfAsync(chain.commitBlock(b4, oldCert))).toBe(CertErrorCode.badSignature);
     const signers5 = [...validatorSigners(), veSigner];
-    const threeOfFive = certifyBy(b4.header, signers5, 1, [0, 1, 4]);
+    const threeOfFive = certifyBy(b4.header, signers5, 1, [0, 1, 4], b4.header.view, g);
     expect(await codeOfAsync(chain.commitBlock(b4, threeOfFive))).toBe(CertErrorCode.noQuorum);
-    await chain.commitBlock(b4, certifyBy(b4.header, signers5, 1, [0, 1, 3, 4]));
+    await chain.commitBlock(b4, certifyBy(b4.header, signers5, 1, [0, 1, 3, 4], b4.header.view, g));
     expect(chain.head().height).toBe(4);
     // The new validator may now approve; the old quorum of 3 no longer passes anything.
     const key2 = propose({

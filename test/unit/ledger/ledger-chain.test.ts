@@ -306,7 +306,9 @@ describe('LedgerQueries', () => {
       expect(inc!.tx.index).toBe(i);
       expect(verifyInclusion(t.hash, inc!.proof, inc!.header.txRoot)).toBe(true);
       expect(verifyInclusion(tx(100).hash, inc!.proof, inc!.header.txRoot)).toBe(false);
-      expect(() => verifyCommitCertificate(inc!.cert, inc!.header, chain.validatorSet)).not.toThrow();
+      expect(() =>
+        verifyCommitCertificate(inc!.cert, inc!.header, chain.validatorSet, genesisHash(chain.genesis)),
+      ).not.toThrow();
       expect(toHex(inc!.hash)).toBe(toHex(headerHash(inc!.header)));
     }
     expect(await queries.inclusionProof(sha256(new Uint8Array([1])))).toBeUndefined();

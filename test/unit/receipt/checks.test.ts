@@ -79,13 +79,13 @@ describe('building blocks report typed failures', () => {
   };
 
   it('genesis: another chain id, another genesis hash', () => {
-    expect(checkGenesis({ chainId: 'other', genesisHash: '00' }, genesis)).toMatchObject({
+    expect(checkGenesis({ chainId: 'other', genesisHash: '00' }, genesis, true)).toMatchObject({
       code: ReceiptFailureCode.wrongChain,
     });
-    expect(checkGenesis({ chainId: genesis.chainId, genesisHash: '00' }, genesis)).toMatchObject({
+    expect(checkGenesis({ chainId: genesis.chainId, genesisHash: '00' }, genesis, true)).toMatchObject({
       code: ReceiptFailureCode.wrongGenesis,
     });
-    expect(checkGenesis({ chainId: { toString: null }, genesisHash: 1 }, genesis)).toMatchObject({
+    expect(checkGenesis({ chainId: { toString: null }, genesisHash: 1 }, genesis, true)).toMatchObject({
       code: ReceiptFailureCode.wrongChain,
       detail: expect.stringMatching(/^chain id an object is not/),
     });

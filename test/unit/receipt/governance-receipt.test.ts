@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/core/bytes.ts';
 import type { Ed25519Signer } from '../../../src/core/crypto.ts';
+import { genesisHash } from '../../../src/core/genesis.ts';
 import type { GovernanceAction } from '../../../src/core/governance.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
 import { encodeValidatorSet, epochOf, quorumSize } from '../../../src/core/validators.ts';
@@ -18,6 +19,7 @@ import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
 import {
   RECEIPT_FORMAT_V1,
   RECEIPT_FORMAT_V2,
+  RECEIPT_FORMAT_V3,
   type ReceiptJson,
   verifyReceipt,
 } from '../../../src/receipt/receipt.ts';
@@ -63,7 +65,10 @@ async function commit(txs: TxEnvelope[], time: number): Promise<void> {
   const set = chain.validatorSetAt(built.header.height);
   const signers = set.validators.map((v) => signersByKey.get(toHex(v.publicKey))!);
   const who = Array.from({ length: quorumSize(set.validators.length) }, (_, i) => i);
-  await chain.commitBlock(built, certifyBy(built.header, signers, epochOf(set), who));
+  await chain.commitBlock(
+    built,
+    certifyBy(built.header, signers, epochOf(set), who, built.header.view, genesisHash(chain.genesis)),
+  );
 }
 
 beforeAll(async () => {
@@ -118,9 +123,9 @@ const detail = (r: ReturnType<typeof verifyReceipt>, name: string) =>
   r.checks.find((c) => c.name === name)?.detail;
 
 describe('receipts after governance', () => {
-  it('a block before any governance tx gets a v1 receipt without a governance field', async () => {
+  it('a block before any governance tx gets a receipt without a governance field', async () => {
     const r = await receipt(early);
-    expect(r.format).toBe(RECEIPT_FORMAT_V1);
+    expect(r.format).toBe(RECEIPT_FORMAT_V3);
     expect('governance' in r).toBe(false);
     const v = verifyReceipt(r, { genesis });
     expect(v.ok).toBe(true);
@@ -129,7 +134,7 @@ describe('receipts after governance', () => {
 
   it('evidence signed by a client key that governance registered verifies', async () => {
     const r = await receipt(byBankE);
-    expect(r.format).toBe(RECEIPT_FORMAT_V2);
+    expect(r.format).toBe(RECEIPT_FORMAT_V3);
     expect(r.governance!.map((b) => [b.height, b.txs.length])).toEqual([[2, 3]]);
     const v = verifyReceipt(r, { genesis });
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);
@@ -197,7 +202,6 @@ describe('receipts after governance', () => {
   it('a receipt that leaves out the registration fails at the signature, naming the key', async () => {
     const r = await receipt(byBankE);
     delete r.governance;
-    r.format = RECEIPT_FORMAT_V1;
     const f = failure(verifyReceipt(r, { genesis }));
     expect(f.name).toBe('signature');
     expect(f.detail).toBe('institution bank-e is not registered by the genesis');
@@ -336,7 +340,7 @@ describe('receipts and a revoked client key', () => {
     const run = async (txs: TxEnvelope[], time: number) => {
       const built = await c.buildBlock(batchOf(txs, time));
       expect(built.rejected).toEqual([]);
-      await c.commitBlock(built, certify(built.header));
+      await c.commitBlock(built, certify(built.header, built.header.view, undefined, genesisHash(c.genesis)));
     };
     const before = evidenceTx({ institution: 'bank-c', nonce: 1 });
     await run([before], T + 1000);
@@ -346,7 +350,7 @@ describe('receipts and a revoked client key', () => {
     await run([after], T + 3000);
 
     const old = await receiptFor(q, genesis, before.hash);
-    expect(old!.format).toBe(RECEIPT_FORMAT_V1);
+    expect(old!.format).toBe(RECEIPT_FORMAT_V3);
     expect(verifyReceipt(old, { genesis }).ok).toBe(true);
 
     // A receipt that passes the revoked key's record off as recorded after the revocation.

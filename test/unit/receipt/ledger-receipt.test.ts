@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import type { Genesis } from '../../../src/core/genesis.ts';
+import { genesisHash } from '../../../src/core/genesis.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
 import type { ChainHead } from '../../../src/ledger/chain.ts';
 import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
@@ -69,7 +70,17 @@ describe('receiptFor', () => {
       const signers = set.validators.map(
         (v) => keys.find((k) => Buffer.compare(k.publicKey, v.publicKey) === 0)!,
       );
-      await chain.commitBlock(built, certifyBy(built.header, signers, set.epoch ?? 0, [0, 1, 2]));
+      await chain.commitBlock(
+        built,
+        certifyBy(
+          built.header,
+          signers,
+          set.epoch ?? 0,
+          [0, 1, 2],
+          built.header.view,
+          genesisHash(chain.genesis),
+        ),
+      );
     };
     const early = evidenceTx({ nonce: 1, evidence: { hash: sha256(document) } });
     await commit([early], T + 1000);

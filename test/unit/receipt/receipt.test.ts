@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeCertificate } from '../../../src/core/block.ts';
 import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { encodeEvidence } from '../../../src/core/evidence.ts';
-import { type Genesis, genesisValidatorSet } from '../../../src/core/genesis.ts';
+import { type Genesis, genesisHash, genesisValidatorSet, parseGenesis } from '../../../src/core/genesis.ts';
 import { envelope, signTx, type TxEnvelope } from '../../../src/core/tx.ts';
+import { RECEIPT_FORMAT_V1 } from '../../../src/receipt/format.ts';
 import { buildReceipt, type ReceiptJson, verifyReceipt } from '../../../src/receipt/receipt.ts';
 import type { EmbeddedTsa } from '../../../src/timestamp/index.ts';
 import { buildChain, proofFor, type TestBlock } from '../../helpers/certified-chain.ts';
@@ -13,6 +15,7 @@ import {
   sampleUnsignedTx,
   TEST_INSTITUTIONS,
   testGenesis,
+  testGenesisJson,
   testSigner,
 } from '../../helpers/fixtures.ts';
 import { makePki, type Pki, startTsa, T0 } from '../../helpers/tsa.ts';
@@ -122,6 +125,28 @@ describe('evidence receipts', () => {
     expect(names(verifyReceipt(receipt(), { genesis: other }))).toEqual(['genesis']);
   });
 
+  it('a receipt verifies only against the genesis its validators signed, not another with the same chain id and validators', () => {
+    // A second genesis: same chain id and validators, another client key for bank-a (e.g. a staging chain).
+    const json = testGenesisJson({ tsa: { trustAnchors: [pki.rootPem] } });
+    json.institutions[0].clientKeys[0].publicKey = toHex(testSigner('bank-a/other-client').publicKey);
+    const second = parseGenesis(json);
+    expect(second.chainId).toBe(genesis.chainId);
+    const claimed = { ...receipt(), genesisHash: toHex(genesisHash(second)) };
+    const r = verifyReceipt(claimed, { genesis: second });
+    expect(names(r)).toEqual(['certificate']);
+    expect(verifyReceipt(receipt(), { genesis }).ok).toBe(true);
+    // A v1 receipt's certificate (the chain id alone) cannot tell the two apart; its genesis check says so.
+    const header = chain[1]!.header;
+    const v1 = {
+      ...claimed,
+      format: RECEIPT_FORMAT_V1,
+      certificate: Buffer.from(encodeCertificate(certify(header, 0, [0, 1, 2], null))).toString('base64'),
+    };
+    const weak = verifyReceipt(v1, { genesis: second });
+    expect(weak.ok).toBe(true);
+    expect(weak.checks.find((c) => c.name === 'genesis')?.detail).toMatch(/do not sign the genesis hash/);
+  });
+
   it('an untrusted TSA root fails the anchor check', async () => {
     const otherPki = await makePki({ rootName: 'Other Root' });
     const r = verifyReceipt(receipt(), { genesis: genesis, tsaTrustAnchorsPem: otherPki.rootPem });
@@ -134,7 +159,7 @@ describe('evidence receipts', () => {
       genesis: genesis,
       tx: target,
       header: chain[1]!.header,
-      certificate: certify(chain[1]!.header, 0, [0, 1]),
+      certificate: certify(chain[1]!.header, 0, [0, 1], genesisHash(genesis)),
       validatorSet: genesisValidatorSet(genesis),
       proof: proofFor(chain[1]!, target),
     });

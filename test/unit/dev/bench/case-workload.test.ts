@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeCase } from '../../../../src/core/case.ts';
+import { genesisHash } from '../../../../src/core/genesis.ts';
 import {
   caseWorkloadBlocks,
   certifyWorkloadBlock,
@@ -52,7 +53,7 @@ describe('the case workload', () => {
     for (const block of caseWorkloadBlocks({ cases: 300, evidencePerCase: 2, seed, days: 60 }, 500)) {
       const built = await chain.buildBlock({ proposer: 0, view: 0, time: block.time, txs: block.txs });
       expect(built.rejected, `seed ${seed}`).toEqual([]);
-      await chain.commitBlock(built, certifyWorkloadBlock(built.header));
+      await chain.commitBlock(built, certifyWorkloadBlock(built.header, genesisHash(chain.genesis)));
       const month = new Date(block.time).toISOString().slice(0, 7);
       if (!byMonth.has(month)) byMonth.set(month, empty());
       for (const env of block.txs) {
