@@ -67,15 +67,16 @@ describe('the canonical form', () => {
   });
 
   it('base64 with non-zero pad bits (a second spelling of the same bytes) is refused', () => {
-    const token: string = receipt.anchor!.token;
-    expect(token.endsWith('=')).toBe(true);
+    // A governance tx has a fixed size whose base64 ends in padding (the anchor token's length varies by run).
+    const tx: string = (receipt as unknown as Record<string, any>).governance[0].txs[1].tx;
+    expect(tx.endsWith('=')).toBe(true);
     // The last character before the padding carries unused low bits; setting one keeps the decoded bytes.
-    const i = token.indexOf('=') - 1;
+    const i = tx.indexOf('=') - 1;
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-    const other = `${token.slice(0, i)}${alphabet[alphabet.indexOf(token[i]!) + 1]}${token.slice(i + 1)}`;
-    expect(Buffer.from(other, 'base64')).toEqual(Buffer.from(token, 'base64'));
-    const v = verify(edited((r) => (r.anchor.token = other)));
-    expect(last(v)).toMatchObject({ name: ReceiptCheck.anchor, code: ReceiptFailureCode.malformed });
+    const other = `${tx.slice(0, i)}${alphabet[alphabet.indexOf(tx[i]!) + 1]}${tx.slice(i + 1)}`;
+    expect(Buffer.from(other, 'base64')).toEqual(Buffer.from(tx, 'base64'));
+    const v = verify(edited((r) => (r.governance[0].txs[1].tx = other)));
+    expect(last(v).code).toBe(ReceiptFailureCode.malformed);
     expect(last(v).detail).toMatch(/not canonical base64/);
   });
 
