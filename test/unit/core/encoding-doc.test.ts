@@ -5,6 +5,14 @@ import { commitVoteBody, encodeCertificate, encodeHeader, headerHash } from '../
 import { toHex } from '../../../src/core/bytes.ts';
 import { Domain, domainBytes } from '../../../src/core/crypto.ts';
 import { encodeEvidence } from '../../../src/core/evidence.ts';
+import {
+  DEFAULT_TSA_PARAMS,
+  encodeGenesisForHash,
+  type Genesis,
+  genesisHash,
+} from '../../../src/core/genesis.ts';
+import { peerIdOf } from '../../../src/core/keys.ts';
+import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
 import { encodeTx, encodeTxBody, txHash, type UnsignedTx } from '../../../src/core/tx.ts';
 import {
   consensusChainId,
@@ -33,6 +41,31 @@ const header = {
   validatorSetHash: validatorSetHash(set),
 };
 const hash = headerHash(header);
+const demoGenesis: Genesis = {
+  chainId: 'demo',
+  createdAt: 1_780_000_000_000,
+  institutions: [
+    {
+      id: 'bank-a',
+      name: 'Bank A',
+      role: 'bank',
+      clientKeys: [{ keyId: 'client-1', publicKey: filled(32, 0x33) }],
+    },
+    { id: 'bank-b', name: 'Bank B', role: 'bank', clientKeys: [] },
+  ],
+  validators: set.validators.map((v) => ({
+    institution: v.institution,
+    publicKey: v.publicKey,
+    peerId: peerIdOf(v.publicKey),
+    addrs: [],
+  })),
+  consensus: { ...DEFAULT_CONSENSUS_PARAMS },
+  tsa: { ...DEFAULT_TSA_PARAMS, trustAnchors: [] },
+};
+const rolesGenesis: Genesis = {
+  ...demoGenesis,
+  institutions: [demoGenesis.institutions[0]!, { ...demoGenesis.institutions[1]!, role: 'mediator' }],
+};
 const tx: UnsignedTx = {
   chainId: 'demo',
   type: 'evidence',
@@ -69,6 +102,10 @@ const computed: Record<string, Uint8Array> = {
   'commit-vote-signed-bytes': domainBytes(Domain.commit, vote),
   'commit-vote-body-epoch-3': commitVoteBody(consensusChainId('demo', genesis, 3), 0, 300, hash),
   'commit-vote-body-v1': voteV1,
+  'genesis-body': encodeGenesisForHash(demoGenesis),
+  'genesis-hash': genesisHash(demoGenesis),
+  'genesis-body-roles': encodeGenesisForHash(rolesGenesis),
+  'genesis-hash-roles': genesisHash(rolesGenesis),
   certificate: encodeCertificate({
     height: 300,
     view: 0,
