@@ -6,10 +6,22 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evidenceRecordFor } from '../../src/receipt/ers-export.ts';
 import { evidenceRecord } from '../../src/timestamp/ers.ts';
 import { bcCheckErs, bouncyCastleMissing } from '../helpers/bouncycastle.ts';
-import { type ArchiveFixture, archiveFixture, docs, FIRST_EXPIRY, sha256Of } from '../helpers/ers.ts';
-import { DAY, T0, tempDir } from '../helpers/tsa.ts';
+import { batchOf, outcomes, runBlock } from '../helpers/chain.ts';
+import {
+  type ArchiveFixture,
+  archiveAnchor,
+  archiveChain,
+  archiveFixture,
+  docs,
+  documents,
+  FIRST_EXPIRY,
+  sha256Of,
+} from '../helpers/ers.ts';
+import { TEST_GENESIS_TIME, testGenesis } from '../helpers/fixtures.ts';
+import { DAY, makePki, T0, tempDir } from '../helpers/tsa.ts';
 
 const missing = bouncyCastleMissing();
 if (missing !== undefined && process.env.CI === 'true') {
@@ -43,20 +55,53 @@ describe.skipIf(missing !== undefined)(
 
     it('a record from the archive tree proves its document; BouncyCastle refuses a document not archived', async () => {
       const rec = await write('first.ers', fx.tokens.slice(0, 1), 1);
-      const ok = await bcCheckErs(rec, file('doc1'), file('root.pem'), new Date(T0 + DAY));
+      const ok = await bcCheckErs(tmp.path, rec, file('doc1'), file('root.pem'), new Date(T0 + DAY));
       expect(ok.out).toBe(`OK ${new Date(T0).toISOString().replace('.000', '')}`);
-      const other = await bcCheckErs(rec, file('stranger'), file('root.pem'), new Date(T0 + DAY));
+      const other = await bcCheckErs(tmp.path, rec, file('stranger'), file('root.pem'), new Date(T0 + DAY));
       expect(other.ok, other.out).toBe(false);
+    }, 240_000);
+
+    it('records exported from a ledger, one per document, validate; a document not archived fails', async () => {
+      const pki = await makePki();
+      const genesis = testGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
+      const { chain, queries, records } = await archiveChain(genesis);
+      const anchor = await archiveAnchor(pki, queries, chain.head(), TEST_GENESIS_TIME + 2500);
+      expect(outcomes(await runBlock(chain, batchOf([anchor], TEST_GENESIS_TIME + 3000)), [anchor])).toEqual([
+        'ok',
+      ]);
+      await writeFile(file('ledger-root.pem'), pki.rootPem);
+      const at = new Date(TEST_GENESIS_TIME + 5000);
+      for (const [i, doc] of documents.entries()) {
+        const r = (await evidenceRecordFor(queries, genesis, records[i]!.hash))!;
+        await writeFile(file(`ledger${i}.ers`), r.ers);
+        await writeFile(file(`ledger-doc${i}`), doc);
+        const run = await bcCheckErs(
+          tmp.path,
+          file(`ledger${i}.ers`),
+          file(`ledger-doc${i}`),
+          file('ledger-root.pem'),
+          at,
+        );
+        expect(run.ok, run.out).toBe(true);
+      }
+      const stranger = await bcCheckErs(
+        tmp.path,
+        file('ledger0.ers'),
+        file('stranger'),
+        file('ledger-root.pem'),
+        at,
+      );
+      expect(stranger.ok, stranger.out).toBe(false);
     }, 240_000);
 
     it('after the first TSA certificate expired, only the renewed record validates', async () => {
       const at = new Date(FIRST_EXPIRY + 100 * DAY);
       const plain = await write('plain.ers', fx.tokens.slice(0, 1), 4);
-      const old = await bcCheckErs(plain, file('doc4'), file('root.pem'), at);
+      const old = await bcCheckErs(tmp.path, plain, file('doc4'), file('root.pem'), at);
       expect(old.ok, old.out).toBe(false);
       expect(old.out).toMatch(/not valid at/);
       const renewed = await write('renewed.ers', fx.tokens, 4);
-      const now = await bcCheckErs(renewed, file('doc4'), file('root.pem'), at);
+      const now = await bcCheckErs(tmp.path, renewed, file('doc4'), file('root.pem'), at);
       expect(now.ok, now.out).toBe(true);
     }, 240_000);
   },
