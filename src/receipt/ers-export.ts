@@ -63,7 +63,7 @@ export async function evidenceRecordFor(
       : parsePemCertificates(genesis.tsa.trustAnchors.join('\n'), 'genesis TSA trust anchors');
   const ers = evidenceRecord(
     evidence.hash,
-    { leaves, tokens: [archive.token] },
+    { leaves, token: archive.token, renewals: [] },
     anchors.map((c) => c.der),
   );
   return { txHash: env.hashHex, height, ers };
