@@ -10,6 +10,8 @@
 import { TimestampError, TimestampErrorCode } from './errors.ts';
 import { type ArchiveTimeStamp, encodeEvidenceRecord } from './ers-asn1.ts';
 import { buildLevels, ersDigest, listHash, reduce, rootOf } from './ers-tree.ts';
+import { parseToken } from './response.ts';
+import { parseCertificate } from './x509.ts';
 
 /** A renewal token and the leaves of its tree: one per archive it renews, as `renewalLeaf` makes them. */
 export interface Renewal {
@@ -76,4 +78,28 @@ export function evidenceRecord(
     revocationValues: undefined,
     chains: [chain],
   });
+}
+
+/**
+ * When a token's protection lapses, as far as the token itself tells: the earliest notAfter of the
+ * certificates it embeds. Undefined when it embeds none or does not parse. The renewal job plans with this;
+ * verifiers judge with the validated path (`validUntil`).
+ */
+export function tokenExpiry(token: Uint8Array): Date | undefined {
+  try {
+    const certs = parseToken(token).signedData?.certificates ?? [];
+    if (certs.length === 0) return undefined;
+    return new Date(Math.min(...certs.map((c) => parseCertificate(c).notAfter.getTime())));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A token's genTime in ms, or undefined when it does not parse. */
+export function tokenGenTime(token: Uint8Array): number | undefined {
+  try {
+    return parseToken(token).tstInfo?.genTime.getTime();
+  } catch {
+    return undefined;
+  }
 }

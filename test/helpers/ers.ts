@@ -27,8 +27,8 @@ export const sha256Of = (b: Uint8Array) => new Uint8Array(createHash('sha256').u
 export const FIRST_EXPIRY = T0 + 365 * DAY;
 export const RENEWED_AT = T0 + 300 * DAY;
 
-/** A TSA certificate from the same root, valid from `notBefore` for ten years, and its TSA at `at`. */
-export async function renewingTsa(pki: Pki, at: number): Promise<EmbeddedTsa> {
+/** A TSA certificate from the same root, valid from a day before `at` on, and its TSA (clock: `at`, or `clock`). */
+export async function renewingTsa(pki: Pki, at: number, clock?: () => number): Promise<EmbeddedTsa> {
   const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const der = issueCertificate({
     subject: [
@@ -43,7 +43,11 @@ export async function renewingTsa(pki: Pki, at: number): Promise<EmbeddedTsa> {
     keyUsage: [KeyUsageBit.digitalSignature],
     extKeyUsage: { purposes: [Oid.kpTimeStamping], critical: true },
   });
-  return startTsa({ ...pki, tsa: parseCertificate(der), tsaKey: keys.privateKey }, at);
+  return startTsa(
+    { ...pki, tsa: parseCertificate(der), tsaKey: keys.privateKey },
+    at,
+    clock ? { clock } : {},
+  );
 }
 
 /** An archive by the first TSA at T0, renewed by the second at RENEWED_AT. */
