@@ -9,7 +9,8 @@ import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../src/ledger/queries.ts';
 import { issueCertificate } from '../../src/timestamp/certs.ts';
-import { type Archive, archiveRoot, renewalLeaf } from '../../src/timestamp/ers.ts';
+import { type Archive, archiveRoot, evidenceRecord, renewalLeaf } from '../../src/timestamp/ers.ts';
+import { decodeEvidenceRecord, encodeChains, encodeEvidenceRecord } from '../../src/timestamp/ers-asn1.ts';
 import { createGenesisTokenVerifier } from '../../src/timestamp/genesis-verifier.ts';
 import { Oid } from '../../src/timestamp/oids.ts';
 import type { EmbeddedTsa } from '../../src/timestamp/tsa.ts';
@@ -112,4 +113,27 @@ export async function archiveAnchor(
   } finally {
     await tsa.stop();
   }
+}
+
+/**
+ * The record of `doc` (one of `docs`) after a hash-tree renewal (RFC 4998 5.2) by its holder: the archive's
+ * chain, then a SHA-512 chain whose first timestamp covers SHA-512(SHA-512(doc) || SHA-512(earlier chains)),
+ * made at `at` by a TSA certificate from the same root.
+ */
+export async function hashTreeRenewed(fx: ArchiveFixture, doc: Uint8Array, at: number): Promise<Uint8Array> {
+  const first = decodeEvidenceRecord(evidenceRecord(sha256Of(doc), fx));
+  const h512 = (...parts: Uint8Array[]) => {
+    const h = createHash('sha512');
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  };
+  const leaf = h512(h512(doc), h512(encodeChains(first.chains)));
+  const tsa = await renewingTsa(fx.pki, at);
+  const token = (await tsa.stamp(leaf, 'sha512')).token;
+  await tsa.stop();
+  return encodeEvidenceRecord({
+    ...first,
+    digestAlgs: ['sha256', 'sha512'],
+    chains: [...first.chains, [{ digestAlg: 'sha512', reducedHashtree: [[leaf]], timeStamp: token }]],
+  });
 }
