@@ -8,8 +8,14 @@
  */
 
 import { TimestampError, TimestampErrorCode } from './errors.ts';
-import { type ArchiveTimeStamp, encodeEvidenceRecord } from './ers-asn1.ts';
+import {
+  type ArchiveTimeStamp,
+  decodeEvidenceRecord,
+  encodeChains,
+  encodeEvidenceRecord,
+} from './ers-asn1.ts';
 import { buildLevels, ersDigest, listHash, reduce, rootOf } from './ers-tree.ts';
+import type { HashAlg } from './oids.ts';
 import { parseToken } from './response.ts';
 import { parseCertificate } from './x509.ts';
 
@@ -102,4 +108,21 @@ export function tokenGenTime(token: Uint8Array): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Hash-tree renewal (RFC 4998 5.2) by whoever holds the document: the value a token under `alg` must cover to
+ * start a new chain, H(H(document) || H(DER of the record's chains)), and the record with that chain appended
+ * once the token is made. Throws TSA_UNPARSABLE when the record does not decode.
+ */
+export function hashTreeRenewal(record: Uint8Array, document: Uint8Array, alg: HashAlg) {
+  const r = decodeEvidenceRecord(record);
+  const leaf = ersDigest(alg, ersDigest(alg, document), ersDigest(alg, encodeChains(r.chains)));
+  const append = (token: Uint8Array): Uint8Array =>
+    encodeEvidenceRecord({
+      ...r,
+      digestAlgs: r.digestAlgs.includes(alg) ? r.digestAlgs : [...r.digestAlgs, alg],
+      chains: [...r.chains, [{ digestAlg: alg, reducedHashtree: [[leaf]], timeStamp: token }]],
+    });
+  return { leaf, append };
 }

@@ -9,8 +9,13 @@ import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../src/ledger/queries.ts';
 import { issueCertificate } from '../../src/timestamp/certs.ts';
-import { type Archive, archiveRoot, evidenceRecord, renewalLeaf } from '../../src/timestamp/ers.ts';
-import { decodeEvidenceRecord, encodeChains, encodeEvidenceRecord } from '../../src/timestamp/ers-asn1.ts';
+import {
+  type Archive,
+  archiveRoot,
+  evidenceRecord,
+  hashTreeRenewal,
+  renewalLeaf,
+} from '../../src/timestamp/ers.ts';
 import { createGenesisTokenVerifier } from '../../src/timestamp/genesis-verifier.ts';
 import { Oid } from '../../src/timestamp/oids.ts';
 import type { EmbeddedTsa } from '../../src/timestamp/tsa.ts';
@@ -121,19 +126,9 @@ export async function archiveAnchor(
  * made at `at` by a TSA certificate from the same root.
  */
 export async function hashTreeRenewed(fx: ArchiveFixture, doc: Uint8Array, at: number): Promise<Uint8Array> {
-  const first = decodeEvidenceRecord(evidenceRecord(sha256Of(doc), fx));
-  const h512 = (...parts: Uint8Array[]) => {
-    const h = createHash('sha512');
-    for (const p of parts) h.update(p);
-    return new Uint8Array(h.digest());
-  };
-  const leaf = h512(h512(doc), h512(encodeChains(first.chains)));
+  const renewal = hashTreeRenewal(evidenceRecord(sha256Of(doc), fx), doc, 'sha512');
   const tsa = await renewingTsa(fx.pki, at);
-  const token = (await tsa.stamp(leaf, 'sha512')).token;
+  const token = (await tsa.stamp(renewal.leaf, 'sha512')).token;
   await tsa.stop();
-  return encodeEvidenceRecord({
-    ...first,
-    digestAlgs: ['sha256', 'sha512'],
-    chains: [...first.chains, [{ digestAlg: 'sha512', reducedHashtree: [[leaf]], timeStamp: token }]],
-  });
+  return renewal.append(token);
 }
