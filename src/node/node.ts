@@ -10,7 +10,8 @@ import { type ApiBackend, apiRoutes, MAX_TX_BODY_BYTES, type ReadyState } from '
 import { governanceView } from '../api/views.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { JrError } from '../core/errors.ts';
-import { type Genesis, genesisHash, loadGenesisFile } from '../core/genesis.ts';
+import { type Genesis, genesisHash } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { type KeyPair, peerIdOf, type ReadKeyOptions, readKeyFile } from '../core/keys.ts';
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
