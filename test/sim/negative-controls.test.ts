@@ -9,6 +9,7 @@ import type { Log } from '../../src/consensus/log.ts';
 import type { PrePrepare } from '../../src/consensus/messages.ts';
 import { dangerousState } from './adversaries.ts';
 import { adversaryScenarioFor, tornCrashes } from './adversary-scenarios.ts';
+import { DRIVER_ADVERSARY_SCENARIOS, runDriverAdversary } from './driver-adversary-scenarios.ts';
 import { runScenario, type Scenario, Simulation } from './harness.ts';
 import { byz } from './scenarios.ts';
 
@@ -126,6 +127,27 @@ describe('negative controls: each adversary breaks the protocol once its target 
     removed.carryPrepared = true;
     expect(broken(s, /^agreement:/)).toEqual(SEEDS);
   });
+
+  it.each([4, 7])(
+    'dangerous state on the production driver, n=%i: VIEW-CHANGEs without prepared certificates fork the chain',
+    async (n) => {
+      const a = DRIVER_ADVERSARY_SCENARIOS.find((x) => x.name === `driver-dangerous-state-n${n}`)!;
+      const seeds = SEEDS.slice(0, 2);
+      const forks = async () => {
+        const out: number[] = [];
+        for (const seed of seeds) {
+          const r = await runDriverAdversary(a, seed);
+          const hit = r.violations.find((v) => /^agreement:/.test(v));
+          if (hit !== undefined) console.log(`negative control ${a.name} seed=${seed}: ${hit.slice(0, 200)}`);
+          if (hit !== undefined) out.push(seed);
+        }
+        return out;
+      };
+      expect(await forks()).toEqual([]);
+      removed.carryPrepared = true;
+      expect(await forks()).toEqual(seeds);
+    },
+  );
 
   it.each([4, 7])(
     'forged certificates, n=%i: VIEW-CHANGEs accepted unchecked let a forged certificate stall the chain',
