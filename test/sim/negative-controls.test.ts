@@ -114,6 +114,19 @@ function broken(s: Scenario, pattern: RegExp, run = (seed: number) => runScenari
   return out;
 }
 
+/** As `broken`, for an adversary scenario on the production driver. */
+async function brokenDriver(name: string, pattern: RegExp, seeds = SEEDS): Promise<number[]> {
+  const a = DRIVER_ADVERSARY_SCENARIOS.find((x) => x.name === name)!;
+  const out: number[] = [];
+  for (const seed of seeds) {
+    const hit = (await runDriverAdversary(a, seed)).violations.find((v) => pattern.test(v));
+    if (hit === undefined) continue;
+    out.push(seed);
+    console.log(`negative control ${name} seed=${seed}: ${hit.slice(0, 200)}`);
+  }
+  return out;
+}
+
 function scenario(kind: string, n: number): Scenario {
   const s = adversaryScenarioFor(kind, n);
   if (s === undefined) throw new Error(`no scenario ${kind}`);
@@ -131,21 +144,22 @@ describe('negative controls: each adversary breaks the protocol once its target 
   it.each([4, 7])(
     'dangerous state on the production driver, n=%i: VIEW-CHANGEs without prepared certificates fork the chain',
     async (n) => {
-      const a = DRIVER_ADVERSARY_SCENARIOS.find((x) => x.name === `driver-dangerous-state-n${n}`)!;
       const seeds = SEEDS.slice(0, 2);
-      const forks = async () => {
-        const out: number[] = [];
-        for (const seed of seeds) {
-          const r = await runDriverAdversary(a, seed);
-          const hit = r.violations.find((v) => /^agreement:/.test(v));
-          if (hit !== undefined) console.log(`negative control ${a.name} seed=${seed}: ${hit.slice(0, 200)}`);
-          if (hit !== undefined) out.push(seed);
-        }
-        return out;
-      };
+      const forks = () => brokenDriver(`driver-dangerous-state-n${n}`, /^agreement:/, seeds);
       expect(await forks()).toEqual([]);
       removed.carryPrepared = true;
       expect(await forks()).toEqual(seeds);
+    },
+  );
+
+  it.each([4, 7])(
+    'double PRE-PREPARE on the production driver, n=%i: without first-wins the guard stops a driver; without the guard too, the observer flags an honest validator',
+    async (n) => {
+      const name = `driver-double-pre-prepare-n${n}`;
+      removed.firstPrePrepareWins = true;
+      expect((await brokenDriver(name, /refusing to sign two different values/)).length).toBeGreaterThan(0);
+      removed.signGuard = true;
+      expect((await brokenDriver(name, /^equivocation: honest validator/)).length).toBeGreaterThan(0);
     },
   );
 
