@@ -143,6 +143,8 @@ export function proposalView(p: Proposal): Record<string, unknown> {
   };
 }
 
+const hexOrNull = (b: Uint8Array | undefined) => (b === undefined ? null : toHex(b));
+
 /**
  * The registry as of the head (ADR 006): the validator set in force for the next block with its quorum, every
  * epoch, the institutions and their client keys, and the proposals (a pending one past its deadline at `time`
@@ -179,6 +181,8 @@ export function governanceView(
       role: i.role,
       clientKeys: Object.fromEntries([...g.clientKeys().get(i.id)!].map(([k, v]) => [k, toHex(v)])),
       revokedKeys: i.revokedKeys,
+      encryptionKey: hexOrNull(g.encryptionKeyOf(i.id)),
+      auditAccess: g.hasAuditAccess(i.id),
     })),
     proposals: g.proposals(time).map(proposalView),
   };

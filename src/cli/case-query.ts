@@ -2,10 +2,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { openLabel } from '../core/case-seal.ts';
 import { loadGenesisFile } from '../core/genesis.ts';
 import { HOME_FILES } from '../node/home.ts';
 import { verifyCaseReceipt } from '../receipt/case-verify.ts';
 import { registerCaseEventCommands } from './case.ts';
+import { CASE_KEYS_OPTION, caseStoreFrom, storedCase } from './case-sealing.ts';
+import { registerCaseKeyCommands } from './case-sync.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { UsageError } from './errors.ts';
 import { resolveIdentity } from './evidence.ts';
@@ -61,9 +64,12 @@ export async function signedClient(opts: { node?: string; key?: string; home?: s
 async function showCase(
   io: CliIo,
   caseId: string,
-  opts: { node?: string; key?: string; home?: string; json?: boolean },
+  opts: { node?: string; key?: string; home?: string; json?: boolean; caseKeys?: string },
 ): Promise<void> {
   const client = await signedClient(opts);
+  // A sealed case: asked for by its reference; its labels are opened here, with the stored case key.
+  const store = caseStoreFrom(opts);
+  const sealed = store === undefined ? undefined : storedCase(store, caseId);
   const records: EvidenceRecordJson[] = [];
   let state: CaseJson | null = null;
   let cursor: string | null = null;
@@ -73,12 +79,20 @@ async function showCase(
       case?: CaseJson | null;
       records: EvidenceRecordJson[];
       next: string | null;
-    }>(`/v1/cases/${encodeURIComponent(caseId)}${q}`);
+    }>(`/v1/cases/${encodeURIComponent(sealed?.ref ?? caseId)}${q}`);
     state ??= r.body.case ?? null;
     records.push(...r.body.records);
     cursor = r.body.next;
   } while (cursor);
-  emit(io, opts.json === true, { caseId, case: state, records }, () => caseText(caseId, state, records));
+  if (sealed !== undefined)
+    for (const x of records) {
+      const label = x.evidence.label && openLabel(sealed.key, sealed.ref, x.evidence.label);
+      if (label) x.evidence.label = label;
+    }
+  const ref = sealed === undefined ? {} : { ref: sealed.ref };
+  emit(io, opts.json === true, { caseId, ...ref, case: state, records }, () =>
+    caseText(caseId, state, records),
+  );
   if (state === null && records.length === 0) io.setExit(ExitCode.failed);
 }
 
@@ -115,6 +129,7 @@ export function registerCaseCommands(program: Command, io: CliIo): void {
     .option(...NODE_OPTION)
     .option(...KEY_OPTION)
     .option(...HOME_OPTION)
+    .option(...CASE_KEYS_OPTION)
     .option('--json', 'print machine-readable JSON')
     .action((caseId: string, opts: { node?: string; key?: string; home?: string; json?: boolean }) =>
       showCase(io, caseId, opts),
@@ -152,6 +167,7 @@ export function registerCaseCommands(program: Command, io: CliIo): void {
     );
   registerCaseReceiptCommands(c, io);
   registerCaseEventCommands(c, io);
+  registerCaseKeyCommands(c, io);
 }
 
 const MARK = { pass: 'ok  ', fail: 'FAIL', skip: '--  ' } as const;

@@ -22,6 +22,14 @@ import {
 } from '../core/case.ts';
 import { Domain, sha256 } from '../core/crypto.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
+import {
+  CASE_KEYS_OPTION,
+  caseStoreFrom,
+  newStoredCase,
+  sealedClaimant,
+  sealRecord,
+  storedCase,
+} from './case-sealing.ts';
 import { ApiClient, nodeUrl, toError } from './client.ts';
 import { type Identity, resolveIdentity, send } from './evidence.ts';
 import { hashFile } from './files.ts';
@@ -31,6 +39,8 @@ const TX_TTL_MS = 10 * 60 * 1000;
 
 interface CommonOptions {
   key: string;
+  caseKeys?: string;
+  note?: string;
   institution?: string;
   keyId?: string;
   node?: string;
@@ -131,10 +141,46 @@ export async function recordCaseEvent(
   throw toError(res);
 }
 
-async function submitEvent(io: CliIo, opts: CommonOptions, event: CaseRecord, extra = {}): Promise<void> {
+/**
+ * The record to sign: with a case-key store, its sealed form (a new case's key is drawn and stored first); the
+ * claimant commitment of a sealed open is keyed by the case key (`claimantRef`).
+ */
+async function toSubmit(
+  client: ApiClient,
+  id: Identity,
+  opts: CommonOptions,
+  event: CaseRecord,
+  claimantRef?: string,
+): Promise<{ record: CaseRecord; extra: Record<string, string> }> {
+  const store = caseStoreFrom(opts);
+  if (store === undefined) return { record: event, extra: {} };
+  const e = event.event;
+  const c = e.type === 'open' ? newStoredCase(store, event.caseId) : storedCase(store, event.caseId);
+  const plain =
+    e.type === 'open' && claimantRef !== undefined
+      ? { ...event, event: { ...e, claimant: sealedClaimant(c, claimantRef) } }
+      : event;
+  const record = await sealRecord(client, id.institution, c, plain, opts.note);
+  const extra: Record<string, string> = { ref: c.ref };
+  if (record.event.type === 'open') extra.claimantCommitment = toHex(record.event.claimant);
+  return { record, extra };
+}
+
+async function submitEvent(
+  io: CliIo,
+  opts: CommonOptions,
+  event: CaseRecord,
+  extra: Record<string, string> = {},
+  claimantRef?: string,
+): Promise<void> {
   const client = new ApiClient(nodeUrl(opts.node));
   const id = await resolveIdentity(client, opts.key, opts.institution, opts.keyId);
-  const done = await recordCaseEvent(client, id, event, opts.wait === true);
+  const sealed = await toSubmit(client, id, opts, event, claimantRef);
+  if (sealed.extra.ref !== undefined) {
+    delete extra.salt;
+    Object.assign(extra, sealed.extra);
+  }
+  const done = await recordCaseEvent(client, id, sealed.record, opts.wait === true);
   const { record: _linked, ...fields } = done;
   const out = { caseId: event.caseId, event: event.event.type, ...fields, ...extra };
   emit(io, opts.json === true, out, () => {
@@ -154,6 +200,8 @@ function withCommon(cmd: Command): Command {
       "return once a node accepted the event, before it commits (the case's next event needs it committed)",
     )
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
+    .option(...CASE_KEYS_OPTION)
+    .option('--note <text>', 'a note sealed under the case key (with --case-keys only)')
     .option('--json', 'print machine-readable JSON');
 }
 
@@ -201,7 +249,8 @@ function registerOpenAssign(c: Command, io: CliIo): void {
     ) => {
       const { claimant, salt } = claimantOf(o);
       const extra = { claimantCommitment: toHex(claimant), ...(salt ? { salt } : {}) };
-      await submitEvent(io, o, record(caseId, { type: 'open', respondent: o.respondent, claimant }), extra);
+      const r = record(caseId, { type: 'open', respondent: o.respondent, claimant });
+      await submitEvent(io, o, r, extra, o.claimantRef);
     },
   );
   withCommon(
@@ -250,10 +299,14 @@ function registerMediation(c: Command, io: CliIo): void {
     .option('--institution <id>', 'institution id (default: looked up from the key)')
     .option('--key-id <id>', 'key id (default: looked up from the key)')
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
+    .option(...CASE_KEYS_OPTION)
     .action(async (caseId: string, o: CommonOptions & { agreement: string }) => {
       const agreementHash = await documentHash(o.agreement, '--agreement');
       const id = await resolveIdentity(new ApiClient(nodeUrl(o.node)), o.key, o.institution, o.keyId);
-      const body = agreementSigningBody(id.chainId, caseId, agreementHash);
+      // A sealed case is named by its reference on the chain, and so in what both parties sign.
+      const store = caseStoreFrom(o);
+      const onChain = store === undefined ? caseId : storedCase(store, caseId).ref;
+      const body = agreementSigningBody(id.chainId, onChain, agreementHash);
       const signature = id.key.signer.sign(Domain.caseAgreement, body);
       const out = { institution: id.institution, keyId: id.keyId, signature: toHex(signature) };
       io.out(`${JSON.stringify(out, null, 2)}\n`);

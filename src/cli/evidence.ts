@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { toHex, tryFromHex, utf8 } from '../core/bytes.ts';
+import { sealLabel } from '../core/case-seal.ts';
 import { sha256 } from '../core/crypto.ts';
 import { JrError } from '../core/errors.ts';
 import {
@@ -20,6 +21,7 @@ import { type Genesis, parseGenesis } from '../core/genesis.ts';
 import { type KeyPair, readKeyFile } from '../core/keys.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { HttpTsaClient } from '../timestamp/index.ts';
+import { CASE_KEYS_OPTION, caseStoreFrom, storedCase } from './case-sealing.ts';
 import { ApiClient, ApiClientErrorCode, type ApiResult, nodeUrl, toError } from './client.ts';
 import { expandInputs, hashFile, Progress } from './files.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
@@ -238,6 +240,7 @@ export function registerEvidenceCommands(program: Command, io: CliIo): void {
     .option('--institution <id>', 'institution id (default: looked up from the key in the genesis)')
     .option('--key-id <id>', 'key id (default: looked up from the key in the genesis)')
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
+    .option(...CASE_KEYS_OPTION)
     .option('--json', 'print machine-readable JSON')
     .action((files: string[], opts: SubmitOptions) => submitCommand(files, opts, io));
 }
@@ -255,6 +258,7 @@ interface SubmitOptions {
   institution?: string;
   keyId?: string;
   node?: string;
+  caseKeys?: string;
   json?: boolean;
 }
 
@@ -275,6 +279,13 @@ function submitBase(files: string[], opts: SubmitOptions): EvidenceBase {
     ...(opts.label !== undefined ? { label: opts.label } : {}),
     ...(opts.mediaType !== undefined ? { mediaType: opts.mediaType } : {}),
   };
+  // A sealed case: the evidence names its reference, and its label is sealed under the case key (ADR 011).
+  const store = caseStoreFrom(opts);
+  if (store !== undefined) {
+    const c = storedCase(store, opts.case);
+    base.caseId = c.ref;
+    if (opts.label !== undefined) base.label = sealLabel(c.key, c.ref, opts.label);
+  }
   try {
     validateEvidence({ ...base, hashAlg: 'sha256', hash: new Uint8Array(32) });
   } catch (err) {

@@ -8,6 +8,7 @@ import { AccessErrorCode, AccessErrorExit } from '../api/access.ts';
 import { AuthErrorCode, AuthErrorExit } from '../api/auth.ts';
 import { ConsensusErrorCode, ConsensusErrorExit } from '../consensus/errors.ts';
 import { CertErrorCode, CertErrorExit } from '../core/block.ts';
+import { SealErrorCode, SealErrorExit } from '../core/case-seal.ts';
 import { CodecErrorCode, CodecErrorExit } from '../core/codec.ts';
 import { CoreErrorCode, CoreErrorExit, ExitCode, type ExitCodeTable, type JrError } from '../core/errors.ts';
 import { GenesisErrorCode, GenesisErrorExit } from '../core/genesis.ts';
@@ -48,6 +49,7 @@ export const ERROR_CODE_ENUMS: readonly ErrorCodeEnum[] = [
   entry('GenesisErrorCode', GenesisErrorCode, GenesisErrorExit),
   entry('KeyErrorCode', KeyErrorCode, KeyErrorExit),
   entry('MemberErrorCode', MemberErrorCode, MemberErrorExit),
+  entry('SealErrorCode', SealErrorCode, SealErrorExit),
   entry('TxErrorCode', TxErrorCode, TxErrorExit),
   entry('LedgerErrorCode', LedgerErrorCode, LedgerErrorExit),
   entry('ConsensusErrorCode', ConsensusErrorCode, ConsensusErrorExit),

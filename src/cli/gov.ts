@@ -118,6 +118,27 @@ function clientKeyOption(value: string, prev: string[] = []): string[] {
   return [...prev, value];
 }
 
+/** The actions of ADR 011: an institution's encryption key, a regulator's audit access. */
+function confidentialityAction(
+  name: string,
+  args: readonly string[],
+  need: (n: number, usage: string) => void,
+): GovernanceAction {
+  switch (name) {
+    case 'set-encryption-key':
+      need(2, '<institution> <X25519 public key hex>');
+      return { type: 'setEncryptionKey', institution: args[0]!, publicKey: publicKeyArg(args[1]!) };
+    case 'grant-audit':
+    case 'revoke-audit':
+      need(1, '<regulator institution>');
+      return { type: 'setAuditAccess', institution: args[0]!, granted: name === 'grant-audit' };
+    default:
+      throw new UsageError(
+        `unknown action ${name}: register-institution, add-client-key, revoke-client-key, add-validator, remove-validator, rotate-validator-key, set-params, set-role, set-encryption-key, grant-audit, revoke-audit`,
+      );
+  }
+}
+
 /** The action named on the command line; validated like the codec would, with a usage error. */
 export function actionFromArgs(
   name: string,
@@ -189,9 +210,7 @@ export function actionFromArgs(
       action = { type: 'setInstitutionRole', institution: args[0]!, role: args[1]! as InstitutionRole };
       break;
     default:
-      throw new UsageError(
-        `unknown action ${name}: register-institution, add-client-key, revoke-client-key, add-validator, remove-validator, rotate-validator-key, set-params, set-role`,
-      );
+      action = confidentialityAction(name, args, need);
   }
   try {
     validateAction(action);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { toHex } from '../core/bytes.ts';
 import { generateKeyPair, loadKeyFile, readKeyFile, writeKeyFile } from '../core/keys.ts';
+import { registerEncryptionKeyCommands } from './case-sync.ts';
 import { type CliIo, emit, UsageError } from './io.ts';
 import { newPassphrase, passphraseIfEncrypted } from './passphrase.ts';
 
@@ -28,6 +29,8 @@ export function registerKeysCommands(program: Command, io: CliIo): void {
         () => `key file: ${info.file}\npublic key: ${info.publicKey}\npeer id: ${info.peerId}\n`,
       );
     });
+
+  registerEncryptionKeyCommands(keys, io);
 
   keys
     .command('show')

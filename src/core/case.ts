@@ -3,23 +3,23 @@
  * state machine and the byte layout). This module only encodes, strictly; the ledger judges events against the
  * case's state and the institutions' roles (src/ledger/case-machine.ts).
  *
- * Claimants never appear in clear: a case names its claimant only by a salted commitment
- * (`claimantCommitment`), which the parties can open to a court off-chain.
+ * Claimants never appear in clear: a case names its claimant only by a commitment, which the parties can open
+ * to a court off-chain. A sealed record (version 2, ADR 011) names its case by a keyed case reference, carries
+ * its case id and notes only encrypted under the case key, and the case key wrapped for the parties it adds.
  */
 import { utf8 } from './bytes.ts';
-import {
-  CodecError,
-  CodecErrorCode,
-  decodeExact,
-  expectVersion,
-  invalidField,
-  type Reader,
-  Writer,
-} from './codec.ts';
+import { isCaseRef, WRAPPED_KEY_LENGTH, X25519_KEY_LENGTH } from './case-seal.ts';
+import { CodecError, CodecErrorCode, decodeExact, invalidField, type Reader, Writer } from './codec.ts';
 import { Domain, HASH_LENGTH, SIGNATURE_LENGTH, taggedHash } from './crypto.ts';
 import { CASE_ID_PATTERN, ID_PATTERN, Limits } from './limits.ts';
 
 export const CASE_VERSION = 1;
+/** A sealed record: version 1's fields, then the sealed details and the key wraps (ADR 011). */
+export const SEALED_CASE_VERSION = 2;
+/** Most key wraps one event carries (open: opener and respondent; assign: the mediator; ...). */
+export const MAX_CASE_WRAPS = 4;
+/** Largest sealed details of one event, in bytes. */
+export const MAX_SEALED_BYTES = 2048;
 
 /** Case events and their wire codes. */
 export const CaseEvents = {
@@ -76,7 +76,17 @@ export type CaseEvent =
   | { type: 'milestone'; seq: number; kind: MilestoneKind; documentHash?: Uint8Array | undefined }
   | { type: 'close' };
 
+/** The case key wrapped for one party institution, to its registered X25519 encryption key. */
+export interface CaseKeyWrap {
+  institution: string;
+  /** The recipient's X25519 public key the wrap was made to (its registered encryption key). */
+  recipient: Uint8Array;
+  /** case-seal.ts wrapCaseKey: ephemeral public key ‖ ciphertext ‖ tag. */
+  wrapped: Uint8Array;
+}
+
 export interface CaseRecord {
+  /** The case id, or in a sealed record the case reference (`k1:` ‖ 64 hex digits, case-seal.ts caseRef). */
   caseId: string;
   /**
    * The tx hash of the case's previous event; absent only for `open`. The events of a case form a hash chain,
@@ -84,6 +94,15 @@ export interface CaseRecord {
    */
   prev?: Uint8Array | undefined;
   event: CaseEvent;
+  /** Sealed details (case-seal.ts sealText of case-details.ts): present only in a sealed record. */
+  sealed?: Uint8Array | undefined;
+  /** Key wraps for the parties this event adds: present only in a sealed record. */
+  wraps?: CaseKeyWrap[] | undefined;
+}
+
+/** Whether the record uses the sealed encoding (version 2). */
+export function isSealedCase(c: CaseRecord): boolean {
+  return c.sealed !== undefined || c.wraps !== undefined;
 }
 
 const SALT_MIN_BYTES = 16;
@@ -132,6 +151,26 @@ export function validateCase(c: CaseRecord): void {
   if (c.event.type !== 'open' && (!(c.prev instanceof Uint8Array) || c.prev.length !== HASH_LENGTH))
     throw invalidField(`a ${c.event.type} event names the previous event's ${HASH_LENGTH}-byte tx hash`);
   validateEvent(c.event);
+  if (isSealedCase(c)) validateSealed(c);
+}
+
+function validateSealed(c: CaseRecord): void {
+  if (!isCaseRef(c.caseId)) throw invalidField('a sealed case record names its case by a k1: case reference');
+  if (c.sealed !== undefined && (!(c.sealed instanceof Uint8Array) || c.sealed.length > MAX_SEALED_BYTES))
+    throw invalidField(`sealed details must be at most ${MAX_SEALED_BYTES} bytes`);
+  const wraps = c.wraps ?? [];
+  if (!Array.isArray(wraps) || wraps.length > MAX_CASE_WRAPS)
+    throw invalidField(`at most ${MAX_CASE_WRAPS} key wraps`);
+  const seen = new Set<string>();
+  for (const w of wraps) {
+    checkId(w.institution, 'wrap institution');
+    if (seen.has(w.institution)) throw invalidField(`two key wraps for ${w.institution}`);
+    seen.add(w.institution);
+    if (!(w.recipient instanceof Uint8Array) || w.recipient.length !== X25519_KEY_LENGTH)
+      throw invalidField(`a wrap's recipient key must be ${X25519_KEY_LENGTH} bytes`);
+    if (!(w.wrapped instanceof Uint8Array) || w.wrapped.length !== WRAPPED_KEY_LENGTH)
+      throw invalidField(`a wrapped key must be ${WRAPPED_KEY_LENGTH} bytes`);
+  }
 }
 
 function validateEvent(e: CaseEvent): void {
@@ -269,13 +308,36 @@ function readEvent(r: Reader, type: CaseEventType): CaseEvent {
 
 export function writeCase(w: Writer, c: CaseRecord): void {
   validateCase(c);
-  w.u8(CASE_VERSION).string(c.caseId).u8(CaseEvents[c.event.type]);
+  const sealed = isSealedCase(c);
+  w.u8(sealed ? SEALED_CASE_VERSION : CASE_VERSION)
+    .string(c.caseId)
+    .u8(CaseEvents[c.event.type]);
   if (c.prev !== undefined) w.fixed(c.prev, HASH_LENGTH);
   writeEvent(w, c.event);
+  if (!sealed) return;
+  w.optional(c.sealed, (w, b) => w.bytes(b)).varint(c.wraps?.length ?? 0);
+  for (const x of c.wraps ?? [])
+    w.string(x.institution).fixed(x.recipient, X25519_KEY_LENGTH).fixed(x.wrapped, WRAPPED_KEY_LENGTH);
+}
+
+function readSealedPart(r: Reader): Pick<CaseRecord, 'sealed' | 'wraps'> {
+  const sealed = r.optional(() => r.bytes(MAX_SEALED_BYTES, 'sealed details'));
+  const n = r.varintIn(0, MAX_CASE_WRAPS, 'key wraps');
+  const wraps: CaseKeyWrap[] = [];
+  for (let i = 0; i < n; i++) {
+    wraps.push({
+      institution: r.string(Limits.institutionIdBytes, 'wrap institution'),
+      recipient: r.fixed(X25519_KEY_LENGTH, 'wrap recipient'),
+      wrapped: r.fixed(WRAPPED_KEY_LENGTH, 'wrapped key'),
+    });
+  }
+  return sealed === undefined ? { wraps } : { sealed, wraps };
 }
 
 export function readCase(r: Reader): CaseRecord {
-  expectVersion(r, CASE_VERSION, 'case record');
+  const version = r.u8('case record version');
+  if (version !== CASE_VERSION && version !== SEALED_CASE_VERSION)
+    throw new CodecError(CodecErrorCode.unknownVersion, `unknown case record version ${version}`);
   const caseId = r.string(Limits.caseIdBytes, 'case id');
   const code = r.u8('case event');
   const type = eventByCode.get(code);
@@ -286,6 +348,7 @@ export function readCase(r: Reader): CaseRecord {
   for (const [k, v] of Object.entries(event))
     if (v === undefined) delete (event as Record<string, unknown>)[k];
   const c: CaseRecord = prev === undefined ? { caseId, event } : { caseId, prev, event };
+  if (version === SEALED_CASE_VERSION) Object.assign(c, readSealedPart(r));
   validateCase(c);
   return c;
 }

@@ -34,6 +34,8 @@ export const ActionCodes = {
   rotateValidatorKey: 6,
   setConsensusParams: 7,
   setInstitutionRole: 8,
+  setEncryptionKey: 9,
+  setAuditAccess: 10,
 } as const;
 export type ActionType = keyof typeof ActionCodes;
 const actionByCode = new Map<number, ActionType>(
@@ -53,7 +55,11 @@ export type GovernanceAction =
   | { type: 'removeValidator'; institution: string }
   | { type: 'rotateValidatorKey'; institution: string; publicKey: Uint8Array }
   | { type: 'setConsensusParams'; params: ConsensusParams }
-  | { type: 'setInstitutionRole'; institution: string; role: InstitutionRole };
+  | { type: 'setInstitutionRole'; institution: string; role: InstitutionRole }
+  /** Registers or rotates the X25519 key case keys are wrapped to for the institution (ADR 011). */
+  | { type: 'setEncryptionKey'; institution: string; publicKey: Uint8Array }
+  /** Grants (or revokes) a regulator audit access: it reads audit logs and case records (ADR 011). */
+  | { type: 'setAuditAccess'; institution: string; granted: boolean };
 
 export type GovernanceRecord =
   | { kind: 'propose'; deadline: number; action: GovernanceAction }
@@ -139,6 +145,15 @@ export function validateAction(a: GovernanceAction): void {
       checkId(a.institution, 'institution id');
       if (!isInstitutionRole(a.role)) throw invalidField(`unknown institution role ${String(a.role)}`);
       return;
+    case 'setEncryptionKey':
+      checkId(a.institution, 'institution id');
+      if (!(a.publicKey instanceof Uint8Array) || a.publicKey.length !== PUBLIC_KEY_LENGTH)
+        throw invalidField('encryption key must be a 32-byte X25519 public key');
+      return;
+    case 'setAuditAccess':
+      checkId(a.institution, 'institution id');
+      if (typeof a.granted !== 'boolean') throw invalidField('granted must be true or false');
+      return;
     default:
       throw invalidField(`unknown governance action ${String((a as { type: unknown }).type)}`);
   }
@@ -181,6 +196,12 @@ export function writeAction(w: Writer, a: GovernanceAction): void {
       return;
     case 'setInstitutionRole':
       w.string(a.institution).u8(InstitutionRoles[a.role]);
+      return;
+    case 'setEncryptionKey':
+      w.string(a.institution).fixed(a.publicKey, PUBLIC_KEY_LENGTH);
+      return;
+    case 'setAuditAccess':
+      w.string(a.institution).u8(a.granted ? 1 : 0);
       return;
   }
 }
@@ -227,6 +248,14 @@ export function readAction(r: Reader): GovernanceAction {
       const role = roleOfCode(code);
       if (role === undefined) throw new CodecError(CodecErrorCode.unknownType, `unknown role code ${code}`);
       return { type, institution, role };
+    }
+    case 'setEncryptionKey':
+      return { type, institution: id('institution id'), publicKey: key('encryption key') };
+    case 'setAuditAccess': {
+      const institution = id('institution id');
+      const g = r.u8('granted');
+      if (g > 1) throw new CodecError(CodecErrorCode.nonCanonical, 'granted must be 0 or 1');
+      return { type, institution, granted: g === 1 };
     }
   }
 }
@@ -287,5 +316,9 @@ export function describeAction(a: GovernanceAction): string {
       return `set consensus params ${PARAM_FIELDS.map((f) => `${f}=${a.params[f]}`).join(' ')}`;
     case 'setInstitutionRole':
       return `set the role of ${a.institution} to ${a.role}`;
+    case 'setEncryptionKey':
+      return `set the encryption key of ${a.institution} to ${toHex(a.publicKey).slice(0, 16)}…`;
+    case 'setAuditAccess':
+      return `${a.granted ? 'grant' : 'revoke'} audit access of ${a.institution}`;
   }
 }

@@ -17,7 +17,7 @@ const TAG_BYTES = 16;
 const SEED_BYTES = 32;
 
 export interface KeyMeta {
-  type: 'ed25519';
+  type: 'ed25519' | 'x25519';
   publicKey: string;
   peerId: string;
   createdAt: string;

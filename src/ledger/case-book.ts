@@ -62,6 +62,7 @@ export class CaseBook {
       signer: env.tx.institution,
       roleOf: (i) => ctx.registry.roleOf(i),
       clientKey: (i, k) => ctx.registry.clientKeys().get(i)?.get(k),
+      encryptionKey: (i) => ctx.registry.encryptionKeyOf(i),
       at: { txHash: env.hash, height: ctx.height, index, time: ctx.time },
     });
     if (!verdict.ok) return reject(env, verdict.code, verdict.message);

@@ -70,6 +70,8 @@ export interface CaseContext {
   roleOf(institution: string): InstitutionRole | undefined;
   /** A client key in force, for the agreement's co-signature. */
   clientKey(institution: string, keyId: string): Uint8Array | undefined;
+  /** An institution's registered X25519 encryption key, for the key wraps of a sealed record. */
+  encryptionKey(institution: string): Uint8Array | undefined;
   readonly at: Omit<CaseEventEntry, 'type' | 'institution'>;
 }
 
@@ -135,7 +137,10 @@ export function applyCaseEvent(
   }
   if (prev !== undefined && prev.events.length >= Limits.caseEvents)
     return refuse(TxErrorCode.caseFull, `case ${caseId} already has ${Limits.caseEvents} events`);
-  return checkContent(prev, record, ctx) ?? { ok: true, state: next(prev, record, ctx) };
+  const bad = checkContent(prev, record, ctx);
+  if (bad !== undefined) return bad;
+  const state = next(prev, record, ctx);
+  return checkWraps(prev, state, record, ctx) ?? { ok: true, state };
 }
 
 /** Whether the signer takes part in the case in a way that lets it record this event. */
@@ -231,6 +236,48 @@ function checkCoSignature(
       TxErrorCode.caseBadCoSignature,
       `the co-signature of ${co.institution}/${co.keyId} does not verify over the agreement`,
     );
+  }
+  return undefined;
+}
+
+/** The parties of a case: whoever may read it, and so needs the case key. */
+function partiesOf(c: CaseState | undefined): Set<string> {
+  if (c === undefined) return new Set();
+  return new Set([c.opener, c.respondent, c.mediator, c.court].filter((x) => x !== undefined));
+}
+
+/**
+ * A sealed record wraps the case key for each party the event adds, to that party's registered encryption key
+ * (ADR 011); it may re-wrap for an existing party (after a key rotation), never for anyone else. Validators
+ * check this without learning the key.
+ */
+function checkWraps(
+  prev: CaseState | undefined,
+  state: CaseState,
+  r: CaseRecord,
+  ctx: CaseContext,
+): CaseVerdict | undefined {
+  if (r.sealed === undefined && r.wraps === undefined) return undefined;
+  const parties = partiesOf(state);
+  const wrapped = new Set<string>();
+  for (const w of r.wraps ?? []) {
+    if (!parties.has(w.institution))
+      return refuse(TxErrorCode.caseBadWrap, `${w.institution} is not a party of case ${r.caseId}`);
+    const key = ctx.encryptionKey(w.institution);
+    if (key === undefined || !equalBytes(key, w.recipient))
+      return refuse(
+        TxErrorCode.caseBadWrap,
+        `the wrap for ${w.institution} is not to its registered encryption key`,
+      );
+    wrapped.add(w.institution);
+  }
+  const before = partiesOf(prev);
+  for (const p of parties) {
+    if (!before.has(p) && !wrapped.has(p))
+      return refuse(
+        TxErrorCode.caseBadWrap,
+        `the event makes ${p} a party but carries no case key wrap for it`,
+      );
   }
   return undefined;
 }

@@ -89,6 +89,11 @@ export const TxErrorCode = {
   caseMissingParty: 'TX_CASE_MISSING_PARTY',
   /** (Case, agree) The co-signature does not verify under a client key of the co-signer. */
   caseBadCoSignature: 'TX_CASE_BAD_COSIGNATURE',
+  /**
+   * (Case, sealed) A key wrap for an institution that is not a party, to a key that is not its registered
+   * encryption key, or a party the event adds left without a wrap (ADR 011).
+   */
+  caseBadWrap: 'TX_CASE_BAD_WRAP',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 /** A rejected tx is the answer "no". */
@@ -130,6 +135,7 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   caseInvalidParty: ExitCode.failed,
   caseMissingParty: ExitCode.failed,
   caseBadCoSignature: ExitCode.failed,
+  caseBadWrap: ExitCode.failed,
 });
 
 export class TxError extends JrError {

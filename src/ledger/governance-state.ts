@@ -78,13 +78,17 @@ interface InstitutionState {
   clientKeys: Map<string, Uint8Array>;
   /** Revoked key ids: never reusable, so an old signature never names a new key. */
   revoked: Set<string>;
+  /** The X25519 key case keys are wrapped to (ADR 011); none until governance registers one. */
+  encryptionKey?: Uint8Array | undefined;
+  /** A regulator granted audit access by governance. */
+  auditAccess?: boolean | undefined;
 }
 
 /** Decided proposals kept for `gov list`; older ones are forgotten (the txs stay in the ledger). */
 export const DECIDED_PROPOSALS_KEPT = 1024;
 
-/** Version 2 adds each institution's role; a version 1 snapshot (before roles) reads as all banks. */
-const SNAPSHOT_VERSION = 2;
+/** Version 2 adds roles (version 1 reads as all banks); 3 encryption keys and audit access. */
+const SNAPSHOT_VERSION = 3;
 const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
 
 export class GovernanceState {
@@ -145,12 +149,7 @@ export class GovernanceState {
   clone(): GovernanceState {
     const inst = new Map<string, InstitutionState>();
     for (const [id, i] of this.#institutions) {
-      inst.set(id, {
-        name: i.name,
-        role: i.role,
-        clientKeys: new Map(i.clientKeys),
-        revoked: new Set(i.revoked),
-      });
+      inst.set(id, { ...i, clientKeys: new Map(i.clientKeys), revoked: new Set(i.revoked) });
     }
     const proposals = new Map<string, Proposal>();
     for (const [k, p] of this.#proposals) proposals.set(k, { ...p, approvals: [...p.approvals] });
@@ -170,6 +169,17 @@ export class GovernanceState {
   /** The role of a registered institution; undefined for an unknown one. */
   roleOf(institution: string): InstitutionRole | undefined {
     return this.#institutions.get(institution)?.role;
+  }
+
+  /** The institution's registered X25519 encryption key, if any. */
+  encryptionKeyOf(institution: string): Uint8Array | undefined {
+    return this.#institutions.get(institution)?.encryptionKey;
+  }
+
+  /** Whether governance granted this regulator audit access. */
+  hasAuditAccess(institution: string): boolean {
+    const i = this.#institutions.get(institution);
+    return i?.role === 'regulator' && i.auditAccess === true;
   }
 
   institutions(): {
@@ -329,6 +339,17 @@ export class GovernanceState {
         if (inst.role === a.role) return `${a.institution} is already a ${a.role}`;
         return undefined;
       }
+      case 'setEncryptionKey':
+        return this.#institutions.has(a.institution)
+          ? keyFree(a.publicKey)
+          : `unknown institution ${a.institution}`;
+      case 'setAuditAccess': {
+        const inst = this.#institutions.get(a.institution);
+        if (inst?.role !== 'regulator') return `${a.institution} is not a registered regulator`;
+        return (inst.auditAccess === true) === a.granted
+          ? `${a.institution} already has that access`
+          : undefined;
+      }
       case 'setConsensusParams': {
         if (a.params.maxBatchBytes < Limits.txBytes)
           return `maxBatchBytes must be at least one tx (${Limits.txBytes} bytes)`;
@@ -398,6 +419,15 @@ export class GovernanceState {
         this.#institutions.get(a.institution)!.role = a.role;
         p.effectiveHeight = height + 1;
         return;
+      case 'setEncryptionKey':
+        this.#institutions.get(a.institution)!.encryptionKey = a.publicKey;
+        this.#usedKeys.add(toHex(a.publicKey));
+        p.effectiveHeight = height + 1;
+        return;
+      case 'setAuditAccess':
+        this.#institutions.get(a.institution)!.auditAccess = a.granted;
+        p.effectiveHeight = height + 1;
+        return;
     }
     invariant(isEpochAction(a), 'unhandled governance action');
     const next = this.#scheduledEpoch(height);
@@ -465,6 +495,7 @@ export class GovernanceState {
       for (const [keyId, k] of i.clientKeys) w.string(keyId).fixed(k, PUBLIC_KEY_LENGTH);
       w.varint(i.revoked.size);
       for (const keyId of i.revoked) w.string(keyId);
+      w.optional(i.encryptionKey, (w, k) => w.fixed(k, PUBLIC_KEY_LENGTH)).u8(i.auditAccess ? 1 : 0);
     }
     const used = [...this.#usedKeys].sort();
     w.varint(used.length);
@@ -497,8 +528,7 @@ export class GovernanceState {
 
 function readSnapshot(r: Reader): GovernanceState {
   const version = r.u8('governance snapshot version');
-  if (version !== 1 && version !== SNAPSHOT_VERSION)
-    throw invalidField(`unknown snapshot version ${version}`);
+  if (version < 1 || version > SNAPSHOT_VERSION) throw invalidField(`unknown snapshot version ${version}`);
   const id = (what: string) => r.string(Limits.institutionIdBytes, what);
   const institutions = new Map<string, InstitutionState>();
   const ni = r.varintIn(0, Limits.institutions, 'institutions');
@@ -513,7 +543,10 @@ function readSnapshot(r: Reader): GovernanceState {
     const revoked = new Set<string>();
     const nr = r.varint('revoked keys');
     for (let j = 0; j < nr; j++) revoked.add(r.string(Limits.keyIdBytes));
-    institutions.set(inst, { name, role, clientKeys, revoked });
+    const v3 = version >= 3;
+    const encryptionKey = v3 ? r.optional(() => r.fixed(PUBLIC_KEY_LENGTH, 'encryption key')) : undefined;
+    const auditAccess = v3 && r.u8('audit access') === 1;
+    institutions.set(inst, { name, role, clientKeys, revoked, encryptionKey, auditAccess });
   }
   const usedKeys = new Set<string>();
   const nu = r.varint('used keys');

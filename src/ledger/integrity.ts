@@ -8,7 +8,9 @@ import { headerHash } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
-import { blockEntries, GOVERNANCE_KEY, Prefix } from './layout.ts';
+import type { CaseState } from './case-machine.ts';
+import { decodeCaseState } from './case-state.ts';
+import { blockEntries, caseStateKey, GOVERNANCE_KEY, Prefix } from './layout.ts';
 import { decodeTxRecord, type TxRecord } from './records.ts';
 import { type AnchorState, type LedgerStore, NO_ANCHOR_STATE, nextAnchorState } from './store.ts';
 
@@ -80,8 +82,10 @@ export async function checkIntegrity(
       expected.set(toHex(k), toHex(v));
     }
   }
+  const cases: CaseEntries = { states: new Map(), opened: [] };
   for await (const [k, v] of store.rawEntries()) {
     if (k[0] === Prefix.consensus) continue;
+    if (collectCaseEntry(k, v, cases, problems)) continue;
     const key = toHex(k);
     // The governance registry snapshot is the executor's state (a replay of the governance txs), not a
     // function of the stored blocks alone; the governance tests check it.
@@ -93,5 +97,64 @@ export async function checkIntegrity(
     expected.delete(key);
   }
   for (const key of expected.keys()) problems.push(`missing entry ${key}`);
+  await checkCases(store, cases, height, problems);
   return problems;
+}
+
+interface CaseEntries {
+  states: Map<string, CaseState>;
+  /** The case list: each case at the position of its open event. */
+  opened: { height: number; index: number; caseId: string }[];
+}
+
+/**
+ * Case states, the case list and the statistics are the executor's state (the state machine's replay of the
+ * case txs, docs/cases.md#storage), not entries a block writes by itself: they are collected here and checked
+ * against the stored txs instead. Returns whether `k` is such an entry.
+ */
+function collectCaseEntry(k: Uint8Array, v: Uint8Array, c: CaseEntries, problems: string[]): boolean {
+  if (k[0] === Prefix.caseStats) return true;
+  if (k[0] === Prefix.caseState) {
+    try {
+      const state = decodeCaseState(v);
+      c.states.set(state.caseId, state);
+      if (!equalBytes(caseStateKey(state.caseId), k))
+        problems.push(`case state ${toHex(k)} is stored under another id`);
+    } catch (err) {
+      problems.push(`case state ${toHex(k)} does not decode: ${(err as Error).message}`);
+    }
+    return true;
+  }
+  if (k[0] === Prefix.caseOpened) {
+    const view = new DataView(k.buffer, k.byteOffset, k.byteLength);
+    const height = Number(view.getBigUint64(1));
+    c.opened.push({ height, index: view.getUint16(9), caseId: Buffer.from(v).toString('utf8') });
+    return true;
+  }
+  return false;
+}
+
+/** Every case is listed once, at its open event; every event of its timeline is the stored tx it names. */
+async function checkCases(
+  store: Pick<LedgerStore, 'tx'>,
+  c: CaseEntries,
+  height: number,
+  problems: string[],
+): Promise<void> {
+  const listed = new Set<string>();
+  for (const o of c.opened) {
+    const s = c.states.get(o.caseId);
+    const first = s?.events[0];
+    if (first === undefined || first.height !== o.height || first.index !== o.index)
+      problems.push(`case list entry ${o.height}/${o.index} names case ${o.caseId}, not opened there`);
+    listed.add(o.caseId);
+  }
+  for (const s of c.states.values()) {
+    if (!listed.has(s.caseId)) problems.push(`case ${s.caseId} is not in the case list`);
+    for (const e of s.events) {
+      const t = e.height > height ? undefined : await store.tx(e.txHash);
+      if (t === undefined || t.height !== e.height || t.index !== e.index || t.env.tx.type !== 'case')
+        problems.push(`case ${s.caseId}: its ${e.type} event is not the case tx at ${e.height}/${e.index}`);
+    }
+  }
 }

@@ -132,6 +132,7 @@ function checkTimeline(g: Genesis, caseId: unknown, events: ProvenEvent[]): Chec
         signer: e.env.tx.institution,
         roleOf: (inst) => e.registry.roleOf(inst),
         clientKey: (inst, keyId) => e.registry.clientKeys().get(inst)?.get(keyId),
+        encryptionKey: (inst) => e.registry.encryptionKeyOf(inst),
         at: { txHash: e.env.hash, height: at.height, index: at.index, time: e.header.time },
       });
       if (!verdict.ok)

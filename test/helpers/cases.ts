@@ -1,5 +1,5 @@
 /** Dispute-case test helpers: a genesis with every role, signed case txs, agreement co-signatures. */
-import { agreementSigningBody, type CaseEvent, encodeCase } from '../../src/core/case.ts';
+import { agreementSigningBody, type CaseEvent, type CaseRecord, encodeCase } from '../../src/core/case.ts';
 import { Domain } from '../../src/core/crypto.ts';
 import type { Genesis } from '../../src/core/genesis.ts';
 import { genesisHash } from '../../src/core/genesis.ts';
@@ -39,6 +39,7 @@ export function caseTx(
   event: CaseEvent,
   createdAt = TEST_GENESIS_TIME + 1000,
   prev?: Uint8Array,
+  sealed?: Pick<CaseRecord, 'sealed' | 'wraps'>,
 ): TxEnvelope {
   const link = event.type === 'open' ? undefined : (prev ?? lastEvent.get(caseId) ?? new Uint8Array(32));
   const unsigned = {
@@ -49,7 +50,7 @@ export function caseTx(
     nonce: nonce++,
     createdAt,
     ttlMs: 24 * 3_600_000,
-    payload: encodeCase({ caseId, prev: link, event }),
+    payload: encodeCase({ caseId, prev: link, event, ...sealed }),
   };
   const env = envelope(signTx(unsigned, testSigner(`${institution}/client-1`)));
   lastEvent.set(caseId, env.hash);
@@ -152,6 +153,22 @@ export const CASE_REFUSALS: [string, () => TxEnvelope[], string][] = [
     'a milestone out of order',
     () => [open('A'), assign('A'), agree('A'), ev('A', BANK, { type: 'milestone', seq: 2, kind: 'other' })],
     TxErrorCode.caseOutOfOrder,
+  ],
+  [
+    'a sealed open that wraps the case key for nobody (ADR 011)',
+    () => [
+      caseTx(
+        BANK,
+        `k1:${'0'.repeat(64)}`,
+        { type: 'open', respondent: BANK, claimant: claimant('s') },
+        undefined,
+        undefined,
+        {
+          wraps: [],
+        },
+      ),
+    ],
+    TxErrorCode.caseBadWrap,
   ],
   ['a respondent that is not a bank', () => [open('A', MEDIATOR, COURT)], TxErrorCode.caseInvalidParty],
   ['assigning to a bank', () => [open('A'), assign('A', BANK, OTHER_BANK)], TxErrorCode.caseInvalidParty],

@@ -72,3 +72,48 @@ describe('case records', () => {
     expect(() => claimantCommitment(new Uint8Array(8), 'x')).toThrow(/salt/);
   });
 });
+
+describe('sealed case records (version 2, ADR 011)', () => {
+  const ref = `k1:${'ab'.repeat(32)}`;
+  const wrap = (institution: string) => ({
+    institution,
+    recipient: new Uint8Array(32).fill(5),
+    wrapped: new Uint8Array(80).fill(6),
+  });
+  const sealedOpen: CaseRecord = {
+    caseId: ref,
+    event: { type: 'open', respondent: 'bank-a', claimant: h },
+    sealed: new Uint8Array(40).fill(9),
+    wraps: [wrap('bank-a'), wrap('med-1')],
+  };
+
+  it('round-trips sealed details and wraps, and keeps unsealed records at version 1', () => {
+    const bytes = encodeCase(sealedOpen);
+    expect(bytes[0]).toBe(2);
+    expect(decodeCase(bytes)).toEqual(sealedOpen);
+    const noDetails: CaseRecord = {
+      caseId: ref,
+      prev,
+      event: { type: 'assign', mediator: 'med-1' },
+      wraps: [],
+    };
+    expect(decodeCase(encodeCase(noDetails))).toEqual(noDetails);
+    expect(encodeCase(records[0]!)[0]).toBe(1);
+  });
+
+  it('refuses a sealed record naming a case id in clear, two wraps for one party, or bad wrap sizes', () => {
+    expect(() => encodeCase({ ...sealedOpen, caseId: '2026-BJ-CC-000123' })).toThrow(/k1: case reference/);
+    expect(() => encodeCase({ ...sealedOpen, wraps: [wrap('bank-a'), wrap('bank-a')] })).toThrow(
+      /two key wraps/,
+    );
+    expect(() =>
+      encodeCase({ ...sealedOpen, wraps: [{ ...wrap('bank-a'), wrapped: new Uint8Array(79) }] }),
+    ).toThrow(/wrapped key/);
+    expect(() => encodeCase({ ...sealedOpen, wraps: ['a', 'b', 'c', 'd', 'e'].map(wrap) })).toThrow(
+      /at most 4/,
+    );
+    const v3 = encodeCase(sealedOpen);
+    v3[0] = 3;
+    expect(() => decodeCase(v3)).toThrow(/unknown case record version 3/);
+  });
+});

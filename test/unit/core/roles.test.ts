@@ -73,3 +73,33 @@ describe('the setInstitutionRole governance action', () => {
     ).toThrow(/unknown institution role/);
   });
 });
+
+describe('the setEncryptionKey and setAuditAccess governance actions (ADR 011)', () => {
+  it('round-trip, describe themselves, and refuse a bad key length or a non-canonical flag', () => {
+    const key: GovernanceRecord = {
+      kind: 'propose',
+      deadline: 1_000,
+      action: { type: 'setEncryptionKey', institution: 'bank-b', publicKey: new Uint8Array(32).fill(0xab) },
+    };
+    const grant: GovernanceRecord = {
+      kind: 'propose',
+      deadline: 1_000,
+      action: { type: 'setAuditAccess', institution: 'reg-1', granted: true },
+    };
+    expect(decodeGovernance(encodeGovernance(key))).toEqual(key);
+    expect(decodeGovernance(encodeGovernance(grant))).toEqual(grant);
+    expect(describeAction(key.action)).toBe('set the encryption key of bank-b to abababababababab…');
+    expect(describeAction({ type: 'setAuditAccess', institution: 'reg-1', granted: false })).toBe(
+      'revoke audit access of reg-1',
+    );
+    const bad = encodeGovernance(grant);
+    bad[bad.length - 1] = 2;
+    expect(() => decodeGovernance(bad)).toThrow(CodecError);
+    expect(() =>
+      encodeGovernance({
+        ...key,
+        action: { ...key.action, publicKey: new Uint8Array(31) },
+      } as GovernanceRecord),
+    ).toThrow(/X25519/);
+  });
+});

@@ -258,6 +258,41 @@ describe('governance through the executor', () => {
     expect(restored.institutions().map((i) => i.role)).toEqual(['bank', 'bank', 'bank', 'court']);
   });
 
+  it('registers and rotates an encryption key and grants a regulator audit access (ADR 011); both survive a restart', async () => {
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
+    const k1 = new Uint8Array(32).fill(0x51);
+    const k2 = new Uint8Array(32).fill(0x52);
+    const setKey = propose({ type: 'setEncryptionKey', institution: 'bank-b', publicKey: k1 });
+    const toRegulator = propose({ type: 'setInstitutionRole', institution: 'bank-d', role: 'regulator' }, 1);
+    await commit(chain, [setKey, approve(setKey, 1), toRegulator, approve(toRegulator, 2)], T + 1000);
+    expect(chain.governance.encryptionKeyOf('bank-b')).toBeUndefined();
+    await commit(chain, [approve(setKey, 2), approve(toRegulator, 3)], T + 2000);
+    expect(chain.governance.encryptionKeyOf('bank-b')).toEqual(k1);
+    const grant = propose({ type: 'setAuditAccess', institution: 'bank-d', granted: true });
+    const rotate = propose({ type: 'setEncryptionKey', institution: 'bank-b', publicKey: k2 }, 1);
+    await commit(
+      chain,
+      [grant, approve(grant, 1), approve(grant, 2), rotate, approve(rotate, 2), approve(rotate, 3)],
+      T + 3000,
+    );
+    expect(chain.governance.hasAuditAccess('bank-d')).toBe(true);
+    expect(chain.governance.hasAuditAccess('bank-a')).toBe(false);
+    expect(chain.governance.encryptionKeyOf('bank-b')).toEqual(k2);
+    // A key used before, a grant to a bank, and a grant it already has are refused.
+    const reused = propose({ type: 'setEncryptionKey', institution: 'bank-c', publicKey: k1 }, 1);
+    const toBank = propose({ type: 'setAuditAccess', institution: 'bank-a', granted: true }, 1);
+    const again = propose({ type: 'setAuditAccess', institution: 'bank-d', granted: true }, 1);
+    const b = await chain.buildBlock(batchOf([reused, toBank, again], T + 4000));
+    expect(outcomes(b, [reused, toBank, again])).toEqual([
+      TxErrorCode.govInvalidAction,
+      TxErrorCode.govInvalidAction,
+      TxErrorCode.govInvalidAction,
+    ]);
+    const restored = GovernanceState.decode(chain.governance.encode());
+    expect(restored.encryptionKeyOf('bank-b')).toEqual(k2);
+    expect(restored.hasAuditAccess('bank-d')).toBe(true);
+  });
+
   it('two proposals for one change: the second to pass fails and changes nothing', async () => {
     const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis);
     const reg = propose(registerE);

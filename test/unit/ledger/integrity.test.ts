@@ -2,7 +2,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkIntegrity } from '../../../src/ledger/integrity.ts';
 import { Prefix } from '../../../src/ledger/layout.ts';
+import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
+import { assign, casesGenesis, commitCaseBlock, open } from '../../helpers/cases.ts';
 import { batchOf, openChain, runBlock } from '../../helpers/chain.ts';
 import { anchorTx, evidenceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
 import { appendBlock, removeDir, tempDir } from '../../helpers/ledger.ts';
@@ -85,5 +87,31 @@ describe('checkIntegrity with anchors', () => {
     // The store does not judge anchors; the checker notices one that names a header other than the stored one.
     await appendBlock(store, [anchorTx({ height: 2, headerHash: b1.hash, token })], TEST_GENESIS_TIME + 3000);
     expect(await checkIntegrity(store)).toEqual(["anchor 3/0 names another header than block 2's"]);
+  });
+});
+
+describe('checkIntegrity with cases', () => {
+  let dir: string | undefined;
+  let store: LevelLedgerStore | undefined;
+  afterEach(async () => {
+    await store?.close();
+    await removeDir(dir);
+  });
+
+  it('passes stored case states and the case list, and flags a case missing from the list or an unreadable state', async () => {
+    dir = await tempDir('integrity-cases');
+    store = await LevelLedgerStore.open(dir);
+    const chain = await LedgerChain.open(store, casesGenesis());
+    const txs = [open('INT-1'), assign('INT-1')];
+    await commitCaseBlock(chain, txs, TEST_GENESIS_TIME + 1000);
+    expect(await checkIntegrity(store)).toEqual([]);
+    const unlisted = await checkIntegrity(
+      tampered(store, (es) => es.filter(([k]) => k[0] !== Prefix.caseOpened)),
+    );
+    expect(unlisted).toEqual(['case INT-1 is not in the case list']);
+    const broken = await checkIntegrity(
+      tampered(store, (es) => es.map(([k, v]) => [k, k[0] === Prefix.caseState ? v.subarray(0, 5) : v])),
+    );
+    expect(broken.some((p) => /case state .* does not decode/.test(p))).toBe(true);
   });
 });

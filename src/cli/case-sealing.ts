@@ -1,0 +1,106 @@
+/**
+ * The institution side of case confidentiality (ADR 011, docs/cases.md#confidentiality): with a case-key store
+ * (`--case-keys <dir>` or $JRCHAIN_CASE_KEYS), case commands name a case on the chain by its keyed reference,
+ * seal its id and notes under the case key, and wrap that key for each party an event adds, to the X25519 key
+ * governance registered for it. The case id in clear never leaves this machine.
+ */
+import { fromHex } from '../core/bytes.ts';
+import type { CaseKeyWrap, CaseRecord } from '../core/case.ts';
+import {
+  caseRef,
+  keyedClaimantCommitment,
+  newCaseKey,
+  sealCaseDetails,
+  wrapCaseKey,
+} from '../core/case-seal.ts';
+import { CaseKeyStore, type StoredCaseKey } from '../node/case-keys.ts';
+import type { ApiClient } from './client.ts';
+import { UsageError } from './io.ts';
+
+export const CASE_KEYS_ENV = 'JRCHAIN_CASE_KEYS';
+
+export const CASE_KEYS_OPTION = [
+  '--case-keys <dir>',
+  `case-key store: seal the case on the chain (default: $${CASE_KEYS_ENV}; without one, a legacy unsealed case)`,
+] as const;
+
+export function caseStoreFrom(opts: { caseKeys?: string }): CaseKeyStore | undefined {
+  const dir = opts.caseKeys ?? process.env[CASE_KEYS_ENV];
+  return dir === undefined || dir === '' ? undefined : new CaseKeyStore(dir);
+}
+
+/** The stored key of `caseId`; a usage error naming the remedy when the store has none. */
+export function storedCase(store: CaseKeyStore, caseId: string): StoredCaseKey {
+  const c = store.byCaseId(caseId);
+  if (c === undefined)
+    throw new UsageError(
+      `no key for case ${caseId} in ${store.dir}: run \`jrchain case sync\` to import the cases wrapped for this institution`,
+    );
+  return c;
+}
+
+/** The registered X25519 encryption keys, by institution, from the node's registry. */
+export async function encryptionKeys(client: ApiClient): Promise<Map<string, Uint8Array>> {
+  const r = await client.get<{ institutions: { id: string; encryptionKey: string | null }[] }>(
+    '/v1/governance',
+  );
+  const out = new Map<string, Uint8Array>();
+  for (const i of r.body.institutions) if (i.encryptionKey) out.set(i.id, fromHex(i.encryptionKey));
+  return out;
+}
+
+function wrapsFor(client: ApiClient, c: StoredCaseKey, parties: string[]): Promise<CaseKeyWrap[]> {
+  return encryptionKeys(client).then((keys) =>
+    parties.map((institution) => {
+      const recipient = keys.get(institution);
+      if (recipient === undefined)
+        throw new UsageError(
+          `${institution} has no registered encryption key: it must run \`jrchain keys generate-encryption\` and governance \`set-encryption-key\` first`,
+        );
+      return { institution, recipient, wrapped: wrapCaseKey(c.key, recipient, c.ref, institution) };
+    }),
+  );
+}
+
+/** A fresh case: its key and reference, kept in the store before anything goes to the chain. */
+export function newStoredCase(store: CaseKeyStore, caseId: string): StoredCaseKey {
+  if (store.byCaseId(caseId) !== undefined) throw new UsageError(`case ${caseId} is already in ${store.dir}`);
+  const key = newCaseKey();
+  const c = { caseId, ref: caseRef(key, caseId), key };
+  store.put(c);
+  return c;
+}
+
+export const sealedClaimant = (c: StoredCaseKey, claimantRef: string) =>
+  keyedClaimantCommitment(c.key, claimantRef);
+
+/**
+ * The sealed form of `r` (whose caseId is the id in clear): named by the case reference, with the id (open)
+ * and the note sealed, and the case key wrapped for the parties the event adds.
+ */
+export async function sealRecord(
+  client: ApiClient,
+  signer: string,
+  c: StoredCaseKey,
+  r: CaseRecord,
+  note?: string,
+): Promise<CaseRecord> {
+  const e = r.event;
+  const added =
+    e.type === 'open'
+      ? [...new Set([signer, e.respondent])]
+      : e.type === 'assign'
+        ? [e.mediator]
+        : e.type === 'applyConfirmation'
+          ? [e.court]
+          : [];
+  const wraps = added.length > 0 ? await wrapsFor(client, c, added) : undefined;
+  const sealed =
+    e.type === 'open' || note !== undefined
+      ? sealCaseDetails(c.key, c.ref, { caseId: c.caseId, ...(note === undefined ? {} : { note }) })
+      : undefined;
+  const out: CaseRecord = { ...r, caseId: c.ref };
+  if (sealed !== undefined) out.sealed = sealed;
+  if (wraps !== undefined || sealed !== undefined) out.wraps = wraps ?? [];
+  return out;
+}

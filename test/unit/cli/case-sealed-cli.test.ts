@@ -1,0 +1,161 @@
+/**
+ * Sealed cases through the CLI (ADR 011) against a fake node: encryption keys registered by governance, a case
+ * opened and assigned with its key wrapped for each party, evidence with a sealed label, the mediator importing
+ * the key from the chain, an outsider finding nothing in the txs, and shredding.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { txView } from '../../../src/api/views.ts';
+import { memoryIo } from '../../../src/cli/io.ts';
+import { runCli } from '../../../src/cli/main.ts';
+import { fromHex, utf8 } from '../../../src/core/bytes.ts';
+import { sha256 } from '../../../src/core/crypto.ts';
+import type { GovernanceAction } from '../../../src/core/governance.ts';
+import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
+import { casesGenesis } from '../../helpers/cases.ts';
+import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
+import { governanceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import { findSecrets } from '../../helpers/outsider.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'jrchain-sealed-cli-'));
+const key = (inst: string) => join(dir, `${inst}.key`);
+const encKey = (inst: string) => join(dir, `${inst}.enc`);
+const store = (inst: string) => join(dir, `${inst}-case-keys`);
+let node: FakeNode;
+let nonce = 1;
+
+async function cli(...argv: string[]) {
+  const io = memoryIo();
+  const code = await runCli([...argv, '--node', node.url], io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+async function offline(...argv: string[]) {
+  const io = memoryIo();
+  const code = await runCli(argv, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+async function govern(action: GovernanceAction): Promise<void> {
+  const deadline = Date.now() + 3_600_000;
+  const createdAt = Date.now();
+  const p = governanceTx({ kind: 'propose', deadline, action }, { nonce: nonce++, createdAt });
+  expect(await node.consensus.submit(p)).toBeUndefined();
+  await node.commit();
+  for (const v of [1, 2]) {
+    const a = governanceTx(
+      { kind: 'approve', proposalId: p.hash },
+      { validator: v, nonce: nonce++, createdAt },
+    );
+    expect(await node.consensus.submit(a)).toBeUndefined();
+  }
+  await node.commit();
+}
+
+const CASE_ID = '2026-BJ-CC-004242';
+const CLAIMANT = 'ID 110101199003074321';
+const LABEL = 'signed card agreement';
+
+beforeAll(async () => {
+  expect(Date.now()).toBeGreaterThan(TEST_GENESIS_TIME);
+  node = await startFakeNode(casesGenesis(), { autoCommit: true });
+  for (const inst of ['bank-a', 'bank-b', 'bank-c', 'bank-d'])
+    writeKeyFile(key(inst), keyPairFromSeed(sha256(utf8.encode(`jrchain-test-key:${inst}/client-1`))));
+  for (const inst of ['bank-a', 'bank-c']) {
+    const g = await offline('keys', 'generate-encryption', '--out', encKey(inst), '--json');
+    expect(g.code, g.stderr).toBe(0);
+    await govern({
+      type: 'setEncryptionKey',
+      institution: inst,
+      publicKey: fromHex(JSON.parse(g.stdout).publicKey),
+    });
+  }
+});
+afterAll(async () => {
+  await node.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sealed cases through the CLI', () => {
+  it('opens, records evidence and assigns with only references and ciphertext on the chain; the mediator imports the key', async () => {
+    const bank = ['--key', key('bank-a'), '--case-keys', store('bank-a'), '--json'];
+    const opened = await cli(
+      'case',
+      'open',
+      CASE_ID,
+      '--respondent',
+      'bank-a',
+      '--claimant-ref',
+      CLAIMANT,
+      ...bank,
+    );
+    expect(opened.code, opened.stderr).toBe(0);
+    const o = JSON.parse(opened.stdout);
+    expect(o).toMatchObject({ caseId: CASE_ID, status: 'committed' });
+    expect(o.ref).toMatch(/^k1:[0-9a-f]{64}$/);
+    expect(o.salt).toBeUndefined();
+    const hash = 'ab'.repeat(32);
+    const ev = await cli(
+      'evidence',
+      'submit',
+      '--hash',
+      hash,
+      '--case',
+      CASE_ID,
+      '--type',
+      'contract',
+      '--label',
+      LABEL,
+      '--wait',
+      ...bank,
+    );
+    expect(ev.code, ev.stderr).toBe(0);
+    // The mediator has no registered key yet: the assignment is refused before anything is sent.
+    const early = await cli('case', 'assign', CASE_ID, '--mediator', 'bank-d', ...bank);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/bank-d has no registered encryption key/);
+    const assigned = await cli('case', 'assign', CASE_ID, '--mediator', 'bank-c', ...bank);
+    expect(assigned.code, assigned.stderr).toBe(0);
+
+    // The chain knows the case only by its reference.
+    expect(await node.queries.case(CASE_ID)).toBeUndefined();
+    expect((await node.queries.case(o.ref))?.mediator).toBe('bank-c');
+
+    const med = ['--key', key('bank-c'), '--case-keys', store('bank-c'), '--json'];
+    const before = await cli('case', 'show', CASE_ID, ...med);
+    expect(before.code).toBe(2);
+    expect(before.stderr).toMatch(/case sync/);
+    const synced = await cli('case', 'sync', '--enc-key', encKey('bank-c'), ...med);
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(JSON.parse(synced.stdout).imported).toEqual([CASE_ID]);
+    const shown = await cli('case', 'show', CASE_ID, ...med);
+    expect(shown.code, shown.stderr).toBe(0);
+    const s = JSON.parse(shown.stdout);
+    expect(s).toMatchObject({ caseId: CASE_ID, ref: o.ref, case: { status: 'assigned' } });
+    expect(s.records[0].evidence.label).toBe(LABEL);
+
+    // An outsider decoding every tx finds neither the case id, the claimant nor the label.
+    const txs = [];
+    for (let h = 1; h <= node.queries.head().height; h++) {
+      for (const th of (await node.queries.block(h))!.txHashes) {
+        const t = (await node.queries.tx(th))!;
+        txs.push({ bytes: t.env.bytes, view: JSON.stringify(txView(t)) });
+      }
+    }
+    expect(txs.length).toBeGreaterThan(8);
+    expect(findSecrets(txs, [CASE_ID, CLAIMANT, LABEL])).toEqual([]);
+    // The search itself finds what is there: the mediator's institution id is in clear.
+    expect(findSecrets(txs, ['bank-c']).length).toBeGreaterThan(0);
+  });
+
+  it('shredding removes the key from a store: the case can no longer be shown from it', async () => {
+    for (const inst of ['bank-a', 'bank-c']) {
+      const r = await offline('case', 'shred', CASE_ID, '--case-keys', store(inst), '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const after = await cli('case', 'show', CASE_ID, '--key', key(inst), '--case-keys', store(inst));
+      expect(after.code).toBe(2);
+    }
+  });
+});
