@@ -268,6 +268,7 @@ export class JrNode {
         : null,
       sync: s.sync,
       drops: s.drops,
+      prePrepareTxs: s.prePrepareTxs,
       ready: this.ready(),
     };
   }
