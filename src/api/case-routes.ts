@@ -7,7 +7,7 @@
 import type { Genesis } from '../core/genesis.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { caseReceiptFor } from '../receipt/case-receipt.ts';
-import { AccessErrorCode, type AccessGuard, mayReadCase } from './access.ts';
+import { AccessErrorCode, type AccessGuard } from './access.ts';
 import { caseStatsView, caseView } from './case-views.ts';
 import { ApiError, type Route } from './http.ts';
 import { badRequest, ledgerCall, pageParams } from './params.ts';
@@ -31,7 +31,7 @@ function caseReadRoutes(b: CaseBackend, g: AccessGuard): Route[] {
         const caller = g.caller(req, ['regulator']);
         const page = await ledgerCall(() => b.queries.cases(pageParams(req.query)));
         // A page keeps its cursor but shows only the caller's cases, so it may be shorter than the limit.
-        const mine = page.items.filter((c) => mayReadCase(caller, c));
+        const mine = page.items.filter((c) => g.mayRead(caller, c));
         g.record(
           caller,
           'case.list',
@@ -113,11 +113,12 @@ function statsAndAuditRoutes(b: CaseBackend, g: AccessGuard): Route[] {
       path: '/v1/audit',
       handler: async (req) => {
         const caller = g.caller(req);
-        if (caller.role === 'regulator')
+        const auditor = caller.role === 'regulator';
+        if (auditor && !g.auditGranted(caller.institution))
           throw new ApiError(
             403,
             AccessErrorCode.auditNotGranted,
-            'regulator audit access needs a governance grant, not available yet',
+            `${caller.institution} has no audit access: governance grants it (gov propose grant-audit)`,
           );
         const caseId = req.query.get('case') ?? undefined;
         if (caseId !== undefined) {
@@ -125,10 +126,12 @@ function statsAndAuditRoutes(b: CaseBackend, g: AccessGuard): Route[] {
           if (state === undefined) throw new ApiError(404, 'NOT_FOUND', `no case ${caseId}`);
           g.requireParty(caller, state);
         }
-        // Reads of a case the caller is party to, or, without ?case=, the reads the caller made itself.
+        // Reads of a case the caller may read; without ?case=, a party's own reads, a granted regulator's all.
         const entries = g.audit
           .entries()
-          .filter((e) => (caseId !== undefined ? e.caseId === caseId : e.institution === caller.institution))
+          .filter((e) =>
+            caseId !== undefined ? e.caseId === caseId : auditor || e.institution === caller.institution,
+          )
           .slice(-MAX_AUDIT_ENTRIES);
         g.record(caller, 'audit.read', [caseId ?? null]);
         return { json: { entries } };

@@ -274,7 +274,8 @@ export function accessGuard(b: ApiBackend, s: ApiSecurity = {}): AccessGuard {
     return registryOf(gov.clientKeys(), (i) => gov.roleOf(i));
   };
   const auth = new Authenticator(registry, { now: s.now ?? Date.now });
-  return new AccessGuard(auth, s.audit ?? new AuditLog(undefined, s.now));
+  const granted = (i: string) => b.queries.governance().hasAuditAccess(i);
+  return new AccessGuard(auth, s.audit ?? new AuditLog(undefined, s.now), granted);
 }
 
 export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}): Route[] {
