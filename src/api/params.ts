@@ -26,6 +26,8 @@ export async function ledgerCall<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (isJrError(err) && /^LEDGER_INVALID_/.test(err.code)) throw badRequest(err.code, err.message);
     if (isJrError(err, 'RECEIPT_NOT_EVIDENCE')) throw new ApiError(422, err.code, err.message);
+    // Not yet: the next anchor (or, for a non-SHA-256 hash, none) will carry the archive timestamp.
+    if (isJrError(err, 'RECEIPT_NOT_ARCHIVED')) throw new ApiError(409, err.code, err.message);
     if (isJrError(err, 'RECEIPT_NO_CASE')) throw new ApiError(404, 'NOT_FOUND', err.message);
     throw err;
   }

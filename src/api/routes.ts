@@ -10,6 +10,7 @@ import { Limits } from '../core/limits.ts';
 import { decodeTxList, parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
+import { evidenceRecordFor } from '../receipt/ers-export.ts';
 import { receiptFor } from '../receipt/ledger-receipt.ts';
 import { AccessGuard } from './access.ts';
 import { AuditLog } from './audit.ts';
@@ -260,6 +261,20 @@ async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
   return { json: { receipts: out } };
 }
 
+/** The RFC 4998 evidence record of a tx, or of the first record of a SHA-256 evidence hash (ADR 012). */
+async function evidenceRecords(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
+  const hash = hashParam(hashHex, 'hash', [64]);
+  let r = await ledgerCall(() => evidenceRecordFor(b.queries, b.genesis, hash));
+  if (r === undefined) {
+    const page = await ledgerCall(() => b.queries.evidenceByHash('sha256', hash, { limit: 1 }));
+    const first = page.items[0];
+    if (first !== undefined)
+      r = await ledgerCall(() => evidenceRecordFor(b.queries, b.genesis, first.env.hash));
+  }
+  if (r === undefined) throw new ApiError(404, 'NOT_FOUND', `no evidence record or tx with hash ${hashHex}`);
+  return { json: { txHash: r.txHash, height: r.height, ers: Buffer.from(r.ers).toString('base64') } };
+}
+
 export interface ApiSecurity {
   /** The clock signed requests are judged by (ms since the epoch). */
   now?: () => number;
@@ -331,6 +346,11 @@ export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}): Route[] {
       method: 'GET',
       path: '/v1/receipts/:hash',
       handler: (req) => receipts(b, req.params.hash!.toLowerCase()),
+    },
+    {
+      method: 'GET',
+      path: '/v1/evidence-records/:hash',
+      handler: (req) => evidenceRecords(b, req.params.hash!.toLowerCase()),
     },
     { method: 'GET', path: '/v1/status', handler: async () => ({ json: await b.status() }) },
     {

@@ -4,6 +4,7 @@ import { registerAuditCommand } from './audit.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerCaseCommands, registerStatsCommand } from './case-query.ts';
 import { registerDevnetCommand } from './devnet.ts';
+import { registerErsCommands } from './ers.ts';
 import { registerEvidenceCommands, registerEvidenceQueryCommands } from './evidence.ts';
 import { registerGenesisCommands } from './genesis.ts';
 import { registerGovernanceCommands } from './gov.ts';
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo): Command {
   registerEvidenceQueryCommands(evidence, io);
   registerEvidenceVerifyCommand(evidence, io);
   registerReceiptGetCommand(program.commands.find((c) => c.name() === 'receipt')!, io);
+  registerErsCommands(program.commands.find((c) => c.name() === 'receipt')!, io);
   registerCaseCommands(program, io);
   registerStatsCommand(program, io);
   registerAuditCommand(program, io);

@@ -7,7 +7,7 @@ import type { AnchorRecord } from '../core/anchor.ts';
 import { type BlockHeader, type CommitCertificate, headerHash } from '../core/block.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { invariant } from '../core/errors.ts';
-import type { HashAlg } from '../core/evidence.ts';
+import { decodeEvidence, type HashAlg } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
 import { type InclusionProof, inclusionProof } from '../core/merkle.ts';
 import type { CaseState } from './case-machine.ts';
@@ -205,6 +205,24 @@ export class LedgerQueries {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The SHA-256 evidence hashes recorded in blocks from..to, in chain order: the leaves of the archive
+   * timestamp (RFC 4998 hash tree) an anchor of block `to` carries (ADR 012).
+   */
+  async archiveLeaves(from: number, to: number): Promise<Uint8Array[]> {
+    const leaves: Uint8Array[] = [];
+    for (let h = from; h <= to; h++) {
+      const txs = await this.#store.blockTxs(h);
+      invariant(txs !== undefined, `block ${h} at or below ${to} is missing`);
+      for (const env of txs) {
+        if (env.tx.type !== 'evidence') continue;
+        const e = decodeEvidence(env.tx.payload);
+        if (e.hashAlg === 'sha256') leaves.push(e.hash);
+      }
+    }
+    return leaves;
   }
 
   /** The proof that the tx is in its block, with the header and certificate; undefined if not committed. */

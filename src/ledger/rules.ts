@@ -201,6 +201,13 @@ export function checkAnchor(
   const refusal = guarded(() =>
     verifier.verifyAnchor(anchor.token, anchor.headerHash, stored.header.time, time),
   );
-  if (refusal === undefined) return undefined;
-  return reject(env, TxErrorCode.badAnchorToken, `${refusal.code}: ${refusal.message}`);
+  if (refusal !== undefined) {
+    return reject(env, TxErrorCode.badAnchorToken, `${refusal.code}: ${refusal.message}`);
+  }
+  // The archive root is checked by whoever builds an evidence record from it; here the token must be trusted.
+  const { archive } = anchor;
+  const archived =
+    archive && guarded(() => verifier.verifyAnchor(archive.token, archive.root, stored.header.time, time));
+  if (archived === undefined) return undefined;
+  return reject(env, TxErrorCode.badAnchorToken, `archive timestamp: ${archived.code}: ${archived.message}`);
 }

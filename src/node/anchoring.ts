@@ -10,7 +10,7 @@
  * and requests start at least `intervalMs` apart. Only the primary anchors, so validators do not anchor the
  * same blocks; a race at a view change yields a stale anchor that the executor refuses.
  */
-import { encodeAnchor } from '../core/anchor.ts';
+import { type ArchiveStamp, encodeAnchor } from '../core/anchor.ts';
 import { type Clock, type Random, SystemTimers, systemClock, type Timers } from '../core/clock.ts';
 import type { Signer } from '../core/crypto.ts';
 import { isJrError } from '../core/errors.ts';
@@ -19,6 +19,7 @@ import type { ChainHead, TxRejection } from '../ledger/chain.ts';
 import { TxError, TxErrorCode } from '../ledger/errors.ts';
 import type { AnchorStatus } from '../ledger/queries.ts';
 import type { AnchorState } from '../ledger/store.ts';
+import { buildLevels, rootOf } from '../timestamp/ers-tree.ts';
 import {
   type Service,
   type TimestampAuthority,
@@ -34,6 +35,8 @@ export interface AnchoringLedger {
   anchorState(): AnchorState;
   /** Reads blocks: only for status(). */
   anchorStatus(): Promise<AnchorStatus>;
+  /** The SHA-256 evidence hashes recorded in blocks from..to: the archive timestamp's leaves (ADR 012). */
+  archiveLeaves(from: number, to: number): Promise<Uint8Array[]>;
 }
 
 export interface AnchoringDeps {
@@ -243,7 +246,9 @@ export class AnchoringService implements Service {
     const startedAt = this.#clock.now();
     this.#inFlight = true;
     try {
+      const from = this.#deps.ledger.anchorState().anchoredHeight + 1;
       const stamp = await this.#deps.tsa.stamp(head.hash, 'sha256', { signal: this.#abort!.signal });
+      const archive = await this.#archive(from, head.height);
       if (!this.#running) return;
       const createdAt = this.#clock.now();
       const env = envelope(
@@ -257,7 +262,12 @@ export class AnchoringService implements Service {
             nonce: head.height,
             createdAt,
             ttlMs: this.#txTtlMs,
-            payload: encodeAnchor({ height: head.height, headerHash: head.hash, token: stamp.token }),
+            payload: encodeAnchor({
+              height: head.height,
+              headerHash: head.hash,
+              token: stamp.token,
+              ...(archive === undefined ? {} : { archive }),
+            }),
           },
           this.#deps.signer,
         ),
@@ -292,6 +302,15 @@ export class AnchoringService implements Service {
     } finally {
       this.#inFlight = false;
     }
+  }
+
+  /** The archive timestamp over the evidence of blocks from..to (RFC 4998 hash tree root), if any. */
+  async #archive(from: number, to: number): Promise<ArchiveStamp | undefined> {
+    const leaves = await this.#deps.ledger.archiveLeaves(from, to);
+    if (leaves.length === 0) return undefined;
+    const root = rootOf(buildLevels('sha256', leaves));
+    const stamp = await this.#deps.tsa.stamp(root, 'sha256', { signal: this.#abort!.signal });
+    return { from, root, token: stamp.token };
   }
 
   #schedule(at: number): void {

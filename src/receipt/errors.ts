@@ -10,11 +10,14 @@ export const ReceiptErrorCode = {
   notEvidence: 'RECEIPT_NOT_EVIDENCE',
   /** A case receipt was asked for an id that no case tx opened. */
   noCase: 'RECEIPT_NO_CASE',
+  /** No archive timestamp (RFC 4998, ADR 012) covers the evidence yet, so no evidence record can be built. */
+  notArchived: 'RECEIPT_NOT_ARCHIVED',
 } as const;
 export type ReceiptErrorCode = (typeof ReceiptErrorCode)[keyof typeof ReceiptErrorCode];
 export const ReceiptErrorExit = exitCodes(ReceiptErrorCode, {
   notEvidence: ExitCode.failed,
   noCase: ExitCode.failed,
+  notArchived: ExitCode.failed,
 });
 
 export class ReceiptError extends JrError {

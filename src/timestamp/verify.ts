@@ -58,6 +58,8 @@ export interface VerifySuccess extends VerifyCommon, TokenFacts {
   chainSubjects: string[];
   /** The bare token's exact bytes (also when the input was a full response). */
   token: Uint8Array;
+  /** The earliest notAfter on the path: the token must be renewed before it (RFC 4998 section 5.2). */
+  validUntil: Date;
 }
 
 export interface VerifyFailure extends VerifyCommon, Partial<TokenFacts> {
@@ -387,6 +389,7 @@ export function verifyTimestamp(input: Uint8Array, opts: VerifyOptions): VerifyR
       signerSubject: path[0]!.subjectText,
       chainSubjects: path.map((c) => c.subjectText),
       token: bound.tokenBytes,
+      validUntil: new Date(Math.min(...path.map((c) => c.notAfter.getTime()))),
     };
   } catch (err) {
     return failure(run, err);

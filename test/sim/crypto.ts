@@ -5,7 +5,7 @@
  */
 
 import type { SignatureVerifier } from '../../src/consensus/types.ts';
-import { toHex, utf8 } from '../../src/core/bytes.ts';
+import { equalBytes, toHex, utf8 } from '../../src/core/bytes.ts';
 import { type Domain, domainBytes, type Signer, sha256, sha512 } from '../../src/core/crypto.ts';
 import type { ValidatorSet } from '../../src/core/validators.ts';
 
@@ -33,6 +33,25 @@ export const simVerify: SignatureVerifier = (publicKey, domain, body, signature)
   for (let i = 0; i < 64; i++) if (want[i] !== signature[i]) return false;
   return true;
 };
+
+/**
+ * `verify`, remembering each verdict: a message's signature is checked by every receiver, the observer and
+ * again inside certificates, so one check per distinct (key, domain, body, signature) saves most of the hashing.
+ * One memo per run (it grows with the run).
+ */
+export function memoVerify(verify: SignatureVerifier): SignatureVerifier {
+  const seen = new Map<string, { publicKey: Uint8Array; domain: string; body: Uint8Array; ok: boolean }[]>();
+  return (publicKey, domain, body, signature) => {
+    const key = toHex(signature);
+    const entries = seen.get(key) ?? [];
+    for (const e of entries)
+      if (e.domain === domain && equalBytes(e.publicKey, publicKey) && equalBytes(e.body, body)) return e.ok;
+    const ok = verify(publicKey, domain, body, signature);
+    entries.push({ publicKey: publicKey.slice(), domain, body: body.slice(), ok });
+    seen.set(key, entries);
+    return ok;
+  };
+}
 
 /** n validators `sim-<label>-<i>` with their signers. */
 export function simValidators(n: number, label = 'v'): { set: ValidatorSet; signers: SimSigner[] } {

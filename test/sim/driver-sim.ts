@@ -22,7 +22,7 @@ import type { TxEnvelope } from '../../src/core/tx.ts';
 import { consensusChainId, type ValidatorSet } from '../../src/core/validators.ts';
 import type { Chain } from '../../src/ledger/chain.ts';
 import { FakeChain } from '../helpers/consensus-doubles.ts';
-import { simValidators, simVerify } from './crypto.ts';
+import { memoVerify, simValidators, simVerify } from './crypto.ts';
 import type { AdversaryContext, DriverAdversary } from './driver-byzantine.ts';
 import { CLEAN_NET, type NetFaults, type RunResult, SIM_OPTIONS, SIM_PARAMS } from './harness.ts';
 import { SIM_GENESIS_HASH, SIM_GENESIS_TIME } from './ledger.ts';
@@ -94,14 +94,15 @@ function cachedSimTx(nonce: number): TxEnvelope {
 
 export function simWorld(n: number): World {
   const vals = simValidators(n, 'sim');
+  const verify = memoVerify(simVerify);
   return {
     chainId: SIM_CHAIN_ID,
     set: vals.set,
     signers: vals.signers,
-    verify: simVerify,
+    verify,
     genesisHash: SIM_GENESIS_HASH,
     t0: SIM_GENESIS_TIME + 1000,
-    chain: async () => new SimWorldChain(SIM_CHAIN_ID, vals.set, simVerify),
+    chain: async () => new SimWorldChain(SIM_CHAIN_ID, vals.set, verify),
     tx: cachedSimTx,
   };
 }
@@ -133,7 +134,12 @@ type Ev =
   | { type: 'timer'; node: number; key: string; token: number; fire: () => void }
   | { type: 'action'; run: () => Promise<void> | void };
 
-const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * Resolves once every queued microtask has run: Node runs nextTick callbacks only after the microtask queue is
+ * empty, and every effect the simulated nodes await is in memory, so by then each driver has drained its queue.
+ * (A setImmediate per event did the same at several times the cost.)
+ */
+const settled = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
 export interface DriverSimHooks {
   /** The consensus store of validator i (default: a MemoryConsensusStore, durable across its crashes). */
@@ -176,6 +182,8 @@ class DriverSim {
   private readonly observer: Observer;
   private readonly adversaries = new Map<number, DriverAdversary>();
   private readonly submitted = new Map<string, { tx: TxEnvelope; at: number }>();
+  /** Per validator, the txs its running driver was handed since it last started (a crash empties its pool). */
+  private readonly holds: Set<string>[] = [];
   private readonly firstCommit = new Map<string, number>();
   private readonly canonical = new Map<number, string>();
   private nonce = 0;
@@ -199,12 +207,13 @@ class DriverSim {
         chainId === consensusChainId(this.world.chainId, this.world.genesisHash, 0) ? set : undefined,
       keyId: (hex) => keyIds.get(hex),
       honestKey: (k) => !this.adversaries.has(k),
-      verify: simVerify,
+      verify: this.world.verify,
       fail: (m) => this.fail(m),
     });
     for (let i = 0; i < s.n; i++) {
       this.stores.push(hooks.store?.(i) ?? new MemoryConsensusStore());
       this.timerTokens.push(new Map());
+      this.holds.push(new Set());
     }
     for (const [i, make] of hooks.byzantine ?? []) {
       const rng = new Prng(`driver-byzantine:${s.name}#${seed}/${i}`);
@@ -231,7 +240,7 @@ class DriverSim {
       this.events++;
       try {
         await this.process(event);
-        await macrotask();
+        await settled();
       } catch (err) {
         this.fail(`exception at +${at - this.t0}ms: ${(err as Error).stack ?? err}`);
       }
@@ -284,8 +293,10 @@ class DriverSim {
       this.at(this.now - this.t0 + 500, status);
     };
     this.at(500, status);
+    // A client resubmits what is not committed yet; a validator's mempool ignores a tx it already holds.
     const retry = () => {
-      for (const t of this.submitted.values()) if (!this.firstCommit.has(t.tx.hashHex)) this.gossip(t.tx);
+      for (const t of this.submitted.values())
+        if (!this.firstCommit.has(t.tx.hashHex)) this.gossip(t.tx, true);
       this.at(this.now - this.t0 + 1000, retry);
     };
     this.at(1000, retry);
@@ -358,6 +369,7 @@ class DriverSim {
     this.drivers[i] = undefined;
     this.handlers.delete(i);
     this.timerTokens[i]!.clear();
+    this.holds[i]!.clear();
     this.syncs[i]?.stop();
     this.syncs[i] = undefined;
     await d?.stop();
@@ -499,12 +511,21 @@ class DriverSim {
     this.gossip(tx);
   }
 
-  /** A tx reaches every running validator's mempool (a client and the relay), after a short delay. */
-  private gossip(tx: TxEnvelope): void {
+  /**
+   * A tx reaches every running validator's mempool (a client and the relay), after a short delay; a resubmission
+   * (`again`) only the validators that do not hold it.
+   */
+  private gossip(tx: TxEnvelope, again = false): void {
     for (let i = 0; i < this.s.n; i++) {
+      if (again && this.holds[i]!.has(tx.hashHex)) continue;
       this.queue.push(this.now + this.rng.int(1, 10), {
         type: 'action',
-        run: () => this.drivers[i]?.txArrived(tx),
+        run: () => {
+          const d = this.drivers[i];
+          if (d === undefined) return;
+          this.holds[i]!.add(tx.hashHex);
+          d.txArrived(tx);
+        },
       });
     }
   }

@@ -9,10 +9,9 @@
 import { makeQuorumContext } from '../../src/consensus/certificates.ts';
 import type { ConsensusDriver } from '../../src/consensus/driver.ts';
 import type { EpochSource } from '../../src/consensus/interfaces.ts';
-import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/types.ts';
+import type { TransferredBlock } from '../../src/consensus/types.ts';
 import type { Batch } from '../../src/core/batch.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
-import { toHex } from '../../src/core/bytes.ts';
 import { verifySignature } from '../../src/core/crypto.ts';
 import { genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
 import type { ConsensusParams } from '../../src/core/params.ts';
@@ -26,6 +25,7 @@ import { ValidatorPeers } from '../../src/node/net/validator-peers.ts';
 import { noopLogger, P2PError, P2PErrorCode, type P2PHost } from '../../src/p2p/index.ts';
 import { evidenceTx, TEST_GENESIS_TIME, TEST_INSTITUTIONS, validatorSigners } from '../helpers/fixtures.ts';
 import { genesis } from '../helpers/ledger.ts';
+import { memoVerify } from './crypto.ts';
 import type { SimChain, World } from './driver-sim.ts';
 import { SIM_PARAMS } from './harness.ts';
 
@@ -114,20 +114,6 @@ function ledgerTx(nonce: number): TxEnvelope {
   return tx;
 }
 
-/** Ed25519, each distinct (key, domain, body, signature) checked once per run. */
-function memoVerify(): SignatureVerifier {
-  const seen = new Map<string, boolean>();
-  return (publicKey, domain, body, signature) => {
-    const key = `${toHex(publicKey)}:${domain}:${toHex(body)}:${toHex(signature)}`;
-    let ok = seen.get(key);
-    if (ok === undefined) {
-      ok = verifySignature(publicKey, domain, body, signature);
-      seen.set(key, ok);
-    }
-    return ok;
-  };
-}
-
 /** The production-ledger world; only n = 4 (the test genesis has four validators). */
 export function ledgerWorld(n: number): World {
   if (n !== 4) throw new RangeError('the ledger world has the test genesis: four validators');
@@ -136,7 +122,7 @@ export function ledgerWorld(n: number): World {
     chainId: g.chainId,
     set: genesisValidatorSet(g),
     signers: validatorSigners(),
-    verify: memoVerify(),
+    verify: memoVerify(verifySignature),
     genesisHash: genesisHash(g),
     t0: TEST_GENESIS_TIME + 2000,
     chain: async () => {

@@ -60,9 +60,13 @@ describe('AnchorRecord codec', () => {
 
   it('decodes strictly: version, truncation, trailing bytes, non-minimal varints, zero height, empty token', () => {
     const bytes = encodeAnchor(record());
+    const v3 = bytes.slice();
+    v3[0] = 3;
+    expect(codeOf(() => decodeAnchor(v3))).toBe(CodecErrorCode.unknownVersion);
+    // Version 2 announces an archive timestamp, which a version 1 body lacks.
     const v2 = bytes.slice();
     v2[0] = 2;
-    expect(codeOf(() => decodeAnchor(v2))).toBe(CodecErrorCode.unknownVersion);
+    expect(codeOf(() => decodeAnchor(v2))).toBe(CodecErrorCode.truncated);
     expect(codeOf(() => decodeAnchor(bytes.subarray(0, bytes.length - 1)))).toBe(CodecErrorCode.truncated);
     expect(codeOf(() => decodeAnchor(new Uint8Array([...bytes, 0])))).toBe(CodecErrorCode.trailingBytes);
     const hash = record().headerHash;
@@ -78,6 +82,43 @@ describe('AnchorRecord codec', () => {
     expect(codeOf(() => decodeAnchor(new Uint8Array([1, 1, ...hash, 0x81, 0x80, 0x01])))).toBe(
       CodecErrorCode.oversize,
     );
+  });
+});
+
+describe('AnchorRecord with an archive timestamp (version 2)', () => {
+  const archive = { from: 5, root: sha256(new Uint8Array([9])), token: new Uint8Array([0x30, 0x01, 7]) };
+
+  it('appends varint from, 32-byte root and the length-prefixed token to a version 2 body; round-trips', () => {
+    const a = record({ archive });
+    const bytes = encodeAnchor(a);
+    const v1 = encodeAnchor(record());
+    expect(bytes[0]).toBe(2);
+    expect(bytes.subarray(1, v1.length)).toEqual(v1.subarray(1));
+    expect([...bytes.subarray(v1.length, v1.length + 1)]).toEqual([5]);
+    expect(bytes.subarray(v1.length + 1, v1.length + 33)).toEqual(archive.root);
+    expect([...bytes.subarray(v1.length + 33)]).toEqual([3, 0x30, 0x01, 7]);
+    expect(decodeAnchor(bytes)).toEqual(a);
+  });
+
+  it('refuses an archive that starts at 0 or above the anchored height, a short root, an empty token', () => {
+    for (const bad of [
+      { ...archive, from: 0 },
+      { ...archive, from: 301 },
+      { ...archive, root: new Uint8Array(31) },
+      { ...archive, token: new Uint8Array(0) },
+    ]) {
+      expect(codeOf(() => encodeAnchor(record({ archive: bad })))).toBe(CodecErrorCode.invalidField);
+    }
+    const bytes = encodeAnchor(record({ archive: { ...archive, from: 300 } }));
+    const v1Length = encodeAnchor(record()).length;
+    // from = 301 (varint ad 02) is above the anchored height 300.
+    const edited = new Uint8Array([
+      ...bytes.subarray(0, v1Length),
+      0xad,
+      0x02,
+      ...bytes.subarray(v1Length + 2),
+    ]);
+    expect(codeOf(() => decodeAnchor(edited))).toBe(CodecErrorCode.invalidField);
   });
 });
 

@@ -1,0 +1,108 @@
+/**
+ * Our evidence records validate with BouncyCastle's independent RFC 4998 implementation: the reduced hash
+ * tree, the timestamp renewal chain, and the time at which a renewed record is checked. Skips only outside CI
+ * when Java or libbcpkix-java is absent; in CI (.ci/run installs them) their absence fails.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evidenceRecordFor } from '../../src/receipt/ers-export.ts';
+import { evidenceRecord } from '../../src/timestamp/ers.ts';
+import { bcCheckErs, bouncyCastleMissing } from '../helpers/bouncycastle.ts';
+import { batchOf, outcomes, runBlock } from '../helpers/chain.ts';
+import {
+  type ArchiveFixture,
+  archiveAnchor,
+  archiveChain,
+  archiveFixture,
+  docs,
+  documents,
+  FIRST_EXPIRY,
+  sha256Of,
+} from '../helpers/ers.ts';
+import { TEST_GENESIS_TIME, testGenesis } from '../helpers/fixtures.ts';
+import { DAY, makePki, T0, tempDir } from '../helpers/tsa.ts';
+
+const missing = bouncyCastleMissing();
+if (missing !== undefined && process.env.CI === 'true') {
+  throw new Error(`BouncyCastle ERS interop cannot run in CI: ${missing}`);
+}
+if (missing !== undefined) console.warn(`skipping the BouncyCastle ERS interop tests: ${missing}`);
+
+describe.skipIf(missing !== undefined)(
+  'evidence records validate with BouncyCastle (org.bouncycastle.tsp.ers)',
+  () => {
+    let tmp: { path: string; cleanup: () => Promise<void> };
+    let fx: ArchiveFixture;
+    const file = (name: string) => join(tmp.path, name);
+
+    beforeAll(async () => {
+      tmp = await tempDir('jrchain-ers-bc-');
+      fx = await archiveFixture();
+      await writeFile(file('root.pem'), fx.pki.rootPem);
+      for (const [i, doc] of docs.entries()) await writeFile(file(`doc${i}`), doc);
+      await writeFile(file('stranger'), 'a document no archive covers\n');
+    });
+    afterAll(() => tmp?.cleanup());
+
+    async function write(name: string, tokens: Uint8Array[], doc: number): Promise<string> {
+      await writeFile(
+        file(name),
+        evidenceRecord(sha256Of(docs[doc]!), { leaves: fx.leaves, tokens }, [fx.pki.root.der]),
+      );
+      return file(name);
+    }
+
+    it('a record from the archive tree proves its document; BouncyCastle refuses a document not archived', async () => {
+      const rec = await write('first.ers', fx.tokens.slice(0, 1), 1);
+      const ok = await bcCheckErs(tmp.path, rec, file('doc1'), file('root.pem'), new Date(T0 + DAY));
+      expect(ok.out).toBe(`OK ${new Date(T0).toISOString().replace('.000', '')}`);
+      const other = await bcCheckErs(tmp.path, rec, file('stranger'), file('root.pem'), new Date(T0 + DAY));
+      expect(other.ok, other.out).toBe(false);
+    }, 240_000);
+
+    it('records exported from a ledger, one per document, validate; a document not archived fails', async () => {
+      const pki = await makePki();
+      const genesis = testGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
+      const { chain, queries, records } = await archiveChain(genesis);
+      const anchor = await archiveAnchor(pki, queries, chain.head(), TEST_GENESIS_TIME + 2500);
+      expect(outcomes(await runBlock(chain, batchOf([anchor], TEST_GENESIS_TIME + 3000)), [anchor])).toEqual([
+        'ok',
+      ]);
+      await writeFile(file('ledger-root.pem'), pki.rootPem);
+      const at = new Date(TEST_GENESIS_TIME + 5000);
+      for (const [i, doc] of documents.entries()) {
+        const r = (await evidenceRecordFor(queries, genesis, records[i]!.hash))!;
+        await writeFile(file(`ledger${i}.ers`), r.ers);
+        await writeFile(file(`ledger-doc${i}`), doc);
+        const run = await bcCheckErs(
+          tmp.path,
+          file(`ledger${i}.ers`),
+          file(`ledger-doc${i}`),
+          file('ledger-root.pem'),
+          at,
+        );
+        expect(run.ok, run.out).toBe(true);
+      }
+      const stranger = await bcCheckErs(
+        tmp.path,
+        file('ledger0.ers'),
+        file('stranger'),
+        file('ledger-root.pem'),
+        at,
+      );
+      expect(stranger.ok, stranger.out).toBe(false);
+    }, 240_000);
+
+    it('after the first TSA certificate expired, only the renewed record validates', async () => {
+      const at = new Date(FIRST_EXPIRY + 100 * DAY);
+      const plain = await write('plain.ers', fx.tokens.slice(0, 1), 4);
+      const old = await bcCheckErs(tmp.path, plain, file('doc4'), file('root.pem'), at);
+      expect(old.ok, old.out).toBe(false);
+      expect(old.out).toMatch(/not valid at/);
+      const renewed = await write('renewed.ers', fx.tokens, 4);
+      const now = await bcCheckErs(tmp.path, renewed, file('doc4'), file('root.pem'), at);
+      expect(now.ok, now.out).toBe(true);
+    }, 240_000);
+  },
+);
