@@ -15,7 +15,7 @@ import { receiptFor } from '../receipt/ledger-receipt.ts';
 import { AccessGuard } from './access.ts';
 import { AuditLog } from './audit.ts';
 import { Authenticator, registryOf } from './auth.ts';
-import { caseRoutes } from './case-routes.ts';
+import { type CaseKeyLookup, caseRoutes } from './case-routes.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import { operatorPageRoutes } from './operator-page.ts';
 import { badRequest, ledgerCall, pageParams } from './params.ts';
@@ -42,6 +42,8 @@ export interface ApiBackend {
   status(): Promise<Record<string, unknown>>;
   ready(): ReadyState;
   metrics(): Promise<{ contentType: string; text: string }>;
+  /** The node's case-key store (ADR 011), when its home has one. */
+  readonly caseKeys?: CaseKeyLookup | undefined;
 }
 
 /** Longest `?wait=` a client may ask for. */

@@ -12,7 +12,9 @@ import { newEncryptionKey } from '../core/case-seal.ts';
 import type { GovernanceAction } from '../core/governance.ts';
 import type { DevnetManifest } from '../dev/devnet.ts';
 import {
+  CASE_KEYS_DIR,
   CaseKeyStore,
+  ENCRYPTION_KEY_FILE,
   type EncryptionKey,
   readEncryptionKeyFile,
   writeEncryptionKeyFile,
@@ -22,9 +24,6 @@ import { sealRecord, storedCase } from './case-sealing.ts';
 import { syncCaseKeys } from './case-sync.ts';
 import { ApiClient, toError } from './client.ts';
 import { fetchGovernance, governanceTx, resolveValidator } from './gov.ts';
-
-export const ENCRYPTION_KEY_FILE = 'encryption.key';
-export const CASE_KEYS_DIR = 'case-keys';
 
 /** What one institution of the demo holds to read and write sealed cases. */
 export interface Sealing {

@@ -14,10 +14,12 @@ import { fromHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import type { GovernanceAction } from '../../../src/core/governance.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
+import { CaseKeyStore } from '../../../src/node/case-keys.ts';
 import { casesGenesis } from '../../helpers/cases.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { governanceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
 import { findSecrets } from '../../helpers/outsider.ts';
+import { signedGet } from '../../helpers/signed.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-sealed-cli-'));
 const key = (inst: string) => join(dir, `${inst}.key`);
@@ -60,7 +62,14 @@ const LABEL = 'signed card agreement';
 
 beforeAll(async () => {
   expect(Date.now()).toBeGreaterThan(TEST_GENESIS_TIME);
-  node = await startFakeNode(casesGenesis(), { autoCommit: true });
+  // The node is bank-a's: it keeps bank-a's case-key store in its home (ADR 011).
+  const bankStore = new CaseKeyStore(store('bank-a'));
+  const caseKeys = {
+    institution: 'bank-a',
+    byRef: (ref: string) => bankStore.byRef(ref),
+    byCaseId: (id: string) => bankStore.byCaseId(id),
+  };
+  node = await startFakeNode(casesGenesis(), { autoCommit: true, caseKeys });
   for (const inst of ['bank-a', 'bank-b', 'bank-c', 'bank-d'])
     writeKeyFile(key(inst), keyPairFromSeed(sha256(utf8.encode(`jrchain-test-key:${inst}/client-1`))));
   for (const inst of ['bank-a', 'bank-c']) {
@@ -136,6 +145,20 @@ describe('sealed cases through the CLI', () => {
     expect(s).toMatchObject({ caseId: CASE_ID, ref: o.ref, case: { status: 'assigned' } });
     expect(s.records[0].evidence.label).toBe(LABEL);
 
+    // bank-a's own node serves bank-a its case by the id in clear, opened; to anyone else it maps nothing.
+    const own = await signedGet(node.url, `/v1/cases/${CASE_ID}`, 'bank-a');
+    expect(own.json).toMatchObject({
+      caseId: o.ref,
+      clear: { caseId: CASE_ID },
+      case: { status: 'assigned' },
+    });
+    expect(own.json.records[0].evidence).toMatchObject({ label: LABEL, labelSealed: true });
+    const other = await signedGet(node.url, `/v1/cases/${CASE_ID}`, 'bank-c');
+    expect(other.json).toMatchObject({ caseId: CASE_ID, case: null, records: [] });
+    const byRef = await signedGet(node.url, `/v1/cases/${o.ref}`, 'bank-c');
+    expect(byRef.json.clear).toBeUndefined();
+    expect(byRef.json.records[0].evidence.label).toMatch(/^s1:/);
+
     // An outsider decoding every tx finds neither the case id, the claimant nor the label.
     const txs = [];
     for (let h = 1; h <= node.queries.head().height; h++) {
@@ -157,5 +180,13 @@ describe('sealed cases through the CLI', () => {
       const after = await cli('case', 'show', CASE_ID, '--key', key(inst), '--case-keys', store(inst));
       expect(after.code).toBe(2);
     }
+    // bank-a's node no longer knows the id, nor opens the case: only the reference and ciphertext remain.
+    const own = await signedGet(node.url, `/v1/cases/${CASE_ID}`, 'bank-a');
+    expect(own.json, JSON.stringify(own.json)).toMatchObject({ caseId: CASE_ID, case: null });
+    const [ref] = (await node.queries.cases()).items.map((c) => c.caseId);
+    const byRef = await signedGet(node.url, `/v1/cases/${ref}`, 'bank-a');
+    expect(byRef.json.case.status).toBe('assigned');
+    expect(byRef.json.clear).toBeUndefined();
+    expect(byRef.json.records[0].evidence.label).toMatch(/^s1:/);
   });
 });
