@@ -3,7 +3,7 @@
  * opened and assigned with its key wrapped for each party, evidence with a sealed label, the mediator importing
  * the key from the chain, an outsider finding nothing in the txs, and shredding.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,7 +88,7 @@ afterAll(async () => {
 });
 
 describe('sealed cases through the CLI', () => {
-  it('opens, records evidence and assigns with only references and ciphertext on the chain; the mediator imports the key', async () => {
+  it('opens, records evidence, assigns and agrees with only references and ciphertext on the chain; the mediator imports the key', async () => {
     const bank = ['--key', key('bank-a'), '--case-keys', store('bank-a'), '--json'];
     const opened = await cli(
       'case',
@@ -139,10 +139,36 @@ describe('sealed cases through the CLI', () => {
     const synced = await cli('case', 'sync', '--enc-key', encKey('bank-c'), ...med);
     expect(synced.code, synced.stderr).toBe(0);
     expect(JSON.parse(synced.stdout).imported).toEqual([CASE_ID]);
+    // The agreement is signed over the reference: the bank co-signs from its store, the mediator records it.
+    const agreement = 'cd'.repeat(32);
+    const co = await cli(
+      'case',
+      'co-sign',
+      CASE_ID,
+      '--agreement',
+      agreement,
+      '--key',
+      key('bank-a'),
+      '--case-keys',
+      store('bank-a'),
+    );
+    expect(co.code, co.stderr).toBe(0);
+    writeFileSync(join(dir, 'cosig.json'), co.stdout);
+    const agreed = await cli(
+      'case',
+      'agree',
+      CASE_ID,
+      '--agreement',
+      agreement,
+      '--co-signature',
+      join(dir, 'cosig.json'),
+      ...med,
+    );
+    expect(agreed.code, agreed.stderr).toBe(0);
     const shown = await cli('case', 'show', CASE_ID, ...med);
     expect(shown.code, shown.stderr).toBe(0);
     const s = JSON.parse(shown.stdout);
-    expect(s).toMatchObject({ caseId: CASE_ID, ref: o.ref, case: { status: 'assigned' } });
+    expect(s).toMatchObject({ caseId: CASE_ID, ref: o.ref, case: { status: 'agreed' } });
     expect(s.records[0].evidence.label).toBe(LABEL);
 
     // bank-a's own node serves bank-a its case by the id in clear, opened; to anyone else it maps nothing.
@@ -150,7 +176,7 @@ describe('sealed cases through the CLI', () => {
     expect(own.json).toMatchObject({
       caseId: o.ref,
       clear: { caseId: CASE_ID },
-      case: { status: 'assigned' },
+      case: { status: 'agreed' },
     });
     expect(own.json.records[0].evidence).toMatchObject({ label: LABEL, labelSealed: true });
     const other = await signedGet(node.url, `/v1/cases/${CASE_ID}`, 'bank-c');
@@ -185,7 +211,7 @@ describe('sealed cases through the CLI', () => {
     expect(own.json, JSON.stringify(own.json)).toMatchObject({ caseId: CASE_ID, case: null });
     const [ref] = (await node.queries.cases()).items.map((c) => c.caseId);
     const byRef = await signedGet(node.url, `/v1/cases/${ref}`, 'bank-a');
-    expect(byRef.json.case.status).toBe('assigned');
+    expect(byRef.json.case.status).toBe('agreed');
     expect(byRef.json.clear).toBeUndefined();
     expect(byRef.json.records[0].evidence.label).toMatch(/^s1:/);
   });
