@@ -160,7 +160,11 @@ export class JrNode {
               return r.status === 'rejected' ? r.rejection : undefined;
             },
           },
-          { intervalMs: config.tsa.anchorIntervalMs, logger: log },
+          {
+            intervalMs: config.tsa.anchorIntervalMs,
+            logger: log,
+            ...(config.tsa.renewal === undefined ? {} : { renewal: config.tsa.renewal }),
+          },
         );
       }
       return new JrNode({
