@@ -8,7 +8,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JrError } from '../core/errors.ts';
-import { genesisToJson, loadGenesisFile } from '../core/genesis.ts';
+import { genesisToJson } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import type { ConsensusParams } from '../core/params.ts';
 import type { InstitutionRole } from '../core/roles.ts';
