@@ -120,6 +120,8 @@ export interface AnchoringStatus {
   nextAttemptAt: number | undefined;
   /** The last anchor this node submitted. */
   lastSubmitted: { height: number; txHash: string; genTime: number; at: number } | undefined;
+  /** The last timestamp renewal this node submitted (renewing every archive up to `upTo`). */
+  lastRenewal: { upTo: number; txHash: string; at: number } | undefined;
 }
 
 /** Delay after `failures` consecutive failures: doubling from baseMs, capped at maxMs, equal jitter. */
@@ -161,6 +163,7 @@ export class AnchoringService implements Service {
   #pending: { height: number; expiresAt: number } | undefined;
   #lastSubmitted: AnchoringStatus['lastSubmitted'];
   readonly #renewal: RenewalPolicy | undefined;
+  #lastRenewal: AnchoringStatus['lastRenewal'];
   /** The next time to look for due renewals (reading every anchor), and the renewal pending commit. */
   #renewalCheckAt = 0;
   #renewalPending: { upTo: number; expiresAt: number } | undefined;
@@ -220,6 +223,7 @@ export class AnchoringService implements Service {
       lastError: this.#lastError,
       nextAttemptAt: this.#wakeAt,
       lastSubmitted: this.#lastSubmitted,
+      lastRenewal: this.#lastRenewal,
     };
   }
 
@@ -313,8 +317,11 @@ export class AnchoringService implements Service {
       if (rejection?.code === TxErrorCode.anchorStale) return;
       if (rejection !== undefined) throw TxError.fromRejection(rejection);
       this.#pending = { height: head.height, expiresAt: createdAt + this.#txTtlMs };
-      if (renewal !== undefined)
+      if (renewal !== undefined) {
         this.#renewalPending = { upTo: renewal.upTo, expiresAt: createdAt + this.#txTtlMs };
+        this.#lastRenewal = { upTo: renewal.upTo, txHash: env.hashHex, at: createdAt };
+        this.#log?.info({ upTo: renewal.upTo, tx: env.hashHex }, 'archive timestamps renewed');
+      }
       this.#lastSubmitted = {
         height: head.height,
         txHash: env.hashHex,

@@ -111,6 +111,11 @@ describe('timestamp renewal', () => {
     if (!unrenewed.ok) expect(unrenewed.reason).toMatch(/not renewed in time/);
     const renewal = decodeAnchor(consensus.anchorsWaiting()[0]!.tx.payload).renewal;
     expect(renewal).toMatchObject({ upTo: 1 });
+    expect((await service.status()).lastRenewal).toEqual({
+      upTo: 1,
+      txHash: consensus.anchorsWaiting()[0]!.hashHex,
+      at: time.now(),
+    });
     await consensus.commit();
     expect(consensus.rejected).toEqual([]);
 
