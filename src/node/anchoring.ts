@@ -20,7 +20,7 @@ import { TxError, TxErrorCode } from '../ledger/errors.ts';
 import type { AnchorStatus } from '../ledger/queries.ts';
 import type { AnchorState } from '../ledger/store.ts';
 import { archiveHistory, renewalLeaves } from '../receipt/archives.ts';
-import { archiveRoot, tokenExpiry, tokenGenTime } from '../timestamp/ers.ts';
+import { archiveRoot, tokenAlgorithms, tokenExpiry, tokenGenTime } from '../timestamp/ers.ts';
 import {
   type Service,
   type TimestampAuthority,
@@ -77,6 +77,11 @@ export const AnchoringDefaults = {
 export interface RenewalPolicy {
   beforeExpiryMs: number;
   maxAgeMs?: number;
+  /**
+   * Algorithms deemed deprecated, by name (`sha256`, `ecdsa-with-SHA256`, as `jrchain tsa inspect` prints) or
+   * dotted OID: an archive whose newest token relies on one (imprint hash, signer digest or signature) is due.
+   */
+  deprecatedAlgorithms?: readonly string[];
   /** How often to look while nothing else wakes the service (default 1 hour). */
   checkIntervalMs?: number;
 }
@@ -283,10 +288,15 @@ export class AnchoringService implements Service {
     const startedAt = this.#clock.now();
     this.#inFlight = true;
     try {
-      const from = this.#deps.ledger.anchorState().anchoredHeight + 1;
-      const stamp = await this.#deps.tsa.stamp(head.hash, 'sha256', { signal: this.#abort!.signal });
-      const archive = await this.#archive(from, head.height);
+      const { anchoredHeight, evidenceHeight } = this.#deps.ledger.anchorState();
       const renewal = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
+      // A renewal that was due but could not be made leaves nothing to anchor unless evidence waits.
+      if (renewal === undefined && evidenceHeight <= anchoredHeight) {
+        this.#nextRequestAt = startedAt + this.#intervalMs;
+        return;
+      }
+      const archive = await this.#archive(anchoredHeight + 1, head.height);
+      const stamp = await this.#deps.tsa.stamp(head.hash, 'sha256', { signal: this.#abort!.signal });
       if (!this.#running) return;
       const createdAt = this.#clock.now();
       const env = envelope(
@@ -377,9 +387,15 @@ export class AnchoringService implements Service {
       const expiry = tokenExpiry(newest)?.getTime();
       const made = tokenGenTime(newest);
       const old = policy.maxAgeMs !== undefined && made !== undefined && now - made >= policy.maxAgeMs;
-      return old || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
+      return old || this.#weak(newest) || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
     });
     return due ? anchoredHeight : undefined;
+  }
+
+  /** Whether a token relies on an algorithm the policy deems deprecated. */
+  #weak(token: Uint8Array): boolean {
+    const deprecated = this.#renewal?.deprecatedAlgorithms ?? [];
+    return deprecated.length > 0 && tokenAlgorithms(token).some((a) => deprecated.includes(a));
   }
 
   /** A renewal of every archive anchored up to `upTo`, unless the TSA's certificate would not outlast the old. */
@@ -392,6 +408,13 @@ export class AnchoringService implements Service {
       this.#log?.warn(
         { expiry: new Date(expiry).toISOString() },
         'renewal skipped: the TSA certificate expires within the renewal margin too; configure a TSA with a newer certificate',
+      );
+      return undefined;
+    }
+    if (this.#weak(stamp.token)) {
+      this.#log?.warn(
+        {},
+        'renewal skipped: the TSA still uses a deprecated algorithm; configure another TSA',
       );
       return undefined;
     }

@@ -15,7 +15,7 @@ import {
   encodeEvidenceRecord,
 } from './ers-asn1.ts';
 import { buildLevels, ersDigest, listHash, reduce, rootOf } from './ers-tree.ts';
-import type { HashAlg } from './oids.ts';
+import { type HashAlg, oidName } from './oids.ts';
 import { parseToken } from './response.ts';
 import { parseCertificate } from './x509.ts';
 
@@ -125,4 +125,22 @@ export function hashTreeRenewal(record: Uint8Array, document: Uint8Array, alg: H
       chains: [...r.chains, [{ digestAlg: alg, reducedHashtree: [[leaf]], timeStamp: token }]],
     });
   return { leaf, append };
+}
+
+/**
+ * The algorithms a token relies on, by name (as `oidName` prints them, e.g. `sha256`, `ecdsa-with-SHA256`) and
+ * by dotted OID: its imprint hash, and each signer's digest and signature algorithms. Empty when it does not
+ * parse. A renewal policy compares them with the algorithms it deems deprecated.
+ */
+export function tokenAlgorithms(token: Uint8Array): string[] {
+  try {
+    const t = parseToken(token);
+    const oids = [
+      ...(t.tstInfo ? [t.tstInfo.imprint.hashAlgOid] : []),
+      ...(t.signedData?.signerInfos ?? []).flatMap((s) => [s.digestAlgorithm, s.signatureAlgorithm.oid]),
+    ];
+    return [...new Set(oids.flatMap((o) => [o, oidName(o)]))];
+  } catch {
+    return [];
+  }
 }

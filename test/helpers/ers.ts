@@ -34,8 +34,13 @@ export const FIRST_EXPIRY = T0 + 365 * DAY;
 export const RENEWED_AT = T0 + 300 * DAY;
 
 /** A TSA certificate from the same root, valid from a day before `at` on, and its TSA (clock: `at`, or `clock`). */
-export async function renewingTsa(pki: Pki, at: number, clock?: () => number): Promise<EmbeddedTsa> {
-  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+export async function renewingTsa(
+  pki: Pki,
+  at: number,
+  clock?: () => number,
+  namedCurve: 'P-256' | 'P-384' = 'P-256',
+): Promise<EmbeddedTsa> {
+  const keys = generateKeyPairSync('ec', { namedCurve });
   const der = issueCertificate({
     subject: [
       ['O', 'JRChain Test'],
