@@ -99,6 +99,13 @@ describe('evidence records', () => {
     });
     expect(late.ok).toBe(false);
     if (!late.ok) expect(late.reason).toMatch(/not renewed in time/);
+    const early = verifyEvidenceRecord(der, {
+      document: { data: docs[0]! },
+      ...trust(),
+      at: new Date(T0 - 1),
+    });
+    expect(early.ok).toBe(false);
+    if (!early.ok) expect(early.reason).toMatch(/made after/);
   });
 
   it('a renewed record proves the document after the first certificate expired', () => {
