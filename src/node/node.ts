@@ -2,9 +2,11 @@
  * The one place a node is wired: config + genesis → ledger, validator service (consensus, p2p, mempool,
  * sync), block anchoring and the HTTP API. `bin/` and the CLI only parse options and call this.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../api/access.ts';
 import { AUDIT_LOG_FILE, AuditLog } from '../api/audit.ts';
+import type { CaseKeyLookup } from '../api/case-routes.ts';
 import { ApiServer } from '../api/http.ts';
 import {
   type ApiBackend,
@@ -25,6 +27,7 @@ import { LedgerQueries } from '../ledger/queries.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
 import { loadApiTls } from './api-tls.ts';
+import { CASE_KEYS_DIR, CaseKeyStore } from './case-keys.ts';
 import { type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
@@ -157,7 +160,11 @@ export class JrNode {
               return r.status === 'rejected' ? r.rejection : undefined;
             },
           },
-          { intervalMs: config.tsa.anchorIntervalMs, logger: log },
+          {
+            intervalMs: config.tsa.anchorIntervalMs,
+            logger: log,
+            ...(config.tsa.renewal === undefined ? {} : { renewal: config.tsa.renewal }),
+          },
         );
       }
       return new JrNode({
@@ -268,7 +275,20 @@ export class JrNode {
         : null,
       sync: s.sync,
       drops: s.drops,
+      prePrepareTxs: s.prePrepareTxs,
       ready: this.ready(),
+    };
+  }
+
+  /** The home's case-key store, if the institution keeps one there (ADR 011): its cases are served opened. */
+  #caseKeys(): CaseKeyLookup | undefined {
+    const dir = resolveHomePath(this.config, CASE_KEYS_DIR);
+    if (!existsSync(dir)) return undefined;
+    const store = new CaseKeyStore(dir);
+    return {
+      institution: this.config.institution,
+      byRef: (ref) => store.byRef(ref),
+      byCaseId: (caseId) => store.byCaseId(caseId),
     };
   }
 
@@ -281,6 +301,7 @@ export class JrNode {
       onCommit: (listener) => this.validator.onCommit((c) => listener(c.txHashes)),
       status: () => this.status(),
       ready: () => this.ready(),
+      caseKeys: this.#caseKeys(),
       metrics: async () => {
         await this.status(); // refreshes the anchor-lag gauges
         return this.metrics.render();
