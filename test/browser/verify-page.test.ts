@@ -60,6 +60,7 @@ describe('the exported verification page', () => {
     expect(page.html).not.toMatch(/<script[^>]*\ssrc=|<link\b|@import/);
     expect(page.csp).toContain("default-src 'none'");
     expect(page.csp).not.toMatch(/connect-src|unsafe/);
+    expect(page.script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
 
   it('from file://, offline, proves a good receipt with its document and shows every check', async () => {
@@ -124,6 +125,22 @@ describe('the exported verification page', () => {
         if (t.check === 'file') await screenshot('verify-page-wrong-document');
       }
       expect(failedAt).toEqual(want);
+      expect(blocked).toEqual([]);
+    });
+  });
+
+  it('shows markup in a receipt as text, never as markup', async () => {
+    await withPage(url, async ({ page: p, blocked }) => {
+      await p.goto(url);
+      await expect.poll(() => p.getAttribute('body', 'data-ready'), WAIT).toBe('true');
+      await p.setInputFiles('#genesis-file', file('genesis-h.json', f.genesisJson));
+      const hostile = '<img src=x onerror="document.body.dataset.pwned=1">';
+      await p.fill('#receipt-text', JSON.stringify({ ...f.receipt, [hostile]: 1 }));
+      const r = await verify(p);
+      expect([r.verdict, r.failed]).toEqual(['not-proven', 'format']);
+      expect(await p.locator('li.check[data-check="format"] .check-detail').textContent()).toContain(hostile);
+      expect(await p.locator('#results img').count()).toBe(0);
+      expect(await p.getAttribute('body', 'data-pwned')).toBeNull();
       expect(blocked).toEqual([]);
     });
   });
