@@ -19,6 +19,7 @@ import { type CaseKeyLookup, caseRoutes } from './case-routes.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import { operatorPageRoutes } from './operator-page.ts';
 import { badRequest, ledgerCall, pageParams } from './params.ts';
+import { type VerifierPageSource, verifierPageRoutes } from './verifier-page.ts';
 import { blockView, governanceView, recordView, txView } from './views.ts';
 
 export type SubmitOutcome =
@@ -295,7 +296,12 @@ export function accessGuard(b: ApiBackend, s: ApiSecurity = {}): AccessGuard {
   return new AccessGuard(auth, s.audit ?? new AuditLog(undefined, s.now), granted);
 }
 
-export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}): Route[] {
+/** Pages the node's wiring supplies (see verifier-page.ts). */
+export interface ApiPages {
+  verifierPage?: VerifierPageSource;
+}
+
+export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}, pages: ApiPages = {}): Route[] {
   const g = accessGuard(b, security);
   return [
     { method: 'POST', path: '/v1/txs', handler: (req) => submitTx(b, req) },
@@ -390,5 +396,6 @@ export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}): Route[] {
       },
     },
     ...operatorPageRoutes(),
+    ...verifierPageRoutes(pages.verifierPage),
   ];
 }

@@ -7,7 +7,7 @@
 import { utf8 } from '../core/bytes.ts';
 import { agreementSigningBody, type CaseEvent } from '../core/case.ts';
 import { Domain, sha256 } from '../core/crypto.ts';
-import { loadGenesisFile } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import type { DevnetManifest, DevnetNode } from '../dev/devnet.ts';
 import { waitFor } from '../dev/processes.ts';
 import { verifyCaseReceipt } from '../receipt/case-verify.ts';

@@ -5,7 +5,7 @@ import { toHex } from '../core/bytes.ts';
 import { caseRef, newCaseKey, sealLabel } from '../core/case-seal.ts';
 import { sha256 } from '../core/crypto.ts';
 import type { EvidenceRecord, EvidenceType } from '../core/evidence.ts';
-import { loadGenesisFile } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { type DevnetManifest, describeDevnet, startDevnet } from '../dev/devnet.ts';
 import { logTail, waitFor } from '../dev/processes.ts';
 import { verifyReceipt } from '../receipt/receipt.ts';
@@ -98,7 +98,7 @@ export async function runDemo(m: DevnetManifest, dir: string, out: (s: string) =
     },
     { timeoutMs: 60_000, intervalMs: 500 },
   );
-  const v = verifyReceipt(receipt, {
+  const v = await verifyReceipt(receipt, {
     genesis: loadGenesisFile(m.genesis),
     file: Buffer.from(`${SAMPLES.at(-1)!.text}\n`),
   });

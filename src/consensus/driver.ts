@@ -428,6 +428,10 @@ export class ConsensusDriver {
 
   // ---- output side ---------------------------------------------------------------------------------------
 
+  private encode(m: ConsensusMessage): Uint8Array {
+    return this.c.transport.encode?.(m) ?? encodeMessage(m);
+  }
+
   private async execute(outputs: Output[]): Promise<void> {
     for (const o of outputs) {
       // The rest of a step that ended the epoch belongs to the old instance (its records are deleted anyway).
@@ -437,10 +441,10 @@ export class ConsensusDriver {
           await this.c.store.write(o.ops);
           break;
         case 'send':
-          this.c.transport.send(o.to, encodeMessage(o.message));
+          this.c.transport.send(o.to, this.encode(o.message));
           break;
         case 'broadcast':
-          this.c.transport.broadcast(encodeMessage(o.message));
+          this.c.transport.broadcast(this.encode(o.message));
           break;
         case 'setTimer': {
           const { kind, view, seq } = o;

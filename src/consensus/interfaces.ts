@@ -8,6 +8,7 @@ import type { ConsensusParams } from '../core/params.ts';
 import type { ValidatorSet } from '../core/validators.ts';
 import type { BuiltBlock } from '../ledger/chain.ts';
 import type { DropReason } from './errors.ts';
+import type { ConsensusMessage } from './messages.ts';
 import type { PersistOp } from './persist.ts';
 
 export type { Chain } from '../ledger/chain.ts';
@@ -25,6 +26,11 @@ export interface Transport {
    * decoded, signature-checked messages instead.
    */
   onMessage?(handler: (bytes: Uint8Array) => void): void;
+  /**
+   * How this transport puts a message on the wire, if not `encodeMessage` (the p2p transport names a
+   * PRE-PREPARE's txs by hash; the receiving side hands the driver the whole message again).
+   */
+  encode?(message: ConsensusMessage): Uint8Array;
 }
 
 /** Time for the driver (src/core/clock.ts); the core only ever sees it as the `now` and timeouts of its inputs. */

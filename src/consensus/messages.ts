@@ -269,12 +269,12 @@ export function readPreparedCertificate(r: Reader): PreparedCertificate {
   };
 }
 
-function writeHead(w: Writer, chainId: string, from: number): void {
+export function writeHead(w: Writer, chainId: string, from: number): void {
   if (!CONSENSUS_CHAIN_ID_PATTERN.test(chainId)) throw invalidField('bad chain id');
   w.string(chainId).varint(from);
 }
 
-function readHead(r: Reader): { chainId: string; from: number } {
+export function readHead(r: Reader): { chainId: string; from: number } {
   // The chain identity of the epoch (ADR 006, ADR 010): `chainId@genesisHash`, then `/epoch` from epoch 1.
   const chainId = r.string(CONSENSUS_CHAIN_ID_BYTES, 'chain id');
   if (!CONSENSUS_CHAIN_ID_PATTERN.test(chainId)) throw invalidField('bad chain id');

@@ -19,9 +19,24 @@ export interface Batch {
 }
 
 export function batchDigest(b: Batch): Uint8Array {
-  const w = new Writer(32 + b.txs.length * HASH_LENGTH);
-  w.varint(b.proposer).varint(b.view).varint(b.time).varint(b.txs.length);
-  for (const t of b.txs) w.fixed(t.hash, HASH_LENGTH);
+  return batchDigestOf(
+    b.proposer,
+    b.view,
+    b.time,
+    b.txs.map((t) => t.hash),
+  );
+}
+
+/** The digest from the tx hashes alone: a PRE-PREPARE that names its txs by hash is checked before they arrive. */
+export function batchDigestOf(
+  proposer: number,
+  view: number,
+  time: number,
+  hashes: readonly Uint8Array[],
+): Uint8Array {
+  const w = new Writer(32 + hashes.length * HASH_LENGTH);
+  w.varint(proposer).varint(view).varint(time).varint(hashes.length);
+  for (const h of hashes) w.fixed(h, HASH_LENGTH);
   return taggedHash(Domain.batch, w.finish());
 }
 

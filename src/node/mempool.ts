@@ -96,7 +96,7 @@ export class Mempool {
   readonly #limits: MempoolLimits;
   readonly #pool = new Map<string, Entry>();
   /** Txs between the bounds check and the end of checkTx: they count against the bounds already. */
-  readonly #admitting = new Map<string, number>();
+  readonly #admitting = new Map<string, TxEnvelope>();
   /** Txs waiting for the next admission round, oldest first. */
   #waiting: Waiting[] = [];
   #roundScheduled = false;
@@ -123,6 +123,14 @@ export class Mempool {
     return this.#pool.has(hashHex);
   }
 
+  /**
+   * A pooled tx, or one being admitted (a PRE-PREPARE naming it may overtake its admission; the driver checks
+   * the batch's txs anyway, and the signature was or will be verified once, cached for both).
+   */
+  get(hashHex: string): TxEnvelope | undefined {
+    return this.#pool.get(hashHex)?.env ?? this.#admitting.get(hashHex);
+  }
+
   /** Every pooled tx, oldest first. */
   txs(): TxEnvelope[] {
     return [...this.#pool.values()].map((e) => e.env);
@@ -143,7 +151,7 @@ export class Mempool {
       if (await this.#d.isCommitted(env.hash)) return { status: 'committed' };
       return rejected(env, MempoolRejection.full, `the mempool is full (${count} txs, ${this.#bytes} bytes)`);
     }
-    this.#admitting.set(hex, size);
+    this.#admitting.set(hex, env);
     this.#admittingBytes += size;
     return new Promise((resolve) => {
       this.#waiting.push({ env, local, resolve });

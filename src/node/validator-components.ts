@@ -31,6 +31,7 @@ import { P2PConsensusTransport } from './net/consensus-transport.ts';
 import { StateSyncClient } from './net/state-sync.ts';
 import { SyncServer } from './net/sync-server.ts';
 import { TxRelay } from './net/tx-relay.ts';
+import { TxResolver } from './net/tx-resolver.ts';
 import { ValidatorPeers } from './net/validator-peers.ts';
 import type { ValidatorServiceOptions, ValidatorSettings } from './validator-settings.ts';
 import { type TelemetrySources, ValidatorTelemetry } from './validator-telemetry.ts';
@@ -194,6 +195,12 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
     },
     s.mempool,
   );
+  const resolver = new TxResolver({
+    host,
+    lookup: (hex) => mempool.get(hex),
+    requestTimeoutMs: s.sync.requestTimeoutMs,
+  });
+  transport.resolveWith(resolver, () => relay.flush());
   // An observer's txs count as submitted here, so they are forwarded once to the other validators.
   relay.serve((peerId, txs) =>
     admitForwarded(mempool, telemetry, s, peerId, txs, !peers.isValidator(peerId)),
@@ -203,18 +210,7 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
     for (const arrived of mempool.removeCommitted(block.txs))
       o.metrics.commitLatency.observe((now - arrived) / 1000);
   });
-  const server = new SyncServer({
-    store: o.store,
-    // With no instance (outside the set, suspended for sync, not started yet): the genesis checkpoint, which
-    // peers ignore as too low.
-    stable: () =>
-      driver.currentEpoch().member
-        ? driver.stableCheckpoint()
-        : { seq: 0, headerHash: s.genesisHash, signatures: [] },
-    batchFor: (digest) => driver.batchFor(digest),
-    maxResponseBytes: s.syncResponseBytes,
-  });
-  host.onRequest(ProtocolId.sync, (_peerId, request, signal) => server.handle(request, signal));
+  serveSync(s, host, driver);
   const { genesis, chain } = o;
   return {
     settings: s,
@@ -229,7 +225,23 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
     fetcher,
     relay,
     mempool,
+    resolver,
   };
+}
+
+function serveSync(s: ValidatorSettings, host: P2PHost, driver: ConsensusDriver): void {
+  const server = new SyncServer({
+    store: s.options.store,
+    // With no instance (outside the set, suspended for sync, not started yet): the genesis checkpoint, which
+    // peers ignore as too low.
+    stable: () =>
+      driver.currentEpoch().member
+        ? driver.stableCheckpoint()
+        : { seq: 0, headerHash: s.genesisHash, signatures: [] },
+    batchFor: (digest) => driver.batchFor(digest),
+    maxResponseBytes: s.syncResponseBytes,
+  });
+  host.onRequest(ProtocolId.sync, (_peerId, request, signal) => server.handle(request, signal));
 }
 
 function buildDriver(

@@ -16,6 +16,7 @@ import type { NodeMetrics } from './metrics.ts';
 import type { EdgeDropReason } from './net/consensus-transport.ts';
 import type { SyncErrorCode } from './net/errors.ts';
 import type { StateSyncClient } from './net/state-sync.ts';
+import type { ResolverStats, TxResolver } from './net/tx-resolver.ts';
 import type { ValidatorPeers } from './net/validator-peers.ts';
 
 export interface CommitEvent {
@@ -74,6 +75,11 @@ export interface ValidatorStatus {
   };
   /** Consensus messages dropped, by reason: at the network edge and in the core. */
   drops: Record<string, number>;
+  /**
+   * Compact PRE-PREPAREs (their txs named by hash) filled in since start, how many needed a fetch from the
+   * primary, and how many txs were fetched; the rest came from this node's mempool.
+   */
+  prePrepareTxs: ResolverStats;
   /** Set when consensus or sync stopped on an error of this node (the node must be restarted). */
   fatal?: string;
 }
@@ -86,6 +92,7 @@ export interface TelemetrySources {
   readonly peers: ValidatorPeers;
   readonly sync: StateSyncClient;
   readonly mempool: Mempool;
+  readonly resolver: Pick<TxResolver, 'stats'>;
   readonly driver: ConsensusDriver;
   /** The set in force for the running instance and this node's index in it (undefined: outside it). */
   readonly membership: { readonly set: ValidatorSet; readonly self: number | undefined };
@@ -223,6 +230,7 @@ export class ValidatorTelemetry {
       pendingTxs: s.mempool.size,
       sync: s.sync.progress(),
       drops,
+      prePrepareTxs: s.resolver.stats(),
     };
     if (this.#lastCommitAt !== undefined) status.lastCommitAt = this.#lastCommitAt;
     if (this.#fatal !== undefined) status.fatal = this.#fatal;

@@ -56,6 +56,52 @@ export function latencySummary(samples: readonly number[]): LatencySummary {
   };
 }
 
+export interface SecondStats {
+  /** Seconds since the window start. */
+  t: number;
+  committed: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Per-second throughput and latency over the window (for the plots of the performance report). */
+export function timeSeries(
+  commitTimes: readonly number[],
+  submitTimes: readonly number[],
+  latencies: readonly number[],
+  w: Window,
+): SecondStats[] {
+  const n = Math.max(0, Math.ceil(windowSeconds(w)));
+  const committed = new Array<number>(n).fill(0);
+  const lat: number[][] = Array.from({ length: n }, () => []);
+  const slot = (t: number) => Math.floor((t - w.start) / 1000);
+  for (const t of commitTimes) if (t >= w.start && t < w.end) committed[slot(t)]!++;
+  submitTimes.forEach((t, i) => {
+    if (t >= w.start && t < w.end) lat[slot(t)]!.push(latencies[i]!);
+  });
+  return committed.map((c, t) => ({
+    t,
+    committed: c,
+    p50Ms: percentile(lat[t]!, 50),
+    p99Ms: percentile(lat[t]!, 99),
+  }));
+}
+
+export interface Histogram {
+  binMs: number;
+  /** counts[i]: samples in [i × binMs, (i+1) × binMs); the last bin also holds everything above. */
+  counts: number[];
+}
+
+/** Latency histogram in `bins` equal bins up to the p99.9 (so a few outliers do not flatten it). */
+export function histogram(samples: readonly number[], bins = 40): Histogram {
+  const top = samples.length === 0 ? 1 : Math.max(1, percentile(samples, 99.9));
+  const binMs = Math.max(1, Math.ceil(top / bins));
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of samples) counts[Math.min(bins - 1, Math.floor(v / binMs))]!++;
+  return { binMs, counts };
+}
+
 export interface ChainView {
   name: string;
   /** Every tx hash of the node's chain, in chain order. */
@@ -229,8 +275,15 @@ export interface BenchResult {
   peakRssByNodeMb: Record<string, number>;
   blocks: BlockStats;
   viewChanges: number;
+  /** Per second of the window: txs committed, and p50/p99 latency of the txs first submitted in that second. */
+  series: SecondStats[];
+  latencyHistogram: Histogram;
+  /** From starting the devnet (genesis, keys, processes) to every validator ready, ms. */
+  devnetReadyMs: number;
   /** Consensus messages dropped by the validators, by reason, summed. */
   consensusDrops: Record<string, number>;
+  /** Compact PRE-PREPAREs the backups filled in, those that needed a fetch, and the txs fetched (summed). */
+  prePrepareTxs: Record<string, number>;
   verifySamples: number[];
   meetsTarget: boolean;
 }
@@ -287,6 +340,10 @@ export function formatResult(r: BenchResult): string {
       `${r.failed} (rejected ${Object.values(r.txs.rejected).reduce((a, b) => a + b, 0)}, lost ${r.txs.lost}, duplicated ${r.txs.duplicated})`,
     ],
     ['mempool-full retries / request errors', `${r.txs.mempoolFullRetries} / ${r.txs.requestErrors}`],
+    [
+      'compact pre-prepares / fetches / txs',
+      ['resolved', 'fetches', 'fetchedTxs'].map((k) => num(r.prePrepareTxs[k] ?? Number.NaN)).join(' / '),
+    ],
     [
       'anchor txs / view changes / disagreements',
       `${r.txs.foreign} / ${r.viewChanges} / ${r.txs.disagreements.length}`,

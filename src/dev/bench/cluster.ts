@@ -21,9 +21,11 @@ import {
   blockStats,
   cpuCores,
   cpuMsPerTx,
+  histogram,
   latencySummary,
   meetsTarget,
   ratePerSecond,
+  timeSeries,
   verificationLimit,
   windowSeconds,
 } from './cluster-report.ts';
@@ -45,6 +47,8 @@ export interface ClusterBenchOptions {
   batch: number;
   /** Requests in flight per validator. */
   connections: number;
+  /** Offered load, tx/s (paced submissions); absent: as fast as the cluster takes them. */
+  rate?: number;
   /** The genesis maxBatchTxs (txs per block); the devnet default when absent. */
   blockTxs?: number;
   /** The genesis maxBatchWaitMs; the devnet default when absent. */
@@ -203,6 +207,7 @@ function loadgenConfig(m: DevnetManifest, o: ClusterBenchOptions, startedAt: Dat
     concurrency: o.concurrency,
     batch: o.batch,
     connections: o.connections,
+    ...(o.rate !== undefined ? { rate: o.rate } : {}),
     warmupS: o.warmup,
     durationS: o.duration,
     drainS: o.drain,
@@ -271,13 +276,16 @@ export async function runClusterBench(
   let devnet: RunningDevnet | undefined;
   try {
     const before = verifySamples(log, 'before the run');
+    const t0 = performance.now();
     devnet = await startBenchDevnet(o, dir, log);
+    const devnetReadyMs = performance.now() - t0;
     const measured = await measureLoad(devnet.manifest, o, startedAt, log);
     const nodes = devnet.manifest.nodes.map((x) => x.institution);
     await devnet.stop();
     devnet = undefined;
     const after = verifySamples(log, 'after the run');
     const result = benchResult(o, measured, nodes, [...before, ...after], startedAt);
+    result.devnetReadyMs = devnetReadyMs;
     const out = o.out ?? join(RESULTS_DIR, `cluster-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     mkdirSync(resolve(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
@@ -367,7 +375,11 @@ function benchResult(
     peakRssByNodeMb: peakByNode,
     blocks: blockStats(r.blocks[0] ?? [], r.window),
     viewChanges: Math.max(0, ...r.views),
+    series: timeSeries(r.commitTimes, r.submitTimes, r.latencies, r.window),
+    latencyHistogram: histogram(r.latencies),
+    devnetReadyMs: Number.NaN,
     consensusDrops: r.drops,
+    prePrepareTxs: r.prePrepareTxs,
     verifySamples: verifyRates,
     meetsTarget: false,
   };

@@ -32,6 +32,8 @@ export interface LoadgenConfig {
   batch: number;
   /** Requests in flight per validator. */
   connections: number;
+  /** Offered load, tx/s: submissions are paced to it (still within `concurrency`); absent: as fast as taken. */
+  rate?: number;
   warmupS: number;
   durationS: number;
   /** Longest wait after the window for every acknowledged tx to be committed everywhere. */
@@ -54,6 +56,8 @@ export interface LoadgenResult {
   commitTimes: number[];
   /** Submit→commit latency of every tx first submitted inside the window. */
   latencies: number[];
+  /** When each of those txs was first submitted (epoch ms), in the order of `latencies`. */
+  submitTimes: number[];
   blocks: BlockSeen[][];
   exactlyOnce: ExactlyOnce;
   disagreements: number[];
@@ -61,6 +65,8 @@ export interface LoadgenResult {
   views: number[];
   /** Consensus messages the validators dropped, by reason, summed (from /v1/status). */
   drops: Record<string, number>;
+  /** The backups' compact PRE-PREPARE counts, summed (from /v1/status). */
+  prePrepareTxs: Record<string, number>;
 }
 
 export type LoadgenMessage =
@@ -181,6 +187,8 @@ class LoadRun {
   private readonly submitAgents: Agent[];
   stopSubmitting = false;
   ranOutAt: number | undefined;
+  /** With a rate: when the next request may go (epoch ms); every lane books its slot here. */
+  private nextSendAt = 0;
 
   constructor(c: LoadgenConfig, signed: SignedTxs) {
     this.c = c;
@@ -303,6 +311,7 @@ class LoadRun {
         this.ranOutAt ??= Date.now();
         return;
       }
+      await this.pace(txs.length);
       this.sending(k, txs);
       let outcomes: string[];
       try {
@@ -314,6 +323,16 @@ class LoadRun {
       const backOff = txs.map((i, j) => this.outcome(i, outcomes[j] ?? 'UNKNOWN')).some((retry) => retry);
       if (backOff) await sleep(50);
     }
+  }
+
+  /** Waits for this request's turn at the offered rate (none: at once). */
+  private async pace(n: number): Promise<void> {
+    const rate = this.c.rate;
+    if (rate === undefined) return;
+    const now = Date.now();
+    const at = Math.max(now, this.nextSendAt);
+    this.nextSendAt = at + (n * 1000) / rate;
+    if (at > now) await sleep(at - now);
   }
 
   private sending(k: number, txs: number[]): void {
@@ -378,36 +397,48 @@ class LoadRun {
   }
 
   /** Every validator's view and consensus drops (from /v1/status), after the run. */
-  async finalStatus(): Promise<{ views: number[]; drops: Record<string, number> }> {
+  async finalStatus(): Promise<{
+    views: number[];
+    drops: Record<string, number>;
+    prePrepareTxs: Record<string, number>;
+  }> {
     const views: number[] = [];
     const drops: Record<string, number> = {};
+    const prePrepareTxs: Record<string, number> = {};
     for (const base of this.c.nodes) {
       try {
         const r = await http(this.watchAgents[0]!, base, 'GET', '/v1/status');
-        const st = JSON.parse(r.body) as { view: number; drops: Record<string, number> };
+        const st = JSON.parse(r.body) as {
+          view: number;
+          drops: Record<string, number>;
+          prePrepareTxs?: Record<string, number>;
+        };
         views.push(st.view);
-        for (const [reason, count] of Object.entries(st.drops)) drops[reason] = (drops[reason] ?? 0) + count;
+        addCounts(drops, st.drops);
+        addCounts(prePrepareTxs, st.prePrepareTxs ?? {});
       } catch {
         views.push(-1);
       }
     }
     for (const a of [...this.submitAgents, ...this.watchAgents]) a.destroy();
-    return { views, drops };
+    return { views, drops, prePrepareTxs };
   }
 
   /** Commit times of every committed tx, and the latencies of those first submitted inside the window. */
-  timings(window: Window): { commitTimes: number[]; latencies: number[] } {
+  timings(window: Window): { commitTimes: number[]; latencies: number[]; submitTimes: number[] } {
     const commitTimes: number[] = [];
     const latencies: number[] = [];
+    const submitTimes: number[] = [];
     for (let i = 0; i < this.c.txs; i++) {
       if (this.commitAt[i] === 0) continue;
       commitTimes.push(this.commitAt[i]!);
       const first = this.firstSubmit[i]!;
       if (this.state[i] === TxState.acked && first >= window.start && first < window.end) {
         latencies.push(this.commitAt[i]! - first);
+        submitTimes.push(first);
       }
     }
-    return { commitTimes, latencies };
+    return { commitTimes, latencies, submitTimes };
   }
 }
 
@@ -463,7 +494,7 @@ export async function runLoadgen(
   const left = run.pendingAcked();
   run.stopWatching();
   await Promise.all(watchers);
-  const { views, drops } = await run.finalStatus();
+  const { views, drops, prePrepareTxs } = await run.finalStatus();
   const chainViews: ChainView[] = run.chains.map((txHashes, k) => ({ name: `node${k}`, txHashes }));
   return {
     signed: c.txs,
@@ -482,6 +513,7 @@ export async function runLoadgen(
     drained: left === 0,
     views,
     drops,
+    prePrepareTxs,
   };
 }
 
@@ -493,4 +525,8 @@ if (process.send !== undefined && process.argv[2] === '--child') {
       (err: Error) => send({ type: 'error', message: err.stack ?? err.message }, () => process.disconnect()),
     );
   });
+}
+
+function addCounts(into: Record<string, number>, counts: Record<string, number>): void {
+  for (const [k, n] of Object.entries(counts)) into[k] = (into[k] ?? 0) + n;
 }

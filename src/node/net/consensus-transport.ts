@@ -14,10 +14,13 @@
  * Every message type except NEW-VIEW must come from the validator that signed it: replicas only broadcast their
  * own votes. A NEW-VIEW is also relayed, by any validator, to a replica that missed it (its signature is the
  * new primary's, so relaying cannot forge it).
+ *
+ * A PRE-PREPARE with txs goes out compact (compact-pre-prepare.ts: its txs named by hash); a backup checks it at
+ * the edge like any message, then has the TxResolver (tx-resolver.ts) fill in the txs before the driver sees it.
  */
 import type { ConsensusDriver } from '../../consensus/driver.ts';
 import type { Transport } from '../../consensus/interfaces.ts';
-import { type ConsensusMessage, decodeMessage, signedPart } from '../../consensus/messages.ts';
+import { type ConsensusMessage, decodeMessage, encodeMessage, signedPart } from '../../consensus/messages.ts';
 import type { SignatureVerifier } from '../../consensus/types.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import {
@@ -29,6 +32,14 @@ import {
   type Verdict,
   Verdicts,
 } from '../../p2p/index.ts';
+import {
+  type CompactPrePrepare,
+  compactSignedPart,
+  decodeCompactPrePrepare,
+  encodeCompactPrePrepare,
+  isCompactFrame,
+} from './compact-pre-prepare.ts';
+import type { TxResolver } from './tx-resolver.ts';
 import type { ValidatorPeers } from './validator-peers.ts';
 
 /** Why the edge dropped a frame; metric label values (`jrchain_consensus_drops_total{reason}`). */
@@ -50,6 +61,8 @@ export const EdgeDropReason = {
   badSignature: 'badSignature',
   /** A relayed NEW-VIEW this replica made itself: harmless, nothing to do. */
   fromSelf: 'fromSelf',
+  /** A compact PRE-PREPARE whose txs this replica neither holds nor could fetch from the primary. */
+  txsUnavailable: 'txsUnavailable',
 } as const;
 export type EdgeDropReason = (typeof EdgeDropReason)[keyof typeof EdgeDropReason];
 
@@ -61,8 +74,11 @@ export interface EdgeContext {
   readonly verify: SignatureVerifier;
 }
 
+/** What the edge passes on: a consensus message, or a compact PRE-PREPARE still to be filled in. */
+export type EdgeMessage = ConsensusMessage | CompactPrePrepare;
+
 export type EdgeResult =
-  | { readonly ok: true; readonly message: ConsensusMessage }
+  | { readonly ok: true; readonly message: EdgeMessage }
   | { readonly ok: false; readonly reason: EdgeDropReason; readonly detail: string };
 
 /** The edge pipeline for one frame from the peer with validator index `peerIndex` (undefined: not a validator). */
@@ -74,9 +90,9 @@ export function checkConsensusFrame(
   const fail = (reason: EdgeDropReason, detail: string): EdgeResult => ({ ok: false, reason, detail });
   if (peerIndex === undefined)
     return fail(EdgeDropReason.notValidator, 'consensus frame from a non-validator');
-  let m: ConsensusMessage;
+  let m: EdgeMessage;
   try {
-    m = decodeMessage(frame);
+    m = isCompactFrame(frame) ? decodeCompactPrePrepare(frame) : decodeMessage(frame);
   } catch (err) {
     return fail(EdgeDropReason.malformed, (err as Error).message);
   }
@@ -95,7 +111,7 @@ export function checkConsensusFrame(
     return fail(EdgeDropReason.senderMismatch, `${m.type} signed by ${m.from}, sent by ${peerIndex}`);
   }
   if (m.from === ctx.self) return fail(EdgeDropReason.fromSelf, `${m.type} made by this replica`);
-  const { domain, body } = signedPart(m);
+  const { domain, body } = m.type === 'compactPrePrepare' ? compactSignedPart(m) : signedPart(m);
   if (!ctx.verify(signer.publicKey, domain, body, m.signature)) {
     return fail(EdgeDropReason.badSignature, `${m.type} from ${m.from}`);
   }
@@ -115,6 +131,8 @@ export interface ConsensusTransportDeps {
 /** The driver's Transport over the p2p host, plus the inbound edge pipeline (`attach`). */
 export class P2PConsensusTransport implements Transport {
   readonly #d: ConsensusTransportDeps;
+  #resolver: TxResolver | undefined;
+  #beforePrePrepare: (() => void) | undefined;
 
   constructor(deps: ConsensusTransportDeps) {
     this.#d = { ...deps };
@@ -129,6 +147,23 @@ export class P2PConsensusTransport implements Transport {
     const peerId = this.#d.peers.peerId(to);
     if (peerId === undefined || to === this.#d.edge.self) return;
     this.#safely(() => this.#d.host.send(peerId, ProtocolId.consensus, bytes));
+  }
+
+  /** A PRE-PREPARE with txs names them by hash; everything else has its one encoding. */
+  encode(m: ConsensusMessage): Uint8Array {
+    if (m.type !== 'prePrepare' || m.batch.txs.length === 0) return encodeMessage(m);
+    // Forwarded txs go out first, so backups mostly hold them already when the PRE-PREPARE arrives.
+    this.#beforePrePrepare?.();
+    return encodeCompactPrePrepare(m);
+  }
+
+  /**
+   * Registered once the mempool exists: where compact PRE-PREPAREs get their txs, and what to do before
+   * sending one (flush the tx relay). Compact frames that arrive before are dropped as txsUnavailable.
+   */
+  resolveWith(resolver: TxResolver, beforePrePrepare: () => void): void {
+    this.#resolver = resolver;
+    this.#beforePrePrepare = beforePrePrepare;
   }
 
   broadcast(bytes: Uint8Array): void {
@@ -160,7 +195,30 @@ export class P2PConsensusTransport implements Transport {
         : Verdicts.reject(result.reason);
     }
     // Waiting for the driver holds back this peer's next frame (and only this peer's): back-pressure.
-    return driver.receive(result.message).then(() => Verdicts.accept());
+    const m = result.message;
+    if (m.type === 'compactPrePrepare') return this.#expand(driver, peerId, m);
+    return driver.receive(m).then(() => Verdicts.accept());
+  }
+
+  /** Fills in a compact PRE-PREPARE's txs; one that cannot be filled in is dropped, and this replica does not prepare it. */
+  async #expand(
+    driver: Pick<ConsensusDriver, 'receive'>,
+    peerId: string,
+    m: CompactPrePrepare,
+  ): Promise<Verdict> {
+    let full: ConsensusMessage;
+    try {
+      if (this.#resolver === undefined) throw new Error('not serving yet');
+      full = await this.#resolver.resolve(peerId, m);
+    } catch (err) {
+      const detail = `pre-prepare ${m.view}/${m.seq}: ${(err as Error).message}`;
+      this.#d.onDrop(EdgeDropReason.txsUnavailable, detail);
+      this.#d.logger.debug({ peer: peerId, detail }, 'consensus: pre-prepare txs unavailable');
+      // A wrong txs response was already reported on the sync protocol; the frame itself was well formed.
+      return Verdicts.ignore(EdgeDropReason.txsUnavailable);
+    }
+    await driver.receive(full);
+    return Verdicts.accept();
   }
 
   /** Sending is best effort (PBFT tolerates loss); a send must never throw into the driver. */

@@ -1,4 +1,4 @@
-/** Why a peer's sync data was refused. Each is the peer's fault: it is penalised and skipped for a while. */
+/** Why a peer's sync data was refused. Each but txsUnavailable is the peer's fault: it is penalised and skipped for a while. */
 import { ExitCode, exitCodes, JrError } from '../../core/errors.ts';
 
 export const SyncErrorCode = {
@@ -12,6 +12,11 @@ export const SyncErrorCode = {
   targetMismatch: 'SYNC_TARGET_MISMATCH',
   /** Executing the block's txs here does not give back the same block. */
   notReexecuted: 'SYNC_NOT_REEXECUTED',
+  /**
+   * The txs a compact PRE-PREPARE named could not all be had: not held here, and the primary did not answer or
+   * holds no such batch. Not necessarily a fault (a timeout); the PRE-PREPARE is dropped, not prepared.
+   */
+  txsUnavailable: 'SYNC_TXS_UNAVAILABLE',
 } as const;
 export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
 export const SyncErrorExit = exitCodes(SyncErrorCode, {
@@ -20,6 +25,7 @@ export const SyncErrorExit = exitCodes(SyncErrorCode, {
   badCertificate: ExitCode.failed,
   targetMismatch: ExitCode.failed,
   notReexecuted: ExitCode.failed,
+  txsUnavailable: ExitCode.failed,
 });
 
 export class SyncError extends JrError {

@@ -10,6 +10,10 @@
  *                  blocks from, from+1, ...: as many as the responder has and fit its response limit (n may be 0)
  *   kind 3 batch   request: h32 digest
  *                  response: bool found ‖ [Batch]
+ *   kind 4 txs     request: h32 digest ‖ varint n (1..Limits.blockTxs) ‖ varint index* (strictly increasing)
+ *                  response: bool found ‖ [varint n ‖ (bytes tx)*]
+ *                  txs of the batch with that digest, at those indexes (a backup missing some txs a compact
+ *                  PRE-PREPARE named); not found when the responder holds no such batch or it is shorter
  *
  * Header and CommitCertificate are the ledger encodings of src/core/block.ts; CheckpointProof and Batch those of
  * src/consensus/messages.ts.
@@ -47,7 +51,7 @@ export const SYNC_VERSION = 1;
 /** Most blocks one request may ask for (part of the protocol). */
 export const SYNC_MAX_BLOCKS = 1024;
 
-export const SyncKind = { status: 1, blocks: 2, batch: 3 } as const;
+export const SyncKind = { status: 1, blocks: 2, batch: 3, txs: 4 } as const;
 export type SyncKind = keyof typeof SyncKind;
 const kindByCode = new Map<number, SyncKind>(
   Object.entries(SyncKind).map(([k, v]) => [v, k as SyncKind] as const),
@@ -56,7 +60,8 @@ const kindByCode = new Map<number, SyncKind>(
 export type SyncRequest =
   | { readonly kind: 'status' }
   | { readonly kind: 'blocks'; readonly from: number; readonly count: number }
-  | { readonly kind: 'batch'; readonly digest: Uint8Array };
+  | { readonly kind: 'batch'; readonly digest: Uint8Array }
+  | { readonly kind: 'txs'; readonly digest: Uint8Array; readonly indexes: readonly number[] };
 
 export interface SyncHead {
   readonly header: BlockHeader;
@@ -102,6 +107,10 @@ export function encodeSyncRequest(req: SyncRequest): Uint8Array {
   const w = start(req.kind);
   if (req.kind === 'blocks') w.varint(req.from).varint(req.count);
   else if (req.kind === 'batch') w.fixed(req.digest, HASH_LENGTH);
+  else if (req.kind === 'txs') {
+    w.fixed(req.digest, HASH_LENGTH).varint(req.indexes.length);
+    for (const i of req.indexes) w.varint(i);
+  }
   return w.finish();
 }
 
@@ -119,8 +128,22 @@ export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
         };
       case 'batch':
         return { kind, digest: r.fixed(HASH_LENGTH, 'digest') };
+      case 'txs':
+        return { kind, digest: r.fixed(HASH_LENGTH, 'digest'), indexes: readIndexes(r) };
     }
   });
+}
+
+function readIndexes(r: Reader): number[] {
+  const n = r.varintIn(1, Limits.blockTxs, 'index count');
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = r.varintIn(0, Limits.blockTxs - 1, 'tx index');
+    if (k > 0 && i <= out[k - 1]!)
+      throw new CodecError(CodecErrorCode.nonCanonical, 'tx indexes must be strictly increasing');
+    out.push(i);
+  }
+  return out;
 }
 
 // ---- responses ----
@@ -204,5 +227,27 @@ export function decodeBatchResponse(bytes: Uint8Array): Batch | undefined {
   return decodeExact(bytes, bytes.length, 'batch response', (r) => {
     expectKind(r, 'batch');
     return r.bool('found') ? readBatch(r) : undefined;
+  });
+}
+
+export function encodeTxsResponse(txs: readonly TxEnvelope[] | undefined): Uint8Array {
+  const w = start('txs', 16 + (txs?.reduce((n, t) => n + t.bytes.length + 3, 0) ?? 0));
+  w.bool(txs !== undefined);
+  if (txs !== undefined) {
+    w.varint(txs.length);
+    for (const t of txs) w.bytes(t.bytes);
+  }
+  return w.finish();
+}
+
+/** The txs of a txs response (undefined: not found); the caller checks they are the ones asked for. */
+export function decodeTxsResponse(bytes: Uint8Array): TxEnvelope[] | undefined {
+  return decodeExact(bytes, bytes.length, 'txs response', (r) => {
+    expectKind(r, 'txs');
+    if (!r.bool('found')) return undefined;
+    const n = r.varintIn(1, Limits.blockTxs, 'tx count');
+    const txs: TxEnvelope[] = [];
+    for (let k = 0; k < n; k++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx')));
+    return txs;
   });
 }

@@ -1,12 +1,14 @@
 /**
  * Serves `/jrchain/sync/1.0.0` from the ledger and the consensus core: this node's status (head with its
- * certificate, stable checkpoint with its proof), ranges of certified blocks with their txs, and batch bodies
- * for peers that missed them after a view change. Read-only. A request that does not decode is rejected (the
+ * certificate, stable checkpoint with its proof), ranges of certified blocks with their txs, batch bodies
+ * for peers that missed them after a view change, and the txs of a batch that a compact PRE-PREPARE named and a
+ * backup did not hold. Read-only. A request that does not decode is rejected (the
  * host penalises the requester); a range beyond the head gets the blocks that exist (possibly none).
  */
 
 import type { CheckpointProof } from '../../consensus/messages.ts';
 import type { Batch } from '../../core/batch.ts';
+import type { TxEnvelope } from '../../core/tx.ts';
 import type { LedgerStore } from '../../ledger/store.ts';
 import { type Verdict, Verdicts } from '../../p2p/index.ts';
 import {
@@ -16,6 +18,7 @@ import {
   encodeBlocksResponse,
   encodeStatusResponse,
   encodeSyncBlock,
+  encodeTxsResponse,
   type SyncRequest,
 } from './sync-messages.ts';
 
@@ -50,7 +53,16 @@ export class SyncServer {
         return this.#blocks(req.from, req.count, signal);
       case 'batch':
         return encodeBatchResponse(this.#d.batchFor(req.digest));
+      case 'txs':
+        return encodeTxsResponse(this.#txsOf(req.digest, req.indexes));
     }
+  }
+
+  /** The txs at `indexes` of a batch the core holds (the indexes are strictly increasing: checked on decode). */
+  #txsOf(digest: Uint8Array, indexes: readonly number[]): TxEnvelope[] | undefined {
+    const txs = this.#d.batchFor(digest)?.txs;
+    if (txs === undefined || indexes[indexes.length - 1]! >= txs.length) return undefined;
+    return indexes.map((i) => txs[i]!);
   }
 
   async #status(): Promise<Uint8Array> {

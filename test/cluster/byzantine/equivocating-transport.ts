@@ -5,7 +5,9 @@
  *   validators and in a conflicting, validly signed version (another batch time; another digest or header
  *   hash) to the others, who then also get the original, so they hold both signatures: proof of equivocation;
  * - garbage: once it has equivocated, every 2 s it sends each validator a consensus frame that is either
- *   random bytes or a vote with a broken signature (what the network edge must refuse and penalise).
+ *   random bytes or a vote with a broken signature (what the network edge must refuse and penalise), and a
+ *   validly signed compact PRE-PREPARE naming a tx nobody has (which backups must drop as txsUnavailable).
+ * Its own PRE-PREPAREs go whole, so a backup's core gets both conflicting versions without a tx fetch.
  * Which validators get which version rotates, so every honest validator sees both kinds.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,6 +23,8 @@ import {
 import { batchDigest, isNullBatch } from '../../../src/core/batch.ts';
 import type { Domain } from '../../../src/core/crypto.ts';
 import { readKeyFile } from '../../../src/core/keys.ts';
+import type { TxEnvelope } from '../../../src/core/tx.ts';
+import { encodeCompactPrePrepare } from '../../../src/node/net/compact-pre-prepare.ts';
 import * as honest from '../../../src/node/net/consensus-transport.ts';
 import { ProtocolId } from '../../../src/p2p/index.ts';
 
@@ -42,6 +46,10 @@ export class P2PConsensusTransport extends honest.P2PConsensusTransport {
     if (keyFile === undefined) throw new Error('JRCHAIN_BYZANTINE_KEY must name the validator key file');
     const { signer } = readKeyFile(keyFile);
     this.#sign = (domain, body) => signer.sign(domain, body);
+  }
+
+  override encode(m: ConsensusMessage): Uint8Array {
+    return encodeMessage(m);
   }
 
   override broadcast(bytes: Uint8Array): void {
@@ -94,12 +102,22 @@ export class P2PConsensusTransport extends honest.P2PConsensusTransport {
         this.#garbageSent++ % 2 === 0
           ? randomBytes(64 + (this.#garbageSent % 200))
           : encodeMessage({ ...sample, signature: randomBytes(64) } as ConsensusMessage);
+      const frames = sample.type === 'prePrepare' ? [frame, this.#unknownTxs(sample)] : [frame];
       try {
-        this.#deps.host.send(peerId, ProtocolId.consensus, frame);
+        for (const f of frames) this.#deps.host.send(peerId, ProtocolId.consensus, f);
       } catch {
         // not connected (banned by now): nothing to do
       }
     }
+  }
+
+  /** A validly signed compact PRE-PREPARE for `m`'s slot whose one tx exists nowhere. */
+  #unknownTxs(m: PrePrepare): Uint8Array {
+    const ghost = { hash: randomBytes(32) } as unknown as TxEnvelope;
+    const batch = { ...m.batch, txs: [ghost] };
+    return encodeCompactPrePrepare(
+      withSignature<PrePrepare>({ ...m, batch, digest: batchDigest(batch) }, this.#sign),
+    );
   }
 
   #others(): number[] {

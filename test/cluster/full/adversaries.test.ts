@@ -2,7 +2,8 @@
  * Adversaries, on four validators under load (`npm run test:cluster`):
  * - 12: a Byzantine validator. It runs the real node through a test-only entry point
  *   (test/cluster/byzantine/start.ts) that swaps its consensus transport for one that equivocates (as primary:
- *   conflicting PRE-PREPAREs; as backup: conflicting PREPAREs and COMMITs) and then sends garbage frames. We
+ *   conflicting PRE-PREPAREs; as backup: conflicting PREPAREs and COMMITs) and then sends garbage frames and
+ *   PRE-PREPAREs naming txs that do not exist. We
  *   chose this over twins (a second process sharing the key) because it keeps one connection per validator
  *   pair, so what reaches each honest validator is decided by the behaviour, not by which twin won a dial.
  * - 14: an outsider with a fresh key that dials every validator, and raw bytes on the p2p port.
@@ -64,6 +65,8 @@ describe('adversaries, 4 validators', () => {
           for (const st of (await s.heights()).values()) {
             expect(st.drops.equivocation ?? 0).toBeGreaterThan(0);
             expect((st.drops.malformed ?? 0) + (st.drops.badSignature ?? 0)).toBeGreaterThan(0);
+            // A signed PRE-PREPARE naming a tx that exists nowhere is dropped before the core, never prepared.
+            expect(st.drops.txsUnavailable ?? 0).toBeGreaterThan(0);
           }
           await s.waitProgress('the honest validators commit without it', { blocks: 10 });
           s.note('view', (await s.cluster.primary()).view);

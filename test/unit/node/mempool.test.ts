@@ -99,6 +99,21 @@ describe('Mempool', () => {
     expect(h.checks).toBe(1);
   });
 
+  it('gives the held envelope by hash, while being admitted and once pooled, not after commit', async () => {
+    const h = new Harness();
+    const [a, b] = txs(2);
+    h.release = () => {};
+    const first = h.pool.admit(a!, true);
+    await h.roundStarted();
+    expect(h.pool.get(a!.hashHex)).toBe(a);
+    h.release();
+    await first;
+    expect(h.pool.get(a!.hashHex)).toBe(a);
+    expect(h.pool.get(b!.hashHex)).toBeUndefined();
+    h.pool.removeCommitted([a!]);
+    expect(h.pool.get(a!.hashHex)).toBeUndefined();
+  });
+
   it('says committed for a committed tx (TX_DUPLICATE from the ledger), and passes other rejections on', async () => {
     const h = new Harness();
     const [a, b] = txs(2);

@@ -94,6 +94,7 @@ describe('ValidatorTelemetry', () => {
       peers: {},
       sync: { progress: () => ({ state: 'idle' }) },
       mempool: { size: 7 },
+      resolver: { stats: () => ({ resolved: 9, fetches: 2, fetchedTxs: 5 }) },
       driver: {
         drops: () =>
           new Map([
@@ -111,6 +112,7 @@ describe('ValidatorTelemetry', () => {
       quorum: 3,
       pendingTxs: 7,
       drops: { badSignature: 3, duplicate: 4 },
+      prePrepareTxs: { resolved: 9, fetches: 2, fetchedTxs: 5 },
       fatal: 'consensus: disk full',
     });
   });

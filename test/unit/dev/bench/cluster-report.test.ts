@@ -7,9 +7,11 @@ import {
   cpuMsPerTx,
   disagreements,
   formatResult,
+  histogram,
   latencySummary,
   meetsTarget,
   ratePerSecond,
+  timeSeries,
   verificationLimit,
   windowSeconds,
 } from '../../../../src/dev/bench/cluster-report.ts';
@@ -178,7 +180,11 @@ describe('cluster bench: the target and the table', () => {
       peakRssByNodeMb: { 'bank-a': 300 },
       blocks: { blocks: 10, txsP50: 100, txsMean: 100, txsMax: 200, intervalP50Ms: 90, intervalMeanMs: 100 },
       viewChanges: 0,
+      series: [],
+      latencyHistogram: { binMs: 10, counts: [] },
+      devnetReadyMs: 5000,
       consensusDrops: {},
+      prePrepareTxs: { resolved: 90, fetches: 3, fetchedTxs: 12 },
       verifySamples: [9600],
       meetsTarget: true,
     };
@@ -188,6 +194,7 @@ describe('cluster bench: the target and the table', () => {
     expect(text).toContain('25.0 %');
     expect(text).toContain('target met');
     expect(text).toContain('1.25 (at most 1,600 tx/s on 2 cores)');
+    expect(text).toMatch(/compact pre-prepares \/ fetches \/ txs +90 \/ 3 \/ 12/);
   });
 });
 
@@ -197,5 +204,31 @@ describe('cluster bench: CPU per tx', () => {
     expect(cpuMsPerTx({ a: 1 }, 1000)).toBe(1);
     expect(cpuMsPerTx({ a: 1 }, 0)).toBeNaN();
     expect(cpuMsPerTx({ a: 1 }, Number.NaN)).toBeNaN();
+  });
+});
+
+describe('cluster bench: series for the report plots', () => {
+  const w = { start: 10_000, end: 13_000 };
+
+  it('counts commits per second of the window and takes latency percentiles by submit second', () => {
+    const commits = [9_999, 10_000, 10_500, 11_999, 12_000, 13_000];
+    const submits = [10_100, 10_200, 11_500, 12_900, 13_000];
+    const lats = [100, 300, 50, 70, 999];
+    expect(timeSeries(commits, submits, lats, w)).toEqual([
+      { t: 0, committed: 2, p50Ms: 100, p99Ms: 300 },
+      { t: 1, committed: 1, p50Ms: 50, p99Ms: 50 },
+      { t: 2, committed: 1, p50Ms: 70, p99Ms: 70 },
+    ]);
+  });
+
+  it('bins latencies up to the p99.9, the outliers in the last bin', () => {
+    const samples = [...Array.from({ length: 10_000 }, (_, i) => i), 1_000_000];
+    const h = histogram(samples, 10);
+    // The bins span the p99.9 (about 9,990 ms), not the one outlier at 1,000,000 ms.
+    expect(h.binMs).toBeGreaterThanOrEqual(990);
+    expect(h.binMs).toBeLessThanOrEqual(1000);
+    expect(h.counts[0]).toBe(h.binMs);
+    expect(h.counts[9]).toBe(10_001 - 9 * h.binMs);
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(10_001);
   });
 });
