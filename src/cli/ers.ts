@@ -3,7 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { toHex } from '../core/bytes.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
+import { hashTreeRenewal } from '../timestamp/ers.ts';
 import { type ErsVerification, verifyEvidenceRecord } from '../timestamp/ers-verify.ts';
+import { HttpTsaClient } from '../timestamp/index.ts';
+import type { HashAlg } from '../timestamp/oids.ts';
 import { parsePemCertificates } from '../timestamp/x509.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { digestOf } from './evidence.ts';
@@ -104,7 +107,47 @@ function registerVerify(receipt: Command, io: CliIo): void {
     );
 }
 
+function registerRenewHash(receipt: Command, io: CliIo): void {
+  receipt
+    .command('renew-ers')
+    .description(
+      'hash-tree renewal (RFC 4998 5.2) of an evidence record by the holder of its document: asks the TSA for\n' +
+        'a token under a stronger hash over the document and the record so far, and writes the record with the\n' +
+        'new chain to --out. Run it before the hash in use is deprecated; the node cannot, as it never holds\n' +
+        'documents (docs/long-term.md).',
+    )
+    .argument('<record>', 'the evidence record (DER)')
+    .requiredOption('--doc <file>', 'the document the record protects')
+    .requiredOption('--tsa <url>', 'RFC 3161 TSA URL')
+    .requiredOption('-o, --out <file>', 'where to write the renewed record')
+    .addOption(new Option('--hash <alg>', 'the new hash').choices(['sha384', 'sha512']).default('sha512'))
+    .option('--json', 'print machine-readable JSON')
+    .action(
+      async (
+        file: string,
+        opts: { doc: string; tsa: string; out: string; hash: HashAlg; json?: boolean },
+      ) => {
+        const renewal = hashTreeRenewal(
+          readInputFile(file, 'evidence record'),
+          readInputFile(opts.doc, 'document'),
+          opts.hash,
+        );
+        const client = new HttpTsaClient({ url: opts.tsa });
+        await client.start();
+        try {
+          const stamp = await client.stamp(renewal.leaf, opts.hash);
+          writeFileSync(opts.out, renewal.append(stamp.token));
+          const out = { file: opts.out, hashAlg: opts.hash, genTime: stamp.genTime.toISOString() };
+          emit(io, opts.json === true, out, () => `wrote ${opts.out} (${opts.hash} chain, ${out.genTime})\n`);
+        } finally {
+          await client.stop();
+        }
+      },
+    );
+}
+
 export function registerErsCommands(receipt: Command, io: CliIo): void {
   registerExport(receipt, io);
   registerVerify(receipt, io);
+  registerRenewHash(receipt, io);
 }

@@ -20,7 +20,7 @@ import { TxError, TxErrorCode } from '../ledger/errors.ts';
 import type { AnchorStatus } from '../ledger/queries.ts';
 import type { AnchorState } from '../ledger/store.ts';
 import { archiveHistory, renewalLeaves } from '../receipt/archives.ts';
-import { archiveRoot, tokenExpiry, tokenGenTime } from '../timestamp/ers.ts';
+import { archiveRoot, tokenAlgorithms, tokenExpiry, tokenGenTime } from '../timestamp/ers.ts';
 import {
   type Service,
   type TimestampAuthority,
@@ -77,6 +77,11 @@ export const AnchoringDefaults = {
 export interface RenewalPolicy {
   beforeExpiryMs: number;
   maxAgeMs?: number;
+  /**
+   * Algorithms deemed deprecated, by name (`sha256`, `ecdsa-with-SHA256`, as `jrchain tsa inspect` prints) or
+   * dotted OID: an archive whose newest token relies on one (imprint hash, signer digest or signature) is due.
+   */
+  deprecatedAlgorithms?: readonly string[];
   /** How often to look while nothing else wakes the service (default 1 hour). */
   checkIntervalMs?: number;
 }
@@ -120,6 +125,8 @@ export interface AnchoringStatus {
   nextAttemptAt: number | undefined;
   /** The last anchor this node submitted. */
   lastSubmitted: { height: number; txHash: string; genTime: number; at: number } | undefined;
+  /** The last timestamp renewal this node submitted (renewing every archive up to `upTo`). */
+  lastRenewal: { upTo: number; txHash: string; at: number } | undefined;
 }
 
 /** Delay after `failures` consecutive failures: doubling from baseMs, capped at maxMs, equal jitter. */
@@ -161,6 +168,7 @@ export class AnchoringService implements Service {
   #pending: { height: number; expiresAt: number } | undefined;
   #lastSubmitted: AnchoringStatus['lastSubmitted'];
   readonly #renewal: RenewalPolicy | undefined;
+  #lastRenewal: AnchoringStatus['lastRenewal'];
   /** The next time to look for due renewals (reading every anchor), and the renewal pending commit. */
   #renewalCheckAt = 0;
   #renewalPending: { upTo: number; expiresAt: number } | undefined;
@@ -220,6 +228,7 @@ export class AnchoringService implements Service {
       lastError: this.#lastError,
       nextAttemptAt: this.#wakeAt,
       lastSubmitted: this.#lastSubmitted,
+      lastRenewal: this.#lastRenewal,
     };
   }
 
@@ -279,10 +288,15 @@ export class AnchoringService implements Service {
     const startedAt = this.#clock.now();
     this.#inFlight = true;
     try {
-      const from = this.#deps.ledger.anchorState().anchoredHeight + 1;
-      const stamp = await this.#deps.tsa.stamp(head.hash, 'sha256', { signal: this.#abort!.signal });
-      const archive = await this.#archive(from, head.height);
+      const { anchoredHeight, evidenceHeight } = this.#deps.ledger.anchorState();
       const renewal = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
+      // A renewal that was due but could not be made leaves nothing to anchor unless evidence waits.
+      if (renewal === undefined && evidenceHeight <= anchoredHeight) {
+        this.#nextRequestAt = startedAt + this.#intervalMs;
+        return;
+      }
+      const archive = await this.#archive(anchoredHeight + 1, head.height);
+      const stamp = await this.#deps.tsa.stamp(head.hash, 'sha256', { signal: this.#abort!.signal });
       if (!this.#running) return;
       const createdAt = this.#clock.now();
       const env = envelope(
@@ -313,8 +327,11 @@ export class AnchoringService implements Service {
       if (rejection?.code === TxErrorCode.anchorStale) return;
       if (rejection !== undefined) throw TxError.fromRejection(rejection);
       this.#pending = { height: head.height, expiresAt: createdAt + this.#txTtlMs };
-      if (renewal !== undefined)
+      if (renewal !== undefined) {
         this.#renewalPending = { upTo: renewal.upTo, expiresAt: createdAt + this.#txTtlMs };
+        this.#lastRenewal = { upTo: renewal.upTo, txHash: env.hashHex, at: createdAt };
+        this.#log?.info({ upTo: renewal.upTo, tx: env.hashHex }, 'archive timestamps renewed');
+      }
       this.#lastSubmitted = {
         height: head.height,
         txHash: env.hashHex,
@@ -370,9 +387,15 @@ export class AnchoringService implements Service {
       const expiry = tokenExpiry(newest)?.getTime();
       const made = tokenGenTime(newest);
       const old = policy.maxAgeMs !== undefined && made !== undefined && now - made >= policy.maxAgeMs;
-      return old || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
+      return old || this.#weak(newest) || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
     });
     return due ? anchoredHeight : undefined;
+  }
+
+  /** Whether a token relies on an algorithm the policy deems deprecated. */
+  #weak(token: Uint8Array): boolean {
+    const deprecated = this.#renewal?.deprecatedAlgorithms ?? [];
+    return deprecated.length > 0 && tokenAlgorithms(token).some((a) => deprecated.includes(a));
   }
 
   /** A renewal of every archive anchored up to `upTo`, unless the TSA's certificate would not outlast the old. */
@@ -385,6 +408,13 @@ export class AnchoringService implements Service {
       this.#log?.warn(
         { expiry: new Date(expiry).toISOString() },
         'renewal skipped: the TSA certificate expires within the renewal margin too; configure a TSA with a newer certificate',
+      );
+      return undefined;
+    }
+    if (this.#weak(stamp.token)) {
+      this.#log?.warn(
+        {},
+        'renewal skipped: the TSA still uses a deprecated algorithm; configure another TSA',
       );
       return undefined;
     }

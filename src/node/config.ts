@@ -44,7 +44,12 @@ export interface NodeConfig {
     anchorIntervalMs: number;
     timeoutMs: number;
     /** Timestamp renewal of archive timestamps (docs/long-term.md); off when absent. */
-    renewal?: { beforeExpiryMs: number; maxAgeMs?: number; checkIntervalMs?: number };
+    renewal?: {
+      beforeExpiryMs: number;
+      maxAgeMs?: number;
+      checkIntervalMs?: number;
+      deprecatedAlgorithms?: string[];
+    };
   };
   log: { level: LogLevel; format: LogFormat };
 }
@@ -127,13 +132,23 @@ function posInt(v: unknown, what: string): number {
 }
 
 function renewalPolicy(v: unknown): NonNullable<NodeConfig['tsa']['renewal']> {
-  const r = object(v, 'config.tsa.renewal', ['beforeExpiryMs', 'maxAgeMs', 'checkIntervalMs']);
+  const r = object(v, 'config.tsa.renewal', [
+    'beforeExpiryMs',
+    'maxAgeMs',
+    'checkIntervalMs',
+    'deprecatedAlgorithms',
+  ]);
+  const algs = r.deprecatedAlgorithms;
+  if (algs !== undefined && (!Array.isArray(algs) || !algs.every((a) => typeof a === 'string' && a !== ''))) {
+    fail('config.tsa.renewal.deprecatedAlgorithms must be a list of algorithm names or OIDs');
+  }
   return {
     beforeExpiryMs: posInt(r.beforeExpiryMs, 'config.tsa.renewal.beforeExpiryMs'),
     ...(r.maxAgeMs === undefined ? {} : { maxAgeMs: posInt(r.maxAgeMs, 'config.tsa.renewal.maxAgeMs') }),
     ...(r.checkIntervalMs === undefined
       ? {}
       : { checkIntervalMs: posInt(r.checkIntervalMs, 'config.tsa.renewal.checkIntervalMs') }),
+    ...(algs === undefined ? {} : { deprecatedAlgorithms: [...(algs as string[])] }),
   };
 }
 

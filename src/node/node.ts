@@ -271,6 +271,9 @@ export class JrNode {
             lastError: anchor.lastError ?? null,
             nextAttemptAt:
               anchor.nextAttemptAt !== undefined ? new Date(anchor.nextAttemptAt).toISOString() : null,
+            lastRenewal: anchor.lastRenewal
+              ? { ...anchor.lastRenewal, at: new Date(anchor.lastRenewal.at).toISOString() }
+              : null,
           }
         : null,
       sync: s.sync,

@@ -113,6 +113,9 @@ export function verifyEvidenceRecord(der: Uint8Array, opts: ErsVerifyOptions): E
     return { ok: false, reason: `unexpected ${(err as Error).name}: ${(err as Error).message}`, steps };
   }
   const last = steps.at(-1)!;
+  if (last.genTime > opts.at) {
+    return { ok: false, reason: `the record holds a token made after ${opts.at.toISOString()}`, steps };
+  }
   if (last.validUntil < opts.at) {
     return {
       ok: false,

@@ -8,8 +8,14 @@
  */
 
 import { TimestampError, TimestampErrorCode } from './errors.ts';
-import { type ArchiveTimeStamp, encodeEvidenceRecord } from './ers-asn1.ts';
+import {
+  type ArchiveTimeStamp,
+  decodeEvidenceRecord,
+  encodeChains,
+  encodeEvidenceRecord,
+} from './ers-asn1.ts';
 import { buildLevels, ersDigest, listHash, reduce, rootOf } from './ers-tree.ts';
+import { type HashAlg, oidName } from './oids.ts';
 import { parseToken } from './response.ts';
 import { parseCertificate } from './x509.ts';
 
@@ -101,5 +107,40 @@ export function tokenGenTime(token: Uint8Array): number | undefined {
     return parseToken(token).tstInfo?.genTime.getTime();
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Hash-tree renewal (RFC 4998 5.2) by whoever holds the document: the value a token under `alg` must cover to
+ * start a new chain, H(H(document) || H(DER of the record's chains)), and the record with that chain appended
+ * once the token is made. Throws TSA_UNPARSABLE when the record does not decode.
+ */
+export function hashTreeRenewal(record: Uint8Array, document: Uint8Array, alg: HashAlg) {
+  const r = decodeEvidenceRecord(record);
+  const leaf = ersDigest(alg, ersDigest(alg, document), ersDigest(alg, encodeChains(r.chains)));
+  const append = (token: Uint8Array): Uint8Array =>
+    encodeEvidenceRecord({
+      ...r,
+      digestAlgs: r.digestAlgs.includes(alg) ? r.digestAlgs : [...r.digestAlgs, alg],
+      chains: [...r.chains, [{ digestAlg: alg, reducedHashtree: [[leaf]], timeStamp: token }]],
+    });
+  return { leaf, append };
+}
+
+/**
+ * The algorithms a token relies on, by name (as `oidName` prints them, e.g. `sha256`, `ecdsa-with-SHA256`) and
+ * by dotted OID: its imprint hash, and each signer's digest and signature algorithms. Empty when it does not
+ * parse. A renewal policy compares them with the algorithms it deems deprecated.
+ */
+export function tokenAlgorithms(token: Uint8Array): string[] {
+  try {
+    const t = parseToken(token);
+    const oids = [
+      ...(t.tstInfo ? [t.tstInfo.imprint.hashAlgOid] : []),
+      ...(t.signedData?.signerInfos ?? []).flatMap((s) => [s.digestAlgorithm, s.signatureAlgorithm.oid]),
+    ];
+    return [...new Set(oids.flatMap((o) => [o, oidName(o)]))];
+  } catch {
+    return [];
   }
 }

@@ -10,6 +10,7 @@ import { ApiClient } from '../../src/cli/client.ts';
 import { runDemo, SAMPLES } from '../../src/cli/devnet.ts';
 import { DEMO_CLAIMANT_REF } from '../../src/cli/devnet-case-demo.ts';
 import { resolveIdentity } from '../../src/cli/evidence.ts';
+import { loadGenesisFile } from '../../src/core/genesis-file.ts';
 import { parseTx } from '../../src/core/tx.ts';
 import type { DevnetManifest } from '../../src/dev/devnet.ts';
 import {
@@ -21,6 +22,7 @@ import {
   waitFor,
 } from '../../src/dev/processes.ts';
 import { decodeTxRecord } from '../../src/ledger/records.ts';
+import { bcCheckErs, bouncyCastleMissing } from '../helpers/bouncycastle.ts';
 import { findSecrets } from '../helpers/outsider.ts';
 import { freePortBlock } from '../helpers/ports.ts';
 
@@ -163,6 +165,46 @@ describe('devnet end to end', () => {
     const t = await cli('receipt', 'verify', tampered, '--genesis', m.genesis, '--file', file);
     expect(t.code).toBe(1);
     expect(t.stdout).toMatch(/FAIL summary/);
+  });
+
+  it('exports an RFC 4998 evidence record that our verifier and (when present) BouncyCastle validate', async () => {
+    const file = join(dir, 'ers-agreement.txt');
+    writeFileSync(file, 'mediation agreement E2E-ERS, long-term copy\n');
+    const [a, b] = m.nodes;
+    const args = [
+      '--case',
+      'E2E-ERS',
+      '--type',
+      'mediation-agreement',
+      '--key',
+      a!.clientKey,
+      '--node',
+      a!.apiUrl,
+      '--wait',
+    ];
+    const sub = await cli('evidence', 'submit', file, ...args);
+    expect(sub.code, sub.stderr).toBe(0);
+    const ers = join(dir, 'agreement.ers');
+    await waitFor(
+      'an evidence record (the next anchor carries its archive timestamp)',
+      async () =>
+        (await cli('receipt', 'export', file, '--format', 'ers', '-o', ers, '--node', b!.apiUrl)).code === 0
+          ? true
+          : undefined,
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    const v = await cli('receipt', 'verify-ers', ers, '--doc', file, '--genesis', m.genesis);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/PROVEN: the document existed no later than/);
+    const other = join(dir, 'not-recorded.txt');
+    writeFileSync(other, 'never recorded\n');
+    expect((await cli('receipt', 'verify-ers', ers, '--doc', other, '--genesis', m.genesis)).code).toBe(1);
+    if (bouncyCastleMissing() === undefined) {
+      const root = join(dir, 'devnet-tsa-root.pem');
+      writeFileSync(root, loadGenesisFile(m.genesis).tsa.trustAnchors.join('\n'));
+      const bc = await bcCheckErs(dir, ers, file, root, new Date());
+      expect(bc.ok, bc.out).toBe(true);
+    }
   });
 
   it('evidence carrying its own RFC 3161 token (--stamp) is accepted by validators and verified offline', async () => {

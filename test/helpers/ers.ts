@@ -9,7 +9,13 @@ import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../src/ledger/queries.ts';
 import { issueCertificate } from '../../src/timestamp/certs.ts';
-import { type Archive, archiveRoot, renewalLeaf } from '../../src/timestamp/ers.ts';
+import {
+  type Archive,
+  archiveRoot,
+  evidenceRecord,
+  hashTreeRenewal,
+  renewalLeaf,
+} from '../../src/timestamp/ers.ts';
 import { createGenesisTokenVerifier } from '../../src/timestamp/genesis-verifier.ts';
 import { Oid } from '../../src/timestamp/oids.ts';
 import type { EmbeddedTsa } from '../../src/timestamp/tsa.ts';
@@ -28,8 +34,13 @@ export const FIRST_EXPIRY = T0 + 365 * DAY;
 export const RENEWED_AT = T0 + 300 * DAY;
 
 /** A TSA certificate from the same root, valid from a day before `at` on, and its TSA (clock: `at`, or `clock`). */
-export async function renewingTsa(pki: Pki, at: number, clock?: () => number): Promise<EmbeddedTsa> {
-  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+export async function renewingTsa(
+  pki: Pki,
+  at: number,
+  clock?: () => number,
+  namedCurve: 'P-256' | 'P-384' = 'P-256',
+): Promise<EmbeddedTsa> {
+  const keys = generateKeyPairSync('ec', { namedCurve });
   const der = issueCertificate({
     subject: [
       ['O', 'JRChain Test'],
@@ -112,4 +123,17 @@ export async function archiveAnchor(
   } finally {
     await tsa.stop();
   }
+}
+
+/**
+ * The record of `doc` (one of `docs`) after a hash-tree renewal (RFC 4998 5.2) by its holder: the archive's
+ * chain, then a SHA-512 chain whose first timestamp covers SHA-512(SHA-512(doc) || SHA-512(earlier chains)),
+ * made at `at` by a TSA certificate from the same root.
+ */
+export async function hashTreeRenewed(fx: ArchiveFixture, doc: Uint8Array, at: number): Promise<Uint8Array> {
+  const renewal = hashTreeRenewal(evidenceRecord(sha256Of(doc), fx), doc, 'sha512');
+  const tsa = await renewingTsa(fx.pki, at);
+  const token = (await tsa.stamp(renewal.leaf, 'sha512')).token;
+  await tsa.stop();
+  return renewal.append(token);
 }

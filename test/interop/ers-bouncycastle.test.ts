@@ -18,6 +18,7 @@ import {
   docs,
   documents,
   FIRST_EXPIRY,
+  hashTreeRenewed,
   sha256Of,
   unrenewed,
 } from '../helpers/ers.ts';
@@ -101,6 +102,15 @@ describe.skipIf(missing !== undefined)(
       const renewed = await write('renewed.ers', fx, 4);
       const now = await bcCheckErs(tmp.path, renewed, file('doc4'), file('root.pem'), at);
       expect(now.ok, now.out).toBe(true);
+    }, 240_000);
+
+    it('a hash-tree renewal (a SHA-512 chain) validates for its document only', async () => {
+      await writeFile(file('hash-renewed.ers'), await hashTreeRenewed(fx, docs[1]!, T0 + 310 * DAY));
+      const at = new Date(FIRST_EXPIRY + 200 * DAY);
+      const ok = await bcCheckErs(tmp.path, file('hash-renewed.ers'), file('doc1'), file('root.pem'), at);
+      expect(ok.ok, ok.out).toBe(true);
+      const other = await bcCheckErs(tmp.path, file('hash-renewed.ers'), file('doc2'), file('root.pem'), at);
+      expect(other.ok, other.out).toBe(false);
     }, 240_000);
   },
 );

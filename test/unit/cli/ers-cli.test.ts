@@ -6,20 +6,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { evidenceRecord } from '../../../src/timestamp/ers.ts';
-import { archiveFixture, docs, FIRST_EXPIRY, sha256Of, unrenewed } from '../../helpers/ers.ts';
+import { TsaHttpServer } from '../../../src/timestamp/server.ts';
+import {
+  type ArchiveFixture,
+  archiveFixture,
+  docs,
+  FIRST_EXPIRY,
+  RENEWED_AT,
+  renewingTsa,
+  sha256Of,
+  unrenewed,
+} from '../../helpers/ers.ts';
 import { DAY, T0 } from '../../helpers/tsa.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-ers-cli-'));
 const path = (name: string) => join(dir, name);
 
+let fx: ArchiveFixture;
+
 beforeAll(async () => {
-  const fx = await archiveFixture();
+  fx = await archiveFixture();
   writeFileSync(path('root.pem'), fx.pki.rootPem);
   writeFileSync(path('doc'), docs[0]!);
   writeFileSync(path('other'), 'a document no archive covers\n');
   const first = unrenewed(fx);
   writeFileSync(path('first.ers'), evidenceRecord(sha256Of(docs[0]!), first));
   writeFileSync(path('renewed.ers'), evidenceRecord(sha256Of(docs[0]!), fx));
+  writeFileSync(path('garbage.ers'), Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x07));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -51,6 +64,47 @@ describe('jrchain receipt verify-ers', () => {
     const renewed = await verifyErs('renewed.ers', 'doc', FIRST_EXPIRY + DAY, '--json');
     expect(renewed.code).toBe(0);
     expect(JSON.parse(renewed.stdout).steps).toHaveLength(2);
+  });
+
+  it('a record that does not decode is not proven, with the DER problem named', async () => {
+    const r = await verifyErs('garbage.ers', 'doc', T0, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/EvidenceRecord/),
+    });
+  });
+
+  it('renew-ers appends a SHA-512 chain from a TSA; the renewed record verifies for its document only', async () => {
+    const tsa = await renewingTsa(fx.pki, RENEWED_AT + 10 * DAY);
+    const server = new TsaHttpServer(tsa, { port: 0 });
+    await server.start();
+    try {
+      const io = memoryIo();
+      const args = [
+        'receipt',
+        'renew-ers',
+        path('renewed.ers'),
+        '--doc',
+        path('doc'),
+        '--tsa',
+        server.address.url,
+      ];
+      expect(await runCli([...args, '-o', path('hash-renewed.ers'), '--json'], io), io.stderr).toBe(0);
+      expect(JSON.parse(io.stdout)).toMatchObject({ hashAlg: 'sha512' });
+    } finally {
+      await server.stop();
+      await tsa.stop();
+    }
+    const at = FIRST_EXPIRY + 300 * DAY;
+    const ok = await verifyErs('hash-renewed.ers', 'doc', at, '--json');
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(JSON.parse(ok.stdout).steps.map((s: { hashAlg: string }) => s.hashAlg)).toEqual([
+      'sha256',
+      'sha256',
+      'sha512',
+    ]);
+    expect((await verifyErs('hash-renewed.ers', 'other', at)).code).toBe(1);
   });
 
   it('refuses to run without trust anchors or with a bad --at', async () => {

@@ -36,7 +36,7 @@ describe('node config', () => {
     c.tsa.url = 'http://127.0.0.1:8300';
     c.p2p.peers = { '12D3KooWabc': ['/ip4/127.0.0.1/tcp/7000'] };
     expect(parseConfig(home, JSON.parse(JSON.stringify(configToJson(c))))).toEqual(c);
-    c.tsa.renewal = { beforeExpiryMs: 86_400_000, maxAgeMs: 600_000 };
+    c.tsa.renewal = { beforeExpiryMs: 86_400_000, maxAgeMs: 600_000, deprecatedAlgorithms: ['sha1'] };
     expect(parseConfig(home, JSON.parse(JSON.stringify(configToJson(c)))).tsa.renewal).toEqual(c.tsa.renewal);
   });
 
@@ -74,6 +74,15 @@ describe('node config', () => {
       'a renewal policy without its margin',
       { format: CONFIG_FORMAT, institution: 'a', tsa: { renewal: { maxAgeMs: 1000 } } },
       /renewal\.beforeExpiryMs/,
+    ],
+    [
+      'deprecated algorithms that are not a list of names',
+      {
+        format: CONFIG_FORMAT,
+        institution: 'a',
+        tsa: { renewal: { beforeExpiryMs: 1, deprecatedAlgorithms: 'sha1' } },
+      },
+      /deprecatedAlgorithms/,
     ],
   ])('rejects %s', (_name, doc, message) => {
     expect(() => parseConfig(home, doc)).toThrow(ConfigError);

@@ -42,58 +42,68 @@ beforeAll(async () => {
   genesis = testGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
 });
 
+/** A ledger, fake consensus and anchoring service with `policy`; one document archived at T + 1 s. */
+async function setup(policy: RenewalPolicy) {
+  const time = new ManualTime(T + 1000);
+  const first = await startTsa(pki, T, { clock: () => time.now() });
+  const tsa: { current: TimestampAuthority } = { current: first };
+  const verifier = createGenesisTokenVerifier(genesis.tsa);
+  const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, {
+    tokenVerifier: verifier,
+    anchorVerifier: verifier,
+  });
+  const queries = new LedgerQueries(chain.store, genesis);
+  const consensus = new FakeConsensus(chain, () => time.now());
+  const service = new AnchoringService(
+    {
+      tsa: { stamp: (...args) => tsa.current.stamp(...args) },
+      chainId: genesis.chainId,
+      institution: TEST_INSTITUTIONS[0]!,
+      signer: validatorSigners()[0]!,
+      ledger: queries,
+      onHead: consensus.onHead,
+      isPrimary: () => true,
+      submit: consensus.submit,
+    },
+    { intervalMs: 5000, clock: time, timers: time, random: () => 0.5, renewal: policy },
+  );
+  await service.start();
+  const e = evidenceTx({ nonce: 1, createdAt: time.now() });
+  await consensus.commit([e]);
+  await waitFor(() => consensus.anchorsWaiting().length === 1, 'the archive anchor');
+  await consensus.commit();
+  expect((await queries.anchorsFrom(1))[0]!.archive).toBeDefined();
+
+  // A day at a time: each daily look has run once the service waits for the next one, or has submitted.
+  const days = async (n: number) => {
+    for (let i = 0; i < n && consensus.anchorsWaiting().length === 0; i++) {
+      time.advance(DAY);
+      await waitFor(
+        async () => {
+          const next = (await service.status()).nextAttemptAt;
+          return consensus.anchorsWaiting().length > 0 || (next !== undefined && next > time.now());
+        },
+        `the look on day ${i + 1}`,
+      );
+    }
+  };
+  const stop = async () => {
+    await service.stop();
+    await first.stop();
+  };
+  return { time, tsa, queries, consensus, service, e, days, stop };
+}
+
 describe('timestamp renewal', () => {
   it('renews archives before their certificate expires; the exported record then outlives it', async () => {
-    const time = new ManualTime(T + 1000);
-    const first = await startTsa(pki, T, { clock: () => time.now() });
-    let current: TimestampAuthority = first;
-    const verifier = createGenesisTokenVerifier(genesis.tsa);
-    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, {
-      tokenVerifier: verifier,
-      anchorVerifier: verifier,
-    });
-    const queries = new LedgerQueries(chain.store, genesis);
-    const consensus = new FakeConsensus(chain, () => time.now());
-    const service = new AnchoringService(
-      {
-        tsa: { stamp: (...args) => current.stamp(...args) },
-        chainId: genesis.chainId,
-        institution: TEST_INSTITUTIONS[0]!,
-        signer: validatorSigners()[0]!,
-        ledger: queries,
-        onHead: consensus.onHead,
-        isPrimary: () => true,
-        submit: consensus.submit,
-      },
-      { intervalMs: 5000, clock: time, timers: time, random: () => 0.5, renewal: POLICY },
-    );
-    await service.start();
-    const e = evidenceTx({ nonce: 1, createdAt: time.now() });
-    await consensus.commit([e]);
-    await waitFor(() => consensus.anchorsWaiting().length === 1, 'the archive anchor');
-    await consensus.commit();
-    expect((await queries.anchorsFrom(1))[0]!.archive).toBeDefined();
-
-    // A day at a time: each daily look has run once the service waits for the next one, or has submitted.
-    const days = async (n: number) => {
-      for (let i = 0; i < n && consensus.anchorsWaiting().length === 0; i++) {
-        time.advance(DAY);
-        await waitFor(
-          async () => {
-            const next = (await service.status()).nextAttemptAt;
-            return consensus.anchorsWaiting().length > 0 || (next !== undefined && next > time.now());
-          },
-          `the look on day ${i + 1}`,
-        );
-      }
-    };
+    const { time, tsa, queries, consensus, service, e, days, stop } = await setup(POLICY);
     // Far from expiry, the daily look finds nothing due.
     await days(50);
     expect(consensus.anchorsWaiting()).toEqual([]);
 
     // 30 days before expiry a renewal is due; the TSA now signs with a certificate that lasts.
     const second = await renewingTsa(pki, T + 70 * DAY, () => time.now());
-    current = { stamp: (d, alg, o) => second.stamp(d, alg, o) };
+    tsa.current = second;
     await days(25);
     expect(time.now()).toBeGreaterThanOrEqual(EXPIRY - POLICY.beforeExpiryMs);
     expect(time.now()).toBeLessThan(EXPIRY - POLICY.beforeExpiryMs + DAY);
@@ -111,21 +121,43 @@ describe('timestamp renewal', () => {
     if (!unrenewed.ok) expect(unrenewed.reason).toMatch(/not renewed in time/);
     const renewal = decodeAnchor(consensus.anchorsWaiting()[0]!.tx.payload).renewal;
     expect(renewal).toMatchObject({ upTo: 1 });
+    expect((await service.status()).lastRenewal).toEqual({
+      upTo: 1,
+      txHash: consensus.anchorsWaiting()[0]!.hashHex,
+      at: time.now(),
+    });
     await consensus.commit();
     expect(consensus.rejected).toEqual([]);
 
     const r = (await evidenceRecordFor(queries, genesis, e.hash))!;
     expect(decodeEvidenceRecord(r.ers).chains[0]).toHaveLength(2);
-    const late = {
-      document: { sha256: decodeEvidence(e.tx.payload).hash },
-      trustAnchors: [pki.root],
-      at: new Date(EXPIRY + 10 * DAY),
-    };
+    const late = { document: doc, trustAnchors: [pki.root], at: lateAt };
     const v = verifyEvidenceRecord(r.ers, late);
     expect(v.ok, v.ok ? '' : v.reason).toBe(true);
     if (v.ok) expect(v.provenAt.getTime()).toBe(T + 1000);
-    await service.stop();
-    await first.stop();
+    await stop();
     await second.stop();
+  });
+
+  it('renews archives whose token relies on a deprecated algorithm, once the TSA no longer uses it', async () => {
+    const policy: RenewalPolicy = { ...POLICY, deprecatedAlgorithms: ['ecdsa-with-SHA256'] };
+    const { time, tsa, queries, consensus, e, days, stop } = await setup(policy);
+    // Due at the first look, but the TSA still signs with ECDSA-SHA256: nothing is submitted.
+    await days(3);
+    expect(consensus.anchorsWaiting()).toEqual([]);
+    const p384 = await renewingTsa(pki, T + 3 * DAY, () => time.now(), 'P-384');
+    tsa.current = p384;
+    await days(2);
+    expect(consensus.anchorsWaiting()).toHaveLength(1);
+    expect(decodeAnchor(consensus.anchorsWaiting()[0]!.tx.payload).renewal).toMatchObject({ upTo: 1 });
+    await consensus.commit();
+    expect(consensus.rejected).toEqual([]);
+    const r = (await evidenceRecordFor(queries, genesis, e.hash))!;
+    expect(decodeEvidenceRecord(r.ers).chains[0]).toHaveLength(2);
+    // Once renewed, the archive's newest token uses ECDSA-SHA384: no further renewal is due.
+    await days(3);
+    expect(consensus.anchorsWaiting()).toEqual([]);
+    await stop();
+    await p384.stop();
   });
 });

@@ -89,4 +89,29 @@ describe('evidenceRecordFor', () => {
       message: expect.stringMatching(/is not .* the root of its evidence/),
     });
   });
+
+  it('the executor refuses a renewal whose token an untrusted TSA made', async () => {
+    const { chain, queries } = await archiveChain(genesis);
+    const anchor = await archiveAnchor(pki, queries, chain.head(), T + 2500);
+    expect(outcomes(await runBlock(chain, batchOf([anchor], T + 3000)), [anchor])).toEqual(['ok']);
+    const head = chain.head();
+    const stranger = await startTsa(await makePki({ rootName: 'Stranger Root' }), T + 3500);
+    const trusted = await startTsa(pki, T + 3500);
+    const root = sha256(utf8.encode('renewal root'));
+    const renewal = anchorTx(
+      {
+        height: head.height,
+        headerHash: head.hash,
+        token: (await trusted.stamp(head.hash, 'sha256')).token,
+        renewal: { upTo: 2, root, token: (await stranger.stamp(root, 'sha256')).token },
+      },
+      { validator: 1, createdAt: T + 3500 },
+    );
+    await Promise.all([stranger.stop(), trusted.stop()]);
+    const built = await runBlock(chain, batchOf([renewal], T + 4000));
+    expect(outcomes(built, [renewal])).toEqual(['TX_BAD_ANCHOR_TOKEN']);
+    expect(built.rejected[0]!.message).toMatch(/^renewal: TSA_/);
+    // Only the first anchor is on the ledger.
+    expect((await queries.anchorsFrom(1)).map((a) => a.height)).toEqual([2]);
+  });
 });

@@ -11,6 +11,7 @@ import {
   archiveFixture,
   docs,
   FIRST_EXPIRY,
+  hashTreeRenewed,
   RENEWED_AT,
   sha256Of,
   unrenewed,
@@ -98,6 +99,13 @@ describe('evidence records', () => {
     });
     expect(late.ok).toBe(false);
     if (!late.ok) expect(late.reason).toMatch(/not renewed in time/);
+    const early = verifyEvidenceRecord(der, {
+      document: { data: docs[0]! },
+      ...trust(),
+      at: new Date(T0 - 1),
+    });
+    expect(early.ok).toBe(false);
+    if (!early.ok) expect(early.reason).toMatch(/made after/);
   });
 
   it('a renewed record proves the document after the first certificate expired', () => {
@@ -129,5 +137,23 @@ describe('evidence records', () => {
       if (r.ok) passing.push(i);
     }
     expect(passing).toEqual([]);
+  });
+
+  it('a hash-tree renewal (a SHA-512 chain over the document and the earlier chains) verifies with the document', async () => {
+    const der = await hashTreeRenewed(fx, docs[1]!, RENEWED_AT + 10 * DAY);
+    const at = new Date(FIRST_EXPIRY + 200 * DAY);
+    const v = verifyEvidenceRecord(der, { document: { data: docs[1]! }, ...trust(), at });
+    expect(v.ok, v.ok ? '' : v.reason).toBe(true);
+    if (v.ok)
+      expect(v.steps.map((s) => [s.chain, s.hashAlg])).toEqual([
+        [0, 'sha256'],
+        [0, 'sha256'],
+        [1, 'sha512'],
+      ]);
+    // The SHA-512 chain needs the document itself, and covers only it.
+    const hashOnly = verifyEvidenceRecord(der, { document: { sha256: sha256Of(docs[1]!) }, ...trust(), at });
+    expect(hashOnly.ok).toBe(false);
+    if (!hashOnly.ok) expect(hashOnly.reason).toMatch(/needs the document itself/);
+    expect(verifyEvidenceRecord(der, { document: { data: docs[2]! }, ...trust(), at }).ok).toBe(false);
   });
 });
