@@ -14,6 +14,7 @@ import { CoreErrorCode, CoreErrorExit, ExitCode, type ExitCodeTable, type JrErro
 import { GenesisErrorCode, GenesisErrorExit } from '../core/genesis.ts';
 import { KeyErrorCode, KeyErrorExit } from '../core/keys.ts';
 import { MemberErrorCode, MemberErrorExit } from '../core/member.ts';
+import { SuiteErrorCode, SuiteErrorExit } from '../core/sm/errors.ts';
 import { BenchErrorCode, BenchErrorExit } from '../dev/bench/cluster.ts';
 import { LedgerErrorCode, LedgerErrorExit, TxErrorCode, TxErrorExit } from '../ledger/errors.ts';
 import { SyncErrorCode, SyncErrorExit } from '../node/net/errors.ts';
@@ -50,6 +51,7 @@ export const ERROR_CODE_ENUMS: readonly ErrorCodeEnum[] = [
   entry('KeyErrorCode', KeyErrorCode, KeyErrorExit),
   entry('MemberErrorCode', MemberErrorCode, MemberErrorExit),
   entry('SealErrorCode', SealErrorCode, SealErrorExit),
+  entry('SuiteErrorCode', SuiteErrorCode, SuiteErrorExit),
   entry('TxErrorCode', TxErrorCode, TxErrorExit),
   entry('LedgerErrorCode', LedgerErrorCode, LedgerErrorExit),
   entry('ConsensusErrorCode', ConsensusErrorCode, ConsensusErrorExit),
