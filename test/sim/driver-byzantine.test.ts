@@ -14,6 +14,7 @@ describe('stronger adversaries on the production driver and state sync', () => {
     async (_, a) => {
       const r = await runDriverAdversary(a, 0);
       expect(r.violations, `${r.scenario} seed=${r.seed}: ${r.violations.join(' | ')}`).toEqual([]);
+      expect(r.vacuous, `${r.scenario} seed=${r.seed}: the attack did not happen`).toBeUndefined();
       expect(r.committedTxs).toBeGreaterThan(0);
     },
   );

@@ -274,7 +274,8 @@ function syncClient(g: Genesis, peerIds: readonly string[], i: number, env: Sync
       quorum,
       epochs: {
         setAt: (h) => me.chain.epochAt(h).set,
-        quorum: () => env.driver(i)?.quorumContext() ?? quorum,
+        // As the node wires it: no context outside the set (a joiner then follows checked heads itself).
+        quorum: () => env.driver(i)?.quorumContext(),
         suspend: async () => env.driver(i)?.suspend(),
       },
       consensus: {
