@@ -1,7 +1,8 @@
 /**
  * Who may read what (ADR 009, docs/security.md): the authorisation rules over an authenticated caller, and the
  * guard the routes call. A bank reads the cases it opened or answers; a mediator the cases assigned to it (or
- * that it opened); a court the cases whose confirmation was applied for to it; a regulator statistics only.
+ * that it opened); a court the cases whose confirmation was applied for to it; a regulator statistics, and with
+ * a governance grant (ADR 011) every case record and the audit log.
  */
 import { ExitCode, exitCodes } from '../core/errors.ts';
 import type { CaseState } from '../ledger/case-machine.ts';
@@ -14,7 +15,7 @@ export const AccessErrorCode = {
   role: 'FORBIDDEN_ROLE',
   /** The caller is not a party of this case in a role that may read it. */
   notParty: 'FORBIDDEN_NOT_PARTY',
-  /** Audit access for regulators needs a governance grant, which does not exist yet. */
+  /** A regulator reads audit logs and case records only with a governance grant (setAuditAccess, ADR 011). */
   auditNotGranted: 'FORBIDDEN_AUDIT_NOT_GRANTED',
 } as const;
 export const AccessErrorExit = exitCodes(AccessErrorCode, {
@@ -23,8 +24,8 @@ export const AccessErrorExit = exitCodes(AccessErrorCode, {
   auditNotGranted: ExitCode.failed,
 });
 
-/** Whether `caller` may read case `c`. */
-export function mayReadCase(caller: Caller, c: CaseState): boolean {
+/** Whether `caller` may read case `c`; `granted`: the caller is a regulator with audit access. */
+export function mayReadCase(caller: Caller, c: CaseState, granted = false): boolean {
   const me = caller.institution;
   switch (caller.role) {
     case 'bank':
@@ -34,7 +35,7 @@ export function mayReadCase(caller: Caller, c: CaseState): boolean {
     case 'court':
       return c.court === me;
     case 'regulator':
-      return false;
+      return granted;
   }
 }
 
@@ -52,23 +53,38 @@ export function isLoopbackHost(host: string): boolean {
 export class AccessGuard {
   readonly #auth: Authenticator;
   readonly audit: AuditLog;
+  /** Whether governance granted this institution (a regulator) audit access, as of the head. */
+  readonly auditGranted: (institution: string) => boolean;
 
-  constructor(auth: Authenticator, audit: AuditLog) {
+  constructor(
+    auth: Authenticator,
+    audit: AuditLog,
+    auditGranted: (institution: string) => boolean = () => false,
+  ) {
     this.#auth = auth;
     this.audit = audit;
+    this.auditGranted = auditGranted;
   }
 
-  /** The authenticated caller (401 otherwise); `forbid` lists roles refused with 403. */
+  /**
+   * The authenticated caller (401 otherwise); `forbid` lists roles refused with 403, except a regulator
+   * granted audit access, who reads what parties read.
+   */
   caller(req: ApiRequest, forbid: Caller['role'][] = []): Caller {
     const c = this.#auth.authenticate(req);
-    if (forbid.includes(c.role))
+    if (forbid.includes(c.role) && !(c.role === 'regulator' && this.auditGranted(c.institution)))
       throw new ApiError(403, AccessErrorCode.role, `a ${c.role} may not use ${req.path}`);
     return c;
   }
 
+  /** Whether `caller` may read `c` (a party, or a regulator granted audit access). */
+  mayRead(caller: Caller, c: CaseState): boolean {
+    return mayReadCase(caller, c, caller.role === 'regulator' && this.auditGranted(caller.institution));
+  }
+
   /** The case read check: 403 unless `caller` may read `c`. */
   requireParty(caller: Caller, c: CaseState): void {
-    if (!mayReadCase(caller, c))
+    if (!this.mayRead(caller, c))
       throw new ApiError(
         403,
         AccessErrorCode.notParty,

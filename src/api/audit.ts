@@ -2,10 +2,12 @@
  * The audit log of case-data reads (docs/security.md#audit-log): one JSON line per authorised read (who, what,
  * when), append-only in the node's data directory. Each entry carries the hash of the one before and its own
  * hash over `prev ‖ "\n" ‖ the entry's JSON without hash`, so an edited, removed or reordered entry breaks
- * the chain at that line. Dropping entries from the end leaves a valid shorter chain: only a copy of the
- * last hash kept elsewhere shows that (docs/security.md says so).
+ * the chain at that line. Dropping entries from the end would leave a valid shorter chain, so the head (the last
+ * entry's seq and hash) is also kept in `audit.log.head`, rewritten atomically after each append: a log shorter
+ * than its head, or whose entry at the head's seq has another hash, is refused at start and by
+ * `jrchain audit verify`. Truncating both files together is not detected (docs/security.md#audit-log).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { toHex, utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/crypto.ts';
 import { JrError } from '../core/errors.ts';
@@ -71,6 +73,66 @@ export function verifyAuditLines(lines: readonly string[]): AuditEntry[] {
   return out;
 }
 
+/** The head file of a log: the last entry's seq and hash. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+export const headPathOf = (path: string) => `${path}.head`;
+
+function readHead(path: string): AuditHead | undefined {
+  const file = headPathOf(path);
+  if (!existsSync(file)) return undefined;
+  try {
+    const h = JSON.parse(readFileSync(file, 'utf8')) as AuditHead;
+    if (Number.isSafeInteger(h.seq) && h.seq >= 0 && typeof h.hash === 'string') return h;
+  } catch {
+    // reported below
+  }
+  throw new AuditLogError(`audit head ${file} is unreadable`);
+}
+
+function writeHead(path: string, head: AuditHead): void {
+  const tmp = `${headPathOf(path)}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(head)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, headPathOf(path));
+}
+
+/** Checks that the log still holds the entry its head names: a log cut at its tail fails here. */
+export function checkAuditHead(entries: readonly AuditEntry[], head: AuditHead | undefined): void {
+  if (head === undefined || head.seq === 0) return;
+  const e = entries[head.seq - 1];
+  if (e === undefined)
+    throw new AuditLogError(
+      `audit log truncated: its head records entry ${head.seq}, the log ends at entry ${entries.length}`,
+      { head: head.seq, entries: entries.length },
+    );
+  if (e.hash !== head.hash)
+    throw new AuditLogError(`audit log entry ${head.seq} is not the one its head records`, {
+      line: head.seq,
+    });
+}
+
+/** Verifies a log file and its head (`jrchain audit verify`); throws AuditLogError at the first problem. */
+export function verifyAuditFile(path: string): { entries: AuditEntry[]; head: AuditHead | undefined } {
+  const lines = existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
+  const entries = verifyAuditLines(lines);
+  const head = readHead(path);
+  checkAuditHead(entries, head);
+  return { entries, head };
+}
+
 export class AuditLog {
   readonly #path: string | undefined;
   readonly #memory: string[] = [];
@@ -85,6 +147,11 @@ export class AuditLog {
     const entries = verifyAuditLines(this.#lines());
     this.#seq = entries.length;
     this.#last = entries.at(-1)?.hash ?? ZERO;
+    if (path !== undefined) {
+      checkAuditHead(entries, readHead(path));
+      // A log from before head files, or a head behind a crash between the two writes: catch it up.
+      writeHead(path, { seq: this.#seq, hash: this.#last });
+    }
   }
 
   #lines(): string[] {
@@ -116,6 +183,7 @@ export class AuditLog {
       } finally {
         closeSync(fd);
       }
+      writeHead(this.#path, { seq, hash: last });
     }
     // Only after the write: a failed append leaves the chain where the file is.
     [this.#seq, this.#last] = [seq, last];
@@ -123,6 +191,8 @@ export class AuditLog {
 
   /** Every entry, checked again (a log edited while the node runs fails here too). */
   entries(): AuditEntry[] {
-    return verifyAuditLines(this.#lines());
+    const entries = verifyAuditLines(this.#lines());
+    if (this.#path !== undefined) checkAuditHead(entries, { seq: this.#seq, hash: this.#last });
+    return entries;
   }
 }

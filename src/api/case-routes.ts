@@ -4,10 +4,13 @@
  * case data is appended to the audit log before the answer goes out.
  */
 
+import { isCaseRef, openLabel } from '../core/case-seal.ts';
+import { isJrError } from '../core/errors.ts';
 import type { Genesis } from '../core/genesis.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { caseReceiptFor } from '../receipt/case-receipt.ts';
-import { AccessErrorCode, type AccessGuard, mayReadCase } from './access.ts';
+import { AccessErrorCode, type AccessGuard } from './access.ts';
+import type { Caller } from './auth.ts';
 import { caseStatsView, caseView } from './case-views.ts';
 import { ApiError, type Route } from './http.ts';
 import { badRequest, ledgerCall, pageParams } from './params.ts';
@@ -16,10 +19,41 @@ import { recordView } from './views.ts';
 /** Most audit entries one GET /v1/audit returns (the newest). */
 export const MAX_AUDIT_ENTRIES = 1000;
 
-/** What the case routes read: the ledger and the genesis. */
+/**
+ * The node's own case-key store (ADR 011), when its home has one: sealed cases of the node's institution are
+ * then served to that institution with their id and labels opened, and may be asked for by the id in clear.
+ */
+export interface CaseKeyLookup {
+  /** The institution the store belongs to (the node's own). */
+  readonly institution: string;
+  byRef(ref: string): { caseId: string; key: Uint8Array } | undefined;
+  byCaseId(caseId: string): { ref: string } | undefined;
+}
+
+/** What the case routes read: the ledger and the genesis, and the node's case-key store if it has one. */
 export interface CaseBackend {
   readonly genesis: Genesis;
   readonly queries: LedgerQueries;
+  readonly caseKeys?: CaseKeyLookup | undefined;
+}
+
+/** The store to open cases with for `caller`: only the node's own institution's, and only to itself. */
+function ownStore(b: CaseBackend, caller: Caller): CaseKeyLookup | undefined {
+  return b.caseKeys !== undefined && b.caseKeys.institution === caller.institution ? b.caseKeys : undefined;
+}
+
+/** Evidence views with sealed labels opened under the case key (a label that does not open stays sealed). */
+function openedRecords(views: Record<string, unknown>[], ref: string, key: Uint8Array): void {
+  for (const v of views) {
+    const e = v.evidence as { label?: string; labelSealed?: boolean };
+    if (e.label === undefined) continue;
+    try {
+      const label = openLabel(key, ref, e.label);
+      if (label !== undefined) Object.assign(e, { label, labelSealed: true });
+    } catch (err) {
+      if (!isJrError(err)) throw err;
+    }
+  }
 }
 
 function caseReadRoutes(b: CaseBackend, g: AccessGuard): Route[] {
@@ -31,7 +65,7 @@ function caseReadRoutes(b: CaseBackend, g: AccessGuard): Route[] {
         const caller = g.caller(req, ['regulator']);
         const page = await ledgerCall(() => b.queries.cases(pageParams(req.query)));
         // A page keeps its cursor but shows only the caller's cases, so it may be shorter than the limit.
-        const mine = page.items.filter((c) => mayReadCase(caller, c));
+        const mine = page.items.filter((c) => g.mayRead(caller, c));
         g.record(
           caller,
           'case.list',
@@ -45,7 +79,9 @@ function caseReadRoutes(b: CaseBackend, g: AccessGuard): Route[] {
       path: '/v1/cases/:caseId',
       handler: async (req) => {
         const caller = g.caller(req, ['regulator']);
-        const caseId = req.params.caseId!;
+        const own = ownStore(b, caller);
+        // The node's own institution may name its sealed case by the id in clear; everyone else by reference.
+        const caseId = own?.byCaseId(req.params.caseId!)?.ref ?? req.params.caseId!;
         const state = await ledgerCall(() => b.queries.case(caseId));
         if (state !== undefined) g.requireParty(caller, state);
         const page = await ledgerCall(() => b.queries.evidenceByCase(caseId, pageParams(req.query)));
@@ -55,11 +91,15 @@ function caseReadRoutes(b: CaseBackend, g: AccessGuard): Route[] {
             ? page.items.filter((e) => e.env.tx.institution === caller.institution)
             : page.items;
         if (state !== undefined || records.length > 0) g.record(caller, 'case.read', [caseId]);
+        const views = records.map(recordView);
+        const opened = isCaseRef(caseId) ? own?.byRef(caseId) : undefined;
+        if (opened !== undefined) openedRecords(views, caseId, opened.key);
         return {
           json: {
             caseId,
+            ...(opened === undefined ? {} : { clear: { caseId: opened.caseId } }),
             case: state === undefined ? null : caseView(state),
-            records: records.map(recordView),
+            records: views,
             next: page.next ?? null,
           },
         };
@@ -113,11 +153,12 @@ function statsAndAuditRoutes(b: CaseBackend, g: AccessGuard): Route[] {
       path: '/v1/audit',
       handler: async (req) => {
         const caller = g.caller(req);
-        if (caller.role === 'regulator')
+        const auditor = caller.role === 'regulator';
+        if (auditor && !g.auditGranted(caller.institution))
           throw new ApiError(
             403,
             AccessErrorCode.auditNotGranted,
-            'regulator audit access needs a governance grant, not available yet',
+            `${caller.institution} has no audit access: governance grants it (gov propose grant-audit)`,
           );
         const caseId = req.query.get('case') ?? undefined;
         if (caseId !== undefined) {
@@ -125,10 +166,12 @@ function statsAndAuditRoutes(b: CaseBackend, g: AccessGuard): Route[] {
           if (state === undefined) throw new ApiError(404, 'NOT_FOUND', `no case ${caseId}`);
           g.requireParty(caller, state);
         }
-        // Reads of a case the caller is party to, or, without ?case=, the reads the caller made itself.
+        // Reads of a case the caller may read; without ?case=, a party's own reads, a granted regulator's all.
         const entries = g.audit
           .entries()
-          .filter((e) => (caseId !== undefined ? e.caseId === caseId : e.institution === caller.institution))
+          .filter((e) =>
+            caseId !== undefined ? e.caseId === caseId : auditor || e.institution === caller.institution,
+          )
           .slice(-MAX_AUDIT_ENTRIES);
         g.record(caller, 'audit.read', [caseId ?? null]);
         return { json: { entries } };

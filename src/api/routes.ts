@@ -15,10 +15,11 @@ import { receiptFor } from '../receipt/ledger-receipt.ts';
 import { AccessGuard } from './access.ts';
 import { AuditLog } from './audit.ts';
 import { Authenticator, registryOf } from './auth.ts';
-import { caseRoutes } from './case-routes.ts';
+import { type CaseKeyLookup, caseRoutes } from './case-routes.ts';
 import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import { operatorPageRoutes } from './operator-page.ts';
 import { badRequest, ledgerCall, pageParams } from './params.ts';
+import { type VerifierPageSource, verifierPageRoutes } from './verifier-page.ts';
 import { blockView, governanceView, recordView, txView } from './views.ts';
 
 export type SubmitOutcome =
@@ -42,6 +43,8 @@ export interface ApiBackend {
   status(): Promise<Record<string, unknown>>;
   ready(): ReadyState;
   metrics(): Promise<{ contentType: string; text: string }>;
+  /** The node's case-key store (ADR 011), when its home has one. */
+  readonly caseKeys?: CaseKeyLookup | undefined;
 }
 
 /** Longest `?wait=` a client may ask for. */
@@ -289,10 +292,16 @@ export function accessGuard(b: ApiBackend, s: ApiSecurity = {}): AccessGuard {
     return registryOf(gov.clientKeys(), (i) => gov.roleOf(i));
   };
   const auth = new Authenticator(registry, { now: s.now ?? Date.now });
-  return new AccessGuard(auth, s.audit ?? new AuditLog(undefined, s.now));
+  const granted = (i: string) => b.queries.governance().hasAuditAccess(i);
+  return new AccessGuard(auth, s.audit ?? new AuditLog(undefined, s.now), granted);
 }
 
-export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}): Route[] {
+/** Pages the node's wiring supplies (see verifier-page.ts). */
+export interface ApiPages {
+  verifierPage?: VerifierPageSource;
+}
+
+export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}, pages: ApiPages = {}): Route[] {
   const g = accessGuard(b, security);
   return [
     { method: 'POST', path: '/v1/txs', handler: (req) => submitTx(b, req) },
@@ -387,5 +396,6 @@ export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}): Route[] {
       },
     },
     ...operatorPageRoutes(),
+    ...verifierPageRoutes(pages.verifierPage),
   ];
 }

@@ -1,5 +1,7 @@
 /** `jrchain audit`: the node's audit log of case-data reads, as the institution concerned may see it. */
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { AUDIT_LOG_FILE, verifyAuditFile } from '../api/audit.ts';
 import { HOME_OPTION, KEY_OPTION, signedClient } from './case-query.ts';
 import { type CliIo, emit } from './io.ts';
 
@@ -13,7 +15,7 @@ interface AuditEntryJson {
 }
 
 export function registerAuditCommand(program: Command, io: CliIo): void {
-  program
+  const audit = program
     .command('audit')
     .description(
       'who read case data on this node: the reads of one of your cases (--case), or your own reads\n' +
@@ -39,6 +41,24 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
                 `${e.action.padEnd(13)} ${e.caseId ?? '-'}\n`,
             )
             .join('') || 'no audit entries\n',
+      );
+    });
+  audit
+    .command('verify')
+    .description(
+      "check a node's audit log offline: the hash chain of its entries, and that it still ends at the head\n" +
+        'recorded beside it (a log cut at its tail fails)',
+    )
+    .requiredOption('--data-dir <dir>', "the node's data directory (holding audit.log)")
+    .option('--json', 'print machine-readable JSON')
+    .action((opts: { dataDir: string; json?: boolean }) => {
+      const { entries, head } = verifyAuditFile(join(opts.dataDir, AUDIT_LOG_FILE));
+      const out = { ok: true, entries: entries.length, head: head ?? null };
+      emit(
+        io,
+        opts.json === true,
+        out,
+        () => `audit log ok: ${entries.length} entries, hash chain and head agree\n`,
       );
     });
 }

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openLabel } from '../core/case-seal.ts';
-import { loadGenesisFile } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { HOME_FILES } from '../node/home.ts';
 import { verifyCaseReceipt } from '../receipt/case-verify.ts';
 import { registerCaseEventCommands } from './case.ts';

@@ -5,13 +5,15 @@
  * offline, and the statistics are printed.
  */
 import { utf8 } from '../core/bytes.ts';
-import { agreementSigningBody, type CaseEvent, claimantCommitment } from '../core/case.ts';
+import { agreementSigningBody, type CaseEvent } from '../core/case.ts';
 import { Domain, sha256 } from '../core/crypto.ts';
-import { loadGenesisFile } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import type { DevnetManifest, DevnetNode } from '../dev/devnet.ts';
 import { verifyCaseReceipt } from '../receipt/case-verify.ts';
 import { recordCaseEvent } from './case.ts';
+import { newStoredCase, sealedClaimant } from './case-sealing.ts';
 import { ApiClient } from './client.ts';
+import { importCases, prepareSealing, type Sealing, sealDemoEvent } from './devnet-sealing.ts';
 import { type Identity, resolveIdentity } from './evidence.ts';
 
 /** The institutions of the demo: the first four devnet institutions, by role. */
@@ -35,19 +37,31 @@ async function parties(m: DevnetManifest): Promise<Parties> {
 
 const doc = (label: string) => sha256(utf8.encode(label));
 
-/** Runs both cases and verifies the first one's receipt offline; true when it verified. */
+/** The demo's claimant reference: never on the chain, only its keyed commitment (ADR 011). */
+export const DEMO_CLAIMANT_REF = 'ID 110101199003074321';
+
+/**
+ * Runs both cases, sealed (ADR 011), and verifies the first one's receipt offline; true when it verified. The
+ * case ids travel only inside the sealed details: the chain names each case by its reference.
+ */
 export async function runCaseDemo(m: DevnetManifest, out: (s: string) => void): Promise<boolean> {
   if (m.nodes.length < 4) {
     out('case demo: needs at least 4 institutions (two banks, a mediator, a court); skipped');
     return true;
   }
   const p = await parties(m);
+  const sealing = await prepareSealing(m, out);
   let height = 0;
   const step = async (who: Identity & { client: ApiClient }, caseId: string, event: CaseEvent) => {
     // Each party reads the case from its own node: let that node catch up with the last event first, or it
     // may answer from before the event that made this party a reader of the case.
     if (height > 0) await who.client.request('GET', `/v1/blocks/${height}?wait=10000`);
-    const r = await recordCaseEvent(who.client, who, { caseId, event }, true);
+    const s: Sealing = sealing.get(who.institution)!;
+    // A party the case was wrapped for imports its key from the chain, as `jrchain case sync` does.
+    if (event.type !== 'open' && s.store.byCaseId(caseId) === undefined)
+      await importCases(who.client, who.institution, s);
+    const sealed = await sealDemoEvent(who.client, who.institution, s, caseId, { caseId, event });
+    const r = await recordCaseEvent(who.client, who, sealed, true);
     height = Math.max(height, r.height ?? 0);
     out(
       `  ${who.institution.padEnd(8)} ${event.type.padEnd(18)} ${r.status}${r.height ? ` at height ${r.height}` : ''}`,
@@ -57,15 +71,15 @@ export async function runCaseDemo(m: DevnetManifest, out: (s: string) => void): 
   out(
     `case demo: ${id}, a complaint against ${p.bank.institution}, mediated by ${p.mediator.institution}, confirmed by ${p.court.institution}`,
   );
-  const claimant = claimantCommitment(
-    new Uint8Array(sha256(utf8.encode(`${id} salt`))),
-    'claimant reference',
-  );
+  const opened = newStoredCase(sealing.get(p.bank.institution)!.store, id);
+  const ref = opened.ref;
+  out(`case demo: on the chain ${id} is ${ref}; its id and the claimant are sealed under the case key`);
+  const claimant = sealedClaimant(opened, DEMO_CLAIMANT_REF);
   await step(p.bank, id, { type: 'open', respondent: p.bank.institution, claimant });
   await step(p.bank, id, { type: 'assign', mediator: p.mediator.institution });
   await step(p.mediator, id, { type: 'session', seq: 1, minutesHash: doc(`${id} minutes 1`) });
   const agreementHash = doc(`${id} agreement`);
-  const body = agreementSigningBody(p.bank.chainId, id, agreementHash);
+  const body = agreementSigningBody(p.bank.chainId, ref, agreementHash);
   const coSignature = {
     institution: p.bank.institution,
     keyId: p.bank.keyId,
@@ -79,17 +93,18 @@ export async function runCaseDemo(m: DevnetManifest, out: (s: string) => void): 
 
   const failedId = `${id}-B`;
   out(`case demo: ${failedId}, a complaint against ${p.otherBank.institution} that mediation cannot settle`);
+  const failed = newStoredCase(sealing.get(p.mediator.institution)!.store, failedId);
   await step(p.mediator, failedId, {
     type: 'open',
     respondent: p.otherBank.institution,
-    claimant: doc(`${failedId} claimant`),
+    claimant: sealedClaimant(failed, DEMO_CLAIMANT_REF),
   });
   await step(p.mediator, failedId, { type: 'assign', mediator: p.mediator.institution });
   await step(p.mediator, failedId, { type: 'fail', reason: 'respondentRefused' });
 
   // Case reads are signed and checked by party (ADR 009): another bank is refused, the respondent is served
   // by any node, here another institution's.
-  const refused = await p.otherBank.client.request<{ code?: string }>('GET', `/v1/cases/${id}/receipt`);
+  const refused = await p.otherBank.client.request<{ code?: string }>('GET', `/v1/cases/${ref}/receipt`);
   out(
     `case demo: ${p.otherBank.institution} asks for ${id}: HTTP ${refused.status} ${refused.body.code ?? ''}`,
   );
@@ -99,14 +114,14 @@ export async function runCaseDemo(m: DevnetManifest, out: (s: string) => void): 
   );
   const asBank = new ApiClient(p.otherBank.client.base);
   asBank.signer = p.bank.client.signer;
-  const receipt = (await asBank.get<unknown>(`/v1/cases/${id}/receipt`)).body;
+  const receipt = (await asBank.get<unknown>(`/v1/cases/${ref}/receipt`)).body;
   const v = verifyCaseReceipt(receipt, loadGenesisFile(m.genesis));
   for (const c of v.checks) out(`  ${c.status === 'pass' ? 'ok  ' : 'FAIL'} ${c.name.padEnd(9)} ${c.detail}`);
   // The court's own node may be an observer, a moment behind: statistics once it holds the last event.
   await p.court.client.request('GET', `/v1/blocks/${height}?wait=10000`);
   const stats = (await p.court.client.get<{ all: Record<string, unknown> }>('/v1/stats')).body.all;
   const audit = (
-    await asBank.get<{ entries: { institution: string; action: string }[] }>(`/v1/audit?case=${id}`)
+    await asBank.get<{ entries: { institution: string; action: string }[] }>(`/v1/audit?case=${ref}`)
   ).body.entries;
   const reads = audit.map((e) => `${e.institution} ${e.action}`).join(', ');
   out(`case demo: ${p.otherBank.institution}'s node audit log for ${id}: ${reads}`);

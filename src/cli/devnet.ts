@@ -2,19 +2,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { toHex } from '../core/bytes.ts';
+import { caseRef, newCaseKey, sealLabel } from '../core/case-seal.ts';
 import { sha256 } from '../core/crypto.ts';
 import type { EvidenceRecord, EvidenceType } from '../core/evidence.ts';
-import { loadGenesisFile } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { type DevnetManifest, describeDevnet, startDevnet } from '../dev/devnet.ts';
 import { logTail, waitFor } from '../dev/processes.ts';
 import { verifyReceipt } from '../receipt/receipt.ts';
 import { ApiClient } from './client.ts';
 import { runCaseDemo } from './devnet-case-demo.ts';
+import { prepareSealing } from './devnet-sealing.ts';
 import { resolveIdentity, submitEvidence } from './evidence.ts';
 import { type CliIo, parsePositiveInt } from './io.ts';
 import { formatVerification } from './receipt.ts';
 
-const SAMPLES: { type: EvidenceType; caseId: string; label: string; text: string }[] = [
+export const SAMPLES: { type: EvidenceType; caseId: string; label: string; text: string }[] = [
   {
     type: 'contract',
     caseId: '2026-BJ-CC-000123',
@@ -41,11 +43,23 @@ const SAMPLES: { type: EvidenceType; caseId: string; label: string; text: string
   },
 ];
 
-/** Submits sample evidence from several institutions, then verifies one receipt offline, printing every check. */
-async function runDemo(m: DevnetManifest, dir: string, out: (s: string) => void): Promise<boolean> {
+/**
+ * Submits sample evidence from several institutions, then verifies one receipt offline, printing every check.
+ * The evidence is sealed (ADR 011): it names its case by the case reference and carries its label encrypted
+ * under the case key, which the demo hands to each submitting institution's store.
+ */
+export async function runDemo(m: DevnetManifest, dir: string, out: (s: string) => void): Promise<boolean> {
   const demoDir = join(resolve(dir), 'demo');
   mkdirSync(demoDir, { recursive: true });
-  out('demo: submitting sample evidence from several institutions');
+  const sealing = await prepareSealing(m, out);
+  const caseKeys = new Map<string, { key: Uint8Array; ref: string }>();
+  const sealedCase = (caseId: string) => {
+    const key = caseKeys.get(caseId)?.key ?? newCaseKey();
+    const c = { key, ref: caseRef(key, caseId) };
+    caseKeys.set(caseId, c);
+    return c;
+  };
+  out('demo: submitting sample evidence from several institutions, sealed under case keys');
   let last: { file: string; record: EvidenceRecord; node: string } | undefined;
   for (const [i, s] of SAMPLES.entries()) {
     const node = m.nodes[i % m.nodes.length]!;
@@ -53,12 +67,14 @@ async function runDemo(m: DevnetManifest, dir: string, out: (s: string) => void)
     writeFileSync(file, `${s.text}\n`);
     const client = new ApiClient(node.apiUrl);
     const id = await resolveIdentity(client, node.clientKey);
+    const c = sealedCase(s.caseId);
+    sealing.get(id.institution)!.store.put({ caseId: s.caseId, ...c });
     const record: EvidenceRecord = {
       hashAlg: 'sha256',
       hash: sha256(Buffer.from(`${s.text}\n`)),
-      caseId: s.caseId,
+      caseId: c.ref,
       evidenceType: s.type,
-      label: s.label,
+      label: sealLabel(c.key, c.ref, s.label),
       mediaType: 'text/plain',
     };
     const r = await submitEvidence(client, id, record, { wait: true });
@@ -82,7 +98,7 @@ async function runDemo(m: DevnetManifest, dir: string, out: (s: string) => void)
     },
     { timeoutMs: 60_000, intervalMs: 500 },
   );
-  const v = verifyReceipt(receipt, {
+  const v = await verifyReceipt(receipt, {
     genesis: loadGenesisFile(m.genesis),
     file: Buffer.from(`${SAMPLES.at(-1)!.text}\n`),
   });

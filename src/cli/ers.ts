@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { toHex } from '../core/bytes.ts';
-import { loadGenesisFile } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { type ErsVerification, verifyEvidenceRecord } from '../timestamp/ers-verify.ts';
 import { parsePemCertificates } from '../timestamp/x509.ts';
 import { ApiClient, nodeUrl } from './client.ts';

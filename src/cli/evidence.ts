@@ -25,6 +25,7 @@ import { CASE_KEYS_OPTION, caseStoreFrom, storedCase } from './case-sealing.ts';
 import { ApiClient, ApiClientErrorCode, type ApiResult, nodeUrl, toError } from './client.ts';
 import { expandInputs, hashFile, Progress } from './files.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
+import { passphraseIfEncrypted } from './passphrase.ts';
 
 /** How long a submitted tx stays valid; retries within it resend the same bytes. */
 const TX_TTL_MS = 10 * 60 * 1000;
@@ -49,7 +50,9 @@ export async function resolveIdentity(
   institution?: string,
   keyId?: string,
 ): Promise<Identity> {
-  const key = readKeyFile(keyFile);
+  // An encrypted key file: JRCHAIN_KEY_PASSPHRASE, else a prompt on a terminal (passphrase.ts).
+  const passphrase = await passphraseIfEncrypted(keyFile);
+  const key = readKeyFile(keyFile, passphrase === undefined ? {} : { passphrase });
   const genesis = await fetchGenesis(client);
   const pub = toHex(key.publicKey);
   // The registry in force (ADR 006): the genesis institutions plus those and the keys governance added,

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { JrError } from '../core/errors.ts';
-import { describeGenesis, GenesisErrorCode, genesisToJson, loadGenesisFile } from '../core/genesis.ts';
+import { describeGenesis, GenesisErrorCode, genesisToJson } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../core/params.ts';
 import { CliError, CliErrorCode, type CliIo, collect, ExitCode, emit, UsageError } from './io.ts';

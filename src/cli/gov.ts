@@ -7,6 +7,7 @@
  *   jrchain gov approve <proposal id> --key v.key
  *   jrchain gov list [--status pending]
  */
+
 import { type Command, InvalidArgumentError } from 'commander';
 import { toHex, tryFromHex } from '../core/bytes.ts';
 import { PUBLIC_KEY_LENGTH } from '../core/crypto.ts';
@@ -23,6 +24,7 @@ import { type InstitutionRole, ROLE_NAMES } from '../core/roles.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../core/tx.ts';
 import { ApiClient, nodeUrl, toError } from './client.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
+import { passphraseIfEncrypted } from './passphrase.ts';
 
 const NODE_OPTION = [
   '--node <url>',
@@ -59,7 +61,7 @@ export interface GovernanceJson {
   proposals: ProposalJson[];
 }
 
-interface ValidatorIdentity {
+export interface ValidatorIdentity {
   key: KeyPair;
   institution: string;
   chainId: string;
@@ -70,8 +72,9 @@ export function fetchGovernance(client: ApiClient): Promise<GovernanceJson> {
 }
 
 /** The institution whose validator key (in the set in force) is the key in `keyFile`. */
-async function resolveValidator(client: ApiClient, keyFile: string): Promise<ValidatorIdentity> {
-  const key = readKeyFile(keyFile);
+export async function resolveValidator(client: ApiClient, keyFile: string): Promise<ValidatorIdentity> {
+  const passphrase = await passphraseIfEncrypted(keyFile);
+  const key = readKeyFile(keyFile, passphrase === undefined ? {} : { passphrase });
   const [gov, genesis] = await Promise.all([
     fetchGovernance(client),
     client.get<{ genesis: { chainId: string } }>('/v1/genesis'),
@@ -87,7 +90,7 @@ async function resolveValidator(client: ApiClient, keyFile: string): Promise<Val
   return { key, institution: v.institution, chainId: genesis.body.genesis.chainId };
 }
 
-function governanceTx(id: ValidatorIdentity, g: GovernanceRecord, now: number): TxEnvelope {
+export function governanceTx(id: ValidatorIdentity, g: GovernanceRecord, now: number): TxEnvelope {
   return envelope(
     signTx(
       {

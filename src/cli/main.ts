@@ -16,6 +16,7 @@ import { registerReceiptGetCommand, registerStatusCommand } from './query.ts';
 import { registerReceiptCommands } from './receipt.ts';
 import { registerStartCommand } from './start.ts';
 import { registerTsaCommands } from './tsa.ts';
+import { registerVerifierCommands } from './verifier.ts';
 import { registerEvidenceVerifyCommand } from './verify-evidence.ts';
 
 export function buildProgram(io: CliIo): Command {
@@ -51,6 +52,7 @@ export function buildProgram(io: CliIo): Command {
   registerGovernanceCommands(program, io);
   registerDevnetCommand(program, io);
   registerBenchCommand(program, io);
+  registerVerifierCommands(program, io);
   // Sub-commands inherit output routing and exit behaviour.
   for (const c of program.commands) {
     c.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).exitOverride();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { loadGenesisFile } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import {
   type ReceiptVerification,
   VERIFICATION_PROFILES,
@@ -83,7 +83,7 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
     )
     .option('--json', 'print machine-readable JSON')
     .action(
-      (
+      async (
         file: string,
         opts: {
           genesis: string;
@@ -96,7 +96,7 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
       ) => {
         const genesis = loadGenesisFile(opts.genesis);
         const doc = readJsonFile(file, 'receipt');
-        const v = verifyReceipt(doc, {
+        const v = await verifyReceipt(doc, {
           genesis,
           ...(opts.file !== undefined ? { file: readInputFile(opts.file, 'evidence file') } : {}),
           ...(opts.tsaCa !== undefined

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { verifierPage } from '../dev/verifier-page.ts';
 import { type ConfigOverrides, loadConfig, resolveHomePath } from '../node/config.ts';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../node/logger.ts';
 import { JrNode } from '../node/node.ts';
@@ -59,7 +60,9 @@ export function registerStartCommand(program: Command, io: CliIo): void {
         });
         // A prompt only when the key is encrypted, JRCHAIN_KEY_PASSPHRASE is unset and a terminal is attached.
         const passphrase = await passphraseIfEncrypted(resolveHomePath(config, config.validatorKeyFile));
-        const node = await JrNode.open(config, log, passphrase !== undefined ? { passphrase } : {});
+        const node = await JrNode.open(config, log, passphrase !== undefined ? { passphrase } : {}, {
+          verifierPage: () => verifierPage('served'),
+        });
         let started: { apiUrl: string; p2pAddrs: string[] };
         try {
           started = await node.start();

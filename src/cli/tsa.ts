@@ -13,7 +13,8 @@ import { isTimestampError, TimestampErrorCode } from '../timestamp/errors.ts';
 import { describeTimestamp, type TimestampDescription } from '../timestamp/inspect.ts';
 import { DEFAULT_TSA_POLICY, digestOf, type HashAlg, HashAlgs, isHashAlg } from '../timestamp/oids.ts';
 import { TsaHttpServer } from '../timestamp/server.ts';
-import { type VerifyResult, verifyTimestamp } from '../timestamp/verify.ts';
+import type { VerifyResult } from '../timestamp/verify.ts';
+import { verifyTimestamp } from '../timestamp/verify-node.ts';
 import { type Cert, parsePemCertificates } from '../timestamp/x509.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, reportError } from './io.ts';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { toHex } from '../core/bytes.ts';
-import { loadGenesisFile } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { verifyReceipt } from '../receipt/receipt.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { digestOf } from './evidence.ts';
@@ -31,12 +31,14 @@ export function registerEvidenceVerifyCommand(evidence: Command, io: CliIo): voi
         const client = new ApiClient(nodeUrl(opts.node));
         const r = await client.get<{ receipts: unknown[] }>(`/v1/receipts/${hashHex}`, [404]);
         const receipts = r.status === 404 ? [] : r.body.receipts;
-        const results = receipts.map((doc) =>
-          verifyReceipt(doc, {
-            genesis,
-            fileDigest: { hashAlg: d.hashAlg, hash: d.hash },
-            ...(tsaTrustAnchorsPem !== undefined ? { tsaTrustAnchorsPem } : {}),
-          }),
+        const results = await Promise.all(
+          receipts.map((doc) =>
+            verifyReceipt(doc, {
+              genesis,
+              fileDigest: { hashAlg: d.hashAlg, hash: d.hash },
+              ...(tsaTrustAnchorsPem !== undefined ? { tsaTrustAnchorsPem } : {}),
+            }),
+          ),
         );
         // Proven only when the node returned records and every receipt verifies: a node that serves a bad
         // receipt next to a good one is itself evidence of a problem worth a non-zero exit.

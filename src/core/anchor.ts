@@ -8,9 +8,14 @@ import { CodecError, CodecErrorCode, decodeExact, invalidField, type Reader, Wri
 import { HASH_LENGTH } from './crypto.ts';
 import { Limits } from './limits.ts';
 
-/** Version 1: no archive timestamp. Version 2 adds one; a record without one is still written as version 1. */
+/**
+ * Version 1: no archive timestamp. Version 2 appends one. Version 3 appends an optional archive timestamp
+ * (behind a presence byte) and a renewal. The encoder writes the lowest version that can hold the
+ * record, so records without the new fields keep their old bytes.
+ */
 export const ANCHOR_VERSION = 1;
 export const ANCHOR_VERSION_ARCHIVE = 2;
+export const ANCHOR_VERSION_RENEWAL = 3;
 
 /**
  * An RFC 4998 archive timestamp over the evidence the anchor covers (ADR 012, docs/long-term.md): `token`'s
@@ -25,6 +30,18 @@ export interface ArchiveStamp {
   token: Uint8Array;
 }
 
+/**
+ * A timestamp renewal (RFC 4998 5.2, ADR 012): `token`'s imprint is `root`, the ERS hash tree root over one
+ * leaf per archive timestamp anchored at or below `upTo`, each leaf covering every timestamp of that archive's
+ * chain so far (its own token and the renewals before this one). It keeps every archive provable after the
+ * certificates of its earlier tokens expire.
+ */
+export interface RenewalStamp {
+  upTo: number;
+  root: Uint8Array;
+  token: Uint8Array;
+}
+
 export interface AnchorRecord {
   /** Height of the anchored block (>= 1). */
   height: number;
@@ -33,6 +50,7 @@ export interface AnchorRecord {
   /** Bare RFC 3161 TimeStampToken, DER. */
   token: Uint8Array;
   archive?: ArchiveStamp;
+  renewal?: RenewalStamp;
 }
 
 function validateToken(token: Uint8Array, what: string): void {
@@ -46,27 +64,59 @@ function validateAnchor(a: AnchorRecord): void {
   if (a.headerHash.length !== HASH_LENGTH)
     throw invalidField(`anchored header hash must be ${HASH_LENGTH} bytes`);
   validateToken(a.token, 'anchor time-stamp token');
-  const { archive } = a;
-  if (archive === undefined) return;
-  if (!Number.isSafeInteger(archive.from) || archive.from < 1 || archive.from > a.height) {
-    throw invalidField('the archive timestamp must cover blocks from 1 to the anchored height');
+  const { archive, renewal } = a;
+  if (archive !== undefined) {
+    if (!Number.isSafeInteger(archive.from) || archive.from < 1 || archive.from > a.height) {
+      throw invalidField('the archive timestamp must cover blocks from 1 to the anchored height');
+    }
+    if (archive.root.length !== HASH_LENGTH) throw invalidField(`archive root must be ${HASH_LENGTH} bytes`);
+    validateToken(archive.token, 'archive time-stamp token');
   }
-  if (archive.root.length !== HASH_LENGTH) throw invalidField(`archive root must be ${HASH_LENGTH} bytes`);
-  validateToken(archive.token, 'archive time-stamp token');
+  if (renewal !== undefined) {
+    if (!Number.isSafeInteger(renewal.upTo) || renewal.upTo < 1 || renewal.upTo >= a.height) {
+      throw invalidField('a renewal must cover archives anchored below the anchored height');
+    }
+    if (renewal.root.length !== HASH_LENGTH) throw invalidField(`renewal root must be ${HASH_LENGTH} bytes`);
+    validateToken(renewal.token, 'renewal time-stamp token');
+  }
+}
+
+function writeStamp(w: Writer, at: number, root: Uint8Array, token: Uint8Array): void {
+  w.varint(at).fixed(root, HASH_LENGTH).bytes(token);
+}
+
+function versionOf(a: AnchorRecord): number {
+  if (a.renewal !== undefined) return ANCHOR_VERSION_RENEWAL;
+  return a.archive === undefined ? ANCHOR_VERSION : ANCHOR_VERSION_ARCHIVE;
 }
 
 export function writeAnchor(w: Writer, a: AnchorRecord): void {
   validateAnchor(a);
-  w.u8(a.archive === undefined ? ANCHOR_VERSION : ANCHOR_VERSION_ARCHIVE);
-  w.varint(a.height).fixed(a.headerHash, HASH_LENGTH).bytes(a.token);
-  if (a.archive !== undefined) {
-    w.varint(a.archive.from).fixed(a.archive.root, HASH_LENGTH).bytes(a.archive.token);
-  }
+  const version = versionOf(a);
+  w.u8(version).varint(a.height).fixed(a.headerHash, HASH_LENGTH).bytes(a.token);
+  const { archive, renewal } = a;
+  if (version === ANCHOR_VERSION_ARCHIVE) writeStamp(w, archive!.from, archive!.root, archive!.token);
+  if (version !== ANCHOR_VERSION_RENEWAL) return;
+  w.optional(archive, (w, x) => writeStamp(w, x.from, x.root, x.token));
+  writeStamp(w, renewal!.upTo, renewal!.root, renewal!.token);
+}
+
+function readStamp(r: Reader, what: string): { at: number; root: Uint8Array; token: Uint8Array } {
+  return {
+    at: r.varint(`${what} height`),
+    root: r.fixed(HASH_LENGTH, `${what} root`),
+    token: r.bytes(Limits.tsTokenBytes, `${what} time-stamp token`),
+  };
+}
+
+function readArchive(r: Reader): ArchiveStamp {
+  const { at, root, token } = readStamp(r, 'archive');
+  return { from: at, root, token };
 }
 
 export function readAnchor(r: Reader): AnchorRecord {
   const version = r.u8('anchor record version');
-  if (version !== ANCHOR_VERSION && version !== ANCHOR_VERSION_ARCHIVE) {
+  if (version < ANCHOR_VERSION || version > ANCHOR_VERSION_RENEWAL) {
     throw new CodecError(CodecErrorCode.unknownVersion, `unknown anchor record version ${version}`, {
       version,
     });
@@ -76,19 +126,21 @@ export function readAnchor(r: Reader): AnchorRecord {
     headerHash: r.fixed(HASH_LENGTH, 'anchored header hash'),
     token: r.bytes(Limits.tsTokenBytes, 'anchor time-stamp token'),
   };
-  if (version === ANCHOR_VERSION_ARCHIVE) {
-    a.archive = {
-      from: r.varint('archive from height'),
-      root: r.fixed(HASH_LENGTH, 'archive root'),
-      token: r.bytes(Limits.tsTokenBytes, 'archive time-stamp token'),
-    };
+  if (version === ANCHOR_VERSION_ARCHIVE) a.archive = readArchive(r);
+  if (version === ANCHOR_VERSION_RENEWAL) {
+    const archive = r.optional(readArchive, 'archive');
+    if (archive !== undefined) a.archive = archive;
+    const { at, root, token } = readStamp(r, 'renewal');
+    a.renewal = { upTo: at, root, token };
   }
   validateAnchor(a);
   return a;
 }
 
 export function encodeAnchor(a: AnchorRecord): Uint8Array {
-  const w = new Writer(96 + a.token.length + (a.archive?.token.length ?? 0));
+  const w = new Writer(
+    160 + a.token.length + (a.archive?.token.length ?? 0) + (a.renewal?.token.length ?? 0),
+  );
   writeAnchor(w, a);
   return w.finish();
 }

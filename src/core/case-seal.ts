@@ -19,19 +19,20 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { toHex, utf8 } from './bytes.ts';
+import { CASE_KEY_LENGTH, CASE_REF_PREFIX, WRAPPED_KEY_LENGTH, X25519_KEY_LENGTH } from './case-ref.ts';
 import { decodeExact, expectVersion, invalidField, Writer } from './codec.ts';
 import { ExitCode, exitCodes, JrError } from './errors.ts';
 import { LABEL_FORBIDDEN_PATTERN, Limits } from './limits.ts';
 
-export const CASE_KEY_LENGTH = 32;
-export const X25519_KEY_LENGTH = 32;
-/** ephemeral public key ‖ wrapped case key ‖ GCM tag. */
-export const WRAPPED_KEY_LENGTH = X25519_KEY_LENGTH + CASE_KEY_LENGTH + 16;
-/** The prefix of a case reference (a keyed commitment standing for the case id on the chain). */
-export const CASE_REF_PREFIX = 'k1:';
+export {
+  CASE_KEY_LENGTH,
+  CASE_REF_PREFIX,
+  isCaseRef,
+  WRAPPED_KEY_LENGTH,
+  X25519_KEY_LENGTH,
+} from './case-ref.ts';
 /** The prefix of a sealed evidence label. */
 export const SEALED_LABEL_PREFIX = 's1:';
-const CASE_REF_PATTERN = /^k1:[0-9a-f]{64}$/;
 const NONCE_LENGTH = 12;
 const TAG_LENGTH = 16;
 
@@ -85,10 +86,6 @@ function hmac(key: Uint8Array, data: string): Uint8Array {
  */
 export function caseRef(caseKey: Uint8Array, caseId: string): string {
   return `${CASE_REF_PREFIX}${toHex(hmac(caseSubkey(caseKey, CasePurpose.ref), caseId))}`;
-}
-
-export function isCaseRef(s: string): boolean {
-  return CASE_REF_PATTERN.test(s);
 }
 
 /** The keyed claimant commitment: HMAC-SHA-256(subkey claimant, UTF-8 claimant reference). */

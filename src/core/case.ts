@@ -8,7 +8,7 @@
  * its case id and notes only encrypted under the case key, and the case key wrapped for the parties it adds.
  */
 import { utf8 } from './bytes.ts';
-import { isCaseRef, WRAPPED_KEY_LENGTH, X25519_KEY_LENGTH } from './case-seal.ts';
+import { isCaseRef, WRAPPED_KEY_LENGTH, X25519_KEY_LENGTH } from './case-ref.ts';
 import { CodecError, CodecErrorCode, decodeExact, invalidField, type Reader, Writer } from './codec.ts';
 import { Domain, HASH_LENGTH, SIGNATURE_LENGTH, taggedHash } from './crypto.ts';
 import { CASE_ID_PATTERN, ID_PATTERN, Limits } from './limits.ts';

@@ -1,18 +1,33 @@
 /**
- * Hashing and Ed25519 on node:crypto (OpenSSL): about 11x faster than pure JS here (GUIDE section 2), so every
- * hot path goes through this module. Signatures always cover domain-separated bytes (`domainBytes`), so a
- * signature made for one purpose can never be replayed for another.
+ * Hashing and Ed25519. In Node they run on node:crypto (OpenSSL): about 11x faster than pure JS here (GUIDE
+ * section 2), so every hot path goes through this module. In a browser, where the receipt verifier also runs
+ * (ADR 013), hashing and verifying fall back to @noble; Node's module is reached through
+ * `process.getBuiltinModule`, not an import, so this file's module graph stays free of `node:` modules.
+ * Signing needs Node. Signatures always cover domain-separated bytes (`domainBytes`), so a signature made for
+ * one purpose can never be replayed for another.
  */
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  randomBytes,
-  sign,
-  verify,
-} from 'node:crypto';
-import { concatBytes, toHex, utf8 } from './bytes.ts';
+import type { KeyObject } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
+import { sha256 as nobleSha256, sha384 as nobleSha384, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
+import { concatBytes, fromHex, toHex, utf8 } from './bytes.ts';
+
+type NodeCrypto = typeof import('node:crypto');
+/** node:crypto takes any Uint8Array where its types say Buffer. */
+type AsBuffer = import('node:buffer').Buffer;
+
+/** node:crypto when running on Node, else undefined (a browser). */
+const node: NodeCrypto | undefined = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+
+/** Whether hashing and verification run on node:crypto (true in Node) or on @noble (a browser). */
+export const usesNodeCrypto = node !== undefined;
+
+function nodeCrypto(what: string): NodeCrypto {
+  if (node === undefined) throw new Error(`${what} needs Node.js (node:crypto)`);
+  return node;
+}
 
 export const HASH_LENGTH = 32;
 export const PUBLIC_KEY_LENGTH = 32;
@@ -52,22 +67,38 @@ export function domainBytes(domain: Domain, body: Uint8Array): Uint8Array {
   return concatBytes(prefix, body);
 }
 
-function digest(alg: string, parts: Uint8Array[]): Uint8Array {
-  const h = createHash(alg);
+// SHA-1 only for reading ESS signingCertificate (v1) attributes of RFC 3161 tokens.
+const NOBLE_HASH = {
+  sha1: nobleSha1,
+  sha256: nobleSha256,
+  sha384: nobleSha384,
+  sha512: nobleSha512,
+} as const;
+
+export type DigestName = keyof typeof NOBLE_HASH;
+
+/** The digest of the concatenated parts with a SHA-2 function named as node:crypto names it. */
+export function digest(alg: DigestName, ...parts: Uint8Array[]): Uint8Array {
+  if (node !== undefined) {
+    const h = node.createHash(alg);
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  }
+  const h = NOBLE_HASH[alg].create();
   for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+  return h.digest();
 }
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  return digest('sha256', parts);
+  return digest('sha256', ...parts);
 }
 
 export function sha384(...parts: Uint8Array[]): Uint8Array {
-  return digest('sha384', parts);
+  return digest('sha384', ...parts);
 }
 
 export function sha512(...parts: Uint8Array[]): Uint8Array {
-  return digest('sha512', parts);
+  return digest('sha512', ...parts);
 }
 
 /** Domain-separated SHA-256, for identifiers (tx ids, header hashes, set hashes). */
@@ -76,21 +107,25 @@ export function taggedHash(domain: Domain, body: Uint8Array): Uint8Array {
 }
 
 // DER prefixes that wrap a raw 32-byte Ed25519 key as PKCS#8 / SPKI (RFC 8410).
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const PKCS8_PREFIX = fromHex('302e020100300506032b657004220420');
+const SPKI_PREFIX = fromHex('302a300506032b6570032100');
 
 export function privateKeyFromSeed(seed: Uint8Array): KeyObject {
   if (seed.length !== SEED_LENGTH) throw new RangeError(`Ed25519 seed must be ${SEED_LENGTH} bytes`);
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const key = concatBytes(PKCS8_PREFIX, seed);
+  return nodeCrypto('signing').createPrivateKey({ key: key as AsBuffer, format: 'der', type: 'pkcs8' });
 }
 
 export function publicKeyObject(publicKey: Uint8Array): KeyObject {
   if (publicKey.length !== PUBLIC_KEY_LENGTH) throw new RangeError(`Ed25519 public key must be 32 bytes`);
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  const key = concatBytes(SPKI_PREFIX, publicKey);
+  return nodeCrypto('a key object').createPublicKey({ key: key as AsBuffer, format: 'der', type: 'spki' });
 }
 
 export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
-  const der = createPublicKey(privateKeyFromSeed(seed)).export({ format: 'der', type: 'spki' });
+  const der = nodeCrypto('signing')
+    .createPublicKey(privateKeyFromSeed(seed))
+    .export({ format: 'der', type: 'spki' });
   return new Uint8Array(der.subarray(SPKI_PREFIX.length));
 }
 
@@ -110,12 +145,12 @@ export class Ed25519Signer implements Signer {
   }
 
   static generate(): { signer: Ed25519Signer; seed: Uint8Array } {
-    const seed = new Uint8Array(randomBytes(SEED_LENGTH));
+    const seed = new Uint8Array(nodeCrypto('key generation').randomBytes(SEED_LENGTH));
     return { signer: new Ed25519Signer(seed), seed };
   }
 
   sign(domain: Domain, body: Uint8Array): Uint8Array {
-    return new Uint8Array(sign(null, domainBytes(domain, body), this.key));
+    return new Uint8Array(nodeCrypto('signing').sign(null, domainBytes(domain, body), this.key));
   }
 }
 
@@ -143,11 +178,21 @@ export function verifySignature(
   signature: Uint8Array,
 ): boolean {
   if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
+  if (node === undefined) return nobleVerify(publicKey, domainBytes(domain, body), signature);
   let key: KeyObject;
   try {
     key = cachedPublicKey(publicKey);
   } catch {
     return false;
   }
-  return verify(null, domainBytes(domain, body), key, signature);
+  return node.verify(null, domainBytes(domain, body), key, signature);
+}
+
+/** Strict RFC 8032 verification, as OpenSSL does it: noble's ZIP 215 mode would accept more signatures. */
+function nobleVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
 }

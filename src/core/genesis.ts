@@ -4,15 +4,14 @@
  * canonical binary encoding, identifies the chain. Network addresses are deliberately outside the hash: a
  * validator that moves can be updated in config without forking the chain.
  */
-import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { toHex, tryFromHex } from './bytes.ts';
+import { toHex, tryFromHex, utf8Length } from './bytes.ts';
 import { Writer } from './codec.ts';
 import { Domain, PUBLIC_KEY_LENGTH, taggedHash } from './crypto.ts';
 import { ExitCode, exitCodes, JrError } from './errors.ts';
-import { peerIdOf } from './keys.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS, validateConsensusParams } from './params.ts';
+import { ed25519PeerId } from './peer-id.ts';
+import { isCertificatePem } from './pem-cert.ts';
 import {
   DEFAULT_ROLE,
   type InstitutionRole,
@@ -163,7 +162,7 @@ class Path {
   }
   string(v: Json, pattern?: RegExp, maxBytes = 256): string {
     if (typeof v !== 'string') this.fail('must be a string');
-    if (!v.isWellFormed() || Buffer.byteLength(v) > maxBytes)
+    if (!v.isWellFormed() || utf8Length(v) > maxBytes)
       this.fail(`must be well-formed, at most ${maxBytes} bytes`);
     if (pattern !== undefined && !pattern.test(v)) this.fail(`must match ${pattern}`);
     return v;
@@ -251,7 +250,7 @@ function parseValidators(
     const institution = p.at('institution').string(vo.institution, ID_PATTERN);
     if (!instIds.has(institution)) p.at('institution').fail(`unknown institution ${institution}`);
     const publicKey = p.at('publicKey').key(vo.publicKey);
-    const peerId = peerIdOf(publicKey);
+    const peerId = ed25519PeerId(publicKey);
     if (vo.peerId !== undefined && vo.peerId !== peerId)
       p.at('peerId').fail(`does not match the key (${peerId})`);
     const addrs = p
@@ -324,11 +323,7 @@ function parseTsa(p: Path, value: Json | undefined): TsaParams {
           /^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+-----END CERTIFICATE-----\s*$/,
           Limits.trustAnchorPemBytes,
         );
-        try {
-          new X509Certificate(s);
-        } catch {
-          ap.fail('is not a parsable X.509 certificate');
-        }
+        if (!isCertificatePem(s)) ap.fail('is not a parsable X.509 certificate');
         return s;
       });
   }
@@ -359,35 +354,6 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     consensus: { ...g.consensus },
     tsa: { trustAnchors: g.tsa.trustAnchors, evidenceTokenToleranceMs: g.tsa.evidenceTokenToleranceMs },
   };
-}
-
-export function loadGenesisFile(path: string): Genesis {
-  let text: string;
-  try {
-    if (statSync(path).size > Limits.genesisFileBytes) {
-      throw new GenesisError(
-        GenesisErrorCode.tooLarge,
-        `genesis ${path} is larger than ${Limits.genesisFileBytes} bytes`,
-      );
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if (err instanceof GenesisError) throw err;
-    throw new GenesisError(
-      GenesisErrorCode.unreadable,
-      `cannot read genesis ${path}: ${(err as Error).message}`,
-    );
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new GenesisError(
-      GenesisErrorCode.invalid,
-      `genesis ${path} is not valid JSON: ${(err as Error).message}`,
-    );
-  }
-  return parseGenesis(doc);
 }
 
 /** Summary figures for `genesis verify` and status pages. */

@@ -3,7 +3,7 @@
  * action (PROPOSE) or approves a pending proposal by its id, the PROPOSE tx's hash (APPROVE). The ledger
  * (src/ledger/governance-state.ts) judges and applies them; this module only encodes, strictly.
  */
-import { toHex } from './bytes.ts';
+import { toHex, utf8Length } from './bytes.ts';
 import {
   CodecError,
   CodecErrorCode,
@@ -103,7 +103,7 @@ export function validateAction(a: GovernanceAction): void {
         typeof a.name !== 'string' ||
         !a.name.isWellFormed() ||
         a.name.trim().length === 0 ||
-        Buffer.byteLength(a.name) > Limits.institutionNameBytes
+        utf8Length(a.name) > Limits.institutionNameBytes
       ) {
         throw invalidField(`institution name must be 1-${Limits.institutionNameBytes} bytes, not blank`);
       }

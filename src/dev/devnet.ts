@@ -8,7 +8,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JrError } from '../core/errors.ts';
-import { genesisToJson, loadGenesisFile } from '../core/genesis.ts';
+import { genesisToJson } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import type { ConsensusParams } from '../core/params.ts';
 import type { InstitutionRole } from '../core/roles.ts';
@@ -69,6 +70,12 @@ interface DevnetLayout {
 export const DEVNET_OBSERVER = 'court-a';
 const LAYOUT_FILE = 'layout.json';
 /** Roles of the first devnet institutions beyond the default `bank` (docs/cases.md). */
+/**
+ * A short renewal policy, so that a devnet shows timestamp renewal within minutes: every archive is renewed
+ * once its newest token is ten minutes old (and, as in production, 30 days before its certificate expires).
+ */
+export const DEVNET_RENEWAL = { beforeExpiryMs: 30 * 86_400_000, maxAgeMs: 600_000, checkIntervalMs: 60_000 };
+
 const DEVNET_ROLES: readonly (InstitutionRole | undefined)[] = [undefined, undefined, 'mediator', 'court'];
 const institutionId = (i: number) =>
   `bank-${String.fromCharCode(97 + (i % 26))}${i >= 26 ? Math.floor(i / 26) : ''}`;
@@ -105,6 +112,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
       p2pPort: o.basePort + i,
       apiPort: o.apiBasePort + i,
       tsaUrl,
+      renewal: DEVNET_RENEWAL,
     });
     const member = readMemberFile(r.memberFile);
     // With four or more institutions the third mediates and the fourth is a court (the case demo's parties).

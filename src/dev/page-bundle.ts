@@ -17,12 +17,16 @@ export interface PageBundleOptions {
   body: string;
   css?: string;
   lang?: string;
+  /** A `connect-src` source list (e.g. `'self'`); without one the page may connect nowhere. */
+  connect?: string;
 }
 
 export interface PageBundle {
   html: string;
   /** The bundled script alone, for size checks. */
   script: string;
+  /** The Content-Security-Policy of the meta tag, for a server to send as a header too. */
+  csp: string;
 }
 
 const cspHash = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
@@ -63,6 +67,7 @@ export async function bundlePage(o: PageBundleOptions): Promise<PageBundle> {
     `script-src ${cspHash(script)}`,
     `style-src ${cspHash(css)}`,
     'img-src data: blob:',
+    ...(o.connect !== undefined ? [`connect-src ${o.connect}`] : []),
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
@@ -84,5 +89,5 @@ export async function bundlePage(o: PageBundleOptions): Promise<PageBundle> {
     '</html>',
     '',
   ].join('\n');
-  return { html, script };
+  return { html, script, csp };
 }

@@ -7,7 +7,7 @@
  * Effects: every action takes effect from the block after the one that passes it. Validator and parameter
  * actions that pass in block p start a new epoch at height p + 1 (all of those passing in p share it).
  */
-import { toHex } from '../core/bytes.ts';
+import { fromHex, toHex } from '../core/bytes.ts';
 import { decodeExact, invalidField, type Reader, Writer } from '../core/codec.ts';
 import { HASH_LENGTH, PUBLIC_KEY_LENGTH } from '../core/crypto.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
@@ -499,7 +499,7 @@ export class GovernanceState {
     }
     const used = [...this.#usedKeys].sort();
     w.varint(used.length);
-    for (const k of used) w.fixed(Buffer.from(k, 'hex'), PUBLIC_KEY_LENGTH);
+    for (const k of used) w.fixed(fromHex(k), PUBLIC_KEY_LENGTH);
     w.varint(this.#epochs.length);
     for (const e of this.#epochs) {
       w.varint(e.epoch).varint(e.firstHeight).bytes(encodeValidatorSet(e.set));

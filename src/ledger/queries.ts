@@ -208,6 +208,20 @@ export class LedgerQueries {
   }
 
   /**
+   * Every committed anchor record with anchored height >= `from`, in order, by walking the anchor index: one
+   * read per anchor. Archive and renewal history (ADR 012) is built from these.
+   */
+  async anchorsFrom(from: number): Promise<AnchorRecord[]> {
+    const out: AnchorRecord[] = [];
+    for (let h = from; ; ) {
+      const entry = await this.#store.anchorCovering(h);
+      if (entry === undefined) return out;
+      out.push(entry.anchor);
+      h = entry.anchor.height + 1;
+    }
+  }
+
+  /**
    * The SHA-256 evidence hashes recorded in blocks from..to, in chain order: the leaves of the archive
    * timestamp (RFC 4998 hash tree) an anchor of block `to` carries (ADR 012).
    */

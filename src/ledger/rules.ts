@@ -204,10 +204,15 @@ export function checkAnchor(
   if (refusal !== undefined) {
     return reject(env, TxErrorCode.badAnchorToken, `${refusal.code}: ${refusal.message}`);
   }
-  // The archive root is checked by whoever builds an evidence record from it; here the token must be trusted.
-  const { archive } = anchor;
-  const archived =
-    archive && guarded(() => verifier.verifyAnchor(archive.token, archive.root, stored.header.time, time));
-  if (archived === undefined) return undefined;
-  return reject(env, TxErrorCode.badAnchorToken, `archive timestamp: ${archived.code}: ${archived.message}`);
+  // Archive and renewal roots are checked by whoever builds an evidence record from them (ADR 012); here
+  // their tokens must be trusted, like the anchor's.
+  for (const [what, stamp] of [
+    ['archive timestamp', anchor.archive],
+    ['renewal', anchor.renewal],
+  ] as const) {
+    if (stamp === undefined) continue;
+    const r = guarded(() => verifier.verifyAnchor(stamp.token, stamp.root, stored.header.time, time));
+    if (r !== undefined) return reject(env, TxErrorCode.badAnchorToken, `${what}: ${r.code}: ${r.message}`);
+  }
+  return undefined;
 }

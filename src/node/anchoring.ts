@@ -10,7 +10,7 @@
  * and requests start at least `intervalMs` apart. Only the primary anchors, so validators do not anchor the
  * same blocks; a race at a view change yields a stale anchor that the executor refuses.
  */
-import { type ArchiveStamp, encodeAnchor } from '../core/anchor.ts';
+import { type AnchorRecord, type ArchiveStamp, encodeAnchor, type RenewalStamp } from '../core/anchor.ts';
 import { type Clock, type Random, SystemTimers, systemClock, type Timers } from '../core/clock.ts';
 import type { Signer } from '../core/crypto.ts';
 import { isJrError } from '../core/errors.ts';
@@ -19,7 +19,8 @@ import type { ChainHead, TxRejection } from '../ledger/chain.ts';
 import { TxError, TxErrorCode } from '../ledger/errors.ts';
 import type { AnchorStatus } from '../ledger/queries.ts';
 import type { AnchorState } from '../ledger/store.ts';
-import { buildLevels, rootOf } from '../timestamp/ers-tree.ts';
+import { archiveHistory, renewalLeaves } from '../receipt/archives.ts';
+import { archiveRoot, tokenExpiry, tokenGenTime } from '../timestamp/ers.ts';
 import {
   type Service,
   type TimestampAuthority,
@@ -37,6 +38,8 @@ export interface AnchoringLedger {
   anchorStatus(): Promise<AnchorStatus>;
   /** The SHA-256 evidence hashes recorded in blocks from..to: the archive timestamp's leaves (ADR 012). */
   archiveLeaves(from: number, to: number): Promise<Uint8Array[]>;
+  /** Every anchor record from anchored height `from` on: the archive and renewal history. */
+  anchorsFrom(from: number): Promise<AnchorRecord[]>;
 }
 
 export interface AnchoringDeps {
@@ -66,6 +69,18 @@ export const AnchoringDefaults = {
   txTtlMs: 60_000,
 } as const;
 
+/**
+ * When to renew archive timestamps (RFC 4998 5.2, docs/long-term.md). Off unless given. A renewal is due once
+ * some archive's newest timestamp expires (its embedded certificates' earliest notAfter) within
+ * `beforeExpiryMs`, or is older than `maxAgeMs` (the policy for a deprecated algorithm: renew everything now).
+ */
+export interface RenewalPolicy {
+  beforeExpiryMs: number;
+  maxAgeMs?: number;
+  /** How often to look while nothing else wakes the service (default 1 hour). */
+  checkIntervalMs?: number;
+}
+
 export interface AnchoringOptions {
   intervalMs?: number;
   backoffBaseMs?: number;
@@ -77,6 +92,7 @@ export interface AnchoringOptions {
   /** Uniform in [0, 1), for the jitter. */
   random?: Random;
   logger?: TsaLogger;
+  renewal?: RenewalPolicy;
 }
 
 export interface AnchoringFailure {
@@ -144,6 +160,10 @@ export class AnchoringService implements Service {
   /** Our last submitted anchor, until it is committed or its tx has expired. */
   #pending: { height: number; expiresAt: number } | undefined;
   #lastSubmitted: AnchoringStatus['lastSubmitted'];
+  readonly #renewal: RenewalPolicy | undefined;
+  /** The next time to look for due renewals (reading every anchor), and the renewal pending commit. */
+  #renewalCheckAt = 0;
+  #renewalPending: { upTo: number; expiresAt: number } | undefined;
 
   constructor(deps: AnchoringDeps, options: AnchoringOptions = {}) {
     this.#deps = deps;
@@ -161,6 +181,8 @@ export class AnchoringService implements Service {
     this.#timers = options.timers ?? new SystemTimers();
     this.#random = options.random ?? Math.random;
     this.#log = options.logger;
+    this.#renewal = options.renewal;
+    if (this.#renewal !== undefined) positiveInt('renewal.beforeExpiryMs', this.#renewal.beforeExpiryMs);
   }
 
   async start(): Promise<void> {
@@ -227,9 +249,20 @@ export class AnchoringService implements Service {
     this.#cancelTimer();
     const { anchoredHeight, evidenceHeight } = this.#deps.ledger.anchorState();
     if (this.#pending !== undefined && anchoredHeight >= this.#pending.height) this.#pending = undefined;
-    // Nothing awaits an anchor: the next committed block wakes us.
-    if (evidenceHeight <= anchoredHeight) return;
     const now = this.#clock.now();
+    const renewUpTo = await this.#renewalDue(now, anchoredHeight);
+    if (renewUpTo !== undefined) {
+      if (!this.#deps.isPrimary()) return this.#schedule(now + this.#intervalMs);
+      if (now < this.#nextRequestAt) return this.#schedule(this.#nextRequestAt);
+      await this.#anchor(this.#deps.ledger.head(), renewUpTo);
+      this.#again = true;
+      return;
+    }
+    // Nothing awaits an anchor: the next committed block wakes us (or the next look for renewals).
+    if (evidenceHeight <= anchoredHeight) {
+      if (this.#renewal !== undefined) this.#schedule(this.#renewalCheckAt);
+      return;
+    }
     const pending = this.#pending;
     if (pending !== undefined && pending.height >= evidenceHeight && now < pending.expiresAt) {
       // Our anchor covers everything; wait for it to commit, or to expire and be tried again.
@@ -242,13 +275,14 @@ export class AnchoringService implements Service {
     this.#again = true;
   }
 
-  async #anchor(head: ChainHead): Promise<void> {
+  async #anchor(head: ChainHead, renewUpTo?: number): Promise<void> {
     const startedAt = this.#clock.now();
     this.#inFlight = true;
     try {
       const from = this.#deps.ledger.anchorState().anchoredHeight + 1;
       const stamp = await this.#deps.tsa.stamp(head.hash, 'sha256', { signal: this.#abort!.signal });
       const archive = await this.#archive(from, head.height);
+      const renewal = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
       if (!this.#running) return;
       const createdAt = this.#clock.now();
       const env = envelope(
@@ -267,6 +301,7 @@ export class AnchoringService implements Service {
               headerHash: head.hash,
               token: stamp.token,
               ...(archive === undefined ? {} : { archive }),
+              ...(renewal === undefined ? {} : { renewal }),
             }),
           },
           this.#deps.signer,
@@ -278,6 +313,8 @@ export class AnchoringService implements Service {
       if (rejection?.code === TxErrorCode.anchorStale) return;
       if (rejection !== undefined) throw TxError.fromRejection(rejection);
       this.#pending = { height: head.height, expiresAt: createdAt + this.#txTtlMs };
+      if (renewal !== undefined)
+        this.#renewalPending = { upTo: renewal.upTo, expiresAt: createdAt + this.#txTtlMs };
       this.#lastSubmitted = {
         height: head.height,
         txHash: env.hashHex,
@@ -308,9 +345,50 @@ export class AnchoringService implements Service {
   async #archive(from: number, to: number): Promise<ArchiveStamp | undefined> {
     const leaves = await this.#deps.ledger.archiveLeaves(from, to);
     if (leaves.length === 0) return undefined;
-    const root = rootOf(buildLevels('sha256', leaves));
+    const root = archiveRoot(leaves);
     const stamp = await this.#deps.tsa.stamp(root, 'sha256', { signal: this.#abort!.signal });
     return { from, root, token: stamp.token };
+  }
+
+  /**
+   * The anchored height to renew every archive up to, when the policy says a renewal is due; else undefined.
+   * Reads every anchor, so it looks at most once per check interval, and not while a renewal awaits commit.
+   */
+  async #renewalDue(now: number, anchoredHeight: number): Promise<number | undefined> {
+    const policy = this.#renewal;
+    if (policy === undefined || now < this.#renewalCheckAt) return undefined;
+    this.#renewalCheckAt = now + (policy.checkIntervalMs ?? 3_600_000);
+    const pending = this.#renewalPending;
+    if (anchoredHeight === 0 || (pending !== undefined && now < pending.expiresAt)) return undefined;
+    this.#renewalPending = undefined;
+    const history = archiveHistory(await this.#deps.ledger.anchorsFrom(1));
+    const due = history.archives.some(({ height, archive }) => {
+      const newest = [
+        archive.token,
+        ...history.renewals.filter((r) => r.upTo >= height).map((r) => r.token),
+      ].at(-1)!;
+      const expiry = tokenExpiry(newest)?.getTime();
+      const made = tokenGenTime(newest);
+      const old = policy.maxAgeMs !== undefined && made !== undefined && now - made >= policy.maxAgeMs;
+      return old || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
+    });
+    return due ? anchoredHeight : undefined;
+  }
+
+  /** A renewal of every archive anchored up to `upTo`, unless the TSA's certificate would not outlast the old. */
+  async #renew(upTo: number): Promise<RenewalStamp | undefined> {
+    const history = archiveHistory(await this.#deps.ledger.anchorsFrom(1));
+    const root = archiveRoot(renewalLeaves(history, upTo));
+    const stamp = await this.#deps.tsa.stamp(root, 'sha256', { signal: this.#abort!.signal });
+    const expiry = tokenExpiry(stamp.token)?.getTime();
+    if (expiry !== undefined && expiry - this.#clock.now() <= this.#renewal!.beforeExpiryMs) {
+      this.#log?.warn(
+        { expiry: new Date(expiry).toISOString() },
+        'renewal skipped: the TSA certificate expires within the renewal margin too; configure a TSA with a newer certificate',
+      );
+      return undefined;
+    }
+    return { upTo, root, token: stamp.token };
   }
 
   #schedule(at: number): void {

@@ -32,6 +32,9 @@ import {
 import { KEY_PASSPHRASE_ENV, KeyErrorCode, KeyFileError } from '../core/keys.ts';
 
 export const ENCRYPTION_KEY_FORMAT = 'jrchain-enc-key/v1';
+/** In a node home: the institution's encryption key file and its case-key store (the node serves from it). */
+export const ENCRYPTION_KEY_FILE = 'encryption.key';
+export const CASE_KEYS_DIR = 'case-keys';
 export const CASE_KEY_FORMAT = 'jrchain-case-key/v1';
 
 /** Writes `body` to `path` with mode 0600 through a fsynced temporary file renamed into place. */

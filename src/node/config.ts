@@ -43,6 +43,8 @@ export interface NodeConfig {
     url?: string;
     anchorIntervalMs: number;
     timeoutMs: number;
+    /** Timestamp renewal of archive timestamps (docs/long-term.md); off when absent. */
+    renewal?: { beforeExpiryMs: number; maxAgeMs?: number; checkIntervalMs?: number };
   };
   log: { level: LogLevel; format: LogFormat };
 }
@@ -124,6 +126,17 @@ function posInt(v: unknown, what: string): number {
   return v as number;
 }
 
+function renewalPolicy(v: unknown): NonNullable<NodeConfig['tsa']['renewal']> {
+  const r = object(v, 'config.tsa.renewal', ['beforeExpiryMs', 'maxAgeMs', 'checkIntervalMs']);
+  return {
+    beforeExpiryMs: posInt(r.beforeExpiryMs, 'config.tsa.renewal.beforeExpiryMs'),
+    ...(r.maxAgeMs === undefined ? {} : { maxAgeMs: posInt(r.maxAgeMs, 'config.tsa.renewal.maxAgeMs') }),
+    ...(r.checkIntervalMs === undefined
+      ? {}
+      : { checkIntervalMs: posInt(r.checkIntervalMs, 'config.tsa.renewal.checkIntervalMs') }),
+  };
+}
+
 /** Parses the config file's JSON into a full config (defaults for what it omits). */
 export function parseConfig(home: string, doc: unknown): NodeConfig {
   const o = object(doc, 'config', [
@@ -170,7 +183,8 @@ export function parseConfig(home: string, doc: unknown): NodeConfig {
     }
   }
   if (o.tsa !== undefined) {
-    const t = object(o.tsa, 'config.tsa', ['url', 'anchorIntervalMs', 'timeoutMs']);
+    const t = object(o.tsa, 'config.tsa', ['url', 'anchorIntervalMs', 'timeoutMs', 'renewal']);
+    if (t.renewal !== undefined) c.tsa.renewal = renewalPolicy(t.renewal);
     if (t.url !== undefined) c.tsa.url = tsaUrl(t.url, 'config.tsa.url');
     if (t.anchorIntervalMs !== undefined)
       c.tsa.anchorIntervalMs = posInt(t.anchorIntervalMs, 'config.tsa.anchorIntervalMs');

@@ -12,7 +12,14 @@ import { ID_PATTERN } from '../core/limits.ts';
 import { MEMBER_FORMAT, type MemberDescription } from '../core/member.ts';
 import type { InstitutionRole } from '../core/roles.ts';
 import { resolveAllowlist } from '../p2p/index.ts';
-import { CONFIG_FILE, configToJson, defaultConfig, loadConfig, parseConfig } from './config.ts';
+import {
+  CONFIG_FILE,
+  configToJson,
+  defaultConfig,
+  loadConfig,
+  type NodeConfig,
+  parseConfig,
+} from './config.ts';
 
 export const HOME_FILES = {
   validatorKey: 'validator.key',
@@ -28,6 +35,8 @@ export interface InitOptions {
   p2pPort?: number;
   apiPort?: number;
   tsaUrl?: string;
+  /** Timestamp renewal policy written to the config (docs/long-term.md); none by default. */
+  renewal?: NodeConfig['tsa']['renewal'];
   /** The institution's role in the alliance (docs/cases.md); the genesis treats none as `bank`. */
   role?: InstitutionRole;
   /**
@@ -80,6 +89,7 @@ export function initHome(o: InitOptions): InitResult {
   config.p2p.listen = [p2pAddr];
   config.api.port = o.apiPort ?? 8100;
   if (o.tsaUrl !== undefined) config.tsa.url = o.tsaUrl;
+  if (o.renewal !== undefined) config.tsa.renewal = o.renewal;
   writeFileSync(join(o.home, CONFIG_FILE), `${JSON.stringify(configToJson(config), null, 2)}\n`, {
     mode: 0o600,
   });

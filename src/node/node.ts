@@ -2,15 +2,24 @@
  * The one place a node is wired: config + genesis → ledger, validator service (consensus, p2p, mempool,
  * sync), block anchoring and the HTTP API. `bin/` and the CLI only parse options and call this.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../api/access.ts';
 import { AUDIT_LOG_FILE, AuditLog } from '../api/audit.ts';
+import type { CaseKeyLookup } from '../api/case-routes.ts';
 import { ApiServer } from '../api/http.ts';
-import { type ApiBackend, apiRoutes, MAX_TX_BODY_BYTES, type ReadyState } from '../api/routes.ts';
+import {
+  type ApiBackend,
+  type ApiPages,
+  apiRoutes,
+  MAX_TX_BODY_BYTES,
+  type ReadyState,
+} from '../api/routes.ts';
 import { governanceView } from '../api/views.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { JrError } from '../core/errors.ts';
-import { type Genesis, genesisHash, loadGenesisFile } from '../core/genesis.ts';
+import { type Genesis, genesisHash } from '../core/genesis.ts';
+import { loadGenesisFile } from '../core/genesis-file.ts';
 import { type KeyPair, peerIdOf, type ReadKeyOptions, readKeyFile } from '../core/keys.ts';
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
@@ -18,6 +27,7 @@ import { LedgerQueries } from '../ledger/queries.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
 import { loadApiTls } from './api-tls.ts';
+import { CASE_KEYS_DIR, CaseKeyStore } from './case-keys.ts';
 import { type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
@@ -64,6 +74,7 @@ interface Parts {
   audit: AuditLog;
   log: Logger;
   tls: { cert: string; key: string } | undefined;
+  pages: ApiPages;
 }
 
 export class JrNode {
@@ -87,7 +98,7 @@ export class JrNode {
     this.#api = new ApiServer({
       host: p.config.api.host,
       port: p.config.api.port,
-      routes: apiRoutes(this.#backend(), { audit: p.audit }),
+      routes: apiRoutes(this.#backend(), { audit: p.audit }, p.pages),
       maxBodyBytes: MAX_TX_BODY_BYTES,
       logger: p.log,
       ...(p.tls !== undefined ? { tls: p.tls } : {}),
@@ -96,7 +107,13 @@ export class JrNode {
 
   /** Opens the ledger (idempotent over an existing data directory) and builds every component. */
   /** `keyOptions` carries the validator key's passphrase when `jrchain start` prompted for it. */
-  static async open(config: NodeConfig, log: Logger, keyOptions: ReadKeyOptions = {}): Promise<JrNode> {
+  /** `pages` supplies the pages the API serves beside its JSON (the verification page, built by the CLI). */
+  static async open(
+    config: NodeConfig,
+    log: Logger,
+    keyOptions: ReadKeyOptions = {},
+    pages: ApiPages = {},
+  ): Promise<JrNode> {
     const { genesis, key } = loadIdentity(config, keyOptions);
     const tls = loadApiTls(config);
     log.debug({ config }, 'effective config');
@@ -143,7 +160,11 @@ export class JrNode {
               return r.status === 'rejected' ? r.rejection : undefined;
             },
           },
-          { intervalMs: config.tsa.anchorIntervalMs, logger: log },
+          {
+            intervalMs: config.tsa.anchorIntervalMs,
+            logger: log,
+            ...(config.tsa.renewal === undefined ? {} : { renewal: config.tsa.renewal }),
+          },
         );
       }
       return new JrNode({
@@ -158,6 +179,7 @@ export class JrNode {
         audit,
         log,
         tls,
+        pages,
       });
     } catch (err) {
       await store.close();
@@ -258,6 +280,18 @@ export class JrNode {
     };
   }
 
+  /** The home's case-key store, if the institution keeps one there (ADR 011): its cases are served opened. */
+  #caseKeys(): CaseKeyLookup | undefined {
+    const dir = resolveHomePath(this.config, CASE_KEYS_DIR);
+    if (!existsSync(dir)) return undefined;
+    const store = new CaseKeyStore(dir);
+    return {
+      institution: this.config.institution,
+      byRef: (ref) => store.byRef(ref),
+      byCaseId: (caseId) => store.byCaseId(caseId),
+    };
+  }
+
   #backend(): ApiBackend {
     return {
       genesis: this.genesis,
@@ -267,6 +301,7 @@ export class JrNode {
       onCommit: (listener) => this.validator.onCommit((c) => listener(c.txHashes)),
       status: () => this.status(),
       ready: () => this.ready(),
+      caseKeys: this.#caseKeys(),
       metrics: async () => {
         await this.status(); // refreshes the anchor-lag gauges
         return this.metrics.render();

@@ -96,11 +96,27 @@ export function evaluate<T>(
   try {
     return body();
   } catch (err) {
-    if (err instanceof CheckRejection) return failed(err.code, err.message);
-    if (err instanceof JrError) return failed(codeOf(err), err.message);
-    const what = err instanceof Error ? `${err.name}: ${err.message}` : 'a thrown non-Error value';
-    return failed(Failure.unexpected, `unexpected ${what}`);
+    return failureOf(err, codeOf);
   }
+}
+
+/** `evaluate` for a check that awaits (the RFC 3161 ones, whose signatures WebCrypto checks). */
+export async function evaluateAsync<T>(
+  body: () => Promise<CheckPass<T>>,
+  codeOf: (err: JrError) => ReceiptFailureCode = () => Failure.malformed,
+): Promise<CheckResult<T>> {
+  try {
+    return await body();
+  } catch (err) {
+    return failureOf(err, codeOf);
+  }
+}
+
+function failureOf(err: unknown, codeOf: (err: JrError) => ReceiptFailureCode): CheckFail {
+  if (err instanceof CheckRejection) return failed(err.code, err.message);
+  if (err instanceof JrError) return failed(codeOf(err), err.message);
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : 'a thrown non-Error value';
+  return failed(Failure.unexpected, `unexpected ${what}`);
 }
 
 /** Records outcomes in order; after a failure, `ok` is false and callers stop. */

@@ -10,6 +10,7 @@ import type { Genesis } from '../core/genesis.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { archiveRoot, evidenceRecord } from '../timestamp/ers.ts';
 import { parsePemCertificates } from '../timestamp/x509.ts';
+import { archiveHistory, renewalsOf } from './archives.ts';
 import { ReceiptError, ReceiptErrorCode } from './errors.ts';
 
 export interface ExportedRecord {
@@ -57,13 +58,14 @@ export async function evidenceRecordFor(
       `the archive root of block ${cover.record.height} is not ${toHex(archiveRoot(leaves))}, the root of its evidence`,
     );
   }
+  const renewals = renewalsOf(archiveHistory(await queries.anchorsFrom(1)), cover.record.height);
   const anchors =
     genesis.tsa.trustAnchors.length === 0
       ? []
       : parsePemCertificates(genesis.tsa.trustAnchors.join('\n'), 'genesis TSA trust anchors');
   const ers = evidenceRecord(
     evidence.hash,
-    { leaves, tokens: [archive.token] },
+    { leaves, token: archive.token, renewals },
     anchors.map((c) => c.der),
   );
   return { txHash: env.hashHex, height, ers };

@@ -1,7 +1,7 @@
 /** The checks about the evidence itself: its record, the file it hashes, and the human-readable summary. */
-import { createHash } from 'node:crypto';
 import type { BlockHeader, CommitCertificate } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
+import { digest } from '../core/crypto.ts';
 import { invariant } from '../core/errors.ts';
 import { decodeEvidence, type EvidenceRecord, type HashAlg, HashAlgs } from '../core/evidence.ts';
 import type { TxEnvelope } from '../core/tx.ts';
@@ -103,7 +103,7 @@ export function sameJson(v: unknown, expected: unknown): boolean {
 }
 
 export function hashFile(data: Uint8Array, alg: HashAlg): Uint8Array {
-  const out = new Uint8Array(createHash(alg).update(data).digest());
+  const out = digest(alg, data);
   invariant(out.length === HashAlgs[alg].length, `a ${alg} digest of ${out.length} bytes`);
   return out;
 }

@@ -3,7 +3,7 @@
  * each either returns a value of the right type or rejects the check with `malformed`, naming the field.
  */
 import type { BlockHeader, CommitCertificate } from '../core/block.ts';
-import { tryFromHex } from '../core/bytes.ts';
+import { fromBase64, toBase64, tryFromHex } from '../core/bytes.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
 import type { InclusionProof } from '../core/merkle.ts';
@@ -127,7 +127,7 @@ export interface GovernanceBlockParts {
 
 // ---- reading untrusted fields ----
 
-export const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+export const b64 = (b: Uint8Array): string => toBase64(b);
 
 /**
  * A JSON object. With `fields`, exactly those (each present, none other): one canonical form, so a field a
@@ -163,9 +163,9 @@ export function base64Field(v: unknown, what: string): Uint8Array {
   if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) {
     reject(Failure.malformed, `${what} is not base64`);
   }
-  const bytes = Buffer.from(v, 'base64');
-  if (bytes.toString('base64') !== v) reject(Failure.malformed, `${what} is not canonical base64`);
-  return new Uint8Array(bytes);
+  const bytes = fromBase64(v);
+  if (toBase64(bytes) !== v) reject(Failure.malformed, `${what} is not canonical base64`);
+  return bytes;
 }
 
 /** Lower-case hex, as receipts are written: `AB` and `ab` are not two spellings of one receipt. */

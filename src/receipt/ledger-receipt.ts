@@ -9,7 +9,7 @@ import { invariant } from '../core/errors.ts';
 import type { Genesis } from '../core/genesis.ts';
 import { inclusionProof } from '../core/merkle.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
-import { describeTimestamp } from '../timestamp/index.ts';
+import { describeTimestamp } from '../timestamp/inspect.ts';
 import { buildReceipt } from './build.ts';
 import { ReceiptError, ReceiptErrorCode } from './errors.ts';
 import type { GovernanceBlockParts, ReceiptJson } from './format.ts';

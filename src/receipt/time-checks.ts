@@ -3,14 +3,11 @@ import { type BlockHeader, decodeHeader, headerHash } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import type { JrError } from '../core/errors.ts';
 import type { EvidenceRecord } from '../core/evidence.ts';
-import {
-  isTimestampError,
-  parsePemCertificates,
-  TimestampErrorCode,
-  verifyEvidenceToken,
-  verifyTimestamp,
-} from '../timestamp/index.ts';
-import { evaluate, failed, type OptionalCheckResult, passed, reject, skipped } from './check.ts';
+import { isTimestampError, TimestampErrorCode } from '../timestamp/errors.ts';
+import { verifyEvidenceTokenAsync } from '../timestamp/evidence.ts';
+import { verifyTimestampAsync } from '../timestamp/verify.ts';
+import { parsePemCertificates } from '../timestamp/x509.ts';
+import { evaluateAsync, failed, type OptionalCheckResult, passed, reject, skipped } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
 import { base64Field, decodedField, listField, objectField, RECEIPT_OBJECT_FIELDS } from './format.ts';
 
@@ -29,18 +26,18 @@ function requireAnchors(trustAnchorsPem: string): void {
  * and its token verifies over that header's hash against `trustAnchorsPem`. Passes with the token's genTime;
  * skipped without an anchor, unless `required`.
  */
-export function checkAnchor(
+export async function checkAnchor(
   anchor: unknown,
   header: BlockHeader,
   trustAnchorsPem: string,
   required: boolean,
-): OptionalCheckResult<Date> {
+): Promise<OptionalCheckResult<Date>> {
   if (anchor === null) {
     return required
       ? failed(Failure.anchorMissing, 'the receipt carries no time-stamp anchor')
       : skipped('block not yet anchored by a time-stamp token');
   }
-  return evaluate(() => {
+  return evaluateAsync(async () => {
     const a = objectField(anchor, 'anchor', RECEIPT_OBJECT_FIELDS.anchor);
     let prev = headerHash(header);
     let height = header.height;
@@ -59,7 +56,7 @@ export function checkAnchor(
       reject(Failure.anchorChainBroken, 'header chain does not end at the anchored header');
     }
     requireAnchors(trustAnchorsPem);
-    const v = verifyTimestamp(base64Field(a.token, 'anchor.token'), {
+    const v = await verifyTimestampAsync(base64Field(a.token, 'anchor.token'), {
       trustAnchors: parsePemCertificates(trustAnchorsPem, 'TSA trust anchors'),
       digest: prev,
       hashAlg: 'sha256',
@@ -76,17 +73,17 @@ export function checkAnchor(
  * The evidence's own token, when it carries one, verifies over the evidence hash and lies within the genesis
  * tolerance of the block time. Passes with its genTime; skipped when the evidence carries none.
  */
-export function checkEvidenceToken(
+export async function checkEvidenceToken(
   evidence: EvidenceRecord,
   header: BlockHeader,
   trustAnchorsPem: string,
   toleranceMs: number,
-): OptionalCheckResult<Date> {
+): Promise<OptionalCheckResult<Date>> {
   const token = evidence.tsToken;
   if (token === undefined) return skipped('evidence carries no time-stamp token of its own');
-  return evaluate(() => {
+  return evaluateAsync(async () => {
     requireAnchors(trustAnchorsPem);
-    const v = verifyEvidenceToken(token, evidence.hash, evidence.hashAlg, {
+    const v = await verifyEvidenceTokenAsync(token, evidence.hash, evidence.hashAlg, {
       trustAnchorsPem,
       now: header.time,
       toleranceMs,

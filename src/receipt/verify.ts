@@ -125,17 +125,24 @@ export function checkFormat(doc: unknown): CheckResult<ClaimedReceipt> {
   });
 }
 
-/** Checks every part of a receipt against the genesis, offline. Never throws on bad input. */
-export function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): ReceiptVerification {
+/**
+ * Checks every part of a receipt against the genesis, offline. Never throws on bad input. Async because
+ * WebCrypto checks the RFC 3161 signatures; the same code runs in Node and in the browser page (ADR 013).
+ */
+export async function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): Promise<ReceiptVerification> {
   const run = new CheckRun();
-  const facts = runChecks(run, doc, opts);
+  const facts = await runChecks(run, doc, opts);
   return facts === undefined
     ? { ok: false, checks: run.outcomes }
     : { ok: true, checks: run.outcomes, facts };
 }
 
 /** The checks in RECEIPT_CHECK_ORDER; undefined at the first failure. */
-function runChecks(run: CheckRun, doc: unknown, opts: VerifyReceiptOptions): ReceiptFacts | undefined {
+async function runChecks(
+  run: CheckRun,
+  doc: unknown,
+  opts: VerifyReceiptOptions,
+): Promise<ReceiptFacts | undefined> {
   const g = opts.genesis;
   const format = checkFormat(doc);
   if (!run.record(C.format, format)) return undefined;
@@ -166,10 +173,10 @@ function runChecks(run: CheckRun, doc: unknown, opts: VerifyReceiptOptions): Rec
   if (!run.record(C.file, checkFile(e, opts))) return undefined;
   const anchorsPem = opts.tsaTrustAnchorsPem ?? g.tsa.trustAnchors.join('\n');
   const requireAnchor = opts.requireAnchor === true || opts.profile === 'court';
-  const anchor = checkAnchor(r.anchor, h, anchorsPem, requireAnchor);
+  const anchor = await checkAnchor(r.anchor, h, anchorsPem, requireAnchor);
   if (!run.record(C.anchor, anchor)) return undefined;
   const anchoredAt = anchor.status === 'pass' ? anchor.value : undefined;
-  const token = checkEvidenceToken(e, h, anchorsPem, g.tsa.evidenceTokenToleranceMs);
+  const token = await checkEvidenceToken(e, h, anchorsPem, g.tsa.evidenceTokenToleranceMs);
   if (!run.record(C.evidenceToken, token)) return undefined;
   const evidenceTokenTime = token.status === 'pass' ? token.value : undefined;
   const expected = summaryOf(env, e, h, cert.value, set.value, anchoredAt);

@@ -6,7 +6,8 @@ import { TimestampError, TimestampErrorCode } from './errors.ts';
 import type { HashAlg } from './oids.ts';
 import type { TimeStampRequest } from './request.ts';
 import { type Accuracy, parseTimeStampResp } from './response.ts';
-import { checkBinding, verifyTimestamp } from './verify.ts';
+import { checkBinding } from './verify.ts';
+import { verifyTimestamp } from './verify-node.ts';
 import type { Cert } from './x509.ts';
 
 export interface StampOptions {

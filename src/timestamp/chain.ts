@@ -6,7 +6,8 @@
 import { equalBytes } from '../core/bytes.ts';
 import { TsaLimits } from './limits.ts';
 import { Oid } from './oids.ts';
-import { type Cert, certSignedBy, KeyUsageBit, UNDERSTOOD_EXTENSIONS } from './x509.ts';
+import { certSignatureCheck, type SignatureSteps } from './signature.ts';
+import { type Cert, KeyUsageBit, UNDERSTOOD_EXTENSIONS } from './x509.ts';
 
 /**
  * Checks beyond RFC 5280 path validation, each off by default. RFC 5280 does not let a CA certificate's
@@ -77,15 +78,15 @@ function validityProblem(path: readonly Cert[], at: Date): string | undefined {
 /**
  * Searches issuers by name (and key identifier when both sides carry one), depth first, trying every
  * candidate: an injected certificate with a matching name cannot hide the real issuer. Work is bounded by
- * TsaLimits.pathLength and TsaLimits.pathSignatureChecks.
+ * TsaLimits.pathLength and TsaLimits.pathSignatureChecks. Yields each certificate signature to check.
  */
-export function buildPath(
+export function* buildPath(
   leaf: Cert,
   intermediates: readonly Cert[],
   anchors: readonly Cert[],
   at: Date,
   policy: PathPolicy = {},
-): PathResult {
+): SignatureSteps<PathResult> {
   const leafProblem = unknownCritical(leaf);
   if (leafProblem) return { ok: false, check: 'chain', reason: leafProblem };
   let budget = TsaLimits.pathSignatureChecks;
@@ -93,7 +94,7 @@ export function buildPath(
   let invalidAt: string | undefined;
   const isAnchor = (c: Cert) => anchors.some((a) => equalBytes(a.der, c.der));
 
-  const extend = (path: Cert[]): Cert[] | undefined => {
+  const extend = function* (path: Cert[]): SignatureSteps<Cert[] | undefined> {
     const cur = path[path.length - 1]!;
     if (path.length >= TsaLimits.pathLength) {
       reason = `path longer than ${TsaLimits.pathLength} certificates`;
@@ -120,7 +121,7 @@ export function buildPath(
         reason = `gave up after ${TsaLimits.pathSignatureChecks} certificate signature checks`;
         return undefined;
       }
-      if (!certSignedBy(cur, cand)) {
+      if (!(yield* signedBy(cur, cand))) {
         reason = `signature on ${cur.subjectText} does not verify with the key of ${cand.subjectText}`;
         continue;
       }
@@ -131,15 +132,27 @@ export function buildPath(
         invalidAt ??= invalid;
         continue;
       }
-      const found = extend(next);
+      const found = yield* extend(next);
       if (found) return found;
     }
     return undefined;
   };
 
-  const path = extend([leaf]);
+  const path = yield* extend([leaf]);
   if (path) return { ok: true, path };
   if (invalidAt)
     return { ok: false, check: 'certValidity', reason: `at genTime ${at.toISOString()}: ${invalidAt}` };
   return { ok: false, check: 'chain', reason };
+}
+
+/** Whether `issuer`'s key produced `cert`'s signature; a signature that cannot be checked does not verify. */
+function* signedBy(cert: Cert, issuer: Cert): SignatureSteps<boolean> {
+  let check: ReturnType<typeof certSignatureCheck>;
+  try {
+    check = certSignatureCheck(cert, issuer);
+  } catch {
+    return false;
+  }
+  if (typeof check === 'string') return false;
+  return (yield check) === true;
 }

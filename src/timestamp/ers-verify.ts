@@ -12,7 +12,7 @@ import { isJrError } from '../core/errors.ts';
 import { type ArchiveTimeStamp, decodeEvidenceRecord, encodeChains } from './ers-asn1.ts';
 import { ersDigest, recoverRoot } from './ers-tree.ts';
 import type { HashAlg } from './oids.ts';
-import { verifyTimestamp } from './verify.ts';
+import { verifyTimestamp } from './verify-node.ts';
 import { type Cert, parseCertificate } from './x509.ts';
 
 /** The document the record must protect: its bytes, or (when every chain uses SHA-256) its SHA-256 hash. */

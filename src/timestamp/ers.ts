@@ -1,39 +1,55 @@
 /**
  * Builds RFC 4998 evidence records (ADR 012, docs/long-term.md). An archive is one SHA-256 hash tree over
- * document hashes whose root an RFC 3161 token covers, plus the renewal tokens made after it (timestamp
- * renewal, RFC 4998 5.2). A renewal token covers the hash of every earlier timeStamp of the chain listed in one
- * partial hash tree, so that a verifier may check the newest token against each of them (as BouncyCastle does).
+ * document hashes whose root an RFC 3161 token covers, plus the renewals made after it (timestamp renewal,
+ * RFC 4998 5.2). One renewal token renews many archives: its tree has one leaf per archive, the hash of the
+ * sorted hashes of every timestamp of that archive's chain so far. The renewal's reduced tree starts with
+ * those hashes as its first list, so a verifier may check the newest token against each earlier timestamp
+ * (as BouncyCastle does), then climbs to the renewal root.
  */
 
 import { TimestampError, TimestampErrorCode } from './errors.ts';
 import { type ArchiveTimeStamp, encodeEvidenceRecord } from './ers-asn1.ts';
-import { buildLevels, ersDigest, listHash, type ReducedHashtree, reduce, rootOf } from './ers-tree.ts';
+import { buildLevels, ersDigest, listHash, reduce, rootOf } from './ers-tree.ts';
+import { parseToken } from './response.ts';
+import { parseCertificate } from './x509.ts';
+
+/** A renewal token and the leaves of its tree: one per archive it renews, as `renewalLeaf` makes them. */
+export interface Renewal {
+  leaves: readonly Uint8Array[];
+  token: Uint8Array;
+}
 
 export interface Archive {
-  /** The SHA-256 document hashes the first token's tree covers. */
+  /** The SHA-256 document hashes the archive token's tree covers. */
   leaves: readonly Uint8Array[];
-  /** The first token (its imprint the tree root), then each renewal token in order. */
-  tokens: readonly Uint8Array[];
+  /** The archive token: its imprint is the root of the tree over `leaves`. */
+  token: Uint8Array;
+  /** The renewals that cover this archive, in order. */
+  renewals: readonly Renewal[];
 }
 
-/** The reduced hash tree a renewal token carries: the hashes of every earlier timeStamp of the chain. */
-export function renewalTree(earlierTokens: readonly Uint8Array[]): ReducedHashtree {
-  return [earlierTokens.map((t) => ersDigest('sha256', t))];
+/** The hashes of an archive's timestamps so far: the first list of the next renewal's reduced tree. */
+function timestampHashes(tokens: readonly Uint8Array[]): Uint8Array[] {
+  return tokens.map((t) => ersDigest('sha256', t));
 }
 
-/** The imprint a renewal token made after `earlierTokens` must carry. */
-export function renewalImprint(earlierTokens: readonly Uint8Array[]): Uint8Array {
-  return listHash('sha256', renewalTree(earlierTokens)[0]!);
+/** An archive's leaf in a renewal tree: it covers every timestamp of the archive's chain so far. */
+export function renewalLeaf(tokens: readonly Uint8Array[]): Uint8Array {
+  return listHash('sha256', timestampHashes(tokens));
 }
 
-/** The root the first token of an archive over `leaves` covers. */
+/** The root a token over `leaves` covers (an archive's, or a renewal's). */
 export function archiveRoot(leaves: readonly Uint8Array[]): Uint8Array {
   return rootOf(buildLevels('sha256', leaves));
 }
 
+function notALeaf(what: string): TimestampError {
+  return new TimestampError(TimestampErrorCode.badInput, `${what} is not a leaf of its tree`);
+}
+
 /**
  * The DER EvidenceRecord proving `docHash` (SHA-256) through `archive`. `certificates` go to cryptoInfos to
- * help a verifier build the TSA paths. Throws TSA_BAD_INPUT when the hash is not a leaf.
+ * help a verifier build the TSA paths. Throws TSA_BAD_INPUT when a hash is not a leaf where it must be.
  */
 export function evidenceRecord(
   docHash: Uint8Array,
@@ -41,18 +57,49 @@ export function evidenceRecord(
   certificates: readonly Uint8Array[] = [],
 ): Uint8Array {
   const reduced = reduce(buildLevels('sha256', archive.leaves), docHash);
-  if (reduced === undefined) {
-    throw new TimestampError(TimestampErrorCode.badInput, 'the document hash is not a leaf of the archive');
+  if (reduced === undefined) throw notALeaf('the document hash');
+  const chain: ArchiveTimeStamp[] = [
+    { digestAlg: 'sha256', reducedHashtree: reduced, timeStamp: archive.token },
+  ];
+  const tokens = [archive.token];
+  for (const [i, r] of archive.renewals.entries()) {
+    const group = timestampHashes(tokens);
+    const path = reduce(buildLevels('sha256', r.leaves), listHash('sha256', group));
+    if (path === undefined) throw notALeaf(`the archive's chain in renewal ${i + 1}`);
+    const [first, ...rest] = path as [Uint8Array[], ...Uint8Array[][]];
+    // The group's hash is the leaf: the group itself replaces it, its sibling (if any) follows on its own.
+    const siblings = first.length > 1 ? [first.slice(1), ...rest] : rest;
+    chain.push({ digestAlg: 'sha256', reducedHashtree: [group, ...siblings], timeStamp: r.token });
+    tokens.push(r.token);
   }
-  const chain: ArchiveTimeStamp[] = archive.tokens.map((timeStamp, i) => ({
-    digestAlg: 'sha256',
-    reducedHashtree: i === 0 ? reduced : renewalTree(archive.tokens.slice(0, i)),
-    timeStamp,
-  }));
   return encodeEvidenceRecord({
     digestAlgs: ['sha256'],
     certificates: [...certificates],
     revocationValues: undefined,
     chains: [chain],
   });
+}
+
+/**
+ * When a token's protection lapses, as far as the token itself tells: the earliest notAfter of the
+ * certificates it embeds. Undefined when it embeds none or does not parse. The renewal job plans with this;
+ * verifiers judge with the validated path (`validUntil`).
+ */
+export function tokenExpiry(token: Uint8Array): Date | undefined {
+  try {
+    const certs = parseToken(token).signedData?.certificates ?? [];
+    if (certs.length === 0) return undefined;
+    return new Date(Math.min(...certs.map((c) => parseCertificate(c).notAfter.getTime())));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A token's genTime in ms, or undefined when it does not parse. */
+export function tokenGenTime(token: Uint8Array): number | undefined {
+  try {
+    return parseToken(token).tstInfo?.genTime.getTime();
+  } catch {
+    return undefined;
+  }
 }

@@ -2,11 +2,14 @@
  * The check a chain node makes on a token attached to evidence: trusted, over the evidence hash, and close
  * enough in time to a reference the caller supplies (block time), never to a clock read here.
  */
+
+import { webVerifySignature } from './crypto-web.ts';
 import { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';
 import { TsaLimits } from './limits.ts';
 import type { HashAlg } from './oids.ts';
 import { detectKind } from './response.ts';
-import { type CheckName, verifyTimestamp } from './verify.ts';
+import { runAsync, type SignatureSteps } from './signature.ts';
+import { type CheckName, timestampSteps } from './verify.ts';
 import { type Cert, parsePemCertificates } from './x509.ts';
 
 export interface EvidenceTokenOptions {
@@ -31,13 +34,15 @@ export type EvidenceTokenResult =
  * Checks a bare token attached to evidence. On failure `error.code` is one of: TSA_UNPARSABLE (not a bare
  * token), TSA_IMPRINT_MISMATCH, TSA_VERIFY_FAILED (any trust check; `details.check` names it) or
  * TSA_TIME_SKEW. Throws TSA_BAD_INPUT for unusable anchors or arguments, which are the caller's mistake.
+ * Yields each signature to check: `verifyEvidenceTokenAsync` below answers with WebCrypto, the ledger's
+ * `verifyEvidenceToken` (verify-node.ts) with node:crypto.
  */
-export function verifyEvidenceToken(
+export function* evidenceTokenSteps(
   tokenDer: Uint8Array,
   evidenceHash: Uint8Array,
   alg: HashAlg,
   opts: EvidenceTokenOptions,
-): EvidenceTokenResult {
+): SignatureSteps<EvidenceTokenResult> {
   const trustAnchors = opts.trustAnchors ?? parsePemCertificates(opts.trustAnchorsPem ?? '', 'trust anchors');
   const untrusted = opts.untrustedPem
     ? parsePemCertificates(opts.untrustedPem, 'untrusted certificates')
@@ -72,7 +77,7 @@ export function verifyEvidenceToken(
     if (!isTimestampError(err)) throw err;
     return failed(TimestampErrorCode.unparsable, 'decode', err.message);
   }
-  const r = verifyTimestamp(tokenDer, {
+  const r = yield* timestampSteps(tokenDer, {
     trustAnchors,
     untrusted,
     digest: evidenceHash,
@@ -97,4 +102,14 @@ export function verifyEvidenceToken(
     );
   }
   return { ok: true, genTime: r.genTime, serial: r.serial, policy: r.policy, signerSubject: r.signerSubject };
+}
+
+/** `evidenceTokenSteps` with WebCrypto: how receipts check an evidence token, in Node and browsers. */
+export function verifyEvidenceTokenAsync(
+  tokenDer: Uint8Array,
+  evidenceHash: Uint8Array,
+  alg: HashAlg,
+  opts: EvidenceTokenOptions,
+): Promise<EvidenceTokenResult> {
+  return runAsync(evidenceTokenSteps(tokenDer, evidenceHash, alg, opts), webVerifySignature);
 }

@@ -11,8 +11,8 @@
 import type { EvidenceRecord } from '../core/evidence.ts';
 import type { TsaParams } from '../core/genesis.ts';
 import { TimestampErrorCode } from './errors.ts';
-import { verifyEvidenceToken } from './evidence.ts';
 import type { HashAlg } from './oids.ts';
+import { verifyEvidenceToken } from './verify-node.ts';
 import { type Cert, parsePemCertificates } from './x509.ts';
 
 /** Why a token was refused: a TSA_* code and a plain-language message. */

@@ -11,7 +11,11 @@ export { createTsaCredentials, issueCertificate } from './certs.ts';
 export { HttpTsaClient, type HttpTsaClientOptions, isTransient } from './client.ts';
 export { initTsaDir, openEmbeddedTsa, TsaFiles } from './dir.ts';
 export { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';
-export { type EvidenceTokenOptions, type EvidenceTokenResult, verifyEvidenceToken } from './evidence.ts';
+export {
+  type EvidenceTokenOptions,
+  type EvidenceTokenResult,
+  verifyEvidenceTokenAsync,
+} from './evidence.ts';
 export { createGenesisTokenVerifier, GenesisTokenVerifier } from './genesis-verifier.ts';
 export { describeTimestamp, type TimestampDescription } from './inspect.ts';
 export { TsaLimits } from './limits.ts';
@@ -27,6 +31,7 @@ export {
   checkBinding,
   type VerifyOptions,
   type VerifyResult,
-  verifyTimestamp,
+  verifyTimestampAsync,
 } from './verify.ts';
+export { verifyEvidenceToken, verifyTimestamp } from './verify-node.ts';
 export { type Cert, parseCertificate, parsePemCertificates } from './x509.ts';

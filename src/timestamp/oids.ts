@@ -1,5 +1,5 @@
 /** Object identifiers used by the RFC 3161 code. Where @peculiar/asn1-* defines one, we take it from there. */
-import { createHash } from 'node:crypto';
+
 import { id_contentType, id_messageDigest, id_signedData, id_signingTime } from '@peculiar/asn1-cms';
 import { id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import {
@@ -12,6 +12,7 @@ import {
   id_ce_subjectKeyIdentifier,
   id_kp_timeStamping,
 } from '@peculiar/asn1-x509';
+import { digest } from '../core/crypto.ts';
 
 export const Oid = {
   signedData: id_signedData,
@@ -40,6 +41,8 @@ export const Oid = {
   ed25519: '1.3.101.112',
   curveP256: '1.2.840.10045.3.1.7',
   curveP384: '1.3.132.0.34',
+  curveP521: '1.3.132.0.35',
+  mgf1: '1.2.840.113549.1.1.8',
 
   extBasicConstraints: id_ce_basicConstraints,
   extKeyUsage: id_ce_keyUsage,
@@ -70,8 +73,8 @@ export function isHashAlg(s: string): s is HashAlg {
   return Object.hasOwn(HashAlgs, s);
 }
 
-export function digestOf(alg: string, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(alg).update(data).digest());
+export function digestOf(alg: HashAlg, data: Uint8Array): Uint8Array {
+  return digest(alg, data);
 }
 
 export function hashAlgByOid(oid: string): HashAlg | undefined {

@@ -1,5 +1,4 @@
 /** TimeStampReq (RFC 3161 2.4.1): built by clients, parsed by the embedded TSA and the verifier. */
-import { randomBytes } from 'node:crypto';
 import {
   bytesToBigInt,
   ctx,
@@ -33,7 +32,7 @@ export interface TimeStampRequest {
 
 /** A random positive 64-bit nonce, as OpenSSL uses. */
 export function randomNonce(): bigint {
-  return bytesToBigInt(randomBytes(8)) | 1n;
+  return bytesToBigInt(globalThis.crypto.getRandomValues(new Uint8Array(8))) | 1n;
 }
 
 export function checkDigest(digest: Uint8Array, alg: string): asserts alg is HashAlg {

@@ -1,68 +1,196 @@
 /**
- * CMS SignerInfo signature verification with node:crypto: RSA PKCS#1 v1.5, ECDSA (P-256, P-384) and
- * Ed25519 (RFC 8419). Returns a reason string on failure, so the verifier can report it.
+ * Which signature a token or certificate carries, and whether its key may make it: RSA PKCS#1 v1.5, RSA-PSS,
+ * ECDSA (P-256, P-384, P-521) and Ed25519 (RFC 8419). This decides everything but the arithmetic, so that the
+ * two engines that do the arithmetic (node:crypto, sync, for the ledger: crypto-node.ts; WebCrypto and
+ * @noble, async, for receipts in Node and browsers: crypto-web.ts) reach the same verdicts (ADR 013).
+ * The verifier is written as a generator that yields each `SignatureCheck` and receives the engine's answer.
  */
-import { type KeyObject, verify } from 'node:crypto';
-import { Oid } from './oids.ts';
+import { equalBytes } from '../core/bytes.ts';
+import {
+  ctx,
+  DerReader,
+  decodeDer,
+  type Element,
+  expectTag,
+  readInteger,
+  readSmallInt,
+  Tag,
+} from './asn1.ts';
+import { type HashAlg, hashAlgByOid, Oid, oidName } from './oids.ts';
+import { type KeyType, type PublicKeyInfo, parsePublicKeyInfo } from './public-key.ts';
+import { readAlgorithmId } from './request.ts';
+import type { Cert } from './x509.ts';
 
-const ECDSA_HASH: Record<string, string> = {
+export type SignatureScheme =
+  | { kind: 'rsa-pkcs1'; hash: HashAlg }
+  | { kind: 'rsa-pss'; hash: HashAlg; saltLength: number }
+  | { kind: 'ecdsa'; hash: HashAlg }
+  | { kind: 'ed25519' };
+
+/** One signature for an engine to check: `signature` (as encoded in DER structures) over `data`. */
+export interface SignatureCheck {
+  key: PublicKeyInfo;
+  scheme: SignatureScheme;
+  data: Uint8Array;
+  signature: Uint8Array;
+}
+
+/** An engine's answer: whether the signature verifies, or the error it raised (an undecodable signature). */
+export type SignatureAnswer = boolean | Error;
+
+/** A computation that asks an engine to check signatures along the way. */
+export type SignatureSteps<T> = Generator<SignatureCheck, T, SignatureAnswer>;
+
+export type SyncEngine = (check: SignatureCheck) => boolean;
+export type AsyncEngine = (check: SignatureCheck) => Promise<boolean>;
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+export function runSync<T>(steps: SignatureSteps<T>, engine: SyncEngine): T {
+  let step = steps.next();
+  while (!step.done) {
+    let answer: SignatureAnswer;
+    try {
+      answer = engine(step.value);
+    } catch (err) {
+      answer = asError(err);
+    }
+    step = steps.next(answer);
+  }
+  return step.value;
+}
+
+export async function runAsync<T>(steps: SignatureSteps<T>, engine: AsyncEngine): Promise<T> {
+  let step = steps.next();
+  while (!step.done) {
+    let answer: SignatureAnswer;
+    try {
+      answer = await engine(step.value);
+    } catch (err) {
+      answer = asError(err);
+    }
+    step = steps.next(answer);
+  }
+  return step.value;
+}
+
+const ECDSA_HASH: Record<string, HashAlg> = {
   [Oid.ecdsaWithSha256]: 'sha256',
   [Oid.ecdsaWithSha384]: 'sha384',
   [Oid.ecdsaWithSha512]: 'sha512',
 };
-const RSA_HASH: Record<string, string> = {
+const RSA_HASH: Record<string, HashAlg> = {
   [Oid.sha256WithRsa]: 'sha256',
   [Oid.sha384WithRsa]: 'sha384',
   [Oid.sha512WithRsa]: 'sha512',
 };
-const DIGEST_NAME: Record<string, string> = {
-  [Oid.sha256]: 'sha256',
-  [Oid.sha384]: 'sha384',
-  [Oid.sha512]: 'sha512',
-};
-const EC_CURVES = new Set(['prime256v1', 'secp384r1']);
+/** Curves a token signer may use; a certificate path also accepts P-521. */
+const CMS_CURVES = new Set(['P-256', 'P-384']);
 const MIN_RSA_BITS = 2048;
 
+/** The element inside an [n] EXPLICIT wrapper. */
+function inner(el: Element, tag: number, what: string): Element {
+  return expectTag(decodeDer(el.value, what), tag, what);
+}
+
+/** RSASSA-PSS-params (RFC 4055 3.1) restricted to what WebCrypto can check: MGF1 with the same SHA-2 hash. */
+export function pssScheme(params: Element | undefined): SignatureScheme | string {
+  if (params === undefined || params.tag !== Tag.sequence) return 'RSASSA-PSS without parameters';
+  const r = new DerReader(params, 'RSASSA-PSS-params');
+  const hashEl = r.optional(ctx(0, true));
+  const hashOid = hashEl
+    ? readAlgorithmId(inner(hashEl, Tag.sequence, 'hashAlgorithm'), 'hashAlgorithm').oid
+    : Oid.sha1;
+  const mgfEl = r.optional(ctx(1, true));
+  const mgf = mgfEl
+    ? readAlgorithmId(inner(mgfEl, Tag.sequence, 'maskGenAlgorithm'), 'maskGenAlgorithm')
+    : undefined;
+  const saltEl = r.optional(ctx(2, true));
+  const salt = saltEl ? readInteger(inner(saltEl, Tag.integer, 'saltLength'), 'saltLength') : 20n;
+  const trailerEl = r.optional(ctx(3, true));
+  if (trailerEl) readSmallInt(inner(trailerEl, Tag.integer, 'trailerField'), 'trailerField', 1, 1);
+  r.end();
+  const hash = hashAlgByOid(hashOid);
+  if (!hash) return `RSASSA-PSS with unsupported hash ${oidName(hashOid)}`;
+  const mgfHash = mgf?.params?.tag === Tag.sequence ? readAlgorithmId(mgf.params, 'mgf1 hash').oid : Oid.sha1;
+  if (mgf?.oid !== Oid.mgf1 || mgfHash !== hashOid) {
+    return 'RSASSA-PSS mask generation is not MGF1 with the signature hash';
+  }
+  if (salt < 0n || salt > 1024n) return `RSASSA-PSS salt length ${salt}`;
+  return { kind: 'rsa-pss', hash, saltLength: Number(salt) };
+}
+
+function keyProblem(need: KeyType, key: PublicKeyInfo): string | undefined {
+  const ok = key.type === need || (need === 'rsa-pss' && key.type === 'rsa');
+  if (ok) return undefined;
+  const want = need === 'rsa-pss' ? 'rsa' : need;
+  return `signature algorithm needs a ${want} key, the certificate holds ${key.type ?? oidName(key.algorithmOid)}`;
+}
+
+/** The scheme of an AlgorithmIdentifier, with CMS's rule that a bare key type takes the digest's hash. */
+function schemeOf(
+  alg: { oid: string; params: Element | undefined },
+  digestAlgorithm: string | undefined,
+): SignatureScheme | string {
+  const digestHash = digestAlgorithm === undefined ? undefined : hashAlgByOid(digestAlgorithm);
+  const ecdsa = ECDSA_HASH[alg.oid] ?? (alg.oid === Oid.ecPublicKey ? digestHash : undefined);
+  if (ecdsa) return { kind: 'ecdsa', hash: ecdsa };
+  const rsa = RSA_HASH[alg.oid] ?? (alg.oid === Oid.rsaEncryption ? digestHash : undefined);
+  if (rsa) return { kind: 'rsa-pkcs1', hash: rsa };
+  if (alg.oid === Oid.rsaPss) return pssScheme(alg.params);
+  if (alg.oid === Oid.ed25519) return { kind: 'ed25519' };
+  if (alg.oid === Oid.ecPublicKey || alg.oid === Oid.rsaEncryption) {
+    return `unsupported digest algorithm ${digestAlgorithm}`;
+  }
+  return `unsupported signature algorithm ${alg.oid}`;
+}
+
+const KEY_OF: Record<SignatureScheme['kind'], KeyType> = {
+  'rsa-pkcs1': 'rsa',
+  'rsa-pss': 'rsa-pss',
+  ecdsa: 'ec',
+  ed25519: 'ed25519',
+};
+
 /**
- * Checks `signature` over `data` (the DER SET of signed attributes). `digestAlgorithm` supplies the hash when
- * the signature algorithm names only the key type (rsaEncryption, id-ecPublicKey), as CMS allows.
+ * The check of a SignerInfo signature over `data` (the DER SET of signed attributes), or why it cannot be made.
+ * `digestAlgorithm` supplies the hash when the signature algorithm names only the key type, as CMS allows.
  */
-export function checkCmsSignature(
-  signatureAlgorithm: string,
+export function cmsSignatureCheck(
+  signatureAlgorithm: { oid: string; params: Element | undefined },
   digestAlgorithm: string,
-  key: KeyObject,
+  spki: Uint8Array,
   data: Uint8Array,
   signature: Uint8Array,
-): string | undefined {
-  let hash: string | null;
-  let keyType: 'ec' | 'rsa' | 'ed25519';
-  if (ECDSA_HASH[signatureAlgorithm] || signatureAlgorithm === Oid.ecPublicKey) {
-    keyType = 'ec';
-    hash = ECDSA_HASH[signatureAlgorithm] ?? DIGEST_NAME[digestAlgorithm] ?? null;
-  } else if (RSA_HASH[signatureAlgorithm] || signatureAlgorithm === Oid.rsaEncryption) {
-    keyType = 'rsa';
-    hash = RSA_HASH[signatureAlgorithm] ?? DIGEST_NAME[digestAlgorithm] ?? null;
-  } else if (signatureAlgorithm === Oid.ed25519) {
-    keyType = 'ed25519';
-    hash = null;
-  } else {
-    return `unsupported signature algorithm ${signatureAlgorithm}`;
+): SignatureCheck | string {
+  const scheme = schemeOf(signatureAlgorithm, digestAlgorithm);
+  if (typeof scheme === 'string') return scheme;
+  let key: PublicKeyInfo;
+  try {
+    key = parsePublicKeyInfo(spki);
+  } catch (err) {
+    return `the signer certificate's public key is unusable: ${(err as Error).message}`;
   }
-  if (keyType !== 'ed25519' && hash === null) return `unsupported digest algorithm ${digestAlgorithm}`;
-  if (key.asymmetricKeyType !== keyType) {
-    return `signature algorithm needs a ${keyType} key, the certificate holds ${key.asymmetricKeyType}`;
-  }
-  if (keyType === 'ec' && !EC_CURVES.has(key.asymmetricKeyDetails?.namedCurve ?? '')) {
-    return `unsupported curve ${key.asymmetricKeyDetails?.namedCurve}`;
-  }
-  if (keyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+  const problem = keyProblem(KEY_OF[scheme.kind], key);
+  if (problem) return problem;
+  if (key.type === 'ec' && !CMS_CURVES.has(key.curve ?? '')) return `unsupported curve ${key.curveOid}`;
+  if (key.type !== 'ec' && key.type !== 'ed25519' && (key.bits ?? 0) < MIN_RSA_BITS) {
     return `RSA key shorter than ${MIN_RSA_BITS} bits`;
   }
-  let ok: boolean;
-  try {
-    ok = verify(hash, data, key, signature);
-  } catch (err) {
-    return `signature does not decode: ${(err as Error).message}`;
-  }
-  return ok ? undefined : 'signature does not verify with the signer certificate key';
+  return { key, scheme, data, signature };
+}
+
+/** The check that `issuer`'s key signed `cert`, or why it cannot be made (then it is not signed by it). */
+export function certSignatureCheck(cert: Cert, issuer: Cert): SignatureCheck | string {
+  const { algorithm, tbsAlgorithm, value } = cert.signature;
+  // OpenSSL refuses a certificate whose two signature AlgorithmIdentifiers differ; so do we.
+  if (!equalBytes(algorithm.raw, tbsAlgorithm.raw))
+    return 'signatureAlgorithm differs from tbsCertificate.signature';
+  const scheme = schemeOf(readAlgorithmId(algorithm, 'signatureAlgorithm'), undefined);
+  if (typeof scheme === 'string') return scheme;
+  const key = parsePublicKeyInfo(issuer.spki);
+  const problem = keyProblem(KEY_OF[scheme.kind], key);
+  if (problem) return problem;
+  if (key.type === 'ec' && key.curve === undefined) return `unsupported curve ${key.curveOid}`;
+  return { key, scheme, data: cert.tbs, signature: value };
 }

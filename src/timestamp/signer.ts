@@ -5,6 +5,7 @@
  */
 
 import { equalBytes } from '../core/bytes.ts';
+import { digest } from '../core/crypto.ts';
 import {
   childrenOf,
   ctx,
@@ -18,7 +19,7 @@ import {
 } from './asn1.ts';
 import { CheckFailed, fail } from './checks.ts';
 import { isTimestampError } from './errors.ts';
-import { digestOf, hashAlgByOid, Oid } from './oids.ts';
+import { type HashAlg, hashAlgByOid, Oid } from './oids.ts';
 import { readAlgorithmId } from './request.ts';
 import type { Attribute, SignerInfo } from './response.ts';
 import { type Cert, formatName, parseCertificate } from './x509.ts';
@@ -56,7 +57,7 @@ export function signerCandidates(si: SignerInfo, certs: readonly Cert[], untrust
 
 export interface EssCertId {
   kind: 'v1' | 'v2';
-  hashAlg: string;
+  hashAlg: HashAlg | 'sha1' | 'unsupported';
   hash: Uint8Array;
   issuerSerial: { issuers: Uint8Array[]; serial: bigint } | undefined;
 }
@@ -105,7 +106,7 @@ function readEss(si: SignerInfo): EssCertId[] {
       const first = childrenOf(certs, 'certs')[0];
       if (!first) fail('essSigningCertificate', 'signingCertificate lists no certificate');
       const r = new DerReader(expectTag(first, Tag.sequence, 'ESSCertID'), 'ESSCertID');
-      let hashAlg = 'sha1';
+      let hashAlg: EssCertId['hashAlg'] = 'sha1';
       if (kind === 'v2') {
         const algEl = r.optional(Tag.sequence);
         hashAlg = algEl
@@ -141,10 +142,11 @@ export function selectByEss(ess: EssCertId[], candidates: Cert[]): Cert {
   for (const e of ess) {
     if (e.hashAlg === 'unsupported') fail('essSigningCertificate', 'ESSCertIDv2 uses an unsupported hash');
   }
+  const known = ess as (EssCertId & { hashAlg: HashAlg | 'sha1' })[];
   const match = candidates.find((c) =>
-    ess.every(
+    known.every(
       (e) =>
-        equalBytes(digestOf(e.hashAlg, c.der), e.hash) &&
+        equalBytes(digest(e.hashAlg, c.der), e.hash) &&
         (!e.issuerSerial ||
           (e.issuerSerial.serial === c.serial &&
             e.issuerSerial.issuers.some((n) => equalBytes(n, c.issuer)))),

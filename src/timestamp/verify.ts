@@ -3,13 +3,16 @@
  * order and reports the first that fails by its stable name. See docs/timestamp.md for what each means.
  * Whatever the input holds, the answer is a result: an exception no check anticipated fails the check that
  * was running (see `failure`), so a malformed field can never surface as a thrown error.
+ * It is written once, as `timestampSteps`, a generator that yields each signature to check (signature.ts):
+ * `verifyTimestampAsync` answers them with WebCrypto, in Node and browsers alike (for receipts);
+ * `verifyTimestamp` (verify-node.ts) answers them synchronously with node:crypto (for the ledger) (ADR 013).
  */
 
-import type { KeyObject } from 'node:crypto';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { Tag } from './asn1.ts';
 import { buildPath, type PathPolicy } from './chain.ts';
 import { CHECKS, CheckFailed, type CheckName, type CheckOutcome, fail } from './checks.ts';
+import { webVerifySignature } from './crypto-web.ts';
 import { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';
 import { TsaLimits } from './limits.ts';
 import { digestOf, type HashAlg, HashAlgs, hashAlgByOid, Oid, oidName } from './oids.ts';
@@ -23,9 +26,9 @@ import {
   type StatusInfo,
   type TstInfo,
 } from './response.ts';
-import { checkCmsSignature } from './signature.ts';
+import { cmsSignatureCheck, runAsync, type SignatureSteps } from './signature.ts';
 import { checkSignedAttrs, parsedCerts, selectByEss, signerCandidates, tsaNameProblem } from './signer.ts';
-import { type Cert, certPublicKey, describeGeneralName, KeyUsageBit } from './x509.ts';
+import { type Cert, describeGeneralName, KeyUsageBit } from './x509.ts';
 
 export { CHECKS, type CheckName, type CheckOutcome };
 
@@ -220,7 +223,7 @@ function unsignedFieldProblem(sd: Bound['sd'], si: Bound['sd']['signerInfos'][nu
 }
 
 /** Checks signerInfo .. certValidity: the TSA named by a trust anchor signed this TSTInfo. */
-function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
+function* trust(run: Run, b: Bound, opts: VerifyOptions): SignatureSteps<Cert[]> {
   const { sd, tst, eContent } = b;
   if (sd.signerInfos.length !== 1)
     fail('signerInfo', `${sd.signerInfos.length} SignerInfos; a token has exactly one`);
@@ -253,15 +256,17 @@ function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
 
   const signedBytes = Uint8Array.from(si.signedAttrsRaw!);
   signedBytes[0] = Tag.set; // RFC 5652 5.4: the signature covers the SET OF, not the [0] IMPLICIT form.
-  const key = signerKey(signer);
-  const sigProblem = checkCmsSignature(
-    si.signatureAlgorithm.oid,
+  const check = cmsSignatureCheck(
+    si.signatureAlgorithm,
     si.digestAlgorithm,
-    key,
+    signer.spki,
     signedBytes,
     si.signature,
   );
-  if (sigProblem) fail('signature', sigProblem);
+  if (typeof check === 'string') fail('signature', check);
+  const answer = yield check;
+  if (answer instanceof Error) fail('signature', `signature does not decode: ${answer.message}`);
+  if (!answer) fail('signature', 'signature does not verify with the signer certificate key');
   pass(run, 'signature', oidName(si.signatureAlgorithm.oid));
 
   const eku = signer.extKeyUsage;
@@ -291,7 +296,7 @@ function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
     pass(run, 'tsaName');
   }
 
-  const path = buildPath(
+  const path = yield* buildPath(
     signer,
     [...embedded.certs, ...(opts.untrusted ?? [])],
     opts.trustAnchors,
@@ -302,14 +307,6 @@ function trust(run: Run, b: Bound, opts: VerifyOptions): Cert[] {
   pass(run, 'chain', path.path.map((c) => c.subjectText).join(' <- '));
   pass(run, 'certValidity', `at ${tst.genTime.toISOString()}`);
   return path.path;
-}
-
-function signerKey(signer: Cert): KeyObject {
-  try {
-    return certPublicKey(signer);
-  } catch (err) {
-    return fail('signature', `the signer certificate's public key is unusable: ${(err as Error).message}`);
-  }
 }
 
 function unexpected(err: unknown): string {
@@ -359,10 +356,11 @@ function requireImprintSource(opts: BindingOptions): void {
 }
 
 /**
- * Verifies a TimeStampResp or a bare token. Never throws on bad input: undecodable bytes fail the `decode`
- * check. Throws TSA_BAD_INPUT only for a caller's mistake (nothing to match the imprint against, no anchors).
+ * Verifies a TimeStampResp or a bare token, yielding each signature to check. Never fails on bad input:
+ * undecodable bytes fail the `decode` check. Throws TSA_BAD_INPUT (on the first step) only for a caller's
+ * mistake (nothing to match the imprint against, no anchors).
  */
-export function verifyTimestamp(input: Uint8Array, opts: VerifyOptions): VerifyResult {
+export function* timestampSteps(input: Uint8Array, opts: VerifyOptions): SignatureSteps<VerifyResult> {
   requireImprintSource(opts);
   if (opts.trustAnchors.length === 0 || opts.trustAnchors.length > TsaLimits.trustAnchors) {
     throw new TimestampError(
@@ -379,7 +377,7 @@ export function verifyTimestamp(input: Uint8Array, opts: VerifyOptions): VerifyR
   const run = newRun();
   try {
     const bound = bind(run, input, opts);
-    const path = trust(run, bound, opts);
+    const path = yield* trust(run, bound, opts);
     return {
       ok: true,
       checks: run.checks,
@@ -394,6 +392,11 @@ export function verifyTimestamp(input: Uint8Array, opts: VerifyOptions): VerifyR
   } catch (err) {
     return failure(run, err);
   }
+}
+
+/** `timestampSteps` with WebCrypto: the verifier of receipts, in Node and browsers (see the file comment). */
+export function verifyTimestampAsync(input: Uint8Array, opts: VerifyOptions): Promise<VerifyResult> {
+  return runAsync(timestampSteps(input, opts), webVerifySignature);
 }
 
 export type BindingResult =

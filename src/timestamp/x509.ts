@@ -1,8 +1,9 @@
 /**
  * X.509 certificates as the verifier needs them: exact DER, raw names for matching, validity, and the
- * extensions that decide trust. Signatures are left to node:crypto (X509Certificate.verify).
+ * extensions that decide trust. Plain JavaScript (it runs in browsers too, ADR 013); signatures are checked in
+ * signature.ts.
  */
-import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { fromBase64, toBase64, toHex } from '../core/bytes.ts';
 import {
   childrenOf,
   ctx,
@@ -55,6 +56,8 @@ export interface Cert {
   notBefore: Date;
   notAfter: Date;
   signatureAlgorithm: string;
+  /** The certificate's outer signatureAlgorithm and signatureValue, which the issuer's key must verify. */
+  signature: { algorithm: Element; tbsAlgorithm: Element; value: Uint8Array };
   spki: Uint8Array;
   extensions: Extension[];
   basicConstraints?: { ca: boolean; pathLen?: number };
@@ -82,15 +85,16 @@ export const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
 export function parseCertificate(der: Uint8Array): Cert {
   const outer = DerReader.of(der, Tag.sequence, 'Certificate');
   const tbsEl = outer.next(Tag.sequence, 'tbsCertificate');
-  outer.next(Tag.sequence, 'signatureAlgorithm');
-  outer.next(Tag.bitString, 'signatureValue');
+  const outerAlg = outer.next(Tag.sequence, 'signatureAlgorithm');
+  const sigBits = readBitString(outer.next(Tag.bitString, 'signatureValue'), 'signatureValue');
   outer.end();
 
   const t = new DerReader(tbsEl, 'TBSCertificate');
   const versionEl = t.optional(ctx(0, true));
   const version = versionEl ? readSmallInt(decodeDer(versionEl.value, 'version'), 'version', 0, 2) : 0;
   const serial = readInteger(t.next(Tag.integer, 'serialNumber'), 'serialNumber');
-  const sigAlg = new DerReader(t.next(Tag.sequence, 'signature'), 'AlgorithmIdentifier');
+  const tbsAlg = t.next(Tag.sequence, 'signature');
+  const sigAlg = new DerReader(tbsAlg, 'AlgorithmIdentifier');
   const signatureAlgorithm = readOid(sigAlg.next(Tag.oid, 'algorithm'), 'signature.algorithm');
   const issuer = t.next(Tag.sequence, 'issuer').raw;
   const validity = new DerReader(t.next(Tag.sequence, 'validity'), 'Validity');
@@ -115,6 +119,7 @@ export function parseCertificate(der: Uint8Array): Cert {
     notBefore,
     notAfter,
     signatureAlgorithm,
+    signature: { algorithm: outerAlg, tbsAlgorithm: tbsAlg, value: sigBits.bytes },
     spki,
     extensions: extsEl ? parseExtensions(extsEl) : [],
     subjectAltNames: [],
@@ -180,19 +185,6 @@ function decodeKnownExtensions(cert: Cert): void {
   }
 }
 
-export function certPublicKey(cert: Cert): KeyObject {
-  return createPublicKey({ key: Buffer.from(cert.spki), format: 'der', type: 'spki' });
-}
-
-/** True if `issuer`'s key produced `cert`'s signature (checked by OpenSSL through node:crypto). */
-export function certSignedBy(cert: Cert, issuer: Cert): boolean {
-  try {
-    return new X509Certificate(cert.der).verify(certPublicKey(issuer));
-  } catch {
-    return false;
-  }
-}
-
 const ATTR_NAMES: Record<string, string> = {
   '2.5.4.3': 'CN',
   '2.5.4.5': 'serialNumber',
@@ -218,7 +210,7 @@ export function formatName(nameDer: Uint8Array): string {
       try {
         value = readString(valueEl, 'value');
       } catch {
-        value = `#${Buffer.from(valueEl.raw).toString('hex')}`;
+        value = `#${toHex(valueEl.raw)}`;
       }
       parts.push(`${ATTR_NAMES[oid] ?? oid}=${value}`);
     }
@@ -231,7 +223,7 @@ export function formatName(nameDer: Uint8Array): string {
  * does not decode is shown as hex and marked, since it describes untrusted input (the `tsa` of a token).
  */
 export function describeGeneralName(raw: Uint8Array): string {
-  const hex = `GeneralName ${Buffer.from(raw).toString('hex')}`;
+  const hex = `GeneralName ${toHex(raw)}`;
   try {
     const el = decodeDer(raw, 'GeneralName');
     return el.tag === ctx(4, true) ? formatName(el.value) : hex;
@@ -268,7 +260,7 @@ export function parsePemCertificates(pem: string, what: string): Cert[] {
   for (const m of pem.matchAll(PEM_CERT_RE)) {
     const body = m[1]!.replace(/\s+/g, '');
     try {
-      out.push(parseCertificate(new Uint8Array(Buffer.from(body, 'base64'))));
+      out.push(parseCertificate(fromBase64(body)));
     } catch (err) {
       throw new TimestampError(
         TimestampErrorCode.badInput,
@@ -284,6 +276,6 @@ export function parsePemCertificates(pem: string, what: string): Cert[] {
 }
 
 export function certToPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64');
+  const b64 = toBase64(der);
   return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
 }

@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/cli/client.ts';
-import { runCaseDemo } from '../../src/cli/devnet-case-demo.ts';
+import { runDemo, SAMPLES } from '../../src/cli/devnet.ts';
+import { DEMO_CLAIMANT_REF } from '../../src/cli/devnet-case-demo.ts';
 import { resolveIdentity } from '../../src/cli/evidence.ts';
+import { parseTx } from '../../src/core/tx.ts';
 import type { DevnetManifest } from '../../src/dev/devnet.ts';
 import {
   type Child,
@@ -18,12 +20,15 @@ import {
   stopChild,
   waitFor,
 } from '../../src/dev/processes.ts';
+import { decodeTxRecord } from '../../src/ledger/records.ts';
+import { findSecrets } from '../helpers/outsider.ts';
 import { freePortBlock } from '../helpers/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-e2e-'));
 const devnetDir = join(dir, 'devnet');
 let devnet: Child;
 let m: DevnetManifest;
+let demoText = '';
 
 /** Runs the real CLI as a child process (asynchronously: a blocked event loop would stall the HTTP client). */
 function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -191,29 +196,64 @@ describe('devnet end to end', () => {
     expect(v.stdout).toMatch(/ok {3}evidenceToken +evidence hash time-stamped at 20/);
   });
 
-  it('a dispute case runs through every role on the real validators, and its receipt verifies offline', async () => {
+  it('the demo: sealed evidence and a sealed dispute case through every role on the real validators; the case receipt verifies offline', async () => {
     const lines: string[] = [];
-    expect(await runCaseDemo(m, (l) => lines.push(l)), lines.join('\n')).toBe(true);
+    expect(await runDemo(m, join(dir, 'demo'), (l) => lines.push(l)), lines.join('\n')).toBe(true);
     const text = lines.join('\n');
+    demoText = text;
     expect(text).toMatch(/bank-d +decide +committed/);
     expect(text).toMatch(/ok +timeline +8 event\(s\) replay to status closed/);
-    // Every node serves the same case: one from another node than any party used.
     const caseId = /case demo: (DEMO-\d+),/.exec(text)![1]!;
+    // The chain knows the case only by its reference (ADR 011).
+    const ref = new RegExp(`on the chain ${caseId} is (k1:[0-9a-f]{64})`).exec(text)![1]!;
     // Case reads are signed (docs/api.md#authentication): as the respondent bank, with its client key.
     const asBank = async (url: string) => {
       const client = new ApiClient(url);
       await resolveIdentity(client, m.nodes[0]!.clientKey);
       return client;
     };
+    // Every node serves the same case: one from another node than any party used.
     const served = await Promise.all(
-      m.nodes.map(async (n) => (await (await asBank(n.apiUrl)).get<any>(`/v1/cases/${caseId}`)).body),
+      m.nodes.map(async (n) => (await (await asBank(n.apiUrl)).get<any>(`/v1/cases/${ref}`)).body),
     );
     for (const s of served) expect(s.case.status).toBe('closed');
-    expect((await api(`${m.nodes[1]!.apiUrl}/v1/cases/${caseId}`)).json.code).toBe('AUTH_REQUIRED');
+    expect((await (await asBank(m.nodes[1]!.apiUrl)).get<any>(`/v1/cases/${caseId}`)).body.case).toBeNull();
+    expect((await api(`${m.nodes[1]!.apiUrl}/v1/cases/${ref}`)).json.code).toBe('AUTH_REQUIRED');
     expect(text).toMatch(/bank-b asks for DEMO-\d+: HTTP 403 FORBIDDEN_NOT_PARTY/);
     const stats = (await (await asBank(m.nodes[3]!.apiUrl)).get<any>('/v1/stats')).body;
     expect(stats.all).toMatchObject({ opened: 2, agreed: 1, failed: 1, confirmed: 1 });
-  });
+  }, 240_000);
+
+  it("an outsider decoding every tx of the ledger finds none of the demo's case ids, claimant reference or labels", async () => {
+    expect(demoText, 'the demo test runs first').toMatch(/case demo: DEMO-/);
+    const caseId = /case demo: (DEMO-\d+),/.exec(demoText)![1]!;
+    const secrets = [
+      ...new Set(SAMPLES.flatMap((x) => [x.caseId, x.label])),
+      caseId,
+      `${caseId}-B`,
+      DEMO_CLAIMANT_REF,
+    ];
+    // Unsigned block and tx reads are served to loopback callers: the operator's view of the whole ledger.
+    const url = m.nodes[2]!.apiUrl;
+    const height = (await api(`${url}/v1/status`)).json.height as number;
+    const txs: { bytes: Uint8Array; view: string }[] = [];
+    for (let h = 1; h <= height; h++) {
+      for (const th of (await api(`${url}/v1/blocks/${h}`)).json.txHashes as string[]) {
+        const t = (await api(`${url}/v1/txs/${th}`)).json;
+        const bytes = new Uint8Array(Buffer.from(t.bytes, 'base64'));
+        txs.push({
+          bytes,
+          view: JSON.stringify({ ...t, decoded: decodeTxRecord(parseTx(bytes).tx) }, (_k, v) =>
+            v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+          ),
+        });
+      }
+    }
+    expect(txs.filter((t) => t.view.includes('"type":"case"')).length).toBeGreaterThanOrEqual(11);
+    expect(findSecrets(txs, secrets)).toEqual([]);
+    // The search finds what is in clear: the e2e's own unsealed evidence names its case E2E-1.
+    expect(findSecrets(txs, ['E2E-1']).length).toBeGreaterThan(0);
+  }, 120_000);
 
   it('a node stopped with SIGTERM exits cleanly and resumes its chain on restart', async () => {
     const c = m.nodes[2]!;

@@ -34,7 +34,7 @@ console.log(`fuzz: ${all.length} targets, ${each} inputs each, seed ${seed}`);
 let unexpected = 0;
 let total = 0;
 for (const t of all) {
-  const r = fuzzTarget(t, each, seed);
+  const r = await fuzzTarget(t, each, seed);
   unexpected += r.unexpected;
   total += r.inputs;
   console.log(`${r.name.padEnd(24)} ${r.inputs} inputs  ${r.unexpected} unexpected  ${r.ms} ms`);

@@ -16,13 +16,13 @@ export interface TargetReport {
 
 const KEEP = 3;
 
-export function fuzzTarget(t: Target, inputs: number, seed: number): TargetReport {
+export async function fuzzTarget(t: Target, inputs: number, seed: number): Promise<TargetReport> {
   const report: TargetReport = { name: t.name, inputs, unexpected: 0, examples: [], ms: 0 };
   const start = performance.now();
   // The property always holds so the run covers every input; unexpected outcomes are counted, not shrunk.
-  fc.check(
-    fc.property(t.input, (x) => {
-      const bad = t.run(x);
+  await fc.check(
+    fc.asyncProperty(t.input, async (x) => {
+      const bad = await t.run(x);
       if (bad !== undefined) {
         report.unexpected++;
         if (report.examples.length < KEEP) report.examples.push(`seed ${seed}: ${bad}`);

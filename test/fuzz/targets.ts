@@ -15,11 +15,10 @@ import { decodeBlocksResponse, decodeSyncRequest } from '../../src/node/net/sync
 import { verifyCaseReceipt } from '../../src/receipt/case-verify.ts';
 import { ReceiptFailureCode, verifyReceipt } from '../../src/receipt/receipt.ts';
 import { decodeDer } from '../../src/timestamp/asn1.ts';
-import { verifyEvidenceToken } from '../../src/timestamp/evidence.ts';
 import { describeTimestamp } from '../../src/timestamp/inspect.ts';
 import { parseTimeStampReq } from '../../src/timestamp/request.ts';
 import { parseTimeStampResp, parseToken } from '../../src/timestamp/response.ts';
-import { verifyTimestamp } from '../../src/timestamp/verify.ts';
+import { verifyEvidenceToken, verifyTimestamp } from '../../src/timestamp/verify-node.ts';
 import { parseCertificate } from '../../src/timestamp/x509.ts';
 import { mutateDer } from '../helpers/der-mutate.ts';
 import { mutateJson } from '../helpers/json-mutate.ts';
@@ -30,7 +29,7 @@ export interface Target<T = unknown> {
   name: string;
   input: fc.Arbitrary<T>;
   /** Runs the code under test; returns a description of an unexpected outcome, or undefined. */
-  run: (input: T) => string | undefined;
+  run: (input: T) => string | undefined | Promise<string | undefined>;
 }
 
 type Edit = { op: 'flip' | 'insert' | 'delete' | 'truncate'; at: number; byte: number };
@@ -116,15 +115,15 @@ export function decoder(
 function verifier<R>(
   name: string,
   input: fc.Arbitrary<unknown>,
-  verify: (x: never) => R,
+  verify: (x: never) => R | Promise<R>,
   bad: (r: R) => string | undefined,
 ): Target {
   return {
     name,
     input,
-    run: (x) => {
+    run: async (x) => {
       try {
-        return bad(verify(x as never));
+        return bad(await verify(x as never));
       } catch (err) {
         return `threw ${err instanceof Error ? `${err.stack}` : String(err)}`;
       }

@@ -9,7 +9,7 @@ import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../src/ledger/queries.ts';
 import { issueCertificate } from '../../src/timestamp/certs.ts';
-import { archiveRoot, renewalImprint } from '../../src/timestamp/ers.ts';
+import { type Archive, archiveRoot, renewalLeaf } from '../../src/timestamp/ers.ts';
 import { createGenesisTokenVerifier } from '../../src/timestamp/genesis-verifier.ts';
 import { Oid } from '../../src/timestamp/oids.ts';
 import type { EmbeddedTsa } from '../../src/timestamp/tsa.ts';
@@ -27,8 +27,8 @@ export const sha256Of = (b: Uint8Array) => new Uint8Array(createHash('sha256').u
 export const FIRST_EXPIRY = T0 + 365 * DAY;
 export const RENEWED_AT = T0 + 300 * DAY;
 
-/** A TSA certificate from the same root, valid from `notBefore` for ten years, and its TSA at `at`. */
-export async function renewingTsa(pki: Pki, at: number): Promise<EmbeddedTsa> {
+/** A TSA certificate from the same root, valid from a day before `at` on, and its TSA (clock: `at`, or `clock`). */
+export async function renewingTsa(pki: Pki, at: number, clock?: () => number): Promise<EmbeddedTsa> {
   const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const der = issueCertificate({
     subject: [
@@ -43,15 +43,20 @@ export async function renewingTsa(pki: Pki, at: number): Promise<EmbeddedTsa> {
     keyUsage: [KeyUsageBit.digitalSignature],
     extKeyUsage: { purposes: [Oid.kpTimeStamping], critical: true },
   });
-  return startTsa({ ...pki, tsa: parseCertificate(der), tsaKey: keys.privateKey }, at);
+  return startTsa(
+    { ...pki, tsa: parseCertificate(der), tsaKey: keys.privateKey },
+    at,
+    clock ? { clock } : {},
+  );
 }
 
-export interface ArchiveFixture {
+/** An archive by the first TSA at T0, renewed by the second at RENEWED_AT. */
+export interface ArchiveFixture extends Archive {
   pki: Pki;
-  leaves: Uint8Array[];
-  /** The archive token at T0, then the renewal token at RENEWED_AT. */
-  tokens: Uint8Array[];
 }
+
+/** The archive without its renewal. */
+export const unrenewed = (fx: Archive): Archive => ({ leaves: fx.leaves, token: fx.token, renewals: [] });
 
 export async function archiveFixture(): Promise<ArchiveFixture> {
   const pki = await makePki();
@@ -60,9 +65,11 @@ export async function archiveFixture(): Promise<ArchiveFixture> {
   const token = (await first.stamp(archiveRoot(leaves), 'sha256')).token;
   await first.stop();
   const second = await renewingTsa(pki, RENEWED_AT);
-  const renewal = (await second.stamp(renewalImprint([token]), 'sha256')).token;
+  // A renewal of this archive and of another one, so that its reduced tree climbs a level.
+  const renewalLeaves = [renewalLeaf([token]), sha256(utf8.encode('another archive'))];
+  const renewal = (await second.stamp(archiveRoot(renewalLeaves), 'sha256')).token;
   await second.stop();
-  return { pki, leaves, tokens: [token, renewal] };
+  return { pki, leaves, token, renewals: [{ leaves: renewalLeaves, token: renewal }] };
 }
 
 const T = TEST_GENESIS_TIME;

@@ -4,6 +4,7 @@
  * with `autoCommit`.
  */
 import { AuditLog } from '../../src/api/audit.ts';
+import type { CaseKeyLookup } from '../../src/api/case-routes.ts';
 import { ApiServer } from '../../src/api/http.ts';
 import { type ApiBackend, apiRoutes, MAX_TX_BODY_BYTES, type SubmitOutcome } from '../../src/api/routes.ts';
 import type { Genesis } from '../../src/core/genesis.ts';
@@ -26,7 +27,7 @@ export interface FakeNode {
 
 export async function startFakeNode(
   genesis: Genesis,
-  opts: { now?: () => number; autoCommit?: boolean } = {},
+  opts: { now?: () => number; autoCommit?: boolean; caseKeys?: CaseKeyLookup } = {},
 ): Promise<FakeNode> {
   const now = opts.now ?? (() => Date.now());
   const audit = new AuditLog(undefined, now);
@@ -71,6 +72,7 @@ export async function startFakeNode(
       primary: genesis.validators[0]!.institution,
     }),
     ready: () => ready,
+    caseKeys: opts.caseKeys,
     metrics: async () => ({
       contentType: 'text/plain; version=0.0.4',
       text: `jrchain_height ${queries.head().height}\n`,

@@ -38,9 +38,13 @@ export interface OpensslTsa {
 /**
  * A P-256 CA and TSA certificate made by OpenSSL itself (extendedKeyUsage=critical,timeStamping), with a
  * `[tsa]` configuration: sha256/384/512, millisecond precision, accuracy 1.5 s, tsa_name. Section
- * tsa_ess_v1 signs ESS signingCertificate (SHA-1), tsa_ess_v2 signingCertificateV2 (SHA-256).
+ * tsa_ess_v1 signs ESS signingCertificate (SHA-1), tsa_ess_v2 signingCertificateV2 (SHA-256). `keys`
+ * (`openssl genpkey` arguments) choose other key types for the CA and the TSA.
  */
-export async function makeOpensslTsa(dir: string): Promise<OpensslTsa> {
+export async function makeOpensslTsa(
+  dir: string,
+  keys: { ca?: readonly string[]; tsa?: readonly string[] } = {},
+): Promise<OpensslTsa> {
   await writeFile(
     join(dir, 'ext.cnf'),
     [
@@ -85,9 +89,9 @@ export async function makeOpensslTsa(dir: string): Promise<OpensslTsa> {
     ].join('\n'),
   );
   await writeFile(join(dir, 'tsaserial'), '01\n');
-  const ec = ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'];
-  await must(['genpkey', ...ec, '-out', 'ca.key'], dir);
-  await must(['genpkey', ...ec, '-out', 'tsa.key'], dir);
+  const p256 = ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  await must(['genpkey', ...(keys.ca ?? p256), '-out', 'ca.key'], dir);
+  await must(['genpkey', ...(keys.tsa ?? p256), '-out', 'tsa.key'], dir);
   const subj = (cn: string) => ['-subj', `/O=OpenSSL Interop/CN=${cn}`];
   await must(
     [

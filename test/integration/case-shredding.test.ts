@@ -213,7 +213,7 @@ describe('crypto-shredding a case', () => {
 
     // Receipts and the chain are untouched.
     const receipt = await receiptFor(queries, genesis, evidence.hash);
-    expect(verifyReceipt(JSON.parse(JSON.stringify(receipt)), { genesis }).ok).toBe(true);
+    expect((await verifyReceipt(JSON.parse(JSON.stringify(receipt)), { genesis })).ok).toBe(true);
     const caseReceipt = await caseReceiptFor(queries, genesis, ref);
     const v = verifyCaseReceipt(JSON.parse(JSON.stringify(caseReceipt)), genesis);
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);

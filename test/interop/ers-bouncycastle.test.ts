@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evidenceRecordFor } from '../../src/receipt/ers-export.ts';
-import { evidenceRecord } from '../../src/timestamp/ers.ts';
+import { type Archive, evidenceRecord } from '../../src/timestamp/ers.ts';
 import { bcCheckErs, bouncyCastleMissing } from '../helpers/bouncycastle.ts';
 import { batchOf, outcomes, runBlock } from '../helpers/chain.ts';
 import {
@@ -19,6 +19,7 @@ import {
   documents,
   FIRST_EXPIRY,
   sha256Of,
+  unrenewed,
 } from '../helpers/ers.ts';
 import { TEST_GENESIS_TIME, testGenesis } from '../helpers/fixtures.ts';
 import { DAY, makePki, T0, tempDir } from '../helpers/tsa.ts';
@@ -45,16 +46,13 @@ describe.skipIf(missing !== undefined)(
     });
     afterAll(() => tmp?.cleanup());
 
-    async function write(name: string, tokens: Uint8Array[], doc: number): Promise<string> {
-      await writeFile(
-        file(name),
-        evidenceRecord(sha256Of(docs[doc]!), { leaves: fx.leaves, tokens }, [fx.pki.root.der]),
-      );
+    async function write(name: string, archive: Archive, doc: number): Promise<string> {
+      await writeFile(file(name), evidenceRecord(sha256Of(docs[doc]!), archive, [fx.pki.root.der]));
       return file(name);
     }
 
     it('a record from the archive tree proves its document; BouncyCastle refuses a document not archived', async () => {
-      const rec = await write('first.ers', fx.tokens.slice(0, 1), 1);
+      const rec = await write('first.ers', unrenewed(fx), 1);
       const ok = await bcCheckErs(tmp.path, rec, file('doc1'), file('root.pem'), new Date(T0 + DAY));
       expect(ok.out).toBe(`OK ${new Date(T0).toISOString().replace('.000', '')}`);
       const other = await bcCheckErs(tmp.path, rec, file('stranger'), file('root.pem'), new Date(T0 + DAY));
@@ -96,11 +94,11 @@ describe.skipIf(missing !== undefined)(
 
     it('after the first TSA certificate expired, only the renewed record validates', async () => {
       const at = new Date(FIRST_EXPIRY + 100 * DAY);
-      const plain = await write('plain.ers', fx.tokens.slice(0, 1), 4);
+      const plain = await write('plain.ers', unrenewed(fx), 4);
       const old = await bcCheckErs(tmp.path, plain, file('doc4'), file('root.pem'), at);
       expect(old.ok, old.out).toBe(false);
       expect(old.out).toMatch(/not valid at/);
-      const renewed = await write('renewed.ers', fx.tokens, 4);
+      const renewed = await write('renewed.ers', fx, 4);
       const now = await bcCheckErs(tmp.path, renewed, file('doc4'), file('root.pem'), at);
       expect(now.ok, now.out).toBe(true);
     }, 240_000);

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type VerifyOptions, type VerifyResult, verifyTimestamp } from '../../src/timestamp/verify.ts';
+import type { VerifyOptions, VerifyResult } from '../../src/timestamp/verify.ts';
+import { verifyTimestamp } from '../../src/timestamp/verify-node.ts';
 import { parsePemCertificates } from '../../src/timestamp/x509.ts';
 import { rfc3161FixturesDir } from '../helpers/tsa.ts';
 

@@ -11,7 +11,8 @@ import { buildTimeStampReq, parseTimeStampReq } from '../../src/timestamp/reques
 import { parseTimeStampResp } from '../../src/timestamp/response.ts';
 import { QUERY_CONTENT_TYPE, REPLY_CONTENT_TYPE } from '../../src/timestamp/server.ts';
 import type { EmbeddedTsa } from '../../src/timestamp/tsa.ts';
-import { type VerifyResult, verifyTimestamp } from '../../src/timestamp/verify.ts';
+import type { VerifyResult } from '../../src/timestamp/verify.ts';
+import { verifyTimestamp } from '../../src/timestamp/verify-node.ts';
 import { type Cert, parsePemCertificates } from '../../src/timestamp/x509.ts';
 import { reply, type ScriptedServer, scriptedServer } from '../helpers/http.ts';
 import {

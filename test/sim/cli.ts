@@ -2,8 +2,10 @@
  * npm run sim -- --seeds N [--seed-base B] [--scenario S] [--stats]
  * npm run sim -- --write-golden   (rewrites test/sim/traces.golden.json: only for a deliberate behaviour change)
  *
- * Runs seeds B..B+N−1 of every default scenario: the core simulation's (scenarios.ts, adversary-scenarios.ts)
- * and the production driver's (driver-sim.ts, also on the production ledger: ledger-world.ts); or only S, which may also name the negative control
+ * Runs seeds B..B+N−1 of every default scenario: the core simulation's (scenarios.ts, adversary-scenarios.ts),
+ * the production driver's (driver-sim.ts, also on the production ledger: ledger-world.ts, and reconfiguration by
+ * governance txs: ledger-reconfig.ts) and the stronger adversaries on the production modules
+ * (driver-adversary-scenarios.ts); or only S, which may also name the negative control
  * `twins-overquorum-n4` or `throughput-n4`. Prints each failing run with its scenario and seed and the
  * command that replays it, and ends with exactly one summary line:
  *   sim: <seeds> seeds, <scenarios> scenarios, <violations> violations
@@ -11,6 +13,11 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ADVERSARY_SCENARIOS } from './adversary-scenarios.ts';
+import {
+  DRIVER_ADVERSARY_SCENARIOS,
+  type DriverAdversaryScenario,
+  runDriverAdversary,
+} from './driver-adversary-scenarios.ts';
 import { DRIVER_SCENARIOS, type DriverScenario, LEDGER_SCENARIOS, runDriverScenario } from './driver-sim.ts';
 import { writeGoldenCommand } from './golden.ts';
 import { runScenario, type Scenario } from './harness.ts';
@@ -75,10 +82,19 @@ const driver = (s: DriverScenario): Runnable => ({
   },
 });
 
+const adversary = (a: DriverAdversaryScenario): Runnable => ({
+  name: a.name,
+  run: async (seed) => {
+    const r = await runDriverAdversary(a, seed);
+    return { violations: r.violations, stats: `${r.committedTxs} txs in ${r.heights} blocks` };
+  },
+});
+
 const ALL: Runnable[] = [
   ...SCENARIOS.map(core),
   ...DRIVER_SCENARIOS.map(driver),
   ...LEDGER_SCENARIOS.map(driver),
+  ...DRIVER_ADVERSARY_SCENARIOS.map(adversary),
 ];
 let scenarios: readonly Runnable[] = ALL;
 if (opts.scenario !== undefined) {

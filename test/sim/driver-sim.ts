@@ -26,7 +26,8 @@ import { memoVerify, simValidators, simVerify } from './crypto.ts';
 import type { AdversaryContext, DriverAdversary } from './driver-byzantine.ts';
 import { CLEAN_NET, type NetFaults, type RunResult, SIM_OPTIONS, SIM_PARAMS } from './harness.ts';
 import { SIM_GENESIS_HASH, SIM_GENESIS_TIME } from './ledger.ts';
-import { ledgerWorld, type SyncEnv, type SyncHandle } from './ledger-world.ts';
+import { reconfiguration } from './ledger-reconfig.ts';
+import { ledgerWorld, reconfigWorld, type SyncEnv, type SyncHandle } from './ledger-world.ts';
 import { Observer } from './observer.ts';
 import { Prng } from './prng.ts';
 import { EventQueue } from './queue.ts';
@@ -119,8 +120,33 @@ export interface DriverScenario {
   crashes: boolean;
   /** Split the validators in two halves, neither a quorum, from 0.5 s until the heal. */
   split: boolean;
-  /** The world it runs in (default: simWorld). */
+  /** The world it runs in (default: simWorld); its signers are the n endpoints, its genesis set may be fewer. */
   world?: (n: number) => World;
+  /** No state transfer or status exchange before this (virtual ms; the sim ledger's stand-in only). */
+  syncBlockedUntilMs?: number;
+  /** A scripted client run beside the load (e.g. governance: ledger-reconfig.ts). */
+  script?: (env: ScriptEnv) => Script;
+}
+
+/** What a scripted client sees of a run. Validators are endpoint indexes (a world signer each). */
+export interface ScriptEnv {
+  readonly n: number;
+  /** Virtual ms since the start. */
+  elapsed(): number;
+  /** Runs `run` at `ms` after the start. */
+  at(ms: number, run: () => Promise<void> | void): void;
+  /** A client tx: gossiped to the validators and checked like the load's. */
+  submit(tx: TxEnvelope): void;
+  chain(i: number): SimChain;
+  running(i: number): boolean;
+  fail(message: string): void;
+}
+
+export interface Script {
+  /** Validator i stored block `height`, through consensus (`viaConsensus`) or state transfer. */
+  onCommit?(i: number, height: number, viaConsensus: boolean): void;
+  /** Checks the end state (after the run's own checks passed). */
+  end?(): Promise<void> | void;
 }
 
 /** traceHash: of every delivery, timer and action with its virtual time; equal for equal (scenario, seed). */
@@ -184,6 +210,15 @@ class DriverSim {
   private readonly submitted = new Map<string, { tx: TxEnvelope; at: number }>();
   /** Per validator, the txs its running driver was handed since it last started (a crash empties its pool). */
   private readonly holds: Set<string>[] = [];
+  /** Per validator, the set of the epoch its driver runs (or last ran); the transport addresses its members. */
+  private readonly sets: ValidatorSet[] = [];
+  /** Consensus chain id (one per epoch) → that epoch's set, as drivers enter epochs; for the observer. */
+  private readonly epochSets = new Map<string, ValidatorSet>();
+  /** Public key (hex) → endpoint index. */
+  private readonly endpointOf: Map<string, number>;
+  private script: Script | undefined;
+  /** Script txs, resubmitted to every validator until committed. */
+  private readonly sticky = new Set<string>();
   private readonly firstCommit = new Map<string, number>();
   private readonly canonical = new Map<number, string>();
   private nonce = 0;
@@ -200,12 +235,11 @@ class DriverSim {
     this.world = (s.world ?? simWorld)(s.n);
     this.t0 = this.world.t0;
     this.now = this.t0;
-    const set = this.world.set;
-    const keyIds = new Map(set.validators.map((v, i) => [toHex(v.publicKey), i]));
+    this.endpointOf = new Map(this.world.signers.map((v, i) => [toHex(v.publicKey), i]));
+    this.epochSets.set(consensusChainId(this.world.chainId, this.world.genesisHash, 0), this.world.set);
     this.observer = new Observer({
-      setFor: (chainId) =>
-        chainId === consensusChainId(this.world.chainId, this.world.genesisHash, 0) ? set : undefined,
-      keyId: (hex) => keyIds.get(hex),
+      setFor: (chainId) => this.epochSets.get(chainId),
+      keyId: (hex) => this.endpointOf.get(hex),
       honestKey: (k) => !this.adversaries.has(k),
       verify: this.world.verify,
       fail: (m) => this.fail(m),
@@ -214,11 +248,17 @@ class DriverSim {
       this.stores.push(hooks.store?.(i) ?? new MemoryConsensusStore());
       this.timerTokens.push(new Map());
       this.holds.push(new Set());
+      this.sets.push(this.world.set);
     }
+    const byzantine = [...(hooks.byzantine?.keys() ?? [])];
+    const run = { rng: new Prng(`driver-byzantine:${s.name}#${seed}`) };
     for (const [i, make] of hooks.byzantine ?? []) {
       const rng = new Prng(`driver-byzantine:${s.name}#${seed}/${i}`);
-      const ctx = { index: i, n: s.n, l: SIM_PARAMS.watermarkWindow, signer: this.world.signers[i]!, rng };
-      this.adversaries.set(i, make(ctx));
+      const signer = this.world.signers[i]!;
+      this.adversaries.set(
+        i,
+        make({ index: i, n: s.n, l: SIM_PARAMS.watermarkWindow, signer, rng, byzantine, run }),
+      );
     }
   }
 
@@ -230,6 +270,7 @@ class DriverSim {
     const s = this.s;
     for (let i = 0; i < s.n; i++) this.chains.push(await this.world.chain());
     for (let i = 0; i < s.n; i++) await this.startNode(i);
+    this.script = s.script?.(this.scriptEnv());
     this.schedule();
     const endAt = this.t0 + Math.max(s.loadEndMs, s.healAtMs) + s.livenessBoundMs + 1000;
     for (;;) {
@@ -265,7 +306,9 @@ class DriverSim {
     );
     if (e.type === 'deliver') {
       this.trace.update(e.bytes);
-      this.adversaries.get(e.to)?.observe(e.bytes);
+      const adversary = this.adversaries.get(e.to);
+      adversary?.observe(e.bytes);
+      if (adversary?.admits?.(e.bytes) === false) return;
       this.handlers.get(e.to)?.(e.bytes);
     } else if (e.type === 'timer') {
       const tokens = this.timerTokens[e.node]!;
@@ -288,8 +331,9 @@ class DriverSim {
     };
     this.at(0, tick);
     const status = async () => {
-      if (this.world.stateSync === undefined) await this.statusRound();
-      else for (const sync of this.syncs) sync?.poll();
+      if (this.world.stateSync === undefined) {
+        if (!this.syncBlocked()) await this.statusRound();
+      } else for (const sync of this.syncs) sync?.poll();
       this.at(this.now - this.t0 + 500, status);
     };
     this.at(500, status);
@@ -356,8 +400,14 @@ class DriverSim {
             seq,
             hash,
             block.txs.map((t) => t.hashHex),
+            true,
           ),
         onFatal: (err) => this.fail(`fatal at validator ${i}: ${(err as Error).stack ?? err}`),
+        onEpoch: (e) => {
+          this.sets[i] = e.set;
+          this.epochSets.set(consensusChainId(this.world.chainId, this.world.genesisHash, e.epoch), e.set);
+          sync?.onEpoch(e.set);
+        },
       },
     });
     this.drivers[i] = driver;
@@ -388,10 +438,17 @@ class DriverSim {
           bytes,
         });
     };
+    // Indexes are the sender's epoch set's; a broadcast goes to that set's other members.
+    const endpoint = (index: number) =>
+      this.endpointOf.get(toHex(this.sets[i]!.validators[index]!.publicKey))!;
     const honest = (to: number | 'all', bytes: Uint8Array) => {
-      this.observer.onSend(bytes);
-      if (to !== 'all') send(to, bytes);
-      else for (let p = 0; p < this.s.n; p++) if (p !== i) send(p, bytes);
+      this.observer.onSend(bytes, this.adversaries.has(i) ? undefined : i);
+      if (to !== 'all') send(endpoint(to), bytes);
+      else
+        for (let m = 0; m < this.sets[i]!.validators.length; m++) {
+          const p = endpoint(m);
+          if (p !== i) send(p, bytes);
+        }
     };
     const adversary = this.adversaries.get(i);
     const out =
@@ -402,6 +459,23 @@ class DriverSim {
       send: (to, bytes) => out(to, bytes),
       broadcast: (bytes) => out('all', bytes),
       onMessage: (handler) => this.handlers.set(i, handler),
+    };
+  }
+
+  private scriptEnv(): ScriptEnv {
+    return {
+      n: this.s.n,
+      elapsed: () => this.now - this.t0,
+      at: (ms, run) => this.at(ms, run),
+      submit: (tx) => {
+        this.submitted.set(tx.hashHex, { tx, at: this.now });
+        // A node may refuse it for now (an approval of a proposal it has not committed yet): always resubmitted.
+        this.sticky.add(tx.hashHex);
+        this.gossip(tx);
+      },
+      chain: (i) => this.chains[i]!,
+      running: (i) => this.drivers[i] !== undefined,
+      fail: (m) => this.fail(m),
     };
   }
 
@@ -456,10 +530,15 @@ class DriverSim {
   }
 
   /** State transfer: certified blocks copied from a running, connected peer whose ledger has that hash there. */
+  private syncBlocked(): boolean {
+    return this.now < this.t0 + (this.s.syncBlockedUntilMs ?? 0);
+  }
+
   private transfer(i: number, seq: number, hash: Uint8Array): void {
     this.queue.push(this.now + this.rng.int(5, 30), {
       type: 'action',
       run: async () => {
+        if (this.syncBlocked()) return;
         const sources: number[] = [];
         for (let p = 0; p < this.s.n; p++) {
           if (p === i || this.drivers[p] === undefined || !this.linked(i, p)) continue;
@@ -517,7 +596,7 @@ class DriverSim {
    */
   private gossip(tx: TxEnvelope, again = false): void {
     for (let i = 0; i < this.s.n; i++) {
-      if (again && this.holds[i]!.has(tx.hashHex)) continue;
+      if (again && this.holds[i]!.has(tx.hashHex) && !this.sticky.has(tx.hashHex)) continue;
       this.queue.push(this.now + this.rng.int(1, 10), {
         type: 'action',
         run: () => {
@@ -530,8 +609,15 @@ class DriverSim {
     }
   }
 
-  private committed(i: number, height: number, hash: Uint8Array, txs: readonly string[]): void {
+  private committed(
+    i: number,
+    height: number,
+    hash: Uint8Array,
+    txs: readonly string[],
+    viaConsensus = false,
+  ): void {
     if (this.adversaries.has(i)) return;
+    this.script?.onCommit?.(i, height, viaConsensus);
     const hex = toHex(hash);
     const prev = this.canonical.get(height);
     if (prev === undefined) this.canonical.set(height, hex);
@@ -567,6 +653,7 @@ class DriverSim {
       if (at === undefined || at > Math.max(t.at, heal) + this.s.livenessBoundMs) late++;
     }
     if (late > 0) this.fail(`liveness: ${late} txs not committed in time`);
+    if (this.violations.length === 0) await this.script?.end?.();
   }
 }
 
@@ -599,7 +686,13 @@ export const DRIVER_SCENARIOS: readonly DriverScenario[] = [4, 7].flatMap((n) =>
   ];
 });
 
-/** On the production ledger (ledger-world.ts): LedgerChain, GovernanceState, Ed25519, evidence txs; n = 4. */
+/**
+ * On the production ledger (ledger-world.ts): LedgerChain, GovernanceState, Ed25519, evidence txs; n = 4 (the
+ * test genesis) and 7 (a genesis of seven validators, as reconfigWorld builds it). The
+ * reconfiguration scenarios (ledger-reconfig.ts) add a validator by governance txs, then remove a genesis one:
+ * n = 4 -> 5 -> 4 and 7 -> 8 -> 7, with one more endpoint than the genesis set (the joiner); on a mild network,
+ * and under loss, duplication and crashes (which may hit the proposer, approvers, the joiner or the removed one).
+ */
 export const LEDGER_SCENARIOS: readonly DriverScenario[] = [
   {
     name: 'ledger-crash-lossy-n4',
@@ -613,4 +706,33 @@ export const LEDGER_SCENARIOS: readonly DriverScenario[] = [
     split: false,
     world: ledgerWorld,
   },
+  {
+    name: 'ledger-crash-lossy-n7',
+    n: 7,
+    net: LOSSY_NET,
+    healAtMs: 3500,
+    loadEndMs: 5000,
+    txsPerSecond: 20,
+    livenessBoundMs: livenessBoundMs(7),
+    crashes: true,
+    split: false,
+    world: () => reconfigWorld(7, 0),
+  },
+  ...[4, 7].flatMap((v): DriverScenario[] => {
+    const reconfig: DriverScenario = {
+      name: `ledger-reconfig-n${v}`,
+      n: v + 1,
+      net: MILD_NET,
+      healAtMs: 0,
+      loadEndMs: 3000,
+      txsPerSecond: 20,
+      livenessBoundMs: livenessBoundMs(v + 1),
+      crashes: false,
+      split: false,
+      world: () => reconfigWorld(v, 1),
+      script: reconfiguration(v, [{ add: v }, { remove: 0 }]),
+    };
+    const faults = { net: LOSSY_NET, healAtMs: 3500, loadEndMs: 5000, crashes: true };
+    return [reconfig, { ...reconfig, ...faults, name: `ledger-reconfig-crash-lossy-n${v}` }];
+  }),
 ];

@@ -12,10 +12,13 @@ import type { EpochSource } from '../../src/consensus/interfaces.ts';
 import type { TransferredBlock } from '../../src/consensus/types.ts';
 import type { Batch } from '../../src/core/batch.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
-import { verifySignature } from '../../src/core/crypto.ts';
-import { genesisHash, genesisValidatorSet } from '../../src/core/genesis.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { type Signer, verifySignature } from '../../src/core/crypto.ts';
+import { type Genesis, genesisHash, genesisValidatorSet, parseGenesis } from '../../src/core/genesis.ts';
+import { peerIdOf } from '../../src/core/keys.ts';
 import type { ConsensusParams } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
+import type { ValidatorSet } from '../../src/core/validators.ts';
 import type { BuiltBlock, ChainHead, TxRejection } from '../../src/ledger/chain.ts';
 import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
@@ -23,19 +26,28 @@ import { DEFAULT_STATE_SYNC_LIMITS, StateSyncClient } from '../../src/node/net/s
 import { SyncServer } from '../../src/node/net/sync-server.ts';
 import { ValidatorPeers } from '../../src/node/net/validator-peers.ts';
 import { noopLogger, P2PError, P2PErrorCode, type P2PHost } from '../../src/p2p/index.ts';
-import { evidenceTx, TEST_GENESIS_TIME, TEST_INSTITUTIONS, validatorSigners } from '../helpers/fixtures.ts';
+import {
+  evidenceTx,
+  TEST_GENESIS_TIME,
+  TEST_INSTITUTIONS,
+  testGenesisJson,
+  testSigner,
+  validatorSigners,
+} from '../helpers/fixtures.ts';
 import { genesis } from '../helpers/ledger.ts';
 import { memoVerify } from './crypto.ts';
 import type { SimChain, World } from './driver-sim.ts';
 import { SIM_PARAMS } from './harness.ts';
 
-class LedgerWorldChain implements SimChain {
+export class LedgerWorldChain implements SimChain {
   readonly chain: LedgerChain;
   readonly store: MemoryLedgerStore;
+  readonly #genesisHash: Uint8Array;
 
-  constructor(chain: LedgerChain, store: MemoryLedgerStore) {
+  constructor(chain: LedgerChain, store: MemoryLedgerStore, genesisHash: Uint8Array) {
     this.chain = chain;
     this.store = store;
+    this.#genesisHash = genesisHash;
   }
 
   head(): ChainHead {
@@ -62,7 +74,7 @@ class LedgerWorldChain implements SimChain {
   }
 
   async hashAt(height: number): Promise<Uint8Array | undefined> {
-    return height === 0 ? genesisHash(genesis()) : (await this.store.block(height))?.hash;
+    return height === 0 ? this.#genesisHash : (await this.store.block(height))?.hash;
   }
 
   async headCert(): Promise<CommitCertificate | undefined> {
@@ -114,23 +126,52 @@ function ledgerTx(nonce: number): TxEnvelope {
   return tx;
 }
 
-/** The production-ledger world; only n = 4 (the test genesis has four validators). */
+/** The production-ledger world on the test genesis (four institutions, four validators). */
 export function ledgerWorld(n: number): World {
   if (n !== 4) throw new RangeError('the ledger world has the test genesis: four validators');
-  const g = genesis();
+  return worldOn(genesis(), validatorSigners());
+}
+
+/** Institution i's id: bank-a, bank-b, ... */
+export const institutionId = (i: number) => `bank-${String.fromCharCode(97 + i)}`;
+
+/**
+ * A production-ledger world for reconfiguration: `validators + joiners` institutions, the first `validators` of
+ * them validators at genesis; endpoint i holds validator key i, so the last `joiners` endpoints start outside
+ * the set (governance adds them).
+ */
+export function reconfigWorld(validators: number, joiners: number): World {
+  const json = testGenesisJson();
+  const ids = Array.from({ length: validators + joiners }, (_, i) => institutionId(i));
+  const signers = validatorSigners(validators + joiners);
+  json.institutions = ids.map((id) => ({
+    id,
+    name: `Bank ${id.slice(-1).toUpperCase()}`,
+    clientKeys: [{ keyId: 'client-1', publicKey: toHex(testSigner(`${id}/client-1`).publicKey) }],
+  }));
+  json.validators = signers.slice(0, validators).map((s, i) => ({
+    institution: ids[i],
+    publicKey: toHex(s.publicKey),
+    addrs: [`/ip4/127.0.0.1/tcp/${4100 + i}`],
+  }));
+  return worldOn(parseGenesis(json), signers);
+}
+
+function worldOn(g: Genesis, signers: readonly Signer[]): World {
+  const hash = genesisHash(g);
   return {
     chainId: g.chainId,
     set: genesisValidatorSet(g),
-    signers: validatorSigners(),
+    signers,
     verify: memoVerify(verifySignature),
-    genesisHash: genesisHash(g),
+    genesisHash: hash,
     t0: TEST_GENESIS_TIME + 2000,
     chain: async () => {
       const store = new MemoryLedgerStore();
-      return new LedgerWorldChain(await LedgerChain.open(store, g), store);
+      return new LedgerWorldChain(await LedgerChain.open(store, g), store, hash);
     },
     tx: ledgerTx,
-    stateSync: productionSync,
+    stateSync: productionSync(g, signers),
   };
 }
 
@@ -158,15 +199,21 @@ export interface SyncHandle {
   requestTransfer(targetSeq: number, headerHash: Uint8Array): void;
   poll(): void;
   stop(): void;
+  /** The validator's driver entered an epoch with this set (its peers follow the set in force). */
+  onEpoch(set: ValidatorSet): void;
 }
 
 /**
  * Validator i's StateSyncClient (src/node/net/state-sync.ts), asking its peers' SyncServers over the virtual
  * network: each request and response takes a network delay, and a peer that is down or cut off is unreachable.
  */
-export function productionSync(i: number, env: SyncEnv): SyncHandle {
-  const g = genesis();
-  const peerIds = g.validators.map((v) => v.peerId);
+export function productionSync(g: Genesis, signers: readonly Signer[]) {
+  // Every endpoint's peer id (the validator key is the libp2p identity), joiners' too.
+  const peerIds = signers.map((s) => peerIdOf(s.publicKey));
+  return (i: number, env: SyncEnv): SyncHandle => syncClient(g, peerIds, i, env);
+}
+
+function syncClient(g: Genesis, peerIds: readonly string[], i: number, env: SyncEnv): SyncHandle {
   const index = (peer: string) => peerIds.indexOf(peer);
   const request = (peer: string, req: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
@@ -181,7 +228,11 @@ export function productionSync(i: number, env: SyncEnv): SyncHandle {
         if (d === undefined) return reject(new P2PError(P2PErrorCode.notConnected, 'peer down'));
         const server = new SyncServer({
           store: chain.store,
-          stable: () => d.stableCheckpoint(),
+          // As the node wires it: with no instance, the genesis checkpoint (peers ignore it as too low).
+          stable: () =>
+            d.currentEpoch().member
+              ? d.stableCheckpoint()
+              : { seq: 0, headerHash: genesisHash(g), signatures: [] },
           batchFor: (digest) => d.batchFor(digest),
           maxResponseBytes: 4 * 1024 * 1024,
         });
@@ -214,10 +265,11 @@ export function productionSync(i: number, env: SyncEnv): SyncHandle {
     genesisHash(g),
     verifySignature,
   );
+  const peers = new ValidatorPeers(g);
   const client = new StateSyncClient(
     {
       host: host as P2PHost,
-      peers: new ValidatorPeers(g),
+      peers,
       chain: me.chain,
       quorum,
       epochs: {
@@ -228,8 +280,9 @@ export function productionSync(i: number, env: SyncEnv): SyncHandle {
       consensus: {
         transferred: (seq, hash, blocks) => env.driver(i)?.stateTransferred(seq, hash, blocks),
         peerProgress: (checkpoint, head) => env.driver(i)?.peerProgress(checkpoint, head),
-        stableSeq: () => env.driver(i)?.status().stableSeq ?? 0,
-        view: () => env.driver(i)?.status().view ?? 0,
+        stableSeq: () => (env.driver(i)?.currentEpoch().member ? env.driver(i)!.status().stableSeq : 0),
+        view: () =>
+          env.driver(i)?.currentEpoch().member ? env.driver(i)!.status().view : Number.POSITIVE_INFINITY,
       },
       onStored: (block) => env.onStored(i, block),
       onFault: (code) => {
@@ -250,5 +303,6 @@ export function productionSync(i: number, env: SyncEnv): SyncHandle {
     stop: () => {
       void client.stop();
     },
+    onEpoch: (set) => peers.update(set),
   };
 }

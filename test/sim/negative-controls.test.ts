@@ -9,6 +9,7 @@ import type { Log } from '../../src/consensus/log.ts';
 import type { PrePrepare } from '../../src/consensus/messages.ts';
 import { dangerousState } from './adversaries.ts';
 import { adversaryScenarioFor, tornCrashes } from './adversary-scenarios.ts';
+import { DRIVER_ADVERSARY_SCENARIOS, runDriverAdversary } from './driver-adversary-scenarios.ts';
 import { runScenario, type Scenario, Simulation } from './harness.ts';
 import { byz } from './scenarios.ts';
 
@@ -113,6 +114,19 @@ function broken(s: Scenario, pattern: RegExp, run = (seed: number) => runScenari
   return out;
 }
 
+/** As `broken`, for an adversary scenario on the production driver. */
+async function brokenDriver(name: string, pattern: RegExp, seeds = SEEDS): Promise<number[]> {
+  const a = DRIVER_ADVERSARY_SCENARIOS.find((x) => x.name === name)!;
+  const out: number[] = [];
+  for (const seed of seeds) {
+    const hit = (await runDriverAdversary(a, seed)).violations.find((v) => pattern.test(v));
+    if (hit === undefined) continue;
+    out.push(seed);
+    console.log(`negative control ${name} seed=${seed}: ${hit.slice(0, 200)}`);
+  }
+  return out;
+}
+
 function scenario(kind: string, n: number): Scenario {
   const s = adversaryScenarioFor(kind, n);
   if (s === undefined) throw new Error(`no scenario ${kind}`);
@@ -126,6 +140,28 @@ describe('negative controls: each adversary breaks the protocol once its target 
     removed.carryPrepared = true;
     expect(broken(s, /^agreement:/)).toEqual(SEEDS);
   });
+
+  it.each([4, 7])(
+    'dangerous state on the production driver, n=%i: VIEW-CHANGEs without prepared certificates fork the chain',
+    async (n) => {
+      const seeds = SEEDS.slice(0, 2);
+      const forks = () => brokenDriver(`driver-dangerous-state-n${n}`, /^agreement:/, seeds);
+      expect(await forks()).toEqual([]);
+      removed.carryPrepared = true;
+      expect(await forks()).toEqual(seeds);
+    },
+  );
+
+  it.each([4, 7])(
+    'double PRE-PREPARE on the production driver, n=%i: without first-wins the guard stops a driver; without the guard too, the observer flags an honest validator',
+    async (n) => {
+      const name = `driver-double-pre-prepare-n${n}`;
+      removed.firstPrePrepareWins = true;
+      expect((await brokenDriver(name, /refusing to sign two different values/)).length).toBeGreaterThan(0);
+      removed.signGuard = true;
+      expect((await brokenDriver(name, /^equivocation: honest validator/)).length).toBeGreaterThan(0);
+    },
+  );
 
   it.each([4, 7])(
     'forged certificates, n=%i: VIEW-CHANGEs accepted unchecked let a forged certificate stall the chain',

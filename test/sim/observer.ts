@@ -37,8 +37,11 @@ export class Observer {
     this.ctx = ctx;
   }
 
-  /** Every consensus message put on the network, as bytes. */
-  onSend(bytes: Uint8Array): void {
+  /**
+   * Every consensus message put on the network, as bytes; `honestSender`: the key id of the honest endpoint that
+   * sent it, which must be a member of the set of the epoch the message names.
+   */
+  onSend(bytes: Uint8Array, honestSender?: number): void {
     let m: ReturnType<typeof decodeMessage>;
     try {
       m = decodeMessage(bytes);
@@ -47,11 +50,18 @@ export class Observer {
     }
     const set = this.ctx.setFor(m.chainId);
     const key = set?.validators[m.from];
+    const keyId = key === undefined ? undefined : this.ctx.keyId(toHex(key.publicKey));
+    // A member may relay another's message (a NEW-VIEW, say); a node outside the set sends nothing there.
+    if (
+      honestSender !== undefined &&
+      !set?.validators.some((v) => this.ctx.keyId(toHex(v.publicKey)) === honestSender)
+    )
+      this.ctx.fail(
+        `membership: honest validator (key ${honestSender}) sent a ${m.type} in ${m.chainId}, outside its set`,
+      );
     if (set === undefined || key === undefined) return;
     const { domain, body } = signedPart(m);
-    if (!this.ctx.verify(key.publicKey, domain, body, m.signature)) return;
-    const keyId = this.ctx.keyId(toHex(key.publicKey));
-    if (keyId === undefined) return;
+    if (!this.ctx.verify(key.publicKey, domain, body, m.signature) || keyId === undefined) return;
     if (m.type === 'prePrepare') this.note(keyId, m.chainId, 'pre-prepare', m.view, m.seq, m.digest);
     else if (m.type === 'prepare') this.note(keyId, m.chainId, 'prepare', m.view, m.seq, m.digest);
     else if (m.type === 'commit') this.note(keyId, m.chainId, 'commit', m.view, m.seq, m.headerHash);

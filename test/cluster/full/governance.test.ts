@@ -129,7 +129,7 @@ describe('alliance governance on processes', () => {
           return true;
         });
         const { epoch } = (await gov(c, 0)).validatorSet;
-        const v = verifyReceipt(receipts[0], { genesis: c.genesis });
+        const v = await verifyReceipt(receipts[0], { genesis: c.genesis });
         expect(v.ok, JSON.stringify(v.checks)).toBe(true);
         expect(v.checks.find((x) => x.name === 'governance')!.detail).toMatch(
           new RegExp(`governance txs in \\d+ blocks replayed; validator set of epoch ${epoch}$`),

@@ -238,7 +238,7 @@ describe('reconfiguration on real validators', () => {
     expect(epoch).toBeGreaterThanOrEqual(3);
     const { genesis } = cluster;
     const receipt = await receiptFor(new LedgerQueries(live[0]!.store, genesis), genesis, last.env.hash);
-    const v = verifyReceipt(JSON.parse(JSON.stringify(receipt)), { genesis });
+    const v = await verifyReceipt(JSON.parse(JSON.stringify(receipt)), { genesis });
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);
     expect(v.checks.find((c) => c.name === 'governance')!.detail).toMatch(
       new RegExp(`^\\d+ governance txs in \\d+ blocks replayed; validator set of epoch ${epoch}$`),

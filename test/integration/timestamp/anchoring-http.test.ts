@@ -93,7 +93,7 @@ describe('anchoring through an HTTP TSA that goes away and comes back', () => {
     expect(consensus.rejected).toEqual([]);
 
     const receipt = await receiptFor(queries, genesis, during.hash);
-    const v = verifyReceipt(receipt, { genesis, requireAnchor: true });
+    const v = await verifyReceipt(receipt, { genesis, requireAnchor: true });
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);
     expect(receipt!.anchor!.height).toBe(4);
   });

@@ -204,6 +204,52 @@ describe('audit log', () => {
   });
 });
 
+describe('regulator audit access (ADR 011)', () => {
+  const post = async (t: { bytes: Uint8Array }) => {
+    const r = await fetch(`${node.url}/v1/txs`, {
+      method: 'POST',
+      body: t.bytes,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(r.status, JSON.stringify(await r.json())).toBe(202);
+  };
+  /** Passes `granted` by governance; in force from the block after the one that passes it. */
+  async function setAccess(granted: boolean, nonce: number): Promise<void> {
+    const action = { type: 'setAuditAccess' as const, institution: REGULATOR, granted };
+    const propose = governanceTx(
+      { kind: 'propose', deadline: NOW + 60_000, action },
+      { createdAt: NOW, nonce },
+    );
+    await post(propose);
+    await node.commit();
+    for (const validator of [1, 2])
+      await post(
+        governanceTx({ kind: 'approve', proposalId: propose.hash }, { validator, createdAt: NOW, nonce }),
+      );
+    await node.commit();
+    await node.commit();
+  }
+
+  it('a granted regulator reads the audit log and every case; once revoked it is refused again', async () => {
+    await setAccess(true, 71);
+    const audit = await get('/v1/audit', REGULATOR);
+    expect(audit.status, JSON.stringify(audit.json)).toBe(200);
+    // Every institution's reads, not only its own.
+    expect(new Set(audit.json.entries.map((e: any) => e.institution)).size).toBeGreaterThan(2);
+    expect((await get('/v1/cases/ACC-2', REGULATOR)).status).toBe(200);
+    expect((await get('/v1/audit?case=ACC-1', REGULATOR)).status).toBe(200);
+    expect((await get('/v1/cases', REGULATOR)).json.cases.map((c: any) => c.caseId)).toEqual([
+      'ACC-1',
+      'ACC-2',
+    ]);
+    // Its reads are audited like everyone's.
+    expect(node.audit.entries().some((e) => e.institution === REGULATOR && e.caseId === 'ACC-2')).toBe(true);
+    await setAccess(false, 72);
+    expect((await get('/v1/audit', REGULATOR)).json.code).toBe('FORBIDDEN_AUDIT_NOT_GRANTED');
+    expect((await get('/v1/cases/ACC-2', REGULATOR)).json.code).toBe('FORBIDDEN_ROLE');
+  });
+});
+
 // Last: it revokes bank-b's key for the rest of the file.
 describe('revocation', () => {
   it('a client key revoked by governance stops reading at once (AUTH_UNKNOWN_KEY)', async () => {

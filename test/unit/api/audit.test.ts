@@ -1,9 +1,11 @@
 /** The audit log file (docs/security.md#audit-log): appends survive a reopen; edits and cuts are detected. */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../../src/api/audit.ts';
+import { AuditLog, verifyAuditFile } from '../../../src/api/audit.ts';
+import { memoryIo } from '../../../src/cli/io.ts';
+import { runCli } from '../../../src/cli/main.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -62,4 +64,33 @@ describe('audit log', () => {
       expect(() => log.entries()).toThrow(broken);
     });
   }
+
+  it('detects entries cut from the tail on open, on read and with audit verify; a sound log verifies', async () => {
+    const path = logFile();
+    const log = new AuditLog(path);
+    log.append(read('C-1'), read('C-2'), read('C-3'));
+    expect(verifyAuditFile(path)).toMatchObject({ head: { seq: 3 } });
+    const io = memoryIo();
+    expect(await runCli(['audit', 'verify', '--data-dir', dirname(path)], io)).toBe(0);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    writeFileSync(path, `${lines.slice(0, 2).join('\n')}\n`);
+    const truncated = expect.objectContaining({
+      code: 'AUDIT_LOG_TAMPERED',
+      details: { head: 3, entries: 2 },
+    });
+    expect(() => new AuditLog(path)).toThrow(truncated);
+    expect(() => log.entries()).toThrow(truncated);
+    expect(() => verifyAuditFile(path)).toThrow(
+      /truncated: its head records entry 3, the log ends at entry 2/,
+    );
+    const cut = memoryIo();
+    expect(await runCli(['audit', 'verify', '--data-dir', dirname(path)], cut)).toBe(1);
+    expect(cut.stderr).toMatch(/AUDIT_LOG_TAMPERED.*truncated/);
+    // A log rebuilt to the same length with other entries does not match its head either.
+    writeFileSync(path, '');
+    const forged = new AuditLog(`${path}.other`);
+    forged.append(read('X'), read('Y'), read('Z'));
+    writeFileSync(path, readFileSync(`${path}.other`));
+    expect(() => verifyAuditFile(path)).toThrow(/entry 3 is not the one its head records/);
+  });
 });

@@ -237,7 +237,7 @@ describe('HTTP API', () => {
     await commit();
     const byTx = await get(`/v1/receipts/${tx.hashHex}`);
     expect(byTx.json.receipts).toHaveLength(1);
-    expect(verifyReceipt(byTx.json.receipts[0], { genesis }).ok).toBe(true);
+    expect((await verifyReceipt(byTx.json.receipts[0], { genesis })).ok).toBe(true);
     const byEvidence = await get(`/v1/receipts/${toHex(docHash('receipt-doc'))}`);
     expect(byEvidence.json.receipts[0].txHash).toBe(tx.hashHex);
     expect((await get(`/v1/receipts/${toHex(docHash('never-recorded'))}`)).status).toBe(404);

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { browserViolations } from './browser.ts';
 import { type ImportRef, REPO, readImports } from './imports.ts';
 import { checkImports, findCycles } from './layering.ts';
 import {
@@ -201,5 +202,35 @@ describe('size limits', () => {
     );
     expect(remaining).toEqual([w]);
     expect(unused.map((a) => a.file)).toEqual(['src/b.ts']);
+  });
+});
+
+describe('the browser-safety rule', () => {
+  const files: Record<string, string> = {
+    'src/receipt/v.ts': "import { a } from './a.ts';\nimport type { T } from '../node/t.ts';\n",
+    'src/receipt/a.ts': "import { b } from '../core/b.ts';\nexport const a = 1;\n",
+    'src/core/b.ts': "// Buffer in a comment is fine\nexport const b = 'process';\n",
+    'src/node/t.ts': "import { readFileSync } from 'node:fs';\n",
+  };
+  const check = (edit: Record<string, string>) => {
+    const all = { ...files, ...edit };
+    const refs = Object.entries(all).flatMap(([f, s]) => readImports(f, s));
+    return browserViolations(refs, ['src/receipt/v.ts'], (f) => all[f]!, /^@noble\//, []).map((v) => v.rule);
+  };
+
+  it('passes a graph that reaches Node only through a type-only import, and names in comments or strings', () => {
+    expect(check({})).toEqual([]);
+  });
+
+  it('finds a node: import, a foreign package and a Node global reached transitively', () => {
+    expect(check({ 'src/core/b.ts': "import { x } from 'node:crypto';\n" })).toEqual([
+      'runs in browsers (ADR 013) but imports node:crypto',
+    ]);
+    expect(check({ 'src/core/b.ts': "import { x } from 'level';\n" })).toEqual([
+      'runs in browsers (ADR 013) but imports level',
+    ]);
+    expect(check({ 'src/core/b.ts': 'export const b = Buffer.from([1]);\n' })).toEqual([
+      "runs in browsers (ADR 013) but uses Node's Buffer",
+    ]);
   });
 });

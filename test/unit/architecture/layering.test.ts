@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { browserViolations, reachable } from './browser.ts';
 import { listSources, REPO, readRepoImports } from './imports.ts';
 import { checkImports, findCycles, formatViolation } from './layering.ts';
-import { MODULE_DEPS } from './rules.ts';
+import { BROWSER_ENTRIES, BROWSER_GLOBALS_ALLOWED, BROWSER_PACKAGES, MODULE_DEPS } from './rules.ts';
 import {
   applyAllowlist,
   configuredFunctionLimit,
@@ -50,6 +51,22 @@ describe('layering', () => {
       stated[m[1]!] = [...m[2]!.matchAll(/`([a-z0-9-]+)`/g)].map((x) => x[1]!);
     }
     expect(stated).toEqual(Object.fromEntries(Object.entries(MODULE_DEPS).map(([k, v]) => [k, [...v]])));
+  });
+});
+
+describe('the verifier runs in browsers (ADR 013)', () => {
+  const source = (f: string) => readFileSync(join(REPO, f), 'utf8');
+
+  it('its module graph reaches the RFC 3161 verifier and the receipt checks', () => {
+    const files = reachable(refs, BROWSER_ENTRIES);
+    for (const f of ['src/timestamp/verify.ts', 'src/timestamp/crypto-web.ts', 'src/core/crypto.ts']) {
+      expect(files).toContain(f);
+    }
+  });
+
+  it('imports no Node built-in, only @noble and @peculiar, and uses no Node global', () => {
+    const found = browserViolations(refs, BROWSER_ENTRIES, source, BROWSER_PACKAGES, BROWSER_GLOBALS_ALLOWED);
+    expect(found.map(formatViolation)).toEqual([]);
   });
 });
 

@@ -38,3 +38,17 @@ export const PACKAGE_OWNERS: readonly { packages: RegExp; owners: readonly strin
     why: 'devDependencies: only the page bundler imports vite, lazily; src/ never drives a browser',
   },
 ];
+
+/**
+ * The files whose module graph runs in browsers unchanged (the verification page, ADR 013): their static and
+ * dynamic imports, followed transitively (type-only imports are erased), reach no Node built-in, only these
+ * packages, and no file that uses Node's globals (Buffer, process) outside `BROWSER_GLOBALS_ALLOWED`.
+ */
+export const BROWSER_ENTRIES: readonly string[] = [
+  'src/receipt/verify.ts',
+  'src/receipt/case-verify.ts',
+  'src/api/verifier/page.ts',
+];
+export const BROWSER_PACKAGES = /^@noble\/(curves|hashes)\/|^@peculiar\/asn1-(cms|tsp|x509)$/;
+/** core/crypto.ts reaches node:crypto through `process.getBuiltinModule` when it runs on Node, by design. */
+export const BROWSER_GLOBALS_ALLOWED: readonly string[] = ['src/core/crypto.ts'];

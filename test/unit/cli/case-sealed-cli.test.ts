@@ -3,7 +3,7 @@
  * opened and assigned with its key wrapped for each party, evidence with a sealed label, the mediator importing
  * the key from the chain, an outsider finding nothing in the txs, and shredding.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,10 +14,12 @@ import { fromHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import type { GovernanceAction } from '../../../src/core/governance.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
+import { CaseKeyStore } from '../../../src/node/case-keys.ts';
 import { casesGenesis } from '../../helpers/cases.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { governanceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
 import { findSecrets } from '../../helpers/outsider.ts';
+import { signedGet } from '../../helpers/signed.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-sealed-cli-'));
 const key = (inst: string) => join(dir, `${inst}.key`);
@@ -60,7 +62,14 @@ const LABEL = 'signed card agreement';
 
 beforeAll(async () => {
   expect(Date.now()).toBeGreaterThan(TEST_GENESIS_TIME);
-  node = await startFakeNode(casesGenesis(), { autoCommit: true });
+  // The node is bank-a's: it keeps bank-a's case-key store in its home (ADR 011).
+  const bankStore = new CaseKeyStore(store('bank-a'));
+  const caseKeys = {
+    institution: 'bank-a',
+    byRef: (ref: string) => bankStore.byRef(ref),
+    byCaseId: (id: string) => bankStore.byCaseId(id),
+  };
+  node = await startFakeNode(casesGenesis(), { autoCommit: true, caseKeys });
   for (const inst of ['bank-a', 'bank-b', 'bank-c', 'bank-d'])
     writeKeyFile(key(inst), keyPairFromSeed(sha256(utf8.encode(`jrchain-test-key:${inst}/client-1`))));
   for (const inst of ['bank-a', 'bank-c']) {
@@ -79,7 +88,7 @@ afterAll(async () => {
 });
 
 describe('sealed cases through the CLI', () => {
-  it('opens, records evidence and assigns with only references and ciphertext on the chain; the mediator imports the key', async () => {
+  it('opens, records evidence, assigns and agrees with only references and ciphertext on the chain; the mediator imports the key', async () => {
     const bank = ['--key', key('bank-a'), '--case-keys', store('bank-a'), '--json'];
     const opened = await cli(
       'case',
@@ -130,11 +139,51 @@ describe('sealed cases through the CLI', () => {
     const synced = await cli('case', 'sync', '--enc-key', encKey('bank-c'), ...med);
     expect(synced.code, synced.stderr).toBe(0);
     expect(JSON.parse(synced.stdout).imported).toEqual([CASE_ID]);
+    // The agreement is signed over the reference: the bank co-signs from its store, the mediator records it.
+    const agreement = 'cd'.repeat(32);
+    const co = await cli(
+      'case',
+      'co-sign',
+      CASE_ID,
+      '--agreement',
+      agreement,
+      '--key',
+      key('bank-a'),
+      '--case-keys',
+      store('bank-a'),
+    );
+    expect(co.code, co.stderr).toBe(0);
+    writeFileSync(join(dir, 'cosig.json'), co.stdout);
+    const agreed = await cli(
+      'case',
+      'agree',
+      CASE_ID,
+      '--agreement',
+      agreement,
+      '--co-signature',
+      join(dir, 'cosig.json'),
+      ...med,
+    );
+    expect(agreed.code, agreed.stderr).toBe(0);
     const shown = await cli('case', 'show', CASE_ID, ...med);
     expect(shown.code, shown.stderr).toBe(0);
     const s = JSON.parse(shown.stdout);
-    expect(s).toMatchObject({ caseId: CASE_ID, ref: o.ref, case: { status: 'assigned' } });
+    expect(s).toMatchObject({ caseId: CASE_ID, ref: o.ref, case: { status: 'agreed' } });
     expect(s.records[0].evidence.label).toBe(LABEL);
+
+    // bank-a's own node serves bank-a its case by the id in clear, opened; to anyone else it maps nothing.
+    const own = await signedGet(node.url, `/v1/cases/${CASE_ID}`, 'bank-a');
+    expect(own.json).toMatchObject({
+      caseId: o.ref,
+      clear: { caseId: CASE_ID },
+      case: { status: 'agreed' },
+    });
+    expect(own.json.records[0].evidence).toMatchObject({ label: LABEL, labelSealed: true });
+    const other = await signedGet(node.url, `/v1/cases/${CASE_ID}`, 'bank-c');
+    expect(other.json).toMatchObject({ caseId: CASE_ID, case: null, records: [] });
+    const byRef = await signedGet(node.url, `/v1/cases/${o.ref}`, 'bank-c');
+    expect(byRef.json.clear).toBeUndefined();
+    expect(byRef.json.records[0].evidence.label).toMatch(/^s1:/);
 
     // An outsider decoding every tx finds neither the case id, the claimant nor the label.
     const txs = [];
@@ -157,5 +206,13 @@ describe('sealed cases through the CLI', () => {
       const after = await cli('case', 'show', CASE_ID, '--key', key(inst), '--case-keys', store(inst));
       expect(after.code).toBe(2);
     }
+    // bank-a's node no longer knows the id, nor opens the case: only the reference and ciphertext remain.
+    const own = await signedGet(node.url, `/v1/cases/${CASE_ID}`, 'bank-a');
+    expect(own.json, JSON.stringify(own.json)).toMatchObject({ caseId: CASE_ID, case: null });
+    const [ref] = (await node.queries.cases()).items.map((c) => c.caseId);
+    const byRef = await signedGet(node.url, `/v1/cases/${ref}`, 'bank-a');
+    expect(byRef.json.case.status).toBe('agreed');
+    expect(byRef.json.clear).toBeUndefined();
+    expect(byRef.json.records[0].evidence.label).toMatch(/^s1:/);
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { evidenceRecord } from '../../../src/timestamp/ers.ts';
-import { archiveFixture, docs, FIRST_EXPIRY, sha256Of } from '../../helpers/ers.ts';
+import { archiveFixture, docs, FIRST_EXPIRY, sha256Of, unrenewed } from '../../helpers/ers.ts';
 import { DAY, T0 } from '../../helpers/tsa.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-ers-cli-'));
@@ -17,7 +17,7 @@ beforeAll(async () => {
   writeFileSync(path('root.pem'), fx.pki.rootPem);
   writeFileSync(path('doc'), docs[0]!);
   writeFileSync(path('other'), 'a document no archive covers\n');
-  const first = { leaves: fx.leaves, tokens: fx.tokens.slice(0, 1) };
+  const first = unrenewed(fx);
   writeFileSync(path('first.ers'), evidenceRecord(sha256Of(docs[0]!), first));
   writeFileSync(path('renewed.ers'), evidenceRecord(sha256Of(docs[0]!), fx));
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
-import { loadGenesisFile } from '../../../src/core/genesis.ts';
+import { loadGenesisFile } from '../../../src/core/genesis-file.ts';
 import { readKeyFile } from '../../../src/core/keys.ts';
 import { loadConfig } from '../../../src/node/config.ts';
 

@@ -60,9 +60,9 @@ describe('AnchorRecord codec', () => {
 
   it('decodes strictly: version, truncation, trailing bytes, non-minimal varints, zero height, empty token', () => {
     const bytes = encodeAnchor(record());
-    const v3 = bytes.slice();
-    v3[0] = 3;
-    expect(codeOf(() => decodeAnchor(v3))).toBe(CodecErrorCode.unknownVersion);
+    const v4 = bytes.slice();
+    v4[0] = 4;
+    expect(codeOf(() => decodeAnchor(v4))).toBe(CodecErrorCode.unknownVersion);
     // Version 2 announces an archive timestamp, which a version 1 body lacks.
     const v2 = bytes.slice();
     v2[0] = 2;
@@ -119,6 +119,38 @@ describe('AnchorRecord with an archive timestamp (version 2)', () => {
       ...bytes.subarray(v1Length + 2),
     ]);
     expect(codeOf(() => decodeAnchor(edited))).toBe(CodecErrorCode.invalidField);
+  });
+});
+
+describe('AnchorRecord with a renewal (version 3)', () => {
+  const archive = { from: 5, root: sha256(new Uint8Array([9])), token: new Uint8Array([0x30, 0x01, 7]) };
+  const renewal = { upTo: 299, root: sha256(new Uint8Array([8])), token: new Uint8Array([0x30, 0x01, 6]) };
+
+  it('appends an optional archive (presence byte) and the renewal to a version 3 body; round-trips', () => {
+    const v1 = encodeAnchor(record());
+    const alone = encodeAnchor(record({ renewal }));
+    expect(alone[0]).toBe(3);
+    expect(alone.subarray(1, v1.length)).toEqual(v1.subarray(1));
+    // No archive (00), then upTo 299 (ab 02), the root and the token.
+    expect([...alone.subarray(v1.length, v1.length + 3)]).toEqual([0, 0xab, 0x02]);
+    expect(alone.subarray(v1.length + 3, v1.length + 35)).toEqual(renewal.root);
+    expect([...alone.subarray(v1.length + 35)]).toEqual([3, 0x30, 0x01, 6]);
+    expect(decodeAnchor(alone)).toEqual(record({ renewal }));
+    const both = encodeAnchor(record({ archive, renewal }));
+    expect(both[0]).toBe(3);
+    expect(both[v1.length]).toBe(1);
+    expect(decodeAnchor(both)).toEqual(record({ archive, renewal }));
+  });
+
+  it('refuses a renewal of archives at or above the anchored height, a short root, an empty token', () => {
+    for (const bad of [
+      { ...renewal, upTo: 0 },
+      { ...renewal, upTo: 300 },
+      { ...renewal, root: new Uint8Array(31) },
+      { ...renewal, token: new Uint8Array(0) },
+    ]) {
+      expect(codeOf(() => encodeAnchor(record({ renewal: bad })))).toBe(CodecErrorCode.invalidField);
+    }
   });
 });
 

@@ -8,9 +8,9 @@ import {
   genesisHash,
   genesisToJson,
   genesisValidatorSet,
-  loadGenesisFile,
   parseGenesis,
 } from '../../../src/core/genesis.ts';
+import { loadGenesisFile } from '../../../src/core/genesis-file.ts';
 import { peerIdOf } from '../../../src/core/keys.ts';
 import { testGenesisJson } from '../../helpers/fixtures.ts';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadGenesisFile } from '../../../src/core/genesis.ts';
+import { loadGenesisFile } from '../../../src/core/genesis-file.ts';
 import { readKeyFile } from '../../../src/core/keys.ts';
 import { DEVNET_OBSERVER, prepareDevnet } from '../../../src/dev/devnet.ts';
 import { loadConfig } from '../../../src/node/config.ts';

@@ -111,7 +111,7 @@ describe('AnchoringService', () => {
     expect(consensus.rejected).toEqual([]);
 
     const receipt = await receiptFor(queries, genesis, e1.hash);
-    const v = verifyReceipt(receipt, { genesis, requireAnchor: true });
+    const v = await verifyReceipt(receipt, { genesis, requireAnchor: true });
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);
     await service.stop();
     await tsa.stop();
@@ -162,7 +162,7 @@ describe('AnchoringService', () => {
     // The earliest block's receipt now carries the anchor, through the five headers after it.
     const receipt = await receiptFor(queries, genesis, first.hash);
     expect(receipt!.anchor!.headers).toHaveLength(5);
-    expect(verifyReceipt(receipt, { genesis, requireAnchor: true }).ok).toBe(true);
+    expect((await verifyReceipt(receipt, { genesis, requireAnchor: true })).ok).toBe(true);
     await service.stop();
     await tsa.stop();
   });

@@ -21,10 +21,11 @@ function write(doc: unknown) {
 }
 
 describe('node config', () => {
-  it('defaults: API on loopback, anchoring off, JSON logs', () => {
+  it('defaults: API on loopback, anchoring and renewal off, JSON logs', () => {
     const c = parseConfig(home, { format: CONFIG_FORMAT, institution: 'bank-a' });
     expect(c.api.host).toBe('127.0.0.1');
     expect(c.tsa.url).toBeUndefined();
+    expect(c.tsa.renewal).toBeUndefined();
     expect(c.log).toEqual({ level: 'info', format: 'json' });
     expect(resolveHomePath(c, c.dataDir)).toBe(join(home, 'data'));
     expect(resolveHomePath(c, '/abs/key')).toBe('/abs/key');
@@ -35,6 +36,8 @@ describe('node config', () => {
     c.tsa.url = 'http://127.0.0.1:8300';
     c.p2p.peers = { '12D3KooWabc': ['/ip4/127.0.0.1/tcp/7000'] };
     expect(parseConfig(home, JSON.parse(JSON.stringify(configToJson(c))))).toEqual(c);
+    c.tsa.renewal = { beforeExpiryMs: 86_400_000, maxAgeMs: 600_000 };
+    expect(parseConfig(home, JSON.parse(JSON.stringify(configToJson(c)))).tsa.renewal).toEqual(c.tsa.renewal);
   });
 
   it('file < environment < flags', () => {
@@ -66,6 +69,11 @@ describe('node config', () => {
       'a zero anchor interval',
       { format: CONFIG_FORMAT, institution: 'a', tsa: { anchorIntervalMs: 0 } },
       /anchorIntervalMs/,
+    ],
+    [
+      'a renewal policy without its margin',
+      { format: CONFIG_FORMAT, institution: 'a', tsa: { renewal: { maxAgeMs: 1000 } } },
+      /renewal\.beforeExpiryMs/,
     ],
   ])('rejects %s', (_name, doc, message) => {
     expect(() => parseConfig(home, doc)).toThrow(ConfigError);

@@ -21,7 +21,7 @@ beforeAll(async () => {
   ({ genesis, receipt } = await buildCorpus());
 });
 
-const verify = (doc: unknown, profile: 'standard' | 'court' = 'standard'): ReceiptVerification =>
+const verify = (doc: unknown, profile: 'standard' | 'court' = 'standard'): Promise<ReceiptVerification> =>
   verifyReceipt(doc, { genesis, profile });
 const last = (v: ReceiptVerification) => v.checks.at(-1)!;
 const edited = (edit: (r: Record<string, any>) => void): unknown => {
@@ -31,9 +31,9 @@ const edited = (edit: (r: Record<string, any>) => void): unknown => {
 };
 
 describe('the canonical form', () => {
-  it('the receipt as built verifies, under both profiles', () => {
-    expect(verify(receipt).ok).toBe(true);
-    expect(verify(receipt, 'court').ok).toBe(true);
+  it('the receipt as built verifies, under both profiles', async () => {
+    expect((await verify(receipt)).ok).toBe(true);
+    expect((await verify(receipt, 'court')).ok).toBe(true);
   });
 
   it.each<[string, (r: Record<string, any>) => void, ReceiptCheck, RegExp]>([
@@ -60,13 +60,13 @@ describe('the canonical form', () => {
       ReceiptCheck.governance,
       /path\[0\] is not lower-case hex/,
     ],
-  ])('%s is refused as malformed', (_what, edit, check, detail) => {
-    const v = verify(edited(edit));
+  ])('%s is refused as malformed', async (_what, edit, check, detail) => {
+    const v = await verify(edited(edit));
     expect(last(v)).toMatchObject({ name: check, status: 'fail', code: ReceiptFailureCode.malformed });
     expect(last(v).detail).toMatch(detail);
   });
 
-  it('base64 with non-zero pad bits (a second spelling of the same bytes) is refused', () => {
+  it('base64 with non-zero pad bits (a second spelling of the same bytes) is refused', async () => {
     // A governance tx has a fixed size whose base64 ends in padding (the anchor token's length varies by run).
     const tx: string = (receipt as unknown as Record<string, any>).governance[0].txs[1].tx;
     expect(tx.endsWith('=')).toBe(true);
@@ -75,36 +75,36 @@ describe('the canonical form', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     const other = `${tx.slice(0, i)}${alphabet[alphabet.indexOf(tx[i]!) + 1]}${tx.slice(i + 1)}`;
     expect(Buffer.from(other, 'base64')).toEqual(Buffer.from(tx, 'base64'));
-    const v = verify(edited((r) => (r.governance[0].txs[1].tx = other)));
+    const v = await verify(edited((r) => (r.governance[0].txs[1].tx = other)));
     expect(last(v).code).toBe(ReceiptFailureCode.malformed);
     expect(last(v).detail).toMatch(/not canonical base64/);
   });
 
-  it('the genesis check states what binds the receipt to the genesis', () => {
-    expect(verify(receipt).checks.find((c) => c.name === ReceiptCheck.genesis)?.detail).toMatch(
+  it('the genesis check states what binds the receipt to the genesis', async () => {
+    expect((await verify(receipt)).checks.find((c) => c.name === ReceiptCheck.genesis)?.detail).toMatch(
       /\(the validators sign the genesis hash\)/,
     );
   });
 });
 
 describe('the court profile', () => {
-  it('"anchor": null passes (skipped) under the standard profile and fails under court', () => {
+  it('"anchor": null passes (skipped) under the standard profile and fails under court', async () => {
     const bare = edited((r) => {
       r.anchor = null;
       delete r.summary.anchoredAt;
     });
-    const standard = verify(bare);
+    const standard = await verify(bare);
     expect(standard.ok).toBe(true);
     expect(standard.checks.find((c) => c.name === ReceiptCheck.anchor)?.status).toBe('skip');
-    expect(last(verify(bare, 'court'))).toMatchObject({
+    expect(last(await verify(bare, 'court'))).toMatchObject({
       name: ReceiptCheck.anchor,
       status: 'fail',
       code: ReceiptFailureCode.anchorMissing,
     });
   });
 
-  it('an absent anchor field is malformed, never taken for "no anchor"', () => {
-    const v = verify(edited((r) => delete r.anchor));
+  it('an absent anchor field is malformed, never taken for "no anchor"', async () => {
+    const v = await verify(edited((r) => delete r.anchor));
     expect(last(v)).toMatchObject({ name: ReceiptCheck.format, code: ReceiptFailureCode.malformed });
   });
 });

@@ -113,13 +113,13 @@ async function receipt(tx: TxEnvelope): Promise<ReceiptJson> {
   return JSON.parse(JSON.stringify(await receiptFor(queries, genesis, tx.hash)));
 }
 
-const failure = (r: ReturnType<typeof verifyReceipt>) => {
+const failure = (r: Awaited<ReturnType<typeof verifyReceipt>>) => {
   expect(r.ok).toBe(false);
   const failed = r.checks.filter((c) => c.status === 'fail');
   expect(failed).toHaveLength(1);
   return failed[0]!;
 };
-const detail = (r: ReturnType<typeof verifyReceipt>, name: string) =>
+const detail = (r: Awaited<ReturnType<typeof verifyReceipt>>, name: string) =>
   r.checks.find((c) => c.name === name)?.detail;
 
 describe('receipts after governance', () => {
@@ -127,7 +127,7 @@ describe('receipts after governance', () => {
     const r = await receipt(early);
     expect(r.format).toBe(RECEIPT_FORMAT_V3);
     expect('governance' in r).toBe(false);
-    const v = verifyReceipt(r, { genesis });
+    const v = await verifyReceipt(r, { genesis });
     expect(v.ok).toBe(true);
     expect(detail(v, 'governance')).toMatch(/no governance txs before block 1/);
   });
@@ -136,7 +136,7 @@ describe('receipts after governance', () => {
     const r = await receipt(byBankE);
     expect(r.format).toBe(RECEIPT_FORMAT_V3);
     expect(r.governance!.map((b) => [b.height, b.txs.length])).toEqual([[2, 3]]);
-    const v = verifyReceipt(r, { genesis });
+    const v = await verifyReceipt(r, { genesis });
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);
     expect(detail(v, 'governance')).toBe('3 governance txs in 1 block replayed; validator set of epoch 0');
     expect(detail(v, 'signature')).toBe('signed by bank-e/client-1');
@@ -149,14 +149,14 @@ describe('receipts after governance', () => {
       [2, [0, 1, 2]],
       [4, [1, 2, 3]],
     ]);
-    const v = verifyReceipt(r, { genesis });
+    const v = await verifyReceipt(r, { genesis });
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);
     expect(detail(v, 'governance')).toBe('6 governance txs in 2 blocks replayed; validator set of epoch 1');
     expect(detail(v, 'certificate')).toMatch(/^4 of 5 validators signed/);
   });
 
   it('a receipt after a validator key rotation verifies against the set of epoch 2', async () => {
-    const v = verifyReceipt(await receipt(afterRotation), { genesis });
+    const v = await verifyReceipt(await receipt(afterRotation), { genesis });
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);
     expect(detail(v, 'governance')).toBe('10 governance txs in 3 blocks replayed; validator set of epoch 2');
     expect(v.checks.map((c) => c.name).slice(0, 5)).toEqual([
@@ -202,7 +202,7 @@ describe('receipts after governance', () => {
   it('a receipt that leaves out the registration fails at the signature, naming the key', async () => {
     const r = await receipt(byBankE);
     delete r.governance;
-    const f = failure(verifyReceipt(r, { genesis }));
+    const f = failure(await verifyReceipt(r, { genesis }));
     expect(f.name).toBe('signature');
     expect(f.detail).toBe('institution bank-e is not registered by the genesis');
   });
@@ -211,21 +211,21 @@ describe('receipts after governance', () => {
     // Without the last one (the rotation), the replayed set is epoch 1's, not the header's.
     let r = await receipt(afterRotation);
     r.governance!.pop();
-    let f = failure(verifyReceipt(r, { genesis }));
+    let f = failure(await verifyReceipt(r, { genesis }));
     expect(f.name).toBe('validatorSet');
     expect(f.detail).toMatch(/certified by the validator set of epoch 2.*set of epoch 1 in force at block 7/);
 
     // Without the addition, block 6 names a set the replay never reached.
     r = await receipt(afterRotation);
     r.governance!.splice(1, 1);
-    f = failure(verifyReceipt(r, { genesis }));
+    f = failure(await verifyReceipt(r, { genesis }));
     expect(f.name).toBe('governance');
     expect(f.detail).toMatch(/^governance\[1\]: block 6 names another validator set than that of epoch 0/);
 
     // Without the registration, the addition of bank-e's validator does not apply.
     r = await receipt(afterRotation);
     r.governance!.shift();
-    f = failure(verifyReceipt(r, { genesis }));
+    f = failure(await verifyReceipt(r, { genesis }));
     expect(f.name).toBe('governance');
     expect(f.detail).toMatch(
       /^governance\[0\]\.txs\[0\]: governance tx .* does not apply at block 4: .*unknown institution bank-e/,
@@ -236,7 +236,7 @@ describe('receipts after governance', () => {
     const r = await receipt(afterAdd);
     const path = r.governance![1]!.txs[1]!.path;
     path[0] = (path[0]![0] === '0' ? '1' : '0') + path[0]!.slice(1);
-    const f = failure(verifyReceipt(r, { genesis }));
+    const f = failure(await verifyReceipt(r, { genesis }));
     expect(f.name).toBe('governance');
     expect(f.detail).toMatch(
       /^governance\[1\]\.txs\[1\]: the Merkle proof of governance tx .* does not lead to the txRoot of block 4$/,
@@ -244,7 +244,7 @@ describe('receipts after governance', () => {
 
     const moved = await receipt(afterAdd);
     moved.governance![1]!.txs[0]!.leafIndex = 0;
-    expect(failure(verifyReceipt(moved, { genesis })).detail).toMatch(/Merkle proof/);
+    expect(failure(await verifyReceipt(moved, { genesis })).detail).toMatch(/Merkle proof/);
   });
 
   it('a certificate signed by the old set after the switch fails', async () => {
@@ -255,7 +255,7 @@ describe('receipts after governance', () => {
     r.governance![2]!.certificate = Buffer.from(
       (await import('../../../src/core/block.ts')).encodeCertificate(certify(header)),
     ).toString('base64');
-    let f = failure(verifyReceipt(r, { genesis }));
+    let f = failure(await verifyReceipt(r, { genesis }));
     expect(f.name).toBe('governance');
     expect(f.detail).toMatch(
       /^governance\[2\]: the certificate of block 6 does not verify against the validator set of epoch 1/,
@@ -268,50 +268,52 @@ describe('receipts after governance', () => {
     r.certificate = Buffer.from(
       (await import('../../../src/core/block.ts')).encodeCertificate(certifyBy(h7, old, 2, [0, 1, 2, 3])),
     ).toString('base64');
-    f = failure(verifyReceipt(r, { genesis }));
+    f = failure(await verifyReceipt(r, { genesis }));
     expect(f.name).toBe('certificate');
 
     // Nor does a receipt that swaps in the old set: the header commits to the new one.
     r = await receipt(afterRotation);
     r.validatorSet = Buffer.from(encodeValidatorSet(chain.validatorSetAt(5))).toString('base64');
-    expect(failure(verifyReceipt(r, { genesis })).name).toBe('validatorSet');
+    expect(failure(await verifyReceipt(r, { genesis })).name).toBe('validatorSet');
   });
 
   it('a reordered list fails: blocks out of chain order, txs out of block order', async () => {
     let r = await receipt(afterRotation);
     r.governance!.reverse();
     // Block 6 first: the replay has not reached the set it names yet.
-    let f = failure(verifyReceipt(r, { genesis }));
+    let f = failure(await verifyReceipt(r, { genesis }));
     expect(f.name).toBe('governance');
     expect(f.detail).toMatch(/^governance\[0\]: block 6 names another validator set than that of epoch 0/);
 
     r = await receipt(afterRotation);
     const txs = r.governance![0]!.txs;
     [txs[0], txs[1]] = [txs[1]!, txs[0]!];
-    f = failure(verifyReceipt(r, { genesis }));
+    f = failure(await verifyReceipt(r, { genesis }));
     expect(f.name).toBe('governance');
     expect(f.detail).toMatch(/^governance\[0\]\.txs\[1\]: leaf index 0 does not come after 1/);
 
     r = await receipt(afterRotation);
     r.governance!.push(r.governance![0]!);
-    expect(failure(verifyReceipt(r, { genesis })).detail).toMatch(/block 2 does not come after block 6/);
+    expect(failure(await verifyReceipt(r, { genesis })).detail).toMatch(
+      /block 2 does not come after block 6/,
+    );
   });
 
   it('governance at or after the evidence block, an empty block entry, and mislabelled formats fail', async () => {
     const later = await receipt(afterRotation);
     let r = await receipt(afterAdd);
     r.governance!.push(later.governance![2]!);
-    expect(failure(verifyReceipt(r, { genesis })).detail).toMatch(
+    expect(failure(await verifyReceipt(r, { genesis })).detail).toMatch(
       /^governance\[2\]: block 6 is not below the evidence's block 5/,
     );
 
     r = await receipt(afterAdd);
     r.governance![0]!.txs = [];
-    expect(failure(verifyReceipt(r, { genesis })).detail).toBe('governance[0] lists no governance txs');
+    expect(failure(await verifyReceipt(r, { genesis })).detail).toBe('governance[0] lists no governance txs');
 
     r = await receipt(afterAdd);
     r.format = RECEIPT_FORMAT_V1;
-    let f = failure(verifyReceipt(r, { genesis }));
+    let f = failure(await verifyReceipt(r, { genesis }));
     expect([f.name, f.detail]).toEqual([
       'format',
       'a jrchain-receipt/v1 receipt must not list governance txs (those are jrchain-receipt/v2)',
@@ -319,7 +321,7 @@ describe('receipts after governance', () => {
 
     r = await receipt(early);
     r.format = RECEIPT_FORMAT_V2;
-    f = failure(verifyReceipt(r, { genesis }));
+    f = failure(await verifyReceipt(r, { genesis }));
     expect([f.name, f.detail]).toEqual([
       'format',
       'a jrchain-receipt/v2 receipt must list governance txs; it lists none',
@@ -328,7 +330,7 @@ describe('receipts after governance', () => {
     for (const bad of [{}, 'x', [1]]) {
       r = await receipt(afterAdd);
       (r as any).governance = bad;
-      expect(verifyReceipt(r, { genesis }).ok).toBe(false);
+      expect((await verifyReceipt(r, { genesis })).ok).toBe(false);
     }
   });
 });
@@ -351,14 +353,14 @@ describe('receipts and a revoked client key', () => {
 
     const old = await receiptFor(q, genesis, before.hash);
     expect(old!.format).toBe(RECEIPT_FORMAT_V3);
-    expect(verifyReceipt(old, { genesis }).ok).toBe(true);
+    expect((await verifyReceipt(old, { genesis })).ok).toBe(true);
 
     // A receipt that passes the revoked key's record off as recorded after the revocation.
     const r = JSON.parse(JSON.stringify(await receiptFor(q, genesis, after.hash))) as ReceiptJson;
-    expect(verifyReceipt(r, { genesis }).ok).toBe(true);
+    expect((await verifyReceipt(r, { genesis })).ok).toBe(true);
     r.tx = Buffer.from(before.bytes).toString('base64');
     r.txHash = before.hashHex;
-    const f = failure(verifyReceipt(r, { genesis }));
+    const f = failure(await verifyReceipt(r, { genesis }));
     expect([f.name, f.detail]).toEqual(['signature', 'bank-c/client-1 was revoked before block 3']);
   });
 });

@@ -97,9 +97,9 @@ describe('receiptFor', () => {
     await commit([late], T + 3000);
 
     const old = await receiptFor(queries, genesis, early.hash);
-    expect(verifyReceipt(old, { genesis, file: document }).ok).toBe(true);
+    expect((await verifyReceipt(old, { genesis, file: document })).ok).toBe(true);
     const lateReceipt = await receiptFor(queries, genesis, late.hash);
-    const after = verifyReceipt(lateReceipt, { genesis });
+    const after = await verifyReceipt(lateReceipt, { genesis });
     expect(after.ok, JSON.stringify(after.checks)).toBe(true);
     expect(after.checks.find((c) => c.name === 'governance')?.detail).toBe(
       '3 governance txs in 1 block replayed; validator set of epoch 1',
@@ -107,7 +107,7 @@ describe('receiptFor', () => {
     // Without them, the receipt cannot show which set certified the block.
     const bare = { ...lateReceipt!, format: 'jrchain-receipt/v1' };
     delete bare.governance;
-    const failed = verifyReceipt(bare, { genesis }).checks.find((c) => c.status === 'fail');
+    const failed = (await verifyReceipt(bare, { genesis })).checks.find((c) => c.status === 'fail');
     expect(failed?.name).toBe('validatorSet');
     expect(failed?.detail).toMatch(/validator set of epoch 1; .* set of epoch 0 in force at block 3/);
   });
@@ -122,8 +122,8 @@ describe('receiptFor', () => {
 
     const before = await receiptFor(queries, genesis, target.hash);
     expect(before!.anchor).toBeNull();
-    expect(verifyReceipt(before, { genesis, file: document }).ok).toBe(true);
-    expect(verifyReceipt(before, { genesis, requireAnchor: true }).ok).toBe(false);
+    expect((await verifyReceipt(before, { genesis, file: document })).ok).toBe(true);
+    expect((await verifyReceipt(before, { genesis, requireAnchor: true })).ok).toBe(false);
 
     // Block 3 is anchored: the token covers blocks 1 and 2 through the header chain.
     const anchor = await anchorOf(chain.head(), T + 3500);
@@ -133,7 +133,7 @@ describe('receiptFor', () => {
     const receipt = await receiptFor(queries, genesis, target.hash);
     expect(receipt!.anchor).toMatchObject({ height: 3 });
     expect(receipt!.anchor!.headers).toHaveLength(2);
-    const v = verifyReceipt(JSON.parse(JSON.stringify(receipt)), {
+    const v = await verifyReceipt(JSON.parse(JSON.stringify(receipt)), {
       genesis,
       file: document,
       requireAnchor: true,
@@ -145,7 +145,7 @@ describe('receiptFor', () => {
     // The receipt of a tx in a later block has a shorter header chain, and also verifies.
     const laterReceipt = await receiptFor(queries, genesis, later.hash);
     expect(laterReceipt!.anchor!.headers).toHaveLength(1);
-    expect(verifyReceipt(laterReceipt, { genesis, requireAnchor: true }).ok).toBe(true);
+    expect((await verifyReceipt(laterReceipt, { genesis, requireAnchor: true })).ok).toBe(true);
   });
 
   it('fails verification when the TSA root is not trusted', async () => {
@@ -156,9 +156,9 @@ describe('receiptFor', () => {
     const receipt = await receiptFor(queries, genesis, target.hash);
     // The anchored block is the tx's own: no headers between.
     expect(receipt!.anchor!.headers).toEqual([]);
-    expect(verifyReceipt(receipt, { genesis, requireAnchor: true }).ok).toBe(true);
+    expect((await verifyReceipt(receipt, { genesis, requireAnchor: true })).ok).toBe(true);
     const stranger = await makePki({ rootName: 'Stranger Root' });
-    const v = verifyReceipt(receipt, { genesis, tsaTrustAnchorsPem: stranger.rootPem });
+    const v = await verifyReceipt(receipt, { genesis, tsaTrustAnchorsPem: stranger.rootPem });
     expect(v.ok).toBe(false);
     expect(v.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['anchor']);
   });

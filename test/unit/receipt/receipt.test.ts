@@ -76,12 +76,12 @@ beforeAll(async () => {
   return () => tsa.stop();
 });
 
-const names = (r: ReturnType<typeof verifyReceipt>) =>
+const names = (r: Awaited<ReturnType<typeof verifyReceipt>>) =>
   r.checks.filter((c) => c.status === 'fail').map((c) => c.name);
 
 describe('evidence receipts', () => {
-  it('a genuine receipt verifies every check, with the file, and says since when', () => {
-    const r = verifyReceipt(JSON.parse(JSON.stringify(receipt())), {
+  it('a genuine receipt verifies every check, with the file, and says since when', async () => {
+    const r = await verifyReceipt(JSON.parse(JSON.stringify(receipt())), {
       genesis: genesis,
       file: document,
     });
@@ -106,35 +106,35 @@ describe('evidence receipts', () => {
     expect(r.facts!.evidenceHash).toBe(toHex(sha256(document)));
   });
 
-  it('without an anchor it still verifies, unless an anchor is required', () => {
+  it('without an anchor it still verifies, unless an anchor is required', async () => {
     const r = receipt(false);
-    expect(verifyReceipt(r, { genesis: genesis }).ok).toBe(true);
-    const strict = verifyReceipt(r, { genesis: genesis, requireAnchor: true });
+    expect((await verifyReceipt(r, { genesis: genesis })).ok).toBe(true);
+    const strict = await verifyReceipt(r, { genesis: genesis, requireAnchor: true });
     expect(strict.ok).toBe(false);
     expect(names(strict)).toEqual(['anchor']);
   });
 
-  it('a different file is not proven', () => {
-    const r = verifyReceipt(receipt(), { genesis: genesis, file: utf8.encode('forged agreement') });
+  it('a different file is not proven', async () => {
+    const r = await verifyReceipt(receipt(), { genesis: genesis, file: utf8.encode('forged agreement') });
     expect(r.ok).toBe(false);
     expect(names(r)).toEqual(['file']);
   });
 
-  it('a receipt for another genesis fails at the genesis check', () => {
+  it('a receipt for another genesis fails at the genesis check', async () => {
     const other = testGenesis({ chainId: 'another-chain' });
-    expect(names(verifyReceipt(receipt(), { genesis: other }))).toEqual(['genesis']);
+    expect(names(await verifyReceipt(receipt(), { genesis: other }))).toEqual(['genesis']);
   });
 
-  it('a receipt verifies only against the genesis its validators signed, not another with the same chain id and validators', () => {
+  it('a receipt verifies only against the genesis its validators signed, not another with the same chain id and validators', async () => {
     // A second genesis: same chain id and validators, another client key for bank-a (e.g. a staging chain).
     const json = testGenesisJson({ tsa: { trustAnchors: [pki.rootPem] } });
     json.institutions[0].clientKeys[0].publicKey = toHex(testSigner('bank-a/other-client').publicKey);
     const second = parseGenesis(json);
     expect(second.chainId).toBe(genesis.chainId);
     const claimed = { ...receipt(), genesisHash: toHex(genesisHash(second)) };
-    const r = verifyReceipt(claimed, { genesis: second });
+    const r = await verifyReceipt(claimed, { genesis: second });
     expect(names(r)).toEqual(['certificate']);
-    expect(verifyReceipt(receipt(), { genesis }).ok).toBe(true);
+    expect((await verifyReceipt(receipt(), { genesis })).ok).toBe(true);
     // A v1 receipt's certificate (the chain id alone) cannot tell the two apart; its genesis check says so.
     const header = chain[1]!.header;
     const v1 = {
@@ -142,18 +142,18 @@ describe('evidence receipts', () => {
       format: RECEIPT_FORMAT_V1,
       certificate: Buffer.from(encodeCertificate(certify(header, 0, [0, 1, 2], null))).toString('base64'),
     };
-    const weak = verifyReceipt(v1, { genesis: second });
+    const weak = await verifyReceipt(v1, { genesis: second });
     expect(weak.ok).toBe(true);
     expect(weak.checks.find((c) => c.name === 'genesis')?.detail).toMatch(/do not sign the genesis hash/);
   });
 
   it('an untrusted TSA root fails the anchor check', async () => {
     const otherPki = await makePki({ rootName: 'Other Root' });
-    const r = verifyReceipt(receipt(), { genesis: genesis, tsaTrustAnchorsPem: otherPki.rootPem });
+    const r = await verifyReceipt(receipt(), { genesis: genesis, tsaTrustAnchorsPem: otherPki.rootPem });
     expect(names(r)).toEqual(['anchor']);
   });
 
-  it('a certificate below quorum fails', () => {
+  it('a certificate below quorum fails', async () => {
     const r = receipt();
     const weak = buildReceipt({
       genesis: genesis,
@@ -163,8 +163,8 @@ describe('evidence receipts', () => {
       validatorSet: genesisValidatorSet(genesis),
       proof: proofFor(chain[1]!, target),
     });
-    expect(names(verifyReceipt(weak, { genesis: genesis }))).toEqual(['certificate']);
-    expect(verifyReceipt(r, { genesis: genesis }).ok).toBe(true);
+    expect(names(await verifyReceipt(weak, { genesis: genesis }))).toEqual(['certificate']);
+    expect((await verifyReceipt(r, { genesis: genesis })).ok).toBe(true);
   });
 
   // Tampering with any field must fail. Each case edits one field of a fresh, valid receipt.
@@ -205,17 +205,17 @@ describe('evidence receipts', () => {
         for (const k of Object.keys(r)) delete r[k];
       },
     ],
-  ])('tampering with %s fails', (_name, tamper) => {
+  ])('tampering with %s fails', async (_name, tamper) => {
     const r = JSON.parse(JSON.stringify(receipt()));
     tamper(r);
-    const v = verifyReceipt(r, { genesis: genesis, file: document });
+    const v = await verifyReceipt(r, { genesis: genesis, file: document });
     expect(v.ok).toBe(false);
     expect(v.checks.at(-1)!.status).toBe('fail');
   });
 
-  it('never throws on garbage', () => {
+  it('never throws on garbage', async () => {
     for (const doc of [null, 42, 'receipt', [], { format: 'jrchain-receipt/v1' }]) {
-      expect(verifyReceipt(doc, { genesis: genesis }).ok).toBe(false);
+      expect((await verifyReceipt(doc, { genesis: genesis })).ok).toBe(false);
     }
   });
 });

@@ -8,10 +8,10 @@ import { HttpTsaClient } from '../../../src/timestamp/client.ts';
 import { initTsaDir, openEmbeddedTsa } from '../../../src/timestamp/dir.ts';
 import { encodeGrantedResponse, encodeRejection } from '../../../src/timestamp/encode.ts';
 import { TimestampError, TimestampErrorCode } from '../../../src/timestamp/errors.ts';
-import { verifyEvidenceToken } from '../../../src/timestamp/evidence.ts';
 import { buildTimeStampReq } from '../../../src/timestamp/request.ts';
 import { FileSerialStore, SERIAL_FILE } from '../../../src/timestamp/serial.ts';
 import { EmbeddedTsa } from '../../../src/timestamp/tsa.ts';
+import { verifyEvidenceToken } from '../../../src/timestamp/verify-node.ts';
 import { reply, type ScriptedServer, scriptedServer } from '../../helpers/http.ts';
 import { buildToken, counterSerials, makePki, type Pki, T0, tempDir } from '../../helpers/tsa.ts';
 

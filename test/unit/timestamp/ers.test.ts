@@ -13,6 +13,7 @@ import {
   FIRST_EXPIRY,
   RENEWED_AT,
   sha256Of,
+  unrenewed,
 } from '../../helpers/ers.ts';
 import { DAY, T0 } from '../../helpers/tsa.ts';
 
@@ -64,7 +65,7 @@ describe('evidence records', () => {
     fx = await archiveFixture();
   });
   const trust = () => ({ trustAnchors: [fx.pki.root] });
-  const first = () => ({ leaves: fx.leaves, tokens: fx.tokens.slice(0, 1) });
+  const first = () => unrenewed(fx);
 
   it('encode and decode round-trip: version 1, SHA-256, one chain, the reduced tree and the token', () => {
     const der = evidenceRecord(sha256Of(docs[2]!), first(), [fx.pki.root.der]);
@@ -72,7 +73,7 @@ describe('evidence records', () => {
     expect(r.digestAlgs).toEqual(['sha256']);
     expect(r.certificates).toEqual([fx.pki.root.der]);
     expect(r.chains).toHaveLength(1);
-    expect(r.chains[0]![0]!.timeStamp).toEqual(fx.tokens[0]);
+    expect(r.chains[0]![0]!.timeStamp).toEqual(fx.token);
     expect(r.chains[0]![0]!.reducedHashtree![0]).toContainEqual(sha256Of(docs[2]!));
     expect(encodeEvidenceRecord(r)).toEqual(der);
   });
@@ -110,10 +111,11 @@ describe('evidence records', () => {
     expect(v.renewBefore.getTime()).toBeGreaterThan(at.getTime());
   });
 
-  it('refuses a renewal that covers another token, and a record whose bytes are edited', () => {
+  it('refuses a renewal token over another root, and a record whose bytes are edited', () => {
+    // The renewal's tree is right, but its token is the archive's own, over another root.
     const swapped = evidenceRecord(sha256Of(docs[3]!), {
-      leaves: fx.leaves,
-      tokens: [fx.tokens[1]!, fx.tokens[0]!],
+      ...unrenewed(fx),
+      renewals: [{ leaves: fx.renewals[0]!.leaves, token: fx.token }],
     });
     const v = verifyEvidenceRecord(swapped, { document: { data: docs[3]! }, ...trust(), at: new Date(T0) });
     expect(v.ok).toBe(false);

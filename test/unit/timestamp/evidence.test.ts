@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TimestampErrorCode } from '../../../src/timestamp/errors.ts';
-import { type EvidenceTokenResult, verifyEvidenceToken } from '../../../src/timestamp/evidence.ts';
+import type { EvidenceTokenResult } from '../../../src/timestamp/evidence.ts';
+import { verifyEvidenceToken } from '../../../src/timestamp/verify-node.ts';
 import { certToPem } from '../../../src/timestamp/x509.ts';
 import { buildToken, makePki, type Pki, startTsa, T0 } from '../../helpers/tsa.ts';
 

@@ -6,7 +6,7 @@ import { DEFAULT_TSA_POLICY, Oid } from '../../../src/timestamp/oids.ts';
 import { buildTimeStampReq, parseTimeStampReq } from '../../../src/timestamp/request.ts';
 import { parseTimeStampResp, parseToken } from '../../../src/timestamp/response.ts';
 import { EmbeddedTsa } from '../../../src/timestamp/tsa.ts';
-import { verifyTimestamp } from '../../../src/timestamp/verify.ts';
+import { verifyTimestamp } from '../../../src/timestamp/verify-node.ts';
 import { counterSerials, imprintDer, makePki, type Pki, startTsa, T0 } from '../../helpers/tsa.ts';
 
 const digest = new Uint8Array(createHash('sha256').update('evidence').digest());

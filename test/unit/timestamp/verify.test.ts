@@ -13,12 +13,8 @@ import {
 import { isTimestampError, TimestampErrorCode } from '../../../src/timestamp/errors.ts';
 import { Oid } from '../../../src/timestamp/oids.ts';
 import { buildTimeStampReq } from '../../../src/timestamp/request.ts';
-import {
-  CHECKS,
-  type VerifyOptions,
-  type VerifyResult,
-  verifyTimestamp,
-} from '../../../src/timestamp/verify.ts';
+import { CHECKS, type VerifyOptions, type VerifyResult } from '../../../src/timestamp/verify.ts';
+import { verifyTimestamp } from '../../../src/timestamp/verify-node.ts';
 import { KeyUsageBit, parseCertificate } from '../../../src/timestamp/x509.ts';
 import {
   buildToken,
