@@ -9,6 +9,7 @@ import { agreementSigningBody, type CaseEvent } from '../core/case.ts';
 import { Domain, sha256 } from '../core/crypto.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
 import type { DevnetManifest, DevnetNode } from '../dev/devnet.ts';
+import { waitFor } from '../dev/processes.ts';
 import { verifyCaseReceipt } from '../receipt/case-verify.ts';
 import { recordCaseEvent } from './case.ts';
 import { newStoredCase, sealedClaimant } from './case-sealing.ts';
@@ -37,8 +38,46 @@ async function parties(m: DevnetManifest): Promise<Parties> {
 
 const doc = (label: string) => sha256(utf8.encode(label));
 
+/** The height of the block that holds tx `txHash`, once it is committed. */
+function committedHeight(client: ApiClient, txHash: string): Promise<number> {
+  return waitFor(
+    `case tx ${txHash} to commit`,
+    async () => {
+      const t = await client.request<{ height?: number }>('GET', `/v1/txs/${txHash}`);
+      return t.status === 200 ? t.body.height : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+}
+
 /** The demo's claimant reference: never on the chain, only its keyed commitment (ADR 011). */
 export const DEMO_CLAIMANT_REF = 'ID 110101199003074321';
+
+type Party = Identity & { client: ApiClient };
+
+/**
+ * Records one sealed event as `who`, after its node caught up with the events before, importing the case key
+ * from the chain first when the case was wrapped for it (as `jrchain case sync` does).
+ */
+function stepper(sealing: Map<string, Sealing>, out: (s: string) => void) {
+  let height = 0;
+  return async (who: Party, caseId: string, event: CaseEvent): Promise<number> => {
+    // Each party reads the case from its own node: let that node catch up with the last event first, or it
+    // may answer from before the event that made this party a reader of the case.
+    if (height > 0) await who.client.request('GET', `/v1/blocks/${height}?wait=10000`);
+    const s = sealing.get(who.institution)!;
+    if (event.type !== 'open' && s.store.byCaseId(caseId) === undefined)
+      await importCases(who.client, who.institution, s);
+    const sealed = await sealDemoEvent(who.client, who.institution, s, caseId, { caseId, event });
+    const r = await recordCaseEvent(who.client, who, sealed, true);
+    // The next party judges and unwraps against committed state: on a loaded machine the commit may come
+    // after the node stopped waiting.
+    r.height ??= await committedHeight(who.client, r.txHash);
+    height = Math.max(height, r.height);
+    out(`  ${who.institution.padEnd(8)} ${event.type.padEnd(18)} ${r.status} at height ${r.height}`);
+    return height;
+  };
+}
 
 /**
  * Runs both cases, sealed (ADR 011), and verifies the first one's receipt offline; true when it verified. The
@@ -51,22 +90,7 @@ export async function runCaseDemo(m: DevnetManifest, out: (s: string) => void): 
   }
   const p = await parties(m);
   const sealing = await prepareSealing(m, out);
-  let height = 0;
-  const step = async (who: Identity & { client: ApiClient }, caseId: string, event: CaseEvent) => {
-    // Each party reads the case from its own node: let that node catch up with the last event first, or it
-    // may answer from before the event that made this party a reader of the case.
-    if (height > 0) await who.client.request('GET', `/v1/blocks/${height}?wait=10000`);
-    const s: Sealing = sealing.get(who.institution)!;
-    // A party the case was wrapped for imports its key from the chain, as `jrchain case sync` does.
-    if (event.type !== 'open' && s.store.byCaseId(caseId) === undefined)
-      await importCases(who.client, who.institution, s);
-    const sealed = await sealDemoEvent(who.client, who.institution, s, caseId, { caseId, event });
-    const r = await recordCaseEvent(who.client, who, sealed, true);
-    height = Math.max(height, r.height ?? 0);
-    out(
-      `  ${who.institution.padEnd(8)} ${event.type.padEnd(18)} ${r.status}${r.height ? ` at height ${r.height}` : ''}`,
-    );
-  };
+  const step = stepper(sealing, out);
   const id = `DEMO-${Date.now()}`;
   out(
     `case demo: ${id}, a complaint against ${p.bank.institution}, mediated by ${p.mediator.institution}, confirmed by ${p.court.institution}`,
@@ -100,7 +124,7 @@ export async function runCaseDemo(m: DevnetManifest, out: (s: string) => void): 
     claimant: sealedClaimant(failed, DEMO_CLAIMANT_REF),
   });
   await step(p.mediator, failedId, { type: 'assign', mediator: p.mediator.institution });
-  await step(p.mediator, failedId, { type: 'fail', reason: 'respondentRefused' });
+  const height = await step(p.mediator, failedId, { type: 'fail', reason: 'respondentRefused' });
 
   // Case reads are signed and checked by party (ADR 009): another bank is refused, the respondent is served
   // by any node, here another institution's.

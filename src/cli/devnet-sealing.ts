@@ -10,7 +10,9 @@ import { toHex } from '../core/bytes.ts';
 import type { CaseRecord } from '../core/case.ts';
 import { newEncryptionKey } from '../core/case-seal.ts';
 import type { GovernanceAction } from '../core/governance.ts';
+import type { TxEnvelope } from '../core/tx.ts';
 import type { DevnetManifest } from '../dev/devnet.ts';
+import { waitFor } from '../dev/processes.ts';
 import {
   CASE_KEYS_DIR,
   CaseKeyStore,
@@ -31,9 +33,17 @@ export interface Sealing {
   enc: EncryptionKey;
 }
 
-async function submitGov(client: ApiClient, env: Parameters<ApiClient['request']>[2]): Promise<void> {
-  const r = await client.request('POST', '/v1/txs?wait=30000', env, 45_000);
-  if (r.status !== 200) throw toError(r);
+/** Submits a governance tx and returns once it is committed (the next approval is judged against it). */
+async function submitGov(client: ApiClient, env: TxEnvelope): Promise<void> {
+  const r = await client.request('POST', '/v1/txs?wait=30000', env.bytes, 45_000);
+  if (r.status === 200) return;
+  if (r.status !== 202) throw toError(r);
+  // Accepted but not committed within the wait (a loaded machine): poll until it is.
+  await waitFor(
+    `governance tx ${env.hashHex} to commit`,
+    async () => ((await client.request('GET', `/v1/txs/${env.hashHex}`)).status === 200 ? true : undefined),
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
 }
 
 /**
@@ -66,22 +76,18 @@ export async function prepareSealing(
     .map(([institution, s]) => ({ type: 'setEncryptionKey', institution, publicKey: s.enc.publicKey }));
   if (actions.length === 0) return sealing;
   out(`sealing: registering ${actions.length} X25519 encryption key(s) by governance`);
+  // Every governance tx goes through the first node: it has committed the proposal before it admits the
+  // approvals (another node may not hold that block yet and would refuse them as naming no proposal).
   const validators = await Promise.all(
-    m.nodes.map(async (n) => ({
-      client: new ApiClient(n.apiUrl),
-      id: await resolveValidator(new ApiClient(n.apiUrl), join(n.home, HOME_FILES.validatorKey)),
-    })),
+    m.nodes.map((n) => resolveValidator(client, join(n.home, HOME_FILES.validatorKey))),
   );
   const quorum = Math.floor((2 * m.nodes.length) / 3) + 1;
   for (const action of actions) {
     const now = Date.now();
-    const p = governanceTx(validators[0]!.id, { kind: 'propose', deadline: now + 3_600_000, action }, now);
-    await submitGov(validators[0]!.client, p.bytes);
+    const p = governanceTx(validators[0]!, { kind: 'propose', deadline: now + 3_600_000, action }, now);
+    await submitGov(client, p);
     for (const v of validators.slice(1, quorum))
-      await submitGov(
-        v.client,
-        governanceTx(v.id, { kind: 'approve', proposalId: p.hash }, Date.now()).bytes,
-      );
+      await submitGov(client, governanceTx(v, { kind: 'approve', proposalId: p.hash }, Date.now()));
   }
   return sealing;
 }

@@ -1,12 +1,20 @@
 /**
- * Small byte helpers used everywhere. Hex is lower-case, with no prefix. Plain JavaScript, no Buffer: the
- * receipt verifier runs in browsers too (docs/adr/013-browser-verifier.md).
+ * Small byte helpers used everywhere. Hex is lower-case, with no prefix. Plain JavaScript, so that the receipt
+ * verifier runs in browsers too (docs/adr/013-browser-verifier.md); only `toHex` takes Node's Buffer when there
+ * is one, being on hot paths (key caches) where Buffer's native hex is about twice as fast.
  */
 
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
 const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+type HexBuffer = {
+  from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: 'hex'): string };
+};
+const nodeBuffer = (globalThis as { Buffer?: HexBuffer }).Buffer;
+
 export function toHex(bytes: Uint8Array): string {
+  if (nodeBuffer !== undefined)
+    return nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += HEX_BYTE[bytes[i]!];
   return out;

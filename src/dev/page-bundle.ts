@@ -47,7 +47,6 @@ async function bundleScript(entry: string): Promise<string> {
       minify: true,
       target: 'es2022',
       lib: { entry, formats: ['iife'], name: 'jrchainPage' },
-      rollupOptions: { output: { inlineDynamicImports: true } },
     },
   });
   const results = Array.isArray(out) ? out : [out];

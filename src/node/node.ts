@@ -280,15 +280,17 @@ export class JrNode {
     };
   }
 
-  /** The home's case-key store, if the institution keeps one there (ADR 011): its cases are served opened. */
-  #caseKeys(): CaseKeyLookup | undefined {
+  /**
+   * The home's case-key store, if the institution keeps one there (ADR 011): its cases are served opened. Looked
+   * up on each read, so a store created while the node runs (the devnet demo's) is used at once.
+   */
+  #caseKeys(): CaseKeyLookup {
     const dir = resolveHomePath(this.config, CASE_KEYS_DIR);
-    if (!existsSync(dir)) return undefined;
-    const store = new CaseKeyStore(dir);
+    const store = () => (existsSync(dir) ? new CaseKeyStore(dir) : undefined);
     return {
       institution: this.config.institution,
-      byRef: (ref) => store.byRef(ref),
-      byCaseId: (caseId) => store.byCaseId(caseId),
+      byRef: (ref) => store()?.byRef(ref),
+      byCaseId: (caseId) => store()?.byCaseId(caseId),
     };
   }
 

@@ -2,7 +2,7 @@
  * SubjectPublicKeyInfo (RFC 5280 4.1.2.7) read in plain JavaScript: the key type, curve and size that the
  * signature rules depend on, the same in Node and in a browser (ADR 013).
  */
-import { DerReader, readBitString, readOid, Tag } from './asn1.ts';
+import { DerReader, type Element, readBitString, readOid, Tag } from './asn1.ts';
 import { Oid } from './oids.ts';
 
 export type KeyType = 'rsa' | 'rsa-pss' | 'ec' | 'ed25519';
@@ -19,6 +19,8 @@ export interface PublicKeyInfo {
   curveOid?: string;
   /** RSA modulus length in bits. */
   bits?: number;
+  /** An id-RSASSA-PSS key's parameters, which restrict the signatures it may make (RFC 4055 3.1). */
+  pssParams?: Element;
   /** The subjectPublicKey bits (an Ed25519 key's 32 bytes, an EC point, an RSAPublicKey). */
   key: Uint8Array;
 }
@@ -50,8 +52,17 @@ export function parsePublicKeyInfo(spki: Uint8Array): PublicKeyInfo {
   switch (algorithmOid) {
     case Oid.rsaEncryption:
       return { spki, type: 'rsa', algorithmOid, bits: modulusBits(key), key };
-    case Oid.rsaPss:
-      return { spki, type: 'rsa-pss', algorithmOid, bits: modulusBits(key), key };
+    case Oid.rsaPss: {
+      const params = a.peekTag() === Tag.sequence ? a.next(Tag.sequence, 'parameters') : undefined;
+      return {
+        spki,
+        type: 'rsa-pss',
+        algorithmOid,
+        bits: modulusBits(key),
+        key,
+        ...(params ? { pssParams: params } : {}),
+      };
+    }
     case Oid.ecPublicKey: {
       const curveOid = a.peekTag() === Tag.oid ? readOid(a.next(Tag.oid, 'namedCurve'), 'namedCurve') : '';
       const curve = CURVES[curveOid];

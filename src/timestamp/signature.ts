@@ -120,9 +120,23 @@ export function pssScheme(params: Element | undefined): SignatureScheme | string
   return { kind: 'rsa-pss', hash, saltLength: Number(salt) };
 }
 
-function keyProblem(need: KeyType, key: PublicKeyInfo): string | undefined {
+/** Why an id-RSASSA-PSS key whose parameters restrict it may not make `scheme`, as OpenSSL enforces them. */
+function pssKeyProblem(key: PublicKeyInfo, scheme: SignatureScheme): string | undefined {
+  if (key.pssParams === undefined || scheme.kind !== 'rsa-pss') return undefined;
+  const allowed = pssScheme(key.pssParams);
+  if (typeof allowed === 'string') return `the RSA-PSS key's parameters: ${allowed}`;
+  if (allowed.kind !== 'rsa-pss' || allowed.hash !== scheme.hash) {
+    return `the RSA-PSS key is restricted to ${allowed.kind === 'rsa-pss' ? allowed.hash : allowed.kind}`;
+  }
+  if (scheme.saltLength < allowed.saltLength) {
+    return `the RSA-PSS key requires a salt of at least ${allowed.saltLength} bytes`;
+  }
+  return undefined;
+}
+
+function keyProblem(need: KeyType, key: PublicKeyInfo, scheme: SignatureScheme): string | undefined {
   const ok = key.type === need || (need === 'rsa-pss' && key.type === 'rsa');
-  if (ok) return undefined;
+  if (ok) return pssKeyProblem(key, scheme);
   const want = need === 'rsa-pss' ? 'rsa' : need;
   return `signature algorithm needs a ${want} key, the certificate holds ${key.type ?? oidName(key.algorithmOid)}`;
 }
@@ -171,7 +185,7 @@ export function cmsSignatureCheck(
   } catch (err) {
     return `the signer certificate's public key is unusable: ${(err as Error).message}`;
   }
-  const problem = keyProblem(KEY_OF[scheme.kind], key);
+  const problem = keyProblem(KEY_OF[scheme.kind], key, scheme);
   if (problem) return problem;
   if (key.type === 'ec' && !CMS_CURVES.has(key.curve ?? '')) return `unsupported curve ${key.curveOid}`;
   if (key.type !== 'ec' && key.type !== 'ed25519' && (key.bits ?? 0) < MIN_RSA_BITS) {
@@ -189,7 +203,7 @@ export function certSignatureCheck(cert: Cert, issuer: Cert): SignatureCheck | s
   const scheme = schemeOf(readAlgorithmId(algorithm, 'signatureAlgorithm'), undefined);
   if (typeof scheme === 'string') return scheme;
   const key = parsePublicKeyInfo(issuer.spki);
-  const problem = keyProblem(KEY_OF[scheme.kind], key);
+  const problem = keyProblem(KEY_OF[scheme.kind], key, scheme);
   if (problem) return problem;
   if (key.type === 'ec' && key.curve === undefined) return `unsupported curve ${key.curveOid}`;
   return { key, scheme, data: cert.tbs, signature: value };

@@ -11,9 +11,10 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageBundle } from '../../src/dev/page-bundle.ts';
 import { verifierPage } from '../../src/dev/verifier-page.ts';
+import { receiptFingerprint } from '../../src/receipt/fingerprint.ts';
 import { WAIT, withPage } from '../helpers/browser.ts';
-import { type PageFixtures, pageFixtures } from './fixtures/receipts.ts';
-import { tamperings } from './fixtures/tamper.ts';
+import { type PageFixtures, pageFixtures } from '../helpers/page-receipts.ts';
+import { tamperings } from '../helpers/page-tamper.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-verify-page-'));
 let page: PageBundle;
@@ -31,6 +32,14 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Drops a file named `name` holding `text` on the element `selector`, as a user dragging it from a folder. */
+async function dropFile(p: Page, selector: string, name: string, text: string): Promise<void> {
+  const dataTransfer = await p.evaluateHandle(
+    `(() => { const d = new DataTransfer(); d.items.add(new File([${JSON.stringify(text)}], ${JSON.stringify(name)})); return d; })()`,
+  );
+  await p.dispatchEvent(selector, 'drop', { dataTransfer });
+}
 
 /** Clicks Verify and waits for this run's report; returns the first report's verdict and failed check. */
 async function verify(p: Page): Promise<{ verdict: string | null; failed: string | null; ms: number }> {
@@ -51,6 +60,7 @@ describe('the exported verification page', () => {
     expect(page.html).not.toMatch(/<script[^>]*\ssrc=|<link\b|@import/);
     expect(page.csp).toContain("default-src 'none'");
     expect(page.csp).not.toMatch(/connect-src|unsafe/);
+    expect(page.script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
 
   it('from file://, offline, proves a good receipt with its document and shows every check', async () => {
@@ -60,8 +70,11 @@ describe('the exported verification page', () => {
       await p.goto(url);
       await expect.poll(() => p.getAttribute('body', 'data-ready'), WAIT).toBe('true');
       await p.setInputFiles('#document-file', file('statement.pdf', f.document));
-      await p.setInputFiles('#receipt-file', file('receipt.json', JSON.stringify(f.receipt, null, 2)));
-      await p.setInputFiles('#genesis-file', file('genesis.json', f.genesisJson));
+      // The document by the file picker; the receipt and genesis dropped on their zones.
+      await dropFile(p, '#receipt-drop', 'receipt.json', JSON.stringify(f.receipt, null, 2));
+      await dropFile(p, '#genesis-drop', 'genesis.json', f.genesisJson);
+      await expect.poll(() => p.textContent('#genesis-name'), WAIT).toContain('genesis.json');
+      await expect.poll(() => p.textContent('#receipt-name'), WAIT).toContain('receipt.json');
       const r = await verify(p);
       expect(r.verdict).toBe('proven');
       const statuses = await p
@@ -84,7 +97,12 @@ describe('the exported verification page', () => {
         `verification page: verified a receipt offline in ${r.ms} ms (first run), ${warm.ms} ms (second)`,
       );
       await screenshot('verify-page-proven');
+      // Printed, the report stands alone: no input forms, the verdict and the fingerprint kept.
       await p.emulateMedia({ media: 'print' });
+      expect(await p.isVisible('section.inputs')).toBe(false);
+      expect(await p.isVisible('#verify')).toBe(false);
+      expect(await p.isVisible('.verdict')).toBe(true);
+      expect(await p.locator('table.facts').textContent()).toContain(receiptFingerprint(f.receipt));
       await screenshot('verify-page-print');
       expect(blocked).toEqual([]);
       expect(errors).toEqual([]);
@@ -107,6 +125,22 @@ describe('the exported verification page', () => {
         if (t.check === 'file') await screenshot('verify-page-wrong-document');
       }
       expect(failedAt).toEqual(want);
+      expect(blocked).toEqual([]);
+    });
+  });
+
+  it('shows markup in a receipt as text, never as markup', async () => {
+    await withPage(url, async ({ page: p, blocked }) => {
+      await p.goto(url);
+      await expect.poll(() => p.getAttribute('body', 'data-ready'), WAIT).toBe('true');
+      await p.setInputFiles('#genesis-file', file('genesis-h.json', f.genesisJson));
+      const hostile = '<img src=x onerror="document.body.dataset.pwned=1">';
+      await p.fill('#receipt-text', JSON.stringify({ ...f.receipt, [hostile]: 1 }));
+      const r = await verify(p);
+      expect([r.verdict, r.failed]).toEqual(['not-proven', 'format']);
+      expect(await p.locator('li.check[data-check="format"] .check-detail').textContent()).toContain(hostile);
+      expect(await p.locator('#results img').count()).toBe(0);
+      expect(await p.getAttribute('body', 'data-pwned')).toBeNull();
       expect(blocked).toEqual([]);
     });
   });

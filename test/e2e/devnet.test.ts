@@ -218,6 +218,9 @@ describe('devnet end to end', () => {
     );
     for (const s of served) expect(s.case.status).toBe('closed');
     expect((await (await asBank(m.nodes[1]!.apiUrl)).get<any>(`/v1/cases/${caseId}`)).body.case).toBeNull();
+    // bank-a's own node keeps bank-a's case-key store in its home: it serves bank-a the case by its id, opened.
+    const own = (await (await asBank(m.nodes[0]!.apiUrl)).get<any>(`/v1/cases/${caseId}`)).body;
+    expect(own).toMatchObject({ caseId: ref, clear: { caseId }, case: { status: 'closed' } });
     expect((await api(`${m.nodes[1]!.apiUrl}/v1/cases/${ref}`)).json.code).toBe('AUTH_REQUIRED');
     expect(text).toMatch(/bank-b asks for DEMO-\d+: HTTP 403 FORBIDDEN_NOT_PARTY/);
     const stats = (await (await asBank(m.nodes[3]!.apiUrl)).get<any>('/v1/stats')).body;

@@ -8,6 +8,15 @@
 import fc from 'fast-check';
 import { decodeBatch, decodeMessage } from '../../src/consensus/messages.ts';
 import { decodeCertificate, decodeHeader } from '../../src/core/block.ts';
+import { decodeCase, encodeCase } from '../../src/core/case.ts';
+import {
+  caseRef,
+  newEncryptionKey,
+  openCaseDetails,
+  sealCaseDetails,
+  unwrapCaseKey,
+  wrapCaseKey,
+} from '../../src/core/case-seal.ts';
 import { InvariantError, JrError } from '../../src/core/errors.ts';
 import { decodeTxList, parseTx } from '../../src/core/tx.ts';
 import { decodeValidatorSet } from '../../src/core/validators.ts';
@@ -195,5 +204,26 @@ export function targets(c: Corpus): Target[] {
     decoder('parseTimeStampResp', [c.response], parseTimeStampResp, true),
     decoder('parseTimeStampReq', tokens, parseTimeStampReq, true),
     decoder('parseCertificate', [c.pki.root.der, c.pki.tsa.der], parseCertificate, true),
+    ...sealedCaseTargets(),
+  ];
+}
+
+/** Sealed case records and what a party opens (ADR 011): only typed refusals, whatever the bytes. */
+function sealedCaseTargets(): Target[] {
+  const key = new Uint8Array(32).fill(1);
+  const ref = caseRef(key, 'FUZZ-1');
+  const enc = newEncryptionKey();
+  const wrapped = wrapCaseKey(key, enc.publicKey, ref, 'bank-a');
+  const sealed = sealCaseDetails(key, ref, { caseId: 'FUZZ-1', note: 'n' });
+  const record = encodeCase({
+    caseId: ref,
+    event: { type: 'open', respondent: 'bank-a', claimant: new Uint8Array(32) },
+    sealed,
+    wraps: [{ institution: 'bank-a', recipient: enc.publicKey, wrapped }],
+  });
+  return [
+    decoder('decodeCase(sealed)', [record], decodeCase),
+    decoder('openCaseDetails', [sealed], (b) => openCaseDetails(key, ref, b)),
+    decoder('unwrapCaseKey', [wrapped], (b) => unwrapCaseKey(b, enc.privateKey, ref, 'bank-a')),
   ];
 }

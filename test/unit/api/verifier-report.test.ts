@@ -13,8 +13,8 @@ import {
   readReceipts,
 } from '../../../src/api/verifier/report.ts';
 import { canonicalJson, receiptFingerprint } from '../../../src/receipt/fingerprint.ts';
-import { type PageFixtures, pageFixtures } from '../../browser/fixtures/receipts.ts';
-import { tamperings } from '../../browser/fixtures/tamper.ts';
+import { type PageFixtures, pageFixtures } from '../../helpers/page-receipts.ts';
+import { tamperings } from '../../helpers/page-tamper.ts';
 
 let f: PageFixtures;
 beforeAll(async () => {

@@ -160,5 +160,6 @@ describe('crash consistency (SIGKILL mid-write)', () => {
       }
     }
     expect(head).toBeGreaterThanOrEqual(rounds.length);
-  });
+    // Seven child processes each start Node and open LevelDB: ~50 s alone on a loaded 2-core machine.
+  }, 180_000);
 });

@@ -58,6 +58,49 @@ describe('token signatures on both engines', () => {
     ]);
   });
 
+  it('an id-RSASSA-PSS key: re-wrapped for WebCrypto, and its parameters restrict what it signs', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa-pss', {
+      modulusLength: 2048,
+      hashAlgorithm: 'sha256',
+      mgf1HashAlgorithm: 'sha256',
+      // @types/node declares saltLength a string; Node takes (and documents) a number.
+      saltLength: 32 as unknown as string,
+    });
+    const sig = new Uint8Array(
+      sign('sha256', data, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
+    );
+    const alg = { oid: Oid.rsaPss, params: pssParams(32) };
+    expect(await answers(cmsSignatureCheck(alg, Oid.sha256, spki(publicKey), data, sig))).toEqual([
+      true,
+      true,
+    ]);
+    expect(
+      cmsSignatureCheck({ oid: Oid.rsaPss, params: pssParams(20) }, Oid.sha256, spki(publicKey), data, sig),
+    ).toBe('the RSA-PSS key requires a salt of at least 32 bytes');
+    const sha384Id = der.seq(der.oid(Oid.sha384), der.null());
+    const sha384Params = decodeDer(
+      der.seq(
+        der.explicit(0, sha384Id),
+        der.explicit(1, der.seq(der.oid(Oid.mgf1), sha384Id)),
+        der.explicit(2, der.int(48n)),
+      ),
+      'params',
+    );
+    expect(
+      cmsSignatureCheck({ oid: Oid.rsaPss, params: sha384Params }, Oid.sha384, spki(publicKey), data, sig),
+    ).toBe('the RSA-PSS key is restricted to sha256');
+    // PKCS#1 v1.5 is not a scheme an RSA-PSS key may make.
+    expect(
+      cmsSignatureCheck(
+        { oid: Oid.sha256WithRsa, params: undefined },
+        Oid.sha256,
+        spki(publicKey),
+        data,
+        sig,
+      ),
+    ).toBe('signature algorithm needs a rsa key, the certificate holds rsa-pss');
+  });
+
   it('RSA-PSS whose mask uses another hash than the signature is refused before any engine runs', () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const mgfSha1 = der.seq(der.oid(Oid.sha1), der.null());
