@@ -41,6 +41,8 @@ interface ReportFlags {
   reportRuns: number;
   dimensions: string;
   scaleRecords: number;
+  syncBlocks: number;
+  syncTxsPerBlock: number;
   duration: number;
   validators: number;
 }
@@ -61,6 +63,8 @@ async function report(opts: ReportFlags, io: CliIo): Promise<void> {
       duration: opts.duration,
       validators: opts.validators,
       scaleRecords: opts.scaleRecords,
+      syncBlocks: opts.syncBlocks,
+      syncTxsPerBlock: opts.syncTxsPerBlock,
     },
     (line) => io.err(`${line}\n`),
   );
@@ -94,6 +98,8 @@ function extraOptions(cmd: Command): Command {
       `(report) comma-separated subset of ${REPORT_DIMENSION_LIST}`,
       REPORT_DIMENSION_LIST,
     )
+    .option('--sync-blocks <n>', '(report) blocks the sync dimension catches up with', parsePositiveInt, 200)
+    .option('--sync-txs-per-block <n>', '(report) txs per block of the sync dimension', parsePositiveInt, 500)
     .option(
       '--scale-records <n>',
       '(report) evidence records the scale dimension loads',
@@ -155,7 +161,8 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
       const { runClusterBench } = await import('../dev/bench/cluster.ts');
       const { formatResult } = await import('../dev/bench/cluster-report.ts');
       const { json, workload: _w, cases: _c, evidencePerCase: _e, seed: _s, queries: _q, ...all } = opts;
-      const { report: _r, reportOut: _o, reportRuns: _n, dimensions: _d, scaleRecords: _k, ...rest } = all;
+      const { report: _r, reportOut: _o, reportRuns: _n, dimensions: _d, scaleRecords: _k, ...more } = all;
+      const { syncBlocks: _b, syncTxsPerBlock: _t, ...rest } = more;
       const r = await runClusterBench(
         { ...rest, keep: opts.keep === true, profile: opts.profile === true },
         (line) => io.err(`${line}\n`),

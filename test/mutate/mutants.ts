@@ -336,6 +336,25 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'one far-future VIEW-CHANGE forces a view change every period (issue 14)',
     tests: [REPLICA_TEST],
   },
+  // ---- compact PRE-PREPARE (issue 19) -------------------------------------------------------------------------
+  {
+    id: 'compact-edge-signature',
+    file: 'src/node/net/consensus-transport.ts',
+    original: 'if (!ctx.verify(signer.publicKey, domain, body, m.signature)) {',
+    replacement:
+      "if (m.type !== 'compactPrePrepare' && !ctx.verify(signer.publicKey, domain, body, m.signature)) {",
+    breaks: 'a PRE-PREPARE naming its txs by hash passes the edge unsigned',
+    tests: ['test/unit/node/net/compact-pre-prepare.test.ts'],
+  },
+  {
+    id: 'compact-fetched-txs',
+    file: 'src/node/net/tx-resolver.ts',
+    original:
+      "if (txs !== undefined && !sameTxs(txs, indexes, m.hashes)) throw new Error('other txs than asked for');",
+    replacement: "if (txs !== undefined && txs.length === 0) throw new Error('other txs than asked for');",
+    breaks: 'a backup fills a PRE-PREPARE with fetched txs other than those it names',
+    tests: ['test/unit/node/net/tx-resolver.test.ts'],
+  },
   // ---- state sync ----------------------------------------------------------------------------------------------
   {
     id: 'sync-block-cert',

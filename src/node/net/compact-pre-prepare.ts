@@ -38,6 +38,8 @@ export interface CompactPrePrepare {
   readonly batchView: number;
   readonly time: number;
   readonly hashes: readonly Uint8Array[];
+  /** The same hashes in hex (the mempool's keys), made once while checking that no tx is named twice. */
+  readonly hashHex: readonly string[];
   /** The batch digest, computed from the hashes when decoded. */
   readonly digest: Uint8Array;
   readonly signature: Uint8Array;
@@ -75,6 +77,7 @@ export function decodeCompactPrePrepare(bytes: Uint8Array): CompactPrePrepare {
     const time = r.varint('batch time');
     const count = r.varintIn(1, Limits.blockTxs, 'batch tx count');
     const hashes: Uint8Array[] = [];
+    const hashHex: string[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < count; i++) {
       const h = r.fixed(HASH_LENGTH, 'tx hash');
@@ -82,11 +85,12 @@ export function decodeCompactPrePrepare(bytes: Uint8Array): CompactPrePrepare {
       if (seen.has(key)) throw new CodecError(CodecErrorCode.invalidField, 'a tx is named twice');
       seen.add(key);
       hashes.push(h);
+      hashHex.push(key);
     }
     const digest = batchDigestOf(proposer, batchView, time, hashes);
     const signature = r.fixed(SIGNATURE_LENGTH, 'signature');
     const type = 'compactPrePrepare' as const;
-    return { type, ...head, view, seq, proposer, batchView, time, hashes, digest, signature };
+    return { type, ...head, view, seq, proposer, batchView, time, hashes, hashHex, digest, signature };
   });
 }
 

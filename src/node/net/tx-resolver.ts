@@ -12,7 +12,7 @@
  */
 
 import type { PrePrepare } from '../../consensus/messages.ts';
-import { equalBytes, toHex } from '../../core/bytes.ts';
+import { equalBytes } from '../../core/bytes.ts';
 import type { TxEnvelope } from '../../core/tx.ts';
 import { type P2PHost, ProtocolId, Verdicts } from '../../p2p/index.ts';
 import { type CompactPrePrepare, expandCompact } from './compact-pre-prepare.ts';
@@ -55,8 +55,8 @@ export class TxResolver {
   async resolve(peerId: string, m: CompactPrePrepare): Promise<PrePrepare> {
     const txs: TxEnvelope[] = new Array(m.hashes.length);
     const missing: number[] = [];
-    m.hashes.forEach((h, i) => {
-      const held = this.#d.lookup(toHex(h));
+    m.hashHex.forEach((hex, i) => {
+      const held = this.#d.lookup(hex);
       if (held === undefined) missing.push(i);
       else txs[i] = held;
     });

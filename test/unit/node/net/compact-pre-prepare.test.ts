@@ -59,6 +59,7 @@ describe('the compact PRE-PREPARE', () => {
     expect(frame.length).toBeLessThan(encodeMessage(m).length - txs.length * 100);
     const c = decodeCompactPrePrepare(frame);
     expect(c.hashes.map(toHex)).toEqual(txs.map((t) => t.hashHex));
+    expect(c.hashHex).toEqual(txs.map((t) => t.hashHex));
     expect(toHex(c.digest)).toBe(toHex(m.digest));
     expect(expandCompact(c, txs)).toEqual(m);
   });

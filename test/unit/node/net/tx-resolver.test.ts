@@ -128,7 +128,11 @@ describe('the txs sync request', () => {
   it('is answered not found for an unknown batch or an index past its end', async () => {
     const p = primary();
     const r = new TxResolver({ host: p.host, lookup: () => undefined, requestTimeoutMs: 1000 });
-    const past = { ...compact, hashes: [...compact.hashes, compact.hashes[0]!] };
+    const past = {
+      ...compact,
+      hashes: [...compact.hashes, compact.hashes[0]!],
+      hashHex: [...compact.hashHex, 'not held'],
+    };
     expect(await failure(r.resolve('primary', past))).toBe(SyncErrorCode.txsUnavailable);
     const other = { ...compact, digest: new Uint8Array(32) };
     expect(await failure(r.resolve('primary', other))).toBe(SyncErrorCode.txsUnavailable);
