@@ -106,32 +106,34 @@ function keyFileBody(key: KeyPair, o: WriteKeyOptions): string {
 }
 
 /**
- * Writes a key file with mode 0600, atomically: a fsynced temporary file in the same directory is linked
+ * Writes a secret file with mode 0600, atomically: a fsynced temporary file in the same directory is linked
  * into place (which fails if the target exists) or, with `replace`, renamed over it.
  */
-export function writeKeyFile(path: string, key: KeyPair, o: WriteKeyOptions = {}): void {
+export function writeSecretFile(path: string, body: string, replace = false): void {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     try {
-      writeSync(fd, keyFileBody(key, o));
+      writeSync(fd, body);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    if (o.replace === true) renameSync(tmp, path);
+    if (replace) renameSync(tmp, path);
     else linkSync(tmp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new KeyFileError(
-        KeyErrorCode.exists,
-        `key file ${path} already exists; refusing to overwrite it`,
-      );
+      throw new KeyFileError(KeyErrorCode.exists, `${path} already exists; refusing to overwrite it`);
     }
     throw err;
   } finally {
     rmSync(tmp, { force: true });
   }
+}
+
+/** Writes a key file (0600, atomically; see writeSecretFile). */
+export function writeKeyFile(path: string, key: KeyPair, o: WriteKeyOptions = {}): void {
+  writeSecretFile(path, keyFileBody(key, o), o.replace === true);
 }
 
 export interface ReadKeyOptions {

@@ -4,7 +4,6 @@
  * directory mode 0700 and every file 0600, written atomically. Shredding a case deletes its store file after
  * overwriting it; destroying an encryption key does the same to the key file.
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -13,12 +12,11 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { toHex, tryFromHex } from '../core/bytes.ts';
 import { CASE_KEY_LENGTH, isCaseRef, x25519PublicKey } from '../core/case-seal.ts';
 import { JrError } from '../core/errors.ts';
@@ -29,28 +27,13 @@ import {
   encryptSeed,
   malformedEncrypted,
 } from '../core/key-crypt.ts';
-import { KEY_PASSPHRASE_ENV, KeyErrorCode, KeyFileError } from '../core/keys.ts';
+import { KEY_PASSPHRASE_ENV, KeyErrorCode, KeyFileError, writeSecretFile } from '../core/keys.ts';
 
 export const ENCRYPTION_KEY_FORMAT = 'jrchain-enc-key/v1';
 /** In a node home: the institution's encryption key file and its case-key store (the node serves from it). */
 export const ENCRYPTION_KEY_FILE = 'encryption.key';
 export const CASE_KEYS_DIR = 'case-keys';
 export const CASE_KEY_FORMAT = 'jrchain-case-key/v1';
-
-/** Writes `body` to `path` with mode 0600 through a fsynced temporary file renamed into place. */
-function writeSecret(path: string, body: string, replace: boolean): void {
-  if (!replace && existsSync(path))
-    throw new KeyFileError(KeyErrorCode.exists, `${path} already exists; refusing to overwrite it`);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, body);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 /** Overwrites a secret file with zeros (fsynced), then removes it. Copies in backups or snapshots are not reached. */
 export function destroySecretFile(path: string): boolean {
@@ -105,7 +88,7 @@ export function writeEncryptionKeyFile(
     o.passphrase === undefined
       ? { format: ENCRYPTION_KEY_FORMAT, ...meta, privateKey: toHex(k.privateKey) }
       : encryptSeed(k.privateKey, meta, o.passphrase);
-  writeSecret(path, `${JSON.stringify(doc, null, 2)}\n`, false);
+  writeSecretFile(path, `${JSON.stringify(doc, null, 2)}\n`, false);
 }
 
 /** Whether `path` holds an X25519 encryption key file (plain or encrypted), without opening it. */
@@ -172,7 +155,7 @@ export class CaseKeyStore {
 
   put(c: StoredCaseKey): void {
     const doc = { format: CASE_KEY_FORMAT, caseId: c.caseId, ref: c.ref, key: toHex(c.key) };
-    writeSecret(this.#path(c.ref), `${JSON.stringify(doc, null, 2)}\n`, true);
+    writeSecretFile(this.#path(c.ref), `${JSON.stringify(doc, null, 2)}\n`, true);
   }
 
   byRef(ref: string): StoredCaseKey | undefined {
