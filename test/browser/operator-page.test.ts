@@ -2,15 +2,13 @@
  * The operator page in real headless Chromium against a real one-validator devnet (validator and TSA as
  * processes on loopback). Every request outside the node's origin is blocked and must never happen.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningDevnet, startDevnet } from '../../src/dev/devnet.ts';
-import { JRCHAIN_BIN } from '../../src/dev/processes.ts';
+import type { RunningDevnet } from '../../src/dev/devnet.ts';
 import { WAIT, withPage } from '../helpers/browser.ts';
-import { freePortBlock } from '../helpers/ports.ts';
+import { startOneValidatorDevnet, submitEvidenceCli } from '../helpers/one-devnet.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-operator-page-'));
 let devnet: RunningDevnet;
@@ -18,29 +16,12 @@ let apiUrl: string;
 
 /** Records one evidence file through the real CLI and waits for its commit, so the chain grows by a block. */
 function recordEvidence(n: number): Promise<void> {
-  const file = join(dir, `evidence-${n}.txt`);
-  writeFileSync(file, `operator page test evidence ${n} ${Date.now()}\n`);
-  const node = devnet.manifest.nodes[0]!;
-  const args = ['evidence', 'submit', file, '--case', `OP-${n}`, '--type', 'contract'];
-  args.push('--key', node.clientKey, '--node', node.apiUrl, '--wait', '--json');
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [JRCHAIN_BIN, ...args], { timeout: 120_000 }, (err, _out, stderr) =>
-      err ? reject(new Error(`evidence submit failed: ${stderr}`)) : resolve(),
-    );
-  });
+  const text = `operator page test evidence ${n} ${Date.now()}\n`;
+  return submitEvidenceCli(devnet, join(dir, `evidence-${n}.txt`), text, `OP-${n}`, 'contract');
 }
 
 beforeAll(async () => {
-  const base = await freePortBlock(3);
-  devnet = await startDevnet({
-    dir: join(dir, 'devnet'),
-    validators: 1,
-    basePort: base,
-    apiBasePort: base + 1,
-    tsaPort: base + 2,
-    logFormat: 'json',
-    out: () => undefined,
-  });
+  devnet = await startOneValidatorDevnet(dir);
   apiUrl = devnet.manifest.nodes[0]!.apiUrl;
 }, 180_000);
 

@@ -3,16 +3,14 @@
  * headless Chromium: the page with its CSP header, and the fetch-from-node flow (the document hashed in the
  * page, its receipt and the genesis fetched from the node, verified). Nothing may leave the node's origin.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifierPageRoutes } from '../../src/api/verifier-page.ts';
-import { type RunningDevnet, startDevnet } from '../../src/dev/devnet.ts';
-import { JRCHAIN_BIN } from '../../src/dev/processes.ts';
+import type { RunningDevnet } from '../../src/dev/devnet.ts';
 import { WAIT, withPage } from '../helpers/browser.ts';
-import { freePortBlock } from '../helpers/ports.ts';
+import { startOneValidatorDevnet, submitEvidenceCli } from '../helpers/one-devnet.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-verify-served-'));
 let devnet: RunningDevnet;
@@ -21,28 +19,12 @@ const document = join(dir, 'agreement.txt');
 
 /** Records the document through the real CLI and waits for its commit. */
 function recordEvidence(): Promise<void> {
-  writeFileSync(document, `mediation agreement ${Date.now()}\n`);
-  const node = devnet.manifest.nodes[0]!;
-  const args = ['evidence', 'submit', document, '--case', 'VP-1', '--type', 'mediation-agreement'];
-  args.push('--key', node.clientKey, '--node', node.apiUrl, '--wait', '--json');
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [JRCHAIN_BIN, ...args], { timeout: 120_000 }, (err, _out, stderr) =>
-      err ? reject(new Error(`evidence submit failed: ${stderr}`)) : resolve(),
-    );
-  });
+  const text = `mediation agreement ${Date.now()}\n`;
+  return submitEvidenceCli(devnet, document, text, 'VP-1', 'mediation-agreement');
 }
 
 beforeAll(async () => {
-  const base = await freePortBlock(3);
-  devnet = await startDevnet({
-    dir: join(dir, 'devnet'),
-    validators: 1,
-    basePort: base,
-    apiBasePort: base + 1,
-    tsaPort: base + 2,
-    logFormat: 'json',
-    out: () => undefined,
-  });
+  devnet = await startOneValidatorDevnet(dir);
   apiUrl = devnet.manifest.nodes[0]!.apiUrl;
   await recordEvidence();
 }, 240_000);
