@@ -24,8 +24,9 @@ import {
   SM2_SIGNATURE_LENGTH,
   sm2PublicKey,
   sm2PublicPoint,
-  sm2Sign,
+  sm2SignDigest,
   sm2Verify,
+  sm2Z,
 } from './sm/sm2.ts';
 import { SM3_LENGTH, sm3 } from './sm/sm3.ts';
 
@@ -106,14 +107,17 @@ export const ED25519_SHA256: CryptoSuite = {
 export class Sm2Signer implements Signer {
   readonly publicKey: Uint8Array;
   private readonly privateKey: Uint8Array;
+  /** Z of the key and the default user ID, computed once. */
+  private readonly z: Uint8Array;
 
   constructor(privateKey: Uint8Array) {
     this.publicKey = sm2PublicKey(privateKey);
     this.privateKey = privateKey.slice();
+    this.z = sm2Z(this.publicKey);
   }
 
   sign(domain: Domain, body: Uint8Array): Uint8Array {
-    return sm2Sign(this.privateKey, domainBytes(domain, body));
+    return sm2SignDigest(this.privateKey, sm3(this.z, domainBytes(domain, body)));
   }
 }
 
