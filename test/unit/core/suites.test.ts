@@ -20,7 +20,6 @@ import {
   genesisHash,
   genesisSuite,
   genesisToJson,
-  genesisValidatorSet,
   parseGenesis,
 } from '../../../src/core/genesis.ts';
 import { peerIdOf } from '../../../src/core/keys.ts';
