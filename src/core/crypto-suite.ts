@@ -37,6 +37,8 @@ export interface CryptoSuite {
   /** Object identifiers, for X.509 / RFC 3161 / RFC 4998 structures that name the algorithms. */
   readonly oids: { readonly hash: string; readonly signature: string };
   readonly hashLength: number;
+  /** The hash's node:crypto (and RFC 3161 HashAlg) name: what an anchor token's imprint of a header hash uses. */
+  readonly hashName: 'sha256' | 'sm3';
   readonly privateKeyLength: number;
   readonly publicKeyLength: number;
   readonly signatureLength: number;
@@ -73,6 +75,7 @@ export const ED25519_SHA256: CryptoSuite = {
   name: 'ed25519-sha256',
   oids: { hash: '2.16.840.1.101.3.4.2.1', signature: '1.3.101.112' },
   hashLength: 32,
+  hashName: 'sha256',
   privateKeyLength: SEED_LENGTH,
   publicKeyLength: PUBLIC_KEY_LENGTH,
   signatureLength: SIGNATURE_LENGTH,
@@ -126,6 +129,7 @@ export const SM2_SM3: CryptoSuite = {
   name: 'sm2-sm3',
   oids: { hash: '1.2.156.10197.1.401', signature: '1.2.156.10197.1.501' },
   hashLength: SM3_LENGTH,
+  hashName: 'sm3',
   privateKeyLength: SM2_PRIVATE_KEY_LENGTH,
   publicKeyLength: SM2_PUBLIC_KEY_LENGTH,
   signatureLength: SM2_SIGNATURE_LENGTH,

@@ -13,8 +13,8 @@ import {
   genesisHash,
 } from '../../../src/core/genesis.ts';
 import { peerIdOf } from '../../../src/core/keys.ts';
-import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
 import { merkleRoot } from '../../../src/core/merkle.ts';
+import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
 import { encodeTx, encodeTxBody, signTx, txHash, type UnsignedTx } from '../../../src/core/tx.ts';
 import {
   consensusChainId,
