@@ -4,11 +4,12 @@
  * field dropped or changed, they fail.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildReport, readGenesis } from '../../../src/api/verifier/report.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
 import { encodeEvidence } from '../../../src/core/evidence.ts';
-import { type Genesis, genesisValidatorSet } from '../../../src/core/genesis.ts';
+import { type Genesis, genesisToJson, genesisValidatorSet } from '../../../src/core/genesis.ts';
 import { sm3 } from '../../../src/core/sm/sm3.ts';
 import { envelope, signTx, type TxEnvelope } from '../../../src/core/tx.ts';
 import { buildReceipt, type ReceiptJson, verifyReceipt } from '../../../src/receipt/receipt.ts';
@@ -87,6 +88,22 @@ describe('sm2-sm3 receipts', () => {
     expect(r.ok, JSON.stringify(failed(r))).toBe(true);
     expect(r.checks.filter((c) => c.status !== 'pass').map((c) => c.name)).toEqual(['evidenceToken']);
     expect(r.facts).toMatchObject({ height: 2, anchoredAt: anchor.genTime });
+  });
+
+  it('verify in the verification page code (the module the browser page bundles), from the genesis JSON', async () => {
+    const page = readGenesis(JSON.stringify(genesisToJson(genesis)));
+    const r = await buildReport(JSON.parse(JSON.stringify(receipt())), page, {
+      hashAlg: 'sha256',
+      hash: sha256(document),
+    });
+    expect(r.ok, JSON.stringify(r.checks.filter((c) => c.status === 'fail'))).toBe(true);
+    expect(r.documentChecked).toBe(true);
+    expect(r.tokens.map((t) => t.which)).toEqual(['anchor']);
+    const other = await buildReport(receipt(), page, {
+      hashAlg: 'sha256',
+      hash: sha256(utf8.encode('forged')),
+    });
+    expect(other.ok).toBe(false);
   });
 
   it('fail under an Ed25519 genesis, and with the suite field dropped or changed', async () => {
