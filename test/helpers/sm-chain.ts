@@ -12,11 +12,19 @@ import {
 import { toHex } from '../../src/core/bytes.ts';
 import { Domain, type Signer } from '../../src/core/crypto.ts';
 import { SM2_SM3 } from '../../src/core/crypto-suite.ts';
+import { encodeEvidence } from '../../src/core/evidence.ts';
 import { type Genesis, genesisHash, genesisValidatorSet, parseGenesis } from '../../src/core/genesis.ts';
 import { inclusionProof, merkleRoot } from '../../src/core/merkle.ts';
-import type { TxEnvelope } from '../../src/core/tx.ts';
+import { envelope, signTx, type TxEnvelope } from '../../src/core/tx.ts';
 import { consensusChainId, validatorSetHash } from '../../src/core/validators.ts';
-import { TEST_INSTITUTIONS, type TestGenesisOverrides, testGenesisJson } from './fixtures.ts';
+import {
+  sampleEvidence,
+  sampleUnsignedTx,
+  TEST_GENESIS_TIME,
+  TEST_INSTITUTIONS,
+  type TestGenesisOverrides,
+  testGenesisJson,
+} from './fixtures.ts';
 import { testBytes } from './sm.ts';
 
 /** The SM2 signer of a label (the same label gives the same key). */
@@ -96,6 +104,35 @@ export function smProofFor(block: SmBlock, tx: TxEnvelope) {
     block.txs.findIndex((t) => t.hashHex === tx.hashHex),
     SM2_SM3,
   );
+}
+
+/** An SM-signed evidence tx of `institution`'s client-1 key, created a second after the test genesis. */
+export function smEvidenceTx(nonce: number, institution: string = 'bank-a'): TxEnvelope {
+  const unsigned = sampleUnsignedTx({
+    institution,
+    nonce,
+    createdAt: TEST_GENESIS_TIME + 1000,
+    payload: encodeEvidence(sampleEvidence()),
+  });
+  return envelope(signTx(unsigned, smSigner(`${institution}/client-1`)), SM2_SM3);
+}
+
+/** A commit certificate of `header` by SM validators `who` of the genesis set (epoch 0). */
+export function smCertify(g: Genesis, header: BlockHeader, who = [0, 1, 2]): CommitCertificate {
+  const signers = smValidatorSigners();
+  const hash = headerHash(header, SM2_SM3);
+  const body = commitVoteBody(
+    consensusChainId(g.chainId, genesisHash(g), 0),
+    header.view,
+    header.height,
+    hash,
+  );
+  return {
+    height: header.height,
+    view: header.view,
+    headerHash: hash,
+    signatures: who.map((v) => ({ validator: v, signature: signers[v]!.sign(Domain.commit, body) })),
+  };
 }
 
 export { TEST_INSTITUTIONS };
