@@ -6,7 +6,7 @@
  * with `openssl pkeyutl`; we only assemble the DER around them.
  */
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, sign } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/crypto.ts';
 import { sm3 } from '../../src/core/sm/sm3.ts';
 import { der } from '../../src/timestamp/asn1.ts';
+import { issueCertificate } from '../../src/timestamp/certs.ts';
 import {
   encodeSignedAttrs,
   encodeToken,
@@ -23,11 +24,12 @@ import {
   signingCertificateV2,
 } from '../../src/timestamp/encode.ts';
 import { type HashAlg, Oid } from '../../src/timestamp/oids.ts';
+import { EmbeddedTsa } from '../../src/timestamp/tsa.ts';
 import { verifyTimestampAsync } from '../../src/timestamp/verify.ts';
 import { verifyTimestamp } from '../../src/timestamp/verify-node.ts';
-import { type Cert, parseCertificate } from '../../src/timestamp/x509.ts';
+import { type Cert, KeyUsageBit, parseCertificate } from '../../src/timestamp/x509.ts';
 import { opensslHas } from '../helpers/sm.ts';
-import { imprintDer } from '../helpers/tsa.ts';
+import { counterSerials, imprintDer } from '../helpers/tsa.ts';
 
 const DISTID = 'distid:1234567812345678';
 const HAS_SM2 = opensslHas('public-key', 'SM2') && opensslHas('digest', 'SM3');
@@ -176,6 +178,81 @@ describe.skipIf(!HAS_SM2)('SM2 RFC 3161 tokens with OpenSSL-made SM2 certificate
     for (const r of await bothEngines(asEcdsa, data)) {
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.reason).toMatch(/needs a ec key, the certificate holds sm2/);
+    }
+  });
+});
+
+describe.skipIf(!HAS_SM2)('the embedded TSA with an SM2 key and SM2 certificates we issue', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jrchain-sm2-embedded-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const now = Date.UTC(2026, 5, 1);
+
+  it('issues SM2 certificates that `openssl verify` accepts, and signs tokens both engines accept', async () => {
+    const rootKeys = generateKeyPairSync('ec', { namedCurve: 'SM2' });
+    const tsaKeys = generateKeyPairSync('ec', { namedCurve: 'SM2' });
+    const validity = { notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 365 * 86_400_000) };
+    const root = parseCertificate(
+      issueCertificate({
+        subject: [['CN', 'SM2 Root']],
+        publicKey: rootKeys.publicKey,
+        signingKey: rootKeys.privateKey,
+        ca: {},
+        keyUsage: [KeyUsageBit.keyCertSign],
+        ...validity,
+      }),
+    );
+    const tsaCert = parseCertificate(
+      issueCertificate({
+        subject: [['CN', 'SM2 TSA']],
+        publicKey: tsaKeys.publicKey,
+        issuer: root,
+        signingKey: rootKeys.privateKey,
+        keyUsage: [KeyUsageBit.digitalSignature],
+        extKeyUsage: { purposes: [Oid.kpTimeStamping], critical: true },
+        ...validity,
+      }),
+    );
+    expect(tsaCert.signatureAlgorithm).toBe(Oid.sm2WithSm3);
+    // OpenSSL checks our SM2 certificate signatures (default user ID), the independent side here.
+    writeFileSync(join(dir, 'root.der'), root.der);
+    writeFileSync(join(dir, 'tsa.der'), tsaCert.der);
+    execFileSync('openssl', ['x509', '-inform', 'DER', '-in', 'root.der', '-out', 'root.pem'], { cwd: dir });
+    execFileSync('openssl', ['x509', '-inform', 'DER', '-in', 'tsa.der', '-out', 'tsa.pem'], { cwd: dir });
+    const ok = execFileSync(
+      'openssl',
+      [
+        'verify',
+        '-attime',
+        String(Math.floor(now / 1000)),
+        '-vfyopt',
+        DISTID,
+        '-CAfile',
+        'root.pem',
+        'tsa.pem',
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    expect(ok).toMatch(/tsa.pem: OK/);
+
+    const tsa = new EmbeddedTsa({
+      certificate: tsaCert.der,
+      privateKey: tsaKeys.privateKey,
+      serials: counterSerials(),
+      clock: () => now,
+    });
+    await tsa.start();
+    try {
+      const digest = sm3(utf8.encode('a header hash'));
+      const { token } = await tsa.stamp(digest, 'sm3');
+      const opts = { trustAnchors: [root], digest, hashAlg: 'sm3' as const };
+      for (const r of [verifyTimestamp(token, opts), await verifyTimestampAsync(token, opts)]) {
+        expect(r.ok, r.ok ? '' : `${r.failedCheck}: ${r.reason}`).toBe(true);
+      }
+      const tampered = token.slice();
+      tampered[tampered.length - 3]! ^= 1;
+      expect(verifyTimestamp(tampered, opts).ok).toBe(false);
+    } finally {
+      await tsa.stop();
     }
   });
 });
