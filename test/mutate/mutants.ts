@@ -372,6 +372,14 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'an SM2 timestamp token is checked with an empty user ID instead of the standard’s default',
     tests: ['test/interop/sm2-timestamp.test.ts'],
   },
+  {
+    id: 'receipt-suite',
+    file: 'src/receipt/block-checks.ts',
+    original: 'if (claimedSuite !== suite) {',
+    replacement: 'if (claimedSuite === undefined) {',
+    breaks: 'a receipt that does not name its chain’s crypto suite (or names another) is accepted',
+    tests: ['test/unit/receipt/sm-receipt.test.ts'],
+  },
   // ---- state sync ----------------------------------------------------------------------------------------------
   {
     id: 'sync-block-cert',
