@@ -343,6 +343,13 @@ function checkKeysUnique(
     if (allKeys.has(k)) root.at('validators').at(i).fail('validator key used twice');
     allKeys.add(k);
   }
+  // Two validators with one peer key would be one libp2p peer (SM chains name peer keys, ADR 014).
+  const peerKeys = new Set<string>();
+  for (const [i, v] of validators.entries()) {
+    if (v.peerKey === undefined) continue;
+    if (peerKeys.has(toHex(v.peerKey))) root.at('validators').at(i).at('peerKey').fail('peer key used twice');
+    peerKeys.add(toHex(v.peerKey));
+  }
   for (const inst of institutions) {
     for (const k of inst.clientKeys) {
       if (allKeys.has(toHex(k.publicKey))) root.at('institutions').fail(`key ${inst.id}/${k.keyId} reused`);

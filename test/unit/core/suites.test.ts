@@ -126,6 +126,9 @@ describe('genesis cryptoSuite', () => {
     const noPeerKey = smGenesisJson();
     delete noPeerKey.validators[1].peerKey;
     expect(genesisFailure(noPeerKey)).toMatch(/validators\[1\]\.peerKey: missing/);
+    const samePeer = smGenesisJson();
+    samePeer.validators[2].peerKey = samePeer.validators[0].peerKey;
+    expect(genesisFailure(samePeer)).toMatch(/validators\[2\]\.peerKey: peer key used twice/);
     const edWithPeerKey = structuredClone(testGenesisJson()) as Record<string, any>;
     edWithPeerKey.validators[0].peerKey = edWithPeerKey.validators[1].publicKey;
     expect(genesisFailure(edWithPeerKey)).toMatch(/validators\[0\]\.peerKey: unknown field/);
