@@ -137,6 +137,8 @@ export interface ScriptEnv {
   at(ms: number, run: () => Promise<void> | void): void;
   /** A client tx: gossiped to the validators and checked like the load's. */
   submit(tx: TxEnvelope): void;
+  /** One more tx of the load, now (after the load's end too; liveness is checked for the load's txs only). */
+  loadTx(): void;
   chain(i: number): SimChain;
   running(i: number): boolean;
   fail(message: string): void;
@@ -402,6 +404,16 @@ class DriverSim {
             block.txs.map((t) => t.hashHex),
             true,
           ),
+        onDrop: (reason, detail) => {
+          // A PRE-PREPARE above head + 1 whose txs fail is held until the head reaches seq − 1 (its block builds
+          // on that state): refused before, its txs were judged on an older state. (Byzantine ones could fill
+          // the driver's bounded hold, so only without them.)
+          const seq = reason === 'invalidTx' ? /^PRE-PREPARE (\d+):/.exec(detail)?.[1] : undefined;
+          if (seq !== undefined && Number(seq) > chain.head().height + 1 && this.adversaries.size === 0)
+            this.fail(
+              `validity: validator ${i} at ${chain.head().height} refused an honest primary's ${detail}`,
+            );
+        },
         onFatal: (err) => this.fail(`fatal at validator ${i}: ${(err as Error).stack ?? err}`),
         onEpoch: (e) => {
           this.sets[i] = e.set;
@@ -473,6 +485,7 @@ class DriverSim {
         this.sticky.add(tx.hashHex);
         this.gossip(tx);
       },
+      loadTx: () => this.newTx(),
       chain: (i) => this.chains[i]!,
       running: (i) => this.drivers[i] !== undefined,
       fail: (m) => this.fail(m),
