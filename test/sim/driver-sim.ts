@@ -169,6 +169,12 @@ type Ev =
  */
 const settled = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
+/**
+ * The load comes in rounds, this far apart: each round's txs reach a validator's mempool together (as a client's
+ * burst would). Fewer, fuller rounds mean fewer blocks for the same txs, and the run's cost is mostly per block.
+ */
+const LOAD_TICK_MS = 100;
+
 export interface DriverSimHooks {
   /** The consensus store of validator i (default: a MemoryConsensusStore, durable across its crashes). */
   store?(i: number): ConsensusStore;
@@ -328,8 +334,8 @@ class DriverSim {
     const s = this.s;
     const tick = () => {
       if (this.now > this.t0 + s.loadEndMs) return;
-      for (let k = 0; k < (s.txsPerSecond * 50) / 1000; k++) this.newTx();
-      this.at(this.now - this.t0 + 50, tick);
+      this.newTxs((s.txsPerSecond * LOAD_TICK_MS) / 1000);
+      this.at(this.now - this.t0 + LOAD_TICK_MS, tick);
     };
     this.at(0, tick);
     const status = async () => {
@@ -341,8 +347,11 @@ class DriverSim {
     this.at(500, status);
     // A client resubmits what is not committed yet; a validator's mempool ignores a tx it already holds.
     const retry = () => {
-      for (const t of this.submitted.values())
-        if (!this.firstCommit.has(t.tx.hashHex)) this.gossip(t.tx, true);
+      const open = [...this.submitted.values()].filter((t) => !this.firstCommit.has(t.tx.hashHex));
+      if (open.length > 0) this.gossip(
+        open.map((t) => t.tx),
+        true,
+      );
       this.at(this.now - this.t0 + 1000, retry);
     };
     this.at(1000, retry);
@@ -483,9 +492,9 @@ class DriverSim {
         this.submitted.set(tx.hashHex, { tx, at: this.now });
         // A node may refuse it for now (an approval of a proposal it has not committed yet): always resubmitted.
         this.sticky.add(tx.hashHex);
-        this.gossip(tx);
+        this.gossip([tx]);
       },
-      loadTx: () => this.newTx(),
+      loadTx: () => this.newTxs(1),
       chain: (i) => this.chains[i]!,
       running: (i) => this.drivers[i] !== undefined,
       fail: (m) => this.fail(m),
@@ -596,27 +605,36 @@ class DriverSim {
 
   // ---- clients and checks ----
 
-  private newTx(): void {
-    const tx = this.world.tx(this.nonce);
-    this.nonce++;
-    this.submitted.set(tx.hashHex, { tx, at: this.now });
-    this.gossip(tx);
+  /** `count` new txs of the load, sent together. */
+  private newTxs(count: number): void {
+    const txs: TxEnvelope[] = [];
+    for (let k = 0; k < count; k++) {
+      const tx = this.world.tx(this.nonce);
+      this.nonce++;
+      this.submitted.set(tx.hashHex, { tx, at: this.now });
+      txs.push(tx);
+    }
+    this.gossip(txs);
   }
 
   /**
-   * A tx reaches every running validator's mempool (a client and the relay), after a short delay; a resubmission
-   * (`again`) only the validators that do not hold it.
+   * Txs reach every running validator's mempool (a client and the relay) after a short delay, as one round that
+   * the mempool checks (Chain.checkTxs) and hands to the driver (txsArrived), as the node's mempool does; a
+   * resubmission (`again`) only reaches the validators that do not hold them.
    */
-  private gossip(tx: TxEnvelope, again = false): void {
+  private gossip(txs: readonly TxEnvelope[], again = false): void {
     for (let i = 0; i < this.s.n; i++) {
-      if (again && this.holds[i]!.has(tx.hashHex) && !this.sticky.has(tx.hashHex)) continue;
+      const holds = this.holds[i]!;
+      const mine = again ? txs.filter((t) => !holds.has(t.hashHex) || this.sticky.has(t.hashHex)) : txs;
+      if (mine.length === 0) continue;
       this.queue.push(this.now + this.rng.int(1, 10), {
         type: 'action',
-        run: () => {
+        run: async () => {
           const d = this.drivers[i];
           if (d === undefined) return;
-          this.holds[i]!.add(tx.hashHex);
-          d.txArrived(tx);
+          for (const t of mine) holds.add(t.hashHex);
+          const verdicts = await this.chains[i]!.checkTxs(mine, this.now);
+          d.txsArrived(mine.filter((_, k) => verdicts[k] === undefined));
         },
       });
     }
@@ -680,7 +698,7 @@ export const DRIVER_SCENARIOS: readonly DriverScenario[] = [4, 7].flatMap((n) =>
     net: MILD_NET,
     healAtMs: 0,
     loadEndMs: 4000,
-    txsPerSecond: 60,
+    txsPerSecond: 20,
     livenessBoundMs: livenessBoundMs(n),
     crashes: false,
     split: false,
