@@ -731,7 +731,7 @@ export const LEDGER_SCENARIOS: readonly DriverScenario[] = [
     net: LOSSY_NET,
     healAtMs: 3500,
     loadEndMs: 5000,
-    txsPerSecond: 60,
+    txsPerSecond: 20,
     livenessBoundMs: livenessBoundMs(4),
     crashes: true,
     split: false,
