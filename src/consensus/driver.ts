@@ -11,7 +11,8 @@
  * - `stateTransfer` and `fetchBatch` go to StateSync and BatchFetcher, whose results come back through
  *   `stateTransferred` and `batchFetched`.
  * Inbound bytes are decoded strictly, and the txs of a PRE-PREPARE pass Chain.checkTxs (at the batch's proposed
- * time, in one call) before the core sees it. A transport that validates at the network edge (decode, signature, sender)
+ * time, in one call) before the core sees it; one for a seq above head + 1 that fails is judged again once the
+ * head reaches seq − 1, the state its block builds on. A transport that validates at the network edge (decode, signature, sender)
  * hands over decoded messages with `receive` instead, so nothing is decoded or verified twice. A failing
  * store, chain or core invariant stops the driver (`onFatal`).
  *
