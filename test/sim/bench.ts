@@ -16,7 +16,10 @@ const scenarios: { name: string; run: (seed: number) => Promise<DriverRunResult>
     name: s.name,
     run: (seed: number) => runDriverScenario(s, seed),
   })),
-  ...DRIVER_ADVERSARY_SCENARIOS.map((a) => ({ name: a.name, run: (seed: number) => runDriverAdversary(a, seed) })),
+  ...DRIVER_ADVERSARY_SCENARIOS.map((a) => ({
+    name: a.name,
+    run: (seed: number) => runDriverAdversary(a, seed),
+  })),
 ];
 
 for (const s of scenarios.filter((x) => x.name.endsWith('-n4') && x.name.includes(filter))) {

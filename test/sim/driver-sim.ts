@@ -224,6 +224,7 @@ class DriverSim {
   private readonly epochSets = new Map<string, ValidatorSet>();
   /** Public key (hex) → endpoint index. */
   private readonly endpointOf: Map<string, number>;
+  private readonly endpointIndexes = new WeakMap<ValidatorSet, number[]>();
   private script: Script | undefined;
   /** Script txs, resubmitted to every validator until committed. */
   private readonly sticky = new Set<string>();
@@ -348,10 +349,11 @@ class DriverSim {
     // A client resubmits what is not committed yet; a validator's mempool ignores a tx it already holds.
     const retry = () => {
       const open = [...this.submitted.values()].filter((t) => !this.firstCommit.has(t.tx.hashHex));
-      if (open.length > 0) this.gossip(
-        open.map((t) => t.tx),
-        true,
-      );
+      if (open.length > 0)
+        this.gossip(
+          open.map((t) => t.tx),
+          true,
+        );
       this.at(this.now - this.t0 + 1000, retry);
     };
     this.at(1000, retry);
@@ -460,8 +462,7 @@ class DriverSim {
         });
     };
     // Indexes are the sender's epoch set's; a broadcast goes to that set's other members.
-    const endpoint = (index: number) =>
-      this.endpointOf.get(toHex(this.sets[i]!.validators[index]!.publicKey))!;
+    const endpoint = (index: number) => this.endpointsOf(this.sets[i]!)[index]!;
     const honest = (to: number | 'all', bytes: Uint8Array) => {
       this.observer.onSend(bytes, this.adversaries.has(i) ? undefined : i);
       if (to !== 'all') send(endpoint(to), bytes);
@@ -481,6 +482,16 @@ class DriverSim {
       broadcast: (bytes) => out('all', bytes),
       onMessage: (handler) => this.handlers.set(i, handler),
     };
+  }
+
+  /** A set's members as endpoint indexes, by validator index (sets are immutable: computed once each). */
+  private endpointsOf(set: ValidatorSet): number[] {
+    let out = this.endpointIndexes.get(set);
+    if (out === undefined) {
+      out = set.validators.map((v) => this.endpointOf.get(toHex(v.publicKey))!);
+      this.endpointIndexes.set(set, out);
+    }
+    return out;
   }
 
   private scriptEnv(): ScriptEnv {
