@@ -49,9 +49,9 @@ const encoder = new TextEncoder();
  * it comes uninitialised from Buffer's preallocated pool instead of as a fresh zero-filled ArrayBuffer per
  * encoding (most of a message's encoding cost). The verifier runs in browsers too (ADR 013): there, a plain one.
  */
-const nodeBuffer = (globalThis as { Buffer?: { allocUnsafe(size: number): Uint8Array } }).Buffer;
+const nodeBuffer = (globalThis as { Buffer?: { allocUnsafe?: (size: number) => Uint8Array } }).Buffer;
 const scratch = (size: number): Uint8Array =>
-  nodeBuffer === undefined ? new Uint8Array(size) : nodeBuffer.allocUnsafe(size);
+  typeof nodeBuffer?.allocUnsafe === 'function' ? nodeBuffer.allocUnsafe(size) : new Uint8Array(size);
 
 export class Writer {
   private buf: Uint8Array;
