@@ -25,6 +25,7 @@ const GUARD = 'src/consensus/guard.ts';
 const PACE = 'src/consensus/pacemaker.ts';
 const SYNC = 'src/node/net/state-sync.ts';
 const GOV = 'src/ledger/governance-state.ts';
+const DRIVER = 'src/consensus/driver.ts';
 
 const REPLICA_TEST = 'test/unit/consensus/replica.test.ts';
 const VC_TEST = 'test/unit/consensus/view-change.test.ts';
@@ -310,6 +311,26 @@ export const MUTANTS: readonly Mutant[] = [
     breaks:
       'the prepared certificate is not persisted before the COMMIT: lost from VIEW-CHANGEs after a crash',
     tests: [REPLICA_TEST],
+  },
+  // ---- a PRE-PREPARE's txs are judged on the state its block builds on (driver) --------------------------------
+  {
+    id: 'driver-rejudge-held',
+    file: DRIVER,
+    original: 'if (message.seq === next) this.enqueueInbound(() => this.messageInput(message, verified));',
+    replacement:
+      "if (message.seq === next) this.enqueueInbound(async () => ({ now: this.c.clock.now(), type: 'message', message, verified }));",
+    breaks:
+      'a PRE-PREPARE held for a later head reaches the core without its txs judged on the state it builds on',
+    tests: [DRIVER_TEST],
+  },
+  {
+    id: 'driver-hold-later-seq',
+    file: DRIVER,
+    original: 'if (bad && !(message.seq > this.c.chain.head().height + 1 && this.defer(message, verified)))',
+    replacement: 'if (bad)',
+    breaks:
+      'txs of a PRE-PREPARE above head + 1 judged on the older head: a lagging validator refuses valid ones',
+    tests: [DRIVER_TEST],
   },
   // ---- liveness: which VIEW-CHANGEs move a replica -----------------------------------------------------------
   {
