@@ -42,12 +42,16 @@ const seedOf = (i: number) => sha256(utf8.encode(`jrchain-test-key:validator-${i
 interface Scenario {
   blocks: number;
   txsPerBlock: number;
+  /** Validators serving the chain (1: nobody vouches for the signatures, so all are verified). */
+  servers: number;
 }
 
 interface Result extends Scenario {
   seconds: number;
   blocksPerSec: number;
   txsPerSec: number;
+  /** Client signatures the syncing ledger verified. */
+  signatureVerifications: number;
 }
 
 function evidenceTx(n: number, time: number): TxEnvelope {
@@ -118,12 +122,16 @@ async function run(s: Scenario): Promise<Result> {
     inboundFrames: { perSecond: 1e9, burst: 1e9 },
     inboundBytes: { perSecond: 1e12, burst: 1e12 },
   };
-  const server = createP2PHost({
-    seed: seedOf(0),
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    allowlist,
-    limits: unlimited,
-  });
+  // Two validators serve the chain: with f = 1 the second vouches for the client signatures the first serves
+  // (docs/protocol.md, "Signatures at catch-up"); `--one-server` measures verifying every signature instead.
+  const servers = Array.from({ length: s.servers }, (_, i) =>
+    createP2PHost({
+      seed: seedOf(i === 0 ? 0 : 2 + i),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      allowlist,
+      limits: unlimited,
+    }),
+  );
   const client = createP2PHost({
     seed: seedOf(1),
     listen: ['/ip4/127.0.0.1/tcp/0'],
@@ -140,10 +148,11 @@ async function run(s: Scenario): Promise<Result> {
       batchFor: () => undefined,
       maxResponseBytes,
     });
-    server.onRequest(ProtocolId.sync, (_p, req, signal) => syncServer.handle(req, signal));
-    await Promise.all([server.start(), client.start()]);
-    client.updatePeerAddrs(server.peerId, server.addrs());
-    await until(() => client.connectedPeers().includes(server.peerId));
+    for (const server of servers)
+      server.onRequest(ProtocolId.sync, (_p, req, sig) => syncServer.handle(req, sig));
+    await Promise.all([...servers.map((h) => h.start()), client.start()]);
+    for (const server of servers) client.updatePeerAddrs(server.peerId, server.addrs());
+    await until(() => servers.every((h) => client.connectedPeers().includes(h.peerId)));
 
     const chain = await LedgerChain.open(target, genesis);
     let done: () => void = () => {};
@@ -191,11 +200,12 @@ async function run(s: Scenario): Promise<Result> {
     return {
       ...s,
       seconds,
+      signatureVerifications: chain.signatureVerifications,
       blocksPerSec: s.blocks / seconds,
       txsPerSec: (s.blocks * s.txsPerBlock) / seconds,
     };
   } finally {
-    await Promise.allSettled([server.stop(), client.stop()]);
+    await Promise.allSettled([...servers.map((h) => h.stop()), client.stop()]);
     await Promise.allSettled([source.close(), target.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -223,27 +233,30 @@ const program = new Command()
   .name('bench:sync')
   .option('--blocks <n>', 'blocks to sync (one scenario)', positive)
   .option('--txs-per-block <n>', 'txs per block (one scenario)', positive)
+  .option('--one-server', 'one validator serves: no second one vouches, every client signature is verified')
   .option('--json', 'print JSON')
   .parse();
-const opts = program.opts<{ blocks?: number; txsPerBlock?: number; json?: boolean }>();
+const opts = program.opts<{ blocks?: number; txsPerBlock?: number; oneServer?: boolean; json?: boolean }>();
+const servers = opts.oneServer ? 1 : 2;
 const scenarios: Scenario[] =
   opts.blocks !== undefined || opts.txsPerBlock !== undefined
-    ? [{ blocks: opts.blocks ?? 500, txsPerBlock: opts.txsPerBlock ?? 4 }]
+    ? [{ blocks: opts.blocks ?? 500, txsPerBlock: opts.txsPerBlock ?? 4, servers }]
     : [
-        { blocks: 1000, txsPerBlock: 4 },
-        { blocks: 200, txsPerBlock: 100 },
-        { blocks: 10, txsPerBlock: 2000 },
+        { blocks: 1000, txsPerBlock: 4, servers },
+        { blocks: 200, txsPerBlock: 100, servers },
+        { blocks: 10, txsPerBlock: 2000, servers },
       ];
 const results: Result[] = [];
 for (const s of scenarios) results.push(await run(s));
 if (opts.json) {
   console.log(JSON.stringify(results, null, 2));
 } else {
-  console.log('blocks  txs/block  seconds  blocks/s    tx/s');
+  console.log('blocks  txs/block  servers  seconds  blocks/s    tx/s  sig verifies');
   for (const r of results) {
     console.log(
-      `${String(r.blocks).padStart(6)}  ${String(r.txsPerBlock).padStart(9)}  ${r.seconds.toFixed(2).padStart(7)}  ` +
-        `${r.blocksPerSec.toFixed(0).padStart(8)}  ${r.txsPerSec.toFixed(0).padStart(6)}`,
+      `${String(r.blocks).padStart(6)}  ${String(r.txsPerBlock).padStart(9)}  ${String(r.servers).padStart(7)}  ` +
+        `${r.seconds.toFixed(2).padStart(7)}  ${r.blocksPerSec.toFixed(0).padStart(8)}  ` +
+        `${r.txsPerSec.toFixed(0).padStart(6)}  ${String(r.signatureVerifications).padStart(12)}`,
     );
   }
 }

@@ -42,10 +42,12 @@ import { type Logger, type P2PHost, ProtocolId, Verdicts } from '../../p2p/index
 import { SyncError, SyncErrorCode } from './errors.ts';
 import {
   decodeBlocksResponse,
+  decodeSigsResponse,
   decodeStatusResponse,
   encodeSyncRequest,
   type SyncBlock,
   type SyncStatus,
+  signaturesDigest,
 } from './sync-messages.ts';
 import type { ValidatorPeers } from './validator-peers.ts';
 
@@ -308,10 +310,11 @@ export class StateSyncClient implements StateSync {
   /** Checks, executes and stores blocks in order, then reports what was stored to the core. */
   async #store(peer: string, blocks: readonly SyncBlock[], run: RunStats): Promise<void> {
     const stored: TransferredBlock[] = [];
+    const vouched = await this.#vouched(peer, blocks);
     try {
       for (const b of blocks) {
         if (this.#stopped) break;
-        const built = await this.#apply(b);
+        const built = await this.#apply(b, vouched);
         stored.push({
           seq: built.header.height,
           headerHash: built.hash,
@@ -335,8 +338,49 @@ export class StateSyncClient implements StateSync {
     }
   }
 
+  /**
+   * Whether f other validators hold the client signatures `peer` served for these blocks (docs/protocol.md,
+   * "Signatures at catch-up"): with the peer, f+1 validators vouch for them, so an honest one verified them,
+   * and execution need not verify them again. The certificates cover the tx bodies but not the signature
+   * bytes, so without that a faulty peer could store signatures that do not verify. The range must lie in
+   * one epoch (f is that set's); on any doubt (too few peers, a mismatch, a failed request) the signatures
+   * are verified as before, and nobody is blamed: honest validators may hold different valid signatures of
+   * one body when its client signed it twice.
+   */
+  async #vouched(peer: string, blocks: readonly SyncBlock[]): Promise<boolean> {
+    const first = blocks[0]!.header;
+    const last = first.height + blocks.length - 1;
+    if (blocks.some((b) => !equalBytes(b.header.validatorSetHash, first.validatorSetHash))) return false;
+    const f = faultTolerance(this.#setAt(first.height).set.validators.length);
+    if (f === 0) return true;
+    const now = this.#d.now();
+    const others = this.#d.host
+      .connectedPeers()
+      .filter(
+        (p) =>
+          p !== peer &&
+          this.#d.peers.isValidator(p) &&
+          (this.#resting.get(p) ?? 0) <= now &&
+          (this.#heights.get(p) ?? Number.POSITIVE_INFINITY) >= last,
+      );
+    if (others.length < f) return false;
+    const digest = signaturesDigest(blocks);
+    const req = encodeSyncRequest({ kind: 'sigs', from: first.height, count: blocks.length });
+    const answers = await Promise.all(
+      others.slice(0, f).map(async (p) => {
+        try {
+          const bytes = await this.#d.host.request(p, ProtocolId.sync, req, this.#requestOptions());
+          return decodeSigsResponse(bytes);
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    return answers.every((d) => d !== undefined && equalBytes(d, digest));
+  }
+
   /** Verifies one block against the local head and the target, executes it, and stores it. */
-  async #apply(b: SyncBlock): Promise<BuiltBlock> {
+  async #apply(b: SyncBlock, vouched: boolean): Promise<BuiltBlock> {
     const head = this.#d.chain.head();
     const h = b.header;
     const bad = (code: SyncErrorCode, msg: string) => new SyncError(code, `block ${h.height}: ${msg}`);
@@ -363,7 +407,7 @@ export class StateSyncClient implements StateSync {
     if (target?.headerHash !== undefined && h.height === target.seq && !equalBytes(hash, target.headerHash)) {
       throw bad(SyncErrorCode.targetMismatch, 'not the certified target');
     }
-    const built = await this.#execute(h, b);
+    const built = await this.#execute(h, b, vouched);
     if (!equalBytes(built.hash, hash) || built.rejected.length > 0) {
       // A certified block that does not re-execute: more than f validators signed it, or this node's
       // executor disagrees with theirs. Either way it must not be stored; say so loudly.
@@ -377,10 +421,11 @@ export class StateSyncClient implements StateSync {
     return built;
   }
 
-  async #execute(h: BlockHeader, b: SyncBlock): Promise<BuiltBlock> {
+  async #execute(h: BlockHeader, b: SyncBlock, vouched: boolean): Promise<BuiltBlock> {
     try {
       // The block's own batch: its time is already max(previous time, proposed time), so it rebuilds exactly.
-      return await this.#d.chain.buildBlock({ proposer: h.proposer, view: h.view, time: h.time, txs: b.txs });
+      const batch = { proposer: h.proposer, view: h.view, time: h.time, txs: b.txs };
+      return await this.#d.chain.buildBlock(batch, { signaturesVouched: vouched });
     } catch (err) {
       if (isJrError(err, LedgerErrorCode.invalidBatch)) {
         throw new SyncError(SyncErrorCode.badBlock, `block ${h.height}: ${(err as Error).message}`);

@@ -16,10 +16,12 @@ import {
   decodeSyncRequest,
   encodeBatchResponse,
   encodeBlocksResponse,
+  encodeSigsResponse,
   encodeStatusResponse,
   encodeSyncBlock,
   encodeTxsResponse,
   type SyncRequest,
+  signaturesDigest,
 } from './sync-messages.ts';
 
 export interface SyncServerDeps {
@@ -51,6 +53,8 @@ export class SyncServer {
         return this.#status();
       case 'blocks':
         return this.#blocks(req.from, req.count, signal);
+      case 'sigs':
+        return encodeSigsResponse(await this.#sigs(req.from, req.count, signal));
       case 'batch':
         return encodeBatchResponse(this.#d.batchFor(req.digest));
       case 'txs':
@@ -72,6 +76,19 @@ export class SyncServer {
     const block = await this.#d.store.block(height);
     if (block === undefined) throw new Error(`head block ${height} is missing`);
     return encodeStatusResponse({ height, head: { header: block.header, cert: block.cert }, stable });
+  }
+
+  /** The digest of the client signatures of blocks from..from+count-1; undefined unless all are held. */
+  async #sigs(from: number, count: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    const last = from + count - 1;
+    if (last > (this.#d.store.head()?.height ?? 0)) return undefined;
+    const blocks: { txs: readonly TxEnvelope[] }[] = [];
+    for (let h = from; h <= last && !signal.aborted; h++) {
+      const txs = await this.#d.store.blockTxs(h);
+      if (txs === undefined) return undefined;
+      blocks.push({ txs });
+    }
+    return signal.aborted ? undefined : signaturesDigest(blocks);
   }
 
   /** Blocks from `from` on, as many as exist and fit the response limit; the first one always goes. */

@@ -6,11 +6,13 @@ import { genesisHash } from '../../../../src/core/genesis.ts';
 import {
   decodeBatchResponse,
   decodeBlocksResponse,
+  decodeSigsResponse,
   decodeStatusResponse,
   decodeSyncRequest,
   encodeSyncRequest,
   SYNC_MAX_BLOCKS,
   type SyncRequest,
+  signaturesDigest,
 } from '../../../../src/node/net/sync-messages.ts';
 import { SyncServer } from '../../../../src/node/net/sync-server.ts';
 import { genesis } from '../../../helpers/ledger.ts';
@@ -42,6 +44,7 @@ describe('sync requests', () => {
       { kind: 'status' },
       { kind: 'blocks', from: 7, count: 300 },
       { kind: 'batch', digest: new Uint8Array(32).fill(3) },
+      { kind: 'sigs', from: 3, count: SYNC_MAX_BLOCKS },
     ];
     for (const r of reqs) expect(decodeSyncRequest(encodeSyncRequest(r))).toEqual(r);
     const blocks = encodeSyncRequest({ kind: 'blocks', from: 1, count: 1 });
@@ -57,7 +60,22 @@ describe('sync requests', () => {
   });
 });
 
+describe('signaturesDigest', () => {
+  it('matches the vector of docs/p2p.md', () => {
+    const tx = (b: number) => ({ tx: { signature: new Uint8Array(64).fill(b) } });
+    expect(toHex(signaturesDigest([{ txs: [tx(1), tx(2)] }, { txs: [] }]))).toBe(
+      'e44344eb604e3cee00c4466b73396b20d25eb78e0f0b4a2e55c308f9da1fc7fc',
+    );
+  });
+});
+
 describe('SyncServer', () => {
+  it('answers sigs with the digest of a range it holds whole, and not found beyond its head', async () => {
+    const digest = decodeSigsResponse(await ask(source.server, { kind: 'sigs', from: 2, count: 5 }));
+    expect(toHex(digest!)).toBe(toHex(signaturesDigest(source.blocks.slice(1, 6))));
+    expect(decodeSigsResponse(await ask(source.server, { kind: 'sigs', from: 2, count: 6 }))).toBeUndefined();
+  });
+
   it('answers status with its head, the head certificate and its stable checkpoint', async () => {
     const s = decodeStatusResponse(await ask(source.server, { kind: 'status' }));
     const last = source.blocks[5]!;
