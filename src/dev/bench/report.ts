@@ -360,8 +360,9 @@ function syncSection(d: ReportData): string[] {
     '## 4. Synchronisation',
     '',
     `Command: \`npm run bench:sync -- --blocks ${s.blocks} --txs-per-block ${s.txsPerBlock}\`: a node with an empty ` +
-      'ledger catches up over libp2p on loopback, verifying every commit certificate, hash link and tx root, and ' +
-      're-executing every tx (signatures included).',
+      'ledger catches up over libp2p on loopback from two validators (another process), verifying every commit ' +
+      'certificate, hash link and tx root and executing every tx; client signatures are not verified again once the ' +
+      'second validator vouches for them (docs/protocol.md, "Signatures at catch-up").',
     '',
     `${n0(s.blocks * s.txsPerBlock)} txs in ${n0(s.seconds, 2)} s: **${n0(s.txsPerSec)} tx/s**.`,
     '',
