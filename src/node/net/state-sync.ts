@@ -142,6 +142,16 @@ interface Target {
   readonly headerHash: Uint8Array | undefined;
 }
 
+/**
+ * A blocks request in flight, then the vouching for its signatures (it never rejects: #fetch and #vouched turn
+ * failures into undefined and false).
+ */
+interface Fetching {
+  readonly peer: string;
+  readonly from: number;
+  readonly range: Promise<{ blocks: SyncBlock[] | undefined; vouched: boolean }>;
+}
+
 interface RunStats {
   readonly startedAt: number;
   blocks: number;
@@ -249,32 +259,51 @@ export class StateSyncClient implements StateSync {
     const run: RunStats = { startedAt: this.#d.now(), blocks: 0, txs: 0 };
     this.#run = run;
     this.#lastError = undefined;
+    // The next range, asked for while the current one is checked and stored; dropped unless it starts at the
+    // head the current one leaves (a fault cuts a range short).
+    let next: Fetching | undefined;
     try {
       for (;;) {
         const target = this.#target;
         const head = this.#d.chain.head();
         if (this.#stopped || target === undefined || head.height >= target.seq) return;
         const from = head.height + 1;
-        const peer = this.#pickPeer(from);
-        if (peer === undefined) {
+        const fetching = next?.from === from ? next : this.#startFetch(from, target.seq);
+        next = undefined;
+        if (fetching === undefined) {
           this.#lastError = `no validator to fetch block ${from} from (${this.#unavailability()})`;
           await this.#sleep(this.#limits.retryMs);
           continue;
         }
-        const count = Math.min(this.#limits.blocksPerRequest, target.seq - head.height);
-        const blocks = await this.#fetch(peer, from, count);
+        const { blocks, vouched } = await fetching.range;
         if (blocks === undefined) continue;
         if (blocks.length === 0) {
           // It has no block `from`: do not ask it again until its status shows more.
-          this.#heights.set(peer, head.height);
+          this.#heights.set(fetching.peer, head.height);
           continue;
         }
-        await this.#store(peer, blocks, run);
+        const after = from + blocks.length;
+        if (after <= target.seq && !this.#stopped) next = this.#startFetch(after, target.seq);
+        await this.#store(fetching.peer, blocks, vouched, run);
       }
     } finally {
       if (run.blocks > 0) this.#rate = rateOf(run, this.#d.now());
       this.#run = undefined;
     }
+  }
+
+  /** Asks the next peer in turn for the blocks from `from` up to `last`; undefined when no peer can serve. */
+  #startFetch(from: number, last: number): Fetching | undefined {
+    const peer = this.#pickPeer(from);
+    if (peer === undefined) return undefined;
+    const count = Math.min(this.#limits.blocksPerRequest, last - from + 1);
+    const range = this.#fetch(peer, from, count).then(async (blocks) => ({
+      blocks,
+      vouched: blocks !== undefined && blocks.length > 0 && (await this.#vouched(peer, blocks)),
+    }));
+    // A dropped prefetch is never awaited: its failure (a bug, since nothing in it throws) must not go unhandled.
+    range.catch(() => {});
+    return { peer, from, range };
   }
 
   /** Blocks [from, from+count) as the peer sent them; undefined when the request failed. */
@@ -308,9 +337,8 @@ export class StateSyncClient implements StateSync {
   }
 
   /** Checks, executes and stores blocks in order, then reports what was stored to the core. */
-  async #store(peer: string, blocks: readonly SyncBlock[], run: RunStats): Promise<void> {
+  async #store(peer: string, blocks: readonly SyncBlock[], vouched: boolean, run: RunStats): Promise<void> {
     const stored: TransferredBlock[] = [];
-    const vouched = await this.#vouched(peer, blocks);
     try {
       for (const b of blocks) {
         if (this.#stopped) break;
@@ -364,7 +392,7 @@ export class StateSyncClient implements StateSync {
           (this.#heights.get(p) ?? Number.POSITIVE_INFINITY) >= last,
       );
     if (others.length < f) return false;
-    const digest = signaturesDigest(blocks);
+    const digest = signaturesDigest(blocks.map((b) => b.txs.map((t) => t.tx.signature)));
     const req = encodeSyncRequest({ kind: 'sigs', from: first.height, count: blocks.length });
     const answers = await Promise.all(
       others.slice(0, f).map(async (p) => {

@@ -48,7 +48,7 @@ import {
   type Reader,
   Writer,
 } from '../../core/codec.ts';
-import { HASH_LENGTH, sha256 } from '../../core/crypto.ts';
+import { HASH_LENGTH, SIGNATURE_LENGTH, sha256 } from '../../core/crypto.ts';
 import { Limits } from '../../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../../core/tx.ts';
 
@@ -186,7 +186,7 @@ export function decodeStatusResponse(bytes: Uint8Array): SyncStatus {
 export function encodeSyncBlock(
   header: BlockHeader,
   cert: CommitCertificate,
-  txs: readonly TxEnvelope[],
+  txs: readonly { readonly bytes: Uint8Array }[],
 ): Uint8Array {
   const w = new Writer(256 + cert.signatures.length * 70 + txs.reduce((n, t) => n + t.bytes.length + 3, 0));
   writeHeader(w, header);
@@ -266,19 +266,21 @@ const SIGS_TAG = utf8.encode('jrchain/sync-signatures/v1\0');
 /**
  * SHA-256 of `jrchain/sync-signatures/v1` ‖ 0x00 ‖ for each block in height order: u32 txCount (big-endian) ‖
  * the signature of each of its txs, in block order. The bodies are certified (tx hash → txRoot → header →
- * commit certificate); this binds the one part of a tx they do not cover.
+ * commit certificate); this binds the one part of a tx they do not cover. `blocks`: each block's signatures.
  */
-export function signaturesDigest(
-  blocks: readonly { readonly txs: readonly { readonly tx: { readonly signature: Uint8Array } }[] }[],
-): Uint8Array {
+export function signaturesDigest(blocks: readonly (readonly Uint8Array[])[]): Uint8Array {
   const parts: Uint8Array[] = [SIGS_TAG];
-  for (const b of blocks) {
+  for (const sigs of blocks) {
     const count = new Uint8Array(4);
-    new DataView(count.buffer).setUint32(0, b.txs.length);
-    parts.push(count);
-    for (const t of b.txs) parts.push(t.tx.signature);
+    new DataView(count.buffer).setUint32(0, sigs.length);
+    parts.push(count, ...sigs);
   }
   return sha256(...parts);
+}
+
+/** A canonical tx's signature: its last SIGNATURE_LENGTH bytes (src/core/tx.ts), read without decoding it. */
+export function signatureOf(txBytes: Uint8Array): Uint8Array {
+  return txBytes.subarray(txBytes.length - SIGNATURE_LENGTH);
 }
 
 export function encodeSigsResponse(digest: Uint8Array | undefined): Uint8Array {

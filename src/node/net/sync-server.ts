@@ -21,11 +21,12 @@ import {
   encodeSyncBlock,
   encodeTxsResponse,
   type SyncRequest,
+  signatureOf,
   signaturesDigest,
 } from './sync-messages.ts';
 
 export interface SyncServerDeps {
-  readonly store: Pick<LedgerStore, 'head' | 'block' | 'blockTxs'>;
+  readonly store: Pick<LedgerStore, 'head' | 'block' | 'blockTxBytes'>;
   /** The consensus core's stable checkpoint and its proof. */
   readonly stable: () => CheckpointProof;
   /** The body of a batch the consensus core holds. */
@@ -82,11 +83,11 @@ export class SyncServer {
   async #sigs(from: number, count: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
     const last = from + count - 1;
     if (last > (this.#d.store.head()?.height ?? 0)) return undefined;
-    const blocks: { txs: readonly TxEnvelope[] }[] = [];
+    const blocks: Uint8Array[][] = [];
     for (let h = from; h <= last && !signal.aborted; h++) {
-      const txs = await this.#d.store.blockTxs(h);
+      const txs = await this.#d.store.blockTxBytes(h);
       if (txs === undefined) return undefined;
-      blocks.push({ txs });
+      blocks.push(txs.map(signatureOf));
     }
     return signal.aborted ? undefined : signaturesDigest(blocks);
   }
@@ -98,9 +99,13 @@ export class SyncServer {
     const encoded: Uint8Array[] = [];
     let bytes = BLOCKS_RESPONSE_OVERHEAD;
     for (let h = from; h <= last && !signal.aborted; h++) {
-      const [block, txs] = await Promise.all([this.#d.store.block(h), this.#d.store.blockTxs(h)]);
+      const [block, txs] = await Promise.all([this.#d.store.block(h), this.#d.store.blockTxBytes(h)]);
       if (block === undefined || txs === undefined) break;
-      const b = encodeSyncBlock(block.header, block.cert, txs);
+      const b = encodeSyncBlock(
+        block.header,
+        block.cert,
+        txs.map((bytes) => ({ bytes })),
+      );
       if (bytes + b.length > this.#d.maxResponseBytes) {
         // A single block over the limit cannot be served at all: the limit is set below the block size.
         if (encoded.length === 0) return Verdicts.ignore(`block ${h} exceeds the sync response limit`);

@@ -197,10 +197,14 @@ describe('StateSyncClient: transfer', () => {
         { peer: A, protocol: '/jrchain/sync/1.0.0', verdict: { action: 'reject', reason: code } },
       ]);
       expect(s.chain.head().height).toBe(keptBefore);
+      // The range after a short one may already be asked for (prefetched) when the fault shows; none after it.
+      const toA = () => s.fake.requests.filter((r) => r.peer === A).length;
+      const askedBefore = toA();
+      expect(askedBefore).toBeLessThanOrEqual(2);
       s.connect(B, respondFrom(source.server));
       await s.heightIs(target);
       expect(toHex(s.chain.head().hash)).toBe(toHex(source.blocks[target - 1]!.hash));
-      expect(s.fake.requests.filter((r) => r.peer === A)).toHaveLength(1);
+      expect(toA()).toBe(askedBefore);
       return s;
     }
 
