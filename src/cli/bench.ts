@@ -39,7 +39,7 @@ async function casesWorkload(opts: CasesFlags, io: CliIo): Promise<void> {
   io.out(opts.json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatCasesResult(r)}\n`);
 }
 
-const REPORT_DIMENSION_LIST = 'throughput,scale,sync,deploy';
+const REPORT_DIMENSION_LIST = 'throughput,queries,scale,sync,deploy';
 
 interface ReportFlags {
   report?: boolean;
