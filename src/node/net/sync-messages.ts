@@ -23,6 +23,7 @@
  * src/consensus/messages.ts.
  */
 
+import { createHash } from 'node:crypto';
 import {
   type CheckpointProof,
   readBatch,
@@ -48,7 +49,7 @@ import {
   type Reader,
   Writer,
 } from '../../core/codec.ts';
-import { HASH_LENGTH, SIGNATURE_LENGTH, sha256 } from '../../core/crypto.ts';
+import { HASH_LENGTH, SIGNATURE_LENGTH } from '../../core/crypto.ts';
 import { Limits } from '../../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../../core/tx.ts';
 
@@ -269,13 +270,15 @@ const SIGS_TAG = utf8.encode('jrchain/sync-signatures/v1\0');
  * commit certificate); this binds the one part of a tx they do not cover. `blocks`: each block's signatures.
  */
 export function signaturesDigest(blocks: readonly (readonly Uint8Array[])[]): Uint8Array {
-  const parts: Uint8Array[] = [SIGS_TAG];
+  // Hashed as it goes: a range may hold a hundred thousand signatures.
+  const h = createHash('sha256').update(SIGS_TAG);
+  const count = new Uint8Array(4);
   for (const sigs of blocks) {
-    const count = new Uint8Array(4);
     new DataView(count.buffer).setUint32(0, sigs.length);
-    parts.push(count, ...sigs);
+    h.update(count);
+    for (const sig of sigs) h.update(sig);
   }
-  return sha256(...parts);
+  return new Uint8Array(h.digest());
 }
 
 /** A canonical tx's signature: its last SIGNATURE_LENGTH bytes (src/core/tx.ts), read without decoding it. */

@@ -79,14 +79,21 @@ export class SyncServer {
     return encodeStatusResponse({ height, head: { header: block.header, cert: block.cert }, stable });
   }
 
-  /** The digest of the client signatures of blocks from..from+count-1; undefined unless all are held. */
+  /**
+   * The digest of the client signatures of blocks from..from+count-1; undefined unless all are held, or when
+   * their txs exceed the response limit: a range one blocks response holds is all a client asks about, and a
+   * request for more must not make this node read more than a blocks request would.
+   */
   async #sigs(from: number, count: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
     const last = from + count - 1;
     if (last > (this.#d.store.head()?.height ?? 0)) return undefined;
     const blocks: Uint8Array[][] = [];
+    let bytes = 0;
     for (let h = from; h <= last && !signal.aborted; h++) {
       const txs = await this.#d.store.blockTxBytes(h);
       if (txs === undefined) return undefined;
+      for (const t of txs) bytes += t.length;
+      if (bytes > this.#d.maxResponseBytes) return undefined;
       blocks.push(txs.map(signatureOf));
     }
     return signal.aborted ? undefined : signaturesDigest(blocks);

@@ -66,6 +66,8 @@ describe('signaturesDigest', () => {
     expect(toHex(signaturesDigest([[sig(1), sig(2)], []]))).toBe(
       'e44344eb604e3cee00c4466b73396b20d25eb78e0f0b4a2e55c308f9da1fc7fc',
     );
+    // A range may hold far more signatures than a call may take arguments.
+    expect(signaturesDigest([Array.from({ length: 200_000 }, () => sig(3))])).toHaveLength(32);
   });
 });
 
@@ -75,6 +77,11 @@ describe('SyncServer', () => {
     const sigs = source.blocks.slice(1, 6).map((b) => b.txs.map((t) => t.tx.signature));
     expect(toHex(digest!)).toBe(toHex(signaturesDigest(sigs)));
     expect(decodeSigsResponse(await ask(source.server, { kind: 'sigs', from: 2, count: 6 }))).toBeUndefined();
+    // No more reading for a digest than a blocks response may hold.
+    const one = (await ask(source.server, { kind: 'blocks', from: 1, count: 1 })).length;
+    const tight = serverOver(one);
+    expect(decodeSigsResponse(await ask(tight, { kind: 'sigs', from: 1, count: 1 }))).toBeDefined();
+    expect(decodeSigsResponse(await ask(tight, { kind: 'sigs', from: 1, count: 6 }))).toBeUndefined();
   });
 
   it('answers status with its head, the head certificate and its stable checkpoint', async () => {
