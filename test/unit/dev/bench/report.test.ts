@@ -66,6 +66,7 @@ const data: ReportData = {
       cpuCores: 0.4,
     },
   }),
+  deploy: { validators: 4, cloneMs: 1800, npmCiMs: 44_000, devnetReadyMs: 28_200, totalMs: 74_000 },
   seconds: 600,
 };
 
@@ -97,12 +98,20 @@ describe('the performance report', () => {
     expect(md).toContain('**21,000 tx/s**');
     expect(md).toContain('median **13.6 s**');
     // What is not measured says so, with no figure.
-    expect(md).toContain('Not measured by this version: the time from a fresh clone');
+    expect(md).toContain('Not measured by this version: a new validator joining by governance.');
+    expect(md).toContain('a fresh clone to a ready 4-validator devnet in **74.0 s**');
     for (const file of Object.values(PLOTS)) expect(md).toContain(`](${file})`);
   });
 
   it('says which dimensions were not run', () => {
-    const none = { closed: [], offered: undefined, queries: undefined, scale: undefined, sync: undefined };
+    const none = {
+      closed: [],
+      offered: undefined,
+      queries: undefined,
+      scale: undefined,
+      sync: undefined,
+      deploy: undefined,
+    };
     const md = reportMarkdown({ ...data, ...none });
     expect(md.match(/Not run \(`--dimensions`\)\./g)).toHaveLength(5);
     expect(reportPlots({ ...data, closed: [], offered: undefined })).toEqual({});
