@@ -91,7 +91,7 @@ function get(
 }
 
 /** The number of evidence documents committed on the node: the first i whose document it does not hold. */
-async function committedPool(c: QuerygenConfig, agent: Agent): Promise<number> {
+export async function committedPool(c: QuerygenConfig, agent: Agent): Promise<number> {
   const has = async (i: number) =>
     (await get(agent, new URL(`/v1/evidence/${docHash(c.runTag, i)}`, c.node), {})).status === 200;
   if (!(await has(0))) return 0;
@@ -146,7 +146,8 @@ export async function runQuerygen(c: QuerygenConfig, started: Promise<void>): Pr
   const pending: Promise<void>[] = [];
   const one = (n: number, due: number) => {
     const i = (n * 7919) % pool;
-    const isCase = (n % 1000) / 1000 < c.caseShare;
+    // Spread evenly: request n is a case query when the running count of case queries steps up at n.
+    const isCase = Math.floor((n + 1) * c.caseShare) > Math.floor(n * c.caseShare);
     const kind = isCase ? 'cases' : 'byHash';
     const url = new URL(
       isCase ? `/v1/cases/${caseOf(i)}?limit=20` : `/v1/evidence/${docHash(c.runTag, i)}`,
