@@ -23,7 +23,7 @@ import type { TxEnvelope } from '../core/tx.ts';
 import { type ValidatorSet, validatorSetHash } from '../core/validators.ts';
 import { CaseBook } from './case-book.ts';
 import { CaseStats } from './case-stats.ts';
-import type { BuiltBlock, Chain, ChainHead, TxRejection } from './chain.ts';
+import type { BuildOptions, BuiltBlock, Chain, ChainHead, TxRejection } from './chain.ts';
 import { LedgerError, LedgerErrorCode, TxErrorCode } from './errors.ts';
 import { type EpochInfo, GovernanceState } from './governance-state.ts';
 import type { TxRecord } from './records.ts';
@@ -214,8 +214,8 @@ export class LedgerChain implements Chain {
     return verdicts;
   }
 
-  buildBlock(batch: Batch): Promise<BuiltBlock> {
-    return this.#exclusive(() => this.#build(batch));
+  buildBlock(batch: Batch, options: BuildOptions = {}): Promise<BuiltBlock> {
+    return this.#exclusive(() => this.#build(batch, options.signaturesVouched === true));
   }
 
   commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
@@ -228,11 +228,12 @@ export class LedgerChain implements Chain {
     return run;
   }
 
-  async #build(batch: Batch): Promise<BuiltBlock> {
+  async #build(batch: Batch, vouched = false): Promise<BuiltBlock> {
     this.#checkBatch(batch);
     const head = this.#head;
     const time = Math.max(head.time, batch.time);
-    const { included, records, rejected, governance, cases } = await this.#judge(batch.txs, time, head, true);
+    const judged = await this.#judge(batch.txs, time, head, true, vouched);
+    const { included, records, rejected, governance, cases } = judged;
     const txHashes = included.map((t) => t.hash);
     const header: BlockHeader = Object.freeze({
       chainId: this.genesis.chainId,
@@ -275,13 +276,14 @@ export class LedgerChain implements Chain {
 
   /**
    * Applies every rule to `envs` in order at `time`, on top of `head`. In a block (`inBlock`), txs past the
-   * block caps are refused and a tx also conflicts with the txs included before it.
+   * block caps are refused and a tx also conflicts with the txs included before it. `vouched`: see BuildOptions.
    */
   async #judge(
     envs: readonly TxEnvelope[],
     time: number,
     head: ChainHead,
     inBlock: boolean,
+    vouched = false,
   ): Promise<Verdicts> {
     const verdicts: (TxRejection | TxRecord)[] = [];
     this.#refreshNext();
@@ -292,6 +294,7 @@ export class LedgerChain implements Chain {
       validatorKeys: this.#next.validatorKeys,
       verified: this.#verified,
       remember: !inBlock,
+      vouched,
       countVerify: () => {
         this.#verifications++;
       },

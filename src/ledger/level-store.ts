@@ -225,11 +225,16 @@ export class LevelLedgerStore implements LedgerStore {
   }
 
   async blockTxs(height: number): Promise<TxEnvelope[] | undefined> {
+    const all = await this.blockTxBytes(height);
+    return all?.map((bytes, i) => stored(`tx ${height}/${i}`, () => parseTx(bytes)));
+  }
+
+  async blockTxBytes(height: number): Promise<Uint8Array[] | undefined> {
     this.#open();
     if (!Number.isSafeInteger(height) || height < 1 || height > (this.#head?.height ?? 0)) return undefined;
     // A block's txs are contiguous keys (03 height index), so one range read gets them in order.
     const all = await this.#db.values({ gte: txAtKey(height, 0), lte: txAtKey(height, 0xffff) }).all();
-    return all.map((bytes, i) => stored(`tx ${height}/${i}`, () => parseTx(view(bytes))));
+    return all.map(view);
   }
 
   async headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]> {

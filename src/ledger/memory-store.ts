@@ -245,6 +245,10 @@ export class MemoryLedgerStore implements LedgerStore {
     return data === undefined ? undefined : [...data.txs];
   }
 
+  async blockTxBytes(height: number): Promise<Uint8Array[] | undefined> {
+    return (await this.blockTxs(height))?.map((t) => t.bytes);
+  }
+
   async headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]> {
     checkHeightRange(fromHeight, toHeight);
     this.#open();

@@ -160,6 +160,8 @@ export interface LedgerStore {
   block(height: number): Promise<StoredBlock | undefined>;
   /** The txs of block `height`, in block order; undefined when that block is not committed. Serves sync. */
   blockTxs(height: number): Promise<TxEnvelope[] | undefined>;
+  /** blockTxs undecoded: the txs' canonical bytes, which sync serves as they are. */
+  blockTxBytes(height: number): Promise<Uint8Array[] | undefined>;
   /**
    * The headers of blocks fromHeight..toHeight (inclusive) that are committed, in order: the range is cut at
    * the head. Throws LEDGER_INVALID_ARGUMENT unless 1 <= fromHeight <= toHeight (safe integers).

@@ -410,6 +410,30 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'a status head naming a set this node does not know is handed on as certified, unchecked',
     tests: [SYNC_TEST],
   },
+  {
+    id: 'sync-sigs-digest',
+    file: SYNC,
+    original: 'return answers.every((d) => d !== undefined && equalBytes(d, digest));',
+    replacement: 'return answers.every((d) => d !== undefined);',
+    breaks: 'catch-up skips client-signature checks when another validator holds other signatures',
+    tests: [SYNC_TEST],
+  },
+  {
+    id: 'sync-sigs-alone',
+    file: SYNC,
+    original: 'if (others.length < f) return false;',
+    replacement: 'if (others.length < f) return true;',
+    breaks: 'catch-up skips client-signature checks on one peer’s word (fewer than f+1 vouch)',
+    tests: [SYNC_TEST],
+  },
+  {
+    id: 'exec-sigs-vouched',
+    file: 'src/ledger/ledger-chain.ts',
+    original: '      vouched,\n',
+    replacement: '      vouched: inBlock,\n',
+    breaks: 'block execution skips client-signature checks when nobody vouched for them',
+    tests: ['test/unit/ledger/ledger-chain.test.ts'],
+  },
   // ---- governance ------------------------------------------------------------------------------------------------
   {
     id: 'gov-removed-votes',

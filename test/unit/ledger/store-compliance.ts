@@ -512,7 +512,10 @@ export function ledgerStoreCompliance(
         const txs = await store.blockTxs(w.header.height);
         expect(txs?.map((t) => t.hashHex)).toEqual(w.txs.map((t) => t.hashHex));
         expect(txs?.map((t) => toHex(t.bytes))).toEqual(w.txs.map((t) => toHex(t.bytes)));
+        const raw = await store.blockTxBytes(w.header.height);
+        expect(raw?.map(toHex)).toEqual(w.txs.map((t) => toHex(t.bytes)));
       }
+      expect(await store.blockTxBytes(writes.length + 1)).toBeUndefined();
       expect(await store.blockTxs(4)).toEqual([]);
       expect(await store.blockTxs(0)).toBeUndefined();
       expect(await store.blockTxs(writes.length + 1)).toBeUndefined();
