@@ -73,6 +73,21 @@ export interface TsaParams {
   evidenceTokenToleranceMs: number;
 }
 
+/**
+ * How a chain treats dispute cases' confidentiality (ADR 015). `required`: validators refuse case records that
+ * name a case by anything but its keyed reference, and an `open` without sealed details (TX_CASE_UNSEALED).
+ * `optional`: unsealed (version 1) case records are accepted too; what a genesis without `cases` means, so
+ * chains created before the parameter replay unchanged.
+ */
+export const CaseSealingModes = ['required', 'optional'] as const;
+export type CaseSealing = (typeof CaseSealingModes)[number];
+/** What `jrchain genesis create` and the devnet write from now on. */
+export const DEFAULT_CASE_SEALING: CaseSealing = 'required';
+
+export interface CaseParams {
+  sealing: CaseSealing;
+}
+
 export interface Genesis {
   chainId: string;
   /** Epoch milliseconds. */
@@ -81,7 +96,11 @@ export interface Genesis {
   validators: GenesisValidator[];
   consensus: ConsensusParams;
   tsa: TsaParams;
+  /** Absent in the JSON: `{ sealing: 'optional' }`. */
+  cases: CaseParams;
 }
+
+export const sealingRequired = (g: Pick<Genesis, 'cases'>): boolean => g.cases.sealing === 'required';
 
 export const DEFAULT_TSA_PARAMS: Readonly<TsaParams> = Object.freeze({
   trustAnchors: [],
@@ -120,9 +139,14 @@ export function encodeGenesisForHash(g: Genesis): Uint8Array {
   w.varint(g.tsa.evidenceTokenToleranceMs);
   // Roles came later: a genesis whose institutions are all banks (the default) hashes as it always did, so
   // existing chains keep their identity; any other role appends one role code per institution.
-  if (g.institutions.some((i) => i.role !== DEFAULT_ROLE)) {
+  // Mandatory sealing came later still: an optional-sealing genesis hashes as before. A required one writes
+  // the roles unconditionally, then the string `cases.sealing=required`; the institution count fixes where
+  // the roles end, so the three forms never share bytes.
+  const sealed = sealingRequired(g);
+  if (sealed || g.institutions.some((i) => i.role !== DEFAULT_ROLE)) {
     for (const inst of g.institutions) w.u8(InstitutionRoles[inst.role]);
   }
+  if (sealed) w.string('cases.sealing=required');
   return w.finish();
 }
 
@@ -199,7 +223,7 @@ export function parseGenesis(doc: Json): Genesis {
   const o = root.object(
     doc,
     ['format', 'chainId', 'createdAt', 'institutions', 'validators'],
-    ['consensus', 'tsa'],
+    ['consensus', 'tsa', 'cases'],
   );
   if (o.format !== GENESIS_FORMAT) root.at('format').fail(`must be "${GENESIS_FORMAT}"`);
   const chainId = root.at('chainId').string(o.chainId, ID_PATTERN, Limits.chainIdBytes);
@@ -209,7 +233,17 @@ export function parseGenesis(doc: Json): Genesis {
   checkKeysUnique(root, validators, institutions);
   const consensus = parseConsensus(root.at('consensus'), o.consensus);
   const tsa = parseTsa(root.at('tsa'), o.tsa);
-  return { chainId, createdAt, institutions, validators, consensus, tsa };
+  const cases = parseCases(root.at('cases'), o.cases);
+  return { chainId, createdAt, institutions, validators, consensus, tsa, cases };
+}
+
+function parseCases(p: Path, value: Json | undefined): CaseParams {
+  if (value === undefined) return { sealing: 'optional' };
+  const o = p.object(value, ['sealing']);
+  const sealing = o.sealing;
+  if (!CaseSealingModes.includes(sealing as CaseSealing))
+    p.at('sealing').fail(`must be one of ${CaseSealingModes.join(', ')}`);
+  return { sealing: sealing as CaseSealing };
 }
 
 function parseInstitutions(instPath: Path, value: Json | undefined): Institution[] {
@@ -353,6 +387,8 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     })),
     consensus: { ...g.consensus },
     tsa: { trustAnchors: g.tsa.trustAnchors, evidenceTokenToleranceMs: g.tsa.evidenceTokenToleranceMs },
+    // Written only when required, so an older genesis reads back byte for byte.
+    ...(sealingRequired(g) ? { cases: { sealing: g.cases.sealing } } : {}),
   };
 }
 
@@ -366,5 +402,6 @@ export function describeGenesis(g: Genesis): Record<string, unknown> {
     validators: g.validators.length,
     validatorSetHash: toHex(validatorSetHash(genesisValidatorSet(g))),
     trustAnchors: g.tsa.trustAnchors.length,
+    caseSealing: g.cases.sealing,
   };
 }

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ExitCode, exitCodes, JrError } from './errors.ts';
-import { GENESIS_FORMAT, type Genesis, parseGenesis } from './genesis.ts';
+import { type CaseSealing, GENESIS_FORMAT, type Genesis, parseGenesis } from './genesis.ts';
 import type { ConsensusParams } from './params.ts';
 import type { InstitutionRole } from './roles.ts';
 
@@ -61,6 +61,8 @@ export interface AssembleOptions {
   consensus?: Partial<ConsensusParams>;
   trustAnchors?: string[];
   evidenceTokenToleranceMs?: number;
+  /** cases.sealing (ADR 015); absent: no `cases` section, which reads as optional. */
+  caseSealing?: CaseSealing;
 }
 
 /** Builds the genesis JSON from member descriptions, in the given order, and validates it strictly. */
@@ -92,6 +94,7 @@ export function assembleGenesis(
         ? { evidenceTokenToleranceMs: opts.evidenceTokenToleranceMs }
         : {}),
     },
+    ...(opts.caseSealing === undefined ? {} : { cases: { sealing: opts.caseSealing } }),
   };
   const genesis = parseGenesis(json);
   return { json, genesis };

@@ -61,7 +61,9 @@ const demoGenesis: Genesis = {
   })),
   consensus: { ...DEFAULT_CONSENSUS_PARAMS },
   tsa: { ...DEFAULT_TSA_PARAMS, trustAnchors: [] },
+  cases: { sealing: 'optional' },
 };
+const sealedGenesis: Genesis = { ...demoGenesis, cases: { sealing: 'required' } };
 const rolesGenesis: Genesis = {
   ...demoGenesis,
   institutions: [demoGenesis.institutions[0]!, { ...demoGenesis.institutions[1]!, role: 'mediator' }],
@@ -106,6 +108,8 @@ const computed: Record<string, Uint8Array> = {
   'genesis-hash': genesisHash(demoGenesis),
   'genesis-body-roles': encodeGenesisForHash(rolesGenesis),
   'genesis-hash-roles': genesisHash(rolesGenesis),
+  'genesis-body-sealed': encodeGenesisForHash(sealedGenesis),
+  'genesis-hash-sealed': genesisHash(sealedGenesis),
   certificate: encodeCertificate({
     height: 300,
     view: 0,

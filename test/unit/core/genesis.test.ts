@@ -56,6 +56,22 @@ describe('genesis', () => {
     expect(toHex(genesisHash(parseGenesis(tuned)))).not.toBe(base);
   });
 
+  it('cases.sealing (ADR 015): absent reads as optional and hashes as before; required changes the hash and round-trips', () => {
+    const plain = parseGenesis(testGenesisJson());
+    expect(plain.cases).toEqual({ sealing: 'optional' });
+    expect(genesisToJson(plain)).not.toHaveProperty('cases');
+    const optional = parseGenesis(testGenesisJson({ cases: { sealing: 'optional' } }));
+    expect(toHex(genesisHash(optional))).toBe(toHex(genesisHash(plain)));
+    const required = parseGenesis(testGenesisJson({ cases: { sealing: 'required' } }));
+    expect(required.cases.sealing).toBe('required');
+    expect(toHex(genesisHash(required))).not.toBe(toHex(genesisHash(plain)));
+    const again = parseGenesis(JSON.parse(JSON.stringify(genesisToJson(required))));
+    expect(again).toEqual(required);
+    expect(failure((g) => (g.cases = { sealing: 'sometimes' })).message).toMatch(/genesis\.cases\.sealing/);
+    expect(failure((g) => (g.cases = { sealing: 'required', extra: 1 })).message).toMatch(/unknown field/);
+    expect(failure((g) => (g.cases = {})).message).toMatch(/genesis\.cases\.sealing: missing/);
+  });
+
   it('orders the validator set as listed', () => {
     const g = parseGenesis(testGenesisJson());
     expect(genesisValidatorSet(g).validators.map((v) => v.institution)).toEqual([
