@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AUDIT_LOG_FILE, verifyAuditFile } from '../api/audit.ts';
-import { HOME_OPTION, KEY_OPTION, signedClient } from './case-query.ts';
+import { caseNameOnChain, HOME_OPTION, KEY_OPTION, signedClient } from './case-query.ts';
+import { CASE_KEYS_OPTION } from './case-sealing.ts';
 import { type CliIo, emit } from './io.ts';
 
 interface AuditEntryJson {
@@ -14,6 +15,15 @@ interface AuditEntryJson {
   caseId: string | null;
 }
 
+interface AuditOptions {
+  case?: string;
+  node?: string;
+  key?: string;
+  home?: string;
+  caseKeys?: string;
+  json?: boolean;
+}
+
 export function registerAuditCommand(program: Command, io: CliIo): void {
   const audit = program
     .command('audit')
@@ -21,13 +31,15 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
       'who read case data on this node: the reads of one of your cases (--case), or your own reads\n' +
         '(docs/security.md#audit-log)',
     )
-    .option('--case <id>', 'a case your institution is a party of')
+    .option('--case <id>', 'a case your institution is a party of: its id (case-key store) or k1: reference')
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
     .option(...KEY_OPTION)
     .option(...HOME_OPTION)
+    .option(...CASE_KEYS_OPTION)
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { case?: string; node?: string; key?: string; home?: string; json?: boolean }) => {
-      const q = opts.case === undefined ? '' : `?case=${encodeURIComponent(opts.case)}`;
+    .action(async (opts: AuditOptions) => {
+      const name = opts.case === undefined ? undefined : caseNameOnChain(opts.case, opts).name;
+      const q = name === undefined ? '' : `?case=${encodeURIComponent(name)}`;
       const r = await (await signedClient(opts)).get<{ entries: AuditEntryJson[] }>(`/v1/audit${q}`);
       emit(
         io,

@@ -21,7 +21,7 @@ import { type Genesis, parseGenesis } from '../core/genesis.ts';
 import { type KeyPair, readKeyFile } from '../core/keys.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { HttpTsaClient } from '../timestamp/index.ts';
-import { CASE_KEYS_OPTION, caseStoreFrom, storedCase } from './case-sealing.ts';
+import { CASE_KEYS_OPTION, caseStoreFor, storedCaseFor } from './case-sealing.ts';
 import { ApiClient, ApiClientErrorCode, type ApiResult, nodeUrl, toError } from './client.ts';
 import { expandInputs, hashFile, Progress } from './files.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
@@ -35,6 +35,8 @@ export interface Identity {
   institution: string;
   keyId: string;
   chainId: string;
+  /** The chain's genesis requires sealed cases (ADR 015). */
+  sealingRequired?: boolean;
 }
 
 /** The genesis the node serves, for looking up our key. Offline verification never trusts it. */
@@ -64,7 +66,8 @@ export async function resolveIdentity(
       if ((institution ?? inst.id) !== inst.id || (keyId ?? id) !== id) continue;
       // From here on the client signs its requests as this key (case reads need it).
       client.signer = { keyid: `${inst.id}/${id}`, seed: key.seed };
-      return { key, institution: inst.id, keyId: id, chainId: genesis.chainId };
+      const sealingRequired = genesis.cases.sealing === 'required';
+      return { key, institution: inst.id, keyId: id, chainId: genesis.chainId, sealingRequired };
     }
   }
   throw new CliError(
@@ -283,9 +286,9 @@ function submitBase(files: string[], opts: SubmitOptions): EvidenceBase {
     ...(opts.mediaType !== undefined ? { mediaType: opts.mediaType } : {}),
   };
   // A sealed case: the evidence names its reference, and its label is sealed under the case key (ADR 011).
-  const store = caseStoreFrom(opts);
-  if (store !== undefined) {
-    const c = storedCase(store, opts.case);
+  // The default store (beside the key file) seals the evidence of the cases it holds.
+  const c = storedCaseFor(caseStoreFor(opts, opts.key, false), opts.case);
+  if (c !== undefined) {
     base.caseId = c.ref;
     if (opts.label !== undefined) base.label = sealLabel(c.key, c.ref, opts.label);
   }
