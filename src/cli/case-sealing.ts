@@ -23,6 +23,7 @@ import {
 import { CASE_KEYS_DIR, CaseKeyStore, type StoredCaseKey } from '../node/case-keys.ts';
 import type { ApiClient } from './client.ts';
 import { UsageError } from './io.ts';
+import { isEncryptedFile, sessionPassphrase } from './passphrase.ts';
 
 export const CASE_KEYS_ENV = 'JRCHAIN_CASE_KEYS';
 
@@ -32,9 +33,18 @@ export const CASE_KEYS_OPTION = [
 ] as const;
 
 /** The store named by `--case-keys` or $JRCHAIN_CASE_KEYS, if any. */
-export function caseStoreFrom(opts: { caseKeys?: string }): CaseKeyStore | undefined {
+export function caseStoreFrom(opts: { caseKeys?: string }, keyFile?: string): CaseKeyStore | undefined {
   const dir = opts.caseKeys ?? process.env[CASE_KEYS_ENV];
-  return dir === undefined || dir === '' ? undefined : new CaseKeyStore(dir);
+  return dir === undefined || dir === '' ? undefined : openStore(dir, keyFile);
+}
+
+/**
+ * A store, encrypted with the key files' passphrase when the institution's client key file is encrypted
+ * (ADR 015): a plain store is encrypted in place the first time such a key uses it.
+ */
+function openStore(dir: string, keyFile: string | undefined): CaseKeyStore {
+  const encrypt = keyFile !== undefined && isEncryptedFile(keyFile);
+  return new CaseKeyStore(dir, { passphrase: sessionPassphrase(), encrypt });
 }
 
 /** The default store of the institution whose client key is `keyFile`: `case-keys/` in the same directory. */
@@ -51,11 +61,11 @@ export function caseStoreFor(
   keyFile: string | undefined,
   create: boolean,
 ): { store: CaseKeyStore; named: boolean } | undefined {
-  const named = caseStoreFrom(opts);
+  const named = caseStoreFrom(opts, keyFile);
   if (named !== undefined) return { store: named, named: true };
   if (keyFile === undefined) return undefined;
   const dir = defaultCaseKeysDir(keyFile);
-  return create || existsSync(dir) ? { store: new CaseKeyStore(dir), named: false } : undefined;
+  return create || existsSync(dir) ? { store: openStore(dir, keyFile), named: false } : undefined;
 }
 
 /**

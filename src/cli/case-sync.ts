@@ -1,6 +1,6 @@
 /**
  * Case keys on the institution's side (ADR 011, docs/cases.md#crypto-shredding): `case sync` imports the case
- * keys wrapped for this institution on the chain into its store, `case shred` destroys the store's copy, and
+ * keys wrapped for this institution on the chain into its store (case-keys-admin.ts has `case shred`), and
  * `keys generate-encryption` / `keys destroy-encryption` make and retire the X25519 keys the wraps are made to.
  */
 import type { Command } from 'commander';
@@ -17,7 +17,7 @@ import {
   readEncryptionKeyFile,
   writeEncryptionKeyFile,
 } from '../node/case-keys.ts';
-import { CASE_KEYS_OPTION, caseStoreFrom, storedCase } from './case-sealing.ts';
+import { CASE_KEYS_OPTION, caseStoreFrom } from './case-sealing.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { resolveIdentity } from './evidence.ts';
 import { type CliIo, emit, UsageError } from './io.ts';
@@ -66,7 +66,8 @@ export async function syncCaseKeys(
     const q: string = `?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
     const page: CaseListJson = (await client.get<CaseListJson>(`/v1/cases${q}`)).body;
     for (const c of page.cases) {
-      if (!isCaseRef(c.caseId) || store.byRef(c.caseId) !== undefined) continue;
+      // A case shredded here stays shredded, even while the old encryption key still opens its wrap.
+      if (!isCaseRef(c.caseId) || store.byRef(c.caseId) !== undefined || store.isShredded(c.caseId)) continue;
       try {
         const found = await keyFromChain(
           client,
@@ -112,7 +113,7 @@ export function registerCaseKeyCommands(c: Command, io: CliIo): void {
       const r = await syncCaseKeys(
         client,
         id.institution,
-        caseStoreFrom(o)!,
+        caseStoreFrom(o, o.key)!,
         await loadEncryptionKey(o.encKey),
       );
       emit(
@@ -120,26 +121,6 @@ export function registerCaseKeyCommands(c: Command, io: CliIo): void {
         o.json === true,
         r,
         () => `imported ${r.imported.length} case key(s); ${r.unreadable.length} not wrapped to this key\n`,
-      );
-    });
-  c.command('shred')
-    .description(
-      "destroy this institution's copy of a case key (the store file is overwritten, then removed).\n" +
-        'The case is unreadable everywhere once every party shredded it and retired the encryption key its\n' +
-        'wraps were made to (docs/cases.md#crypto-shredding)',
-    )
-    .argument('<case-id>')
-    .requiredOption(...CASE_KEYS_OPTION)
-    .option('--json', 'print machine-readable JSON')
-    .action((caseId: string, o: { caseKeys: string; json?: boolean }) => {
-      const store = caseStoreFrom(o)!;
-      const ref = storedCase(store, caseId).ref;
-      store.shred(ref);
-      emit(
-        io,
-        o.json === true,
-        { caseId, ref, shredded: true },
-        () => `shredded the key of case ${caseId} (${ref})\n`,
       );
     });
 }

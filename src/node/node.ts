@@ -75,6 +75,8 @@ interface Parts {
   log: Logger;
   tls: { cert: string; key: string } | undefined;
   pages: ApiPages;
+  /** The key files' passphrase, which also opens an encrypted case-key store (ADR 015). */
+  passphrase: string | undefined;
 }
 
 export class JrNode {
@@ -180,6 +182,7 @@ export class JrNode {
         log,
         tls,
         pages,
+        passphrase: keyOptions.passphrase,
       });
     } catch (err) {
       await store.close();
@@ -289,7 +292,13 @@ export class JrNode {
    */
   #caseKeys(): CaseKeyLookup {
     const dir = resolveHomePath(this.config, CASE_KEYS_DIR);
-    const store = () => (existsSync(dir) ? new CaseKeyStore(dir) : undefined);
+    // One instance once the store exists: an encrypted store unlocks its key once, not on every read.
+    let opened: CaseKeyStore | undefined;
+    const store = () => {
+      if (opened === undefined && existsSync(dir))
+        opened = new CaseKeyStore(dir, { passphrase: this.#p.passphrase });
+      return opened;
+    };
     return {
       institution: this.config.institution,
       byRef: (ref) => store()?.byRef(ref),

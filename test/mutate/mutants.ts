@@ -456,6 +456,14 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ['test/unit/ledger/cases-sealed.test.ts'],
   },
   {
+    id: 'store-keeps-shredded-out',
+    file: 'src/node/case-keys.ts',
+    original: 'if (index.shredded.includes(c.ref))',
+    replacement: 'if (false)',
+    breaks: 'a case key shredded from a store is stored again (`case sync` while the old encryption key lives)',
+    tests: ['test/unit/node/case-key-store.test.ts'],
+  },
+  {
     id: 'gov-audit-regulator',
     file: GOV,
     original: "if (inst?.role !== 'regulator') return",

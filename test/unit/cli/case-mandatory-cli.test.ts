@@ -4,7 +4,7 @@
  * the node home), seal every case and its evidence, and accept the case id in clear for receipts and the audit
  * log; a record naming the case in clear is refused with TX_CASE_UNSEALED.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,8 +161,88 @@ describe('a chain that requires sealed cases, through the CLI', () => {
     });
     expect((await node.consensus.submit(plain))?.code).toBe(TxErrorCode.caseUnsealed);
     expect(existsSync(join(home('bank-a'), CASE_KEYS_DIR))).toBe(true);
-    expect(readdirSync(join(home('bank-a'), CASE_KEYS_DIR)).filter((f) => f.endsWith('.json'))).toHaveLength(
-      1,
+    expect(
+      readdirSync(join(home('bank-a'), CASE_KEYS_DIR)).filter((f) => /^[0-9a-f]{64}\.json$/.test(f)),
+    ).toHaveLength(1);
+  });
+
+  it('case shred destroys the default store copy and names what is left; keys rotate-encryption retires the key', async () => {
+    const storeDir = join(home('bank-a'), CASE_KEYS_DIR);
+    const ref = new CaseKeyStore(storeDir).byCaseId(CASE_ID)!.ref;
+    const shred = await cli('case', 'shred', CASE_ID, '--key', key('bank-a'), '--json');
+    expect(shred.code, shred.stderr).toBe(0);
+    const out = JSON.parse(shred.stdout);
+    expect(out).toMatchObject({ caseId: CASE_ID, ref, shredded: [storeDir], otherParties: ['bank-c'] });
+    expect(out.next).toMatch(/keys rotate-encryption/);
+    const store = new CaseKeyStore(storeDir);
+    expect(store.byRef(ref)).toBeUndefined();
+    expect(store.isShredded(ref)).toBe(true);
+    // The text form tells the other parties what they must do.
+    const shredText = await cli('case', 'shred', ref, '--key', key('bank-a'));
+    expect(shredText.code).toBe(2); // nothing left to shred here
+
+    // The rotation: the old key still opens the case's wrap, but the shredded case is not imported again.
+    writeKeyFile(
+      join(home('bank-a'), 'validator.key'),
+      keyPairFromSeed(sha256(utf8.encode('jrchain-test-key:validator-0'))),
     );
+    const oldPub = JSON.parse(readFileSync(encKey('bank-a'), 'utf8')).publicKey as string;
+    const rotate = await cli('keys', 'rotate-encryption', '--home', home('bank-a'), '--json');
+    expect(rotate.code, rotate.stderr).toBe(0);
+    const r = JSON.parse(rotate.stdout);
+    expect(r.imported).toEqual([]);
+    expect(r.proposalId).toMatch(/^[0-9a-f]{64}$/);
+    expect(existsSync(`${encKey('bank-a')}.next`)).toBe(true);
+    const early = await cli('keys', 'rotate-encryption', '--home', home('bank-a'), '--finish');
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/has not registered/);
+    const createdAt = Date.now();
+    for (const v of [1, 2]) {
+      const a = governanceTx(
+        { kind: 'approve', proposalId: fromHex(r.proposalId) },
+        { validator: v, nonce: nonce++, createdAt },
+      );
+      expect(await node.consensus.submit(a)).toBeUndefined();
+    }
+    await node.commit();
+    const finish = await cli('keys', 'rotate-encryption', '--home', home('bank-a'), '--finish', '--json');
+    expect(finish.code, finish.stderr).toBe(0);
+    expect(existsSync(`${encKey('bank-a')}.next`)).toBe(false);
+    const now = JSON.parse(readFileSync(encKey('bank-a'), 'utf8')).publicKey as string;
+    expect(now).toBe(r.publicKey);
+    expect(now).not.toBe(oldPub);
+    // With the old key gone, nothing here opens the case's wraps any more.
+    const synced = await cli(
+      'case',
+      'sync',
+      '--enc-key',
+      encKey('bank-a'),
+      '--key',
+      key('bank-a'),
+      '--case-keys',
+      storeDir,
+      '--json',
+    );
+    expect(JSON.parse(synced.stdout).imported).toEqual([]);
+    expect(store.byRef(ref)).toBeUndefined();
+  });
+
+  it('an institution whose client key is encrypted gets its case-key store encrypted with the same passphrase', async () => {
+    const storeDir = join(home('bank-c'), CASE_KEYS_DIR);
+    process.env.JRCHAIN_KEY_PASSPHRASE = 'mediator passphrase';
+    try {
+      expect(await runCli(['keys', 'encrypt', key('bank-c')], memoryIo())).toBe(0);
+      const shown = await cli('case', 'show', CASE_ID, '--key', key('bank-c'), '--json');
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(JSON.parse(shown.stdout).case.status).toBe('mediating');
+      expect(existsSync(join(storeDir, 'store.key'))).toBe(true);
+      const files = readdirSync(storeDir).map((f) => readFileSync(join(storeDir, f), 'utf8'));
+      expect(files.join('\n')).not.toContain(CASE_ID);
+    } finally {
+      delete process.env.JRCHAIN_KEY_PASSPHRASE;
+    }
+    const locked = await cli('case', 'show', CASE_ID, '--key', key('bank-c'), '--case-keys', storeDir);
+    expect(locked.code).toBe(3);
+    expect(locked.stderr).toMatch(/KEY_PASSPHRASE_REQUIRED|passphrase/);
   });
 });
