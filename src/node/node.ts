@@ -124,7 +124,8 @@ export class JrNode {
     const store = await LevelLedgerStore.open(join(dataDir, 'ledger'));
     try {
       // Checked on open: a log edited or cut in the middle refuses the start (AUDIT_LOG_TAMPERED).
-      const audit = new AuditLog(join(dataDir, AUDIT_LOG_FILE));
+      // Its head is signed with the validator key: cutting the log and its head together needs that key.
+      const audit = new AuditLog(join(dataDir, AUDIT_LOG_FILE), Date.now, key.signer);
       const verifier = createGenesisTokenVerifier(genesis.tsa);
       const chain = await LedgerChain.open(store, genesis, {
         tokenVerifier: verifier,

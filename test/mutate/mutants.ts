@@ -460,8 +460,34 @@ export const MUTANTS: readonly Mutant[] = [
     file: 'src/node/case-keys.ts',
     original: 'if (index.shredded.includes(c.ref))',
     replacement: 'if (false)',
-    breaks: 'a case key shredded from a store is stored again (`case sync` while the old encryption key lives)',
+    breaks:
+      'a case key shredded from a store is stored again (`case sync` while the old encryption key lives)',
     tests: ['test/unit/node/case-key-store.test.ts'],
+  },
+  {
+    id: 'audit-head-signature',
+    file: 'src/api/audit.ts',
+    original: '!verifySignature(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)',
+    replacement: 'false',
+    breaks:
+      'an audit head whose signature does not cover its seq and hash is accepted (log and head cut together)',
+    tests: ['test/unit/api/audit.test.ts'],
+  },
+  {
+    id: 'audit-head-key',
+    file: 'src/api/audit.ts',
+    original: 'if (keys !== undefined && !keys.some((k) => equalBytes(k, pub)))',
+    replacement: 'if (false)',
+    breaks: "an audit head re-signed by a key other than the node's is accepted",
+    tests: ['test/unit/api/audit.test.ts'],
+  },
+  {
+    id: 'audit-head-strict',
+    file: 'src/api/audit.ts',
+    original: 'const strict = signer !== undefined && signedEra;',
+    replacement: 'const strict = false;',
+    breaks: 'a node whose log records signed heads starts on an unsigned or missing head',
+    tests: ['test/unit/api/audit.test.ts'],
   },
   {
     id: 'gov-audit-regulator',
