@@ -5,6 +5,7 @@
  * validator that moves can be updated in config without forking the chain.
  */
 import { toHex, tryFromHex, utf8Length } from './bytes.ts';
+import { X25519_KEY_LENGTH } from './case-ref.ts';
 import { Writer } from './codec.ts';
 import { Domain, PUBLIC_KEY_LENGTH, taggedHash } from './crypto.ts';
 import { ExitCode, exitCodes, JrError } from './errors.ts';
@@ -55,6 +56,8 @@ export interface Institution {
   /** What the institution is (docs/cases.md); `bank` when the genesis names none. */
   role: InstitutionRole;
   clientKeys: ClientKey[];
+  /** Its X25519 encryption key for case key wraps (ADR 015), registered from block 1; governance may change it. */
+  encryptionKey?: Uint8Array | undefined;
 }
 
 export interface GenesisValidator {
@@ -139,14 +142,18 @@ export function encodeGenesisForHash(g: Genesis): Uint8Array {
   w.varint(g.tsa.evidenceTokenToleranceMs);
   // Roles came later: a genesis whose institutions are all banks (the default) hashes as it always did, so
   // existing chains keep their identity; any other role appends one role code per institution.
-  // Mandatory sealing came later still: an optional-sealing genesis hashes as before. A required one writes
-  // the roles unconditionally, then the string `cases.sealing=required`; the institution count fixes where
-  // the roles end, so the three forms never share bytes.
-  const sealed = sealingRequired(g);
-  if (sealed || g.institutions.some((i) => i.role !== DEFAULT_ROLE)) {
+  // Mandatory sealing and genesis encryption keys came later still (ADR 015): a genesis with neither hashes as
+  // before. One with either writes the roles unconditionally, the string `cases.sealing=<mode>` and one
+  // optional key per institution; the institution count fixes where the roles end, so no two forms share bytes.
+  const cases = sealingRequired(g) || g.institutions.some((i) => i.encryptionKey !== undefined);
+  if (cases || g.institutions.some((i) => i.role !== DEFAULT_ROLE)) {
     for (const inst of g.institutions) w.u8(InstitutionRoles[inst.role]);
   }
-  if (sealed) w.string('cases.sealing=required');
+  if (cases) {
+    w.string(`cases.sealing=${g.cases.sealing}`);
+    for (const inst of g.institutions)
+      w.optional(inst.encryptionKey, (w, k) => w.fixed(k, X25519_KEY_LENGTH));
+  }
   return w.finish();
 }
 
@@ -195,6 +202,12 @@ class Path {
     const b = tryFromHex(this.string(v));
     if (b === undefined || b.length !== PUBLIC_KEY_LENGTH)
       this.fail('must be a 32-byte Ed25519 public key in hex');
+    return b;
+  }
+  x25519(v: Json): Uint8Array {
+    const b = tryFromHex(this.string(v));
+    if (b === undefined || b.length !== X25519_KEY_LENGTH)
+      this.fail('must be a 32-byte X25519 public key in hex');
     return b;
   }
   int(v: Json): number {
@@ -249,7 +262,7 @@ function parseCases(p: Path, value: Json | undefined): CaseParams {
 function parseInstitutions(instPath: Path, value: Json | undefined): Institution[] {
   const institutions: Institution[] = instPath.array(value, Limits.institutions).map((v, i) => {
     const p = instPath.at(i);
-    const io = p.object(v, ['id', 'name', 'clientKeys'], ['role']);
+    const io = p.object(v, ['id', 'name', 'clientKeys'], ['role', 'encryptionKey']);
     const role: InstitutionRole = io.role === undefined ? DEFAULT_ROLE : parseRole(p.at('role'), io.role);
     const keysPath = p.at('clientKeys');
     const clientKeys = keysPath.array(io.clientKeys, Limits.clientKeysPerInstitution).map((k, j) => {
@@ -264,7 +277,9 @@ function parseInstitutions(instPath: Path, value: Json | undefined): Institution
     if (keyIds.size !== clientKeys.length) keysPath.fail('duplicate keyId');
     const name = p.at('name').string(io.name, undefined, Limits.institutionNameBytes);
     if (name.trim().length === 0) p.at('name').fail('must not be empty');
-    return { id: p.at('id').string(io.id, ID_PATTERN), name, role, clientKeys };
+    const id = p.at('id').string(io.id, ID_PATTERN);
+    if (io.encryptionKey === undefined) return { id, name, role, clientKeys };
+    return { id, name, role, clientKeys, encryptionKey: p.at('encryptionKey').x25519(io.encryptionKey) };
   });
   if (institutions.length === 0) instPath.fail('must list at least one institution');
   const instIds = new Set(institutions.map((i) => i.id));
@@ -378,6 +393,7 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
       name: i.name,
       role: i.role,
       clientKeys: i.clientKeys.map((k) => ({ keyId: k.keyId, publicKey: toHex(k.publicKey) })),
+      ...(i.encryptionKey === undefined ? {} : { encryptionKey: toHex(i.encryptionKey) }),
     })),
     validators: g.validators.map((v) => ({
       institution: v.institution,

@@ -354,6 +354,18 @@ describe('devnet end to end', () => {
       const after = (await api(`${c.apiUrl}/v1/status`)).json;
       expect(after.height).toBeGreaterThanOrEqual(before);
       expect(after.chainId).toBe('jrchain-devnet');
+      // The restart accepted the head its first run signed; audit verify checks it against the node's key.
+      const audited = await cli(
+        'audit',
+        'verify',
+        '--data-dir',
+        join(c.home, 'data'),
+        '--home',
+        c.home,
+        '--json',
+      );
+      expect(audited.code, audited.stderr).toBe(0);
+      expect(JSON.parse(audited.stdout)).toMatchObject({ keyChecked: true, signedBy: expect.any(String) });
       expect(logTail(join(devnetDir, 'logs', `${c.institution}.log`), 200)).toMatch(/"msg":"node stopped"/);
     } finally {
       expect(await stopChild(restarted, 20_000)).toBe(0);

@@ -63,7 +63,14 @@ const demoGenesis: Genesis = {
   tsa: { ...DEFAULT_TSA_PARAMS, trustAnchors: [] },
   cases: { sealing: 'optional' },
 };
-const sealedGenesis: Genesis = { ...demoGenesis, cases: { sealing: 'required' } };
+const sealedGenesis: Genesis = {
+  ...demoGenesis,
+  institutions: [
+    { ...demoGenesis.institutions[0]!, encryptionKey: filled(32, 0x55) },
+    demoGenesis.institutions[1]!,
+  ],
+  cases: { sealing: 'required' },
+};
 const rolesGenesis: Genesis = {
   ...demoGenesis,
   institutions: [demoGenesis.institutions[0]!, { ...demoGenesis.institutions[1]!, role: 'mediator' }],

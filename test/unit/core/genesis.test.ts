@@ -12,6 +12,7 @@ import {
 } from '../../../src/core/genesis.ts';
 import { loadGenesisFile } from '../../../src/core/genesis-file.ts';
 import { peerIdOf } from '../../../src/core/keys.ts';
+import { GovernanceState } from '../../../src/ledger/governance-state.ts';
 import { testGenesisJson } from '../../helpers/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-genesis-'));
@@ -70,6 +71,19 @@ describe('genesis', () => {
     expect(failure((g) => (g.cases = { sealing: 'sometimes' })).message).toMatch(/genesis\.cases\.sealing/);
     expect(failure((g) => (g.cases = { sealing: 'required', extra: 1 })).message).toMatch(/unknown field/);
     expect(failure((g) => (g.cases = {})).message).toMatch(/genesis\.cases\.sealing: missing/);
+  });
+
+  it('an institution may carry its X25519 encryption key: hashed, round-tripped, registered from block 1', () => {
+    const json = testGenesisJson() as Record<string, any>;
+    json.institutions[0].encryptionKey = '55'.repeat(32);
+    const g = parseGenesis(json);
+    expect(toHex(g.institutions[0]!.encryptionKey!)).toBe('55'.repeat(32));
+    expect(toHex(genesisHash(g))).not.toBe(toHex(genesisHash(parseGenesis(testGenesisJson()))));
+    expect(parseGenesis(JSON.parse(JSON.stringify(genesisToJson(g))))).toEqual(g);
+    expect(toHex(GovernanceState.fromGenesis(g).encryptionKeyOf('bank-a')!)).toBe('55'.repeat(32));
+    expect(GovernanceState.fromGenesis(g).encryptionKeyOf('bank-b')).toBeUndefined();
+    const bad = failure((x) => (x.institutions[0].encryptionKey = '55'.repeat(31)));
+    expect(bad.message).toMatch(/institutions\[0\]\.encryptionKey: must be a 32-byte X25519 public key/);
   });
 
   it('orders the validator set as listed', () => {
