@@ -3,6 +3,7 @@
  * keys wrapped for this institution on the chain into its store (case-keys-admin.ts has `case shred`), and
  * `keys generate-encryption` / `keys destroy-encryption` make and retire the X25519 keys the wraps are made to.
  */
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { decodeCase } from '../core/case.ts';
@@ -12,12 +13,13 @@ import { parseTx } from '../core/tx.ts';
 import {
   type CaseKeyStore,
   destroySecretFile,
+  ENCRYPTION_KEY_FILE,
   type EncryptionKey,
   isEncryptionKeyFile,
   readEncryptionKeyFile,
   writeEncryptionKeyFile,
 } from '../node/case-keys.ts';
-import { CASE_KEYS_OPTION, caseStoreFrom } from './case-sealing.ts';
+import { CASE_KEYS_OPTION, caseStoreFor } from './case-sealing.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { resolveIdentity } from './evidence.ts';
 import { type CliIo, emit, UsageError } from './io.ts';
@@ -103,19 +105,20 @@ export function registerCaseKeyCommands(c: Command, io: CliIo): void {
         'with its X25519 encryption key from the wraps on the chain',
     )
     .requiredOption('--key <file>', 'institution client key file (signs the reads)')
-    .requiredOption('--enc-key <file>', 'the institution X25519 encryption key file')
-    .requiredOption(...CASE_KEYS_OPTION)
+    .option(
+      '--enc-key <file>',
+      `the institution X25519 encryption key file (default: ${ENCRYPTION_KEY_FILE} beside the client key)`,
+    )
+    .option(...CASE_KEYS_OPTION)
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
     .option('--json', 'print machine-readable JSON')
-    .action(async (o: { key: string; encKey: string; caseKeys: string; node?: string; json?: boolean }) => {
+    .action(async (o: { key: string; encKey?: string; caseKeys?: string; node?: string; json?: boolean }) => {
       const client = new ApiClient(nodeUrl(o.node));
       const id = await resolveIdentity(client, o.key);
-      const r = await syncCaseKeys(
-        client,
-        id.institution,
-        caseStoreFrom(o, o.key)!,
-        await loadEncryptionKey(o.encKey),
-      );
+      // Both default to the node home's layout when the client key lives there (ADR 015).
+      const encKey = o.encKey ?? join(dirname(resolve(o.key)), ENCRYPTION_KEY_FILE);
+      const store = caseStoreFor(o, o.key, true)!.store;
+      const r = await syncCaseKeys(client, id.institution, store, await loadEncryptionKey(encKey));
       emit(
         io,
         o.json === true,

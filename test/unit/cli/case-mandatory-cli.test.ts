@@ -121,8 +121,8 @@ describe('a chain that requires sealed cases, through the CLI', () => {
     expect(records).toHaveLength(1);
 
     // The mediator imports the case into its own default store, then works with the id in clear.
-    const med = ['--key', key('bank-c'), '--case-keys', join(home('bank-c'), CASE_KEYS_DIR), '--json'];
-    const synced = await cli('case', 'sync', '--enc-key', encKey('bank-c'), ...med);
+    // No --enc-key, no --case-keys: both default to the files beside the client key (a node home's layout).
+    const synced = await cli('case', 'sync', '--key', key('bank-c'), '--json');
     expect(JSON.parse(synced.stdout).imported).toEqual([CASE_ID]);
     const session = await cli('case', 'session', CASE_ID, '--seq', '1', '--key', key('bank-c'), '--json');
     expect(session.code, session.stderr).toBe(0);
