@@ -160,6 +160,21 @@ describe('a chain that requires sealed cases, through the CLI', () => {
       event: { type: 'open', respondent: 'bank-a', claimant: sha256(utf8.encode('c')) },
     });
     expect((await node.consensus.submit(plain))?.code).toBe(TxErrorCode.caseUnsealed);
+    // Evidence is not covered by the rule, but the CLI warns when it has to name a case in clear.
+    const ev = await cli(
+      'evidence',
+      'submit',
+      '--hash',
+      '12'.repeat(32),
+      '--case',
+      'NOT-IN-STORE-1',
+      '--type',
+      'other',
+      '--key',
+      key('bank-a'),
+    );
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stderr).toMatch(/NOT-IN-STORE-1 is not in the case-key store, so this evidence names it in clear/);
     expect(existsSync(join(home('bank-a'), CASE_KEYS_DIR))).toBe(true);
     expect(
       readdirSync(join(home('bank-a'), CASE_KEYS_DIR)).filter((f) => /^[0-9a-f]{64}\.json$/.test(f)),
