@@ -174,7 +174,9 @@ describe('a chain that requires sealed cases, through the CLI', () => {
       key('bank-a'),
     );
     expect(ev.code, ev.stderr).toBe(0);
-    expect(ev.stderr).toMatch(/NOT-IN-STORE-1 is not in the case-key store, so this evidence names it in clear/);
+    expect(ev.stderr).toMatch(
+      /NOT-IN-STORE-1 is not in the case-key store, so this evidence names it in clear/,
+    );
     expect(existsSync(join(home('bank-a'), CASE_KEYS_DIR))).toBe(true);
     expect(
       readdirSync(join(home('bank-a'), CASE_KEYS_DIR)).filter((f) => /^[0-9a-f]{64}\.json$/.test(f)),
