@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { AUDIT_LOG_FILE, verifyAuditFile } from '../api/audit.ts';
 import { tryFromHex } from '../core/bytes.ts';
 import { HOME_FILES } from '../node/home.ts';
-import { caseNameOnChain, HOME_OPTION, KEY_OPTION, signedClient } from './case-query.ts';
+import { caseNameOnChain, HOME_OPTION, KEY_OPTION, signedIdentity } from './case-query.ts';
 import { CASE_KEYS_OPTION } from './case-sealing.ts';
 import { type CliIo, emit, UsageError } from './io.ts';
 
@@ -41,9 +41,11 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
     .option(...CASE_KEYS_OPTION)
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: AuditOptions) => {
-      const name = opts.case === undefined ? undefined : caseNameOnChain(opts.case, opts).name;
+      const { client, id } = await signedIdentity(opts);
+      const name =
+        opts.case === undefined ? undefined : caseNameOnChain(opts.case, opts, id.sealingRequired).name;
       const q = name === undefined ? '' : `?case=${encodeURIComponent(name)}`;
-      const r = await (await signedClient(opts)).get<{ entries: AuditEntryJson[] }>(`/v1/audit${q}`);
+      const r = await client.get<{ entries: AuditEntryJson[] }>(`/v1/audit${q}`);
       emit(
         io,
         opts.json === true,

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { openLabel } from '../core/case-seal.ts';
+import { isCaseRef, openLabel } from '../core/case-seal.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
 import type { StoredCaseKey } from '../node/case-keys.ts';
 import { HOME_FILES } from '../node/home.ts';
@@ -12,7 +12,7 @@ import { CASE_KEYS_OPTION, caseStoreFor, storedCaseFor } from './case-sealing.ts
 import { registerCaseKeyCommands } from './case-sync.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { UsageError } from './errors.ts';
-import { resolveIdentity } from './evidence.ts';
+import { type Identity, resolveIdentity } from './evidence.ts';
 import { type CliIo, ExitCode, emit, parsePositiveInt } from './io.ts';
 import { readJsonFile } from './receipt.ts';
 
@@ -62,9 +62,18 @@ export function clientKeyFile(opts: { key?: string; home?: string }): string {
 
 /** A client signing as the institution whose client key `--key`, `--home` or $JRCHAIN_CLIENT_KEY names. */
 export async function signedClient(opts: { node?: string; key?: string; home?: string }): Promise<ApiClient> {
+  return (await signedIdentity(opts)).client;
+}
+
+/** The same, with the identity it signs as (and whether the chain requires sealed cases). */
+export async function signedIdentity(opts: {
+  node?: string;
+  key?: string;
+  home?: string;
+}): Promise<{ client: ApiClient; id: Identity }> {
   const client = new ApiClient(nodeUrl(opts.node));
-  await resolveIdentity(client, clientKeyFile(opts));
-  return client;
+  const id = await resolveIdentity(client, clientKeyFile(opts));
+  return { client, id };
 }
 
 /**
@@ -74,9 +83,17 @@ export async function signedClient(opts: { node?: string; key?: string; home?: s
 export function caseNameOnChain(
   caseId: string,
   opts: { key?: string; home?: string; caseKeys?: string },
+  sealingRequired = false,
 ): { name: string; sealed?: StoredCaseKey } {
-  const sealed = storedCaseFor(caseStoreFor(opts, clientKeyFile(opts), false), caseId);
-  return sealed === undefined ? { name: caseId } : { name: sealed.ref, sealed };
+  const s = caseStoreFor(opts, clientKeyFile(opts), false);
+  const sealed = storedCaseFor(s, caseId);
+  if (sealed !== undefined) return { name: sealed.ref, sealed };
+  // On a chain that requires sealing no case goes by its id in clear: the store is missing the key.
+  if (sealingRequired && !isCaseRef(caseId))
+    throw new UsageError(
+      `no key for case ${caseId} in ${s?.store.dir ?? 'a case-key store'}: run \`jrchain case sync\` to import the cases wrapped for this institution, or give its k1: reference`,
+    );
+  return { name: caseId };
 }
 
 async function showCase(
@@ -84,9 +101,9 @@ async function showCase(
   caseId: string,
   opts: { node?: string; key?: string; home?: string; json?: boolean; caseKeys?: string },
 ): Promise<void> {
-  const client = await signedClient(opts);
+  const { client, id } = await signedIdentity(opts);
   // A sealed case: asked for by its reference; its labels are opened here, with the stored case key.
-  const { sealed } = caseNameOnChain(caseId, opts);
+  const { sealed } = caseNameOnChain(caseId, opts, id.sealingRequired);
   const records: EvidenceRecordJson[] = [];
   let state: CaseJson | null = null;
   let cursor: string | null = null;
@@ -200,10 +217,9 @@ function registerCaseReceiptCommands(c: Command, io: CliIo): void {
     .option(...CASE_KEYS_OPTION)
     .action(
       async (caseId: string, opts: { out?: string; node?: string; key?: string; caseKeys?: string }) => {
-        const { name } = caseNameOnChain(caseId, opts);
-        const r = await (await signedClient(opts)).get<unknown>(
-          `/v1/cases/${encodeURIComponent(name)}/receipt`,
-        );
+        const { client, id } = await signedIdentity(opts);
+        const { name } = caseNameOnChain(caseId, opts, id.sealingRequired);
+        const r = await client.get<unknown>(`/v1/cases/${encodeURIComponent(name)}/receipt`);
         const text = `${JSON.stringify(r.body, null, 2)}\n`;
         if (opts.out === undefined) io.out(text);
         else {

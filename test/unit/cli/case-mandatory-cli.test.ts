@@ -160,6 +160,16 @@ describe('a chain that requires sealed cases, through the CLI', () => {
       event: { type: 'open', respondent: 'bank-a', claimant: sha256(utf8.encode('c')) },
     });
     expect((await node.consensus.submit(plain))?.code).toBe(TxErrorCode.caseUnsealed);
+    // A case id the store does not hold cannot be on this chain: the CLI says how to get its key.
+    for (const args of [
+      ['case', 'show'],
+      ['case', 'receipt'],
+      ['audit', '--case'],
+    ]) {
+      const r = await cli(...args, 'UNKNOWN-9', '--key', key('bank-a'));
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/no key for case UNKNOWN-9 .*case sync/);
+    }
     // Evidence is not covered by the rule, but the CLI warns when it has to name a case in clear.
     const ev = await cli(
       'evidence',
