@@ -21,7 +21,7 @@ import {
 import { join } from 'node:path';
 import { toHex, tryFromHex } from '../core/bytes.ts';
 import { CASE_KEY_LENGTH, isCaseRef, x25519PublicKey } from '../core/case-seal.ts';
-import { JrError } from '../core/errors.ts';
+import { isJrError, JrError } from '../core/errors.ts';
 import {
   decryptSeed,
   ENCRYPTED_KEY_FORMAT,
@@ -372,4 +372,31 @@ export class CaseKeyStore {
     this.#writeIndex(index);
     return destroySecretFile(path);
   }
+}
+
+/**
+ * The node's view of the store in its home (ADR 015): one instance once the directory exists (an encrypted
+ * store unlocks its key once, not on every read), and reads that never fail: a store the node cannot open
+ * (locked without the passphrase, or corrupt) opens no case, and `onError` hears why, once.
+ */
+export function homeCaseKeys(
+  dir: string,
+  passphrase: string | undefined,
+  onError: (err: JrError) => void,
+): Pick<CaseKeyStore, 'byRef' | 'byCaseId'> {
+  let opened: CaseKeyStore | undefined;
+  let reported = false;
+  const read = <T>(f: (s: CaseKeyStore) => T | undefined): T | undefined => {
+    if (opened === undefined && existsSync(dir)) opened = new CaseKeyStore(dir, { passphrase });
+    if (opened === undefined) return undefined;
+    try {
+      return f(opened);
+    } catch (err) {
+      if (!isJrError(err)) throw err;
+      if (!reported) onError(err);
+      reported = true;
+      return undefined;
+    }
+  };
+  return { byRef: (ref) => read((s) => s.byRef(ref)), byCaseId: (id) => read((s) => s.byCaseId(id)) };
 }

@@ -2,7 +2,6 @@
  * The one place a node is wired: config + genesis → ledger, validator service (consensus, p2p, mempool,
  * sync), block anchoring and the HTTP API. `bin/` and the CLI only parse options and call this.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../api/access.ts';
 import { AUDIT_LOG_FILE, AuditLog } from '../api/audit.ts';
@@ -27,7 +26,7 @@ import { LedgerQueries } from '../ledger/queries.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
 import { loadApiTls } from './api-tls.ts';
-import { CASE_KEYS_DIR, CaseKeyStore } from './case-keys.ts';
+import { CASE_KEYS_DIR, homeCaseKeys } from './case-keys.ts';
 import { type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
@@ -293,18 +292,10 @@ export class JrNode {
    */
   #caseKeys(): CaseKeyLookup {
     const dir = resolveHomePath(this.config, CASE_KEYS_DIR);
-    // One instance once the store exists: an encrypted store unlocks its key once, not on every read.
-    let opened: CaseKeyStore | undefined;
-    const store = () => {
-      if (opened === undefined && existsSync(dir))
-        opened = new CaseKeyStore(dir, { passphrase: this.#p.passphrase });
-      return opened;
-    };
-    return {
-      institution: this.config.institution,
-      byRef: (ref) => store()?.byRef(ref),
-      byCaseId: (caseId) => store()?.byCaseId(caseId),
-    };
+    const store = homeCaseKeys(dir, this.#p.passphrase, (err) =>
+      this.#p.log.warn({ code: err.code, dir }, 'case-key store unreadable: sealed cases are served sealed'),
+    );
+    return { institution: this.config.institution, ...store };
   }
 
   #backend(): ApiBackend {

@@ -14,6 +14,7 @@ import {
   CASE_KEY_FORMAT,
   CASE_STORE_KEY_FILE,
   CaseKeyStore,
+  homeCaseKeys,
   type StoredCaseKey,
 } from '../../../src/node/case-keys.ts';
 import { codeOf } from '../../helpers/errors.ts';
@@ -106,5 +107,24 @@ describe('the case-key store', () => {
     const doc = JSON.parse(readFileSync(fileOf(dir, after), 'utf8'));
     writeFileSync(fileOf(dir, before), JSON.stringify({ ...doc, ref: before.ref }), { mode: 0o600 });
     expect(codeOf(() => again.byRef(before.ref))).toBe(KeyErrorCode.corrupt);
+  });
+
+  it("the node's view never fails a read: a locked store opens nothing and says why once", () => {
+    const dir = fresh();
+    const a = newCase('NODE-1');
+    new CaseKeyStore(dir, { passphrase: PASS, encrypt: true }).put(a);
+    const errors: string[] = [];
+    const saved = process.env.JRCHAIN_KEY_PASSPHRASE;
+    delete process.env.JRCHAIN_KEY_PASSPHRASE;
+    try {
+      const locked = homeCaseKeys(dir, undefined, (e) => errors.push(e.code));
+      expect(locked.byCaseId('NODE-1')).toBeUndefined();
+      expect(locked.byRef(a.ref)).toBeUndefined();
+      expect(errors).toEqual([KeyErrorCode.passphraseRequired]);
+    } finally {
+      if (saved !== undefined) process.env.JRCHAIN_KEY_PASSPHRASE = saved;
+    }
+    expect(homeCaseKeys(dir, PASS, () => {}).byCaseId('NODE-1')).toEqual(a);
+    expect(homeCaseKeys(join(dir, 'absent'), PASS, () => {}).byRef(a.ref)).toBeUndefined();
   });
 });
