@@ -59,6 +59,8 @@ export function registerShredCommand(c: Command, io: CliIo): void {
         o.key !== undefined || o.home !== undefined || o.caseKeys === undefined
           ? clientKeyFile(o)
           : undefined;
+      // An encrypted key file's passphrase also opens the store (asked here, once, on a terminal).
+      if (keyFile !== undefined) await passphraseIfEncrypted(keyFile);
       const s = caseStoreFor(o, keyFile, false);
       if (s === undefined) throw new UsageError(`no case-key store beside ${keyFile}: give --case-keys`);
       const stored = storedCaseFor(s, caseId) ?? storedCase(s.store, caseId);
