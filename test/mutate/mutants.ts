@@ -490,6 +490,14 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ['test/unit/api/audit.test.ts'],
   },
   {
+    id: 'genesis-encryption-key',
+    file: GOV,
+    original: 'encryptionKey: i.encryptionKey,',
+    replacement: 'encryptionKey: undefined,',
+    breaks: 'the registry ignores the encryption keys the genesis registers (or registers others)',
+    tests: ['test/unit/core/genesis.test.ts'],
+  },
+  {
     id: 'gov-audit-regulator',
     file: GOV,
     original: "if (inst?.role !== 'regulator') return",
