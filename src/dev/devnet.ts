@@ -8,7 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JrError } from '../core/errors.ts';
-import { genesisToJson } from '../core/genesis.ts';
+import { DEFAULT_CASE_SEALING, genesisToJson } from '../core/genesis.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import type { ConsensusParams } from '../core/params.ts';
@@ -137,6 +137,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
     chainId: layout.chainId,
     createdAt: new Date(),
     trustAnchors: [rootPem],
+    caseSealing: DEFAULT_CASE_SEALING,
     // A devnet should feel quick: small batches and short timeouts on loopback.
     consensus: { maxBatchWaitMs: 20, requestTimeoutMs: 4000, viewChangeTimeoutMs: 2000, ...o.consensus },
   });

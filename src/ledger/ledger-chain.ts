@@ -15,7 +15,7 @@ import {
 } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
-import { type Genesis, genesisHash, genesisValidatorSet } from '../core/genesis.ts';
+import { type Genesis, genesisHash, genesisValidatorSet, sealingRequired } from '../core/genesis.ts';
 import type { GovernanceRecord } from '../core/governance.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
@@ -319,7 +319,13 @@ export class LedgerChain implements Chain {
       caseIds.length === 0
         ? undefined
         : await CaseBook.load(this.store, caseIds, inBlock ? this.#stats.clone() : undefined);
-    const caseCtx = { chainId: this.genesis.chainId, registry: this.#gov, height, time };
+    const caseCtx = {
+      chainId: this.genesis.chainId,
+      registry: this.#gov,
+      height,
+      time,
+      sealingRequired: sealingRequired(this.genesis),
+    };
 
     const out: Verdicts = {
       included: [],

@@ -61,6 +61,15 @@ const demoGenesis: Genesis = {
   })),
   consensus: { ...DEFAULT_CONSENSUS_PARAMS },
   tsa: { ...DEFAULT_TSA_PARAMS, trustAnchors: [] },
+  cases: { sealing: 'optional' },
+};
+const sealedGenesis: Genesis = {
+  ...demoGenesis,
+  institutions: [
+    { ...demoGenesis.institutions[0]!, encryptionKey: filled(32, 0x55) },
+    demoGenesis.institutions[1]!,
+  ],
+  cases: { sealing: 'required' },
 };
 const rolesGenesis: Genesis = {
   ...demoGenesis,
@@ -106,6 +115,8 @@ const computed: Record<string, Uint8Array> = {
   'genesis-hash': genesisHash(demoGenesis),
   'genesis-body-roles': encodeGenesisForHash(rolesGenesis),
   'genesis-hash-roles': genesisHash(rolesGenesis),
+  'genesis-body-sealed': encodeGenesisForHash(sealedGenesis),
+  'genesis-hash-sealed': genesisHash(sealedGenesis),
   certificate: encodeCertificate({
     height: 300,
     view: 0,
