@@ -13,7 +13,8 @@ import {
   type Reader,
   Writer,
 } from './codec.ts';
-import { Domain, HASH_LENGTH, SIGNATURE_LENGTH, taggedHash, verifySignature } from './crypto.ts';
+import { Domain, HASH_LENGTH, SIGNATURE_LENGTH, type verifySignature } from './crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from './crypto-suite.ts';
 import { ExitCode, exitCodes, JrError } from './errors.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 import { consensusChainId, epochOf, quorumSize, type ValidatorSet } from './validators.ts';
@@ -100,8 +101,9 @@ export function decodeHeader(bytes: Uint8Array): BlockHeader {
   return decodeExact(bytes, 256, 'header', readHeader);
 }
 
-export function headerHash(h: BlockHeader): Uint8Array {
-  return taggedHash(Domain.header, encodeHeader(h));
+/** The header hash under the chain's suite (SHA-256 or SM3; both 32 bytes, so the encodings do not change). */
+export function headerHash(h: BlockHeader, suite: CryptoSuite = ED25519_SHA256): Uint8Array {
+  return suite.taggedHash(Domain.header, encodeHeader(h));
 }
 
 /** The bytes each validator signs for its COMMIT vote and that a certificate's signatures cover. */
@@ -180,16 +182,19 @@ export class CertError extends JrError {
  * Checks that `cert` proves `header` committed: it names the header's hash and height, and carries valid
  * signatures from at least a quorum of distinct validators of `set`, signed for the chain of `genesisHash`
  * (null: without the genesis, as before ADR 010; only for v1/v2 receipts). Throws CertError naming the first
- * failure. `verify` defaults to Ed25519; the consensus simulation passes its own scheme.
+ * failure. `scheme` is the chain's crypto suite (its header hash and signatures; default Ed25519/SHA-256), or
+ * a bare verify function (then with the default suite's header hash): the consensus simulation passes its own.
  */
 export function verifyCommitCertificate(
   cert: CommitCertificate,
   header: BlockHeader,
   set: ValidatorSet,
   genesisHash: Uint8Array | null,
-  verify: typeof verifySignature = verifySignature,
+  scheme: CryptoSuite | typeof verifySignature = ED25519_SHA256,
 ): void {
-  const hash = headerHash(header);
+  const suite = typeof scheme === 'function' ? ED25519_SHA256 : scheme;
+  const verify = typeof scheme === 'function' ? scheme : scheme.verify;
+  const hash = headerHash(header, suite);
   if (toHex(hash) !== toHex(cert.headerHash)) {
     throw new CertError(CertErrorCode.headerMismatch, 'certificate is for a different header', {
       height: header.height,

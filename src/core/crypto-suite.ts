@@ -24,8 +24,9 @@ import {
   SM2_SIGNATURE_LENGTH,
   sm2PublicKey,
   sm2PublicPoint,
-  sm2Sign,
+  sm2SignDigest,
   sm2Verify,
+  sm2Z,
 } from './sm/sm2.ts';
 import { SM3_LENGTH, sm3 } from './sm/sm3.ts';
 
@@ -36,6 +37,8 @@ export interface CryptoSuite {
   /** Object identifiers, for X.509 / RFC 3161 / RFC 4998 structures that name the algorithms. */
   readonly oids: { readonly hash: string; readonly signature: string };
   readonly hashLength: number;
+  /** The hash's node:crypto (and RFC 3161 HashAlg) name: what an anchor token's imprint of a header hash uses. */
+  readonly hashName: 'sha256' | 'sm3';
   readonly privateKeyLength: number;
   readonly publicKeyLength: number;
   readonly signatureLength: number;
@@ -72,6 +75,7 @@ export const ED25519_SHA256: CryptoSuite = {
   name: 'ed25519-sha256',
   oids: { hash: '2.16.840.1.101.3.4.2.1', signature: '1.3.101.112' },
   hashLength: 32,
+  hashName: 'sha256',
   privateKeyLength: SEED_LENGTH,
   publicKeyLength: PUBLIC_KEY_LENGTH,
   signatureLength: SIGNATURE_LENGTH,
@@ -106,14 +110,17 @@ export const ED25519_SHA256: CryptoSuite = {
 export class Sm2Signer implements Signer {
   readonly publicKey: Uint8Array;
   private readonly privateKey: Uint8Array;
+  /** Z of the key and the default user ID, computed once. */
+  private readonly z: Uint8Array;
 
   constructor(privateKey: Uint8Array) {
     this.publicKey = sm2PublicKey(privateKey);
     this.privateKey = privateKey.slice();
+    this.z = sm2Z(this.publicKey);
   }
 
   sign(domain: Domain, body: Uint8Array): Uint8Array {
-    return sm2Sign(this.privateKey, domainBytes(domain, body));
+    return sm2SignDigest(this.privateKey, sm3(this.z, domainBytes(domain, body)));
   }
 }
 
@@ -122,6 +129,7 @@ export const SM2_SM3: CryptoSuite = {
   name: 'sm2-sm3',
   oids: { hash: '1.2.156.10197.1.401', signature: '1.2.156.10197.1.501' },
   hashLength: SM3_LENGTH,
+  hashName: 'sm3',
   privateKeyLength: SM2_PRIVATE_KEY_LENGTH,
   publicKeyLength: SM2_PUBLIC_KEY_LENGTH,
   signatureLength: SM2_SIGNATURE_LENGTH,

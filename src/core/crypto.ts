@@ -11,6 +11,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
 import { sha256 as nobleSha256, sha384 as nobleSha384, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex, toHex, utf8 } from './bytes.ts';
+import { sm3 } from './sm/sm3.ts';
 
 type NodeCrypto = typeof import('node:crypto');
 /** node:crypto takes any Uint8Array where its types say Buffer. */
@@ -77,10 +78,12 @@ const NOBLE_HASH = {
   sha512: nobleSha512,
 } as const;
 
-export type DigestName = keyof typeof NOBLE_HASH;
+export type DigestName = keyof typeof NOBLE_HASH | 'sm3';
 
-/** The digest of the concatenated parts with a SHA-2 function named as node:crypto names it. */
+/** The digest of the concatenated parts with a hash function named as node:crypto names it. */
 export function digest(alg: DigestName, ...parts: Uint8Array[]): Uint8Array {
+  // sm3() picks node:crypto or pure TypeScript itself (node:crypto may be built without SM3).
+  if (alg === 'sm3') return sm3(...parts);
   if (node !== undefined) {
     const h = node.createHash(alg);
     for (const p of parts) h.update(p);

@@ -7,7 +7,8 @@
 import { toHex, tryFromHex, utf8Length } from './bytes.ts';
 import { X25519_KEY_LENGTH } from './case-ref.ts';
 import { Writer } from './codec.ts';
-import { Domain, PUBLIC_KEY_LENGTH, taggedHash } from './crypto.ts';
+import { Domain, PUBLIC_KEY_LENGTH } from './crypto.ts';
+import { type CryptoSuite, cryptoSuite, ED25519_SHA256, type SuiteName } from './crypto-suite.ts';
 import { ExitCode, exitCodes, JrError } from './errors.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS, validateConsensusParams } from './params.ts';
@@ -62,8 +63,14 @@ export interface Institution {
 
 export interface GenesisValidator {
   institution: string;
+  /** The validator's consensus key, of the chain's crypto suite. */
   publicKey: Uint8Array;
-  /** libp2p peer id, derived from the public key (checked). */
+  /**
+   * On an `sm2-sm3` chain only: the Ed25519 key of the validator's libp2p identity. libp2p peer ids are
+   * Ed25519 (transport, not evidence), so an SM chain's validators hold one of each (ADR 014).
+   */
+  peerKey?: Uint8Array;
+  /** libp2p peer id, derived from the public key, or from `peerKey` when there is one (checked). */
   peerId: string;
   /** libp2p multiaddrs to dial; not part of the chain identity. */
   addrs: string[];
@@ -93,6 +100,8 @@ export interface CaseParams {
 
 export interface Genesis {
   chainId: string;
+  /** The hash and signature algorithms of the chain (ADR 014); absent: `ed25519-sha256`, as before. */
+  cryptoSuite?: SuiteName;
   /** Epoch milliseconds. */
   createdAt: number;
   institutions: Institution[];
@@ -110,19 +119,32 @@ export const DEFAULT_TSA_PARAMS: Readonly<TsaParams> = Object.freeze({
   evidenceTokenToleranceMs: 24 * 60 * 60 * 1000,
 });
 
+/** The crypto suite the genesis chose: every hash and signature of the chain uses it. */
+export function genesisSuite(g: Genesis): CryptoSuite {
+  return g.cryptoSuite === undefined ? ED25519_SHA256 : cryptoSuite(g.cryptoSuite);
+}
+
 /** The ordered validator set the genesis starts with. */
 export function genesisValidatorSet(g: Genesis): ValidatorSet {
   return { validators: g.validators.map((v) => ({ institution: v.institution, publicKey: v.publicKey })) };
 }
 
 export function encodeGenesisForHash(g: Genesis): Uint8Array {
+  const suite = genesisSuite(g);
   const w = new Writer(1024);
-  w.u8(1).string(g.chainId).varint(g.createdAt).varint(g.institutions.length);
+  // Version 1 is today's Ed25519/SHA-256 genesis, unchanged; any other suite encodes as version 2 with the
+  // suite's name first, so no genesis of one suite shares an encoding with one of another.
+  if (suite === ED25519_SHA256) w.u8(1);
+  else w.u8(2).string(suite.name);
+  w.string(g.chainId).varint(g.createdAt).varint(g.institutions.length);
   for (const inst of g.institutions) {
     w.string(inst.id).string(inst.name).varint(inst.clientKeys.length);
-    for (const k of inst.clientKeys) w.string(k.keyId).fixed(k.publicKey, PUBLIC_KEY_LENGTH);
+    for (const k of inst.clientKeys) w.string(k.keyId).fixed(k.publicKey, suite.publicKeyLength);
   }
-  writeValidatorSet(w, genesisValidatorSet(g));
+  writeValidatorSet(w, genesisValidatorSet(g), suite);
+  if (suite !== ED25519_SHA256) {
+    for (const v of g.validators) w.fixed(v.peerKey ?? new Uint8Array(0), PUBLIC_KEY_LENGTH);
+  }
   const c = g.consensus;
   for (const v of [
     c.maxBatchTxs,
@@ -159,7 +181,7 @@ export function encodeGenesisForHash(g: Genesis): Uint8Array {
 
 /** The chain identity; also block 1's prevHash. */
 export function genesisHash(g: Genesis): Uint8Array {
-  return taggedHash(Domain.genesis, encodeGenesisForHash(g));
+  return genesisSuite(g).taggedHash(Domain.genesis, encodeGenesisForHash(g));
 }
 
 // ---- JSON form ----
@@ -198,10 +220,22 @@ class Path {
     if (pattern !== undefined && !pattern.test(v)) this.fail(`must match ${pattern}`);
     return v;
   }
-  key(v: Json): Uint8Array {
+  /** A public key of `suite` in hex: 32-byte Ed25519, or a 65-byte SM2 point 04 || x || y on the curve. */
+  key(v: Json, suite: CryptoSuite = ED25519_SHA256): Uint8Array {
     const b = tryFromHex(this.string(v));
-    if (b === undefined || b.length !== PUBLIC_KEY_LENGTH)
-      this.fail('must be a 32-byte Ed25519 public key in hex');
+    if (suite === ED25519_SHA256) {
+      if (b === undefined || b.length !== PUBLIC_KEY_LENGTH)
+        this.fail('must be a 32-byte Ed25519 public key in hex');
+      return b;
+    }
+    if (b === undefined || b.length !== suite.publicKeyLength) {
+      this.fail(`must be a ${suite.publicKeyLength}-byte ${suite.name} public key in hex`);
+    }
+    try {
+      suite.checkPublicKey(b);
+    } catch (err) {
+      this.fail((err as Error).message);
+    }
     return b;
   }
   x25519(v: Json): Uint8Array {
@@ -236,18 +270,21 @@ export function parseGenesis(doc: Json): Genesis {
   const o = root.object(
     doc,
     ['format', 'chainId', 'createdAt', 'institutions', 'validators'],
-    ['consensus', 'tsa', 'cases'],
+    ['consensus', 'tsa', 'cases', 'cryptoSuite'],
   );
   if (o.format !== GENESIS_FORMAT) root.at('format').fail(`must be "${GENESIS_FORMAT}"`);
+  const suite = parseSuite(root.at('cryptoSuite'), o.cryptoSuite);
   const chainId = root.at('chainId').string(o.chainId, ID_PATTERN, Limits.chainIdBytes);
   const createdAt = parseTime(root.at('createdAt'), o.createdAt);
-  const institutions = parseInstitutions(root.at('institutions'), o.institutions);
-  const validators = parseValidators(root.at('validators'), o.validators, institutions);
+  const institutions = parseInstitutions(root.at('institutions'), o.institutions, suite);
+  const validators = parseValidators(root.at('validators'), o.validators, institutions, suite);
   checkKeysUnique(root, validators, institutions);
   const consensus = parseConsensus(root.at('consensus'), o.consensus);
   const tsa = parseTsa(root.at('tsa'), o.tsa);
   const cases = parseCases(root.at('cases'), o.cases);
-  return { chainId, createdAt, institutions, validators, consensus, tsa, cases };
+  const g: Genesis = { chainId, createdAt, institutions, validators, consensus, tsa, cases };
+  // Only a non-default suite is named: an Ed25519 genesis parses to exactly what it did before ADR 014.
+  return suite === ED25519_SHA256 ? g : { ...g, cryptoSuite: suite.name };
 }
 
 function parseCases(p: Path, value: Json | undefined): CaseParams {
@@ -259,7 +296,17 @@ function parseCases(p: Path, value: Json | undefined): CaseParams {
   return { sealing: sealing as CaseSealing };
 }
 
-function parseInstitutions(instPath: Path, value: Json | undefined): Institution[] {
+function parseSuite(p: Path, value: Json | undefined): CryptoSuite {
+  if (value === undefined) return ED25519_SHA256;
+  const name = p.string(value);
+  try {
+    return cryptoSuite(name);
+  } catch (err) {
+    return p.fail((err as Error).message);
+  }
+}
+
+function parseInstitutions(instPath: Path, value: Json | undefined, suite: CryptoSuite): Institution[] {
   const institutions: Institution[] = instPath.array(value, Limits.institutions).map((v, i) => {
     const p = instPath.at(i);
     const io = p.object(v, ['id', 'name', 'clientKeys'], ['role', 'encryptionKey']);
@@ -271,7 +318,7 @@ function parseInstitutions(instPath: Path, value: Json | undefined): Institution
       const keyId = kp.at('keyId').string(ko.keyId, ID_PATTERN);
       if (keyId === VALIDATOR_KEY_ID)
         kp.at('keyId').fail(`"${VALIDATOR_KEY_ID}" is reserved for validator keys`);
-      return { keyId, publicKey: kp.at('publicKey').key(ko.publicKey) };
+      return { keyId, publicKey: kp.at('publicKey').key(ko.publicKey, suite) };
     });
     const keyIds = new Set(clientKeys.map((k) => k.keyId));
     if (keyIds.size !== clientKeys.length) keysPath.fail('duplicate keyId');
@@ -291,15 +338,25 @@ function parseValidators(
   valPath: Path,
   value: Json | undefined,
   institutions: readonly Institution[],
+  suite: CryptoSuite,
 ): GenesisValidator[] {
   const instIds = new Set(institutions.map((i) => i.id));
+  // An SM chain's validator names the Ed25519 key of its libp2p identity besides its SM2 consensus key.
+  const separatePeerKey = suite !== ED25519_SHA256;
   const validators: GenesisValidator[] = valPath.array(value, Limits.validators).map((v, i) => {
     const p = valPath.at(i);
-    const vo = p.object(v, ['institution', 'publicKey', 'addrs'], ['peerId']);
+    const vo = p.object(
+      v,
+      separatePeerKey
+        ? ['institution', 'publicKey', 'peerKey', 'addrs']
+        : ['institution', 'publicKey', 'addrs'],
+      ['peerId'],
+    );
     const institution = p.at('institution').string(vo.institution, ID_PATTERN);
     if (!instIds.has(institution)) p.at('institution').fail(`unknown institution ${institution}`);
-    const publicKey = p.at('publicKey').key(vo.publicKey);
-    const peerId = ed25519PeerId(publicKey);
+    const publicKey = p.at('publicKey').key(vo.publicKey, suite);
+    const peerKey = separatePeerKey ? p.at('peerKey').key(vo.peerKey) : undefined;
+    const peerId = ed25519PeerId(peerKey ?? publicKey);
     if (vo.peerId !== undefined && vo.peerId !== peerId)
       p.at('peerId').fail(`does not match the key (${peerId})`);
     const addrs = p
@@ -311,7 +368,7 @@ function parseValidators(
           .at(j)
           .string(a, /^\/(ip4|ip6|dns4|dns6|dns)\/[^/\s]+\/tcp\/\d{1,5}(\/p2p\/\w+)?$/),
       );
-    return { institution, publicKey, peerId, addrs };
+    return { institution, publicKey, ...(peerKey ? { peerKey } : {}), peerId, addrs };
   });
   if (validators.length === 0) valPath.fail('must list at least one validator');
   const seenInst = new Set<string>();
@@ -334,6 +391,13 @@ function checkKeysUnique(
     const k = toHex(v.publicKey);
     if (allKeys.has(k)) root.at('validators').at(i).fail('validator key used twice');
     allKeys.add(k);
+  }
+  // Two validators with one peer key would be one libp2p peer (SM chains name peer keys, ADR 014).
+  const peerKeys = new Set<string>();
+  for (const [i, v] of validators.entries()) {
+    if (v.peerKey === undefined) continue;
+    if (peerKeys.has(toHex(v.peerKey))) root.at('validators').at(i).at('peerKey').fail('peer key used twice');
+    peerKeys.add(toHex(v.peerKey));
   }
   for (const inst of institutions) {
     for (const k of inst.clientKeys) {
@@ -386,6 +450,7 @@ function parseTsa(p: Path, value: Json | undefined): TsaParams {
 export function genesisToJson(g: Genesis): Record<string, unknown> {
   return {
     format: GENESIS_FORMAT,
+    ...(g.cryptoSuite === undefined ? {} : { cryptoSuite: g.cryptoSuite }),
     chainId: g.chainId,
     createdAt: new Date(g.createdAt).toISOString(),
     institutions: g.institutions.map((i) => ({
@@ -398,6 +463,7 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     validators: g.validators.map((v) => ({
       institution: v.institution,
       publicKey: toHex(v.publicKey),
+      ...(v.peerKey ? { peerKey: toHex(v.peerKey) } : {}),
       peerId: v.peerId,
       addrs: v.addrs,
     })),
@@ -412,11 +478,12 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
 export function describeGenesis(g: Genesis): Record<string, unknown> {
   return {
     chainId: g.chainId,
+    cryptoSuite: genesisSuite(g).name,
     genesisHash: toHex(genesisHash(g)),
     createdAt: new Date(g.createdAt).toISOString(),
     institutions: g.institutions.length,
     validators: g.validators.length,
-    validatorSetHash: toHex(validatorSetHash(genesisValidatorSet(g))),
+    validatorSetHash: toHex(validatorSetHash(genesisValidatorSet(g), genesisSuite(g))),
     trustAnchors: g.tsa.trustAnchors.length,
     caseSealing: g.cases.sealing,
   };

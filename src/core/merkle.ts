@@ -1,40 +1,45 @@
 /**
- * RFC 9162 (Certificate Transparency v2) Merkle trees over SHA-256:
+ * RFC 9162 (Certificate Transparency v2) Merkle trees over the chain's hash (SHA-256, or SM3 on an `sm2-sm3`
+ * chain: every function takes the genesis' crypto suite, default Ed25519/SHA-256, ADR 014):
  *   leaf = H(0x00 || data), node = H(0x01 || left || right), empty tree = H().
  * The tree splits at the largest power of two below n, which is the same as building it bottom-up and
  * promoting a lone last node unchanged; we build it that way. Inclusion proofs verify from the root alone.
  */
 import { equalBytes } from './bytes.ts';
-import { sha256 } from './crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from './crypto-suite.ts';
 
 const LEAF = new Uint8Array([0]);
 const NODE = new Uint8Array([1]);
 
-export function leafHash(data: Uint8Array): Uint8Array {
-  return sha256(LEAF, data);
+export function leafHash(data: Uint8Array, suite: CryptoSuite = ED25519_SHA256): Uint8Array {
+  return suite.hash(LEAF, data);
 }
 
-export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(NODE, left, right);
+export function nodeHash(
+  left: Uint8Array,
+  right: Uint8Array,
+  suite: CryptoSuite = ED25519_SHA256,
+): Uint8Array {
+  return suite.hash(NODE, left, right);
 }
 
 /** All levels, from the leaf hashes (levels[0]) up to the root (the single entry of the last level). */
-function buildLevels(leaves: readonly Uint8Array[]): Uint8Array[][] {
-  const levels: Uint8Array[][] = [leaves.map(leafHash)];
+function buildLevels(leaves: readonly Uint8Array[], suite: CryptoSuite): Uint8Array[][] {
+  const levels: Uint8Array[][] = [leaves.map((l) => leafHash(l, suite))];
   while (levels[levels.length - 1]!.length > 1) {
     const prev = levels[levels.length - 1]!;
     const next: Uint8Array[] = [];
     for (let i = 0; i < prev.length; i += 2) {
-      next.push(i + 1 < prev.length ? nodeHash(prev[i]!, prev[i + 1]!) : prev[i]!);
+      next.push(i + 1 < prev.length ? nodeHash(prev[i]!, prev[i + 1]!, suite) : prev[i]!);
     }
     levels.push(next);
   }
   return levels;
 }
 
-export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
-  if (leaves.length === 0) return sha256();
-  const levels = buildLevels(leaves);
+export function merkleRoot(leaves: readonly Uint8Array[], suite: CryptoSuite = ED25519_SHA256): Uint8Array {
+  if (leaves.length === 0) return suite.hash();
+  const levels = buildLevels(leaves, suite);
   return levels[levels.length - 1]![0]!;
 }
 
@@ -45,11 +50,15 @@ export interface InclusionProof {
   path: Uint8Array[];
 }
 
-export function inclusionProof(leaves: readonly Uint8Array[], leafIndex: number): InclusionProof {
+export function inclusionProof(
+  leaves: readonly Uint8Array[],
+  leafIndex: number,
+  suite: CryptoSuite = ED25519_SHA256,
+): InclusionProof {
   if (!Number.isInteger(leafIndex) || leafIndex < 0 || leafIndex >= leaves.length) {
     throw new RangeError(`leaf index ${leafIndex} outside tree of size ${leaves.length}`);
   }
-  const levels = buildLevels(leaves);
+  const levels = buildLevels(leaves, suite);
   const path: Uint8Array[] = [];
   let i = leafIndex;
   for (let l = 0; l < levels.length - 1; l++) {
@@ -62,7 +71,11 @@ export function inclusionProof(leaves: readonly Uint8Array[], leafIndex: number)
 }
 
 /** RFC 9162 section 2.1.3.2: recomputes the root from the leaf and its path. */
-export function rootFromProof(data: Uint8Array, proof: InclusionProof): Uint8Array | undefined {
+export function rootFromProof(
+  data: Uint8Array,
+  proof: InclusionProof,
+  suite: CryptoSuite = ED25519_SHA256,
+): Uint8Array | undefined {
   const { leafIndex, treeSize, path } = proof;
   if (
     !Number.isSafeInteger(leafIndex) ||
@@ -74,11 +87,11 @@ export function rootFromProof(data: Uint8Array, proof: InclusionProof): Uint8Arr
   }
   let fn = leafIndex;
   let sn = treeSize - 1;
-  let r = leafHash(data);
+  let r = leafHash(data, suite);
   for (const p of path) {
     if (sn === 0) return undefined;
     if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
+      r = nodeHash(p, r, suite);
       if (fn % 2 === 0) {
         while (fn % 2 === 0 && fn !== 0) {
           fn = Math.floor(fn / 2);
@@ -86,7 +99,7 @@ export function rootFromProof(data: Uint8Array, proof: InclusionProof): Uint8Arr
         }
       }
     } else {
-      r = nodeHash(r, p);
+      r = nodeHash(r, p, suite);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
@@ -94,7 +107,12 @@ export function rootFromProof(data: Uint8Array, proof: InclusionProof): Uint8Arr
   return sn === 0 ? r : undefined;
 }
 
-export function verifyInclusion(data: Uint8Array, proof: InclusionProof, root: Uint8Array): boolean {
-  const r = rootFromProof(data, proof);
+export function verifyInclusion(
+  data: Uint8Array,
+  proof: InclusionProof,
+  root: Uint8Array,
+  suite: CryptoSuite = ED25519_SHA256,
+): boolean {
+  const r = rootFromProof(data, proof, suite);
   return r !== undefined && equalBytes(r, root);
 }

@@ -1,6 +1,8 @@
 /**
  * The transaction envelope. Institutions sign the canonical body (everything but the signature) under the
  * `jrchain/tx/v1` domain. The tx hash covers the body only, so it does not depend on the signature bytes.
+ * Hashes and signatures are those of the chain's crypto suite (the genesis' `cryptoSuite`, ADR 014): every
+ * function that hashes or verifies takes it, defaulting to Ed25519/SHA-256. Both suites' signatures are 64 bytes.
  */
 import { toHex } from './bytes.ts';
 import {
@@ -12,7 +14,8 @@ import {
   type Reader,
   Writer,
 } from './codec.ts';
-import { Domain, SIGNATURE_LENGTH, type Signer, taggedHash, verifySignature } from './crypto.ts';
+import { Domain, SIGNATURE_LENGTH, type Signer } from './crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from './crypto-suite.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 
 export const TX_VERSION = 1;
@@ -145,26 +148,26 @@ export function decodeTx(bytes: Uint8Array): Tx {
   return decodeExact(bytes, Limits.txBytes, 'tx', readTx);
 }
 
-/** The tx hash: tagged SHA-256 of the signed body. */
-export function txHash(tx: UnsignedTx): Uint8Array {
-  return taggedHash(Domain.txId, encodeTxBody(tx));
+/** The tx hash: the suite's tagged hash (SHA-256 or SM3) of the signed body. */
+export function txHash(tx: UnsignedTx, suite: CryptoSuite = ED25519_SHA256): Uint8Array {
+  return suite.taggedHash(Domain.txId, encodeTxBody(tx));
 }
 
 /** Hash straight from canonical bytes: the body is everything before the fixed-size signature. */
-export function txHashFromBytes(bytes: Uint8Array): Uint8Array {
-  return taggedHash(Domain.txId, bytes.subarray(0, bytes.length - SIGNATURE_LENGTH));
+export function txHashFromBytes(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): Uint8Array {
+  return suite.taggedHash(Domain.txId, bytes.subarray(0, bytes.length - SIGNATURE_LENGTH));
 }
 
 /** Decodes untrusted bytes into an envelope. Throws CodecError; does not check the signature. */
-export function parseTx(bytes: Uint8Array): TxEnvelope {
+export function parseTx(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): TxEnvelope {
   const tx = decodeTx(bytes);
-  const hash = txHashFromBytes(bytes);
+  const hash = txHashFromBytes(bytes, suite);
   return { tx, bytes, hash, hashHex: toHex(hash) };
 }
 
-export function envelope(tx: Tx): TxEnvelope {
+export function envelope(tx: Tx, suite: CryptoSuite = ED25519_SHA256): TxEnvelope {
   const bytes = encodeTx(tx);
-  const hash = txHashFromBytes(bytes);
+  const hash = txHashFromBytes(bytes, suite);
   return { tx, bytes, hash, hashHex: toHex(hash) };
 }
 
@@ -174,13 +177,21 @@ export function signTx(u: UnsignedTx, signer: Signer): Tx {
 }
 
 /** Checks the signature against the given key. For envelopes, prefer `verifyTxEnvelope` (no re-encoding). */
-export function verifyTxSignature(tx: Tx, publicKey: Uint8Array): boolean {
-  return verifySignature(publicKey, Domain.tx, encodeTxBody(tx), tx.signature);
+export function verifyTxSignature(
+  tx: Tx,
+  publicKey: Uint8Array,
+  suite: CryptoSuite = ED25519_SHA256,
+): boolean {
+  return suite.verify(publicKey, Domain.tx, encodeTxBody(tx), tx.signature);
 }
 
-export function verifyTxEnvelope(env: TxEnvelope, publicKey: Uint8Array): boolean {
+export function verifyTxEnvelope(
+  env: TxEnvelope,
+  publicKey: Uint8Array,
+  suite: CryptoSuite = ED25519_SHA256,
+): boolean {
   const body = env.bytes.subarray(0, env.bytes.length - SIGNATURE_LENGTH);
-  return verifySignature(publicKey, Domain.tx, body, env.tx.signature);
+  return suite.verify(publicKey, Domain.tx, body, env.tx.signature);
 }
 
 /** Version byte of a tx list (`encodeTxList`): the tx relay frame and the batch submit body. */
@@ -202,12 +213,17 @@ export function encodeTxList(txs: readonly Uint8Array[]): Uint8Array {
  * Strict decode of a tx list of 1..maxTxs txs, each a valid tx encoding, with no trailing bytes (`what` names
  * it in errors). Throws CodecError; checks no signature.
  */
-export function decodeTxList(bytes: Uint8Array, maxTxs: number, what = 'tx list'): TxEnvelope[] {
+export function decodeTxList(
+  bytes: Uint8Array,
+  maxTxs: number,
+  what = 'tx list',
+  suite: CryptoSuite = ED25519_SHA256,
+): TxEnvelope[] {
   return decodeExact(bytes, bytes.length, what, (r) => {
     expectVersion(r, TX_LIST_VERSION, what);
     const count = r.varintIn(1, maxTxs, 'tx count');
     const txs: TxEnvelope[] = [];
-    for (let i = 0; i < count; i++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx')));
+    for (let i = 0; i < count; i++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx'), suite));
     return txs;
   });
 }

@@ -2,7 +2,8 @@
 
 import { toHex } from './bytes.ts';
 import { CodecError, CodecErrorCode, decodeExact, invalidField, type Reader, Writer } from './codec.ts';
-import { Domain, PUBLIC_KEY_LENGTH, taggedHash } from './crypto.ts';
+import { Domain } from './crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from './crypto-suite.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 
 export interface Validator {
@@ -65,7 +66,8 @@ export function primaryIndex(view: number, n: number): number {
 const VALIDATOR_SET_VERSION = 1;
 const VALIDATOR_SET_EPOCH_VERSION = 2;
 
-export function validateValidatorSet(set: ValidatorSet): void {
+/** A set's keys are the chain suite's: 32-byte Ed25519 or 65-byte SM2 keys (ADR 014). */
+export function validateValidatorSet(set: ValidatorSet, suite: CryptoSuite = ED25519_SHA256): void {
   const epoch = epochOf(set);
   if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH)
     throw invalidField(`validator set epoch must be 0..${MAX_EPOCH}`);
@@ -76,7 +78,9 @@ export function validateValidatorSet(set: ValidatorSet): void {
   const institutions = new Set<string>();
   for (const v of set.validators) {
     if (!ID_PATTERN.test(v.institution)) throw invalidField(`bad validator institution id ${v.institution}`);
-    if (v.publicKey.length !== PUBLIC_KEY_LENGTH) throw invalidField('validator public key must be 32 bytes');
+    if (v.publicKey.length !== suite.publicKeyLength) {
+      throw invalidField(`validator public key must be ${suite.publicKeyLength} bytes`);
+    }
     const k = toHex(v.publicKey);
     if (keys.has(k)) throw invalidField(`validator key ${k} appears twice`);
     if (institutions.has(v.institution))
@@ -86,16 +90,16 @@ export function validateValidatorSet(set: ValidatorSet): void {
   }
 }
 
-export function writeValidatorSet(w: Writer, set: ValidatorSet): void {
-  validateValidatorSet(set);
+export function writeValidatorSet(w: Writer, set: ValidatorSet, suite: CryptoSuite = ED25519_SHA256): void {
+  validateValidatorSet(set, suite);
   const epoch = epochOf(set);
   if (epoch === 0) w.u8(VALIDATOR_SET_VERSION);
   else w.u8(VALIDATOR_SET_EPOCH_VERSION).varint(epoch);
   w.varint(set.validators.length);
-  for (const v of set.validators) w.string(v.institution).fixed(v.publicKey, PUBLIC_KEY_LENGTH);
+  for (const v of set.validators) w.string(v.institution).fixed(v.publicKey, suite.publicKeyLength);
 }
 
-export function readValidatorSet(r: Reader): ValidatorSet {
+export function readValidatorSet(r: Reader, suite: CryptoSuite = ED25519_SHA256): ValidatorSet {
   const version = r.u8('validator set version');
   let epoch = 0;
   if (version === VALIDATOR_SET_EPOCH_VERSION) epoch = r.varintIn(1, MAX_EPOCH, 'validator set epoch');
@@ -108,30 +112,30 @@ export function readValidatorSet(r: Reader): ValidatorSet {
   for (let i = 0; i < n; i++) {
     validators.push({
       institution: r.string(Limits.institutionIdBytes, 'validator institution'),
-      publicKey: r.fixed(PUBLIC_KEY_LENGTH, 'validator key'),
+      publicKey: r.fixed(suite.publicKeyLength, 'validator key'),
     });
   }
   const set: ValidatorSet = epoch === 0 ? { validators } : { validators, epoch };
-  validateValidatorSet(set);
+  validateValidatorSet(set, suite);
   return set;
 }
 
-export function encodeValidatorSet(set: ValidatorSet): Uint8Array {
+export function encodeValidatorSet(set: ValidatorSet, suite: CryptoSuite = ED25519_SHA256): Uint8Array {
   const w = new Writer(64 * set.validators.length + 8);
-  writeValidatorSet(w, set);
+  writeValidatorSet(w, set, suite);
   return w.finish();
 }
 
-export function decodeValidatorSet(bytes: Uint8Array): ValidatorSet {
+export function decodeValidatorSet(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): ValidatorSet {
   return decodeExact(
     bytes,
-    24 + Limits.validators * (PUBLIC_KEY_LENGTH + Limits.institutionIdBytes + 2),
+    24 + Limits.validators * (suite.publicKeyLength + Limits.institutionIdBytes + 2),
     'validator set',
-    readValidatorSet,
+    (r) => readValidatorSet(r, suite),
   );
 }
 
 /** Committed to by every block header, so receipts can prove which set signed. */
-export function validatorSetHash(set: ValidatorSet): Uint8Array {
-  return taggedHash(Domain.validatorSet, encodeValidatorSet(set));
+export function validatorSetHash(set: ValidatorSet, suite: CryptoSuite = ED25519_SHA256): Uint8Array {
+  return suite.taggedHash(Domain.validatorSet, encodeValidatorSet(set, suite));
 }

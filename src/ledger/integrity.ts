@@ -4,8 +4,10 @@
  * wrote (layout.ts) — no index entry missing, none left over from a block beyond the head. Used after
  * crashes in tests; reads everything, so it is not for hot paths.
  */
+
 import { headerHash } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import type { CaseState } from './case-machine.ts';
@@ -21,6 +23,7 @@ export interface RawEntries {
 /** Returns the problems found; an empty list means the ledger is consistent. */
 export async function checkIntegrity(
   store: Pick<LedgerStore, 'head' | 'block' | 'tx'> & RawEntries,
+  suite: CryptoSuite = ED25519_SHA256,
 ): Promise<string[]> {
   const problems: string[] = [];
   const expected = new Map<string, string>();
@@ -37,11 +40,12 @@ export async function checkIntegrity(
     }
     const { header } = block;
     if (header.height !== h) problems.push(`block ${h} has header height ${header.height}`);
-    if (!equalBytes(headerHash(header), block.hash))
+    if (!equalBytes(headerHash(header, suite), block.hash))
       problems.push(`block ${h} hash does not match its header`);
     if (prevHash !== undefined && !equalBytes(header.prevHash, prevHash))
       problems.push(`block ${h} is not linked`);
-    if (!equalBytes(merkleRoot(block.txHashes), header.txRoot)) problems.push(`block ${h} txRoot mismatch`);
+    if (!equalBytes(merkleRoot(block.txHashes, suite), header.txRoot))
+      problems.push(`block ${h} txRoot mismatch`);
     prevHash = block.hash;
     hashes[h] = block.hash;
     const txs: TxEnvelope[] = [];

@@ -14,8 +14,9 @@ import {
   verifyCommitCertificate,
 } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
+import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
-import { type Genesis, genesisHash, genesisValidatorSet, sealingRequired } from '../core/genesis.ts';
+import { type Genesis, genesisHash, genesisSuite, genesisValidatorSet, sealingRequired } from '../core/genesis.ts';
 import type { GovernanceRecord } from '../core/governance.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
@@ -84,6 +85,8 @@ export class LedgerChain implements Chain {
   readonly genesis: Genesis;
   /** The registry as of the head (ADR 006): client keys, validator-set epochs, proposals. */
   readonly #genesisHash: Uint8Array;
+  /** The genesis' crypto suite: every hash and signature of this chain (ADR 014). */
+  readonly #suite: CryptoSuite;
   #gov: GovernanceState;
   /** Case statistics as of the head, maintained at execution. */
   #stats: CaseStats;
@@ -108,6 +111,7 @@ export class LedgerChain implements Chain {
     this.store = store;
     this.genesis = genesis;
     this.#genesisHash = genesisHash(genesis);
+    this.#suite = genesisSuite(genesis);
     this.#gov = gov;
     this.#stats = stats;
     this.#tokenVerifier = options.tokenVerifier;
@@ -151,7 +155,7 @@ export class LedgerChain implements Chain {
     this.#next = {
       height,
       epoch,
-      setHash: validatorSetHash(epoch.set),
+      setHash: validatorSetHash(epoch.set, this.#suite),
       validatorKeys: validatorKeysOf(epoch.set),
     };
   }
@@ -171,7 +175,7 @@ export class LedgerChain implements Chain {
       const first = await store.block(1);
       if (first === undefined) throw new InvariantError(`store has head ${head.height} but no block 1`);
       const h = first.header;
-      const setHash = validatorSetHash(genesisValidatorSet(genesis));
+      const setHash = validatorSetHash(genesisValidatorSet(genesis), genesisSuite(genesis));
       if (
         h.chainId !== genesis.chainId ||
         !equalBytes(h.prevHash, atGenesis.hash) ||
@@ -239,7 +243,7 @@ export class LedgerChain implements Chain {
       chainId: this.genesis.chainId,
       height: head.height + 1,
       prevHash: head.hash,
-      txRoot: merkleRoot(txHashes),
+      txRoot: merkleRoot(txHashes, this.#suite),
       txCount: included.length,
       proposer: batch.proposer,
       view: batch.view,
@@ -248,7 +252,7 @@ export class LedgerChain implements Chain {
     });
     const block: BuiltBlock = Object.freeze({
       header,
-      hash: headerHash(header),
+      hash: headerHash(header, this.#suite),
       txs: Object.freeze(included) as TxEnvelope[],
       rejected: Object.freeze(rejected) as TxRejection[],
     });
@@ -298,6 +302,7 @@ export class LedgerChain implements Chain {
       countVerify: () => {
         this.#verifications++;
       },
+      suite: this.#suite,
     };
     let bytes = 0;
     envs.forEach((env, i) => {
@@ -420,7 +425,7 @@ export class LedgerChain implements Chain {
       if (height > head.height || headers.has(height)) continue;
       const [header] = await this.store.headers(height, height);
       invariant(header !== undefined, `block ${height} at or below the head ${head.height} is missing`);
-      headers.set(height, { header, hash: headerHash(header) });
+      headers.set(height, { header, hash: headerHash(header, this.#suite) });
     }
     return {
       headHeight: head.height,
@@ -443,7 +448,7 @@ export class LedgerChain implements Chain {
     );
     invariant(equalBytes(header.prevHash, head.hash), 'committed block does not extend the head', where);
     invariant(
-      equalBytes(headerHash(header), block.hash),
+      equalBytes(headerHash(header, this.#suite), block.hash),
       'built block hash does not match its header',
       where,
     );
@@ -451,7 +456,7 @@ export class LedgerChain implements Chain {
     invariant(cert.height === header.height, `certificate height ${cert.height} != ${header.height}`, where);
     // Throws CertError (a code, not an invariant): sync may hand us a peer's certificate. The set in force at
     // this height signs, in its epoch's domain of this genesis (ADR 006, ADR 010).
-    verifyCommitCertificate(cert, header, this.validatorSetAt(header.height), this.#genesisHash);
+    verifyCommitCertificate(cert, header, this.validatorSetAt(header.height), this.#genesisHash, this.#suite);
 
     const built = this.#built.get(block) ?? (await this.#reexecute(block));
     invariant(

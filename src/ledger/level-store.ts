@@ -4,10 +4,12 @@
  * checksummed record and replays only complete records on open, so after a crash at any point the store
  * holds either all of a block (head included) or none of it.
  */
+
 import { Level } from 'level';
 import { decodeAnchor } from '../core/anchor.ts';
 import type { BlockHeader } from '../core/block.ts';
 import { HASH_LENGTH } from '../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { InvariantError } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import { decodeEvidence } from '../core/evidence.ts';
@@ -103,6 +105,7 @@ export class LevelLedgerStore implements LedgerStore {
   #governance: Uint8Array | undefined;
   #writing = false;
   #closed = false;
+  readonly #suite: CryptoSuite;
 
   private constructor(
     dir: string,
@@ -110,8 +113,10 @@ export class LevelLedgerStore implements LedgerStore {
     head: ChainHead | undefined,
     anchorState: AnchorState,
     governance: Uint8Array | undefined,
+    suite: CryptoSuite,
   ) {
     this.dir = dir;
+    this.#suite = suite;
     this.#db = db;
     this.#head = head;
     this.#anchorState = anchorState;
@@ -154,8 +159,8 @@ export class LevelLedgerStore implements LedgerStore {
     };
   }
 
-  /** Opens (creating if needed) the store in `dir`. */
-  static async open(dir: string): Promise<LevelLedgerStore> {
+  /** Opens (creating if needed) the store in `dir`, of a chain of `suite` (its tx hashes, ADR 014). */
+  static async open(dir: string, suite: CryptoSuite = ED25519_SHA256): Promise<LevelLedgerStore> {
     // LevelDB's default buffer and cache sizes: larger ones showed no measurable gain for 10k-tx blocks.
     const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
@@ -172,7 +177,14 @@ export class LevelLedgerStore implements LedgerStore {
         rawState === undefined
           ? NO_ANCHOR_STATE
           : stored('anchor state', () => decodeAnchorState(view(rawState)));
-      return new LevelLedgerStore(dir, db, head, state, rawGov === undefined ? undefined : view(rawGov));
+      return new LevelLedgerStore(
+        dir,
+        db,
+        head,
+        state,
+        rawGov === undefined ? undefined : view(rawGov),
+        suite,
+      );
     } catch (err) {
       await db.close();
       throw err;
@@ -226,7 +238,7 @@ export class LevelLedgerStore implements LedgerStore {
 
   async blockTxs(height: number): Promise<TxEnvelope[] | undefined> {
     const all = await this.blockTxBytes(height);
-    return all?.map((bytes, i) => stored(`tx ${height}/${i}`, () => parseTx(bytes)));
+    return all?.map((bytes, i) => stored(`tx ${height}/${i}`, () => parseTx(bytes, this.#suite)));
   }
 
   async blockTxBytes(height: number): Promise<Uint8Array[] | undefined> {
@@ -388,7 +400,7 @@ export class LevelLedgerStore implements LedgerStore {
     return positions.map((p, i) => {
       const bytes = txBytes[i];
       if (bytes === undefined) throw new InvariantError(`index points at missing tx ${p.height}/${p.index}`);
-      const env = stored(`tx ${p.height}/${p.index}`, () => parseTx(view(bytes)));
+      const env = stored(`tx ${p.height}/${p.index}`, () => parseTx(view(bytes), this.#suite));
       return { env, height: p.height, index: p.index, blockTime: timeOf.get(p.height)! };
     });
   }

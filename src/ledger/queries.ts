@@ -8,7 +8,7 @@ import { type BlockHeader, type CommitCertificate, headerHash } from '../core/bl
 import { equalBytes } from '../core/bytes.ts';
 import { invariant } from '../core/errors.ts';
 import { decodeEvidence, type HashAlg } from '../core/evidence.ts';
-import type { Genesis } from '../core/genesis.ts';
+import { type Genesis, genesisSuite } from '../core/genesis.ts';
 import { type InclusionProof, inclusionProof } from '../core/merkle.ts';
 import type { CaseState } from './case-machine.ts';
 import { decodeCaseState } from './case-state.ts';
@@ -171,7 +171,7 @@ export class LedgerQueries {
     invariant(
       anchored !== undefined &&
         headers.length === record.height - height &&
-        equalBytes(headerHash(anchored), record.headerHash),
+        equalBytes(headerHash(anchored, genesisSuite(this.#genesis)), record.headerHash),
       `anchor of block ${record.height} does not match the stored headers`,
     );
     return { record, tx, header: anchored, headers };
@@ -253,7 +253,7 @@ export class LedgerQueries {
       header: block.header,
       hash: block.hash,
       cert: block.cert,
-      proof: inclusionProof(block.txHashes, tx.index),
+      proof: inclusionProof(block.txHashes, tx.index, genesisSuite(this.#genesis)),
       tx,
     };
   }

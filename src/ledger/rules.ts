@@ -4,10 +4,12 @@
  * state (duplicates, nonces) and runs them all in the order of TxErrorCode, so each rejected tx gets exactly
  * one code, the first rule it breaks.
  */
+
 import type { AnchorRecord } from '../core/anchor.ts';
 import type { BlockHeader } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { CodecError } from '../core/codec.ts';
+import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { invariant } from '../core/errors.ts';
 import type { EvidenceRecord } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
@@ -52,8 +54,10 @@ export interface StatelessContext {
   remember: boolean;
   /** Signature bytes vouched for by f+1 validators at certified catch-up (BuildOptions): not verified. */
   vouched?: boolean;
-  /** Called once per Ed25519 verification actually performed (cache misses). */
+  /** Called once per signature verification actually performed (cache misses). */
   countVerify(): void;
+  /** The chain's crypto suite (ADR 014); absent: Ed25519/SHA-256. */
+  suite?: CryptoSuite;
 }
 
 /**
@@ -91,7 +95,7 @@ export function checkStateless(env: TxEnvelope, ctx: StatelessContext): TxReject
   }
   if (ctx.vouched !== true && !ctx.verified.has(env.hashHex, tx.signature)) {
     ctx.countVerify();
-    if (!verifyTxEnvelope(env, publicKey)) {
+    if (!verifyTxEnvelope(env, publicKey, ctx.suite)) {
       return reject(
         env,
         TxErrorCode.badSignature,

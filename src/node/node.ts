@@ -16,8 +16,9 @@ import {
 } from '../api/routes.ts';
 import { governanceView } from '../api/views.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
+import { ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
-import { type Genesis, genesisHash } from '../core/genesis.ts';
+import { type Genesis, genesisHash, genesisSuite } from '../core/genesis.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
 import { type KeyPair, peerIdOf, type ReadKeyOptions, readKeyFile } from '../core/keys.ts';
 import { LedgerChain } from '../ledger/ledger-chain.ts';
@@ -27,7 +28,7 @@ import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts
 import { AnchoringService } from './anchoring.ts';
 import { loadApiTls } from './api-tls.ts';
 import { CASE_KEYS_DIR, homeCaseKeys } from './case-keys.ts';
-import { type NodeConfig, resolveHomePath } from './config.ts';
+import { ConfigError, type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
 import { NodeMetrics } from './metrics.ts';
@@ -50,6 +51,13 @@ export function loadIdentity(
   keyOptions: ReadKeyOptions = {},
 ): { genesis: Genesis; key: KeyPair } {
   const genesis = loadGenesisFile(resolveHomePath(config, config.genesisFile));
+  if (genesisSuite(genesis) !== ED25519_SHA256) {
+    // Receipts and the core verify an SM chain, the node cannot run one yet (ADR 014, "What is not wired yet"):
+    // refuse it plainly rather than start and hash with the wrong suite.
+    throw new ConfigError(
+      `the genesis chose crypto suite ${genesisSuite(genesis).name}; this node runs ed25519-sha256 chains only (ADR 014)`,
+    );
+  }
   const key = readKeyFile(resolveHomePath(config, config.validatorKeyFile), keyOptions);
   const v = genesis.validators.find((x) => x.institution === config.institution);
   if (v !== undefined && !equalBytes(v.publicKey, key.publicKey)) {

@@ -14,7 +14,8 @@ import {
   verifyCommitCertificate,
 } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
-import { type Genesis, genesisHash } from '../core/genesis.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
+import { type Genesis, genesisHash, genesisSuite } from '../core/genesis.ts';
 import { type InclusionProof, verifyInclusion } from '../core/merkle.ts';
 import { parseTx, type TxEnvelope, type TxType, verifyTxEnvelope } from '../core/tx.ts';
 import { decodeValidatorSet, epochOf, type ValidatorSet, validatorSetHash } from '../core/validators.ts';
@@ -32,15 +33,26 @@ import {
   shown,
 } from './format.ts';
 
-/** The receipt names the chain of `genesis`: its chain id and genesis hash. */
+/**
+ * The receipt names the chain of `genesis`: its chain id, crypto suite (`cryptoSuite`, absent for
+ * ed25519-sha256, ADR 014) and genesis hash.
+ */
 export function checkGenesis(
-  claim: { chainId: unknown; genesisHash: unknown },
+  claim: { chainId: unknown; genesisHash: unknown; cryptoSuite?: unknown },
   g: Genesis,
   bound: boolean,
 ): CheckResult<void> {
   return evaluate(() => {
     if (claim.chainId !== g.chainId) {
       reject(Failure.wrongChain, `chain id ${shown(claim.chainId)} is not the genesis chain ${g.chainId}`);
+    }
+    const suite = genesisSuite(g).name;
+    const claimedSuite = claim.cryptoSuite === undefined ? ED25519_SHA256.name : claim.cryptoSuite;
+    if (claimedSuite !== suite) {
+      reject(
+        Failure.wrongGenesis,
+        `receipt is of crypto suite ${shown(claimedSuite)}, the genesis chose ${suite}`,
+      );
     }
     const hash = toHex(genesisHash(g));
     if (claim.genesisHash !== hash)
@@ -62,7 +74,7 @@ export function checkHeader(block: unknown, g: Genesis, what = 'block'): CheckRe
   return evaluate(() => {
     const b = objectField(block, what, RECEIPT_OBJECT_FIELDS.block);
     const h = decodedField(b.header, `${what}.header`, decodeHeader);
-    if (toHex(headerHash(h)) !== b.hash) {
+    if (toHex(headerHash(h, genesisSuite(g))) !== b.hash) {
       reject(Failure.hashMismatch, `${what}.hash is not the hash of ${what}.header`);
     }
     if (h.height !== b.height) reject(Failure.heightMismatch, `${what}.height does not match the header`);
@@ -80,14 +92,15 @@ export function checkValidatorSet(
   header: BlockHeader,
   inForce: EpochInfo,
   what = 'validatorSet',
+  suite: CryptoSuite = ED25519_SHA256,
 ): CheckResult<ValidatorSet> {
   return evaluate(() => {
-    const s = decodedField(setField, what, decodeValidatorSet);
-    const hash = validatorSetHash(s);
+    const s = decodedField(setField, what, (b) => decodeValidatorSet(b, suite));
+    const hash = validatorSetHash(s, suite);
     if (!equalBytes(hash, header.validatorSetHash)) {
       reject(Failure.validatorSetMismatch, 'validator set does not match the header commitment');
     }
-    if (!equalBytes(hash, validatorSetHash(inForce.set))) {
+    if (!equalBytes(hash, validatorSetHash(inForce.set, suite))) {
       reject(
         Failure.validatorSetMismatch,
         `the block is certified by the validator set of epoch ${epochOf(s)}; the governance txs in the ` +
@@ -112,10 +125,11 @@ export function checkCertificate(
   set: ValidatorSet,
   binding: Uint8Array | null,
   what = 'certificate',
+  suite: CryptoSuite = ED25519_SHA256,
 ): CheckResult<CommitCertificate> {
   return evaluate(() => {
     const c = decodedField(certField, what, decodeCertificate);
-    verifyCommitCertificate(c, header, set, binding);
+    verifyCommitCertificate(c, header, set, binding, suite);
     const signers = c.signatures.map((s) => set.validators[s.validator]?.institution ?? `#${s.validator}`);
     return passed(
       c,
@@ -133,7 +147,7 @@ export function checkTx(
   what = 'tx',
 ): CheckResult<TxEnvelope> {
   return evaluate(() => {
-    const e = decodedField(txField, what, parseTx);
+    const e = decodedField(txField, what, (b) => parseTx(b, genesisSuite(g)));
     if (e.hashHex !== txHash) reject(Failure.hashMismatch, `${what}Hash is not the hash of ${what}`);
     if (e.tx.chainId !== g.chainId) reject(Failure.wrongChain, `${what} is for another chain`);
     if (e.tx.type !== type) reject(Failure.wrongTxType, `${what} type ${e.tx.type} is not ${type}`);
@@ -151,7 +165,11 @@ export interface RegistryAt {
 }
 
 /** A client key of the tx's institution in force at the block (`registry`) signed the tx. */
-export function checkSignature(env: TxEnvelope, registry: RegistryAt): CheckResult<void> {
+export function checkSignature(
+  env: TxEnvelope,
+  registry: RegistryAt,
+  suite: CryptoSuite = ED25519_SHA256,
+): CheckResult<void> {
   return evaluate(() => {
     const { institution, keyId } = env.tx;
     const key = registry.state.clientKeys().get(institution)?.get(keyId);
@@ -166,7 +184,8 @@ export function checkSignature(env: TxEnvelope, registry: RegistryAt): CheckResu
       }
       reject(Failure.unknownKey, `${institution}/${keyId} is not a client key registered by ${where}`);
     }
-    if (!verifyTxEnvelope(env, key)) reject(Failure.badSignature, 'institution signature does not verify');
+    if (!verifyTxEnvelope(env, key, suite))
+      reject(Failure.badSignature, 'institution signature does not verify');
     return passed(undefined, `signed by ${institution}/${keyId}`);
   });
 }
@@ -180,6 +199,7 @@ export function checkInclusion(
   inclusion: unknown,
   header: BlockHeader,
   what = 'inclusion',
+  suite: CryptoSuite = ED25519_SHA256,
 ): CheckResult<InclusionProof> {
   return evaluate(() => {
     const i = objectField(inclusion, what, RECEIPT_OBJECT_FIELDS.inclusion);
@@ -191,7 +211,7 @@ export function checkInclusion(
     if (proof.treeSize !== header.txCount) {
       reject(Failure.badInclusion, 'proof tree size is not the block tx count');
     }
-    if (!verifyInclusion(env.hash, proof, header.txRoot)) {
+    if (!verifyInclusion(env.hash, proof, header.txRoot, suite)) {
       reject(Failure.badInclusion, 'Merkle proof does not lead to txRoot');
     }
     return passed(proof, `tx ${proof.leafIndex + 1} of ${header.txCount} in the block's Merkle tree`);

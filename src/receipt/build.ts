@@ -1,8 +1,9 @@
 /** Assembles a receipt from ledger data (ledger-receipt.ts gathers it). */
 import { encodeCertificate, encodeHeader, headerHash } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
+import { ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { decodeEvidence } from '../core/evidence.ts';
-import { genesisHash } from '../core/genesis.ts';
+import { genesisHash, genesisSuite } from '../core/genesis.ts';
 import { encodeValidatorSet } from '../core/validators.ts';
 import { summaryOf } from './evidence-checks.ts';
 import {
@@ -31,24 +32,27 @@ export function governanceJson(blocks: readonly GovernanceBlockParts[]): Receipt
 /** The caller provides consistent parts; `verifyReceipt` checks them. */
 export function buildReceipt(p: ReceiptParts): ReceiptJson {
   const evidence = decodeEvidence(p.tx.tx.payload);
-  const hash = headerHash(p.header);
+  const suite = genesisSuite(p.genesis);
+  const hash = headerHash(p.header, suite);
   const governance = governanceJson(p.governance ?? []);
   return {
     format: RECEIPT_FORMAT,
     chainId: p.genesis.chainId,
+    // Named only when not the default, so Ed25519 receipts are what they were (ADR 014).
+    ...(suite === ED25519_SHA256 ? {} : { cryptoSuite: suite.name }),
     genesisHash: toHex(genesisHash(p.genesis)),
     txHash: p.tx.hashHex,
     tx: b64(p.tx.bytes),
     block: { height: p.header.height, hash: toHex(hash), header: b64(encodeHeader(p.header)) },
     inclusion: { leafIndex: p.proof.leafIndex, treeSize: p.proof.treeSize, path: p.proof.path.map(toHex) },
     certificate: b64(encodeCertificate(p.certificate)),
-    validatorSet: b64(encodeValidatorSet(p.validatorSet)),
+    validatorSet: b64(encodeValidatorSet(p.validatorSet, suite)),
     anchor:
       p.anchor === undefined
         ? null
         : {
             height: p.anchor.header.height,
-            headerHash: toHex(headerHash(p.anchor.header)),
+            headerHash: toHex(headerHash(p.anchor.header, suite)),
             headers: p.anchor.headers.map((h) => b64(encodeHeader(h))),
             token: b64(p.anchor.token),
           },

@@ -4,6 +4,7 @@
  */
 import type { BlockHeader, CommitCertificate } from '../core/block.ts';
 import { fromBase64, toBase64, tryFromHex } from '../core/bytes.ts';
+import type { SuiteName } from '../core/crypto-suite.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
 import type { InclusionProof } from '../core/merkle.ts';
@@ -88,6 +89,8 @@ export interface ReceiptInclusionJson {
 export interface ReceiptJson {
   format: ReceiptFormat;
   chainId: string;
+  /** The genesis' crypto suite (ADR 014), only when it is not `ed25519-sha256`; must match the genesis. */
+  cryptoSuite?: SuiteName;
   genesisHash: string;
   txHash: string;
   /** Canonical signed tx. */

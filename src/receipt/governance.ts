@@ -5,8 +5,9 @@
  */
 import { type BlockHeader, decodeCertificate, decodeHeader, verifyCommitCertificate } from '../core/block.ts';
 import { equalBytes } from '../core/bytes.ts';
+import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
-import type { Genesis } from '../core/genesis.ts';
+import { type Genesis, genesisSuite } from '../core/genesis.ts';
 import { type InclusionProof, verifyInclusion } from '../core/merkle.ts';
 import { parseTx, type TxEnvelope } from '../core/tx.ts';
 import { validatorSetHash } from '../core/validators.ts';
@@ -92,11 +93,12 @@ function replayBlock(
     );
   }
   const epoch = state.epochAt(header.height);
-  certifiedByEpoch(header, b.certificate, epoch, bounds.binding, at);
+  const suite = genesisSuite(g);
+  certifiedByEpoch(header, b.certificate, epoch, bounds.binding, at, suite);
   const txs = listField(b.txs, `${at}.txs`);
   if (txs.length === 0) reject(Failure.malformed, `${at} lists no governance txs`);
   // Every tx's place first (so a reordered list is named as such), then the rules and effects in order.
-  const envs = provenTxs(txs, header, at);
+  const envs = provenTxs(txs, header, at, suite);
   return { state: applyBlock(g, state, epoch, header, envs, at), height: header.height, txs: envs.length };
 }
 
@@ -106,8 +108,9 @@ function certifiedByEpoch(
   epoch: EpochInfo,
   binding: Uint8Array | null,
   at: string,
+  suite: CryptoSuite,
 ): void {
-  if (!equalBytes(header.validatorSetHash, validatorSetHash(epoch.set))) {
+  if (!equalBytes(header.validatorSetHash, validatorSetHash(epoch.set, suite))) {
     reject(
       Failure.validatorSetMismatch,
       `${at}: block ${header.height} names another validator set than that of epoch ${epoch.epoch}, which ` +
@@ -116,7 +119,7 @@ function certifiedByEpoch(
   }
   const cert = decodedField(certField, `${at}.certificate`, decodeCertificate);
   try {
-    verifyCommitCertificate(cert, header, epoch.set, binding);
+    verifyCommitCertificate(cert, header, epoch.set, binding, suite);
   } catch (err) {
     if (!(err instanceof JrError)) throw err;
     reject(
@@ -128,12 +131,12 @@ function certifiedByEpoch(
 }
 
 /** The block's governance txs, each a governance tx proven at its leaf, listed in increasing leaf order. */
-function provenTxs(txs: unknown[], header: BlockHeader, at: string): TxEnvelope[] {
+function provenTxs(txs: unknown[], header: BlockHeader, at: string, suite: CryptoSuite): TxEnvelope[] {
   let lastIndex = -1;
   return txs.map((raw, j) => {
     const tat = `${at}.txs[${j}]`;
     const t = objectField(raw, tat, RECEIPT_OBJECT_FIELDS.governanceTx);
-    const env = decodedField(t.tx, `${tat}.tx`, parseTx);
+    const env = decodedField(t.tx, `${tat}.tx`, (bytes) => parseTx(bytes, suite));
     if (env.tx.type !== 'governance')
       reject(Failure.wrongTxType, `${tat} is an ${env.tx.type} tx, not governance`);
     if (!Number.isSafeInteger(t.leafIndex) || (t.leafIndex as number) <= lastIndex) {
@@ -148,7 +151,7 @@ function provenTxs(txs: unknown[], header: BlockHeader, at: string): TxEnvelope[
       treeSize: header.txCount,
       path: listField(t.path, `${tat}.path`).map((p, k) => hexField(p, `${tat}.path[${k}]`)),
     };
-    if (!verifyInclusion(env.hash, proof, header.txRoot)) {
+    if (!verifyInclusion(env.hash, proof, header.txRoot, suite)) {
       reject(
         Failure.badInclusion,
         `${tat}: the Merkle proof of governance tx ${env.hashHex} does not lead to the txRoot of block ${header.height}`,

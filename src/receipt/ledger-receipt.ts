@@ -5,8 +5,9 @@
  * The node serves these; `verifyReceipt` checks them offline.
  */
 import { equalBytes } from '../core/bytes.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { invariant } from '../core/errors.ts';
-import type { Genesis } from '../core/genesis.ts';
+import { type Genesis, genesisSuite } from '../core/genesis.ts';
 import { inclusionProof } from '../core/merkle.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { describeTimestamp } from '../timestamp/inspect.ts';
@@ -35,7 +36,7 @@ export async function receiptFor(
     );
   }
   const cover = await queries.anchorCovering(height);
-  const governance = await governanceBefore(queries, height);
+  const governance = await governanceBefore(queries, height, genesisSuite(genesis));
   return buildReceipt({
     genesis,
     tx: env,
@@ -64,6 +65,7 @@ export async function receiptFor(
 export async function governanceBefore(
   queries: LedgerQueries,
   height: number,
+  suite: CryptoSuite = ED25519_SHA256,
 ): Promise<GovernanceBlockParts[]> {
   const out: GovernanceBlockParts[] = [];
   let current: { parts: GovernanceBlockParts; hashes: readonly Uint8Array[] } | undefined;
@@ -78,7 +80,7 @@ export async function governanceBefore(
       equalBytes(current.hashes[t.index] ?? new Uint8Array(0), t.env.hash),
       `block ${t.height} does not list governance tx ${t.index} where the index says`,
     );
-    current.parts.txs.push({ tx: t.env, proof: inclusionProof(current.hashes, t.index) });
+    current.parts.txs.push({ tx: t.env, proof: inclusionProof(current.hashes, t.index, suite) });
   }
   return out;
 }

@@ -1,6 +1,8 @@
 /** The RFC 3161 checks of a receipt: the anchor over a later header, and the evidence's own token. */
+
 import { type BlockHeader, decodeHeader, headerHash } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import type { JrError } from '../core/errors.ts';
 import type { EvidenceRecord } from '../core/evidence.ts';
 import { isTimestampError, TimestampErrorCode } from '../timestamp/errors.ts';
@@ -31,6 +33,7 @@ export async function checkAnchor(
   header: BlockHeader,
   trustAnchorsPem: string,
   required: boolean,
+  suite: CryptoSuite = ED25519_SHA256,
 ): Promise<OptionalCheckResult<Date>> {
   if (anchor === null) {
     return required
@@ -39,7 +42,7 @@ export async function checkAnchor(
   }
   return evaluateAsync(async () => {
     const a = objectField(anchor, 'anchor', RECEIPT_OBJECT_FIELDS.anchor);
-    let prev = headerHash(header);
+    let prev = headerHash(header, suite);
     let height = header.height;
     for (const [i, hb] of listField(a.headers, 'anchor.headers').entries()) {
       const h = decodedField(hb, `anchor.headers[${i}]`, decodeHeader);
@@ -49,7 +52,7 @@ export async function checkAnchor(
           `anchor.headers[${i}] does not extend the chain from block ${height}`,
         );
       }
-      prev = headerHash(h);
+      prev = headerHash(h, suite);
       height = h.height;
     }
     if (height !== a.height || toHex(prev) !== a.headerHash) {
@@ -59,7 +62,8 @@ export async function checkAnchor(
     const v = await verifyTimestampAsync(base64Field(a.token, 'anchor.token'), {
       trustAnchors: parsePemCertificates(trustAnchorsPem, 'TSA trust anchors'),
       digest: prev,
-      hashAlg: 'sha256',
+      // The imprint is the header hash itself: SHA-256, or SM3 on an sm2-sm3 chain.
+      hashAlg: suite.hashName,
     });
     if (!v.ok) reject(Failure.badTimestamp, `time-stamp token failed check ${v.failedCheck}: ${v.reason}`);
     return passed(

@@ -5,8 +5,9 @@
  */
 import { fromBase64, fromHex } from '../core/bytes.ts';
 import { decodeEvidence } from '../core/evidence.ts';
-import type { Genesis } from '../core/genesis.ts';
+import { type Genesis, genesisSuite } from '../core/genesis.ts';
 import { parseTx } from '../core/tx.ts';
+import type { HashAlg } from '../timestamp/oids.ts';
 import { verifyTimestampAsync } from '../timestamp/verify.ts';
 import { parsePemCertificates } from '../timestamp/x509.ts';
 
@@ -17,10 +18,17 @@ export interface TokenInfo {
   chain: string[];
 }
 
-async function infoOf(which: TokenInfo['which'], token: Uint8Array, digest: Uint8Array, pem: string) {
+async function infoOf(
+  which: TokenInfo['which'],
+  token: Uint8Array,
+  digest: Uint8Array,
+  pem: string,
+  hashAlg?: HashAlg,
+) {
   const r = await verifyTimestampAsync(token, {
     trustAnchors: parsePemCertificates(pem, 'TSA trust anchors'),
     digest,
+    ...(hashAlg ? { hashAlg } : {}),
   });
   return r.ok ? [{ which, genTime: r.genTime, chain: r.chainSubjects }] : [];
 }
@@ -36,7 +44,11 @@ export async function tokenInfo(
     const r = receipt as { tx: string; anchor: { token: string; headerHash: string } | null };
     const out: TokenInfo[] = [];
     if (r.anchor !== null) {
-      out.push(...(await infoOf('anchor', fromBase64(r.anchor.token), fromHex(r.anchor.headerHash), pem)));
+      // The anchor stamps the header hash: SHA-256, or SM3 on an sm2-sm3 chain (ADR 014).
+      const alg = genesisSuite(genesis).hashName;
+      out.push(
+        ...(await infoOf('anchor', fromBase64(r.anchor.token), fromHex(r.anchor.headerHash), pem, alg)),
+      );
     }
     const evidence = decodeEvidence(parseTx(fromBase64(r.tx)).tx.payload);
     if (evidence.tsToken !== undefined) {

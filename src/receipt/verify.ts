@@ -4,7 +4,7 @@
  * It never throws on bad input: whatever the document holds, the answer is a list of outcomes.
  */
 import type { HashAlg } from '../core/evidence.ts';
-import { type Genesis, genesisHash } from '../core/genesis.ts';
+import { type Genesis, genesisHash, genesisSuite } from '../core/genesis.ts';
 import {
   checkCertificate,
   checkGenesis,
@@ -103,7 +103,8 @@ export function checkFormat(doc: unknown): CheckResult<ClaimedReceipt> {
     }
     for (const k of REQUIRED_FIELDS) if (!(k in d)) reject(Failure.malformed, `missing ${k}`);
     for (const k of Object.keys(d)) {
-      if (k !== 'governance' && !(REQUIRED_FIELDS as readonly string[]).includes(k)) {
+      const optional = k === 'governance' || k === 'cryptoSuite';
+      if (!optional && !(REQUIRED_FIELDS as readonly string[]).includes(k)) {
         reject(Failure.malformed, `unknown field ${shown(k)}`);
       }
     }
@@ -150,6 +151,7 @@ async function runChecks(
   // v3 certificates sign the genesis hash (ADR 010); v1/v2 ones sign the chain id alone.
   const binding = r.format === RECEIPT_FORMAT_V3 ? genesisHash(g) : null;
   if (!run.record(C.genesis, checkGenesis(r, g, binding !== null))) return undefined;
+  const suite = genesisSuite(g);
   const header = checkHeader(r.block, g);
   if (!run.record(C.header, header)) return undefined;
   const h = header.value;
@@ -157,23 +159,23 @@ async function runChecks(
   // tx before the block, each proven by a block certified by the set in force before it (ADR 006).
   const gov = checkGovernance(g, r.governance, h.height, binding);
   if (!run.record(C.governance, gov)) return undefined;
-  const set = checkValidatorSet(r.validatorSet, h, gov.value.state.epochAt(h.height));
+  const set = checkValidatorSet(r.validatorSet, h, gov.value.state.epochAt(h.height), undefined, suite);
   if (!run.record(C.validatorSet, set)) return undefined;
-  const cert = checkCertificate(r.certificate, h, set.value, binding);
+  const cert = checkCertificate(r.certificate, h, set.value, binding, undefined, suite);
   if (!run.record(C.certificate, cert)) return undefined;
   const tx = checkTx(r.tx, r.txHash, g);
   if (!run.record(C.tx, tx)) return undefined;
   const env = tx.value;
   const registry = { state: gov.value.state, txs: gov.value.txs, height: h.height };
-  if (!run.record(C.signature, checkSignature(env, registry))) return undefined;
-  if (!run.record(C.inclusion, checkInclusion(env, r.inclusion, h))) return undefined;
+  if (!run.record(C.signature, checkSignature(env, registry, suite))) return undefined;
+  if (!run.record(C.inclusion, checkInclusion(env, r.inclusion, h, undefined, suite))) return undefined;
   const evidence = checkEvidence(env);
   if (!run.record(C.evidence, evidence)) return undefined;
   const e = evidence.value;
   if (!run.record(C.file, checkFile(e, opts))) return undefined;
   const anchorsPem = opts.tsaTrustAnchorsPem ?? g.tsa.trustAnchors.join('\n');
   const requireAnchor = opts.requireAnchor === true || opts.profile === 'court';
-  const anchor = await checkAnchor(r.anchor, h, anchorsPem, requireAnchor);
+  const anchor = await checkAnchor(r.anchor, h, anchorsPem, requireAnchor, suite);
   if (!run.record(C.anchor, anchor)) return undefined;
   const anchoredAt = anchor.status === 'pass' ? anchor.value : undefined;
   const token = await checkEvidenceToken(e, h, anchorsPem, g.tsa.evidenceTokenToleranceMs);

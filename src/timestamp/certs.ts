@@ -4,7 +4,8 @@
  */
 import { createHash, generateKeyPair, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { promisify } from 'node:util';
-import { bytesToBigInt, ctx, DerReader, der, readBitString, Tag, tlv } from './asn1.ts';
+import { sm2Sign, sm2SignatureToDer } from '../core/sm/sm2.ts';
+import { bytesToBigInt, ctx, DerReader, der, readBitString, readOctets, readOid, Tag, tlv } from './asn1.ts';
 import { TimestampError, TimestampErrorCode } from './errors.ts';
 import { type HashAlg, Oid } from './oids.ts';
 import { type Cert, encodeName, KeyUsageBit, parseCertificate } from './x509.ts';
@@ -18,7 +19,43 @@ export interface SigningAlgorithm {
   hash: HashAlg | null;
 }
 
+/**
+ * The private scalar d of an SM2 key (an `ec` key on the SM2 curve, or OpenSSL's SM2 key type, which Node
+ * reports without a type), else undefined. SM2 keys sign with our SM2 code: node:crypto's SM2 computes Z
+ * with an empty user ID, not the standard's default (docs/long-term.md).
+ */
+export function sm2PrivateScalar(key: KeyObject): Uint8Array | undefined {
+  const type = key.asymmetricKeyType;
+  if (type !== undefined && !(type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'SM2'))
+    return undefined;
+  if (key.type !== 'private') return undefined;
+  // PrivateKeyInfo { version, AlgorithmIdentifier { id-ecPublicKey, sm2p256v1 }, OCTET STRING ECPrivateKey }
+  const r = DerReader.of(
+    new Uint8Array(key.export({ type: 'pkcs8', format: 'der' })),
+    Tag.sequence,
+    'PKCS#8',
+  );
+  r.next(Tag.integer, 'version');
+  const alg = new DerReader(r.next(Tag.sequence, 'algorithm'), 'algorithm');
+  alg.next(Tag.oid, 'algorithm');
+  if (alg.peekTag() !== Tag.oid || readOid(alg.next(Tag.oid, 'curve'), 'curve') !== Oid.curveSm2)
+    return undefined;
+  const ec = DerReader.of(
+    readOctets(r.next(Tag.octetString, 'privateKey'), 'privateKey'),
+    Tag.sequence,
+    'ECPrivateKey',
+  );
+  ec.next(Tag.integer, 'version');
+  const d = readOctets(ec.next(Tag.octetString, 'privateKey'), 'privateKey');
+  if (d.length > 32) return undefined;
+  const out = new Uint8Array(32);
+  out.set(d, 32 - d.length);
+  return out;
+}
+
 export function signingAlgorithmFor(key: KeyObject): SigningAlgorithm {
+  if (sm2PrivateScalar(key) !== undefined)
+    return { algorithmId: der.seq(der.oid(Oid.sm2WithSm3)), hash: 'sm3' };
   switch (key.asymmetricKeyType) {
     case 'ec': {
       const curve = key.asymmetricKeyDetails?.namedCurve;
@@ -40,6 +77,8 @@ export function signingAlgorithmFor(key: KeyObject): SigningAlgorithm {
 }
 
 export function signWith(key: KeyObject, data: Uint8Array): Uint8Array {
+  const d = sm2PrivateScalar(key);
+  if (d !== undefined) return sm2SignatureToDer(sm2Sign(d, data));
   return new Uint8Array(sign(signingAlgorithmFor(key).hash, data, key));
 }
 

@@ -34,6 +34,7 @@ const CERT_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
   Oid.sha512WithRsa,
   Oid.rsaPss,
   Oid.ed25519,
+  Oid.sm2WithSm3,
 ]);
 
 function unknownCritical(cert: Cert): string | undefined {

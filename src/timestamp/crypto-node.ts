@@ -3,9 +3,10 @@
  * synchronous. signature.ts has already decided the scheme and that the key may make it (ADR 013).
  */
 import { constants, createPublicKey, verify } from 'node:crypto';
-import type { SignatureCheck } from './signature.ts';
+import { type SignatureCheck, verifySm2Check } from './signature.ts';
 
 export function nodeVerifySignature(c: SignatureCheck): boolean {
+  if (c.scheme.kind === 'sm2') return verifySm2Check(c);
   const key = createPublicKey({ key: Buffer.from(c.key.spki), format: 'der', type: 'spki' });
   switch (c.scheme.kind) {
     case 'ed25519':

@@ -9,7 +9,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { concatBytes } from '../core/bytes.ts';
 import { DerReader, der, Tag } from './asn1.ts';
 import { Oid } from './oids.ts';
-import type { SignatureCheck } from './signature.ts';
+import { type SignatureCheck, verifySm2Check } from './signature.ts';
 
 const HASH = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' } as const;
 const FIELD_BYTES = { 'P-256': 32, 'P-384': 48, 'P-521': 66 } as const;
@@ -65,6 +65,8 @@ export async function webVerifySignature(c: SignatureCheck): Promise<boolean> {
     case 'ed25519':
       if (c.key.key.length !== 32) throw new Error('an Ed25519 key is 32 bytes');
       return ed25519.verify(c.signature, c.data, c.key.key, { zip215: false });
+    case 'sm2':
+      return verifySm2Check(c);
     case 'ecdsa': {
       const curve = c.key.curve;
       if (curve === undefined) throw new Error(`unsupported curve ${c.key.curveOid}`);

@@ -43,6 +43,10 @@ export const Oid = {
   curveP384: '1.3.132.0.34',
   curveP521: '1.3.132.0.35',
   mgf1: '1.2.840.113549.1.1.8',
+  /** The national algorithms (GM/T 0006): SM3, SM2 signatures with SM3, the sm2p256v1 curve. */
+  sm3: '1.2.156.10197.1.401',
+  sm2WithSm3: '1.2.156.10197.1.501',
+  curveSm2: '1.2.156.10197.1.301',
 
   extBasicConstraints: id_ce_basicConstraints,
   extKeyUsage: id_ce_keyUsage,
@@ -65,6 +69,7 @@ export const HashAlgs = {
   sha256: { oid: Oid.sha256, length: 32 },
   sha384: { oid: Oid.sha384, length: 48 },
   sha512: { oid: Oid.sha512, length: 64 },
+  sm3: { oid: Oid.sm3, length: 32 },
 } as const;
 /** Digest algorithms accepted for message imprints, by their node:crypto names. */
 export type HashAlg = keyof typeof HashAlgs;
@@ -98,6 +103,9 @@ const names: Record<string, string> = {
   [Oid.sha384WithRsa]: 'sha384WithRSAEncryption',
   [Oid.sha512WithRsa]: 'sha512WithRSAEncryption',
   [Oid.ed25519]: 'Ed25519',
+  [Oid.sm3]: 'sm3',
+  [Oid.sm2WithSm3]: 'SM2-with-SM3',
+  [Oid.curveSm2]: 'sm2p256v1',
   [Oid.kpTimeStamping]: 'timeStamping',
   [Oid.anyExtendedKeyUsage]: 'anyExtendedKeyUsage',
 };

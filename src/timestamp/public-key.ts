@@ -5,7 +5,8 @@
 import { DerReader, type Element, readBitString, readOid, Tag } from './asn1.ts';
 import { Oid } from './oids.ts';
 
-export type KeyType = 'rsa' | 'rsa-pss' | 'ec' | 'ed25519';
+/** `sm2`: an EC key on sm2p256v1 (GM/T 0003), which makes SM2 signatures, never ECDSA ones. */
+export type KeyType = 'rsa' | 'rsa-pss' | 'ec' | 'ed25519' | 'sm2';
 export type Curve = 'P-256' | 'P-384' | 'P-521';
 
 export interface PublicKeyInfo {
@@ -65,6 +66,7 @@ export function parsePublicKeyInfo(spki: Uint8Array): PublicKeyInfo {
     }
     case Oid.ecPublicKey: {
       const curveOid = a.peekTag() === Tag.oid ? readOid(a.next(Tag.oid, 'namedCurve'), 'namedCurve') : '';
+      if (curveOid === Oid.curveSm2) return { spki, type: 'sm2', algorithmOid, curveOid, key };
       const curve = CURVES[curveOid];
       return { spki, type: 'ec', algorithmOid, curveOid, ...(curve ? { curve } : {}), key };
     }

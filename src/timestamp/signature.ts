@@ -1,11 +1,12 @@
 /**
  * Which signature a token or certificate carries, and whether its key may make it: RSA PKCS#1 v1.5, RSA-PSS,
- * ECDSA (P-256, P-384, P-521) and Ed25519 (RFC 8419). This decides everything but the arithmetic, so that the
+ * ECDSA (P-256, P-384, P-521), Ed25519 (RFC 8419) and SM2 with SM3 (GM/T 0010, OID 1.2.156.10197.1.501). This decides everything but the arithmetic, so that the
  * two engines that do the arithmetic (node:crypto, sync, for the ledger: crypto-node.ts; WebCrypto and
  * @noble, async, for receipts in Node and browsers: crypto-web.ts) reach the same verdicts (ADR 013).
  * The verifier is written as a generator that yields each `SignatureCheck` and receives the engine's answer.
  */
 import { equalBytes } from '../core/bytes.ts';
+import { sm2SignatureFromDer, sm2Verify } from '../core/sm/sm2.ts';
 import {
   ctx,
   DerReader,
@@ -21,11 +22,17 @@ import { type KeyType, type PublicKeyInfo, parsePublicKeyInfo } from './public-k
 import { readAlgorithmId } from './request.ts';
 import type { Cert } from './x509.ts';
 
+/** The hashes RSA and ECDSA signatures may use here (SM3 goes only with SM2). */
+export type Sha2 = Exclude<HashAlg, 'sm3'>;
+const sha2 = (h: HashAlg | undefined): Sha2 | undefined => (h === 'sm3' ? undefined : h);
+
 export type SignatureScheme =
-  | { kind: 'rsa-pkcs1'; hash: HashAlg }
-  | { kind: 'rsa-pss'; hash: HashAlg; saltLength: number }
-  | { kind: 'ecdsa'; hash: HashAlg }
-  | { kind: 'ed25519' };
+  | { kind: 'rsa-pkcs1'; hash: Sha2 }
+  | { kind: 'rsa-pss'; hash: Sha2; saltLength: number }
+  | { kind: 'ecdsa'; hash: Sha2 }
+  | { kind: 'ed25519' }
+  /** SM2 with SM3 and the default user ID (GM/T 0009, as GM/T 0010 uses it in CMS). */
+  | { kind: 'sm2' };
 
 /** One signature for an engine to check: `signature` (as encoded in DER structures) over `data`. */
 export interface SignatureCheck {
@@ -74,12 +81,12 @@ export async function runAsync<T>(steps: SignatureSteps<T>, engine: AsyncEngine)
   return step.value;
 }
 
-const ECDSA_HASH: Record<string, HashAlg> = {
+const ECDSA_HASH: Record<string, Sha2> = {
   [Oid.ecdsaWithSha256]: 'sha256',
   [Oid.ecdsaWithSha384]: 'sha384',
   [Oid.ecdsaWithSha512]: 'sha512',
 };
-const RSA_HASH: Record<string, HashAlg> = {
+const RSA_HASH: Record<string, Sha2> = {
   [Oid.sha256WithRsa]: 'sha256',
   [Oid.sha384WithRsa]: 'sha384',
   [Oid.sha512WithRsa]: 'sha512',
@@ -110,7 +117,7 @@ export function pssScheme(params: Element | undefined): SignatureScheme | string
   const trailerEl = r.optional(ctx(3, true));
   if (trailerEl) readSmallInt(inner(trailerEl, Tag.integer, 'trailerField'), 'trailerField', 1, 1);
   r.end();
-  const hash = hashAlgByOid(hashOid);
+  const hash = sha2(hashAlgByOid(hashOid));
   if (!hash) return `RSASSA-PSS with unsupported hash ${oidName(hashOid)}`;
   const mgfHash = mgf?.params?.tag === Tag.sequence ? readAlgorithmId(mgf.params, 'mgf1 hash').oid : Oid.sha1;
   if (mgf?.oid !== Oid.mgf1 || mgfHash !== hashOid) {
@@ -146,13 +153,14 @@ function schemeOf(
   alg: { oid: string; params: Element | undefined },
   digestAlgorithm: string | undefined,
 ): SignatureScheme | string {
-  const digestHash = digestAlgorithm === undefined ? undefined : hashAlgByOid(digestAlgorithm);
+  const digestHash = digestAlgorithm === undefined ? undefined : sha2(hashAlgByOid(digestAlgorithm));
   const ecdsa = ECDSA_HASH[alg.oid] ?? (alg.oid === Oid.ecPublicKey ? digestHash : undefined);
   if (ecdsa) return { kind: 'ecdsa', hash: ecdsa };
   const rsa = RSA_HASH[alg.oid] ?? (alg.oid === Oid.rsaEncryption ? digestHash : undefined);
   if (rsa) return { kind: 'rsa-pkcs1', hash: rsa };
   if (alg.oid === Oid.rsaPss) return pssScheme(alg.params);
   if (alg.oid === Oid.ed25519) return { kind: 'ed25519' };
+  if (alg.oid === Oid.sm2WithSm3) return { kind: 'sm2' };
   if (alg.oid === Oid.ecPublicKey || alg.oid === Oid.rsaEncryption) {
     return `unsupported digest algorithm ${digestAlgorithm}`;
   }
@@ -164,6 +172,7 @@ const KEY_OF: Record<SignatureScheme['kind'], KeyType> = {
   'rsa-pss': 'rsa-pss',
   ecdsa: 'ec',
   ed25519: 'ed25519',
+  sm2: 'sm2',
 };
 
 /**
@@ -188,10 +197,19 @@ export function cmsSignatureCheck(
   const problem = keyProblem(KEY_OF[scheme.kind], key, scheme);
   if (problem) return problem;
   if (key.type === 'ec' && !CMS_CURVES.has(key.curve ?? '')) return `unsupported curve ${key.curveOid}`;
-  if (key.type !== 'ec' && key.type !== 'ed25519' && (key.bits ?? 0) < MIN_RSA_BITS) {
+  if ((key.type === 'rsa' || key.type === 'rsa-pss') && (key.bits ?? 0) < MIN_RSA_BITS) {
     return `RSA key shorter than ${MIN_RSA_BITS} bits`;
   }
   return { key, scheme, data, signature };
+}
+
+/**
+ * SM2 signature check for either engine: node:crypto cannot compute the standard's Z (docs/long-term.md), so
+ * both use the pure-TypeScript SM2. The signature is the DER SM2Signature of GM/T 0009; an undecodable one
+ * throws (the engine's answer is then that error), a key off the curve throws too.
+ */
+export function verifySm2Check(c: SignatureCheck): boolean {
+  return sm2Verify(c.key.key, c.data, sm2SignatureFromDer(c.signature));
 }
 
 /** The check that `issuer`'s key signed `cert`, or why it cannot be made (then it is not signed by it). */

@@ -376,6 +376,31 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'a backup fills a PRE-PREPARE with fetched txs other than those it names',
     tests: ['test/unit/node/net/tx-resolver.test.ts'],
   },
+  // ---- national algorithms (ADR 014) ---------------------------------------------------------------------------
+  {
+    id: 'sm2-verify-z',
+    file: 'src/core/sm/sm2.ts',
+    original: ': sm3(key.z, message);',
+    replacement: ': sm3(message);',
+    breaks: 'an SM2 signature is checked without the Z value that binds the signer’s key and user ID',
+    tests: ['test/unit/core/sm/sm2.test.ts'],
+  },
+  {
+    id: 'tsa-sm2-default-id',
+    file: 'src/timestamp/signature.ts',
+    original: 'return sm2Verify(c.key.key, c.data, sm2SignatureFromDer(c.signature));',
+    replacement: 'return sm2Verify(c.key.key, c.data, sm2SignatureFromDer(c.signature), new Uint8Array(0));',
+    breaks: 'an SM2 timestamp token is checked with an empty user ID instead of the standard’s default',
+    tests: ['test/interop/sm2-timestamp.test.ts'],
+  },
+  {
+    id: 'receipt-suite',
+    file: 'src/receipt/block-checks.ts',
+    original: 'if (claimedSuite !== suite) {',
+    replacement: 'if (claimedSuite === undefined) {',
+    breaks: 'a receipt that does not name its chain’s crypto suite (or names another) is accepted',
+    tests: ['test/unit/receipt/sm-receipt.test.ts'],
+  },
   // ---- state sync ----------------------------------------------------------------------------------------------
   {
     id: 'sync-block-cert',

@@ -12,7 +12,7 @@ import { DER } from '@noble/curves/abstract/der.js';
 import { invert, mod } from '@noble/curves/abstract/modular.js';
 import { weierstrass } from '@noble/curves/abstract/weierstrass.js';
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
-import { concatBytes, equalBytes, utf8 } from '../bytes.ts';
+import { concatBytes, equalBytes, toHex, utf8 } from '../bytes.ts';
 import { SuiteError, SuiteErrorCode } from './errors.ts';
 import { Sm3, sm3 } from './sm3.ts';
 
@@ -156,9 +156,18 @@ export function sm2Sign(
   message: Uint8Array,
   options: Sm2SignOptions = {},
 ): Uint8Array {
-  const d = privateScalar(privateKey);
   const e = sm2Digest(sm2PublicKey(privateKey), message, options.userId);
-  for (const k of rfc6979Nonces(d, e, options.extraEntropy ?? new Uint8Array(0))) {
+  return sm2SignDigest(privateKey, e, options.extraEntropy);
+}
+
+/** Signs a computed e = SM3(Z || M) (a signer that keeps its Z saves a scalar multiplication per signature). */
+export function sm2SignDigest(
+  privateKey: Uint8Array,
+  e: Uint8Array,
+  extraEntropy: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  const d = privateScalar(privateKey);
+  for (const k of rfc6979Nonces(d, e, extraEntropy)) {
     const signature = sm2SignWithNonce(privateKey, e, k);
     if (signature !== undefined) return signature;
   }
@@ -187,15 +196,59 @@ export function sm2Verify(
   signature: Uint8Array,
   userId?: Uint8Array,
 ): boolean {
-  const point = sm2PublicPoint(publicKey);
   const { r, s } = splitSignature(signature);
+  const key = userId === undefined ? cachedKey(publicKey) : undefined;
+  const point = key?.point ?? sm2PublicPoint(publicKey);
   if (r < 1n || r >= N || s < 1n || s >= N) return false;
   const t = mod(r + s, N);
   if (t === 0n) return false;
-  const sum = Point.BASE.mulAddUnsafe(s, point, t);
+  // [s]G + [t]P: G always has a precomputed table, P once its key is hot (see `cachedKey`).
+  const sum = Point.BASE.multiplyUnsafe(s).add(point.multiplyUnsafe(t));
   if (sum.is0()) return false;
-  const e = sm2Digest(publicKey, message, userId);
-  return mod(bytesToNumberBE(e) + sum.x, N) === r;
+  const e = key === undefined ? sm2Digest(publicKey, message, userId) : sm3(key.z, message);
+  return mod(bytesToNumberBE(e) + sum.toAffine().x, N) === r;
+}
+
+/**
+ * Verification cost is two scalar multiplications, [s]G and [t]P. G carries noble's precomputed table; a
+ * public key verified often (a validator's, a busy client's) gets a width-4 table too, which makes verify about
+ * 4x faster (docs/long-term.md has the figures). Keys are cached with their decoded point and default-ID Z value,
+ * in bounded maps, so that a flood of unknown keys costs neither unbounded memory nor table building.
+ */
+interface CachedKey {
+  readonly point: Point;
+  readonly z: Uint8Array;
+  uses: number;
+  tabled: boolean;
+}
+const KEY_CACHE_LIMIT = 4096;
+/** A width-4 table holds 520 points (about 80 KB): tables for at most this many keys. */
+const TABLE_LIMIT = 256;
+/** A table costs about 15 verifies' worth of work: build it on a key's 16th verify. */
+const TABLE_AFTER_USES = 16;
+const keyCache = new Map<string, CachedKey>();
+let tabledKeys = 0;
+
+function cachedKey(publicKey: Uint8Array): CachedKey {
+  const id = toHex(publicKey);
+  let key = keyCache.get(id);
+  if (key === undefined) {
+    const point = sm2PublicPoint(publicKey);
+    key = { point, z: sm2Z(publicKey), uses: 0, tabled: false };
+    if (keyCache.size >= KEY_CACHE_LIMIT) {
+      const oldest = keyCache.keys().next().value!;
+      if (keyCache.get(oldest)!.tabled) tabledKeys--;
+      keyCache.delete(oldest);
+    }
+    keyCache.set(id, key);
+  }
+  key.uses++;
+  if (!key.tabled && key.uses >= TABLE_AFTER_USES && tabledKeys < TABLE_LIMIT) {
+    key.point.precompute(4, false);
+    key.tabled = true;
+    tabledKeys++;
+  }
+  return key;
 }
 
 /** r || s as the DER SEQUENCE { r INTEGER, s INTEGER } of GM/T 0009 and OpenSSL. */

@@ -1,7 +1,9 @@
 /**
  * SM3, the Chinese national hash function (GM/T 0004-2012, GB/T 32905-2016), in pure TypeScript so that it runs
  * in browsers too (the receipt verifier, ADR 013). Node's OpenSSL also has SM3: the tests check this
- * implementation against it and against `openssl dgst -sm3`.
+ * implementation against it and against `openssl dgst -sm3`. `sm3` runs on node:crypto when it has SM3 (about
+ * twice as fast here; an SM chain hashes every tx and Merkle node with it), else on this code (`sm3Js`); Node's
+ * module is reached through `process.getBuiltinModule`, as in crypto.ts, so this file stays browser-safe.
  */
 
 export const SM3_LENGTH = 32;
@@ -99,9 +101,23 @@ export class Sm3 {
   }
 }
 
-/** SM3 of the concatenated parts. */
-export function sm3(...parts: Uint8Array[]): Uint8Array {
+/** SM3 of the concatenated parts, in pure TypeScript (what browsers run). */
+export function sm3Js(...parts: Uint8Array[]): Uint8Array {
   const h = new Sm3();
   for (const p of parts) h.update(p);
   return h.digest();
+}
+
+type NodeCrypto = typeof import('node:crypto');
+const node = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+const nodeHasSm3 = node?.getHashes().includes('sm3') ?? false;
+
+/** SM3 of the concatenated parts: node:crypto's when it has SM3, else `sm3Js`. */
+export function sm3(...parts: Uint8Array[]): Uint8Array {
+  if (!nodeHasSm3) return sm3Js(...parts);
+  const h = node!.createHash('sm3');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
 }

@@ -51,7 +51,12 @@ export const BROWSER_ENTRIES: readonly string[] = [
 ];
 export const BROWSER_PACKAGES = /^@noble\/(curves|hashes)\/|^@peculiar\/asn1-(cms|tsp|x509)$/;
 /**
- * By design, with a fallback for browsers: core/crypto.ts reaches node:crypto through `process.getBuiltinModule`
- * and core/bytes.ts's toHex uses Buffer, when they run on Node (hot paths keep their speed).
+ * By design, with a fallback for browsers: core/crypto.ts and core/sm/sm3.ts reach node:crypto through
+ * `process.getBuiltinModule` and core/bytes.ts's toHex uses Buffer, when they run on Node (hot paths keep their
+ * speed).
  */
-export const BROWSER_GLOBALS_ALLOWED: readonly string[] = ['src/core/crypto.ts', 'src/core/bytes.ts'];
+export const BROWSER_GLOBALS_ALLOWED: readonly string[] = [
+  'src/core/crypto.ts',
+  'src/core/bytes.ts',
+  'src/core/sm/sm3.ts',
+];

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { commitVoteBody, encodeCertificate, encodeHeader, headerHash } from '../../../src/core/block.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import { Domain, domainBytes } from '../../../src/core/crypto.ts';
+import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
 import { encodeEvidence } from '../../../src/core/evidence.ts';
 import {
   DEFAULT_TSA_PARAMS,
@@ -12,8 +13,9 @@ import {
   genesisHash,
 } from '../../../src/core/genesis.ts';
 import { peerIdOf } from '../../../src/core/keys.ts';
+import { merkleRoot } from '../../../src/core/merkle.ts';
 import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
-import { encodeTx, encodeTxBody, txHash, type UnsignedTx } from '../../../src/core/tx.ts';
+import { encodeTx, encodeTxBody, signTx, txHash, type UnsignedTx } from '../../../src/core/tx.ts';
 import {
   consensusChainId,
   encodeValidatorSet,
@@ -89,6 +91,33 @@ const genesis = filled(32, 0x99);
 const vote = commitVoteBody(consensusChainId('demo', genesis, 0), 0, 300, hash);
 const voteV1 = commitVoteBody(consensusChainId('demo', null, 0), 0, 300, hash);
 
+// The same inputs on an sm2-sm3 chain (ADR 014): SM2 keys of the private keys 32 × 11, 22 (validators) and 33
+// (client); the validators' Ed25519 peer keys are the Ed25519 vectors' keys 32 × 11 and 22.
+const smKey = (b: number) => SM2_SM3.publicKey(filled(32, b));
+const smSet: ValidatorSet = {
+  validators: [
+    { institution: 'bank-a', publicKey: smKey(0x11) },
+    { institution: 'bank-b', publicKey: smKey(0x22) },
+  ],
+};
+const smHeader = { ...header, validatorSetHash: validatorSetHash(smSet, SM2_SM3) };
+const smGenesis: Genesis = {
+  ...demoGenesis,
+  cryptoSuite: 'sm2-sm3',
+  institutions: [
+    { ...demoGenesis.institutions[0]!, clientKeys: [{ keyId: 'client-1', publicKey: smKey(0x33) }] },
+    demoGenesis.institutions[1]!,
+  ],
+  validators: smSet.validators.map((v, i) => ({
+    institution: v.institution,
+    publicKey: v.publicKey,
+    peerKey: set.validators[i]!.publicKey,
+    peerId: peerIdOf(set.validators[i]!.publicKey),
+    addrs: [],
+  })),
+};
+const smTxHash = txHash(tx, SM2_SM3);
+
 const computed: Record<string, Uint8Array> = {
   'tx-body': encodeTxBody(tx),
   'tx-hash': txHash(tx),
@@ -117,6 +146,15 @@ const computed: Record<string, Uint8Array> = {
   'genesis-hash-roles': genesisHash(rolesGenesis),
   'genesis-body-sealed': encodeGenesisForHash(sealedGenesis),
   'genesis-hash-sealed': genesisHash(sealedGenesis),
+  'sm-client-key': smKey(0x33),
+  'sm-tx-hash': smTxHash,
+  'sm-tx-signature': signTx(tx, SM2_SM3.signer(filled(32, 0x33))).signature,
+  'sm-merkle-root': merkleRoot([smTxHash, filled(32, 0xbb), filled(32, 0xcc)], SM2_SM3),
+  'sm-validator-set': encodeValidatorSet(smSet, SM2_SM3),
+  'sm-validator-set-hash': validatorSetHash(smSet, SM2_SM3),
+  'sm-header-hash': headerHash(smHeader, SM2_SM3),
+  'sm-genesis-body': encodeGenesisForHash(smGenesis),
+  'sm-genesis-hash': genesisHash(smGenesis),
   certificate: encodeCertificate({
     height: 300,
     view: 0,

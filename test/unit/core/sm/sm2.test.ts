@@ -94,6 +94,21 @@ describe('SM2 signing and verification', () => {
     expect(sm2Verify(other, message, signature)).toBe(false);
   });
 
+  it('verifies the same way once a hot key has its precomputed table', () => {
+    const key = testBytes('hot key', 32);
+    const publicKey = sm2PublicKey(key);
+    // 40 rounds cross the table threshold (the 16th use); before and after, good passes and tampered fails.
+    for (let i = 0; i < 40; i++) {
+      const m = utf8.encode(`hot ${i}`);
+      const sg = sm2Sign(key, m);
+      expect(sm2Verify(publicKey, m, sg), `round ${i}`).toBe(true);
+      expect(sm2Verify(publicKey, m, flip(sg, 63)), `round ${i}`).toBe(false);
+      expect(sm2Verify(publicKey, flip(m, 0), sg), `round ${i}`).toBe(false);
+    }
+    // The example's known-good signature still verifies through the same cache.
+    expect(sm2Verify(EXAMPLE.publicKey, EXAMPLE.message, fromHex(EXAMPLE.r + EXAMPLE.s))).toBe(true);
+  });
+
   it('rejects r or s outside [1, n-1] and r + s = n, as the standard requires', () => {
     const r = BigInt(`0x${toHex(signature.subarray(0, 32))}`);
     const s = BigInt(`0x${toHex(signature.subarray(32))}`);
