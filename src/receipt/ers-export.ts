@@ -7,6 +7,7 @@
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { decodeEvidence } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
+import type { TxEnvelope } from '../core/tx.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { archiveRoot, evidenceRecord } from '../timestamp/ers.ts';
 import { parsePemCertificates } from '../timestamp/x509.ts';
@@ -39,6 +40,20 @@ export async function evidenceRecordFor(
       `tx ${env.hashHex} is an ${env.tx.type} tx, not evidence`,
     );
   }
+  const ers = await archiveRecordOf(queries, genesis, env, height);
+  return { txHash: env.hashHex, height, ers };
+}
+
+/**
+ * The DER evidence record of the evidence tx `env` committed at `height`. Throws RECEIPT_NOT_ARCHIVED while no
+ * archive timestamp covers it (see `evidenceRecordFor`). Receipts (v4) carry the same bytes.
+ */
+export async function archiveRecordOf(
+  queries: LedgerQueries,
+  genesis: Genesis,
+  env: TxEnvelope,
+  height: number,
+): Promise<Uint8Array> {
   const evidence = decodeEvidence(env.tx.payload);
   const notArchived = (why: string) =>
     new ReceiptError(ReceiptErrorCode.notArchived, `no evidence record for tx ${env.hashHex} yet: ${why}`);
@@ -68,5 +83,5 @@ export async function evidenceRecordFor(
     { leaves, token: archive.token, renewals },
     anchors.map((c) => c.der),
   );
-  return { txHash: env.hashHex, height, ers };
+  return ers;
 }

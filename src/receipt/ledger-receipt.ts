@@ -12,6 +12,7 @@ import type { LedgerQueries } from '../ledger/queries.ts';
 import { describeTimestamp } from '../timestamp/inspect.ts';
 import { buildReceipt } from './build.ts';
 import { ReceiptError, ReceiptErrorCode } from './errors.ts';
+import { archiveRecordOf } from './ers-export.ts';
 import type { GovernanceBlockParts, ReceiptJson } from './format.ts';
 
 export { ReceiptError, ReceiptErrorCode };
@@ -54,7 +55,18 @@ export async function receiptFor(
             genTime: genTimeOf(cover.record.token),
           },
     governance,
+    archive: await archiveOf(queries, genesis, env, height),
   });
+}
+
+/** The evidence record a v4 receipt carries, or undefined while no archive timestamp covers the evidence. */
+async function archiveOf(...args: Parameters<typeof archiveRecordOf>): Promise<Uint8Array | undefined> {
+  try {
+    return await archiveRecordOf(...args);
+  } catch (err) {
+    if (err instanceof ReceiptError && err.code === ReceiptErrorCode.notArchived) return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -53,7 +53,9 @@ export {
   RECEIPT_FORMAT_V1,
   RECEIPT_FORMAT_V2,
   RECEIPT_FORMAT_V3,
+  RECEIPT_FORMAT_V4,
   type ReceiptAnchorJson,
+  type ReceiptArchiveJson,
   type ReceiptBlockJson,
   type ReceiptFormat,
   type ReceiptGovernanceBlockJson,
@@ -63,6 +65,7 @@ export {
   type ReceiptParts,
   type ReceiptSummary,
 } from './format.ts';
+export { type ArchiveProof, checkArchive } from './archive-check.ts';
 export { checkGovernance, type ReplayedGovernance } from './governance.ts';
 export { checkAnchor, checkEvidenceToken } from './time-checks.ts';
 export {

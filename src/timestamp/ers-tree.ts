@@ -5,17 +5,16 @@
  * shape BouncyCastle's ERS code builds and reads (a reduced tree whose lists after the first hold one sibling
  * each), so either side can check the other's records.
  */
-import { createHash } from 'node:crypto';
 import { compareBytes, concatBytes, equalBytes } from '../core/bytes.ts';
+import { digest } from '../core/crypto.ts';
 import type { HashAlg } from './oids.ts';
 
 /** The reduced hash tree: the first list holds the leaf and its sibling, each later list one sibling. */
 export type ReducedHashtree = Uint8Array[][];
 
+/** Browser-safe (core/crypto.ts): receipts carry evidence records too (ADR 013). */
 export function ersDigest(alg: HashAlg, ...parts: Uint8Array[]): Uint8Array {
-  const h = createHash(alg);
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+  return digest(alg, ...parts);
 }
 
 /** A list's hash: one value stands for itself; more are sorted, concatenated and hashed. */

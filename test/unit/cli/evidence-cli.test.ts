@@ -144,7 +144,7 @@ describe('jrchain evidence', () => {
     const out = join(dir, 'receipt.json');
     const g = await cli('receipt', 'get', join(dir, 'statement.pdf'), '--out', out, '--node', node.url);
     expect(g.code, g.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(out, 'utf8')).format).toBe('jrchain-receipt/v3');
+    expect(JSON.parse(readFileSync(out, 'utf8')).format).toBe('jrchain-receipt/v4');
     const v = await cli(
       'receipt',
       'verify',
