@@ -4,14 +4,17 @@
  * carries, that archive token, and the genesis TSA trust anchors in cryptoInfos. Independent ERS verifiers
  * (BouncyCastle's, `jrchain receipt verify-ers`) check it with the document alone; no node, genesis or receipt.
  */
+import { decodeAnchor } from '../core/anchor.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
+import { sha256 } from '../core/crypto.ts';
+import { invariant } from '../core/errors.ts';
 import { decodeEvidence } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { archiveRoot, evidenceRecord } from '../timestamp/ers.ts';
 import { parsePemCertificates } from '../timestamp/x509.ts';
-import { archiveHistory, renewalsOf } from './archives.ts';
+import { historyOf, type IndexedRenewal, renewalsOf } from './archives.ts';
 import { ReceiptError, ReceiptErrorCode } from './errors.ts';
 
 export interface ExportedRecord {
@@ -73,7 +76,11 @@ export async function archiveRecordOf(
       `the archive root of block ${cover.record.height} is not ${toHex(archiveRoot(leaves))}, the root of its evidence`,
     );
   }
-  const renewals = renewalsOf(archiveHistory(await queries.anchorsFrom(1)), cover.record.height);
+  // The archive index gives the renewals and their trees' leaves; only the covering renewals' txs are read.
+  const covering = renewalsOf(historyOf(await queries.archiveIndex()), cover.record.height);
+  const renewals = await Promise.all(
+    covering.map(async ({ renewal, leaves }) => ({ leaves, token: await renewalToken(queries, renewal) })),
+  );
   const anchors =
     genesis.tsa.trustAnchors.length === 0
       ? []
@@ -84,4 +91,18 @@ export async function archiveRecordOf(
     anchors.map((c) => c.der),
   );
   return ers;
+}
+
+/** The token of an indexed renewal, from the anchor tx the index points at. */
+async function renewalToken(queries: LedgerQueries, r: IndexedRenewal): Promise<Uint8Array> {
+  const block = await queries.block(r.height);
+  const hash = block?.txHashes[r.index];
+  const found = hash === undefined ? undefined : await queries.tx(hash);
+  const token =
+    found?.env.tx.type === 'anchor' ? decodeAnchor(found.env.tx.payload).renewal?.token : undefined;
+  invariant(
+    token !== undefined && equalBytes(sha256(token), r.tokenHash),
+    `the archive index names no renewal token at ${r.height}/${r.index}`,
+  );
+  return token;
 }

@@ -10,6 +10,8 @@
  * - block-checks.ts, governance.ts, evidence-checks.ts, time-checks.ts: one function per check;
  * - verify.ts: `verifyReceipt`, which runs them in order.
  */
+
+export { type ArchiveProof, checkArchive } from './archive-check.ts';
 export {
   checkCertificate,
   checkGenesis,
@@ -65,7 +67,6 @@ export {
   type ReceiptParts,
   type ReceiptSummary,
 } from './format.ts';
-export { type ArchiveProof, checkArchive } from './archive-check.ts';
 export { checkGovernance, type ReplayedGovernance } from './governance.ts';
 export { checkAnchor, checkEvidenceToken } from './time-checks.ts';
 export {

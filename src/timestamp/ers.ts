@@ -41,7 +41,12 @@ function timestampHashes(tokens: readonly Uint8Array[]): Uint8Array[] {
 
 /** An archive's leaf in a renewal tree: it covers every timestamp of the archive's chain so far. */
 export function renewalLeaf(tokens: readonly Uint8Array[]): Uint8Array {
-  return listHash('sha256', timestampHashes(tokens));
+  return chainLeaf(timestampHashes(tokens));
+}
+
+/** `renewalLeaf` from the SHA-256 of each token (what the archive index keeps). */
+export function chainLeaf(tokenHashes: readonly Uint8Array[]): Uint8Array {
+  return listHash('sha256', tokenHashes);
 }
 
 /** The root a token over `leaves` covers (an archive's, or a renewal's). */
