@@ -24,9 +24,10 @@ import { type KeyPair, peerIdOf, type ReadKeyOptions, readKeyFile } from '../cor
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
+import type { Revocation } from '../receipt/ers-export.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
-import { loadApiTls } from './api-tls.ts';
+import { loadApiTls, loadRevocation } from './api-tls.ts';
 import { CASE_KEYS_DIR, CaseKeyStore } from './case-keys.ts';
 import { type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
@@ -75,6 +76,7 @@ interface Parts {
   log: Logger;
   tls: { cert: string; key: string } | undefined;
   pages: ApiPages;
+  revocation: Revocation;
 }
 
 export class JrNode {
@@ -116,6 +118,7 @@ export class JrNode {
   ): Promise<JrNode> {
     const { genesis, key } = loadIdentity(config, keyOptions);
     const tls = loadApiTls(config);
+    const revocation = loadRevocation(config);
     log.debug({ config }, 'effective config');
     const dataDir = resolveHomePath(config, config.dataDir);
     prepareDataDir(dataDir);
@@ -180,6 +183,7 @@ export class JrNode {
         log,
         tls,
         pages,
+        revocation,
       });
     } catch (err) {
       await store.close();
@@ -301,6 +305,7 @@ export class JrNode {
     return {
       genesis: this.genesis,
       queries: this.queries,
+      revocation: this.#p.revocation,
       submit: (env) => this.validator.submit(env),
       submitMany: (envs) => this.validator.submitMany(envs),
       onCommit: (listener) => this.validator.onCommit((c) => listener(c.txHashes)),

@@ -17,6 +17,11 @@ import { parsePemCertificates } from '../timestamp/x509.ts';
 import { historyOf, type IndexedRenewal, renewalsOf } from './archives.ts';
 import { ReceiptError, ReceiptErrorCode } from './errors.ts';
 
+/** Revocation data the node carries in evidence records: CRLs (DER) from `tsa.crlFiles` in its config. */
+export interface Revocation {
+  crls?: readonly Uint8Array[];
+}
+
 export interface ExportedRecord {
   txHash: string;
   height: number;
@@ -33,6 +38,7 @@ export async function evidenceRecordFor(
   queries: LedgerQueries,
   genesis: Genesis,
   txHash: Uint8Array,
+  revocation: Revocation = {},
 ): Promise<ExportedRecord | undefined> {
   const found = await queries.tx(txHash);
   if (found === undefined) return undefined;
@@ -43,7 +49,7 @@ export async function evidenceRecordFor(
       `tx ${env.hashHex} is an ${env.tx.type} tx, not evidence`,
     );
   }
-  const ers = await archiveRecordOf(queries, genesis, env, height);
+  const ers = await archiveRecordOf(queries, genesis, env, height, revocation);
   return { txHash: env.hashHex, height, ers };
 }
 
@@ -56,6 +62,7 @@ export async function archiveRecordOf(
   genesis: Genesis,
   env: TxEnvelope,
   height: number,
+  revocation: Revocation = {},
 ): Promise<Uint8Array> {
   const evidence = decodeEvidence(env.tx.payload);
   const notArchived = (why: string) =>
@@ -89,6 +96,7 @@ export async function archiveRecordOf(
     evidence.hash,
     { leaves, token: archive.token, renewals },
     anchors.map((c) => c.der),
+    revocation.crls ?? [],
   );
   return ers;
 }

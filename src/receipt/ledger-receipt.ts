@@ -12,7 +12,7 @@ import type { LedgerQueries } from '../ledger/queries.ts';
 import { describeTimestamp } from '../timestamp/inspect.ts';
 import { buildReceipt } from './build.ts';
 import { ReceiptError, ReceiptErrorCode } from './errors.ts';
-import { archiveRecordOf } from './ers-export.ts';
+import { archiveRecordOf, type Revocation } from './ers-export.ts';
 import type { GovernanceBlockParts, ReceiptJson } from './format.ts';
 
 export { ReceiptError, ReceiptErrorCode };
@@ -25,6 +25,7 @@ export async function receiptFor(
   queries: LedgerQueries,
   genesis: Genesis,
   txHash: Uint8Array,
+  revocation: Revocation = {},
 ): Promise<ReceiptJson | undefined> {
   const inclusion = await queries.inclusionProof(txHash);
   if (inclusion === undefined) return undefined;
@@ -55,7 +56,7 @@ export async function receiptFor(
             genTime: genTimeOf(cover.record.token),
           },
     governance,
-    archive: await archiveOf(queries, genesis, env, height),
+    archive: await archiveOf(queries, genesis, env, height, revocation),
   });
 }
 

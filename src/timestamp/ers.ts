@@ -7,6 +7,8 @@
  * (as BouncyCastle does), then climbs to the renewal root.
  */
 
+import { equalBytes } from '../core/bytes.ts';
+import { encodeRevocationValues } from './crl.ts';
 import { TimestampError, TimestampErrorCode } from './errors.ts';
 import {
   type ArchiveTimeStamp,
@@ -59,13 +61,16 @@ function notALeaf(what: string): TimestampError {
 }
 
 /**
- * The DER EvidenceRecord proving `docHash` (SHA-256) through `archive`. `certificates` go to cryptoInfos to
- * help a verifier build the TSA paths. Throws TSA_BAD_INPUT when a hash is not a leaf where it must be.
+ * The DER EvidenceRecord proving `docHash` (SHA-256) through `archive`. cryptoInfos carries `certificates` (the
+ * TSA trust anchors), the certificates every token of the chain embeds, and `crls` (DER CertificateLists) as
+ * revocation values, so a verifier can validate the TSA paths later. Throws TSA_BAD_INPUT when a hash is not
+ * a leaf where it must be.
  */
 export function evidenceRecord(
   docHash: Uint8Array,
   archive: Archive,
   certificates: readonly Uint8Array[] = [],
+  crls: readonly Uint8Array[] = [],
 ): Uint8Array {
   const reduced = reduce(buildLevels('sha256', archive.leaves), docHash);
   if (reduced === undefined) throw notALeaf('the document hash');
@@ -83,12 +88,26 @@ export function evidenceRecord(
     chain.push({ digestAlg: 'sha256', reducedHashtree: [group, ...siblings], timeStamp: r.token });
     tokens.push(r.token);
   }
+  const embedded = tokens.flatMap(embeddedCertificates);
   return encodeEvidenceRecord({
     digestAlgs: ['sha256'],
-    certificates: [...certificates],
-    revocationValues: undefined,
+    certificates: distinct([...certificates, ...embedded]),
+    revocationValues: crls.length === 0 ? undefined : encodeRevocationValues(crls),
     chains: [chain],
   });
+}
+
+/** The certificates a token embeds; none when it does not parse. */
+function embeddedCertificates(token: Uint8Array): Uint8Array[] {
+  try {
+    return parseToken(token).signedData?.certificates ?? [];
+  } catch {
+    return [];
+  }
+}
+
+function distinct(ders: readonly Uint8Array[]): Uint8Array[] {
+  return ders.filter((d, i) => ders.findIndex((e) => equalBytes(d, e)) === i);
 }
 
 /**

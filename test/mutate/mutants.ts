@@ -453,7 +453,8 @@ export const MUTANTS: readonly Mutant[] = [
     file: 'src/receipt/time-checks.ts',
     original: 'if (!time.renewed) {',
     replacement: 'if (false) {',
-    breaks: 'a receipt whose anchor token expired before the verification time passes without a renewed archive',
+    breaks:
+      'a receipt whose anchor token expired before the verification time passes without a renewed archive',
     tests: ['test/unit/node/renewal.test.ts'],
   },
   {
@@ -461,7 +462,8 @@ export const MUTANTS: readonly Mutant[] = [
     file: 'src/receipt/archive-check.ts',
     original: 'at: opts.at,',
     replacement: 'at: undefined,',
-    breaks: 'a v4 receipt’s archive chain is not checked at the verification time: an unrenewed archive passes',
+    breaks:
+      'a v4 receipt’s archive chain is not checked at the verification time: an unrenewed archive passes',
     tests: ['test/unit/node/renewal.test.ts'],
   },
 ];
