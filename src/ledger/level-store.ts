@@ -266,9 +266,10 @@ export class LevelLedgerStore implements LedgerStore {
     return { ...entry!, anchor };
   }
 
-  async archiveIndex(): Promise<ArchiveIndexEntry[]> {
+  async archiveIndex(from = 1): Promise<ArchiveIndexEntry[]> {
+    checkHeight(from);
     this.#open();
-    const values = await this.#db.values({ gte: ARCHIVE_PREFIX, lt: prefixEnd(ARCHIVE_PREFIX) }).all();
+    const values = await this.#db.values({ gte: archiveKey(from), lt: prefixEnd(ARCHIVE_PREFIX) }).all();
     return values.map((v) => stored('archive index entry', () => decodeArchiveEntry(view(v))));
   }
 

@@ -256,9 +256,10 @@ export class MemoryLedgerStore implements LedgerStore {
     return this.#blocks.slice(fromHeight - 1, toHeight).map((b) => b.block.header);
   }
 
-  async archiveIndex(): Promise<ArchiveIndexEntry[]> {
+  async archiveIndex(from = 1): Promise<ArchiveIndexEntry[]> {
+    checkHeight(from);
     this.#open();
-    return [...this.#archiveIndex];
+    return this.#archiveIndex.filter((e) => e.anchored >= from);
   }
 
   async anchorCovering(height: number): Promise<AnchorEntry | undefined> {

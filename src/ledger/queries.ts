@@ -212,9 +212,9 @@ export class LedgerQueries {
    * Every committed anchor record with anchored height >= `from`, in order, by walking the anchor index: one
    * read per anchor. Archive and renewal history (ADR 012) is built from these.
    */
-  /** The archive index (archive-index.ts): every anchor that carries an archive timestamp or a renewal. */
-  archiveIndex(): Promise<ArchiveIndexEntry[]> {
-    return this.#store.archiveIndex();
+  /** The archive index (archive-index.ts): the anchors that carry an archive timestamp or a renewal. */
+  archiveIndex(from = 1): Promise<ArchiveIndexEntry[]> {
+    return this.#store.archiveIndex(from);
   }
 
   async anchorsFrom(from: number): Promise<AnchorRecord[]> {

@@ -191,9 +191,9 @@ export interface LedgerStore {
 
   /**
    * The archive index (archive-index.ts, ADR 016): an entry per committed anchor that carries an archive
-   * timestamp or a renewal, in chain order.
+   * timestamp or a renewal, in chain order, from anchored height `from` (default 1) on.
    */
-  archiveIndex(): Promise<ArchiveIndexEntry[]>;
+  archiveIndex(from?: number): Promise<ArchiveIndexEntry[]>;
 
   /**
    * Every committed governance tx in blocks below `beforeHeight`, in chain order (receipts carry them). Throws

@@ -9,7 +9,8 @@
 import type { AnchorRecord } from '../core/anchor.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { type ArchiveIndexEntry, archiveIndexEntry, type IndexedStamp } from '../ledger/archive-index.ts';
-import { archiveRoot, chainLeaf } from '../timestamp/ers.ts';
+import { chainLeaf } from '../timestamp/ers.ts';
+import { type IndexedTree, indexedTree, rootOf } from '../timestamp/ers-tree.ts';
 
 export interface IndexedRenewal extends IndexedStamp {
   /** Where the anchor tx that carries the renewal is (its token is read from there). */
@@ -52,20 +53,75 @@ export function renewalLeaves(h: ArchiveHistory, upTo: number, count = h.renewal
     .map((a) => chainLeaf(chainHashes(h, a.height, a.archive.tokenHash, count)));
 }
 
+/** A renewal covering an archive, with its tree, built once. */
+export interface CoveringRenewal {
+  renewal: IndexedRenewal;
+  tree: IndexedTree;
+}
+
 /**
- * The renewals that cover the archive anchored at `height`, with their trees' leaves, in order, up to the
- * first whose recorded root is not the root of those leaves (a faulty primary's): the chain cannot pass it.
+ * The renewals that cover the archive anchored at `height`, with their trees, in order, up to the first whose
+ * recorded root is not the root of its leaves (a faulty primary's): the chain cannot pass it. `trees` caches
+ * each renewal's tree by its position in `h.renewals` (null: its root does not match); a renewal's tree never
+ * changes once it is on the ledger.
  */
 export function renewalsOf(
   h: ArchiveHistory,
   height: number,
-): { renewal: IndexedRenewal; leaves: Uint8Array[] }[] {
-  const out: { renewal: IndexedRenewal; leaves: Uint8Array[] }[] = [];
+  trees: (IndexedTree | null)[] = [],
+): CoveringRenewal[] {
+  const out: CoveringRenewal[] = [];
   for (const [i, r] of h.renewals.entries()) {
     if (r.at < height) continue;
-    const leaves = renewalLeaves(h, r.at, i);
-    if (!equalBytes(archiveRoot(leaves), r.root)) break;
-    out.push({ renewal: r, leaves });
+    if (trees[i] === undefined) {
+      const tree = indexedTree('sha256', renewalLeaves(h, r.at, i));
+      trees[i] = equalBytes(rootOf(tree.levels), r.root) ? tree : null;
+    }
+    const tree = trees[i];
+    if (tree === null || tree === undefined) break;
+    out.push({ renewal: r, tree });
   }
   return out;
+}
+
+/** Where the archive index is read from (LedgerQueries). */
+export interface ArchiveIndexSource {
+  archiveIndex(from?: number): Promise<ArchiveIndexEntry[]>;
+}
+
+interface Cached {
+  history: ArchiveHistory;
+  trees: (IndexedTree | null)[];
+  /** The next anchored height to read the index from. */
+  next: number;
+  /** The read in progress: reads are chained, so each entry is appended once. */
+  reading: Promise<void>;
+}
+
+const cache = new WeakMap<ArchiveIndexSource, Cached>();
+
+/**
+ * The ledger's archive history and its renewal trees, kept per source and brought up to date by reading only
+ * the index entries added since the last call (the index only grows: committed blocks are final). An export
+ * then costs index lookups and one path per renewal, not a rebuild of every renewal tree.
+ */
+export async function ledgerArchives(
+  src: ArchiveIndexSource,
+): Promise<{ history: ArchiveHistory; trees: (IndexedTree | null)[] }> {
+  let c = cache.get(src);
+  if (c === undefined) {
+    c = { history: { archives: [], renewals: [] }, trees: [], next: 1, reading: Promise.resolve() };
+    cache.set(src, c);
+  }
+  const cached = c;
+  cached.reading = cached.reading.then(async () => {
+    const fresh = await src.archiveIndex(cached.next);
+    const more = historyOf(fresh);
+    cached.history.archives.push(...more.archives);
+    cached.history.renewals.push(...more.renewals);
+    const last = fresh.at(-1);
+    if (last !== undefined) cached.next = last.anchored + 1;
+  });
+  await cached.reading;
+  return { history: cached.history, trees: cached.trees };
 }

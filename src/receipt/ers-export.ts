@@ -14,7 +14,7 @@ import type { TxEnvelope } from '../core/tx.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import { archiveRoot, evidenceRecord } from '../timestamp/ers.ts';
 import { parsePemCertificates } from '../timestamp/x509.ts';
-import { historyOf, type IndexedRenewal, renewalsOf } from './archives.ts';
+import { type IndexedRenewal, ledgerArchives, renewalsOf } from './archives.ts';
 import { ReceiptError, ReceiptErrorCode } from './errors.ts';
 
 /** Revocation data the node carries in evidence records: CRLs (DER) from `tsa.crlFiles` in its config. */
@@ -83,10 +83,11 @@ export async function archiveRecordOf(
       `the archive root of block ${cover.record.height} is not ${toHex(archiveRoot(leaves))}, the root of its evidence`,
     );
   }
-  // The archive index gives the renewals and their trees' leaves; only the covering renewals' txs are read.
-  const covering = renewalsOf(historyOf(await queries.archiveIndex()), cover.record.height);
+  // The archive index gives the renewals and their trees (built once); only the covering renewals' txs are read.
+  const { history, trees } = await ledgerArchives(queries);
+  const covering = renewalsOf(history, cover.record.height, trees);
   const renewals = await Promise.all(
-    covering.map(async ({ renewal, leaves }) => ({ leaves, token: await renewalToken(queries, renewal) })),
+    covering.map(async ({ renewal, tree }) => ({ tree, token: await renewalToken(queries, renewal) })),
   );
   const anchors =
     genesis.tsa.trustAnchors.length === 0

@@ -16,16 +16,16 @@ import {
   encodeChains,
   encodeEvidenceRecord,
 } from './ers-asn1.ts';
-import { buildLevels, ersDigest, listHash, reduce, rootOf } from './ers-tree.ts';
+import { buildLevels, ersDigest, type IndexedTree, listHash, reduce, rootOf } from './ers-tree.ts';
 import { type HashAlg, oidName } from './oids.ts';
 import { parseToken } from './response.ts';
 import { parseCertificate } from './x509.ts';
 
-/** A renewal token and the leaves of its tree: one per archive it renews, as `renewalLeaf` makes them. */
-export interface Renewal {
-  leaves: readonly Uint8Array[];
-  token: Uint8Array;
-}
+/**
+ * A renewal token and the leaves of its tree: one per archive it renews, as `renewalLeaf` makes them; or the
+ * tree already built from them (renewal trees are immutable once on the ledger, so exports reuse them).
+ */
+export type Renewal = ({ leaves: readonly Uint8Array[] } | { tree: IndexedTree }) & { token: Uint8Array };
 
 export interface Archive {
   /** The SHA-256 document hashes the archive token's tree covers. */
@@ -80,7 +80,11 @@ export function evidenceRecord(
   const tokens = [archive.token];
   for (const [i, r] of archive.renewals.entries()) {
     const group = timestampHashes(tokens);
-    const path = reduce(buildLevels('sha256', r.leaves), listHash('sha256', group));
+    const leaf = listHash('sha256', group);
+    const path =
+      'tree' in r
+        ? reduce(r.tree.levels, leaf, r.tree.position)
+        : reduce(buildLevels('sha256', r.leaves), leaf);
     if (path === undefined) throw notALeaf(`the archive's chain in renewal ${i + 1}`);
     const [first, ...rest] = path as [Uint8Array[], ...Uint8Array[][]];
     // The group's hash is the leaf: the group itself replaces it, its sibling (if any) follows on its own.

@@ -212,6 +212,9 @@ export function ledgerStoreCompliance(
       });
       expect(expected[1]).toMatchObject({ anchored: 3, renewal: { at: 1, root: stamp(2).root } });
       expect(await store.archiveIndex()).toEqual(expected);
+      // From an anchored height on: what an exporter reads after the entries it has seen.
+      expect(await store.archiveIndex(2)).toEqual([expected[1]]);
+      expect(await store.archiveIndex(4)).toEqual([]);
       if (harness.reopen !== undefined) {
         store = await harness.reopen(store);
         expect(await store.archiveIndex()).toEqual(expected);

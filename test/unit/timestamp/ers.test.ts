@@ -124,7 +124,7 @@ describe('evidence records', () => {
     // The renewal's tree is right, but its token is the archive's own, over another root.
     const swapped = evidenceRecord(sha256Of(docs[3]!), {
       ...unrenewed(fx),
-      renewals: [{ leaves: fx.renewals[0]!.leaves, token: fx.token }],
+      renewals: [{ ...fx.renewals[0]!, token: fx.token }],
     });
     const v = verifyEvidenceRecord(swapped, { document: { data: docs[3]! }, ...trust(), at: new Date(T0) });
     expect(v.ok).toBe(false);
