@@ -72,7 +72,8 @@ export interface VerifyReceiptOptions extends EvidenceFile {
   profile?: VerificationProfile;
   /**
    * Verify as of this time (`--at`): the anchor token must still be valid then, or a v4 receipt's archive
-   * timestamps, renewed, must be. Without it, each token is checked as of when it was made.
+   * timestamps, renewed, must be. Without it, each token is checked as of when it was made. An invalid Date
+   * is the caller's mistake: verifyReceipt throws RangeError.
    */
   at?: Date | undefined;
 }
@@ -143,6 +144,9 @@ export function checkFormat(doc: unknown): CheckResult<ClaimedReceipt> {
  * WebCrypto checks the RFC 3161 signatures; the same code runs in Node and in the browser page (ADR 013).
  */
 export async function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): Promise<ReceiptVerification> {
+  if (opts.at !== undefined && Number.isNaN(opts.at.getTime())) {
+    throw new RangeError('verifyReceipt: the verification time is not a valid Date');
+  }
   const run = new CheckRun();
   const facts = await runChecks(run, doc, opts);
   return facts === undefined

@@ -101,7 +101,9 @@ describe('tsa crl', () => {
   it("issues the root's CRL for the embedded TSA; a directory without a TSA is a config error", async () => {
     const r = await cli('tsa', 'crl', '--dir', dir, '--days', '10');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^wrote the CRL of O=Bank A, CN=Bank A Time-Stamping Root CA to .*root\.crl \(next update /);
+    expect(r.stdout).toMatch(
+      /^wrote the CRL of O=Bank A, CN=Bank A Time-Stamping Root CA to .*root\.crl \(next update /,
+    );
     const [crl] = readCrls(await readFile(join(dir, 'root.crl')), 'root.crl');
     expect(crl!.issuer).toBe('O=Bank A, CN=Bank A Time-Stamping Root CA');
     expect(crl!.nextUpdate!.getTime() - crl!.thisUpdate.getTime()).toBe(10 * 86_400_000);

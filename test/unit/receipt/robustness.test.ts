@@ -57,6 +57,10 @@ describe('verifyReceipt never throws', () => {
     });
   });
 
+  it('an invalid verification time is the caller’s mistake: a RangeError, whatever the receipt', async () => {
+    await expect(verifyReceipt(receipt, { genesis, at: new Date(Number.NaN) })).rejects.toThrow(RangeError);
+  });
+
   it('a summary nested 100,000 deep fails the summary check without exhausting the stack', async () => {
     let deep: unknown = 0;
     for (let i = 0; i < 100_000; i++) deep = [deep];
