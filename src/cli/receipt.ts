@@ -71,6 +71,18 @@ export function formatVerification(v: ReceiptVerification): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The `--at` option of the verify commands: an ISO 8601 time, or undefined when not given. */
+export function verificationTime(at: string | undefined): Date | undefined {
+  if (at === undefined) return undefined;
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) throw new UsageError('--at must be an ISO 8601 time');
+  return d;
+}
+
+export const AT_OPTION_HELP =
+  'verify as of this time, ISO 8601: the anchor token, or the renewed archive timestamps of a v4\n' +
+  'receipt, must still be valid then (default: each token as of when it was made)';
+
 export function registerReceiptCommands(program: Command, io: CliIo): void {
   const receipt = program.command('receipt').description('get and verify evidence receipts');
 
@@ -93,11 +105,7 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
         .choices(VERIFICATION_PROFILES)
         .default('standard'),
     )
-    .option(
-      '--at <time>',
-      'verify as of this time, ISO 8601: the anchor token, or the renewed archive timestamps of a v4\n' +
-        'receipt, must still be valid then (default: each token as of when it was made)',
-    )
+    .option('--at <time>', AT_OPTION_HELP)
     .option('--json', 'print machine-readable JSON')
     .action(
       async (
@@ -112,9 +120,7 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
           json?: boolean;
         },
       ) => {
-        const at = opts.at === undefined ? undefined : new Date(opts.at);
-        if (at !== undefined && Number.isNaN(at.getTime()))
-          throw new UsageError('--at must be an ISO 8601 time');
+        const at = verificationTime(opts.at);
         const genesis = loadGenesisFile(opts.genesis);
         const doc = readJsonFile(file, 'receipt');
         const v = await verifyReceipt(doc, {
