@@ -14,7 +14,7 @@ import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import type { ConsensusParams } from '../core/params.ts';
 import type { InstitutionRole } from '../core/roles.ts';
 import { allowObserver, HOME_FILES, initHome } from '../node/home.ts';
-import { initTsaDir, TsaFiles } from '../timestamp/index.ts';
+import { initTsaDir, issueTsaCrl, TsaFiles } from '../timestamp/index.ts';
 import { type Child, logTail, portFree, spawnJrchain, stopChild, waitFor } from './processes.ts';
 
 export const DEVNET_MANIFEST = 'devnet.json';
@@ -101,6 +101,8 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
   };
   o.out(`creating a devnet in ${dir}: ${o.validators} institutions, an embedded TSA, a genesis`);
   await initTsaDir(join(dir, 'tsa'), { organization: 'JRChain Devnet Time Authority', now: new Date() });
+  // The root's CRL: evidence records carry it as revocation data (docs/long-term.md).
+  const crl = await issueTsaCrl(join(dir, 'tsa'), { now: new Date(), days: 30 });
   const tsaUrl = `http://127.0.0.1:${o.tsaPort}/`;
   const members = [];
   for (let i = 0; i < o.validators; i++) {
@@ -113,6 +115,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
       apiPort: o.apiBasePort + i,
       tsaUrl,
       renewal: DEVNET_RENEWAL,
+      crlFiles: [crl.file],
     });
     const member = readMemberFile(r.memberFile);
     // With four or more institutions the third mediates and the fourth is a court (the case demo's parties).

@@ -16,7 +16,13 @@ import {
 import { equalBytes, toHex } from '../core/bytes.ts';
 import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
-import { type Genesis, genesisHash, genesisSuite, genesisValidatorSet, sealingRequired } from '../core/genesis.ts';
+import {
+  type Genesis,
+  genesisHash,
+  genesisSuite,
+  genesisValidatorSet,
+  sealingRequired,
+} from '../core/genesis.ts';
 import type { GovernanceRecord } from '../core/governance.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';

@@ -13,6 +13,7 @@ import { equalBytes } from '../core/bytes.ts';
 import { invariant } from '../core/errors.ts';
 import type { EvidenceRecord, HashAlg } from '../core/evidence.ts';
 import type { TxEnvelope } from '../core/tx.ts';
+import type { ArchiveIndexEntry } from './archive-index.ts';
 import type { ChainHead } from './chain.ts';
 import type { TxRecord } from './records.ts';
 
@@ -189,6 +190,12 @@ export interface LedgerStore {
    * integer >= 1.
    */
   anchorCovering(height: number): Promise<AnchorEntry | undefined>;
+
+  /**
+   * The archive index (archive-index.ts, ADR 016): an entry per committed anchor that carries an archive
+   * timestamp or a renewal, in chain order, from anchored height `from` (default 1) on.
+   */
+  archiveIndex(from?: number): Promise<ArchiveIndexEntry[]>;
 
   /**
    * Every committed governance tx in blocks below `beforeHeight`, in chain order (receipts carry them). Throws

@@ -39,6 +39,8 @@ export interface InitOptions {
   tsaUrl?: string;
   /** Timestamp renewal policy written to the config (docs/long-term.md); none by default. */
   renewal?: NodeConfig['tsa']['renewal'];
+  /** CRL files of the TSA's chain written to the config (`tsa.crlFiles`); none by default. */
+  crlFiles?: string[];
   /** The institution's role in the alliance (docs/cases.md); the genesis treats none as `bank`. */
   role?: InstitutionRole;
   /**
@@ -96,6 +98,7 @@ export function initHome(o: InitOptions): InitResult {
   config.api.port = o.apiPort ?? 8100;
   if (o.tsaUrl !== undefined) config.tsa.url = o.tsaUrl;
   if (o.renewal !== undefined) config.tsa.renewal = o.renewal;
+  if (o.crlFiles !== undefined) config.tsa.crlFiles = o.crlFiles;
   writeFileSync(join(o.home, CONFIG_FILE), `${JSON.stringify(configToJson(config), null, 2)}\n`, {
     mode: 0o600,
   });

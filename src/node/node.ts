@@ -24,9 +24,10 @@ import { type KeyPair, peerIdOf, type ReadKeyOptions, readKeyFile } from '../cor
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
+import type { Revocation } from '../receipt/ers-export.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
-import { loadApiTls } from './api-tls.ts';
+import { loadApiTls, loadRevocation } from './api-tls.ts';
 import { CASE_KEYS_DIR, homeCaseKeys } from './case-keys.ts';
 import { ConfigError, type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
@@ -84,6 +85,7 @@ interface Parts {
   pages: ApiPages;
   /** The key files' passphrase, which also opens an encrypted case-key store (ADR 015). */
   passphrase: string | undefined;
+  revocation: Revocation;
 }
 
 export class JrNode {
@@ -125,6 +127,7 @@ export class JrNode {
   ): Promise<JrNode> {
     const { genesis, key } = loadIdentity(config, keyOptions);
     const tls = loadApiTls(config);
+    const revocation = loadRevocation(config);
     log.debug({ config }, 'effective config');
     const dataDir = resolveHomePath(config, config.dataDir);
     prepareDataDir(dataDir);
@@ -191,6 +194,7 @@ export class JrNode {
         tls,
         pages,
         passphrase: keyOptions.passphrase,
+        revocation,
       });
     } catch (err) {
       await store.close();
@@ -310,6 +314,7 @@ export class JrNode {
     return {
       genesis: this.genesis,
       queries: this.queries,
+      revocation: this.#p.revocation,
       submit: (env) => this.validator.submit(env),
       submitMany: (envs) => this.validator.submitMany(envs),
       onCommit: (listener) => this.validator.onCommit((c) => listener(c.txHashes)),

@@ -583,4 +583,23 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'an anchor’s archive timestamp or renewal token from an untrusted TSA is accepted',
     tests: ['test/unit/receipt/ers-export.test.ts'],
   },
+  // ---- long-term receipts (ADR 016) -------------------------------------------------------------------------
+  {
+    id: 'receipt-anchor-expired',
+    file: 'src/receipt/time-checks.ts',
+    original: 'if (!time.renewed) {',
+    replacement: 'if (false) {',
+    breaks:
+      'a receipt whose anchor token expired before the verification time passes without a renewed archive',
+    tests: ['test/unit/node/renewal.test.ts'],
+  },
+  {
+    id: 'receipt-archive-at',
+    file: 'src/receipt/archive-check.ts',
+    original: 'at: opts.at,',
+    replacement: 'at: undefined,',
+    breaks:
+      'a v4 receipt’s archive chain is not checked at the verification time: an unrenewed archive passes',
+    tests: ['test/unit/node/renewal.test.ts'],
+  },
 ];
