@@ -5,28 +5,27 @@
  * - bytes on disk per evidence record, after a full compaction and close;
  * - query latency p50/p99 for evidence by hash, evidence by case and tx by hash.
  * Txs are generated and signed outside the timed sections. Each run starts from an empty store; the table
- * reports the median over runs. `--records N` instead bulk-loads N records and measures size and queries.
+ * reports the median over runs. `--records N` instead bulk-loads N records and measures size and queries;
+ * `--ledger DIR` measures those of a ledger `npm run bench:gen-ledger` made (bench/gen-ledger.ts).
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { utf8 } from '../src/core/bytes.ts';
-import { type Ed25519Signer, sha256 } from '../src/core/crypto.ts';
-import { encodeEvidence } from '../src/core/evidence.ts';
 import { Limits } from '../src/core/limits.ts';
-import { envelope, signTx, type TxEnvelope } from '../src/core/tx.ts';
 import { median, percentile } from '../src/dev/bench/stats.ts';
 import { LedgerChain } from '../src/ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../src/ledger/level-store.ts';
+import { certify } from '../test/helpers/fixtures.ts';
 import {
-  certify,
-  TEST_CHAIN_ID,
-  TEST_GENESIS_TIME,
-  TEST_INSTITUTIONS,
-  testGenesis,
-  testSigner,
-} from '../test/helpers/fixtures.ts';
+  benchGenesis,
+  blockTime,
+  caseId,
+  docHash,
+  RECORDS_PER_CASE,
+  readLedgerInfo,
+  recordTx,
+} from './ledger-records.ts';
 
 interface Options {
   blocks: number;
@@ -35,49 +34,11 @@ interface Options {
   runs: number;
   queries: number;
   dir: string;
+  ledger?: string;
   json: boolean;
 }
 
-/** Records per case: a case query returns this many entries. */
-const RECORDS_PER_CASE = 20;
-const genesis = testGenesis();
-const signers: Ed25519Signer[] = TEST_INSTITUTIONS.map((i) => testSigner(`${i}/client-1`));
-
-function docHash(n: number): Uint8Array {
-  return sha256(utf8.encode(`bench-document-${n}`));
-}
-
-function caseId(n: number): string {
-  return `2026-BJ-CC-${String(Math.floor(n / RECORDS_PER_CASE)).padStart(7, '0')}`;
-}
-
-/** Record n: a realistic evidence tx (statement PDF with a label), from one of four institutions. */
-function recordTx(n: number, blockTime: number): TxEnvelope {
-  const inst = n % TEST_INSTITUTIONS.length;
-  const payload = encodeEvidence({
-    hashAlg: 'sha256',
-    hash: docHash(n),
-    caseId: caseId(n),
-    evidenceType: 'statement',
-    mediaType: 'application/pdf',
-    size: 40_000 + (n % 9000),
-    label: 'Monthly card statement',
-  });
-  const tx = signTx(
-    {
-      chainId: TEST_CHAIN_ID,
-      type: 'evidence',
-      institution: TEST_INSTITUTIONS[inst]!,
-      keyId: 'client-1',
-      nonce: n,
-      createdAt: blockTime - 500,
-      ttlMs: 3_600_000,
-      payload,
-    },
-    signers[inst]!,
-  );
-  return envelope(tx);
-}
+const genesis = benchGenesis;
 
 interface BlockTiming {
   txs: number;
@@ -93,7 +54,7 @@ async function oneBlock(
   admit: boolean,
 ): Promise<BlockTiming> {
   const height = chain.head().height + 1;
-  const time = TEST_GENESIS_TIME + height * 1000;
+  const time = blockTime(height);
   const txs = Array.from({ length: count }, (_, i) => recordTx(firstRecord + i, time));
   if (admit) {
     for (const env of txs) {
@@ -164,7 +125,7 @@ async function run(opts: Options, index: number): Promise<RunResult> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   try {
-    let store = await LevelLedgerStore.open(dir);
+    const store = await LevelLedgerStore.open(dir);
     const chain = await LedgerChain.open(store, genesis);
     const result: Partial<RunResult> = {};
     let records = 0;
@@ -188,41 +149,51 @@ async function run(opts: Options, index: number): Promise<RunResult> {
     } else {
       result.loadTxPerSec = throughput(await blocksOf(opts.records, true));
     }
-    await store.compact();
     await store.close();
-    const bytesOnDisk = diskBytes(dir);
-
-    const opening = performance.now();
-    store = await LevelLedgerStore.open(dir);
-    await LedgerChain.open(store, genesis);
-    const openMs = performance.now() - opening;
-    try {
-      // Spread queries over the whole ledger with a fixed stride, so runs query the same records.
-      const pick = (i: number) => (i * 7919) % records;
-      const byHash = await latency(opts.queries, (i) => store.evidenceByHash('sha256', docHash(pick(i))));
-      const byCase = await latency(opts.queries, (i) => store.evidenceByCase(caseId(pick(i))));
-      // Record n is in block floor(n / txsPerBlock) + 1, whose time its createdAt (so its hash) depends on.
-      const txHashOf = (n: number) =>
-        recordTx(n, TEST_GENESIS_TIME + (Math.floor(n / opts.txsPerBlock) + 1) * 1000).hash;
-      const txHashes = Array.from({ length: opts.queries }, (_, i) => txHashOf(pick(i)));
-      const txByHash = await latency(opts.queries, async (i) => {
-        if ((await store.tx(txHashes[i]!)) === undefined) throw new Error('bench tx not found');
-      });
-      return {
-        ...result,
-        records,
-        bytesOnDisk,
-        bytesPerRecord: bytesOnDisk / records,
-        byHash,
-        byCase,
-        txByHash,
-        openMs,
-      } as RunResult;
-    } finally {
-      await store.close();
-    }
+    return { ...result, ...(await measure(dir, records, opts.txsPerBlock, opts.queries)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Compacts the ledger in `dir` (records in blocks of `txsPerBlock`), then its size, open time and queries. */
+async function measure(
+  dir: string,
+  records: number,
+  txsPerBlock: number,
+  queries: number,
+): Promise<Omit<RunResult, 'txPerSecVerify' | 'txPerSecCached' | 'buildMsVerify' | 'buildMsCached'>> {
+  let store = await LevelLedgerStore.open(dir);
+  await store.compact();
+  await store.close();
+  const bytesOnDisk = diskBytes(dir);
+
+  const opening = performance.now();
+  store = await LevelLedgerStore.open(dir);
+  await LedgerChain.open(store, genesis);
+  const openMs = performance.now() - opening;
+  try {
+    // Spread queries over the whole ledger with a fixed stride, so runs query the same records.
+    const pick = (i: number) => (i * 7919) % records;
+    const byHash = await latency(queries, (i) => store.evidenceByHash('sha256', docHash(pick(i))));
+    const byCase = await latency(queries, (i) => store.evidenceByCase(caseId(pick(i))));
+    // Record n is in block floor(n / txsPerBlock) + 1, whose time its createdAt (so its hash) depends on.
+    const txHashOf = (n: number) => recordTx(n, blockTime(Math.floor(n / txsPerBlock) + 1)).hash;
+    const txHashes = Array.from({ length: queries }, (_, i) => txHashOf(pick(i)));
+    const txByHash = await latency(queries, async (i) => {
+      if ((await store.tx(txHashes[i]!)) === undefined) throw new Error('bench tx not found');
+    });
+    return {
+      records,
+      bytesOnDisk,
+      bytesPerRecord: bytesOnDisk / records,
+      byHash,
+      byCase,
+      txByHash,
+      openMs,
+    };
+  } finally {
+    await store.close();
   }
 }
 
@@ -303,13 +274,24 @@ async function main(): Promise<void> {
       'directory for the LevelDB stores (each run uses and removes a subdirectory)',
       tmpdir(),
     )
+    .option(
+      '--ledger <dir>',
+      'measure size, open time and queries of a ledger made by `npm run bench:gen-ledger` (kept; compacted)',
+    )
     .option('--json', 'print the results as JSON instead of a table', false);
   program.parse();
   const opts = program.opts<Options>();
   const runs: RunResult[] = [];
-  for (let i = 0; i < opts.runs; i++) {
-    runs.push(await run(opts, i));
-    if (!opts.json) process.stderr.write(`run ${i + 1}/${opts.runs} done\n`);
+  if (opts.ledger !== undefined) {
+    const info = readLedgerInfo(opts.ledger);
+    opts.records = info.records;
+    opts.txsPerBlock = info.txsPerBlock;
+    runs.push(await measure(opts.ledger, info.records, info.txsPerBlock, opts.queries));
+  } else {
+    for (let i = 0; i < opts.runs; i++) {
+      runs.push(await run(opts, i));
+      if (!opts.json) process.stderr.write(`run ${i + 1}/${opts.runs} done\n`);
+    }
   }
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ options: opts, runs }, null, 2)}\n`);

@@ -1,155 +1,138 @@
 /**
- * State sync benchmark: how fast a node catches up. One host serves a certified chain from a Level ledger
- * (SyncServer); another, starting from an empty Level ledger, syncs it with StateSyncClient over real libp2p on
- * 127.0.0.1: fetch ranges, verify every certificate, hash chain and txRoot, re-execute every tx (signatures
- * included: none were seen at admission), and commit each block with one fsync'd batch.
- * Run: `npm run bench:sync` (or `npx node bench/sync.ts --blocks 500 --txs-per-block 4`).
+ * State sync benchmark: how fast a node catches up. A child process serves a certified chain from a LevelDB
+ * ledger (SyncServer) as two validators (`--one-server`: one); this process, starting from an empty LevelDB
+ * ledger, syncs it with StateSyncClient over real libp2p on 127.0.0.1: fetch ranges, verify every certificate,
+ * hash chain and txRoot, have the second validator vouch for the client signatures (docs/protocol.md,
+ * "Signatures at catch-up"; with one server every signature is verified), execute every tx and commit each
+ * block. The serving side runs in its own process, as the serving validators would on their own machines.
  *
- * The source chain is written straight to its store (no execution), so only the syncing side is timed.
+ * The chain is bench/ledger-records.ts's: generated into a temporary ledger (`--blocks`, `--txs-per-block`;
+ * untimed), or an existing one made by `npm run bench:gen-ledger` (`--ledger DIR`, not modified).
+ * Run: `npm run bench:sync` (or `npm run bench:sync -- --blocks 500 --txs-per-block 4`).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { makeQuorumContext } from '../src/consensus/certificates.ts';
-import { type BlockHeader, headerHash } from '../src/core/block.ts';
-import { utf8 } from '../src/core/bytes.ts';
+import { fromHex, toHex, utf8 } from '../src/core/bytes.ts';
 import { sha256, verifySignature } from '../src/core/crypto.ts';
-import { encodeEvidence } from '../src/core/evidence.ts';
 import { genesisHash, genesisValidatorSet } from '../src/core/genesis.ts';
-import { merkleRoot } from '../src/core/merkle.ts';
-import { envelope, signTx, type TxEnvelope } from '../src/core/tx.ts';
-import { validatorSetHash } from '../src/core/validators.ts';
 import { LedgerChain } from '../src/ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../src/ledger/level-store.ts';
-import { decodeTxRecord } from '../src/ledger/records.ts';
 import { StateSyncClient } from '../src/node/net/state-sync.ts';
 import { SyncServer } from '../src/node/net/sync-server.ts';
 import { ValidatorPeers } from '../src/node/net/validator-peers.ts';
 import { createP2PHost, DEFAULT_PROTOCOLS, noopLogger, ProtocolId } from '../src/p2p/index.ts';
-import {
-  certify,
-  TEST_GENESIS_TIME,
-  TEST_INSTITUTIONS,
-  testGenesis,
-  testSigner,
-} from '../test/helpers/fixtures.ts';
+import { benchGenesis as genesis, readLedgerInfo, writeLedger, writeLedgerInfo } from './ledger-records.ts';
 
-const genesis = testGenesis();
-const signers = TEST_INSTITUTIONS.map((i) => testSigner(`${i}/client-1`));
 const seedOf = (i: number) => sha256(utf8.encode(`jrchain-test-key:validator-${i}`));
+const allowlist = {
+  validators: genesis.validators.map((v) => ({ peerId: v.peerId, addrs: [] as string[] })),
+};
+const unlimited = {
+  inboundFrames: { perSecond: 1e9, burst: 1e9 },
+  inboundBytes: { perSecond: 1e12, burst: 1e12 },
+};
+/** Validators 0 and 2 serve; this process syncs as validator 1. */
+const SERVER_SEEDS = [0, 2];
 
 interface Scenario {
   blocks: number;
   txsPerBlock: number;
+  /** Validators serving the chain (1: nobody vouches for the signatures, so all are verified). */
+  servers: number;
 }
 
 interface Result extends Scenario {
+  txs: number;
   seconds: number;
   blocksPerSec: number;
   txsPerSec: number;
+  /** CPU seconds of the syncing process per 1,000 txs (user + system). */
+  cpuMsPerKtx: number;
+  /** Client signatures the syncing ledger verified. */
+  signatureVerifications: number;
 }
 
-function evidenceTx(n: number, time: number): TxEnvelope {
-  const inst = n % TEST_INSTITUTIONS.length;
-  const payload = encodeEvidence({
-    hashAlg: 'sha256',
-    hash: sha256(utf8.encode(`bench-sync-${n}`)),
-    caseId: `2026-BJ-CC-${String(Math.floor(n / 20)).padStart(7, '0')}`,
-    evidenceType: 'statement',
-    mediaType: 'application/pdf',
-    size: 40_000,
-    label: 'Monthly card statement',
+/** Child mode: serve the ledger in `dir` as `servers` validators; print their addresses; run until stdin ends. */
+async function serve(dir: string, servers: number): Promise<void> {
+  const store = await LevelLedgerStore.open(dir);
+  const sync = DEFAULT_PROTOCOLS.find((p) => p.id === ProtocolId.sync);
+  const syncServer = new SyncServer({
+    store,
+    stable: () => ({ seq: 0, headerHash: genesisHash(genesis), signatures: [] }),
+    batchFor: () => undefined,
+    maxResponseBytes: sync?.kind === 'request' ? sync.maxResponseBytes : 16 * 1024 * 1024,
   });
-  const unsigned = {
-    chainId: genesis.chainId,
-    type: 'evidence' as const,
-    institution: TEST_INSTITUTIONS[inst]!,
-    keyId: 'client-1',
-    nonce: n,
-    createdAt: time - 500,
-    ttlMs: 3_600_000,
-    payload,
-  };
-  return envelope(signTx(unsigned, signers[inst]!));
+  const hosts = SERVER_SEEDS.slice(0, servers).map((i) =>
+    createP2PHost({ seed: seedOf(i), listen: ['/ip4/127.0.0.1/tcp/0'], allowlist, limits: unlimited }),
+  );
+  for (const h of hosts) h.onRequest(ProtocolId.sync, (_p, req, signal) => syncServer.handle(req, signal));
+  await Promise.all(hosts.map((h) => h.start()));
+  process.stdout.write(`${JSON.stringify(hosts.map((h) => ({ peerId: h.peerId, addrs: h.addrs() })))}\n`);
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.on('end', resolve));
+  await Promise.allSettled(hosts.map((h) => h.stop()));
+  await store.close();
 }
 
-/** Writes `s.blocks` certified blocks straight into `store`. */
-async function writeSource(store: LevelLedgerStore, s: Scenario): Promise<Uint8Array> {
-  const setHash = validatorSetHash(genesisValidatorSet(genesis));
-  let prev = genesisHash(genesis);
-  let n = 0;
-  for (let h = 1; h <= s.blocks; h++) {
-    const time = TEST_GENESIS_TIME + 10_000 + h;
-    const txs = Array.from({ length: s.txsPerBlock }, () => evidenceTx(++n, time));
-    const header: BlockHeader = {
-      chainId: genesis.chainId,
-      height: h,
-      prevHash: prev,
-      txRoot: merkleRoot(txs.map((t) => t.hash)),
-      txCount: txs.length,
-      proposer: 0,
-      view: 0,
-      time,
-      validatorSetHash: setHash,
-    };
-    const hash = headerHash(header);
-    await store.commitBlock({
-      header,
-      hash,
-      cert: certify(header),
-      txs,
-      records: txs.map((t) => decodeTxRecord(t.tx)),
-    });
-    prev = hash;
-  }
-  return prev;
+function startServers(dir: string, servers: number): { child: ChildProcess; peers: Promise<ServerPeer[]> } {
+  const child = spawn(
+    process.execPath,
+    [import.meta.filename, '--serve', dir, '--servers', String(servers)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const peers = new Promise<ServerPeer[]>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`sync server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) =>
+      resolve(JSON.parse(line) as ServerPeer[]),
+    );
+  });
+  return { child, peers };
 }
 
-async function run(s: Scenario): Promise<Result> {
+interface ServerPeer {
+  peerId: string;
+  addrs: string[];
+}
+
+async function run(s: Scenario, ledger: string | undefined): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'jrchain-bench-sync-'));
-  const source = await LevelLedgerStore.open(join(dir, 'source'));
-  const target = await LevelLedgerStore.open(join(dir, 'target'));
-  const peers = new ValidatorPeers(genesis);
-  const allowlist = {
-    validators: genesis.validators.map((v) => ({ peerId: v.peerId, addrs: [] as string[] })),
-  };
-  const unlimited = {
-    inboundFrames: { perSecond: 1e9, burst: 1e9 },
-    inboundBytes: { perSecond: 1e12, burst: 1e12 },
-  };
-  const server = createP2PHost({
-    seed: seedOf(0),
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    allowlist,
-    limits: unlimited,
-  });
+  let child: ChildProcess | undefined;
   const client = createP2PHost({
     seed: seedOf(1),
     listen: ['/ip4/127.0.0.1/tcp/0'],
     allowlist,
     limits: unlimited,
   });
+  const target = await LevelLedgerStore.open(join(dir, 'target'));
   try {
-    const head = await writeSource(source, s);
-    const sync = DEFAULT_PROTOCOLS.find((p) => p.id === ProtocolId.sync);
-    const maxResponseBytes = sync?.kind === 'request' ? sync.maxResponseBytes : 16 * 1024 * 1024;
-    const syncServer = new SyncServer({
-      store: source,
-      stable: () => ({ seq: 0, headerHash: genesisHash(genesis), signatures: [] }),
-      batchFor: () => undefined,
-      maxResponseBytes,
-    });
-    server.onRequest(ProtocolId.sync, (_p, req, signal) => syncServer.handle(req, signal));
-    await Promise.all([server.start(), client.start()]);
-    client.updatePeerAddrs(server.peerId, server.addrs());
-    await until(() => client.connectedPeers().includes(server.peerId));
+    let sourceDir = ledger;
+    if (sourceDir === undefined) {
+      sourceDir = join(dir, 'source');
+      const source = await LevelLedgerStore.open(sourceDir);
+      const written = await writeLedger(source, s.blocks * s.txsPerBlock, s.txsPerBlock);
+      await source.close();
+      writeLedgerInfo(sourceDir, {
+        ...written,
+        txsPerBlock: s.txsPerBlock,
+        headHash: toHex(written.headHash),
+      });
+    }
+    const info = readLedgerInfo(sourceDir);
+    const started = startServers(sourceDir, s.servers);
+    child = started.child;
+    const servers = await started.peers;
+    await client.start();
+    for (const p of servers) client.updatePeerAddrs(p.peerId, p.addrs);
+    await until(() => servers.every((p) => client.connectedPeers().includes(p.peerId)));
 
     const chain = await LedgerChain.open(target, genesis);
-    let done: () => void = () => {};
-    const finished = new Promise<void>((resolve) => {
-      done = resolve;
-    });
     const quorum = makeQuorumContext(
       genesis.chainId,
       genesisValidatorSet(genesis),
@@ -158,45 +141,51 @@ async function run(s: Scenario): Promise<Result> {
       genesisHash(genesis),
       verifySignature,
     );
+    const { promise: finished, resolve: done, reject: fail } = Promise.withResolvers<void>();
     const syncing = new StateSyncClient({
       host: client,
-      peers,
+      peers: new ValidatorPeers(genesis),
       chain,
       quorum,
       // The bench chain has one epoch; nothing runs consensus here, so there is nothing to suspend.
       epochs: { setAt: (h) => chain.validatorSetAt(h), quorum: () => quorum, suspend: async () => {} },
       consensus: {
         transferred: (seq) => {
-          if (seq === s.blocks) done();
+          if (seq === info.blocks) done();
         },
         peerProgress: () => {},
         stableSeq: () => 0,
         view: () => Number.POSITIVE_INFINITY,
       },
       onStored: () => {},
-      onFault: (code) => {
-        throw new Error(`sync fault ${code}`);
-      },
-      onFatal: (err) => {
-        throw err;
-      },
+      onFault: (code) => fail(new Error(`sync fault ${code}`)),
+      onFatal: fail,
       now: () => Date.now(),
       logger: noopLogger,
     });
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    syncing.requestTransfer(s.blocks, head);
+    syncing.requestTransfer(info.blocks, fromHex(info.headHash));
     await finished;
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     await syncing.stop();
     return {
-      ...s,
+      blocks: info.blocks,
+      txsPerBlock: info.txsPerBlock,
+      servers: s.servers,
+      txs: info.records,
       seconds,
-      blocksPerSec: s.blocks / seconds,
-      txsPerSec: (s.blocks * s.txsPerBlock) / seconds,
+      blocksPerSec: info.blocks / seconds,
+      txsPerSec: info.records / seconds,
+      cpuMsPerKtx: (cpu.user + cpu.system) / 1000 / (info.records / 1000),
+      signatureVerifications: chain.signatureVerifications,
     };
   } finally {
-    await Promise.allSettled([server.stop(), client.stop()]);
-    await Promise.allSettled([source.close(), target.close()]);
+    child?.stdin?.end();
+    await client.stop().catch(() => {});
+    await target.close().catch(() => {});
+    if (child !== undefined && child.exitCode === null) await new Promise((r) => child!.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -223,27 +212,46 @@ const program = new Command()
   .name('bench:sync')
   .option('--blocks <n>', 'blocks to sync (one scenario)', positive)
   .option('--txs-per-block <n>', 'txs per block (one scenario)', positive)
+  .option('--ledger <dir>', 'sync a ledger made by `npm run bench:gen-ledger` instead of generating one')
+  .option('--one-server', 'one validator serves: no second one vouches, every client signature is verified')
+  .option('--serve <dir>', '(internal) serve the ledger in dir')
+  .option('--servers <n>', '(internal) validators to serve as', positive, 2)
   .option('--json', 'print JSON')
   .parse();
-const opts = program.opts<{ blocks?: number; txsPerBlock?: number; json?: boolean }>();
-const scenarios: Scenario[] =
-  opts.blocks !== undefined || opts.txsPerBlock !== undefined
-    ? [{ blocks: opts.blocks ?? 500, txsPerBlock: opts.txsPerBlock ?? 4 }]
-    : [
-        { blocks: 1000, txsPerBlock: 4 },
-        { blocks: 200, txsPerBlock: 100 },
-        { blocks: 10, txsPerBlock: 2000 },
-      ];
-const results: Result[] = [];
-for (const s of scenarios) results.push(await run(s));
-if (opts.json) {
-  console.log(JSON.stringify(results, null, 2));
+const opts = program.opts<{
+  blocks?: number;
+  txsPerBlock?: number;
+  ledger?: string;
+  oneServer?: boolean;
+  serve?: string;
+  servers: number;
+  json?: boolean;
+}>();
+if (opts.serve !== undefined) {
+  await serve(opts.serve, opts.servers);
 } else {
-  console.log('blocks  txs/block  seconds  blocks/s    tx/s');
-  for (const r of results) {
-    console.log(
-      `${String(r.blocks).padStart(6)}  ${String(r.txsPerBlock).padStart(9)}  ${r.seconds.toFixed(2).padStart(7)}  ` +
-        `${r.blocksPerSec.toFixed(0).padStart(8)}  ${r.txsPerSec.toFixed(0).padStart(6)}`,
-    );
+  const servers = opts.oneServer ? 1 : 2;
+  const scenarios: Scenario[] =
+    opts.ledger !== undefined || opts.blocks !== undefined || opts.txsPerBlock !== undefined
+      ? [{ blocks: opts.blocks ?? 500, txsPerBlock: opts.txsPerBlock ?? 4, servers }]
+      : [
+          { blocks: 1000, txsPerBlock: 4, servers },
+          { blocks: 200, txsPerBlock: 100, servers },
+          { blocks: 10, txsPerBlock: 2000, servers },
+        ];
+  const results: Result[] = [];
+  for (const s of scenarios) results.push(await run(s, opts.ledger));
+  if (opts.json) {
+    console.log(JSON.stringify(results, null, 2));
+  } else {
+    console.log('blocks  txs/block  servers  seconds  blocks/s    tx/s  client CPU ms/1k tx  sig verifies');
+    for (const r of results) {
+      console.log(
+        `${String(r.blocks).padStart(6)}  ${String(r.txsPerBlock).padStart(9)}  ${String(r.servers).padStart(7)}  ` +
+          `${r.seconds.toFixed(2).padStart(7)}  ${r.blocksPerSec.toFixed(0).padStart(8)}  ` +
+          `${r.txsPerSec.toFixed(0).padStart(6)}  ${r.cpuMsPerKtx.toFixed(0).padStart(19)}  ` +
+          `${String(r.signatureVerifications).padStart(12)}`,
+      );
+    }
   }
 }

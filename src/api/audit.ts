@@ -5,11 +5,14 @@
  * the chain at that line. Dropping entries from the end would leave a valid shorter chain, so the head (the last
  * entry's seq and hash) is also kept in `audit.log.head`, rewritten atomically after each append: a log shorter
  * than its head, or whose entry at the head's seq has another hash, is refused at start and by
- * `jrchain audit verify`. Truncating both files together is not detected (docs/security.md#audit-log).
+ * `jrchain audit verify`. A node signs the head with its validator key (ADR 015), so cutting both files needs
+ * that key: the node refuses to start on a head that is missing, unsigned or not signed by it, and
+ * `audit verify --home` checks the signature against the node's key. Rolling both files back to a signed pair
+ * copied earlier is not detected (docs/security.md#audit-log).
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { toHex, utf8 } from '../core/bytes.ts';
-import { sha256 } from '../core/crypto.ts';
+import { equalBytes, toHex, tryFromHex, utf8 } from '../core/bytes.ts';
+import { Domain, type Signer, sha256, verifySignature } from '../core/crypto.ts';
 import { JrError } from '../core/errors.ts';
 
 export const AUDIT_LOG_FILE = 'audit.log';
@@ -73,10 +76,62 @@ export function verifyAuditLines(lines: readonly string[]): AuditEntry[] {
   return out;
 }
 
-/** The head file of a log: the last entry's seq and hash. */
+/** The head file of a log: the last entry's seq and hash, signed by the node when it has a key. */
 export interface AuditHead {
   seq: number;
   hash: string;
+  /** The node's Ed25519 public key, hex. */
+  publicKey?: string;
+  /** Ed25519 over `jrchain/audit-head/v1` ‖ 0x00 ‖ UTF-8 "<seq>\n<hash>", hex. */
+  signature?: string;
+}
+
+/** The entry a node appends when it starts signing its log's heads (its first start, or the upgrade). */
+export const HEAD_SIGNED_ACTION = 'audit.head-signed';
+const HEAD_SIGNED_EVENT: AuditEvent = {
+  institution: 'node',
+  keyId: 'validator',
+  action: HEAD_SIGNED_ACTION,
+  caseId: null,
+};
+
+const headBody = (seq: number, hash: string) => utf8.encode(`${seq}\n${hash}`);
+
+export function signAuditHead(head: AuditHead, signer: Signer): AuditHead {
+  const signature = signer.sign(Domain.auditHead, headBody(head.seq, head.hash));
+  return { seq: head.seq, hash: head.hash, publicKey: toHex(signer.publicKey), signature: toHex(signature) };
+}
+
+/**
+ * Checks a head's signature; with `keys`, the head must be signed by one of them. A log with entries must have
+ * a head then (a node writes one before its first entry).
+ */
+export function checkHeadSignature(
+  head: AuditHead | undefined,
+  entries: number,
+  keys?: readonly Uint8Array[],
+): void {
+  if (head === undefined) {
+    if (keys !== undefined && entries > 0)
+      throw new AuditLogError(`the audit log has ${entries} entries but no head (deleted?)`, { head: null });
+    return;
+  }
+  if (head.signature === undefined) {
+    if (keys !== undefined) throw new AuditLogError('the audit head is not signed', { head: head.seq });
+    return;
+  }
+  const pub = tryFromHex(head.publicKey ?? '');
+  const sig = tryFromHex(head.signature);
+  if (
+    pub === undefined ||
+    sig === undefined ||
+    !verifySignature(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)
+  )
+    throw new AuditLogError('the audit head signature does not verify (head rewritten?)', { head: head.seq });
+  if (keys !== undefined && !keys.some((k) => equalBytes(k, pub)))
+    throw new AuditLogError(`the audit head is signed by ${head.publicKey}, not by the node's key`, {
+      head: head.seq,
+    });
 }
 
 export const headPathOf = (path: string) => `${path}.head`;
@@ -86,7 +141,15 @@ function readHead(path: string): AuditHead | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const h = JSON.parse(readFileSync(file, 'utf8')) as AuditHead;
-    if (Number.isSafeInteger(h.seq) && h.seq >= 0 && typeof h.hash === 'string') return h;
+    const optional = (v: unknown) => v === undefined || typeof v === 'string';
+    if (
+      Number.isSafeInteger(h.seq) &&
+      h.seq >= 0 &&
+      typeof h.hash === 'string' &&
+      optional(h.publicKey) &&
+      optional(h.signature)
+    )
+      return h;
   } catch {
     // reported below
   }
@@ -120,8 +183,14 @@ export function checkAuditHead(entries: readonly AuditEntry[], head: AuditHead |
     });
 }
 
-/** Verifies a log file and its head (`jrchain audit verify`); throws AuditLogError at the first problem. */
-export function verifyAuditFile(path: string): { entries: AuditEntry[]; head: AuditHead | undefined } {
+/**
+ * Verifies a log file and its head (`jrchain audit verify`); throws AuditLogError at the first problem. With
+ * `keys` (the node's public keys) the head must be signed by one of them.
+ */
+export function verifyAuditFile(
+  path: string,
+  keys?: readonly Uint8Array[],
+): { entries: AuditEntry[]; head: AuditHead | undefined } {
   const lines = existsSync(path)
     ? readFileSync(path, 'utf8')
         .split('\n')
@@ -129,6 +198,12 @@ export function verifyAuditFile(path: string): { entries: AuditEntry[]; head: Au
     : [];
   const entries = verifyAuditLines(lines);
   const head = readHead(path);
+  checkHeadSignature(head, entries.length, keys);
+  // Without the node's keys the signer is not known, but a log whose heads are signed must have a signed head.
+  if (entries.some((e) => e.action === HEAD_SIGNED_ACTION) && head?.signature === undefined)
+    throw new AuditLogError('the audit log records signed heads but its head is missing or unsigned', {
+      head: head?.seq ?? null,
+    });
   checkAuditHead(entries, head);
   return { entries, head };
 }
@@ -137,21 +212,38 @@ export class AuditLog {
   readonly #path: string | undefined;
   readonly #memory: string[] = [];
   readonly #now: () => number;
+  readonly #signer: Signer | undefined;
   #seq: number;
   #last: string;
 
-  /** A log in `path` (checked on open), or in memory when `path` is undefined. */
-  constructor(path: string | undefined, now: () => number = Date.now) {
+  /**
+   * A log in `path` (checked on open), or in memory when `path` is undefined. With `signer` (the node's key)
+   * every head is signed, and the head found on open must be signed by it.
+   */
+  constructor(path: string | undefined, now: () => number = Date.now, signer?: Signer) {
     this.#path = path;
     this.#now = now;
+    this.#signer = signer;
     const entries = verifyAuditLines(this.#lines());
     this.#seq = entries.length;
     this.#last = entries.at(-1)?.hash ?? ZERO;
     if (path !== undefined) {
-      checkAuditHead(entries, readHead(path));
-      // A log from before head files, or a head behind a crash between the two writes: catch it up.
-      writeHead(path, { seq: this.#seq, hash: this.#last });
+      const head = readHead(path);
+      // Once the log records that its heads are signed, an unsigned or missing head is a rewritten one; a log
+      // from before signed heads is checked as before and then adopted (the marker entry below).
+      const signedEra = entries.some((e) => e.action === HEAD_SIGNED_ACTION);
+      const strict = signer !== undefined && signedEra;
+      checkHeadSignature(head, entries.length, strict ? [signer.publicKey] : undefined);
+      checkAuditHead(entries, head);
+      // A head behind a crash between the two writes (or from before head files): catch it up.
+      this.#writeHead(this.#seq, this.#last);
+      if (signer !== undefined && !signedEra) this.append(HEAD_SIGNED_EVENT);
     }
+  }
+
+  #writeHead(seq: number, hash: string): void {
+    const head = { seq, hash };
+    writeHead(this.#path!, this.#signer === undefined ? head : signAuditHead(head, this.#signer));
   }
 
   #lines(): string[] {
@@ -183,7 +275,7 @@ export class AuditLog {
       } finally {
         closeSync(fd);
       }
-      writeHead(this.#path, { seq, hash: last });
+      this.#writeHead(seq, last);
     }
     // Only after the write: a failed append leaves the chain where the file is.
     [this.#seq, this.#last] = [seq, last];

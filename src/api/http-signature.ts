@@ -6,7 +6,7 @@
  * itself, as RFC 9421 §3.3.6 says; a base starts with `"`, so it can never be a domain-separated message
  * (`jrchain/...`) that the same client key signs for txs. Pure: no clock, no I/O; the verifier decides policy.
  */
-import { randomBytes, sign, verify } from 'node:crypto';
+import { type KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import { utf8 } from '../core/bytes.ts';
 import { privateKeyFromSeed, publicKeyObject, SIGNATURE_LENGTH, sha256 } from '../core/crypto.ts';
 
@@ -71,11 +71,14 @@ export interface SignatureHeaders {
   'content-digest'?: string;
 }
 
-/** Signs a request as `keyid` with an Ed25519 seed; a fresh random nonce unless one is given. */
+/**
+ * Signs a request as `keyid` with an Ed25519 seed (or its private key object, made once by a client that signs
+ * many requests); a fresh random nonce unless one is given.
+ */
 export function signRequest(
   r: { method: string; url: URL; body?: Uint8Array | undefined },
   keyid: string,
-  seed: Uint8Array,
+  seed: Uint8Array | KeyObject,
   created: number,
   nonce = randomBytes(16).toString('base64url'),
 ): SignatureHeaders {
@@ -89,7 +92,8 @@ export function signRequest(
     alg: 'ed25519',
   };
   const req = { method: r.method, path: r.url.pathname, search: r.url.search, contentDigest: digest };
-  const sig = sign(null, utf8.encode(signatureBase(req, params)), privateKeyFromSeed(seed));
+  const key = seed instanceof Uint8Array ? privateKeyFromSeed(seed) : seed;
+  const sig = sign(null, utf8.encode(signatureBase(req, params)), key);
   return {
     'signature-input': `${SIGNATURE_LABEL}=${serializeParams(params)}`,
     signature: `${SIGNATURE_LABEL}=:${sig.toString('base64')}:`,

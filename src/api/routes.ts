@@ -10,7 +10,7 @@ import { Limits } from '../core/limits.ts';
 import { decodeTxList, parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
-import { evidenceRecordFor } from '../receipt/ers-export.ts';
+import { evidenceRecordFor, type Revocation } from '../receipt/ers-export.ts';
 import { receiptFor } from '../receipt/ledger-receipt.ts';
 import { AccessGuard } from './access.ts';
 import { AuditLog } from './audit.ts';
@@ -35,6 +35,8 @@ export interface ReadyState {
 export interface ApiBackend {
   readonly genesis: Genesis;
   readonly queries: LedgerQueries;
+  /** Revocation data evidence records and receipts carry (config `tsa.crlFiles`); none when absent. */
+  readonly revocation?: Revocation;
   submit(env: TxEnvelope): Promise<SubmitOutcome>;
   /** Submits several txs together (admitted in one round); outcomes in input order. */
   submitMany(envs: readonly TxEnvelope[]): Promise<SubmitOutcome[]>;
@@ -246,7 +248,7 @@ async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
   // A tx hash first (sha256 length); otherwise an evidence hash with all its records.
   if (hashHex.length === 64) {
     const r = await ledgerCall(
-      async () => (await b.queries.tx(hash)) && receiptFor(b.queries, b.genesis, hash),
+      async () => (await b.queries.tx(hash)) && receiptFor(b.queries, b.genesis, hash, b.revocation),
     );
     if (r) return { json: { receipts: [r] } };
   }
@@ -255,7 +257,7 @@ async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
   do {
     const page = await ledgerCall(() => b.queries.evidenceByHash(alg!, hash, { limit: 1000, cursor }));
     for (const e of page.items) {
-      const r = await receiptFor(b.queries, b.genesis, e.env.hash);
+      const r = await receiptFor(b.queries, b.genesis, e.env.hash, b.revocation);
       if (r) out.push(r);
     }
     cursor = page.next;
@@ -267,12 +269,12 @@ async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
 /** The RFC 4998 evidence record of a tx, or of the first record of a SHA-256 evidence hash (ADR 012). */
 async function evidenceRecords(b: ApiBackend, hashHex: string): Promise<ApiResponse> {
   const hash = hashParam(hashHex, 'hash', [64]);
-  let r = await ledgerCall(() => evidenceRecordFor(b.queries, b.genesis, hash));
+  let r = await ledgerCall(() => evidenceRecordFor(b.queries, b.genesis, hash, b.revocation));
   if (r === undefined) {
     const page = await ledgerCall(() => b.queries.evidenceByHash('sha256', hash, { limit: 1 }));
     const first = page.items[0];
     if (first !== undefined)
-      r = await ledgerCall(() => evidenceRecordFor(b.queries, b.genesis, first.env.hash));
+      r = await ledgerCall(() => evidenceRecordFor(b.queries, b.genesis, first.env.hash, b.revocation));
   }
   if (r === undefined) throw new ApiError(404, 'NOT_FOUND', `no evidence record or tx with hash ${hashHex}`);
   return { json: { txHash: r.txHash, height: r.height, ers: Buffer.from(r.ers).toString('base64') } };

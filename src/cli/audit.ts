@@ -1,9 +1,13 @@
 /** `jrchain audit`: the node's audit log of case-data reads, as the institution concerned may see it. */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AUDIT_LOG_FILE, verifyAuditFile } from '../api/audit.ts';
-import { HOME_OPTION, KEY_OPTION, signedClient } from './case-query.ts';
-import { type CliIo, emit } from './io.ts';
+import { tryFromHex } from '../core/bytes.ts';
+import { HOME_FILES } from '../node/home.ts';
+import { caseNameOnChain, HOME_OPTION, KEY_OPTION, signedIdentity } from './case-query.ts';
+import { CASE_KEYS_OPTION } from './case-sealing.ts';
+import { type CliIo, emit, UsageError } from './io.ts';
 
 interface AuditEntryJson {
   seq: number;
@@ -14,6 +18,15 @@ interface AuditEntryJson {
   caseId: string | null;
 }
 
+interface AuditOptions {
+  case?: string;
+  node?: string;
+  key?: string;
+  home?: string;
+  caseKeys?: string;
+  json?: boolean;
+}
+
 export function registerAuditCommand(program: Command, io: CliIo): void {
   const audit = program
     .command('audit')
@@ -21,14 +34,18 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
       'who read case data on this node: the reads of one of your cases (--case), or your own reads\n' +
         '(docs/security.md#audit-log)',
     )
-    .option('--case <id>', 'a case your institution is a party of')
+    .option('--case <id>', 'a case your institution is a party of: its id (case-key store) or k1: reference')
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
     .option(...KEY_OPTION)
     .option(...HOME_OPTION)
+    .option(...CASE_KEYS_OPTION)
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { case?: string; node?: string; key?: string; home?: string; json?: boolean }) => {
-      const q = opts.case === undefined ? '' : `?case=${encodeURIComponent(opts.case)}`;
-      const r = await (await signedClient(opts)).get<{ entries: AuditEntryJson[] }>(`/v1/audit${q}`);
+    .action(async (opts: AuditOptions) => {
+      const { client, id } = await signedIdentity(opts);
+      const name =
+        opts.case === undefined ? undefined : caseNameOnChain(opts.case, opts, id.sealingRequired).name;
+      const q = name === undefined ? '' : `?case=${encodeURIComponent(name)}`;
+      const r = await client.get<{ entries: AuditEntryJson[] }>(`/v1/audit${q}`);
       emit(
         io,
         opts.json === true,
@@ -46,19 +63,64 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
   audit
     .command('verify')
     .description(
-      "check a node's audit log offline: the hash chain of its entries, and that it still ends at the head\n" +
-        'recorded beside it (a log cut at its tail fails)',
+      "check a node's audit log offline: the hash chain of its entries, that it still ends at the head\n" +
+        'recorded beside it (a log cut at its tail fails), and the signature on that head: with --home (or\n' +
+        "--public-key) it must be the node's validator key, so cutting the log and its head together fails",
     )
     .requiredOption('--data-dir <dir>', "the node's data directory (holding audit.log)")
+    .option('--home <dir>', "the node's home: its validator key (validator.key) must have signed the head")
+    .option(
+      '--public-key <hex>',
+      'a validator public key that may have signed the head (repeatable)',
+      collect,
+    )
     .option('--json', 'print machine-readable JSON')
-    .action((opts: { dataDir: string; json?: boolean }) => {
-      const { entries, head } = verifyAuditFile(join(opts.dataDir, AUDIT_LOG_FILE));
-      const out = { ok: true, entries: entries.length, head: head ?? null };
-      emit(
-        io,
-        opts.json === true,
-        out,
-        () => `audit log ok: ${entries.length} entries, hash chain and head agree\n`,
-      );
+    .action((opts: { dataDir: string; home?: string; publicKey?: string[]; json?: boolean }) => {
+      // `audit` has --json and --home too, and commander gives a flag to the parent that defines it.
+      const parent = audit.opts() as { json?: boolean; home?: string };
+      const json = opts.json === true || parent.json === true;
+      const home = opts.home ?? parent.home;
+      const keys = nodeKeys({ ...opts, ...(home === undefined ? {} : { home }) });
+      const { entries, head } = verifyAuditFile(join(opts.dataDir, AUDIT_LOG_FILE), keys);
+      const signedBy = head?.publicKey ?? null;
+      const out = {
+        ok: true,
+        entries: entries.length,
+        head: head ?? null,
+        signedBy,
+        keyChecked: keys !== undefined,
+      };
+      emit(io, json, out, () => {
+        const t = `audit log ok: ${entries.length} entries, hash chain and head agree\n`;
+        if (signedBy === null) return `${t}the head is not signed (a log from before signed heads)\n`;
+        return keys === undefined
+          ? `${t}head signed by ${signedBy}: give --home or --public-key to check that it is the node's key\n`
+          : `${t}head signed by the node's key ${signedBy}\n`;
+      });
     });
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The public keys the head must be signed by: --public-key, and the home's validator key file. */
+function nodeKeys(opts: { home?: string; publicKey?: string[] }): Uint8Array[] | undefined {
+  const keys: Uint8Array[] = [];
+  for (const hex of opts.publicKey ?? []) {
+    const k = tryFromHex(hex);
+    if (k?.length !== 32) throw new UsageError('--public-key must be 32 bytes of hex');
+    keys.push(k);
+  }
+  if (opts.home !== undefined) {
+    // The public key is in clear in plain and encrypted key files alike: no passphrase needed.
+    const file = join(opts.home, HOME_FILES.validatorKey);
+    let pub: Uint8Array | undefined;
+    try {
+      pub = tryFromHex(JSON.parse(readFileSync(file, 'utf8')).publicKey);
+    } catch {
+      pub = undefined;
+    }
+    if (pub?.length !== 32) throw new UsageError(`${file} is not a readable validator key file`);
+    keys.push(pub);
+  }
+  return keys.length === 0 ? undefined : keys;
 }

@@ -7,6 +7,12 @@ import type { Command } from 'commander';
 import type { ClusterBenchOptions } from '../dev/bench/cluster.ts';
 import { type CliIo, ExitCode, parsePositiveInt, UsageError } from './io.ts';
 
+function parseShare(v: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !(x >= 0 && x <= 1)) throw new UsageError(`expected a number in 0..1, got ${v}`);
+  return x;
+}
+
 interface CasesFlags {
   cases: number;
   evidencePerCase: number;
@@ -33,7 +39,7 @@ async function casesWorkload(opts: CasesFlags, io: CliIo): Promise<void> {
   io.out(opts.json === true ? `${JSON.stringify(r, null, 2)}\n` : `${formatCasesResult(r)}\n`);
 }
 
-const REPORT_DIMENSION_LIST = 'throughput,scale,sync,deploy';
+const REPORT_DIMENSION_LIST = 'throughput,queries,scale,sync,deploy';
 
 interface ReportFlags {
   report?: boolean;
@@ -140,6 +146,17 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
       parsePositiveInt,
     )
     .option('--drain <s>', 'longest wait after the window for every tx to commit', parsePositiveInt, 60)
+    .option(
+      '--query-rate <req/s>',
+      'also query the first validator at this rate during the window (evidence by hash, signed case queries)',
+      parsePositiveInt,
+    )
+    .option(
+      '--query-case-share <x>',
+      'share of the queries that are signed case queries (0..1)',
+      parseShare,
+      0.5,
+    )
     .option('--dir <dir>', 'data directory (must be new or empty; kept after the run)')
     .option('--keep', 'keep the temporary data directory (logs, ledgers)')
     .option('--profile', 'run validators with --cpu-prof (profiles in DIR/profiles; implies --keep)')

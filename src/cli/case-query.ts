@@ -2,16 +2,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { openLabel } from '../core/case-seal.ts';
+import { isCaseRef, openLabel } from '../core/case-seal.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
+import type { StoredCaseKey } from '../node/case-keys.ts';
 import { HOME_FILES } from '../node/home.ts';
 import { verifyCaseReceipt } from '../receipt/case-verify.ts';
 import { registerCaseEventCommands } from './case.ts';
-import { CASE_KEYS_OPTION, caseStoreFrom, storedCase } from './case-sealing.ts';
+import { CASE_KEYS_OPTION, caseStoreFor, storedCaseFor } from './case-sealing.ts';
 import { registerCaseKeyCommands } from './case-sync.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { UsageError } from './errors.ts';
-import { resolveIdentity } from './evidence.ts';
+import { type Identity, resolveIdentity } from './evidence.ts';
 import { type CliIo, ExitCode, emit, parsePositiveInt } from './io.ts';
 import { readJsonFile } from './receipt.ts';
 
@@ -46,9 +47,8 @@ export const HOME_OPTION = [
   "sign with this node home's client key (<dir>/client.key)",
 ] as const;
 
-/** A client signing as the institution whose client key `--key`, `--home` or $JRCHAIN_CLIENT_KEY names. */
-export async function signedClient(opts: { node?: string; key?: string; home?: string }): Promise<ApiClient> {
-  const client = new ApiClient(nodeUrl(opts.node));
+/** The client key file `--key`, `--home` or $JRCHAIN_CLIENT_KEY names. */
+export function clientKeyFile(opts: { key?: string; home?: string }): string {
   if (opts.key !== undefined && opts.home !== undefined)
     throw new UsageError('give --key or --home, not both');
   const home = opts.home === undefined ? undefined : join(opts.home, HOME_FILES.clientKey);
@@ -57,8 +57,43 @@ export async function signedClient(opts: { node?: string; key?: string; home?: s
     throw new UsageError(
       'reading case data needs --key <client key file> or --home <dir> (or $JRCHAIN_CLIENT_KEY)',
     );
-  await resolveIdentity(client, key);
-  return client;
+  return key;
+}
+
+/** A client signing as the institution whose client key `--key`, `--home` or $JRCHAIN_CLIENT_KEY names. */
+export async function signedClient(opts: { node?: string; key?: string; home?: string }): Promise<ApiClient> {
+  return (await signedIdentity(opts)).client;
+}
+
+/** The same, with the identity it signs as (and whether the chain requires sealed cases). */
+export async function signedIdentity(opts: {
+  node?: string;
+  key?: string;
+  home?: string;
+}): Promise<{ client: ApiClient; id: Identity }> {
+  const client = new ApiClient(nodeUrl(opts.node));
+  const id = await resolveIdentity(client, clientKeyFile(opts));
+  return { client, id };
+}
+
+/**
+ * The name of a case on the chain (ADR 015): a `k1:` reference as given, a case id through the case-key store
+ * (`--case-keys`, $JRCHAIN_CASE_KEYS, or the default beside the client key), else the id itself (unsealed).
+ */
+export function caseNameOnChain(
+  caseId: string,
+  opts: { key?: string; home?: string; caseKeys?: string },
+  sealingRequired = false,
+): { name: string; sealed?: StoredCaseKey } {
+  const s = caseStoreFor(opts, clientKeyFile(opts), false);
+  const sealed = storedCaseFor(s, caseId);
+  if (sealed !== undefined) return { name: sealed.ref, sealed };
+  // On a chain that requires sealing no case goes by its id in clear: the store is missing the key.
+  if (sealingRequired && !isCaseRef(caseId))
+    throw new UsageError(
+      `no key for case ${caseId} in ${s?.store.dir ?? 'a case-key store'}: run \`jrchain case sync\` to import the cases wrapped for this institution, or give its k1: reference`,
+    );
+  return { name: caseId };
 }
 
 async function showCase(
@@ -66,10 +101,9 @@ async function showCase(
   caseId: string,
   opts: { node?: string; key?: string; home?: string; json?: boolean; caseKeys?: string },
 ): Promise<void> {
-  const client = await signedClient(opts);
+  const { client, id } = await signedIdentity(opts);
   // A sealed case: asked for by its reference; its labels are opened here, with the stored case key.
-  const store = caseStoreFrom(opts);
-  const sealed = store === undefined ? undefined : storedCase(store, caseId);
+  const { sealed } = caseNameOnChain(caseId, opts, id.sealingRequired);
   const records: EvidenceRecordJson[] = [];
   let state: CaseJson | null = null;
   let cursor: string | null = null;
@@ -175,22 +209,25 @@ const MARK = { pass: 'ok  ', fail: 'FAIL', skip: '--  ' } as const;
 function registerCaseReceiptCommands(c: Command, io: CliIo): void {
   c.command('receipt')
     .description("fetch a case's receipt: every event with its proofs, verifiable offline (case verify)")
-    .argument('<id>', 'case reference')
+    .argument('<id>', 'case id (looked up in the case-key store) or its k1: reference')
     .option('--out <file>', 'write the receipt to this file (default: print it)')
     .option(...NODE_OPTION)
     .option(...KEY_OPTION)
     .option(...HOME_OPTION)
-    .action(async (caseId: string, opts: { out?: string; node?: string; key?: string }) => {
-      const r = await (await signedClient(opts)).get<unknown>(
-        `/v1/cases/${encodeURIComponent(caseId)}/receipt`,
-      );
-      const text = `${JSON.stringify(r.body, null, 2)}\n`;
-      if (opts.out === undefined) io.out(text);
-      else {
-        writeFileSync(opts.out, text, { flag: 'wx' });
-        io.out(`case receipt of ${caseId} written to ${opts.out}\n`);
-      }
-    });
+    .option(...CASE_KEYS_OPTION)
+    .action(
+      async (caseId: string, opts: { out?: string; node?: string; key?: string; caseKeys?: string }) => {
+        const { client, id } = await signedIdentity(opts);
+        const { name } = caseNameOnChain(caseId, opts, id.sealingRequired);
+        const r = await client.get<unknown>(`/v1/cases/${encodeURIComponent(name)}/receipt`);
+        const text = `${JSON.stringify(r.body, null, 2)}\n`;
+        if (opts.out === undefined) io.out(text);
+        else {
+          writeFileSync(opts.out, text, { flag: 'wx' });
+          io.out(`case receipt of ${caseId} written to ${opts.out}\n`);
+        }
+      },
+    );
   c.command('verify')
     .description(
       'verify a case receipt offline, with no node: genesis, each event (header, validator set, commit\n' +

@@ -3,30 +3,82 @@
  * (`--case-keys <dir>` or $JRCHAIN_CASE_KEYS), case commands name a case on the chain by its keyed reference,
  * seal its id and notes under the case key, and wrap that key for each party an event adds, to the X25519 key
  * governance registered for it. The case id in clear never leaves this machine.
+ *
+ * Without either, the store is `case-keys/` beside the client key file (ADR 015): in a node home that is the
+ * store the node serves the institution's cases from. On a chain whose genesis requires sealing it is used
+ * (created) for every case; elsewhere only when it exists and holds the case, so unsealed cases keep working.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fromHex } from '../core/bytes.ts';
 import type { CaseKeyWrap, CaseRecord } from '../core/case.ts';
 import {
   caseRef,
+  isCaseRef,
   keyedClaimantCommitment,
   newCaseKey,
   sealCaseDetails,
   wrapCaseKey,
 } from '../core/case-seal.ts';
-import { CaseKeyStore, type StoredCaseKey } from '../node/case-keys.ts';
+import { CASE_KEYS_DIR, CaseKeyStore, type StoredCaseKey } from '../node/case-keys.ts';
 import type { ApiClient } from './client.ts';
 import { UsageError } from './io.ts';
+import { isEncryptedFile, sessionPassphrase } from './passphrase.ts';
 
 export const CASE_KEYS_ENV = 'JRCHAIN_CASE_KEYS';
 
 export const CASE_KEYS_OPTION = [
   '--case-keys <dir>',
-  `case-key store: seal the case on the chain (default: $${CASE_KEYS_ENV}; without one, a legacy unsealed case)`,
+  `case-key store (default: $${CASE_KEYS_ENV}, else ${CASE_KEYS_DIR}/ beside the client key file)`,
 ] as const;
 
-export function caseStoreFrom(opts: { caseKeys?: string }): CaseKeyStore | undefined {
+/** The store named by `--case-keys` or $JRCHAIN_CASE_KEYS, if any. */
+export function caseStoreFrom(opts: { caseKeys?: string }, keyFile?: string): CaseKeyStore | undefined {
   const dir = opts.caseKeys ?? process.env[CASE_KEYS_ENV];
-  return dir === undefined || dir === '' ? undefined : new CaseKeyStore(dir);
+  return dir === undefined || dir === '' ? undefined : openStore(dir, keyFile);
+}
+
+/**
+ * A store, encrypted with the key files' passphrase when the institution's client key file is encrypted
+ * (ADR 015): a plain store is encrypted in place the first time such a key uses it.
+ */
+function openStore(dir: string, keyFile: string | undefined): CaseKeyStore {
+  const encrypt = keyFile !== undefined && isEncryptedFile(keyFile);
+  return new CaseKeyStore(dir, { passphrase: sessionPassphrase(), encrypt });
+}
+
+/** The default store of the institution whose client key is `keyFile`: `case-keys/` in the same directory. */
+export function defaultCaseKeysDir(keyFile: string): string {
+  return join(dirname(resolve(keyFile)), CASE_KEYS_DIR);
+}
+
+/**
+ * Where a command keeps or finds case keys: the named store; else the default beside `keyFile`, created when
+ * `create` (a chain that requires sealing) and otherwise only if it exists.
+ */
+export function caseStoreFor(
+  opts: { caseKeys?: string },
+  keyFile: string | undefined,
+  create: boolean,
+): { store: CaseKeyStore; named: boolean } | undefined {
+  const named = caseStoreFrom(opts, keyFile);
+  if (named !== undefined) return { store: named, named: true };
+  if (keyFile === undefined) return undefined;
+  const dir = defaultCaseKeysDir(keyFile);
+  return create || existsSync(dir) ? { store: openStore(dir, keyFile), named: false } : undefined;
+}
+
+/**
+ * The stored case a command names: a `k1:` reference, or a case id; a named store must hold the id, the
+ * default one need not (an unsealed case, named by its id on the chain).
+ */
+export function storedCaseFor(
+  s: { store: CaseKeyStore; named: boolean } | undefined,
+  caseId: string,
+): StoredCaseKey | undefined {
+  if (s === undefined) return undefined;
+  if (isCaseRef(caseId)) return s.store.byRef(caseId);
+  return s.named ? storedCase(s.store, caseId) : s.store.byCaseId(caseId);
 }
 
 /** The stored key of `caseId`; a usage error naming the remedy when the store has none. */

@@ -1,8 +1,9 @@
 /**
  * Case keys on the institution's side (ADR 011, docs/cases.md#crypto-shredding): `case sync` imports the case
- * keys wrapped for this institution on the chain into its store, `case shred` destroys the store's copy, and
+ * keys wrapped for this institution on the chain into its store (case-keys-admin.ts has `case shred`), and
  * `keys generate-encryption` / `keys destroy-encryption` make and retire the X25519 keys the wraps are made to.
  */
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { decodeCase } from '../core/case.ts';
@@ -12,12 +13,13 @@ import { parseTx } from '../core/tx.ts';
 import {
   type CaseKeyStore,
   destroySecretFile,
+  ENCRYPTION_KEY_FILE,
   type EncryptionKey,
   isEncryptionKeyFile,
   readEncryptionKeyFile,
   writeEncryptionKeyFile,
 } from '../node/case-keys.ts';
-import { CASE_KEYS_OPTION, caseStoreFrom, storedCase } from './case-sealing.ts';
+import { CASE_KEYS_OPTION, caseStoreFor } from './case-sealing.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { resolveIdentity } from './evidence.ts';
 import { type CliIo, emit, UsageError } from './io.ts';
@@ -66,7 +68,8 @@ export async function syncCaseKeys(
     const q: string = `?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
     const page: CaseListJson = (await client.get<CaseListJson>(`/v1/cases${q}`)).body;
     for (const c of page.cases) {
-      if (!isCaseRef(c.caseId) || store.byRef(c.caseId) !== undefined) continue;
+      // A case shredded here stays shredded, even while the old encryption key still opens its wrap.
+      if (!isCaseRef(c.caseId) || store.byRef(c.caseId) !== undefined || store.isShredded(c.caseId)) continue;
       try {
         const found = await keyFromChain(
           client,
@@ -102,44 +105,25 @@ export function registerCaseKeyCommands(c: Command, io: CliIo): void {
         'with its X25519 encryption key from the wraps on the chain',
     )
     .requiredOption('--key <file>', 'institution client key file (signs the reads)')
-    .requiredOption('--enc-key <file>', 'the institution X25519 encryption key file')
-    .requiredOption(...CASE_KEYS_OPTION)
+    .option(
+      '--enc-key <file>',
+      `the institution X25519 encryption key file (default: ${ENCRYPTION_KEY_FILE} beside the client key)`,
+    )
+    .option(...CASE_KEYS_OPTION)
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
     .option('--json', 'print machine-readable JSON')
-    .action(async (o: { key: string; encKey: string; caseKeys: string; node?: string; json?: boolean }) => {
+    .action(async (o: { key: string; encKey?: string; caseKeys?: string; node?: string; json?: boolean }) => {
       const client = new ApiClient(nodeUrl(o.node));
       const id = await resolveIdentity(client, o.key);
-      const r = await syncCaseKeys(
-        client,
-        id.institution,
-        caseStoreFrom(o)!,
-        await loadEncryptionKey(o.encKey),
-      );
+      // Both default to the node home's layout when the client key lives there (ADR 015).
+      const encKey = o.encKey ?? join(dirname(resolve(o.key)), ENCRYPTION_KEY_FILE);
+      const store = caseStoreFor(o, o.key, true)!.store;
+      const r = await syncCaseKeys(client, id.institution, store, await loadEncryptionKey(encKey));
       emit(
         io,
         o.json === true,
         r,
         () => `imported ${r.imported.length} case key(s); ${r.unreadable.length} not wrapped to this key\n`,
-      );
-    });
-  c.command('shred')
-    .description(
-      "destroy this institution's copy of a case key (the store file is overwritten, then removed).\n" +
-        'The case is unreadable everywhere once every party shredded it and retired the encryption key its\n' +
-        'wraps were made to (docs/cases.md#crypto-shredding)',
-    )
-    .argument('<case-id>')
-    .requiredOption(...CASE_KEYS_OPTION)
-    .option('--json', 'print machine-readable JSON')
-    .action((caseId: string, o: { caseKeys: string; json?: boolean }) => {
-      const store = caseStoreFrom(o)!;
-      const ref = storedCase(store, caseId).ref;
-      store.shred(ref);
-      emit(
-        io,
-        o.json === true,
-        { caseId, ref, shredded: true },
-        () => `shredded the key of case ${caseId} (${ref})\n`,
       );
     });
 }

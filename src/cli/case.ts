@@ -24,11 +24,12 @@ import { Domain, sha256 } from '../core/crypto.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import {
   CASE_KEYS_OPTION,
-  caseStoreFrom,
+  caseStoreFor,
   newStoredCase,
   sealedClaimant,
   sealRecord,
   storedCase,
+  storedCaseFor,
 } from './case-sealing.ts';
 import { ApiClient, nodeUrl, toError } from './client.ts';
 import { type Identity, resolveIdentity, send } from './evidence.ts';
@@ -152,9 +153,16 @@ async function toSubmit(
   event: CaseRecord,
   claimantRef?: string,
 ): Promise<{ record: CaseRecord; extra: Record<string, string> }> {
-  const store = caseStoreFrom(opts);
-  if (store === undefined) return { record: event, extra: {} };
   const e = event.event;
+  const required = id.sealingRequired === true;
+  const s = caseStoreFor(opts, opts.key, required);
+  // Sealed: with a named store, on a chain that requires it, or a case the default store already holds.
+  const sealed = s !== undefined && (s.named || required || s.store.byCaseId(event.caseId) !== undefined);
+  if (!sealed) {
+    if (opts.note !== undefined) throw new UsageError('--note needs a sealed case (a case-key store)');
+    return { record: event, extra: {} };
+  }
+  const store = s.store;
   const c = e.type === 'open' ? newStoredCase(store, event.caseId) : storedCase(store, event.caseId);
   const plain =
     e.type === 'open' && claimantRef !== undefined
@@ -304,8 +312,7 @@ function registerMediation(c: Command, io: CliIo): void {
       const agreementHash = await documentHash(o.agreement, '--agreement');
       const id = await resolveIdentity(new ApiClient(nodeUrl(o.node)), o.key, o.institution, o.keyId);
       // A sealed case is named by its reference on the chain, and so in what both parties sign.
-      const store = caseStoreFrom(o);
-      const onChain = store === undefined ? caseId : storedCase(store, caseId).ref;
+      const onChain = storedCaseFor(caseStoreFor(o, o.key, false), caseId)?.ref ?? caseId;
       const body = agreementSigningBody(id.chainId, onChain, agreementHash);
       const signature = id.key.signer.sign(Domain.caseAgreement, body);
       const out = { institution: id.institution, keyId: id.keyId, signature: toHex(signature) };

@@ -3,9 +3,10 @@
  * node, inside a tx signed with the institution's client key. Submission is retry-safe: the nonce is derived
  * from (institution, case, evidence), so a rerun can never record the same evidence twice.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { toHex, tryFromHex, utf8 } from '../core/bytes.ts';
-import { sealLabel } from '../core/case-seal.ts';
+import { isCaseRef, sealLabel } from '../core/case-seal.ts';
 import { sha256 } from '../core/crypto.ts';
 import { JrError } from '../core/errors.ts';
 import {
@@ -21,7 +22,13 @@ import { type Genesis, parseGenesis } from '../core/genesis.ts';
 import { type KeyPair, readKeyFile } from '../core/keys.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { HttpTsaClient } from '../timestamp/index.ts';
-import { CASE_KEYS_OPTION, caseStoreFrom, storedCase } from './case-sealing.ts';
+import {
+  CASE_KEYS_ENV,
+  CASE_KEYS_OPTION,
+  caseStoreFor,
+  defaultCaseKeysDir,
+  storedCaseFor,
+} from './case-sealing.ts';
 import { ApiClient, ApiClientErrorCode, type ApiResult, nodeUrl, toError } from './client.ts';
 import { expandInputs, hashFile, Progress } from './files.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
@@ -35,6 +42,8 @@ export interface Identity {
   institution: string;
   keyId: string;
   chainId: string;
+  /** The chain's genesis requires sealed cases (ADR 015). */
+  sealingRequired?: boolean;
 }
 
 /** The genesis the node serves, for looking up our key. Offline verification never trusts it. */
@@ -64,7 +73,8 @@ export async function resolveIdentity(
       if ((institution ?? inst.id) !== inst.id || (keyId ?? id) !== id) continue;
       // From here on the client signs its requests as this key (case reads need it).
       client.signer = { keyid: `${inst.id}/${id}`, seed: key.seed };
-      return { key, institution: inst.id, keyId: id, chainId: genesis.chainId };
+      const sealingRequired = genesis.cases.sealing === 'required';
+      return { key, institution: inst.id, keyId: id, chainId: genesis.chainId, sealingRequired };
     }
   }
   throw new CliError(
@@ -282,25 +292,52 @@ function submitBase(files: string[], opts: SubmitOptions): EvidenceBase {
     ...(opts.label !== undefined ? { label: opts.label } : {}),
     ...(opts.mediaType !== undefined ? { mediaType: opts.mediaType } : {}),
   };
-  // A sealed case: the evidence names its reference, and its label is sealed under the case key (ADR 011).
-  const store = caseStoreFrom(opts);
-  if (store !== undefined) {
-    const c = storedCase(store, opts.case);
-    base.caseId = c.ref;
-    if (opts.label !== undefined) base.label = sealLabel(c.key, c.ref, opts.label);
-  }
+  // With a case-key store the label may be sealed, and sealed it may hold what clear text may not: it is then
+  // checked once the store was opened (sealBase); without one, here, before the network.
+  const mayBeSealed =
+    opts.caseKeys !== undefined || process.env[CASE_KEYS_ENV] || existsSync(defaultCaseKeysDir(opts.key));
+  const { label: _label, ...unlabelled } = base;
+  checkBase(mayBeSealed ? unlabelled : base);
+  return base;
+}
+
+function checkBase(base: EvidenceBase): void {
   try {
     validateEvidence({ ...base, hashAlg: 'sha256', hash: new Uint8Array(32) });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  return base;
+}
+
+/**
+ * A sealed case's evidence names its reference, and its label is sealed under the case key (ADR 011); the
+ * store (named, or the default beside the key file) seals the evidence of every case it holds. After
+ * resolveIdentity, which read the passphrase an encrypted store shares with the key file.
+ */
+function sealBase(base: EvidenceBase, opts: SubmitOptions, id: Identity, io: CliIo): EvidenceBase {
+  const c = storedCaseFor(caseStoreFor(opts, opts.key, false), opts.case);
+  if (c === undefined) {
+    if (id.sealingRequired === true && !isCaseRef(opts.case))
+      io.err(
+        `warning: case ${opts.case} is not in the case-key store, so this evidence names it in clear (a sealed case: run \`jrchain case sync\` first)\n`,
+      );
+    checkBase(base);
+    return base;
+  }
+  const sealed = {
+    ...base,
+    caseId: c.ref,
+    ...(opts.label !== undefined ? { label: sealLabel(c.key, c.ref, opts.label) } : {}),
+  };
+  checkBase(sealed);
+  return sealed;
 }
 
 async function submitCommand(files: string[], opts: SubmitOptions, io: CliIo): Promise<void> {
-  const base = submitBase(files, opts);
+  const unsealed = submitBase(files, opts);
   const client = new ApiClient(nodeUrl(opts.node));
   const id = await resolveIdentity(client, opts.key, opts.institution, opts.keyId);
+  const base = sealBase(unsealed, opts, id, io);
   const tsa = opts.stamp ? new HttpTsaClient({ url: (opts.tsa ?? process.env.JRCHAIN_TSA_URL)! }) : undefined;
   await tsa?.start();
   const inputs = opts.hash !== undefined ? [undefined] : expandInputs(files);

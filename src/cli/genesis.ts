@@ -1,7 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { JrError } from '../core/errors.ts';
-import { describeGenesis, GenesisErrorCode, genesisToJson } from '../core/genesis.ts';
+import {
+  type CaseSealing,
+  CaseSealingModes,
+  DEFAULT_CASE_SEALING,
+  describeGenesis,
+  GenesisErrorCode,
+  genesisToJson,
+} from '../core/genesis.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../core/params.ts';
@@ -43,6 +50,11 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
     .requiredOption('--out <file>', 'where to write the genesis JSON')
     .option('--tsa-anchor <pem>', 'PEM root certificate trusted for RFC 3161 tokens (repeatable)', collect)
     .option('--consensus <key=value>', 'override a consensus parameter (repeatable)', collect)
+    .option(
+      '--case-sealing <mode>',
+      `cases.sealing: required (validators refuse unsealed case records, ADR 015) or optional`,
+      DEFAULT_CASE_SEALING,
+    )
     .option('--created-at <iso>', 'creation time (default: now)')
     .option('--force', 'overwrite an existing output file')
     .option('--json', 'print machine-readable JSON')
@@ -54,11 +66,15 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
         tsaAnchor?: string[];
         consensus?: string[];
         createdAt?: string;
+        caseSealing: string;
         force?: boolean;
         json?: boolean;
       }) => {
         const createdAt = opts.createdAt === undefined ? new Date() : new Date(opts.createdAt);
         if (Number.isNaN(createdAt.getTime())) throw new UsageError('--created-at must be an ISO-8601 time');
+        const caseSealing = opts.caseSealing as CaseSealing;
+        if (!CaseSealingModes.includes(caseSealing))
+          throw new UsageError(`--case-sealing must be one of: ${CaseSealingModes.join(', ')}`);
         const trustAnchors = (opts.tsaAnchor ?? []).map((f) => {
           try {
             return readFileSync(f, 'utf8');
@@ -74,6 +90,7 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
           createdAt,
           consensus: parseConsensusOverrides(opts.consensus ?? []),
           trustAnchors,
+          caseSealing,
         });
         try {
           writeFileSync(opts.out, `${JSON.stringify(genesisToJson(g), null, 2)}\n`, {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { JrError } from '../core/errors.ts';
 import { registerAuditCommand } from './audit.ts';
 import { registerBenchCommand } from './bench.ts';
+import { registerRotateEncryptionCommand, registerShredCommand } from './case-keys-admin.ts';
 import { registerCaseCommands, registerStatsCommand } from './case-query.ts';
 import { registerDevnetCommand } from './devnet.ts';
 import { registerErsCommands } from './ers.ts';
@@ -46,6 +47,8 @@ export function buildProgram(io: CliIo): Command {
   registerReceiptGetCommand(program.commands.find((c) => c.name() === 'receipt')!, io);
   registerErsCommands(program.commands.find((c) => c.name() === 'receipt')!, io);
   registerCaseCommands(program, io);
+  registerShredCommand(program.commands.find((c) => c.name() === 'case')!, io);
+  registerRotateEncryptionCommand(program.commands.find((c) => c.name() === 'keys')!, io);
   registerStatsCommand(program, io);
   registerAuditCommand(program, io);
   registerStatusCommand(program, io);

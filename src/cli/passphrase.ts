@@ -39,11 +39,34 @@ function promptHidden(question: string): Promise<string> {
 
 const interactive = () => process.stdin.isTTY === true && process.stderr.isTTY === true;
 
+/** The passphrase typed at the last prompt of this process (memory only), for the case-key store. */
+let prompted: string | undefined;
+
 /** The passphrase of an existing encrypted file; undefined leaves the loader to say it is required. */
 async function existingPassphrase(file: string): Promise<string | undefined> {
   const env = process.env[KEY_PASSPHRASE_ENV];
   if (env !== undefined && env !== '') return env;
-  return interactive() ? promptHidden(`passphrase for ${file}: `) : undefined;
+  if (!interactive()) return undefined;
+  prompted = await promptHidden(`passphrase for ${file}: `);
+  return prompted;
+}
+
+/**
+ * The passphrase this process has for its key files: JRCHAIN_KEY_PASSPHRASE, else the one typed at a prompt
+ * (the institution's key files and its case-key store share it, ADR 015).
+ */
+export function sessionPassphrase(): string | undefined {
+  const env = process.env[KEY_PASSPHRASE_ENV];
+  return env !== undefined && env !== '' ? env : prompted;
+}
+
+/** Whether `file` is a passphrase-encrypted key file (read without opening it; false when unreadable). */
+export function isEncryptedFile(file: string): boolean {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')).format === ENCRYPTED_KEY_FORMAT;
+  } catch {
+    return false;
+  }
 }
 
 /** A new passphrase (asked twice on a terminal); at least 8 characters. */

@@ -7,7 +7,7 @@ import {
   type VerificationProfile,
   verifyReceipt,
 } from '../receipt/receipt.ts';
-import { CliError, CliErrorCode, type CliIo, ExitCode, emit } from './io.ts';
+import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
 
 export function readInputFile(path: string, what: string): Buffer {
   try {
@@ -48,6 +48,18 @@ export function formatVerification(v: ReceiptVerification): string {
     );
     if (f.anchoredAt !== undefined)
       lines.push(`  existed no later than ${f.anchoredAt.toISOString()} (RFC 3161 anchor)`);
+    if (f.archive !== undefined) {
+      const [first, ...renewals] = f.archive.steps;
+      lines.push(
+        `  evidence hash archived at ${f.archive.provenAt.toISOString()} by ${first!.signer} (RFC 4998)`,
+      );
+      for (const [i, r] of renewals.entries()) {
+        lines.push(
+          `  renewal ${i + 1} at ${r.genTime.toISOString()} by ${r.signer}, valid until ${r.validUntil.toISOString()}`,
+        );
+      }
+      lines.push(`  renew the archive before ${f.archive.renewBefore.toISOString()}`);
+    }
     if (f.evidenceTokenTime !== undefined) {
       lines.push(
         `  evidence hash time-stamped at ${f.evidenceTokenTime.toISOString()} (its own RFC 3161 token)`,
@@ -59,6 +71,18 @@ export function formatVerification(v: ReceiptVerification): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The `--at` option of the verify commands: an ISO 8601 time, or undefined when not given. */
+export function verificationTime(at: string | undefined): Date | undefined {
+  if (at === undefined) return undefined;
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) throw new UsageError('--at must be an ISO 8601 time');
+  return d;
+}
+
+export const AT_OPTION_HELP =
+  'verify as of this time, ISO 8601: the anchor token, or the renewed archive timestamps of a v4\n' +
+  'receipt, must still be valid then (default: each token as of when it was made)';
+
 export function registerReceiptCommands(program: Command, io: CliIo): void {
   const receipt = program.command('receipt').description('get and verify evidence receipts');
 
@@ -67,9 +91,9 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
     .description(
       'verify a receipt offline, with no node: genesis, header, governance (the validator-set and key\n' +
         'changes since the genesis, replayed), commit certificate (quorum of validator signatures), institution\n' +
-        'signature, Merkle inclusion, RFC 3161 anchor and evidence token. Prints each check in order up to\n' +
-        'the first that fails, with its failure code (docs/receipts.md); --json names the checks by the same\n' +
-        'stable names. Exits 0 only when all pass, 1 when one fails.',
+        'signature, Merkle inclusion, RFC 3161 anchor, archive timestamps with their renewals (v4) and evidence\n' +
+        'token. Prints each check in order up to the first that fails, with its failure code (docs/receipts.md);\n' +
+        '--json names the checks by the same stable names. Exits 0 only when all pass, 1 when one fails.',
     )
     .argument('<receipt>', 'receipt JSON file')
     .requiredOption('--genesis <file>', 'the genesis of the chain the receipt claims')
@@ -81,12 +105,14 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
         .choices(VERIFICATION_PROFILES)
         .default('standard'),
     )
+    .option('--at <time>', AT_OPTION_HELP)
     .option('--json', 'print machine-readable JSON')
     .action(
       async (
         file: string,
         opts: {
           genesis: string;
+          at?: string;
           file?: string;
           tsaCa?: string;
           requireAnchor?: boolean;
@@ -94,6 +120,7 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
           json?: boolean;
         },
       ) => {
+        const at = verificationTime(opts.at);
         const genesis = loadGenesisFile(opts.genesis);
         const doc = readJsonFile(file, 'receipt');
         const v = await verifyReceipt(doc, {
@@ -104,6 +131,7 @@ export function registerReceiptCommands(program: Command, io: CliIo): void {
             : {}),
           ...(opts.requireAnchor ? { requireAnchor: true } : {}),
           profile: opts.profile,
+          at,
         });
         emit(io, opts.json === true, v, () => formatVerification(v));
         if (!v.ok) io.setExit(ExitCode.failed);

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { toHex, tryFromHex } from '../core/bytes.ts';
 import { bigHex } from '../timestamp/asn1.ts';
 import { HttpTsaClient } from '../timestamp/client.ts';
-import { initTsaDir, openEmbeddedTsa, TsaFiles } from '../timestamp/dir.ts';
+import { initTsaDir, issueTsaCrl, openEmbeddedTsa, TsaFiles } from '../timestamp/dir.ts';
 import { isTimestampError, TimestampErrorCode } from '../timestamp/errors.ts';
 import { describeTimestamp, type TimestampDescription } from '../timestamp/inspect.ts';
 import { DEFAULT_TSA_POLICY, digestOf, type HashAlg, HashAlgs, isHashAlg } from '../timestamp/oids.ts';
@@ -129,6 +129,7 @@ export function registerTsaCommands(program: Command, io: CliIo): void {
       'RFC 3161 trusted time: run the embedded TSA, request, verify and inspect time-stamp tokens',
     );
   registerInit(tsa, io, out);
+  registerCrl(tsa, io, out);
   registerServe(tsa, io, out);
   registerStamp(tsa, io, out);
   registerVerify(tsa, io, out);
@@ -158,6 +159,32 @@ function registerInit(tsa: Command, io: CliIo, out: Out): void {
           out(`  root CA:         ${r.rootSubject}`);
           out(`trust anchor for verifiers: ${r.dir}/${TsaFiles.rootCert}`);
         }
+        return ExitCode.ok;
+      }),
+    );
+}
+
+function registerCrl(tsa: Command, io: CliIo, out: Out): void {
+  tsa
+    .command('crl')
+    .summary("issue the embedded TSA root's CRL (revocation data for evidence records)")
+    .description(
+      "Issue a CRL (RFC 5280) signed by the embedded TSA's root, revoking nothing, and write it as PEM " +
+        '(default: root.crl in the TSA directory). Point the node config at it (tsa.crlFiles) and evidence ' +
+        'records carry it in cryptoInfos, so a verifier can later check the TSA certificate was not revoked ' +
+        '(docs/long-term.md). Issue a new one before nextUpdate.',
+    )
+    .requiredOption('--dir <dir>', 'the embedded TSA directory (jrchain tsa init)')
+    .option('--days <n>', 'validity: nextUpdate is this many days from now', parseNonNegative, 30)
+    .option('-o, --out <file>', 'where to write the CRL (PEM)')
+    .action(
+      action(io, async (o: { dir: string; days: number; out?: string }) => {
+        const r = await issueTsaCrl(o.dir, {
+          now: new Date(),
+          days: o.days,
+          ...(o.out !== undefined ? { out: o.out } : {}),
+        });
+        out(`wrote the CRL of ${r.issuer} to ${r.file} (next update ${r.nextUpdate.toISOString()})`);
         return ExitCode.ok;
       }),
     );

@@ -5,7 +5,7 @@ import { verifyReceipt } from '../receipt/receipt.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { digestOf } from './evidence.ts';
 import { type CliIo, ExitCode, emit } from './io.ts';
-import { formatVerification, readInputFile } from './receipt.ts';
+import { AT_OPTION_HELP, formatVerification, readInputFile, verificationTime } from './receipt.ts';
 
 export function registerEvidenceVerifyCommand(evidence: Command, io: CliIo): void {
   evidence
@@ -20,9 +20,14 @@ export function registerEvidenceVerifyCommand(evidence: Command, io: CliIo): voi
     .requiredOption('--genesis <file>', 'the genesis of the chain, from a source you trust')
     .option('--tsa-ca <pem>', 'TSA root certificate(s), PEM (default: the genesis trust anchors)')
     .option('--node <url>', 'node API URL (default: $JRCHAIN_NODE or http://127.0.0.1:8100)')
+    .option('--at <time>', AT_OPTION_HELP)
     .option('--json', 'print machine-readable JSON')
     .action(
-      async (file: string, opts: { genesis: string; tsaCa?: string; node?: string; json?: boolean }) => {
+      async (
+        file: string,
+        opts: { genesis: string; tsaCa?: string; node?: string; at?: string; json?: boolean },
+      ) => {
+        const at = verificationTime(opts.at);
         const genesis = loadGenesisFile(opts.genesis);
         const tsaTrustAnchorsPem =
           opts.tsaCa !== undefined ? readInputFile(opts.tsaCa, 'TSA CA').toString('utf8') : undefined;
@@ -37,6 +42,7 @@ export function registerEvidenceVerifyCommand(evidence: Command, io: CliIo): voi
               genesis,
               fileDigest: { hashAlg: d.hashAlg, hash: d.hash },
               ...(tsaTrustAnchorsPem !== undefined ? { tsaTrustAnchorsPem } : {}),
+              at,
             }),
           ),
         );

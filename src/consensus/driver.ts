@@ -11,7 +11,8 @@
  * - `stateTransfer` and `fetchBatch` go to StateSync and BatchFetcher, whose results come back through
  *   `stateTransferred` and `batchFetched`.
  * Inbound bytes are decoded strictly, and the txs of a PRE-PREPARE pass Chain.checkTxs (at the batch's proposed
- * time, in one call) before the core sees it. A transport that validates at the network edge (decode, signature, sender)
+ * time, in one call) before the core sees it; one for a seq above head + 1 that fails is judged again once the
+ * head reaches seq − 1, the state its block builds on. A transport that validates at the network edge (decode, signature, sender)
  * hands over decoded messages with `receive` instead, so nothing is decoded or verified twice. A failing
  * store, chain or core invariant stops the driver (`onFatal`).
  *
@@ -55,7 +56,13 @@ import type {
   Timers,
   Transport,
 } from './interfaces.ts';
-import { type CheckpointProof, type ConsensusMessage, decodeMessage, encodeMessage } from './messages.ts';
+import {
+  type CheckpointProof,
+  type ConsensusMessage,
+  decodeMessage,
+  encodeMessage,
+  type PrePrepare,
+} from './messages.ts';
 import { readPersisted } from './persist.ts';
 import { Replica, type ReplicaConfig } from './replica.ts';
 import type { Input, Output, ReplicaStatusReport, TransferredBlock } from './types.ts';
@@ -83,6 +90,9 @@ export interface DriverComponents {
   epochs: EpochSource;
 }
 
+/** Most PRE-PREPAREs held for a check against a later head (see `ConsensusDriver.deferred`). */
+export const MAX_DEFERRED_PRE_PREPARES = 16;
+
 /** The consensus record holding the epoch the other records belong to (not a replica record). */
 export const EPOCH_RECORD_KEY = 'epoch';
 
@@ -109,6 +119,14 @@ export class ConsensusDriver {
   private readonly built = new Map<string, BuiltBlock>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly dropCounts = new Map<string, number>();
+  /**
+   * PRE-PREPAREs for a seq above head + 1 whose txs failed Chain.checkTxs. Their txs were judged against the
+   * head, but the batch executes on the state after seq − 1, which the blocks in between may change (an approval
+   * of a proposal committed in one of them): each is judged again once the head reaches seq − 1, then handed to
+   * the core or dropped (`invalidTx`). Keyed by (view, seq, sender); at most MAX_DEFERRED_PRE_PREPARES (beyond
+   * that one is dropped at once), forgotten when the head passes it or the instance changes.
+   */
+  private readonly deferred = new Map<string, { message: PrePrepare; verified: boolean }>();
 
   constructor(components: DriverComponents) {
     this.c = components;
@@ -171,6 +189,7 @@ export class ConsensusDriver {
     const pending = this.replica?.pendingTxs() ?? this.suspendedPending;
     this.suspendedPending = [];
     this.built.clear();
+    this.deferred.clear();
     this.c.timers.clearAll();
     await this.startEpoch(await this.c.store.load());
     const r = this.replica;
@@ -190,6 +209,7 @@ export class ConsensusDriver {
   async stop(): Promise<void> {
     this.stopped = true;
     this.discardQueue();
+    this.deferred.clear();
     this.c.timers.clearAll();
     await this.idle();
   }
@@ -369,15 +389,38 @@ export class ConsensusDriver {
     return this.enqueue(run, done);
   }
 
-  /** The input for a decoded message; a PRE-PREPARE's txs must pass Chain.checkTx at its proposed time. */
+  /**
+   * The input for a decoded message; a PRE-PREPARE's txs must pass Chain.checkTx at its proposed time, on the
+   * state its block builds on: one above head + 1 that fails is judged again at seq − 1 (`deferred`).
+   */
   private async messageInput(message: ConsensusMessage, verified: boolean): Promise<Input | undefined> {
     if (message.type === 'prePrepare') {
       const verdicts = await this.c.chain.checkTxs(message.batch.txs, message.batch.time);
       const bad = verdicts.find((v) => v !== undefined);
-      if (bad) return this.dropped(Drops.invalidTx, `PRE-PREPARE ${message.seq}: tx ${bad.code}`);
+      if (bad && !(message.seq > this.c.chain.head().height + 1 && this.defer(message, verified)))
+        return this.dropped(Drops.invalidTx, `PRE-PREPARE ${message.seq}: tx ${bad.code}`);
+      if (bad) return undefined;
     }
     const now = this.c.clock.now();
     return verified ? { now, type: 'message', message, verified } : { now, type: 'message', message };
+  }
+
+  /** Holds a PRE-PREPARE until the head reaches its seq − 1; false when the bound is reached. */
+  private defer(message: PrePrepare, verified: boolean): boolean {
+    const key = `${message.view}/${message.seq}/${message.from}`;
+    if (!this.deferred.has(key) && this.deferred.size >= MAX_DEFERRED_PRE_PREPARES) return false;
+    this.deferred.set(key, { message, verified });
+    return true;
+  }
+
+  /** The head moved: PRE-PREPAREs deferred for seq head + 1 are judged again, those at or below it forgotten. */
+  private releaseDeferred(): void {
+    const next = this.c.chain.head().height + 1;
+    for (const [key, { message, verified }] of this.deferred) {
+      if (message.seq > next) continue;
+      this.deferred.delete(key);
+      if (message.seq === next) this.enqueueInbound(() => this.messageInput(message, verified));
+    }
   }
 
   private dropped(reason: DropReason, detail: string): undefined {
@@ -410,6 +453,7 @@ export class ConsensusDriver {
           }
           // A state transfer (or a commit) reached the end of the epoch: switch instances.
           if (!this.stopped && (this.epochEnded || this.epochChanged())) await this.switchEpoch();
+          if (this.deferred.size > 0 && !this.stopped) this.releaseDeferred();
         } finally {
           job.done?.();
         }

@@ -44,19 +44,28 @@ export class CodecError extends JrError {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
+/**
+ * A Writer's working space: finish() copies out what was written and nothing beyond it is ever read, so in Node
+ * it comes uninitialised from Buffer's preallocated pool instead of as a fresh zero-filled ArrayBuffer per
+ * encoding (most of a message's encoding cost). The verifier runs in browsers too (ADR 013): there, a plain one.
+ */
+const nodeBuffer = (globalThis as { Buffer?: { allocUnsafe?: (size: number) => Uint8Array } }).Buffer;
+const scratch = (size: number): Uint8Array =>
+  typeof nodeBuffer?.allocUnsafe === 'function' ? nodeBuffer.allocUnsafe(size) : new Uint8Array(size);
+
 export class Writer {
   private buf: Uint8Array;
   private len = 0;
 
   constructor(initialCapacity = 256) {
-    this.buf = new Uint8Array(initialCapacity);
+    this.buf = scratch(initialCapacity);
   }
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
-    const next = new Uint8Array(cap);
+    const next = scratch(cap);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
   }
@@ -121,7 +130,8 @@ export class Writer {
   }
 
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    // A plain Uint8Array of its own (not a view of the shared pool).
+    return new Uint8Array(this.buf.subarray(0, this.len));
   }
 }
 

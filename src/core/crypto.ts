@@ -53,6 +53,8 @@ export const Domain = {
   caseAgreement: 'jrchain/case-agreement/v1',
   /** The salted commitment to a case's claimant (src/core/case.ts). */
   claimant: 'jrchain/claimant/v1',
+  /** A node's signature over its audit log's head (src/api/audit.ts, ADR 015). */
+  auditHead: 'jrchain/audit-head/v1',
 } as const;
 export type Domain = (typeof Domain)[keyof typeof Domain];
 

@@ -5,6 +5,7 @@
  * validator that moves can be updated in config without forking the chain.
  */
 import { toHex, tryFromHex, utf8Length } from './bytes.ts';
+import { X25519_KEY_LENGTH } from './case-ref.ts';
 import { Writer } from './codec.ts';
 import { Domain, PUBLIC_KEY_LENGTH } from './crypto.ts';
 import { type CryptoSuite, cryptoSuite, ED25519_SHA256, type SuiteName } from './crypto-suite.ts';
@@ -56,6 +57,8 @@ export interface Institution {
   /** What the institution is (docs/cases.md); `bank` when the genesis names none. */
   role: InstitutionRole;
   clientKeys: ClientKey[];
+  /** Its X25519 encryption key for case key wraps (ADR 015), registered from block 1; governance may change it. */
+  encryptionKey?: Uint8Array | undefined;
 }
 
 export interface GenesisValidator {
@@ -80,6 +83,21 @@ export interface TsaParams {
   evidenceTokenToleranceMs: number;
 }
 
+/**
+ * How a chain treats dispute cases' confidentiality (ADR 015). `required`: validators refuse case records that
+ * name a case by anything but its keyed reference, and an `open` without sealed details (TX_CASE_UNSEALED).
+ * `optional`: unsealed (version 1) case records are accepted too; what a genesis without `cases` means, so
+ * chains created before the parameter replay unchanged.
+ */
+export const CaseSealingModes = ['required', 'optional'] as const;
+export type CaseSealing = (typeof CaseSealingModes)[number];
+/** What `jrchain genesis create` and the devnet write from now on. */
+export const DEFAULT_CASE_SEALING: CaseSealing = 'required';
+
+export interface CaseParams {
+  sealing: CaseSealing;
+}
+
 export interface Genesis {
   chainId: string;
   /** The hash and signature algorithms of the chain (ADR 014); absent: `ed25519-sha256`, as before. */
@@ -90,7 +108,11 @@ export interface Genesis {
   validators: GenesisValidator[];
   consensus: ConsensusParams;
   tsa: TsaParams;
+  /** Absent in the JSON: `{ sealing: 'optional' }`. */
+  cases: CaseParams;
 }
+
+export const sealingRequired = (g: Pick<Genesis, 'cases'>): boolean => g.cases.sealing === 'required';
 
 export const DEFAULT_TSA_PARAMS: Readonly<TsaParams> = Object.freeze({
   trustAnchors: [],
@@ -142,8 +164,17 @@ export function encodeGenesisForHash(g: Genesis): Uint8Array {
   w.varint(g.tsa.evidenceTokenToleranceMs);
   // Roles came later: a genesis whose institutions are all banks (the default) hashes as it always did, so
   // existing chains keep their identity; any other role appends one role code per institution.
-  if (g.institutions.some((i) => i.role !== DEFAULT_ROLE)) {
+  // Mandatory sealing and genesis encryption keys came later still (ADR 015): a genesis with neither hashes as
+  // before. One with either writes the roles unconditionally, the string `cases.sealing=<mode>` and one
+  // optional key per institution; the institution count fixes where the roles end, so no two forms share bytes.
+  const cases = sealingRequired(g) || g.institutions.some((i) => i.encryptionKey !== undefined);
+  if (cases || g.institutions.some((i) => i.role !== DEFAULT_ROLE)) {
     for (const inst of g.institutions) w.u8(InstitutionRoles[inst.role]);
+  }
+  if (cases) {
+    w.string(`cases.sealing=${g.cases.sealing}`);
+    for (const inst of g.institutions)
+      w.optional(inst.encryptionKey, (w, k) => w.fixed(k, X25519_KEY_LENGTH));
   }
   return w.finish();
 }
@@ -207,6 +238,12 @@ class Path {
     }
     return b;
   }
+  x25519(v: Json): Uint8Array {
+    const b = tryFromHex(this.string(v));
+    if (b === undefined || b.length !== X25519_KEY_LENGTH)
+      this.fail('must be a 32-byte X25519 public key in hex');
+    return b;
+  }
   int(v: Json): number {
     if (!Number.isSafeInteger(v) || (v as number) < 0) this.fail('must be a non-negative integer');
     return v as number;
@@ -233,7 +270,7 @@ export function parseGenesis(doc: Json): Genesis {
   const o = root.object(
     doc,
     ['format', 'chainId', 'createdAt', 'institutions', 'validators'],
-    ['consensus', 'tsa', 'cryptoSuite'],
+    ['consensus', 'tsa', 'cases', 'cryptoSuite'],
   );
   if (o.format !== GENESIS_FORMAT) root.at('format').fail(`must be "${GENESIS_FORMAT}"`);
   const suite = parseSuite(root.at('cryptoSuite'), o.cryptoSuite);
@@ -244,9 +281,19 @@ export function parseGenesis(doc: Json): Genesis {
   checkKeysUnique(root, validators, institutions);
   const consensus = parseConsensus(root.at('consensus'), o.consensus);
   const tsa = parseTsa(root.at('tsa'), o.tsa);
-  const g: Genesis = { chainId, createdAt, institutions, validators, consensus, tsa };
+  const cases = parseCases(root.at('cases'), o.cases);
+  const g: Genesis = { chainId, createdAt, institutions, validators, consensus, tsa, cases };
   // Only a non-default suite is named: an Ed25519 genesis parses to exactly what it did before ADR 014.
   return suite === ED25519_SHA256 ? g : { ...g, cryptoSuite: suite.name };
+}
+
+function parseCases(p: Path, value: Json | undefined): CaseParams {
+  if (value === undefined) return { sealing: 'optional' };
+  const o = p.object(value, ['sealing']);
+  const sealing = o.sealing;
+  if (!CaseSealingModes.includes(sealing as CaseSealing))
+    p.at('sealing').fail(`must be one of ${CaseSealingModes.join(', ')}`);
+  return { sealing: sealing as CaseSealing };
 }
 
 function parseSuite(p: Path, value: Json | undefined): CryptoSuite {
@@ -262,7 +309,7 @@ function parseSuite(p: Path, value: Json | undefined): CryptoSuite {
 function parseInstitutions(instPath: Path, value: Json | undefined, suite: CryptoSuite): Institution[] {
   const institutions: Institution[] = instPath.array(value, Limits.institutions).map((v, i) => {
     const p = instPath.at(i);
-    const io = p.object(v, ['id', 'name', 'clientKeys'], ['role']);
+    const io = p.object(v, ['id', 'name', 'clientKeys'], ['role', 'encryptionKey']);
     const role: InstitutionRole = io.role === undefined ? DEFAULT_ROLE : parseRole(p.at('role'), io.role);
     const keysPath = p.at('clientKeys');
     const clientKeys = keysPath.array(io.clientKeys, Limits.clientKeysPerInstitution).map((k, j) => {
@@ -277,7 +324,9 @@ function parseInstitutions(instPath: Path, value: Json | undefined, suite: Crypt
     if (keyIds.size !== clientKeys.length) keysPath.fail('duplicate keyId');
     const name = p.at('name').string(io.name, undefined, Limits.institutionNameBytes);
     if (name.trim().length === 0) p.at('name').fail('must not be empty');
-    return { id: p.at('id').string(io.id, ID_PATTERN), name, role, clientKeys };
+    const id = p.at('id').string(io.id, ID_PATTERN);
+    if (io.encryptionKey === undefined) return { id, name, role, clientKeys };
+    return { id, name, role, clientKeys, encryptionKey: p.at('encryptionKey').x25519(io.encryptionKey) };
   });
   if (institutions.length === 0) instPath.fail('must list at least one institution');
   const instIds = new Set(institutions.map((i) => i.id));
@@ -409,6 +458,7 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
       name: i.name,
       role: i.role,
       clientKeys: i.clientKeys.map((k) => ({ keyId: k.keyId, publicKey: toHex(k.publicKey) })),
+      ...(i.encryptionKey === undefined ? {} : { encryptionKey: toHex(i.encryptionKey) }),
     })),
     validators: g.validators.map((v) => ({
       institution: v.institution,
@@ -419,6 +469,8 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     })),
     consensus: { ...g.consensus },
     tsa: { trustAnchors: g.tsa.trustAnchors, evidenceTokenToleranceMs: g.tsa.evidenceTokenToleranceMs },
+    // Written only when required, so an older genesis reads back byte for byte.
+    ...(sealingRequired(g) ? { cases: { sealing: g.cases.sealing } } : {}),
   };
 }
 
@@ -433,5 +485,6 @@ export function describeGenesis(g: Genesis): Record<string, unknown> {
     validators: g.validators.length,
     validatorSetHash: toHex(validatorSetHash(genesisValidatorSet(g), genesisSuite(g))),
     trustAnchors: g.tsa.trustAnchors.length,
+    caseSealing: g.cases.sealing,
   };
 }

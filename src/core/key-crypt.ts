@@ -17,7 +17,8 @@ const TAG_BYTES = 16;
 const SEED_BYTES = 32;
 
 export interface KeyMeta {
-  type: 'ed25519' | 'x25519';
+  /** `case-store`: the key of an encrypted case-key store (ADR 015), with empty publicKey and peerId. */
+  type: 'ed25519' | 'x25519' | 'case-store';
   publicKey: string;
   peerId: string;
   createdAt: string;

@@ -3,12 +3,13 @@
  * alliance collects them and runs `jrchain genesis create --member a.json --member b.json ...`.
  *   { "format": "jrchain-member/v1", "institution": { "id", "name", "role" },   (role optional: bank)
  *     "validator": { "publicKey", "addrs": [...] },            (optional: observers run no validator)
- *     "clientKeys": [ { "keyId", "publicKey" } ] }
+ *     "clientKeys": [ { "keyId", "publicKey" } ],
+ *     "encryptionKey": "<X25519 public key hex>" }                 (optional, ADR 015)
  * Only public material goes in a member file.
  */
 import { readFileSync } from 'node:fs';
 import { ExitCode, exitCodes, JrError } from './errors.ts';
-import { GENESIS_FORMAT, type Genesis, parseGenesis } from './genesis.ts';
+import { type CaseSealing, GENESIS_FORMAT, type Genesis, parseGenesis } from './genesis.ts';
 import type { ConsensusParams } from './params.ts';
 import type { InstitutionRole } from './roles.ts';
 
@@ -33,6 +34,8 @@ export interface MemberDescription {
   institution: { id: string; name: string; role?: InstitutionRole };
   validator?: { publicKey: string; addrs: string[] };
   clientKeys: { keyId: string; publicKey: string }[];
+  /** The institution's X25519 encryption key for case key wraps (ADR 015), registered by the genesis. */
+  encryptionKey?: string;
 }
 
 export function readMemberFile(path: string): MemberDescription {
@@ -46,7 +49,7 @@ export function readMemberFile(path: string): MemberDescription {
   if (typeof d !== 'object' || d === null || d.format !== MEMBER_FORMAT) {
     throw new MemberFileError(`${path} is not a ${MEMBER_FORMAT} member file`);
   }
-  const allowed = new Set(['format', 'institution', 'validator', 'clientKeys']);
+  const allowed = new Set(['format', 'institution', 'validator', 'clientKeys', 'encryptionKey']);
   for (const k of Object.keys(d))
     if (!allowed.has(k)) throw new MemberFileError(`${path}: unknown field ${k}`);
   if (typeof d.institution !== 'object' || d.institution === null || !Array.isArray(d.clientKeys)) {
@@ -61,6 +64,8 @@ export interface AssembleOptions {
   consensus?: Partial<ConsensusParams>;
   trustAnchors?: string[];
   evidenceTokenToleranceMs?: number;
+  /** cases.sealing (ADR 015); absent: no `cases` section, which reads as optional. */
+  caseSealing?: CaseSealing;
 }
 
 /** Builds the genesis JSON from member descriptions, in the given order, and validates it strictly. */
@@ -77,6 +82,7 @@ export function assembleGenesis(
       name: m.institution.name,
       ...(m.institution.role !== undefined ? { role: m.institution.role } : {}),
       clientKeys: m.clientKeys,
+      ...(m.encryptionKey !== undefined ? { encryptionKey: m.encryptionKey } : {}),
     })),
     validators: members
       .filter((m) => m.validator !== undefined)
@@ -92,6 +98,7 @@ export function assembleGenesis(
         ? { evidenceTokenToleranceMs: opts.evidenceTokenToleranceMs }
         : {}),
     },
+    ...(opts.caseSealing === undefined ? {} : { cases: { sealing: opts.caseSealing } }),
   };
   const genesis = parseGenesis(json);
   return { json, genesis };

@@ -8,13 +8,13 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JrError } from '../core/errors.ts';
-import { genesisToJson } from '../core/genesis.ts';
+import { DEFAULT_CASE_SEALING, genesisToJson } from '../core/genesis.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import type { ConsensusParams } from '../core/params.ts';
 import type { InstitutionRole } from '../core/roles.ts';
 import { allowObserver, HOME_FILES, initHome } from '../node/home.ts';
-import { initTsaDir, TsaFiles } from '../timestamp/index.ts';
+import { initTsaDir, issueTsaCrl, TsaFiles } from '../timestamp/index.ts';
 import { type Child, logTail, portFree, spawnJrchain, stopChild, waitFor } from './processes.ts';
 
 export const DEVNET_MANIFEST = 'devnet.json';
@@ -101,6 +101,8 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
   };
   o.out(`creating a devnet in ${dir}: ${o.validators} institutions, an embedded TSA, a genesis`);
   await initTsaDir(join(dir, 'tsa'), { organization: 'JRChain Devnet Time Authority', now: new Date() });
+  // The root's CRL: evidence records carry it as revocation data (docs/long-term.md).
+  const crl = await issueTsaCrl(join(dir, 'tsa'), { now: new Date(), days: 30 });
   const tsaUrl = `http://127.0.0.1:${o.tsaPort}/`;
   const members = [];
   for (let i = 0; i < o.validators; i++) {
@@ -113,6 +115,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
       apiPort: o.apiBasePort + i,
       tsaUrl,
       renewal: DEVNET_RENEWAL,
+      crlFiles: [crl.file],
     });
     const member = readMemberFile(r.memberFile);
     // With four or more institutions the third mediates and the fourth is a court (the case demo's parties).
@@ -137,6 +140,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
     chainId: layout.chainId,
     createdAt: new Date(),
     trustAnchors: [rootPem],
+    caseSealing: DEFAULT_CASE_SEALING,
     // A devnet should feel quick: small batches and short timeouts on loopback.
     consensus: { maxBatchWaitMs: 20, requestTimeoutMs: 4000, viewChangeTimeoutMs: 2000, ...o.consensus },
   });

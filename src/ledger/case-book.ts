@@ -20,6 +20,8 @@ export interface CaseJudgeContext {
   readonly registry: GovernanceState;
   readonly height: number;
   readonly time: number;
+  /** The genesis requires sealed case records (ADR 015). */
+  readonly sealingRequired: boolean;
 }
 
 export class CaseBook {
@@ -63,6 +65,7 @@ export class CaseBook {
       roleOf: (i) => ctx.registry.roleOf(i),
       clientKey: (i, k) => ctx.registry.clientKeys().get(i)?.get(k),
       encryptionKey: (i) => ctx.registry.encryptionKeyOf(i),
+      sealingRequired: ctx.sealingRequired,
       at: { txHash: env.hash, height: ctx.height, index, time: ctx.time },
     });
     if (!verdict.ok) return reject(env, verdict.code, verdict.message);

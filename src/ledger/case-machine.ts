@@ -13,6 +13,7 @@ import {
   type Decision,
   type FailReason,
 } from '../core/case.ts';
+import { isCaseRef } from '../core/case-ref.ts';
 import { Domain, verifySignature } from '../core/crypto.ts';
 import { Limits } from '../core/limits.ts';
 import type { InstitutionRole } from '../core/roles.ts';
@@ -72,6 +73,8 @@ export interface CaseContext {
   clientKey(institution: string, keyId: string): Uint8Array | undefined;
   /** An institution's registered X25519 encryption key, for the key wraps of a sealed record. */
   encryptionKey(institution: string): Uint8Array | undefined;
+  /** The genesis requires sealed case records (cases.sealing = required, ADR 015). */
+  readonly sealingRequired: boolean;
   readonly at: Omit<CaseEventEntry, 'type' | 'institution'>;
 }
 
@@ -116,6 +119,10 @@ export function applyCaseEvent(
   ctx: CaseContext,
 ): CaseVerdict {
   const { caseId, event } = record;
+  if (ctx.sealingRequired) {
+    const unsealed = checkSealed(record);
+    if (unsealed !== undefined) return refuse(TxErrorCode.caseUnsealed, unsealed);
+  }
   if (event.type === 'open' && prev !== undefined)
     return refuse(TxErrorCode.caseExists, `case ${caseId} is already open`);
   if (event.type !== 'open' && prev === undefined)
@@ -240,6 +247,19 @@ function checkCoSignature(
   return undefined;
 }
 
+/**
+ * Under mandatory sealing (ADR 015) a case is named only by its keyed reference, and its open event carries
+ * the sealed details (the id in clear, encrypted under the case key). The key wraps are then checked on every
+ * event (checkWraps), not only on records that happen to carry them.
+ */
+function checkSealed(r: CaseRecord): string | undefined {
+  if (!isCaseRef(r.caseId))
+    return 'this chain requires sealed cases: name the case by its k1: reference (a case-key store seals it)';
+  if (r.event.type === 'open' && r.sealed === undefined)
+    return 'this chain requires sealed cases: an open carries the sealed case details';
+  return undefined;
+}
+
 /** The parties of a case: whoever may read it, and so needs the case key. */
 function partiesOf(c: CaseState | undefined): Set<string> {
   if (c === undefined) return new Set();
@@ -257,7 +277,7 @@ function checkWraps(
   r: CaseRecord,
   ctx: CaseContext,
 ): CaseVerdict | undefined {
-  if (r.sealed === undefined && r.wraps === undefined) return undefined;
+  if (!ctx.sealingRequired && r.sealed === undefined && r.wraps === undefined) return undefined;
   const parties = partiesOf(state);
   const wrapped = new Set<string>();
   for (const w of r.wraps ?? []) {

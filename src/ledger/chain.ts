@@ -33,10 +33,19 @@ export interface BuiltBlock {
   rejected: TxRejection[];
 }
 
+export interface BuildOptions {
+  /**
+   * f+1 validators vouch for the txs' signature bytes and a commit certificate for their bodies (state sync,
+   * docs/protocol.md "Signatures at catch-up"): execution does not verify the signatures again. Every other
+   * rule still runs.
+   */
+  readonly signaturesVouched?: boolean;
+}
+
 export interface Chain {
   head(): ChainHead;
   /** Builds the block for height head().height + 1 from `batch`. Pure with respect to the stored ledger. */
-  buildBlock(batch: Batch): Promise<BuiltBlock>;
+  buildBlock(batch: Batch, options?: BuildOptions): Promise<BuiltBlock>;
   /** Atomically and durably stores the block, its certificate, its txs, indexes and state updates. */
   commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void>;
   /** Admission check for the mempool and for txs in a proposed batch; undefined when the tx is acceptable. */

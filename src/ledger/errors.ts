@@ -69,6 +69,11 @@ export const TxErrorCode = {
   govExpired: 'TX_GOV_EXPIRED',
   /** The validator already approved (or proposed) this proposal. */
   govAlreadyApproved: 'TX_GOV_ALREADY_APPROVED',
+  /**
+   * (Case) The genesis requires sealing (cases.sealing = required, ADR 015) and the record names its case by
+   * anything but a `k1:` case reference, or opens a case without sealed details.
+   */
+  caseUnsealed: 'TX_CASE_UNSEALED',
   /** (Case, open) A case with this id is already open. */
   caseExists: 'TX_CASE_EXISTS',
   /** (Case) No case has this id. */
@@ -125,6 +130,7 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   govNotPending: ExitCode.failed,
   govExpired: ExitCode.failed,
   govAlreadyApproved: ExitCode.failed,
+  caseUnsealed: ExitCode.failed,
   caseExists: ExitCode.failed,
   caseUnknown: ExitCode.failed,
   caseWrongRole: ExitCode.failed,

@@ -130,6 +130,7 @@ export class GovernanceState {
         role: i.role,
         clientKeys: new Map(i.clientKeys.map((k) => [k.keyId, k.publicKey])),
         revoked: new Set(),
+        encryptionKey: i.encryptionKey,
       });
       for (const k of i.clientKeys) used.add(toHex(k.publicKey));
     }

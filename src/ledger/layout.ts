@@ -22,6 +22,8 @@
  * | 0x0c   | 0c len:u8 caseId                                | case state (case-state.ts)                   |
  * | 0x0d   | 0d height:u64 index:u16 (the open event)        | caseId (the list of cases, in opening order) |
  * | 0x0e   | 0e group (utf-8)                                | case statistics counters (case-stats.ts)     |
+ * | 0x0f   | 0f anchoredHeight:u64                           | archive index entry (archive-index.ts)       |
+ * | 0x00   | 00 05                                           | archive index marker: v1 (as 00 04)          |
  *
  * Fixed-width integers are big-endian, so byte order is numeric order and an index iterates in chain order
  * (the time index in time order, then chain order). Variable-length ids carry a length byte, so the prefix
@@ -31,7 +33,8 @@
  * index (0x0a) only grows, and its last key is the anchored height the anchor state also holds. The
  * governance index (0x0b) lists every governance tx in chain order, for receipts (docs/receipts.md). Block 1
  * writes the marker 00 04; a store opened without it predates the index and has it rebuilt once
- * (level-store.ts).
+ * (level-store.ts). The archive index (0x0f, ADR 016) has one entry per anchor that carries an archive
+ * timestamp or a renewal, and its own marker 00 05, rebuilt the same way.
  */
 import {
   type BlockHeader,
@@ -46,6 +49,7 @@ import { HASH_LENGTH } from '../core/crypto.ts';
 import { invariant } from '../core/errors.ts';
 import { type HashAlg, HashAlgs } from '../core/evidence.ts';
 import { Limits } from '../core/limits.ts';
+import { archiveIndexEntry, encodeArchiveEntry } from './archive-index.ts';
 import type { ChainHead } from './chain.ts';
 import type { Position } from './paging.ts';
 import type { AnchorState, BlockWrite } from './store.ts';
@@ -66,6 +70,7 @@ export const Prefix = {
   caseState: 0x0c,
   caseOpened: 0x0d,
   caseStats: 0x0e,
+  archive: 0x0f,
 } as const;
 
 // A tx index is two bytes in keys; the protocol caps a block well below that.
@@ -80,6 +85,9 @@ export const GOVERNANCE_KEY = new Uint8Array([Prefix.meta, 0x03]);
 /** Present when the governance index (0x0b) covers every block: written with block 1, or by the rebuild. */
 export const GOVERNANCE_INDEX_KEY = new Uint8Array([Prefix.meta, 0x04]);
 export const GOVERNANCE_INDEX_MARKER = new Uint8Array([RECORD_VERSION]);
+/** Present when the archive index (0x0f) covers every block: written with block 1, or by the rebuild. */
+export const ARCHIVE_INDEX_KEY = new Uint8Array([Prefix.meta, 0x05]);
+export const ARCHIVE_INDEX_MARKER = new Uint8Array([RECORD_VERSION]);
 
 /** Builds keys of a known size without intermediate arrays. */
 class KeyWriter {
@@ -175,6 +183,10 @@ export function anchorKey(anchoredHeight: number): Uint8Array {
   return new KeyWriter(9).u8(Prefix.anchor).u64(anchoredHeight).done();
 }
 
+export function archiveKey(anchoredHeight: number): Uint8Array {
+  return new KeyWriter(9).u8(Prefix.archive).u64(anchoredHeight).done();
+}
+
 export function governanceKey(height: number, index: number): Uint8Array {
   return new KeyWriter(11).u8(Prefix.governance).u64(height).u16(index).done();
 }
@@ -192,6 +204,7 @@ export function caseStatsKey(group: string): Uint8Array {
 export const CASE_OPENED_PREFIX = new Uint8Array([Prefix.caseOpened]);
 export const CASE_STATS_PREFIX = new Uint8Array([Prefix.caseStats]);
 export const ANCHOR_PREFIX = new Uint8Array([Prefix.anchor]);
+export const ARCHIVE_PREFIX = new Uint8Array([Prefix.archive]);
 export const GOVERNANCE_PREFIX = new Uint8Array([Prefix.governance]);
 export const TX_AT_PREFIX = new Uint8Array([Prefix.txAt]);
 export const CONSENSUS_PREFIX = new Uint8Array([Prefix.consensus]);
@@ -314,7 +327,9 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
     [ANCHOR_STATE_KEY, encodeAnchorState(state)],
   ];
   if (write.governance !== undefined) out.push([GOVERNANCE_KEY, write.governance]);
-  if (height === 1) out.push([GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER]);
+  if (height === 1) {
+    out.push([GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER], [ARCHIVE_INDEX_KEY, ARCHIVE_INDEX_MARKER]);
+  }
   for (const c of write.cases ?? []) {
     out.push([caseStateKey(c.caseId), c.state]);
     if (c.opened !== undefined)
@@ -328,6 +343,8 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
     out.push([txAtKey(height, index), env.bytes], [txByHashKey(env.hash), encodeLocation(height, index)]);
     if (record.type === 'anchor') {
       out.push([anchorKey(record.anchor.height), encodeLocation(height, index)]);
+      const entry = archiveIndexEntry(record.anchor, height, index);
+      if (entry !== undefined) out.push([archiveKey(entry.anchored), encodeArchiveEntry(entry)]);
       continue;
     }
     // Governance txs: their effect is the registry snapshot above; receipts list them from the index.

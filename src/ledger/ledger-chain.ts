@@ -16,7 +16,13 @@ import {
 import { equalBytes, toHex } from '../core/bytes.ts';
 import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
-import { type Genesis, genesisHash, genesisSuite, genesisValidatorSet } from '../core/genesis.ts';
+import {
+  type Genesis,
+  genesisHash,
+  genesisSuite,
+  genesisValidatorSet,
+  sealingRequired,
+} from '../core/genesis.ts';
 import type { GovernanceRecord } from '../core/governance.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
@@ -24,7 +30,7 @@ import type { TxEnvelope } from '../core/tx.ts';
 import { type ValidatorSet, validatorSetHash } from '../core/validators.ts';
 import { CaseBook } from './case-book.ts';
 import { CaseStats } from './case-stats.ts';
-import type { BuiltBlock, Chain, ChainHead, TxRejection } from './chain.ts';
+import type { BuildOptions, BuiltBlock, Chain, ChainHead, TxRejection } from './chain.ts';
 import { LedgerError, LedgerErrorCode, TxErrorCode } from './errors.ts';
 import { type EpochInfo, GovernanceState } from './governance-state.ts';
 import type { TxRecord } from './records.ts';
@@ -218,8 +224,8 @@ export class LedgerChain implements Chain {
     return verdicts;
   }
 
-  buildBlock(batch: Batch): Promise<BuiltBlock> {
-    return this.#exclusive(() => this.#build(batch));
+  buildBlock(batch: Batch, options: BuildOptions = {}): Promise<BuiltBlock> {
+    return this.#exclusive(() => this.#build(batch, options.signaturesVouched === true));
   }
 
   commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
@@ -232,11 +238,12 @@ export class LedgerChain implements Chain {
     return run;
   }
 
-  async #build(batch: Batch): Promise<BuiltBlock> {
+  async #build(batch: Batch, vouched = false): Promise<BuiltBlock> {
     this.#checkBatch(batch);
     const head = this.#head;
     const time = Math.max(head.time, batch.time);
-    const { included, records, rejected, governance, cases } = await this.#judge(batch.txs, time, head, true);
+    const judged = await this.#judge(batch.txs, time, head, true, vouched);
+    const { included, records, rejected, governance, cases } = judged;
     const txHashes = included.map((t) => t.hash);
     const header: BlockHeader = Object.freeze({
       chainId: this.genesis.chainId,
@@ -279,13 +286,14 @@ export class LedgerChain implements Chain {
 
   /**
    * Applies every rule to `envs` in order at `time`, on top of `head`. In a block (`inBlock`), txs past the
-   * block caps are refused and a tx also conflicts with the txs included before it.
+   * block caps are refused and a tx also conflicts with the txs included before it. `vouched`: see BuildOptions.
    */
   async #judge(
     envs: readonly TxEnvelope[],
     time: number,
     head: ChainHead,
     inBlock: boolean,
+    vouched = false,
   ): Promise<Verdicts> {
     const verdicts: (TxRejection | TxRecord)[] = [];
     this.#refreshNext();
@@ -296,6 +304,7 @@ export class LedgerChain implements Chain {
       validatorKeys: this.#next.validatorKeys,
       verified: this.#verified,
       remember: !inBlock,
+      vouched,
       countVerify: () => {
         this.#verifications++;
       },
@@ -321,7 +330,13 @@ export class LedgerChain implements Chain {
       caseIds.length === 0
         ? undefined
         : await CaseBook.load(this.store, caseIds, inBlock ? this.#stats.clone() : undefined);
-    const caseCtx = { chainId: this.genesis.chainId, registry: this.#gov, height, time };
+    const caseCtx = {
+      chainId: this.genesis.chainId,
+      registry: this.#gov,
+      height,
+      time,
+      sealingRequired: sealingRequired(this.genesis),
+    };
 
     const out: Verdicts = {
       included: [],

@@ -14,12 +14,22 @@ import { InvariantError } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import { decodeEvidence } from '../core/evidence.ts';
 import { parseTx, type TxEnvelope } from '../core/tx.ts';
+import {
+  type ArchiveIndexEntry,
+  archiveIndexEntry,
+  decodeArchiveEntry,
+  encodeArchiveEntry,
+} from './archive-index.ts';
 import type { ChainHead } from './chain.ts';
 import { LedgerError, LedgerErrorCode } from './errors.ts';
 import {
   ANCHOR_PREFIX,
   ANCHOR_STATE_KEY,
+  ARCHIVE_INDEX_KEY,
+  ARCHIVE_INDEX_MARKER,
+  ARCHIVE_PREFIX,
   anchorKey,
+  archiveKey,
   blockEntries,
   blockKey,
   CASE_OPENED_PREFIX,
@@ -165,14 +175,16 @@ export class LevelLedgerStore implements LedgerStore {
     const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     try {
-      const [raw, rawState, rawGov, marker] = await db.getMany([
+      const [raw, rawState, rawGov, marker, archiveMarker] = await db.getMany([
         HEAD_KEY,
         ANCHOR_STATE_KEY,
         GOVERNANCE_KEY,
         GOVERNANCE_INDEX_KEY,
+        ARCHIVE_INDEX_KEY,
       ]);
       const head = raw === undefined ? undefined : stored('head', () => decodeHead(view(raw)));
       if (head !== undefined && marker === undefined) await buildGovernanceIndex(db, rawGov !== undefined);
+      if (head !== undefined && archiveMarker === undefined) await buildArchiveIndex(db);
       const state =
         rawState === undefined
           ? NO_ANCHOR_STATE
@@ -237,11 +249,16 @@ export class LevelLedgerStore implements LedgerStore {
   }
 
   async blockTxs(height: number): Promise<TxEnvelope[] | undefined> {
+    const all = await this.blockTxBytes(height);
+    return all?.map((bytes, i) => stored(`tx ${height}/${i}`, () => parseTx(bytes, this.#suite)));
+  }
+
+  async blockTxBytes(height: number): Promise<Uint8Array[] | undefined> {
     this.#open();
     if (!Number.isSafeInteger(height) || height < 1 || height > (this.#head?.height ?? 0)) return undefined;
     // A block's txs are contiguous keys (03 height index), so one range read gets them in order.
     const all = await this.#db.values({ gte: txAtKey(height, 0), lte: txAtKey(height, 0xffff) }).all();
-    return all.map((bytes, i) => stored(`tx ${height}/${i}`, () => parseTx(view(bytes), this.#suite)));
+    return all.map(view);
   }
 
   async headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]> {
@@ -264,6 +281,13 @@ export class LevelLedgerStore implements LedgerStore {
     const [entry] = await this.#txsAt([at]);
     const anchor = stored(`anchor ${at.height}/${at.index}`, () => decodeAnchor(entry!.env.tx.payload));
     return { ...entry!, anchor };
+  }
+
+  async archiveIndex(from = 1): Promise<ArchiveIndexEntry[]> {
+    checkHeight(from);
+    this.#open();
+    const values = await this.#db.values({ gte: archiveKey(from), lt: prefixEnd(ARCHIVE_PREFIX) }).all();
+    return values.map((v) => stored('archive index entry', () => decodeArchiveEntry(view(v))));
   }
 
   async governanceTxs(beforeHeight: number): Promise<LedgerTx[]> {
@@ -436,5 +460,24 @@ async function buildGovernanceIndex(db: Db, hasGovernance: boolean): Promise<voi
     }
   }
   batch.put(GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER);
+  await batch.write({ sync: true });
+}
+
+/**
+ * Data directories written before the archive index (0x0f, ADR 016) have no marker: the index is built once
+ * from the anchor index (0x0a) and the anchor txs it points at.
+ */
+async function buildArchiveIndex(db: Db): Promise<void> {
+  const batch = db.batch();
+  for await (const v of db.values({ gte: ANCHOR_PREFIX, lt: prefixEnd(ANCHOR_PREFIX) })) {
+    const at = stored('anchor location', () => decodeLocation(view(v)));
+    const bytes = await db.get(txAtKey(at.height, at.index));
+    if (bytes === undefined) throw new InvariantError(`stored anchor tx ${at.height}/${at.index} is missing`);
+    const env = stored(`tx ${at.height}/${at.index}`, () => parseTx(view(bytes)));
+    const anchor = stored(`anchor ${at.height}/${at.index}`, () => decodeAnchor(env.tx.payload));
+    const entry = archiveIndexEntry(anchor, at.height, at.index);
+    if (entry !== undefined) batch.put(archiveKey(entry.anchored), encodeArchiveEntry(entry));
+  }
+  batch.put(ARCHIVE_INDEX_KEY, ARCHIVE_INDEX_MARKER);
   await batch.write({ sync: true });
 }

@@ -9,6 +9,7 @@ import { invariant } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import { HashAlgs } from '../core/evidence.ts';
 import type { TxEnvelope } from '../core/tx.ts';
+import { type ArchiveIndexEntry, archiveIndexEntry } from './archive-index.ts';
 import type { ChainHead } from './chain.ts';
 import { LedgerError, LedgerErrorCode } from './errors.ts';
 import {
@@ -87,6 +88,8 @@ export class MemoryLedgerStore implements LedgerStore {
   readonly #nonces = new Map<string, Set<number>>();
   /** Sorted by anchored height: commitBlock only accepts anchors that raise it. */
   readonly #anchors: AnchorAt[] = [];
+  /** The archive index (archive-index.ts), in chain order. */
+  readonly #archiveIndex: ArchiveIndexEntry[] = [];
   /** Positions of governance txs, in chain order. */
   readonly #governanceAt: Position[] = [];
   #anchorState: AnchorState = NO_ANCHOR_STATE;
@@ -169,6 +172,8 @@ export class MemoryLedgerStore implements LedgerStore {
       this.#byHash.set(env.hashHex, at);
       if (record.type === 'anchor') {
         this.#anchors.push({ anchored: record.anchor.height, at });
+        const entry = archiveIndexEntry(record.anchor, height, index);
+        if (entry !== undefined) this.#archiveIndex.push(entry);
         return;
       }
       if (record.type === 'governance') {
@@ -245,10 +250,20 @@ export class MemoryLedgerStore implements LedgerStore {
     return data === undefined ? undefined : [...data.txs];
   }
 
+  async blockTxBytes(height: number): Promise<Uint8Array[] | undefined> {
+    return (await this.blockTxs(height))?.map((t) => t.bytes);
+  }
+
   async headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]> {
     checkHeightRange(fromHeight, toHeight);
     this.#open();
     return this.#blocks.slice(fromHeight - 1, toHeight).map((b) => b.block.header);
+  }
+
+  async archiveIndex(from = 1): Promise<ArchiveIndexEntry[]> {
+    checkHeight(from);
+    this.#open();
+    return this.#archiveIndex.filter((e) => e.anchored >= from);
   }
 
   async anchorCovering(height: number): Promise<AnchorEntry | undefined> {

@@ -10,6 +10,7 @@ import { invariant } from '../core/errors.ts';
 import { decodeEvidence, type HashAlg } from '../core/evidence.ts';
 import { type Genesis, genesisSuite } from '../core/genesis.ts';
 import { type InclusionProof, inclusionProof } from '../core/merkle.ts';
+import type { ArchiveIndexEntry } from './archive-index.ts';
 import type { CaseState } from './case-machine.ts';
 import { decodeCaseState } from './case-state.ts';
 import { CaseStats } from './case-stats.ts';
@@ -211,6 +212,11 @@ export class LedgerQueries {
    * Every committed anchor record with anchored height >= `from`, in order, by walking the anchor index: one
    * read per anchor. Archive and renewal history (ADR 012) is built from these.
    */
+  /** The archive index (archive-index.ts): the anchors that carry an archive timestamp or a renewal. */
+  archiveIndex(from = 1): Promise<ArchiveIndexEntry[]> {
+    return this.#store.archiveIndex(from);
+  }
+
   async anchorsFrom(from: number): Promise<AnchorRecord[]> {
     const out: AnchorRecord[] = [];
     for (let h = from; ; ) {

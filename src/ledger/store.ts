@@ -13,6 +13,7 @@ import { equalBytes } from '../core/bytes.ts';
 import { invariant } from '../core/errors.ts';
 import type { EvidenceRecord, HashAlg } from '../core/evidence.ts';
 import type { TxEnvelope } from '../core/tx.ts';
+import type { ArchiveIndexEntry } from './archive-index.ts';
 import type { ChainHead } from './chain.ts';
 import type { TxRecord } from './records.ts';
 
@@ -160,6 +161,8 @@ export interface LedgerStore {
   block(height: number): Promise<StoredBlock | undefined>;
   /** The txs of block `height`, in block order; undefined when that block is not committed. Serves sync. */
   blockTxs(height: number): Promise<TxEnvelope[] | undefined>;
+  /** blockTxs undecoded: the txs' canonical bytes, which sync serves as they are. */
+  blockTxBytes(height: number): Promise<Uint8Array[] | undefined>;
   /**
    * The headers of blocks fromHeight..toHeight (inclusive) that are committed, in order: the range is cut at
    * the head. Throws LEDGER_INVALID_ARGUMENT unless 1 <= fromHeight <= toHeight (safe integers).
@@ -187,6 +190,12 @@ export interface LedgerStore {
    * integer >= 1.
    */
   anchorCovering(height: number): Promise<AnchorEntry | undefined>;
+
+  /**
+   * The archive index (archive-index.ts, ADR 016): an entry per committed anchor that carries an archive
+   * timestamp or a renewal, in chain order, from anchored height `from` (default 1) on.
+   */
+  archiveIndex(from?: number): Promise<ArchiveIndexEntry[]>;
 
   /**
    * Every committed governance tx in blocks below `beforeHeight`, in chain order (receipts carry them). Throws

@@ -378,12 +378,11 @@ export class AnchoringService implements Service {
     const pending = this.#renewalPending;
     if (anchoredHeight === 0 || (pending !== undefined && now < pending.expiresAt)) return undefined;
     this.#renewalPending = undefined;
-    const history = archiveHistory(await this.#deps.ledger.anchorsFrom(1));
-    const due = history.archives.some(({ height, archive }) => {
-      const newest = [
-        archive.token,
-        ...history.renewals.filter((r) => r.upTo >= height).map((r) => r.token),
-      ].at(-1)!;
+    const anchors = await this.#deps.ledger.anchorsFrom(1);
+    const renewals = anchors.flatMap((a) => a.renewal ?? []);
+    const due = anchors.some(({ height, archive }) => {
+      if (archive === undefined) return false;
+      const newest = [archive.token, ...renewals.filter((r) => r.upTo >= height).map((r) => r.token)].at(-1)!;
       const expiry = tokenExpiry(newest)?.getTime();
       const made = tokenGenTime(newest);
       const old = policy.maxAgeMs !== undefined && made !== undefined && now - made >= policy.maxAgeMs;

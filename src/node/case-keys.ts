@@ -4,6 +4,8 @@
  * directory mode 0700 and every file 0600, written atomically. Shredding a case deletes its store file after
  * overwriting it; destroying an encryption key does the same to the key file.
  */
+
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -19,7 +21,7 @@ import {
 import { join } from 'node:path';
 import { toHex, tryFromHex } from '../core/bytes.ts';
 import { CASE_KEY_LENGTH, isCaseRef, x25519PublicKey } from '../core/case-seal.ts';
-import { JrError } from '../core/errors.ts';
+import { isJrError, JrError } from '../core/errors.ts';
 import {
   decryptSeed,
   ENCRYPTED_KEY_FORMAT,
@@ -139,13 +141,49 @@ export interface StoredCaseKey {
   key: Uint8Array;
 }
 
-/** The case-key store: `<dir>/<64 hex of the reference>.json`, one per case. */
+/** An encrypted case file, and the encrypted index: AES-256-GCM under the store key. */
+export const CASE_KEY_ENC_FORMAT = 'jrchain-case-key-enc/v1';
+export const CASE_INDEX_FORMAT = 'jrchain-case-index/v1';
+export const CASE_INDEX_ENC_FORMAT = 'jrchain-case-index-enc/v1';
+/** In an encrypted store: the random store key, passphrase-encrypted exactly like a key file. */
+export const CASE_STORE_KEY_FILE = 'store.key';
+export const CASE_INDEX_FILE = 'index.json';
+
+export interface CaseKeyStoreOptions {
+  /** The passphrase of an encrypted store (default: JRCHAIN_KEY_PASSPHRASE). */
+  passphrase?: string | undefined;
+  /** Encrypt the store (and every entry already in it) if it is not yet; needs the passphrase. */
+  encrypt?: boolean;
+}
+
+/** Case id -> reference, and the references shredded here (so `case sync` never brings one back). */
+interface CaseIndex {
+  cases: Record<string, string>;
+  shredded: string[];
+}
+
+const FILE_PATTERN = /^[0-9a-f]{64}\.json$/;
+
+/**
+ * The case-key store: `<dir>/<64 hex of the reference>.json`, one per case, and `index.json` mapping case ids
+ * to references, so neither lookup reads more than two files. Encrypted (ADR 015) when `store.key` exists: a
+ * random 32-byte store key, passphrase-encrypted like a key file (one scrypt per process), seals every case
+ * file and the index with AES-256-GCM, the file name as associated data.
+ */
 export class CaseKeyStore {
   readonly dir: string;
+  readonly #passphrase: string | undefined;
+  #storeKey: Uint8Array | undefined;
 
-  constructor(dir: string) {
+  constructor(dir: string, o: CaseKeyStoreOptions = {}) {
     this.dir = dir;
+    this.#passphrase = o.passphrase;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (o.encrypt === true && !this.encrypted) this.#encryptAll();
+  }
+
+  get encrypted(): boolean {
+    return existsSync(join(this.dir, CASE_STORE_KEY_FILE));
   }
 
   #path(ref: string): string {
@@ -153,15 +191,87 @@ export class CaseKeyStore {
     return join(this.dir, `${ref.slice(3)}.json`);
   }
 
-  put(c: StoredCaseKey): void {
-    const doc = { format: CASE_KEY_FORMAT, caseId: c.caseId, ref: c.ref, key: toHex(c.key) };
+  #passphraseOrThrow(): string {
+    const p = this.#passphrase ?? process.env[KEY_PASSPHRASE_ENV];
+    if (p === undefined || p === '')
+      throw new KeyFileError(
+        KeyErrorCode.passphraseRequired,
+        `the case-key store ${this.dir} is encrypted; set ${KEY_PASSPHRASE_ENV} to its passphrase`,
+      );
+    return p;
+  }
+
+  /** The store key of an encrypted store (undefined for a plain one), unlocked once. */
+  #key(): Uint8Array | undefined {
+    if (this.#storeKey !== undefined || !this.encrypted) return this.#storeKey;
+    const path = join(this.dir, CASE_STORE_KEY_FILE);
+    const d = readSecretJson(path);
+    const bad = d.format !== ENCRYPTED_KEY_FORMAT ? 'not an encrypted key file' : malformedEncrypted(d);
+    if (bad !== undefined || d.type !== 'case-store')
+      throw new KeyFileError(KeyErrorCode.corrupt, `${path} is corrupt: ${bad ?? 'type is not case-store'}`);
+    const key = decryptSeed(d as unknown as EncryptedKeyDoc, this.#passphraseOrThrow());
+    if (key === undefined)
+      throw new KeyFileError(
+        KeyErrorCode.passphraseWrong,
+        `${path}: wrong passphrase, or the file was altered`,
+      );
+    this.#storeKey = key;
+    return key;
+  }
+
+  #seal(name: string, plain: unknown, key: Uint8Array): Record<string, string> {
+    const nonce = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, nonce);
+    c.setAAD(Buffer.from(`jrchain/case-store/v1\0${name}`));
+    const ciphertext = Buffer.concat([c.update(JSON.stringify(plain)), c.final()]);
+    return { nonce: toHex(nonce), ciphertext: toHex(ciphertext), tag: toHex(c.getAuthTag()) };
+  }
+
+  #open(name: string, d: Record<string, unknown>, key: Uint8Array): Record<string, unknown> {
+    const path = join(this.dir, name);
+    const hex = (v: unknown) => (typeof v === 'string' ? tryFromHex(v) : undefined);
+    const [nonce, ciphertext, tag] = [hex(d.nonce), hex(d.ciphertext), hex(d.tag)];
+    try {
+      const dc = createDecipheriv('aes-256-gcm', key, nonce!);
+      dc.setAAD(Buffer.from(`jrchain/case-store/v1\0${name}`));
+      dc.setAuthTag(tag!);
+      const plain = JSON.parse(Buffer.concat([dc.update(ciphertext!), dc.final()]).toString('utf8'));
+      if (typeof plain === 'object' && plain !== null) return plain as Record<string, unknown>;
+    } catch {
+      // reported below
+    }
+    throw new KeyFileError(KeyErrorCode.corrupt, `${path} does not open under the store key (altered?)`);
+  }
+
+  #writeEntry(c: StoredCaseKey, key: Uint8Array | undefined): void {
+    const name = `${c.ref.slice(3)}.json`;
+    const entry = { caseId: c.caseId, key: toHex(c.key) };
+    const doc =
+      key === undefined
+        ? { format: CASE_KEY_FORMAT, ref: c.ref, ...entry }
+        : { format: CASE_KEY_ENC_FORMAT, ref: c.ref, ...this.#seal(name, entry, key) };
     writeSecretFile(this.#path(c.ref), `${JSON.stringify(doc, null, 2)}\n`, true);
+  }
+
+  put(c: StoredCaseKey): void {
+    const index = this.#index();
+    if (index.shredded.includes(c.ref))
+      throw new JrError('USAGE', `case ${c.ref} was shredded in ${this.dir}; it is not stored again`);
+    this.#writeEntry(c, this.#key());
+    index.cases[c.caseId] = c.ref;
+    this.#writeIndex(index);
   }
 
   byRef(ref: string): StoredCaseKey | undefined {
     const path = this.#path(ref);
     if (!existsSync(path)) return undefined;
-    const d = readSecretJson(path);
+    let d = readSecretJson(path);
+    if (d.format === CASE_KEY_ENC_FORMAT && d.ref === ref) {
+      const key = this.#key();
+      if (key === undefined)
+        throw new KeyFileError(KeyErrorCode.corrupt, `${path} is encrypted but ${this.dir} has no store key`);
+      d = { format: CASE_KEY_FORMAT, ref, ...this.#open(`${ref.slice(3)}.json`, d, key) };
+    }
     const key = typeof d.key === 'string' ? tryFromHex(d.key) : undefined;
     if (
       d.format !== CASE_KEY_FORMAT ||
@@ -173,19 +283,120 @@ export class CaseKeyStore {
     return { caseId: d.caseId, ref, key };
   }
 
-  /** Every stored case (a store holds an institution's live cases: a scan is cheap next to a network call). */
+  /** Every stored case (reads every file: for sync and tests; lookups go through the index). */
   list(): StoredCaseKey[] {
+    return this.#refs().map((ref) => this.byRef(ref)!);
+  }
+
+  #refs(): string[] {
     return readdirSync(this.dir)
-      .filter((f) => /^[0-9a-f]{64}\.json$/.test(f))
-      .map((f) => this.byRef(`k1:${f.slice(0, 64)}`)!);
+      .filter((f) => FILE_PATTERN.test(f))
+      .map((f) => `k1:${f.slice(0, 64)}`);
   }
 
   byCaseId(caseId: string): StoredCaseKey | undefined {
-    return this.list().find((c) => c.caseId === caseId);
+    const ref = this.#index().cases[caseId];
+    return ref === undefined ? undefined : this.byRef(ref);
   }
 
-  /** Shreds this store's copy of a case key; false when it held none. */
-  shred(ref: string): boolean {
-    return destroySecretFile(this.#path(ref));
+  /** Whether this store shredded the case: `case sync` does not import it again. */
+  isShredded(ref: string): boolean {
+    return this.#index().shredded.includes(ref);
   }
+
+  /** The index; a store from before the index gets one built from its files (once). */
+  #index(): CaseIndex {
+    const path = join(this.dir, CASE_INDEX_FILE);
+    if (!existsSync(path)) {
+      const index: CaseIndex = { cases: {}, shredded: [] };
+      for (const c of this.list()) index.cases[c.caseId] = c.ref;
+      if (index.shredded.length > 0 || Object.keys(index.cases).length > 0) this.#writeIndex(index);
+      return index;
+    }
+    let d = readSecretJson(path);
+    if (d.format === CASE_INDEX_ENC_FORMAT) {
+      const key = this.#key();
+      if (key === undefined)
+        throw new KeyFileError(KeyErrorCode.corrupt, `${path} is encrypted but ${this.dir} has no store key`);
+      d = { format: CASE_INDEX_FORMAT, ...this.#open(CASE_INDEX_FILE, d, key) };
+    }
+    const cases = d.cases as Record<string, unknown> | undefined;
+    const shredded = d.shredded;
+    if (
+      d.format !== CASE_INDEX_FORMAT ||
+      typeof cases !== 'object' ||
+      cases === null ||
+      !Object.values(cases).every((r) => typeof r === 'string' && isCaseRef(r)) ||
+      !Array.isArray(shredded) ||
+      !shredded.every((r) => typeof r === 'string' && isCaseRef(r))
+    )
+      throw new KeyFileError(KeyErrorCode.corrupt, `case index ${path} is corrupt`);
+    return { cases: { ...(cases as Record<string, string>) }, shredded: [...shredded] };
+  }
+
+  #writeIndex(index: CaseIndex): void {
+    const key = this.#key();
+    const body = { cases: index.cases, shredded: index.shredded };
+    const doc =
+      key === undefined
+        ? { format: CASE_INDEX_FORMAT, ...body }
+        : { format: CASE_INDEX_ENC_FORMAT, ...this.#seal(CASE_INDEX_FILE, body, key) };
+    writeSecretFile(join(this.dir, CASE_INDEX_FILE), `${JSON.stringify(doc, null, 2)}\n`, true);
+  }
+
+  /** Turns a plain store into an encrypted one: a new store key, then every entry and the index rewritten. */
+  #encryptAll(): void {
+    const passphrase = this.#passphraseOrThrow();
+    const entries = this.list();
+    const index = this.#index();
+    const key = new Uint8Array(randomBytes(32));
+    const meta = {
+      type: 'case-store' as const,
+      publicKey: '',
+      peerId: '',
+      createdAt: new Date().toISOString(),
+    };
+    const doc = encryptSeed(key, meta, passphrase);
+    writeSecretFile(join(this.dir, CASE_STORE_KEY_FILE), `${JSON.stringify(doc, null, 2)}\n`, false);
+    this.#storeKey = key;
+    for (const c of entries) this.#writeEntry(c, key);
+    this.#writeIndex(index);
+  }
+
+  /** Shreds this store's copy of a case key and remembers the reference; false when it held none. */
+  shred(ref: string): boolean {
+    const path = this.#path(ref);
+    const index = this.#index();
+    for (const [id, r] of Object.entries(index.cases)) if (r === ref) delete index.cases[id];
+    if (!index.shredded.includes(ref)) index.shredded.push(ref);
+    this.#writeIndex(index);
+    return destroySecretFile(path);
+  }
+}
+
+/**
+ * The node's view of the store in its home (ADR 015): one instance once the directory exists (an encrypted
+ * store unlocks its key once, not on every read), and reads that never fail: a store the node cannot open
+ * (locked without the passphrase, or corrupt) opens no case, and `onError` hears why, once.
+ */
+export function homeCaseKeys(
+  dir: string,
+  passphrase: string | undefined,
+  onError: (err: JrError) => void,
+): Pick<CaseKeyStore, 'byRef' | 'byCaseId'> {
+  let opened: CaseKeyStore | undefined;
+  let reported = false;
+  const read = <T>(f: (s: CaseKeyStore) => T | undefined): T | undefined => {
+    if (opened === undefined && existsSync(dir)) opened = new CaseKeyStore(dir, { passphrase });
+    if (opened === undefined) return undefined;
+    try {
+      return f(opened);
+    } catch (err) {
+      if (!isJrError(err)) throw err;
+      if (!reported) onError(err);
+      reported = true;
+      return undefined;
+    }
+  };
+  return { byRef: (ref) => read((s) => s.byRef(ref)), byCaseId: (id) => read((s) => s.byCaseId(id)) };
 }

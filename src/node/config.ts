@@ -43,6 +43,11 @@ export interface NodeConfig {
     url?: string;
     anchorIntervalMs: number;
     timeoutMs: number;
+    /**
+     * CRL files (PEM or DER, relative to the home) of the TSA's chain, read at start: evidence records and
+     * receipts carry them as revocation data (docs/long-term.md). None when absent.
+     */
+    crlFiles?: string[];
     /** Timestamp renewal of archive timestamps (docs/long-term.md); off when absent. */
     renewal?: {
       beforeExpiryMs: number;
@@ -198,7 +203,11 @@ export function parseConfig(home: string, doc: unknown): NodeConfig {
     }
   }
   if (o.tsa !== undefined) {
-    const t = object(o.tsa, 'config.tsa', ['url', 'anchorIntervalMs', 'timeoutMs', 'renewal']);
+    const t = object(o.tsa, 'config.tsa', ['url', 'anchorIntervalMs', 'timeoutMs', 'renewal', 'crlFiles']);
+    if (t.crlFiles !== undefined) {
+      if (!Array.isArray(t.crlFiles)) fail('config.tsa.crlFiles must be a list of paths');
+      c.tsa.crlFiles = t.crlFiles.map((f, i) => path(f, `config.tsa.crlFiles[${i}]`));
+    }
     if (t.renewal !== undefined) c.tsa.renewal = renewalPolicy(t.renewal);
     if (t.url !== undefined) c.tsa.url = tsaUrl(t.url, 'config.tsa.url');
     if (t.anchorIntervalMs !== undefined)

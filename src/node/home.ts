@@ -6,12 +6,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../core/bytes.ts';
+import { newEncryptionKey } from '../core/case-seal.ts';
 import { JrError } from '../core/errors.ts';
 import { generateKeyPair, writeKeyFile } from '../core/keys.ts';
 import { ID_PATTERN } from '../core/limits.ts';
 import { MEMBER_FORMAT, type MemberDescription } from '../core/member.ts';
 import type { InstitutionRole } from '../core/roles.ts';
 import { resolveAllowlist } from '../p2p/index.ts';
+import { ENCRYPTION_KEY_FILE, writeEncryptionKeyFile } from './case-keys.ts';
 import {
   CONFIG_FILE,
   configToJson,
@@ -37,6 +39,8 @@ export interface InitOptions {
   tsaUrl?: string;
   /** Timestamp renewal policy written to the config (docs/long-term.md); none by default. */
   renewal?: NodeConfig['tsa']['renewal'];
+  /** CRL files of the TSA's chain written to the config (`tsa.crlFiles`); none by default. */
+  crlFiles?: string[];
   /** The institution's role in the alliance (docs/cases.md); the genesis treats none as `bank`. */
   role?: InstitutionRole;
   /**
@@ -66,7 +70,7 @@ export function initHome(o: InitOptions): InitResult {
   if (!ID_PATTERN.test(o.institution)) {
     throw new JrError('USAGE', '--institution must be lower-case letters, digits, . _ - (at most 64)');
   }
-  for (const f of [HOME_FILES.validatorKey, HOME_FILES.clientKey, CONFIG_FILE]) {
+  for (const f of [HOME_FILES.validatorKey, HOME_FILES.clientKey, ENCRYPTION_KEY_FILE, CONFIG_FILE]) {
     if (existsSync(join(o.home, f)))
       throw new JrError('USAGE', `${join(o.home, f)} exists; this home is already initialised`);
   }
@@ -76,6 +80,9 @@ export function initHome(o: InitOptions): InitResult {
   const enc = o.passphrase !== undefined ? { passphrase: o.passphrase } : {};
   writeKeyFile(join(o.home, HOME_FILES.validatorKey), validator, enc);
   writeKeyFile(join(o.home, HOME_FILES.clientKey), client, enc);
+  // The X25519 key case keys are wrapped to: in the member file, so the genesis registers it (ADR 015).
+  const encryption = newEncryptionKey();
+  writeEncryptionKeyFile(join(o.home, ENCRYPTION_KEY_FILE), encryption, enc);
   const host = o.host ?? '127.0.0.1';
   const p2pAddr = `/ip4/${host}/tcp/${o.p2pPort ?? 7100}`;
   const member: MemberDescription = {
@@ -83,6 +90,7 @@ export function initHome(o: InitOptions): InitResult {
     institution: { id: o.institution, name: o.name ?? o.institution, ...(o.role ? { role: o.role } : {}) },
     ...(o.observer ? {} : { validator: { publicKey: toHex(validator.publicKey), addrs: [p2pAddr] } }),
     clientKeys: [{ keyId: 'client-1', publicKey: toHex(client.publicKey) }],
+    encryptionKey: toHex(encryption.publicKey),
   };
   writeFileSync(join(o.home, HOME_FILES.member), `${JSON.stringify(member, null, 2)}\n`);
   const config = defaultConfig(o.home, o.institution);
@@ -90,6 +98,7 @@ export function initHome(o: InitOptions): InitResult {
   config.api.port = o.apiPort ?? 8100;
   if (o.tsaUrl !== undefined) config.tsa.url = o.tsaUrl;
   if (o.renewal !== undefined) config.tsa.renewal = o.renewal;
+  if (o.crlFiles !== undefined) config.tsa.crlFiles = o.crlFiles;
   writeFileSync(join(o.home, CONFIG_FILE), `${JSON.stringify(configToJson(config), null, 2)}\n`, {
     mode: 0o600,
   });

@@ -2,7 +2,6 @@
  * The one place a node is wired: config + genesis → ledger, validator service (consensus, p2p, mempool,
  * sync), block anchoring and the HTTP API. `bin/` and the CLI only parse options and call this.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../api/access.ts';
 import { AUDIT_LOG_FILE, AuditLog } from '../api/audit.ts';
@@ -25,10 +24,11 @@ import { type KeyPair, peerIdOf, type ReadKeyOptions, readKeyFile } from '../cor
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
+import type { Revocation } from '../receipt/ers-export.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
-import { loadApiTls } from './api-tls.ts';
-import { CASE_KEYS_DIR, CaseKeyStore } from './case-keys.ts';
+import { loadApiTls, loadRevocation } from './api-tls.ts';
+import { CASE_KEYS_DIR, homeCaseKeys } from './case-keys.ts';
 import { ConfigError, type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
@@ -83,6 +83,9 @@ interface Parts {
   log: Logger;
   tls: { cert: string; key: string } | undefined;
   pages: ApiPages;
+  /** The key files' passphrase, which also opens an encrypted case-key store (ADR 015). */
+  passphrase: string | undefined;
+  revocation: Revocation;
 }
 
 export class JrNode {
@@ -124,13 +127,15 @@ export class JrNode {
   ): Promise<JrNode> {
     const { genesis, key } = loadIdentity(config, keyOptions);
     const tls = loadApiTls(config);
+    const revocation = loadRevocation(config);
     log.debug({ config }, 'effective config');
     const dataDir = resolveHomePath(config, config.dataDir);
     prepareDataDir(dataDir);
     const store = await LevelLedgerStore.open(join(dataDir, 'ledger'));
     try {
       // Checked on open: a log edited or cut in the middle refuses the start (AUDIT_LOG_TAMPERED).
-      const audit = new AuditLog(join(dataDir, AUDIT_LOG_FILE));
+      // Its head is signed with the validator key: cutting the log and its head together needs that key.
+      const audit = new AuditLog(join(dataDir, AUDIT_LOG_FILE), Date.now, key.signer);
       const verifier = createGenesisTokenVerifier(genesis.tsa);
       const chain = await LedgerChain.open(store, genesis, {
         tokenVerifier: verifier,
@@ -188,6 +193,8 @@ export class JrNode {
         log,
         tls,
         pages,
+        passphrase: keyOptions.passphrase,
+        revocation,
       });
     } catch (err) {
       await store.close();
@@ -297,18 +304,17 @@ export class JrNode {
    */
   #caseKeys(): CaseKeyLookup {
     const dir = resolveHomePath(this.config, CASE_KEYS_DIR);
-    const store = () => (existsSync(dir) ? new CaseKeyStore(dir) : undefined);
-    return {
-      institution: this.config.institution,
-      byRef: (ref) => store()?.byRef(ref),
-      byCaseId: (caseId) => store()?.byCaseId(caseId),
-    };
+    const store = homeCaseKeys(dir, this.#p.passphrase, (err) =>
+      this.#p.log.warn({ code: err.code, dir }, 'case-key store unreadable: sealed cases are served sealed'),
+    );
+    return { institution: this.config.institution, ...store };
   }
 
   #backend(): ApiBackend {
     return {
       genesis: this.genesis,
       queries: this.queries,
+      revocation: this.#p.revocation,
       submit: (env) => this.validator.submit(env),
       submitMany: (envs) => this.validator.submitMany(envs),
       onCommit: (listener) => this.validator.onCommit((c) => listener(c.txHashes)),

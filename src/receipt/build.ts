@@ -58,5 +58,6 @@ export function buildReceipt(p: ReceiptParts): ReceiptJson {
           },
     summary: summaryOf(p.tx, evidence, p.header, p.certificate, p.validatorSet, p.anchor?.genTime),
     ...(governance.length === 0 ? {} : { governance }),
+    archive: p.archive === undefined ? null : { record: b64(p.archive) },
   };
 }

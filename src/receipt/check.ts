@@ -21,6 +21,7 @@ export const ReceiptCheck = {
   evidence: 'evidence',
   file: 'file',
   anchor: 'anchor',
+  archive: 'archive',
   evidenceToken: 'evidenceToken',
   summary: 'summary',
 } as const;

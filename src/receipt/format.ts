@@ -22,9 +22,19 @@ export const RECEIPT_FORMAT_V2 = 'jrchain-receipt/v2';
  * governance tx precedes the block. v1 and v2 certificates sign the chain id without the genesis hash.
  */
 export const RECEIPT_FORMAT_V3 = 'jrchain-receipt/v3';
+/**
+ * v3 plus `archive` (ADR 016): the RFC 4998 evidence record of the evidence hash, whose chain of archive
+ * timestamps (the anchor's archive token, then every renewal) keeps the time provable after the anchor
+ * token's TSA certificate expires; `null` until an archive timestamp covers the block.
+ */
+export const RECEIPT_FORMAT_V4 = 'jrchain-receipt/v4';
 /** The format `buildReceipt` writes. */
-export const RECEIPT_FORMAT = RECEIPT_FORMAT_V3;
-export type ReceiptFormat = typeof RECEIPT_FORMAT_V1 | typeof RECEIPT_FORMAT_V2 | typeof RECEIPT_FORMAT_V3;
+export const RECEIPT_FORMAT = RECEIPT_FORMAT_V4;
+export type ReceiptFormat =
+  | typeof RECEIPT_FORMAT_V1
+  | typeof RECEIPT_FORMAT_V2
+  | typeof RECEIPT_FORMAT_V3
+  | typeof RECEIPT_FORMAT_V4;
 
 /** One governance tx of a governance block, with its place in the block's Merkle tree. */
 export interface ReceiptGovernanceTxJson {
@@ -51,6 +61,12 @@ export interface ReceiptAnchorJson {
   headers: string[];
   /** Bare RFC 3161 TimeStampToken, DER. */
   token: string;
+}
+
+/** v4: the evidence record of the evidence hash (the bytes `jrchain receipt export --format ers` writes). */
+export interface ReceiptArchiveJson {
+  /** DER RFC 4998 EvidenceRecord, base64. */
+  record: string;
 }
 
 export interface ReceiptSummary {
@@ -106,6 +122,8 @@ export interface ReceiptJson {
    * governance txs in block order. Absent in v1 (no governance tx before the block).
    */
   governance?: ReceiptGovernanceBlockJson[];
+  /** v4 only (required there): the archive timestamps of the evidence hash, or null when none covers it yet. */
+  archive?: ReceiptArchiveJson | null;
 }
 
 /** What `buildReceipt` assembles a receipt from. */
@@ -119,6 +137,8 @@ export interface ReceiptParts {
   anchor?: { header: BlockHeader; headers: BlockHeader[]; token: Uint8Array; genTime: Date } | undefined;
   /** The governance blocks below `header.height`, in chain order; none (or empty) for a v1 receipt. */
   governance?: GovernanceBlockParts[] | undefined;
+  /** The DER evidence record of the evidence hash (ers-export.ts), when an archive timestamp covers it. */
+  archive?: Uint8Array | undefined;
 }
 
 export interface GovernanceBlockParts {
@@ -183,6 +203,7 @@ export const RECEIPT_OBJECT_FIELDS = {
   block: ['height', 'hash', 'header'],
   inclusion: ['leafIndex', 'treeSize', 'path'],
   anchor: ['height', 'headerHash', 'headers', 'token'],
+  archive: ['record'],
   governanceBlock: ['height', 'header', 'certificate', 'txs'],
   governanceTx: ['tx', 'leafIndex', 'path'],
 } as const;

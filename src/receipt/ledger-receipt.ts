@@ -13,6 +13,7 @@ import type { LedgerQueries } from '../ledger/queries.ts';
 import { describeTimestamp } from '../timestamp/inspect.ts';
 import { buildReceipt } from './build.ts';
 import { ReceiptError, ReceiptErrorCode } from './errors.ts';
+import { archiveRecordOf, type Revocation } from './ers-export.ts';
 import type { GovernanceBlockParts, ReceiptJson } from './format.ts';
 
 export { ReceiptError, ReceiptErrorCode };
@@ -25,6 +26,7 @@ export async function receiptFor(
   queries: LedgerQueries,
   genesis: Genesis,
   txHash: Uint8Array,
+  revocation: Revocation = {},
 ): Promise<ReceiptJson | undefined> {
   const inclusion = await queries.inclusionProof(txHash);
   if (inclusion === undefined) return undefined;
@@ -55,7 +57,18 @@ export async function receiptFor(
             genTime: genTimeOf(cover.record.token),
           },
     governance,
+    archive: await archiveOf(queries, genesis, env, height, revocation),
   });
+}
+
+/** The evidence record a v4 receipt carries, or undefined while no archive timestamp covers the evidence. */
+async function archiveOf(...args: Parameters<typeof archiveRecordOf>): Promise<Uint8Array | undefined> {
+  try {
+    return await archiveRecordOf(...args);
+  } catch (err) {
+    if (err instanceof ReceiptError && err.code === ReceiptErrorCode.notArchived) return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -10,6 +10,8 @@
  * - block-checks.ts, governance.ts, evidence-checks.ts, time-checks.ts: one function per check;
  * - verify.ts: `verifyReceipt`, which runs them in order.
  */
+
+export { type ArchiveProof, checkArchive } from './archive-check.ts';
 export {
   checkCertificate,
   checkGenesis,
@@ -53,7 +55,9 @@ export {
   RECEIPT_FORMAT_V1,
   RECEIPT_FORMAT_V2,
   RECEIPT_FORMAT_V3,
+  RECEIPT_FORMAT_V4,
   type ReceiptAnchorJson,
+  type ReceiptArchiveJson,
   type ReceiptBlockJson,
   type ReceiptFormat,
   type ReceiptGovernanceBlockJson,

@@ -14,13 +14,23 @@ import { ReceiptFailureCode as Failure } from './errors.ts';
 import { base64Field, decodedField, listField, objectField, RECEIPT_OBJECT_FIELDS } from './format.ts';
 
 /** A trust-anchor bundle that does not decode is the verifier's configuration, not the receipt's fault. */
-const timestampFailure = (err: JrError) =>
+export const timestampFailure = (err: JrError) =>
   isTimestampError(err, TimestampErrorCode.badInput) ? Failure.trustAnchors : Failure.malformed;
 
-function requireAnchors(trustAnchorsPem: string): void {
+export function requireAnchors(trustAnchorsPem: string): void {
   if (trustAnchorsPem.trim() === '') {
     reject(Failure.trustAnchors, 'no TSA trust anchors (genesis has none; pass --tsa-ca)');
   }
+}
+
+/**
+ * The verification time, when the caller asks "does this receipt still prove its time on that date?". The
+ * anchor token must then have been made by it and its certificates still be valid at it, unless `renewed`:
+ * the receipt carries an archive record (v4) whose renewals the `archive` check verifies at that time.
+ */
+export interface AnchorTime {
+  at: Date;
+  renewed: boolean;
 }
 
 /**
@@ -34,6 +44,7 @@ export async function checkAnchor(
   trustAnchorsPem: string,
   required: boolean,
   suite: CryptoSuite = ED25519_SHA256,
+  time?: AnchorTime,
 ): Promise<OptionalCheckResult<Date>> {
   if (anchor === null) {
     return required
@@ -66,10 +77,16 @@ export async function checkAnchor(
       hashAlg: suite.hashName,
     });
     if (!v.ok) reject(Failure.badTimestamp, `time-stamp token failed check ${v.failedCheck}: ${v.reason}`);
-    return passed(
-      v.genTime,
-      `block ${header.height} existed no later than ${v.genTime.toISOString()} (TSA, via block ${height})`,
-    );
+    const proven = `block ${header.height} existed no later than ${v.genTime.toISOString()} (TSA, via block ${height})`;
+    if (time === undefined) return passed(v.genTime, proven);
+    const at = time.at.toISOString();
+    if (v.genTime > time.at) reject(Failure.badTimestamp, `the anchor token was made after ${at}`);
+    if (v.validUntil >= time.at) return passed(v.genTime, `${proven}; valid at ${at}`);
+    const expired = `the anchor token's TSA certificates expired at ${v.validUntil.toISOString()}, before ${at}`;
+    if (!time.renewed) {
+      reject(Failure.badTimestamp, `${expired}, and the receipt carries no renewed archive timestamp`);
+    }
+    return passed(v.genTime, `${proven}; ${expired}: the archive check must prove the time`);
   }, timestampFailure);
 }
 

@@ -5,6 +5,7 @@
  */
 import type { HashAlg } from '../core/evidence.ts';
 import { type Genesis, genesisHash, genesisSuite } from '../core/genesis.ts';
+import { type ArchiveProof, checkArchive } from './archive-check.ts';
 import {
   checkCertificate,
   checkGenesis,
@@ -29,6 +30,7 @@ import {
   RECEIPT_FORMAT_V1,
   RECEIPT_FORMAT_V2,
   RECEIPT_FORMAT_V3,
+  RECEIPT_FORMAT_V4,
   type ReceiptJson,
   shown,
 } from './format.ts';
@@ -45,6 +47,8 @@ export interface ReceiptFacts {
   blockTime: Date;
   anchoredAt?: Date;
   evidenceTokenTime?: Date;
+  /** v4 with an archive record: its proof (the first token's time, every renewal, when to renew again). */
+  archive?: ArchiveProof;
 }
 
 export interface ReceiptVerification {
@@ -66,6 +70,12 @@ export interface VerifyReceiptOptions extends EvidenceFile {
    * with RECEIPT_ANCHOR_MISSING). `standard` (default): the anchor is checked when present.
    */
   profile?: VerificationProfile;
+  /**
+   * Verify as of this time (`--at`): the anchor token must still be valid then, or a v4 receipt's archive
+   * timestamps, renewed, must be. Without it, each token is checked as of when it was made. An invalid Date
+   * is the caller's mistake: verifyReceipt throws RangeError.
+   */
+  at?: Date | undefined;
 }
 
 export const VERIFICATION_PROFILES = ['standard', 'court'] as const;
@@ -88,23 +98,27 @@ const REQUIRED_FIELDS = [
   'summary',
 ] as const;
 
-/** A v1, v2 or v3 receipt object with every field; governance txs are required in v2, refused in v1. */
+/** A v1 to v4 receipt object with every field; governance txs are required in v2, refused in v1. */
 export function checkFormat(doc: unknown): CheckResult<ClaimedReceipt> {
   return evaluate(() => {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       reject(Failure.malformed, 'receipt is not a JSON object');
     }
     const d = doc as Record<string, unknown>;
-    if (d.format !== RECEIPT_FORMAT_V1 && d.format !== RECEIPT_FORMAT_V2 && d.format !== RECEIPT_FORMAT_V3) {
-      reject(
-        Failure.unknownFormat,
-        `format is none of ${RECEIPT_FORMAT_V1}, ${RECEIPT_FORMAT_V2}, ${RECEIPT_FORMAT_V3}`,
-      );
-    }
-    for (const k of REQUIRED_FIELDS) if (!(k in d)) reject(Failure.malformed, `missing ${k}`);
+    const formats: readonly unknown[] = [
+      RECEIPT_FORMAT_V1,
+      RECEIPT_FORMAT_V2,
+      RECEIPT_FORMAT_V3,
+      RECEIPT_FORMAT_V4,
+    ];
+    if (!formats.includes(d.format)) reject(Failure.unknownFormat, `format is none of ${formats.join(', ')}`);
+    // v4 adds `archive`, required there (null when not archived yet) and unknown before.
+    const required: readonly string[] =
+      d.format === RECEIPT_FORMAT_V4 ? [...REQUIRED_FIELDS, 'archive'] : REQUIRED_FIELDS;
+    for (const k of required) if (!(k in d)) reject(Failure.malformed, `missing ${k}`);
     for (const k of Object.keys(d)) {
       const optional = k === 'governance' || k === 'cryptoSuite';
-      if (!optional && !(REQUIRED_FIELDS as readonly string[]).includes(k)) {
+      if (!optional && !required.includes(k)) {
         reject(Failure.malformed, `unknown field ${shown(k)}`);
       }
     }
@@ -122,7 +136,7 @@ export function checkFormat(doc: unknown): CheckResult<ClaimedReceipt> {
         `a ${RECEIPT_FORMAT_V2} receipt must list governance txs; it lists none`,
       );
     }
-    return passed(d as ClaimedReceipt, d.format);
+    return passed(d as ClaimedReceipt, d.format as string);
   });
 }
 
@@ -131,6 +145,9 @@ export function checkFormat(doc: unknown): CheckResult<ClaimedReceipt> {
  * WebCrypto checks the RFC 3161 signatures; the same code runs in Node and in the browser page (ADR 013).
  */
 export async function verifyReceipt(doc: unknown, opts: VerifyReceiptOptions): Promise<ReceiptVerification> {
+  if (opts.at !== undefined && Number.isNaN(opts.at.getTime())) {
+    throw new RangeError('verifyReceipt: the verification time is not a valid Date');
+  }
   const run = new CheckRun();
   const facts = await runChecks(run, doc, opts);
   return facts === undefined
@@ -148,8 +165,8 @@ async function runChecks(
   const format = checkFormat(doc);
   if (!run.record(C.format, format)) return undefined;
   const r = format.value;
-  // v3 certificates sign the genesis hash (ADR 010); v1/v2 ones sign the chain id alone.
-  const binding = r.format === RECEIPT_FORMAT_V3 ? genesisHash(g) : null;
+  // v3 and v4 certificates sign the genesis hash (ADR 010); v1/v2 ones sign the chain id alone.
+  const binding = r.format === RECEIPT_FORMAT_V3 || r.format === RECEIPT_FORMAT_V4 ? genesisHash(g) : null;
   if (!run.record(C.genesis, checkGenesis(r, g, binding !== null))) return undefined;
   const suite = genesisSuite(g);
   const header = checkHeader(r.block, g);
@@ -175,9 +192,13 @@ async function runChecks(
   if (!run.record(C.file, checkFile(e, opts))) return undefined;
   const anchorsPem = opts.tsaTrustAnchorsPem ?? g.tsa.trustAnchors.join('\n');
   const requireAnchor = opts.requireAnchor === true || opts.profile === 'court';
-  const anchor = await checkAnchor(r.anchor, h, anchorsPem, requireAnchor, suite);
+  const time = opts.at === undefined ? undefined : { at: opts.at, renewed: r.archive != null };
+  const anchor = await checkAnchor(r.anchor, h, anchorsPem, requireAnchor, suite, time);
   if (!run.record(C.anchor, anchor)) return undefined;
   const anchoredAt = anchor.status === 'pass' ? anchor.value : undefined;
+  const file = opts.file;
+  const archive = await checkArchive(r.archive, e, { trustAnchorsPem: anchorsPem, file, at: opts.at });
+  if (!run.record(C.archive, archive)) return undefined;
   const token = await checkEvidenceToken(e, h, anchorsPem, g.tsa.evidenceTokenToleranceMs);
   if (!run.record(C.evidenceToken, token)) return undefined;
   const evidenceTokenTime = token.status === 'pass' ? token.value : undefined;
@@ -193,5 +214,6 @@ async function runChecks(
     blockTime: new Date(h.time),
     ...(anchoredAt !== undefined ? { anchoredAt } : {}),
     ...(evidenceTokenTime !== undefined ? { evidenceTokenTime } : {}),
+    ...(archive.status === 'pass' ? { archive: archive.value } : {}),
   };
 }

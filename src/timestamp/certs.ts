@@ -223,3 +223,36 @@ export async function createTsaCredentials(opts: {
   });
   return { rootCert, rootKey: root.privateKey, tsaCert, tsaKey: tsa.privateKey };
 }
+
+export interface CrlParams {
+  /** The CA that issues the CRL, and its key. */
+  issuer: Cert;
+  signingKey: KeyObject;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  /** CRL number (RFC 5280 5.2.3): must grow with each CRL the CA issues. */
+  number: bigint;
+  revoked?: readonly { serial: bigint; date: Date }[];
+}
+
+/** Issues a v2 CRL (RFC 5280 5) with the authority key identifier and CRL number extensions; returns its DER. */
+export function issueCrl(p: CrlParams): Uint8Array {
+  const alg = signingAlgorithmFor(p.signingKey);
+  const exts = [extension(Oid.extCrlNumber, false, der.int(p.number))];
+  if (p.issuer.subjectKeyId) {
+    exts.unshift(extension(Oid.extAuthorityKeyId, false, der.seq(tlv(ctx(0, false), p.issuer.subjectKeyId))));
+  }
+  const revoked = p.revoked ?? [];
+  const tbs = der.seq(
+    der.int(1n),
+    alg.algorithmId,
+    p.issuer.subject,
+    der.x509Time(p.thisUpdate),
+    der.x509Time(p.nextUpdate),
+    ...(revoked.length > 0
+      ? [der.seq(...revoked.map((e) => der.seq(der.int(e.serial), der.x509Time(e.date))))]
+      : []),
+    der.explicit(0, der.seq(...exts)),
+  );
+  return der.seq(tbs, alg.algorithmId, der.bitString(signWith(p.signingKey, tbs)));
+}

@@ -6,12 +6,14 @@
  *   tsa.pem       TSA certificate (critical EKU timeStamping only)
  *   tsa.key       TSA private key (PKCS#8 PEM, mode 0600)
  *   serial.state  next serial / reserved high-water mark (see serial.ts)
+ *   root.crl      the root's CRL (PEM), from `jrchain tsa crl`: revocation data for evidence records
  *   tsa.lock      present while a process uses the directory
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTsaCredentials } from './certs.ts';
+import { toBase64 } from '../core/bytes.ts';
+import { createTsaCredentials, issueCrl } from './certs.ts';
 import { TimestampError, TimestampErrorCode } from './errors.ts';
 import { acquireLock, FileSerialStore } from './serial.ts';
 import { EmbeddedTsa, type EmbeddedTsaOptions } from './tsa.ts';
@@ -23,6 +25,9 @@ export const TsaFiles = {
   tsaCert: 'tsa.pem',
   tsaKey: 'tsa.key',
 } as const;
+
+/** Not part of `init`: written by `jrchain tsa crl`. */
+export const TSA_CRL_FILE = 'root.crl';
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -127,4 +132,40 @@ export async function openEmbeddedTsa(
     });
   }
   return new EmbeddedTsa({ ...opts, certificate, privateKey, serials: new FileSerialStore(dir) });
+}
+
+/**
+ * Issues the root's CRL (RFC 5280) for the embedded TSA's chain, revoking nothing, valid from `now` for `days`,
+ * and writes it as PEM to `out` (default root.crl in `dir`, replaced atomically enough for a file read at
+ * node start). Its CRL number is `now` in milliseconds, so later CRLs have larger numbers. Evidence records
+ * carry it (node config `tsa.crlFiles`, docs/long-term.md).
+ */
+export async function issueTsaCrl(
+  dir: string,
+  opts: { now: Date; days: number; out?: string },
+): Promise<{ file: string; issuer: string; nextUpdate: Date }> {
+  const rootPem = await readConfigFile(dir, TsaFiles.rootCert);
+  const keyPem = await readConfigFile(dir, TsaFiles.rootKey);
+  let issuer: ReturnType<typeof parsePemCertificates>[number];
+  let signingKey: KeyObject;
+  try {
+    issuer = parsePemCertificates(rootPem, TsaFiles.rootCert)[0]!;
+    signingKey = createPrivateKey(keyPem);
+  } catch (err) {
+    throw new TimestampError(TimestampErrorCode.badConfig, `${dir}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+  const nextUpdate = new Date(opts.now.getTime() + opts.days * 86_400_000);
+  const crl = issueCrl({
+    issuer,
+    signingKey,
+    thisUpdate: opts.now,
+    nextUpdate,
+    number: BigInt(opts.now.getTime()),
+  });
+  const body = toBase64(crl).replace(/.{1,64}/g, '$&\n');
+  const file = opts.out ?? join(dir, TSA_CRL_FILE);
+  await writeFile(file, `-----BEGIN X509 CRL-----\n${body}-----END X509 CRL-----\n`, { mode: 0o644 });
+  return { file, issuer: issuer.subjectText, nextUpdate };
 }

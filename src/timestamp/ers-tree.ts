@@ -5,17 +5,16 @@
  * shape BouncyCastle's ERS code builds and reads (a reduced tree whose lists after the first hold one sibling
  * each), so either side can check the other's records.
  */
-import { createHash } from 'node:crypto';
-import { compareBytes, concatBytes, equalBytes } from '../core/bytes.ts';
+import { compareBytes, concatBytes, equalBytes, toHex } from '../core/bytes.ts';
+import { digest } from '../core/crypto.ts';
 import type { HashAlg } from './oids.ts';
 
 /** The reduced hash tree: the first list holds the leaf and its sibling, each later list one sibling. */
 export type ReducedHashtree = Uint8Array[][];
 
+/** Browser-safe (core/crypto.ts): receipts carry evidence records too (ADR 013). */
 export function ersDigest(alg: HashAlg, ...parts: Uint8Array[]): Uint8Array {
-  const h = createHash(alg);
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+  return digest(alg, ...parts);
 }
 
 /** A list's hash: one value stands for itself; more are sorted, concatenated and hashed. */
@@ -43,9 +42,28 @@ export function rootOf(levels: readonly Uint8Array[][]): Uint8Array {
   return levels[levels.length - 1]![0]!;
 }
 
-/** The reduced hash tree from `leaf` to the root, or undefined when `leaf` is not in the tree. */
-export function reduce(levels: readonly Uint8Array[][], leaf: Uint8Array): ReducedHashtree | undefined {
-  let index = levels[0]!.findIndex((v) => equalBytes(v, leaf));
+/** A built tree with its leaves' positions, for many reductions (a renewal tree, reused across exports). */
+export interface IndexedTree {
+  levels: Uint8Array[][];
+  /** Position in `levels[0]` by the leaf's hex. */
+  position: Map<string, number>;
+}
+
+export function indexedTree(alg: HashAlg, leaves: readonly Uint8Array[]): IndexedTree {
+  const levels = buildLevels(alg, leaves);
+  return { levels, position: new Map(levels[0]!.map((v, i) => [toHex(v), i])) };
+}
+
+/**
+ * The reduced hash tree from `leaf` to the root, or undefined when `leaf` is not in the tree. With `position`
+ * (an IndexedTree's), finding the leaf costs a lookup instead of a scan.
+ */
+export function reduce(
+  levels: readonly Uint8Array[][],
+  leaf: Uint8Array,
+  position?: ReadonlyMap<string, number>,
+): ReducedHashtree | undefined {
+  let index = position ? (position.get(toHex(leaf)) ?? -1) : levels[0]!.findIndex((v) => equalBytes(v, leaf));
   if (index < 0) return undefined;
   const first = [leaf];
   const out: ReducedHashtree = [first];

@@ -7,6 +7,8 @@
  * (as BouncyCastle does), then climbs to the renewal root.
  */
 
+import { equalBytes } from '../core/bytes.ts';
+import { encodeRevocationValues } from './crl.ts';
 import { TimestampError, TimestampErrorCode } from './errors.ts';
 import {
   type ArchiveTimeStamp,
@@ -14,16 +16,16 @@ import {
   encodeChains,
   encodeEvidenceRecord,
 } from './ers-asn1.ts';
-import { buildLevels, ersDigest, listHash, reduce, rootOf } from './ers-tree.ts';
+import { buildLevels, ersDigest, type IndexedTree, listHash, reduce, rootOf } from './ers-tree.ts';
 import { type HashAlg, oidName } from './oids.ts';
 import { parseToken } from './response.ts';
 import { parseCertificate } from './x509.ts';
 
-/** A renewal token and the leaves of its tree: one per archive it renews, as `renewalLeaf` makes them. */
-export interface Renewal {
-  leaves: readonly Uint8Array[];
-  token: Uint8Array;
-}
+/**
+ * A renewal token and the leaves of its tree: one per archive it renews, as `renewalLeaf` makes them; or the
+ * tree already built from them (renewal trees are immutable once on the ledger, so exports reuse them).
+ */
+export type Renewal = ({ leaves: readonly Uint8Array[] } | { tree: IndexedTree }) & { token: Uint8Array };
 
 export interface Archive {
   /** The SHA-256 document hashes the archive token's tree covers. */
@@ -41,7 +43,12 @@ function timestampHashes(tokens: readonly Uint8Array[]): Uint8Array[] {
 
 /** An archive's leaf in a renewal tree: it covers every timestamp of the archive's chain so far. */
 export function renewalLeaf(tokens: readonly Uint8Array[]): Uint8Array {
-  return listHash('sha256', timestampHashes(tokens));
+  return chainLeaf(timestampHashes(tokens));
+}
+
+/** `renewalLeaf` from the SHA-256 of each token (what the archive index keeps). */
+export function chainLeaf(tokenHashes: readonly Uint8Array[]): Uint8Array {
+  return listHash('sha256', tokenHashes);
 }
 
 /** The root a token over `leaves` covers (an archive's, or a renewal's). */
@@ -54,13 +61,16 @@ function notALeaf(what: string): TimestampError {
 }
 
 /**
- * The DER EvidenceRecord proving `docHash` (SHA-256) through `archive`. `certificates` go to cryptoInfos to
- * help a verifier build the TSA paths. Throws TSA_BAD_INPUT when a hash is not a leaf where it must be.
+ * The DER EvidenceRecord proving `docHash` (SHA-256) through `archive`. cryptoInfos carries `certificates` (the
+ * TSA trust anchors), the certificates every token of the chain embeds, and `crls` (DER CertificateLists) as
+ * revocation values, so a verifier can validate the TSA paths later. Throws TSA_BAD_INPUT when a hash is not
+ * a leaf where it must be.
  */
 export function evidenceRecord(
   docHash: Uint8Array,
   archive: Archive,
   certificates: readonly Uint8Array[] = [],
+  crls: readonly Uint8Array[] = [],
 ): Uint8Array {
   const reduced = reduce(buildLevels('sha256', archive.leaves), docHash);
   if (reduced === undefined) throw notALeaf('the document hash');
@@ -70,7 +80,11 @@ export function evidenceRecord(
   const tokens = [archive.token];
   for (const [i, r] of archive.renewals.entries()) {
     const group = timestampHashes(tokens);
-    const path = reduce(buildLevels('sha256', r.leaves), listHash('sha256', group));
+    const leaf = listHash('sha256', group);
+    const path =
+      'tree' in r
+        ? reduce(r.tree.levels, leaf, r.tree.position)
+        : reduce(buildLevels('sha256', r.leaves), leaf);
     if (path === undefined) throw notALeaf(`the archive's chain in renewal ${i + 1}`);
     const [first, ...rest] = path as [Uint8Array[], ...Uint8Array[][]];
     // The group's hash is the leaf: the group itself replaces it, its sibling (if any) follows on its own.
@@ -78,12 +92,26 @@ export function evidenceRecord(
     chain.push({ digestAlg: 'sha256', reducedHashtree: [group, ...siblings], timeStamp: r.token });
     tokens.push(r.token);
   }
+  const embedded = tokens.flatMap(embeddedCertificates);
   return encodeEvidenceRecord({
     digestAlgs: ['sha256'],
-    certificates: [...certificates],
-    revocationValues: undefined,
+    certificates: distinct([...certificates, ...embedded]),
+    revocationValues: crls.length === 0 ? undefined : encodeRevocationValues(crls),
     chains: [chain],
   });
+}
+
+/** The certificates a token embeds; none when it does not parse. */
+function embeddedCertificates(token: Uint8Array): Uint8Array[] {
+  try {
+    return parseToken(token).signedData?.certificates ?? [];
+  } catch {
+    return [];
+  }
+}
+
+function distinct(ders: readonly Uint8Array[]): Uint8Array[] {
+  return ders.filter((d, i) => ders.findIndex((e) => equalBytes(d, e)) === i);
 }
 
 /**

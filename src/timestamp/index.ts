@@ -9,7 +9,7 @@ export {
 } from './authority.ts';
 export { createTsaCredentials, issueCertificate } from './certs.ts';
 export { HttpTsaClient, type HttpTsaClientOptions, isTransient } from './client.ts';
-export { initTsaDir, openEmbeddedTsa, TsaFiles } from './dir.ts';
+export { initTsaDir, issueTsaCrl, openEmbeddedTsa, TsaFiles } from './dir.ts';
 export { isTimestampError, TimestampError, TimestampErrorCode } from './errors.ts';
 export {
   type EvidenceTokenOptions,

@@ -57,6 +57,7 @@ export const Oid = {
   extCertificatePolicies: id_ce_certificatePolicies,
   kpTimeStamping: id_kp_timeStamping,
   anyExtendedKeyUsage: '2.5.29.37.0',
+  extCrlNumber: '2.5.29.20',
 } as const;
 
 /**

@@ -82,7 +82,10 @@ describe('the exported verification page', () => {
         .evaluateAll((els) =>
           els.map((e) => (e as unknown as { dataset: Record<string, string> }).dataset.status),
         );
-      expect(statuses).toEqual(Array(14).fill('pass'));
+      // Every check, and under the archive check one line for the archive timestamp and one per renewal.
+      expect(statuses).toEqual(Array(17).fill('pass'));
+      const archive = await p.locator('li.check[data-check="renewal"]').textContent();
+      expect(archive).toMatch(/#1 · 2026-.* · valid until /);
       const text = (await p.locator('section.report').textContent()) ?? '';
       for (const v of [
         f.receipt.summary.evidence.hash,

@@ -1,15 +1,18 @@
 /**
- * End to end: the real CLI against a real devnet (validators and TSA as separate processes on loopback).
+ * End to end: the real CLI against a real devnet (validators and TSA as separate processes on loopback), created
+ * as `jrchain devnet --observer` creates it: a genesis that requires sealed cases (ADR 015) and a court, court-a,
+ * running an observer node through which the demo's court records its decision.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caseTx } from '../../src/cli/case.ts';
 import { ApiClient } from '../../src/cli/client.ts';
 import { runDemo, SAMPLES } from '../../src/cli/devnet.ts';
 import { DEMO_CLAIMANT_REF } from '../../src/cli/devnet-case-demo.ts';
-import { resolveIdentity } from '../../src/cli/evidence.ts';
+import { resolveIdentity, send } from '../../src/cli/evidence.ts';
 import { loadGenesisFile } from '../../src/core/genesis-file.ts';
 import { parseTx } from '../../src/core/tx.ts';
 import type { DevnetManifest } from '../../src/dev/devnet.ts';
@@ -62,7 +65,8 @@ async function api(url: string, init?: RequestInit): Promise<{ status: number; j
 }
 
 beforeAll(async () => {
-  const base = await freePortBlock(9);
+  // Ports: 5 p2p (4 validators and the observer), then 5 API, then the TSA.
+  const base = await freePortBlock(11);
   devnet = spawnJrchain(
     'devnet',
     [
@@ -72,9 +76,10 @@ beforeAll(async () => {
       '--base-port',
       `${base}`,
       '--api-base-port',
-      `${base + 4}`,
+      `${base + 5}`,
       '--tsa-port',
-      `${base + 8}`,
+      `${base + 10}`,
+      '--observer',
     ],
     join(dir, 'devnet.log'),
   );
@@ -243,7 +248,9 @@ describe('devnet end to end', () => {
     expect(await runDemo(m, join(dir, 'demo'), (l) => lines.push(l)), lines.join('\n')).toBe(true);
     const text = lines.join('\n');
     demoText = text;
-    expect(text).toMatch(/bank-d +decide +committed/);
+    // The court is the observer's institution: its decision went through its own node (ADR 015: sealed too).
+    expect(m.observer?.institution).toBe('court-a');
+    expect(text).toMatch(/court-a +decide +committed/);
     expect(text).toMatch(/ok +timeline +8 event\(s\) replay to status closed/);
     const caseId = /case demo: (DEMO-\d+),/.exec(text)![1]!;
     // The chain knows the case only by its reference (ADR 011).
@@ -278,9 +285,18 @@ describe('devnet end to end', () => {
       `${caseId}-B`,
       DEMO_CLAIMANT_REF,
     ];
-    // Unsigned block and tx reads are served to loopback callers: the operator's view of the whole ledger.
-    const url = m.nodes[2]!.apiUrl;
-    const height = (await api(`${url}/v1/status`)).json.height as number;
+    // Unsigned block and tx reads are served to loopback callers: the operator's view of the whole ledger, here
+    // the observer's synced copy.
+    const url = m.observer!.apiUrl;
+    const head = (await api(`${m.nodes[2]!.apiUrl}/v1/status`)).json.height as number;
+    const height = await waitFor(
+      'the observer to sync the demo',
+      async () => {
+        const h = (await api(`${url}/v1/status`)).json.height as number;
+        return h >= head ? h : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     const txs: { bytes: Uint8Array; view: string }[] = [];
     for (let h = 1; h <= height; h++) {
       for (const th of (await api(`${url}/v1/blocks/${h}`)).json.txHashes as string[]) {
@@ -299,6 +315,19 @@ describe('devnet end to end', () => {
     // The search finds what is in clear: the e2e's own unsealed evidence names its case E2E-1.
     expect(findSecrets(txs, ['E2E-1']).length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('the devnet genesis requires sealed cases: a validator refuses a case named in clear (TX_CASE_UNSEALED)', async () => {
+    expect(loadGenesisFile(m.genesis).cases.sealing).toBe('required');
+    const client = new ApiClient(m.nodes[1]!.apiUrl);
+    const id = await resolveIdentity(client, m.nodes[0]!.clientKey);
+    const claimant = new Uint8Array(32).fill(7);
+    const env = caseTx(id, {
+      caseId: 'E2E-PLAIN-1',
+      event: { type: 'open', respondent: id.institution, claimant },
+    });
+    const r = await send(client, env, true);
+    expect(r.body.code).toBe('TX_CASE_UNSEALED');
+  }, 60_000);
 
   it('a node stopped with SIGTERM exits cleanly and resumes its chain on restart', async () => {
     const c = m.nodes[2]!;
@@ -325,6 +354,18 @@ describe('devnet end to end', () => {
       const after = (await api(`${c.apiUrl}/v1/status`)).json;
       expect(after.height).toBeGreaterThanOrEqual(before);
       expect(after.chainId).toBe('jrchain-devnet');
+      // The restart accepted the head its first run signed; audit verify checks it against the node's key.
+      const audited = await cli(
+        'audit',
+        'verify',
+        '--data-dir',
+        join(c.home, 'data'),
+        '--home',
+        c.home,
+        '--json',
+      );
+      expect(audited.code, audited.stderr).toBe(0);
+      expect(JSON.parse(audited.stdout)).toMatchObject({ keyChecked: true, signedBy: expect.any(String) });
       expect(logTail(join(devnetDir, 'logs', `${c.institution}.log`), 200)).toMatch(/"msg":"node stopped"/);
     } finally {
       expect(await stopChild(restarted, 20_000)).toBe(0);

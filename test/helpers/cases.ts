@@ -16,8 +16,10 @@ export const OTHER_BANK = 'bank-b';
 export const MEDIATOR = 'bank-c';
 export const COURT = 'bank-d';
 
-export function casesGenesis(): Genesis {
-  return testGenesis({ roles: { [MEDIATOR]: 'mediator', [COURT]: 'court' } });
+/** The cases test genesis; `required` makes it a mandatory-sealing chain (ADR 015). */
+export function casesGenesis(sealing?: 'required' | 'optional'): Genesis {
+  const roles = { [MEDIATOR]: 'mediator', [COURT]: 'court' };
+  return testGenesis(sealing === undefined ? { roles } : { roles, cases: { sealing } });
 }
 
 let nonce = 1;

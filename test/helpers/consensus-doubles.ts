@@ -16,6 +16,11 @@ export class FakeChain implements Chain {
   readonly ledger: SimLedger;
   /** Tx hashes checkTx refuses, as if their signatures were bad. */
   readonly refused = new Set<string>();
+  /**
+   * Tx hash → the height the head must reach before checkTx accepts it, as if it needed a block not executed
+   * yet (an approval of a proposal in that block).
+   */
+  readonly refusedBelow = new Map<string, number>();
   failCommit = false;
   /** How many times checkTxs was called (a PRE-PREPARE's txs are checked in one call). */
   checkTxsCalls = 0;
@@ -54,6 +59,8 @@ export class FakeChain implements Chain {
   async checkTx(env: TxEnvelope): Promise<TxRejection | undefined> {
     if (this.refused.has(env.hashHex))
       return { hash: env.hash, code: 'TX_BAD_SIGNATURE', message: 'refused' };
+    if (this.head().height < (this.refusedBelow.get(env.hashHex) ?? 0))
+      return { hash: env.hash, code: 'TX_GOV_UNKNOWN_PROPOSAL', message: 'needs a later block' };
     if (this.ledger.isCommitted(env.hashHex))
       return { hash: env.hash, code: 'TX_REPLAYED', message: 'committed' };
     return undefined;

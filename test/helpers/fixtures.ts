@@ -75,6 +75,8 @@ export interface TestGenesisOverrides {
   tsa?: Record<string, unknown>;
   /** Institution id -> role; unnamed institutions carry no role field (a bank). */
   roles?: Record<string, string>;
+  /** The genesis `cases` section (absent: optional sealing). */
+  cases?: Record<string, unknown>;
 }
 
 /** The JSON form of the test genesis: four institutions (one client key each, `<id>/client-1`), four validators. */
@@ -96,6 +98,7 @@ export function testGenesisJson(overrides: TestGenesisOverrides = {}): Record<st
     })),
     ...(overrides.consensus === undefined ? {} : { consensus: overrides.consensus }),
     ...(overrides.tsa === undefined ? {} : { tsa: overrides.tsa }),
+    ...(overrides.cases === undefined ? {} : { cases: overrides.cases }),
   };
 }
 

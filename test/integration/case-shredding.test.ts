@@ -53,7 +53,8 @@ const dir = mkdtempSync(join(tmpdir(), 'jrchain-shred-'));
 const PARTIES = [BANK, MEDIATOR, COURT];
 const CASE_ID = '2026-SH-CC-000001';
 const LABEL = 'card statement November';
-const genesis = casesGenesis();
+// A chain that requires sealing (ADR 015), as new chains do.
+const genesis = casesGenesis('required');
 let nonce = 1;
 let time = T + 1000;
 

@@ -7,7 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evidenceRecordFor } from '../../src/receipt/ers-export.ts';
+import { issueCrl } from '../../src/timestamp/certs.ts';
 import { type Archive, evidenceRecord } from '../../src/timestamp/ers.ts';
+import { decodeEvidenceRecord } from '../../src/timestamp/ers-asn1.ts';
 import { bcCheckErs, bouncyCastleMissing } from '../helpers/bouncycastle.ts';
 import { batchOf, outcomes, runBlock } from '../helpers/chain.ts';
 import {
@@ -70,8 +72,17 @@ describe.skipIf(missing !== undefined)(
       ]);
       await writeFile(file('ledger-root.pem'), pki.rootPem);
       const at = new Date(TEST_GENESIS_TIME + 5000);
+      // The records carry the root's CRL as revocation data (cryptoInfos): BouncyCastle still validates them.
+      const crl = issueCrl({
+        issuer: pki.root,
+        signingKey: pki.rootKey,
+        thisUpdate: new Date(TEST_GENESIS_TIME),
+        nextUpdate: new Date(TEST_GENESIS_TIME + 30 * DAY),
+        number: 1n,
+      });
       for (const [i, doc] of documents.entries()) {
-        const r = (await evidenceRecordFor(queries, genesis, records[i]!.hash))!;
+        const r = (await evidenceRecordFor(queries, genesis, records[i]!.hash, { crls: [crl] }))!;
+        expect(decodeEvidenceRecord(r.ers).revocationValues).toBeDefined();
         await writeFile(file(`ledger${i}.ers`), r.ers);
         await writeFile(file(`ledger-doc${i}`), doc);
         const run = await bcCheckErs(

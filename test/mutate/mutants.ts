@@ -25,6 +25,7 @@ const GUARD = 'src/consensus/guard.ts';
 const PACE = 'src/consensus/pacemaker.ts';
 const SYNC = 'src/node/net/state-sync.ts';
 const GOV = 'src/ledger/governance-state.ts';
+const DRIVER = 'src/consensus/driver.ts';
 
 const REPLICA_TEST = 'test/unit/consensus/replica.test.ts';
 const VC_TEST = 'test/unit/consensus/view-change.test.ts';
@@ -311,6 +312,26 @@ export const MUTANTS: readonly Mutant[] = [
       'the prepared certificate is not persisted before the COMMIT: lost from VIEW-CHANGEs after a crash',
     tests: [REPLICA_TEST],
   },
+  // ---- a PRE-PREPARE's txs are judged on the state its block builds on (driver) --------------------------------
+  {
+    id: 'driver-rejudge-held',
+    file: DRIVER,
+    original: 'if (message.seq === next) this.enqueueInbound(() => this.messageInput(message, verified));',
+    replacement:
+      "if (message.seq === next) this.enqueueInbound(async () => ({ now: this.c.clock.now(), type: 'message', message, verified }));",
+    breaks:
+      'a PRE-PREPARE held for a later head reaches the core without its txs judged on the state it builds on',
+    tests: [DRIVER_TEST],
+  },
+  {
+    id: 'driver-hold-later-seq',
+    file: DRIVER,
+    original: 'if (bad && !(message.seq > this.c.chain.head().height + 1 && this.defer(message, verified)))',
+    replacement: 'if (bad)',
+    breaks:
+      'txs of a PRE-PREPARE above head + 1 judged on the older head: a lagging validator refuses valid ones',
+    tests: [DRIVER_TEST],
+  },
   // ---- liveness: which VIEW-CHANGEs move a replica -----------------------------------------------------------
   {
     id: 'join-f-plus-1',
@@ -414,6 +435,30 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'a status head naming a set this node does not know is handed on as certified, unchecked',
     tests: [SYNC_TEST],
   },
+  {
+    id: 'sync-sigs-digest',
+    file: SYNC,
+    original: 'return answers.every((d) => d !== undefined && equalBytes(d, digest));',
+    replacement: 'return answers.every((d) => d !== undefined);',
+    breaks: 'catch-up skips client-signature checks when another validator holds other signatures',
+    tests: [SYNC_TEST],
+  },
+  {
+    id: 'sync-sigs-alone',
+    file: SYNC,
+    original: 'if (others.length < f) return false;',
+    replacement: 'if (others.length < f) return true;',
+    breaks: 'catch-up skips client-signature checks on one peer’s word (fewer than f+1 vouch)',
+    tests: [SYNC_TEST],
+  },
+  {
+    id: 'exec-sigs-vouched',
+    file: 'src/ledger/ledger-chain.ts',
+    original: '      vouched,\n',
+    replacement: '      vouched: inBlock,\n',
+    breaks: 'block execution skips client-signature checks when nobody vouched for them',
+    tests: ['test/unit/ledger/ledger-chain.test.ts'],
+  },
   // ---- governance ------------------------------------------------------------------------------------------------
   {
     id: 'gov-removed-votes',
@@ -457,6 +502,72 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ['test/unit/ledger/cases-sealed.test.ts'],
   },
   {
+    id: 'sealing-required-ref',
+    file: 'src/ledger/case-machine.ts',
+    original: 'if (!isCaseRef(r.caseId))',
+    replacement: 'if (false)',
+    breaks: 'a mandatory-sealing chain accepts a case record that names its case id in clear',
+    tests: ['test/unit/ledger/cases-sealed.test.ts'],
+  },
+  {
+    id: 'sealing-required-open',
+    file: 'src/ledger/case-machine.ts',
+    original: "if (r.event.type === 'open' && r.sealed === undefined)",
+    replacement: 'if (false)',
+    breaks: 'a mandatory-sealing chain accepts an open without sealed case details',
+    tests: ['test/unit/ledger/cases-sealed.test.ts'],
+  },
+  {
+    id: 'sealing-required-wraps',
+    file: 'src/ledger/case-machine.ts',
+    original: 'if (!ctx.sealingRequired && r.sealed === undefined && r.wraps === undefined)',
+    replacement: 'if (r.sealed === undefined && r.wraps === undefined)',
+    breaks: 'on a mandatory-sealing chain an event without a sealed part adds a party with no case key wrap',
+    tests: ['test/unit/ledger/cases-sealed.test.ts'],
+  },
+  {
+    id: 'store-keeps-shredded-out',
+    file: 'src/node/case-keys.ts',
+    original: 'if (index.shredded.includes(c.ref))',
+    replacement: 'if (false)',
+    breaks:
+      'a case key shredded from a store is stored again (`case sync` while the old encryption key lives)',
+    tests: ['test/unit/node/case-key-store.test.ts'],
+  },
+  {
+    id: 'audit-head-signature',
+    file: 'src/api/audit.ts',
+    original: '!verifySignature(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)',
+    replacement: 'false',
+    breaks:
+      'an audit head whose signature does not cover its seq and hash is accepted (log and head cut together)',
+    tests: ['test/unit/api/audit.test.ts'],
+  },
+  {
+    id: 'audit-head-key',
+    file: 'src/api/audit.ts',
+    original: 'if (keys !== undefined && !keys.some((k) => equalBytes(k, pub)))',
+    replacement: 'if (false)',
+    breaks: "an audit head re-signed by a key other than the node's is accepted",
+    tests: ['test/unit/api/audit.test.ts'],
+  },
+  {
+    id: 'audit-head-strict',
+    file: 'src/api/audit.ts',
+    original: 'const strict = signer !== undefined && signedEra;',
+    replacement: 'const strict = false;',
+    breaks: 'a node whose log records signed heads starts on an unsigned or missing head',
+    tests: ['test/unit/api/audit.test.ts'],
+  },
+  {
+    id: 'genesis-encryption-key',
+    file: GOV,
+    original: 'encryptionKey: i.encryptionKey,',
+    replacement: 'encryptionKey: undefined,',
+    breaks: 'the registry ignores the encryption keys the genesis registers (or registers others)',
+    tests: ['test/unit/core/genesis.test.ts'],
+  },
+  {
     id: 'gov-audit-regulator',
     file: GOV,
     original: "if (inst?.role !== 'regulator') return",
@@ -471,5 +582,24 @@ export const MUTANTS: readonly Mutant[] = [
     replacement: 'continue;',
     breaks: 'an anchor’s archive timestamp or renewal token from an untrusted TSA is accepted',
     tests: ['test/unit/receipt/ers-export.test.ts'],
+  },
+  // ---- long-term receipts (ADR 016) -------------------------------------------------------------------------
+  {
+    id: 'receipt-anchor-expired',
+    file: 'src/receipt/time-checks.ts',
+    original: 'if (!time.renewed) {',
+    replacement: 'if (false) {',
+    breaks:
+      'a receipt whose anchor token expired before the verification time passes without a renewed archive',
+    tests: ['test/unit/node/renewal.test.ts'],
+  },
+  {
+    id: 'receipt-archive-at',
+    file: 'src/receipt/archive-check.ts',
+    original: 'at: opts.at,',
+    replacement: 'at: undefined,',
+    breaks:
+      'a v4 receipt’s archive chain is not checked at the verification time: an unrenewed archive passes',
+    tests: ['test/unit/node/renewal.test.ts'],
   },
 ];

@@ -1,21 +1,34 @@
 /**
- * node test/sim/bench.ts [runs]: the CPU time per run of the production-module simulation for n = 4
- * (driver-crash-lossy-n4 on the sim ledger, ledger-crash-lossy-n4 on LedgerChain), as medians over `runs` seeds
- * after two warm-up runs (the first runs of a process pay for compiling). A benchmark, never a test: the figures
- * go to docs/testing.md.
+ * node test/sim/bench.ts [runs] [name-filter]: the CPU time per run of every n = 4 scenario of the simulation on
+ * the production modules (driver-*, ledger-*, the adversaries on them), as medians over `runs` seeds (0..runs−1)
+ * after two warm-up runs (the first runs of a process pay for compiling); only the scenarios whose name contains
+ * `name-filter`, if given. A benchmark, never a test: the figures go to docs/testing.md.
  */
-import { DRIVER_SCENARIOS, LEDGER_SCENARIOS, runDriverScenario } from './driver-sim.ts';
+import { DRIVER_ADVERSARY_SCENARIOS, runDriverAdversary } from './driver-adversary-scenarios.ts';
+import { DRIVER_SCENARIOS, type DriverRunResult, LEDGER_SCENARIOS, runDriverScenario } from './driver-sim.ts';
 
 const runs = Number(process.argv[2] ?? 9);
+const filter = process.argv[3] ?? '';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-for (const s of [...DRIVER_SCENARIOS, ...LEDGER_SCENARIOS].filter((x) => x.name.endsWith('crash-lossy-n4'))) {
-  for (let seed = 1000; seed < 1002; seed++) await runDriverScenario(s, seed);
+const scenarios: { name: string; run: (seed: number) => Promise<DriverRunResult> }[] = [
+  ...[...DRIVER_SCENARIOS, ...LEDGER_SCENARIOS].map((s) => ({
+    name: s.name,
+    run: (seed: number) => runDriverScenario(s, seed),
+  })),
+  ...DRIVER_ADVERSARY_SCENARIOS.map((a) => ({
+    name: a.name,
+    run: (seed: number) => runDriverAdversary(a, seed),
+  })),
+];
+
+for (const s of scenarios.filter((x) => x.name.endsWith('-n4') && x.name.includes(filter))) {
+  for (let seed = 1000; seed < 1002; seed++) await s.run(seed);
   const cpu: number[] = [];
   let events = 0;
   for (let seed = 0; seed < runs; seed++) {
     const start = process.cpuUsage();
-    const r = await runDriverScenario(s, seed);
+    const r = await s.run(seed);
     const used = process.cpuUsage(start);
     cpu.push((used.user + used.system) / 1000);
     events += r.events;

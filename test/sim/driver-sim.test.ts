@@ -51,6 +51,17 @@ describe('simulation on the production driver', () => {
     },
   );
 
+  // Regression seeds of the sweep 6000-6099: the joiner refused its first PRE-PREPARE as a member (approvals of
+  // a proposal in a block it had not executed yet, judged against its older head) and never voted in its epoch.
+  it.each([6088, 6054])(
+    'ledger-reconfig-crash-lossy-n7 seed %i: the joiner commits through consensus',
+    async (seed) => {
+      const s = LEDGER_SCENARIOS.find((x) => x.name === 'ledger-reconfig-crash-lossy-n7')!;
+      const r = await runDriverScenario(s, seed);
+      expect(r.violations, replay(r)).toEqual([]);
+    },
+  );
+
   it.each(['driver-crash-lossy-n4', 'ledger-crash-lossy-n4'])(
     '%s: a seed replays exactly; another seed differs',
     async (name) => {

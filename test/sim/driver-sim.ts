@@ -137,6 +137,8 @@ export interface ScriptEnv {
   at(ms: number, run: () => Promise<void> | void): void;
   /** A client tx: gossiped to the validators and checked like the load's. */
   submit(tx: TxEnvelope): void;
+  /** One more tx of the load, now (after the load's end too; liveness is checked for the load's txs only). */
+  loadTx(): void;
   chain(i: number): SimChain;
   running(i: number): boolean;
   fail(message: string): void;
@@ -166,6 +168,12 @@ type Ev =
  * (A setImmediate per event did the same at several times the cost.)
  */
 const settled = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
+/**
+ * The load comes in rounds, this far apart: each round's txs reach a validator's mempool together (as a client's
+ * burst would). Fewer, fuller rounds mean fewer blocks for the same txs, and the run's cost is mostly per block.
+ */
+const LOAD_TICK_MS = 100;
 
 export interface DriverSimHooks {
   /** The consensus store of validator i (default: a MemoryConsensusStore, durable across its crashes). */
@@ -216,6 +224,7 @@ class DriverSim {
   private readonly epochSets = new Map<string, ValidatorSet>();
   /** Public key (hex) → endpoint index. */
   private readonly endpointOf: Map<string, number>;
+  private readonly endpointIndexes = new WeakMap<ValidatorSet, number[]>();
   private script: Script | undefined;
   /** Script txs, resubmitted to every validator until committed. */
   private readonly sticky = new Set<string>();
@@ -326,8 +335,8 @@ class DriverSim {
     const s = this.s;
     const tick = () => {
       if (this.now > this.t0 + s.loadEndMs) return;
-      for (let k = 0; k < (s.txsPerSecond * 50) / 1000; k++) this.newTx();
-      this.at(this.now - this.t0 + 50, tick);
+      this.newTxs((s.txsPerSecond * LOAD_TICK_MS) / 1000);
+      this.at(this.now - this.t0 + LOAD_TICK_MS, tick);
     };
     this.at(0, tick);
     const status = async () => {
@@ -339,8 +348,12 @@ class DriverSim {
     this.at(500, status);
     // A client resubmits what is not committed yet; a validator's mempool ignores a tx it already holds.
     const retry = () => {
-      for (const t of this.submitted.values())
-        if (!this.firstCommit.has(t.tx.hashHex)) this.gossip(t.tx, true);
+      const open = [...this.submitted.values()].filter((t) => !this.firstCommit.has(t.tx.hashHex));
+      if (open.length > 0)
+        this.gossip(
+          open.map((t) => t.tx),
+          true,
+        );
       this.at(this.now - this.t0 + 1000, retry);
     };
     this.at(1000, retry);
@@ -402,6 +415,16 @@ class DriverSim {
             block.txs.map((t) => t.hashHex),
             true,
           ),
+        onDrop: (reason, detail) => {
+          // A PRE-PREPARE above head + 1 whose txs fail is held until the head reaches seq − 1 (its block builds
+          // on that state): refused before, its txs were judged on an older state. (Byzantine ones could fill
+          // the driver's bounded hold, so only without them.)
+          const seq = reason === 'invalidTx' ? /^PRE-PREPARE (\d+):/.exec(detail)?.[1] : undefined;
+          if (seq !== undefined && Number(seq) > chain.head().height + 1 && this.adversaries.size === 0)
+            this.fail(
+              `validity: validator ${i} at ${chain.head().height} refused an honest primary's ${detail}`,
+            );
+        },
         onFatal: (err) => this.fail(`fatal at validator ${i}: ${(err as Error).stack ?? err}`),
         onEpoch: (e) => {
           this.sets[i] = e.set;
@@ -439,8 +462,7 @@ class DriverSim {
         });
     };
     // Indexes are the sender's epoch set's; a broadcast goes to that set's other members.
-    const endpoint = (index: number) =>
-      this.endpointOf.get(toHex(this.sets[i]!.validators[index]!.publicKey))!;
+    const endpoint = (index: number) => this.endpointsOf(this.sets[i]!)[index]!;
     const honest = (to: number | 'all', bytes: Uint8Array) => {
       this.observer.onSend(bytes, this.adversaries.has(i) ? undefined : i);
       if (to !== 'all') send(endpoint(to), bytes);
@@ -462,6 +484,16 @@ class DriverSim {
     };
   }
 
+  /** A set's members as endpoint indexes, by validator index (sets are immutable: computed once each). */
+  private endpointsOf(set: ValidatorSet): number[] {
+    let out = this.endpointIndexes.get(set);
+    if (out === undefined) {
+      out = set.validators.map((v) => this.endpointOf.get(toHex(v.publicKey))!);
+      this.endpointIndexes.set(set, out);
+    }
+    return out;
+  }
+
   private scriptEnv(): ScriptEnv {
     return {
       n: this.s.n,
@@ -471,8 +503,9 @@ class DriverSim {
         this.submitted.set(tx.hashHex, { tx, at: this.now });
         // A node may refuse it for now (an approval of a proposal it has not committed yet): always resubmitted.
         this.sticky.add(tx.hashHex);
-        this.gossip(tx);
+        this.gossip([tx]);
       },
+      loadTx: () => this.newTxs(1),
       chain: (i) => this.chains[i]!,
       running: (i) => this.drivers[i] !== undefined,
       fail: (m) => this.fail(m),
@@ -583,27 +616,36 @@ class DriverSim {
 
   // ---- clients and checks ----
 
-  private newTx(): void {
-    const tx = this.world.tx(this.nonce);
-    this.nonce++;
-    this.submitted.set(tx.hashHex, { tx, at: this.now });
-    this.gossip(tx);
+  /** `count` new txs of the load, sent together. */
+  private newTxs(count: number): void {
+    const txs: TxEnvelope[] = [];
+    for (let k = 0; k < count; k++) {
+      const tx = this.world.tx(this.nonce);
+      this.nonce++;
+      this.submitted.set(tx.hashHex, { tx, at: this.now });
+      txs.push(tx);
+    }
+    this.gossip(txs);
   }
 
   /**
-   * A tx reaches every running validator's mempool (a client and the relay), after a short delay; a resubmission
-   * (`again`) only the validators that do not hold it.
+   * Txs reach every running validator's mempool (a client and the relay) after a short delay, as one round that
+   * the mempool checks (Chain.checkTxs) and hands to the driver (txsArrived), as the node's mempool does; a
+   * resubmission (`again`) only reaches the validators that do not hold them.
    */
-  private gossip(tx: TxEnvelope, again = false): void {
+  private gossip(txs: readonly TxEnvelope[], again = false): void {
     for (let i = 0; i < this.s.n; i++) {
-      if (again && this.holds[i]!.has(tx.hashHex) && !this.sticky.has(tx.hashHex)) continue;
+      const holds = this.holds[i]!;
+      const mine = again ? txs.filter((t) => !holds.has(t.hashHex) || this.sticky.has(t.hashHex)) : txs;
+      if (mine.length === 0) continue;
       this.queue.push(this.now + this.rng.int(1, 10), {
         type: 'action',
-        run: () => {
+        run: async () => {
           const d = this.drivers[i];
           if (d === undefined) return;
-          this.holds[i]!.add(tx.hashHex);
-          d.txArrived(tx);
+          for (const t of mine) holds.add(t.hashHex);
+          const verdicts = await this.chains[i]!.checkTxs(mine, this.now);
+          d.txsArrived(mine.filter((_, k) => verdicts[k] === undefined));
         },
       });
     }
@@ -667,7 +709,7 @@ export const DRIVER_SCENARIOS: readonly DriverScenario[] = [4, 7].flatMap((n) =>
     net: MILD_NET,
     healAtMs: 0,
     loadEndMs: 4000,
-    txsPerSecond: 60,
+    txsPerSecond: 20,
     livenessBoundMs: livenessBoundMs(n),
     crashes: false,
     split: false,
@@ -700,7 +742,7 @@ export const LEDGER_SCENARIOS: readonly DriverScenario[] = [
     net: LOSSY_NET,
     healAtMs: 3500,
     loadEndMs: 5000,
-    txsPerSecond: 60,
+    txsPerSecond: 20,
     livenessBoundMs: livenessBoundMs(4),
     crashes: true,
     split: false,

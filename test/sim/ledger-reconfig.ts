@@ -25,6 +25,13 @@ export type Change = { add: number } | { remove: number };
 const FIRST_AT_MS = 600;
 const PAUSE_MS = 300;
 const POLL_MS = 100;
+/**
+ * Once every change is in force, one tx every PROBE_EVERY_MS until each joiner has committed a block through
+ * consensus, for at most PROBE_FOR_MS: the load may have ended, and a joiner that caught up by state sync only
+ * after the last block (the changes' own blocks can be the last ones) would otherwise have nothing to commit.
+ */
+const PROBE_EVERY_MS = 200;
+const PROBE_FOR_MS = 4000;
 
 interface Step {
   readonly change: Change;
@@ -99,10 +106,33 @@ class Reconfiguration implements Script {
     else if (step.phase === 'approved' && this.inForce(step)) {
       step.phase = 'done';
       this.current++;
-      this.env.at(this.env.elapsed() + PAUSE_MS, () => this.poll());
+      if (this.current === this.steps.length) this.probe(this.env.elapsed() + PROBE_FOR_MS);
+      else this.env.at(this.env.elapsed() + PAUSE_MS, () => this.poll());
       return;
     }
     this.env.at(this.env.elapsed() + POLL_MS, () => this.poll());
+  }
+
+  private probe(until: number): void {
+    if (this.env.elapsed() > until || this.joiners().every((j) => this.joined(j) !== undefined)) return;
+    this.env.loadTx();
+    this.env.at(this.env.elapsed() + PROBE_EVERY_MS, () => this.probe(until));
+  }
+
+  /** The steps that add a validator, with the height up to which it stays (a later step removing it). */
+  private joiners(): { step: Step; until: number }[] {
+    return this.steps.flatMap((step, k) => {
+      if (!('add' in step.change)) return [];
+      const added = step.change.add;
+      const removal = this.steps.slice(k + 1).find((s) => 'remove' in s.change && s.change.remove === added);
+      return [{ step, until: removal?.effectiveHeight || Number.POSITIVE_INFINITY }];
+    });
+  }
+
+  /** The first height the joiner committed through consensus while a member; undefined if none. */
+  private joined({ step, until }: { step: Step; until: number }): number | undefined {
+    const added = (step.change as { add: number }).add;
+    return (this.byConsensus.get(added) ?? []).find((h) => h >= step.effectiveHeight && h < until);
   }
 
   /** Proposed by the first member that stays; approved by the next ones up to a quorum of the set in force. */
@@ -155,11 +185,13 @@ class Reconfiguration implements Script {
       return;
     }
     for (let i = 0; i < this.env.n; i++) this.checkLedger(i);
-    for (const [k, step] of this.steps.entries()) {
+    for (const j of this.joiners())
+      if (this.joined(j) === undefined)
+        this.env.fail(
+          `reconfiguration: joiner ${(j.step.change as { add: number }).add} committed nothing through consensus`,
+        );
+    for (const step of this.steps) {
       const mine = (i: number) => (this.byConsensus.get(i) ?? []).filter((h) => h >= step.effectiveHeight);
-      const later = this.steps[k + 1]?.effectiveHeight ?? Number.POSITIVE_INFINITY;
-      if ('add' in step.change && !mine(step.change.add).some((h) => h < later))
-        this.env.fail(`reconfiguration: joiner ${step.change.add} committed nothing through consensus`);
       if ('remove' in step.change && mine(step.change.remove).length > 0)
         this.env.fail(
           `reconfiguration: removed validator ${step.change.remove} still committed by consensus`,

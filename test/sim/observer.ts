@@ -32,6 +32,8 @@ export class Observer {
   /** Equivocations by Byzantine keys (expected from some behaviours). */
   byzantineEquivocations = 0;
   private readonly ctx: ObserverContext;
+  /** Each set's members as key ids (sets are immutable; looked up once each, not on every send). */
+  private readonly memberIds = new WeakMap<ValidatorSet, (number | undefined)[]>();
 
   constructor(ctx: ObserverContext) {
     this.ctx = ctx;
@@ -50,12 +52,10 @@ export class Observer {
     }
     const set = this.ctx.setFor(m.chainId);
     const key = set?.validators[m.from];
-    const keyId = key === undefined ? undefined : this.ctx.keyId(toHex(key.publicKey));
+    const ids = set === undefined ? undefined : this.idsOf(set);
+    const keyId = key === undefined ? undefined : ids![m.from];
     // A member may relay another's message (a NEW-VIEW, say); a node outside the set sends nothing there.
-    if (
-      honestSender !== undefined &&
-      !set?.validators.some((v) => this.ctx.keyId(toHex(v.publicKey)) === honestSender)
-    )
+    if (honestSender !== undefined && !ids?.includes(honestSender))
       this.ctx.fail(
         `membership: honest validator (key ${honestSender}) sent a ${m.type} in ${m.chainId}, outside its set`,
       );
@@ -73,6 +73,15 @@ export class Observer {
           this.note(keyId, m.chainId, 'pre-prepare', m.view, pp.seq, pp.digest);
       }
     }
+  }
+
+  private idsOf(set: ValidatorSet): (number | undefined)[] {
+    let ids = this.memberIds.get(set);
+    if (ids === undefined) {
+      ids = set.validators.map((v) => this.ctx.keyId(toHex(v.publicKey)));
+      this.memberIds.set(set, ids);
+    }
+    return ids;
   }
 
   private note(

@@ -173,6 +173,30 @@ export const CHECKS: Record<string, { title: Text; proves: Text; failed: Text }>
     ),
     failed: t('The trusted time stamp does not hold.', '可信时间戳不成立。'),
   },
+  archive: {
+    title: t('Long-term time (RFC 4998 archive)', '长期时间证明（RFC 4998 归档）'),
+    proves: t(
+      'Archive time stamps, renewed before each expired, prove the document’s hash existed no later than the time shown, even after the first time-stamp certificate expired.',
+      '在每次到期前续期的归档时间戳证明文件哈希最迟存在于所示时间，即使首个时间戳证书已过期。',
+    ),
+    failed: t('The archive time stamps do not hold.', '归档时间戳不成立。'),
+  },
+  archiveStamp: {
+    title: t('Archive time stamp', '归档时间戳'),
+    proves: t(
+      'The TSA stamped the hash tree holding the document’s hash.',
+      '时间戳机构对包含文件哈希的哈希树加盖了时间戳。',
+    ),
+    failed: t('The archive time stamp does not hold.', '归档时间戳不成立。'),
+  },
+  renewal: {
+    title: t('Renewal', '续期'),
+    proves: t(
+      'A newer time stamp covers the earlier ones, made before their certificates expired.',
+      '在先前证书到期前，新的时间戳覆盖了先前的时间戳。',
+    ),
+    failed: t('The renewal does not hold.', '续期不成立。'),
+  },
   evidenceToken: {
     title: t('RFC 3161 time (evidence)', 'RFC 3161 时间（证据）'),
     proves: t('The institution’s own time stamp of the document holds.', '机构为文件申请的时间戳成立。'),

@@ -16,6 +16,7 @@ const ORDER_EVIDENCE = [
   'evidence',
   'file',
   'anchor',
+  'archive',
   'evidenceToken',
   'summary',
 ];
@@ -111,6 +112,12 @@ export function renderReport(r: PageReport, lang: Lang, index: number, count: nu
         lang,
       ),
     );
+    // The archive's chain, one line per timestamp: the archive token, then each renewal.
+    if (name !== 'archive') continue;
+    for (const [i, a] of r.archive.entries()) {
+      const detail = `${i === 0 ? '' : `#${i} · `}${a.genTime} · ${a.signer} · valid until ${a.validUntil}`;
+      list.append(checkItem(i === 0 ? 'archiveStamp' : 'renewal', { name, status: 'pass', detail }, lang));
+    }
   }
   section.append(list);
   return section;

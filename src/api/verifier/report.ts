@@ -42,6 +42,8 @@ export interface PageReport {
   /** The receipt's human-readable summary, shown once verified. */
   summary: Record<string, unknown>;
   tokens: TokenInfo[];
+  /** A v4 receipt's archive timestamps once verified: the archive token, then each renewal. */
+  archive: { genTime: string; validUntil: string; signer: string }[];
 }
 
 function parseJson(text: string, field: InputProblem['field']): unknown {
@@ -108,7 +110,8 @@ export async function buildReport(
   };
   if (isCaseReceipt(doc)) {
     const v = verifyCaseReceipt(doc, genesis);
-    return { ...base, kind: 'case', ok: v.ok, checks: v.checks, documentChecked: false, tokens: [] };
+    const none = { tokens: [], archive: [] };
+    return { ...base, ...none, kind: 'case', ok: v.ok, checks: v.checks, documentChecked: false };
   }
   const v = await verifyReceipt(doc, { genesis, ...(digest ? { fileDigest: digest } : {}) });
   const tokens = v.ok ? await tokenInfo(doc, genesis) : [];
@@ -119,5 +122,10 @@ export async function buildReport(
     checks: v.checks,
     documentChecked: digest !== undefined,
     tokens,
+    archive: (v.facts?.archive?.steps ?? []).map((s) => ({
+      genTime: s.genTime.toISOString(),
+      validUntil: s.validUntil.toISOString(),
+      signer: s.signer,
+    })),
   };
 }

@@ -3,6 +3,7 @@
  * throughput and latency over the measurement window, the exactly-once check of every acknowledged tx, block
  * statistics, and the result table.
  */
+import type { QuerygenResult } from './querygen.ts';
 import { percentile } from './stats.ts';
 
 /** The first throughput target of the benchmark issue. */
@@ -286,7 +287,11 @@ export interface BenchResult {
   prePrepareTxs: Record<string, number>;
   verifySamples: number[];
   meetsTarget: boolean;
+  /** The query load run against the first validator during the window (`--query-rate`), when asked for. */
+  queries?: QuerygenResult;
 }
+
+export type { QuerygenResult };
 
 export function meetsTarget(r: Pick<BenchResult, 'txPerSec' | 'p99Ms' | 'peakRssMb' | 'failed'>): boolean {
   return (
@@ -348,6 +353,7 @@ export function formatResult(r: BenchResult): string {
       'anchor txs / view changes / disagreements',
       `${r.txs.foreign} / ${r.viewChanges} / ${r.txs.disagreements.length}`,
     ],
+    ...queryRows(r.queries),
   ];
   const head =
     `JRChain cluster bench: ${r.validators} validators, window ${num(r.durationS, 1)} s after ${r.warmupS} s ` +
@@ -356,4 +362,32 @@ export function formatResult(r: BenchResult): string {
     ? `target met (>= ${TARGET.txPerSec} tx/s, p99 <= ${TARGET.p99Ms} ms, RSS <= ${TARGET.peakRssMb} MiB, 0 failed)`
     : `target NOT met (>= ${TARGET.txPerSec} tx/s, p99 <= ${TARGET.p99Ms} ms, RSS <= ${TARGET.peakRssMb} MiB, 0 failed)`;
   return [head, ...rows.map(([k, v]) => `  ${k.padEnd(42)} ${v}`), `  ${verdict}`].join('\n');
+}
+
+const errorText = (e: Record<string, number>) =>
+  Object.keys(e).length === 0
+    ? '0'
+    : Object.entries(e)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ');
+
+/** The query load's rows (first validator, during the window). */
+function queryRows(q: QuerygenResult | undefined): [string, string][] {
+  if (q === undefined) return [];
+  return [
+    [
+      'queries/s offered / answered (not sent)',
+      `${num(q.offeredPerSec)} / ${num(q.achievedPerSec)} (${num(q.notSent)})`,
+    ],
+    [
+      'evidence by hash p50 / p99 / max (ms)',
+      `${num(q.byHash.p50Ms, 1)} / ${num(q.byHash.p99Ms, 1)} / ${num(q.byHash.maxMs, 1)}`,
+    ],
+    [
+      'signed case query p50 / p99 / max (ms)',
+      `${num(q.cases.p50Ms, 1)} / ${num(q.cases.p99Ms, 1)} / ${num(q.cases.maxMs, 1)}`,
+    ],
+    ['query errors (by hash; case)', `${errorText(q.byHash.errors)}; ${errorText(q.cases.errors)}`],
+    ['query generator CPU (cores)', num(q.cpuCores, 2)],
+  ];
 }

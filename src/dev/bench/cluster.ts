@@ -31,6 +31,7 @@ import {
 } from './cluster-report.ts';
 import type { LoadgenConfig, LoadgenMessage, LoadgenResult } from './loadgen.ts';
 import { machineCpuTicks, ResourceSampler } from './proc.ts';
+import type { QuerygenConfig, QuerygenMessage, QuerygenResult } from './querygen.ts';
 import { median } from './stats.ts';
 import { measureVerifyRate } from './verify-rate.ts';
 
@@ -63,6 +64,10 @@ export interface ClusterBenchOptions {
   profile: boolean;
   /** Where to write the JSON result; bench/results/cluster-<time>.json when absent. */
   out?: string;
+  /** Query requests per second against the first validator during the window (querygen.ts); none when absent. */
+  queryRate?: number;
+  /** Share of those that are signed case queries (the rest: evidence by hash). */
+  queryCaseShare?: number;
 }
 
 export const DEFAULT_CLUSTER_BENCH: ClusterBenchOptions = Object.freeze({
@@ -101,6 +106,7 @@ export class BenchError extends JrError {
 }
 
 const LOADGEN = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
+const QUERYGEN = fileURLToPath(new URL('./querygen.ts', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 const VERIFY_SAMPLES = 3;
 
@@ -156,6 +162,32 @@ function runLoadgenProcess(
   });
   child.send({ type: 'run', config });
   return { pid: child.pid!, done };
+}
+
+/** Forks the query generator; `start()` starts its window. */
+function runQuerygenProcess(config: QuerygenConfig): {
+  pid: number;
+  start: () => void;
+  done: Promise<QuerygenResult>;
+} {
+  const child = fork(QUERYGEN, ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const done = new Promise<QuerygenResult>((resolveResult, reject) => {
+    let result: QuerygenResult | undefined;
+    child.on('message', (m: QuerygenMessage) => {
+      if (m.type === 'result') result = m.result;
+      else if (m.type === 'error')
+        reject(new BenchError(BenchErrorCode.loadgen, `query generator: ${m.message}`));
+    });
+    child.once('exit', (code) => {
+      if (result !== undefined) resolveResult(result);
+      else
+        reject(
+          new BenchError(BenchErrorCode.loadgen, `the query generator exited (${code}) without a result`),
+        );
+    });
+  });
+  child.send({ type: 'run', config });
+  return { pid: child.pid!, start: () => child.send({ type: 'start' }), done };
 }
 
 /** The run's data directory: `o.dir` if new or empty, else a fresh temporary one. */
@@ -218,6 +250,7 @@ function loadgenConfig(m: DevnetManifest, o: ClusterBenchOptions, startedAt: Dat
 /** What the load run measured: the load generator's result, and CPU and memory around its window. */
 interface Measured {
   r: LoadgenResult;
+  queries?: QuerygenResult;
   peaks: Map<string, number>;
   cpuStart: Map<string, number>;
   cpuEnd: Map<string, number>;
@@ -241,6 +274,22 @@ async function measureLoad(
     machineEnd: undefined,
   };
   log(`pre-signing ${o.txs} txs from ${m.nodes.length} institutions`);
+  const first = m.nodes[0]!;
+  const qg =
+    o.queryRate === undefined
+      ? undefined
+      : runQuerygenProcess({
+          node: first.apiUrl,
+          runTag: startedAt.toISOString(),
+          rate: o.queryRate,
+          caseShare: o.queryCaseShare ?? 0.5,
+          durationS: o.duration,
+          client: { institution: first.institution, keyId: 'client-1', keyFile: first.clientKey },
+          maxInFlight: 2000,
+          connections: 32,
+        });
+  // Queries that fail the run must not leave the tx load unawaited, nor the other way round.
+  qg?.done.catch(() => {});
   const lg = runLoadgenProcess(loadgenConfig(m, o, startedAt), (msg) => {
     if (msg.type === 'signed') {
       log(`signed ${msg.count} txs in ${msg.seconds.toFixed(1)} s; submitting (warm-up ${o.warmup} s)`);
@@ -249,7 +298,8 @@ async function measureLoad(
     } else if (msg.type === 'window' && msg.phase === 'start') {
       marks.cpuStart = sampler!.mark();
       marks.machineStart = machineCpuTicks();
-      log(`measurement window starts (${o.duration} s)`);
+      qg?.start();
+      log(`measurement window starts (${o.duration} s)${qg ? `, with ${o.queryRate} queries/s` : ''}`);
     } else if (msg.type === 'window' && msg.phase === 'end') {
       marks.cpuEnd = sampler!.mark();
       marks.machineEnd = machineCpuTicks();
@@ -257,10 +307,12 @@ async function measureLoad(
     }
   });
   pids.set('loadgen', lg.pid);
+  if (qg !== undefined) pids.set('querygen', qg.pid);
   sampler = new ResourceSampler(pids);
   try {
     const r = await lg.done;
-    return { r, peaks: sampler.peaks(), ...marks };
+    const queries = qg === undefined ? undefined : await qg.done;
+    return { r, peaks: sampler.peaks(), ...marks, ...(queries ? { queries } : {}) };
   } finally {
     sampler.stop();
   }
@@ -326,7 +378,7 @@ function txCounts(r: LoadgenResult, committedInWindow: number): BenchResult['txs
 /** The JSON result of a run, from what it measured. */
 function benchResult(
   o: ClusterBenchOptions,
-  { r, peaks, cpuStart, cpuEnd, machineStart, machineEnd }: Measured,
+  { r, peaks, cpuStart, cpuEnd, machineStart, machineEnd, queries }: Measured,
   nodeNames: readonly string[],
   verifyRates: number[],
   startedAt: Date,
@@ -384,5 +436,6 @@ function benchResult(
     meetsTarget: false,
   };
   result.meetsTarget = meetsTarget(result) && r.disagreements.length === 0 && r.drained;
+  if (queries !== undefined) result.queries = queries;
   return result;
 }

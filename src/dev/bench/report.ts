@@ -5,18 +5,22 @@
  *
  * - throughput: `runs` closed-loop cluster runs (median figures, ratio to the verification limit of the same
  *   run), and one run at a fixed offered load (2,000 tx/s) for the latency target;
- * - scale: `bench/ledger.ts --records N` (bulk load of N evidence records: bytes per record, query latency, open
- *   time);
- * - synchronisation: `bench/sync.ts` (an empty node catching up over libp2p, every certificate verified);
- * - deployment: the time from creating a fresh devnet to every validator ready, from the throughput runs.
+ * - queries under load: one cluster run at a fixed tx load (1,000 tx/s) with the open-loop query load of
+ *   querygen.ts against the first validator (5,000 req/s: evidence by hash and signed case queries);
+ * - scale: `bench/gen-ledger.ts --records N` (a certified ledger of N evidence records), then
+ *   `bench/ledger.ts --ledger` on it (bytes per record, query latency, open time);
+ * - synchronisation: `bench/sync.ts` (an empty node catching up over libp2p, every certificate verified), from
+ *   the scale dimension's ledger when that ran;
+ * - deployment: `bench/deploy.ts` (a fresh clone, npm ci, a devnet until every validator is ready), and the time
+ *   from creating a fresh devnet to every validator ready, from the throughput runs, and `bench/join.ts` (a
+ *   validator joining a running alliance by governance).
  *
- * What this version does not measure (queries under load, a validator joining by governance, a fresh clone and
- * npm ci) is listed in the report as not measured, never filled in. The formatting is pure (reportMarkdown);
+ * A dimension not run says so, never filled in. The formatting is pure (reportMarkdown);
  * runReport does the I/O.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ClusterBenchOptions, DEFAULT_CLUSTER_BENCH, runClusterBench } from './cluster.ts';
@@ -24,7 +28,7 @@ import type { BenchResult } from './cluster-report.ts';
 import { median } from './stats.ts';
 import { barChart, lineChart } from './svg.ts';
 
-export const REPORT_DIMENSIONS = ['throughput', 'scale', 'sync', 'deploy'] as const;
+export const REPORT_DIMENSIONS = ['throughput', 'queries', 'scale', 'sync', 'deploy'] as const;
 export type ReportDimension = (typeof REPORT_DIMENSIONS)[number];
 
 export interface ReportOptions {
@@ -37,6 +41,9 @@ export interface ReportOptions {
   duration: number;
   /** Offered load of the latency run, tx/s. */
   offeredRate: number;
+  /** Queries per second of the queries dimension, and the tx load meanwhile (tx/s). */
+  queryRate: number;
+  queryTxRate: number;
   /** Evidence records the scale dimension loads. */
   scaleRecords: number;
   /** Blocks and txs per block the sync dimension catches up with. */
@@ -50,6 +57,8 @@ export const DEFAULT_REPORT: Omit<ReportOptions, 'out'> = Object.freeze({
   runs: 3,
   duration: 30,
   offeredRate: 2000,
+  queryRate: 5000,
+  queryTxRate: 1000,
   scaleRecords: 100_000,
   syncBlocks: 200,
   syncTxsPerBlock: 500,
@@ -59,7 +68,8 @@ export const DEFAULT_REPORT: Omit<ReportOptions, 'out'> = Object.freeze({
 export interface ScaleFigures {
   records: number;
   bytesPerRecord: number;
-  loadTxPerSec: number;
+  /** bench:gen-ledger's speed, records per second (signing included). */
+  genRecordsPerSec: number;
   byHashP99Ms: number;
   byCaseP99Ms: number;
   openMs: number;
@@ -70,6 +80,28 @@ export interface SyncFigures {
   txsPerBlock: number;
   txsPerSec: number;
   seconds: number;
+  /** CPU of the syncing process per 1,000 txs, ms (user + system). */
+  cpuMsPerKtx: number;
+  /** Synced from the scale dimension's ledger (else one generated for it). */
+  fromScale: boolean;
+}
+
+/** bench/deploy.ts: a fresh clone, npm ci, and a devnet until every validator is ready. */
+export interface DeployFigures {
+  validators: number;
+  cloneMs: number;
+  npmCiMs: number;
+  devnetReadyMs: number;
+  totalMs: number;
+}
+
+/** bench/join.ts: a validator joining a running alliance by governance. */
+export interface JoinFigures {
+  registerMs: number;
+  addValidatorMs: number;
+  catchUpMs: number;
+  validatesMs: number;
+  totalMs: number;
 }
 
 export interface Machine {
@@ -88,6 +120,10 @@ export interface ReportData {
   machine: Machine;
   closed: BenchResult[];
   offered?: BenchResult;
+  /** The cluster run with the query load (its `queries`). */
+  queries?: BenchResult;
+  deploy?: DeployFigures;
+  join?: JoinFigures;
   scale?: ScaleFigures;
   sync?: SyncFigures;
   seconds: number;
@@ -108,36 +144,50 @@ function benchScript(script: string, args: string[]): unknown {
 interface LedgerRun {
   records: number;
   bytesPerRecord: number;
-  loadTxPerSec: number;
   byHash: { p99: number };
   byCase: { p99: number };
   openMs: number;
 }
 
-function runScale(records: number): ScaleFigures {
-  const r = benchScript('ledger.ts', ['--records', String(records), '--runs', '1', '--queries', '2000']) as {
-    runs: LedgerRun[];
+/** Generates a ledger of `records` records in `dir` and measures it. */
+function runScale(records: number, dir: string): ScaleFigures {
+  const gen = benchScript('gen-ledger.ts', ['--records', String(records), '--dir', dir]) as {
+    recordsPerSec: number;
   };
+  const r = benchScript('ledger.ts', ['--ledger', dir, '--queries', '2000']) as { runs: LedgerRun[] };
   const run = r.runs[0]!;
   return {
     records: run.records,
     bytesPerRecord: run.bytesPerRecord,
-    loadTxPerSec: run.loadTxPerSec,
+    genRecordsPerSec: gen.recordsPerSec,
     byHashP99Ms: run.byHash.p99,
     byCaseP99Ms: run.byCase.p99,
     openMs: run.openMs,
   };
 }
 
-function runSync(blocks: number, txsPerBlock: number): SyncFigures {
-  const r = benchScript('sync.ts', ['--blocks', String(blocks), '--txs-per-block', String(txsPerBlock)]) as {
+/** Syncs the ledger in `ledger` (from the scale dimension), or one of blocks × txsPerBlock generated for it. */
+function runSync(blocks: number, txsPerBlock: number, ledger: string | undefined): SyncFigures {
+  const args =
+    ledger !== undefined
+      ? ['--ledger', ledger]
+      : ['--blocks', String(blocks), '--txs-per-block', String(txsPerBlock)];
+  const r = benchScript('sync.ts', args) as {
     blocks: number;
     txsPerBlock: number;
     txsPerSec: number;
     seconds: number;
+    cpuMsPerKtx: number;
   }[];
   const s = r[0]!;
-  return { blocks: s.blocks, txsPerBlock: s.txsPerBlock, txsPerSec: s.txsPerSec, seconds: s.seconds };
+  return {
+    blocks: s.blocks,
+    txsPerBlock: s.txsPerBlock,
+    txsPerSec: s.txsPerSec,
+    seconds: s.seconds,
+    cpuMsPerKtx: s.cpuMsPerKtx,
+    fromScale: ledger !== undefined,
+  };
 }
 
 function gitCommit(): string {
@@ -188,13 +238,35 @@ export async function runReport(o: ReportOptions, log: (line: string) => void): 
     const paced = clusterOptions(o, { rate: o.offeredRate, concurrency: 20_000, txs });
     data.offered = await runClusterBench(paced, log);
   }
-  if (o.dimensions.has('scale')) {
-    part(`scale, ${o.scaleRecords} records`);
-    data.scale = runScale(o.scaleRecords);
+  if (o.dimensions.has('queries')) {
+    part(`queries, ${o.queryRate} req/s while the cluster commits ${o.queryTxRate} tx/s`);
+    const txs = Math.ceil(o.queryTxRate * (DEFAULT_CLUSTER_BENCH.warmup + o.duration) * 1.2);
+    const opts = { rate: o.queryTxRate, concurrency: 20_000, txs, queryRate: o.queryRate };
+    data.queries = await runClusterBench(clusterOptions(o, opts), log);
   }
-  if (o.dimensions.has('sync')) {
-    part(`synchronisation, ${o.syncBlocks} blocks of ${o.syncTxsPerBlock} txs`);
-    data.sync = runSync(o.syncBlocks, o.syncTxsPerBlock);
+  if (o.dimensions.has('deploy')) {
+    part('deployment from a fresh clone');
+    data.deploy = benchScript('deploy.ts', ['--validators', String(o.validators)]) as DeployFigures;
+    part('a validator joining by governance');
+    data.join = benchScript('join.ts', []) as JoinFigures;
+  }
+  const ledgers = mkdtempSync(join(tmpdir(), 'jrchain-report-'));
+  try {
+    const ledger = o.dimensions.has('scale') ? join(ledgers, 'ledger') : undefined;
+    if (ledger !== undefined) {
+      part(`scale, ${o.scaleRecords} records`);
+      data.scale = runScale(o.scaleRecords, ledger);
+    }
+    if (o.dimensions.has('sync')) {
+      part(
+        ledger !== undefined
+          ? `synchronisation from the ${o.scaleRecords}-record ledger`
+          : `synchronisation, ${o.syncBlocks} blocks of ${o.syncTxsPerBlock} txs`,
+      );
+      data.sync = runSync(o.syncBlocks, o.syncTxsPerBlock, ledger);
+    }
+  } finally {
+    rmSync(ledgers, { recursive: true, force: true });
   }
   data.seconds = (performance.now() - started) / 1000;
   writeReport(o.out, data);
@@ -330,20 +402,52 @@ function throughputSection(d: ReportData): string[] {
   return lines;
 }
 
+function queriesSection(d: ReportData): string[] {
+  const q = d.queries?.queries;
+  if (d.queries === undefined || q === undefined)
+    return ['## 2. Queries under load', '', 'Not run (`--dimensions`).', ''];
+  const r = d.queries;
+  const errors = (e: Record<string, number>) => Object.values(e).reduce((a, b) => a + b, 0);
+  const share = 0.5;
+  return [
+    '## 2. Queries under load',
+    '',
+    `Command: \`npm run bench -- --duration ${d.options.duration} --rate ${d.options.queryTxRate} ` +
+      `--concurrency 20000 --query-rate ${d.options.queryRate}\`: an open-loop query load against the first ` +
+      `validator (${n0(share * 100)} % signed case queries, the rest evidence by hash, over the evidence ` +
+      'committed before the window) while the cluster is offered a steady tx load.',
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| queries offered / answered per second | ${n0(q.offeredPerSec)} / ${n0(q.achievedPerSec)} |`,
+    `| queries not sent (2,000 outstanding) | ${n0(q.notSent)} |`,
+    `| evidence by hash, p50 / p99 (ms) | ${n0(q.byHash.p50Ms, 1)} / ${n0(q.byHash.p99Ms, 1)} |`,
+    `| signed case query, p50 / p99 (ms) | ${n0(q.cases.p50Ms, 1)} / ${n0(q.cases.p99Ms, 1)} |`,
+    `| query errors (by hash, case) | ${errors(q.byHash.errors)}, ${errors(q.cases.errors)} |`,
+    `| txs committed meanwhile, tx/s (offered ${n0(d.options.queryTxRate)}) | ${n0(r.txPerSec)} |`,
+    `| tx submit-to-commit p99 meanwhile (ms) | ${n0(r.p99Ms)} |`,
+    '',
+    'Latency runs from when each query was due, so a server that falls behind shows as latency, not as a ' +
+      'lower rate.',
+    '',
+  ];
+}
+
 function scaleSection(d: ReportData): string[] {
   const s = d.scale;
   if (s === undefined) return ['## 3. Scale (ledger growth)', '', 'Not run (`--dimensions`).', ''];
   return [
     '## 3. Scale (ledger growth)',
     '',
-    `Command: \`npm run bench:ledger -- --records ${s.records} --runs 1 --queries 2000\` (LevelDB, records in ` +
-      'blocks of 10,000, compacted before measuring).',
+    `Command: \`npm run bench:gen-ledger -- --records ${s.records} --dir DIR\` (really signed txs in blocks of ` +
+      '2,000 with real commit certificates), then `npm run bench:ledger -- --ledger DIR --queries 2000` ' +
+      '(LevelDB, compacted before measuring).',
     '',
     '| figure | value |',
     '|---|---|',
     `| records | ${n0(s.records)} |`,
     `| bytes on disk per record | ${n0(s.bytesPerRecord, 1)} |`,
-    `| bulk load, tx/s (signatures cached) | ${n0(s.loadTxPerSec)} |`,
+    `| generation, records/s (signing included) | ${n0(s.genRecordsPerSec)} |`,
     `| evidence by hash, p99 (ms) | ${n0(s.byHashP99Ms, 3)} |`,
     `| evidence by case (20 records), p99 (ms) | ${n0(s.byCaseP99Ms, 3)} |`,
     `| open time, store and chain state (ms) | ${n0(s.openMs, 1)} |`,
@@ -356,14 +460,19 @@ function scaleSection(d: ReportData): string[] {
 function syncSection(d: ReportData): string[] {
   const s = d.sync;
   if (s === undefined) return ['## 4. Synchronisation', '', 'Not run (`--dimensions`).', ''];
+  const cmd = s.fromScale
+    ? "npm run bench:sync -- --ledger DIR` (the scale dimension's ledger)"
+    : `npm run bench:sync -- --blocks ${s.blocks} --txs-per-block ${s.txsPerBlock}\``;
   return [
     '## 4. Synchronisation',
     '',
-    `Command: \`npm run bench:sync -- --blocks ${s.blocks} --txs-per-block ${s.txsPerBlock}\`: a node with an empty ` +
-      'ledger catches up over libp2p on loopback, verifying every commit certificate, hash link and tx root, and ' +
-      're-executing every tx (signatures included).',
+    `Command: \`${cmd}: a node with an empty ledger catches up over libp2p on loopback from two validators ` +
+      '(another process), verifying every commit certificate, hash link and tx root and executing every tx; ' +
+      'client signatures are not verified again once the second validator vouches for them (docs/protocol.md, ' +
+      '"Signatures at catch-up").',
     '',
-    `${n0(s.blocks * s.txsPerBlock)} txs in ${n0(s.seconds, 2)} s: **${n0(s.txsPerSec)} tx/s**.`,
+    `${n0(s.blocks * s.txsPerBlock)} txs in ${n0(s.seconds, 2)} s: **${n0(s.txsPerSec)} tx/s**, ` +
+      `${n0(s.cpuMsPerKtx)} ms of the syncing process's CPU per 1,000 txs.`,
     '',
   ];
 }
@@ -378,7 +487,29 @@ function deploySection(d: ReportData): string[] {
         `(${ready.map((v) => n0(v / 1000, 1)).join(', ')} s; measured by each throughput run).`,
       '',
     );
-  } else lines.push('Not run (`--dimensions`).', '');
+  }
+  const f = d.deploy;
+  if (f !== undefined) {
+    lines.push(
+      `From nothing (\`npm run bench:deploy\`): \`git clone\` ${n0(f.cloneMs / 1000, 1)} s, \`npm ci\` from the ` +
+        `local npm cache ${n0(f.npmCiMs / 1000, 1)} s, \`npm run devnet\` to every validator ready ` +
+        `${n0(f.devnetReadyMs / 1000, 1)} s: a fresh clone to a ready ${f.validators}-validator devnet in ` +
+        `**${n0(f.totalMs / 1000, 1)} s**.`,
+      '',
+    );
+  }
+  const j = d.join;
+  if (j !== undefined) {
+    lines.push(
+      'A new validator joining by governance (`npm run bench:join`: four validators under a light load; ' +
+        `quorum proposals, each approved by two more validators): registering its institution ${n0(j.registerMs / 1000, 1)} s, ` +
+        `adding its validator ${n0(j.addValidatorMs / 1000, 1)} s; its node, started on an empty data directory, ` +
+        `caught up in ${n0(j.catchUpMs / 1000, 1)} s and signed a commit certificate ${n0(j.validatesMs / 1000, 1)} s ` +
+        `after its start: **${n0(j.totalMs / 1000, 1)} s** from the first proposal.`,
+      '',
+    );
+  }
+  if (ready.length === 0 && f === undefined && j === undefined) lines.push('Not run (`--dimensions`).', '');
   return lines;
 }
 
@@ -407,15 +538,9 @@ export function reportMarkdown(d: ReportData): string {
       'machine are low and noisy: compare the ratio to the verification limit, measured in the same run.',
     '',
     ...throughputSection(d),
-    '## 2. Queries under load',
-    '',
-    'Not measured by this version of the report.',
-    '',
+    ...queriesSection(d),
     ...scaleSection(d),
     ...syncSection(d),
     ...deploySection(d),
-    'Not measured by this version: the time from a fresh clone and `npm ci`, and a new validator joining by ' +
-      'governance.',
-    '',
   ].join('\n');
 }

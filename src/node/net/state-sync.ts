@@ -24,7 +24,7 @@
  * ever reach it.
  */
 
-import { type QuorumContext, verifyCheckpointProof } from '../../consensus/certificates.ts';
+import { verifyCheckpointProof } from '../../consensus/certificates.ts';
 import { DropError, DropReason } from '../../consensus/errors.ts';
 import type { StateSync } from '../../consensus/interfaces.ts';
 import type { CheckpointProof } from '../../consensus/messages.ts';
@@ -36,98 +36,36 @@ import { CodecError } from '../../core/codec.ts';
 import { isJrError } from '../../core/errors.ts';
 import { merkleRoot } from '../../core/merkle.ts';
 import { faultTolerance, type ValidatorSet, validatorSetHash } from '../../core/validators.ts';
-import type { BuiltBlock, Chain } from '../../ledger/chain.ts';
+import type { BuiltBlock } from '../../ledger/chain.ts';
 import { LedgerErrorCode } from '../../ledger/errors.ts';
-import { type Logger, type P2PHost, ProtocolId, Verdicts } from '../../p2p/index.ts';
+import { ProtocolId, Verdicts } from '../../p2p/index.ts';
 import { SyncError, SyncErrorCode } from './errors.ts';
 import {
+  DEFAULT_STATE_SYNC_LIMITS,
+  type StateSyncDeps,
+  type StateSyncLimits,
+  type SyncProgress,
+} from './state-sync-deps.ts';
+import {
   decodeBlocksResponse,
+  decodeSigsResponse,
   decodeStatusResponse,
   encodeSyncRequest,
   type SyncBlock,
   type SyncStatus,
+  signaturesDigest,
 } from './sync-messages.ts';
-import type { ValidatorPeers } from './validator-peers.ts';
 
-export interface StateSyncLimits {
-  /** Blocks asked for per request (at most SYNC_MAX_BLOCKS); responses may hold fewer. */
-  readonly blocksPerRequest: number;
-  /** How often connected validators are asked for their status. */
-  readonly statusIntervalMs: number;
-  readonly requestTimeoutMs: number;
-  /** How long a peer that served bad data is not asked again. */
-  readonly faultyPeerCooldownMs: number;
-  /** Wait before trying again when no peer could serve the next blocks. */
-  readonly retryMs: number;
-}
-
-export const DEFAULT_STATE_SYNC_LIMITS: StateSyncLimits = Object.freeze({
-  blocksPerRequest: 256,
-  statusIntervalMs: 2_000,
-  requestTimeoutMs: 10_000,
-  faultyPeerCooldownMs: 60_000,
-  retryMs: 500,
-});
+export {
+  DEFAULT_STATE_SYNC_LIMITS,
+  type StateSyncDeps,
+  type StateSyncLimits,
+  type SyncConsensus,
+  type SyncProgress,
+} from './state-sync-deps.ts';
 
 /** Polls asked for by pollSoon() come at least this far apart. */
 const MIN_POLL_GAP_MS = 250;
-
-export interface SyncProgress {
-  state: 'idle' | 'syncing';
-  targetHeight?: number;
-  /** Blocks and txs stored per second, over the current sync (or the last one while idle). */
-  blocksPerSec?: number;
-  txsPerSec?: number;
-  lastError?: string;
-}
-
-/** The consensus driver as state sync sees it. */
-export interface SyncConsensus {
-  transferred(seq: number, headerHash: Uint8Array, blocks: readonly TransferredBlock[]): void;
-  peerProgress(checkpoint: CheckpointProof | undefined, head: CommitCertificate | undefined): void;
-  /** The core's stable checkpoint seq. */
-  stableSeq(): number;
-  /** The core's view (infinite when this node runs no consensus instance). */
-  view(): number;
-}
-
-export interface StateSyncDeps {
-  readonly host: P2PHost;
-  readonly peers: ValidatorPeers;
-  readonly chain: Pick<Chain, 'head' | 'buildBlock' | 'commitBlock'>;
-  /** The genesis epoch's context: the chain id and signature scheme all epochs share. */
-  readonly quorum: QuorumContext;
-  /**
-   * Validator-set epochs (ADR 006; a fixed set is epoch 0 that never ends). Each block is checked against the
-   * set in force at its height, status proofs against the running instance's quorum context (none outside the
-   * set), and a peer whose head this node cannot check (it is in a later epoch) is followed by a transfer
-   * checked block by block.
-   */
-  readonly epochs: {
-    setAt(height: number): ValidatorSet;
-    /** The running consensus instance's context; undefined while this node is not in the set. */
-    quorum(): QuorumContext | undefined;
-    /**
-     * Stops the running instance before this layer writes blocks it was not asked for (the core commits
-     * nothing meanwhile); resolved once it is stopped. The next epoch's instance starts at the boundary.
-     */
-    suspend(): Promise<void>;
-  };
-  readonly consensus: SyncConsensus;
-  /** A block sync stored (the ledger has it). */
-  readonly onStored: (block: BuiltBlock) => void;
-  /** A peer's data was refused, by code. */
-  readonly onFault: (code: SyncErrorCode) => void;
-  /** An error that is nobody's fault but ours (the ledger failed): sync stops. */
-  readonly onFatal: (err: unknown) => void;
-  readonly now: () => number;
-  /**
-   * Arms a one-shot timer for the wait between retries and returns its cancel (default: setTimeout). The
-   * deterministic simulation passes its virtual clock's, so a seed replays the same waits.
-   */
-  readonly setTimer?: (ms: number, fire: () => void) => () => void;
-  readonly logger: Logger;
-}
 
 function realTimer(ms: number, fire: () => void): () => void {
   const timer = setTimeout(fire, ms);
@@ -138,6 +76,16 @@ interface Target {
   readonly seq: number;
   /** Undefined for a peer's head that this node could not check (another epoch): no final hash check. */
   readonly headerHash: Uint8Array | undefined;
+}
+
+/**
+ * A blocks request in flight, then the vouching for its signatures (it never rejects: #fetch and #vouched turn
+ * failures into undefined and false).
+ */
+interface Fetching {
+  readonly peer: string;
+  readonly from: number;
+  readonly range: Promise<{ blocks: SyncBlock[] | undefined; vouched: boolean }>;
 }
 
 interface RunStats {
@@ -247,32 +195,51 @@ export class StateSyncClient implements StateSync {
     const run: RunStats = { startedAt: this.#d.now(), blocks: 0, txs: 0 };
     this.#run = run;
     this.#lastError = undefined;
+    // The next range, asked for while the current one is checked and stored; dropped unless it starts at the
+    // head the current one leaves (a fault cuts a range short).
+    let next: Fetching | undefined;
     try {
       for (;;) {
         const target = this.#target;
         const head = this.#d.chain.head();
         if (this.#stopped || target === undefined || head.height >= target.seq) return;
         const from = head.height + 1;
-        const peer = this.#pickPeer(from);
-        if (peer === undefined) {
+        const fetching = next?.from === from ? next : this.#startFetch(from, target.seq);
+        next = undefined;
+        if (fetching === undefined) {
           this.#lastError = `no validator to fetch block ${from} from (${this.#unavailability()})`;
           await this.#sleep(this.#limits.retryMs);
           continue;
         }
-        const count = Math.min(this.#limits.blocksPerRequest, target.seq - head.height);
-        const blocks = await this.#fetch(peer, from, count);
+        const { blocks, vouched } = await fetching.range;
         if (blocks === undefined) continue;
         if (blocks.length === 0) {
           // It has no block `from`: do not ask it again until its status shows more.
-          this.#heights.set(peer, head.height);
+          this.#heights.set(fetching.peer, head.height);
           continue;
         }
-        await this.#store(peer, blocks, run);
+        const after = from + blocks.length;
+        if (after <= target.seq && !this.#stopped) next = this.#startFetch(after, target.seq);
+        await this.#store(fetching.peer, blocks, vouched, run);
       }
     } finally {
       if (run.blocks > 0) this.#rate = rateOf(run, this.#d.now());
       this.#run = undefined;
     }
+  }
+
+  /** Asks the next peer in turn for the blocks from `from` up to `last`; undefined when no peer can serve. */
+  #startFetch(from: number, last: number): Fetching | undefined {
+    const peer = this.#pickPeer(from);
+    if (peer === undefined) return undefined;
+    const count = Math.min(this.#limits.blocksPerRequest, last - from + 1);
+    const range = this.#fetch(peer, from, count).then(async (blocks) => ({
+      blocks,
+      vouched: blocks !== undefined && blocks.length > 0 && (await this.#vouched(peer, blocks)),
+    }));
+    // A dropped prefetch is never awaited: its failure (a bug, since nothing in it throws) must not go unhandled.
+    range.catch(() => {});
+    return { peer, from, range };
   }
 
   /** Blocks [from, from+count) as the peer sent them; undefined when the request failed. */
@@ -306,12 +273,12 @@ export class StateSyncClient implements StateSync {
   }
 
   /** Checks, executes and stores blocks in order, then reports what was stored to the core. */
-  async #store(peer: string, blocks: readonly SyncBlock[], run: RunStats): Promise<void> {
+  async #store(peer: string, blocks: readonly SyncBlock[], vouched: boolean, run: RunStats): Promise<void> {
     const stored: TransferredBlock[] = [];
     try {
       for (const b of blocks) {
         if (this.#stopped) break;
-        const built = await this.#apply(b);
+        const built = await this.#apply(b, vouched);
         stored.push({
           seq: built.header.height,
           headerHash: built.hash,
@@ -335,8 +302,49 @@ export class StateSyncClient implements StateSync {
     }
   }
 
+  /**
+   * Whether f other validators hold the client signatures `peer` served for these blocks (docs/protocol.md,
+   * "Signatures at catch-up"): with the peer, f+1 validators vouch for them, so an honest one verified them,
+   * and execution need not verify them again. The certificates cover the tx bodies but not the signature
+   * bytes, so without that a faulty peer could store signatures that do not verify. The range must lie in
+   * one epoch (f is that set's); on any doubt (too few peers, a mismatch, a failed request) the signatures
+   * are verified as before, and nobody is blamed: honest validators may hold different valid signatures of
+   * one body when its client signed it twice.
+   */
+  async #vouched(peer: string, blocks: readonly SyncBlock[]): Promise<boolean> {
+    const first = blocks[0]!.header;
+    const last = first.height + blocks.length - 1;
+    if (blocks.some((b) => !equalBytes(b.header.validatorSetHash, first.validatorSetHash))) return false;
+    const f = faultTolerance(this.#setAt(first.height).set.validators.length);
+    if (f === 0) return true;
+    const now = this.#d.now();
+    const others = this.#d.host
+      .connectedPeers()
+      .filter(
+        (p) =>
+          p !== peer &&
+          this.#d.peers.isValidator(p) &&
+          (this.#resting.get(p) ?? 0) <= now &&
+          (this.#heights.get(p) ?? Number.POSITIVE_INFINITY) >= last,
+      );
+    if (others.length < f) return false;
+    const digest = signaturesDigest(blocks.map((b) => b.txs.map((t) => t.tx.signature)));
+    const req = encodeSyncRequest({ kind: 'sigs', from: first.height, count: blocks.length });
+    const answers = await Promise.all(
+      others.slice(0, f).map(async (p) => {
+        try {
+          const bytes = await this.#d.host.request(p, ProtocolId.sync, req, this.#requestOptions());
+          return decodeSigsResponse(bytes);
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    return answers.every((d) => d !== undefined && equalBytes(d, digest));
+  }
+
   /** Verifies one block against the local head and the target, executes it, and stores it. */
-  async #apply(b: SyncBlock): Promise<BuiltBlock> {
+  async #apply(b: SyncBlock, vouched: boolean): Promise<BuiltBlock> {
     const head = this.#d.chain.head();
     const h = b.header;
     const bad = (code: SyncErrorCode, msg: string) => new SyncError(code, `block ${h.height}: ${msg}`);
@@ -363,7 +371,7 @@ export class StateSyncClient implements StateSync {
     if (target?.headerHash !== undefined && h.height === target.seq && !equalBytes(hash, target.headerHash)) {
       throw bad(SyncErrorCode.targetMismatch, 'not the certified target');
     }
-    const built = await this.#execute(h, b);
+    const built = await this.#execute(h, b, vouched);
     if (!equalBytes(built.hash, hash) || built.rejected.length > 0) {
       // A certified block that does not re-execute: more than f validators signed it, or this node's
       // executor disagrees with theirs. Either way it must not be stored; say so loudly.
@@ -377,10 +385,11 @@ export class StateSyncClient implements StateSync {
     return built;
   }
 
-  async #execute(h: BlockHeader, b: SyncBlock): Promise<BuiltBlock> {
+  async #execute(h: BlockHeader, b: SyncBlock, vouched: boolean): Promise<BuiltBlock> {
     try {
       // The block's own batch: its time is already max(previous time, proposed time), so it rebuilds exactly.
-      return await this.#d.chain.buildBlock({ proposer: h.proposer, view: h.view, time: h.time, txs: b.txs });
+      const batch = { proposer: h.proposer, view: h.view, time: h.time, txs: b.txs };
+      return await this.#d.chain.buildBlock(batch, { signaturesVouched: vouched });
     } catch (err) {
       if (isJrError(err, LedgerErrorCode.invalidBatch)) {
         throw new SyncError(SyncErrorCode.badBlock, `block ${h.height}: ${(err as Error).message}`);

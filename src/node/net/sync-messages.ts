@@ -14,11 +14,16 @@
  *                  response: bool found ‖ [varint n ‖ (bytes tx)*]
  *                  txs of the batch with that digest, at those indexes (a backup missing some txs a compact
  *                  PRE-PREPARE named); not found when the responder holds no such batch or it is shorter
+ *   kind 5 sigs    request: varint from (≥ 1) ‖ varint count (1..SYNC_MAX_BLOCKS)
+ *                  response: bool found ‖ [h32 signaturesDigest]
+ *                  the digest of the client signatures of blocks from..from+count-1 (signaturesDigest below);
+ *                  not found when the responder does not hold all of them
  *
  * Header and CommitCertificate are the ledger encodings of src/core/block.ts; CheckpointProof and Batch those of
  * src/consensus/messages.ts.
  */
 
+import { createHash } from 'node:crypto';
 import {
   type CheckpointProof,
   readBatch,
@@ -35,6 +40,7 @@ import {
   writeCertificate,
   writeHeader,
 } from '../../core/block.ts';
+import { utf8 } from '../../core/bytes.ts';
 import {
   CodecError,
   CodecErrorCode,
@@ -43,7 +49,7 @@ import {
   type Reader,
   Writer,
 } from '../../core/codec.ts';
-import { HASH_LENGTH } from '../../core/crypto.ts';
+import { HASH_LENGTH, SIGNATURE_LENGTH } from '../../core/crypto.ts';
 import { Limits } from '../../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../../core/tx.ts';
 
@@ -51,7 +57,7 @@ export const SYNC_VERSION = 1;
 /** Most blocks one request may ask for (part of the protocol). */
 export const SYNC_MAX_BLOCKS = 1024;
 
-export const SyncKind = { status: 1, blocks: 2, batch: 3, txs: 4 } as const;
+export const SyncKind = { status: 1, blocks: 2, batch: 3, txs: 4, sigs: 5 } as const;
 export type SyncKind = keyof typeof SyncKind;
 const kindByCode = new Map<number, SyncKind>(
   Object.entries(SyncKind).map(([k, v]) => [v, k as SyncKind] as const),
@@ -60,6 +66,7 @@ const kindByCode = new Map<number, SyncKind>(
 export type SyncRequest =
   | { readonly kind: 'status' }
   | { readonly kind: 'blocks'; readonly from: number; readonly count: number }
+  | { readonly kind: 'sigs'; readonly from: number; readonly count: number }
   | { readonly kind: 'batch'; readonly digest: Uint8Array }
   | { readonly kind: 'txs'; readonly digest: Uint8Array; readonly indexes: readonly number[] };
 
@@ -105,7 +112,7 @@ function expectKind(r: Reader, kind: SyncKind): void {
 
 export function encodeSyncRequest(req: SyncRequest): Uint8Array {
   const w = start(req.kind);
-  if (req.kind === 'blocks') w.varint(req.from).varint(req.count);
+  if (req.kind === 'blocks' || req.kind === 'sigs') w.varint(req.from).varint(req.count);
   else if (req.kind === 'batch') w.fixed(req.digest, HASH_LENGTH);
   else if (req.kind === 'txs') {
     w.fixed(req.digest, HASH_LENGTH).varint(req.indexes.length);
@@ -121,6 +128,7 @@ export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
       case 'status':
         return { kind };
       case 'blocks':
+      case 'sigs':
         return {
           kind,
           from: r.varintIn(1, Number.MAX_SAFE_INTEGER, 'from'),
@@ -179,7 +187,7 @@ export function decodeStatusResponse(bytes: Uint8Array): SyncStatus {
 export function encodeSyncBlock(
   header: BlockHeader,
   cert: CommitCertificate,
-  txs: readonly TxEnvelope[],
+  txs: readonly { readonly bytes: Uint8Array }[],
 ): Uint8Array {
   const w = new Writer(256 + cert.signatures.length * 70 + txs.reduce((n, t) => n + t.bytes.length + 3, 0));
   writeHeader(w, header);
@@ -249,5 +257,45 @@ export function decodeTxsResponse(bytes: Uint8Array): TxEnvelope[] | undefined {
     const txs: TxEnvelope[] = [];
     for (let k = 0; k < n; k++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx')));
     return txs;
+  });
+}
+
+// ---- client signatures of a range (docs/protocol.md, "Signatures at catch-up") ----
+
+const SIGS_TAG = utf8.encode('jrchain/sync-signatures/v1\0');
+
+/**
+ * SHA-256 of `jrchain/sync-signatures/v1` ‖ 0x00 ‖ for each block in height order: u32 txCount (big-endian) ‖
+ * the signature of each of its txs, in block order. The bodies are certified (tx hash → txRoot → header →
+ * commit certificate); this binds the one part of a tx they do not cover. `blocks`: each block's signatures.
+ */
+export function signaturesDigest(blocks: readonly (readonly Uint8Array[])[]): Uint8Array {
+  // Hashed as it goes: a range may hold a hundred thousand signatures.
+  const h = createHash('sha256').update(SIGS_TAG);
+  const count = new Uint8Array(4);
+  for (const sigs of blocks) {
+    new DataView(count.buffer).setUint32(0, sigs.length);
+    h.update(count);
+    for (const sig of sigs) h.update(sig);
+  }
+  return new Uint8Array(h.digest());
+}
+
+/** A canonical tx's signature: its last SIGNATURE_LENGTH bytes (src/core/tx.ts), read without decoding it. */
+export function signatureOf(txBytes: Uint8Array): Uint8Array {
+  return txBytes.subarray(txBytes.length - SIGNATURE_LENGTH);
+}
+
+export function encodeSigsResponse(digest: Uint8Array | undefined): Uint8Array {
+  const w = start('sigs', 8 + HASH_LENGTH).bool(digest !== undefined);
+  if (digest !== undefined) w.fixed(digest, HASH_LENGTH);
+  return w.finish();
+}
+
+/** The digest of a sigs response (undefined: the responder does not hold the whole range). */
+export function decodeSigsResponse(bytes: Uint8Array): Uint8Array | undefined {
+  return decodeExact(bytes, bytes.length, 'sigs response', (r) => {
+    expectKind(r, 'sigs');
+    return r.bool('found') ? r.fixed(HASH_LENGTH, 'digest') : undefined;
   });
 }

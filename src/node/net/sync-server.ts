@@ -16,14 +16,17 @@ import {
   decodeSyncRequest,
   encodeBatchResponse,
   encodeBlocksResponse,
+  encodeSigsResponse,
   encodeStatusResponse,
   encodeSyncBlock,
   encodeTxsResponse,
   type SyncRequest,
+  signatureOf,
+  signaturesDigest,
 } from './sync-messages.ts';
 
 export interface SyncServerDeps {
-  readonly store: Pick<LedgerStore, 'head' | 'block' | 'blockTxs'>;
+  readonly store: Pick<LedgerStore, 'head' | 'block' | 'blockTxBytes'>;
   /** The consensus core's stable checkpoint and its proof. */
   readonly stable: () => CheckpointProof;
   /** The body of a batch the consensus core holds. */
@@ -51,6 +54,8 @@ export class SyncServer {
         return this.#status();
       case 'blocks':
         return this.#blocks(req.from, req.count, signal);
+      case 'sigs':
+        return encodeSigsResponse(await this.#sigs(req.from, req.count, signal));
       case 'batch':
         return encodeBatchResponse(this.#d.batchFor(req.digest));
       case 'txs':
@@ -74,6 +79,26 @@ export class SyncServer {
     return encodeStatusResponse({ height, head: { header: block.header, cert: block.cert }, stable });
   }
 
+  /**
+   * The digest of the client signatures of blocks from..from+count-1; undefined unless all are held, or when
+   * their txs exceed the response limit: a range one blocks response holds is all a client asks about, and a
+   * request for more must not make this node read more than a blocks request would.
+   */
+  async #sigs(from: number, count: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    const last = from + count - 1;
+    if (last > (this.#d.store.head()?.height ?? 0)) return undefined;
+    const blocks: Uint8Array[][] = [];
+    let bytes = 0;
+    for (let h = from; h <= last && !signal.aborted; h++) {
+      const txs = await this.#d.store.blockTxBytes(h);
+      if (txs === undefined) return undefined;
+      for (const t of txs) bytes += t.length;
+      if (bytes > this.#d.maxResponseBytes) return undefined;
+      blocks.push(txs.map(signatureOf));
+    }
+    return signal.aborted ? undefined : signaturesDigest(blocks);
+  }
+
   /** Blocks from `from` on, as many as exist and fit the response limit; the first one always goes. */
   async #blocks(from: number, count: number, signal: AbortSignal): Promise<Uint8Array | Verdict> {
     const head = this.#d.store.head()?.height ?? 0;
@@ -81,9 +106,13 @@ export class SyncServer {
     const encoded: Uint8Array[] = [];
     let bytes = BLOCKS_RESPONSE_OVERHEAD;
     for (let h = from; h <= last && !signal.aborted; h++) {
-      const [block, txs] = await Promise.all([this.#d.store.block(h), this.#d.store.blockTxs(h)]);
+      const [block, txs] = await Promise.all([this.#d.store.block(h), this.#d.store.blockTxBytes(h)]);
       if (block === undefined || txs === undefined) break;
-      const b = encodeSyncBlock(block.header, block.cert, txs);
+      const b = encodeSyncBlock(
+        block.header,
+        block.cert,
+        txs.map((bytes) => ({ bytes })),
+      );
       if (bytes + b.length > this.#d.maxResponseBytes) {
         // A single block over the limit cannot be served at all: the limit is set below the block size.
         if (encoded.length === 0) return Verdicts.ignore(`block ${h} exceeds the sync response limit`);

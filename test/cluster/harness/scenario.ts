@@ -25,6 +25,7 @@ import { faultTolerance, quorumSize } from '../../../src/core/validators.ts';
 import { DEFAULT_HOST_LIMITS } from '../../../src/p2p/limits.ts';
 import { type BlockJson, type CheckReport, checkChains } from './checker.ts';
 import { Cluster, type ClusterOptions, TEST_CONSENSUS } from './cluster.ts';
+import { getJson } from './http.ts';
 import { DEFAULT_LOAD, LoadGenerator, type LoadOptions } from './load.ts';
 import type { NodeStatus } from './node-process.ts';
 
@@ -290,11 +291,7 @@ export class Scenario {
   }
 }
 
-export async function getJson<T>(url: string, timeoutMs = 10_000): Promise<T> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!r.ok) throw new Error(`GET ${url}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-}
+export { getJson } from './http.ts';
 
 export function fetchBlock(apiUrl: string, height: number): Promise<BlockJson> {
   return getJson<BlockJson>(`${apiUrl}/v1/blocks/${height}`);

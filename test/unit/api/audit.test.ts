@@ -3,9 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditLog, verifyAuditFile } from '../../../src/api/audit.ts';
+import { AuditLog, HEAD_SIGNED_ACTION, signAuditHead, verifyAuditFile } from '../../../src/api/audit.ts';
 import { memoryIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
+import { toHex, utf8 } from '../../../src/core/bytes.ts';
+import { sha256 } from '../../../src/core/crypto.ts';
+import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
+import { testSigner } from '../../helpers/fixtures.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -92,5 +96,96 @@ describe('audit log', () => {
     forged.append(read('X'), read('Y'), read('Z'));
     writeFileSync(path, readFileSync(`${path}.other`));
     expect(() => verifyAuditFile(path)).toThrow(/entry 3 is not the one its head records/);
+  });
+
+  describe('signed heads (ADR 015)', () => {
+    const node = testSigner('validator-0');
+    const other = testSigner('validator-1');
+    const verify = async (path: string, ...args: string[]) => {
+      const io = memoryIo();
+      const code = await runCli(['audit', 'verify', '--data-dir', dirname(path), '--json', ...args], io);
+      return { code, out: io.stdout, err: io.stderr };
+    };
+    const withKey = ['--public-key', toHex(node.publicKey)];
+    /** A signed log of the marker and three reads; returns its lines and the head file's text at entry 3. */
+    function signedLog(): { path: string; lines: string[]; headAt3: string } {
+      const path = logFile();
+      const log = new AuditLog(path, Date.now, node);
+      log.append(read('C-1'), read('C-2'));
+      const headAt3 = readFileSync(`${path}.head`, 'utf8');
+      log.append(read('C-3'));
+      return { path, lines: readFileSync(path, 'utf8').trim().split('\n'), headAt3 };
+    }
+
+    it("a node signs every head with its key; audit verify checks it against the home's validator key", async () => {
+      const { path, lines } = signedLog();
+      expect(JSON.parse(lines[0]!)).toMatchObject({ seq: 1, action: HEAD_SIGNED_ACTION });
+      const head = JSON.parse(readFileSync(`${path}.head`, 'utf8'));
+      expect(head).toMatchObject({ seq: 4, publicKey: toHex(node.publicKey), signature: expect.any(String) });
+      const home = dirname(path);
+      writeKeyFile(
+        join(home, 'validator.key'),
+        keyPairFromSeed(sha256(utf8.encode('jrchain-test-key:validator-0'))),
+      );
+      const ok = await verify(path, '--home', home);
+      expect(ok.code, ok.err).toBe(0);
+      expect(JSON.parse(ok.out)).toMatchObject({
+        entries: 4,
+        signedBy: toHex(node.publicKey),
+        keyChecked: true,
+      });
+      expect(new AuditLog(path, Date.now, node).entries()).toHaveLength(4);
+      const wrongKey = await verify(path, '--public-key', toHex(other.publicKey));
+      expect(wrongKey.code).toBe(1);
+      expect(wrongKey.err).toMatch(/not by the node's key/);
+    });
+
+    it('cutting the log and its head together is detected: unsigned, re-signed by another key, or altered', async () => {
+      const cuts: [string, (p: string, lines: string[], headAt3: string) => void, RegExp][] = [
+        [
+          'an unsigned head',
+          (p, l) => writeFileSync(`${p}.head`, JSON.stringify({ seq: 3, hash: JSON.parse(l[2]!).hash })),
+          /head is missing or unsigned|not signed/,
+        ],
+        [
+          'a head signed by another key',
+          (p, l) => {
+            const h = signAuditHead({ seq: 3, hash: JSON.parse(l[2]!).hash }, other);
+            writeFileSync(`${p}.head`, JSON.stringify(h));
+          },
+          /not by the node's key/,
+        ],
+        [
+          'a signed head with its seq changed',
+          (p, l) => {
+            const h = JSON.parse(readFileSync(`${p}.head`, 'utf8'));
+            writeFileSync(`${p}.head`, JSON.stringify({ ...h, seq: 3, hash: JSON.parse(l[2]!).hash }));
+          },
+          /signature does not verify/,
+        ],
+        ['a deleted head', (p) => rmSync(`${p}.head`), /no head|missing or unsigned/],
+      ];
+      for (const [what, cut, message] of cuts) {
+        const { path, lines, headAt3 } = signedLog();
+        writeFileSync(path, `${lines.slice(0, 3).join('\n')}\n`);
+        cut(path, lines, headAt3);
+        expect(() => new AuditLog(path, Date.now, node), what).toThrow(message);
+        const r = await verify(path, ...withKey);
+        expect(r.code, what).toBe(1);
+        expect(r.err, what).toMatch(/AUDIT_LOG_TAMPERED/);
+      }
+    });
+
+    it('a log from before signed heads is adopted on the first signed start, then held to it', () => {
+      const path = logFile();
+      new AuditLog(path).append(read('C-1'), read('C-2'));
+      expect(JSON.parse(readFileSync(`${path}.head`, 'utf8')).signature).toBeUndefined();
+      const log = new AuditLog(path, Date.now, node);
+      expect(log.entries().map((e) => e.action)).toEqual(['case.read', 'case.read', HEAD_SIGNED_ACTION]);
+      expect(verifyAuditFile(path, [node.publicKey]).head?.seq).toBe(3);
+      // From now on an unsigned head is a rewritten one.
+      writeFileSync(`${path}.head`, JSON.stringify({ seq: 3, hash: log.entries()[2]!.hash }));
+      expect(() => new AuditLog(path, Date.now, node)).toThrow(/not signed/);
+    });
   });
 });

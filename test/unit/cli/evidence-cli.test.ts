@@ -116,6 +116,23 @@ describe('jrchain evidence', () => {
     expect(r.stdout).toMatch(/PROVEN: .*statement\.pdf is recorded 1 time\(s\); earliest in block \d+ at 20/);
   });
 
+  it('verify --at takes an ISO 8601 time; anything else is a usage error', async () => {
+    const args = [
+      'evidence',
+      'verify',
+      join(dir, 'statement.pdf'),
+      '--genesis',
+      genesisFile,
+      '--node',
+      node.url,
+    ];
+    const r = await cli(...args, '--at', '2026-07-01T00:00:00Z');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const bad = await cli(...args, '--at', 'soon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--at must be an ISO 8601 time/);
+  });
+
   it('verify says NOT PROVEN and exits 1 for a file that was never recorded', async () => {
     const never = join(dir, 'never.txt');
     writeFileSync(never, 'never recorded');
@@ -144,7 +161,7 @@ describe('jrchain evidence', () => {
     const out = join(dir, 'receipt.json');
     const g = await cli('receipt', 'get', join(dir, 'statement.pdf'), '--out', out, '--node', node.url);
     expect(g.code, g.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(out, 'utf8')).format).toBe('jrchain-receipt/v3');
+    expect(JSON.parse(readFileSync(out, 'utf8')).format).toBe('jrchain-receipt/v4');
     const v = await cli(
       'receipt',
       'verify',

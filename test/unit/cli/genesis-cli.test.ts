@@ -90,6 +90,16 @@ describe('jrchain genesis', () => {
     const again = await cli(...args);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/--force/);
+
+    // A new chain requires sealed cases unless told otherwise (ADR 015).
+    expect(summary.caseSealing).toBe('required');
+    expect(doc.cases).toEqual({ sealing: 'required' });
+    const optional = await cli(...args, '--force', '--case-sealing', 'optional');
+    expect(JSON.parse(optional.stdout).caseSealing).toBe('optional');
+    expect(JSON.parse(readFileSync(out, 'utf8'))).not.toHaveProperty('cases');
+    const bad = await cli(...args, '--force', '--case-sealing', 'sometimes');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--case-sealing must be one of: required, optional/);
   });
 
   it('verify says "invalid" with exit 1 for a bad genesis and exit 3 for an unreadable one', async () => {

@@ -44,6 +44,11 @@ describe('jrchain init', () => {
       const member = JSON.parse(readFileSync(out.memberFile, 'utf8'));
       expect(JSON.stringify(member)).not.toMatch(/seed/);
       expect(member.validator.addrs).toEqual([`/ip4/127.0.0.1/tcp/${17200 + i}`]);
+      // Its X25519 encryption key (ADR 015): the file 0600 in the home, the public key in the member file.
+      expect(statSync(join(home, 'encryption.key')).mode & 0o777).toBe(0o600);
+      expect(member.encryptionKey).toBe(
+        JSON.parse(readFileSync(join(home, 'encryption.key'), 'utf8')).publicKey,
+      );
       const config = loadConfig(home, {}, {});
       expect(config).toMatchObject({ institution: id, api: { host: '127.0.0.1', port: 18200 + i } });
       members.push('--member', out.memberFile);
@@ -51,6 +56,10 @@ describe('jrchain init', () => {
     const g = join(dir, 'genesis.json');
     const created = await cli('genesis', 'create', '--chain-id', 'jingrong-1', '--out', g, ...members);
     expect(created.code, created.stderr).toBe(0);
+    // A new chain requires sealed cases, and registers every member's encryption key from block 1.
+    const genesis = loadGenesisFile(g);
+    expect(genesis.cases.sealing).toBe('required');
+    expect(genesis.institutions.every((inst) => inst.encryptionKey?.length === 32)).toBe(true);
     expect(loadGenesisFile(g).validators.map((v) => v.institution)).toEqual([
       'bank-a',
       'bank-b',

@@ -8,6 +8,7 @@ import type { CliIo, ExitCode } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { registerTsaCommands } from '../../../src/cli/tsa.ts';
 import { der } from '../../../src/timestamp/asn1.ts';
+import { readCrls } from '../../../src/timestamp/crl.ts';
 import { openEmbeddedTsa } from '../../../src/timestamp/dir.ts';
 import { encodeRejection } from '../../../src/timestamp/encode.ts';
 import { TsaHttpServer } from '../../../src/timestamp/server.ts';
@@ -72,7 +73,7 @@ describe('tsa --help', () => {
   it('lists the subcommands and explains each', async () => {
     const r = await cli('tsa', '--help');
     expect(r.code).toBe(0);
-    for (const sub of ['init', 'serve', 'stamp', 'verify', 'inspect']) expect(r.stdout).toContain(sub);
+    for (const sub of ['init', 'crl', 'serve', 'stamp', 'verify', 'inspect']) expect(r.stdout).toContain(sub);
     const v = await cli('tsa', 'verify', '--help');
     expect(v.stdout.replace(/\s+/g, ' ')).toContain('Exit 0 valid, 1 invalid, 2 bad flags, 3 unreadable');
   });
@@ -93,6 +94,22 @@ describe('tsa init', () => {
     expect(JSON.parse(forced.stdout).tsaSubject).toBe('O=JRChain, CN=JRChain Embedded TSA');
     expect(await readFile(join(other, 'tsa.pem'), 'utf8')).not.toBe(before);
     expect((await stat(join(other, 'tsa.key'))).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('tsa crl', () => {
+  it("issues the root's CRL for the embedded TSA; a directory without a TSA is a config error", async () => {
+    const r = await cli('tsa', 'crl', '--dir', dir, '--days', '10');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^wrote the CRL of O=Bank A, CN=Bank A Time-Stamping Root CA to .*root\.crl \(next update /,
+    );
+    const [crl] = readCrls(await readFile(join(dir, 'root.crl')), 'root.crl');
+    expect(crl!.issuer).toBe('O=Bank A, CN=Bank A Time-Stamping Root CA');
+    expect(crl!.nextUpdate!.getTime() - crl!.thisUpdate.getTime()).toBe(10 * 86_400_000);
+    const none = await cli('tsa', 'crl', '--dir', p('nowhere'), '-o', p('x.crl'));
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain('TSA_BAD_CONFIG');
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConsensusDriver } from '../../../src/consensus/driver.ts';
+import { ConsensusDriver, MAX_DEFERRED_PRE_PREPARES } from '../../../src/consensus/driver.ts';
 import { MemoryConsensusStore } from '../../../src/consensus/memory-store.ts';
 import {
   type ConsensusMessage,
@@ -295,6 +295,80 @@ describe('ConsensusDriver', () => {
     expect(backup.chain.checkTxsCalls).toBe(1);
     expect(backup.drops).toEqual(['invalidTx']);
     expect(c.net.log.filter(([from]) => from === 1)).toEqual([]);
+  });
+
+  /**
+   * Node 1 is cut off while the others commit seq 1, then seq 2 with a tx node 1's chain refuses until its head
+   * reaches `validFrom` (as an approval of a proposal in block `validFrom`); then it gets seq 2's messages (not
+   * seq 1's) and, once they are processed, block 1 by state sync.
+   */
+  async function laggingBackup(validFrom: number) {
+    const c = new Cluster();
+    for (let i = 0; i < 4; i++) await c.add(i);
+    const lagging = c.nodes[1]!;
+    const others = [c.nodes[0]!, c.nodes[2]!, c.nodes[3]!];
+    c.net.cut.add(1);
+    c.submit(txs(1000, 1), others);
+    await c.settle();
+    await c.advance(20);
+    const [later] = txs(1010, 1);
+    lagging.chain.refusedBelow.set(later!.hashHex, validFrom);
+    c.submit([later!], others);
+    await c.settle();
+    await c.advance(20);
+    expect(c.nodes.map((n) => n.chain.head().height)).toEqual([2, 0, 2, 2]);
+    const seq2 = c.net.log.filter(([from, to, bytes]) => {
+      const m = decodeMessage(bytes);
+      return from >= 0 && to === 1 && m.type !== 'checkpoint' && 'seq' in m && m.seq === 2;
+    });
+    expect(seq2.map(([, , b]) => decodeMessage(b).type)).toContain('prePrepare');
+    c.net.cut.delete(1);
+    for (const [, , bytes] of seq2) c.net.inject(1, bytes);
+    await c.settle();
+    const afterMessages = { drops: [...lagging.drops], commits: [...lagging.commits] };
+    const copied = lagging.chain.ledger.copyFrom(c.nodes[0]!.chain.ledger, 1);
+    const head = lagging.chain.head();
+    lagging.driver.stateTransferred(
+      head.height,
+      head.hash,
+      copied.map((b) => ({ seq: 1, headerHash: b.block.hash, txHashes: b.block.txs.map((t) => t.hash) })),
+    );
+    await c.settle();
+    return { lagging, afterMessages };
+  }
+
+  it('judges a PRE-PREPARE above head + 1 again at seq − 1: a tx valid only after a block it had not executed', async () => {
+    const { lagging, afterMessages } = await laggingBackup(1);
+    // Judged against genesis the tx is refused, but the batch builds on block 1: held, not dropped.
+    expect(afterMessages).toEqual({ drops: [], commits: [] });
+    // Block 1 stored by state sync: the PRE-PREPARE for 2 passes, and node 1 commits 2 through consensus.
+    expect(lagging.commits).toEqual([[2, 1]]);
+    expect(lagging.drops).toEqual([]);
+    expect(lagging.fatal).toEqual([]);
+  });
+
+  it('drops a held PRE-PREPARE whose tx is still refused at seq − 1', async () => {
+    const { lagging, afterMessages } = await laggingBackup(2);
+    expect(afterMessages.drops).toEqual([]);
+    expect(lagging.drops).toContain('invalidTx');
+    expect(lagging.commits).toEqual([]);
+  });
+
+  it('holds at most MAX_DEFERRED_PRE_PREPARES PRE-PREPAREs for a later head; beyond that one is dropped at once', async () => {
+    const c = new Cluster();
+    const node = await c.add(1);
+    const [bad] = txs(1100, 1);
+    node.chain.refusedBelow.set(bad!.hashHex, 100);
+    for (let seq = 2; seq <= MAX_DEFERRED_PRE_PREPARES + 2; seq++) {
+      const batch = { proposer: 0, view: 0, time: c.clock.t, txs: [bad!] };
+      const pp = withSignature<PrePrepare>(
+        { type: 'prePrepare', chainId: SIGNED_ID, from: 0, view: 0, seq, batch, digest: batchDigest(batch) },
+        (d, b) => signers[0]!.sign(d, b),
+      );
+      c.net.inject(1, encodeMessage(pp));
+    }
+    await c.settle();
+    expect(node.drops).toEqual(['invalidTx']);
   });
 
   it('sheds inbound messages when its input queue is full', async () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type CodecError, CodecErrorCode, decodeExact, Reader, Writer } from '../../../src/core/codec.ts';
 import { codeOf } from '../../helpers/errors.ts';
 
@@ -100,5 +100,32 @@ describe('strings, bytes, options', () => {
         expect(decodeExact(bytes, 3, 'x', (r) => [r.u16(), r.u8()])).toEqual([a, b]);
       }),
     );
+  });
+});
+
+describe('Writer working space', () => {
+  const encode = (W: typeof Writer) =>
+    new W(4).u8(7).u16(515).varint(300).bytes(new Uint8Array(100).fill(9)).string('é').finish();
+
+  it('finish() returns a plain Uint8Array of exactly the bytes written, not a view of a shared pool', () => {
+    const a = encode(Writer);
+    const b = encode(Writer);
+    expect(a.constructor).toBe(Uint8Array);
+    expect(a.byteOffset).toBe(0);
+    expect(a.buffer.byteLength).toBe(a.length);
+    a.fill(0);
+    expect(b[0]).toBe(7);
+  });
+
+  it('encodes the same bytes without Node’s Buffer (the verifier runs in browsers, ADR 013)', async () => {
+    const want = encode(Writer);
+    vi.resetModules();
+    vi.stubGlobal('Buffer', undefined);
+    try {
+      const { Writer: BrowserWriter } = await import('../../../src/core/codec.ts');
+      expect(encode(BrowserWriter)).toEqual(want);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -63,6 +63,15 @@ const demoGenesis: Genesis = {
   })),
   consensus: { ...DEFAULT_CONSENSUS_PARAMS },
   tsa: { ...DEFAULT_TSA_PARAMS, trustAnchors: [] },
+  cases: { sealing: 'optional' },
+};
+const sealedGenesis: Genesis = {
+  ...demoGenesis,
+  institutions: [
+    { ...demoGenesis.institutions[0]!, encryptionKey: filled(32, 0x55) },
+    demoGenesis.institutions[1]!,
+  ],
+  cases: { sealing: 'required' },
 };
 const rolesGenesis: Genesis = {
   ...demoGenesis,
@@ -135,6 +144,8 @@ const computed: Record<string, Uint8Array> = {
   'genesis-hash': genesisHash(demoGenesis),
   'genesis-body-roles': encodeGenesisForHash(rolesGenesis),
   'genesis-hash-roles': genesisHash(rolesGenesis),
+  'genesis-body-sealed': encodeGenesisForHash(sealedGenesis),
+  'genesis-hash-sealed': genesisHash(sealedGenesis),
   'sm-client-key': smKey(0x33),
   'sm-tx-hash': smTxHash,
   'sm-tx-signature': signTx(tx, SM2_SM3.signer(filled(32, 0x33))).signature,

@@ -12,6 +12,7 @@ import {
 } from '../../../src/core/genesis.ts';
 import { loadGenesisFile } from '../../../src/core/genesis-file.ts';
 import { peerIdOf } from '../../../src/core/keys.ts';
+import { GovernanceState } from '../../../src/ledger/governance-state.ts';
 import { testGenesisJson } from '../../helpers/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-genesis-'));
@@ -54,6 +55,35 @@ describe('genesis', () => {
     expect(toHex(genesisHash(parseGenesis(otherChain)))).not.toBe(base);
     const tuned = testGenesisJson({ consensus: { checkpointInterval: 32, watermarkWindow: 128 } });
     expect(toHex(genesisHash(parseGenesis(tuned)))).not.toBe(base);
+  });
+
+  it('cases.sealing (ADR 015): absent reads as optional and hashes as before; required changes the hash and round-trips', () => {
+    const plain = parseGenesis(testGenesisJson());
+    expect(plain.cases).toEqual({ sealing: 'optional' });
+    expect(genesisToJson(plain)).not.toHaveProperty('cases');
+    const optional = parseGenesis(testGenesisJson({ cases: { sealing: 'optional' } }));
+    expect(toHex(genesisHash(optional))).toBe(toHex(genesisHash(plain)));
+    const required = parseGenesis(testGenesisJson({ cases: { sealing: 'required' } }));
+    expect(required.cases.sealing).toBe('required');
+    expect(toHex(genesisHash(required))).not.toBe(toHex(genesisHash(plain)));
+    const again = parseGenesis(JSON.parse(JSON.stringify(genesisToJson(required))));
+    expect(again).toEqual(required);
+    expect(failure((g) => (g.cases = { sealing: 'sometimes' })).message).toMatch(/genesis\.cases\.sealing/);
+    expect(failure((g) => (g.cases = { sealing: 'required', extra: 1 })).message).toMatch(/unknown field/);
+    expect(failure((g) => (g.cases = {})).message).toMatch(/genesis\.cases\.sealing: missing/);
+  });
+
+  it('an institution may carry its X25519 encryption key: hashed, round-tripped, registered from block 1', () => {
+    const json = testGenesisJson() as Record<string, any>;
+    json.institutions[0].encryptionKey = '55'.repeat(32);
+    const g = parseGenesis(json);
+    expect(toHex(g.institutions[0]!.encryptionKey!)).toBe('55'.repeat(32));
+    expect(toHex(genesisHash(g))).not.toBe(toHex(genesisHash(parseGenesis(testGenesisJson()))));
+    expect(parseGenesis(JSON.parse(JSON.stringify(genesisToJson(g))))).toEqual(g);
+    expect(toHex(GovernanceState.fromGenesis(g).encryptionKeyOf('bank-a')!)).toBe('55'.repeat(32));
+    expect(GovernanceState.fromGenesis(g).encryptionKeyOf('bank-b')).toBeUndefined();
+    const bad = failure((x) => (x.institutions[0].encryptionKey = '55'.repeat(31)));
+    expect(bad.message).toMatch(/institutions\[0\]\.encryptionKey: must be a 32-byte X25519 public key/);
   });
 
   it('orders the validator set as listed', () => {

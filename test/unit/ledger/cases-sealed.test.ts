@@ -21,8 +21,8 @@ const T = TEST_GENESIS_TIME;
 const keys = new Map([BANK, OTHER_BANK, MEDIATOR].map((i) => [i, S.newEncryptionKey()] as const));
 let nonce = 1;
 
-async function chainWithKeys(): Promise<LedgerChain> {
-  const chain = await LedgerChain.open(new MemoryLedgerStore(), casesGenesis());
+async function chainWithKeys(sealing?: 'required'): Promise<LedgerChain> {
+  const chain = await LedgerChain.open(new MemoryLedgerStore(), casesGenesis(sealing));
   const txs: TxEnvelope[] = [];
   for (const [institution, k] of keys) {
     const action: GovernanceAction = { type: 'setEncryptionKey', institution, publicKey: k.publicKey };
@@ -35,8 +35,19 @@ async function chainWithKeys(): Promise<LedgerChain> {
   return chain;
 }
 
-function sealedTx(by: string, ref: string, event: CaseEvent, wraps: CaseKeyWrap[], prev?: Uint8Array) {
-  const record = { caseId: ref, prev, event, wraps, sealed: new Uint8Array(30).fill(1) };
+/** A case tx; `wraps` undefined makes a version-1 record (no sealed part), `details` false leaves them out. */
+function sealedTx(
+  by: string,
+  ref: string,
+  event: CaseEvent,
+  wraps: CaseKeyWrap[] | undefined,
+  prev?: Uint8Array,
+  details = true,
+) {
+  const record =
+    wraps === undefined
+      ? { caseId: ref, prev, event }
+      : { caseId: ref, prev, event, wraps, ...(details ? { sealed: new Uint8Array(30).fill(1) } : {}) };
   const unsigned = {
     chainId: TEST_CHAIN_ID,
     type: 'case' as const,
@@ -98,5 +109,48 @@ describe('sealed cases on the ledger', () => {
     expect(() => S.unwrapCaseKey(wrap.wrapped, keys.get(OTHER_BANK)!.privateKey, ref, MEDIATOR)).toThrow(
       S.SealError,
     );
+  });
+
+  it('a chain whose genesis requires sealing refuses unsealed case records with TX_CASE_UNSEALED (ADR 015)', async () => {
+    const chain = await chainWithKeys('required');
+    const plainOpen = sealedTx(BANK, '2026-BJ-CC-000777', openEvent, undefined);
+    const noDetails = sealedTx(BANK, ref, openEvent, [wrapFor(BANK)], undefined, false);
+    const v1Open = sealedTx(BANK, ref, openEvent, undefined);
+    for (const tx of [plainOpen, noDetails, v1Open])
+      expect((await chain.checkTx(tx, T + 1000))?.code).toBe(TxErrorCode.caseUnsealed);
+
+    const opened = sealedTx(BANK, ref, openEvent, [wrapFor(BANK)]);
+    // Under the rule every event's wraps are checked: an assign with no sealed part still needs the mediator's.
+    const bareAssign = sealedTx(BANK, ref, { type: 'assign', mediator: MEDIATOR }, undefined, opened.hash);
+    const assigned = sealedTx(
+      BANK,
+      ref,
+      { type: 'assign', mediator: MEDIATOR },
+      [wrapFor(MEDIATOR)],
+      opened.hash,
+    );
+    // Events that add no party need no sealed part: the reference is enough.
+    const session = sealedTx(MEDIATOR, ref, { type: 'session', seq: 1 }, undefined, assigned.hash);
+    const txs = [opened, bareAssign, assigned, session];
+    expect(outcomes(await commitCaseBlock(chain, txs, T + 1000), txs)).toEqual([
+      'ok',
+      TxErrorCode.caseBadWrap,
+      'ok',
+      'ok',
+    ]);
+    const plainSession = sealedTx(
+      MEDIATOR,
+      '2026-BJ-CC-000777',
+      { type: 'session', seq: 2 },
+      undefined,
+      session.hash,
+    );
+    expect((await chain.checkTx(plainSession, T + 1000))?.code).toBe(TxErrorCode.caseUnsealed);
+  });
+
+  it('an optional-sealing chain (a genesis without `cases`) still accepts version-1 records', async () => {
+    const chain = await chainWithKeys();
+    const v1Open = sealedTx(BANK, '2026-BJ-CC-000777', openEvent, undefined);
+    expect(await chain.checkTx(v1Open, T + 1000)).toBeUndefined();
   });
 });

@@ -2,10 +2,10 @@ import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/core/bytes.ts';
 import { checkIntegrity } from '../../../src/ledger/integrity.ts';
-import { GOVERNANCE_INDEX_KEY, Prefix } from '../../../src/ledger/layout.ts';
+import { ARCHIVE_INDEX_KEY, GOVERNANCE_INDEX_KEY, Prefix } from '../../../src/ledger/layout.ts';
 import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
 import type { LedgerStore } from '../../../src/ledger/store.ts';
-import { docHash, evidenceTx, governanceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import { anchorTx, docHash, evidenceTx, governanceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
 import { appendBlock, blockWrite, removeDir, tempDir } from '../../helpers/ledger.ts';
 
 const T = TEST_GENESIS_TIME;
@@ -78,6 +78,74 @@ describe('LevelLedgerStore governance index', () => {
     try {
       expect(await store.governanceTxs(10)).toEqual([]);
       expect(await checkIntegrity(store)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('LevelLedgerStore archive index', () => {
+  let dir: string | undefined;
+  afterEach(() => removeDir(dir));
+
+  /** A store whose block 2 anchors block 1 with an archive timestamp, and block 3 with a renewal. */
+  async function archived(): Promise<LevelLedgerStore> {
+    dir = await tempDir('level-archive-index');
+    const store = await LevelLedgerStore.open(dir);
+    const b1 = await appendBlock(store, [evidenceTx({ nonce: 1 })], T + 1000);
+    const token = new Uint8Array([0x30, 0x01, 0x01]);
+    const anchor = { height: 1, headerHash: b1.hash, token };
+    const archive = { from: 1, root: docHash('root'), token };
+    const b2 = await appendBlock(store, [anchorTx({ ...anchor, archive }, { validator: 1 })], T + 2000);
+    const renewal = { upTo: 1, root: docHash('renewal'), token };
+    const next = { height: 2, headerHash: b2.hash, token, renewal };
+    await appendBlock(store, [anchorTx(next, { validator: 2 })], T + 3000);
+    return store;
+  }
+
+  async function editRaw(edit: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
+    const db = new Level<Uint8Array, Uint8Array>(dir!, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    await edit(db);
+    await db.close();
+  }
+
+  it('is rebuilt once when a data directory predates it, and matches what blocks write', async () => {
+    let store = await archived();
+    const before = await store.archiveIndex();
+    expect(before.map((e) => e.anchored)).toEqual([1, 2]);
+    await store.close();
+    await editRaw(async (db) => {
+      const keys = (await db.keys().all()).filter(
+        (k) => k[0] === Prefix.archive || toHex(k) === toHex(ARCHIVE_INDEX_KEY),
+      );
+      expect(keys).toHaveLength(3);
+      await db.batch(keys.map((key) => ({ type: 'del' as const, key })));
+    });
+    store = await LevelLedgerStore.open(dir!);
+    try {
+      expect(await store.archiveIndex()).toEqual(before);
+      expect(await checkIntegrity(store)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('is covered by the integrity check: an edited or missing entry is reported', async () => {
+    let store = await archived();
+    await store.close();
+    const key = new Uint8Array([Prefix.archive, 0, 0, 0, 0, 0, 0, 0, 1]);
+    await editRaw(async (db) => {
+      const v = (await db.get(key))!;
+      await db.put(key, new Uint8Array([...v.slice(0, -1), v.at(-1)! ^ 1]));
+      await db.del(new Uint8Array([Prefix.archive, 0, 0, 0, 0, 0, 0, 0, 2]));
+    });
+    store = await LevelLedgerStore.open(dir!);
+    try {
+      expect(await checkIntegrity(store)).toEqual([
+        `entry ${toHex(key)} holds other bytes than its block wrote`,
+        `missing entry ${toHex(key).slice(0, -1)}2`,
+      ]);
     } finally {
       await store.close();
     }

@@ -4,12 +4,13 @@
  * a third, obviously correct implementation of every query.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AnchorRecord } from '../../../src/core/anchor.ts';
+import { type AnchorRecord, decodeAnchor } from '../../../src/core/anchor.ts';
 import { equalBytes, toHex } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { InvariantError } from '../../../src/core/errors.ts';
 import type { EvidenceRecord } from '../../../src/core/evidence.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
+import { archiveIndexEntry } from '../../../src/ledger/archive-index.ts';
 import { LedgerErrorCode } from '../../../src/ledger/errors.ts';
 import { encodeCursor, PAGE_LIMIT_MAX } from '../../../src/ledger/paging.ts';
 import type {
@@ -56,6 +57,13 @@ const X512 = new Uint8Array([...X, ...sha256(X)]);
 function tx(institution: string, nonce: number, evidence: Partial<EvidenceRecord>): TxEnvelope {
   return evidenceTx({ institution, nonce, createdAt: T + 500, evidence });
 }
+
+/** A plain anchor record of `target`. */
+const plainAnchor = (target: BlockWrite): AnchorRecord => ({
+  height: target.header.height,
+  headerHash: target.hash,
+  token: new Uint8Array([0x30, 0x01, target.header.height]),
+});
 
 /** Anchors by validators of other institutions, with nonces no evidence tx uses: anchors use none. */
 function anchorOf(target: BlockWrite, validator: number): TxEnvelope {
@@ -177,6 +185,40 @@ export function ledgerStoreCompliance(
     afterEach(async () => {
       await store.close();
       await harness.cleanup();
+    });
+
+    it('indexes the anchors that carry an archive timestamp or a renewal, in chain order', async () => {
+      const b1 = await appendBlock(store, [tx('bank-a', 1, {})], T + 1000);
+      const stamp = (n: number) => ({ root: docHash(`root ${n}`), token: new Uint8Array([0x30, 0x01, n]) });
+      const archived = anchorTx(
+        { ...plainAnchor(b1), archive: { from: 1, ...stamp(1) } },
+        { validator: 1, nonce: 701 },
+      );
+      const b2 = await appendBlock(store, [archived], T + 2000);
+      const plain = anchorTx(plainAnchor(b2), { validator: 2, nonce: 702 });
+      const b3 = await appendBlock(store, [plain], T + 3000);
+      const renewing = anchorTx(
+        { ...plainAnchor(b3), renewal: { upTo: 1, ...stamp(2) } },
+        { validator: 3, nonce: 703 },
+      );
+      await appendBlock(store, [renewing], T + 4000);
+      const expected = [
+        archiveIndexEntry(decodeAnchor(archived.tx.payload), 2, 0),
+        archiveIndexEntry(decodeAnchor(renewing.tx.payload), 4, 0),
+      ];
+      expect(expected[0]).toMatchObject({
+        anchored: 1,
+        archive: { at: 1, tokenHash: sha256(stamp(1).token) },
+      });
+      expect(expected[1]).toMatchObject({ anchored: 3, renewal: { at: 1, root: stamp(2).root } });
+      expect(await store.archiveIndex()).toEqual(expected);
+      // From an anchored height on: what an exporter reads after the entries it has seen.
+      expect(await store.archiveIndex(2)).toEqual([expected[1]]);
+      expect(await store.archiveIndex(4)).toEqual([]);
+      if (harness.reopen !== undefined) {
+        store = await harness.reopen(store);
+        expect(await store.archiveIndex()).toEqual(expected);
+      }
     });
 
     it('starts empty', async () => {
@@ -512,7 +554,10 @@ export function ledgerStoreCompliance(
         const txs = await store.blockTxs(w.header.height);
         expect(txs?.map((t) => t.hashHex)).toEqual(w.txs.map((t) => t.hashHex));
         expect(txs?.map((t) => toHex(t.bytes))).toEqual(w.txs.map((t) => toHex(t.bytes)));
+        const raw = await store.blockTxBytes(w.header.height);
+        expect(raw?.map(toHex)).toEqual(w.txs.map((t) => toHex(t.bytes)));
       }
+      expect(await store.blockTxBytes(writes.length + 1)).toBeUndefined();
       expect(await store.blockTxs(4)).toEqual([]);
       expect(await store.blockTxs(0)).toBeUndefined();
       expect(await store.blockTxs(writes.length + 1)).toBeUndefined();

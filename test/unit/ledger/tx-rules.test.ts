@@ -503,6 +503,12 @@ describe('executor rules: one code per rejection', () => {
     }
   });
 
+  it('TX_CASE_UNSEALED: on a chain whose genesis requires sealing, a case named in clear (ADR 015)', async () => {
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), casesGenesis('required'));
+    expect(await execute(chain, [open('PLAIN')])).toEqual([TxErrorCode.caseUnsealed]);
+    expect(await admit(chain, open('PLAIN'))).toBe(TxErrorCode.caseUnsealed);
+  });
+
   it('TX_CASE_WRONG_ROLE, TX_CASE_FULL: a bank recording a session; the event after the per-case limit', async () => {
     const chain = await LedgerChain.open(new MemoryLedgerStore(), casesGenesis());
     const setup = [open('A'), assign('A')];

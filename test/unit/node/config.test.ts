@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRevocation } from '../../../src/node/api-tls.ts';
 import {
   CONFIG_FORMAT,
   ConfigError,
@@ -12,9 +13,15 @@ import {
   parseConfig,
   resolveHomePath,
 } from '../../../src/node/config.ts';
+import { issueCrl } from '../../../src/timestamp/certs.ts';
+import { DAY, makePki, type Pki, T0 } from '../../helpers/tsa.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'jrchain-config-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
+let pki: Pki;
+beforeAll(async () => {
+  pki = await makePki();
+});
 
 function write(doc: unknown) {
   writeFileSync(join(home, 'config.json'), JSON.stringify(doc));
@@ -38,6 +45,30 @@ describe('node config', () => {
     expect(parseConfig(home, JSON.parse(JSON.stringify(configToJson(c))))).toEqual(c);
     c.tsa.renewal = { beforeExpiryMs: 86_400_000, maxAgeMs: 600_000, deprecatedAlgorithms: ['sha1'] };
     expect(parseConfig(home, JSON.parse(JSON.stringify(configToJson(c)))).tsa.renewal).toEqual(c.tsa.renewal);
+    c.tsa.crlFiles = ['tsa/root.crl', '/etc/tsa/ca.crl'];
+    expect(parseConfig(home, JSON.parse(JSON.stringify(configToJson(c)))).tsa.crlFiles).toEqual(
+      c.tsa.crlFiles,
+    );
+  });
+
+  it('reads the CRL files at start, relative to the home; a missing or foreign file is a config error', () => {
+    const crl = issueCrl({
+      issuer: pki.root,
+      signingKey: pki.rootKey,
+      thisUpdate: new Date(T0),
+      nextUpdate: new Date(T0 + DAY),
+      number: 1n,
+    });
+    writeFileSync(join(home, 'root.crl'), crl);
+    const c = defaultConfig(home, 'bank-a');
+    expect(loadRevocation(c)).toEqual({ crls: [] });
+    c.tsa.crlFiles = ['root.crl'];
+    expect(loadRevocation(c)).toEqual({ crls: [crl] });
+    c.tsa.crlFiles = ['absent.crl'];
+    expect(() => loadRevocation(c)).toThrow(/cannot read the CRL file .*absent\.crl \(ENOENT\)/);
+    writeFileSync(join(home, 'root.pem'), pki.rootPem);
+    c.tsa.crlFiles = ['root.pem'];
+    expect(() => loadRevocation(c)).toThrow(/root\.pem: no X509 CRL found/);
   });
 
   it('file < environment < flags', () => {
@@ -69,6 +100,16 @@ describe('node config', () => {
       'a zero anchor interval',
       { format: CONFIG_FORMAT, institution: 'a', tsa: { anchorIntervalMs: 0 } },
       /anchorIntervalMs/,
+    ],
+    [
+      'CRL files that are not a list of paths',
+      { format: CONFIG_FORMAT, institution: 'a', tsa: { crlFiles: 'root.crl' } },
+      /tsa\.crlFiles must be a list/,
+    ],
+    [
+      'an empty CRL file path',
+      { format: CONFIG_FORMAT, institution: 'a', tsa: { crlFiles: [''] } },
+      /tsa\.crlFiles\[0\] must be a path/,
     ],
     [
       'a renewal policy without its margin',

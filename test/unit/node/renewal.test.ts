@@ -13,6 +13,8 @@ import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../../src/ledger/queries.ts';
 import { AnchoringService, type RenewalPolicy } from '../../../src/node/anchoring.ts';
 import { evidenceRecordFor } from '../../../src/receipt/ers-export.ts';
+import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
+import { type ReceiptVerification, verifyReceipt } from '../../../src/receipt/verify.ts';
 import type { TimestampAuthority } from '../../../src/timestamp/authority.ts';
 import { decodeEvidenceRecord } from '../../../src/timestamp/ers-asn1.ts';
 import { verifyEvidenceRecord } from '../../../src/timestamp/ers-verify.ts';
@@ -94,6 +96,8 @@ async function setup(policy: RenewalPolicy) {
   return { time, tsa, queries, consensus, service, e, days, stop };
 }
 
+const lastCheck = (v: ReceiptVerification) => v.checks.at(-1);
+
 describe('timestamp renewal', () => {
   it('renews archives before their certificate expires; the exported record then outlives it', async () => {
     const { time, tsa, queries, consensus, service, e, days, stop } = await setup(POLICY);
@@ -119,6 +123,14 @@ describe('timestamp renewal', () => {
     });
     expect(unrenewed.ok).toBe(false);
     if (!unrenewed.ok) expect(unrenewed.reason).toMatch(/not renewed in time/);
+    // So would the receipt (v4): its anchor token expired, and its archive record is not renewed yet.
+    const early = await receiptFor(queries, genesis, e.hash);
+    expect(early!.archive).not.toBeNull();
+    expect(lastCheck(await verifyReceipt(early, { genesis, at: lateAt }))).toMatchObject({
+      name: 'archive',
+      code: 'RECEIPT_BAD_TIMESTAMP',
+      detail: expect.stringMatching(/not renewed in time/),
+    });
     const renewal = decodeAnchor(consensus.anchorsWaiting()[0]!.tx.payload).renewal;
     expect(renewal).toMatchObject({ upTo: 1 });
     expect((await service.status()).lastRenewal).toEqual({
@@ -135,6 +147,25 @@ describe('timestamp renewal', () => {
     const v = verifyEvidenceRecord(r.ers, late);
     expect(v.ok, v.ok ? '' : v.reason).toBe(true);
     if (v.ok) expect(v.provenAt.getTime()).toBe(T + 1000);
+
+    // The receipt now carries the renewal and proves its time past the first certificate's expiry.
+    const receipt = await receiptFor(queries, genesis, e.hash);
+    // It carries exactly the record `receipt export --format ers` writes.
+    expect(receipt!.archive).toEqual({ record: Buffer.from(r.ers).toString('base64') });
+    const renewed = await verifyReceipt(receipt, { genesis, at: lateAt });
+    expect(renewed.ok, JSON.stringify(renewed.checks)).toBe(true);
+    expect(renewed.checks.find((c) => c.name === 'anchor')?.detail).toMatch(
+      /certificates expired at .* the archive check must prove the time/,
+    );
+    expect(renewed.facts?.archive?.provenAt.getTime()).toBe(T + 1000);
+    expect(renewed.facts?.archive?.steps).toHaveLength(2);
+    // The same receipt without its archive (as v3) verifies as of when its tokens were made, not at lateAt.
+    const { archive: _, ...v3 } = { ...receipt!, format: 'jrchain-receipt/v3' };
+    expect((await verifyReceipt(v3, { genesis })).ok).toBe(true);
+    expect(lastCheck(await verifyReceipt(v3, { genesis, at: lateAt }))).toMatchObject({
+      name: 'anchor',
+      detail: expect.stringMatching(/carries no renewed archive timestamp/),
+    });
     await stop();
     await second.stop();
   });

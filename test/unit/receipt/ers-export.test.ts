@@ -9,6 +9,8 @@ import { sha256 } from '../../../src/core/crypto.ts';
 import type { Genesis } from '../../../src/core/genesis.ts';
 import { ReceiptErrorCode } from '../../../src/receipt/errors.ts';
 import { evidenceRecordFor } from '../../../src/receipt/ers-export.ts';
+import { issueCrl } from '../../../src/timestamp/certs.ts';
+import { crlsOfRevocationValues } from '../../../src/timestamp/crl.ts';
 import { decodeEvidenceRecord } from '../../../src/timestamp/ers-asn1.ts';
 import { verifyEvidenceRecord } from '../../../src/timestamp/ers-verify.ts';
 import { batchOf, outcomes, runBlock } from '../../helpers/chain.ts';
@@ -36,7 +38,9 @@ describe('evidenceRecordFor', () => {
     for (const [i, doc] of documents.entries()) {
       const r = (await evidenceRecordFor(queries, genesis, records[i]!.hash))!;
       expect(r.height).toBe(i < 2 ? 1 : 2);
-      expect(decodeEvidenceRecord(r.ers).certificates).toEqual([pki.root.der]);
+      // The genesis root, then the TSA certificate the archive token embeds.
+      expect(decodeEvidenceRecord(r.ers).certificates).toEqual([pki.root.der, pki.tsa.der]);
+      expect(decodeEvidenceRecord(r.ers).revocationValues).toBeUndefined();
       const v = verifyEvidenceRecord(r.ers, {
         document: { data: doc },
         trustAnchors: [pki.root],
@@ -52,6 +56,25 @@ describe('evidenceRecordFor', () => {
         }).ok,
       ).toBe(false);
     }
+    // With the TSA root's CRL configured, the record carries it as revocation data, beside the certificates.
+    const crl = issueCrl({
+      issuer: pki.root,
+      signingKey: pki.rootKey,
+      thisUpdate: new Date(T),
+      nextUpdate: new Date(T + 30 * 86_400_000),
+      number: 1n,
+    });
+    const withCrl = (await evidenceRecordFor(queries, genesis, records[0]!.hash, { crls: [crl] }))!;
+    const decoded = decodeEvidenceRecord(withCrl.ers);
+    expect(crlsOfRevocationValues(decoded.revocationValues!)).toEqual([crl]);
+    expect(decoded.certificates).toEqual([pki.root.der, pki.tsa.der]);
+    const at = new Date(T + 5000);
+    const ok = verifyEvidenceRecord(withCrl.ers, {
+      document: { data: documents[0]! },
+      trustAnchors: [pki.root],
+      at,
+    });
+    expect(ok.ok).toBe(true);
     expect(await evidenceRecordFor(queries, genesis, sha256(utf8.encode('nothing')))).toBeUndefined();
     await expect(evidenceRecordFor(queries, genesis, anchor.hash)).rejects.toMatchObject({
       code: ReceiptErrorCode.notEvidence,

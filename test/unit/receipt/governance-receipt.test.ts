@@ -17,9 +17,9 @@ import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../../src/ledger/queries.ts';
 import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
 import {
+  RECEIPT_FORMAT,
   RECEIPT_FORMAT_V1,
   RECEIPT_FORMAT_V2,
-  RECEIPT_FORMAT_V3,
   type ReceiptJson,
   verifyReceipt,
 } from '../../../src/receipt/receipt.ts';
@@ -125,7 +125,7 @@ const detail = (r: Awaited<ReturnType<typeof verifyReceipt>>, name: string) =>
 describe('receipts after governance', () => {
   it('a block before any governance tx gets a receipt without a governance field', async () => {
     const r = await receipt(early);
-    expect(r.format).toBe(RECEIPT_FORMAT_V3);
+    expect(r.format).toBe(RECEIPT_FORMAT);
     expect('governance' in r).toBe(false);
     const v = await verifyReceipt(r, { genesis });
     expect(v.ok).toBe(true);
@@ -134,7 +134,7 @@ describe('receipts after governance', () => {
 
   it('evidence signed by a client key that governance registered verifies', async () => {
     const r = await receipt(byBankE);
-    expect(r.format).toBe(RECEIPT_FORMAT_V3);
+    expect(r.format).toBe(RECEIPT_FORMAT);
     expect(r.governance!.map((b) => [b.height, b.txs.length])).toEqual([[2, 3]]);
     const v = await verifyReceipt(r, { genesis });
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);
@@ -313,6 +313,7 @@ describe('receipts after governance', () => {
 
     r = await receipt(afterAdd);
     r.format = RECEIPT_FORMAT_V1;
+    delete r.archive;
     let f = failure(await verifyReceipt(r, { genesis }));
     expect([f.name, f.detail]).toEqual([
       'format',
@@ -321,6 +322,7 @@ describe('receipts after governance', () => {
 
     r = await receipt(early);
     r.format = RECEIPT_FORMAT_V2;
+    delete r.archive;
     f = failure(await verifyReceipt(r, { genesis }));
     expect([f.name, f.detail]).toEqual([
       'format',
@@ -352,7 +354,7 @@ describe('receipts and a revoked client key', () => {
     await run([after], T + 3000);
 
     const old = await receiptFor(q, genesis, before.hash);
-    expect(old!.format).toBe(RECEIPT_FORMAT_V3);
+    expect(old!.format).toBe(RECEIPT_FORMAT);
     expect((await verifyReceipt(old, { genesis })).ok).toBe(true);
 
     // A receipt that passes the revoked key's record off as recorded after the revocation.

@@ -107,6 +107,7 @@ describe('receiptFor', () => {
     // Without them, the receipt cannot show which set certified the block.
     const bare = { ...lateReceipt!, format: 'jrchain-receipt/v1' };
     delete bare.governance;
+    delete bare.archive;
     const failed = (await verifyReceipt(bare, { genesis })).checks.find((c) => c.status === 'fail');
     expect(failed?.name).toBe('validatorSet');
     expect(failed?.detail).toMatch(/validator set of epoch 1; .* set of epoch 0 in force at block 3/);

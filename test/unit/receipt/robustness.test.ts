@@ -1,5 +1,5 @@
 /**
- * verifyReceipt never throws on bad input. A receipt from a real ledger that exercises every check (a v2
+ * verifyReceipt never throws on bad input. A receipt from a real ledger that exercises every check (a v4
  * receipt: governance registered the signing institution; the evidence carries its own RFC 3161 token; an
  * anchor covers the block through a later header) is mutated with a seeded PRNG, and every mutant must give
  * a list of outcomes, none of them RECEIPT_UNEXPECTED. A failing case prints its seed.
@@ -37,6 +37,8 @@ describe('the receipt under test', () => {
     expect(v.ok, JSON.stringify(v.checks)).toBe(true);
     expect(v.checks.map((c) => [c.name, c.status])).toEqual(RECEIPT_CHECK_ORDER.map((c) => [c, 'pass']));
     expect(receipt.anchor?.headers).toHaveLength(1);
+    // The archive timestamp and one renewal of it.
+    expect(v.facts?.archive?.steps).toHaveLength(2);
   });
 });
 
@@ -53,6 +55,10 @@ describe('verifyReceipt never throws', () => {
       code: ReceiptFailureCode.malformed,
       detail: `header time ${Number.MAX_SAFE_INTEGER} is not a valid time`,
     });
+  });
+
+  it('an invalid verification time is the caller’s mistake: a RangeError, whatever the receipt', async () => {
+    await expect(verifyReceipt(receipt, { genesis, at: new Date(Number.NaN) })).rejects.toThrow(RangeError);
   });
 
   it('a summary nested 100,000 deep fails the summary check without exhausting the stack', async () => {

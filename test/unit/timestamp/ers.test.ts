@@ -72,7 +72,8 @@ describe('evidence records', () => {
     const der = evidenceRecord(sha256Of(docs[2]!), first(), [fx.pki.root.der]);
     const r = decodeEvidenceRecord(der);
     expect(r.digestAlgs).toEqual(['sha256']);
-    expect(r.certificates).toEqual([fx.pki.root.der]);
+    // The trust anchor given, then the TSA certificate the token embeds.
+    expect(r.certificates).toEqual([fx.pki.root.der, fx.pki.tsa.der]);
     expect(r.chains).toHaveLength(1);
     expect(r.chains[0]![0]!.timeStamp).toEqual(fx.token);
     expect(r.chains[0]![0]!.reducedHashtree![0]).toContainEqual(sha256Of(docs[2]!));
@@ -123,7 +124,7 @@ describe('evidence records', () => {
     // The renewal's tree is right, but its token is the archive's own, over another root.
     const swapped = evidenceRecord(sha256Of(docs[3]!), {
       ...unrenewed(fx),
-      renewals: [{ leaves: fx.renewals[0]!.leaves, token: fx.token }],
+      renewals: [{ ...fx.renewals[0]!, token: fx.token }],
     });
     const v = verifyEvidenceRecord(swapped, { document: { data: docs[3]! }, ...trust(), at: new Date(T0) });
     expect(v.ok).toBe(false);

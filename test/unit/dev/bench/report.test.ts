@@ -33,7 +33,7 @@ function run(txPerSec: number, extra: Partial<BenchResult> = {}): BenchResult {
 
 const { dimensions: _d, ...options } = DEFAULT_REPORT;
 const data: ReportData = {
-  options: { ...options, dimensions: ['throughput', 'scale', 'sync', 'deploy'] },
+  options: { ...options, dimensions: ['throughput', 'queries', 'scale', 'sync', 'deploy'] },
   machine: {
     cpu: 'Test CPU',
     cores: 2,
@@ -48,12 +48,26 @@ const data: ReportData = {
   scale: {
     records: 100_000,
     bytesPerRecord: 291.3,
-    loadTxPerSec: 9000,
+    genRecordsPerSec: 9000,
     byHashP99Ms: 0.8,
     byCaseP99Ms: 2.5,
     openMs: 60,
   },
-  sync: { blocks: 200, txsPerBlock: 500, txsPerSec: 21_000, seconds: 4.76 },
+  sync: { blocks: 200, txsPerBlock: 500, txsPerSec: 21_000, seconds: 4.76, cpuMsPerKtx: 40, fromScale: true },
+  queries: run(998, {
+    p99Ms: 420,
+    queries: {
+      offeredPerSec: 5000,
+      achievedPerSec: 4990,
+      notSent: 0,
+      pool: 9000,
+      byHash: { ok: 74_000, errors: {}, p50Ms: 1.2, p99Ms: 6.5, maxMs: 20 },
+      cases: { ok: 74_000, errors: { '503': 3 }, p50Ms: 2.1, p99Ms: 9.75, maxMs: 30 },
+      cpuCores: 0.4,
+    },
+  }),
+  deploy: { validators: 4, cloneMs: 1800, npmCiMs: 44_000, devnetReadyMs: 28_200, totalMs: 74_000 },
+  join: { registerMs: 1000, addValidatorMs: 700, catchUpMs: 2800, validatesMs: 4200, totalMs: 9100 },
   seconds: 600,
 };
 
@@ -75,18 +89,33 @@ describe('the performance report', () => {
         '--sync-blocks 200 --sync-txs-per-block 500` at commit abc1234',
     );
     expect(md).toContain('0.50, 1.25');
-    expect(md).toContain('npm run bench:ledger -- --records 100000');
+    expect(md).toContain('npm run bench:gen-ledger -- --records 100000 --dir DIR');
+    expect(md).toContain('npm run bench:sync -- --ledger DIR');
+    expect(md).toContain('| queries offered / answered per second | 5,000 / 4,990 |');
+    expect(md).toContain('| signed case query, p50 / p99 (ms) | 2.1 / 9.8 |');
+    expect(md).toContain('| query errors (by hash, case) | 0, 3 |');
+    expect(md).toContain('--rate 1000 --concurrency 20000 --query-rate 5000');
     expect(md).toContain('| bytes on disk per record | 291.3 |');
     expect(md).toContain('**21,000 tx/s**');
     expect(md).toContain('median **13.6 s**');
     // What is not measured says so, with no figure.
-    expect(md).toContain('## 2. Queries under load\n\nNot measured by this version of the report.');
+    expect(md).toContain('**9.1 s** from the first proposal');
+    expect(md).toContain('a fresh clone to a ready 4-validator devnet in **74.0 s**');
     for (const file of Object.values(PLOTS)) expect(md).toContain(`](${file})`);
   });
 
   it('says which dimensions were not run', () => {
-    const md = reportMarkdown({ ...data, closed: [], offered: undefined, scale: undefined, sync: undefined });
-    expect(md.match(/Not run \(`--dimensions`\)\./g)).toHaveLength(4);
+    const none = {
+      closed: [],
+      offered: undefined,
+      queries: undefined,
+      scale: undefined,
+      sync: undefined,
+      deploy: undefined,
+      join: undefined,
+    };
+    const md = reportMarkdown({ ...data, ...none });
+    expect(md.match(/Not run \(`--dimensions`\)\./g)).toHaveLength(5);
     expect(reportPlots({ ...data, closed: [], offered: undefined })).toEqual({});
   });
 

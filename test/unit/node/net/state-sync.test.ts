@@ -6,6 +6,7 @@ import type { CommitCertificate } from '../../../../src/core/block.ts';
 import { toHex } from '../../../../src/core/bytes.ts';
 import { Domain, verifySignature } from '../../../../src/core/crypto.ts';
 import { genesisHash, genesisValidatorSet } from '../../../../src/core/genesis.ts';
+import { envelope, type TxEnvelope } from '../../../../src/core/tx.ts';
 import type { ValidatorSet } from '../../../../src/core/validators.ts';
 import type { Chain } from '../../../../src/ledger/chain.ts';
 import { SyncErrorCode } from '../../../../src/node/net/errors.ts';
@@ -196,10 +197,14 @@ describe('StateSyncClient: transfer', () => {
         { peer: A, protocol: '/jrchain/sync/1.0.0', verdict: { action: 'reject', reason: code } },
       ]);
       expect(s.chain.head().height).toBe(keptBefore);
+      // The range after a short one may already be asked for (prefetched) when the fault shows; none after it.
+      const toA = () => s.fake.requests.filter((r) => r.peer === A).length;
+      const askedBefore = toA();
+      expect(askedBefore).toBeLessThanOrEqual(2);
       s.connect(B, respondFrom(source.server));
       await s.heightIs(target);
       expect(toHex(s.chain.head().hash)).toBe(toHex(source.blocks[target - 1]!.hash));
-      expect(s.fake.requests.filter((r) => r.peer === A)).toHaveLength(1);
+      expect(toA()).toBe(askedBefore);
       return s;
     }
 
@@ -248,6 +253,58 @@ describe('StateSyncClient: transfer', () => {
     });
   });
 
+  describe('client signatures (the certificates cover tx bodies, not signature bytes)', () => {
+    /** `env` with the first byte of its signature flipped: same body, same tx hash, same txRoot. */
+    const forged = (env: TxEnvelope): TxEnvelope => {
+      const signature = env.tx.signature.slice();
+      signature[0]! ^= 1;
+      return envelope({ ...env.tx, signature });
+    };
+    const forgeFirstTx = editFirstBlock((b) => [b.header, b.cert, [forged(b.txs[0]!), ...b.txs.slice(1)]]);
+
+    it('are not verified again when another validator vouches for the same signatures (f = 1)', async () => {
+      const source = await syncSource(batchesOf(6));
+      const chain = await openMemoryChain();
+      const s = await Syncing.create(8, chain);
+      s.connect(A, respondFrom(source.server));
+      s.connect(B, respondFrom(source.server));
+      s.client.requestTransfer(6, source.blocks[5]!.hash);
+      await s.heightIs(6);
+      const kinds = s.fake.requests.map(
+        (r) => `${r.peer === A ? 'A' : 'B'} ${decodeSyncRequest(r.request).kind}`,
+      );
+      expect(kinds).toEqual(['B blocks', 'A sigs']);
+      expect(chain.signatureVerifications).toBe(0);
+    });
+
+    it('are verified when no other validator can vouch, and a forged one is refused', async () => {
+      const source = await syncSource(batchesOf(3));
+      const chain = await openMemoryChain();
+      const s = await Syncing.create(8, chain);
+      s.connect(A, respondFrom(source.server, forgeFirstTx));
+      s.client.requestTransfer(3, source.blocks[2]!.hash);
+      await waitFor(() => s.faults.length > 0, 'the forged signature is refused');
+      expect(s.faults).toEqual([SyncErrorCode.notReexecuted]);
+      expect(chain.head().height).toBe(0);
+      expect(chain.signatureVerifications).toBeGreaterThan(0);
+    });
+
+    it("are verified when another validator's differ, so a faulty peer's forged signature is never stored", async () => {
+      const source = await syncSource(batchesOf(3));
+      const chain = await openMemoryChain();
+      const s = await Syncing.create(8, chain);
+      // Peers are picked in turn from the second connected one: A serves first, B is asked to vouch.
+      s.connect(B, respondFrom(source.server));
+      s.connect(A, respondFrom(source.server, forgeFirstTx));
+      s.client.requestTransfer(3, source.blocks[2]!.hash);
+      await s.heightIs(3);
+      expect(s.faults).toEqual([SyncErrorCode.notReexecuted]);
+      expect(s.fake.reports.map((r) => r.peer)).toEqual([A]);
+      const [first] = (await chain.store.blockTxs(1))!;
+      expect(toHex(first!.tx.signature)).toBe(toHex(source.blocks[0]!.txs[0]!.tx.signature));
+    });
+  });
+
   it('waits for a peer when none can serve, and asks a peer whose range came back short no more', async () => {
     const source = await syncSource(batchesOf(6));
     const short = await syncSource(batchesOf(2));
@@ -258,7 +315,9 @@ describe('StateSyncClient: transfer', () => {
     await waitFor(() => s.chain.head().height === 2, 'what the short peer has');
     s.connect(B, respondFrom(source.server));
     await s.heightIs(6);
-    expect(s.fake.requests.filter((r) => r.peer === A)).toHaveLength(2);
+    const blocksAsked = (r: { peer: string; request: Uint8Array }) =>
+      r.peer === A && decodeSyncRequest(r.request).kind === 'blocks';
+    expect(s.fake.requests.filter(blocksAsked)).toHaveLength(2);
   });
 
   it('treats an unreachable peer as unavailable, not faulty', async () => {

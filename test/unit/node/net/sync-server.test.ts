@@ -6,11 +6,13 @@ import { genesisHash } from '../../../../src/core/genesis.ts';
 import {
   decodeBatchResponse,
   decodeBlocksResponse,
+  decodeSigsResponse,
   decodeStatusResponse,
   decodeSyncRequest,
   encodeSyncRequest,
   SYNC_MAX_BLOCKS,
   type SyncRequest,
+  signaturesDigest,
 } from '../../../../src/node/net/sync-messages.ts';
 import { SyncServer } from '../../../../src/node/net/sync-server.ts';
 import { genesis } from '../../../helpers/ledger.ts';
@@ -42,6 +44,7 @@ describe('sync requests', () => {
       { kind: 'status' },
       { kind: 'blocks', from: 7, count: 300 },
       { kind: 'batch', digest: new Uint8Array(32).fill(3) },
+      { kind: 'sigs', from: 3, count: SYNC_MAX_BLOCKS },
     ];
     for (const r of reqs) expect(decodeSyncRequest(encodeSyncRequest(r))).toEqual(r);
     const blocks = encodeSyncRequest({ kind: 'blocks', from: 1, count: 1 });
@@ -57,7 +60,30 @@ describe('sync requests', () => {
   });
 });
 
+describe('signaturesDigest', () => {
+  it('matches the vector of docs/p2p.md', () => {
+    const sig = (b: number) => new Uint8Array(64).fill(b);
+    expect(toHex(signaturesDigest([[sig(1), sig(2)], []]))).toBe(
+      'e44344eb604e3cee00c4466b73396b20d25eb78e0f0b4a2e55c308f9da1fc7fc',
+    );
+    // A range may hold far more signatures than a call may take arguments.
+    expect(signaturesDigest([Array.from({ length: 200_000 }, () => sig(3))])).toHaveLength(32);
+  });
+});
+
 describe('SyncServer', () => {
+  it('answers sigs with the digest of a range it holds whole, and not found beyond its head', async () => {
+    const digest = decodeSigsResponse(await ask(source.server, { kind: 'sigs', from: 2, count: 5 }));
+    const sigs = source.blocks.slice(1, 6).map((b) => b.txs.map((t) => t.tx.signature));
+    expect(toHex(digest!)).toBe(toHex(signaturesDigest(sigs)));
+    expect(decodeSigsResponse(await ask(source.server, { kind: 'sigs', from: 2, count: 6 }))).toBeUndefined();
+    // No more reading for a digest than a blocks response may hold.
+    const one = (await ask(source.server, { kind: 'blocks', from: 1, count: 1 })).length;
+    const tight = serverOver(one);
+    expect(decodeSigsResponse(await ask(tight, { kind: 'sigs', from: 1, count: 1 }))).toBeDefined();
+    expect(decodeSigsResponse(await ask(tight, { kind: 'sigs', from: 1, count: 6 }))).toBeUndefined();
+  });
+
   it('answers status with its head, the head certificate and its stable checkpoint', async () => {
     const s = decodeStatusResponse(await ask(source.server, { kind: 'status' }));
     const last = source.blocks[5]!;

@@ -34,7 +34,7 @@ function primary(answer?: (req: SyncRequest) => Uint8Array | Promise<Uint8Array>
   const asked: SyncRequest[] = [];
   const reports: Verdict[] = [];
   const server = new SyncServer({
-    store: { head: () => undefined, block: async () => undefined, blockTxs: async () => undefined },
+    store: { head: () => undefined, block: async () => undefined, blockTxBytes: async () => undefined },
     stable: () => ({ seq: 0, headerHash: new Uint8Array(32), signatures: [] }),
     batchFor: (d) => (toHex(d) === toHex(full.digest) ? batch : undefined),
     maxResponseBytes: 1 << 20,
