@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { isInstitutionRole, ROLE_NAMES } from '../core/roles.ts';
+import { ENCRYPTION_KEY_FILE } from '../node/case-keys.ts';
 import { allowObserver, HOME_FILES, initHome } from '../node/home.ts';
 import { type CliIo, emit, parsePositiveInt, UsageError } from './io.ts';
 import { newPassphrase } from './passphrase.ts';
@@ -70,6 +71,7 @@ export function registerInitCommand(program: Command, io: CliIo): void {
               ? `  node key:      ${join(r.home, HOME_FILES.validatorKey)} (observer peer id ${r.peerId})`
               : `  validator key: ${join(r.home, HOME_FILES.validatorKey)} (peer id ${r.peerId})`,
             `  client key:    ${join(r.home, HOME_FILES.clientKey)}`,
+            `  encryption key: ${join(r.home, ENCRYPTION_KEY_FILE)} (X25519, for sealed cases; in the member file)`,
             `  member file:   ${r.memberFile}`,
             `  config:        ${r.configFile}`,
             'next: send member.json to the alliance; put the genesis they assemble at',

@@ -59,6 +59,8 @@ export interface InitResult {
   validatorPublicKey: string;
   peerId: string;
   clientPublicKey: string;
+  /** The X25519 encryption key's public half (ADR 015), also in the member file. */
+  encryptionPublicKey: string;
   memberFile: string;
   configFile: string;
   p2pAddr: string;
@@ -108,6 +110,7 @@ export function initHome(o: InitOptions): InitResult {
     validatorPublicKey: toHex(validator.publicKey),
     peerId: validator.peerId,
     clientPublicKey: toHex(client.publicKey),
+    encryptionPublicKey: toHex(encryption.publicKey),
     memberFile: join(o.home, HOME_FILES.member),
     configFile: join(o.home, CONFIG_FILE),
     p2pAddr,

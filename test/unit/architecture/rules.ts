@@ -52,11 +52,12 @@ export const BROWSER_ENTRIES: readonly string[] = [
 export const BROWSER_PACKAGES = /^@noble\/(curves|hashes)\/|^@peculiar\/asn1-(cms|tsp|x509)$/;
 /**
  * By design, with a fallback for browsers: core/crypto.ts and core/sm/sm3.ts reach node:crypto through
- * `process.getBuiltinModule` and core/bytes.ts's toHex uses Buffer, when they run on Node (hot paths keep their
- * speed).
+ * `process.getBuiltinModule`, core/bytes.ts's toHex uses Buffer and core/codec.ts's Writer takes its scratch
+ * space from Buffer's pool, when they run on Node (hot paths keep their speed).
  */
 export const BROWSER_GLOBALS_ALLOWED: readonly string[] = [
   'src/core/crypto.ts',
   'src/core/bytes.ts',
+  'src/core/codec.ts',
   'src/core/sm/sm3.ts',
 ];

@@ -268,6 +268,19 @@ describe('a chain that requires sealed cases, through the CLI', () => {
     } finally {
       delete process.env.JRCHAIN_KEY_PASSPHRASE;
     }
+    // bank-c's home has no validator key (an observer's would not either): the rotation names the
+    // governance command a validator runs instead of proposing.
+    process.env.JRCHAIN_KEY_PASSPHRASE = 'mediator passphrase';
+    try {
+      const rotate = await cli('keys', 'rotate-encryption', '--home', home('bank-c'));
+      expect(rotate.code, rotate.stderr).toBe(0);
+      expect(rotate.stdout).toMatch(
+        /no validator key here: ask a validator to run {2}jrchain gov propose set-encryption-key bank-c [0-9a-f]{64}/,
+      );
+      expect(existsSync(`${encKey('bank-c')}.next`)).toBe(true);
+    } finally {
+      delete process.env.JRCHAIN_KEY_PASSPHRASE;
+    }
     const locked = await cli('case', 'show', CASE_ID, '--key', key('bank-c'), '--case-keys', storeDir);
     expect(locked.code).toBe(3);
     expect(locked.stderr).toMatch(/KEY_PASSPHRASE_REQUIRED|passphrase/);

@@ -49,6 +49,7 @@ describe('jrchain init', () => {
       expect(member.encryptionKey).toBe(
         JSON.parse(readFileSync(join(home, 'encryption.key'), 'utf8')).publicKey,
       );
+      expect(out.encryptionPublicKey).toBe(member.encryptionKey);
       const config = loadConfig(home, {}, {});
       expect(config).toMatchObject({ institution: id, api: { host: '127.0.0.1', port: 18200 + i } });
       members.push('--member', out.memberFile);
