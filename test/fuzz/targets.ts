@@ -17,12 +17,19 @@ import {
   unwrapCaseKey,
   wrapCaseKey,
 } from '../../src/core/case-seal.ts';
+import { SM2_SM3 } from '../../src/core/crypto-suite.ts';
 import { InvariantError, JrError } from '../../src/core/errors.ts';
+import { genesisToJson, genesisValidatorSet, parseGenesis } from '../../src/core/genesis.ts';
 import { decodeTxList, parseTx } from '../../src/core/tx.ts';
 import { decodeValidatorSet } from '../../src/core/validators.ts';
 import { decodeBlocksResponse, decodeSyncRequest } from '../../src/node/net/sync-messages.ts';
 import { verifyCaseReceipt } from '../../src/receipt/case-verify.ts';
-import { ReceiptFailureCode, verifyReceipt } from '../../src/receipt/receipt.ts';
+import {
+  buildReceipt,
+  ReceiptFailureCode,
+  type ReceiptJson,
+  verifyReceipt,
+} from '../../src/receipt/receipt.ts';
 import { decodeDer } from '../../src/timestamp/asn1.ts';
 import { describeTimestamp } from '../../src/timestamp/inspect.ts';
 import { parseTimeStampReq } from '../../src/timestamp/request.ts';
@@ -30,7 +37,9 @@ import { parseTimeStampResp, parseToken } from '../../src/timestamp/response.ts'
 import { verifyEvidenceToken, verifyTimestamp } from '../../src/timestamp/verify-node.ts';
 import { parseCertificate } from '../../src/timestamp/x509.ts';
 import { mutateDer } from '../helpers/der-mutate.ts';
+import { TEST_GENESIS_TIME } from '../helpers/fixtures.ts';
 import { mutateJson } from '../helpers/json-mutate.ts';
+import { buildSmChain, smEvidenceTx, smGenesis, smProofFor } from '../helpers/sm-chain.ts';
 import { Prng } from '../sim/prng.ts';
 import type { Corpus } from './corpus.ts';
 
@@ -205,6 +214,58 @@ export function targets(c: Corpus): Target[] {
     decoder('parseTimeStampReq', tokens, parseTimeStampReq, true),
     decoder('parseCertificate', [c.pki.root.der, c.pki.tsa.der], parseCertificate, true),
     ...sealedCaseTargets(),
+    ...smTargets(),
+  ];
+}
+
+/**
+ * An sm2-sm3 chain (ADR 014): its receipt verifier, genesis parser and SM decoders give only typed refusals
+ * or verdicts, whatever the input (65-byte keys, points off the curve, SM2 signatures of any bytes).
+ */
+function smTargets(): Target[] {
+  const genesis = smGenesis();
+  const tx = smEvidenceTx(1);
+  const [block] = buildSmChain(genesis, [[tx, smEvidenceTx(2, 'bank-b')]], TEST_GENESIS_TIME + 2000);
+  const receipt = JSON.parse(
+    JSON.stringify(
+      buildReceipt({
+        genesis,
+        tx,
+        header: block!.header,
+        certificate: block!.cert,
+        validatorSet: genesisValidatorSet(genesis),
+        proof: smProofFor(block!, tx),
+      }),
+    ),
+  ) as ReceiptJson;
+  const receiptFailure = (v: { checks: { code?: string; detail?: string }[] }) => {
+    const last = v.checks.at(-1);
+    return last?.code === ReceiptFailureCode.unexpected ? `${last.code}: ${last.detail}` : undefined;
+  };
+  return [
+    verifier(
+      'verifyReceipt(sm2-sm3)',
+      mutatedJson(receipt),
+      (d: unknown) => verifyReceipt(d, { genesis }),
+      receiptFailure,
+    ),
+    verifier(
+      'parseGenesis(sm2-sm3)',
+      mutatedJson(genesisToJson(genesis)),
+      (d: unknown) => {
+        try {
+          parseGenesis(d);
+          return undefined;
+        } catch (err) {
+          return refusal(err);
+        }
+      },
+      (r) => r,
+    ),
+    decoder('decodeValidatorSet(sm2-sm3)', [fromB64(receipt.validatorSet)], (b) =>
+      decodeValidatorSet(b, SM2_SM3),
+    ),
+    decoder('parseTx(sm2-sm3)', [fromB64(receipt.tx)], (b) => parseTx(b, SM2_SM3)),
   ];
 }
 

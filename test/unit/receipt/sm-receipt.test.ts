@@ -3,8 +3,13 @@
  * the SM3 header hash, they name their suite and verify; checked under an Ed25519 genesis, or with the suite
  * field dropped or changed, they fail.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, readGenesis } from '../../../src/api/verifier/report.ts';
+import { memoryIo } from '../../../src/cli/io.ts';
+import { runCli } from '../../../src/cli/main.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
@@ -108,6 +113,30 @@ describe('sm2-sm3 receipts', () => {
       hash: sha256(utf8.encode('forged')),
     });
     expect(other.ok).toBe(false);
+  });
+
+  it('verify with `jrchain receipt verify` against the SM genesis file, and fail against an Ed25519 one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jrchain-sm-receipt-cli-'));
+    try {
+      writeFileSync(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis)));
+      writeFileSync(join(dir, 'ed.json'), JSON.stringify(genesisToJson(testGenesis())));
+      writeFileSync(join(dir, 'receipt.json'), JSON.stringify(receipt()));
+      const run = async (g: string) => {
+        const io = memoryIo();
+        const code = await runCli(
+          ['receipt', 'verify', join(dir, 'receipt.json'), '--genesis', join(dir, g)],
+          io,
+        );
+        return { code, out: io.stdout };
+      };
+      const good = await run('genesis.json');
+      expect(good.code, good.out).toBe(0);
+      const bad = await run('ed.json');
+      expect(bad.code).toBe(1);
+      expect(bad.out).toMatch(/FAIL genesis .*crypto suite sm2-sm3/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fail under an Ed25519 genesis, and with the suite field dropped or changed', async () => {
