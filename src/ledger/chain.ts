@@ -42,12 +42,20 @@ export interface BuildOptions {
   readonly signaturesVouched?: boolean;
 }
 
+export interface CommitOptions {
+  /**
+   * The caller already checked this very certificate with verifyCommitCertificate against the set in force at
+   * the block's height and this genesis (state sync does, before executing the block): not checked again.
+   */
+  readonly certificateVerified?: boolean;
+}
+
 export interface Chain {
   head(): ChainHead;
   /** Builds the block for height head().height + 1 from `batch`. Pure with respect to the stored ledger. */
   buildBlock(batch: Batch, options?: BuildOptions): Promise<BuiltBlock>;
   /** Atomically and durably stores the block, its certificate, its txs, indexes and state updates. */
-  commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void>;
+  commitBlock(block: BuiltBlock, cert: CommitCertificate, options?: CommitOptions): Promise<void>;
   /** Admission check for the mempool and for txs in a proposed batch; undefined when the tx is acceptable. */
   checkTx(env: TxEnvelope, nowMs: number): Promise<TxRejection | undefined>;
   /**

@@ -30,7 +30,7 @@ import type { TxEnvelope } from '../core/tx.ts';
 import { type ValidatorSet, validatorSetHash } from '../core/validators.ts';
 import { CaseBook } from './case-book.ts';
 import { CaseStats } from './case-stats.ts';
-import type { BuildOptions, BuiltBlock, Chain, ChainHead, TxRejection } from './chain.ts';
+import type { BuildOptions, BuiltBlock, Chain, ChainHead, CommitOptions, TxRejection } from './chain.ts';
 import { LedgerError, LedgerErrorCode, TxErrorCode } from './errors.ts';
 import { type EpochInfo, GovernanceState } from './governance-state.ts';
 import type { TxRecord } from './records.ts';
@@ -228,8 +228,8 @@ export class LedgerChain implements Chain {
     return this.#exclusive(() => this.#build(batch, options.signaturesVouched === true));
   }
 
-  commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
-    return this.#exclusive(() => this.#commit(block, cert));
+  commitBlock(block: BuiltBlock, cert: CommitCertificate, options: CommitOptions = {}): Promise<void> {
+    return this.#exclusive(() => this.#commit(block, cert, options.certificateVerified === true));
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -443,7 +443,7 @@ export class LedgerChain implements Chain {
     };
   }
 
-  async #commit(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
+  async #commit(block: BuiltBlock, cert: CommitCertificate, certificateVerified: boolean): Promise<void> {
     const head = this.#head;
     const { header } = block;
     const where = { height: header.height, head: head.height };
@@ -461,8 +461,10 @@ export class LedgerChain implements Chain {
     invariant(equalBytes(cert.headerHash, block.hash), 'certificate is for another header', where);
     invariant(cert.height === header.height, `certificate height ${cert.height} != ${header.height}`, where);
     // Throws CertError (a code, not an invariant): sync may hand us a peer's certificate. The set in force at
-    // this height signs, in its epoch's domain of this genesis (ADR 006, ADR 010).
-    verifyCommitCertificate(cert, header, this.validatorSetAt(header.height), this.#genesisHash, this.#suite);
+    // this height signs, in its epoch's domain of this genesis (ADR 006, ADR 010). Sync checked it already.
+    if (!certificateVerified) {
+      verifyCommitCertificate(cert, header, this.validatorSetAt(header.height), this.#genesisHash, this.#suite);
+    }
 
     const built = this.#built.get(block) ?? (await this.#reexecute(block));
     invariant(

@@ -436,6 +436,23 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [SYNC_TEST],
   },
   {
+    id: 'sync-cert-only-check',
+    file: SYNC,
+    original:
+      'verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.genesisHash, this.#d.quorum.verify);',
+    replacement: 'void signers;',
+    breaks: 'sync stores a block whose certificate nobody checked (the ledger is told sync checked it)',
+    tests: [SYNC_TEST],
+  },
+  {
+    id: 'ledger-cert-verified-flag',
+    file: 'src/ledger/ledger-chain.ts',
+    original: 'if (!certificateVerified) {',
+    replacement: 'if (certificateVerified) {',
+    breaks: 'the ledger stores a consensus-committed block without checking its certificate',
+    tests: ['test/unit/ledger/ledger-chain.test.ts'],
+  },
+  {
     id: 'sync-sigs-digest',
     file: SYNC,
     original: 'return answers.every((d) => d !== undefined && equalBytes(d, digest));',

@@ -329,6 +329,15 @@ const n0 = (v: number | undefined, digits = 0) =>
 const med = (runs: readonly BenchResult[], f: (r: BenchResult) => number) => median(runs.map(f));
 const pct = (v: number) => `${n0(v * 100, 1)} %`;
 
+/** A run whose drain ended first counts the acknowledged txs still pending as lost: say so. */
+function undrained(r: BenchResult): string {
+  if (r.options.drained !== false) return '';
+  return (
+    ` The drain after the window ended before every acknowledged tx was on every chain (\`drained: false\`): ` +
+    `the ${n0(r.txs.lost)} still pending then count as lost here.`
+  );
+}
+
 function throughputSection(d: ReportData): string[] {
   const c = d.closed;
   if (c.length === 0) return ['## 1. Transaction throughput', '', 'Not run (`--dimensions`).', ''];
@@ -387,7 +396,8 @@ function throughputSection(d: ReportData): string[] {
         `${o.failed} failed or lost.` +
         (o.txPerSec < 0.95 * d.options.offeredRate
           ? ' The cluster did not keep up with the offered load, so this latency is mostly queueing.'
-          : ''),
+          : '') +
+        undrained(o),
       '',
     );
   }
@@ -428,7 +438,7 @@ function queriesSection(d: ReportData): string[] {
     `| tx submit-to-commit p99 meanwhile (ms) | ${n0(r.p99Ms)} |`,
     '',
     'Latency runs from when each query was due, so a server that falls behind shows as latency, not as a ' +
-      'lower rate.',
+      `lower rate.${undrained(r)}`,
     '',
   ];
 }

@@ -27,6 +27,7 @@ function run(txPerSec: number, extra: Partial<BenchResult> = {}): BenchResult {
       { t: 1, committed: txPerSec + 10, p50Ms: Number.NaN, p99Ms: Number.NaN },
     ],
     latencyHistogram: { binMs: 25, counts: [1, 5, 2] },
+    options: { drained: true },
     ...extra,
   } as BenchResult;
 }
@@ -82,6 +83,11 @@ describe('the performance report', () => {
     expect(md).toContain('(3 runs, closed loop');
     const behind = reportMarkdown({ ...data, closed: [run(1500)], offered: run(1000) });
     expect(behind).toContain('did not keep up with the offered load');
+    expect(behind).not.toContain('drained: false');
+    const stuck = run(1000, { options: { drained: false }, txs: { lost: 1052 } as BenchResult['txs'] });
+    expect(reportMarkdown({ ...data, offered: stuck })).toContain(
+      'the 1,052 still pending then count as lost',
+    );
     expect(behind).toContain('(1 run, closed loop');
     expect(md).toContain('Test CPU, 2 cores, 4,096 MiB memory, Node v22.0.0');
     expect(md).toContain(
