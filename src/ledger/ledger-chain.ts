@@ -463,7 +463,13 @@ export class LedgerChain implements Chain {
     // Throws CertError (a code, not an invariant): sync may hand us a peer's certificate. The set in force at
     // this height signs, in its epoch's domain of this genesis (ADR 006, ADR 010). Sync checked it already.
     if (!certificateVerified) {
-      verifyCommitCertificate(cert, header, this.validatorSetAt(header.height), this.#genesisHash, this.#suite);
+      verifyCommitCertificate(
+        cert,
+        header,
+        this.validatorSetAt(header.height),
+        this.#genesisHash,
+        this.#suite,
+      );
     }
 
     const built = this.#built.get(block) ?? (await this.#reexecute(block));
