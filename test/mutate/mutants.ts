@@ -411,6 +411,14 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [SYNC_TEST],
   },
   {
+    id: 'sync-tx-root',
+    file: SYNC,
+    original: 'if (!equalBytes(root, h.txRoot)) throw mismatch();',
+    replacement: 'if (root === undefined) throw mismatch();',
+    breaks: 'txs that are not the certified ones are reported as a re-execution failure, not a bad block',
+    tests: [SYNC_TEST],
+  },
+  {
     id: 'sync-target-hash',
     file: SYNC,
     original:
