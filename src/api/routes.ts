@@ -4,8 +4,9 @@
  */
 import { toHex, tryFromHex } from '../core/bytes.ts';
 import { CodecError } from '../core/codec.ts';
+import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { type HashAlg, HashAlgs } from '../core/evidence.ts';
-import { type Genesis, genesisHash, genesisToJson } from '../core/genesis.ts';
+import { type Genesis, genesisHash, genesisSuite, genesisToJson } from '../core/genesis.ts';
 import { Limits } from '../core/limits.ts';
 import { decodeTxList, parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
@@ -93,9 +94,9 @@ function txBytesFromString(tx: string, what: string): Uint8Array {
   throw badRequest('BAD_JSON', `${what} must be hex or base64`);
 }
 
-function parseTxOrBadRequest(bytes: Uint8Array, what: string): TxEnvelope {
+function parseTxOrBadRequest(bytes: Uint8Array, what: string, suite: CryptoSuite): TxEnvelope {
   try {
-    return parseTx(bytes);
+    return parseTx(bytes, suite);
   } catch (err) {
     if (err instanceof CodecError) throw badRequest(err.code, `malformed ${what}: ${err.message}`);
     throw err;
@@ -103,7 +104,7 @@ function parseTxOrBadRequest(bytes: Uint8Array, what: string): TxEnvelope {
 }
 
 /** Decodes a POST /v1/txs body: raw canonical bytes, or JSON {"tx": base64 | hex}. */
-function txFromBody(req: ApiRequest): TxEnvelope {
+function txFromBody(req: ApiRequest, suite: CryptoSuite): TxEnvelope {
   const type = contentType(req);
   let bytes: Uint8Array;
   if (type === 'application/octet-stream') {
@@ -116,18 +117,18 @@ function txFromBody(req: ApiRequest): TxEnvelope {
   } else {
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/octet-stream or application/json');
   }
-  return parseTxOrBadRequest(bytes, 'tx');
+  return parseTxOrBadRequest(bytes, 'tx', suite);
 }
 
 /**
  * Decodes a POST /v1/txs/batch body: a binary tx list (TX_LIST_CONTENT_TYPE), or JSON {"txs": [hex | base64]}.
  * 1..MAX_BATCH_TXS txs; one malformed tx refuses the whole request (nothing is submitted).
  */
-function txsFromBody(req: ApiRequest): TxEnvelope[] {
+function txsFromBody(req: ApiRequest, suite: CryptoSuite): TxEnvelope[] {
   const type = contentType(req);
   if (type === TX_LIST_CONTENT_TYPE) {
     try {
-      return decodeTxList(req.body, MAX_BATCH_TXS, 'tx batch');
+      return decodeTxList(req.body, MAX_BATCH_TXS, 'tx batch', suite);
     } catch (err) {
       if (err instanceof CodecError) throw badRequest(err.code, `malformed tx batch: ${err.message}`);
       throw err;
@@ -146,7 +147,9 @@ function txsFromBody(req: ApiRequest): TxEnvelope[] {
   if (txs.length > MAX_BATCH_TXS) {
     throw badRequest('BATCH_TOO_LARGE', `${txs.length} txs in one batch; at most ${MAX_BATCH_TXS}`);
   }
-  return (txs as string[]).map((t, i) => parseTxOrBadRequest(txBytesFromString(t, `txs[${i}]`), `txs[${i}]`));
+  return (txs as string[]).map((t, i) =>
+    parseTxOrBadRequest(txBytesFromString(t, `txs[${i}]`), `txs[${i}]`, suite),
+  );
 }
 
 function waitParam(q: URLSearchParams): number {
@@ -205,7 +208,7 @@ function waitForHeight(b: ApiBackend, height: number, ms: number, signal: AbortS
 }
 
 async function submitTx(b: ApiBackend, req: ApiRequest): Promise<ApiResponse> {
-  const env = txFromBody(req);
+  const env = txFromBody(req, genesisSuite(b.genesis));
   const wait = waitParam(req.query);
   const outcome = await b.submit(env);
   if (outcome.status === 'rejected') {
@@ -232,7 +235,7 @@ async function submitTxs(b: ApiBackend, req: ApiRequest): Promise<ApiResponse> {
       'batch submit does not wait; follow GET /v1/txs/:hash or /v1/blocks/:height',
     );
   }
-  const envs = txsFromBody(req);
+  const envs = txsFromBody(req, genesisSuite(b.genesis));
   const outcomes = await b.submitMany(envs);
   const results = envs.map((env, i) => {
     const o = outcomes[i]!;

@@ -23,6 +23,7 @@ import {
   Writer,
 } from '../core/codec.ts';
 import { Domain, HASH_LENGTH, SIGNATURE_LENGTH } from '../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { Limits } from '../core/limits.ts';
 import { parseTx } from '../core/tx.ts';
 import { CONSENSUS_CHAIN_ID_BYTES, CONSENSUS_CHAIN_ID_PATTERN } from '../core/validators.ts';
@@ -216,13 +217,14 @@ export function writeBatch(w: Writer, b: Batch): void {
   for (const t of b.txs) w.bytes(t.bytes);
 }
 
-export function readBatch(r: Reader): Batch {
+/** Reads a batch; `suite` is the chain's (ADR 014): it hashes the txs, whose hashes feed the block's Merkle tree. */
+export function readBatch(r: Reader, suite: CryptoSuite = ED25519_SHA256): Batch {
   const proposer = r.varintIn(0, Limits.validators - 1, 'batch proposer');
   const view = r.varint('batch view');
   const time = r.varint('batch time');
   const count = r.varintIn(0, Limits.blockTxs, 'batch tx count');
   const txs = [];
-  for (let i = 0; i < count; i++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx')));
+  for (let i = 0; i < count; i++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx'), suite));
   return { proposer, view, time, txs };
 }
 
@@ -234,10 +236,10 @@ export function encodeBatch(b: Batch): Uint8Array {
   return w.finish();
 }
 
-export function decodeBatch(bytes: Uint8Array): Batch {
+export function decodeBatch(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): Batch {
   return decodeExact(bytes, MessageLimits.messageBytes, 'batch', (r) => {
     expectVersion(r, BATCH_RECORD_VERSION, 'batch');
-    return readBatch(r);
+    return readBatch(r, suite);
   });
 }
 
@@ -414,7 +416,7 @@ export function encodeMessage(m: ConsensusMessage): Uint8Array {
   return bytes;
 }
 
-function readMessage(r: Reader): ConsensusMessage {
+function readMessage(r: Reader, suite: CryptoSuite): ConsensusMessage {
   expectVersion(r, MESSAGE_VERSION, 'message');
   const code = r.u8('message type');
   const type = typeByCode.get(code);
@@ -425,7 +427,7 @@ function readMessage(r: Reader): ConsensusMessage {
       const head = readHead(r);
       const view = r.varint('view');
       const seq = r.varint('seq');
-      const batch = readBatch(r);
+      const batch = readBatch(r, suite);
       m = { type, ...head, view, seq, batch, digest: batchDigest(batch) };
       break;
     }
@@ -455,8 +457,8 @@ function readMessage(r: Reader): ConsensusMessage {
 }
 
 /** Strict decode of untrusted bytes: size limit, version, type, canonical forms, no trailing bytes. */
-export function decodeMessage(bytes: Uint8Array): ConsensusMessage {
-  return decodeExact(bytes, MessageLimits.messageBytes, 'consensus message', readMessage);
+export function decodeMessage(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): ConsensusMessage {
+  return decodeExact(bytes, MessageLimits.messageBytes, 'consensus message', (r) => readMessage(r, suite));
 }
 
 // ---- making signed messages -------------------------------------------------------------------------------

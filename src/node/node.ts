@@ -131,7 +131,7 @@ export class JrNode {
     log.debug({ config }, 'effective config');
     const dataDir = resolveHomePath(config, config.dataDir);
     prepareDataDir(dataDir);
-    const store = await LevelLedgerStore.open(join(dataDir, 'ledger'));
+    const store = await LevelLedgerStore.open(join(dataDir, 'ledger'), genesisSuite(genesis));
     try {
       // Checked on open: a log edited or cut in the middle refuses the start (AUDIT_LOG_TAMPERED).
       // Its head is signed with the validator key: cutting the log and its head together needs that key.

@@ -17,9 +17,8 @@ import { DropReason } from '../consensus/errors.ts';
 import type { BatchFetcher, EpochInfo, EpochSource, StateSync } from '../consensus/interfaces.ts';
 import { LedgerConsensusStore } from '../consensus/ledger-store.ts';
 import { SystemTimers } from '../core/clock.ts';
-import { verifySignature } from '../core/crypto.ts';
 import { InvariantError } from '../core/errors.ts';
-import { genesisValidatorSet } from '../core/genesis.ts';
+import { genesisSuite, genesisValidatorSet } from '../core/genesis.ts';
 import { peerIdOf } from '../core/keys.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { consensusChainId, type ValidatorSet } from '../core/validators.ts';
@@ -87,7 +86,7 @@ export class Membership {
       chainId: consensusChainId(o.genesis.chainId, this.#genesisHash, e.epoch),
       set: e.set,
       self: self ?? -1,
-      verify: verifySignature,
+      verify: genesisSuite(o.genesis).verify,
     });
     const known = new Map(o.genesis.validators.map((v) => [v.peerId, v.addrs] as const));
     this.#host.setAllowlist({
@@ -163,7 +162,7 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
       chainId: o.genesis.chainId,
       set: genesisValidatorSet(o.genesis),
       self: s.self ?? -1,
-      verify: verifySignature,
+      verify: genesisSuite(o.genesis).verify,
     },
     logger: o.logger,
     onDrop: (reason) => telemetry.edgeDrop(reason),
@@ -313,7 +312,7 @@ function buildSync(
         genesis.consensus.checkpointInterval,
         genesis.consensus.watermarkWindow,
         s.genesisHash,
-        verifySignature,
+        genesisSuite(genesis).verify,
       ),
       consensus: {
         transferred: (seq, hash, blocks) => driver.stateTransferred(seq, hash, blocks),

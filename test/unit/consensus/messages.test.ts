@@ -23,9 +23,13 @@ import {
 } from '../../../src/consensus/messages.ts';
 import { batchDigest } from '../../../src/core/batch.ts';
 import { commitVoteBody } from '../../../src/core/block.ts';
+import { toHex } from '../../../src/core/bytes.ts';
 import { CodecError, CodecErrorCode } from '../../../src/core/codec.ts';
 import { Domain } from '../../../src/core/crypto.ts';
+import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
+import { txHashFromBytes } from '../../../src/core/tx.ts';
 import { codeOf } from '../../helpers/errors.ts';
+import { smEvidenceTx } from '../../helpers/sm-chain.ts';
 import { simVerify } from '../../sim/crypto.ts';
 import { simTx } from '../../sim/txs.ts';
 import { signers } from './helpers.ts';
@@ -217,6 +221,29 @@ describe('message codec', () => {
     // The tx's own version byte starts its bytes, at the end of the record.
     bad[bad.length - b.txs[0]!.bytes.length] = 9;
     expect(codeOf(() => decodeBatch(bad))).toBe(CodecErrorCode.unknownVersion);
+  });
+
+  it("txs of an SM chain's batch are hashed with the chain's suite (SM3) in batches and PRE-PREPAREs", () => {
+    const tx = smEvidenceTx(1);
+    const b = { proposer: 0, view: 0, time: 5, txs: [tx] };
+    const sm = decodeBatch(encodeBatch(b), SM2_SM3);
+    expect(sm).toEqual(b);
+    expect(toHex(sm.txs[0]!.hash)).toBe(toHex(txHashFromBytes(tx.bytes, SM2_SM3)));
+    // Under the default suite the same bytes get the SHA-256 hash, which an SM block's Merkle tree must not use.
+    expect(toHex(decodeBatch(encodeBatch(b)).txs[0]!.hash)).not.toBe(tx.hashHex);
+    const m: PrePrepare = {
+      type: 'prePrepare',
+      chainId: 'c',
+      from: 0,
+      view: 0,
+      seq: 1,
+      batch: b,
+      digest: batchDigest(b),
+      signature: new Uint8Array(64),
+    };
+    const decoded = decodeMessage(encodeMessage(m), SM2_SM3);
+    expect(decoded).toEqual(m);
+    expect((decodeMessage(encodeMessage(m)) as PrePrepare).batch.txs[0]!.hashHex).not.toBe(tx.hashHex);
   });
 });
 
