@@ -99,6 +99,17 @@ export const TxErrorCode = {
    * encryption key, or a party the event adds left without a wrap (ADR 011).
    */
   caseBadWrap: 'TX_CASE_BAD_WRAP',
+  /** (Hash renewal) No committed evidence tx has the named hash. */
+  renewalUnknownEvidence: 'TX_RENEWAL_UNKNOWN_EVIDENCE',
+  /**
+   * (Hash renewal) The evidence was recorded by another institution: only the recorder may attach a chain
+   * to its document, so no third party can change what others export (ADR 016).
+   */
+  renewalNotRecorder: 'TX_RENEWAL_NOT_RECORDER',
+  /** (Hash renewal) The evidence hash is not SHA-256, so no archive timestamp covers it to renew. */
+  renewalNotArchived: 'TX_RENEWAL_NOT_ARCHIVED',
+  /** (Hash renewal) A renewal of this evidence is already committed, or earlier in the block. */
+  renewalAlreadyRequested: 'TX_RENEWAL_ALREADY_REQUESTED',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 /** A rejected tx is the answer "no". */
@@ -142,6 +153,10 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   caseMissingParty: ExitCode.failed,
   caseBadCoSignature: ExitCode.failed,
   caseBadWrap: ExitCode.failed,
+  renewalUnknownEvidence: ExitCode.failed,
+  renewalNotRecorder: ExitCode.failed,
+  renewalNotArchived: ExitCode.failed,
+  renewalAlreadyRequested: ExitCode.failed,
 });
 
 export class TxError extends JrError {

@@ -37,15 +37,17 @@ import type { TxRecord } from './records.ts';
 import {
   type AnchorFacts,
   checkAnchor,
+  checkHashRenewal,
   checkStateless,
   checkTime,
   checkToken,
+  type HashRenewalFacts,
   reject,
   type ValidatorKeys,
   validatorKeysOf,
 } from './rules.ts';
 import { VerifiedSignatures } from './sig-cache.ts';
-import type { CaseWrite, LedgerStore } from './store.ts';
+import type { CaseWrite, LedgerStore, LedgerTx } from './store.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier } from './token-verifier.ts';
 
 export interface LedgerChainOptions {
@@ -325,6 +327,7 @@ export class LedgerChain implements Chain {
     });
     const state = await this.#uniqueState(standing);
     const anchors = await this.#anchorFacts(standing, head);
+    const renewals = await this.#hashRenewalFacts(standing);
     const caseIds = standing.flatMap((s) => (s.record.type === 'case' ? [s.record.case.caseId] : []));
     const cases =
       caseIds.length === 0
@@ -363,7 +366,9 @@ export class LedgerChain implements Chain {
             ? checkAnchor(env, verdict.anchor, time, anchors)
             : verdict.type === 'case'
               ? cases!.judge(env, verdict.case, out.included.length, caseCtx, inBlock)
-              : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
+              : verdict.type === 'hash-renewal'
+                ? checkHashRenewal(env, verdict.renewal, renewals)
+                : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
       out.verdicts.push(rejection);
       if (rejection !== undefined) {
         out.rejected.push(rejection);
@@ -375,6 +380,7 @@ export class LedgerChain implements Chain {
         state.seenHashes.add(env.hashHex);
         if (usesNonce(verdict)) state.seenNonces.add(nonceId(env));
         else if (verdict.type === 'anchor') anchors.anchoredHeight = verdict.anchor.height;
+        if (verdict.type === 'hash-renewal') renewals.renewed.add(toHex(verdict.renewal.evidenceTx));
       }
     }
     return out;
@@ -413,10 +419,23 @@ export class LedgerChain implements Chain {
       ...standing.filter((s) => !usesNonce(s.record)).map((s) => s.env),
     ];
     for (const env of suspects) {
-      if (env.tx.type === 'evidence' || env.tx.type === 'case') state.nonceUsed.add(env.hashHex);
+      if (env.tx.type !== 'anchor' && env.tx.type !== 'governance') state.nonceUsed.add(env.hashHex);
       if ((await this.store.tx(env.hash)) !== undefined) state.committed.add(env.hashHex);
     }
     return state;
+  }
+
+  /** The committed evidence tx each standing hash-renewal request names, and whether it has a renewal. */
+  async #hashRenewalFacts(standing: readonly { record: TxRecord }[]): Promise<HashRenewalFacts> {
+    const facts = { evidence: new Map<string, LedgerTx | undefined>(), renewed: new Set<string>() };
+    for (const { record } of standing) {
+      if (record.type !== 'hash-renewal') continue;
+      const id = toHex(record.renewal.evidenceTx);
+      if (facts.evidence.has(id)) continue;
+      facts.evidence.set(id, await this.store.tx(record.renewal.evidenceTx));
+      if ((await this.store.hashRenewalOf(record.renewal.evidenceTx)) !== undefined) facts.renewed.add(id);
+    }
+    return facts;
   }
 
   /** The anchored height, and the stored header at each committed height a standing anchor tx names. */
@@ -511,8 +530,8 @@ function isRejection(v: TxRejection | TxRecord): v is TxRejection {
   return 'code' in v;
 }
 
-/** Client-signed txs (evidence and case events) use up a nonce; validator-signed ones do not. */
-const usesNonce = (r: TxRecord) => r.type === 'evidence' || r.type === 'case';
+/** Client-signed txs (evidence, case events, hash renewals) use up a nonce; validator-signed ones do not. */
+const usesNonce = (r: TxRecord) => r.type === 'evidence' || r.type === 'case' || r.type === 'hash-renewal';
 
 const nonceId = (env: TxEnvelope) => `${env.tx.institution}\n${env.tx.nonce}`;
 

@@ -50,6 +50,7 @@ import {
   GOVERNANCE_PREFIX,
   governanceKey,
   HEAD_KEY,
+  hashRenewalKey,
   institutionPrefix,
   nonceKey,
   positionOfKey,
@@ -303,6 +304,16 @@ export class LevelLedgerStore implements LedgerStore {
     const loc = await this.#db.get(txByHashKey(hash));
     if (loc === undefined) return undefined;
     const at = stored('tx location', () => decodeLocation(view(loc)));
+    const [entry] = await this.#txsAt([at]);
+    return entry!;
+  }
+
+  async hashRenewalOf(evidenceTx: Uint8Array): Promise<LedgerTx | undefined> {
+    this.#open();
+    if (!(evidenceTx instanceof Uint8Array) || evidenceTx.length !== HASH_LENGTH) return undefined;
+    const loc = await this.#db.get(hashRenewalKey(evidenceTx));
+    if (loc === undefined) return undefined;
+    const at = stored('hash renewal location', () => decodeLocation(view(loc)));
     const [entry] = await this.#txsAt([at]);
     return entry!;
   }

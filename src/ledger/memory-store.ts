@@ -81,6 +81,8 @@ export class MemoryLedgerStore implements LedgerStore {
   #head: ChainHead | undefined;
   readonly #blocks: BlockData[] = [];
   readonly #byHash = new Map<string, Position>();
+  /** Evidence tx hash (hex) -> where the hash-renewal tx naming it is. */
+  readonly #hashRenewals = new Map<string, Position>();
   // Index lists are appended block by block, so they stay sorted in chain (and time) order.
   readonly #byEvidence = new Map<string, Position[]>();
   readonly #byCase = new Map<string, Position[]>();
@@ -182,6 +184,10 @@ export class MemoryLedgerStore implements LedgerStore {
       }
       this.#useNonce(env.tx.institution, env.tx.nonce);
       if (record.type === 'case') return;
+      if (record.type === 'hash-renewal') {
+        this.#hashRenewals.set(toHex(record.renewal.evidenceTx), at);
+        return;
+      }
       const ev = record.evidence;
       push(this.#byEvidence, evidenceKey(ev.hashAlg, ev.hash), at);
       push(this.#byCase, ev.caseId, at);
@@ -287,6 +293,13 @@ export class MemoryLedgerStore implements LedgerStore {
     this.#open();
     if (!(hash instanceof Uint8Array)) return undefined;
     const at = this.#byHash.get(toHex(hash));
+    return at === undefined ? undefined : this.#entry(at);
+  }
+
+  async hashRenewalOf(evidenceTx: Uint8Array): Promise<LedgerTx | undefined> {
+    this.#open();
+    if (!(evidenceTx instanceof Uint8Array)) return undefined;
+    const at = this.#hashRenewals.get(toHex(evidenceTx));
     return at === undefined ? undefined : this.#entry(at);
   }
 

@@ -13,6 +13,7 @@ import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { invariant } from '../core/errors.ts';
 import type { EvidenceRecord } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
+import type { HashRenewalRequest } from '../core/hash-renewal.ts';
 import { Limits } from '../core/limits.ts';
 import { type TxEnvelope, VALIDATOR_KEY_ID, verifyTxEnvelope } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
@@ -20,6 +21,7 @@ import type { TxRejection } from './chain.ts';
 import { TxErrorCode } from './errors.ts';
 import { decodeTxRecord, type TxRecord } from './records.ts';
 import type { VerifiedSignatures } from './sig-cache.ts';
+import type { LedgerTx } from './store.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier, TokenRefusal } from './token-verifier.ts';
 
 export function reject(env: TxEnvelope, code: TxErrorCode, message: string): TxRejection {
@@ -219,6 +221,50 @@ export function checkAnchor(
     if (stamp === undefined) continue;
     const r = guarded(() => verifier.verifyAnchor(stamp.token, stamp.root, stored.header.time, time));
     if (r !== undefined) return reject(env, TxErrorCode.badAnchorToken, `${what}: ${r.code}: ${r.message}`);
+  }
+  return undefined;
+}
+
+/** What the hash-renewal rules know, looked up by the executor: by evidence tx hash (hex). */
+export interface HashRenewalFacts {
+  /** The committed tx at each evidence tx hash a standing request names (undefined: none). */
+  readonly evidence: ReadonlyMap<string, LedgerTx | undefined>;
+  /** Evidence txs with a committed renewal request, plus those included earlier in the block. */
+  readonly renewed: Set<string>;
+}
+
+/**
+ * A hash-tree renewal request (ADR 016) must name a committed SHA-256 evidence tx recorded by the requesting
+ * institution, not renewed before. Only the recorder may: a renewal changes the chain every later export of
+ * that document carries, so a third party must not be able to attach one.
+ */
+export function checkHashRenewal(
+  env: TxEnvelope,
+  request: HashRenewalRequest,
+  facts: HashRenewalFacts,
+): TxRejection | undefined {
+  const id = toHex(request.evidenceTx);
+  const recorded = facts.evidence.get(id);
+  if (recorded === undefined || recorded.env.tx.type !== 'evidence') {
+    return reject(env, TxErrorCode.renewalUnknownEvidence, `no committed evidence tx has hash ${id}`);
+  }
+  if (recorded.env.tx.institution !== env.tx.institution) {
+    return reject(
+      env,
+      TxErrorCode.renewalNotRecorder,
+      `evidence ${id} was recorded by ${recorded.env.tx.institution}; only it may renew the document's hash`,
+    );
+  }
+  const evidence = decodeTxRecord(recorded.env.tx);
+  if (evidence.type !== 'evidence' || evidence.evidence.hashAlg !== 'sha256') {
+    return reject(
+      env,
+      TxErrorCode.renewalNotArchived,
+      `evidence ${id} is not a SHA-256 record, so no archive timestamp covers it`,
+    );
+  }
+  if (facts.renewed.has(id)) {
+    return reject(env, TxErrorCode.renewalAlreadyRequested, `evidence ${id} already has a hash renewal`);
   }
   return undefined;
 }

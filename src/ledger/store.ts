@@ -169,6 +169,8 @@ export interface LedgerStore {
    */
   headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]>;
   tx(hash: Uint8Array): Promise<LedgerTx | undefined>;
+  /** The committed `hash-renewal` tx naming this evidence tx (there is at most one), or undefined. */
+  hashRenewalOf(evidenceTx: Uint8Array): Promise<LedgerTx | undefined>;
   /** For each key, whether a committed tx already used that (institution, nonce). */
   noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]>;
 

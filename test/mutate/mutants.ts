@@ -602,4 +602,21 @@ export const MUTANTS: readonly Mutant[] = [
       'a v4 receipt’s archive chain is not checked at the verification time: an unrenewed archive passes',
     tests: ['test/unit/node/renewal.test.ts'],
   },
+  // ---- hash-tree renewal on the ledger (ADR 016) -----------------------------------------------------------
+  {
+    id: 'hash-renewal-recorder',
+    file: 'src/ledger/rules.ts',
+    original: 'if (recorded.env.tx.institution !== env.tx.institution) {',
+    replacement: 'if (false) {',
+    breaks: 'an institution renews the hash of evidence another institution recorded',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
+  {
+    id: 'hash-renewal-once',
+    file: 'src/ledger/rules.ts',
+    original: 'if (facts.renewed.has(id)) {',
+    replacement: 'if (false) {',
+    breaks: 'a second hash renewal of the same evidence is accepted',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
 ];

@@ -22,6 +22,7 @@ import {
   anchorTx,
   evidenceTx,
   governanceTx,
+  hashRenewalTx,
   sampleUnsignedTx,
   TEST_GENESIS_TIME,
   testGenesisJson,
@@ -522,6 +523,79 @@ describe('executor rules: one code per rejection', () => {
     const out = await execute(chain, [...sessions, over]);
     expect(out.at(-1)).toBe(TxErrorCode.caseFull);
     expect(out.slice(0, -1).every((o) => o === 'ok')).toBe(true);
+  });
+
+  describe('hash-tree renewal requests (ADR 016)', () => {
+    /** A chain where bank-a recorded `recorded` (SHA-256) and `sha512Evidence` (SHA-512), both committed. */
+    async function recordedChain() {
+      const chain = await openMemoryChain();
+      const recorded = tx(1);
+      const sha512Evidence = tx(2, {
+        evidence: { hashAlg: 'sha512', hash: new Uint8Array(64).fill(7) },
+      });
+      await runBlock(chain, batchOf([recorded, sha512Evidence], T + 1000));
+      return { chain, recorded, sha512Evidence };
+    }
+
+    it('TX_RENEWAL_UNKNOWN_EVIDENCE: names no committed evidence tx (or a tx that is not evidence)', async () => {
+      const { chain, recorded } = await recordedChain();
+      const pending = tx(3);
+      const unknown = hashRenewalTx(pending, { nonce: 10 });
+      expect(await execute(chain, [hashRenewalTx(recorded, { nonce: 11 }), unknown])).toEqual([
+        'ok',
+        TxErrorCode.renewalUnknownEvidence,
+      ]);
+      expect(await admit(chain, unknown)).toBe(TxErrorCode.renewalUnknownEvidence);
+      // Evidence in the same block is not committed yet.
+      expect(await execute(chain, [pending, unknown])).toEqual(['ok', TxErrorCode.renewalUnknownEvidence]);
+    });
+
+    it('TX_RENEWAL_NOT_RECORDER: only the institution that recorded the evidence may renew it', async () => {
+      const { chain, recorded } = await recordedChain();
+      const other = hashRenewalTx(recorded, { institution: 'bank-b', nonce: 10 });
+      const own = hashRenewalTx(recorded, { nonce: 10 });
+      expect(await admit(chain, other)).toBe(TxErrorCode.renewalNotRecorder);
+      expect(await execute(chain, [other, own])).toEqual([TxErrorCode.renewalNotRecorder, 'ok']);
+    });
+
+    it('TX_RENEWAL_NOT_ARCHIVED: the evidence hash is not SHA-256', async () => {
+      const { chain, recorded, sha512Evidence } = await recordedChain();
+      const bad = hashRenewalTx(sha512Evidence, { nonce: 10 });
+      expect(await admit(chain, bad)).toBe(TxErrorCode.renewalNotArchived);
+      expect(await execute(chain, [bad, hashRenewalTx(recorded, { nonce: 11 })])).toEqual([
+        TxErrorCode.renewalNotArchived,
+        'ok',
+      ]);
+    });
+
+    it('TX_RENEWAL_ALREADY_REQUESTED: one renewal per evidence tx, committed or earlier in the block', async () => {
+      const { chain, recorded } = await recordedChain();
+      const first = hashRenewalTx(recorded, { nonce: 10 });
+      const second = hashRenewalTx(recorded, {
+        nonce: 11,
+        request: { hashAlg: 'sha384', hash: new Uint8Array(48) },
+      });
+      expect(await execute(chain, [first, second])).toEqual(['ok', TxErrorCode.renewalAlreadyRequested]);
+      expect(await admit(chain, second)).toBe('ok');
+      await runBlock(chain, batchOf([first], T + 2000));
+      expect(await admit(chain, second)).toBe(TxErrorCode.renewalAlreadyRequested);
+      expect((await chain.store.hashRenewalOf(recorded.hash))?.env.hashHex).toBe(first.hashHex);
+      // It used up its nonce like any client tx.
+      const replay = tx(10, { evidence: { hash: new Uint8Array(32).fill(9) } });
+      expect(await admit(chain, replay)).toBe(TxErrorCode.replayedNonce);
+    });
+
+    it('a request signed by a key of another institution, or with a weak hash, is refused statelessly', async () => {
+      const { chain, recorded } = await recordedChain();
+      const forged = hashRenewalTx(recorded, { nonce: 10, signer: 'bank-b/client-1' });
+      expect(await admit(chain, forged)).toBe(TxErrorCode.badSignature);
+      const weak = hashRenewalTx(recorded, { nonce: 10 });
+      const payload = weak.tx.payload.slice();
+      payload[33] = 1; // sha256's wire code: not a renewal hash
+      const unsigned = { ...weak.tx, payload };
+      const env = envelope(signTx(unsigned, testSigner('bank-a/client-1')));
+      expect(await admit(chain, env)).toBe(TxErrorCode.malformedPayload);
+    });
   });
 
   it('reports only the first broken rule, in TxErrorCode order', async () => {
