@@ -51,6 +51,12 @@ export const TxErrorCode = {
   /** The verifier refused the anchor's RFC 3161 token (its own code is in the message), or threw. */
   badAnchorToken: 'TX_BAD_ANCHOR_TOKEN',
   /**
+   * (Anchor) Its hash renewal lists a request that is not a committed `hash-renewal` tx under the stamp's
+   * hash, that an anchor already stamped (or one earlier in the block), or whose evidence another
+   * institution recorded (ADR 016).
+   */
+  anchorBadHashRenewal: 'TX_ANCHOR_BAD_HASH_RENEWAL',
+  /**
    * A governance tx not signed under the reserved key id `validator` by a validator of the set in force at the
    * block (a non-validator, a removed validator, or a rotated-out key).
    */
@@ -133,6 +139,7 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   anchorMismatch: ExitCode.failed,
   anchorUnsupported: ExitCode.failed,
   badAnchorToken: ExitCode.failed,
+  anchorBadHashRenewal: ExitCode.failed,
   govNotValidator: ExitCode.failed,
   govBadDeadline: ExitCode.failed,
   govTooManyPending: ExitCode.failed,

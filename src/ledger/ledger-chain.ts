@@ -24,6 +24,7 @@ import {
   sealingRequired,
 } from '../core/genesis.ts';
 import type { GovernanceRecord } from '../core/governance.ts';
+import { decodeHashRenewal } from '../core/hash-renewal.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
@@ -42,6 +43,7 @@ import {
   checkTime,
   checkToken,
   type HashRenewalFacts,
+  type RequestFacts,
   reject,
   type ValidatorKeys,
   validatorKeysOf,
@@ -379,7 +381,10 @@ export class LedgerChain implements Chain {
       if (inBlock) {
         state.seenHashes.add(env.hashHex);
         if (usesNonce(verdict)) state.seenNonces.add(nonceId(env));
-        else if (verdict.type === 'anchor') anchors.anchoredHeight = verdict.anchor.height;
+        else if (verdict.type === 'anchor') {
+          anchors.anchoredHeight = verdict.anchor.height;
+          for (const q of verdict.anchor.hashRenewal?.requests ?? []) anchors.stampedInBlock.add(toHex(q));
+        }
         if (verdict.type === 'hash-renewal') renewals.renewed.add(toHex(verdict.renewal.evidenceTx));
       }
     }
@@ -444,8 +449,13 @@ export class LedgerChain implements Chain {
     head: ChainHead,
   ): Promise<AnchorFacts> {
     const headers = new Map<number, { header: BlockHeader; hash: Uint8Array }>();
+    const requests = new Map<string, RequestFacts>();
     for (const { record } of standing) {
       if (record.type !== 'anchor') continue;
+      for (const q of record.anchor.hashRenewal?.requests ?? []) {
+        const id = toHex(q);
+        if (!requests.has(id)) requests.set(id, await this.#requestFacts(q));
+      }
       const { height } = record.anchor;
       if (height > head.height || headers.has(height)) continue;
       const [header] = await this.store.headers(height, height);
@@ -459,7 +469,17 @@ export class LedgerChain implements Chain {
       anchoredHeight: this.store.anchorState().anchoredHeight,
       headers,
       verifier: this.#anchorVerifier,
+      requests,
+      stampedInBlock: new Set(),
     };
+  }
+
+  async #requestFacts(requestTx: Uint8Array): Promise<RequestFacts> {
+    const tx = await this.store.tx(requestTx);
+    const stamped = (await this.store.hashRenewalStampOf(requestTx)) !== undefined;
+    if (tx?.env.tx.type !== 'hash-renewal') return { tx, stamped, recorder: undefined };
+    const evidence = await this.store.tx(decodeHashRenewal(tx.env.tx.payload).evidenceTx);
+    return { tx, stamped, recorder: evidence?.env.tx.institution };
   }
 
   async #commit(block: BuiltBlock, cert: CommitCertificate): Promise<void> {

@@ -619,4 +619,20 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'a second hash renewal of the same evidence is accepted',
     tests: ['test/unit/ledger/tx-rules.test.ts'],
   },
+  {
+    id: 'hash-renewal-stamp-recorder',
+    file: 'src/ledger/rules.ts',
+    original: 'if (f.recorder !== tx.institution) return bad(',
+    replacement: 'if (false) return bad(',
+    breaks: 'an anchor stamps a hash renewal request not made by the institution that recorded the evidence',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
+  {
+    id: 'hash-renewal-stamp-once',
+    file: 'src/ledger/rules.ts',
+    original: 'if (f.stamped || facts.stampedInBlock.has(id)) return bad(',
+    replacement: 'if (facts.stampedInBlock.has(id)) return bad(',
+    breaks: 'an anchor stamps a hash renewal request that a committed anchor already stamped',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
 ];

@@ -291,6 +291,33 @@ export function ledgerStoreCompliance(
       expect(await store.noncesUsed([{ institution: 'bank-a', nonce: 3 }])).toEqual([true]);
       const byInstitution = await store.evidenceByInstitution('bank-a', 0, T + 10_000);
       expect(byInstitution.items.map((e) => e.env.hashHex)).toEqual([recorded.hashHex, other.hashHex]);
+      expect((await store.hashRenewalRequests()).map((r) => r.env.hashHex)).toEqual([renewal.hashHex]);
+
+      // An anchor that stamps the request: found by request tx hash.
+      const b3 = blockWrite(store.head()!, [], T + 3000);
+      await store.commitBlock(b3);
+      const stamp = anchorTx(
+        {
+          height: 3,
+          headerHash: b3.hash,
+          token: new Uint8Array([0x30, 0x01, 1]),
+          hashRenewal: {
+            hashAlg: 'sha512',
+            requests: [renewal.hash],
+            root: new Uint8Array(64),
+            token: new Uint8Array([0x30, 0x01, 2]),
+          },
+        },
+        { validator: 1, nonce: 703 },
+      );
+      const later = await appendBlock(store, [hashRenewalTx(other, { nonce: 4 }), stamp], T + 4000);
+      if (options.persistent && harness.reopen !== undefined) store = await harness.reopen(store);
+      expect((await store.hashRenewalStampOf(renewal.hash))?.env.hashHex).toBe(stamp.hashHex);
+      expect(await store.hashRenewalStampOf(later.txs[0]!.hash)).toBeUndefined();
+      expect((await store.hashRenewalRequests()).map((r) => r.env.hashHex)).toEqual([
+        renewal.hashHex,
+        later.txs[0]!.hashHex,
+      ]);
     });
 
     it('remembers used nonces per institution', async () => {

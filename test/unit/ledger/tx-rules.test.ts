@@ -29,6 +29,7 @@ import {
   testSigner,
   validatorSigners,
 } from '../../helpers/fixtures.ts';
+import { appendBlock, genesis } from '../../helpers/ledger.ts';
 
 const T = TEST_GENESIS_TIME;
 const seen = new Set<string>();
@@ -320,6 +321,73 @@ describe('executor rules: one code per rejection', () => {
     ]);
     expect(await admit(chain, anchor(1, 0, [0x31]), T + 3500)).toBe(TxErrorCode.badAnchorToken);
     expect(stubCalls.at(-1)).toEqual({ blockTime: T + 1000, atMs: T + 3500 });
+  });
+
+  it('TX_ANCHOR_BAD_HASH_RENEWAL: a hash renewal stamps only unstamped requests, by the recorder, under its hash', async () => {
+    // Blocks written straight to the store, so that block 2 can hold a request the executor would refuse
+    // (bank-b renewing bank-a's evidence): the anchor rule must still refuse to stamp it.
+    const store = new MemoryLedgerStore();
+    const recorded = tx(1);
+    const recordedB = tx(1, { institution: 'bank-b' });
+    await appendBlock(store, [recorded, recordedB], T + 1000);
+    const reqA = hashRenewalTx(recorded, { nonce: 10 });
+    const reqB = hashRenewalTx(recordedB, {
+      institution: 'bank-b',
+      nonce: 10,
+      request: { hashAlg: 'sha384', hash: new Uint8Array(48).fill(1) },
+    });
+    const foreign = hashRenewalTx(recorded, { institution: 'bank-b', nonce: 11 });
+    await appendBlock(store, [reqA, reqB, foreign], T + 2000);
+    await appendBlock(store, [], T + 3000);
+    const algs: (string | undefined)[] = [];
+    const chain = await LedgerChain.open(store, genesis(), {
+      anchorVerifier: {
+        verifyAnchor: (token, hash, blockTime, atMs, alg) => {
+          algs.push(alg);
+          return stubVerifier.verifyAnchor(token, hash, blockTime, atMs);
+        },
+      },
+    });
+    const hashes = [1, 2, 3].map(async (h) => (await store.block(h))!.hash);
+    const [h1, h2, h3] = await Promise.all(hashes);
+    const stamping = (
+      height: number,
+      headerHash: Uint8Array,
+      requests: TxEnvelope[],
+      hashAlg = 'sha512' as const,
+    ) =>
+      anchorTx(
+        {
+          height,
+          headerHash,
+          token: Uint8Array.of(0x30),
+          hashRenewal: {
+            hashAlg,
+            requests: requests.map((r) => r.hash),
+            root: new Uint8Array(hashAlg === 'sha512' ? 64 : 48),
+            token: Uint8Array.of(0x30),
+          },
+        },
+        { nonce: height },
+      );
+    const code = async (a: TxEnvelope) => (await execute(chain, [a], T + 4000))[0];
+    expect(await code(stamping(3, h3!, [reqA]))).toBe('ok');
+    expect(algs).toEqual([undefined, 'sha512']);
+    expect(await code(stamping(3, h3!, [reqA, recorded]))).toBe(TxErrorCode.anchorBadHashRenewal);
+    expect(await code(stamping(3, h3!, [reqA, reqB]))).toBe(TxErrorCode.anchorBadHashRenewal);
+    expect(await code(stamping(3, h3!, [reqB], 'sha384' as 'sha512'))).toBe('ok');
+    expect(await code(stamping(3, h3!, [foreign]))).toBe(TxErrorCode.anchorBadHashRenewal);
+    expect(await admit(chain, stamping(3, h3!, [foreign]), T + 4000)).toBe(TxErrorCode.anchorBadHashRenewal);
+    // Twice in a block, then once committed.
+    expect(await execute(chain, [stamping(1, h1!, [reqA]), stamping(2, h2!, [reqA])], T + 4000)).toEqual([
+      'ok',
+      TxErrorCode.anchorBadHashRenewal,
+    ]);
+    await runBlock(chain, batchOf([stamping(2, h2!, [reqA])], T + 4000));
+    expect((await store.hashRenewalStampOf(reqA.hash))?.height).toBe(4);
+    expect(await code(stamping(3, h3!, [reqA]))).toBe(TxErrorCode.anchorBadHashRenewal);
+    // One request per evidence tx is indexed (the executor never commits two; here `foreign` replaced reqA).
+    expect((await store.hashRenewalRequests()).map((r) => r.env.hashHex)).toContain(reqB.hashHex);
   });
 
   it('anchors use no nonce, are checked for time like any tx, and never reach the evidence indexes', async () => {
