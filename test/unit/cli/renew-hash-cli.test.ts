@@ -82,6 +82,9 @@ describe('jrchain evidence renew-hash', () => {
     expect(toHex(request.hash)).toBe(sha512);
     const evidence = await node.queries.tx(request.evidenceTx);
     expect(evidence?.env.tx.institution).toBe('bank-b');
+    // No anchor has stamped it: it waits for the stamping primary.
+    const waiting = await node.queries.unstampedHashRenewals();
+    expect(waiting.map((w) => w.env.hashHex)).toContain(out.txHash);
 
     const again = await renew(keyB, '--wait', '--hash', 'sha384');
     expect(again.code).toBe(0);

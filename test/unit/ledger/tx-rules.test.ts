@@ -15,6 +15,7 @@ import type { BuiltBlock } from '../../../src/ledger/chain.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { LedgerChain, type LedgerChainOptions } from '../../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
+import { LedgerQueries } from '../../../src/ledger/queries.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier } from '../../../src/ledger/token-verifier.ts';
 import { assign, CASE_REFUSALS, casesGenesis, chainAfter, ev, open, session } from '../../helpers/cases.ts';
 import { batchOf, openMemoryChain, outcomes, runBlock } from '../../helpers/chain.ts';
@@ -388,6 +389,12 @@ describe('executor rules: one code per rejection', () => {
     expect(await code(stamping(3, h3!, [reqA]))).toBe(TxErrorCode.anchorBadHashRenewal);
     // One request per evidence tx is indexed (the executor never commits two; here `foreign` replaced reqA).
     expect((await store.hashRenewalRequests()).map((r) => r.env.hashHex)).toContain(reqB.hashHex);
+    // The requests a stamping primary would take: those no committed anchor stamped.
+    const queries = new LedgerQueries(store, genesis());
+    const unstamped = async () => (await queries.unstampedHashRenewals()).map((r) => r.env.hashHex);
+    expect(await unstamped()).toContain(reqB.hashHex);
+    await runBlock(chain, batchOf([stamping(3, h3!, [reqB], 'sha384' as 'sha512')], T + 5000));
+    expect(await unstamped()).not.toContain(reqB.hashHex);
   });
 
   it('anchors use no nonce, are checked for time like any tx, and never reach the evidence indexes', async () => {
