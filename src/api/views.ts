@@ -11,6 +11,7 @@ import {
   type GovernanceAction,
   type GovernanceRecord,
 } from '../core/governance.ts';
+import { decodeHashRenewal } from '../core/hash-renewal.ts';
 import { peerIdOf } from '../core/keys.ts';
 import { faultTolerance, quorumSize, type ValidatorSet } from '../core/validators.ts';
 import type { GovernanceState, Proposal } from '../ledger/governance-state.ts';
@@ -54,6 +55,11 @@ export function txView(t: LedgerTx): Record<string, unknown> {
   else if (tx.type === 'case') {
     const c = decodeCase(tx.payload);
     payload = { case: { caseId: c.caseId, ...caseEventView(c.event) } };
+  } else if (tx.type === 'hash-renewal') {
+    const r = decodeHashRenewal(tx.payload);
+    payload = {
+      hashRenewal: { evidenceTx: toHex(r.evidenceTx), hashAlg: r.hashAlg, hash: toHex(r.hash) },
+    };
   } else {
     const a = decodeAnchor(tx.payload);
     payload = { anchor: { height: a.height, headerHash: toHex(a.headerHash), tokenBytes: a.token.length } };

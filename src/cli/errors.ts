@@ -18,6 +18,8 @@ export const CliErrorCode = {
   keyNotRegistered: 'KEY_NOT_REGISTERED',
   /** The key file's key is no validator key of the set in force. */
   keyNotValidator: 'KEY_NOT_VALIDATOR',
+  /** The document has no record of this institution to act on (or several, and none was chosen). */
+  notRecorded: 'NOT_RECORDED',
 } as const;
 export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
 export const CliErrorExit = exitCodes(CliErrorCode, {
@@ -29,6 +31,7 @@ export const CliErrorExit = exitCodes(CliErrorCode, {
   fileSystem: ExitCode.badInput,
   keyNotRegistered: ExitCode.failed,
   keyNotValidator: ExitCode.failed,
+  notRecorded: ExitCode.failed,
 });
 
 export class CliError extends JrError {

@@ -15,6 +15,7 @@ import { type CliIo, EXIT_CODES_HELP, ExitCode, exitCodeFor, processIo } from '.
 import { registerKeysCommands } from './keys.ts';
 import { registerReceiptGetCommand, registerStatusCommand } from './query.ts';
 import { registerReceiptCommands } from './receipt.ts';
+import { registerRenewHashCommand } from './renew-hash.ts';
 import { registerStartCommand } from './start.ts';
 import { registerTsaCommands } from './tsa.ts';
 import { registerVerifierCommands } from './verifier.ts';
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo): Command {
   const evidence = program.commands.find((c) => c.name() === 'evidence')!;
   registerEvidenceQueryCommands(evidence, io);
   registerEvidenceVerifyCommand(evidence, io);
+  registerRenewHashCommand(evidence, io);
   registerReceiptGetCommand(program.commands.find((c) => c.name() === 'receipt')!, io);
   registerErsCommands(program.commands.find((c) => c.name() === 'receipt')!, io);
   registerCaseCommands(program, io);

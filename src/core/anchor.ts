@@ -4,18 +4,27 @@
  * message). Because every header links to its parent by hash, one token proves that the anchored block and
  * every block before it existed no later than the token's genTime.
  */
+
+import { toHex } from './bytes.ts';
 import { CodecError, CodecErrorCode, decodeExact, invalidField, type Reader, Writer } from './codec.ts';
 import { HASH_LENGTH } from './crypto.ts';
+import { HashAlgs } from './evidence.ts';
+import { isRenewalHashAlg, type RenewalHashAlg, RenewalHashAlgs } from './hash-renewal.ts';
 import { Limits } from './limits.ts';
 
 /**
  * Version 1: no archive timestamp. Version 2 appends one. Version 3 appends an optional archive timestamp
- * (behind a presence byte) and a renewal. The encoder writes the lowest version that can hold the
- * record, so records without the new fields keep their old bytes.
+ * (behind a presence byte) and a renewal. Version 4 appends an optional archive, an optional renewal and a
+ * hash renewal. The encoder writes the lowest version that can hold the record, so records without the new
+ * fields keep their old bytes.
  */
 export const ANCHOR_VERSION = 1;
 export const ANCHOR_VERSION_ARCHIVE = 2;
 export const ANCHOR_VERSION_RENEWAL = 3;
+export const ANCHOR_VERSION_HASH_RENEWAL = 4;
+
+/** Most hash-renewal requests one anchor stamps (32 bytes each in the payload). */
+export const MAX_HASH_RENEWALS = 128;
 
 /**
  * An RFC 4998 archive timestamp over the evidence the anchor covers (ADR 012, docs/long-term.md): `token`'s
@@ -42,6 +51,19 @@ export interface RenewalStamp {
   token: Uint8Array;
 }
 
+/**
+ * A hash-tree renewal (RFC 4998 5.2, ADR 016): `token`'s imprint (under `hashAlg`) is `root`, the `hashAlg`
+ * ERS hash tree root over one leaf per listed request, H'(H'(document) ‖ H'(DER of the document's evidence
+ * record chains as exported before this anchor)). Each request is a committed `hash-renewal` tx, named by its
+ * tx hash, in the order the primary listed them.
+ */
+export interface HashRenewalStamp {
+  hashAlg: RenewalHashAlg;
+  requests: Uint8Array[];
+  root: Uint8Array;
+  token: Uint8Array;
+}
+
 export interface AnchorRecord {
   /** Height of the anchored block (>= 1). */
   height: number;
@@ -51,6 +73,7 @@ export interface AnchorRecord {
   token: Uint8Array;
   archive?: ArchiveStamp;
   renewal?: RenewalStamp;
+  hashRenewal?: HashRenewalStamp;
 }
 
 function validateToken(token: Uint8Array, what: string): void {
@@ -79,6 +102,19 @@ function validateAnchor(a: AnchorRecord): void {
     if (renewal.root.length !== HASH_LENGTH) throw invalidField(`renewal root must be ${HASH_LENGTH} bytes`);
     validateToken(renewal.token, 'renewal time-stamp token');
   }
+  const h = a.hashRenewal;
+  if (h !== undefined) {
+    if (!isRenewalHashAlg(h.hashAlg)) throw invalidField(`hash renewal algorithm ${String(h.hashAlg)}`);
+    const n = h.requests.length;
+    if (n < 1 || n > MAX_HASH_RENEWALS)
+      throw invalidField(`a hash renewal lists 1-${MAX_HASH_RENEWALS} requests`);
+    if (h.requests.some((q) => q.length !== HASH_LENGTH))
+      throw invalidField('request tx hashes are 32 bytes');
+    if (new Set(h.requests.map(toHex)).size !== n) throw invalidField('a hash renewal lists a request twice');
+    const { length } = HashAlgs[h.hashAlg];
+    if (h.root.length !== length) throw invalidField(`hash renewal root must be ${length} bytes`);
+    validateToken(h.token, 'hash renewal time-stamp token');
+  }
 }
 
 function writeStamp(w: Writer, at: number, root: Uint8Array, token: Uint8Array): void {
@@ -86,6 +122,7 @@ function writeStamp(w: Writer, at: number, root: Uint8Array, token: Uint8Array):
 }
 
 function versionOf(a: AnchorRecord): number {
+  if (a.hashRenewal !== undefined) return ANCHOR_VERSION_HASH_RENEWAL;
   if (a.renewal !== undefined) return ANCHOR_VERSION_RENEWAL;
   return a.archive === undefined ? ANCHOR_VERSION : ANCHOR_VERSION_ARCHIVE;
 }
@@ -96,9 +133,30 @@ export function writeAnchor(w: Writer, a: AnchorRecord): void {
   w.u8(version).varint(a.height).fixed(a.headerHash, HASH_LENGTH).bytes(a.token);
   const { archive, renewal } = a;
   if (version === ANCHOR_VERSION_ARCHIVE) writeStamp(w, archive!.from, archive!.root, archive!.token);
-  if (version !== ANCHOR_VERSION_RENEWAL) return;
+  if (version === ANCHOR_VERSION_RENEWAL) {
+    w.optional(archive, (w, x) => writeStamp(w, x.from, x.root, x.token));
+    writeStamp(w, renewal!.upTo, renewal!.root, renewal!.token);
+  }
+  if (version !== ANCHOR_VERSION_HASH_RENEWAL) return;
   w.optional(archive, (w, x) => writeStamp(w, x.from, x.root, x.token));
-  writeStamp(w, renewal!.upTo, renewal!.root, renewal!.token);
+  w.optional(renewal, (w, x) => writeStamp(w, x.upTo, x.root, x.token));
+  const h = a.hashRenewal!;
+  w.u8(HashAlgs[h.hashAlg].code).varint(h.requests.length);
+  for (const q of h.requests) w.fixed(q, HASH_LENGTH);
+  w.fixed(h.root, HashAlgs[h.hashAlg].length).bytes(h.token);
+}
+
+function readHashRenewalStamp(r: Reader): HashRenewalStamp {
+  const code = r.u8('hash renewal algorithm');
+  const hashAlg = RenewalHashAlgs.find((a) => HashAlgs[a].code === code);
+  if (hashAlg === undefined)
+    throw invalidField(`hash renewal algorithm code ${code} is not sha384 or sha512`);
+  const n = r.varint('hash renewal request count');
+  if (n < 1 || n > MAX_HASH_RENEWALS)
+    throw invalidField(`a hash renewal lists 1-${MAX_HASH_RENEWALS} requests`);
+  const requests = Array.from({ length: n }, () => r.fixed(HASH_LENGTH, 'hash renewal request'));
+  const root = r.fixed(HashAlgs[hashAlg].length, 'hash renewal root');
+  return { hashAlg, requests, root, token: r.bytes(Limits.tsTokenBytes, 'hash renewal time-stamp token') };
 }
 
 function readStamp(r: Reader, what: string): { at: number; root: Uint8Array; token: Uint8Array } {
@@ -116,7 +174,7 @@ function readArchive(r: Reader): ArchiveStamp {
 
 export function readAnchor(r: Reader): AnchorRecord {
   const version = r.u8('anchor record version');
-  if (version < ANCHOR_VERSION || version > ANCHOR_VERSION_RENEWAL) {
+  if (version < ANCHOR_VERSION || version > ANCHOR_VERSION_HASH_RENEWAL) {
     throw new CodecError(CodecErrorCode.unknownVersion, `unknown anchor record version ${version}`, {
       version,
     });
@@ -133,13 +191,24 @@ export function readAnchor(r: Reader): AnchorRecord {
     const { at, root, token } = readStamp(r, 'renewal');
     a.renewal = { upTo: at, root, token };
   }
+  if (version === ANCHOR_VERSION_HASH_RENEWAL) {
+    const archive = r.optional(readArchive, 'archive');
+    if (archive !== undefined) a.archive = archive;
+    const renewal = r.optional((r) => readStamp(r, 'renewal'), 'renewal');
+    if (renewal !== undefined) a.renewal = { upTo: renewal.at, root: renewal.root, token: renewal.token };
+    a.hashRenewal = readHashRenewalStamp(r);
+  }
   validateAnchor(a);
   return a;
 }
 
 export function encodeAnchor(a: AnchorRecord): Uint8Array {
   const w = new Writer(
-    160 + a.token.length + (a.archive?.token.length ?? 0) + (a.renewal?.token.length ?? 0),
+    256 +
+      a.token.length +
+      (a.archive?.token.length ?? 0) +
+      (a.renewal?.token.length ?? 0) +
+      (a.hashRenewal === undefined ? 0 : a.hashRenewal.token.length + 32 * a.hashRenewal.requests.length),
   );
   writeAnchor(w, a);
   return w.finish();

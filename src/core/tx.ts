@@ -23,6 +23,8 @@ export const TX_VERSION = 1;
 /**
  * Transaction types and their wire codes. `evidence` (an EvidenceRecord payload) is signed by an
  * institution's client key, as is `case` (a CaseRecord payload, src/core/case.ts: one event of a dispute case);
+ * as is `hash-renewal` (a HashRenewalRequest payload, src/core/hash-renewal.ts: a stronger hash of a document
+ * the institution recorded, for hash-tree renewal);
  * `anchor` (an AnchorRecord payload, src/core/anchor.ts) and `governance` (a GovernanceRecord payload,
  * src/core/governance.ts) by a validator's key.
  */
@@ -31,6 +33,7 @@ export const TxTypes = {
   anchor: 2,
   governance: 3,
   case: 4,
+  'hash-renewal': 5,
 } as const;
 export type TxType = keyof typeof TxTypes;
 const txTypeByCode = new Map<number, TxType>(

@@ -51,6 +51,12 @@ export const TxErrorCode = {
   /** The verifier refused the anchor's RFC 3161 token (its own code is in the message), or threw. */
   badAnchorToken: 'TX_BAD_ANCHOR_TOKEN',
   /**
+   * (Anchor) Its hash renewal lists a request that is not a committed `hash-renewal` tx under the stamp's
+   * hash, that an anchor already stamped (or one earlier in the block), or whose evidence another
+   * institution recorded (ADR 016).
+   */
+  anchorBadHashRenewal: 'TX_ANCHOR_BAD_HASH_RENEWAL',
+  /**
    * A governance tx not signed under the reserved key id `validator` by a validator of the set in force at the
    * block (a non-validator, a removed validator, or a rotated-out key).
    */
@@ -99,6 +105,17 @@ export const TxErrorCode = {
    * encryption key, or a party the event adds left without a wrap (ADR 011).
    */
   caseBadWrap: 'TX_CASE_BAD_WRAP',
+  /** (Hash renewal) No committed evidence tx has the named hash. */
+  renewalUnknownEvidence: 'TX_RENEWAL_UNKNOWN_EVIDENCE',
+  /**
+   * (Hash renewal) The evidence was recorded by another institution: only the recorder may attach a chain
+   * to its document, so no third party can change what others export (ADR 016).
+   */
+  renewalNotRecorder: 'TX_RENEWAL_NOT_RECORDER',
+  /** (Hash renewal) The evidence hash is not SHA-256, so no archive timestamp covers it to renew. */
+  renewalNotArchived: 'TX_RENEWAL_NOT_ARCHIVED',
+  /** (Hash renewal) A renewal of this evidence is already committed, or earlier in the block. */
+  renewalAlreadyRequested: 'TX_RENEWAL_ALREADY_REQUESTED',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 /** A rejected tx is the answer "no". */
@@ -122,6 +139,7 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   anchorMismatch: ExitCode.failed,
   anchorUnsupported: ExitCode.failed,
   badAnchorToken: ExitCode.failed,
+  anchorBadHashRenewal: ExitCode.failed,
   govNotValidator: ExitCode.failed,
   govBadDeadline: ExitCode.failed,
   govTooManyPending: ExitCode.failed,
@@ -142,6 +160,10 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   caseMissingParty: ExitCode.failed,
   caseBadCoSignature: ExitCode.failed,
   caseBadWrap: ExitCode.failed,
+  renewalUnknownEvidence: ExitCode.failed,
+  renewalNotRecorder: ExitCode.failed,
+  renewalNotArchived: ExitCode.failed,
+  renewalAlreadyRequested: ExitCode.failed,
 });
 
 export class TxError extends JrError {

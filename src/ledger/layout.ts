@@ -24,6 +24,8 @@
  * | 0x0e   | 0e group (utf-8)                                | case statistics counters (case-stats.ts)     |
  * | 0x0f   | 0f anchoredHeight:u64                           | archive index entry (archive-index.ts)       |
  * | 0x00   | 00 05                                           | archive index marker: v1 (as 00 04)          |
+ * | 0x10   | 10 evidenceTxHash[32]                           | location of its hash-renewal tx: v1, h, index |
+ * | 0x11   | 11 requestTxHash[32]                            | location of the anchor that stamped it       |
  *
  * Fixed-width integers are big-endian, so byte order is numeric order and an index iterates in chain order
  * (the time index in time order, then chain order). Variable-length ids carry a length byte, so the prefix
@@ -34,7 +36,10 @@
  * governance index (0x0b) lists every governance tx in chain order, for receipts (docs/receipts.md). Block 1
  * writes the marker 00 04; a store opened without it predates the index and has it rebuilt once
  * (level-store.ts). The archive index (0x0f, ADR 016) has one entry per anchor that carries an archive
- * timestamp or a renewal, and its own marker 00 05, rebuilt the same way.
+ * timestamp or a renewal, and its own marker 00 05, rebuilt the same way. The hash-renewal index (0x10) has
+ * one entry per evidence tx a committed `hash-renewal` tx names (at most one each, a ledger rule), and 0x11
+ * one per request an anchor's hash renewal stamped; both are newer than every data directory without them,
+ * so there is nothing to rebuild.
  */
 import {
   type BlockHeader,
@@ -71,6 +76,8 @@ export const Prefix = {
   caseOpened: 0x0d,
   caseStats: 0x0e,
   archive: 0x0f,
+  hashRenewal: 0x10,
+  hashRenewalStamp: 0x11,
 } as const;
 
 // A tx index is two bytes in keys; the protocol caps a block well below that.
@@ -183,6 +190,14 @@ export function anchorKey(anchoredHeight: number): Uint8Array {
   return new KeyWriter(9).u8(Prefix.anchor).u64(anchoredHeight).done();
 }
 
+export function hashRenewalKey(evidenceTx: Uint8Array): Uint8Array {
+  return new KeyWriter(1 + HASH_LENGTH).u8(Prefix.hashRenewal).bytes(evidenceTx).done();
+}
+
+export function hashRenewalStampKey(requestTx: Uint8Array): Uint8Array {
+  return new KeyWriter(1 + HASH_LENGTH).u8(Prefix.hashRenewalStamp).bytes(requestTx).done();
+}
+
 export function archiveKey(anchoredHeight: number): Uint8Array {
   return new KeyWriter(9).u8(Prefix.archive).u64(anchoredHeight).done();
 }
@@ -205,6 +220,7 @@ export const CASE_OPENED_PREFIX = new Uint8Array([Prefix.caseOpened]);
 export const CASE_STATS_PREFIX = new Uint8Array([Prefix.caseStats]);
 export const ANCHOR_PREFIX = new Uint8Array([Prefix.anchor]);
 export const ARCHIVE_PREFIX = new Uint8Array([Prefix.archive]);
+export const HASH_RENEWAL_PREFIX = new Uint8Array([Prefix.hashRenewal]);
 export const GOVERNANCE_PREFIX = new Uint8Array([Prefix.governance]);
 export const TX_AT_PREFIX = new Uint8Array([Prefix.txAt]);
 export const CONSENSUS_PREFIX = new Uint8Array([Prefix.consensus]);
@@ -345,6 +361,9 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
       out.push([anchorKey(record.anchor.height), encodeLocation(height, index)]);
       const entry = archiveIndexEntry(record.anchor, height, index);
       if (entry !== undefined) out.push([archiveKey(entry.anchored), encodeArchiveEntry(entry)]);
+      for (const q of record.anchor.hashRenewal?.requests ?? []) {
+        out.push([hashRenewalStampKey(q), encodeLocation(height, index)]);
+      }
       continue;
     }
     // Governance txs: their effect is the registry snapshot above; receipts list them from the index.
@@ -355,6 +374,13 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
     // Case txs: their effect is the case state below; they use up their nonce like evidence.
     if (record.type === 'case') {
       out.push([nonceKey(env.tx.institution, env.tx.nonce), EMPTY]);
+      continue;
+    }
+    if (record.type === 'hash-renewal') {
+      out.push(
+        [hashRenewalKey(record.renewal.evidenceTx), encodeLocation(height, index)],
+        [nonceKey(env.tx.institution, env.tx.nonce), EMPTY],
+      );
       continue;
     }
     const ev = record.evidence;

@@ -24,6 +24,7 @@ import {
   sealingRequired,
 } from '../core/genesis.ts';
 import type { GovernanceRecord } from '../core/governance.ts';
+import { decodeHashRenewal } from '../core/hash-renewal.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
@@ -37,15 +38,18 @@ import type { TxRecord } from './records.ts';
 import {
   type AnchorFacts,
   checkAnchor,
+  checkHashRenewal,
   checkStateless,
   checkTime,
   checkToken,
+  type HashRenewalFacts,
+  type RequestFacts,
   reject,
   type ValidatorKeys,
   validatorKeysOf,
 } from './rules.ts';
 import { VerifiedSignatures } from './sig-cache.ts';
-import type { CaseWrite, LedgerStore } from './store.ts';
+import type { CaseWrite, LedgerStore, LedgerTx } from './store.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier } from './token-verifier.ts';
 
 export interface LedgerChainOptions {
@@ -325,6 +329,7 @@ export class LedgerChain implements Chain {
     });
     const state = await this.#uniqueState(standing);
     const anchors = await this.#anchorFacts(standing, head);
+    const renewals = await this.#hashRenewalFacts(standing);
     const caseIds = standing.flatMap((s) => (s.record.type === 'case' ? [s.record.case.caseId] : []));
     const cases =
       caseIds.length === 0
@@ -363,7 +368,9 @@ export class LedgerChain implements Chain {
             ? checkAnchor(env, verdict.anchor, time, anchors)
             : verdict.type === 'case'
               ? cases!.judge(env, verdict.case, out.included.length, caseCtx, inBlock)
-              : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
+              : verdict.type === 'hash-renewal'
+                ? checkHashRenewal(env, verdict.renewal, renewals)
+                : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
       out.verdicts.push(rejection);
       if (rejection !== undefined) {
         out.rejected.push(rejection);
@@ -374,7 +381,11 @@ export class LedgerChain implements Chain {
       if (inBlock) {
         state.seenHashes.add(env.hashHex);
         if (usesNonce(verdict)) state.seenNonces.add(nonceId(env));
-        else if (verdict.type === 'anchor') anchors.anchoredHeight = verdict.anchor.height;
+        else if (verdict.type === 'anchor') {
+          anchors.anchoredHeight = verdict.anchor.height;
+          for (const q of verdict.anchor.hashRenewal?.requests ?? []) anchors.stampedInBlock.add(toHex(q));
+        }
+        if (verdict.type === 'hash-renewal') renewals.renewed.add(toHex(verdict.renewal.evidenceTx));
       }
     }
     return out;
@@ -413,10 +424,23 @@ export class LedgerChain implements Chain {
       ...standing.filter((s) => !usesNonce(s.record)).map((s) => s.env),
     ];
     for (const env of suspects) {
-      if (env.tx.type === 'evidence' || env.tx.type === 'case') state.nonceUsed.add(env.hashHex);
+      if (env.tx.type !== 'anchor' && env.tx.type !== 'governance') state.nonceUsed.add(env.hashHex);
       if ((await this.store.tx(env.hash)) !== undefined) state.committed.add(env.hashHex);
     }
     return state;
+  }
+
+  /** The committed evidence tx each standing hash-renewal request names, and whether it has a renewal. */
+  async #hashRenewalFacts(standing: readonly { record: TxRecord }[]): Promise<HashRenewalFacts> {
+    const facts = { evidence: new Map<string, LedgerTx | undefined>(), renewed: new Set<string>() };
+    for (const { record } of standing) {
+      if (record.type !== 'hash-renewal') continue;
+      const id = toHex(record.renewal.evidenceTx);
+      if (facts.evidence.has(id)) continue;
+      facts.evidence.set(id, await this.store.tx(record.renewal.evidenceTx));
+      if ((await this.store.hashRenewalOf(record.renewal.evidenceTx)) !== undefined) facts.renewed.add(id);
+    }
+    return facts;
   }
 
   /** The anchored height, and the stored header at each committed height a standing anchor tx names. */
@@ -425,8 +449,13 @@ export class LedgerChain implements Chain {
     head: ChainHead,
   ): Promise<AnchorFacts> {
     const headers = new Map<number, { header: BlockHeader; hash: Uint8Array }>();
+    const requests = new Map<string, RequestFacts>();
     for (const { record } of standing) {
       if (record.type !== 'anchor') continue;
+      for (const q of record.anchor.hashRenewal?.requests ?? []) {
+        const id = toHex(q);
+        if (!requests.has(id)) requests.set(id, await this.#requestFacts(q));
+      }
       const { height } = record.anchor;
       if (height > head.height || headers.has(height)) continue;
       const [header] = await this.store.headers(height, height);
@@ -440,7 +469,17 @@ export class LedgerChain implements Chain {
       anchoredHeight: this.store.anchorState().anchoredHeight,
       headers,
       verifier: this.#anchorVerifier,
+      requests,
+      stampedInBlock: new Set(),
     };
+  }
+
+  async #requestFacts(requestTx: Uint8Array): Promise<RequestFacts> {
+    const tx = await this.store.tx(requestTx);
+    const stamped = (await this.store.hashRenewalStampOf(requestTx)) !== undefined;
+    if (tx?.env.tx.type !== 'hash-renewal') return { tx, stamped, recorder: undefined };
+    const evidence = await this.store.tx(decodeHashRenewal(tx.env.tx.payload).evidenceTx);
+    return { tx, stamped, recorder: evidence?.env.tx.institution };
   }
 
   async #commit(block: BuiltBlock, cert: CommitCertificate, certificateVerified: boolean): Promise<void> {
@@ -519,8 +558,8 @@ function isRejection(v: TxRejection | TxRecord): v is TxRejection {
   return 'code' in v;
 }
 
-/** Client-signed txs (evidence and case events) use up a nonce; validator-signed ones do not. */
-const usesNonce = (r: TxRecord) => r.type === 'evidence' || r.type === 'case';
+/** Client-signed txs (evidence, case events, hash renewals) use up a nonce; validator-signed ones do not. */
+const usesNonce = (r: TxRecord) => r.type === 'evidence' || r.type === 'case' || r.type === 'hash-renewal';
 
 const nonceId = (env: TxEnvelope) => `${env.tx.institution}\n${env.tx.nonce}`;
 

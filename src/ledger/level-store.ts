@@ -49,7 +49,10 @@ import {
   GOVERNANCE_KEY,
   GOVERNANCE_PREFIX,
   governanceKey,
+  HASH_RENEWAL_PREFIX,
   HEAD_KEY,
+  hashRenewalKey,
+  hashRenewalStampKey,
   institutionPrefix,
   nonceKey,
   positionOfKey,
@@ -305,6 +308,37 @@ export class LevelLedgerStore implements LedgerStore {
     const at = stored('tx location', () => decodeLocation(view(loc)));
     const [entry] = await this.#txsAt([at]);
     return entry!;
+  }
+
+  async hashRenewalOf(evidenceTx: Uint8Array): Promise<LedgerTx | undefined> {
+    this.#open();
+    if (!(evidenceTx instanceof Uint8Array) || evidenceTx.length !== HASH_LENGTH) return undefined;
+    const loc = await this.#db.get(hashRenewalKey(evidenceTx));
+    if (loc === undefined) return undefined;
+    const at = stored('hash renewal location', () => decodeLocation(view(loc)));
+    const [entry] = await this.#txsAt([at]);
+    return entry!;
+  }
+
+  async hashRenewalStampOf(requestTx: Uint8Array): Promise<LedgerTx | undefined> {
+    this.#open();
+    if (!(requestTx instanceof Uint8Array) || requestTx.length !== HASH_LENGTH) return undefined;
+    const loc = await this.#db.get(hashRenewalStampKey(requestTx));
+    if (loc === undefined) return undefined;
+    const at = stored('hash renewal stamp location', () => decodeLocation(view(loc)));
+    const [entry] = await this.#txsAt([at]);
+    return entry!;
+  }
+
+  async hashRenewalRequests(): Promise<LedgerTx[]> {
+    this.#open();
+    const all = await this.#db
+      .iterator({ gte: HASH_RENEWAL_PREFIX, lt: prefixEnd(HASH_RENEWAL_PREFIX) })
+      .all();
+    const at = all
+      .map(([, v]) => stored('hash renewal location', () => decodeLocation(view(v))))
+      .sort((a, b) => a.height - b.height || a.index - b.index);
+    return this.#txsAt(at);
   }
 
   async noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]> {

@@ -81,6 +81,10 @@ export class MemoryLedgerStore implements LedgerStore {
   #head: ChainHead | undefined;
   readonly #blocks: BlockData[] = [];
   readonly #byHash = new Map<string, Position>();
+  /** Evidence tx hash (hex) -> where the hash-renewal tx naming it is (insertion: chain order). */
+  readonly #hashRenewals = new Map<string, Position>();
+  /** Request tx hash (hex) -> where the anchor that stamped it is. */
+  readonly #hashRenewalStamps = new Map<string, Position>();
   // Index lists are appended block by block, so they stay sorted in chain (and time) order.
   readonly #byEvidence = new Map<string, Position[]>();
   readonly #byCase = new Map<string, Position[]>();
@@ -174,6 +178,7 @@ export class MemoryLedgerStore implements LedgerStore {
         this.#anchors.push({ anchored: record.anchor.height, at });
         const entry = archiveIndexEntry(record.anchor, height, index);
         if (entry !== undefined) this.#archiveIndex.push(entry);
+        for (const q of record.anchor.hashRenewal?.requests ?? []) this.#hashRenewalStamps.set(toHex(q), at);
         return;
       }
       if (record.type === 'governance') {
@@ -182,6 +187,10 @@ export class MemoryLedgerStore implements LedgerStore {
       }
       this.#useNonce(env.tx.institution, env.tx.nonce);
       if (record.type === 'case') return;
+      if (record.type === 'hash-renewal') {
+        this.#hashRenewals.set(toHex(record.renewal.evidenceTx), at);
+        return;
+      }
       const ev = record.evidence;
       push(this.#byEvidence, evidenceKey(ev.hashAlg, ev.hash), at);
       push(this.#byCase, ev.caseId, at);
@@ -288,6 +297,25 @@ export class MemoryLedgerStore implements LedgerStore {
     if (!(hash instanceof Uint8Array)) return undefined;
     const at = this.#byHash.get(toHex(hash));
     return at === undefined ? undefined : this.#entry(at);
+  }
+
+  async hashRenewalOf(evidenceTx: Uint8Array): Promise<LedgerTx | undefined> {
+    this.#open();
+    if (!(evidenceTx instanceof Uint8Array)) return undefined;
+    const at = this.#hashRenewals.get(toHex(evidenceTx));
+    return at === undefined ? undefined : this.#entry(at);
+  }
+
+  async hashRenewalStampOf(requestTx: Uint8Array): Promise<LedgerTx | undefined> {
+    this.#open();
+    if (!(requestTx instanceof Uint8Array)) return undefined;
+    const at = this.#hashRenewalStamps.get(toHex(requestTx));
+    return at === undefined ? undefined : this.#entry(at);
+  }
+
+  async hashRenewalRequests(): Promise<LedgerTx[]> {
+    this.#open();
+    return [...this.#hashRenewals.values()].map((at) => this.#entry(at));
   }
 
   async noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]> {

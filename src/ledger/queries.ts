@@ -132,6 +132,16 @@ export class LedgerQueries {
     return this.#store.block(height);
   }
 
+  /**
+   * The committed hash-renewal requests no anchor has stamped yet, in chain order (ADR 016): what a stamping
+   * primary would put in its next hash renewal. Reads every request: they are few.
+   */
+  async unstampedHashRenewals(): Promise<LedgerTx[]> {
+    const all = await this.#store.hashRenewalRequests();
+    const stamped = await Promise.all(all.map((r) => this.#store.hashRenewalStampOf(r.env.hash)));
+    return all.filter((_, i) => stamped[i] === undefined);
+  }
+
   /** Every committed governance tx in blocks below `beforeHeight`, in chain order (for receipts). */
   governanceTxs(beforeHeight: number): Promise<LedgerTx[]> {
     return this.#store.governanceTxs(beforeHeight);

@@ -6,13 +6,15 @@ import { type AnchorRecord, decodeAnchor } from '../core/anchor.ts';
 import { type CaseRecord, decodeCase } from '../core/case.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import { decodeGovernance, type GovernanceRecord } from '../core/governance.ts';
+import { decodeHashRenewal, type HashRenewalRequest } from '../core/hash-renewal.ts';
 import type { Tx } from '../core/tx.ts';
 
 export type TxRecord =
   | { readonly type: 'evidence'; readonly evidence: EvidenceRecord }
   | { readonly type: 'anchor'; readonly anchor: AnchorRecord }
   | { readonly type: 'governance'; readonly governance: GovernanceRecord }
-  | { readonly type: 'case'; readonly case: CaseRecord };
+  | { readonly type: 'case'; readonly case: CaseRecord }
+  | { readonly type: 'hash-renewal'; readonly renewal: HashRenewalRequest };
 
 /** Decodes the payload for the tx's type. Throws CodecError when it does not decode. */
 export function decodeTxRecord(tx: Tx): TxRecord {
@@ -25,5 +27,7 @@ export function decodeTxRecord(tx: Tx): TxRecord {
       return { type: 'governance', governance: decodeGovernance(tx.payload) };
     case 'case':
       return { type: 'case', case: decodeCase(tx.payload) };
+    case 'hash-renewal':
+      return { type: 'hash-renewal', renewal: decodeHashRenewal(tx.payload) };
   }
 }

@@ -11,8 +11,9 @@ import { equalBytes, toHex } from '../core/bytes.ts';
 import { CodecError } from '../core/codec.ts';
 import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { invariant } from '../core/errors.ts';
-import type { EvidenceRecord } from '../core/evidence.ts';
+import type { EvidenceRecord, HashAlg } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
+import { decodeHashRenewal, type HashRenewalRequest } from '../core/hash-renewal.ts';
 import { Limits } from '../core/limits.ts';
 import { type TxEnvelope, VALIDATOR_KEY_ID, verifyTxEnvelope } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
@@ -20,6 +21,7 @@ import type { TxRejection } from './chain.ts';
 import { TxErrorCode } from './errors.ts';
 import { decodeTxRecord, type TxRecord } from './records.ts';
 import type { VerifiedSignatures } from './sig-cache.ts';
+import type { LedgerTx } from './store.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier, TokenRefusal } from './token-verifier.ts';
 
 export function reject(env: TxEnvelope, code: TxErrorCode, message: string): TxRejection {
@@ -164,6 +166,20 @@ export interface AnchorFacts {
   /** The stored header and its hash at every height an anchor being judged names (1..headHeight). */
   headers: ReadonlyMap<number, { header: BlockHeader; hash: Uint8Array }>;
   verifier: AnchorTokenVerifier | undefined;
+  /** Each hash-renewal request a standing anchor lists (by tx hash, hex), as the store has it. */
+  requests: ReadonlyMap<string, RequestFacts>;
+  /** Requests stamped by anchors included earlier in the block. */
+  stampedInBlock: Set<string>;
+}
+
+/** What the ledger holds about one request an anchor's hash renewal lists. */
+export interface RequestFacts {
+  /** The committed tx with that hash, if any. */
+  tx: LedgerTx | undefined;
+  /** Whether a committed anchor already stamped it. */
+  stamped: boolean;
+  /** The institution that recorded the evidence the request names (when it is a request). */
+  recorder: string | undefined;
 }
 
 /**
@@ -219,6 +235,79 @@ export function checkAnchor(
     if (stamp === undefined) continue;
     const r = guarded(() => verifier.verifyAnchor(stamp.token, stamp.root, stored.header.time, time));
     if (r !== undefined) return reject(env, TxErrorCode.badAnchorToken, `${what}: ${r.code}: ${r.message}`);
+  }
+  const h = anchor.hashRenewal;
+  if (h === undefined) return undefined;
+  const r = guarded(() => verifier.verifyAnchor(h.token, h.root, stored.header.time, time, h.hashAlg));
+  if (r !== undefined)
+    return reject(env, TxErrorCode.badAnchorToken, `hash renewal: ${r.code}: ${r.message}`);
+  return checkHashRenewalStamp(env, h.hashAlg, h.requests, facts);
+}
+
+/**
+ * Every request a hash renewal lists must be a committed `hash-renewal` tx under the stamp's hash, not stamped
+ * before, by the institution that recorded its evidence (ADR 016). The leaves are the exporter's to check.
+ */
+function checkHashRenewalStamp(
+  env: TxEnvelope,
+  hashAlg: HashAlg,
+  requests: readonly Uint8Array[],
+  facts: AnchorFacts,
+): TxRejection | undefined {
+  for (const q of requests) {
+    const id = toHex(q);
+    const f = facts.requests.get(id);
+    invariant(f !== undefined, `the executor did not look up hash renewal request ${id}`);
+    const bad = (why: string) => reject(env, TxErrorCode.anchorBadHashRenewal, `request ${id} ${why}`);
+    const tx = f.tx?.env.tx;
+    if (tx?.type !== 'hash-renewal') return bad('is not a committed hash-renewal tx');
+    if (decodeHashRenewal(tx.payload).hashAlg !== hashAlg) return bad(`is not a ${hashAlg} request`);
+    if (f.recorder !== tx.institution) return bad(`is by ${tx.institution}, not the evidence's recorder`);
+    if (f.stamped || facts.stampedInBlock.has(id)) return bad('is already stamped');
+  }
+  return undefined;
+}
+
+/** What the hash-renewal rules know, looked up by the executor: by evidence tx hash (hex). */
+export interface HashRenewalFacts {
+  /** The committed tx at each evidence tx hash a standing request names (undefined: none). */
+  readonly evidence: ReadonlyMap<string, LedgerTx | undefined>;
+  /** Evidence txs with a committed renewal request, plus those included earlier in the block. */
+  readonly renewed: Set<string>;
+}
+
+/**
+ * A hash-tree renewal request (ADR 016) must name a committed SHA-256 evidence tx recorded by the requesting
+ * institution, not renewed before. Only the recorder may: a renewal changes the chain every later export of
+ * that document carries, so a third party must not be able to attach one.
+ */
+export function checkHashRenewal(
+  env: TxEnvelope,
+  request: HashRenewalRequest,
+  facts: HashRenewalFacts,
+): TxRejection | undefined {
+  const id = toHex(request.evidenceTx);
+  const recorded = facts.evidence.get(id);
+  if (recorded === undefined || recorded.env.tx.type !== 'evidence') {
+    return reject(env, TxErrorCode.renewalUnknownEvidence, `no committed evidence tx has hash ${id}`);
+  }
+  if (recorded.env.tx.institution !== env.tx.institution) {
+    return reject(
+      env,
+      TxErrorCode.renewalNotRecorder,
+      `evidence ${id} was recorded by ${recorded.env.tx.institution}; only it may renew the document's hash`,
+    );
+  }
+  const evidence = decodeTxRecord(recorded.env.tx);
+  if (evidence.type !== 'evidence' || evidence.evidence.hashAlg !== 'sha256') {
+    return reject(
+      env,
+      TxErrorCode.renewalNotArchived,
+      `evidence ${id} is not a SHA-256 record, so no archive timestamp covers it`,
+    );
+  }
+  if (facts.renewed.has(id)) {
+    return reject(env, TxErrorCode.renewalAlreadyRequested, `evidence ${id} already has a hash renewal`);
   }
   return undefined;
 }

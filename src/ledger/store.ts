@@ -169,6 +169,12 @@ export interface LedgerStore {
    */
   headers(fromHeight: number, toHeight: number): Promise<BlockHeader[]>;
   tx(hash: Uint8Array): Promise<LedgerTx | undefined>;
+  /** The committed `hash-renewal` tx naming this evidence tx (there is at most one), or undefined. */
+  hashRenewalOf(evidenceTx: Uint8Array): Promise<LedgerTx | undefined>;
+  /** The committed anchor tx whose hash renewal stamped the `hash-renewal` tx `requestTx`, or undefined. */
+  hashRenewalStampOf(requestTx: Uint8Array): Promise<LedgerTx | undefined>;
+  /** Every committed `hash-renewal` tx, in chain order (few: the primary looks for unstamped ones). */
+  hashRenewalRequests(): Promise<LedgerTx[]>;
   /** For each key, whether a committed tx already used that (institution, nonce). */
   noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]>;
 

@@ -4,7 +4,7 @@
  * arguments and of configuration fixed by the genesis (trust anchors, tolerance): no clock, no network, no
  * randomness.
  */
-import type { EvidenceRecord } from '../core/evidence.ts';
+import type { EvidenceRecord, HashAlg } from '../core/evidence.ts';
 
 export interface TokenRefusal {
   /** The verifier's own code (e.g. TSA_IMPRINT_MISMATCH); reported inside the TX_* rejection's message. */
@@ -25,12 +25,14 @@ export interface AnchorTokenVerifier {
    * Checks the token of an anchor tx: trusted, its message imprint is `headerHash` (SHA-256; the 32-byte
    * header hash itself is the hashed message), its genTime no earlier than `anchoredBlockTime` minus the
    * tolerance and within the tolerance of `atMs` (node clock at admission, block time at execution).
-   * Returns undefined when the token is acceptable.
+   * Returns undefined when the token is acceptable. `alg` (default sha256) is the imprint's hash: a hash
+   * renewal's token is over an SHA-384 or SHA-512 root (ADR 016).
    */
   verifyAnchor(
     tokenDer: Uint8Array,
     headerHash: Uint8Array,
     anchoredBlockTime: number,
     atMs: number,
+    alg?: HashAlg,
   ): TokenRefusal | undefined;
 }

@@ -44,8 +44,9 @@ export class GenesisTokenVerifier {
     headerHash: Uint8Array,
     anchoredBlockTime: number,
     atMs: number,
+    alg: HashAlg = 'sha256',
   ): TokenRefusal | undefined {
-    const r = this.#check(tokenDer, headerHash, 'sha256', atMs);
+    const r = this.#check(tokenDer, headerHash, alg, atMs);
     if ('code' in r) return r;
     // A token cannot predate the block it covers, beyond the clock skew the genesis tolerates.
     if (r.genTime < anchoredBlockTime - this.#toleranceMs) {

@@ -1,5 +1,6 @@
 /** Deterministic keys and records for tests. Seeds derive from a label, so tests are reproducible. */
 
+import { createHash } from 'node:crypto';
 import { type AnchorRecord, encodeAnchor } from '../../src/core/anchor.ts';
 import {
   type BlockHeader,
@@ -13,6 +14,7 @@ import type { EvidenceRecord } from '../../src/core/evidence.ts';
 import { encodeEvidence } from '../../src/core/evidence.ts';
 import { GENESIS_FORMAT, type Genesis, genesisHash, parseGenesis } from '../../src/core/genesis.ts';
 import { encodeGovernance, type GovernanceRecord } from '../../src/core/governance.ts';
+import { encodeHashRenewal, type HashRenewalRequest } from '../../src/core/hash-renewal.ts';
 import {
   envelope,
   signTx,
@@ -106,6 +108,10 @@ export function testGenesis(overrides: TestGenesisOverrides = {}): Genesis {
   return parseGenesis(testGenesisJson(overrides));
 }
 
+function sha512(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha512').update(data).digest());
+}
+
 export function docHash(label: string): Uint8Array {
   return sha256(utf8.encode(label));
 }
@@ -122,6 +128,34 @@ export function evidenceTx(opts: EvidenceTxOptions): TxEnvelope {
   const unsigned = sampleUnsignedTx({
     createdAt: TEST_GENESIS_TIME + 1000,
     payload: encodeEvidence(sampleEvidence(evidence)),
+    ...fields,
+  });
+  return envelope(signTx(unsigned, testSigner(signer ?? `${unsigned.institution}/client-1`)));
+}
+
+export interface HashRenewalTxOptions extends Partial<UnsignedTx> {
+  /** Signs with this test key label instead of `<institution>/client-1`. */
+  signer?: string;
+}
+
+/**
+ * A signed hash-renewal tx naming evidence tx `evidence` with H'(document) = SHA-512 of `document` (default
+ * the bytes sampleEvidence's hash covers); by default from bank-a, created at TEST_GENESIS_TIME + 1 s.
+ */
+export function hashRenewalTx(
+  evidence: TxEnvelope,
+  opts: HashRenewalTxOptions & { request?: Partial<HashRenewalRequest> } = {},
+): TxEnvelope {
+  const { signer, request, ...fields } = opts;
+  const unsigned = sampleUnsignedTx({
+    type: 'hash-renewal',
+    createdAt: TEST_GENESIS_TIME + 1000,
+    payload: encodeHashRenewal({
+      evidenceTx: evidence.hash,
+      hashAlg: 'sha512',
+      hash: sha512(utf8.encode('statement-2026-01.pdf')),
+      ...request,
+    }),
     ...fields,
   });
   return envelope(signTx(unsigned, testSigner(signer ?? `${unsigned.institution}/client-1`)));

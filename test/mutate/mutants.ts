@@ -627,4 +627,37 @@ export const MUTANTS: readonly Mutant[] = [
       'a v4 receipt’s archive chain is not checked at the verification time: an unrenewed archive passes',
     tests: ['test/unit/node/renewal.test.ts'],
   },
+  // ---- hash-tree renewal on the ledger (ADR 016) -----------------------------------------------------------
+  {
+    id: 'hash-renewal-recorder',
+    file: 'src/ledger/rules.ts',
+    original: 'if (recorded.env.tx.institution !== env.tx.institution) {',
+    replacement: 'if (false) {',
+    breaks: 'an institution renews the hash of evidence another institution recorded',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
+  {
+    id: 'hash-renewal-once',
+    file: 'src/ledger/rules.ts',
+    original: 'if (facts.renewed.has(id)) {',
+    replacement: 'if (false) {',
+    breaks: 'a second hash renewal of the same evidence is accepted',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
+  {
+    id: 'hash-renewal-stamp-recorder',
+    file: 'src/ledger/rules.ts',
+    original: 'if (f.recorder !== tx.institution) return bad(',
+    replacement: 'if (false) return bad(',
+    breaks: 'an anchor stamps a hash renewal request not made by the institution that recorded the evidence',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
+  {
+    id: 'hash-renewal-stamp-once',
+    file: 'src/ledger/rules.ts',
+    original: 'if (f.stamped || facts.stampedInBlock.has(id)) return bad(',
+    replacement: 'if (facts.stampedInBlock.has(id)) return bad(',
+    breaks: 'an anchor stamps a hash renewal request that a committed anchor already stamped',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
 ];

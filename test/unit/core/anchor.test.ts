@@ -60,9 +60,9 @@ describe('AnchorRecord codec', () => {
 
   it('decodes strictly: version, truncation, trailing bytes, non-minimal varints, zero height, empty token', () => {
     const bytes = encodeAnchor(record());
-    const v4 = bytes.slice();
-    v4[0] = 4;
-    expect(codeOf(() => decodeAnchor(v4))).toBe(CodecErrorCode.unknownVersion);
+    const v5 = bytes.slice();
+    v5[0] = 5;
+    expect(codeOf(() => decodeAnchor(v5))).toBe(CodecErrorCode.unknownVersion);
     // Version 2 announces an archive timestamp, which a version 1 body lacks.
     const v2 = bytes.slice();
     v2[0] = 2;
@@ -151,6 +151,60 @@ describe('AnchorRecord with a renewal (version 3)', () => {
     ]) {
       expect(codeOf(() => encodeAnchor(record({ renewal: bad })))).toBe(CodecErrorCode.invalidField);
     }
+  });
+});
+
+describe('AnchorRecord with a hash renewal (version 4)', () => {
+  const archive = { from: 5, root: sha256(new Uint8Array([9])), token: new Uint8Array([0x30, 0x01, 7]) };
+  const renewal = { upTo: 299, root: sha256(new Uint8Array([8])), token: new Uint8Array([0x30, 0x01, 6]) };
+  const hashRenewal = {
+    hashAlg: 'sha512' as const,
+    requests: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)],
+    root: new Uint8Array(64).fill(3),
+    token: new Uint8Array([0x30, 0x01, 5]),
+  };
+
+  it('appends optional archive and renewal, then alg code, count, requests, root and token; round-trips', () => {
+    const v1 = encodeAnchor(record());
+    const alone = encodeAnchor(record({ hashRenewal }));
+    expect(alone[0]).toBe(4);
+    expect(alone.subarray(1, v1.length)).toEqual(v1.subarray(1));
+    // No archive (00), no renewal (00), sha512 (03), two requests (02).
+    expect([...alone.subarray(v1.length, v1.length + 4)]).toEqual([0, 0, 3, 2]);
+    expect(alone.subarray(v1.length + 4, v1.length + 68)).toEqual(
+      new Uint8Array([...hashRenewal.requests[0]!, ...hashRenewal.requests[1]!]),
+    );
+    expect(alone.subarray(v1.length + 68, v1.length + 132)).toEqual(hashRenewal.root);
+    expect([...alone.subarray(v1.length + 132)]).toEqual([3, 0x30, 0x01, 5]);
+    expect(decodeAnchor(alone)).toEqual(record({ hashRenewal }));
+    const all = record({ archive, renewal, hashRenewal });
+    expect(decodeAnchor(encodeAnchor(all))).toEqual(all);
+    const sha384 = { ...hashRenewal, hashAlg: 'sha384' as const, root: new Uint8Array(48) };
+    expect(decodeAnchor(encodeAnchor(record({ hashRenewal: sha384 })))).toEqual(
+      record({ hashRenewal: sha384 }),
+    );
+  });
+
+  it('refuses no requests, a repeated request, a root of the wrong length, sha256, an empty token', () => {
+    for (const bad of [
+      { ...hashRenewal, requests: [] },
+      { ...hashRenewal, requests: [hashRenewal.requests[0]!, hashRenewal.requests[0]!] },
+      { ...hashRenewal, requests: [new Uint8Array(31)] },
+      { ...hashRenewal, root: new Uint8Array(48) },
+      { ...hashRenewal, hashAlg: 'sha256' as 'sha512', root: new Uint8Array(32) },
+      { ...hashRenewal, token: new Uint8Array(0) },
+    ]) {
+      expect(codeOf(() => encodeAnchor(record({ hashRenewal: bad })))).toBe(CodecErrorCode.invalidField);
+    }
+    const bytes = encodeAnchor(record({ hashRenewal }));
+    const v1 = encodeAnchor(record()).length;
+    const withAlg = Uint8Array.from(bytes, (b, i) => (i === v1 + 2 ? 1 : b));
+    expect(codeOf(() => decodeAnchor(withAlg))).toBe(CodecErrorCode.invalidField);
+    const zero = Uint8Array.from(bytes, (b, i) => (i === v1 + 3 ? 0 : b));
+    expect(codeOf(() => decodeAnchor(zero))).toBe(CodecErrorCode.invalidField);
+    expect(codeOf(() => decodeAnchor(Uint8Array.of(5, ...bytes.subarray(1))))).toBe(
+      CodecErrorCode.unknownVersion,
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import {
   type Genesis,
   genesisHash,
 } from '../../../src/core/genesis.ts';
+import { encodeHashRenewal } from '../../../src/core/hash-renewal.ts';
 import { peerIdOf } from '../../../src/core/keys.ts';
 import { merkleRoot } from '../../../src/core/merkle.ts';
 import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
@@ -117,6 +118,9 @@ const smGenesis: Genesis = {
   })),
 };
 const smTxHash = txHash(tx, SM2_SM3);
+// A hash-tree renewal request (ADR 016) naming the vector tx as the evidence, with SHA-512 hash 64 × 66.
+const renewal = encodeHashRenewal({ evidenceTx: txHash(tx), hashAlg: 'sha512', hash: filled(64, 0x66) });
+const renewalTx: UnsignedTx = { ...tx, type: 'hash-renewal', nonce: 8, payload: renewal };
 
 const computed: Record<string, Uint8Array> = {
   'tx-body': encodeTxBody(tx),
@@ -131,6 +135,9 @@ const computed: Record<string, Uint8Array> = {
     mediaType: 'application/pdf',
     size: 1000,
   }),
+  'hash-renewal': renewal,
+  'hash-renewal-tx-body': encodeTxBody(renewalTx),
+  'hash-renewal-tx-hash': txHash(renewalTx),
   'validator-set': encodeValidatorSet(set),
   'validator-set-hash': validatorSetHash(set),
   'validator-set-epoch-3': encodeValidatorSet({ ...set, epoch: 3 }),

@@ -21,7 +21,14 @@ import type {
   PageRequest,
 } from '../../../src/ledger/store.ts';
 import { codeOfAsync as codeOf } from '../../helpers/errors.ts';
-import { anchorTx, docHash, evidenceTx, governanceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import {
+  anchorTx,
+  docHash,
+  evidenceTx,
+  governanceTx,
+  hashRenewalTx,
+  TEST_GENESIS_TIME,
+} from '../../helpers/fixtures.ts';
 import { allPages, appendBlock, atGenesis, blockWrite } from '../../helpers/ledger.ts';
 
 export interface StoreHarness {
@@ -266,6 +273,51 @@ export function ledgerStoreCompliance(
       }
       expect(await store.tx(sha256(X))).toBeUndefined();
       expect(await store.tx(new Uint8Array(5))).toBeUndefined();
+    });
+
+    it('finds the hash-renewal tx naming an evidence tx, uses its nonce, and keeps it out of evidence', async () => {
+      const recorded = tx('bank-a', 1, {});
+      const other = tx('bank-a', 2, {});
+      await appendBlock(store, [recorded, other], T + 1000);
+      const renewal = hashRenewalTx(recorded, { nonce: 3 });
+      await appendBlock(store, [renewal], T + 2000);
+      if (options.persistent && harness.reopen !== undefined) store = await harness.reopen(store);
+      const found = await store.hashRenewalOf(recorded.hash);
+      expect(found?.env.hashHex).toBe(renewal.hashHex);
+      expect([found?.height, found?.index, found?.blockTime]).toEqual([2, 0, T + 2000]);
+      expect(await store.hashRenewalOf(other.hash)).toBeUndefined();
+      expect(await store.hashRenewalOf(renewal.hash)).toBeUndefined();
+      expect(await store.hashRenewalOf(new Uint8Array(3))).toBeUndefined();
+      expect(await store.noncesUsed([{ institution: 'bank-a', nonce: 3 }])).toEqual([true]);
+      const byInstitution = await store.evidenceByInstitution('bank-a', 0, T + 10_000);
+      expect(byInstitution.items.map((e) => e.env.hashHex)).toEqual([recorded.hashHex, other.hashHex]);
+      expect((await store.hashRenewalRequests()).map((r) => r.env.hashHex)).toEqual([renewal.hashHex]);
+
+      // An anchor that stamps the request: found by request tx hash.
+      const b3 = blockWrite(store.head()!, [], T + 3000);
+      await store.commitBlock(b3);
+      const stamp = anchorTx(
+        {
+          height: 3,
+          headerHash: b3.hash,
+          token: new Uint8Array([0x30, 0x01, 1]),
+          hashRenewal: {
+            hashAlg: 'sha512',
+            requests: [renewal.hash],
+            root: new Uint8Array(64),
+            token: new Uint8Array([0x30, 0x01, 2]),
+          },
+        },
+        { validator: 1, nonce: 703 },
+      );
+      const later = await appendBlock(store, [hashRenewalTx(other, { nonce: 4 }), stamp], T + 4000);
+      if (options.persistent && harness.reopen !== undefined) store = await harness.reopen(store);
+      expect((await store.hashRenewalStampOf(renewal.hash))?.env.hashHex).toBe(stamp.hashHex);
+      expect(await store.hashRenewalStampOf(later.txs[0]!.hash)).toBeUndefined();
+      expect((await store.hashRenewalRequests()).map((r) => r.env.hashHex)).toEqual([
+        renewal.hashHex,
+        later.txs[0]!.hashHex,
+      ]);
     });
 
     it('remembers used nonces per institution', async () => {

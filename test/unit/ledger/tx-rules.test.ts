@@ -15,6 +15,7 @@ import type { BuiltBlock } from '../../../src/ledger/chain.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { LedgerChain, type LedgerChainOptions } from '../../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
+import { LedgerQueries } from '../../../src/ledger/queries.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier } from '../../../src/ledger/token-verifier.ts';
 import { assign, CASE_REFUSALS, casesGenesis, chainAfter, ev, open, session } from '../../helpers/cases.ts';
 import { batchOf, openMemoryChain, outcomes, runBlock } from '../../helpers/chain.ts';
@@ -22,12 +23,14 @@ import {
   anchorTx,
   evidenceTx,
   governanceTx,
+  hashRenewalTx,
   sampleUnsignedTx,
   TEST_GENESIS_TIME,
   testGenesisJson,
   testSigner,
   validatorSigners,
 } from '../../helpers/fixtures.ts';
+import { appendBlock, genesis } from '../../helpers/ledger.ts';
 
 const T = TEST_GENESIS_TIME;
 const seen = new Set<string>();
@@ -321,6 +324,79 @@ describe('executor rules: one code per rejection', () => {
     expect(stubCalls.at(-1)).toEqual({ blockTime: T + 1000, atMs: T + 3500 });
   });
 
+  it('TX_ANCHOR_BAD_HASH_RENEWAL: a hash renewal stamps only unstamped requests, by the recorder, under its hash', async () => {
+    // Blocks written straight to the store, so that block 2 can hold a request the executor would refuse
+    // (bank-b renewing bank-a's evidence): the anchor rule must still refuse to stamp it.
+    const store = new MemoryLedgerStore();
+    const recorded = tx(1);
+    const recordedB = tx(1, { institution: 'bank-b' });
+    await appendBlock(store, [recorded, recordedB], T + 1000);
+    const reqA = hashRenewalTx(recorded, { nonce: 10 });
+    const reqB = hashRenewalTx(recordedB, {
+      institution: 'bank-b',
+      nonce: 10,
+      request: { hashAlg: 'sha384', hash: new Uint8Array(48).fill(1) },
+    });
+    const foreign = hashRenewalTx(recorded, { institution: 'bank-b', nonce: 11 });
+    await appendBlock(store, [reqA, reqB, foreign], T + 2000);
+    await appendBlock(store, [], T + 3000);
+    const algs: (string | undefined)[] = [];
+    const chain = await LedgerChain.open(store, genesis(), {
+      anchorVerifier: {
+        verifyAnchor: (token, hash, blockTime, atMs, alg) => {
+          algs.push(alg);
+          return stubVerifier.verifyAnchor(token, hash, blockTime, atMs);
+        },
+      },
+    });
+    const hashes = [1, 2, 3].map(async (h) => (await store.block(h))!.hash);
+    const [h1, h2, h3] = await Promise.all(hashes);
+    const stamping = (
+      height: number,
+      headerHash: Uint8Array,
+      requests: TxEnvelope[],
+      hashAlg = 'sha512' as const,
+    ) =>
+      anchorTx(
+        {
+          height,
+          headerHash,
+          token: Uint8Array.of(0x30),
+          hashRenewal: {
+            hashAlg,
+            requests: requests.map((r) => r.hash),
+            root: new Uint8Array(hashAlg === 'sha512' ? 64 : 48),
+            token: Uint8Array.of(0x30),
+          },
+        },
+        { nonce: height },
+      );
+    const code = async (a: TxEnvelope) => (await execute(chain, [a], T + 4000))[0];
+    expect(await code(stamping(3, h3!, [reqA]))).toBe('ok');
+    expect(algs).toEqual([undefined, 'sha512']);
+    expect(await code(stamping(3, h3!, [reqA, recorded]))).toBe(TxErrorCode.anchorBadHashRenewal);
+    expect(await code(stamping(3, h3!, [reqA, reqB]))).toBe(TxErrorCode.anchorBadHashRenewal);
+    expect(await code(stamping(3, h3!, [reqB], 'sha384' as 'sha512'))).toBe('ok');
+    expect(await code(stamping(3, h3!, [foreign]))).toBe(TxErrorCode.anchorBadHashRenewal);
+    expect(await admit(chain, stamping(3, h3!, [foreign]), T + 4000)).toBe(TxErrorCode.anchorBadHashRenewal);
+    // Twice in a block, then once committed.
+    expect(await execute(chain, [stamping(1, h1!, [reqA]), stamping(2, h2!, [reqA])], T + 4000)).toEqual([
+      'ok',
+      TxErrorCode.anchorBadHashRenewal,
+    ]);
+    await runBlock(chain, batchOf([stamping(2, h2!, [reqA])], T + 4000));
+    expect((await store.hashRenewalStampOf(reqA.hash))?.height).toBe(4);
+    expect(await code(stamping(3, h3!, [reqA]))).toBe(TxErrorCode.anchorBadHashRenewal);
+    // One request per evidence tx is indexed (the executor never commits two; here `foreign` replaced reqA).
+    expect((await store.hashRenewalRequests()).map((r) => r.env.hashHex)).toContain(reqB.hashHex);
+    // The requests a stamping primary would take: those no committed anchor stamped.
+    const queries = new LedgerQueries(store, genesis());
+    const unstamped = async () => (await queries.unstampedHashRenewals()).map((r) => r.env.hashHex);
+    expect(await unstamped()).toContain(reqB.hashHex);
+    await runBlock(chain, batchOf([stamping(3, h3!, [reqB], 'sha384' as 'sha512')], T + 5000));
+    expect(await unstamped()).not.toContain(reqB.hashHex);
+  });
+
   it('anchors use no nonce, are checked for time like any tx, and never reach the evidence indexes', async () => {
     const { chain, anchor } = await anchorChain();
     const a = anchor(1, 0, [0x30], { nonce: 42 });
@@ -522,6 +598,79 @@ describe('executor rules: one code per rejection', () => {
     const out = await execute(chain, [...sessions, over]);
     expect(out.at(-1)).toBe(TxErrorCode.caseFull);
     expect(out.slice(0, -1).every((o) => o === 'ok')).toBe(true);
+  });
+
+  describe('hash-tree renewal requests (ADR 016)', () => {
+    /** A chain where bank-a recorded `recorded` (SHA-256) and `sha512Evidence` (SHA-512), both committed. */
+    async function recordedChain() {
+      const chain = await openMemoryChain();
+      const recorded = tx(1);
+      const sha512Evidence = tx(2, {
+        evidence: { hashAlg: 'sha512', hash: new Uint8Array(64).fill(7) },
+      });
+      await runBlock(chain, batchOf([recorded, sha512Evidence], T + 1000));
+      return { chain, recorded, sha512Evidence };
+    }
+
+    it('TX_RENEWAL_UNKNOWN_EVIDENCE: names no committed evidence tx (or a tx that is not evidence)', async () => {
+      const { chain, recorded } = await recordedChain();
+      const pending = tx(3);
+      const unknown = hashRenewalTx(pending, { nonce: 10 });
+      expect(await execute(chain, [hashRenewalTx(recorded, { nonce: 11 }), unknown])).toEqual([
+        'ok',
+        TxErrorCode.renewalUnknownEvidence,
+      ]);
+      expect(await admit(chain, unknown)).toBe(TxErrorCode.renewalUnknownEvidence);
+      // Evidence in the same block is not committed yet.
+      expect(await execute(chain, [pending, unknown])).toEqual(['ok', TxErrorCode.renewalUnknownEvidence]);
+    });
+
+    it('TX_RENEWAL_NOT_RECORDER: only the institution that recorded the evidence may renew it', async () => {
+      const { chain, recorded } = await recordedChain();
+      const other = hashRenewalTx(recorded, { institution: 'bank-b', nonce: 10 });
+      const own = hashRenewalTx(recorded, { nonce: 10 });
+      expect(await admit(chain, other)).toBe(TxErrorCode.renewalNotRecorder);
+      expect(await execute(chain, [other, own])).toEqual([TxErrorCode.renewalNotRecorder, 'ok']);
+    });
+
+    it('TX_RENEWAL_NOT_ARCHIVED: the evidence hash is not SHA-256', async () => {
+      const { chain, recorded, sha512Evidence } = await recordedChain();
+      const bad = hashRenewalTx(sha512Evidence, { nonce: 10 });
+      expect(await admit(chain, bad)).toBe(TxErrorCode.renewalNotArchived);
+      expect(await execute(chain, [bad, hashRenewalTx(recorded, { nonce: 11 })])).toEqual([
+        TxErrorCode.renewalNotArchived,
+        'ok',
+      ]);
+    });
+
+    it('TX_RENEWAL_ALREADY_REQUESTED: one renewal per evidence tx, committed or earlier in the block', async () => {
+      const { chain, recorded } = await recordedChain();
+      const first = hashRenewalTx(recorded, { nonce: 10 });
+      const second = hashRenewalTx(recorded, {
+        nonce: 11,
+        request: { hashAlg: 'sha384', hash: new Uint8Array(48) },
+      });
+      expect(await execute(chain, [first, second])).toEqual(['ok', TxErrorCode.renewalAlreadyRequested]);
+      expect(await admit(chain, second)).toBe('ok');
+      await runBlock(chain, batchOf([first], T + 2000));
+      expect(await admit(chain, second)).toBe(TxErrorCode.renewalAlreadyRequested);
+      expect((await chain.store.hashRenewalOf(recorded.hash))?.env.hashHex).toBe(first.hashHex);
+      // It used up its nonce like any client tx.
+      const replay = tx(10, { evidence: { hash: new Uint8Array(32).fill(9) } });
+      expect(await admit(chain, replay)).toBe(TxErrorCode.replayedNonce);
+    });
+
+    it('a request signed by a key of another institution, or with a weak hash, is refused statelessly', async () => {
+      const { chain, recorded } = await recordedChain();
+      const forged = hashRenewalTx(recorded, { nonce: 10, signer: 'bank-b/client-1' });
+      expect(await admit(chain, forged)).toBe(TxErrorCode.badSignature);
+      const weak = hashRenewalTx(recorded, { nonce: 10 });
+      const payload = weak.tx.payload.slice();
+      payload[33] = 1; // sha256's wire code: not a renewal hash
+      const unsigned = { ...weak.tx, payload };
+      const env = envelope(signTx(unsigned, testSigner('bank-a/client-1')));
+      expect(await admit(chain, env)).toBe(TxErrorCode.malformedPayload);
+    });
   });
 
   it('reports only the first broken rule, in TxErrorCode order', async () => {
