@@ -24,13 +24,16 @@ export const TX_VERSION = 1;
  * Transaction types and their wire codes. `evidence` (an EvidenceRecord payload) is signed by an
  * institution's client key, as is `case` (a CaseRecord payload, src/core/case.ts: one event of a dispute case);
  * `anchor` (an AnchorRecord payload, src/core/anchor.ts) and `governance` (a GovernanceRecord payload,
- * src/core/governance.ts) by a validator's key.
+ * src/core/governance.ts) by a validator's key, as is `audit` (an AuditHeadRecord payload, src/core/audit-head.ts:
+ * the node's audit log head, ADR 015). The audit code is one constant so a merge can renumber it in one place.
  */
+export const AUDIT_TX_CODE = 5;
 export const TxTypes = {
   evidence: 1,
   anchor: 2,
   governance: 3,
   case: 4,
+  audit: AUDIT_TX_CODE,
 } as const;
 export type TxType = keyof typeof TxTypes;
 const txTypeByCode = new Map<number, TxType>(

@@ -24,6 +24,8 @@ export const TxErrorCode = {
    * in the current set.
    */
   anchorNotValidator: 'TX_ANCHOR_NOT_VALIDATOR',
+  /** An audit head tx not signed under the reserved key id `validator` by a validator of the current set. */
+  auditNotValidator: 'TX_AUDIT_NOT_VALIDATOR',
   /** The signature does not verify under the named key. */
   badSignature: 'TX_BAD_SIGNATURE',
   /** The payload does not decode for the tx type. */
@@ -99,6 +101,11 @@ export const TxErrorCode = {
    * encryption key, or a party the event adds left without a wrap (ADR 011).
    */
   caseBadWrap: 'TX_CASE_BAD_WRAP',
+  /**
+   * (Audit) The audit head's seq is not above the last one committed for the institution (earlier in the
+   * block too): a node's audit log never shrinks (ADR 015).
+   */
+  auditStale: 'TX_AUDIT_STALE',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 /** A rejected tx is the answer "no". */
@@ -109,6 +116,7 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   unknownInstitution: ExitCode.failed,
   unknownKey: ExitCode.failed,
   anchorNotValidator: ExitCode.failed,
+  auditNotValidator: ExitCode.failed,
   badSignature: ExitCode.failed,
   malformedPayload: ExitCode.failed,
   duplicate: ExitCode.failed,
@@ -142,6 +150,7 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   caseMissingParty: ExitCode.failed,
   caseBadCoSignature: ExitCode.failed,
   caseBadWrap: ExitCode.failed,
+  auditStale: ExitCode.failed,
 });
 
 export class TxError extends JrError {

@@ -6,6 +6,7 @@
  * buildBlock and commitBlock run one at a time, in call order: a block is always built against the head the
  * next commit extends. checkTx runs freely alongside them; execution re-checks everything it admitted.
  */
+import { decodeAuditHead } from '../core/audit-head.ts';
 import type { Batch } from '../core/batch.ts';
 import {
   type BlockHeader,
@@ -37,6 +38,7 @@ import type { TxRecord } from './records.ts';
 import {
   type AnchorFacts,
   checkAnchor,
+  checkAuditHead,
   checkStateless,
   checkTime,
   checkToken,
@@ -325,6 +327,7 @@ export class LedgerChain implements Chain {
     });
     const state = await this.#uniqueState(standing);
     const anchors = await this.#anchorFacts(standing, head);
+    const auditHeads = await this.#auditHeads(standing);
     const caseIds = standing.flatMap((s) => (s.record.type === 'case' ? [s.record.case.caseId] : []));
     const cases =
       caseIds.length === 0
@@ -363,7 +366,9 @@ export class LedgerChain implements Chain {
             ? checkAnchor(env, verdict.anchor, time, anchors)
             : verdict.type === 'case'
               ? cases!.judge(env, verdict.case, out.included.length, caseCtx, inBlock)
-              : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
+              : verdict.type === 'audit'
+                ? checkAuditHead(env, verdict.audit, auditHeads.get(env.tx.institution) ?? 0)
+                : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
       out.verdicts.push(rejection);
       if (rejection !== undefined) {
         out.rejected.push(rejection);
@@ -375,6 +380,7 @@ export class LedgerChain implements Chain {
         state.seenHashes.add(env.hashHex);
         if (usesNonce(verdict)) state.seenNonces.add(nonceId(env));
         else if (verdict.type === 'anchor') anchors.anchoredHeight = verdict.anchor.height;
+        else if (verdict.type === 'audit') auditHeads.set(env.tx.institution, verdict.audit.seq);
       }
     }
     return out;
@@ -417,6 +423,20 @@ export class LedgerChain implements Chain {
       if ((await this.store.tx(env.hash)) !== undefined) state.committed.add(env.hashHex);
     }
     return state;
+  }
+
+  /** The last committed audit head seq of each institution a standing audit tx comes from. */
+  async #auditHeads(
+    standing: readonly { env: TxEnvelope; record: TxRecord }[],
+  ): Promise<Map<string, number>> {
+    const seqs = new Map<string, number>();
+    for (const { env, record } of standing) {
+      const { institution } = env.tx;
+      if (record.type !== 'audit' || seqs.has(institution)) continue;
+      const last = await this.store.auditHead(institution);
+      seqs.set(institution, last === undefined ? 0 : decodeAuditHead(last.env.tx.payload).seq);
+    }
+    return seqs;
   }
 
   /** The anchored height, and the stored header at each committed height a standing anchor tx names. */
@@ -528,7 +548,8 @@ interface UniqueState {
 
 /**
  * Duplicate (the same tx) before replay (another tx with the nonce); committed or earlier in the block.
- * Anchor txs use no nonce: the anchored height, which must rise, already keeps each one from counting twice.
+ * Anchor and audit txs use no nonce: the anchored height (the audit seq), which must rise, already keeps each
+ * one from counting twice.
  */
 function checkUnique(env: TxEnvelope, s: UniqueState): TxRejection | undefined {
   const { institution, nonce } = env.tx;
@@ -536,7 +557,7 @@ function checkUnique(env: TxEnvelope, s: UniqueState): TxRejection | undefined {
   if (s.seenHashes.has(env.hashHex)) {
     return reject(env, TxErrorCode.duplicate, 'the same tx appears earlier in the block');
   }
-  if (env.tx.type === 'anchor') return undefined;
+  if (env.tx.type === 'anchor' || env.tx.type === 'audit') return undefined;
   if (s.nonceUsed.has(env.hashHex)) {
     return reject(env, TxErrorCode.replayedNonce, `nonce ${nonce} of ${institution} is already used`);
   }

@@ -92,6 +92,8 @@ export class MemoryLedgerStore implements LedgerStore {
   readonly #archiveIndex: ArchiveIndexEntry[] = [];
   /** Positions of governance txs, in chain order. */
   readonly #governanceAt: Position[] = [];
+  /** Where each institution's last audit head tx is. */
+  readonly #auditHeads = new Map<string, Position>();
   #anchorState: AnchorState = NO_ANCHOR_STATE;
   #governance: Uint8Array | undefined;
   readonly #caseStates = new Map<string, Uint8Array>();
@@ -180,6 +182,10 @@ export class MemoryLedgerStore implements LedgerStore {
         this.#governanceAt.push(at);
         return;
       }
+      if (record.type === 'audit') {
+        this.#auditHeads.set(env.tx.institution, at);
+        return;
+      }
       this.#useNonce(env.tx.institution, env.tx.nonce);
       if (record.type === 'case') return;
       const ev = record.evidence;
@@ -241,6 +247,12 @@ export class MemoryLedgerStore implements LedgerStore {
     checkHeight(beforeHeight);
     this.#open();
     return this.#governanceAt.filter((p) => p.height < beforeHeight).map((p) => this.#entry(p));
+  }
+
+  async auditHead(institution: string): Promise<LedgerTx | undefined> {
+    this.#open();
+    const at = this.#auditHeads.get(institution);
+    return at === undefined ? undefined : this.#entry(at);
   }
 
   async blockTxs(height: number): Promise<TxEnvelope[] | undefined> {

@@ -3,6 +3,7 @@
  * index evidence records and record anchors from them without decoding payloads again.
  */
 import { type AnchorRecord, decodeAnchor } from '../core/anchor.ts';
+import { type AuditHeadRecord, decodeAuditHead } from '../core/audit-head.ts';
 import { type CaseRecord, decodeCase } from '../core/case.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import { decodeGovernance, type GovernanceRecord } from '../core/governance.ts';
@@ -12,7 +13,8 @@ export type TxRecord =
   | { readonly type: 'evidence'; readonly evidence: EvidenceRecord }
   | { readonly type: 'anchor'; readonly anchor: AnchorRecord }
   | { readonly type: 'governance'; readonly governance: GovernanceRecord }
-  | { readonly type: 'case'; readonly case: CaseRecord };
+  | { readonly type: 'case'; readonly case: CaseRecord }
+  | { readonly type: 'audit'; readonly audit: AuditHeadRecord };
 
 /** Decodes the payload for the tx's type. Throws CodecError when it does not decode. */
 export function decodeTxRecord(tx: Tx): TxRecord {
@@ -25,5 +27,7 @@ export function decodeTxRecord(tx: Tx): TxRecord {
       return { type: 'governance', governance: decodeGovernance(tx.payload) };
     case 'case':
       return { type: 'case', case: decodeCase(tx.payload) };
+    case 'audit':
+      return { type: 'audit', audit: decodeAuditHead(tx.payload) };
   }
 }
