@@ -583,6 +583,14 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'an anchor’s archive timestamp or renewal token from an untrusted TSA is accepted',
     tests: ['test/unit/receipt/ers-export.test.ts'],
   },
+  {
+    id: 'audit-head-shrinks',
+    file: 'src/ledger/rules.ts',
+    original: 'if (audit.seq <= committed) {',
+    replacement: 'if (audit.seq < committed) {',
+    breaks: 'an audit head no longer than the committed one is accepted (a rolled-back log re-anchored)',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
   // ---- long-term receipts (ADR 016) -------------------------------------------------------------------------
   {
     id: 'receipt-anchor-expired',
