@@ -316,6 +316,11 @@ export class AuditLog {
     [this.#seq, this.#last] = [seq, last];
   }
 
+  /** The seq and hash of the last entry appended (seq 0 and 64 zeros for an empty log). */
+  head(): { seq: number; hash: string } {
+    return { seq: this.#seq, hash: this.#last };
+  }
+
   /** Every entry, checked again (a log edited while the node runs fails here too). */
   entries(): AuditEntry[] {
     const entries = verifyAuditLines(this.#lines());
