@@ -591,6 +591,14 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'an audit head no longer than the committed one is accepted (a rolled-back log re-anchored)',
     tests: ['test/unit/ledger/tx-rules.test.ts'],
   },
+  {
+    id: 'audit-committed-head-hash',
+    file: 'src/api/audit.ts',
+    original: 'if (e.hash !== committed.hash)',
+    replacement: 'if (e.hash === undefined)',
+    breaks: 'a log rewritten below the audit head committed on the chain passes audit verify and node start',
+    tests: ['test/unit/api/audit-anchor.test.ts'],
+  },
   // ---- long-term receipts (ADR 016) -------------------------------------------------------------------------
   {
     id: 'receipt-anchor-expired',
