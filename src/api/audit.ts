@@ -183,6 +183,41 @@ export function checkAuditHead(entries: readonly AuditEntry[], head: AuditHead |
     });
 }
 
+/** The head a node committed to the ledger (an `audit` tx, ADR 015): its log must still reach it. */
+export interface CommittedAuditHead {
+  seq: number;
+  /** Hex. */
+  hash: string;
+}
+
+export class AuditRollbackError extends JrError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('AUDIT_LOG_ROLLED_BACK', message, details);
+  }
+}
+
+/**
+ * A log shorter than the head committed on the chain, or whose entry at that seq hashes otherwise, was rolled
+ * back (or rewritten) since: even with the node's key, the operator cannot take back a committed head.
+ */
+export function checkCommittedHead(
+  entries: readonly AuditEntry[],
+  committed: CommittedAuditHead | undefined,
+): void {
+  if (committed === undefined) return;
+  const e = entries[committed.seq - 1];
+  if (e === undefined)
+    throw new AuditRollbackError(
+      `audit log rolled back: the chain records entry ${committed.seq}, the log ends at entry ${entries.length}`,
+      { committed: committed.seq, entries: entries.length },
+    );
+  if (e.hash !== committed.hash)
+    throw new AuditRollbackError(
+      `audit log entry ${committed.seq} is not the one the chain records (log rewritten)`,
+      { committed: committed.seq },
+    );
+}
+
 /**
  * Verifies a log file and its head (`jrchain audit verify`); throws AuditLogError at the first problem. With
  * `keys` (the node's public keys) the head must be signed by one of them.
@@ -279,6 +314,11 @@ export class AuditLog {
     }
     // Only after the write: a failed append leaves the chain where the file is.
     [this.#seq, this.#last] = [seq, last];
+  }
+
+  /** The seq and hash of the last entry appended (seq 0 and 64 zeros for an empty log). */
+  head(): { seq: number; hash: string } {
+    return { seq: this.#seq, hash: this.#last };
   }
 
   /** Every entry, checked again (a log edited while the node runs fails here too). */

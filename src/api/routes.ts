@@ -2,12 +2,13 @@
  * The node's HTTP API (docs/api.md). Routes depend on a small backend interface rather than the Node, so
  * they can be tested over a memory ledger and a stand-in for consensus.
  */
+import { decodeAuditHead } from '../core/audit-head.ts';
 import { toHex, tryFromHex } from '../core/bytes.ts';
 import { CodecError } from '../core/codec.ts';
 import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { type HashAlg, HashAlgs } from '../core/evidence.ts';
 import { type Genesis, genesisHash, genesisSuite, genesisToJson } from '../core/genesis.ts';
-import { Limits } from '../core/limits.ts';
+import { ID_PATTERN, Limits } from '../core/limits.ts';
 import { decodeTxList, parseTx, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
@@ -21,7 +22,7 @@ import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.
 import { operatorPageRoutes } from './operator-page.ts';
 import { badRequest, ledgerCall, pageParams } from './params.ts';
 import { type VerifierPageSource, verifierPageRoutes } from './verifier-page.ts';
-import { blockView, governanceView, recordView, txView } from './views.ts';
+import { auditHeadView, blockView, governanceView, recordView, txView } from './views.ts';
 
 export type SubmitOutcome =
   | { status: 'accepted' | 'pending' | 'committed'; rejection?: undefined }
@@ -366,6 +367,25 @@ export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}, pages: ApiP
       handler: (req) => evidenceRecords(b, req.params.hash!.toLowerCase()),
     },
     { method: 'GET', path: '/v1/status', handler: async () => ({ json: await b.status() }) },
+    {
+      // Public (docs/api.md): a node's committed audit head is a count and an opaque hash, and whoever a node
+      // served must be able to check it against that node's log without an account on this one (ADR 015).
+      method: 'GET',
+      path: '/v1/audit-heads/:institution',
+      handler: async (req) => {
+        const institution = req.params.institution!;
+        if (!ID_PATTERN.test(institution)) throw badRequest('BAD_INSTITUTION', 'institution id is malformed');
+        const t = await b.queries.auditHead(institution);
+        if (t === undefined) return { json: { institution, committed: null } };
+        const committed = {
+          ...auditHeadView(decodeAuditHead(t.env.tx.payload)),
+          txHash: t.env.hashHex,
+          height: t.height,
+          blockTime: new Date(t.blockTime).toISOString(),
+        };
+        return { json: { institution, committed } };
+      },
+    },
     {
       method: 'GET',
       path: '/v1/governance',

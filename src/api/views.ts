@@ -1,6 +1,7 @@
 /** JSON views of ledger objects for the API. Hashes are lower-case hex, bytes base64, times ISO-8601 UTC. */
 
 import { decodeAnchor } from '../core/anchor.ts';
+import { type AuditHeadRecord, decodeAuditHead } from '../core/audit-head.ts';
 import { type BlockHeader, encodeCertificate, headerHash } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
 import { decodeCase } from '../core/case.ts';
@@ -46,6 +47,8 @@ export function recordView(e: EvidenceEntry): Record<string, unknown> {
   };
 }
 
+export const auditHeadView = (a: AuditHeadRecord) => ({ seq: a.seq, hash: toHex(a.hash) });
+
 export function txView(t: LedgerTx): Record<string, unknown> {
   const { tx } = t.env;
   let payload: Record<string, unknown>;
@@ -60,7 +63,8 @@ export function txView(t: LedgerTx): Record<string, unknown> {
     payload = {
       hashRenewal: { evidenceTx: toHex(r.evidenceTx), hashAlg: r.hashAlg, hash: toHex(r.hash) },
     };
-  } else {
+  } else if (tx.type === 'audit') payload = { audit: auditHeadView(decodeAuditHead(tx.payload)) };
+  else {
     const a = decodeAnchor(tx.payload);
     payload = { anchor: { height: a.height, headerHash: toHex(a.headerHash), tokenBytes: a.token.length } };
   }

@@ -2,11 +2,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { AUDIT_LOG_FILE, verifyAuditFile } from '../api/audit.ts';
+import {
+  AUDIT_LOG_FILE,
+  type CommittedAuditHead,
+  checkCommittedHead,
+  verifyAuditFile,
+} from '../api/audit.ts';
 import { tryFromHex } from '../core/bytes.ts';
 import { HOME_FILES } from '../node/home.ts';
 import { caseNameOnChain, HOME_OPTION, KEY_OPTION, signedIdentity } from './case-query.ts';
 import { CASE_KEYS_OPTION } from './case-sealing.ts';
+import { ApiClient, nodeUrl } from './client.ts';
 import { type CliIo, emit, UsageError } from './io.ts';
 
 interface AuditEntryJson {
@@ -74,14 +80,22 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
       'a validator public key that may have signed the head (repeatable)',
       collect,
     )
+    .option(
+      '--institution <id>',
+      "the node's institution: its audit head committed on the chain (asked of --node) must still be in the\n" +
+        'log, so a log rolled back with its signed head fails (AUDIT_LOG_ROLLED_BACK)',
+    )
     .option('--json', 'print machine-readable JSON')
-    .action((opts: { dataDir: string; home?: string; publicKey?: string[]; json?: boolean }) => {
-      // `audit` has --json and --home too, and commander gives a flag to the parent that defines it.
-      const parent = audit.opts() as { json?: boolean; home?: string };
+    .action(async (opts: VerifyOptions) => {
+      // `audit` has --json, --home and --node too, and commander gives a flag to the parent that defines it.
+      const parent = audit.opts() as { json?: boolean; home?: string; node?: string };
       const json = opts.json === true || parent.json === true;
       const home = opts.home ?? parent.home;
       const keys = nodeKeys({ ...opts, ...(home === undefined ? {} : { home }) });
       const { entries, head } = verifyAuditFile(join(opts.dataDir, AUDIT_LOG_FILE), keys);
+      const committed =
+        opts.institution === undefined ? undefined : await committedHead(parent.node, opts.institution);
+      checkCommittedHead(entries, committed ?? undefined);
       const signedBy = head?.publicKey ?? null;
       const out = {
         ok: true,
@@ -89,15 +103,43 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
         head: head ?? null,
         signedBy,
         keyChecked: keys !== undefined,
+        ...(committed === undefined ? {} : { committed }),
       };
       emit(io, json, out, () => {
-        const t = `audit log ok: ${entries.length} entries, hash chain and head agree\n`;
+        const t = `audit log ok: ${entries.length} entries, hash chain and head agree\n${onChainLine(committed)}`;
         if (signedBy === null) return `${t}the head is not signed (a log from before signed heads)\n`;
         return keys === undefined
           ? `${t}head signed by ${signedBy}: give --home or --public-key to check that it is the node's key\n`
           : `${t}head signed by the node's key ${signedBy}\n`;
       });
     });
+}
+
+interface VerifyOptions {
+  dataDir: string;
+  home?: string;
+  publicKey?: string[];
+  institution?: string;
+  json?: boolean;
+}
+
+/** The institution's audit head committed on the chain, asked of a node (public route), or null for none. */
+async function committedHead(
+  node: string | undefined,
+  institution: string,
+): Promise<CommittedAuditHead | null> {
+  const client = new ApiClient(nodeUrl(node));
+  const r = await client.get<{ committed: CommittedAuditHead | null }>(
+    `/v1/audit-heads/${encodeURIComponent(institution)}`,
+  );
+  return r.body.committed === null ? null : { seq: r.body.committed.seq, hash: r.body.committed.hash };
+}
+
+function onChainLine(committed: CommittedAuditHead | null | undefined): string {
+  if (committed === undefined) return '';
+  return committed === null
+    ? 'no audit head of this node is committed on the chain yet\n'
+    : `the log holds the audit head committed on the chain (entry ${committed.seq})\n`;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

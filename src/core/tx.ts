@@ -26,14 +26,17 @@ export const TX_VERSION = 1;
  * as is `hash-renewal` (a HashRenewalRequest payload, src/core/hash-renewal.ts: a stronger hash of a document
  * the institution recorded, for hash-tree renewal);
  * `anchor` (an AnchorRecord payload, src/core/anchor.ts) and `governance` (a GovernanceRecord payload,
- * src/core/governance.ts) by a validator's key.
+ * src/core/governance.ts) by a validator's key, as is `audit` (an AuditHeadRecord payload, src/core/audit-head.ts:
+ * the node's audit log head, ADR 015). The audit code is one constant so a merge can renumber it in one place.
  */
+export const AUDIT_TX_CODE = 6;
 export const TxTypes = {
   evidence: 1,
   anchor: 2,
   governance: 3,
   case: 4,
   'hash-renewal': 5,
+  audit: AUDIT_TX_CODE,
 } as const;
 export type TxType = keyof typeof TxTypes;
 const txTypeByCode = new Map<number, TxType>(

@@ -24,6 +24,8 @@ export const TxErrorCode = {
    * in the current set.
    */
   anchorNotValidator: 'TX_ANCHOR_NOT_VALIDATOR',
+  /** An audit head tx not signed under the reserved key id `validator` by a validator of the current set. */
+  auditNotValidator: 'TX_AUDIT_NOT_VALIDATOR',
   /** The signature does not verify under the named key. */
   badSignature: 'TX_BAD_SIGNATURE',
   /** The payload does not decode for the tx type. */
@@ -116,6 +118,11 @@ export const TxErrorCode = {
   renewalNotArchived: 'TX_RENEWAL_NOT_ARCHIVED',
   /** (Hash renewal) A renewal of this evidence is already committed, or earlier in the block. */
   renewalAlreadyRequested: 'TX_RENEWAL_ALREADY_REQUESTED',
+  /**
+   * (Audit) The audit head's seq is not above the last one committed for the institution (earlier in the
+   * block too): a node's audit log never shrinks (ADR 015).
+   */
+  auditStale: 'TX_AUDIT_STALE',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 /** A rejected tx is the answer "no". */
@@ -126,6 +133,7 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   unknownInstitution: ExitCode.failed,
   unknownKey: ExitCode.failed,
   anchorNotValidator: ExitCode.failed,
+  auditNotValidator: ExitCode.failed,
   badSignature: ExitCode.failed,
   malformedPayload: ExitCode.failed,
   duplicate: ExitCode.failed,
@@ -164,6 +172,7 @@ export const TxErrorExit = exitCodes(TxErrorCode, {
   renewalNotRecorder: ExitCode.failed,
   renewalNotArchived: ExitCode.failed,
   renewalAlreadyRequested: ExitCode.failed,
+  auditStale: ExitCode.failed,
 });
 
 export class TxError extends JrError {

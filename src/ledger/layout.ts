@@ -26,6 +26,7 @@
  * | 0x00   | 00 05                                           | archive index marker: v1 (as 00 04)          |
  * | 0x10   | 10 evidenceTxHash[32]                           | location of its hash-renewal tx: v1, h, index |
  * | 0x11   | 11 requestTxHash[32]                            | location of the anchor that stamped it       |
+ * | 0x12   | 12 len:u8 institution                           | location of its last audit head tx: v1, h, i |
  *
  * Fixed-width integers are big-endian, so byte order is numeric order and an index iterates in chain order
  * (the time index in time order, then chain order). Variable-length ids carry a length byte, so the prefix
@@ -78,6 +79,7 @@ export const Prefix = {
   archive: 0x0f,
   hashRenewal: 0x10,
   hashRenewalStamp: 0x11,
+  auditHead: 0x12,
 } as const;
 
 // A tx index is two bytes in keys; the protocol caps a block well below that.
@@ -209,6 +211,12 @@ export function governanceKey(height: number, index: number): Uint8Array {
 export function caseStateKey(caseId: string): Uint8Array {
   const id = idBytes(caseId);
   return new KeyWriter(2 + id.length).u8(Prefix.caseState).u8(id.length).bytes(id).done();
+}
+
+/** The institution's last audit head tx (ADR 015); stores before audit heads have none, so need no rebuild. */
+export function auditHeadKey(institution: string): Uint8Array {
+  const id = idBytes(institution);
+  return new KeyWriter(2 + id.length).u8(Prefix.auditHead).u8(id.length).bytes(id).done();
 }
 
 export function caseStatsKey(group: string): Uint8Array {
@@ -369,6 +377,11 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
     // Governance txs: their effect is the registry snapshot above; receipts list them from the index.
     if (record.type === 'governance') {
       out.push([governanceKey(height, index), EMPTY]);
+      continue;
+    }
+    // Audit heads: a later one in the block overwrites the earlier key, so the last one stays.
+    if (record.type === 'audit') {
+      out.push([auditHeadKey(env.tx.institution), encodeLocation(height, index)]);
       continue;
     }
     // Case txs: their effect is the case state below; they use up their nonce like evidence.

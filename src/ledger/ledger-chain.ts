@@ -6,6 +6,7 @@
  * buildBlock and commitBlock run one at a time, in call order: a block is always built against the head the
  * next commit extends. checkTx runs freely alongside them; execution re-checks everything it admitted.
  */
+import { decodeAuditHead } from '../core/audit-head.ts';
 import type { Batch } from '../core/batch.ts';
 import {
   type BlockHeader,
@@ -38,6 +39,7 @@ import type { TxRecord } from './records.ts';
 import {
   type AnchorFacts,
   checkAnchor,
+  checkAuditHead,
   checkHashRenewal,
   checkStateless,
   checkTime,
@@ -330,6 +332,7 @@ export class LedgerChain implements Chain {
     const state = await this.#uniqueState(standing);
     const anchors = await this.#anchorFacts(standing, head);
     const renewals = await this.#hashRenewalFacts(standing);
+    const auditHeads = await this.#auditHeads(standing);
     const caseIds = standing.flatMap((s) => (s.record.type === 'case' ? [s.record.case.caseId] : []));
     const cases =
       caseIds.length === 0
@@ -370,7 +373,9 @@ export class LedgerChain implements Chain {
               ? cases!.judge(env, verdict.case, out.included.length, caseCtx, inBlock)
               : verdict.type === 'hash-renewal'
                 ? checkHashRenewal(env, verdict.renewal, renewals)
-                : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
+                : verdict.type === 'audit'
+                  ? checkAuditHead(env, verdict.audit, auditHeads.get(env.tx.institution) ?? 0)
+                  : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
       out.verdicts.push(rejection);
       if (rejection !== undefined) {
         out.rejected.push(rejection);
@@ -386,6 +391,7 @@ export class LedgerChain implements Chain {
           for (const q of verdict.anchor.hashRenewal?.requests ?? []) anchors.stampedInBlock.add(toHex(q));
         }
         if (verdict.type === 'hash-renewal') renewals.renewed.add(toHex(verdict.renewal.evidenceTx));
+        else if (verdict.type === 'audit') auditHeads.set(env.tx.institution, verdict.audit.seq);
       }
     }
     return out;
@@ -441,6 +447,20 @@ export class LedgerChain implements Chain {
       if ((await this.store.hashRenewalOf(record.renewal.evidenceTx)) !== undefined) facts.renewed.add(id);
     }
     return facts;
+  }
+
+  /** The last committed audit head seq of each institution a standing audit tx comes from. */
+  async #auditHeads(
+    standing: readonly { env: TxEnvelope; record: TxRecord }[],
+  ): Promise<Map<string, number>> {
+    const seqs = new Map<string, number>();
+    for (const { env, record } of standing) {
+      const { institution } = env.tx;
+      if (record.type !== 'audit' || seqs.has(institution)) continue;
+      const last = await this.store.auditHead(institution);
+      seqs.set(institution, last === undefined ? 0 : decodeAuditHead(last.env.tx.payload).seq);
+    }
+    return seqs;
   }
 
   /** The anchored height, and the stored header at each committed height a standing anchor tx names. */
@@ -575,7 +595,8 @@ interface UniqueState {
 
 /**
  * Duplicate (the same tx) before replay (another tx with the nonce); committed or earlier in the block.
- * Anchor txs use no nonce: the anchored height, which must rise, already keeps each one from counting twice.
+ * Anchor and audit txs use no nonce: the anchored height (the audit seq), which must rise, already keeps each
+ * one from counting twice.
  */
 function checkUnique(env: TxEnvelope, s: UniqueState): TxRejection | undefined {
   const { institution, nonce } = env.tx;
@@ -583,7 +604,7 @@ function checkUnique(env: TxEnvelope, s: UniqueState): TxRejection | undefined {
   if (s.seenHashes.has(env.hashHex)) {
     return reject(env, TxErrorCode.duplicate, 'the same tx appears earlier in the block');
   }
-  if (env.tx.type === 'anchor') return undefined;
+  if (env.tx.type === 'anchor' || env.tx.type === 'audit') return undefined;
   if (s.nonceUsed.has(env.hashHex)) {
     return reject(env, TxErrorCode.replayedNonce, `nonce ${nonce} of ${institution} is already used`);
   }

@@ -13,6 +13,7 @@ import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { InvariantError } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import { decodeEvidence } from '../core/evidence.ts';
+import { ID_PATTERN } from '../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../core/tx.ts';
 import {
   type ArchiveIndexEntry,
@@ -30,6 +31,7 @@ import {
   ARCHIVE_PREFIX,
   anchorKey,
   archiveKey,
+  auditHeadKey,
   blockEntries,
   blockKey,
   CASE_OPENED_PREFIX,
@@ -298,6 +300,16 @@ export class LevelLedgerStore implements LedgerStore {
     this.#open();
     const keys = await this.#db.keys({ gte: GOVERNANCE_PREFIX, lt: governanceKey(beforeHeight, 0) }).all();
     return this.#txsAt(keys.map((k) => positionOfKey(view(k), false)));
+  }
+
+  async auditHead(institution: string): Promise<LedgerTx | undefined> {
+    this.#open();
+    if (typeof institution !== 'string' || !ID_PATTERN.test(institution)) return undefined;
+    const loc = await this.#db.get(auditHeadKey(institution));
+    if (loc === undefined) return undefined;
+    const at = stored('audit head location', () => decodeLocation(view(loc)));
+    const [entry] = await this.#txsAt([at]);
+    return entry!;
   }
 
   async tx(hash: Uint8Array): Promise<LedgerTx | undefined> {

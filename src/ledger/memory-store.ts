@@ -96,6 +96,8 @@ export class MemoryLedgerStore implements LedgerStore {
   readonly #archiveIndex: ArchiveIndexEntry[] = [];
   /** Positions of governance txs, in chain order. */
   readonly #governanceAt: Position[] = [];
+  /** Where each institution's last audit head tx is. */
+  readonly #auditHeads = new Map<string, Position>();
   #anchorState: AnchorState = NO_ANCHOR_STATE;
   #governance: Uint8Array | undefined;
   readonly #caseStates = new Map<string, Uint8Array>();
@@ -185,6 +187,10 @@ export class MemoryLedgerStore implements LedgerStore {
         this.#governanceAt.push(at);
         return;
       }
+      if (record.type === 'audit') {
+        this.#auditHeads.set(env.tx.institution, at);
+        return;
+      }
       this.#useNonce(env.tx.institution, env.tx.nonce);
       if (record.type === 'case') return;
       if (record.type === 'hash-renewal') {
@@ -250,6 +256,12 @@ export class MemoryLedgerStore implements LedgerStore {
     checkHeight(beforeHeight);
     this.#open();
     return this.#governanceAt.filter((p) => p.height < beforeHeight).map((p) => this.#entry(p));
+  }
+
+  async auditHead(institution: string): Promise<LedgerTx | undefined> {
+    this.#open();
+    const at = this.#auditHeads.get(institution);
+    return at === undefined ? undefined : this.#entry(at);
   }
 
   async blockTxs(height: number): Promise<TxEnvelope[] | undefined> {

@@ -147,6 +147,11 @@ export class LedgerQueries {
     return this.#store.governanceTxs(beforeHeight);
   }
 
+  /** The institution's last committed audit head tx (ADR 015), if any. */
+  auditHead(institution: string): Promise<LedgerTx | undefined> {
+    return this.#store.auditHead(institution);
+  }
+
   evidenceByHash(hashAlg: HashAlg, hash: Uint8Array, page?: PageRequest): Promise<Page<EvidenceEntry>> {
     return this.#store.evidenceByHash(hashAlg, hash, page);
   }

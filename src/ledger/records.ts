@@ -3,6 +3,7 @@
  * index evidence records and record anchors from them without decoding payloads again.
  */
 import { type AnchorRecord, decodeAnchor } from '../core/anchor.ts';
+import { type AuditHeadRecord, decodeAuditHead } from '../core/audit-head.ts';
 import { type CaseRecord, decodeCase } from '../core/case.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import { decodeGovernance, type GovernanceRecord } from '../core/governance.ts';
@@ -14,7 +15,8 @@ export type TxRecord =
   | { readonly type: 'anchor'; readonly anchor: AnchorRecord }
   | { readonly type: 'governance'; readonly governance: GovernanceRecord }
   | { readonly type: 'case'; readonly case: CaseRecord }
-  | { readonly type: 'hash-renewal'; readonly renewal: HashRenewalRequest };
+  | { readonly type: 'hash-renewal'; readonly renewal: HashRenewalRequest }
+  | { readonly type: 'audit'; readonly audit: AuditHeadRecord };
 
 /** Decodes the payload for the tx's type. Throws CodecError when it does not decode. */
 export function decodeTxRecord(tx: Tx): TxRecord {
@@ -29,5 +31,7 @@ export function decodeTxRecord(tx: Tx): TxRecord {
       return { type: 'case', case: decodeCase(tx.payload) };
     case 'hash-renewal':
       return { type: 'hash-renewal', renewal: decodeHashRenewal(tx.payload) };
+    case 'audit':
+      return { type: 'audit', audit: decodeAuditHead(tx.payload) };
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import type { AnchorRecord } from '../core/anchor.ts';
+import type { AuditHeadRecord } from '../core/audit-head.ts';
 import type { BlockHeader } from '../core/block.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import { CodecError } from '../core/codec.ts';
@@ -62,6 +63,12 @@ export interface StatelessContext {
   suite?: CryptoSuite;
 }
 
+const NOT_VALIDATOR = {
+  anchor: TxErrorCode.anchorNotValidator,
+  governance: TxErrorCode.govNotValidator,
+  audit: TxErrorCode.auditNotValidator,
+} as const;
+
 /**
  * Size, chain, institution, key, signature and payload: everything that does not depend on time or ledger
  * state. Evidence txs are signed by a client key of the institution; anchor txs by the institution's
@@ -80,12 +87,12 @@ export function checkStateless(env: TxEnvelope, ctx: StatelessContext): TxReject
     return reject(env, TxErrorCode.unknownInstitution, `institution ${tx.institution} is not registered`);
   }
   let publicKey: Uint8Array | undefined;
-  if (tx.type === 'anchor' || tx.type === 'governance') {
+  if (tx.type === 'anchor' || tx.type === 'governance' || tx.type === 'audit') {
     publicKey = tx.keyId === VALIDATOR_KEY_ID ? ctx.validatorKeys.get(tx.institution) : undefined;
     if (publicKey === undefined) {
       return reject(
         env,
-        tx.type === 'anchor' ? TxErrorCode.anchorNotValidator : TxErrorCode.govNotValidator,
+        NOT_VALIDATOR[tx.type],
         `${tx.type} txs are signed by a validator key of the set in force (key id "${VALIDATOR_KEY_ID}"); ${tx.institution}/${tx.keyId} is none`,
       );
     }
@@ -308,6 +315,26 @@ export function checkHashRenewal(
   }
   if (facts.renewed.has(id)) {
     return reject(env, TxErrorCode.renewalAlreadyRequested, `evidence ${id} already has a hash renewal`);
+  }
+  return undefined;
+}
+
+/**
+ * An audit head must raise the institution's committed audit log length (`committed`: the last seq committed
+ * for it, counting heads earlier in the block; 0 when none). Validators never see the log, so this and the
+ * validator signature are all they can check (ADR 015).
+ */
+export function checkAuditHead(
+  env: TxEnvelope,
+  audit: AuditHeadRecord,
+  committed: number,
+): TxRejection | undefined {
+  if (audit.seq <= committed) {
+    return reject(
+      env,
+      TxErrorCode.auditStale,
+      `audit head ${audit.seq} of ${env.tx.institution} is not above its committed head ${committed}`,
+    );
   }
   return undefined;
 }

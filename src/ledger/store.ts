@@ -208,6 +208,8 @@ export interface LedgerStore {
    * LEDGER_INVALID_ARGUMENT unless `beforeHeight` is a safe integer >= 1.
    */
   governanceTxs(beforeHeight: number): Promise<LedgerTx[]>;
+  /** The institution's last committed audit head tx (ADR 015), or undefined when it committed none. */
+  auditHead(institution: string): Promise<LedgerTx | undefined>;
 
   /** The encoded state of each case (undefined for an unknown id), in argument order. */
   caseStates(caseIds: readonly string[]): Promise<(Uint8Array | undefined)[]>;

@@ -57,6 +57,8 @@ export interface NodeConfig {
     };
   };
   log: { level: LogLevel; format: LogFormat };
+  /** How often the node commits its audit log head to the chain when the log grew (ADR 015); default 10 min. */
+  audit?: { headIntervalMs: number };
 }
 
 /** Overrides from the environment or flags, already parsed to their types. */
@@ -169,6 +171,7 @@ export function parseConfig(home: string, doc: unknown): NodeConfig {
     'api',
     'tsa',
     'log',
+    'audit',
   ]);
   if (o.format !== CONFIG_FORMAT) fail(`config.format must be "${CONFIG_FORMAT}"`);
   if (typeof o.institution !== 'string' || o.institution === '') fail('config.institution is required');
@@ -189,6 +192,10 @@ export function parseConfig(home: string, doc: unknown): NodeConfig {
       for (const [id, addrs] of Object.entries(peers))
         c.p2p.peers[id] = strings(addrs, `config.p2p.peers.${id}`);
     }
+  }
+  if (o.audit !== undefined) {
+    const a = object(o.audit, 'config.audit', ['headIntervalMs']);
+    c.audit = { headIntervalMs: posInt(a.headIntervalMs, 'config.audit.headIntervalMs') };
   }
   if (o.api !== undefined) {
     const a = object(o.api, 'config.api', ['host', 'port', 'tls']);
@@ -299,5 +306,6 @@ export function configToJson(c: NodeConfig): Record<string, unknown> {
     api: c.api,
     tsa: c.tsa,
     log: c.log,
+    ...(c.audit === undefined ? {} : { audit: c.audit }),
   };
 }

@@ -49,6 +49,7 @@ const FORWARDER_FAULTS: ReadonlySet<string> = new Set([
   TxErrorCode.unknownInstitution,
   TxErrorCode.unknownKey,
   TxErrorCode.anchorNotValidator,
+  TxErrorCode.auditNotValidator,
   TxErrorCode.badSignature,
   TxErrorCode.malformedPayload,
 ]);

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { isLoopbackHost } from '../api/access.ts';
-import { AUDIT_LOG_FILE, AuditLog } from '../api/audit.ts';
+import { AUDIT_LOG_FILE, AuditLog, checkCommittedHead } from '../api/audit.ts';
 import type { CaseKeyLookup } from '../api/case-routes.ts';
 import { ApiServer } from '../api/http.ts';
 import {
@@ -15,7 +15,9 @@ import {
   type ReadyState,
 } from '../api/routes.ts';
 import { governanceView } from '../api/views.ts';
+import { decodeAuditHead } from '../core/audit-head.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
+import type { Signer } from '../core/crypto.ts';
 import { ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
 import { type Genesis, genesisHash, genesisSuite } from '../core/genesis.ts';
@@ -28,6 +30,7 @@ import type { Revocation } from '../receipt/ers-export.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
 import { loadApiTls, loadRevocation } from './api-tls.ts';
+import { AuditAnchoring } from './audit-anchoring.ts';
 import { CASE_KEYS_DIR, homeCaseKeys } from './case-keys.ts';
 import { ConfigError, type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
@@ -79,6 +82,7 @@ interface Parts {
   queries: LedgerQueries;
   tsa: HttpTsaClient | undefined;
   anchoring: AnchoringService | undefined;
+  auditHeads: AuditAnchoring;
   audit: AuditLog;
   log: Logger;
   tls: { cert: string; key: string } | undefined;
@@ -180,6 +184,15 @@ export class JrNode {
           },
         );
       }
+      const auditHeads = await openAuditHeads(
+        config,
+        genesis.chainId,
+        key.signer,
+        store,
+        audit,
+        validator,
+        log,
+      );
       return new JrNode({
         config,
         genesis,
@@ -189,6 +202,7 @@ export class JrNode {
         queries,
         tsa,
         anchoring,
+        auditHeads,
         audit,
         log,
         tls,
@@ -207,6 +221,7 @@ export class JrNode {
     await this.validator.start();
     await this.#p.tsa?.start();
     await this.#p.anchoring?.start();
+    this.#p.auditHeads.start();
     this.#apiUrl = await this.#api.start();
     if (!isLoopbackHost(this.config.api.host)) {
       // Case data is served only to signed requests whatever the host, but the warning is deliberate.
@@ -229,6 +244,7 @@ export class JrNode {
     this.#stopping ??= (async () => {
       await this.#api.stop();
       await this.#p.anchoring?.stop();
+      await this.#p.auditHeads.stop();
       await this.#p.tsa?.stop();
       await this.validator.stop();
       await this.#p.store.close();
@@ -327,4 +343,41 @@ export class JrNode {
       },
     };
   }
+}
+
+/**
+ * The log must still reach the head this node committed on the chain (ADR 015): a log rolled back with its
+ * signed head refuses the start (AUDIT_LOG_ROLLED_BACK). Then the service that commits its later heads.
+ */
+async function openAuditHeads(
+  config: NodeConfig,
+  chainId: string,
+  signer: Signer,
+  store: LevelLedgerStore,
+  audit: AuditLog,
+  validator: ValidatorService,
+  log: Logger,
+): Promise<AuditAnchoring> {
+  const committed = async () => {
+    const t = await store.auditHead(config.institution);
+    return t === undefined ? undefined : decodeAuditHead(t.env.tx.payload);
+  };
+  const onChain = await committed();
+  if (onChain !== undefined)
+    checkCommittedHead(audit.entries(), { seq: onChain.seq, hash: toHex(onChain.hash) });
+  return new AuditAnchoring(
+    {
+      chainId,
+      institution: config.institution,
+      signer,
+      head: () => audit.head(),
+      committed: async () => (await committed())?.seq ?? 0,
+      submit: async (env) => {
+        const r = await validator.submit(env);
+        return r.status === 'rejected' ? r.rejection : undefined;
+      },
+      warn: (message, details) => log.warn(details, message),
+    },
+    config.audit === undefined ? {} : { intervalMs: config.audit.headIntervalMs },
+  );
 }

@@ -2,6 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { type AnchorRecord, encodeAnchor } from '../../src/core/anchor.ts';
+import { auditHeadTx } from '../../src/core/audit-head.ts';
 import {
   type BlockHeader,
   type CommitCertificate,
@@ -262,4 +263,20 @@ export function certifyBy(
     headerHash: hash,
     signatures: who.map((i) => ({ validator: i, signature: signers[i]!.sign(Domain.commit, body) })),
   };
+}
+
+/** An audit head tx (ADR 015) of validator `validator`'s institution for a log of `seq` entries. */
+export function auditTx(seq: number, opts: { validator?: number; hash?: number; createdAt?: number } = {}) {
+  const { validator = 0, hash = seq, createdAt = TEST_GENESIS_TIME + 1000 } = opts;
+  const tx = auditHeadTx(
+    { seq, hash: new Uint8Array(32).fill(hash & 0xff) },
+    {
+      chainId: TEST_CHAIN_ID,
+      institution: TEST_INSTITUTIONS[validator]!,
+      signer: validatorSigners()[validator]!,
+      createdAt,
+      ttlMs: 3_600_000,
+    },
+  );
+  return envelope(tx);
 }

@@ -608,6 +608,22 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'an anchor’s archive timestamp or renewal token from an untrusted TSA is accepted',
     tests: ['test/unit/receipt/ers-export.test.ts'],
   },
+  {
+    id: 'audit-head-shrinks',
+    file: 'src/ledger/rules.ts',
+    original: 'if (audit.seq <= committed) {',
+    replacement: 'if (audit.seq < committed) {',
+    breaks: 'an audit head no longer than the committed one is accepted (a rolled-back log re-anchored)',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
+  {
+    id: 'audit-committed-head-hash',
+    file: 'src/api/audit.ts',
+    original: 'if (e.hash !== committed.hash)',
+    replacement: 'if (e.hash === undefined)',
+    breaks: 'a log rewritten below the audit head committed on the chain passes audit verify and node start',
+    tests: ['test/unit/api/audit-anchor.test.ts'],
+  },
   // ---- long-term receipts (ADR 016) -------------------------------------------------------------------------
   {
     id: 'receipt-anchor-expired',

@@ -1,6 +1,7 @@
 /** The test vectors of docs/encoding.md are what the code encodes: the page and the code cannot drift apart. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { encodeAuditHead } from '../../../src/core/audit-head.ts';
 import { commitVoteBody, encodeCertificate, encodeHeader, headerHash } from '../../../src/core/block.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import { Domain, domainBytes } from '../../../src/core/crypto.ts';
@@ -122,6 +123,19 @@ const smTxHash = txHash(tx, SM2_SM3);
 const renewal = encodeHashRenewal({ evidenceTx: txHash(tx), hashAlg: 'sha512', hash: filled(64, 0x66) });
 const renewalTx: UnsignedTx = { ...tx, type: 'hash-renewal', nonce: 8, payload: renewal };
 
+// The vectors' audit head (ADR 015): a log of 300 entries whose entry 300 hashes to 32 × 44, committed by bank-a.
+const auditHead = { seq: 300, hash: filled(32, 0x44) };
+const auditTxBody: UnsignedTx = {
+  chainId: 'demo',
+  type: 'audit',
+  institution: 'bank-a',
+  keyId: 'validator',
+  nonce: 300,
+  createdAt: 1_780_000_000_000,
+  ttlMs: 600_000,
+  payload: encodeAuditHead(auditHead),
+};
+
 const computed: Record<string, Uint8Array> = {
   'tx-body': encodeTxBody(tx),
   'tx-hash': txHash(tx),
@@ -162,6 +176,9 @@ const computed: Record<string, Uint8Array> = {
   'sm-header-hash': headerHash(smHeader, SM2_SM3),
   'sm-genesis-body': encodeGenesisForHash(smGenesis),
   'sm-genesis-hash': genesisHash(smGenesis),
+  'audit-head': encodeAuditHead(auditHead),
+  'audit-tx-body': encodeTxBody(auditTxBody),
+  'audit-tx-hash': txHash(auditTxBody),
   certificate: encodeCertificate({
     height: 300,
     view: 0,

@@ -23,6 +23,7 @@ import type {
 import { codeOfAsync as codeOf } from '../../helpers/errors.ts';
 import {
   anchorTx,
+  auditTx,
   docHash,
   evidenceTx,
   governanceTx,
@@ -645,6 +646,23 @@ export function ledgerStoreCompliance(
       expect(await listed(99)).toEqual(all);
       expect(await codeOf(store.governanceTxs(0))).toBe(LedgerErrorCode.invalidArgument);
       expect(await codeOf(store.governanceTxs(1.5))).toBe(LedgerErrorCode.invalidArgument);
+    });
+
+    it("keeps each institution's last audit head tx (ADR 015)", async () => {
+      expect(await store.auditHead('bank-a')).toBeUndefined();
+      await appendBlock(store, [tx('bank-a', 1, {}), auditTx(2), auditTx(3, { validator: 1 })], T + 1000);
+      // Two heads of one institution in a block: the later one stays.
+      await appendBlock(store, [auditTx(4), auditTx(6)], T + 2000);
+      await appendBlock(store, [tx('bank-a', 2, {})], T + 3000);
+      if (harness.reopen !== undefined) store = await harness.reopen(store);
+      const where = async (institution: string) => {
+        const t = await store.auditHead(institution);
+        return t === undefined ? undefined : `${t.height}/${t.index}/${t.env.hashHex}`;
+      };
+      expect(await where('bank-a')).toBe(`2/1/${auditTx(6).hashHex}`);
+      expect(await where('bank-b')).toBe(`1/2/${auditTx(3, { validator: 1 }).hashHex}`);
+      expect(await where('bank-c')).toBeUndefined();
+      expect(await where('Not An Id')).toBeUndefined();
     });
 
     it('refuses use after close', async () => {

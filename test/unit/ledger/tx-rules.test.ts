@@ -21,6 +21,7 @@ import { assign, CASE_REFUSALS, casesGenesis, chainAfter, ev, open, session } fr
 import { batchOf, openMemoryChain, outcomes, runBlock } from '../../helpers/chain.ts';
 import {
   anchorTx,
+  auditTx,
   evidenceTx,
   governanceTx,
   hashRenewalTx,
@@ -259,6 +260,45 @@ describe('executor rules: one code per rejection', () => {
     );
     const fromA = anchorTx({ height: 1, headerHash: b1.hash, token: new Uint8Array([0x30]) });
     expect(await execute(withE, [fromE, fromA], T + 2000)).toEqual([TxErrorCode.anchorNotValidator, 'ok']);
+  });
+
+  // ---- audit head txs (ADR 015) ----
+
+  it('TX_AUDIT_NOT_VALIDATOR: an audit head not signed under the validator key id of a validator', async () => {
+    const chain = await openMemoryChain();
+    const clientSigned = envelope(
+      signTx({ ...auditTx(3).tx, keyId: 'client-1' }, testSigner('bank-a/client-1')),
+    );
+    expect(await execute(chain, [auditTx(2), clientSigned])).toEqual(['ok', TxErrorCode.auditNotValidator]);
+    expect(await admit(chain, clientSigned)).toBe(TxErrorCode.auditNotValidator);
+    // Another validator's key cannot sign bank-a's head.
+    const forged = envelope(signTx(auditTx(2).tx, validatorSigners()[1]!));
+    expect(await execute(chain, [forged])).toEqual([TxErrorCode.badSignature]);
+  });
+
+  it('TX_AUDIT_STALE: an audit head not above the committed one of its institution, or one earlier in the block', async () => {
+    const chain = await openMemoryChain();
+    // Per institution: bank-b's head does not hold bank-a's back.
+    expect(
+      await execute(chain, [
+        auditTx(5),
+        auditTx(5, { hash: 9 }),
+        auditTx(4),
+        auditTx(3, { validator: 1 }),
+        auditTx(6),
+      ]),
+    ).toEqual(['ok', TxErrorCode.auditStale, TxErrorCode.auditStale, 'ok', 'ok']);
+    await runBlock(chain, batchOf([auditTx(5), auditTx(6)], T + 1000));
+    expect((await chain.store.auditHead('bank-a'))?.env.hashHex).toBe(auditTx(6).hashHex);
+    // A shorter log than the one committed, or the same length again, is refused; a longer one is taken.
+    expect(await execute(chain, [auditTx(4, { createdAt: T + 1500 })], T + 2000)).toEqual([
+      TxErrorCode.auditStale,
+    ]);
+    expect(await admit(chain, auditTx(6, { hash: 1, createdAt: T + 1500 }), T + 2000)).toBe(
+      TxErrorCode.auditStale,
+    );
+    expect(await execute(chain, [auditTx(7, { createdAt: T + 1500 })], T + 2000)).toEqual(['ok']);
+    expect(await chain.store.auditHead('bank-c')).toBeUndefined();
   });
 
   it('TX_ANCHOR_STALE: an anchored height at or below the highest anchored, committed or in the block', async () => {
