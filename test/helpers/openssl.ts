@@ -35,6 +35,20 @@ export interface OpensslTsa {
   reply(query: Uint8Array, section?: 'tsa_ess_v1' | 'tsa_ess_v2'): Promise<Uint8Array>;
 }
 
+/** openssl x509 -extfile sections for a CA (`ca_ext`) and a TSA certificate it issues (`tsa_ext`). */
+export const CA_TSA_EXTENSIONS = [
+  '[ca_ext]',
+  'basicConstraints = critical,CA:TRUE',
+  'keyUsage = critical,keyCertSign,cRLSign',
+  'subjectKeyIdentifier = hash',
+  '[tsa_ext]',
+  'extendedKeyUsage = critical,timeStamping',
+  'keyUsage = critical,digitalSignature',
+  'subjectKeyIdentifier = hash',
+  'authorityKeyIdentifier = keyid',
+  '',
+].join('\n');
+
 /**
  * A P-256 CA and TSA certificate made by OpenSSL itself (extendedKeyUsage=critical,timeStamping), with a
  * `[tsa]` configuration: sha256/384/512, millisecond precision, accuracy 1.5 s, tsa_name. Section
@@ -45,21 +59,7 @@ export async function makeOpensslTsa(
   dir: string,
   keys: { ca?: readonly string[]; tsa?: readonly string[] } = {},
 ): Promise<OpensslTsa> {
-  await writeFile(
-    join(dir, 'ext.cnf'),
-    [
-      '[ca_ext]',
-      'basicConstraints = critical,CA:TRUE',
-      'keyUsage = critical,keyCertSign,cRLSign',
-      'subjectKeyIdentifier = hash',
-      '[tsa_ext]',
-      'extendedKeyUsage = critical,timeStamping',
-      'keyUsage = critical,digitalSignature',
-      'subjectKeyIdentifier = hash',
-      'authorityKeyIdentifier = keyid',
-      '',
-    ].join('\n'),
-  );
+  await writeFile(join(dir, 'ext.cnf'), CA_TSA_EXTENSIONS);
   const tsaSection = (name: string, essAlg: string) => [
     `[${name}]`,
     `dir = ${dir}`,

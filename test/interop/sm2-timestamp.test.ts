@@ -28,6 +28,7 @@ import { EmbeddedTsa } from '../../src/timestamp/tsa.ts';
 import { verifyTimestampAsync } from '../../src/timestamp/verify.ts';
 import { verifyTimestamp } from '../../src/timestamp/verify-node.ts';
 import { type Cert, KeyUsageBit, parseCertificate } from '../../src/timestamp/x509.ts';
+import { CA_TSA_EXTENSIONS } from '../helpers/openssl.ts';
 import { opensslHas } from '../helpers/sm.ts';
 import { counterSerials, imprintDer } from '../helpers/tsa.ts';
 
@@ -44,21 +45,7 @@ describe.skipIf(!HAS_SM2)('SM2 RFC 3161 tokens with OpenSSL-made SM2 certificate
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeAll(() => {
-    writeFileSync(
-      file('ext.cnf'),
-      [
-        '[ca_ext]',
-        'basicConstraints = critical,CA:TRUE',
-        'keyUsage = critical,keyCertSign,cRLSign',
-        'subjectKeyIdentifier = hash',
-        '[tsa_ext]',
-        'extendedKeyUsage = critical,timeStamping',
-        'keyUsage = critical,digitalSignature',
-        'subjectKeyIdentifier = hash',
-        'authorityKeyIdentifier = keyid',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(file('ext.cnf'), CA_TSA_EXTENSIONS);
     for (const k of ['ca', 'tsa']) run(['genpkey', '-algorithm', 'SM2', '-out', `${k}.key`]);
     const common = ['-sm3', '-sigopt', DISTID, '-config', 'ext.cnf'];
     run(
