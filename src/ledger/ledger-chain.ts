@@ -6,7 +6,6 @@
  * buildBlock and commitBlock run one at a time, in call order: a block is always built against the head the
  * next commit extends. checkTx runs freely alongside them; execution re-checks everything it admitted.
  */
-import { decodeAuditHead } from '../core/audit-head.ts';
 import type { Batch } from '../core/batch.ts';
 import {
   type BlockHeader,
@@ -25,11 +24,11 @@ import {
   sealingRequired,
 } from '../core/genesis.ts';
 import type { GovernanceRecord } from '../core/governance.ts';
-import { decodeHashRenewal } from '../core/hash-renewal.ts';
 import { Limits } from '../core/limits.ts';
 import { merkleRoot } from '../core/merkle.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { type ValidatorSet, validatorSetHash } from '../core/validators.ts';
+import { auditHeads, hashRenewalFacts, requestFacts } from './block-facts.ts';
 import { CaseBook } from './case-book.ts';
 import { CaseStats } from './case-stats.ts';
 import type { BuildOptions, BuiltBlock, Chain, ChainHead, CommitOptions, TxRejection } from './chain.ts';
@@ -44,14 +43,14 @@ import {
   checkStateless,
   checkTime,
   checkToken,
-  type HashRenewalFacts,
   type RequestFacts,
   reject,
+  type StatelessContext,
   type ValidatorKeys,
   validatorKeysOf,
 } from './rules.ts';
 import { VerifiedSignatures } from './sig-cache.ts';
-import type { CaseWrite, LedgerStore, LedgerTx } from './store.ts';
+import type { CaseWrite, LedgerStore } from './store.ts';
 import type { AnchorTokenVerifier, EvidenceTokenVerifier } from './token-verifier.ts';
 
 export interface LedgerChainOptions {
@@ -304,18 +303,7 @@ export class LedgerChain implements Chain {
     const verdicts: (TxRejection | TxRecord)[] = [];
     this.#refreshNext();
     const height = head.height + 1;
-    const ctx = {
-      chainId: this.genesis.chainId,
-      keys: this.#gov.clientKeys(),
-      validatorKeys: this.#next.validatorKeys,
-      verified: this.#verified,
-      remember: !inBlock,
-      vouched,
-      countVerify: () => {
-        this.#verifications++;
-      },
-      suite: this.#suite,
-    };
+    const ctx = this.#statelessContext(inBlock, vouched);
     let bytes = 0;
     envs.forEach((env, i) => {
       bytes += env.bytes.length;
@@ -331,8 +319,8 @@ export class LedgerChain implements Chain {
     });
     const state = await this.#uniqueState(standing);
     const anchors = await this.#anchorFacts(standing, head);
-    const renewals = await this.#hashRenewalFacts(standing);
-    const auditHeads = await this.#auditHeads(standing);
+    const renewals = await hashRenewalFacts(this.store, standing);
+    const audits = await auditHeads(this.store, standing);
     const caseIds = standing.flatMap((s) => (s.record.type === 'case' ? [s.record.case.caseId] : []));
     const cases =
       caseIds.length === 0
@@ -374,7 +362,7 @@ export class LedgerChain implements Chain {
               : verdict.type === 'hash-renewal'
                 ? checkHashRenewal(env, verdict.renewal, renewals)
                 : verdict.type === 'audit'
-                  ? checkAuditHead(env, verdict.audit, auditHeads.get(env.tx.institution) ?? 0)
+                  ? checkAuditHead(env, verdict.audit, audits.get(env.tx.institution) ?? 0)
                   : this.#applyGovernance(out, env, verdict.governance, height, time, inBlock));
       out.verdicts.push(rejection);
       if (rejection !== undefined) {
@@ -391,10 +379,26 @@ export class LedgerChain implements Chain {
           for (const q of verdict.anchor.hashRenewal?.requests ?? []) anchors.stampedInBlock.add(toHex(q));
         }
         if (verdict.type === 'hash-renewal') renewals.renewed.add(toHex(verdict.renewal.evidenceTx));
-        else if (verdict.type === 'audit') auditHeads.set(env.tx.institution, verdict.audit.seq);
+        else if (verdict.type === 'audit') audits.set(env.tx.institution, verdict.audit.seq);
       }
     }
     return out;
+  }
+
+  /** What the stateless rules read: keys in force, the signature cache, the chain's suite (ADR 014). */
+  #statelessContext(inBlock: boolean, vouched: boolean): StatelessContext {
+    return {
+      chainId: this.genesis.chainId,
+      keys: this.#gov.clientKeys(),
+      validatorKeys: this.#next.validatorKeys,
+      verified: this.#verified,
+      remember: !inBlock,
+      vouched,
+      countVerify: () => {
+        this.#verifications++;
+      },
+      suite: this.#suite,
+    };
   }
 
   /** Judges and applies one governance tx on the block's working copy of the registry (or, alone, its own). */
@@ -436,33 +440,6 @@ export class LedgerChain implements Chain {
     return state;
   }
 
-  /** The committed evidence tx each standing hash-renewal request names, and whether it has a renewal. */
-  async #hashRenewalFacts(standing: readonly { record: TxRecord }[]): Promise<HashRenewalFacts> {
-    const facts = { evidence: new Map<string, LedgerTx | undefined>(), renewed: new Set<string>() };
-    for (const { record } of standing) {
-      if (record.type !== 'hash-renewal') continue;
-      const id = toHex(record.renewal.evidenceTx);
-      if (facts.evidence.has(id)) continue;
-      facts.evidence.set(id, await this.store.tx(record.renewal.evidenceTx));
-      if ((await this.store.hashRenewalOf(record.renewal.evidenceTx)) !== undefined) facts.renewed.add(id);
-    }
-    return facts;
-  }
-
-  /** The last committed audit head seq of each institution a standing audit tx comes from. */
-  async #auditHeads(
-    standing: readonly { env: TxEnvelope; record: TxRecord }[],
-  ): Promise<Map<string, number>> {
-    const seqs = new Map<string, number>();
-    for (const { env, record } of standing) {
-      const { institution } = env.tx;
-      if (record.type !== 'audit' || seqs.has(institution)) continue;
-      const last = await this.store.auditHead(institution);
-      seqs.set(institution, last === undefined ? 0 : decodeAuditHead(last.env.tx.payload).seq);
-    }
-    return seqs;
-  }
-
   /** The anchored height, and the stored header at each committed height a standing anchor tx names. */
   async #anchorFacts(
     standing: readonly { env: TxEnvelope; record: TxRecord }[],
@@ -474,7 +451,7 @@ export class LedgerChain implements Chain {
       if (record.type !== 'anchor') continue;
       for (const q of record.anchor.hashRenewal?.requests ?? []) {
         const id = toHex(q);
-        if (!requests.has(id)) requests.set(id, await this.#requestFacts(q));
+        if (!requests.has(id)) requests.set(id, await requestFacts(this.store, q));
       }
       const { height } = record.anchor;
       if (height > head.height || headers.has(height)) continue;
@@ -492,14 +469,6 @@ export class LedgerChain implements Chain {
       requests,
       stampedInBlock: new Set(),
     };
-  }
-
-  async #requestFacts(requestTx: Uint8Array): Promise<RequestFacts> {
-    const tx = await this.store.tx(requestTx);
-    const stamped = (await this.store.hashRenewalStampOf(requestTx)) !== undefined;
-    if (tx?.env.tx.type !== 'hash-renewal') return { tx, stamped, recorder: undefined };
-    const evidence = await this.store.tx(decodeHashRenewal(tx.env.tx.payload).evidenceTx);
-    return { tx, stamped, recorder: evidence?.env.tx.institution };
   }
 
   async #commit(block: BuiltBlock, cert: CommitCertificate, certificateVerified: boolean): Promise<void> {

@@ -27,7 +27,7 @@ import {
 } from '../p2p/index.ts';
 import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from './mempool.ts';
 import type { NodeMetrics } from './metrics.ts';
-import { DEFAULT_STATE_SYNC_LIMITS, type StateSyncLimits } from './net/state-sync.ts';
+import { DEFAULT_STATE_SYNC_LIMITS, type StateSyncLimits } from './net/state-sync-deps.ts';
 import { DEFAULT_TX_RELAY_LIMITS, type TxRelayLimits } from './net/tx-relay.ts';
 
 /** Node limits and tuning; every field is optional (defaults in docs/limits.md). */

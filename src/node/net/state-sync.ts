@@ -56,14 +56,6 @@ import {
   signaturesDigest,
 } from './sync-messages.ts';
 
-export {
-  DEFAULT_STATE_SYNC_LIMITS,
-  type StateSyncDeps,
-  type StateSyncLimits,
-  type SyncConsensus,
-  type SyncProgress,
-} from './state-sync-deps.ts';
-
 /** Polls asked for by pollSoon() come at least this far apart. */
 const MIN_POLL_GAP_MS = 250;
 
@@ -370,8 +362,7 @@ export class StateSyncClient implements StateSync {
       throw bad(SyncErrorCode.targetMismatch, 'not the certified target');
     }
     const built = await this.#execute(h, b, vouched);
-    // txRoot is checked after execution (nothing is stored before this check), on the rebuilt header when every
-    // tx was included, so the root is computed once per block; else on the received txs, as before.
+    // txRoot after execution (nothing is stored yet): the rebuilt header's, computed once, if all were included.
     const root = built.rejected.length === 0 ? built.header.txRoot : merkleRoot(b.txs.map((t) => t.hash));
     if (!equalBytes(root, h.txRoot)) throw mismatch();
     if (!equalBytes(built.hash, hash) || built.rejected.length > 0) {

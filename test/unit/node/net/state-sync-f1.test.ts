@@ -10,7 +10,8 @@ import type { BlockHeader } from '../../../../src/core/block.ts';
 import { verifySignature } from '../../../../src/core/crypto.ts';
 import { genesisHash, genesisValidatorSet } from '../../../../src/core/genesis.ts';
 import { faultTolerance } from '../../../../src/core/validators.ts';
-import { DEFAULT_STATE_SYNC_LIMITS, StateSyncClient } from '../../../../src/node/net/state-sync.ts';
+import { StateSyncClient } from '../../../../src/node/net/state-sync.ts';
+import { DEFAULT_STATE_SYNC_LIMITS } from '../../../../src/node/net/state-sync-deps.ts';
 import {
   decodeStatusResponse,
   decodeSyncRequest,

@@ -10,7 +10,8 @@ import { envelope, type TxEnvelope } from '../../../../src/core/tx.ts';
 import type { ValidatorSet } from '../../../../src/core/validators.ts';
 import type { Chain } from '../../../../src/ledger/chain.ts';
 import { SyncErrorCode } from '../../../../src/node/net/errors.ts';
-import { DEFAULT_STATE_SYNC_LIMITS, StateSyncClient } from '../../../../src/node/net/state-sync.ts';
+import { StateSyncClient } from '../../../../src/node/net/state-sync.ts';
+import { DEFAULT_STATE_SYNC_LIMITS } from '../../../../src/node/net/state-sync-deps.ts';
 import {
   decodeBlocksResponse,
   decodeStatusResponse,
