@@ -19,6 +19,7 @@ import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { CASE_KEYS_DIR, CaseKeyStore } from '../../../src/node/case-keys.ts';
 import { casesGenesis } from '../../helpers/cases.ts';
+import { governOnFakeNode } from '../../helpers/fake-governance.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { governanceTx, TEST_CHAIN_ID, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
 import { findSecrets } from '../../helpers/outsider.ts';
@@ -28,7 +29,7 @@ const home = (inst: string) => join(dir, inst);
 const key = (inst: string) => join(home(inst), 'client.key');
 const encKey = (inst: string) => join(home(inst), 'encryption.key');
 let node: FakeNode;
-let nonce = 1;
+const nonces = { next: 1 };
 
 async function cli(...argv: string[]) {
   const io = memoryIo();
@@ -36,23 +37,7 @@ async function cli(...argv: string[]) {
   return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
-async function govern(action: GovernanceAction): Promise<void> {
-  const createdAt = Date.now();
-  const p = governanceTx(
-    { kind: 'propose', deadline: createdAt + 3_600_000, action },
-    { nonce: nonce++, createdAt },
-  );
-  expect(await node.consensus.submit(p)).toBeUndefined();
-  await node.commit();
-  for (const v of [1, 2]) {
-    const a = governanceTx(
-      { kind: 'approve', proposalId: p.hash },
-      { validator: v, nonce: nonce++, createdAt },
-    );
-    expect(await node.consensus.submit(a)).toBeUndefined();
-  }
-  await node.commit();
-}
+const govern = (action: GovernanceAction) => governOnFakeNode(node, action, nonces);
 
 const CASE_ID = '2026-BJ-CC-005151';
 const CLAIMANT = 'ID 110101199003075151';
@@ -227,7 +212,7 @@ describe('a chain that requires sealed cases, through the CLI', () => {
     for (const v of [1, 2]) {
       const a = governanceTx(
         { kind: 'approve', proposalId: fromHex(r.proposalId) },
-        { validator: v, nonce: nonce++, createdAt },
+        { validator: v, nonce: nonces.next++, createdAt },
       );
       expect(await node.consensus.submit(a)).toBeUndefined();
     }

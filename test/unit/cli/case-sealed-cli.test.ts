@@ -16,8 +16,9 @@ import type { GovernanceAction } from '../../../src/core/governance.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
 import { CaseKeyStore } from '../../../src/node/case-keys.ts';
 import { casesGenesis } from '../../helpers/cases.ts';
+import { governOnFakeNode } from '../../helpers/fake-governance.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
-import { governanceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import { TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
 import { findSecrets } from '../../helpers/outsider.ts';
 import { signedGet } from '../../helpers/signed.ts';
 
@@ -26,7 +27,7 @@ const key = (inst: string) => join(dir, `${inst}.key`);
 const encKey = (inst: string) => join(dir, `${inst}.enc`);
 const store = (inst: string) => join(dir, `${inst}-case-keys`);
 let node: FakeNode;
-let nonce = 1;
+const nonces = { next: 1 };
 
 async function cli(...argv: string[]) {
   const io = memoryIo();
@@ -40,21 +41,7 @@ async function offline(...argv: string[]) {
   return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
-async function govern(action: GovernanceAction): Promise<void> {
-  const deadline = Date.now() + 3_600_000;
-  const createdAt = Date.now();
-  const p = governanceTx({ kind: 'propose', deadline, action }, { nonce: nonce++, createdAt });
-  expect(await node.consensus.submit(p)).toBeUndefined();
-  await node.commit();
-  for (const v of [1, 2]) {
-    const a = governanceTx(
-      { kind: 'approve', proposalId: p.hash },
-      { validator: v, nonce: nonce++, createdAt },
-    );
-    expect(await node.consensus.submit(a)).toBeUndefined();
-  }
-  await node.commit();
-}
+const govern = (action: GovernanceAction) => governOnFakeNode(node, action, nonces);
 
 const CASE_ID = '2026-BJ-CC-004242';
 const CLAIMANT = 'ID 110101199003074321';
