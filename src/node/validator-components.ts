@@ -87,6 +87,7 @@ export class Membership {
       set: e.set,
       self: self ?? -1,
       verify: genesisSuite(o.genesis).verify,
+      suite: genesisSuite(o.genesis),
     });
     const known = new Map(o.genesis.validators.map((v) => [v.peerId, v.addrs] as const));
     this.#host.setAllowlist({
@@ -163,6 +164,7 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
       set: genesisValidatorSet(o.genesis),
       self: s.self ?? -1,
       verify: genesisSuite(o.genesis).verify,
+      suite: genesisSuite(o.genesis),
     },
     logger: o.logger,
     onDrop: (reason) => telemetry.edgeDrop(reason),
@@ -179,6 +181,7 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
       isValidator: (p) => peers.isValidator(p),
       isObserver: (p) => !peers.isValidator(p) && host.roleOf(p) === 'observer',
       logger: o.logger,
+      suite: genesisSuite(o.genesis),
     },
     s.txRelay,
   );
@@ -198,6 +201,7 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
     host,
     lookup: (hex) => mempool.get(hex),
     requestTimeoutMs: s.sync.requestTimeoutMs,
+    suite: genesisSuite(o.genesis),
   });
   transport.resolveWith(resolver, () => relay.flush());
   // An observer's txs count as submitted here, so they are forwarded once to the other validators.
@@ -258,6 +262,7 @@ function buildDriver(
       chainId: o.genesis.chainId,
       genesisHash: s.genesisHash,
       signer: o.key.signer,
+      suite: genesisSuite(o.genesis),
       options: s.replica,
     },
     transport: c.transport,
@@ -313,6 +318,8 @@ function buildSync(
         genesis.consensus.watermarkWindow,
         s.genesisHash,
         genesisSuite(genesis).verify,
+        0,
+        genesisSuite(genesis),
       ),
       consensus: {
         transferred: (seq, hash, blocks) => driver.stateTransferred(seq, hash, blocks),
@@ -341,6 +348,7 @@ function buildSync(
     requestTimeoutMs: s.sync.requestTimeoutMs,
     random: Math.random,
     logger,
+    suite: genesisSuite(genesis),
   });
   return { sync, fetcher };
 }
