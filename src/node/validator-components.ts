@@ -19,7 +19,7 @@ import { LedgerConsensusStore } from '../consensus/ledger-store.ts';
 import { SystemTimers } from '../core/clock.ts';
 import { InvariantError } from '../core/errors.ts';
 import { genesisSuite, genesisValidatorSet } from '../core/genesis.ts';
-import { peerIdOf } from '../core/keys.ts';
+import { validatorPeerId } from '../core/keys.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { consensusChainId, type ValidatorSet } from '../core/validators.ts';
 import type { TxRejection } from '../ledger/chain.ts';
@@ -91,9 +91,10 @@ export class Membership {
     });
     const known = new Map(o.genesis.validators.map((v) => [v.peerId, v.addrs] as const));
     this.#host.setAllowlist({
-      validators: e.set.validators.map((v) => {
-        const peerId = peerIdOf(v.publicKey);
-        return { peerId, addrs: [...(o.peerAddrs?.[peerId] ?? known.get(peerId) ?? [])] };
+      validators: e.set.validators.flatMap((v) => {
+        const peerId = validatorPeerId(v.publicKey, o.genesis);
+        if (peerId === undefined) return [];
+        return [{ peerId, addrs: [...(o.peerAddrs?.[peerId] ?? known.get(peerId) ?? [])] }];
       }),
       observers: [...(o.observers ?? [])],
     });
