@@ -561,7 +561,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'audit-head-signature',
     file: 'src/api/audit.ts',
-    original: '!verifySignature(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)',
+    original: '!verify(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)',
     replacement: 'false',
     breaks:
       'an audit head whose signature does not cover its seq and hash is accepted (log and head cut together)',
