@@ -13,6 +13,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { equalBytes, toHex, tryFromHex, utf8 } from '../core/bytes.ts';
 import { Domain, type Signer, sha256, verifySignature } from '../core/crypto.ts';
+import { SM2_SM3 } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
 
 export const AUDIT_LOG_FILE = 'audit.log';
@@ -122,10 +123,13 @@ export function checkHeadSignature(
   }
   const pub = tryFromHex(head.publicKey ?? '');
   const sig = tryFromHex(head.signature);
+  // The node signs with its validator key, Ed25519 or (on an sm2-sm3 chain, ADR 014) SM2: the key's length
+  // names its suite (32 and 65 bytes), and with `keys` it must be one the caller trusts anyway.
+  const verify = pub?.length === SM2_SM3.publicKeyLength ? SM2_SM3.verify : verifySignature;
   if (
     pub === undefined ||
     sig === undefined ||
-    !verifySignature(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)
+    !verify(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)
   )
     throw new AuditLogError('the audit head signature does not verify (head rewritten?)', { head: head.seq });
   if (keys !== undefined && !keys.some((k) => equalBytes(k, pub)))

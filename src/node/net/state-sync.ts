@@ -24,7 +24,7 @@
  * ever reach it.
  */
 
-import { verifyCheckpointProof } from '../../consensus/certificates.ts';
+import { quorumScheme, verifyCheckpointProof } from '../../consensus/certificates.ts';
 import { DropError, DropReason } from '../../consensus/errors.ts';
 import type { StateSync } from '../../consensus/interfaces.ts';
 import type { CheckpointProof } from '../../consensus/messages.ts';
@@ -115,13 +115,13 @@ export class StateSyncClient implements StateSync {
   constructor(deps: StateSyncDeps, limits: StateSyncLimits = DEFAULT_STATE_SYNC_LIMITS) {
     this.#d = deps;
     this.#limits = limits;
-    this.#setHash = { set: deps.quorum.set, hash: validatorSetHash(deps.quorum.set) };
+    this.#setHash = { set: deps.quorum.set, hash: validatorSetHash(deps.quorum.set, deps.quorum.suite) };
   }
 
   /** The set that signs block `height`, and its hash (cached while it stays the same). */
   #setAt(height: number): { set: ValidatorSet; hash: Uint8Array } {
     const set = this.#d.epochs.setAt(height);
-    if (set !== this.#setHash.set) this.#setHash = { set, hash: validatorSetHash(set) };
+    if (set !== this.#setHash.set) this.#setHash = { set, hash: validatorSetHash(set, this.#d.quorum.suite) };
     return this.#setHash;
   }
 
@@ -246,7 +246,7 @@ export class StateSyncClient implements StateSync {
     }
     let blocks: SyncBlock[];
     try {
-      blocks = decodeBlocksResponse(bytes);
+      blocks = decodeBlocksResponse(bytes, this.#d.quorum.suite);
     } catch (err) {
       this.#fault(
         peer,
@@ -350,8 +350,9 @@ export class StateSyncClient implements StateSync {
       throw bad(SyncErrorCode.badBlock, 'another validator set');
     const mismatch = () => bad(SyncErrorCode.badBlock, 'txs do not match the header (txCount, txRoot)');
     if (h.txCount !== b.txs.length) throw mismatch();
+    const scheme = quorumScheme(this.#d.quorum);
     try {
-      verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.genesisHash, this.#d.quorum.verify);
+      verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.genesisHash, scheme);
     } catch (err) {
       if (err instanceof CertError) throw bad(SyncErrorCode.badCertificate, err.message);
       throw err;
@@ -363,7 +364,8 @@ export class StateSyncClient implements StateSync {
     }
     const built = await this.#execute(h, b, vouched);
     // txRoot after execution (nothing is stored yet): the rebuilt header's, computed once, if all were included.
-    const root = built.rejected.length === 0 ? built.header.txRoot : merkleRoot(b.txs.map((t) => t.hash));
+    const leaves = built.rejected.length === 0 ? undefined : b.txs.map((t) => t.hash);
+    const root = leaves === undefined ? built.header.txRoot : merkleRoot(leaves, this.#d.quorum.suite);
     if (!equalBytes(root, h.txRoot)) throw mismatch();
     if (!equalBytes(built.hash, hash) || built.rejected.length > 0) {
       // A certified block that does not re-execute: more than f validators signed it, or this node's
@@ -559,7 +561,8 @@ export class StateSyncClient implements StateSync {
         throw new CertError(CertErrorCode.headerMismatch, 'another chain');
       const known = this.#setAt(header.height);
       if (!equalBytes(header.validatorSetHash, known.hash)) return 'otherEpoch';
-      verifyCommitCertificate(cert, header, known.set, this.#d.quorum.genesisHash, this.#d.quorum.verify);
+      const { genesisHash } = this.#d.quorum;
+      verifyCommitCertificate(cert, header, known.set, genesisHash, quorumScheme(this.#d.quorum));
       return 'ok';
     } catch (err) {
       if (!(err instanceof CertError)) throw err;

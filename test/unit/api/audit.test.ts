@@ -10,6 +10,7 @@ import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
 import { testSigner } from '../../helpers/fixtures.ts';
+import { smValidatorKey } from '../../helpers/sm-chain.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -138,6 +139,24 @@ describe('audit log', () => {
       const wrongKey = await verify(path, '--public-key', toHex(other.publicKey));
       expect(wrongKey.code).toBe(1);
       expect(wrongKey.err).toMatch(/not by the node's key/);
+    });
+
+    it("an SM chain's node (ADR 014) signs heads with its SM2 key, reopens its log, and audit verify checks it", async () => {
+      const sm = smValidatorKey(0);
+      const path = logFile();
+      new AuditLog(path, Date.now, sm.signer).append(read('C-1'));
+      // Reopened (a restart): the SM2-signed head verifies against the node's SM2 key.
+      const again = new AuditLog(path, Date.now, sm.signer);
+      expect(again.entries()).toHaveLength(2);
+      const home = dirname(path);
+      writeKeyFile(join(home, 'validator.key'), sm);
+      const ok = await verify(path, '--home', home);
+      expect(ok.code, ok.err).toBe(0);
+      expect(JSON.parse(ok.out)).toMatchObject({ signedBy: toHex(sm.publicKey), keyChecked: true });
+      const byKey = await verify(path, '--public-key', toHex(sm.publicKey));
+      expect(byKey.code, byKey.err).toBe(0);
+      // Another SM2 key is refused, and so is the log reopened under another key.
+      expect(() => new AuditLog(path, Date.now, smValidatorKey(1).signer)).toThrow(/not by the node's key/);
     });
 
     it('cutting the log and its head together is detected: unsigned, re-signed by another key, or altered', async () => {
