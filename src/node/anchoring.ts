@@ -28,6 +28,7 @@ import {
   TimestampErrorCode,
   type TsaLogger,
 } from '../timestamp/index.ts';
+import { HashRenewalJob, type HashRenewalSource } from './hash-renewal-job.ts';
 
 /** The ledger as the service sees it; LedgerQueries provides all three. */
 export interface AnchoringLedger {
@@ -55,6 +56,8 @@ export interface AnchoringDeps {
   isPrimary(): boolean;
   /** The node's mempool entry point: a rejection (or a throw) means the tx was not taken. */
   submit(env: TxEnvelope): Promise<TxRejection | undefined>;
+  /** Hash-tree renewal requests to stamp (ADR 018); without it, the service stamps none. */
+  hashRenewals?: HashRenewalSource;
 }
 
 const WAKE_TIMER = 'anchoring-wake';
@@ -172,6 +175,7 @@ export class AnchoringService implements Service {
   /** The next time to look for due renewals (reading every anchor), and the renewal pending commit. */
   #renewalCheckAt = 0;
   #renewalPending: { upTo: number; expiresAt: number } | undefined;
+  readonly #hashJob: HashRenewalJob | undefined;
 
   constructor(deps: AnchoringDeps, options: AnchoringOptions = {}) {
     this.#deps = deps;
@@ -190,6 +194,7 @@ export class AnchoringService implements Service {
     this.#random = options.random ?? Math.random;
     this.#log = options.logger;
     this.#renewal = options.renewal;
+    this.#hashJob = deps.hashRenewals === undefined ? undefined : new HashRenewalJob(deps.hashRenewals);
     if (this.#renewal !== undefined) positiveInt('renewal.beforeExpiryMs', this.#renewal.beforeExpiryMs);
   }
 
@@ -267,13 +272,18 @@ export class AnchoringService implements Service {
       this.#again = true;
       return;
     }
+    // Requests to stamp are committed in blocks, which anchors cover: they need a new head to anchor.
+    const stampDue =
+      this.#hashJob !== undefined &&
+      this.#deps.ledger.head().height > anchoredHeight &&
+      (await this.#hashJob.ready(anchoredHeight, now)).length > 0;
     // Nothing awaits an anchor: the next committed block wakes us (or the next look for renewals).
-    if (evidenceHeight <= anchoredHeight) {
+    if (evidenceHeight <= anchoredHeight && !stampDue) {
       if (this.#renewal !== undefined) this.#schedule(this.#renewalCheckAt);
       return;
     }
     const pending = this.#pending;
-    if (pending !== undefined && pending.height >= evidenceHeight && now < pending.expiresAt) {
+    if (pending !== undefined && pending.height >= evidenceHeight && !stampDue && now < pending.expiresAt) {
       // Our anchor covers everything; wait for it to commit, or to expire and be tried again.
       return this.#schedule(pending.expiresAt);
     }
@@ -290,8 +300,13 @@ export class AnchoringService implements Service {
     try {
       const { anchoredHeight, evidenceHeight } = this.#deps.ledger.anchorState();
       const renewal = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
-      // A renewal that was due but could not be made leaves nothing to anchor unless evidence waits.
-      if (renewal === undefined && evidenceHeight <= anchoredHeight) {
+      const signal = this.#abort!.signal;
+      const hashRenewal =
+        head.height > anchoredHeight
+          ? await this.#hashJob?.stamp(this.#deps.tsa, anchoredHeight, startedAt, { signal })
+          : undefined;
+      // A renewal that was due but could not be made leaves nothing to anchor unless evidence or a stamp waits.
+      if (renewal === undefined && hashRenewal === undefined && evidenceHeight <= anchoredHeight) {
         this.#nextRequestAt = startedAt + this.#intervalMs;
         return;
       }
@@ -316,6 +331,7 @@ export class AnchoringService implements Service {
               token: stamp.token,
               ...(archive === undefined ? {} : { archive }),
               ...(renewal === undefined ? {} : { renewal }),
+              ...(hashRenewal === undefined ? {} : { hashRenewal }),
             }),
           },
           this.#deps.signer,
@@ -327,6 +343,14 @@ export class AnchoringService implements Service {
       if (rejection?.code === TxErrorCode.anchorStale) return;
       if (rejection !== undefined) throw TxError.fromRejection(rejection);
       this.#pending = { height: head.height, expiresAt: createdAt + this.#txTtlMs };
+      if (hashRenewal !== undefined) {
+        this.#hashJob!.submitted(hashRenewal, createdAt + this.#txTtlMs);
+        const stamped = hashRenewal.requests.length;
+        this.#log?.info(
+          { stamped, hashAlg: hashRenewal.hashAlg, tx: env.hashHex },
+          'hash-tree renewals stamped',
+        );
+      }
       if (renewal !== undefined) {
         this.#renewalPending = { upTo: renewal.upTo, expiresAt: createdAt + this.#txTtlMs };
         this.#lastRenewal = { upTo: renewal.upTo, txHash: env.hashHex, at: createdAt };

@@ -2,6 +2,7 @@
  * The one place a node is wired: config + genesis → ledger, validator service (consensus, p2p, mempool,
  * sync), block anchoring and the HTTP API. `bin/` and the CLI only parse options and call this.
  */
+
 import { join } from 'node:path';
 import { isLoopbackHost } from '../api/access.ts';
 import { AUDIT_LOG_FILE, AuditLog, checkCommittedHead } from '../api/audit.ts';
@@ -27,6 +28,7 @@ import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
 import type { Revocation } from '../receipt/ers-export.ts';
+import { ledgerHashRenewalSource } from '../receipt/hash-renewals.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
 import { loadApiTls, loadRevocation } from './api-tls.ts';
@@ -170,6 +172,7 @@ export class JrNode {
             institution: config.institution,
             signer: key.signer,
             ledger: queries,
+            hashRenewals: ledgerHashRenewalSource(queries),
             onHead: (listener) => validator.onCommit(() => listener(queries.head())),
             isPrimary: () => validator.isPrimary(),
             submit: async (env) => {

@@ -1,0 +1,116 @@
+/**
+ * A ledger whose primary's anchoring service stamps hash-tree renewal requests (ADR 018), for the hash-renewal
+ * tests and the BouncyCastle interop test.
+ */
+import { createHash } from 'node:crypto';
+import { decodeAnchor } from '../../src/core/anchor.ts';
+import { utf8 } from '../../src/core/bytes.ts';
+import { sha256 } from '../../src/core/crypto.ts';
+import type { Genesis } from '../../src/core/genesis.ts';
+import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
+import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
+import { LedgerQueries } from '../../src/ledger/queries.ts';
+import { AnchoringService } from '../../src/node/anchoring.ts';
+import { evidenceRecordFor } from '../../src/receipt/ers-export.ts';
+import { ledgerHashRenewalSource } from '../../src/receipt/hash-renewals.ts';
+import type { TimestampAuthority } from '../../src/timestamp/authority.ts';
+import { createGenesisTokenVerifier } from '../../src/timestamp/genesis-verifier.ts';
+import { renewingTsa } from './ers.ts';
+import { FakeConsensus } from './fake-consensus.ts';
+import {
+  evidenceTx,
+  hashRenewalTx,
+  TEST_GENESIS_TIME,
+  TEST_INSTITUTIONS,
+  validatorSigners,
+} from './fixtures.ts';
+import { ManualTime } from './manual-time.ts';
+import { DAY, type Pki, startTsa } from './tsa.ts';
+import { waitFor } from './wait.ts';
+
+const T = TEST_GENESIS_TIME;
+const sha512 = (b: Uint8Array) => new Uint8Array(createHash('sha512').update(b).digest());
+/** The documents of `ledgerRenewed`. */
+export const renewedDocs = ['loan contract', 'repayment record'].map((s) => utf8.encode(s));
+
+/**
+ * A ledger whose primary stamps hash renewals: document 0 archived, then document 1 recorded and both
+ * renewals requested before an anchor covers document 1; the first TSA (certificate of `pkiIn`) stamps the
+ * archive of document 0, a second one (same root, lasting 3000 days) from day 70 on stamps the rest. Returns
+ * once both requests are stamped.
+ */
+export async function ledgerRenewed(pkiIn: Pki, genesisIn: Genesis) {
+  const time = new ManualTime(T + 1000);
+  const first = await startTsa(pkiIn, T, { clock: () => time.now() });
+  const tsa: { current: TimestampAuthority } = { current: first };
+  const verifier = createGenesisTokenVerifier(genesisIn.tsa);
+  const chain = await LedgerChain.open(new MemoryLedgerStore(), genesisIn, {
+    tokenVerifier: verifier,
+    anchorVerifier: verifier,
+  });
+  const queries = new LedgerQueries(chain.store, genesisIn);
+  const consensus = new FakeConsensus(chain, () => time.now());
+  const service = new AnchoringService(
+    {
+      tsa: { stamp: (...args) => tsa.current.stamp(...args) },
+      chainId: genesisIn.chainId,
+      institution: TEST_INSTITUTIONS[0]!,
+      signer: validatorSigners()[0]!,
+      ledger: queries,
+      hashRenewals: ledgerHashRenewalSource(queries),
+      onHead: consensus.onHead,
+      isPrimary: () => true,
+      submit: consensus.submit,
+    },
+    { intervalMs: 5000, clock: time, timers: time, random: () => 0.5 },
+  );
+  await service.start();
+  const anchorWaits = async (what: string) => {
+    time.advance(5000);
+    // A step that began before the advance schedules its wake-up at the (new) current time: fire it.
+    await waitFor(() => {
+      time.advance(0);
+      return consensus.anchorsWaiting().length === 1;
+    }, what);
+    return decodeAnchor(consensus.anchorsWaiting()[0]!.tx.payload);
+  };
+  const [e0, e1] = renewedDocs.map((d, i) =>
+    evidenceTx({ nonce: i + 1, createdAt: time.now(), evidence: { hash: sha256(d) } }),
+  );
+  await consensus.commit([e0!]);
+  await anchorWaits('the archive anchor of document 0');
+  await consensus.commit();
+  const beforeStamp = (await evidenceRecordFor(queries, genesisIn, e0!.hash))!.ers;
+  // Document 1 and both requests commit before the next anchor can go (5 s apart).
+  const [r0, r1] = [e0!, e1!].map((e, i) =>
+    hashRenewalTx(e, { nonce: 10 + i, createdAt: time.now(), request: { hash: sha512(renewedDocs[i]!) } }),
+  );
+  await consensus.commit([e1!]);
+  await consensus.commit([r0!, r1!]);
+  // The TSA now signs with a certificate that outlasts the first.
+  const second = await renewingTsa(pkiIn, T + 70 * DAY, () => time.now());
+  tsa.current = second;
+  time.advance(70 * DAY);
+  const stamping = await anchorWaits('the anchor stamping request 0');
+  await consensus.commit();
+  const second2 = await anchorWaits('the anchor stamping request 1');
+  await consensus.commit();
+  const stop = async () => {
+    await service.stop();
+    await first.stop();
+    await second.stop();
+  };
+  return {
+    genesis: genesisIn,
+    queries,
+    consensus,
+    e0: e0!,
+    e1: e1!,
+    r0: r0!,
+    r1: r1!,
+    stamping,
+    second2,
+    beforeStamp,
+    stop,
+  };
+}
