@@ -102,6 +102,9 @@ export async function ledgerRenewed(pkiIn: Pki, genesisIn: Genesis) {
   };
   return {
     genesis: genesisIn,
+    time,
+    service,
+    tsa2: second,
     queries,
     consensus,
     e0: e0!,

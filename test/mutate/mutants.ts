@@ -676,4 +676,20 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'an anchor stamps a hash renewal request that a committed anchor already stamped',
     tests: ['test/unit/ledger/tx-rules.test.ts'],
   },
+  {
+    id: 'hash-renewal-export-root',
+    file: 'src/receipt/hash-renewals.ts',
+    original: 'tree !== undefined && equalBytes(rootOf(tree.levels), stamp.root) ? tree : null',
+    replacement: 'tree !== undefined ? tree : null',
+    breaks: "an export appends a hash-renewal chain whose leaves do not lead to the stamp's recorded root",
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
+  {
+    id: 'hash-renewal-export-frozen',
+    file: 'src/receipt/hash-renewals.ts',
+    original: 'const archive = await archiveAt(queries, doc, anchor);',
+    replacement: 'const archive = await archiveAt(queries, doc);',
+    breaks: "a renewed document's first chain takes renewals made after the stamping anchor",
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
 ];

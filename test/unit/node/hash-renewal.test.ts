@@ -5,20 +5,35 @@
  * it was before the stamping anchor, then a SHA-512 chain, which proves the document after the first TSA
  * certificate expired. Tampering any part fails.
  */
+
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import type { Genesis } from '../../../src/core/genesis.ts';
+import { archiveHistory, renewalLeaves } from '../../../src/receipt/archives.ts';
 import { evidenceRecordFor } from '../../../src/receipt/ers-export.ts';
-import { decodeEvidenceRecord, encodeChain } from '../../../src/timestamp/ers-asn1.ts';
+import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
+import { verifyReceipt } from '../../../src/receipt/verify.ts';
+import { archiveRoot } from '../../../src/timestamp/ers.ts';
+import { decodeEvidenceRecord, encodeChain, encodeEvidenceRecord } from '../../../src/timestamp/ers-asn1.ts';
 import { verifyEvidenceRecord } from '../../../src/timestamp/ers-verify.ts';
-import { TEST_GENESIS_TIME, testGenesis } from '../../helpers/fixtures.ts';
+import {
+  anchorTx,
+  evidenceTx,
+  hashRenewalTx,
+  TEST_GENESIS_TIME,
+  testGenesis,
+} from '../../helpers/fixtures.ts';
 import { ledgerRenewed, renewedDocs } from '../../helpers/ledger-renewal.ts';
 import { DAY, makePki, type Pki } from '../../helpers/tsa.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const T = TEST_GENESIS_TIME;
 /** The first TSA certificate is valid for 100 days. */
 const EXPIRY = T + 100 * DAY;
+const sha512 = (b: Uint8Array) => new Uint8Array(createHash('sha512').update(b).digest());
+const otherDoc = utf8.encode('settlement agreement');
 let pki: Pki;
 let genesis: Genesis;
 
@@ -66,6 +81,122 @@ describe('hash-tree renewal on the ledger', () => {
     const after = decodeEvidenceRecord((await evidenceRecordFor(queries, genesis, e0.hash))!.ers);
     const before = decodeEvidenceRecord(fx.beforeStamp);
     expect(encodeChain(after.chains[0]!)).toEqual(encodeChain(before.chains[0]!));
+    await fx.stop();
+  });
+
+  it('keeps the first chain frozen through a later timestamp renewal; a stamp whose root is wrong is ignored', async () => {
+    const fx = await ledgerRenewed(pki, genesis);
+    const { queries, consensus, time, tsa2, e0 } = fx;
+    const renewedBefore = (await evidenceRecordFor(queries, genesis, e0.hash))!.ers;
+    // A document recorded and archived after the stamps; then a faulty stamp of its request (wrong root).
+    const e2 = evidenceTx({ nonce: 3, createdAt: time.now(), evidence: { hash: sha256(otherDoc) } });
+    await consensus.commit([e2]);
+    time.advance(5000);
+    await waitFor(() => {
+      time.advance(0);
+      return consensus.anchorsWaiting().length === 1;
+    }, 'the archive of document 2');
+    await consensus.commit();
+    await fx.service.stop();
+    const r2 = hashRenewalTx(e2, { nonce: 20, createdAt: time.now(), request: { hash: sha512(otherDoc) } });
+    await consensus.commit([r2]);
+    const before2 = (await evidenceRecordFor(queries, genesis, e2.hash))!.ers;
+    const wrongRoot = new Uint8Array(64).fill(7);
+    const head = consensus.chain.head();
+    const anchored = queries.anchorState().anchoredHeight;
+    const root = archiveRoot(renewalLeaves(archiveHistory(await queries.anchorsFrom(1)), anchored));
+    const stamp = async (d: Uint8Array, alg: 'sha256' | 'sha512') => (await tsa2.stamp(d, alg)).token;
+    const anchor = anchorTx(
+      {
+        height: head.height,
+        headerHash: head.hash,
+        token: await stamp(head.hash, 'sha256'),
+        // A timestamp renewal of every archive, in the same anchor as the faulty stamp.
+        renewal: { upTo: anchored, root, token: await stamp(root, 'sha256') },
+        hashRenewal: {
+          hashAlg: 'sha512',
+          requests: [r2.hash],
+          root: wrongRoot,
+          token: await stamp(wrongRoot, 'sha512'),
+        },
+      },
+      { createdAt: time.now() },
+    );
+    await consensus.commit([anchor]);
+    expect(consensus.rejected).toEqual([]);
+    expect(await queries.unstampedHashRenewals()).toEqual([]);
+    // The renewed document's record does not change: the renewal applies to its first chain no more.
+    expect((await evidenceRecordFor(queries, genesis, e0.hash))!.ers).toEqual(renewedBefore);
+    // Document 2's stamp does not lead to its root: its record goes on with the first chain, now renewed.
+    const after2 = decodeEvidenceRecord((await evidenceRecordFor(queries, genesis, e2.hash))!.ers);
+    expect(after2.chains).toHaveLength(1);
+    expect(after2.chains[0]).toHaveLength(decodeEvidenceRecord(before2).chains[0]!.length + 1);
+    await fx.stop();
+  });
+
+  it('fails verification when any part of the record is tampered with', async () => {
+    const fx = await ledgerRenewed(pki, genesis);
+    const ers = (await evidenceRecordFor(fx.queries, genesis, fx.e0.hash))!.ers;
+    const check = (der: Uint8Array) => {
+      const v = verifyEvidenceRecord(der, { document: { data: renewedDocs[0]! }, trustAnchors: [pki.root] });
+      return v.ok ? 'ok' : v.reason;
+    };
+    expect(check(ers)).toBe('ok');
+    const edit = (f: (r: ReturnType<typeof decodeEvidenceRecord>) => void) => {
+      const r = decodeEvidenceRecord(ers);
+      f(r);
+      return check(encodeEvidenceRecord(r));
+    };
+    const flip = (b: Uint8Array) => Uint8Array.from(b, (x, i) => (i === 0 ? x ^ 1 : x));
+    // The new chain's leaf, its token (the first chain's in its place), the first chain's tree, its token.
+    expect(
+      edit(
+        (r) => (r.chains[1]![0]!.reducedHashtree![0]![0] = flip(r.chains[1]![0]!.reducedHashtree![0]![0]!)),
+      ),
+    ).toMatch(/^chain 1, archive timestamp 0: the hash .* is not in the first list/);
+    expect(edit((r) => (r.chains[1]![0]!.timeStamp = r.chains[0]![0]!.timeStamp))).toMatch(
+      /^chain 1, archive timestamp 0: the time-stamp token fails/,
+    );
+    const tree0 = (r: ReturnType<typeof decodeEvidenceRecord>) => r.chains[0]![0]!.reducedHashtree!;
+    expect(edit((r) => tree0(r).push([new Uint8Array(32)]))).toMatch(
+      /^chain 0, archive timestamp 0: the time-stamp token fails/,
+    );
+    // Dropping the first chain: the new chain's leaf covers it.
+    expect(edit((r) => r.chains.splice(0, 1))).toMatch(/^chain 0, archive timestamp 0/);
+    await fx.stop();
+  });
+
+  it('goes into v4 receipts; verified with the document, the receipt proves its time past the first certificate', async () => {
+    const fx = await ledgerRenewed(pki, genesis);
+    const ers = (await evidenceRecordFor(fx.queries, genesis, fx.e0.hash))!.ers;
+    const receipt = (await receiptFor(fx.queries, genesis, fx.e0.hash))!;
+    expect(receipt.archive).toEqual({ record: Buffer.from(ers).toString('base64') });
+    const late = new Date(EXPIRY + 10 * DAY);
+    const v = await verifyReceipt(receipt, { genesis, file: renewedDocs[0], at: late });
+    expect(v.ok, JSON.stringify(v.checks)).toBe(true);
+    expect(v.facts?.archive?.steps.map((s) => s.hashAlg)).toEqual(['sha256', 'sha512']);
+    // Without the document, only the SHA-256 chain can be checked: enough as of when its tokens were made,
+    // not after the first certificate expired.
+    const byHash = await verifyReceipt(receipt, { genesis });
+    expect(byHash.ok, JSON.stringify(byHash.checks)).toBe(true);
+    expect(byHash.checks.find((c) => c.name === 'archive')?.detail).toMatch(
+      /1 later chain \(sha512\) not checked: it needs the document/,
+    );
+    expect((await verifyReceipt(receipt, { genesis, at: late })).checks.at(-1)).toMatchObject({
+      name: 'archive',
+      code: 'RECEIPT_BAD_TIMESTAMP',
+    });
+    // A tampered new chain fails the archive check, with the document.
+    const r = decodeEvidenceRecord(ers);
+    r.chains[1]![0]!.timeStamp = r.chains[0]![0]!.timeStamp;
+    const tampered = {
+      ...receipt,
+      archive: { record: Buffer.from(encodeEvidenceRecord(r)).toString('base64') },
+    };
+    expect((await verifyReceipt(tampered, { genesis, file: renewedDocs[0] })).checks.at(-1)).toMatchObject({
+      name: 'archive',
+      detail: expect.stringMatching(/chain 1, archive timestamp 0/),
+    });
     await fx.stop();
   });
 });
