@@ -31,11 +31,12 @@ import { waitFor } from './wait.ts';
 const T = TEST_GENESIS_TIME;
 const sha512 = (b: Uint8Array) => new Uint8Array(createHash('sha512').update(b).digest());
 /** The documents of `ledgerRenewed`. */
-export const renewedDocs = ['loan contract', 'repayment record'].map((s) => utf8.encode(s));
+export const renewedDocs = ['loan contract', 'repayment record', 'guarantee'].map((s) => utf8.encode(s));
 
 /**
- * A ledger whose primary stamps hash renewals: document 0 archived, then document 1 recorded and both
- * renewals requested before an anchor covers document 1; the first TSA (certificate of `pkiIn`) stamps the
+ * A ledger whose primary stamps hash renewals: documents 0 and 2 archived, then document 1 recorded and the
+ * three renewals requested before an anchor covers document 1 (so the first stamp covers requests 0 and 2, the
+ * second request 1); the first TSA (certificate of `pkiIn`) stamps the
  * archive of document 0, a second one (same root, lasting 3000 days) from day 70 on stamps the rest. Returns
  * once both requests are stamped.
  */
@@ -74,24 +75,24 @@ export async function ledgerRenewed(pkiIn: Pki, genesisIn: Genesis) {
     }, what);
     return decodeAnchor(consensus.anchorsWaiting()[0]!.tx.payload);
   };
-  const [e0, e1] = renewedDocs.map((d, i) =>
+  const [e0, e1, e2] = renewedDocs.map((d, i) =>
     evidenceTx({ nonce: i + 1, createdAt: time.now(), evidence: { hash: sha256(d) } }),
   );
-  await consensus.commit([e0!]);
+  await consensus.commit([e0!, e2!]);
   await anchorWaits('the archive anchor of document 0');
   await consensus.commit();
   const beforeStamp = (await evidenceRecordFor(queries, genesisIn, e0!.hash))!.ers;
   // Document 1 and both requests commit before the next anchor can go (5 s apart).
-  const [r0, r1] = [e0!, e1!].map((e, i) =>
+  const [r0, r1, r2] = [e0!, e1!, e2!].map((e, i) =>
     hashRenewalTx(e, { nonce: 10 + i, createdAt: time.now(), request: { hash: sha512(renewedDocs[i]!) } }),
   );
   await consensus.commit([e1!]);
-  await consensus.commit([r0!, r1!]);
+  await consensus.commit([r0!, r1!, r2!]);
   // The TSA now signs with a certificate that outlasts the first.
   const second = await renewingTsa(pkiIn, T + 70 * DAY, () => time.now());
   tsa.current = second;
   time.advance(70 * DAY);
-  const stamping = await anchorWaits('the anchor stamping request 0');
+  const stamping = await anchorWaits('the anchor stamping requests 0 and 2');
   await consensus.commit();
   const second2 = await anchorWaits('the anchor stamping request 1');
   await consensus.commit();
@@ -109,8 +110,10 @@ export async function ledgerRenewed(pkiIn: Pki, genesisIn: Genesis) {
     consensus,
     e0: e0!,
     e1: e1!,
+    e2: e2!,
     r0: r0!,
     r1: r1!,
+    r2: r2!,
     stamping,
     second2,
     beforeStamp,

@@ -45,17 +45,19 @@ beforeAll(async () => {
 describe('hash-tree renewal on the ledger', () => {
   it('stamps requests once their evidence is archived; the export then carries a SHA-512 chain', async () => {
     const fx = await ledgerRenewed(pki, genesis);
-    const { queries, consensus, e0, e1, r0, r1, stamping, second2 } = fx;
-    // The first stamping anchor archives document 1 and stamps request 0 only (document 1 was not archived).
+    const { queries, consensus, e0, e1, e2, r0, r1, r2, stamping, second2 } = fx;
+    // The first stamping anchor archives document 1 and stamps requests 0 and 2 (document 1 was not archived).
     expect(stamping.archive).toBeDefined();
     expect(stamping.hashRenewal?.hashAlg).toBe('sha512');
-    expect(stamping.hashRenewal?.requests).toEqual([r0.hash]);
+    const hexes = (qs: Uint8Array[] | undefined) =>
+      (qs ?? []).map((q) => Buffer.from(q).toString('hex')).sort();
+    expect(hexes(stamping.hashRenewal?.requests)).toEqual(hexes([r0.hash, r2.hash]));
     expect(second2.archive).toBeUndefined();
     expect(second2.hashRenewal?.requests).toEqual([r1.hash]);
     expect(consensus.rejected).toEqual([]);
     expect(await queries.unstampedHashRenewals()).toEqual([]);
 
-    for (const [i, e] of [e0, e1].entries()) {
+    for (const [i, e] of [e0, e1, e2].entries()) {
       const ers = (await evidenceRecordFor(queries, genesis, e.hash))!.ers;
       const record = decodeEvidenceRecord(ers);
       expect(record.digestAlgs).toEqual(['sha256', 'sha512']);
@@ -68,6 +70,9 @@ describe('hash-tree renewal on the ledger', () => {
       });
       expect(v.ok, v.ok ? '' : v.reason).toBe(true);
       if (v.ok) expect(v.steps.map((s) => s.hashAlg)).toEqual(['sha256', 'sha512']);
+      // Requests 0 and 2 share a stamp: their leaf's sibling is in the first list; request 1 is alone.
+      expect(record.chains[1]![0]!.reducedHashtree).toHaveLength(1);
+      expect(record.chains[1]![0]!.reducedHashtree![0]).toHaveLength(i === 1 ? 1 : 2);
       // Another document fails, and so does the SHA-256 hash alone: the SHA-512 chain needs the document.
       const other = { data: utf8.encode('another document') };
       expect(verifyEvidenceRecord(ers, { document: other, trustAnchors: [pki.root] }).ok).toBe(false);
@@ -89,18 +94,18 @@ describe('hash-tree renewal on the ledger', () => {
     const { queries, consensus, time, tsa2, e0 } = fx;
     const renewedBefore = (await evidenceRecordFor(queries, genesis, e0.hash))!.ers;
     // A document recorded and archived after the stamps; then a faulty stamp of its request (wrong root).
-    const e2 = evidenceTx({ nonce: 3, createdAt: time.now(), evidence: { hash: sha256(otherDoc) } });
-    await consensus.commit([e2]);
+    const e3 = evidenceTx({ nonce: 4, createdAt: time.now(), evidence: { hash: sha256(otherDoc) } });
+    await consensus.commit([e3]);
     time.advance(5000);
     await waitFor(() => {
       time.advance(0);
       return consensus.anchorsWaiting().length === 1;
-    }, 'the archive of document 2');
+    }, 'the archive of document 3');
     await consensus.commit();
     await fx.service.stop();
-    const r2 = hashRenewalTx(e2, { nonce: 20, createdAt: time.now(), request: { hash: sha512(otherDoc) } });
-    await consensus.commit([r2]);
-    const before2 = (await evidenceRecordFor(queries, genesis, e2.hash))!.ers;
+    const r3 = hashRenewalTx(e3, { nonce: 20, createdAt: time.now(), request: { hash: sha512(otherDoc) } });
+    await consensus.commit([r3]);
+    const before3 = (await evidenceRecordFor(queries, genesis, e3.hash))!.ers;
     const wrongRoot = new Uint8Array(64).fill(7);
     const head = consensus.chain.head();
     const anchored = queries.anchorState().anchoredHeight;
@@ -115,7 +120,7 @@ describe('hash-tree renewal on the ledger', () => {
         renewal: { upTo: anchored, root, token: await stamp(root, 'sha256') },
         hashRenewal: {
           hashAlg: 'sha512',
-          requests: [r2.hash],
+          requests: [r3.hash],
           root: wrongRoot,
           token: await stamp(wrongRoot, 'sha512'),
         },
@@ -127,10 +132,10 @@ describe('hash-tree renewal on the ledger', () => {
     expect(await queries.unstampedHashRenewals()).toEqual([]);
     // The renewed document's record does not change: the renewal applies to its first chain no more.
     expect((await evidenceRecordFor(queries, genesis, e0.hash))!.ers).toEqual(renewedBefore);
-    // Document 2's stamp does not lead to its root: its record goes on with the first chain, now renewed.
-    const after2 = decodeEvidenceRecord((await evidenceRecordFor(queries, genesis, e2.hash))!.ers);
-    expect(after2.chains).toHaveLength(1);
-    expect(after2.chains[0]).toHaveLength(decodeEvidenceRecord(before2).chains[0]!.length + 1);
+    // Document 3's stamp does not lead to its root: its record goes on with the first chain, now renewed.
+    const after3 = decodeEvidenceRecord((await evidenceRecordFor(queries, genesis, e3.hash))!.ers);
+    expect(after3.chains).toHaveLength(1);
+    expect(after3.chains[0]).toHaveLength(decodeEvidenceRecord(before3).chains[0]!.length + 1);
     await fx.stop();
   });
 
