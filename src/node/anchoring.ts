@@ -130,6 +130,8 @@ export interface AnchoringStatus {
   lastSubmitted: { height: number; txHash: string; genTime: number; at: number } | undefined;
   /** The last timestamp renewal this node submitted (renewing every archive up to `upTo`). */
   lastRenewal: { upTo: number; txHash: string; at: number } | undefined;
+  /** The last hash-tree renewal stamp this node submitted: how many requests, under which hash (ADR 018). */
+  lastHashRenewal: { stamped: number; hashAlg: string; txHash: string; at: number } | undefined;
 }
 
 /** Delay after `failures` consecutive failures: doubling from baseMs, capped at maxMs, equal jitter. */
@@ -172,6 +174,7 @@ export class AnchoringService implements Service {
   #lastSubmitted: AnchoringStatus['lastSubmitted'];
   readonly #renewal: RenewalPolicy | undefined;
   #lastRenewal: AnchoringStatus['lastRenewal'];
+  #lastHashRenewal: AnchoringStatus['lastHashRenewal'];
   /** The next time to look for due renewals (reading every anchor), and the renewal pending commit. */
   #renewalCheckAt = 0;
   #renewalPending: { upTo: number; expiresAt: number } | undefined;
@@ -234,6 +237,7 @@ export class AnchoringService implements Service {
       nextAttemptAt: this.#wakeAt,
       lastSubmitted: this.#lastSubmitted,
       lastRenewal: this.#lastRenewal,
+      lastHashRenewal: this.#lastHashRenewal,
     };
   }
 
@@ -346,10 +350,9 @@ export class AnchoringService implements Service {
       if (hashRenewal !== undefined) {
         this.#hashJob!.submitted(hashRenewal, createdAt + this.#txTtlMs);
         const stamped = hashRenewal.requests.length;
-        this.#log?.info(
-          { stamped, hashAlg: hashRenewal.hashAlg, tx: env.hashHex },
-          'hash-tree renewals stamped',
-        );
+        const { hashAlg } = hashRenewal;
+        this.#lastHashRenewal = { stamped, hashAlg, txHash: env.hashHex, at: createdAt };
+        this.#log?.info({ stamped, hashAlg, tx: env.hashHex }, 'hash-tree renewals stamped');
       }
       if (renewal !== undefined) {
         this.#renewalPending = { upTo: renewal.upTo, expiresAt: createdAt + this.#txTtlMs };

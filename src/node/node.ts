@@ -308,6 +308,9 @@ export class JrNode {
             lastRenewal: anchor.lastRenewal
               ? { ...anchor.lastRenewal, at: new Date(anchor.lastRenewal.at).toISOString() }
               : null,
+            lastHashRenewal: anchor.lastHashRenewal
+              ? { ...anchor.lastHashRenewal, at: new Date(anchor.lastHashRenewal.at).toISOString() }
+              : null,
           }
         : null,
       sync: s.sync,

@@ -56,6 +56,7 @@ describe('hash-tree renewal on the ledger', () => {
     expect(second2.hashRenewal?.requests).toEqual([r1.hash]);
     expect(consensus.rejected).toEqual([]);
     expect(await queries.unstampedHashRenewals()).toEqual([]);
+    expect((await fx.service.status()).lastHashRenewal).toMatchObject({ stamped: 1, hashAlg: 'sha512' });
 
     for (const [i, e] of [e0, e1, e2].entries()) {
       const ers = (await evidenceRecordFor(queries, genesis, e.hash))!.ers;
