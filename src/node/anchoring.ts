@@ -10,16 +10,24 @@
  * and requests start at least `intervalMs` apart. Only the primary anchors, so validators do not anchor the
  * same blocks; a race at a view change yields a stale anchor that the executor refuses.
  */
-import { type AnchorRecord, type ArchiveStamp, encodeAnchor, type RenewalStamp } from '../core/anchor.ts';
+import {
+  type AnchorRecord,
+  type ArchiveStamp,
+  encodeAnchor,
+  type RenewalStamp,
+  type StampRenewal,
+} from '../core/anchor.ts';
 import { type Clock, type Random, SystemTimers, systemClock, type Timers } from '../core/clock.ts';
 import type { Signer } from '../core/crypto.ts';
 import { isJrError } from '../core/errors.ts';
+import { RenewalHashAlgs } from '../core/hash-renewal.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../core/tx.ts';
 import type { ChainHead, TxRejection } from '../ledger/chain.ts';
 import { TxError, TxErrorCode } from '../ledger/errors.ts';
 import type { AnchorStatus } from '../ledger/queries.ts';
 import type { AnchorState } from '../ledger/store.ts';
 import { archiveHistory, renewalLeaves } from '../receipt/archives.ts';
+import { newestStampTokens, stampHistory, stampRenewalRoot } from '../receipt/stamp-history.ts';
 import { archiveRoot, tokenAlgorithms, tokenExpiry, tokenGenTime } from '../timestamp/ers.ts';
 import {
   type Service,
@@ -28,6 +36,7 @@ import {
   TimestampErrorCode,
   type TsaLogger,
 } from '../timestamp/index.ts';
+import type { HashAlg } from '../timestamp/oids.ts';
 import { HashRenewalJob, type HashRenewalSource } from './hash-renewal-job.ts';
 
 /** The ledger as the service sees it; LedgerQueries provides all three. */
@@ -303,7 +312,9 @@ export class AnchoringService implements Service {
     this.#inFlight = true;
     try {
       const { anchoredHeight, evidenceHeight } = this.#deps.ledger.anchorState();
-      const renewal = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
+      const renewed = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
+      const renewal = renewed?.renewal;
+      const stampRenewals = renewed?.stampRenewals ?? [];
       const signal = this.#abort!.signal;
       const hashRenewal =
         head.height > anchoredHeight
@@ -335,6 +346,7 @@ export class AnchoringService implements Service {
               token: stamp.token,
               ...(archive === undefined ? {} : { archive }),
               ...(renewal === undefined ? {} : { renewal }),
+              ...(stampRenewals.length === 0 ? {} : { stampRenewals }),
               ...(hashRenewal === undefined ? {} : { hashRenewal }),
             }),
           },
@@ -407,13 +419,18 @@ export class AnchoringService implements Service {
     this.#renewalPending = undefined;
     const anchors = await this.#deps.ledger.anchorsFrom(1);
     const renewals = anchors.flatMap((a) => a.renewal ?? []);
-    const due = anchors.some(({ height, archive }) => {
-      if (archive === undefined) return false;
-      const newest = [archive.token, ...renewals.filter((r) => r.upTo >= height).map((r) => r.token)].at(-1)!;
-      const expiry = tokenExpiry(newest)?.getTime();
-      const made = tokenGenTime(newest);
+    const newest = anchors.flatMap(({ height, archive }) =>
+      archive === undefined
+        ? []
+        : [[archive.token, ...renewals.filter((r) => r.upTo >= height).map((r) => r.token)].at(-1)!],
+    );
+    // Hash-tree renewed chains (ADR 018) are renewed too, under their own hash.
+    newest.push(...newestStampTokens(stampHistory(anchors)));
+    const due = newest.some((token) => {
+      const expiry = tokenExpiry(token)?.getTime();
+      const made = tokenGenTime(token);
       const old = policy.maxAgeMs !== undefined && made !== undefined && now - made >= policy.maxAgeMs;
-      return old || this.#weak(newest) || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
+      return old || this.#weak(token) || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
     });
     return due ? anchoredHeight : undefined;
   }
@@ -424,11 +441,30 @@ export class AnchoringService implements Service {
     return deprecated.length > 0 && tokenAlgorithms(token).some((a) => deprecated.includes(a));
   }
 
-  /** A renewal of every archive anchored up to `upTo`, unless the TSA's certificate would not outlast the old. */
-  async #renew(upTo: number): Promise<RenewalStamp | undefined> {
-    const history = archiveHistory(await this.#deps.ledger.anchorsFrom(1));
-    const root = archiveRoot(renewalLeaves(history, upTo));
-    const stamp = await this.#deps.tsa.stamp(root, 'sha256', { signal: this.#abort!.signal });
+  /**
+   * A renewal of every archive anchored up to `upTo`, and one per hash of every hash-tree renewal stamp anchored
+   * up to `upTo` (ADR 018), unless the TSA's certificate would not outlast the old.
+   */
+  async #renew(upTo: number): Promise<{ renewal: RenewalStamp; stampRenewals: StampRenewal[] } | undefined> {
+    const anchors = await this.#deps.ledger.anchorsFrom(1);
+    const root = archiveRoot(renewalLeaves(archiveHistory(anchors), upTo));
+    const token = await this.#lastingToken(root, 'sha256');
+    if (token === undefined) return undefined;
+    const stamps = stampHistory(anchors);
+    const stampRenewals: StampRenewal[] = [];
+    for (const hashAlg of RenewalHashAlgs) {
+      const stampRoot = stampRenewalRoot(stamps, hashAlg, upTo);
+      if (stampRoot === undefined) continue;
+      const stampToken = await this.#lastingToken(stampRoot, hashAlg);
+      if (stampToken === undefined) return undefined;
+      stampRenewals.push({ hashAlg, upTo, root: stampRoot, token: stampToken });
+    }
+    return { renewal: { upTo, root, token }, stampRenewals };
+  }
+
+  /** A token over `root`, unless its certificate expires within the renewal margin or it is deemed weak. */
+  async #lastingToken(root: Uint8Array, alg: HashAlg): Promise<Uint8Array | undefined> {
+    const stamp = await this.#deps.tsa.stamp(root, alg, { signal: this.#abort!.signal });
     const expiry = tokenExpiry(stamp.token)?.getTime();
     if (expiry !== undefined && expiry - this.#clock.now() <= this.#renewal!.beforeExpiryMs) {
       this.#log?.warn(
@@ -444,7 +480,7 @@ export class AnchoringService implements Service {
       );
       return undefined;
     }
-    return { upTo, root, token: stamp.token };
+    return stamp.token;
   }
 
   #schedule(at: number): void {

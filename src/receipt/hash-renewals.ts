@@ -4,18 +4,20 @@
  * request is H'(H'(document) || H'(DER of the document's first chain as exported just before that anchor)).
  * The stamping job computes the leaves with `requestLeaf` at the head; an export recomputes every leaf of the
  * stamp as of the stamping anchor's place, checks the recorded root, and appends the new chain: the reduced
- * H' tree from the document's leaf to the root, and the token.
+ * H' tree from the document's leaf to the root, the token, then one timestamp per stamp renewal since
+ * (stamp-history.ts).
  */
 import { decodeAnchor, type HashRenewalStamp } from '../core/anchor.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { decodeHashRenewal } from '../core/hash-renewal.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import type { LedgerTx } from '../ledger/store.ts';
-import { type Archive, archiveChain, hashRenewalLeaf } from '../timestamp/ers.ts';
+import { type Archive, archiveChain, extendChain, hashRenewalLeaf } from '../timestamp/ers.ts';
 import type { ArchiveTimeStamp } from '../timestamp/ers-asn1.ts';
 import { type IndexedTree, indexedTree, reduce, rootOf } from '../timestamp/ers-tree.ts';
 import { archiveAt, type DocumentArchive, documentArchive, type Position } from './document-archive.ts';
 import { ReceiptError, ReceiptErrorCode } from './errors.ts';
+import { stampHistory, stampRenewalsOf } from './stamp-history.ts';
 
 /** The archive of a committed evidence tx, or undefined while none covers it (or it is no evidence tx). */
 async function archiveOfEvidence(queries: LedgerQueries, evidenceTx: Uint8Array) {
@@ -94,7 +96,8 @@ export async function ledgerHashRenewal(
   const request = await queries.hashRenewalOf(evidenceTx);
   const anchor = request && (await queries.hashRenewalStampOf(request.env.hash));
   if (request === undefined || anchor?.env.tx.type !== 'anchor') return undefined;
-  const stamp = decodeAnchor(anchor.env.tx.payload).hashRenewal;
+  const record = decodeAnchor(anchor.env.tx.payload);
+  const stamp = record.hashRenewal;
   if (stamp === undefined || !stamp.requests.some((q) => equalBytes(q, request.env.hash))) return undefined;
   const tree = await stampTree(queries, anchor, stamp);
   if (tree === null) return undefined;
@@ -103,7 +106,10 @@ export async function ledgerHashRenewal(
   const leaf = hashRenewalLeaf(r.hashAlg, r.hash, [archiveChain(doc.hash, archive)]);
   const path = reduce(tree.levels, leaf, tree.position);
   if (path === undefined) return undefined;
-  return { archive, chain: [{ digestAlg: stamp.hashAlg, reducedHashtree: path, timeStamp: stamp.token }] };
+  const first = { digestAlg: stamp.hashAlg, reducedHashtree: path, timeStamp: stamp.token };
+  // Timestamp renewals of the new chain (RFC 4998 5.2: renewals apply to the last chain), under its hash.
+  const renewals = stampRenewalsOf(stampHistory(await queries.anchorsFrom(1)), stamp.hashAlg, record.height);
+  return { archive, chain: extendChain(stamp.hashAlg, [first], renewals) };
 }
 
 /** What the primary's stamping job reads (node/hash-renewal-job.ts): unstamped requests and their leaves now. */

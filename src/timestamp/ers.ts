@@ -67,25 +67,32 @@ function notALeaf(what: string): TimestampError {
 export function archiveChain(docHash: Uint8Array, archive: Archive): ArchiveTimeStamp[] {
   const reduced = reduce(buildLevels('sha256', archive.leaves), docHash);
   if (reduced === undefined) throw notALeaf('the document hash');
-  const chain: ArchiveTimeStamp[] = [
-    { digestAlg: 'sha256', reducedHashtree: reduced, timeStamp: archive.token },
-  ];
-  const tokens = [archive.token];
-  for (const [i, r] of archive.renewals.entries()) {
-    const group = timestampHashes(tokens);
-    const leaf = listHash('sha256', group);
+  const first = { digestAlg: 'sha256' as const, reducedHashtree: reduced, timeStamp: archive.token };
+  return extendChain('sha256', [first], archive.renewals);
+}
+
+/**
+ * `chain` followed by one archive timestamp per renewal (RFC 4998 5.2), each under `alg`, the chain's hash:
+ * its first list holds the hashes of every timestamp of the chain so far (their list hash is the chain's leaf
+ * in the renewal's tree), the further lists climb to the renewal's root. Throws TSA_BAD_INPUT when the chain's
+ * leaf is not in a renewal's tree.
+ */
+export function extendChain(alg: HashAlg, chain: readonly ArchiveTimeStamp[], renewals: readonly Renewal[]) {
+  const out = [...chain];
+  const tokens = chain.map((a) => a.timeStamp);
+  for (const [i, r] of renewals.entries()) {
+    const group = tokens.map((t) => ersDigest(alg, t));
+    const leaf = listHash(alg, group);
     const path =
-      'tree' in r
-        ? reduce(r.tree.levels, leaf, r.tree.position)
-        : reduce(buildLevels('sha256', r.leaves), leaf);
-    if (path === undefined) throw notALeaf(`the archive's chain in renewal ${i + 1}`);
+      'tree' in r ? reduce(r.tree.levels, leaf, r.tree.position) : reduce(buildLevels(alg, r.leaves), leaf);
+    if (path === undefined) throw notALeaf(`the chain in renewal ${i + 1}`);
     const [first, ...rest] = path as [Uint8Array[], ...Uint8Array[][]];
     // The group's hash is the leaf: the group itself replaces it, its sibling (if any) follows on its own.
     const siblings = first.length > 1 ? [first.slice(1), ...rest] : rest;
-    chain.push({ digestAlg: 'sha256', reducedHashtree: [group, ...siblings], timeStamp: r.token });
+    out.push({ digestAlg: alg, reducedHashtree: [group, ...siblings], timeStamp: r.token });
     tokens.push(r.token);
   }
-  return chain;
+  return out;
 }
 
 /**

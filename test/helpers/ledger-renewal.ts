@@ -10,7 +10,7 @@ import type { Genesis } from '../../src/core/genesis.ts';
 import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../src/ledger/queries.ts';
-import { AnchoringService } from '../../src/node/anchoring.ts';
+import { AnchoringService, type RenewalPolicy } from '../../src/node/anchoring.ts';
 import { evidenceRecordFor } from '../../src/receipt/ers-export.ts';
 import { ledgerHashRenewalSource } from '../../src/receipt/hash-renewals.ts';
 import type { TimestampAuthority } from '../../src/timestamp/authority.ts';
@@ -51,20 +51,22 @@ export async function ledgerRenewed(pkiIn: Pki, genesisIn: Genesis) {
   });
   const queries = new LedgerQueries(chain.store, genesisIn);
   const consensus = new FakeConsensus(chain, () => time.now());
-  const service = new AnchoringService(
-    {
-      tsa: { stamp: (...args) => tsa.current.stamp(...args) },
-      chainId: genesisIn.chainId,
-      institution: TEST_INSTITUTIONS[0]!,
-      signer: validatorSigners()[0]!,
-      ledger: queries,
-      hashRenewals: ledgerHashRenewalSource(queries),
-      onHead: consensus.onHead,
-      isPrimary: () => true,
-      submit: consensus.submit,
-    },
-    { intervalMs: 5000, clock: time, timers: time, random: () => 0.5 },
-  );
+  const serviceWith = (stamping: TimestampAuthority, renewal?: RenewalPolicy) =>
+    new AnchoringService(
+      {
+        tsa: stamping,
+        chainId: genesisIn.chainId,
+        institution: TEST_INSTITUTIONS[0]!,
+        signer: validatorSigners()[0]!,
+        ledger: queries,
+        hashRenewals: ledgerHashRenewalSource(queries),
+        onHead: consensus.onHead,
+        isPrimary: () => true,
+        submit: consensus.submit,
+      },
+      { intervalMs: 5000, clock: time, timers: time, random: () => 0.5, ...(renewal ? { renewal } : {}) },
+    );
+  const service = serviceWith({ stamp: (...args) => tsa.current.stamp(...args) });
   await service.start();
   const anchorWaits = async (what: string) => {
     time.advance(5000);
@@ -105,6 +107,9 @@ export async function ledgerRenewed(pkiIn: Pki, genesisIn: Genesis) {
     genesis: genesisIn,
     time,
     service,
+    /** Another anchoring service on the same ledger (stop `service` first). */
+    serviceWith,
+    anchorWaits,
     tsa2: second,
     queries,
     consensus,

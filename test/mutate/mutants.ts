@@ -692,4 +692,21 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: "a renewed document's first chain takes renewals made after the stamping anchor",
     tests: ['test/unit/node/hash-renewal.test.ts'],
   },
+  {
+    id: 'stamp-renewal-token',
+    file: 'src/ledger/rules.ts',
+    original: 'for (const x of anchor.stampRenewals ?? []) {',
+    replacement: 'for (const x of [] as typeof anchor.stampRenewals & {}) {',
+    breaks: 'an anchor carries a stamp renewal token no trusted TSA made',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
+  {
+    id: 'stamp-renewal-export-root',
+    file: 'src/receipt/stamp-history.ts',
+    original:
+      'if (leaves.length === 0 || !equalBytes(rootOf(indexedTree(alg, leaves).levels), r.root)) break;',
+    replacement: 'if (leaves.length === 0) break;',
+    breaks: 'an export appends a stamp renewal whose leaves do not lead to its recorded root',
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
 ];

@@ -18,6 +18,7 @@ import { verifyReceipt } from '../../../src/receipt/verify.ts';
 import { archiveRoot } from '../../../src/timestamp/ers.ts';
 import { decodeEvidenceRecord, encodeChain, encodeEvidenceRecord } from '../../../src/timestamp/ers-asn1.ts';
 import { verifyEvidenceRecord } from '../../../src/timestamp/ers-verify.ts';
+import { renewingTsa } from '../../helpers/ers.ts';
 import {
   anchorTx,
   evidenceTx,
@@ -119,6 +120,10 @@ describe('hash-tree renewal on the ledger', () => {
         token: await stamp(head.hash, 'sha256'),
         // A timestamp renewal of every archive, in the same anchor as the faulty stamp.
         renewal: { upTo: anchored, root, token: await stamp(root, 'sha256') },
+        // A renewal of the stamps whose root is not theirs (a faulty primary's): exports must ignore it.
+        stampRenewals: [
+          { hashAlg: 'sha512', upTo: anchored, root: wrongRoot, token: await stamp(wrongRoot, 'sha512') },
+        ],
         hashRenewal: {
           hashAlg: 'sha512',
           requests: [r3.hash],
@@ -131,7 +136,8 @@ describe('hash-tree renewal on the ledger', () => {
     await consensus.commit([anchor]);
     expect(consensus.rejected).toEqual([]);
     expect(await queries.unstampedHashRenewals()).toEqual([]);
-    // The renewed document's record does not change: the renewal applies to its first chain no more.
+    // The renewed document's record does not change: the renewal applies to its first chain no more, and the
+    // stamp renewal does not lead to its root.
     expect((await evidenceRecordFor(queries, genesis, e0.hash))!.ers).toEqual(renewedBefore);
     // Document 3's stamp does not lead to its root: its record goes on with the first chain, now renewed.
     const after3 = decodeEvidenceRecord((await evidenceRecordFor(queries, genesis, e3.hash))!.ers);
@@ -203,6 +209,47 @@ describe('hash-tree renewal on the ledger', () => {
       name: 'archive',
       detail: expect.stringMatching(/chain 1, archive timestamp 0/),
     });
+    await fx.stop();
+  });
+
+  it('renews the new chain under its own hash with the archives; the record then outlives the stamp’s certificate', async () => {
+    const fx = await ledgerRenewed(pki, genesis);
+    const { queries, consensus, time } = fx;
+    await fx.service.stop();
+    // Every token older than 10 days is due: the archives' and both stamps'.
+    const third = await renewingTsa(pki, time.now() + 9 * DAY, () => time.now());
+    const renewing = fx.serviceWith(third, { beforeExpiryMs: DAY, maxAgeMs: 10 * DAY, checkIntervalMs: DAY });
+    await renewing.start();
+    time.advance(10 * DAY);
+    const anchor = await fx.anchorWaits('the renewal anchor');
+    expect(anchor.renewal).toBeDefined();
+    expect(anchor.stampRenewals?.map((x) => [x.hashAlg, x.upTo])).toEqual([['sha512', anchor.renewal!.upTo]]);
+    await consensus.commit();
+    expect(consensus.rejected).toEqual([]);
+    // Past the second TSA certificate's expiry (3000 days from day 69), within the third's.
+    const late = new Date(T + 3075 * DAY);
+    for (const [i, e] of [fx.e0, fx.e1, fx.e2].entries()) {
+      const ers = (await evidenceRecordFor(queries, genesis, e.hash))!.ers;
+      const chains = decodeEvidenceRecord(ers).chains;
+      expect(chains.map((c) => c.length)).toEqual([1, 2]);
+      // Both stamps are leaves of the renewal's tree: each chain's group has a sibling.
+      expect(chains[1]![1]!.reducedHashtree).toHaveLength(2);
+      const doc = { data: renewedDocs[i]! };
+      const v = verifyEvidenceRecord(ers, { document: doc, trustAnchors: [pki.root], at: late });
+      expect(v.ok, v.ok ? '' : v.reason).toBe(true);
+      if (v.ok) expect(v.steps.map((s) => s.hashAlg)).toEqual(['sha256', 'sha512', 'sha512']);
+      // Without the stamp renewal, the record would not reach that date.
+      const cut = decodeEvidenceRecord(ers);
+      cut.chains[1]!.pop();
+      const unrenewed = verifyEvidenceRecord(encodeEvidenceRecord(cut), {
+        document: doc,
+        trustAnchors: [pki.root],
+        at: late,
+      });
+      expect(unrenewed.ok ? '' : unrenewed.reason).toMatch(/not renewed in time/);
+    }
+    await renewing.stop();
+    await third.stop();
     await fx.stop();
   });
 });
