@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evidenceRecordFor } from '../../src/receipt/ers-export.ts';
 import { issueCrl } from '../../src/timestamp/certs.ts';
 import { type Archive, evidenceRecord } from '../../src/timestamp/ers.ts';
-import { decodeEvidenceRecord } from '../../src/timestamp/ers-asn1.ts';
+import { decodeEvidenceRecord, encodeEvidenceRecord } from '../../src/timestamp/ers-asn1.ts';
 import { bcCheckErs, bouncyCastleMissing } from '../helpers/bouncycastle.ts';
 import { batchOf, outcomes, runBlock } from '../helpers/chain.ts';
 import {
@@ -21,6 +21,7 @@ import {
   documents,
   FIRST_EXPIRY,
   hashTreeRenewed,
+  renewingTsa,
   sha256Of,
   unrenewed,
 } from '../helpers/ers.ts';
@@ -169,6 +170,56 @@ describe.skipIf(missing !== undefined)(
         );
         expect(old.ok, old.out).toBe(false);
       } finally {
+        await ledger.stop();
+      }
+    }, 240_000);
+
+    it('a ledger-renewed record whose new chain was renewed in turn validates past the stamp’s certificate', async () => {
+      const pki = await makePki({ tsaValidity: [TEST_GENESIS_TIME - DAY, TEST_GENESIS_TIME + 100 * DAY] });
+      const genesis = testGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
+      const ledger = await ledgerRenewed(pki, genesis);
+      await ledger.service.stop();
+      const { time } = ledger;
+      const third = await renewingTsa(pki, time.now() + 9 * DAY, () => time.now());
+      const renewing = ledger.serviceWith(third, {
+        beforeExpiryMs: DAY,
+        maxAgeMs: 10 * DAY,
+        checkIntervalMs: DAY,
+      });
+      try {
+        await renewing.start();
+        time.advance(10 * DAY);
+        expect((await ledger.anchorWaits('the renewal anchor')).stampRenewals).toHaveLength(1);
+        await ledger.consensus.commit();
+        await writeFile(file('stamp-renewed-root.pem'), pki.rootPem);
+        await writeFile(file('stamp-renewed-doc1'), renewedDocs[1]!);
+        const ers = (await evidenceRecordFor(ledger.queries, genesis, ledger.e1.hash))!.ers;
+        expect(decodeEvidenceRecord(ers).chains.map((c) => c.length)).toEqual([1, 2]);
+        await writeFile(file('stamp-renewed.ers'), ers);
+        // Past the second TSA certificate (3000 days from day 69), within the third's.
+        const run = await bcCheckErs(
+          tmp.path,
+          file('stamp-renewed.ers'),
+          file('stamp-renewed-doc1'),
+          file('stamp-renewed-root.pem'),
+          new Date(TEST_GENESIS_TIME + 3075 * DAY),
+        );
+        expect(run.ok, run.out).toBe(true);
+        // Without its renewal, the new chain does not reach that date.
+        const cut = decodeEvidenceRecord(ers);
+        cut.chains[1]!.pop();
+        await writeFile(file('stamp-unrenewed.ers'), encodeEvidenceRecord(cut));
+        const old = await bcCheckErs(
+          tmp.path,
+          file('stamp-unrenewed.ers'),
+          file('stamp-renewed-doc1'),
+          file('stamp-renewed-root.pem'),
+          new Date(TEST_GENESIS_TIME + 3075 * DAY),
+        );
+        expect(old.ok, old.out).toBe(false);
+      } finally {
+        await renewing.stop();
+        await third.stop();
         await ledger.stop();
       }
     }, 240_000);
