@@ -290,9 +290,15 @@ export class AnchoringService implements Service {
       this.#hashJob !== undefined &&
       this.#deps.ledger.head().height > anchoredHeight &&
       (await this.#hashJob.ready(anchoredHeight, now)).length > 0;
-    // Nothing awaits an anchor: the next committed block wakes us (or the next look for renewals).
+    // Nothing awaits an anchor: the next committed block wakes us (or the next look for renewals, or the end
+    // of a pause in stamping).
     if (evidenceHeight <= anchoredHeight && !stampDue) {
-      if (this.#renewal !== undefined) this.#schedule(this.#renewalCheckAt);
+      const wakes = [
+        this.#renewal === undefined ? Infinity : this.#renewalCheckAt,
+        this.#hashJob?.pausedUntil(now),
+      ];
+      const at = Math.min(...wakes.map((w) => w ?? Infinity));
+      if (at !== Infinity) this.#schedule(at);
       return;
     }
     const pending = this.#pending;
@@ -315,11 +321,8 @@ export class AnchoringService implements Service {
       const renewed = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
       const renewal = renewed?.renewal;
       const stampRenewals = renewed?.stampRenewals ?? [];
-      const signal = this.#abort!.signal;
       const hashRenewal =
-        head.height > anchoredHeight
-          ? await this.#hashJob?.stamp(this.#deps.tsa, anchoredHeight, startedAt, { signal })
-          : undefined;
+        head.height > anchoredHeight ? await this.#stampHashRenewals(anchoredHeight, startedAt) : undefined;
       // A renewal that was due but could not be made leaves nothing to anchor unless evidence or a stamp waits.
       if (renewal === undefined && hashRenewal === undefined && evidenceHeight <= anchoredHeight) {
         this.#nextRequestAt = startedAt + this.#intervalMs;
@@ -394,6 +397,28 @@ export class AnchoringService implements Service {
       );
     } finally {
       this.#inFlight = false;
+    }
+  }
+
+  /**
+   * The stamp of the hash-tree renewal requests ready now, if any. A TSA that fails or refuses it (one that
+   * takes no SHA-384 or SHA-512 imprint) must not hold up anchoring: the job pauses for the longest backoff,
+   * and the anchor goes without a stamp.
+   */
+  async #stampHashRenewals(anchoredHeight: number, now: number) {
+    const job = this.#hashJob;
+    if (job === undefined) return undefined;
+    try {
+      return await job.stamp(this.#deps.tsa, anchoredHeight, now, { signal: this.#abort!.signal });
+    } catch (err) {
+      if (!this.#running) throw err;
+      job.pause(now + this.#backoffMaxMs);
+      const code = isJrError(err) ? err.code : 'ANCHORING_FAILED';
+      this.#log?.warn(
+        { code, message: (err as Error).message, retryInMs: this.#backoffMaxMs },
+        'hash-tree renewal stamp failed; anchoring goes on without it',
+      );
+      return undefined;
     }
   }
 

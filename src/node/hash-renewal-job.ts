@@ -33,6 +33,8 @@ export class HashRenewalJob {
   #leaves = new Map<string, { anchored: number; leaf: Uint8Array | undefined }>();
   /** Requests in our submitted anchors, until they commit (they leave `unstamped`) or the tx expires. */
   readonly #submitted = new Map<string, number>();
+  /** Until when nothing is offered, after the TSA failed a stamp. */
+  #pausedUntil = 0;
 
   constructor(source: HashRenewalSource) {
     this.#source = source;
@@ -40,6 +42,7 @@ export class HashRenewalJob {
 
   /** The requests ready to stamp now: unstamped, archived, and not in an anchor of ours awaiting commit. */
   async ready(anchoredHeight: number, now: number): Promise<Ready[]> {
+    if (now < this.#pausedUntil) return [];
     for (const [id, expiresAt] of this.#submitted) if (now >= expiresAt) this.#submitted.delete(id);
     const out: Ready[] = [];
     const seen = new Map<string, { anchored: number; leaf: Uint8Array | undefined }>();
@@ -81,6 +84,16 @@ export class HashRenewalJob {
     );
     const { token } = await tsa.stamp(root, hashAlg, opts);
     return { hashAlg, requests: batch.map((r) => r.request), root, token };
+  }
+
+  /** The TSA failed or refused a stamp: offer nothing until `until`, so that anchors go on without one. */
+  pause(until: number): void {
+    this.#pausedUntil = until;
+  }
+
+  /** When a pause in stamping ends, while one lasts at `now`. */
+  pausedUntil(now: number): number | undefined {
+    return now < this.#pausedUntil ? this.#pausedUntil : undefined;
   }
 
   /** Our anchor carrying `stamp` was taken: its requests are not offered again until `expiresAt`. */

@@ -102,4 +102,13 @@ describe('HashRenewalJob', () => {
     await job.ready(6, 3000);
     expect(src.calls).toHaveLength(2);
   });
+
+  it('offers nothing while paused after a failed stamp, and says until when', async () => {
+    const job = new HashRenewalJob(fakeSource([request(1)]));
+    job.pause(5000);
+    expect(await job.ready(5, 4999)).toEqual([]);
+    expect(job.pausedUntil(4999)).toBe(5000);
+    expect(job.pausedUntil(5000)).toBeUndefined();
+    expect(await job.ready(5, 5000)).toHaveLength(1);
+  });
 });

@@ -8,26 +8,38 @@
 
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeAnchor } from '../../../src/core/anchor.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import type { Genesis } from '../../../src/core/genesis.ts';
+import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
+import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
+import { LedgerQueries } from '../../../src/ledger/queries.ts';
+import { AnchoringService } from '../../../src/node/anchoring.ts';
 import { archiveHistory, renewalLeaves } from '../../../src/receipt/archives.ts';
 import { evidenceRecordFor } from '../../../src/receipt/ers-export.ts';
+import { ledgerHashRenewalSource } from '../../../src/receipt/hash-renewals.ts';
 import { receiptFor } from '../../../src/receipt/ledger-receipt.ts';
 import { verifyReceipt } from '../../../src/receipt/verify.ts';
+import { TimestampError, TimestampErrorCode } from '../../../src/timestamp/errors.ts';
 import { archiveRoot } from '../../../src/timestamp/ers.ts';
 import { decodeEvidenceRecord, encodeChain, encodeEvidenceRecord } from '../../../src/timestamp/ers-asn1.ts';
 import { verifyEvidenceRecord } from '../../../src/timestamp/ers-verify.ts';
+import { createGenesisTokenVerifier } from '../../../src/timestamp/genesis-verifier.ts';
 import { renewingTsa } from '../../helpers/ers.ts';
+import { FakeConsensus } from '../../helpers/fake-consensus.ts';
 import {
   anchorTx,
   evidenceTx,
   hashRenewalTx,
   TEST_GENESIS_TIME,
+  TEST_INSTITUTIONS,
   testGenesis,
+  validatorSigners,
 } from '../../helpers/fixtures.ts';
 import { ledgerRenewed, renewedDocs } from '../../helpers/ledger-renewal.ts';
-import { DAY, makePki, type Pki } from '../../helpers/tsa.ts';
+import { ManualTime } from '../../helpers/manual-time.ts';
+import { DAY, makePki, type Pki, startTsa } from '../../helpers/tsa.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const T = TEST_GENESIS_TIME;
@@ -251,5 +263,70 @@ describe('hash-tree renewal on the ledger', () => {
     await renewing.stop();
     await third.stop();
     await fx.stop();
+  });
+
+  it('anchors on without the stamp while the TSA refuses SHA-512, and stamps once it takes it', async () => {
+    const time = new ManualTime(T + 1000);
+    const tsa = await startTsa(pki, T, { clock: () => time.now() });
+    let refuse = true;
+    const verifier = createGenesisTokenVerifier(genesis.tsa);
+    const chain = await LedgerChain.open(new MemoryLedgerStore(), genesis, {
+      tokenVerifier: verifier,
+      anchorVerifier: verifier,
+    });
+    const queries = new LedgerQueries(chain.store, genesis);
+    const consensus = new FakeConsensus(chain, () => time.now());
+    const service = new AnchoringService(
+      {
+        tsa: {
+          stamp: async (d, alg, o) => {
+            if (refuse && alg !== 'sha256')
+              throw new TimestampError(TimestampErrorCode.rejected, `no ${alg} here`);
+            return tsa.stamp(d, alg, o);
+          },
+        },
+        chainId: genesis.chainId,
+        institution: TEST_INSTITUTIONS[0]!,
+        signer: validatorSigners()[0]!,
+        ledger: queries,
+        hashRenewals: ledgerHashRenewalSource(queries),
+        onHead: consensus.onHead,
+        isPrimary: () => true,
+        submit: consensus.submit,
+      },
+      { intervalMs: 5000, backoffMaxMs: 60_000, clock: time, timers: time, random: () => 0.5 },
+    );
+    await service.start();
+    const anchorAfter = async (ms: number, what: string) => {
+      time.advance(ms);
+      await waitFor(() => {
+        time.advance(0);
+        return consensus.anchorsWaiting().length === 1;
+      }, what);
+      const a = decodeAnchor(consensus.anchorsWaiting()[0]!.tx.payload);
+      await consensus.commit();
+      return a;
+    };
+    const doc = renewedDocs[0]!;
+    const e = evidenceTx({ nonce: 1, createdAt: time.now(), evidence: { hash: sha256(doc) } });
+    await consensus.commit([e]);
+    await anchorAfter(5000, 'the archive anchor');
+    const r = hashRenewalTx(e, { nonce: 10, createdAt: time.now(), request: { hash: sha512(doc) } });
+    const later = evidenceTx({ nonce: 2, createdAt: time.now(), evidence: { hash: sha256(otherDoc) } });
+    await consensus.commit([r, later]);
+    // The stamp fails: the anchor archives the later evidence all the same.
+    const without = await anchorAfter(5000, 'the anchor without a stamp');
+    expect(without.archive).toBeDefined();
+    expect(without.hashRenewal).toBeUndefined();
+    expect(consensus.rejected).toEqual([]);
+    // Paused for the longest backoff, then stamped once the TSA takes SHA-512.
+    refuse = false;
+    time.advance(30_000);
+    expect(consensus.anchorsWaiting()).toEqual([]);
+    const stamped = await anchorAfter(30_000, 'the stamping anchor');
+    expect(stamped.hashRenewal?.requests).toEqual([r.hash]);
+    expect(consensus.rejected).toEqual([]);
+    await service.stop();
+    await tsa.stop();
   });
 });
