@@ -10,6 +10,7 @@ import type { Genesis } from '../../src/core/genesis.ts';
 import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../src/ledger/queries.ts';
+import type { LedgerStore } from '../../src/ledger/store.ts';
 import { AnchoringService, type RenewalPolicy } from '../../src/node/anchoring.ts';
 import { evidenceRecordFor } from '../../src/receipt/ers-export.ts';
 import { ledgerHashRenewalSource } from '../../src/receipt/hash-renewals.ts';
@@ -40,12 +41,12 @@ export const renewedDocs = ['loan contract', 'repayment record', 'guarantee'].ma
  * archive of document 0, a second one (same root, lasting 3000 days) from day 70 on stamps the rest. Returns
  * once both requests are stamped.
  */
-export async function ledgerRenewed(pkiIn: Pki, genesisIn: Genesis) {
+export async function ledgerRenewed(pkiIn: Pki, genesisIn: Genesis, opts: { store?: LedgerStore } = {}) {
   const time = new ManualTime(T + 1000);
   const first = await startTsa(pkiIn, T, { clock: () => time.now() });
   const tsa: { current: TimestampAuthority } = { current: first };
   const verifier = createGenesisTokenVerifier(genesisIn.tsa);
-  const chain = await LedgerChain.open(new MemoryLedgerStore(), genesisIn, {
+  const chain = await LedgerChain.open(opts.store ?? new MemoryLedgerStore(), genesisIn, {
     tokenVerifier: verifier,
     anchorVerifier: verifier,
   });

@@ -13,6 +13,7 @@ import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import type { Genesis } from '../../../src/core/genesis.ts';
 import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
+import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
 import { LedgerQueries } from '../../../src/ledger/queries.ts';
 import { AnchoringService } from '../../../src/node/anchoring.ts';
@@ -37,6 +38,7 @@ import {
   testGenesis,
   validatorSigners,
 } from '../../helpers/fixtures.ts';
+import { removeDir, tempDir } from '../../helpers/ledger.ts';
 import { ledgerRenewed, renewedDocs } from '../../helpers/ledger-renewal.ts';
 import { ManualTime } from '../../helpers/manual-time.ts';
 import { DAY, makePki, type Pki, startTsa } from '../../helpers/tsa.ts';
@@ -328,5 +330,29 @@ describe('hash-tree renewal on the ledger', () => {
     expect(consensus.rejected).toEqual([]);
     await service.stop();
     await tsa.stop();
+  });
+
+  it('stamps and exports the same on the LevelDB store', async () => {
+    const dir = await tempDir('hash-renewal-level');
+    const store = await LevelLedgerStore.open(dir);
+    try {
+      const fx = await ledgerRenewed(pki, genesis, { store });
+      expect(await fx.queries.unstampedHashRenewals()).toEqual([]);
+      expect(fx.consensus.rejected).toEqual([]);
+      for (const [i, e] of [fx.e0, fx.e1, fx.e2].entries()) {
+        const ers = (await evidenceRecordFor(fx.queries, genesis, e.hash))!.ers;
+        const late = {
+          document: { data: renewedDocs[i]! },
+          trustAnchors: [pki.root],
+          at: new Date(EXPIRY + 10 * DAY),
+        };
+        const v = verifyEvidenceRecord(ers, late);
+        expect(v.ok, v.ok ? '' : v.reason).toBe(true);
+      }
+      await fx.stop();
+    } finally {
+      await store.close();
+      await removeDir(dir);
+    }
   });
 });
