@@ -285,11 +285,9 @@ export class AnchoringService implements Service {
       this.#again = true;
       return;
     }
-    // Requests to stamp are committed in blocks, which anchors cover: they need a new head to anchor.
     const stampDue =
-      this.#hashJob !== undefined &&
-      this.#deps.ledger.head().height > anchoredHeight &&
-      (await this.#hashJob.ready(anchoredHeight, now)).length > 0;
+      this.#mayStamp(this.#deps.ledger.head(), anchoredHeight, now) &&
+      (await this.#hashJob!.ready(anchoredHeight, now)).length > 0;
     // Nothing awaits an anchor: the next committed block wakes us (or the next look for renewals, or the end
     // of a pause in stamping).
     if (evidenceHeight <= anchoredHeight && !stampDue) {
@@ -321,8 +319,9 @@ export class AnchoringService implements Service {
       const renewed = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
       const renewal = renewed?.renewal;
       const stampRenewals = renewed?.stampRenewals ?? [];
-      const hashRenewal =
-        head.height > anchoredHeight ? await this.#stampHashRenewals(anchoredHeight, startedAt) : undefined;
+      const hashRenewal = this.#mayStamp(head, anchoredHeight, startedAt)
+        ? await this.#stampHashRenewals(anchoredHeight, startedAt)
+        : undefined;
       // A renewal that was due but could not be made leaves nothing to anchor unless evidence or a stamp waits.
       if (renewal === undefined && hashRenewal === undefined && evidenceHeight <= anchoredHeight) {
         this.#nextRequestAt = startedAt + this.#intervalMs;
@@ -398,6 +397,17 @@ export class AnchoringService implements Service {
     } finally {
       this.#inFlight = false;
     }
+  }
+
+  /**
+   * Whether an anchor of `head` may stamp hash-tree renewal requests now. The head must be above the anchored
+   * height (requests commit in blocks, which anchors cover), and no anchor of ours may await commit: the leaves
+   * cover the first chains as committed, and a renewal in that anchor would change them before the stamp.
+   */
+  #mayStamp(head: ChainHead, anchoredHeight: number, now: number): boolean {
+    const pending = this.#pending;
+    const ours = pending !== undefined && pending.height > anchoredHeight && now < pending.expiresAt;
+    return this.#hashJob !== undefined && head.height > anchoredHeight && !ours;
   }
 
   /**

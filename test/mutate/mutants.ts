@@ -709,4 +709,13 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'an export appends a stamp renewal whose leaves do not lead to its recorded root',
     tests: ['test/unit/node/hash-renewal.test.ts'],
   },
+  {
+    id: 'hash-renewal-stamp-while-pending',
+    file: 'src/node/anchoring.ts',
+    original: 'return this.#hashJob !== undefined && head.height > anchoredHeight && !ours;',
+    replacement: 'return this.#hashJob !== undefined && head.height > anchoredHeight;',
+    breaks:
+      "the primary stamps requests while its own anchor awaits commit, so the stamp's leaves may miss a chain's renewal",
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
 ];

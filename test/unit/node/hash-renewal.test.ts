@@ -332,6 +332,38 @@ describe('hash-tree renewal on the ledger', () => {
     await tsa.stop();
   });
 
+  it('stamps nothing while an anchor of its own awaits commit: the leaves cover committed chains', async () => {
+    const fx = await ledgerRenewed(pki, genesis);
+    const { consensus, time, queries } = fx;
+    const e3 = evidenceTx({ nonce: 4, createdAt: time.now(), evidence: { hash: sha256(otherDoc) } });
+    await consensus.commit([e3]);
+    await fx.anchorWaits('the archive anchor of document 3');
+    await consensus.commit();
+    // Another document: the service submits its archive anchor, held back from the next blocks.
+    const e4 = evidenceTx({ nonce: 5, createdAt: time.now(), evidence: { hash: sha256(utf8.encode('x')) } });
+    await consensus.commit([e4]);
+    await fx.anchorWaits('the archive anchor of document 4');
+    const [held] = consensus.mempool.splice(0);
+    const r3 = hashRenewalTx(e3, { nonce: 30, createdAt: time.now(), request: { hash: sha512(otherDoc) } });
+    await consensus.commit([r3]);
+    // The request's block awaits an anchor too; the service makes one (its held one covers less), but without
+    // the stamp while its held anchor may still commit.
+    const next = await fx.anchorWaits('the anchor of the request’s block');
+    expect(held!.hash).not.toEqual(consensus.anchorsWaiting()[0]!.hash);
+    expect(next.hashRenewal).toBeUndefined();
+    await consensus.commit();
+    // The held anchor is stale now; the request is stamped by the next one.
+    const stamping = await fx.anchorWaits('the stamping anchor');
+    expect(stamping.hashRenewal?.requests).toEqual([r3.hash]);
+    await consensus.commit();
+    expect(consensus.rejected).toEqual([]);
+    const ers = (await evidenceRecordFor(queries, genesis, e3.hash))!.ers;
+    expect(decodeEvidenceRecord(ers).chains).toHaveLength(2);
+    const v = verifyEvidenceRecord(ers, { document: { data: otherDoc }, trustAnchors: [pki.root] });
+    expect(v.ok, v.ok ? '' : v.reason).toBe(true);
+    await fx.stop();
+  });
+
   it('stamps and exports the same on the LevelDB store', async () => {
     const dir = await tempDir('hash-renewal-level');
     const store = await LevelLedgerStore.open(dir);
