@@ -98,6 +98,13 @@ export interface RenewalPolicy {
   checkIntervalMs?: number;
 }
 
+/** A due renewal: up to which anchored height, and whether of the archives, the stamps' chains, or both. */
+interface RenewalPlan {
+  upTo: number;
+  archives: boolean;
+  stamps: boolean;
+}
+
 export interface AnchoringOptions {
   intervalMs?: number;
   backoffBaseMs?: number;
@@ -277,11 +284,11 @@ export class AnchoringService implements Service {
     const { anchoredHeight, evidenceHeight } = this.#deps.ledger.anchorState();
     if (this.#pending !== undefined && anchoredHeight >= this.#pending.height) this.#pending = undefined;
     const now = this.#clock.now();
-    const renewUpTo = await this.#renewalDue(now, anchoredHeight);
-    if (renewUpTo !== undefined) {
+    const renewing = await this.#renewalDue(now, anchoredHeight);
+    if (renewing !== undefined) {
       if (!this.#deps.isPrimary()) return this.#schedule(now + this.#intervalMs);
       if (now < this.#nextRequestAt) return this.#schedule(this.#nextRequestAt);
-      await this.#anchor(this.#deps.ledger.head(), renewUpTo);
+      await this.#anchor(this.#deps.ledger.head(), renewing);
       this.#again = true;
       return;
     }
@@ -311,19 +318,19 @@ export class AnchoringService implements Service {
     this.#again = true;
   }
 
-  async #anchor(head: ChainHead, renewUpTo?: number): Promise<void> {
+  async #anchor(head: ChainHead, renewing?: RenewalPlan): Promise<void> {
     const startedAt = this.#clock.now();
     this.#inFlight = true;
     try {
       const { anchoredHeight, evidenceHeight } = this.#deps.ledger.anchorState();
-      const renewed = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
+      const renewed = renewing === undefined ? undefined : await this.#renew(renewing);
       const renewal = renewed?.renewal;
       const stampRenewals = renewed?.stampRenewals ?? [];
       const hashRenewal = this.#mayStamp(head, anchoredHeight, startedAt)
         ? await this.#stampHashRenewals(anchoredHeight, startedAt)
         : undefined;
       // A renewal that was due but could not be made leaves nothing to anchor unless evidence or a stamp waits.
-      if (renewal === undefined && hashRenewal === undefined && evidenceHeight <= anchoredHeight) {
+      if (renewed === undefined && hashRenewal === undefined && evidenceHeight <= anchoredHeight) {
         this.#nextRequestAt = startedAt + this.#intervalMs;
         return;
       }
@@ -368,10 +375,16 @@ export class AnchoringService implements Service {
         this.#lastHashRenewal = { stamped, hashAlg, txHash: env.hashHex, at: createdAt };
         this.#log?.info({ stamped, hashAlg, tx: env.hashHex }, 'hash-tree renewals stamped');
       }
+      if (renewing !== undefined && renewed !== undefined) {
+        this.#renewalPending = { upTo: renewing.upTo, expiresAt: createdAt + this.#txTtlMs };
+      }
       if (renewal !== undefined) {
-        this.#renewalPending = { upTo: renewal.upTo, expiresAt: createdAt + this.#txTtlMs };
         this.#lastRenewal = { upTo: renewal.upTo, txHash: env.hashHex, at: createdAt };
         this.#log?.info({ upTo: renewal.upTo, tx: env.hashHex }, 'archive timestamps renewed');
+      }
+      if (stampRenewals.length > 0) {
+        const algs = stampRenewals.map((x) => x.hashAlg);
+        this.#log?.info({ upTo: renewing!.upTo, algs, tx: env.hashHex }, 'hash-tree renewal stamps renewed');
       }
       this.#lastSubmitted = {
         height: head.height,
@@ -445,7 +458,7 @@ export class AnchoringService implements Service {
    * The anchored height to renew every archive up to, when the policy says a renewal is due; else undefined.
    * Reads every anchor, so it looks at most once per check interval, and not while a renewal awaits commit.
    */
-  async #renewalDue(now: number, anchoredHeight: number): Promise<number | undefined> {
+  async #renewalDue(now: number, anchoredHeight: number): Promise<RenewalPlan | undefined> {
     const policy = this.#renewal;
     if (policy === undefined || now < this.#renewalCheckAt) return undefined;
     this.#renewalCheckAt = now + (policy.checkIntervalMs ?? 3_600_000);
@@ -459,15 +472,20 @@ export class AnchoringService implements Service {
         ? []
         : [[archive.token, ...renewals.filter((r) => r.upTo >= height).map((r) => r.token)].at(-1)!],
     );
-    // Hash-tree renewed chains (ADR 018) are renewed too, under their own hash.
-    newest.push(...newestStampTokens(stampHistory(anchors)));
-    const due = newest.some((token) => {
+    const due = (token: Uint8Array) => {
       const expiry = tokenExpiry(token)?.getTime();
       const made = tokenGenTime(token);
       const old = policy.maxAgeMs !== undefined && made !== undefined && now - made >= policy.maxAgeMs;
       return old || this.#weak(token) || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
-    });
-    return due ? anchoredHeight : undefined;
+    };
+    // Hash-tree renewed chains (ADR 018) are judged apart: with SHA-256 deprecated, archives stay due (no
+    // SHA-256 renewal can be made) while the stamps' chains must still be renewed.
+    const plan = {
+      upTo: anchoredHeight,
+      archives: newest.some(due),
+      stamps: newestStampTokens(stampHistory(anchors)).some(due),
+    };
+    return plan.archives || plan.stamps ? plan : undefined;
   }
 
   /** Whether a token relies on an algorithm the policy deems deprecated. */
@@ -480,21 +498,25 @@ export class AnchoringService implements Service {
    * A renewal of every archive anchored up to `upTo`, and one per hash of every hash-tree renewal stamp anchored
    * up to `upTo` (ADR 018), unless the TSA's certificate would not outlast the old.
    */
-  async #renew(upTo: number): Promise<{ renewal: RenewalStamp; stampRenewals: StampRenewal[] } | undefined> {
+  async #renew(
+    plan: RenewalPlan,
+  ): Promise<{ renewal?: RenewalStamp; stampRenewals: StampRenewal[] } | undefined> {
+    const { upTo } = plan;
     const anchors = await this.#deps.ledger.anchorsFrom(1);
-    const root = archiveRoot(renewalLeaves(archiveHistory(anchors), upTo));
-    const token = await this.#lastingToken(root, 'sha256');
-    if (token === undefined) return undefined;
+    let renewal: RenewalStamp | undefined;
+    if (plan.archives) {
+      const root = archiveRoot(renewalLeaves(archiveHistory(anchors), upTo));
+      const token = await this.#lastingToken(root, 'sha256');
+      if (token !== undefined) renewal = { upTo, root, token };
+    }
     const stamps = stampHistory(anchors);
     const stampRenewals: StampRenewal[] = [];
-    for (const hashAlg of RenewalHashAlgs) {
-      const stampRoot = stampRenewalRoot(stamps, hashAlg, upTo);
-      if (stampRoot === undefined) continue;
-      const stampToken = await this.#lastingToken(stampRoot, hashAlg);
-      if (stampToken === undefined) return undefined;
-      stampRenewals.push({ hashAlg, upTo, root: stampRoot, token: stampToken });
+    for (const hashAlg of plan.stamps ? RenewalHashAlgs : []) {
+      const root = stampRenewalRoot(stamps, hashAlg, upTo);
+      const token = root === undefined ? undefined : await this.#lastingToken(root, hashAlg);
+      if (token !== undefined) stampRenewals.push({ hashAlg, upTo, root: root!, token });
     }
-    return { renewal: { upTo, root, token }, stampRenewals };
+    return renewal === undefined && stampRenewals.length === 0 ? undefined : { renewal, stampRenewals };
   }
 
   /** A token over `root`, unless its certificate expires within the renewal margin or it is deemed weak. */

@@ -126,3 +126,37 @@ export async function ledgerRenewed(pkiIn: Pki, genesisIn: Genesis, opts: { stor
     stop,
   };
 }
+
+/**
+ * After `ledgerRenewed`: a service renewing every token older than 5 days with a third TSA certificate (valid
+ * from now to day 3071, the second's ending on day 3070). It renews the archives at once, then, a day at a
+ * time, the archives and the stamps' chains once those are due. Returns both anchors, committed.
+ */
+export async function stampsRenewed(fx: Awaited<ReturnType<typeof ledgerRenewed>>, pkiIn: Pki) {
+  const { time, consensus } = fx;
+  await fx.service.stop();
+  const third = await renewingTsa(pkiIn, time.now() + DAY, () => time.now());
+  const renewing = fx.serviceWith(third, { beforeExpiryMs: DAY, maxAgeMs: 5 * DAY, checkIntervalMs: DAY });
+  await renewing.start();
+  const first = await fx.anchorWaits('the renewal of the archives');
+  await consensus.commit();
+  for (let i = 0; i < 10 && consensus.anchorsWaiting().length === 0; i++) {
+    time.advance(DAY);
+    await waitFor(
+      async () => {
+        time.advance(0);
+        const next = (await renewing.status()).nextAttemptAt;
+        return consensus.anchorsWaiting().length > 0 || (next !== undefined && next > time.now());
+      },
+      `the look on day ${i + 1}`,
+    );
+  }
+  const waiting = consensus.anchorsWaiting();
+  const second = waiting.length === 1 ? decodeAnchor(waiting[0]!.tx.payload) : undefined;
+  await consensus.commit();
+  const stop = async () => {
+    await renewing.stop();
+    await third.stop();
+  };
+  return { first, second, stop };
+}

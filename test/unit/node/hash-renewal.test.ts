@@ -39,7 +39,7 @@ import {
   validatorSigners,
 } from '../../helpers/fixtures.ts';
 import { removeDir, tempDir } from '../../helpers/ledger.ts';
-import { ledgerRenewed, renewedDocs } from '../../helpers/ledger-renewal.ts';
+import { ledgerRenewed, renewedDocs, stampsRenewed } from '../../helpers/ledger-renewal.ts';
 import { ManualTime } from '../../helpers/manual-time.ts';
 import { DAY, makePki, type Pki, startTsa } from '../../helpers/tsa.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -228,20 +228,18 @@ describe('hash-tree renewal on the ledger', () => {
 
   it('renews the new chain under its own hash with the archives; the record then outlives the stamp’s certificate', async () => {
     const fx = await ledgerRenewed(pki, genesis);
-    const { queries, consensus, time } = fx;
-    await fx.service.stop();
-    // Every token older than 10 days is due: the archives' and both stamps'.
-    const third = await renewingTsa(pki, time.now() + 9 * DAY, () => time.now());
-    const renewing = fx.serviceWith(third, { beforeExpiryMs: DAY, maxAgeMs: 10 * DAY, checkIntervalMs: DAY });
-    await renewing.start();
-    time.advance(10 * DAY);
-    const anchor = await fx.anchorWaits('the renewal anchor');
-    expect(anchor.renewal).toBeDefined();
-    expect(anchor.stampRenewals?.map((x) => [x.hashAlg, x.upTo])).toEqual([['sha512', anchor.renewal!.upTo]]);
-    await consensus.commit();
+    const { queries, consensus } = fx;
+    const { first, second, stop } = await stampsRenewed(fx, pki);
+    // At once, the archives (made on day 0) are due; the stamps (made on day 70) are not yet.
+    expect(first.renewal).toBeDefined();
+    expect(first.stampRenewals).toBeUndefined();
+    // Days later, the stamps are due, and the archives again.
+    expect(second?.stampRenewals?.map((x) => [x.hashAlg, x.upTo])).toEqual([
+      ['sha512', second!.renewal!.upTo],
+    ]);
     expect(consensus.rejected).toEqual([]);
-    // Past the second TSA certificate's expiry (3000 days from day 69), within the third's.
-    const late = new Date(T + 3075 * DAY);
+    // Past the second TSA certificate's expiry (day 3070), within the third's (day 3071).
+    const late = new Date(T + 3070.5 * DAY);
     for (const [i, e] of [fx.e0, fx.e1, fx.e2].entries()) {
       const ers = (await evidenceRecordFor(queries, genesis, e.hash))!.ers;
       const chains = decodeEvidenceRecord(ers).chains;
@@ -262,8 +260,36 @@ describe('hash-tree renewal on the ledger', () => {
       });
       expect(unrenewed.ok ? '' : unrenewed.reason).toMatch(/not renewed in time/);
     }
+    await stop();
+    await fx.stop();
+  });
+
+  it('renews the stamps’ chains when SHA-256 is deprecated, though no archive renewal can be made', async () => {
+    const fx = await ledgerRenewed(pki, genesis);
+    const { consensus, time, queries } = fx;
+    await fx.service.stop();
+    // Every token relying on SHA-256 is due; the new TSA signs with ECDSA-SHA384.
+    const p384 = await renewingTsa(pki, time.now(), () => time.now(), 'P-384');
+    const policy = { beforeExpiryMs: DAY, checkIntervalMs: DAY, deprecatedAlgorithms: ['sha256'] };
+    const renewing = fx.serviceWith(p384, policy);
+    await renewing.start();
+    const anchor = await fx.anchorWaits('the renewal of the stamps');
+    expect(anchor.renewal).toBeUndefined();
+    expect(anchor.stampRenewals?.map((x) => x.hashAlg)).toEqual(['sha512']);
+    await consensus.commit();
+    expect(consensus.rejected).toEqual([]);
+    const ers = (await evidenceRecordFor(queries, genesis, fx.e0.hash))!.ers;
+    expect(decodeEvidenceRecord(ers).chains.map((c) => c.length)).toEqual([1, 2]);
+    // The archives stay due (no SHA-256 renewal can be made), the stamps not: the next look anchors nothing.
+    time.advance(DAY);
+    await waitFor(async () => {
+      time.advance(0);
+      const next = (await renewing.status()).nextAttemptAt;
+      return consensus.anchorsWaiting().length > 0 || (next !== undefined && next > time.now());
+    }, 'the next look');
+    expect(consensus.anchorsWaiting()).toEqual([]);
     await renewing.stop();
-    await third.stop();
+    await p384.stop();
     await fx.stop();
   });
 
