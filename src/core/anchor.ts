@@ -15,13 +15,15 @@ import { Limits } from './limits.ts';
 /**
  * Version 1: no archive timestamp. Version 2 appends one. Version 3 appends an optional archive timestamp
  * (behind a presence byte) and a renewal. Version 4 appends an optional archive, an optional renewal and a
- * hash renewal. The encoder writes the lowest version that can hold the record, so records without the new
+ * hash renewal. Version 5 appends an optional archive, an optional renewal, an optional hash renewal and 1-2
+ * stamp renewals. The encoder writes the lowest version that can hold the record, so records without the new
  * fields keep their old bytes.
  */
 export const ANCHOR_VERSION = 1;
 export const ANCHOR_VERSION_ARCHIVE = 2;
 export const ANCHOR_VERSION_RENEWAL = 3;
 export const ANCHOR_VERSION_HASH_RENEWAL = 4;
+export const ANCHOR_VERSION_STAMP_RENEWAL = 5;
 
 /** Most hash-renewal requests one anchor stamps (32 bytes each in the payload). */
 export const MAX_HASH_RENEWALS = 128;
@@ -64,6 +66,22 @@ export interface HashRenewalStamp {
   token: Uint8Array;
 }
 
+/**
+ * A timestamp renewal of hash-tree renewed chains (RFC 4998 5.2, ADR 018): `token`'s imprint (under `hashAlg`)
+ * is `root`, the `hashAlg` ERS hash tree root over one leaf per hash-renewal stamp under `hashAlg` anchored at
+ * or below `upTo`, each leaf covering every timestamp of that stamp's chain so far (its token and the stamp
+ * renewals before this one). Every document a stamp covers shares its chain, so one leaf serves them all.
+ */
+export interface StampRenewal {
+  hashAlg: RenewalHashAlg;
+  upTo: number;
+  root: Uint8Array;
+  token: Uint8Array;
+}
+
+/** At most one stamp renewal per hash (sha384, sha512) in an anchor. */
+export const MAX_STAMP_RENEWALS = 2;
+
 export interface AnchorRecord {
   /** Height of the anchored block (>= 1). */
   height: number;
@@ -74,6 +92,7 @@ export interface AnchorRecord {
   archive?: ArchiveStamp;
   renewal?: RenewalStamp;
   hashRenewal?: HashRenewalStamp;
+  stampRenewals?: StampRenewal[];
 }
 
 function validateToken(token: Uint8Array, what: string): void {
@@ -115,6 +134,23 @@ function validateAnchor(a: AnchorRecord): void {
     if (h.root.length !== length) throw invalidField(`hash renewal root must be ${length} bytes`);
     validateToken(h.token, 'hash renewal time-stamp token');
   }
+  if (a.stampRenewals !== undefined) validateStampRenewals(a.stampRenewals, a.height);
+}
+
+function validateStampRenewals(list: readonly StampRenewal[], height: number): void {
+  if (list.length < 1 || list.length > MAX_STAMP_RENEWALS)
+    throw invalidField(`an anchor carries 1-${MAX_STAMP_RENEWALS} stamp renewals`);
+  if (new Set(list.map((x) => x.hashAlg)).size !== list.length)
+    throw invalidField('an anchor carries one stamp renewal per hash');
+  for (const x of list) {
+    if (!isRenewalHashAlg(x.hashAlg)) throw invalidField(`stamp renewal algorithm ${String(x.hashAlg)}`);
+    if (!Number.isSafeInteger(x.upTo) || x.upTo < 1 || x.upTo >= height) {
+      throw invalidField('a stamp renewal must cover stamps anchored below the anchored height');
+    }
+    const { length } = HashAlgs[x.hashAlg];
+    if (x.root.length !== length) throw invalidField(`stamp renewal root must be ${length} bytes`);
+    validateToken(x.token, 'stamp renewal time-stamp token');
+  }
 }
 
 function writeStamp(w: Writer, at: number, root: Uint8Array, token: Uint8Array): void {
@@ -122,6 +158,7 @@ function writeStamp(w: Writer, at: number, root: Uint8Array, token: Uint8Array):
 }
 
 function versionOf(a: AnchorRecord): number {
+  if (a.stampRenewals !== undefined) return ANCHOR_VERSION_STAMP_RENEWAL;
   if (a.hashRenewal !== undefined) return ANCHOR_VERSION_HASH_RENEWAL;
   if (a.renewal !== undefined) return ANCHOR_VERSION_RENEWAL;
   return a.archive === undefined ? ANCHOR_VERSION : ANCHOR_VERSION_ARCHIVE;
@@ -137,20 +174,42 @@ export function writeAnchor(w: Writer, a: AnchorRecord): void {
     w.optional(archive, (w, x) => writeStamp(w, x.from, x.root, x.token));
     writeStamp(w, renewal!.upTo, renewal!.root, renewal!.token);
   }
-  if (version !== ANCHOR_VERSION_HASH_RENEWAL) return;
+  if (version < ANCHOR_VERSION_HASH_RENEWAL) return;
   w.optional(archive, (w, x) => writeStamp(w, x.from, x.root, x.token));
   w.optional(renewal, (w, x) => writeStamp(w, x.upTo, x.root, x.token));
-  const h = a.hashRenewal!;
+  if (version === ANCHOR_VERSION_HASH_RENEWAL) {
+    writeHashRenewalStamp(w, a.hashRenewal!);
+    return;
+  }
+  w.optional(a.hashRenewal, writeHashRenewalStamp);
+  w.varint(a.stampRenewals!.length);
+  for (const x of a.stampRenewals!) {
+    w.u8(HashAlgs[x.hashAlg].code).varint(x.upTo).fixed(x.root, HashAlgs[x.hashAlg].length).bytes(x.token);
+  }
+}
+
+function writeHashRenewalStamp(w: Writer, h: HashRenewalStamp): void {
   w.u8(HashAlgs[h.hashAlg].code).varint(h.requests.length);
   for (const q of h.requests) w.fixed(q, HASH_LENGTH);
   w.fixed(h.root, HashAlgs[h.hashAlg].length).bytes(h.token);
 }
 
-function readHashRenewalStamp(r: Reader): HashRenewalStamp {
-  const code = r.u8('hash renewal algorithm');
+function readRenewalAlg(r: Reader, what: string): RenewalHashAlg {
+  const code = r.u8(`${what} algorithm`);
   const hashAlg = RenewalHashAlgs.find((a) => HashAlgs[a].code === code);
-  if (hashAlg === undefined)
-    throw invalidField(`hash renewal algorithm code ${code} is not sha384 or sha512`);
+  if (hashAlg === undefined) throw invalidField(`${what} algorithm code ${code} is not sha384 or sha512`);
+  return hashAlg;
+}
+
+function readStampRenewal(r: Reader): StampRenewal {
+  const hashAlg = readRenewalAlg(r, 'stamp renewal');
+  const upTo = r.varint('stamp renewal height');
+  const root = r.fixed(HashAlgs[hashAlg].length, 'stamp renewal root');
+  return { hashAlg, upTo, root, token: r.bytes(Limits.tsTokenBytes, 'stamp renewal time-stamp token') };
+}
+
+function readHashRenewalStamp(r: Reader): HashRenewalStamp {
+  const hashAlg = readRenewalAlg(r, 'hash renewal');
   const n = r.varint('hash renewal request count');
   if (n < 1 || n > MAX_HASH_RENEWALS)
     throw invalidField(`a hash renewal lists 1-${MAX_HASH_RENEWALS} requests`);
@@ -174,7 +233,7 @@ function readArchive(r: Reader): ArchiveStamp {
 
 export function readAnchor(r: Reader): AnchorRecord {
   const version = r.u8('anchor record version');
-  if (version < ANCHOR_VERSION || version > ANCHOR_VERSION_HASH_RENEWAL) {
+  if (version < ANCHOR_VERSION || version > ANCHOR_VERSION_STAMP_RENEWAL) {
     throw new CodecError(CodecErrorCode.unknownVersion, `unknown anchor record version ${version}`, {
       version,
     });
@@ -191,12 +250,20 @@ export function readAnchor(r: Reader): AnchorRecord {
     const { at, root, token } = readStamp(r, 'renewal');
     a.renewal = { upTo: at, root, token };
   }
-  if (version === ANCHOR_VERSION_HASH_RENEWAL) {
+  if (version >= ANCHOR_VERSION_HASH_RENEWAL) {
     const archive = r.optional(readArchive, 'archive');
     if (archive !== undefined) a.archive = archive;
     const renewal = r.optional((r) => readStamp(r, 'renewal'), 'renewal');
     if (renewal !== undefined) a.renewal = { upTo: renewal.at, root: renewal.root, token: renewal.token };
-    a.hashRenewal = readHashRenewalStamp(r);
+  }
+  if (version === ANCHOR_VERSION_HASH_RENEWAL) a.hashRenewal = readHashRenewalStamp(r);
+  if (version === ANCHOR_VERSION_STAMP_RENEWAL) {
+    const hashRenewal = r.optional(readHashRenewalStamp, 'hash renewal');
+    if (hashRenewal !== undefined) a.hashRenewal = hashRenewal;
+    const n = r.varint('stamp renewal count');
+    if (n < 1 || n > MAX_STAMP_RENEWALS)
+      throw invalidField(`an anchor carries 1-${MAX_STAMP_RENEWALS} stamp renewals`);
+    a.stampRenewals = Array.from({ length: n }, () => readStampRenewal(r));
   }
   validateAnchor(a);
   return a;
@@ -208,7 +275,8 @@ export function encodeAnchor(a: AnchorRecord): Uint8Array {
       a.token.length +
       (a.archive?.token.length ?? 0) +
       (a.renewal?.token.length ?? 0) +
-      (a.hashRenewal === undefined ? 0 : a.hashRenewal.token.length + 32 * a.hashRenewal.requests.length),
+      (a.hashRenewal === undefined ? 0 : a.hashRenewal.token.length + 32 * a.hashRenewal.requests.length) +
+      (a.stampRenewals ?? []).reduce((n, x) => n + 80 + x.token.length, 0),
   );
   writeAnchor(w, a);
   return w.finish();

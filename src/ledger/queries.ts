@@ -142,6 +142,16 @@ export class LedgerQueries {
     return all.filter((_, i) => stamped[i] === undefined);
   }
 
+  /** The committed hash-renewal request naming evidence tx `evidenceTx` (ADR 016), if any. */
+  hashRenewalOf(evidenceTx: Uint8Array): Promise<LedgerTx | undefined> {
+    return this.#store.hashRenewalOf(evidenceTx);
+  }
+
+  /** The committed anchor tx that stamped hash-renewal request `requestTx`, if any. */
+  hashRenewalStampOf(requestTx: Uint8Array): Promise<LedgerTx | undefined> {
+    return this.#store.hashRenewalStampOf(requestTx);
+  }
+
   /** Every committed governance tx in blocks below `beforeHeight`, in chain order (for receipts). */
   governanceTxs(beforeHeight: number): Promise<LedgerTx[]> {
     return this.#store.governanceTxs(beforeHeight);

@@ -245,6 +245,12 @@ export function checkAnchor(
     const r = guarded(() => verifier.verifyAnchor(stamp.token, stamp.root, stored.header.time, time));
     if (r !== undefined) return reject(env, TxErrorCode.badAnchorToken, `${what}: ${r.code}: ${r.message}`);
   }
+  // Stamp renewals (ADR 018) likewise: trusted tokens under their hash; the exporter checks their roots.
+  for (const x of anchor.stampRenewals ?? []) {
+    const r = guarded(() => verifier.verifyAnchor(x.token, x.root, stored.header.time, time, x.hashAlg));
+    if (r !== undefined)
+      return reject(env, TxErrorCode.badAnchorToken, `stamp renewal: ${r.code}: ${r.message}`);
+  }
   const h = anchor.hashRenewal;
   if (h === undefined) return undefined;
   const r = guarded(() => verifier.verifyAnchor(h.token, h.root, stored.header.time, time, h.hashAlg));

@@ -10,17 +10,25 @@
  * and requests start at least `intervalMs` apart. Only the primary anchors, so validators do not anchor the
  * same blocks; a race at a view change yields a stale anchor that the executor refuses.
  */
-import { type AnchorRecord, type ArchiveStamp, encodeAnchor, type RenewalStamp } from '../core/anchor.ts';
+import {
+  type AnchorRecord,
+  type ArchiveStamp,
+  encodeAnchor,
+  type RenewalStamp,
+  type StampRenewal,
+} from '../core/anchor.ts';
 import { type Clock, type Random, SystemTimers, systemClock, type Timers } from '../core/clock.ts';
 import type { Signer } from '../core/crypto.ts';
 import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { isJrError } from '../core/errors.ts';
+import { RenewalHashAlgs } from '../core/hash-renewal.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../core/tx.ts';
 import type { ChainHead, TxRejection } from '../ledger/chain.ts';
 import { TxError, TxErrorCode } from '../ledger/errors.ts';
 import type { AnchorStatus } from '../ledger/queries.ts';
 import type { AnchorState } from '../ledger/store.ts';
 import { archiveHistory, renewalLeaves } from '../receipt/archives.ts';
+import { newestStampTokens, stampHistory, stampRenewalRoot } from '../receipt/stamp-history.ts';
 import { archiveRoot, tokenAlgorithms, tokenExpiry, tokenGenTime } from '../timestamp/ers.ts';
 import {
   type Service,
@@ -29,6 +37,8 @@ import {
   TimestampErrorCode,
   type TsaLogger,
 } from '../timestamp/index.ts';
+import type { HashAlg } from '../timestamp/oids.ts';
+import { HashRenewalJob, type HashRenewalSource } from './hash-renewal-job.ts';
 
 /** The ledger as the service sees it; LedgerQueries provides all three. */
 export interface AnchoringLedger {
@@ -62,6 +72,8 @@ export interface AnchoringDeps {
   isPrimary(): boolean;
   /** The node's mempool entry point: a rejection (or a throw) means the tx was not taken. */
   submit(env: TxEnvelope): Promise<TxRejection | undefined>;
+  /** Hash-tree renewal requests to stamp (ADR 018); without it, the service stamps none. */
+  hashRenewals?: HashRenewalSource;
 }
 
 const WAKE_TIMER = 'anchoring-wake';
@@ -91,6 +103,13 @@ export interface RenewalPolicy {
   deprecatedAlgorithms?: readonly string[];
   /** How often to look while nothing else wakes the service (default 1 hour). */
   checkIntervalMs?: number;
+}
+
+/** A due renewal: up to which anchored height, and whether of the archives, the stamps' chains, or both. */
+interface RenewalPlan {
+  upTo: number;
+  archives: boolean;
+  stamps: boolean;
 }
 
 export interface AnchoringOptions {
@@ -134,6 +153,8 @@ export interface AnchoringStatus {
   lastSubmitted: { height: number; txHash: string; genTime: number; at: number } | undefined;
   /** The last timestamp renewal this node submitted (renewing every archive up to `upTo`). */
   lastRenewal: { upTo: number; txHash: string; at: number } | undefined;
+  /** The last hash-tree renewal stamp this node submitted: how many requests, under which hash (ADR 018). */
+  lastHashRenewal: { stamped: number; hashAlg: string; txHash: string; at: number } | undefined;
 }
 
 /** Delay after `failures` consecutive failures: doubling from baseMs, capped at maxMs, equal jitter. */
@@ -177,9 +198,11 @@ export class AnchoringService implements Service {
   #lastSubmitted: AnchoringStatus['lastSubmitted'];
   readonly #renewal: RenewalPolicy | undefined;
   #lastRenewal: AnchoringStatus['lastRenewal'];
+  #lastHashRenewal: AnchoringStatus['lastHashRenewal'];
   /** The next time to look for due renewals (reading every anchor), and the renewal pending commit. */
   #renewalCheckAt = 0;
   #renewalPending: { upTo: number; expiresAt: number } | undefined;
+  readonly #hashJob: HashRenewalJob | undefined;
 
   constructor(deps: AnchoringDeps, options: AnchoringOptions = {}) {
     this.#deps = deps;
@@ -199,6 +222,7 @@ export class AnchoringService implements Service {
     this.#random = options.random ?? Math.random;
     this.#log = options.logger;
     this.#renewal = options.renewal;
+    this.#hashJob = deps.hashRenewals === undefined ? undefined : new HashRenewalJob(deps.hashRenewals);
     if (this.#renewal !== undefined) positiveInt('renewal.beforeExpiryMs', this.#renewal.beforeExpiryMs);
   }
 
@@ -238,6 +262,7 @@ export class AnchoringService implements Service {
       nextAttemptAt: this.#wakeAt,
       lastSubmitted: this.#lastSubmitted,
       lastRenewal: this.#lastRenewal,
+      lastHashRenewal: this.#lastHashRenewal,
     };
   }
 
@@ -268,21 +293,30 @@ export class AnchoringService implements Service {
     const { anchoredHeight, evidenceHeight } = this.#deps.ledger.anchorState();
     if (this.#pending !== undefined && anchoredHeight >= this.#pending.height) this.#pending = undefined;
     const now = this.#clock.now();
-    const renewUpTo = await this.#renewalDue(now, anchoredHeight);
-    if (renewUpTo !== undefined) {
+    const renewing = await this.#renewalDue(now, anchoredHeight);
+    if (renewing !== undefined) {
       if (!this.#deps.isPrimary()) return this.#schedule(now + this.#intervalMs);
       if (now < this.#nextRequestAt) return this.#schedule(this.#nextRequestAt);
-      await this.#anchor(this.#deps.ledger.head(), renewUpTo);
+      await this.#anchor(this.#deps.ledger.head(), renewing);
       this.#again = true;
       return;
     }
-    // Nothing awaits an anchor: the next committed block wakes us (or the next look for renewals).
-    if (evidenceHeight <= anchoredHeight) {
-      if (this.#renewal !== undefined) this.#schedule(this.#renewalCheckAt);
+    const stampDue =
+      this.#mayStamp(this.#deps.ledger.head(), anchoredHeight, now) &&
+      (await this.#hashJob!.ready(anchoredHeight, now)).length > 0;
+    // Nothing awaits an anchor: the next committed block wakes us (or the next look for renewals, or the end
+    // of a pause in stamping).
+    if (evidenceHeight <= anchoredHeight && !stampDue) {
+      const wakes = [
+        this.#renewal === undefined ? Infinity : this.#renewalCheckAt,
+        this.#hashJob?.pausedUntil(now),
+      ];
+      const at = Math.min(...wakes.map((w) => w ?? Infinity));
+      if (at !== Infinity) this.#schedule(at);
       return;
     }
     const pending = this.#pending;
-    if (pending !== undefined && pending.height >= evidenceHeight && now < pending.expiresAt) {
+    if (pending !== undefined && pending.height >= evidenceHeight && !stampDue && now < pending.expiresAt) {
       // Our anchor covers everything; wait for it to commit, or to expire and be tried again.
       return this.#schedule(pending.expiresAt);
     }
@@ -293,14 +327,19 @@ export class AnchoringService implements Service {
     this.#again = true;
   }
 
-  async #anchor(head: ChainHead, renewUpTo?: number): Promise<void> {
+  async #anchor(head: ChainHead, renewing?: RenewalPlan): Promise<void> {
     const startedAt = this.#clock.now();
     this.#inFlight = true;
     try {
       const { anchoredHeight, evidenceHeight } = this.#deps.ledger.anchorState();
-      const renewal = renewUpTo === undefined ? undefined : await this.#renew(renewUpTo);
-      // A renewal that was due but could not be made leaves nothing to anchor unless evidence waits.
-      if (renewal === undefined && evidenceHeight <= anchoredHeight) {
+      const renewed = renewing === undefined ? undefined : await this.#renew(renewing);
+      const renewal = renewed?.renewal;
+      const stampRenewals = renewed?.stampRenewals ?? [];
+      const hashRenewal = this.#mayStamp(head, anchoredHeight, startedAt)
+        ? await this.#stampHashRenewals(anchoredHeight, startedAt)
+        : undefined;
+      // A renewal that was due but could not be made leaves nothing to anchor unless evidence or a stamp waits.
+      if (renewed === undefined && hashRenewal === undefined && evidenceHeight <= anchoredHeight) {
         this.#nextRequestAt = startedAt + this.#intervalMs;
         return;
       }
@@ -327,6 +366,8 @@ export class AnchoringService implements Service {
               token: stamp.token,
               ...(archive === undefined ? {} : { archive }),
               ...(renewal === undefined ? {} : { renewal }),
+              ...(stampRenewals.length === 0 ? {} : { stampRenewals }),
+              ...(hashRenewal === undefined ? {} : { hashRenewal }),
             }),
           },
           this.#deps.signer,
@@ -339,10 +380,23 @@ export class AnchoringService implements Service {
       if (rejection?.code === TxErrorCode.anchorStale) return;
       if (rejection !== undefined) throw TxError.fromRejection(rejection);
       this.#pending = { height: head.height, expiresAt: createdAt + this.#txTtlMs };
+      if (hashRenewal !== undefined) {
+        this.#hashJob!.submitted(hashRenewal, createdAt + this.#txTtlMs);
+        const stamped = hashRenewal.requests.length;
+        const { hashAlg } = hashRenewal;
+        this.#lastHashRenewal = { stamped, hashAlg, txHash: env.hashHex, at: createdAt };
+        this.#log?.info({ stamped, hashAlg, tx: env.hashHex }, 'hash-tree renewals stamped');
+      }
+      if (renewing !== undefined && renewed !== undefined) {
+        this.#renewalPending = { upTo: renewing.upTo, expiresAt: createdAt + this.#txTtlMs };
+      }
       if (renewal !== undefined) {
-        this.#renewalPending = { upTo: renewal.upTo, expiresAt: createdAt + this.#txTtlMs };
         this.#lastRenewal = { upTo: renewal.upTo, txHash: env.hashHex, at: createdAt };
         this.#log?.info({ upTo: renewal.upTo, tx: env.hashHex }, 'archive timestamps renewed');
+      }
+      if (stampRenewals.length > 0) {
+        const algs = stampRenewals.map((x) => x.hashAlg);
+        this.#log?.info({ upTo: renewing!.upTo, algs, tx: env.hashHex }, 'hash-tree renewal stamps renewed');
       }
       this.#lastSubmitted = {
         height: head.height,
@@ -370,6 +424,39 @@ export class AnchoringService implements Service {
     }
   }
 
+  /**
+   * Whether an anchor of `head` may stamp hash-tree renewal requests now. The head must be above the anchored
+   * height (requests commit in blocks, which anchors cover), and no anchor of ours may await commit: the leaves
+   * cover the first chains as committed, and a renewal in that anchor would change them before the stamp.
+   */
+  #mayStamp(head: ChainHead, anchoredHeight: number, now: number): boolean {
+    const pending = this.#pending;
+    const ours = pending !== undefined && pending.height > anchoredHeight && now < pending.expiresAt;
+    return this.#hashJob !== undefined && head.height > anchoredHeight && !ours;
+  }
+
+  /**
+   * The stamp of the hash-tree renewal requests ready now, if any. A TSA that fails or refuses it (one that
+   * takes no SHA-384 or SHA-512 imprint) must not hold up anchoring: the job pauses for the longest backoff,
+   * and the anchor goes without a stamp.
+   */
+  async #stampHashRenewals(anchoredHeight: number, now: number) {
+    const job = this.#hashJob;
+    if (job === undefined) return undefined;
+    try {
+      return await job.stamp(this.#deps.tsa, anchoredHeight, now, { signal: this.#abort!.signal });
+    } catch (err) {
+      if (!this.#running) throw err;
+      job.pause(now + this.#backoffMaxMs);
+      const code = isJrError(err) ? err.code : 'ANCHORING_FAILED';
+      this.#log?.warn(
+        { code, message: (err as Error).message, retryInMs: this.#backoffMaxMs },
+        'hash-tree renewal stamp failed; anchoring goes on without it',
+      );
+      return undefined;
+    }
+  }
+
   /** The archive timestamp over the evidence of blocks from..to (RFC 4998 hash tree root), if any. */
   async #archive(from: number, to: number): Promise<ArchiveStamp | undefined> {
     const leaves = await this.#deps.ledger.archiveLeaves(from, to);
@@ -383,7 +470,7 @@ export class AnchoringService implements Service {
    * The anchored height to renew every archive up to, when the policy says a renewal is due; else undefined.
    * Reads every anchor, so it looks at most once per check interval, and not while a renewal awaits commit.
    */
-  async #renewalDue(now: number, anchoredHeight: number): Promise<number | undefined> {
+  async #renewalDue(now: number, anchoredHeight: number): Promise<RenewalPlan | undefined> {
     const policy = this.#renewal;
     if (policy === undefined || now < this.#renewalCheckAt) return undefined;
     this.#renewalCheckAt = now + (policy.checkIntervalMs ?? 3_600_000);
@@ -392,15 +479,25 @@ export class AnchoringService implements Service {
     this.#renewalPending = undefined;
     const anchors = await this.#deps.ledger.anchorsFrom(1);
     const renewals = anchors.flatMap((a) => a.renewal ?? []);
-    const due = anchors.some(({ height, archive }) => {
-      if (archive === undefined) return false;
-      const newest = [archive.token, ...renewals.filter((r) => r.upTo >= height).map((r) => r.token)].at(-1)!;
-      const expiry = tokenExpiry(newest)?.getTime();
-      const made = tokenGenTime(newest);
+    const newest = anchors.flatMap(({ height, archive }) =>
+      archive === undefined
+        ? []
+        : [[archive.token, ...renewals.filter((r) => r.upTo >= height).map((r) => r.token)].at(-1)!],
+    );
+    const due = (token: Uint8Array) => {
+      const expiry = tokenExpiry(token)?.getTime();
+      const made = tokenGenTime(token);
       const old = policy.maxAgeMs !== undefined && made !== undefined && now - made >= policy.maxAgeMs;
-      return old || this.#weak(newest) || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
-    });
-    return due ? anchoredHeight : undefined;
+      return old || this.#weak(token) || (expiry !== undefined && expiry - now <= policy.beforeExpiryMs);
+    };
+    // Hash-tree renewed chains (ADR 018) are judged apart: with SHA-256 deprecated, archives stay due (no
+    // SHA-256 renewal can be made) while the stamps' chains must still be renewed.
+    const plan = {
+      upTo: anchoredHeight,
+      archives: newest.some(due),
+      stamps: newestStampTokens(stampHistory(anchors)).some(due),
+    };
+    return plan.archives || plan.stamps ? plan : undefined;
   }
 
   /** Whether a token relies on an algorithm the policy deems deprecated. */
@@ -409,11 +506,34 @@ export class AnchoringService implements Service {
     return deprecated.length > 0 && tokenAlgorithms(token).some((a) => deprecated.includes(a));
   }
 
-  /** A renewal of every archive anchored up to `upTo`, unless the TSA's certificate would not outlast the old. */
-  async #renew(upTo: number): Promise<RenewalStamp | undefined> {
-    const history = archiveHistory(await this.#deps.ledger.anchorsFrom(1));
-    const root = archiveRoot(renewalLeaves(history, upTo));
-    const stamp = await this.#deps.tsa.stamp(root, 'sha256', { signal: this.#abort!.signal });
+  /**
+   * A renewal of every archive anchored up to `upTo`, and one per hash of every hash-tree renewal stamp anchored
+   * up to `upTo` (ADR 018), unless the TSA's certificate would not outlast the old.
+   */
+  async #renew(
+    plan: RenewalPlan,
+  ): Promise<{ renewal?: RenewalStamp; stampRenewals: StampRenewal[] } | undefined> {
+    const { upTo } = plan;
+    const anchors = await this.#deps.ledger.anchorsFrom(1);
+    let renewal: RenewalStamp | undefined;
+    if (plan.archives) {
+      const root = archiveRoot(renewalLeaves(archiveHistory(anchors), upTo));
+      const token = await this.#lastingToken(root, 'sha256');
+      if (token !== undefined) renewal = { upTo, root, token };
+    }
+    const stamps = stampHistory(anchors);
+    const stampRenewals: StampRenewal[] = [];
+    for (const hashAlg of plan.stamps ? RenewalHashAlgs : []) {
+      const root = stampRenewalRoot(stamps, hashAlg, upTo);
+      const token = root === undefined ? undefined : await this.#lastingToken(root, hashAlg);
+      if (token !== undefined) stampRenewals.push({ hashAlg, upTo, root: root!, token });
+    }
+    return renewal === undefined && stampRenewals.length === 0 ? undefined : { renewal, stampRenewals };
+  }
+
+  /** A token over `root`, unless its certificate expires within the renewal margin or it is deemed weak. */
+  async #lastingToken(root: Uint8Array, alg: HashAlg): Promise<Uint8Array | undefined> {
+    const stamp = await this.#deps.tsa.stamp(root, alg, { signal: this.#abort!.signal });
     const expiry = tokenExpiry(stamp.token)?.getTime();
     if (expiry !== undefined && expiry - this.#clock.now() <= this.#renewal!.beforeExpiryMs) {
       this.#log?.warn(
@@ -429,7 +549,7 @@ export class AnchoringService implements Service {
       );
       return undefined;
     }
-    return { upTo, root, token: stamp.token };
+    return stamp.token;
   }
 
   #schedule(at: number): void {

@@ -2,6 +2,7 @@
  * The one place a node is wired: config + genesis → ledger, validator service (consensus, p2p, mempool,
  * sync), block anchoring and the HTTP API. `bin/` and the CLI only parse options and call this.
  */
+
 import { join } from 'node:path';
 import { isLoopbackHost } from '../api/access.ts';
 import { AUDIT_LOG_FILE, AuditLog, checkCommittedHead } from '../api/audit.ts';
@@ -26,6 +27,7 @@ import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
 import type { Revocation } from '../receipt/ers-export.ts';
+import { ledgerHashRenewalSource } from '../receipt/hash-renewals.ts';
 import { createGenesisTokenVerifier, HttpTsaClient } from '../timestamp/index.ts';
 import { AnchoringService } from './anchoring.ts';
 import { loadApiTls, loadRevocation } from './api-tls.ts';
@@ -168,6 +170,7 @@ export class JrNode {
             signer: key.signer,
             suite: genesisSuite(genesis),
             ledger: queries,
+            hashRenewals: ledgerHashRenewalSource(queries),
             onHead: (listener) => validator.onCommit(() => listener(queries.head())),
             isPrimary: () => validator.isPrimary(),
             submit: async (env) => {
@@ -297,6 +300,9 @@ export class JrNode {
               anchor.nextAttemptAt !== undefined ? new Date(anchor.nextAttemptAt).toISOString() : null,
             lastRenewal: anchor.lastRenewal
               ? { ...anchor.lastRenewal, at: new Date(anchor.lastRenewal.at).toISOString() }
+              : null,
+            lastHashRenewal: anchor.lastHashRenewal
+              ? { ...anchor.lastHashRenewal, at: new Date(anchor.lastHashRenewal.at).toISOString() }
               : null,
           }
         : null,

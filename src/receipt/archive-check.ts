@@ -6,6 +6,7 @@
  * check defers to it (time-checks.ts).
  */
 import type { EvidenceRecord } from '../core/evidence.ts';
+import { decodeEvidenceRecord, encodeEvidenceRecord } from '../timestamp/ers-asn1.ts';
 import { type ErsStep, verifyEvidenceRecordAsync } from '../timestamp/ers-steps.ts';
 import { parsePemCertificates } from '../timestamp/x509.ts';
 import { evaluateAsync, type OptionalCheckResult, passed, reject, skipped } from './check.ts';
@@ -46,7 +47,9 @@ export async function checkArchive(
       reject(Failure.malformed, `archive timestamps cover SHA-256 evidence hashes, not ${evidence.hashAlg}`);
     }
     requireAnchors(opts.trustAnchorsPem);
-    const v = await verifyEvidenceRecordAsync(record, {
+    const { checked, unchecked } =
+      opts.file !== undefined ? { checked: record, unchecked: [] } : sha256Chains(record);
+    const v = await verifyEvidenceRecordAsync(checked, {
       document: opts.file !== undefined ? { data: opts.file } : { sha256: evidence.hash },
       trustAnchors: parsePemCertificates(opts.trustAnchorsPem, 'TSA trust anchors'),
       at: opts.at,
@@ -54,9 +57,33 @@ export async function checkArchive(
     if (!v.ok) reject(Failure.badTimestamp, `archive.record: ${v.reason}`);
     const renewals = v.steps.length - 1;
     const valid = opts.at === undefined ? '' : `, valid at ${when(opts.at)}`;
+    const n = unchecked.length;
+    const rest =
+      n === 0
+        ? ''
+        : `; ${n} later chain${n === 1 ? '' : 's'} (${unchecked.join(', ')}) not checked: ${n === 1 ? 'it needs' : 'they need'} the document`;
     return passed(
       { provenAt: v.provenAt, steps: v.steps, renewBefore: v.renewBefore },
-      `evidence hash existed no later than ${when(v.provenAt)} (RFC 4998 archive timestamp, ${renewals} renewal${renewals === 1 ? '' : 's'}${valid}); renew before ${when(v.renewBefore)}`,
+      `evidence hash existed no later than ${when(v.provenAt)} (RFC 4998 archive timestamp, ${renewals} renewal${renewals === 1 ? '' : 's'}${valid}); renew before ${when(v.renewBefore)}${rest}`,
     );
   }, timestampFailure);
+}
+
+/**
+ * Without the document, a chain under another hash than SHA-256 (a hash-tree renewal, ADR 018) cannot be
+ * checked: its leaf is H'(document). The record is then checked up to its last leading SHA-256 chain, and the
+ * detail names the chains left out; with a verification time past that chain's validity, the check fails, as
+ * it must (only the document can prove more). A record that does not decode is passed on whole, to fail there.
+ */
+function sha256Chains(record: Uint8Array): { checked: Uint8Array; unchecked: string[] } {
+  let r: ReturnType<typeof decodeEvidenceRecord>;
+  try {
+    r = decodeEvidenceRecord(record);
+  } catch {
+    return { checked: record, unchecked: [] };
+  }
+  const cut = r.chains.findIndex((c) => c[0]?.digestAlg !== 'sha256');
+  if (cut <= 0) return { checked: record, unchecked: [] };
+  const unchecked = r.chains.slice(cut).map((c) => c[0]!.digestAlg);
+  return { checked: encodeEvidenceRecord({ ...r, chains: r.chains.slice(0, cut) }), unchecked };
 }

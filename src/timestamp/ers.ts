@@ -61,43 +61,70 @@ function notALeaf(what: string): TimestampError {
 }
 
 /**
- * The DER EvidenceRecord proving `docHash` (SHA-256) through `archive`. cryptoInfos carries `certificates` (the
- * TSA trust anchors), the certificates every token of the chain embeds, and `crls` (DER CertificateLists) as
- * revocation values, so a verifier can validate the TSA paths later. Throws TSA_BAD_INPUT when a hash is not
- * a leaf where it must be.
+ * The first ArchiveTimeStampChain proving `docHash` (SHA-256) through `archive`: the archive timestamp, then
+ * one per renewal. Throws TSA_BAD_INPUT when a hash is not a leaf where it must be.
+ */
+export function archiveChain(docHash: Uint8Array, archive: Archive): ArchiveTimeStamp[] {
+  const reduced = reduce(buildLevels('sha256', archive.leaves), docHash);
+  if (reduced === undefined) throw notALeaf('the document hash');
+  const first = { digestAlg: 'sha256' as const, reducedHashtree: reduced, timeStamp: archive.token };
+  return extendChain('sha256', [first], archive.renewals);
+}
+
+/**
+ * `chain` followed by one archive timestamp per renewal (RFC 4998 5.2), each under `alg`, the chain's hash:
+ * its first list holds the hashes of every timestamp of the chain so far (their list hash is the chain's leaf
+ * in the renewal's tree), the further lists climb to the renewal's root. Throws TSA_BAD_INPUT when the chain's
+ * leaf is not in a renewal's tree.
+ */
+export function extendChain(alg: HashAlg, chain: readonly ArchiveTimeStamp[], renewals: readonly Renewal[]) {
+  const out = [...chain];
+  const tokens = chain.map((a) => a.timeStamp);
+  for (const [i, r] of renewals.entries()) {
+    const group = tokens.map((t) => ersDigest(alg, t));
+    const leaf = listHash(alg, group);
+    const path =
+      'tree' in r ? reduce(r.tree.levels, leaf, r.tree.position) : reduce(buildLevels(alg, r.leaves), leaf);
+    if (path === undefined) throw notALeaf(`the chain in renewal ${i + 1}`);
+    const [first, ...rest] = path as [Uint8Array[], ...Uint8Array[][]];
+    // The group's hash is the leaf: the group itself replaces it, its sibling (if any) follows on its own.
+    const siblings = first.length > 1 ? [first.slice(1), ...rest] : rest;
+    out.push({ digestAlg: alg, reducedHashtree: [group, ...siblings], timeStamp: r.token });
+    tokens.push(r.token);
+  }
+  return out;
+}
+
+/**
+ * The leaf a hash-tree renewal under `alg` covers (RFC 4998 5.2): H(H(document) || H(DER of the earlier
+ * chains)), from `docHash` = H(document).
+ */
+export function hashRenewalLeaf(alg: HashAlg, docHash: Uint8Array, chains: readonly ArchiveTimeStamp[][]) {
+  return ersDigest(alg, docHash, ersDigest(alg, encodeChains(chains)));
+}
+
+/**
+ * The DER EvidenceRecord proving `docHash` (SHA-256) through `archive`, then through `later` chains (a
+ * hash-tree renewal made on the ledger, ADR 016). cryptoInfos carries `certificates` (the TSA trust anchors),
+ * the certificates every token of the chains embeds, and `crls` (DER CertificateLists) as revocation values,
+ * so a verifier can validate the TSA paths later. Throws TSA_BAD_INPUT when a hash is not a leaf where it
+ * must be.
  */
 export function evidenceRecord(
   docHash: Uint8Array,
   archive: Archive,
   certificates: readonly Uint8Array[] = [],
   crls: readonly Uint8Array[] = [],
+  later: readonly ArchiveTimeStamp[][] = [],
 ): Uint8Array {
-  const reduced = reduce(buildLevels('sha256', archive.leaves), docHash);
-  if (reduced === undefined) throw notALeaf('the document hash');
-  const chain: ArchiveTimeStamp[] = [
-    { digestAlg: 'sha256', reducedHashtree: reduced, timeStamp: archive.token },
-  ];
-  const tokens = [archive.token];
-  for (const [i, r] of archive.renewals.entries()) {
-    const group = timestampHashes(tokens);
-    const leaf = listHash('sha256', group);
-    const path =
-      'tree' in r
-        ? reduce(r.tree.levels, leaf, r.tree.position)
-        : reduce(buildLevels('sha256', r.leaves), leaf);
-    if (path === undefined) throw notALeaf(`the archive's chain in renewal ${i + 1}`);
-    const [first, ...rest] = path as [Uint8Array[], ...Uint8Array[][]];
-    // The group's hash is the leaf: the group itself replaces it, its sibling (if any) follows on its own.
-    const siblings = first.length > 1 ? [first.slice(1), ...rest] : rest;
-    chain.push({ digestAlg: 'sha256', reducedHashtree: [group, ...siblings], timeStamp: r.token });
-    tokens.push(r.token);
-  }
-  const embedded = tokens.flatMap(embeddedCertificates);
+  const chains = [archiveChain(docHash, archive), ...later];
+  const algs = chains.map((c) => c[0]!.digestAlg).filter((a, i, all) => all.indexOf(a) === i);
+  const embedded = chains.flat().flatMap((a) => embeddedCertificates(a.timeStamp));
   return encodeEvidenceRecord({
-    digestAlgs: ['sha256'],
+    digestAlgs: algs,
     certificates: distinct([...certificates, ...embedded]),
     revocationValues: crls.length === 0 ? undefined : encodeRevocationValues(crls),
-    chains: [chain],
+    chains,
   });
 }
 
@@ -145,7 +172,7 @@ export function tokenGenTime(token: Uint8Array): number | undefined {
  */
 export function hashTreeRenewal(record: Uint8Array, document: Uint8Array, alg: HashAlg) {
   const r = decodeEvidenceRecord(record);
-  const leaf = ersDigest(alg, ersDigest(alg, document), ersDigest(alg, encodeChains(r.chains)));
+  const leaf = hashRenewalLeaf(alg, ersDigest(alg, document), r.chains);
   const append = (token: Uint8Array): Uint8Array =>
     encodeEvidenceRecord({
       ...r,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evidenceRecordFor } from '../../src/receipt/ers-export.ts';
 import { issueCrl } from '../../src/timestamp/certs.ts';
 import { type Archive, evidenceRecord } from '../../src/timestamp/ers.ts';
-import { decodeEvidenceRecord } from '../../src/timestamp/ers-asn1.ts';
+import { decodeEvidenceRecord, encodeEvidenceRecord } from '../../src/timestamp/ers-asn1.ts';
 import { bcCheckErs, bouncyCastleMissing } from '../helpers/bouncycastle.ts';
 import { batchOf, outcomes, runBlock } from '../helpers/chain.ts';
 import {
@@ -25,6 +25,7 @@ import {
   unrenewed,
 } from '../helpers/ers.ts';
 import { TEST_GENESIS_TIME, testGenesis } from '../helpers/fixtures.ts';
+import { ledgerRenewed, renewedDocs, stampsRenewed } from '../helpers/ledger-renewal.ts';
 import { DAY, makePki, T0, tempDir } from '../helpers/tsa.ts';
 
 const missing = bouncyCastleMissing();
@@ -122,6 +123,93 @@ describe.skipIf(missing !== undefined)(
       expect(ok.ok, ok.out).toBe(true);
       const other = await bcCheckErs(tmp.path, file('hash-renewed.ers'), file('doc2'), file('root.pem'), at);
       expect(other.ok, other.out).toBe(false);
+    }, 240_000);
+
+    it('a record renewed on the ledger (the stamping job, ADR 018) validates past the first certificate', async () => {
+      const expiry = TEST_GENESIS_TIME + 100 * DAY;
+      const pki = await makePki({ tsaValidity: [TEST_GENESIS_TIME - DAY, expiry] });
+      const genesis = testGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
+      const ledger = await ledgerRenewed(pki, genesis);
+      try {
+        await writeFile(file('renewed-root.pem'), pki.rootPem);
+        const ers = (await evidenceRecordFor(ledger.queries, genesis, ledger.e0.hash))!.ers;
+        expect(decodeEvidenceRecord(ers).chains.map((c) => c[0]!.digestAlg)).toEqual(['sha256', 'sha512']);
+        await writeFile(file('ledger-renewed.ers'), ers);
+        await writeFile(file('renewed-doc0'), renewedDocs[0]!);
+        await writeFile(file('renewed-doc1'), renewedDocs[1]!);
+        const check = (doc: string, at: number) =>
+          bcCheckErs(tmp.path, file('ledger-renewed.ers'), file(doc), file('renewed-root.pem'), new Date(at));
+        const late = await check('renewed-doc0', expiry + 100 * DAY);
+        expect(late.ok, late.out).toBe(true);
+        expect(late.out).toBe(`OK ${new Date(TEST_GENESIS_TIME + 6000).toISOString().replace('.000', '')}`);
+        const early = await check('renewed-doc0', TEST_GENESIS_TIME + 80 * DAY);
+        expect(early.ok, early.out).toBe(true);
+        const other = await check('renewed-doc1', expiry + 100 * DAY);
+        expect(other.ok, other.out).toBe(false);
+        // Document 2 shares the stamp with document 0: its reduced SHA-512 tree has a sibling.
+        await writeFile(file('renewed-doc2'), renewedDocs[2]!);
+        const ers2 = (await evidenceRecordFor(ledger.queries, genesis, ledger.e2.hash))!.ers;
+        await writeFile(file('ledger-renewed2.ers'), ers2);
+        const shared = await bcCheckErs(
+          tmp.path,
+          file('ledger-renewed2.ers'),
+          file('renewed-doc2'),
+          file('renewed-root.pem'),
+          new Date(expiry + 100 * DAY),
+        );
+        expect(shared.ok, shared.out).toBe(true);
+        // The frozen first chain alone (the record before the stamp) does not outlive the first certificate.
+        await writeFile(file('ledger-unrenewed.ers'), ledger.beforeStamp);
+        const old = await bcCheckErs(
+          tmp.path,
+          file('ledger-unrenewed.ers'),
+          file('renewed-doc0'),
+          file('renewed-root.pem'),
+          new Date(expiry + 100 * DAY),
+        );
+        expect(old.ok, old.out).toBe(false);
+      } finally {
+        await ledger.stop();
+      }
+    }, 240_000);
+
+    it('a ledger-renewed record whose new chain was renewed in turn validates past the stamp’s certificate', async () => {
+      const pki = await makePki({ tsaValidity: [TEST_GENESIS_TIME - DAY, TEST_GENESIS_TIME + 100 * DAY] });
+      const genesis = testGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
+      const ledger = await ledgerRenewed(pki, genesis);
+      const renewed = await stampsRenewed(ledger, pki);
+      try {
+        expect(renewed.second?.stampRenewals).toHaveLength(1);
+        await writeFile(file('stamp-renewed-root.pem'), pki.rootPem);
+        await writeFile(file('stamp-renewed-doc1'), renewedDocs[1]!);
+        const ers = (await evidenceRecordFor(ledger.queries, genesis, ledger.e1.hash))!.ers;
+        expect(decodeEvidenceRecord(ers).chains.map((c) => c.length)).toEqual([1, 2]);
+        await writeFile(file('stamp-renewed.ers'), ers);
+        // Past the second TSA certificate (day 3070), within the third's (day 3071).
+        const run = await bcCheckErs(
+          tmp.path,
+          file('stamp-renewed.ers'),
+          file('stamp-renewed-doc1'),
+          file('stamp-renewed-root.pem'),
+          new Date(TEST_GENESIS_TIME + 3070.5 * DAY),
+        );
+        expect(run.ok, run.out).toBe(true);
+        // Without its renewal, the new chain does not reach that date.
+        const cut = decodeEvidenceRecord(ers);
+        cut.chains[1]!.pop();
+        await writeFile(file('stamp-unrenewed.ers'), encodeEvidenceRecord(cut));
+        const old = await bcCheckErs(
+          tmp.path,
+          file('stamp-unrenewed.ers'),
+          file('stamp-renewed-doc1'),
+          file('stamp-renewed-root.pem'),
+          new Date(TEST_GENESIS_TIME + 3070.5 * DAY),
+        );
+        expect(old.ok, old.out).toBe(false);
+      } finally {
+        await renewed.stop();
+        await ledger.stop();
+      }
     }, 240_000);
   },
 );

@@ -692,4 +692,46 @@ export const MUTANTS: readonly Mutant[] = [
       'a key file of the other crypto suite is loaded (an SM2 file’s peer seed taken for a signing key)',
     tests: ['test/unit/node/sm-keys.test.ts'],
   },
+  {
+    id: 'hash-renewal-export-root',
+    file: 'src/receipt/hash-renewals.ts',
+    original: 'tree !== undefined && equalBytes(rootOf(tree.levels), stamp.root) ? tree : null',
+    replacement: 'tree !== undefined ? tree : null',
+    breaks: "an export appends a hash-renewal chain whose leaves do not lead to the stamp's recorded root",
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
+  {
+    id: 'hash-renewal-export-frozen',
+    file: 'src/receipt/hash-renewals.ts',
+    original: 'const archive = await archiveAt(queries, doc, anchor);',
+    replacement: 'const archive = await archiveAt(queries, doc);',
+    breaks: "a renewed document's first chain takes renewals made after the stamping anchor",
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
+  {
+    id: 'stamp-renewal-token',
+    file: 'src/ledger/rules.ts',
+    original: 'for (const x of anchor.stampRenewals ?? []) {',
+    replacement: 'for (const x of [] as typeof anchor.stampRenewals & {}) {',
+    breaks: 'an anchor carries a stamp renewal token no trusted TSA made',
+    tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
+  {
+    id: 'stamp-renewal-export-root',
+    file: 'src/receipt/stamp-history.ts',
+    original:
+      'if (leaves.length === 0 || !equalBytes(rootOf(indexedTree(alg, leaves).levels), r.root)) break;',
+    replacement: 'if (leaves.length === 0) break;',
+    breaks: 'an export appends a stamp renewal whose leaves do not lead to its recorded root',
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
+  {
+    id: 'hash-renewal-stamp-while-pending',
+    file: 'src/node/anchoring.ts',
+    original: 'return this.#hashJob !== undefined && head.height > anchoredHeight && !ours;',
+    replacement: 'return this.#hashJob !== undefined && head.height > anchoredHeight;',
+    breaks:
+      "the primary stamps requests while its own anchor awaits commit, so the stamp's leaves may miss a chain's renewal",
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
 ];

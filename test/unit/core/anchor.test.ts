@@ -60,9 +60,9 @@ describe('AnchorRecord codec', () => {
 
   it('decodes strictly: version, truncation, trailing bytes, non-minimal varints, zero height, empty token', () => {
     const bytes = encodeAnchor(record());
-    const v5 = bytes.slice();
-    v5[0] = 5;
-    expect(codeOf(() => decodeAnchor(v5))).toBe(CodecErrorCode.unknownVersion);
+    const v6 = bytes.slice();
+    v6[0] = 6;
+    expect(codeOf(() => decodeAnchor(v6))).toBe(CodecErrorCode.unknownVersion);
     // Version 2 announces an archive timestamp, which a version 1 body lacks.
     const v2 = bytes.slice();
     v2[0] = 2;
@@ -202,9 +202,52 @@ describe('AnchorRecord with a hash renewal (version 4)', () => {
     expect(codeOf(() => decodeAnchor(withAlg))).toBe(CodecErrorCode.invalidField);
     const zero = Uint8Array.from(bytes, (b, i) => (i === v1 + 3 ? 0 : b));
     expect(codeOf(() => decodeAnchor(zero))).toBe(CodecErrorCode.invalidField);
-    expect(codeOf(() => decodeAnchor(Uint8Array.of(5, ...bytes.subarray(1))))).toBe(
+    expect(codeOf(() => decodeAnchor(Uint8Array.of(6, ...bytes.subarray(1))))).toBe(
       CodecErrorCode.unknownVersion,
     );
+  });
+
+  it('version 5 carries stamp renewals (ADR 018), with or without the other stamps, and refuses bad ones', () => {
+    const stamp = (hashAlg: 'sha384' | 'sha512', upTo = 2) => ({
+      hashAlg,
+      upTo,
+      root: new Uint8Array(hashAlg === 'sha512' ? 64 : 48).fill(3),
+      token: Uint8Array.of(0x30, 4),
+    });
+    const hashRenewal = {
+      hashAlg: 'sha512' as const,
+      requests: [new Uint8Array(32).fill(9)],
+      root: new Uint8Array(64).fill(5),
+      token: Uint8Array.of(0x30, 6),
+    };
+    for (const extra of [
+      { stampRenewals: [stamp('sha512')] },
+      { stampRenewals: [stamp('sha384'), stamp('sha512', 1)], hashRenewal },
+    ]) {
+      const a = record(extra);
+      const bytes = encodeAnchor(a);
+      expect(bytes[0]).toBe(5);
+      expect(decodeAnchor(bytes)).toEqual(a);
+    }
+    // Without stamp renewals, a hash renewal keeps version 4.
+    expect(encodeAnchor(record({ hashRenewal }))[0]).toBe(4);
+    for (const bad of [
+      [],
+      [stamp('sha512'), stamp('sha512')],
+      [stamp('sha384'), stamp('sha512'), stamp('sha384')],
+      [stamp('sha512', 0)],
+      [stamp('sha512', record().height)],
+      [{ ...stamp('sha512'), root: new Uint8Array(48) }],
+      [{ ...stamp('sha512'), hashAlg: 'sha256' as 'sha512' }],
+      [{ ...stamp('sha512'), token: new Uint8Array(0) }],
+    ]) {
+      expect(codeOf(() => encodeAnchor(record({ stampRenewals: bad })))).toBe(CodecErrorCode.invalidField);
+    }
+    // A count of 0 on the wire is refused too.
+    const bytes = encodeAnchor(record({ stampRenewals: [stamp('sha512')] }));
+    const v1 = encodeAnchor(record()).length;
+    const zero = Uint8Array.from(bytes, (b, i) => (i === v1 + 3 ? 0 : b));
+    expect(codeOf(() => decodeAnchor(zero))).toBe(CodecErrorCode.invalidField);
   });
 });
 

@@ -438,6 +438,31 @@ describe('executor rules: one code per rejection', () => {
     expect(await unstamped()).not.toContain(reqB.hashHex);
   });
 
+  it('TX_BAD_ANCHOR_TOKEN: a stamp renewal token must be trusted, under the renewal’s hash (ADR 018)', async () => {
+    const algs: (string | undefined)[] = [];
+    const { chain, blocks } = await anchorChain({
+      anchorVerifier: {
+        verifyAnchor: (token, hash, blockTime, atMs, alg) => {
+          algs.push(alg);
+          return stubVerifier.verifyAnchor(token, hash, blockTime, atMs);
+        },
+      },
+    });
+    const renewing = (token: number) =>
+      anchorTx({
+        height: 3,
+        headerHash: blocks[2]!.hash,
+        token: Uint8Array.of(0x30),
+        stampRenewals: [
+          { hashAlg: 'sha384', upTo: 2, root: new Uint8Array(48), token: Uint8Array.of(token) },
+        ],
+      });
+    expect(await execute(chain, [renewing(0x31)], T + 4000)).toEqual([TxErrorCode.badAnchorToken]);
+    expect(algs).toEqual([undefined, 'sha384']);
+    expect(await admit(chain, renewing(0x31), T + 4000)).toBe(TxErrorCode.badAnchorToken);
+    expect(await execute(chain, [renewing(0x30)], T + 4000)).toEqual(['ok']);
+  });
+
   it('anchors use no nonce, are checked for time like any tx, and never reach the evidence indexes', async () => {
     const { chain, anchor } = await anchorChain();
     const a = anchor(1, 0, [0x30], { nonce: 42 });
