@@ -5,6 +5,7 @@ import { type AuditHeadRecord, decodeAuditHead } from '../core/audit-head.ts';
 import { type BlockHeader, encodeCertificate, headerHash } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
 import { decodeCase } from '../core/case.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import {
   decodeGovernance,
@@ -49,12 +50,13 @@ export function recordView(e: EvidenceEntry): Record<string, unknown> {
 
 export const auditHeadView = (a: AuditHeadRecord) => ({ seq: a.seq, hash: toHex(a.hash) });
 
-export function txView(t: LedgerTx): Record<string, unknown> {
+/** A committed tx as JSON; `suite` is the chain's (its governance records carry keys of it). */
+export function txView(t: LedgerTx, suite: CryptoSuite = ED25519_SHA256): Record<string, unknown> {
   const { tx } = t.env;
   let payload: Record<string, unknown>;
   if (tx.type === 'evidence') payload = { evidence: evidenceView(decodeEvidence(tx.payload)) };
   else if (tx.type === 'governance')
-    payload = { governance: governanceRecordView(decodeGovernance(tx.payload)) };
+    payload = { governance: governanceRecordView(decodeGovernance(tx.payload, suite)) };
   else if (tx.type === 'case') {
     const c = decodeCase(tx.payload);
     payload = { case: { caseId: c.caseId, ...caseEventView(c.event) } };

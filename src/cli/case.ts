@@ -75,6 +75,7 @@ export function caseTx(id: Identity, record: CaseRecord, now = Date.now()): TxEn
       },
       id.key.signer,
     ),
+    id.key.suite,
   );
 }
 

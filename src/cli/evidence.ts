@@ -18,8 +18,8 @@ import {
   isEvidenceType,
   validateEvidence,
 } from '../core/evidence.ts';
-import { type Genesis, parseGenesis } from '../core/genesis.ts';
-import { type KeyPair, readKeyFile } from '../core/keys.ts';
+import { type Genesis, genesisSuite, parseGenesis } from '../core/genesis.ts';
+import { readSigningKeyFile, type SigningKey } from '../core/signing-key.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { HttpTsaClient } from '../timestamp/index.ts';
 import {
@@ -38,7 +38,8 @@ import { passphraseIfEncrypted } from './passphrase.ts';
 const TX_TTL_MS = 10 * 60 * 1000;
 
 export interface Identity {
-  key: KeyPair;
+  /** A key of the chain's suite (checked against the genesis). */
+  key: SigningKey;
   institution: string;
   keyId: string;
   chainId: string;
@@ -61,8 +62,9 @@ export async function resolveIdentity(
 ): Promise<Identity> {
   // An encrypted key file: JRCHAIN_KEY_PASSPHRASE, else a prompt on a terminal (passphrase.ts).
   const passphrase = await passphraseIfEncrypted(keyFile);
-  const key = readKeyFile(keyFile, passphrase === undefined ? {} : { passphrase });
+  const key = readSigningKeyFile(keyFile, passphrase === undefined ? {} : { passphrase });
   const genesis = await fetchGenesis(client);
+  checkKeySuite(keyFile, key, genesis);
   const pub = toHex(key.publicKey);
   // The registry in force (ADR 006): the genesis institutions plus those and the keys governance added,
   // without revoked keys. A node that predates governance has no /v1/governance: use the genesis.
@@ -72,7 +74,7 @@ export async function resolveIdentity(
       if (hex !== pub) continue;
       if ((institution ?? inst.id) !== inst.id || (keyId ?? id) !== id) continue;
       // From here on the client signs its requests as this key (case reads need it).
-      client.signer = { keyid: `${inst.id}/${id}`, seed: key.seed };
+      client.signer = { keyid: `${inst.id}/${id}`, seed: key.privateKey, suite: key.suite };
       const sealingRequired = genesis.cases.sealing === 'required';
       return { key, institution: inst.id, keyId: id, chainId: genesis.chainId, sealingRequired };
     }
@@ -81,6 +83,16 @@ export async function resolveIdentity(
     CliErrorCode.keyNotRegistered,
     `the key in ${keyFile} (${pub.slice(0, 16)}…) is not a client key of ${institution ?? 'any institution'} in this chain's registry`,
   );
+}
+
+/** A key of one suite cannot sign for a chain of the other (ADR 014): say so rather than "not registered". */
+export function checkKeySuite(keyFile: string, key: SigningKey, genesis: Genesis): void {
+  const suite = genesisSuite(genesis);
+  if (key.suite !== suite)
+    throw new CliError(
+      CliErrorCode.keyNotRegistered,
+      `the key in ${keyFile} is a ${key.suite.name} key, but chain ${genesis.chainId} uses ${suite.name}`,
+    );
 }
 
 async function registryOf(
@@ -126,6 +138,7 @@ export function evidenceTx(id: Identity, e: EvidenceRecord, now = Date.now()): T
       },
       id.key.signer,
     ),
+    id.key.suite,
   );
 }
 

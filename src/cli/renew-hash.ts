@@ -44,6 +44,7 @@ export function hashRenewalTx(
       },
       id.key.signer,
     ),
+    id.key.suite,
   );
 }
 

@@ -18,7 +18,8 @@ const SEED_BYTES = 32;
 
 export interface KeyMeta {
   /** `case-store`: the key of an encrypted case-key store (ADR 015), with empty publicKey and peerId. */
-  type: 'ed25519' | 'x25519' | 'case-store';
+  /** `sm2`: an SM2 private key (signing-key.ts), with an empty peerId. */
+  type: 'ed25519' | 'x25519' | 'case-store' | 'sm2';
   publicKey: string;
   peerId: string;
   createdAt: string;

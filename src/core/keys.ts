@@ -183,7 +183,7 @@ export function loadKeyFile(path: string, o: ReadKeyOptions = {}): { key: KeyPai
 }
 
 /** The file's JSON object, after the existence and permission checks. */
-function readKeyDoc(path: string): Record<string, unknown> {
+export function readKeyDoc(path: string): Record<string, unknown> {
   let mode: number;
   try {
     mode = statSync(path).mode;

@@ -11,7 +11,7 @@
  */
 import type { BlockHeader } from '../core/block.ts';
 import { decodeCase } from '../core/case.ts';
-import { type Genesis, genesisHash, sealingRequired } from '../core/genesis.ts';
+import { type Genesis, genesisHash, genesisSuite, sealingRequired } from '../core/genesis.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { applyCaseEvent, type CaseState } from '../ledger/case-machine.ts';
 import type { GovernanceState } from '../ledger/governance-state.ts';
@@ -134,6 +134,7 @@ function checkTimeline(g: Genesis, caseId: unknown, events: ProvenEvent[]): Chec
         clientKey: (inst, keyId) => e.registry.clientKeys().get(inst)?.get(keyId),
         encryptionKey: (inst) => e.registry.encryptionKeyOf(inst),
         sealingRequired: sealingRequired(g),
+        suite: genesisSuite(g),
         at: { txHash: e.env.hash, height: at.height, index: at.index, time: e.header.time },
       });
       if (!verdict.ok)
