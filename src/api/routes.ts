@@ -393,7 +393,7 @@ export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}, pages: ApiP
         const head = b.queries.head();
         // Expiry is judged at block times: a pending proposal reads as expired once the head's time is past
         // its deadline (clients may compare the deadline with their own clock for a quiet chain).
-        return { json: governanceView(b.queries.governance(), head.height + 1, head.time) };
+        return { json: governanceView(b.queries.governance(), head.height + 1, head.time, b.genesis) };
       },
     },
     {

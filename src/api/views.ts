@@ -7,6 +7,7 @@ import { toHex } from '../core/bytes.ts';
 import { decodeCase } from '../core/case.ts';
 import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
+import type { Genesis } from '../core/genesis.ts';
 import {
   decodeGovernance,
   describeAction,
@@ -14,7 +15,7 @@ import {
   type GovernanceRecord,
 } from '../core/governance.ts';
 import { decodeHashRenewal } from '../core/hash-renewal.ts';
-import { peerIdOf } from '../core/keys.ts';
+import { validatorPeerId } from '../core/keys.ts';
 import { faultTolerance, quorumSize, type ValidatorSet } from '../core/validators.ts';
 import type { GovernanceState, Proposal } from '../ledger/governance-state.ts';
 import type { EvidenceEntry, LedgerTx, StoredBlock } from '../ledger/store.ts';
@@ -166,6 +167,7 @@ export function governanceView(
   g: GovernanceState,
   nextHeight: number,
   time: number,
+  genesis: Pick<Genesis, 'validators'> = { validators: [] },
 ): Record<string, unknown> {
   const epochView = (e: ReturnType<GovernanceState['epochAt']>) => {
     const n = e.set.validators.length;
@@ -179,7 +181,8 @@ export function governanceView(
         index,
         institution: v.institution,
         publicKey: toHex(v.publicKey),
-        peerId: peerIdOf(v.publicKey),
+        // On an sm2-sm3 chain the genesis names the peer key (ADR 014); null: an SM2 key it does not name.
+        peerId: validatorPeerId(v.publicKey, genesis) ?? null,
       })),
       params: e.params,
     };

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { toHex, tryFromHex, utf8 } from '../core/bytes.ts';
 import { isCaseRef, sealLabel } from '../core/case-seal.ts';
 import { sha256 } from '../core/crypto.ts';
+import { cryptoSuite } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
 import {
   type EvidenceRecord,
@@ -19,7 +20,7 @@ import {
   validateEvidence,
 } from '../core/evidence.ts';
 import { type Genesis, genesisSuite, parseGenesis } from '../core/genesis.ts';
-import { readSigningKeyFile, type SigningKey } from '../core/signing-key.ts';
+import { type KeyPair, readKeyFile, requireKeySuite } from '../core/keys.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { HttpTsaClient } from '../timestamp/index.ts';
 import {
@@ -29,7 +30,14 @@ import {
   defaultCaseKeysDir,
   storedCaseFor,
 } from './case-sealing.ts';
-import { ApiClient, ApiClientErrorCode, type ApiResult, nodeUrl, toError } from './client.ts';
+import {
+  ApiClient,
+  ApiClientErrorCode,
+  type ApiResult,
+  nodeUrl,
+  type RequestSigner,
+  toError,
+} from './client.ts';
 import { expandInputs, hashFile, Progress } from './files.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
 import { passphraseIfEncrypted } from './passphrase.ts';
@@ -39,7 +47,7 @@ const TX_TTL_MS = 10 * 60 * 1000;
 
 export interface Identity {
   /** A key of the chain's suite (checked against the genesis). */
-  key: SigningKey;
+  key: KeyPair;
   institution: string;
   keyId: string;
   chainId: string;
@@ -62,7 +70,7 @@ export async function resolveIdentity(
 ): Promise<Identity> {
   // An encrypted key file: JRCHAIN_KEY_PASSPHRASE, else a prompt on a terminal (passphrase.ts).
   const passphrase = await passphraseIfEncrypted(keyFile);
-  const key = readSigningKeyFile(keyFile, passphrase === undefined ? {} : { passphrase });
+  const key = readKeyFile(keyFile, { suite: 'any', ...(passphrase === undefined ? {} : { passphrase }) });
   const genesis = await fetchGenesis(client);
   checkKeySuite(keyFile, key, genesis);
   const pub = toHex(key.publicKey);
@@ -74,7 +82,7 @@ export async function resolveIdentity(
       if (hex !== pub) continue;
       if ((institution ?? inst.id) !== inst.id || (keyId ?? id) !== id) continue;
       // From here on the client signs its requests as this key (case reads need it).
-      client.signer = { keyid: `${inst.id}/${id}`, seed: key.privateKey, suite: key.suite };
+      client.signer = requestSigner(`${inst.id}/${id}`, key);
       const sealingRequired = genesis.cases.sealing === 'required';
       return { key, institution: inst.id, keyId: id, chainId: genesis.chainId, sealingRequired };
     }
@@ -85,14 +93,15 @@ export async function resolveIdentity(
   );
 }
 
-/** A key of one suite cannot sign for a chain of the other (ADR 014): say so rather than "not registered". */
-export function checkKeySuite(keyFile: string, key: SigningKey, genesis: Genesis): void {
-  const suite = genesisSuite(genesis);
-  if (key.suite !== suite)
-    throw new CliError(
-      CliErrorCode.keyNotRegistered,
-      `the key in ${keyFile} is a ${key.suite.name} key, but chain ${genesis.chainId} uses ${suite.name}`,
-    );
+/** A key of one suite cannot sign for a chain of the other (ADR 014): KEY_FILE_WRONG_SUITE, not "not registered". */
+export function checkKeySuite(keyFile: string, key: KeyPair, genesis: Genesis): void {
+  requireKeySuite(key, genesisSuite(genesis).name, keyFile);
+}
+
+/** Signs requests as `keyid` with `key`: its SM2 private key on an SM chain, else its Ed25519 seed. */
+export function requestSigner(keyid: string, key: KeyPair): RequestSigner {
+  const suite = cryptoSuite(key.suite);
+  return { keyid, seed: key.privateKey ?? key.seed, suite };
 }
 
 async function registryOf(
@@ -138,7 +147,7 @@ export function evidenceTx(id: Identity, e: EvidenceRecord, now = Date.now()): T
       },
       id.key.signer,
     ),
-    id.key.suite,
+    cryptoSuite(id.key.suite),
   );
 }
 

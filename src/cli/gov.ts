@@ -10,17 +10,17 @@
 
 import { type Command, InvalidArgumentError } from 'commander';
 import { toHex, tryFromHex } from '../core/bytes.ts';
-import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
+import { type CryptoSuite, cryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import {
   encodeGovernance,
   type GovernanceAction,
   type GovernanceRecord,
   validateAction,
 } from '../core/governance.ts';
+import { type KeyPair, readKeyFile } from '../core/keys.ts';
 import { Limits } from '../core/limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../core/params.ts';
 import { type InstitutionRole, ROLE_NAMES } from '../core/roles.ts';
-import { readSigningKeyFile, type SigningKey } from '../core/signing-key.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../core/tx.ts';
 import { ApiClient, nodeUrl, toError } from './client.ts';
 import { checkKeySuite, fetchGenesis } from './evidence.ts';
@@ -64,7 +64,7 @@ export interface GovernanceJson {
 
 export interface ValidatorIdentity {
   /** A validator key of the chain's suite (checked against the genesis). */
-  key: SigningKey;
+  key: KeyPair;
   institution: string;
   chainId: string;
 }
@@ -76,7 +76,7 @@ export function fetchGovernance(client: ApiClient): Promise<GovernanceJson> {
 /** The institution whose validator key (in the set in force) is the key in `keyFile`. */
 export async function resolveValidator(client: ApiClient, keyFile: string): Promise<ValidatorIdentity> {
   const passphrase = await passphraseIfEncrypted(keyFile);
-  const key = readSigningKeyFile(keyFile, passphrase === undefined ? {} : { passphrase });
+  const key = readKeyFile(keyFile, { suite: 'any', ...(passphrase === undefined ? {} : { passphrase }) });
   const [gov, genesis] = await Promise.all([fetchGovernance(client), fetchGenesis(client)]);
   checkKeySuite(keyFile, key, genesis);
   const pub = toHex(key.publicKey);
@@ -101,11 +101,11 @@ export function governanceTx(id: ValidatorIdentity, g: GovernanceRecord, now: nu
         nonce: 0,
         createdAt: now,
         ttlMs: TX_TTL_MS,
-        payload: encodeGovernance(g, id.key.suite),
+        payload: encodeGovernance(g, cryptoSuite(id.key.suite)),
       },
       id.key.signer,
     ),
-    id.key.suite,
+    cryptoSuite(id.key.suite),
   );
 }
 
@@ -318,7 +318,7 @@ function registerPropose(gov: Command, io: CliIo): void {
           );
         const client = new ApiClient(nodeUrl(opts.node));
         const id = await resolveValidator(client, opts.key);
-        const action = checkedAction(parsed, id.key.suite);
+        const action = checkedAction(parsed, cryptoSuite(id.key.suite));
         const now = Date.now();
         const env = governanceTx(
           id,

@@ -9,6 +9,7 @@ import { isInstitutionRole, ROLE_NAMES } from '../core/roles.ts';
 import { ENCRYPTION_KEY_FILE } from '../node/case-keys.ts';
 import { allowObserver, HOME_FILES, initHome } from '../node/home.ts';
 import { type CliIo, emit, parsePositiveInt, UsageError } from './io.ts';
+import { suiteOption } from './keys.ts';
 import { newPassphrase } from './passphrase.ts';
 
 export function registerInitCommand(program: Command, io: CliIo): void {
@@ -35,6 +36,10 @@ export function registerInitCommand(program: Command, io: CliIo): void {
       '--encrypt-keys',
       'encrypt both key files with a passphrase (JRCHAIN_KEY_PASSPHRASE, else a prompt; docs/security.md)',
     )
+    .option(
+      '--crypto-suite <suite>',
+      "the chain's suite: ed25519-sha256 (default) or sm2-sm3 (SM2 keys, each with an Ed25519 peer key)",
+    )
     .option('--json', 'print machine-readable JSON')
     .action(
       async (opts: {
@@ -48,14 +53,17 @@ export function registerInitCommand(program: Command, io: CliIo): void {
         role?: string;
         observer?: boolean;
         encryptKeys?: boolean;
+        cryptoSuite?: string;
         json?: boolean;
       }) => {
+        const cryptoSuite = suiteOption(opts.cryptoSuite);
         if (opts.role !== undefined && !isInstitutionRole(opts.role))
           throw new UsageError(`--role must be one of: ${ROLE_NAMES.join(', ')}`);
         const r = initHome({
           ...(opts.role !== undefined ? { role: opts.role } : {}),
           ...(opts.observer ? { observer: true } : {}),
           ...(opts.encryptKeys ? { passphrase: await newPassphrase() } : {}),
+          cryptoSuite,
           home: opts.home,
           institution: opts.institution,
           host: opts.host,

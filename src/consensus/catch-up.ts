@@ -152,7 +152,7 @@ export class CatchUp {
 
   /** A fetched body: accepted for every entry waiting for its digest. */
   onBatchFetched(batch: Batch): void {
-    const hex = toHex(batchDigest(batch));
+    const hex = toHex(batchDigest(batch, this.state.ctx.suite));
     let used = false;
     for (const e of this.state.log.sorted()) {
       if (e.digestHex === hex && e.batch === undefined) {

@@ -6,6 +6,7 @@
 import { type CommitCertificate, commitVoteBody } from '../core/block.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { Domain } from '../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { faultTolerance, primaryIndex, quorumSize, type ValidatorSet } from '../core/validators.ts';
 import { DropReason, drop } from './errors.ts';
 import {
@@ -37,6 +38,8 @@ export interface QuorumContext {
   /** Where this epoch's instance starts: 0, or the last block of the previous epoch. Its proof has no signatures. */
   readonly baseSeq: number;
   readonly verify: SignatureVerifier;
+  /** The chain's suite (ADR 014): batch digests are its hash. */
+  readonly suite: CryptoSuite;
 }
 
 export function makeQuorumContext(
@@ -47,9 +50,22 @@ export function makeQuorumContext(
   genesisHash: Uint8Array,
   verify: SignatureVerifier,
   baseSeq = 0,
+  suite: CryptoSuite = ED25519_SHA256,
 ): QuorumContext {
   const n = set.validators.length;
-  return { chainId, set, n, f: faultTolerance(n), q: quorumSize(n), k, l, genesisHash, baseSeq, verify };
+  return {
+    chainId,
+    set,
+    n,
+    f: faultTolerance(n),
+    q: quorumSize(n),
+    k,
+    l,
+    genesisHash,
+    baseSeq,
+    verify,
+    suite,
+  };
 }
 
 export function primaryOf(ctx: QuorumContext, view: number): number {

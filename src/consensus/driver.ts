@@ -23,7 +23,7 @@
  *
  * The validator's component factory (src/node/validator-components.ts) wires it once:
  *   const driver = new ConsensusDriver({
- *     config: { chainId, genesisHash, signer, options },   // verify defaults to Ed25519
+ *     config: { chainId, genesisHash, signer, suite, options },   // verify defaults to suite.verify
  *     transport, clock, timers: new SystemTimers(), store, chain, sync, fetcher, events,
  *     epochs: { epochAt: (h) => chain.epochAt(h), headerHash },   // set, self and params come from here
  *   });
@@ -39,7 +39,7 @@
 import type { Batch } from '../core/batch.ts';
 import type { CommitCertificate } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
-import { verifySignature } from '../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { InvariantError } from '../core/errors.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { consensusChainId } from '../core/validators.ts';
@@ -69,10 +69,11 @@ import type { Input, Output, ReplicaStatusReport, TransferredBlock } from './typ
 
 /**
  * What every epoch's instance shares: the plain chain id (each epoch signs under its own, consensusChainId),
- * the genesis hash, the signer and the options; `verify` defaults to Ed25519 (verifySignature).
+ * the genesis hash, the signer and the options. `suite` is the chain's (ADR 014, default Ed25519/SHA-256): it
+ * decodes messages and stored records and hashes batches; `verify` defaults to the suite's.
  */
 export type DriverConfig = Pick<ReplicaConfig, 'chainId' | 'genesisHash' | 'signer' | 'options'> &
-  Partial<Pick<ReplicaConfig, 'verify'>>;
+  Partial<Pick<ReplicaConfig, 'verify'>> & { suite?: CryptoSuite | undefined };
 
 export interface DriverComponents {
   config: DriverConfig;
@@ -132,6 +133,10 @@ export class ConsensusDriver {
     this.c = components;
   }
 
+  private get suite(): CryptoSuite {
+    return this.c.config.suite ?? ED25519_SHA256;
+  }
+
   /** Restores the core from the store and the chain head, listens to the transport, and starts the core. */
   async start(): Promise<void> {
     if (this.started_) throw new ConsensusError(ConsensusErrorCode.lifecycle, 'driver already started');
@@ -151,7 +156,10 @@ export class ConsensusDriver {
     const e = source.epochAt(head.height + 1);
     const stored = records.find(([k]) => k === EPOCH_RECORD_KEY);
     const storedEpoch = stored === undefined ? 0 : Number(new TextDecoder().decode(stored[1]));
-    let state = readPersisted(records.filter(([k]) => k !== EPOCH_RECORD_KEY));
+    let state = readPersisted(
+      records.filter(([k]) => k !== EPOCH_RECORD_KEY),
+      this.suite,
+    );
     if (storedEpoch !== e.epoch) {
       await this.c.store.write([
         ...records.map(([key]) => ({ op: 'del' as const, key })),
@@ -170,8 +178,9 @@ export class ConsensusDriver {
           ? undefined
           : { seq: e.firstHeight - 1, headerHash: await source.headerHash(e.firstHeight - 1) };
       const config: ReplicaConfig = {
-        verify: verifySignature,
+        verify: this.suite.verify,
         ...this.c.config,
+        suite: this.suite,
         chainId: consensusChainId(this.c.config.chainId, this.c.config.genesisHash, e.epoch),
         validators: e.set,
         self,
@@ -372,7 +381,7 @@ export class ConsensusDriver {
     this.enqueueInbound(async () => {
       let message: ConsensusMessage;
       try {
-        message = decodeMessage(bytes);
+        message = decodeMessage(bytes, this.suite);
       } catch (err) {
         return this.dropped(Drops.malformed, (err as Error).message);
       }

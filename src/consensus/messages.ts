@@ -428,7 +428,7 @@ function readMessage(r: Reader, suite: CryptoSuite): ConsensusMessage {
       const view = r.varint('view');
       const seq = r.varint('seq');
       const batch = readBatch(r, suite);
-      m = { type, ...head, view, seq, batch, digest: batchDigest(batch) };
+      m = { type, ...head, view, seq, batch, digest: batchDigest(batch, suite) };
       break;
     }
     case 'prepare': {

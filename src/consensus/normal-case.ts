@@ -119,7 +119,7 @@ export class NormalCase {
   /** The primary signs, broadcasts and accepts its own PRE-PREPARE for `batch` at `seq`. */
   propose(seq: number, batch: Batch): void {
     const s = this.state;
-    const digest = batchDigest(batch);
+    const digest = batchDigest(batch, s.ctx.suite);
     s.fx.persist(...s.guard.authorizeVote('prePrepare', s.view, seq, digest));
     const m = withSignature<PrePrepare>(
       { type: 'prePrepare', chainId: s.ctx.chainId, from: s.self, view: s.view, seq, batch, digest },

@@ -21,6 +21,7 @@ import { type Batch, batchDigest } from '../core/batch.ts';
 import { toHex } from '../core/bytes.ts';
 import { decodeExact, expectVersion, type Reader, Writer } from '../core/codec.ts';
 import { HASH_LENGTH, SIGNATURE_LENGTH } from '../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { ConsensusError, ConsensusErrorCode } from './errors.ts';
 import {
   type CheckpointProof,
@@ -174,7 +175,11 @@ function corrupt(key: string, err: unknown): ConsensusError {
 }
 
 /** Decodes a store's records. Throws ConsensusError (corruptState) for anything it cannot read. */
-export function readPersisted(records: Iterable<readonly [string, Uint8Array]>): PersistedState {
+/** `suite` is the chain's (ADR 014): it hashes the txs of stored batches and their digests. */
+export function readPersisted(
+  records: Iterable<readonly [string, Uint8Array]>,
+  suite: CryptoSuite = ED25519_SHA256,
+): PersistedState {
   const out: PersistedState = {
     view: undefined,
     guard: undefined,
@@ -188,7 +193,7 @@ export function readPersisted(records: Iterable<readonly [string, Uint8Array]>):
   };
   for (const [key, value] of records) {
     try {
-      readRecord(out, key, value);
+      readRecord(out, key, value, suite);
     } catch (err) {
       if (err instanceof ConsensusError) throw err;
       throw corrupt(key, err);
@@ -197,7 +202,7 @@ export function readPersisted(records: Iterable<readonly [string, Uint8Array]>):
   return out;
 }
 
-function readRecord(out: PersistedState, key: string, value: Uint8Array): void {
+function readRecord(out: PersistedState, key: string, value: Uint8Array, suite: CryptoSuite): void {
   if (key === RecordKey.view) {
     out.view = parse(value, 'view record', (r) => ({
       view: r.varint(),
@@ -212,11 +217,11 @@ function readRecord(out: PersistedState, key: string, value: Uint8Array): void {
   } else if (key === RecordKey.stable) {
     out.stable = parse(value, 'stable record', readCheckpointProof);
   } else if (key === RecordKey.viewChange) {
-    const m = decodeMessage(value);
+    const m = decodeMessage(value, suite);
     if (m.type !== 'viewChange') throw corrupt(key, 'not a VIEW-CHANGE');
     out.viewChange = m;
   } else if (key === RecordKey.newView) {
-    const m = decodeMessage(value);
+    const m = decodeMessage(value, suite);
     if (m.type !== 'newView') throw corrupt(key, 'not a NEW-VIEW');
     out.newView = m;
   } else if (key.startsWith('vote/')) {
@@ -253,8 +258,8 @@ function readRecord(out: PersistedState, key: string, value: Uint8Array): void {
   } else if (key.startsWith('batch/')) {
     const [, seqText, digestHex] = key.split('/');
     const seq = Number(seqText);
-    const batch = decodeBatch(value);
-    if (!Number.isSafeInteger(seq) || digestHex !== toHex(batchDigest(batch))) {
+    const batch = decodeBatch(value, suite);
+    if (!Number.isSafeInteger(seq) || digestHex !== toHex(batchDigest(batch, suite))) {
       throw corrupt(key, 'key does not match the batch');
     }
     let bySeq = out.batches.get(seq);

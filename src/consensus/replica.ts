@@ -14,6 +14,7 @@
 import type { Batch } from '../core/batch.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import type { Signer } from '../core/crypto.ts';
+import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { Limits } from '../core/limits.ts';
 import { type ConsensusParams, validateConsensusParams } from '../core/params.ts';
 import type { TxEnvelope } from '../core/tx.ts';
@@ -61,6 +62,8 @@ export interface ReplicaConfig {
   base?: { seq: number; headerHash: Uint8Array } | undefined;
   signer: Signer;
   verify: SignatureVerifier;
+  /** The chain's suite (ADR 014), whose hash makes batch digests. Default: Ed25519/SHA-256. */
+  suite?: CryptoSuite | undefined;
   options?: Partial<ReplicaOptions>;
 }
 
@@ -99,6 +102,7 @@ export class Replica {
       config.base?.headerHash ?? config.genesisHash,
       config.verify,
       config.base?.seq ?? 0,
+      config.suite,
     );
     if (head.height < ctx.baseSeq) {
       throw new ConsensusError(

@@ -36,7 +36,7 @@ export interface NewViewPlan {
 }
 
 export function nullDigest(ctx: QuorumContext, view: number): Uint8Array {
-  return batchDigest(nullBatch(primaryOf(ctx, view), view));
+  return batchDigest(nullBatch(primaryOf(ctx, view), view), ctx.suite);
 }
 
 /** Computes the re-issued PRE-PREPAREs from already-verified VIEW-CHANGEs for `view`. */

@@ -5,7 +5,8 @@
  * whose time is the previous block's.
  */
 import { Writer } from './codec.ts';
-import { Domain, HASH_LENGTH, taggedHash } from './crypto.ts';
+import { Domain, HASH_LENGTH } from './crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from './crypto-suite.ts';
 import type { TxEnvelope } from './tx.ts';
 
 export interface Batch {
@@ -18,12 +19,14 @@ export interface Batch {
   txs: readonly TxEnvelope[];
 }
 
-export function batchDigest(b: Batch): Uint8Array {
+/** The batch's digest under the chain's suite (ADR 014): SHA-256 or SM3, like every consensus hash. */
+export function batchDigest(b: Batch, suite: CryptoSuite = ED25519_SHA256): Uint8Array {
   return batchDigestOf(
     b.proposer,
     b.view,
     b.time,
     b.txs.map((t) => t.hash),
+    suite,
   );
 }
 
@@ -33,11 +36,12 @@ export function batchDigestOf(
   view: number,
   time: number,
   hashes: readonly Uint8Array[],
+  suite: CryptoSuite = ED25519_SHA256,
 ): Uint8Array {
   const w = new Writer(32 + hashes.length * HASH_LENGTH);
   w.varint(proposer).varint(view).varint(time).varint(hashes.length);
   for (const h of hashes) w.fixed(h, HASH_LENGTH);
-  return taggedHash(Domain.batch, w.finish());
+  return suite.taggedHash(Domain.batch, w.finish());
 }
 
 export function nullBatch(proposer: number, view: number): Batch {

@@ -18,7 +18,6 @@ const SEED_BYTES = 32;
 
 export interface KeyMeta {
   /** `case-store`: the key of an encrypted case-key store (ADR 015), with empty publicKey and peerId. */
-  /** `sm2`: an SM2 private key (signing-key.ts), with an empty peerId. */
   type: 'ed25519' | 'x25519' | 'case-store' | 'sm2';
   publicKey: string;
   peerId: string;
@@ -102,7 +101,9 @@ export function malformedEncrypted(d: Record<string, unknown>): string | undefin
     return 'cipher is not aes-256-gcm';
   if (!isHex(cipher.nonce, NONCE_BYTES)) return `cipher nonce is not ${NONCE_BYTES} bytes of hex`;
   if (!isHex(d.tag, TAG_BYTES)) return `tag is not ${TAG_BYTES} bytes of hex`;
-  if (!isHex(d.ciphertext, SEED_BYTES)) return `ciphertext is not ${SEED_BYTES} bytes of hex`;
+  // An sm2 key file seals its SM2 private key and its Ed25519 peer seed together (src/core/keys.ts).
+  const secretBytes = d.type === 'sm2' ? 2 * SEED_BYTES : SEED_BYTES;
+  if (!isHex(d.ciphertext, secretBytes)) return `ciphertext is not ${secretBytes} bytes of hex`;
   for (const f of ['publicKey', 'peerId', 'createdAt'] as const)
     if (typeof d[f] !== 'string') return `${f} is not a string`;
   return undefined;

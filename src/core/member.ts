@@ -2,12 +2,14 @@
  * A member description: what one institution contributes to a genesis. `jrchain init` writes one; the
  * alliance collects them and runs `jrchain genesis create --member a.json --member b.json ...`.
  *   { "format": "jrchain-member/v1", "institution": { "id", "name", "role" },   (role optional: bank)
- *     "validator": { "publicKey", "addrs": [...] },            (optional: observers run no validator)
+ *     "validator": { "publicKey", "peerKey", "addrs": [...] }, (optional: observers run no validator;
+ *                                                               peerKey: sm2-sm3 chains' Ed25519 libp2p key)
  *     "clientKeys": [ { "keyId", "publicKey" } ],
  *     "encryptionKey": "<X25519 public key hex>" }                 (optional, ADR 015)
  * Only public material goes in a member file.
  */
 import { readFileSync } from 'node:fs';
+import type { SuiteName } from './crypto-suite.ts';
 import { ExitCode, exitCodes, JrError } from './errors.ts';
 import { type CaseSealing, GENESIS_FORMAT, type Genesis, parseGenesis } from './genesis.ts';
 import type { ConsensusParams } from './params.ts';
@@ -32,7 +34,8 @@ export class MemberFileError extends JrError {
 export interface MemberDescription {
   format: typeof MEMBER_FORMAT;
   institution: { id: string; name: string; role?: InstitutionRole };
-  validator?: { publicKey: string; addrs: string[] };
+  /** `peerKey`: on an sm2-sm3 chain, the Ed25519 key the validator's libp2p peer id derives from (ADR 014). */
+  validator?: { publicKey: string; peerKey?: string; addrs: string[] };
   clientKeys: { keyId: string; publicKey: string }[];
   /** The institution's X25519 encryption key for case key wraps (ADR 015), registered by the genesis. */
   encryptionKey?: string;
@@ -66,6 +69,8 @@ export interface AssembleOptions {
   evidenceTokenToleranceMs?: number;
   /** cases.sealing (ADR 015); absent: no `cases` section, which reads as optional. */
   caseSealing?: CaseSealing;
+  /** The chain's suite (ADR 014); absent: ed25519-sha256, with no `cryptoSuite` field. */
+  cryptoSuite?: SuiteName;
 }
 
 /** Builds the genesis JSON from member descriptions, in the given order, and validates it strictly. */
@@ -75,6 +80,7 @@ export function assembleGenesis(
 ): { json: unknown; genesis: Genesis } {
   const json = {
     format: GENESIS_FORMAT,
+    ...(opts.cryptoSuite === undefined ? {} : { cryptoSuite: opts.cryptoSuite }),
     chainId: opts.chainId,
     createdAt: opts.createdAt.toISOString(),
     institutions: members.map((m) => ({
@@ -89,6 +95,7 @@ export function assembleGenesis(
       .map((m) => ({
         institution: m.institution.id,
         publicKey: m.validator!.publicKey,
+        ...(m.validator!.peerKey !== undefined ? { peerKey: m.validator!.peerKey } : {}),
         addrs: m.validator!.addrs,
       })),
     consensus: opts.consensus ?? {},

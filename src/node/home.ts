@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../core/bytes.ts';
 import { newEncryptionKey } from '../core/case-seal.ts';
+import type { SuiteName } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
 import { generateKeyPair, writeKeyFile } from '../core/keys.ts';
 import { ID_PATTERN } from '../core/limits.ts';
@@ -51,12 +52,19 @@ export interface InitOptions {
   observer?: boolean;
   /** Encrypts both key files with this passphrase (docs/security.md#key-files). */
   passphrase?: string;
+  /**
+   * The chain's suite (ADR 014; default ed25519-sha256). sm2-sm3: both keys are SM2 key files, each with an
+   * Ed25519 libp2p peer key; the member file names the validator's peer key beside its SM2 public key.
+   */
+  cryptoSuite?: SuiteName;
 }
 
 export interface InitResult {
   home: string;
   institution: string;
   validatorPublicKey: string;
+  /** The validator's Ed25519 libp2p key when it is not its signing key (sm2-sm3). */
+  validatorPeerKey?: string;
   peerId: string;
   clientPublicKey: string;
   /** The X25519 encryption key's public half (ADR 015), also in the member file. */
@@ -77,8 +85,11 @@ export function initHome(o: InitOptions): InitResult {
       throw new JrError('USAGE', `${join(o.home, f)} exists; this home is already initialised`);
   }
   mkdirSync(o.home, { recursive: true, mode: 0o700 });
-  const validator = generateKeyPair();
-  const client = generateKeyPair();
+  const suite = o.cryptoSuite ?? 'ed25519-sha256';
+  const validator = generateKeyPair(suite);
+  const client = generateKeyPair(suite);
+  // On an SM chain the peer id derives from a separate Ed25519 key, which the genesis must name (ADR 014).
+  const peerKey = suite === 'sm2-sm3' ? { peerKey: toHex(validator.peerKey) } : {};
   const enc = o.passphrase !== undefined ? { passphrase: o.passphrase } : {};
   writeKeyFile(join(o.home, HOME_FILES.validatorKey), validator, enc);
   writeKeyFile(join(o.home, HOME_FILES.clientKey), client, enc);
@@ -90,7 +101,9 @@ export function initHome(o: InitOptions): InitResult {
   const member: MemberDescription = {
     format: MEMBER_FORMAT,
     institution: { id: o.institution, name: o.name ?? o.institution, ...(o.role ? { role: o.role } : {}) },
-    ...(o.observer ? {} : { validator: { publicKey: toHex(validator.publicKey), addrs: [p2pAddr] } }),
+    ...(o.observer
+      ? {}
+      : { validator: { publicKey: toHex(validator.publicKey), ...peerKey, addrs: [p2pAddr] } }),
     clientKeys: [{ keyId: 'client-1', publicKey: toHex(client.publicKey) }],
     encryptionKey: toHex(encryption.publicKey),
   };
@@ -108,6 +121,7 @@ export function initHome(o: InitOptions): InitResult {
     home: o.home,
     institution: o.institution,
     validatorPublicKey: toHex(validator.publicKey),
+    ...(suite === 'sm2-sm3' ? { validatorPeerKey: toHex(validator.peerKey) } : {}),
     peerId: validator.peerId,
     clientPublicKey: toHex(client.publicKey),
     encryptionPublicKey: toHex(encryption.publicKey),

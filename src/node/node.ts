@@ -18,11 +18,10 @@ import { governanceView } from '../api/views.ts';
 import { decodeAuditHead } from '../core/audit-head.ts';
 import { equalBytes, toHex } from '../core/bytes.ts';
 import type { Signer } from '../core/crypto.ts';
-import { ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
 import { type Genesis, genesisHash, genesisSuite } from '../core/genesis.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
-import { type KeyPair, peerIdOf, type ReadKeyOptions, readKeyFile } from '../core/keys.ts';
+import { type KeyPair, type ReadKeyOptions, readKeyFile, validatorPeerId } from '../core/keys.ts';
 import { LedgerChain } from '../ledger/ledger-chain.ts';
 import { LevelLedgerStore } from '../ledger/level-store.ts';
 import { LedgerQueries } from '../ledger/queries.ts';
@@ -32,7 +31,7 @@ import { AnchoringService } from './anchoring.ts';
 import { loadApiTls, loadRevocation } from './api-tls.ts';
 import { AuditAnchoring } from './audit-anchoring.ts';
 import { CASE_KEYS_DIR, homeCaseKeys } from './case-keys.ts';
-import { ConfigError, type NodeConfig, resolveHomePath } from './config.ts';
+import { type NodeConfig, resolveHomePath } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
 import { NodeMetrics } from './metrics.ts';
@@ -55,14 +54,12 @@ export function loadIdentity(
   keyOptions: ReadKeyOptions = {},
 ): { genesis: Genesis; key: KeyPair } {
   const genesis = loadGenesisFile(resolveHomePath(config, config.genesisFile));
-  if (genesisSuite(genesis) !== ED25519_SHA256) {
-    // Receipts and the core verify an SM chain, the node cannot run one yet (ADR 014, "What is not wired yet"):
-    // refuse it plainly rather than start and hash with the wrong suite.
-    throw new ConfigError(
-      `the genesis chose crypto suite ${genesisSuite(genesis).name}; this node runs ed25519-sha256 chains only (ADR 014)`,
-    );
-  }
-  const key = readKeyFile(resolveHomePath(config, config.validatorKeyFile), keyOptions);
+  // The key must be of the chain's suite (ADR 014): an SM chain's validator signs with SM2 and reaches its peers
+  // with the Ed25519 peer key of the same file; a key of the other suite is refused (KEY_FILE_WRONG_SUITE).
+  const key = readKeyFile(resolveHomePath(config, config.validatorKeyFile), {
+    ...keyOptions,
+    suite: genesisSuite(genesis).name,
+  });
   const v = genesis.validators.find((x) => x.institution === config.institution);
   if (v !== undefined && !equalBytes(v.publicKey, key.publicKey)) {
     // Normal after a key rotation; a typo otherwise. The node starts outside the set until the key is in it.
@@ -287,11 +284,14 @@ export class JrNode {
       quorum: s.quorum,
       connectedValidators: s.connectedValidators,
       // The set in force for the next block (ADR 006); the genesis set until governance changes it.
-      validatorSet: governanceView(this.queries.governance(), s.height + 1, 0).validatorSet,
+      validatorSet: governanceView(this.queries.governance(), s.height + 1, 0, this.genesis).validatorSet,
       validators: this.queries
         .governance()
         .epochAt(s.height + 1)
-        .set.validators.map((v) => ({ institution: v.institution, peerId: peerIdOf(v.publicKey) })),
+        .set.validators.map((v) => ({
+          institution: v.institution,
+          peerId: validatorPeerId(v.publicKey, this.genesis) ?? null,
+        })),
       peers: s.peers,
       pendingTxs: s.pendingTxs,
       anchor: anchor

@@ -19,7 +19,7 @@ import { LedgerConsensusStore } from '../consensus/ledger-store.ts';
 import { SystemTimers } from '../core/clock.ts';
 import { InvariantError } from '../core/errors.ts';
 import { genesisSuite, genesisValidatorSet } from '../core/genesis.ts';
-import { peerIdOf } from '../core/keys.ts';
+import { validatorPeerId } from '../core/keys.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { consensusChainId, type ValidatorSet } from '../core/validators.ts';
 import type { TxRejection } from '../ledger/chain.ts';
@@ -87,12 +87,14 @@ export class Membership {
       set: e.set,
       self: self ?? -1,
       verify: genesisSuite(o.genesis).verify,
+      suite: genesisSuite(o.genesis),
     });
     const known = new Map(o.genesis.validators.map((v) => [v.peerId, v.addrs] as const));
     this.#host.setAllowlist({
-      validators: e.set.validators.map((v) => {
-        const peerId = peerIdOf(v.publicKey);
-        return { peerId, addrs: [...(o.peerAddrs?.[peerId] ?? known.get(peerId) ?? [])] };
+      validators: e.set.validators.flatMap((v) => {
+        const peerId = validatorPeerId(v.publicKey, o.genesis);
+        if (peerId === undefined) return [];
+        return [{ peerId, addrs: [...(o.peerAddrs?.[peerId] ?? known.get(peerId) ?? [])] }];
       }),
       observers: [...(o.observers ?? [])],
     });
@@ -163,6 +165,7 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
       set: genesisValidatorSet(o.genesis),
       self: s.self ?? -1,
       verify: genesisSuite(o.genesis).verify,
+      suite: genesisSuite(o.genesis),
     },
     logger: o.logger,
     onDrop: (reason) => telemetry.edgeDrop(reason),
@@ -179,6 +182,7 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
       isValidator: (p) => peers.isValidator(p),
       isObserver: (p) => !peers.isValidator(p) && host.roleOf(p) === 'observer',
       logger: o.logger,
+      suite: genesisSuite(o.genesis),
     },
     s.txRelay,
   );
@@ -198,6 +202,7 @@ export function buildComponents(s: ValidatorSettings): ValidatorComponents {
     host,
     lookup: (hex) => mempool.get(hex),
     requestTimeoutMs: s.sync.requestTimeoutMs,
+    suite: genesisSuite(o.genesis),
   });
   transport.resolveWith(resolver, () => relay.flush());
   // An observer's txs count as submitted here, so they are forwarded once to the other validators.
@@ -258,6 +263,7 @@ function buildDriver(
       chainId: o.genesis.chainId,
       genesisHash: s.genesisHash,
       signer: o.key.signer,
+      suite: genesisSuite(o.genesis),
       options: s.replica,
     },
     transport: c.transport,
@@ -313,6 +319,8 @@ function buildSync(
         genesis.consensus.watermarkWindow,
         s.genesisHash,
         genesisSuite(genesis).verify,
+        0,
+        genesisSuite(genesis),
       ),
       consensus: {
         transferred: (seq, hash, blocks) => driver.stateTransferred(seq, hash, blocks),
@@ -341,6 +349,7 @@ function buildSync(
     requestTimeoutMs: s.sync.requestTimeoutMs,
     random: Math.random,
     logger,
+    suite: genesisSuite(genesis),
   });
   return { sync, fetcher };
 }

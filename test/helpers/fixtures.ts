@@ -10,7 +10,7 @@ import {
   headerHash,
 } from '../../src/core/block.ts';
 import { toHex, utf8 } from '../../src/core/bytes.ts';
-import { Domain, Ed25519Signer, sha256 } from '../../src/core/crypto.ts';
+import { Domain, Ed25519Signer, type Signer, sha256 } from '../../src/core/crypto.ts';
 import type { EvidenceRecord } from '../../src/core/evidence.ts';
 import { encodeEvidence } from '../../src/core/evidence.ts';
 import { GENESIS_FORMAT, type Genesis, genesisHash, parseGenesis } from '../../src/core/genesis.ts';
@@ -220,7 +220,7 @@ export interface GovernanceTxOptions extends Partial<UnsignedTx> {
   /** Index of the signing genesis validator (default 0); `institution` defaults to its institution. */
   validator?: number;
   /** Signs with this signer instead (e.g. a rotated or a joining validator's key). */
-  signer?: Ed25519Signer;
+  signer?: Signer;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Batch } from '../../core/batch.ts';
 import { batchDigest } from '../../core/batch.ts';
 import { equalBytes, toHex } from '../../core/bytes.ts';
 import type { Random } from '../../core/clock.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../../core/crypto-suite.ts';
 import { type Logger, type P2PHost, ProtocolId, Verdicts } from '../../p2p/index.ts';
 import { SyncErrorCode } from './errors.ts';
 import { decodeBatchResponse, encodeSyncRequest } from './sync-messages.ts';
@@ -24,6 +25,8 @@ export interface BatchFetcherDeps {
   readonly requestTimeoutMs: number;
   readonly random: Random;
   readonly logger: Logger;
+  /** The chain's suite (ADR 014): tx hashes and the batch digest. Default: Ed25519/SHA-256. */
+  readonly suite?: CryptoSuite | undefined;
 }
 
 export class P2PBatchFetcher implements BatchFetcher {
@@ -65,8 +68,10 @@ export class P2PBatchFetcher implements BatchFetcher {
       }
       let batch: Batch | undefined;
       try {
-        batch = decodeBatchResponse(bytes);
-        if (batch !== undefined && !equalBytes(batchDigest(batch), digest)) throw new Error('wrong digest');
+        const suite = this.#d.suite ?? ED25519_SHA256;
+        batch = decodeBatchResponse(bytes, suite);
+        if (batch !== undefined && !equalBytes(batchDigest(batch, suite), digest))
+          throw new Error('wrong digest');
       } catch {
         this.#d.host.report(peer, ProtocolId.sync, Verdicts.reject(SyncErrorCode.badResponse));
         this.#d.onFault(SyncErrorCode.badResponse);

@@ -22,6 +22,7 @@ import { type Batch, batchDigestOf } from '../../core/batch.ts';
 import { toHex } from '../../core/bytes.ts';
 import { CodecError, CodecErrorCode, decodeExact, expectVersion, Writer } from '../../core/codec.ts';
 import { Domain, HASH_LENGTH, SIGNATURE_LENGTH } from '../../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../../core/crypto-suite.ts';
 import { Limits } from '../../core/limits.ts';
 import type { TxEnvelope } from '../../core/tx.ts';
 
@@ -63,7 +64,11 @@ export function encodeCompactPrePrepare(m: PrePrepare): Uint8Array {
 }
 
 /** Strict decode of untrusted bytes (size, version, type, canonical varints, no tx named twice, no trailing bytes). */
-export function decodeCompactPrePrepare(bytes: Uint8Array): CompactPrePrepare {
+/** `suite` is the chain's (ADR 014): the digest is recomputed from the hashes with its hash. */
+export function decodeCompactPrePrepare(
+  bytes: Uint8Array,
+  suite: CryptoSuite = ED25519_SHA256,
+): CompactPrePrepare {
   return decodeExact(bytes, MessageLimits.messageBytes, 'compact pre-prepare', (r) => {
     expectVersion(r, MESSAGE_VERSION, 'compact pre-prepare');
     const code = r.u8('message type');
@@ -87,7 +92,7 @@ export function decodeCompactPrePrepare(bytes: Uint8Array): CompactPrePrepare {
       hashes.push(h);
       hashHex.push(key);
     }
-    const digest = batchDigestOf(proposer, batchView, time, hashes);
+    const digest = batchDigestOf(proposer, batchView, time, hashes, suite);
     const signature = r.fixed(SIGNATURE_LENGTH, 'signature');
     const type = 'compactPrePrepare' as const;
     return { type, ...head, view, seq, proposer, batchView, time, hashes, hashHex, digest, signature };

@@ -22,6 +22,7 @@ import type { ConsensusDriver } from '../../consensus/driver.ts';
 import type { Transport } from '../../consensus/interfaces.ts';
 import { type ConsensusMessage, decodeMessage, encodeMessage, signedPart } from '../../consensus/messages.ts';
 import type { SignatureVerifier } from '../../consensus/types.ts';
+import type { CryptoSuite } from '../../core/crypto-suite.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 import {
   type Logger,
@@ -72,6 +73,8 @@ export interface EdgeContext {
   /** This replica's validator index. */
   readonly self: number;
   readonly verify: SignatureVerifier;
+  /** The chain's suite (ADR 014): decodes frames (tx hashes, batch digests). Default: Ed25519/SHA-256. */
+  readonly suite?: CryptoSuite | undefined;
 }
 
 /** What the edge passes on: a consensus message, or a compact PRE-PREPARE still to be filled in. */
@@ -92,7 +95,7 @@ export function checkConsensusFrame(
     return fail(EdgeDropReason.notValidator, 'consensus frame from a non-validator');
   let m: EdgeMessage;
   try {
-    m = isCompactFrame(frame) ? decodeCompactPrePrepare(frame) : decodeMessage(frame);
+    m = isCompactFrame(frame) ? decodeCompactPrePrepare(frame, ctx.suite) : decodeMessage(frame, ctx.suite);
   } catch (err) {
     return fail(EdgeDropReason.malformed, (err as Error).message);
   }

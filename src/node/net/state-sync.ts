@@ -246,7 +246,7 @@ export class StateSyncClient implements StateSync {
     }
     let blocks: SyncBlock[];
     try {
-      blocks = decodeBlocksResponse(bytes);
+      blocks = decodeBlocksResponse(bytes, this.#d.quorum.suite);
     } catch (err) {
       this.#fault(
         peer,
@@ -363,7 +363,13 @@ export class StateSyncClient implements StateSync {
     }
     const built = await this.#execute(h, b, vouched);
     // txRoot after execution (nothing is stored yet): the rebuilt header's, computed once, if all were included.
-    const root = built.rejected.length === 0 ? built.header.txRoot : merkleRoot(b.txs.map((t) => t.hash));
+    const root =
+      built.rejected.length === 0
+        ? built.header.txRoot
+        : merkleRoot(
+            b.txs.map((t) => t.hash),
+            this.#d.quorum.suite,
+          );
     if (!equalBytes(root, h.txRoot)) throw mismatch();
     if (!equalBytes(built.hash, hash) || built.rejected.length > 0) {
       // A certified block that does not re-execute: more than f validators signed it, or this node's

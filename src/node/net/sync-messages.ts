@@ -50,6 +50,7 @@ import {
   Writer,
 } from '../../core/codec.ts';
 import { HASH_LENGTH, SIGNATURE_LENGTH } from '../../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../../core/crypto-suite.ts';
 import { Limits } from '../../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../../core/tx.ts';
 
@@ -207,7 +208,8 @@ export function encodeBlocksResponse(blocks: readonly Uint8Array[]): Uint8Array 
   return w.finish();
 }
 
-export function decodeBlocksResponse(bytes: Uint8Array): SyncBlock[] {
+/** `suite` is the chain's (ADR 014): it gives the txs their hashes, as everywhere tx bytes are parsed. */
+export function decodeBlocksResponse(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): SyncBlock[] {
   return decodeExact(bytes, bytes.length, 'blocks response', (r) => {
     expectKind(r, 'blocks');
     const n = r.varintIn(0, SYNC_MAX_BLOCKS, 'block count');
@@ -217,7 +219,7 @@ export function decodeBlocksResponse(bytes: Uint8Array): SyncBlock[] {
       const cert = readCertificate(r);
       const count = r.varintIn(0, Limits.blockTxs, 'block tx count');
       const txs: TxEnvelope[] = [];
-      for (let k = 0; k < count; k++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx')));
+      for (let k = 0; k < count; k++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx'), suite));
       blocks.push({ header, cert, txs });
     }
     return blocks;
@@ -231,10 +233,13 @@ export function encodeBatchResponse(batch: Batch | undefined): Uint8Array {
   return w.finish();
 }
 
-export function decodeBatchResponse(bytes: Uint8Array): Batch | undefined {
+export function decodeBatchResponse(
+  bytes: Uint8Array,
+  suite: CryptoSuite = ED25519_SHA256,
+): Batch | undefined {
   return decodeExact(bytes, bytes.length, 'batch response', (r) => {
     expectKind(r, 'batch');
-    return r.bool('found') ? readBatch(r) : undefined;
+    return r.bool('found') ? readBatch(r, suite) : undefined;
   });
 }
 
@@ -249,13 +254,16 @@ export function encodeTxsResponse(txs: readonly TxEnvelope[] | undefined): Uint8
 }
 
 /** The txs of a txs response (undefined: not found); the caller checks they are the ones asked for. */
-export function decodeTxsResponse(bytes: Uint8Array): TxEnvelope[] | undefined {
+export function decodeTxsResponse(
+  bytes: Uint8Array,
+  suite: CryptoSuite = ED25519_SHA256,
+): TxEnvelope[] | undefined {
   return decodeExact(bytes, bytes.length, 'txs response', (r) => {
     expectKind(r, 'txs');
     if (!r.bool('found')) return undefined;
     const n = r.varintIn(1, Limits.blockTxs, 'tx count');
     const txs: TxEnvelope[] = [];
-    for (let k = 0; k < n; k++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx')));
+    for (let k = 0; k < n; k++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx'), suite));
     return txs;
   });
 }

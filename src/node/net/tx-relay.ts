@@ -13,6 +13,7 @@
  * not decode, or holds a tx that only a faulty forwarder could send (bad signature, unknown key, ...), is
  * rejected, and the host penalises the sender.
  */
+import { type CryptoSuite, ED25519_SHA256 } from '../../core/crypto-suite.ts';
 import { Limits } from '../../core/limits.ts';
 import { decodeTxList, encodeTxList, TX_LIST_VERSION, type TxEnvelope } from '../../core/tx.ts';
 import { type Logger, type P2PHost, ProtocolId, type Verdict, Verdicts } from '../../p2p/index.ts';
@@ -49,8 +50,8 @@ export function encodeTxFrame(txs: readonly Uint8Array[]): Uint8Array {
  * Strict decode: version, 1..TX_FRAME_MAX_TXS txs each a valid tx encoding, no trailing bytes. The host has
  * already refused frames over the protocol's size limit. Throws CodecError.
  */
-export function decodeTxFrame(frame: Uint8Array): TxEnvelope[] {
-  return decodeTxList(frame, TX_FRAME_MAX_TXS, 'tx frame');
+export function decodeTxFrame(frame: Uint8Array, suite: CryptoSuite = ED25519_SHA256): TxEnvelope[] {
+  return decodeTxList(frame, TX_FRAME_MAX_TXS, 'tx frame', suite);
 }
 
 export interface TxRelayDeps {
@@ -59,6 +60,8 @@ export interface TxRelayDeps {
   /** An allowlisted observer: its frames are accepted, but nothing is forwarded to it. */
   readonly isObserver: (peerId: string) => boolean;
   readonly logger: Logger;
+  /** The chain's suite (ADR 014), which hashes relayed txs. Default: Ed25519/SHA-256. */
+  readonly suite?: CryptoSuite | undefined;
 }
 
 export class TxRelay {
@@ -163,7 +166,7 @@ export class TxRelay {
     }
     let txs: TxEnvelope[];
     try {
-      txs = decodeTxFrame(frame);
+      txs = decodeTxFrame(frame, this.#d.suite);
     } catch {
       return Verdicts.reject('malformed tx frame');
     }

@@ -13,6 +13,7 @@
 
 import type { PrePrepare } from '../../consensus/messages.ts';
 import { equalBytes } from '../../core/bytes.ts';
+import type { CryptoSuite } from '../../core/crypto-suite.ts';
 import type { TxEnvelope } from '../../core/tx.ts';
 import { type P2PHost, ProtocolId, Verdicts } from '../../p2p/index.ts';
 import { type CompactPrePrepare, expandCompact } from './compact-pre-prepare.ts';
@@ -24,6 +25,8 @@ export interface TxResolverDeps {
   /** A tx this node holds, by hash hex (the mempool, including txs still being admitted). */
   readonly lookup: (hashHex: string) => TxEnvelope | undefined;
   readonly requestTimeoutMs: number;
+  /** The chain's suite (ADR 014), which hashes fetched txs. Default: Ed25519/SHA-256. */
+  readonly suite?: CryptoSuite | undefined;
 }
 
 /** Counts since start: how often a compact PRE-PREPARE needed a fetch, and how many txs it fetched. */
@@ -83,7 +86,7 @@ export class TxResolver {
     }
     let txs: TxEnvelope[] | undefined;
     try {
-      txs = decodeTxsResponse(bytes);
+      txs = decodeTxsResponse(bytes, this.#d.suite);
       if (txs !== undefined && !sameTxs(txs, indexes, m.hashes)) throw new Error('other txs than asked for');
     } catch (err) {
       this.#d.host.report(peerId, ProtocolId.sync, Verdicts.reject(SyncErrorCode.badResponse));

@@ -1,27 +1,31 @@
 /**
  * Validator index ↔ libp2p peer id, from the genesis and then the set in force (ADR 006). The validator key is the libp2p identity (Noise proves
- * it in the handshake), so a connection's remote peer id tells which validator is on the other end.
+ * it in the handshake), so a connection's remote peer id tells which validator is on the other end. On an
+ * sm2-sm3 chain the identity is the Ed25519 peer key the genesis names beside the SM2 key (ADR 014).
  */
 import type { Genesis } from '../../core/genesis.ts';
-import { peerIdOf } from '../../core/keys.ts';
+import { validatorPeerId } from '../../core/keys.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 
 export class ValidatorPeers {
-  #peerIds: readonly string[];
+  readonly #genesis: Genesis;
+  /** undefined: a validator with no known peer id (an SM2 key the genesis does not name), never reachable. */
+  #peerIds: readonly (string | undefined)[];
   #institutions: readonly string[];
   #index: ReadonlyMap<string, number>;
 
   constructor(genesis: Genesis) {
+    this.#genesis = genesis;
     this.#peerIds = genesis.validators.map((v) => v.peerId);
     this.#institutions = genesis.validators.map((v) => v.institution);
-    this.#index = new Map(this.#peerIds.map((p, i) => [p, i] as const));
+    this.#index = indexOf(this.#peerIds);
   }
 
   /** The set in force changed (ADR 006): indexes and peers follow it. */
   update(set: ValidatorSet): void {
-    this.#peerIds = set.validators.map((v) => peerIdOf(v.publicKey));
+    this.#peerIds = set.validators.map((v) => validatorPeerId(v.publicKey, this.#genesis));
     this.#institutions = set.validators.map((v) => v.institution);
-    this.#index = new Map(this.#peerIds.map((p, i) => [p, i] as const));
+    this.#index = indexOf(this.#peerIds);
   }
 
   get size(): number {
@@ -50,4 +54,8 @@ export class ValidatorPeers {
   isValidator(peerId: string): boolean {
     return this.#index.has(peerId);
   }
+}
+
+function indexOf(peerIds: readonly (string | undefined)[]): Map<string, number> {
+  return new Map(peerIds.flatMap((p, i) => (p === undefined ? [] : [[p, i] as const])));
 }

@@ -11,7 +11,7 @@ import { evidenceTx, type Identity } from '../../../src/cli/evidence.ts';
 import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { EvidenceTypes } from '../../../src/core/evidence.ts';
-import { readSigningKeyFile } from '../../../src/core/signing-key.ts';
+import { readKeyFile } from '../../../src/core/keys.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
 
 export interface Target {
@@ -82,7 +82,7 @@ export class LoadGenerator {
   /** Identities of the institutions of a cluster, from their client key files. */
   static identities(chainId: string, institutions: readonly { id: string; keyFile: string }[]): Identity[] {
     return institutions.map((i) => ({
-      key: readSigningKeyFile(i.keyFile),
+      key: readKeyFile(i.keyFile),
       institution: i.id,
       keyId: 'client-1',
       chainId,

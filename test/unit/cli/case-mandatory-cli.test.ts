@@ -14,10 +14,8 @@ import { memoryIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { fromHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
-import { ED25519_SHA256 } from '../../../src/core/crypto-suite.ts';
 import type { GovernanceAction } from '../../../src/core/governance.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
-import { signingKey } from '../../../src/core/signing-key.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { CASE_KEYS_DIR, CaseKeyStore } from '../../../src/node/case-keys.ts';
 import { casesGenesis } from '../../helpers/cases.ts';
@@ -140,7 +138,7 @@ describe('a chain that requires sealed cases, through the CLI', () => {
   });
 
   it('refuses a case record that names its case in clear: TX_CASE_UNSEALED', async () => {
-    const signer = signingKey(ED25519_SHA256, sha256(utf8.encode('jrchain-test-key:bank-a/client-1')));
+    const signer = keyPairFromSeed(sha256(utf8.encode('jrchain-test-key:bank-a/client-1')));
     const id = { key: signer, institution: 'bank-a', keyId: 'client-1', chainId: TEST_CHAIN_ID };
     const plain = caseTx(id, {
       caseId: 'PLAIN-1',

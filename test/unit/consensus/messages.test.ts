@@ -26,7 +26,7 @@ import { commitVoteBody } from '../../../src/core/block.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import { CodecError, CodecErrorCode } from '../../../src/core/codec.ts';
 import { Domain } from '../../../src/core/crypto.ts';
-import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
+import { ED25519_SHA256, SM2_SM3 } from '../../../src/core/crypto-suite.ts';
 import { txHashFromBytes } from '../../../src/core/tx.ts';
 import { codeOf } from '../../helpers/errors.ts';
 import { smEvidenceTx } from '../../helpers/sm-chain.ts';
@@ -238,12 +238,24 @@ describe('message codec', () => {
       view: 0,
       seq: 1,
       batch: b,
-      digest: batchDigest(b),
+      digest: batchDigest(b, SM2_SM3),
       signature: new Uint8Array(64),
     };
     const decoded = decodeMessage(encodeMessage(m), SM2_SM3);
     expect(decoded).toEqual(m);
-    expect((decodeMessage(encodeMessage(m)) as PrePrepare).batch.txs[0]!.hashHex).not.toBe(tx.hashHex);
+    // The digest is SM3 over the SM3 tx hashes; an Ed25519-suite decoder computes another one (so a PREPARE
+    // for the SM digest would never match its PRE-PREPARE).
+    const asEd25519 = decodeMessage(encodeMessage(m)) as PrePrepare;
+    expect(asEd25519.batch.txs[0]!.hashHex).not.toBe(tx.hashHex);
+    expect(toHex(asEd25519.digest)).not.toBe(toHex(m.digest));
+    expect(toHex(batchDigest(b))).not.toBe(toHex(m.digest));
+  });
+
+  it("batch digests are the suite's tagged hash, even of a null batch (SM3 on an SM chain)", () => {
+    const nb = { proposer: 1, view: 2, time: 0, txs: [] };
+    const body = new Uint8Array([1, 2, 0, 0]);
+    expect(toHex(batchDigest(nb, SM2_SM3))).toBe(toHex(SM2_SM3.taggedHash(Domain.batch, body)));
+    expect(toHex(batchDigest(nb))).toBe(toHex(ED25519_SHA256.taggedHash(Domain.batch, body)));
   });
 });
 

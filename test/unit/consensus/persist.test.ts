@@ -11,7 +11,9 @@ import {
   readPersisted,
 } from '../../../src/consensus/persist.ts';
 import { batchDigest } from '../../../src/core/batch.ts';
-import { utf8 } from '../../../src/core/bytes.ts';
+import { toHex, utf8 } from '../../../src/core/bytes.ts';
+import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
+import { smEvidenceTx } from '../../helpers/sm-chain.ts';
 import { batch, hashFor, preparedCert, proof, tx } from './helpers.ts';
 
 function corruptCode(records: [string, Uint8Array][]): string | undefined {
@@ -61,5 +63,16 @@ describe('persisted records', () => {
     expect(corruptCode([[RecordKey.batch(3, 'ab'.repeat(32)), encodeBatch(b)]])).toBe(
       ConsensusErrorCode.corruptState,
     );
+  });
+
+  it("an SM chain's stored batch is read back under its suite: SM3 tx hashes and digest, refused under Ed25519", () => {
+    const b = { proposer: 0, view: 0, time: 5, txs: [smEvidenceTx(1)] };
+    const d = batchDigest(b, SM2_SM3);
+    const put = putBatch(3, b, d);
+    const record: [string, Uint8Array] = [put.key, put.op === 'put' ? put.value : new Uint8Array()];
+    const st = readPersisted([record], SM2_SM3);
+    expect(st.batches.get(3)?.get(toHex(d))).toEqual(b);
+    // Under the default suite the key's digest does not match the batch: the record is refused, not mis-read.
+    expect(corruptCode([record])).toBe(ConsensusErrorCode.corruptState);
   });
 });
