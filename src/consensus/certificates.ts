@@ -68,6 +68,14 @@ export function makeQuorumContext(
   };
 }
 
+/**
+ * The context's suite with the context's signature check (the suite's own, or the simulation's cheap one): what
+ * verifyCommitCertificate takes, so it hashes headers with the chain's hash either way.
+ */
+export function quorumScheme(ctx: QuorumContext): CryptoSuite {
+  return ctx.verify === ctx.suite.verify ? ctx.suite : { ...ctx.suite, verify: ctx.verify };
+}
+
 export function primaryOf(ctx: QuorumContext, view: number): number {
   return primaryIndex(view, ctx.n);
 }

@@ -469,6 +469,7 @@ export class LedgerChain implements Chain {
       anchoredHeight: this.store.anchorState().anchoredHeight,
       headers,
       verifier: this.#anchorVerifier,
+      headerHashAlg: this.#suite.hashName,
       requests,
       stampedInBlock: new Set(),
     };

@@ -173,6 +173,8 @@ export interface AnchorFacts {
   /** The stored header and its hash at every height an anchor being judged names (1..headHeight). */
   headers: ReadonlyMap<number, { header: BlockHeader; hash: Uint8Array }>;
   verifier: AnchorTokenVerifier | undefined;
+  /** The chain suite's hash (ADR 014), the imprint algorithm of an anchor's header-hash token; default sha256. */
+  headerHashAlg?: 'sha256' | 'sm3';
   /** Each hash-renewal request a standing anchor lists (by tx hash, hex), as the store has it. */
   requests: ReadonlyMap<string, RequestFacts>;
   /** Requests stamped by anchors included earlier in the block. */
@@ -228,7 +230,7 @@ export function checkAnchor(
     return reject(env, TxErrorCode.anchorUnsupported, 'this ledger has no anchor token verifier configured');
   }
   const refusal = guarded(() =>
-    verifier.verifyAnchor(anchor.token, anchor.headerHash, stored.header.time, time),
+    verifier.verifyAnchor(anchor.token, anchor.headerHash, stored.header.time, time, facts.headerHashAlg),
   );
   if (refusal !== undefined) {
     return reject(env, TxErrorCode.badAnchorToken, `${refusal.code}: ${refusal.message}`);

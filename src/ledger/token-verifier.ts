@@ -26,13 +26,14 @@ export interface AnchorTokenVerifier {
    * header hash itself is the hashed message), its genTime no earlier than `anchoredBlockTime` minus the
    * tolerance and within the tolerance of `atMs` (node clock at admission, block time at execution).
    * Returns undefined when the token is acceptable. `alg` (default sha256) is the imprint's hash: a hash
-   * renewal's token is over an SHA-384 or SHA-512 root (ADR 016).
+   * renewal's token is over an SHA-384 or SHA-512 root (ADR 016); an sm2-sm3 chain's anchors stamp its SM3
+   * header hash with imprint algorithm SM3 (ADR 014).
    */
   verifyAnchor(
     tokenDer: Uint8Array,
     headerHash: Uint8Array,
     anchoredBlockTime: number,
     atMs: number,
-    alg?: HashAlg,
+    alg?: HashAlg | 'sm3',
   ): TokenRefusal | undefined;
 }

@@ -48,6 +48,12 @@ export interface AnchoringDeps {
   /** This validator's institution and key: anchor txs are signed under the key id `validator`. */
   institution: string;
   signer: Signer;
+  /**
+   * The chain suite's hash (ADR 014, `genesisSuite(genesis).hashName`): the imprint algorithm of the token over
+   * a header hash, which is that hash's own (SM3 on an sm2-sm3 chain, as receipts expect). Default sha256.
+   * Archive and renewal roots (RFC 4998) stay SHA-256 on every chain.
+   */
+  headerHashAlg?: 'sha256' | 'sm3';
   ledger: AnchoringLedger;
   /** Calls `listener` after each committed block; returns the function that unsubscribes it. */
   onHead(listener: (head: ChainHead) => void): () => void;
@@ -296,7 +302,9 @@ export class AnchoringService implements Service {
         return;
       }
       const archive = await this.#archive(anchoredHeight + 1, head.height);
-      const stamp = await this.#deps.tsa.stamp(head.hash, 'sha256', { signal: this.#abort!.signal });
+      const stamp = await this.#deps.tsa.stamp(head.hash, this.#deps.headerHashAlg ?? 'sha256', {
+        signal: this.#abort!.signal,
+      });
       if (!this.#running) return;
       const createdAt = this.#clock.now();
       const env = envelope(

@@ -166,6 +166,7 @@ export class JrNode {
             chainId: genesis.chainId,
             institution: config.institution,
             signer: key.signer,
+            headerHashAlg: genesisSuite(genesis).hashName,
             ledger: queries,
             onHead: (listener) => validator.onCommit(() => listener(queries.head())),
             isPrimary: () => validator.isPrimary(),

@@ -9,11 +9,12 @@ import {
   commitVoteBody,
   headerHash,
 } from '../../src/core/block.ts';
-import { toHex } from '../../src/core/bytes.ts';
-import { Domain, type Signer } from '../../src/core/crypto.ts';
+import { toHex, utf8 } from '../../src/core/bytes.ts';
+import { Domain, type Signer, sha256 } from '../../src/core/crypto.ts';
 import { SM2_SM3 } from '../../src/core/crypto-suite.ts';
 import { encodeEvidence } from '../../src/core/evidence.ts';
 import { type Genesis, genesisHash, genesisValidatorSet, parseGenesis } from '../../src/core/genesis.ts';
+import { type KeyPair, sm2KeyPair } from '../../src/core/keys.ts';
 import { inclusionProof, merkleRoot } from '../../src/core/merkle.ts';
 import { envelope, signTx, type TxEnvelope } from '../../src/core/tx.ts';
 import { consensusChainId, validatorSetHash } from '../../src/core/validators.ts';
@@ -30,6 +31,14 @@ import { testBytes } from './sm.ts';
 /** The SM2 signer of a label (the same label gives the same key). */
 export function smSigner(label: string): Signer {
   return SM2_SM3.signer(testBytes(`sm2 ${label}`, 32));
+}
+
+/** The key file contents of SM validator i of smGenesis: its SM2 key and the fixture's Ed25519 key as peer key. */
+export function smValidatorKey(i: number): KeyPair {
+  return sm2KeyPair(
+    testBytes(`sm2 validator-${i}`, 32),
+    sha256(utf8.encode(`jrchain-test-key:validator-${i}`)),
+  );
 }
 
 export function smValidatorSigners(n = 4): Signer[] {

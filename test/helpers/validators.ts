@@ -7,7 +7,7 @@
  */
 import { utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/crypto.ts';
-import type { Genesis } from '../../src/core/genesis.ts';
+import { type Genesis, genesisSuite } from '../../src/core/genesis.ts';
 import { type KeyPair, keyPairFromSeed } from '../../src/core/keys.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
@@ -92,12 +92,16 @@ export class ValidatorCluster {
   readonly #allDirs = new Set<string>();
   /** The key each running validator was started with. */
   readonly #keys = new Map<number, KeyPair>();
+  readonly #keyOf: (i: number) => KeyPair;
 
+  /** `chain`: another genesis (e.g. an sm2-sm3 one, ADR 014) and the key of its validator i. */
   constructor(
     consensus: Record<string, number> = NET_TEST_CONSENSUS,
     limits: ValidatorLimits = NET_TEST_LIMITS,
+    chain?: { genesis: Genesis; key: (i: number) => KeyPair },
   ) {
-    this.genesis = testGenesis({ consensus });
+    this.genesis = chain?.genesis ?? testGenesis({ consensus });
+    this.#keyOf = chain?.key ?? validatorKey;
     this.#limits = limits;
   }
 
@@ -128,14 +132,14 @@ export class ValidatorCluster {
     this.#dirs.set(i, dir);
     this.#allDirs.add(dir);
     const port = this.#ports.get(i) ?? 0;
-    const store = await LevelLedgerStore.open(dir);
+    const store = await LevelLedgerStore.open(dir, genesisSuite(this.genesis));
     const chain = await LedgerChain.open(store, this.genesis);
     const metrics = new NodeMetrics();
     const logger = new RecordingLogger();
     const peerAddrs: Record<string, string[]> = {};
     for (const n of this.running) peerAddrs[this.#keys.get(n.index)!.peerId] = n.service.p2pAddrs();
     Object.assign(peerAddrs, opts.peerAddrs);
-    const key = opts.key ?? validatorKey(i);
+    const key = opts.key ?? this.#keyOf(i);
     this.#keys.set(i, key);
     const service = await ValidatorService.create({
       genesis: this.genesis,

@@ -24,7 +24,7 @@
  * ever reach it.
  */
 
-import { verifyCheckpointProof } from '../../consensus/certificates.ts';
+import { quorumScheme, verifyCheckpointProof } from '../../consensus/certificates.ts';
 import { DropError, DropReason } from '../../consensus/errors.ts';
 import type { StateSync } from '../../consensus/interfaces.ts';
 import type { CheckpointProof } from '../../consensus/messages.ts';
@@ -115,13 +115,13 @@ export class StateSyncClient implements StateSync {
   constructor(deps: StateSyncDeps, limits: StateSyncLimits = DEFAULT_STATE_SYNC_LIMITS) {
     this.#d = deps;
     this.#limits = limits;
-    this.#setHash = { set: deps.quorum.set, hash: validatorSetHash(deps.quorum.set) };
+    this.#setHash = { set: deps.quorum.set, hash: validatorSetHash(deps.quorum.set, deps.quorum.suite) };
   }
 
   /** The set that signs block `height`, and its hash (cached while it stays the same). */
   #setAt(height: number): { set: ValidatorSet; hash: Uint8Array } {
     const set = this.#d.epochs.setAt(height);
-    if (set !== this.#setHash.set) this.#setHash = { set, hash: validatorSetHash(set) };
+    if (set !== this.#setHash.set) this.#setHash = { set, hash: validatorSetHash(set, this.#d.quorum.suite) };
     return this.#setHash;
   }
 
@@ -351,7 +351,13 @@ export class StateSyncClient implements StateSync {
     const mismatch = () => bad(SyncErrorCode.badBlock, 'txs do not match the header (txCount, txRoot)');
     if (h.txCount !== b.txs.length) throw mismatch();
     try {
-      verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.genesisHash, this.#d.quorum.verify);
+      verifyCommitCertificate(
+        b.cert,
+        h,
+        signers.set,
+        this.#d.quorum.genesisHash,
+        quorumScheme(this.#d.quorum),
+      );
     } catch (err) {
       if (err instanceof CertError) throw bad(SyncErrorCode.badCertificate, err.message);
       throw err;
@@ -565,7 +571,13 @@ export class StateSyncClient implements StateSync {
         throw new CertError(CertErrorCode.headerMismatch, 'another chain');
       const known = this.#setAt(header.height);
       if (!equalBytes(header.validatorSetHash, known.hash)) return 'otherEpoch';
-      verifyCommitCertificate(cert, header, known.set, this.#d.quorum.genesisHash, this.#d.quorum.verify);
+      verifyCommitCertificate(
+        cert,
+        header,
+        known.set,
+        this.#d.quorum.genesisHash,
+        quorumScheme(this.#d.quorum),
+      );
       return 'ok';
     } catch (err) {
       if (!(err instanceof CertError)) throw err;
