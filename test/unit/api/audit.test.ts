@@ -10,6 +10,7 @@ import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
 import { testSigner } from '../../helpers/fixtures.ts';
+import { smSigner } from '../../helpers/sm-chain.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -138,6 +139,21 @@ describe('audit log', () => {
       const wrongKey = await verify(path, '--public-key', toHex(other.publicKey));
       expect(wrongKey.code).toBe(1);
       expect(wrongKey.err).toMatch(/not by the node's key/);
+    });
+
+    it('on an sm2-sm3 chain the node signs heads with its SM2 key; audit verify checks them', async () => {
+      const sm = smSigner('validator-0');
+      const path = logFile();
+      const log = new AuditLog(path, Date.now, sm);
+      log.append(read('C-1'));
+      expect(new AuditLog(path, Date.now, sm).entries()).toHaveLength(2);
+      const ok = await verify(path, '--public-key', toHex(sm.publicKey));
+      expect(ok.code, ok.err).toBe(0);
+      expect(JSON.parse(ok.out)).toMatchObject({ signedBy: toHex(sm.publicKey), keyChecked: true });
+      const head = JSON.parse(readFileSync(`${path}.head`, 'utf8'));
+      writeFileSync(`${path}.head`, JSON.stringify({ ...head, seq: head.seq - 1 }));
+      const cut = await verify(path, '--public-key', toHex(sm.publicKey));
+      expect(cut.code).toBe(1);
     });
 
     it('cutting the log and its head together is detected: unsigned, re-signed by another key, or altered', async () => {
