@@ -12,8 +12,8 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { equalBytes, toHex, tryFromHex, utf8 } from '../core/bytes.ts';
-import { Domain, type Signer, sha256 } from '../core/crypto.ts';
-import { type CryptoSuite, ED25519_SHA256, SM2_SM3 } from '../core/crypto-suite.ts';
+import { Domain, type Signer, sha256, verifySignature } from '../core/crypto.ts';
+import { SM2_SM3 } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
 
 export const AUDIT_LOG_FILE = 'audit.log';
@@ -104,14 +104,6 @@ export function signAuditHead(head: AuditHead, signer: Signer): AuditHead {
 }
 
 /**
- * The suite of the key that signed a head: a node signs with its validator key, an SM2 one (65 bytes) on an
- * sm2-sm3 chain (ADR 014), else Ed25519 (32 bytes). The lengths differ, so the key names its algorithm.
- */
-function headSuite(publicKey: Uint8Array): CryptoSuite {
-  return publicKey.length === SM2_SM3.publicKeyLength ? SM2_SM3 : ED25519_SHA256;
-}
-
-/**
  * Checks a head's signature; with `keys`, the head must be signed by one of them. A log with entries must have
  * a head then (a node writes one before its first entry).
  */
@@ -131,10 +123,13 @@ export function checkHeadSignature(
   }
   const pub = tryFromHex(head.publicKey ?? '');
   const sig = tryFromHex(head.signature);
+  // The node signs with its validator key, Ed25519 or (on an sm2-sm3 chain, ADR 014) SM2: the key's length
+  // names its suite (32 and 65 bytes), and with `keys` it must be one the caller trusts anyway.
+  const verify = pub?.length === SM2_SM3.publicKeyLength ? SM2_SM3.verify : verifySignature;
   if (
     pub === undefined ||
     sig === undefined ||
-    !headSuite(pub).verify(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)
+    !verify(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)
   )
     throw new AuditLogError('the audit head signature does not verify (head rewritten?)', { head: head.seq });
   if (keys !== undefined && !keys.some((k) => equalBytes(k, pub)))

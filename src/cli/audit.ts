@@ -150,7 +150,7 @@ function nodeKeys(opts: { home?: string; publicKey?: string[] }): Uint8Array[] |
   for (const hex of opts.publicKey ?? []) {
     const k = tryFromHex(hex);
     if (k?.length !== 32 && k?.length !== 65)
-      throw new UsageError('--public-key must be a 32-byte Ed25519 or 65-byte SM2 public key in hex');
+      throw new UsageError('--public-key must be 32 (Ed25519) or 65 (SM2) bytes of hex');
     keys.push(k);
   }
   if (opts.home !== undefined) {
@@ -162,7 +162,6 @@ function nodeKeys(opts: { home?: string; publicKey?: string[] }): Uint8Array[] |
     } catch {
       pub = undefined;
     }
-    // 32-byte Ed25519, or 65-byte SM2 on an sm2-sm3 chain (ADR 014).
     if (pub?.length !== 32 && pub?.length !== 65)
       throw new UsageError(`${file} is not a readable validator key file`);
     keys.push(pub);

@@ -1,6 +1,7 @@
 /** Drives a LedgerChain the way consensus does: build a block from a batch, certify it, commit it. */
 import type { Batch } from '../../src/core/batch.ts';
-import { genesisHash } from '../../src/core/genesis.ts';
+import { SM2_SM3 } from '../../src/core/crypto-suite.ts';
+import { genesisHash, genesisSuite } from '../../src/core/genesis.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import type { BuiltBlock } from '../../src/ledger/chain.ts';
 import { LedgerChain, type LedgerChainOptions } from '../../src/ledger/ledger-chain.ts';
@@ -8,6 +9,7 @@ import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
 import type { LedgerStore } from '../../src/ledger/store.ts';
 import { certify } from './fixtures.ts';
 import { genesis } from './ledger.ts';
+import { smCertify } from './sm-chain.ts';
 
 export function openMemoryChain(options: LedgerChainOptions = {}): Promise<LedgerChain> {
   return LedgerChain.open(new MemoryLedgerStore(), genesis(), options);
@@ -24,10 +26,12 @@ export function batchOf(txs: readonly TxEnvelope[], time: number, proposer = 0, 
 /** Builds, certifies (quorum of the batch's view) and commits; returns the committed block. */
 export async function runBlock(chain: LedgerChain, batch: Batch): Promise<BuiltBlock> {
   const built = await chain.buildBlock(batch);
-  await chain.commitBlock(
-    built,
-    certify(built.header, built.header.view, undefined, genesisHash(chain.genesis)),
-  );
+  // An sm2-sm3 chain's blocks are certified by its SM2 validators (ADR 014).
+  const cert =
+    genesisSuite(chain.genesis) === SM2_SM3
+      ? smCertify(chain.genesis, built.header)
+      : certify(built.header, built.header.view, undefined, genesisHash(chain.genesis));
+  await chain.commitBlock(built, cert);
   return built;
 }
 

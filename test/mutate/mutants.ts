@@ -446,9 +446,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'sync-cert-only-check',
     file: SYNC,
-    original:
-      'verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.genesisHash, this.#d.quorum.verify);',
-    replacement: 'void signers;',
+    original: 'verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.genesisHash, scheme);',
+    replacement: 'void [signers, scheme];',
     breaks: 'sync stores a block whose certificate nobody checked (the ledger is told sync checked it)',
     tests: [SYNC_TEST],
   },
@@ -675,5 +674,22 @@ export const MUTANTS: readonly Mutant[] = [
     replacement: 'if (facts.stampedInBlock.has(id)) return bad(',
     breaks: 'an anchor stamps a hash renewal request that a committed anchor already stamped',
     tests: ['test/unit/ledger/tx-rules.test.ts'],
+  },
+  {
+    id: 'anchor-imprint-suite',
+    file: 'src/ledger/ledger-chain.ts',
+    original: 'headerHashAlg: this.#suite.hashName,',
+    replacement: "headerHashAlg: 'sha256',",
+    breaks: 'an SM chain’s anchor token is judged with a SHA-256 imprint, not the SM3 its receipts check',
+    tests: ['test/unit/node/sm-anchoring.test.ts'],
+  },
+  {
+    id: 'key-file-suite',
+    file: 'src/core/keys.ts',
+    original: "if (want !== 'any' && want !== suite) throw wrongSuite(path, suite, want);",
+    replacement: 'if (false) throw wrongSuite(path, suite, want);',
+    breaks:
+      'a key file of the other crypto suite is loaded (an SM2 file’s peer seed taken for a signing key)',
+    tests: ['test/unit/node/sm-keys.test.ts'],
   },
 ];

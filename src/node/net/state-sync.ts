@@ -350,14 +350,9 @@ export class StateSyncClient implements StateSync {
       throw bad(SyncErrorCode.badBlock, 'another validator set');
     const mismatch = () => bad(SyncErrorCode.badBlock, 'txs do not match the header (txCount, txRoot)');
     if (h.txCount !== b.txs.length) throw mismatch();
+    const scheme = quorumScheme(this.#d.quorum);
     try {
-      verifyCommitCertificate(
-        b.cert,
-        h,
-        signers.set,
-        this.#d.quorum.genesisHash,
-        quorumScheme(this.#d.quorum),
-      );
+      verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.genesisHash, scheme);
     } catch (err) {
       if (err instanceof CertError) throw bad(SyncErrorCode.badCertificate, err.message);
       throw err;
