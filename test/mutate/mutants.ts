@@ -561,7 +561,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'audit-head-signature',
     file: 'src/api/audit.ts',
-    original: '!verifySignature(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)',
+    original: '!verify(pub, Domain.auditHead, headBody(head.seq, head.hash), sig)',
     replacement: 'false',
     breaks:
       'an audit head whose signature does not cover its seq and hash is accepted (log and head cut together)',
@@ -691,5 +691,29 @@ export const MUTANTS: readonly Mutant[] = [
     breaks:
       'a key file of the other crypto suite is loaded (an SM2 file’s peer seed taken for a signing key)',
     tests: ['test/unit/node/sm-keys.test.ts'],
+  },
+  {
+    id: 'gov-key-suite',
+    file: 'src/core/governance.ts',
+    original: 'if (!(k instanceof Uint8Array) || k.length !== suite.publicKeyLength)',
+    replacement: 'if (!(k instanceof Uint8Array) || k.length !== 32)',
+    breaks: 'an SM chain’s governance record accepts a 32-byte key instead of its 65-byte SM2 keys',
+    tests: ['test/unit/ledger/sm-governance.test.ts'],
+  },
+  {
+    id: 'co-signature-suite',
+    file: 'src/ledger/case-machine.ts',
+    original: 'const suite = ctx.suite ?? ED25519_SHA256;',
+    replacement: 'const suite = ED25519_SHA256;',
+    breaks: 'an SM chain’s case agreement co-signature is judged as Ed25519',
+    tests: ['test/unit/ledger/sm-case-cosign.test.ts'],
+  },
+  {
+    id: 'http-signature-suite',
+    file: 'src/api/auth.ts',
+    original: 'if (!verifyBase(key, base, signature, this.#suite))',
+    replacement: 'if (!verifyBase(key, base, signature))',
+    breaks: 'an SM chain’s API verifies request signatures as Ed25519, not with the SM2 client keys',
+    tests: ['test/unit/api/http-signature.test.ts'],
   },
 ];
