@@ -13,6 +13,7 @@
 import { type AnchorRecord, type ArchiveStamp, encodeAnchor, type RenewalStamp } from '../core/anchor.ts';
 import { type Clock, type Random, SystemTimers, systemClock, type Timers } from '../core/clock.ts';
 import type { Signer } from '../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { isJrError } from '../core/errors.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../core/tx.ts';
 import type { ChainHead, TxRejection } from '../ledger/chain.ts';
@@ -49,11 +50,11 @@ export interface AnchoringDeps {
   institution: string;
   signer: Signer;
   /**
-   * The chain suite's hash (ADR 014, `genesisSuite(genesis).hashName`): the imprint algorithm of the token over
-   * a header hash, which is that hash's own (SM3 on an sm2-sm3 chain, as receipts expect). Default sha256.
-   * Archive and renewal roots (RFC 4998) stay SHA-256 on every chain.
+   * The chain's suite (ADR 014, `genesisSuite(genesis)`; default Ed25519/SHA-256): anchor txs are hashed with
+   * it, and the token over a header hash uses its hash as imprint algorithm, the header hash's own (SM3 on an
+   * sm2-sm3 chain, as receipts expect). Archive and renewal roots (RFC 4998) stay SHA-256 on every chain.
    */
-  headerHashAlg?: 'sha256' | 'sm3';
+  suite?: CryptoSuite;
   ledger: AnchoringLedger;
   /** Calls `listener` after each committed block; returns the function that unsubscribes it. */
   onHead(listener: (head: ChainHead) => void): () => void;
@@ -150,6 +151,7 @@ function positiveInt(name: string, v: number): number {
 
 export class AnchoringService implements Service {
   readonly #deps: AnchoringDeps;
+  readonly #suite: CryptoSuite;
   readonly #intervalMs: number;
   readonly #backoffBaseMs: number;
   readonly #backoffMaxMs: number;
@@ -181,6 +183,7 @@ export class AnchoringService implements Service {
 
   constructor(deps: AnchoringDeps, options: AnchoringOptions = {}) {
     this.#deps = deps;
+    this.#suite = deps.suite ?? ED25519_SHA256;
     this.#intervalMs = positiveInt('intervalMs', options.intervalMs ?? AnchoringDefaults.intervalMs);
     this.#backoffBaseMs = positiveInt(
       'backoffBaseMs',
@@ -302,7 +305,7 @@ export class AnchoringService implements Service {
         return;
       }
       const archive = await this.#archive(anchoredHeight + 1, head.height);
-      const stamp = await this.#deps.tsa.stamp(head.hash, this.#deps.headerHashAlg ?? 'sha256', {
+      const stamp = await this.#deps.tsa.stamp(head.hash, this.#suite.hashName, {
         signal: this.#abort!.signal,
       });
       if (!this.#running) return;
@@ -328,6 +331,7 @@ export class AnchoringService implements Service {
           },
           this.#deps.signer,
         ),
+        this.#suite,
       );
       const rejection = await this.#deps.submit(env);
       this.#nextRequestAt = startedAt + this.#intervalMs;

@@ -9,6 +9,7 @@ import { auditHeadTx } from '../core/audit-head.ts';
 import { fromHex } from '../core/bytes.ts';
 import { type Clock, SystemTimers, systemClock, type Timers } from '../core/clock.ts';
 import type { Signer } from '../core/crypto.ts';
+import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { envelope, type TxEnvelope } from '../core/tx.ts';
 import type { TxRejection } from '../ledger/chain.ts';
 
@@ -22,6 +23,8 @@ export interface AuditAnchoringDeps {
   chainId: string;
   institution: string;
   signer: Signer;
+  /** The chain's suite (ADR 014), which hashes the audit txs; default Ed25519/SHA-256. */
+  suite?: CryptoSuite;
   /** The log's head now: its last entry's seq and hash (hex); seq 0 for an empty log. */
   head(): { seq: number; hash: string };
   /** The seq of the institution's head committed on the chain, 0 when none. */
@@ -85,7 +88,7 @@ export class AuditAnchoring {
         { seq: head.seq, hash: fromHex(head.hash) },
         { chainId: d.chainId, institution: d.institution, signer: d.signer, createdAt: now, ttlMs },
       );
-      const rejection = await d.submit(envelope(tx));
+      const rejection = await d.submit(envelope(tx, d.suite));
       if (rejection !== undefined) {
         d.warn('audit head not submitted', {
           seq: head.seq,

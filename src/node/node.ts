@@ -166,7 +166,7 @@ export class JrNode {
             chainId: genesis.chainId,
             institution: config.institution,
             signer: key.signer,
-            headerHashAlg: genesisSuite(genesis).hashName,
+            suite: genesisSuite(genesis),
             ledger: queries,
             onHead: (listener) => validator.onCommit(() => listener(queries.head())),
             isPrimary: () => validator.isPrimary(),
@@ -182,15 +182,7 @@ export class JrNode {
           },
         );
       }
-      const auditHeads = await openAuditHeads(
-        config,
-        genesis.chainId,
-        key.signer,
-        store,
-        audit,
-        validator,
-        log,
-      );
+      const auditHeads = await openAuditHeads(config, genesis, key.signer, store, audit, validator, log);
       return new JrNode({
         config,
         genesis,
@@ -352,7 +344,7 @@ export class JrNode {
  */
 async function openAuditHeads(
   config: NodeConfig,
-  chainId: string,
+  genesis: Genesis,
   signer: Signer,
   store: LevelLedgerStore,
   audit: AuditLog,
@@ -368,9 +360,10 @@ async function openAuditHeads(
     checkCommittedHead(audit.entries(), { seq: onChain.seq, hash: toHex(onChain.hash) });
   return new AuditAnchoring(
     {
-      chainId,
+      chainId: genesis.chainId,
       institution: config.institution,
       signer,
+      suite: genesisSuite(genesis),
       head: () => audit.head(),
       committed: async () => (await committed())?.seq ?? 0,
       submit: async (env) => {

@@ -364,13 +364,8 @@ export class StateSyncClient implements StateSync {
     }
     const built = await this.#execute(h, b, vouched);
     // txRoot after execution (nothing is stored yet): the rebuilt header's, computed once, if all were included.
-    const root =
-      built.rejected.length === 0
-        ? built.header.txRoot
-        : merkleRoot(
-            b.txs.map((t) => t.hash),
-            this.#d.quorum.suite,
-          );
+    const leaves = built.rejected.length === 0 ? undefined : b.txs.map((t) => t.hash);
+    const root = leaves === undefined ? built.header.txRoot : merkleRoot(leaves, this.#d.quorum.suite);
     if (!equalBytes(root, h.txRoot)) throw mismatch();
     if (!equalBytes(built.hash, hash) || built.rejected.length > 0) {
       // A certified block that does not re-execute: more than f validators signed it, or this node's
@@ -566,13 +561,8 @@ export class StateSyncClient implements StateSync {
         throw new CertError(CertErrorCode.headerMismatch, 'another chain');
       const known = this.#setAt(header.height);
       if (!equalBytes(header.validatorSetHash, known.hash)) return 'otherEpoch';
-      verifyCommitCertificate(
-        cert,
-        header,
-        known.set,
-        this.#d.quorum.genesisHash,
-        quorumScheme(this.#d.quorum),
-      );
+      const { genesisHash } = this.#d.quorum;
+      verifyCommitCertificate(cert, header, known.set, genesisHash, quorumScheme(this.#d.quorum));
       return 'ok';
     } catch (err) {
       if (!(err instanceof CertError)) throw err;

@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeAuditHead } from '../../../src/core/audit-head.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import type { Timers } from '../../../src/core/clock.ts';
-import type { TxEnvelope } from '../../../src/core/tx.ts';
+import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
+import { type TxEnvelope, txHashFromBytes, verifyTxEnvelope } from '../../../src/core/tx.ts';
 import type { TxRejection } from '../../../src/ledger/chain.ts';
 import { AuditAnchoring } from '../../../src/node/audit-anchoring.ts';
 import { TEST_CHAIN_ID, validatorSigners } from '../../helpers/fixtures.ts';
+import { smValidatorKey } from '../../helpers/sm-chain.ts';
 
-function harness() {
+function harness(sm = false) {
   const s = {
     now: 1_000,
     head: { seq: 0, hash: '00'.repeat(32) },
@@ -30,7 +32,7 @@ function harness() {
     {
       chainId: TEST_CHAIN_ID,
       institution: 'bank-a',
-      signer: validatorSigners()[0]!,
+      ...(sm ? { signer: smValidatorKey(0).signer, suite: SM2_SM3 } : { signer: validatorSigners()[0]! }),
       head: () => s.head,
       committed: async () => s.committed,
       submit: async (env) => {
@@ -48,6 +50,15 @@ function harness() {
 const seqs = (envs: TxEnvelope[]) => envs.map((e) => decodeAuditHead(e.tx.payload).seq);
 
 describe('AuditAnchoring', () => {
+  it('on an SM chain (ADR 014) the audit tx is SM2-signed and hashed with SM3, as the chain re-reads it', async () => {
+    const { s, service } = harness(true);
+    s.head = { seq: 2, hash: toHex(new Uint8Array(32).fill(9)) };
+    await service.tick();
+    const env = s.submitted[0]!;
+    expect(env.hashHex).toBe(toHex(txHashFromBytes(env.bytes, SM2_SM3)));
+    expect(verifyTxEnvelope(env, smValidatorKey(0).publicKey, SM2_SM3)).toBe(true);
+  });
+
   it('submits the head when the log grew past the committed one, once per head until its tx expires', async () => {
     const { s, service } = harness();
     await service.tick();

@@ -5,9 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAnchor } from '../../../src/core/anchor.ts';
+import { toHex } from '../../../src/core/bytes.ts';
 import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
 import type { Genesis } from '../../../src/core/genesis.ts';
-import { verifyTxEnvelope } from '../../../src/core/tx.ts';
+import { txHashFromBytes, verifyTxEnvelope } from '../../../src/core/tx.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../../src/ledger/memory-store.ts';
@@ -34,7 +35,7 @@ beforeAll(async () => {
   genesis = smGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
 });
 
-async function setup(headerHashAlg: 'sha256' | 'sm3') {
+async function setup(hashName: 'sha256' | 'sm3') {
   const time = new ManualTime(T + 1000);
   const tsa = await startTsa(pki, T, { clock: () => time.now() });
   const verifier = createGenesisTokenVerifier(genesis.tsa);
@@ -51,7 +52,7 @@ async function setup(headerHashAlg: 'sha256' | 'sm3') {
       chainId: genesis.chainId,
       institution: 'bank-a',
       signer: key.signer,
-      headerHashAlg,
+      suite: { ...SM2_SM3, hashName },
       ledger: queries,
       onHead: consensus.onHead,
       isPrimary: () => true,
@@ -71,6 +72,8 @@ describe('AnchoringService on an sm2-sm3 chain', () => {
     await waitFor(() => consensus.anchorsWaiting().length === 1, 'the anchor');
     const anchorTx = consensus.anchorsWaiting()[0]!;
     expect(verifyTxEnvelope(anchorTx, key.publicKey, SM2_SM3)).toBe(true);
+    // Hashed with SM3, as every node re-reading the block's bytes will hash it.
+    expect(anchorTx.hashHex).toBe(toHex(txHashFromBytes(anchorTx.bytes, SM2_SM3)));
     const anchor = decodeAnchor(anchorTx.tx.payload);
     expect(parseToken(anchor.token).tstInfo?.imprint.hashAlgOid).toBe(Oid.sm3);
     await consensus.commit();
