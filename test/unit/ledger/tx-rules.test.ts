@@ -413,7 +413,8 @@ describe('executor rules: one code per rejection', () => {
       );
     const code = async (a: TxEnvelope) => (await execute(chain, [a], T + 4000))[0];
     expect(await code(stamping(3, h3!, [reqA]))).toBe('ok');
-    expect(algs).toEqual([undefined, 'sha512']);
+    // The header hash's token is checked with the chain's hash (ADR 014: sha256 here), the renewal's with its own.
+    expect(algs).toEqual(['sha256', 'sha512']);
     expect(await code(stamping(3, h3!, [reqA, recorded]))).toBe(TxErrorCode.anchorBadHashRenewal);
     expect(await code(stamping(3, h3!, [reqA, reqB]))).toBe(TxErrorCode.anchorBadHashRenewal);
     expect(await code(stamping(3, h3!, [reqB], 'sha384' as 'sha512'))).toBe('ok');
