@@ -413,7 +413,7 @@ describe('executor rules: one code per rejection', () => {
       );
     const code = async (a: TxEnvelope) => (await execute(chain, [a], T + 4000))[0];
     expect(await code(stamping(3, h3!, [reqA]))).toBe('ok');
-    // The header hash's token is checked with the chain's hash (ADR 014: sha256 here), the renewal's with its own.
+    // The header hash's token under the chain's hash (ADR 014), the renewal's under the request's.
     expect(algs).toEqual(['sha256', 'sha512']);
     expect(await code(stamping(3, h3!, [reqA, recorded]))).toBe(TxErrorCode.anchorBadHashRenewal);
     expect(await code(stamping(3, h3!, [reqA, reqB]))).toBe(TxErrorCode.anchorBadHashRenewal);
