@@ -15,7 +15,7 @@ import {
   type GovernanceRecord,
 } from '../core/governance.ts';
 import { decodeHashRenewal } from '../core/hash-renewal.ts';
-import { validatorPeerId } from '../core/keys.ts';
+import { peerIdOf, validatorPeerId } from '../core/keys.ts';
 import { faultTolerance, quorumSize, type ValidatorSet } from '../core/validators.ts';
 import type { GovernanceState, Proposal } from '../ledger/governance-state.ts';
 import type { EvidenceEntry, LedgerTx, StoredBlock } from '../ledger/store.ts';
@@ -177,13 +177,19 @@ export function governanceView(
       n,
       f: faultTolerance(n),
       quorum: quorumSize(n),
-      validators: e.set.validators.map((v, index) => ({
-        index,
-        institution: v.institution,
-        publicKey: toHex(v.publicKey),
-        // On an sm2-sm3 chain the genesis names the peer key (ADR 014); null: an SM2 key it does not name.
-        peerId: validatorPeerId(v.publicKey, genesis) ?? null,
-      })),
+      validators: e.set.validators.map((v, index) => {
+        // On an sm2-sm3 chain the genesis or the governance action that added the validator names its Ed25519
+        // peer key (ADR 014).
+        const peerKey = g.peerKeyOf(v.publicKey);
+        const peerId = validatorPeerId(v.publicKey, genesis) ?? (peerKey && peerIdOf(peerKey));
+        return {
+          index,
+          institution: v.institution,
+          publicKey: toHex(v.publicKey),
+          ...(peerKey === undefined ? {} : { peerKey: toHex(peerKey) }),
+          peerId: peerId ?? null,
+        };
+      }),
       params: e.params,
     };
   };

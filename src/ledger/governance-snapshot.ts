@@ -76,6 +76,8 @@ export interface SnapshotParts {
   usedKeys: Set<string>;
   epochs: EpochInfo[];
   proposals: Map<string, Proposal>;
+  /** sm2-sm3 chains only: each validator's Ed25519 peer key (genesis or governance), by its SM2 key in hex. */
+  peerKeys: Map<string, Uint8Array>;
 }
 
 export function encodeSnapshot(s: SnapshotParts, suite: CryptoSuite): Uint8Array {
@@ -107,6 +109,11 @@ export function encodeSnapshot(s: SnapshotParts, suite: CryptoSuite): Uint8Array
     w.varint(p.approvals.length);
     for (const a of p.approvals) w.string(a);
     w.u8(STATUS_CODES[p.status]).varint(p.decidedHeight).varint(p.effectiveHeight).string(p.note);
+  }
+  if (suite !== ED25519_SHA256) {
+    w.varint(s.peerKeys.size);
+    for (const [k, peer] of s.peerKeys)
+      w.fixed(fromHex(k), suite.publicKeyLength).fixed(peer, PUBLIC_KEY_LENGTH);
   }
   return w.finish();
 }
@@ -183,5 +190,12 @@ export function readSnapshot(r: Reader, suite: CryptoSuite): SnapshotParts {
       note,
     });
   }
-  return { institutions, usedKeys, epochs, proposals };
+  const peerKeys = new Map<string, Uint8Array>();
+  const nk = suite === ED25519_SHA256 ? 0 : r.varintIn(0, 2 ** 16, 'peer keys');
+  for (let i = 0; i < nk; i++)
+    peerKeys.set(
+      toHex(r.fixed(suite.publicKeyLength, 'validator key')),
+      r.fixed(PUBLIC_KEY_LENGTH, 'peer key'),
+    );
+  return { institutions, usedKeys, epochs, proposals, peerKeys };
 }

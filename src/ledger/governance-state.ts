@@ -43,6 +43,8 @@ export class GovernanceState {
   #clientKeys: ClientKeys | undefined;
   /** The chain's suite (ADR 014): the length of its client and validator keys. */
   readonly #suite: CryptoSuite;
+  /** sm2-sm3 chains: validators' Ed25519 peer keys (genesis and governance), by SM2 key in hex (ADR 014). */
+  readonly #peerKeys: Map<string, Uint8Array>;
 
   private constructor(
     institutions: Map<string, InstitutionState>,
@@ -50,12 +52,14 @@ export class GovernanceState {
     epochs: EpochInfo[],
     proposals: Map<string, Proposal>,
     suite: CryptoSuite,
+    peerKeys: Map<string, Uint8Array>,
   ) {
     this.#institutions = institutions;
     this.#usedKeys = usedKeys;
     this.#epochs = epochs;
     this.#proposals = proposals;
     this.#suite = suite;
+    this.#peerKeys = peerKeys;
   }
 
   static fromGenesis(g: Genesis): GovernanceState {
@@ -71,7 +75,11 @@ export class GovernanceState {
       });
       for (const k of i.clientKeys) used.add(toHex(k.publicKey));
     }
-    for (const v of g.validators) used.add(toHex(v.publicKey));
+    const peerKeys = new Map<string, Uint8Array>();
+    for (const v of g.validators) {
+      used.add(toHex(v.publicKey));
+      if (v.peerKey !== undefined) peerKeys.set(toHex(v.publicKey), v.peerKey);
+    }
     const set: ValidatorSet = {
       validators: g.validators.map((v) => ({ institution: v.institution, publicKey: v.publicKey })),
     };
@@ -81,6 +89,7 @@ export class GovernanceState {
       [{ epoch: 0, firstHeight: 1, set, params: { ...g.consensus } }],
       new Map(),
       genesisSuite(g),
+      peerKeys,
     );
   }
 
@@ -92,7 +101,15 @@ export class GovernanceState {
     }
     const proposals = new Map<string, Proposal>();
     for (const [k, p] of this.#proposals) proposals.set(k, { ...p, approvals: [...p.approvals] });
-    return new GovernanceState(inst, new Set(this.#usedKeys), [...this.#epochs], proposals, this.#suite);
+    const peers = new Map(this.#peerKeys);
+    return new GovernanceState(
+      inst,
+      new Set(this.#usedKeys),
+      [...this.#epochs],
+      proposals,
+      this.#suite,
+      peers,
+    );
   }
 
   // ---- reads ----
@@ -108,6 +125,23 @@ export class GovernanceState {
   /** The role of a registered institution; undefined for an unknown one. */
   roleOf(institution: string): InstitutionRole | undefined {
     return this.#institutions.get(institution)?.role;
+  }
+
+  /**
+   * On an sm2-sm3 chain, the Ed25519 libp2p peer key of the validator with SM2 key `publicKey`: the genesis
+   * `peerKey`, or the one the governance action that added or rotated it named (ADR 014). Undefined elsewhere.
+   */
+  peerKeyOf(publicKey: Uint8Array): Uint8Array | undefined {
+    return this.#peerKeys.get(toHex(publicKey));
+  }
+
+  /** Why a validator's peer key cannot be used: another validator's (now or before) already is it. */
+  #peerKeyFree(peerKey: Uint8Array | undefined): string | undefined {
+    if (peerKey === undefined) return undefined;
+    const hex = toHex(peerKey);
+    for (const k of this.#peerKeys.values())
+      if (toHex(k) === hex) return `peer key ${hex} is already a validator's`;
+    return undefined;
   }
 
   /** The institution's registered X25519 encryption key, if any. */
@@ -264,14 +298,14 @@ export class GovernanceState {
         if (!this.#institutions.has(a.institution)) return `unknown institution ${a.institution}`;
         if (inSet(a.institution)) return `${a.institution} already has a validator`;
         if (members.length >= Limits.validators) return `the set already has ${Limits.validators} validators`;
-        return keyFree(a.publicKey);
+        return keyFree(a.publicKey) ?? this.#peerKeyFree(a.peerKey);
       case 'removeValidator':
         if (!inSet(a.institution)) return `${a.institution} has no validator`;
         if (members.length <= 1) return 'the last validator cannot be removed';
         return undefined;
       case 'rotateValidatorKey':
         if (!inSet(a.institution)) return `${a.institution} has no validator`;
-        return keyFree(a.publicKey);
+        return keyFree(a.publicKey) ?? this.#peerKeyFree(a.peerKey);
       case 'setInstitutionRole': {
         const inst = this.#institutions.get(a.institution);
         if (inst === undefined) return `unknown institution ${a.institution}`;
@@ -372,6 +406,8 @@ export class GovernanceState {
     const next = this.#scheduledEpoch(height);
     let validators: Validator[] = [...next.set.validators];
     let params = next.params;
+    if ((a.type === 'addValidator' || a.type === 'rotateValidatorKey') && a.peerKey !== undefined)
+      this.#peerKeys.set(toHex(a.publicKey), a.peerKey);
     if (a.type === 'addValidator') {
       validators.push({ institution: a.institution, publicKey: a.publicKey });
       this.#usedKeys.add(toHex(a.publicKey));
@@ -429,6 +465,7 @@ export class GovernanceState {
     const parts = {
       institutions: this.#institutions,
       usedKeys: this.#usedKeys,
+      peerKeys: this.#peerKeys,
       epochs: this.#epochs,
       proposals: this.#proposals,
     };
@@ -439,7 +476,7 @@ export class GovernanceState {
   static decode(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): GovernanceState {
     try {
       const p = decodeExact(bytes, SNAPSHOT_MAX_BYTES, 'governance snapshot', (r) => readSnapshot(r, suite));
-      return new GovernanceState(p.institutions, p.usedKeys, p.epochs, p.proposals, suite);
+      return new GovernanceState(p.institutions, p.usedKeys, p.epochs, p.proposals, suite, p.peerKeys);
     } catch (err) {
       throw new InvariantError(`stored governance snapshot does not decode: ${(err as Error).message}`);
     }

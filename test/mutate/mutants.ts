@@ -716,4 +716,13 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'an SM chain’s API verifies request signatures as Ed25519, not with the SM2 client keys',
     tests: ['test/unit/api/http-signature.test.ts'],
   },
+  {
+    id: 'gov-peer-key-unique',
+    file: GOV,
+    original: 'if (toHex(k) === hex) return',
+    replacement: "if (toHex(k) === '') return",
+    breaks:
+      'an SM chain’s governance gives a validator a peer key another validator already has (one peer id for two)',
+    tests: ['test/unit/ledger/sm-governance.test.ts'],
+  },
 ];

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { governanceView } from '../../../src/api/views.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import { CodecError } from '../../../src/core/codec.ts';
 import { ED25519_SHA256, SM2_SM3 } from '../../../src/core/crypto-suite.ts';
@@ -17,7 +18,9 @@ import {
   type GovernanceAction,
   type GovernanceRecord,
 } from '../../../src/core/governance.ts';
+import { keyPairFromSeed, peerIdOf } from '../../../src/core/keys.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../../../src/core/tx.ts';
+import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { GovernanceState } from '../../../src/ledger/governance-state.ts';
 import { checkIntegrity } from '../../../src/ledger/integrity.ts';
 import { LedgerChain } from '../../../src/ledger/ledger-chain.ts';
@@ -105,6 +108,48 @@ describe('governance on an sm2-sm3 chain', () => {
     const reopened = await LedgerChain.open(again, g);
     expect(reopened.head().height).toBe(3);
     await again.close();
+  });
+
+  it("rotates a validator's SM2 key with its new peer key: the registry keeps the peer key, the view its peer id", async () => {
+    const store = await LevelLedgerStore.open(join(dir, 'b'), SM2_SM3);
+    const chain = await LedgerChain.open(store, g);
+    const newKey = smSigner('validator-3 rotated').publicKey;
+    const peerKey = keyPairFromSeed(new Uint8Array(32).fill(0x77)).publicKey;
+    const action: GovernanceAction = {
+      type: 'rotateValidatorKey',
+      institution: 'bank-d',
+      publicKey: newKey,
+      peerKey,
+    };
+    const propose = smGovTx({ kind: 'propose', deadline: T + 3_600_000, action }, 0);
+    const approvals = [1, 2].map((v) => smGovTx({ kind: 'approve', proposalId: propose.hash }, v));
+    for (const [i, txs] of [[propose], approvals].entries()) {
+      const b = await chain.buildBlock(batchOf(txs, T + 2000 + i * 1000));
+      expect(outcomes(b, txs)).toEqual(txs.map(() => 'ok'));
+      await chain.commitBlock(b, smCertify(g, b.header));
+    }
+    const queries = new LedgerQueries(store, g);
+    const gov = queries.governance();
+    expect(toHex(gov.peerKeyOf(newKey)!)).toBe(toHex(peerKey));
+    // The genesis validators' peer keys are there too.
+    expect(toHex(gov.peerKeyOf(g.validators[0]!.publicKey)!)).toBe(toHex(g.validators[0]!.peerKey!));
+    const view = governanceView(gov, 3, T + 4000, g) as { validatorSet: { validators: any[] } };
+    expect(view.validatorSet.validators[3]).toMatchObject({
+      institution: 'bank-d',
+      publicKey: toHex(newKey),
+      peerKey: toHex(peerKey),
+      peerId: peerIdOf(peerKey),
+    });
+    // A peer key already a validator's is refused for another.
+    const again: GovernanceAction = {
+      ...action,
+      institution: 'bank-c',
+      publicKey: smSigner('other').publicKey,
+    };
+    const dup = smGovTx({ kind: 'propose', deadline: T + 3_600_000, action: again }, 0);
+    const b3 = await chain.buildBlock(batchOf([dup], T + 5000));
+    expect(outcomes(b3, [dup])).toEqual([TxErrorCode.govInvalidAction]);
+    await store.close();
   });
 
   it('round-trips the registry snapshot with 65-byte SM2 keys and 32-byte X25519 keys', () => {
