@@ -92,7 +92,10 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
   const layoutPath = join(dir, LAYOUT_FILE);
   if (existsSync(layoutPath)) {
     const layout = JSON.parse(readFileSync(layoutPath, 'utf8')) as DevnetLayout;
-    o.out(`resuming the devnet in ${dir} (${layout.validators} validators, chain ${layout.chainId})`);
+    const suite = layout.cryptoSuite ?? 'ed25519-sha256';
+    o.out(
+      `resuming the devnet in ${dir} (${layout.validators} validators, chain ${layout.chainId}, ${suite})`,
+    );
     return layout;
   }
   if (o.validators < 1 || o.validators > 26) throw new JrError('USAGE', '--validators must be 1-26');
