@@ -20,7 +20,7 @@ import {
   validateEvidence,
 } from '../core/evidence.ts';
 import { type Genesis, genesisSuite, parseGenesis } from '../core/genesis.ts';
-import { type KeyPair, readKeyFile, requireKeySuite } from '../core/keys.ts';
+import { KeyErrorCode, KeyFileError, type KeyPair, readKeyFile } from '../core/keys.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { HttpTsaClient } from '../timestamp/index.ts';
 import {
@@ -95,7 +95,13 @@ export async function resolveIdentity(
 
 /** A key of one suite cannot sign for a chain of the other (ADR 014): KEY_FILE_WRONG_SUITE, not "not registered". */
 export function checkKeySuite(keyFile: string, key: KeyPair, genesis: Genesis): void {
-  requireKeySuite(key, genesisSuite(genesis).name, keyFile);
+  const suite = genesisSuite(genesis).name;
+  if (key.suite !== suite)
+    throw new KeyFileError(
+      KeyErrorCode.wrongSuite,
+      `key file ${keyFile} holds a ${key.suite} key; chain ${genesis.chainId} needs a ${suite} key`,
+      { keySuite: key.suite, chainSuite: suite },
+    );
 }
 
 /** Signs requests as `keyid` with `key`: its SM2 private key on an SM chain, else its Ed25519 seed. */

@@ -139,13 +139,8 @@ export function generateKeyPair(suite: SuiteName = 'ed25519-sha256'): KeyPair {
 }
 
 /** The key file `type` of a suite. */
-export function keyFileType(suite: SuiteName): 'ed25519' | 'sm2' {
+function keyFileType(suite: SuiteName): 'ed25519' | 'sm2' {
   return suite === 'sm2-sm3' ? 'sm2' : 'ed25519';
-}
-
-/** Throws KEY_FILE_WRONG_SUITE unless `key` (read from `path`) is of `suite`. */
-export function requireKeySuite(key: KeyPair, suite: SuiteName, path: string): void {
-  if (key.suite !== suite) throw wrongSuite(path, key.suite, suite);
 }
 
 function wrongSuite(path: string, got: SuiteName, want: SuiteName): KeyFileError {

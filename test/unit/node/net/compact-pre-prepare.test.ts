@@ -10,6 +10,7 @@ import { type Batch, batchDigest } from '../../../../src/core/batch.ts';
 import { toHex } from '../../../../src/core/bytes.ts';
 import { CodecError } from '../../../../src/core/codec.ts';
 import { verifySignature } from '../../../../src/core/crypto.ts';
+import { SM2_SM3 } from '../../../../src/core/crypto-suite.ts';
 import { genesisValidatorSet } from '../../../../src/core/genesis.ts';
 import type { TxEnvelope } from '../../../../src/core/tx.ts';
 import {
@@ -29,6 +30,7 @@ import { TxResolver } from '../../../../src/node/net/tx-resolver.ts';
 import { ValidatorPeers } from '../../../../src/node/net/validator-peers.ts';
 import type { P2PHost, Verdict } from '../../../../src/p2p/index.ts';
 import { evidenceTx, testGenesis, validatorSigners } from '../../../helpers/fixtures.ts';
+import { smEvidenceTx, smGenesis, smValidatorKey } from '../../../helpers/sm-chain.ts';
 
 const g = testGenesis();
 const signers = validatorSigners();
@@ -62,6 +64,40 @@ describe('the compact PRE-PREPARE', () => {
     expect(c.hashHex).toEqual(txs.map((t) => t.hashHex));
     expect(toHex(c.digest)).toBe(toHex(m.digest));
     expect(expandCompact(c, txs)).toEqual(m);
+  });
+
+  it("an SM chain's frames decode under its suite: SM3 tx hashes and digest; an Ed25519 edge refuses them", () => {
+    const smSigner = smValidatorKey(1).signer;
+    const smTxs = [1, 2].map((n) => smEvidenceTx(n));
+    const b: Batch = { proposer: 1, view: 1, time: 1_800_000_000_000, txs: smTxs };
+    const m = withSignature<PrePrepare>(
+      {
+        type: 'prePrepare',
+        chainId: 'c',
+        from: 1,
+        view: 1,
+        seq: 7,
+        batch: b,
+        digest: batchDigest(b, SM2_SM3),
+      },
+      (d, body) => smSigner.sign(d, body),
+    );
+    const c = decodeCompactPrePrepare(encodeCompactPrePrepare(m), SM2_SM3);
+    expect(toHex(c.digest)).toBe(toHex(m.digest));
+    expect(toHex(decodeCompactPrePrepare(encodeCompactPrePrepare(m)).digest)).not.toBe(toHex(m.digest));
+    // At the edge: the whole frame's signature verifies only with the SM suite's digest and verifier.
+    const sg = smGenesis();
+    const smCtx: EdgeContext = {
+      chainId: 'c',
+      set: genesisValidatorSet(sg),
+      self: 0,
+      verify: SM2_SM3.verify,
+      suite: SM2_SM3,
+    };
+    expect(checkConsensusFrame(encodeMessage(m), 1, smCtx).ok).toBe(true);
+    expect(checkConsensusFrame(encodeCompactPrePrepare(m), 1, smCtx).ok).toBe(true);
+    const unsuited = checkConsensusFrame(encodeMessage(m), 1, { ...smCtx, suite: undefined });
+    expect(unsuited).toMatchObject({ ok: false, reason: EdgeDropReason.badSignature });
   });
 
   it('has no form for a null batch (sent whole)', () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CodecError } from '../../../../src/core/codec.ts';
+import { SM2_SM3 } from '../../../../src/core/crypto-suite.ts';
 import { envelope, type TxEnvelope } from '../../../../src/core/tx.ts';
 import {
   decodeTxFrame,
@@ -11,6 +12,7 @@ import {
 import { noopLogger, ProtocolId, Verdicts } from '../../../../src/p2p/index.ts';
 import { FakeHost } from '../../../helpers/fake-host.ts';
 import { evidenceTx, sampleTx, TEST_GENESIS_TIME } from '../../../helpers/fixtures.ts';
+import { smEvidenceTx } from '../../../helpers/sm-chain.ts';
 
 const txs = (n: number, from = 1): TxEnvelope[] =>
   Array.from({ length: n }, (_, k) => evidenceTx({ nonce: from + k, createdAt: TEST_GENESIS_TIME }));
@@ -55,6 +57,13 @@ describe('tx frames', () => {
     const tooMany = new Uint8Array([1, ...[0x81, 0x20]]); // count 4097 (varint)
     expect(TX_FRAME_MAX_TXS).toBe(4096);
     expect(() => decodeTxFrame(tooMany)).toThrow(CodecError);
+  });
+
+  it("on an SM chain relayed txs get the chain's SM3 hashes (ADR 014), which the default suite would not give", () => {
+    const list = [1, 2].map((n) => smEvidenceTx(n));
+    const frame = encodeTxFrame(list.map((t) => t.bytes));
+    expect(decodeTxFrame(frame, SM2_SM3).map((t) => t.hashHex)).toEqual(list.map((t) => t.hashHex));
+    expect(decodeTxFrame(frame).map((t) => t.hashHex)).not.toEqual(list.map((t) => t.hashHex));
   });
 });
 
