@@ -6,12 +6,14 @@
  * after the signature verifies, so only key holders can fill the cache, and it is kept as long as its
  * `created` could still pass the window: a replay inside the window finds it, one after is stale.
  */
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { ExitCode, exitCodes } from '../core/errors.ts';
 import type { InstitutionRole } from '../core/roles.ts';
 import { ApiError, type ApiRequest } from './http.ts';
 import {
   BODY_COMPONENTS,
   contentDigest,
+  httpSignatureAlg,
   NO_BODY_COMPONENTS,
   parseSignature,
   parseSignatureInput,
@@ -71,6 +73,8 @@ export interface AuthOptions {
   maxFutureSec?: number;
   /** Most nonces remembered at once. */
   maxNonces?: number;
+  /** The chain's suite (ADR 014): client keys, and so request signatures, are of it. Default Ed25519. */
+  suite?: CryptoSuite;
 }
 
 export const DEFAULT_MAX_AGE_SEC = 300;
@@ -90,6 +94,7 @@ export class Authenticator {
   readonly #maxAge: number;
   readonly #maxFuture: number;
   readonly #maxNonces: number;
+  readonly #suite: CryptoSuite;
   /** keyid + nonce → the second after which the entry can go (its `created` is then stale). */
   readonly #nonces = new Map<string, number>();
 
@@ -99,6 +104,7 @@ export class Authenticator {
     this.#maxAge = opts.maxAgeSec ?? DEFAULT_MAX_AGE_SEC;
     this.#maxFuture = opts.maxFutureSec ?? DEFAULT_MAX_FUTURE_SEC;
     this.#maxNonces = opts.maxNonces ?? DEFAULT_MAX_NONCES;
+    this.#suite = opts.suite ?? ED25519_SHA256;
   }
 
   /** True when the request carries signature headers (it is then verified even on public routes). */
@@ -124,10 +130,11 @@ export class Authenticator {
       );
     const hasBody = req.body.length > 0;
     const expected = hasBody ? BODY_COMPONENTS : NO_BODY_COMPONENTS;
-    if (params.alg !== 'ed25519' || params.components.join(' ') !== expected.join(' '))
+    const alg = httpSignatureAlg(this.#suite);
+    if (params.alg !== alg || params.components.join(' ') !== expected.join(' '))
       throw unauthorized(
         AuthErrorCode.malformed,
-        `the signature must cover ${expected.join(' ')} with alg ed25519`,
+        `the signature must cover ${expected.join(' ')} with alg ${alg} (the chain's suite)`,
       );
     const { caller, key } = this.#caller(params.keyid);
     const digest = header(req, 'content-digest');
@@ -140,7 +147,7 @@ export class Authenticator {
       { method: req.method, path: req.path, search: req.search, contentDigest: digest },
       params,
     );
-    if (!verifyBase(key, base, signature))
+    if (!verifyBase(key, base, signature, this.#suite))
       throw unauthorized(AuthErrorCode.badSignature, `the signature does not verify under ${params.keyid}`);
     this.#checkFresh(params.created);
     this.#useNonce(`${params.keyid} ${params.nonce}`, params.created);

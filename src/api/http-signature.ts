@@ -1,18 +1,27 @@
 /**
- * HTTP Message Signatures (RFC 9421) with Ed25519, the profile JRChain uses to authenticate API requests
+ * HTTP Message Signatures (RFC 9421), the profile JRChain uses to authenticate API requests
  * (docs/api.md#authentication): one signature labelled `sig1`, covering `@method`, `@path`, `@query` and, for a
  * request with a body, `content-digest` (RFC 9530, sha-256); parameters `created`, `keyid`
- * (`<institution>/<key id>`), `nonce` and `alg="ed25519"`. The Ed25519 signature is over the signature base
- * itself, as RFC 9421 §3.3.6 says; a base starts with `"`, so it can never be a domain-separated message
- * (`jrchain/...`) that the same client key signs for txs. Pure: no clock, no I/O; the verifier decides policy.
+ * (`<institution>/<key id>`), `nonce` and `alg`: `ed25519` on an Ed25519 chain, `sm2-sm3` on an SM chain
+ * (ADR 014: client keys are of the chain's suite). The signature is over the signature base itself, as RFC 9421
+ * §3.3.6 says for Ed25519 (SM2: over SM3(Z ‖ base) with the default user ID); a base starts with `"`, so it can
+ * never be a domain-separated message (`jrchain/...`) that the same client key signs for txs. Pure: no clock,
+ * no I/O; the verifier decides policy.
  */
 import { type KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import { utf8 } from '../core/bytes.ts';
 import { privateKeyFromSeed, publicKeyObject, SIGNATURE_LENGTH, sha256 } from '../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
+import { sm2Sign, sm2Verify } from '../core/sm/sm2.ts';
 
 export const SIGNATURE_LABEL = 'sig1';
 export const NO_BODY_COMPONENTS = ['@method', '@path', '@query'] as const;
 export const BODY_COMPONENTS = [...NO_BODY_COMPONENTS, 'content-digest'] as const;
+
+/** The `alg` parameter of a chain's suite: RFC 9421's `ed25519`, or `sm2-sm3` (SM2 with SM3, GM/T 0003). */
+export function httpSignatureAlg(suite: CryptoSuite): string {
+  return suite === ED25519_SHA256 ? 'ed25519' : suite.name;
+}
 
 export interface SignatureParams {
   components: string[];
@@ -72,8 +81,8 @@ export interface SignatureHeaders {
 }
 
 /**
- * Signs a request as `keyid` with an Ed25519 seed (or its private key object, made once by a client that signs
- * many requests); a fresh random nonce unless one is given.
+ * Signs a request as `keyid` with a private key of `suite`: an Ed25519 seed (or its private key object, made
+ * once by a client that signs many requests), or an SM2 private key; a fresh random nonce unless one is given.
  */
 export function signRequest(
   r: { method: string; url: URL; body?: Uint8Array | undefined },
@@ -81,6 +90,7 @@ export function signRequest(
   seed: Uint8Array | KeyObject,
   created: number,
   nonce = randomBytes(16).toString('base64url'),
+  suite: CryptoSuite = ED25519_SHA256,
 ): SignatureHeaders {
   const hasBody = r.body !== undefined && r.body.length > 0;
   const digest = hasBody ? contentDigest(r.body!) : undefined;
@@ -89,14 +99,20 @@ export function signRequest(
     created,
     keyid,
     nonce,
-    alg: 'ed25519',
+    alg: httpSignatureAlg(suite),
   };
   const req = { method: r.method, path: r.url.pathname, search: r.url.search, contentDigest: digest };
-  const key = seed instanceof Uint8Array ? privateKeyFromSeed(seed) : seed;
-  const sig = sign(null, utf8.encode(signatureBase(req, params)), key);
+  const base = utf8.encode(signatureBase(req, params));
+  let sig: Uint8Array;
+  if (suite === ED25519_SHA256) {
+    sig = sign(null, base, seed instanceof Uint8Array ? privateKeyFromSeed(seed) : seed);
+  } else {
+    if (!(seed instanceof Uint8Array)) throw new TypeError(`a ${suite.name} request key is raw bytes`);
+    sig = sm2Sign(seed, base);
+  }
   return {
     'signature-input': `${SIGNATURE_LABEL}=${serializeParams(params)}`,
-    signature: `${SIGNATURE_LABEL}=:${sig.toString('base64')}:`,
+    signature: `${SIGNATURE_LABEL}=:${Buffer.from(sig).toString('base64')}:`,
     ...(digest !== undefined ? { 'content-digest': digest } : {}),
   };
 }
@@ -134,9 +150,15 @@ export function parseSignature(value: string): Uint8Array | undefined {
   return b.length === SIGNATURE_LENGTH ? b : undefined;
 }
 
-/** Verifies an Ed25519 signature over a signature base; a malformed key verifies as false. */
-export function verifyBase(publicKey: Uint8Array, base: string, signature: Uint8Array): boolean {
+/** Verifies a signature of `suite` over a signature base; a malformed key verifies as false. */
+export function verifyBase(
+  publicKey: Uint8Array,
+  base: string,
+  signature: Uint8Array,
+  suite: CryptoSuite = ED25519_SHA256,
+): boolean {
   try {
+    if (suite !== ED25519_SHA256) return sm2Verify(publicKey, utf8.encode(base), signature);
     return verify(null, utf8.encode(base), publicKeyObject(publicKey), signature);
   } catch {
     return false;

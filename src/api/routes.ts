@@ -297,7 +297,7 @@ export function accessGuard(b: ApiBackend, s: ApiSecurity = {}): AccessGuard {
     const gov = b.queries.governance();
     return registryOf(gov.clientKeys(), (i) => gov.roleOf(i));
   };
-  const auth = new Authenticator(registry, { now: s.now ?? Date.now });
+  const auth = new Authenticator(registry, { now: s.now ?? Date.now, suite: genesisSuite(b.genesis) });
   const granted = (i: string) => b.queries.governance().hasAuditAccess(i);
   return new AccessGuard(auth, s.audit ?? new AuditLog(undefined, s.now), granted);
 }
@@ -324,7 +324,7 @@ export function apiRoutes(b: ApiBackend, security: ApiSecurity = {}, pages: ApiP
         g.chainReader(req);
         const t = await b.queries.tx(hashParam(req.params.hash!, 'tx hash'));
         if (t === undefined) throw new ApiError(404, 'NOT_FOUND', `tx ${req.params.hash} is not committed`);
-        return { json: txView(t) };
+        return { json: txView(t, genesisSuite(b.genesis)) };
       },
     },
     {

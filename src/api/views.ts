@@ -5,6 +5,7 @@ import { type AuditHeadRecord, decodeAuditHead } from '../core/audit-head.ts';
 import { type BlockHeader, encodeCertificate, headerHash } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
 import { decodeCase } from '../core/case.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import type { Genesis } from '../core/genesis.ts';
 import {
@@ -14,7 +15,7 @@ import {
   type GovernanceRecord,
 } from '../core/governance.ts';
 import { decodeHashRenewal } from '../core/hash-renewal.ts';
-import { validatorPeerId } from '../core/keys.ts';
+import { peerIdOf, validatorPeerId } from '../core/keys.ts';
 import { faultTolerance, quorumSize, type ValidatorSet } from '../core/validators.ts';
 import type { GovernanceState, Proposal } from '../ledger/governance-state.ts';
 import type { EvidenceEntry, LedgerTx, StoredBlock } from '../ledger/store.ts';
@@ -50,12 +51,13 @@ export function recordView(e: EvidenceEntry): Record<string, unknown> {
 
 export const auditHeadView = (a: AuditHeadRecord) => ({ seq: a.seq, hash: toHex(a.hash) });
 
-export function txView(t: LedgerTx): Record<string, unknown> {
+/** A committed tx as JSON; `suite` is the chain's (its governance records carry keys of it). */
+export function txView(t: LedgerTx, suite: CryptoSuite = ED25519_SHA256): Record<string, unknown> {
   const { tx } = t.env;
   let payload: Record<string, unknown>;
   if (tx.type === 'evidence') payload = { evidence: evidenceView(decodeEvidence(tx.payload)) };
   else if (tx.type === 'governance')
-    payload = { governance: governanceRecordView(decodeGovernance(tx.payload)) };
+    payload = { governance: governanceRecordView(decodeGovernance(tx.payload, suite)) };
   else if (tx.type === 'case') {
     const c = decodeCase(tx.payload);
     payload = { case: { caseId: c.caseId, ...caseEventView(c.event) } };
@@ -175,13 +177,19 @@ export function governanceView(
       n,
       f: faultTolerance(n),
       quorum: quorumSize(n),
-      validators: e.set.validators.map((v, index) => ({
-        index,
-        institution: v.institution,
-        publicKey: toHex(v.publicKey),
-        // On an sm2-sm3 chain the genesis names the peer key (ADR 014); null: an SM2 key it does not name.
-        peerId: validatorPeerId(v.publicKey, genesis) ?? null,
-      })),
+      validators: e.set.validators.map((v, index) => {
+        // On an sm2-sm3 chain the genesis or the governance action that added the validator names its Ed25519
+        // peer key (ADR 014).
+        const peerKey = g.peerKeyOf(v.publicKey);
+        const peerId = validatorPeerId(v.publicKey, genesis) ?? (peerKey && peerIdOf(peerKey));
+        return {
+          index,
+          institution: v.institution,
+          publicKey: toHex(v.publicKey),
+          ...(peerKey === undefined ? {} : { peerKey: toHex(peerKey) }),
+          peerId: peerId ?? null,
+        };
+      }),
       params: e.params,
     };
   };

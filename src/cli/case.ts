@@ -4,6 +4,7 @@
  * same event is never recorded twice. Document hashes (agreement, minutes, ruling) are taken from files hashed
  * locally, or given in hex; documents never leave this machine.
  */
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -21,6 +22,7 @@ import {
   validateCase,
 } from '../core/case.ts';
 import { Domain, sha256 } from '../core/crypto.ts';
+import { cryptoSuite } from '../core/crypto-suite.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import {
   CASE_KEYS_OPTION,
@@ -75,6 +77,7 @@ export function caseTx(id: Identity, record: CaseRecord, now = Date.now()): TxEn
       },
       id.key.signer,
     ),
+    cryptoSuite(id.key.suite),
   );
 }
 

@@ -3,6 +3,7 @@
  * API errors keep the node's {code, message}.
  */
 import { signRequest } from '../api/http-signature.ts';
+import type { CryptoSuite } from '../core/crypto-suite.ts';
 import { ExitCode, exitCodes, JrError } from '../core/errors.ts';
 import { UsageError } from './errors.ts';
 import { type RawAnswer, requestWithCa, trustedCa } from './https-ca.ts';
@@ -39,7 +40,10 @@ export interface ApiResult<T> {
 /** Who signs a client's requests (docs/api.md#authentication): `keyid` is `<institution>/<key id>`. */
 export interface RequestSigner {
   keyid: string;
+  /** The Ed25519 seed or, on an sm2-sm3 chain, the SM2 private key. */
   seed: Uint8Array;
+  /** The chain's suite, which the key is of (default Ed25519). */
+  suite?: CryptoSuite;
 }
 
 export class ApiClient {
@@ -76,7 +80,14 @@ export class ApiClient {
       const created = Math.floor(Date.now() / 1000);
       Object.assign(
         headers,
-        signRequest({ method, url, body }, this.signer.keyid, this.signer.seed, created),
+        signRequest(
+          { method, url, body },
+          this.signer.keyid,
+          this.signer.seed,
+          created,
+          undefined,
+          this.signer.suite,
+        ),
       );
     }
     let raw: RawAnswer;

@@ -14,6 +14,7 @@ import { runCaseDemo } from './devnet-case-demo.ts';
 import { prepareSealing } from './devnet-sealing.ts';
 import { resolveIdentity, submitEvidence } from './evidence.ts';
 import { type CliIo, parsePositiveInt } from './io.ts';
+import { suiteOption } from './keys.ts';
 import { formatVerification } from './receipt.ts';
 
 export const SAMPLES: { type: EvidenceType; caseId: string; label: string; text: string }[] = [
@@ -134,6 +135,11 @@ export function registerDevnetCommand(program: Command, io: CliIo): void {
         "demo's court then records its decision through its own node",
     )
     .option('--exit-after-demo', 'with --demo: stop the devnet when the demo is done')
+    .option(
+      '--crypto-suite <suite>',
+      "the chain's algorithms (first run only, ADR 014): ed25519-sha256 (default) or sm2-sm3 (SM2 keys and\n" +
+        'signatures, SM3 hashes; the embedded TSA still signs with P-256)',
+    )
     .action(
       async (opts: {
         validators: number;
@@ -145,7 +151,9 @@ export function registerDevnetCommand(program: Command, io: CliIo): void {
         demo?: boolean;
         observer?: boolean;
         exitAfterDemo?: boolean;
+        cryptoSuite?: string;
       }) => {
+        const cryptoSuite = suiteOption(opts.cryptoSuite);
         const out = (s: string) => io.out(`${s}\n`);
         const devnet = await startDevnet({
           dir: opts.dir,
@@ -156,6 +164,7 @@ export function registerDevnetCommand(program: Command, io: CliIo): void {
           logFormat: opts.logFormat === 'pretty' ? 'pretty' : 'json',
           out,
           ...(opts.observer ? { observer: true } : {}),
+          cryptoSuite,
         });
         let stopping = false;
         const stopped = new Promise<void>((resolveStop) => {

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { toHex, tryFromHex, utf8 } from '../core/bytes.ts';
 import { isCaseRef, sealLabel } from '../core/case-seal.ts';
 import { sha256 } from '../core/crypto.ts';
+import { cryptoSuite } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
 import {
   type EvidenceRecord,
@@ -18,8 +19,8 @@ import {
   isEvidenceType,
   validateEvidence,
 } from '../core/evidence.ts';
-import { type Genesis, parseGenesis } from '../core/genesis.ts';
-import { type KeyPair, readKeyFile } from '../core/keys.ts';
+import { type Genesis, genesisSuite, parseGenesis } from '../core/genesis.ts';
+import { KeyErrorCode, KeyFileError, type KeyPair, readKeyFile } from '../core/keys.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { HttpTsaClient } from '../timestamp/index.ts';
 import {
@@ -29,7 +30,14 @@ import {
   defaultCaseKeysDir,
   storedCaseFor,
 } from './case-sealing.ts';
-import { ApiClient, ApiClientErrorCode, type ApiResult, nodeUrl, toError } from './client.ts';
+import {
+  ApiClient,
+  ApiClientErrorCode,
+  type ApiResult,
+  nodeUrl,
+  type RequestSigner,
+  toError,
+} from './client.ts';
 import { expandInputs, hashFile, Progress } from './files.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
 import { passphraseIfEncrypted } from './passphrase.ts';
@@ -38,6 +46,7 @@ import { passphraseIfEncrypted } from './passphrase.ts';
 const TX_TTL_MS = 10 * 60 * 1000;
 
 export interface Identity {
+  /** A key of the chain's suite (checked against the genesis). */
   key: KeyPair;
   institution: string;
   keyId: string;
@@ -61,8 +70,9 @@ export async function resolveIdentity(
 ): Promise<Identity> {
   // An encrypted key file: JRCHAIN_KEY_PASSPHRASE, else a prompt on a terminal (passphrase.ts).
   const passphrase = await passphraseIfEncrypted(keyFile);
-  const key = readKeyFile(keyFile, passphrase === undefined ? {} : { passphrase });
+  const key = readKeyFile(keyFile, { suite: 'any', ...(passphrase === undefined ? {} : { passphrase }) });
   const genesis = await fetchGenesis(client);
+  checkKeySuite(keyFile, key, genesis);
   const pub = toHex(key.publicKey);
   // The registry in force (ADR 006): the genesis institutions plus those and the keys governance added,
   // without revoked keys. A node that predates governance has no /v1/governance: use the genesis.
@@ -72,7 +82,7 @@ export async function resolveIdentity(
       if (hex !== pub) continue;
       if ((institution ?? inst.id) !== inst.id || (keyId ?? id) !== id) continue;
       // From here on the client signs its requests as this key (case reads need it).
-      client.signer = { keyid: `${inst.id}/${id}`, seed: key.seed };
+      client.signer = requestSigner(`${inst.id}/${id}`, key);
       const sealingRequired = genesis.cases.sealing === 'required';
       return { key, institution: inst.id, keyId: id, chainId: genesis.chainId, sealingRequired };
     }
@@ -81,6 +91,23 @@ export async function resolveIdentity(
     CliErrorCode.keyNotRegistered,
     `the key in ${keyFile} (${pub.slice(0, 16)}…) is not a client key of ${institution ?? 'any institution'} in this chain's registry`,
   );
+}
+
+/** A key of one suite cannot sign for a chain of the other (ADR 014): KEY_FILE_WRONG_SUITE, not "not registered". */
+export function checkKeySuite(keyFile: string, key: KeyPair, genesis: Genesis): void {
+  const suite = genesisSuite(genesis).name;
+  if (key.suite !== suite)
+    throw new KeyFileError(
+      KeyErrorCode.wrongSuite,
+      `key file ${keyFile} holds a ${key.suite} key; chain ${genesis.chainId} needs a ${suite} key`,
+      { keySuite: key.suite, chainSuite: suite },
+    );
+}
+
+/** Signs requests as `keyid` with `key`: its SM2 private key on an SM chain, else its Ed25519 seed. */
+export function requestSigner(keyid: string, key: KeyPair): RequestSigner {
+  const suite = cryptoSuite(key.suite);
+  return { keyid, seed: key.privateKey ?? key.seed, suite };
 }
 
 async function registryOf(
@@ -126,6 +153,7 @@ export function evidenceTx(id: Identity, e: EvidenceRecord, now = Date.now()): T
       },
       id.key.signer,
     ),
+    cryptoSuite(id.key.suite),
   );
 }
 

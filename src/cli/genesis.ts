@@ -13,6 +13,7 @@ import { loadGenesisFile } from '../core/genesis-file.ts';
 import { assembleGenesis, readMemberFile } from '../core/member.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../core/params.ts';
 import { CliError, CliErrorCode, type CliIo, collect, ExitCode, emit, UsageError } from './io.ts';
+import { suiteOption } from './keys.ts';
 
 function parseConsensusOverrides(pairs: string[]): Partial<ConsensusParams> {
   const out: Partial<ConsensusParams> = {};
@@ -38,7 +39,11 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
   const genesis = program
     .command('genesis')
     .description('assemble and check the genesis that defines a chain');
+  registerCreate(genesis, io);
+  registerVerify(genesis, io);
+}
 
+function registerCreate(genesis: Command, io: CliIo): void {
   genesis
     .command('create')
     .description(
@@ -55,6 +60,11 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
       `cases.sealing: required (validators refuse unsealed case records, ADR 015) or optional`,
       DEFAULT_CASE_SEALING,
     )
+    .option(
+      '--crypto-suite <suite>',
+      "the chain's hash and signature algorithms (ADR 014): ed25519-sha256 (default) or sm2-sm3; every\n" +
+        'member key must be of it (`jrchain init --crypto-suite`)',
+    )
     .option('--created-at <iso>', 'creation time (default: now)')
     .option('--force', 'overwrite an existing output file')
     .option('--json', 'print machine-readable JSON')
@@ -67,11 +77,13 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
         consensus?: string[];
         createdAt?: string;
         caseSealing: string;
+        cryptoSuite?: string;
         force?: boolean;
         json?: boolean;
       }) => {
         const createdAt = opts.createdAt === undefined ? new Date() : new Date(opts.createdAt);
         if (Number.isNaN(createdAt.getTime())) throw new UsageError('--created-at must be an ISO-8601 time');
+        const cryptoSuite = suiteOption(opts.cryptoSuite);
         const caseSealing = opts.caseSealing as CaseSealing;
         if (!CaseSealingModes.includes(caseSealing))
           throw new UsageError(`--case-sealing must be one of: ${CaseSealingModes.join(', ')}`);
@@ -91,6 +103,8 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
           consensus: parseConsensusOverrides(opts.consensus ?? []),
           trustAnchors,
           caseSealing,
+          // The default suite writes no `cryptoSuite` field: the genesis is what it always was.
+          ...(cryptoSuite === 'ed25519-sha256' ? {} : { cryptoSuite }),
         });
         try {
           writeFileSync(opts.out, `${JSON.stringify(genesisToJson(g), null, 2)}\n`, {
@@ -106,7 +120,9 @@ export function registerGenesisCommands(program: Command, io: CliIo): void {
         emit(io, opts.json === true, d, () => describeText(d));
       },
     );
+}
 
+function registerVerify(genesis: Command, io: CliIo): void {
   genesis
     .command('verify')
     .description('strictly validate a genesis file and print its chain id and hash (exit 1 if invalid)')

@@ -10,7 +10,7 @@
 
 import { type Command, InvalidArgumentError } from 'commander';
 import { toHex, tryFromHex } from '../core/bytes.ts';
-import { PUBLIC_KEY_LENGTH } from '../core/crypto.ts';
+import { type CryptoSuite, cryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import {
   encodeGovernance,
   type GovernanceAction,
@@ -23,6 +23,7 @@ import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS } from '../core/params.t
 import { type InstitutionRole, ROLE_NAMES } from '../core/roles.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../core/tx.ts';
 import { ApiClient, nodeUrl, toError } from './client.ts';
+import { checkKeySuite, fetchGenesis } from './evidence.ts';
 import { CliError, CliErrorCode, type CliIo, ExitCode, emit, UsageError } from './io.ts';
 import { passphraseIfEncrypted } from './passphrase.ts';
 
@@ -62,6 +63,7 @@ export interface GovernanceJson {
 }
 
 export interface ValidatorIdentity {
+  /** A validator key of the chain's suite (checked against the genesis). */
   key: KeyPair;
   institution: string;
   chainId: string;
@@ -74,11 +76,9 @@ export function fetchGovernance(client: ApiClient): Promise<GovernanceJson> {
 /** The institution whose validator key (in the set in force) is the key in `keyFile`. */
 export async function resolveValidator(client: ApiClient, keyFile: string): Promise<ValidatorIdentity> {
   const passphrase = await passphraseIfEncrypted(keyFile);
-  const key = readKeyFile(keyFile, passphrase === undefined ? {} : { passphrase });
-  const [gov, genesis] = await Promise.all([
-    fetchGovernance(client),
-    client.get<{ genesis: { chainId: string } }>('/v1/genesis'),
-  ]);
+  const key = readKeyFile(keyFile, { suite: 'any', ...(passphrase === undefined ? {} : { passphrase }) });
+  const [gov, genesis] = await Promise.all([fetchGovernance(client), fetchGenesis(client)]);
+  checkKeySuite(keyFile, key, genesis);
   const pub = toHex(key.publicKey);
   const v = gov.validatorSet.validators.find((x) => x.publicKey === pub);
   if (v === undefined) {
@@ -87,7 +87,7 @@ export async function resolveValidator(client: ApiClient, keyFile: string): Prom
       `the key in ${keyFile} (${pub.slice(0, 16)}…) is not a validator key of the set in force (epoch ${gov.validatorSet.epoch})`,
     );
   }
-  return { key, institution: v.institution, chainId: genesis.body.genesis.chainId };
+  return { key, institution: v.institution, chainId: genesis.chainId };
 }
 
 export function governanceTx(id: ValidatorIdentity, g: GovernanceRecord, now: number): TxEnvelope {
@@ -101,23 +101,24 @@ export function governanceTx(id: ValidatorIdentity, g: GovernanceRecord, now: nu
         nonce: 0,
         createdAt: now,
         ttlMs: TX_TTL_MS,
-        payload: encodeGovernance(g),
+        payload: encodeGovernance(g, cryptoSuite(id.key.suite)),
       },
       id.key.signer,
     ),
+    cryptoSuite(id.key.suite),
   );
 }
 
+/** Hex of any length: validateAction then checks it against the chain's suite (32 or 65 bytes, ADR 014). */
 function publicKeyArg(hex: string): Uint8Array {
   const b = tryFromHex(hex);
-  if (b === undefined || b.length !== PUBLIC_KEY_LENGTH)
-    throw new UsageError(`public key must be ${PUBLIC_KEY_LENGTH} bytes of hex, got "${hex}"`);
+  if (b === undefined || b.length === 0) throw new UsageError(`public key must be hex, got "${hex}"`);
   return b;
 }
 
 function clientKeyOption(value: string, prev: string[] = []): string[] {
-  if (!/^[^=]+=[0-9a-fA-F]{64}$/.test(value))
-    throw new InvalidArgumentError('must be keyId=<32-byte public key in hex>');
+  if (!/^[^=]+=(?:[0-9a-fA-F]{2})+$/.test(value))
+    throw new InvalidArgumentError('must be keyId=<public key in hex>');
   return [...prev, value];
 }
 
@@ -142,12 +143,34 @@ function confidentialityAction(
   }
 }
 
-/** The action named on the command line; validated like the codec would, with a usage error. */
+/** The action named on the command line; validated like the codec would (for `suite`), with a usage error. */
 export function actionFromArgs(
   name: string,
   args: readonly string[],
-  opts: { clientKey?: string[] },
+  opts: { clientKey?: string[]; peerKey?: string },
+  suite: CryptoSuite = ED25519_SHA256,
 ): GovernanceAction {
+  return checkedAction(parseAction(name, args, opts), suite);
+}
+
+/** Validates an action like the codec would for a chain of `suite`, with a usage error. */
+function checkedAction(action: GovernanceAction, suite: CryptoSuite): GovernanceAction {
+  try {
+    validateAction(action, suite);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return action;
+}
+
+/** The action named on the command line, not yet validated (its keys' length depends on the chain's suite). */
+function parseAction(
+  name: string,
+  args: readonly string[],
+  opts: { clientKey?: string[]; peerKey?: string },
+): GovernanceAction {
+  // An sm2-sm3 chain's validator also names its Ed25519 libp2p key (ADR 014); validateAction says when.
+  const peerKey = opts.peerKey === undefined ? {} : { peerKey: publicKeyArg(opts.peerKey) };
   const need = (n: number, usage: string) => {
     if (args.length !== n) throw new UsageError(`usage: jrchain gov propose ${name} ${usage}`);
   };
@@ -180,7 +203,7 @@ export function actionFromArgs(
       break;
     case 'add-validator':
       need(2, '<institution> <public key hex>');
-      action = { type: 'addValidator', institution: args[0]!, publicKey: publicKeyArg(args[1]!) };
+      action = { type: 'addValidator', institution: args[0]!, publicKey: publicKeyArg(args[1]!), ...peerKey };
       break;
     case 'remove-validator':
       need(1, '<institution>');
@@ -188,7 +211,12 @@ export function actionFromArgs(
       break;
     case 'rotate-validator-key':
       need(2, '<institution> <public key hex>');
-      action = { type: 'rotateValidatorKey', institution: args[0]!, publicKey: publicKeyArg(args[1]!) };
+      action = {
+        type: 'rotateValidatorKey',
+        institution: args[0]!,
+        publicKey: publicKeyArg(args[1]!),
+        ...peerKey,
+      };
       break;
     case 'set-params': {
       need(1, "'<JSON object of consensus parameters>' (unnamed ones keep their genesis defaults)");
@@ -214,11 +242,6 @@ export function actionFromArgs(
       break;
     default:
       action = confidentialityAction(name, args, need);
-  }
-  try {
-    validateAction(action);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
   }
   return action;
 }
@@ -268,6 +291,7 @@ function registerPropose(gov: Command, io: CliIo): void {
     .argument('[args...]', "the action's arguments")
     .requiredOption('--key <file>', "this institution's validator key file")
     .option('--client-key <keyId=hex>', 'register-institution: a client key (repeatable)', clientKeyOption)
+    .option('--peer-key <hex>', 'add-/rotate-validator on an sm2-sm3 chain: its Ed25519 libp2p public key')
     .option('--deadline-hours <h>', 'expires unless approved by a quorum within this many hours (default 24)')
     .option('--wait', 'wait until the proposal is committed')
     .option(...NODE_OPTION)
@@ -279,13 +303,14 @@ function registerPropose(gov: Command, io: CliIo): void {
         opts: {
           key: string;
           clientKey?: string[];
+          peerKey?: string;
           deadlineHours?: string;
           wait?: boolean;
           node?: string;
           json?: boolean;
         },
       ) => {
-        const action = actionFromArgs(name, args, opts);
+        const parsed = parseAction(name, args, opts);
         const hours = Number(opts.deadlineHours ?? 24);
         if (!(hours > 0) || hours * HOUR_MS > Limits.governanceMaxDeadlineMs)
           throw new UsageError(
@@ -293,6 +318,7 @@ function registerPropose(gov: Command, io: CliIo): void {
           );
         const client = new ApiClient(nodeUrl(opts.node));
         const id = await resolveValidator(client, opts.key);
+        const action = checkedAction(parsed, cryptoSuite(id.key.suite));
         const now = Date.now();
         const env = governanceTx(
           id,

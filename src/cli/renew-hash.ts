@@ -4,10 +4,12 @@
  * H'; only H'(document) goes to the node, in a `hash-renewal` tx signed with the institution's client key.
  * Retry-safe like `evidence submit`: the nonce derives from (institution, evidence tx).
  */
+
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { fromHex, toHex, tryFromHex, utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/crypto.ts';
+import { cryptoSuite } from '../core/crypto-suite.ts';
 import { encodeHashRenewal, type RenewalHashAlg, RenewalHashAlgs } from '../core/hash-renewal.ts';
 import { envelope, signTx, type TxEnvelope } from '../core/tx.ts';
 import { ApiClient, nodeUrl, toError } from './client.ts';
@@ -44,6 +46,7 @@ export function hashRenewalTx(
       },
       id.key.signer,
     ),
+    cryptoSuite(id.key.suite),
   );
 }
 

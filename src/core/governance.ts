@@ -14,6 +14,7 @@ import {
   Writer,
 } from './codec.ts';
 import { HASH_LENGTH, PUBLIC_KEY_LENGTH } from './crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from './crypto-suite.ts';
 import { ID_PATTERN, Limits } from './limits.ts';
 import { type ConsensusParams, DEFAULT_CONSENSUS_PARAMS, validateConsensusParams } from './params.ts';
 import { type InstitutionRole, InstitutionRoles, isInstitutionRole, roleOfCode } from './roles.ts';
@@ -51,9 +52,10 @@ export type GovernanceAction =
   | { type: 'registerInstitution'; id: string; name: string; clientKeys: ClientKeyEntry[] }
   | { type: 'addClientKey'; institution: string; keyId: string; publicKey: Uint8Array }
   | { type: 'revokeClientKey'; institution: string; keyId: string }
-  | { type: 'addValidator'; institution: string; publicKey: Uint8Array }
+  /** `peerKey`: on an sm2-sm3 chain only, and there required, the Ed25519 libp2p key (ADR 014, genesis peerKey). */
+  | { type: 'addValidator'; institution: string; publicKey: Uint8Array; peerKey?: Uint8Array }
   | { type: 'removeValidator'; institution: string }
-  | { type: 'rotateValidatorKey'; institution: string; publicKey: Uint8Array }
+  | { type: 'rotateValidatorKey'; institution: string; publicKey: Uint8Array; peerKey?: Uint8Array }
   | { type: 'setConsensusParams'; params: ConsensusParams }
   | { type: 'setInstitutionRole'; institution: string; role: InstitutionRole }
   /** Registers or rotates the X25519 key case keys are wrapped to for the institution (ADR 011). */
@@ -84,9 +86,27 @@ function checkId(v: string, what: string): void {
   if (typeof v !== 'string' || !ID_PATTERN.test(v)) throw invalidField(`${what} must match ${ID_PATTERN}`);
 }
 
-function checkKey(k: Uint8Array, what: string): void {
-  if (!(k instanceof Uint8Array) || k.length !== PUBLIC_KEY_LENGTH)
-    throw invalidField(`${what} must be a 32-byte Ed25519 public key`);
+/** Client and validator keys are of the chain's suite (ADR 014): 32-byte Ed25519, or 65-byte SM2 points. */
+function checkKey(k: Uint8Array, what: string, suite: CryptoSuite): void {
+  const name = suite === ED25519_SHA256 ? 'Ed25519' : suite.name;
+  if (!(k instanceof Uint8Array) || k.length !== suite.publicKeyLength)
+    throw invalidField(`${what} must be a ${suite.publicKeyLength}-byte ${name} public key`);
+  // Ed25519 keys were only ever length-checked here; an SM2 key must also be a point of the curve.
+  if (suite === ED25519_SHA256) return;
+  try {
+    suite.checkPublicKey(k);
+  } catch (err) {
+    throw invalidField(`${what}: ${(err as Error).message}`);
+  }
+}
+
+/** An sm2-sm3 chain's validator names its Ed25519 libp2p key too; an Ed25519 chain's has none (ADR 014). */
+function checkPeerKey(peerKey: Uint8Array | undefined, suite: CryptoSuite): void {
+  if (suite === ED25519_SHA256) {
+    if (peerKey !== undefined) throw invalidField('a peer key is only named on an sm2-sm3 chain');
+  } else if (!(peerKey instanceof Uint8Array) || peerKey.length !== PUBLIC_KEY_LENGTH) {
+    throw invalidField(`peer key must be a ${PUBLIC_KEY_LENGTH}-byte Ed25519 public key (libp2p identity)`);
+  }
 }
 
 function checkClientKeyId(keyId: string): void {
@@ -95,7 +115,7 @@ function checkClientKeyId(keyId: string): void {
     throw invalidField(`key id "${RESERVED_KEY_ID}" is reserved for validator keys`);
 }
 
-export function validateAction(a: GovernanceAction): void {
+export function validateAction(a: GovernanceAction, suite: CryptoSuite = ED25519_SHA256): void {
   switch (a.type) {
     case 'registerInstitution': {
       checkId(a.id, 'institution id');
@@ -113,7 +133,7 @@ export function validateAction(a: GovernanceAction): void {
       const keys = new Set<string>();
       for (const k of a.clientKeys) {
         checkClientKeyId(k.keyId);
-        checkKey(k.publicKey, 'client key');
+        checkKey(k.publicKey, 'client key', suite);
         if (ids.has(k.keyId)) throw invalidField(`key id ${k.keyId} appears twice`);
         if (keys.has(toHex(k.publicKey))) throw invalidField('a client key appears twice');
         ids.add(k.keyId);
@@ -124,7 +144,7 @@ export function validateAction(a: GovernanceAction): void {
     case 'addClientKey':
       checkId(a.institution, 'institution id');
       checkClientKeyId(a.keyId);
-      checkKey(a.publicKey, 'client key');
+      checkKey(a.publicKey, 'client key', suite);
       return;
     case 'revokeClientKey':
       checkId(a.institution, 'institution id');
@@ -133,7 +153,8 @@ export function validateAction(a: GovernanceAction): void {
     case 'addValidator':
     case 'rotateValidatorKey':
       checkId(a.institution, 'institution id');
-      checkKey(a.publicKey, 'validator key');
+      checkKey(a.publicKey, 'validator key', suite);
+      checkPeerKey(a.peerKey, suite);
       return;
     case 'removeValidator':
       checkId(a.institution, 'institution id');
@@ -159,10 +180,10 @@ export function validateAction(a: GovernanceAction): void {
   }
 }
 
-function validateRecord(g: GovernanceRecord): void {
+function validateRecord(g: GovernanceRecord, suite: CryptoSuite): void {
   if (g.kind === 'propose') {
     if (!Number.isSafeInteger(g.deadline) || g.deadline < 0) throw invalidField('deadline must be epoch ms');
-    validateAction(g.action);
+    validateAction(g.action, suite);
   } else if (g.kind === 'approve') {
     if (!(g.proposalId instanceof Uint8Array) || g.proposalId.length !== HASH_LENGTH)
       throw invalidField(`proposal id must be ${HASH_LENGTH} bytes`);
@@ -171,22 +192,28 @@ function validateRecord(g: GovernanceRecord): void {
   }
 }
 
-export function writeAction(w: Writer, a: GovernanceAction): void {
+/**
+ * Keys are written at the suite's length, so an Ed25519 chain's records are byte-for-byte what they were; an SM
+ * chain's validator actions append the 32-byte peer key (docs/encoding.md).
+ */
+export function writeAction(w: Writer, a: GovernanceAction, suite: CryptoSuite = ED25519_SHA256): void {
+  const keyLength = suite.publicKeyLength;
   w.u8(ActionCodes[a.type]);
   switch (a.type) {
     case 'registerInstitution':
       w.string(a.id).string(a.name).varint(a.clientKeys.length);
-      for (const k of a.clientKeys) w.string(k.keyId).fixed(k.publicKey, PUBLIC_KEY_LENGTH);
+      for (const k of a.clientKeys) w.string(k.keyId).fixed(k.publicKey, keyLength);
       return;
     case 'addClientKey':
-      w.string(a.institution).string(a.keyId).fixed(a.publicKey, PUBLIC_KEY_LENGTH);
+      w.string(a.institution).string(a.keyId).fixed(a.publicKey, keyLength);
       return;
     case 'revokeClientKey':
       w.string(a.institution).string(a.keyId);
       return;
     case 'addValidator':
     case 'rotateValidatorKey':
-      w.string(a.institution).fixed(a.publicKey, PUBLIC_KEY_LENGTH);
+      w.string(a.institution).fixed(a.publicKey, keyLength);
+      if (suite !== ED25519_SHA256) w.fixed(a.peerKey!, PUBLIC_KEY_LENGTH);
       return;
     case 'removeValidator':
       w.string(a.institution);
@@ -206,13 +233,13 @@ export function writeAction(w: Writer, a: GovernanceAction): void {
   }
 }
 
-export function readAction(r: Reader): GovernanceAction {
+export function readAction(r: Reader, suite: CryptoSuite = ED25519_SHA256): GovernanceAction {
   const code = r.u8('governance action');
   const type = actionByCode.get(code);
   if (type === undefined)
     throw new CodecError(CodecErrorCode.unknownType, `unknown governance action code ${code}`);
   const id = (what: string) => r.string(Limits.institutionIdBytes, what);
-  const key = (what: string) => r.fixed(PUBLIC_KEY_LENGTH, what);
+  const key = (what: string) => r.fixed(suite.publicKeyLength, what);
   switch (type) {
     case 'registerInstitution': {
       const inst = id('institution id');
@@ -233,8 +260,10 @@ export function readAction(r: Reader): GovernanceAction {
     case 'revokeClientKey':
       return { type, institution: id('institution id'), keyId: r.string(Limits.keyIdBytes, 'key id') };
     case 'addValidator':
-    case 'rotateValidatorKey':
-      return { type, institution: id('institution id'), publicKey: key('validator key') };
+    case 'rotateValidatorKey': {
+      const v = { type, institution: id('institution id'), publicKey: key('validator key') };
+      return suite === ED25519_SHA256 ? v : { ...v, peerKey: r.fixed(PUBLIC_KEY_LENGTH, 'peer key') };
+    }
     case 'removeValidator':
       return { type, institution: id('institution id') };
     case 'setConsensusParams': {
@@ -250,7 +279,11 @@ export function readAction(r: Reader): GovernanceAction {
       return { type, institution, role };
     }
     case 'setEncryptionKey':
-      return { type, institution: id('institution id'), publicKey: key('encryption key') };
+      return {
+        type,
+        institution: id('institution id'),
+        publicKey: r.fixed(PUBLIC_KEY_LENGTH, 'encryption key'),
+      };
     case 'setAuditAccess': {
       const institution = id('institution id');
       const g = r.u8('granted');
@@ -260,41 +293,42 @@ export function readAction(r: Reader): GovernanceAction {
   }
 }
 
-export function writeGovernance(w: Writer, g: GovernanceRecord): void {
-  validateRecord(g);
+export function writeGovernance(w: Writer, g: GovernanceRecord, suite: CryptoSuite = ED25519_SHA256): void {
+  validateRecord(g, suite);
   w.u8(GOVERNANCE_VERSION).u8(GovernanceKinds[g.kind]);
   if (g.kind === 'propose') {
     w.varint(g.deadline);
-    writeAction(w, g.action);
+    writeAction(w, g.action, suite);
   } else {
     w.fixed(g.proposalId, HASH_LENGTH);
   }
 }
 
-export function readGovernance(r: Reader): GovernanceRecord {
+/** Reads a record of a chain of `suite`: its keys are that suite's (the record itself does not say). */
+export function readGovernance(r: Reader, suite: CryptoSuite = ED25519_SHA256): GovernanceRecord {
   expectVersion(r, GOVERNANCE_VERSION, 'governance record');
   const kind = r.u8('governance kind');
   let g: GovernanceRecord;
   if (kind === GovernanceKinds.propose) {
     const deadline = r.varint('deadline');
-    g = { kind: 'propose', deadline, action: readAction(r) };
+    g = { kind: 'propose', deadline, action: readAction(r, suite) };
   } else if (kind === GovernanceKinds.approve) {
     g = { kind: 'approve', proposalId: r.fixed(HASH_LENGTH, 'proposal id') };
   } else {
     throw new CodecError(CodecErrorCode.unknownType, `unknown governance kind ${kind}`);
   }
-  validateRecord(g);
+  validateRecord(g, suite);
   return g;
 }
 
-export function encodeGovernance(g: GovernanceRecord): Uint8Array {
+export function encodeGovernance(g: GovernanceRecord, suite: CryptoSuite = ED25519_SHA256): Uint8Array {
   const w = new Writer(256);
-  writeGovernance(w, g);
+  writeGovernance(w, g, suite);
   return w.finish();
 }
 
-export function decodeGovernance(bytes: Uint8Array): GovernanceRecord {
-  return decodeExact(bytes, Limits.txPayloadBytes, 'governance record', readGovernance);
+export function decodeGovernance(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): GovernanceRecord {
+  return decodeExact(bytes, Limits.txPayloadBytes, 'governance record', (r) => readGovernance(r, suite));
 }
 
 /** A one-line description for logs and `gov list`. */

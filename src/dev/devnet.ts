@@ -5,8 +5,10 @@
  * Ctrl-C, which stops everything cleanly. A second run resumes the same chain. With `observer`, a court
  * (`court-a`) also runs an observer node that every validator admits (docs/cases.md).
  */
+
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { SuiteName } from '../core/crypto-suite.ts';
 import { JrError } from '../core/errors.ts';
 import { DEFAULT_CASE_SEALING, genesisToJson } from '../core/genesis.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
@@ -54,6 +56,8 @@ export interface DevnetOptions {
   nodeEnv?: NodeJS.ProcessEnv;
   /** Also a court (`court-a`) with an observer node on the ports after the validators' (first run only). */
   observer?: boolean;
+  /** The chain's suite (ADR 014; first run only): sm2-sm3 gives every institution SM2 keys. Default Ed25519. */
+  cryptoSuite?: SuiteName;
 }
 
 /** The layout a devnet keeps across runs (ports live in the genesis and configs, so they are fixed at creation). */
@@ -64,6 +68,8 @@ interface DevnetLayout {
   apiBasePort: number;
   tsaPort: number;
   observer?: boolean;
+  /** Absent: ed25519-sha256. */
+  cryptoSuite?: SuiteName;
 }
 
 /** The court that runs the devnet's observer node. */
@@ -86,10 +92,14 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
   const layoutPath = join(dir, LAYOUT_FILE);
   if (existsSync(layoutPath)) {
     const layout = JSON.parse(readFileSync(layoutPath, 'utf8')) as DevnetLayout;
-    o.out(`resuming the devnet in ${dir} (${layout.validators} validators, chain ${layout.chainId})`);
+    const suite = layout.cryptoSuite ?? 'ed25519-sha256';
+    o.out(
+      `resuming the devnet in ${dir} (${layout.validators} validators, chain ${layout.chainId}, ${suite})`,
+    );
     return layout;
   }
   if (o.validators < 1 || o.validators > 26) throw new JrError('USAGE', '--validators must be 1-26');
+  const suite = o.cryptoSuite ?? 'ed25519-sha256';
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const layout: DevnetLayout = {
     chainId: 'jrchain-devnet',
@@ -98,8 +108,9 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
     apiBasePort: o.apiBasePort,
     tsaPort: o.tsaPort,
     ...(o.observer ? { observer: true } : {}),
+    ...(suite === 'ed25519-sha256' ? {} : { cryptoSuite: suite }),
   };
-  o.out(`creating a devnet in ${dir}: ${o.validators} institutions, an embedded TSA, a genesis`);
+  o.out(`creating a devnet in ${dir}: ${o.validators} institutions, an embedded TSA, a genesis (${suite})`);
   await initTsaDir(join(dir, 'tsa'), { organization: 'JRChain Devnet Time Authority', now: new Date() });
   // The root's CRL: evidence records carry it as revocation data (docs/long-term.md).
   const crl = await issueTsaCrl(join(dir, 'tsa'), { now: new Date(), days: 30 });
@@ -116,6 +127,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
       tsaUrl,
       renewal: DEVNET_RENEWAL,
       crlFiles: [crl.file],
+      cryptoSuite: suite,
     });
     const member = readMemberFile(r.memberFile);
     // With four or more institutions the third mediates and the fourth is a court (the case demo's parties).
@@ -132,6 +144,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
         p2pPort: o.basePort + o.validators,
         apiPort: o.apiBasePort + o.validators,
         tsaUrl,
+        cryptoSuite: suite,
       })
     : undefined;
   if (observer !== undefined) members.push(readMemberFile(observer.memberFile));
@@ -141,6 +154,7 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
     createdAt: new Date(),
     trustAnchors: [rootPem],
     caseSealing: DEFAULT_CASE_SEALING,
+    ...(suite === 'ed25519-sha256' ? {} : { cryptoSuite: suite }),
     // A devnet should feel quick: small batches and short timeouts on loopback.
     consensus: { maxBatchWaitMs: 20, requestTimeoutMs: 4000, viewChangeTimeoutMs: 2000, ...o.consensus },
   });

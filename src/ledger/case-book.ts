@@ -4,7 +4,9 @@
  * valid event moves its case and counts in the statistics; checked alone (admission), an event is judged
  * against the stored state and changes nothing.
  */
+
 import type { CaseRecord } from '../core/case.ts';
+import type { CryptoSuite } from '../core/crypto-suite.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { applyCaseEvent, type CaseState } from './case-machine.ts';
 import { decodeCaseState, encodeCaseState } from './case-state.ts';
@@ -22,6 +24,8 @@ export interface CaseJudgeContext {
   readonly time: number;
   /** The genesis requires sealed case records (ADR 015). */
   readonly sealingRequired: boolean;
+  /** The chain's suite (ADR 014), for co-signatures. */
+  readonly suite: CryptoSuite;
 }
 
 export class CaseBook {
@@ -66,6 +70,7 @@ export class CaseBook {
       clientKey: (i, k) => ctx.registry.clientKeys().get(i)?.get(k),
       encryptionKey: (i) => ctx.registry.encryptionKeyOf(i),
       sealingRequired: ctx.sealingRequired,
+      suite: ctx.suite,
       at: { txHash: env.hash, height: ctx.height, index, time: ctx.time },
     });
     if (!verdict.ok) return reject(env, verdict.code, verdict.message);

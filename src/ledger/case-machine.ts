@@ -14,7 +14,8 @@ import {
   type FailReason,
 } from '../core/case.ts';
 import { isCaseRef } from '../core/case-ref.ts';
-import { Domain, verifySignature } from '../core/crypto.ts';
+import { Domain } from '../core/crypto.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { Limits } from '../core/limits.ts';
 import type { InstitutionRole } from '../core/roles.ts';
 import { TxErrorCode } from './errors.ts';
@@ -75,6 +76,8 @@ export interface CaseContext {
   encryptionKey(institution: string): Uint8Array | undefined;
   /** The genesis requires sealed case records (cases.sealing = required, ADR 015). */
   readonly sealingRequired: boolean;
+  /** The chain's suite (ADR 014): a co-signature is of it. Absent: Ed25519. */
+  readonly suite?: CryptoSuite;
   readonly at: Omit<CaseEventEntry, 'type' | 'institution'>;
 }
 
@@ -238,7 +241,8 @@ function checkCoSignature(
   }
   const key = ctx.clientKey(co.institution, co.keyId);
   const body = agreementSigningBody(ctx.chainId, caseId, e.agreementHash);
-  if (key === undefined || !verifySignature(key, Domain.caseAgreement, body, co.signature)) {
+  const suite = ctx.suite ?? ED25519_SHA256;
+  if (key === undefined || !suite.verify(key, Domain.caseAgreement, body, co.signature)) {
     return refuse(
       TxErrorCode.caseBadCoSignature,
       `the co-signature of ${co.institution}/${co.keyId} does not verify over the agreement`,

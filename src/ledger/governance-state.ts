@@ -7,89 +7,32 @@
  * Effects: every action takes effect from the block after the one that passes it. Validator and parameter
  * actions that pass in block p start a new epoch at height p + 1 (all of those passing in p share it).
  */
-import { fromHex, toHex } from '../core/bytes.ts';
-import { decodeExact, invalidField, type Reader, Writer } from '../core/codec.ts';
-import { HASH_LENGTH, PUBLIC_KEY_LENGTH } from '../core/crypto.ts';
+import { toHex } from '../core/bytes.ts';
+import { decodeExact } from '../core/codec.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { InvariantError, invariant } from '../core/errors.ts';
-import type { Genesis } from '../core/genesis.ts';
-import {
-  type GovernanceAction,
-  type GovernanceRecord,
-  isEpochAction,
-  PARAM_FIELDS,
-  readAction,
-  validateAction,
-  writeAction,
-} from '../core/governance.ts';
+import { type Genesis, genesisSuite } from '../core/genesis.ts';
+import { type GovernanceAction, type GovernanceRecord, isEpochAction } from '../core/governance.ts';
 import { Limits } from '../core/limits.ts';
-import type { ConsensusParams } from '../core/params.ts';
-import { DEFAULT_ROLE, type InstitutionRole, InstitutionRoles, roleOfCode } from '../core/roles.ts';
+import { DEFAULT_ROLE, type InstitutionRole } from '../core/roles.ts';
 import type { TxEnvelope } from '../core/tx.ts';
-import {
-  decodeValidatorSet,
-  encodeValidatorSet,
-  epochOf,
-  quorumSize,
-  type Validator,
-  type ValidatorSet,
-} from '../core/validators.ts';
+import { quorumSize, type Validator, type ValidatorSet } from '../core/validators.ts';
 import type { TxRejection } from './chain.ts';
 import { TxErrorCode } from './errors.ts';
+import {
+  type EpochInfo,
+  encodeSnapshot,
+  type InstitutionState,
+  type Proposal,
+  readSnapshot,
+  SNAPSHOT_MAX_BYTES,
+} from './governance-snapshot.ts';
 import { type ClientKeys, reject } from './rules.ts';
 
-export type ProposalStatus = 'pending' | 'passed' | 'failed' | 'expired';
-const STATUS_CODES: Record<ProposalStatus, number> = { pending: 0, passed: 1, failed: 2, expired: 3 };
-const STATUS_BY_CODE = new Map(Object.entries(STATUS_CODES).map(([k, v]) => [v, k as ProposalStatus]));
-
-export interface Proposal {
-  /** The PROPOSE tx's hash. */
-  readonly id: Uint8Array;
-  readonly idHex: string;
-  /** Institution of the proposing validator. */
-  readonly proposer: string;
-  /** Height of the block that recorded the proposal. */
-  readonly height: number;
-  /** Epoch ms: the proposal expires in the first block whose time is above it. */
-  readonly deadline: number;
-  readonly action: GovernanceAction;
-  /** Institutions whose validators approved, in order (the proposer first). */
-  approvals: string[];
-  status: ProposalStatus;
-  /** Height at which it passed, failed or was marked expired; 0 while pending. */
-  decidedHeight: number;
-  /** For a passed proposal: the first height at which its action is in force; 0 otherwise. */
-  effectiveHeight: number;
-  /** Why a failed proposal could not apply; empty otherwise. */
-  note: string;
-}
-
-export interface EpochInfo {
-  readonly epoch: number;
-  /** The first block height of the epoch (1 for epoch 0). */
-  readonly firstHeight: number;
-  readonly set: ValidatorSet;
-  readonly params: ConsensusParams;
-}
-
-interface InstitutionState {
-  name: string;
-  role: InstitutionRole;
-  /** Active client keys by key id. */
-  clientKeys: Map<string, Uint8Array>;
-  /** Revoked key ids: never reusable, so an old signature never names a new key. */
-  revoked: Set<string>;
-  /** The X25519 key case keys are wrapped to (ADR 011); none until governance registers one. */
-  encryptionKey?: Uint8Array | undefined;
-  /** A regulator granted audit access by governance. */
-  auditAccess?: boolean | undefined;
-}
+export type { EpochInfo, Proposal, ProposalStatus } from './governance-snapshot.ts';
 
 /** Decided proposals kept for `gov list`; older ones are forgotten (the txs stay in the ledger). */
 export const DECIDED_PROPOSALS_KEPT = 1024;
-
-/** Version 2 adds roles (version 1 reads as all banks); 3 encryption keys and audit access. */
-const SNAPSHOT_VERSION = 3;
-const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
 
 export class GovernanceState {
   readonly #institutions: Map<string, InstitutionState>;
@@ -98,27 +41,25 @@ export class GovernanceState {
   readonly #epochs: EpochInfo[];
   readonly #proposals: Map<string, Proposal>;
   #clientKeys: ClientKeys | undefined;
+  /** The chain's suite (ADR 014): the length of its client and validator keys. */
+  readonly #suite: CryptoSuite;
+  /** sm2-sm3 chains: validators' Ed25519 peer keys (genesis and governance), by SM2 key in hex (ADR 014). */
+  readonly #peerKeys: Map<string, Uint8Array>;
 
   private constructor(
     institutions: Map<string, InstitutionState>,
     usedKeys: Set<string>,
     epochs: EpochInfo[],
     proposals: Map<string, Proposal>,
+    suite: CryptoSuite,
+    peerKeys: Map<string, Uint8Array>,
   ) {
     this.#institutions = institutions;
     this.#usedKeys = usedKeys;
     this.#epochs = epochs;
     this.#proposals = proposals;
-  }
-
-  /** For the snapshot decoder only. */
-  static restore(
-    institutions: Map<string, InstitutionState>,
-    usedKeys: Set<string>,
-    epochs: EpochInfo[],
-    proposals: Map<string, Proposal>,
-  ): GovernanceState {
-    return new GovernanceState(institutions, usedKeys, epochs, proposals);
+    this.#suite = suite;
+    this.#peerKeys = peerKeys;
   }
 
   static fromGenesis(g: Genesis): GovernanceState {
@@ -134,7 +75,11 @@ export class GovernanceState {
       });
       for (const k of i.clientKeys) used.add(toHex(k.publicKey));
     }
-    for (const v of g.validators) used.add(toHex(v.publicKey));
+    const peerKeys = new Map<string, Uint8Array>();
+    for (const v of g.validators) {
+      used.add(toHex(v.publicKey));
+      if (v.peerKey !== undefined) peerKeys.set(toHex(v.publicKey), v.peerKey);
+    }
     const set: ValidatorSet = {
       validators: g.validators.map((v) => ({ institution: v.institution, publicKey: v.publicKey })),
     };
@@ -143,6 +88,8 @@ export class GovernanceState {
       used,
       [{ epoch: 0, firstHeight: 1, set, params: { ...g.consensus } }],
       new Map(),
+      genesisSuite(g),
+      peerKeys,
     );
   }
 
@@ -154,7 +101,15 @@ export class GovernanceState {
     }
     const proposals = new Map<string, Proposal>();
     for (const [k, p] of this.#proposals) proposals.set(k, { ...p, approvals: [...p.approvals] });
-    return new GovernanceState(inst, new Set(this.#usedKeys), [...this.#epochs], proposals);
+    const peers = new Map(this.#peerKeys);
+    return new GovernanceState(
+      inst,
+      new Set(this.#usedKeys),
+      [...this.#epochs],
+      proposals,
+      this.#suite,
+      peers,
+    );
   }
 
   // ---- reads ----
@@ -170,6 +125,23 @@ export class GovernanceState {
   /** The role of a registered institution; undefined for an unknown one. */
   roleOf(institution: string): InstitutionRole | undefined {
     return this.#institutions.get(institution)?.role;
+  }
+
+  /**
+   * On an sm2-sm3 chain, the Ed25519 libp2p peer key of the validator with SM2 key `publicKey`: the genesis
+   * `peerKey`, or the one the governance action that added or rotated it named (ADR 014). Undefined elsewhere.
+   */
+  peerKeyOf(publicKey: Uint8Array): Uint8Array | undefined {
+    return this.#peerKeys.get(toHex(publicKey));
+  }
+
+  /** Why a validator's peer key cannot be used: another validator's (now or before) already is it. */
+  #peerKeyFree(peerKey: Uint8Array | undefined): string | undefined {
+    if (peerKey === undefined) return undefined;
+    const hex = toHex(peerKey);
+    for (const k of this.#peerKeys.values())
+      if (toHex(k) === hex) return `peer key ${hex} is already a validator's`;
+    return undefined;
   }
 
   /** The institution's registered X25519 encryption key, if any. */
@@ -326,14 +298,14 @@ export class GovernanceState {
         if (!this.#institutions.has(a.institution)) return `unknown institution ${a.institution}`;
         if (inSet(a.institution)) return `${a.institution} already has a validator`;
         if (members.length >= Limits.validators) return `the set already has ${Limits.validators} validators`;
-        return keyFree(a.publicKey);
+        return keyFree(a.publicKey) ?? this.#peerKeyFree(a.peerKey);
       case 'removeValidator':
         if (!inSet(a.institution)) return `${a.institution} has no validator`;
         if (members.length <= 1) return 'the last validator cannot be removed';
         return undefined;
       case 'rotateValidatorKey':
         if (!inSet(a.institution)) return `${a.institution} has no validator`;
-        return keyFree(a.publicKey);
+        return keyFree(a.publicKey) ?? this.#peerKeyFree(a.peerKey);
       case 'setInstitutionRole': {
         const inst = this.#institutions.get(a.institution);
         if (inst === undefined) return `unknown institution ${a.institution}`;
@@ -434,6 +406,8 @@ export class GovernanceState {
     const next = this.#scheduledEpoch(height);
     let validators: Validator[] = [...next.set.validators];
     let params = next.params;
+    if ((a.type === 'addValidator' || a.type === 'rotateValidatorKey') && a.peerKey !== undefined)
+      this.#peerKeys.set(toHex(a.publicKey), a.peerKey);
     if (a.type === 'addValidator') {
       validators.push({ institution: a.institution, publicKey: a.publicKey });
       this.#usedKeys.add(toHex(a.publicKey));
@@ -487,113 +461,24 @@ export class GovernanceState {
   }
 
   // ---- snapshot ----
-
   encode(): Uint8Array {
-    const w = new Writer(4096);
-    w.u8(SNAPSHOT_VERSION).varint(this.#institutions.size);
-    for (const [id, i] of this.#institutions) {
-      w.string(id).string(i.name).u8(InstitutionRoles[i.role]).varint(i.clientKeys.size);
-      for (const [keyId, k] of i.clientKeys) w.string(keyId).fixed(k, PUBLIC_KEY_LENGTH);
-      w.varint(i.revoked.size);
-      for (const keyId of i.revoked) w.string(keyId);
-      w.optional(i.encryptionKey, (w, k) => w.fixed(k, PUBLIC_KEY_LENGTH)).u8(i.auditAccess ? 1 : 0);
-    }
-    const used = [...this.#usedKeys].sort();
-    w.varint(used.length);
-    for (const k of used) w.fixed(fromHex(k), PUBLIC_KEY_LENGTH);
-    w.varint(this.#epochs.length);
-    for (const e of this.#epochs) {
-      w.varint(e.epoch).varint(e.firstHeight).bytes(encodeValidatorSet(e.set));
-      for (const f of PARAM_FIELDS) w.varint(e.params[f]);
-    }
-    w.varint(this.#proposals.size);
-    for (const p of this.#proposals.values()) {
-      w.fixed(p.id, HASH_LENGTH).string(p.proposer).varint(p.height).varint(p.deadline);
-      writeAction(w, p.action);
-      w.varint(p.approvals.length);
-      for (const a of p.approvals) w.string(a);
-      w.u8(STATUS_CODES[p.status]).varint(p.decidedHeight).varint(p.effectiveHeight).string(p.note);
-    }
-    return w.finish();
+    const parts = {
+      institutions: this.#institutions,
+      usedKeys: this.#usedKeys,
+      peerKeys: this.#peerKeys,
+      epochs: this.#epochs,
+      proposals: this.#proposals,
+    };
+    return encodeSnapshot(parts, this.#suite);
   }
 
-  /** Decodes a stored snapshot; a store that holds an unreadable one is corrupt (InvariantError). */
-  static decode(bytes: Uint8Array): GovernanceState {
+  /** Decodes a stored snapshot of a chain of `suite`; an unreadable one means a corrupt store (InvariantError). */
+  static decode(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): GovernanceState {
     try {
-      return decodeExact(bytes, SNAPSHOT_MAX_BYTES, 'governance snapshot', readSnapshot);
+      const p = decodeExact(bytes, SNAPSHOT_MAX_BYTES, 'governance snapshot', (r) => readSnapshot(r, suite));
+      return new GovernanceState(p.institutions, p.usedKeys, p.epochs, p.proposals, suite, p.peerKeys);
     } catch (err) {
       throw new InvariantError(`stored governance snapshot does not decode: ${(err as Error).message}`);
     }
   }
-}
-
-function readSnapshot(r: Reader): GovernanceState {
-  const version = r.u8('governance snapshot version');
-  if (version < 1 || version > SNAPSHOT_VERSION) throw invalidField(`unknown snapshot version ${version}`);
-  const id = (what: string) => r.string(Limits.institutionIdBytes, what);
-  const institutions = new Map<string, InstitutionState>();
-  const ni = r.varintIn(0, Limits.institutions, 'institutions');
-  for (let i = 0; i < ni; i++) {
-    const inst = id('institution');
-    const name = r.string(Limits.institutionNameBytes, 'name');
-    const role = version === 1 ? DEFAULT_ROLE : roleOfCode(r.u8('role'));
-    if (role === undefined) throw invalidField('unknown institution role');
-    const clientKeys = new Map<string, Uint8Array>();
-    const nk = r.varintIn(0, Limits.clientKeysPerInstitution, 'client keys');
-    for (let j = 0; j < nk; j++) clientKeys.set(r.string(Limits.keyIdBytes), r.fixed(PUBLIC_KEY_LENGTH));
-    const revoked = new Set<string>();
-    const nr = r.varint('revoked keys');
-    for (let j = 0; j < nr; j++) revoked.add(r.string(Limits.keyIdBytes));
-    const v3 = version >= 3;
-    const encryptionKey = v3 ? r.optional(() => r.fixed(PUBLIC_KEY_LENGTH, 'encryption key')) : undefined;
-    const auditAccess = v3 && r.u8('audit access') === 1;
-    institutions.set(inst, { name, role, clientKeys, revoked, encryptionKey, auditAccess });
-  }
-  const usedKeys = new Set<string>();
-  const nu = r.varint('used keys');
-  for (let i = 0; i < nu; i++) usedKeys.add(toHex(r.fixed(PUBLIC_KEY_LENGTH)));
-  const epochs: EpochInfo[] = [];
-  const ne = r.varintIn(1, 2 ** 32, 'epochs');
-  for (let i = 0; i < ne; i++) {
-    const epoch = r.varint('epoch');
-    const firstHeight = r.varint('first height');
-    const set = decodeValidatorSet(r.bytes(1 << 16, 'validator set'));
-    const params = {} as ConsensusParams;
-    for (const f of PARAM_FIELDS) params[f] = r.varint(f);
-    if (epoch !== i || epochOf(set) !== epoch) throw invalidField(`epoch ${epoch} out of order`);
-    epochs.push({ epoch, firstHeight, set, params });
-  }
-  const proposals = new Map<string, Proposal>();
-  const np = r.varint('proposals');
-  for (let i = 0; i < np; i++) {
-    const pid = r.fixed(HASH_LENGTH, 'proposal id');
-    const proposer = id('proposer');
-    const height = r.varint('height');
-    const deadline = r.varint('deadline');
-    const action = readAction(r);
-    validateAction(action);
-    const approvals: string[] = [];
-    const na = r.varintIn(0, Limits.validators * 4, 'approvals');
-    for (let j = 0; j < na; j++) approvals.push(id('approval'));
-    const status = STATUS_BY_CODE.get(r.u8('status'));
-    if (status === undefined) throw invalidField('unknown proposal status');
-    const decidedHeight = r.varint('decided height');
-    const effectiveHeight = r.varint('effective height');
-    const note = r.string(1024, 'note');
-    const idHex = toHex(pid);
-    proposals.set(idHex, {
-      id: pid,
-      idHex,
-      proposer,
-      height,
-      deadline,
-      action,
-      approvals,
-      status,
-      decidedHeight,
-      effectiveHeight,
-      note,
-    });
-  }
-  return GovernanceState.restore(institutions, usedKeys, epochs, proposals);
 }

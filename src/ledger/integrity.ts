@@ -58,7 +58,7 @@ export async function checkIntegrity(
       }
       let record: TxRecord;
       try {
-        record = decodeTxRecord(t.env.tx);
+        record = decodeTxRecord(t.env.tx, suite);
       } catch (err) {
         problems.push(`tx ${h}/${index} payload does not decode: ${(err as Error).message}`);
         continue;

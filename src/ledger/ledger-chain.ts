@@ -200,7 +200,9 @@ export class LedgerChain implements Chain {
     }
     const snapshot = store.governanceState();
     const gov =
-      snapshot === undefined ? GovernanceState.fromGenesis(genesis) : GovernanceState.decode(snapshot);
+      snapshot === undefined
+        ? GovernanceState.fromGenesis(genesis)
+        : GovernanceState.decode(snapshot, genesisSuite(genesis));
     const stats = CaseStats.decode(await store.caseStats());
     return new LedgerChain(store, genesis, head ?? atGenesis, gov, stats, options);
   }
@@ -332,6 +334,7 @@ export class LedgerChain implements Chain {
       height,
       time,
       sealingRequired: sealingRequired(this.genesis),
+      suite: this.#suite,
     };
 
     const out: Verdicts = {

@@ -88,7 +88,7 @@ export class LedgerQueries {
       const state =
         snapshot === undefined
           ? GovernanceState.fromGenesis(this.#genesis)
-          : GovernanceState.decode(snapshot);
+          : GovernanceState.decode(snapshot, genesisSuite(this.#genesis));
       this.#gov = { snapshot, state };
     }
     return this.#gov.state;

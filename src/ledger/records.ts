@@ -5,6 +5,7 @@
 import { type AnchorRecord, decodeAnchor } from '../core/anchor.ts';
 import { type AuditHeadRecord, decodeAuditHead } from '../core/audit-head.ts';
 import { type CaseRecord, decodeCase } from '../core/case.ts';
+import { type CryptoSuite, ED25519_SHA256 } from '../core/crypto-suite.ts';
 import { decodeEvidence, type EvidenceRecord } from '../core/evidence.ts';
 import { decodeGovernance, type GovernanceRecord } from '../core/governance.ts';
 import { decodeHashRenewal, type HashRenewalRequest } from '../core/hash-renewal.ts';
@@ -19,14 +20,15 @@ export type TxRecord =
   | { readonly type: 'audit'; readonly audit: AuditHeadRecord };
 
 /** Decodes the payload for the tx's type. Throws CodecError when it does not decode. */
-export function decodeTxRecord(tx: Tx): TxRecord {
+/** Governance records carry keys of the chain's suite (ADR 014), so decoding one needs it. */
+export function decodeTxRecord(tx: Tx, suite: CryptoSuite = ED25519_SHA256): TxRecord {
   switch (tx.type) {
     case 'evidence':
       return { type: 'evidence', evidence: decodeEvidence(tx.payload) };
     case 'anchor':
       return { type: 'anchor', anchor: decodeAnchor(tx.payload) };
     case 'governance':
-      return { type: 'governance', governance: decodeGovernance(tx.payload) };
+      return { type: 'governance', governance: decodeGovernance(tx.payload, suite) };
     case 'case':
       return { type: 'case', case: decodeCase(tx.payload) };
     case 'hash-renewal':

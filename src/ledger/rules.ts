@@ -114,7 +114,7 @@ export function checkStateless(env: TxEnvelope, ctx: StatelessContext): TxReject
     if (ctx.remember) ctx.verified.add(env.hashHex, tx.signature);
   }
   try {
-    return decodeTxRecord(tx);
+    return decodeTxRecord(tx, ctx.suite);
   } catch (err) {
     if (!(err instanceof CodecError)) throw err;
     return reject(env, TxErrorCode.malformedPayload, `${tx.type} payload: ${err.message}`);

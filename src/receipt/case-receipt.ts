@@ -6,8 +6,9 @@
  */
 import { encodeCertificate, encodeHeader, headerHash } from '../core/block.ts';
 import { toHex } from '../core/bytes.ts';
+import { ED25519_SHA256, type SuiteName } from '../core/crypto-suite.ts';
 import { invariant } from '../core/errors.ts';
-import { type Genesis, genesisHash } from '../core/genesis.ts';
+import { type Genesis, genesisHash, genesisSuite } from '../core/genesis.ts';
 import { encodeValidatorSet } from '../core/validators.ts';
 import type { CaseState } from '../ledger/case-machine.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
@@ -49,6 +50,8 @@ export interface CaseReceiptSummary {
 export interface CaseReceiptJson {
   format: typeof CASE_RECEIPT_FORMAT;
   chainId: string;
+  /** The chain's crypto suite (ADR 014), only when not the default, as in evidence receipts. */
+  cryptoSuite?: SuiteName;
   genesisHash: string;
   caseId: string;
   /** Governance blocks below the last event's block (as in evidence receipts); empty when there were none. */
@@ -84,6 +87,7 @@ export async function caseReceiptFor(
 ): Promise<CaseReceiptJson> {
   const state = await queries.case(caseId);
   if (state === undefined) throw new ReceiptError(ReceiptErrorCode.noCase, `no case ${caseId}`);
+  const suite = genesisSuite(genesis);
   const events: CaseReceiptEventJson[] = [];
   for (const e of state.events) {
     const inc = await queries.inclusionProof(e.txHash);
@@ -93,7 +97,7 @@ export async function caseReceiptFor(
       tx: b64(inc.tx.env.bytes),
       block: {
         height: inc.header.height,
-        hash: toHex(headerHash(inc.header)),
+        hash: toHex(headerHash(inc.header, suite)),
         header: b64(encodeHeader(inc.header)),
       },
       inclusion: {
@@ -102,7 +106,7 @@ export async function caseReceiptFor(
         path: inc.proof.path.map(toHex),
       },
       certificate: b64(encodeCertificate(inc.cert)),
-      validatorSet: b64(encodeValidatorSet(queries.governance().epochAt(inc.header.height).set)),
+      validatorSet: b64(encodeValidatorSet(queries.governance().epochAt(inc.header.height).set, suite)),
     });
   }
   const last = state.events[state.events.length - 1]!.height;
@@ -110,6 +114,7 @@ export async function caseReceiptFor(
   return {
     format: CASE_RECEIPT_FORMAT,
     chainId: genesis.chainId,
+    ...(suite === ED25519_SHA256 ? {} : { cryptoSuite: suite.name }),
     genesisHash: toHex(genesisHash(genesis)),
     caseId,
     governance,

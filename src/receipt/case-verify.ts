@@ -11,7 +11,7 @@
  */
 import type { BlockHeader } from '../core/block.ts';
 import { decodeCase } from '../core/case.ts';
-import { type Genesis, genesisHash, sealingRequired } from '../core/genesis.ts';
+import { type Genesis, genesisHash, genesisSuite, sealingRequired } from '../core/genesis.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { applyCaseEvent, type CaseState } from '../ledger/case-machine.ts';
 import type { GovernanceState } from '../ledger/governance-state.ts';
@@ -73,6 +73,7 @@ function checkCaseFormat(doc: unknown): CheckResult<Claimed> {
 
 /** Each event's block, certificate, tx, signature and inclusion, as an evidence receipt checks them. */
 function checkEvents(g: Genesis, r: Claimed, binding: Uint8Array | null): CheckResult<ProvenEvent[]> {
+  const suite = genesisSuite(g);
   const out: ProvenEvent[] = [];
   for (const [i, raw] of r.events.entries()) {
     const at = `events[${i}]`;
@@ -91,15 +92,15 @@ function checkEvents(g: Genesis, r: Claimed, binding: Uint8Array | null): CheckR
     const gov = checkGovernance(g, below, h.height, binding);
     if (gov.status === 'fail') return gov;
     const state = gov.value.state;
-    const set = checkValidatorSet(ev.validatorSet, h, state.epochAt(h.height), `${at}.validatorSet`);
+    const set = checkValidatorSet(ev.validatorSet, h, state.epochAt(h.height), `${at}.validatorSet`, suite);
     if (set.status === 'fail') return set;
-    const cert = checkCertificate(ev.certificate, h, set.value, binding, `${at}.certificate`);
+    const cert = checkCertificate(ev.certificate, h, set.value, binding, `${at}.certificate`, suite);
     if (cert.status === 'fail') return cert;
     const tx = checkTx(ev.tx, ev.txHash, g, 'case', `${at}.tx`);
     if (tx.status === 'fail') return tx;
-    const sig = checkSignature(tx.value, { state, txs: gov.value.txs, height: h.height });
+    const sig = checkSignature(tx.value, { state, txs: gov.value.txs, height: h.height }, suite);
     if (sig.status === 'fail') return sig;
-    const inc = checkInclusion(tx.value, ev.inclusion, h, `${at}.inclusion`);
+    const inc = checkInclusion(tx.value, ev.inclusion, h, `${at}.inclusion`, suite);
     if (inc.status === 'fail') return inc;
     out.push({ env: tx.value, header: h, leafIndex: inc.value.leafIndex, registry: state });
   }
@@ -134,6 +135,7 @@ function checkTimeline(g: Genesis, caseId: unknown, events: ProvenEvent[]): Chec
         clientKey: (inst, keyId) => e.registry.clientKeys().get(inst)?.get(keyId),
         encryptionKey: (inst) => e.registry.encryptionKeyOf(inst),
         sealingRequired: sealingRequired(g),
+        suite: genesisSuite(g),
         at: { txHash: e.env.hash, height: at.height, index: at.index, time: e.header.time },
       });
       if (!verdict.ok)
@@ -158,7 +160,7 @@ export function verifyCaseReceipt(doc: unknown, genesis: Genesis): CaseReceiptVe
   const r = format.value;
   // v2 certificates sign the genesis hash (ADR 010); v1 ones sign the chain id alone.
   const binding = r.format === CASE_RECEIPT_FORMAT ? genesisHash(genesis) : null;
-  const claim = { chainId: r.chainId, genesisHash: r.genesisHash };
+  const claim = { chainId: r.chainId, genesisHash: r.genesisHash, cryptoSuite: r.cryptoSuite };
   if (!run.record(C.genesis, checkGenesis(claim, genesis, binding !== null))) return fail();
   const events = checkEvents(genesis, r, binding);
   if (!run.record(C.events, events)) return fail();

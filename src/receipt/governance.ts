@@ -180,6 +180,7 @@ function applyBlock(
     verified: new VerifiedSignatures(0),
     remember: false,
     countVerify: () => {},
+    suite: genesisSuite(g),
   };
   const next = state.clone();
   for (const [j, env] of envs.entries()) {

@@ -734,4 +734,37 @@ export const MUTANTS: readonly Mutant[] = [
       "the primary stamps requests while its own anchor awaits commit, so the stamp's leaves may miss a chain's renewal",
     tests: ['test/unit/node/hash-renewal.test.ts'],
   },
+  {
+    id: 'gov-key-suite',
+    file: 'src/core/governance.ts',
+    original: 'if (!(k instanceof Uint8Array) || k.length !== suite.publicKeyLength)',
+    replacement: 'if (!(k instanceof Uint8Array) || k.length !== 32)',
+    breaks: 'an SM chain’s governance record accepts a 32-byte key instead of its 65-byte SM2 keys',
+    tests: ['test/unit/ledger/sm-governance.test.ts'],
+  },
+  {
+    id: 'co-signature-suite',
+    file: 'src/ledger/case-machine.ts',
+    original: 'const suite = ctx.suite ?? ED25519_SHA256;',
+    replacement: 'const suite = ED25519_SHA256;',
+    breaks: 'an SM chain’s case agreement co-signature is judged as Ed25519',
+    tests: ['test/unit/ledger/sm-case-cosign.test.ts'],
+  },
+  {
+    id: 'http-signature-suite',
+    file: 'src/api/auth.ts',
+    original: 'if (!verifyBase(key, base, signature, this.#suite))',
+    replacement: 'if (!verifyBase(key, base, signature))',
+    breaks: 'an SM chain’s API verifies request signatures as Ed25519, not with the SM2 client keys',
+    tests: ['test/unit/api/http-signature.test.ts'],
+  },
+  {
+    id: 'gov-peer-key-unique',
+    file: GOV,
+    original: 'if (toHex(k) === hex) return',
+    replacement: "if (toHex(k) === '') return",
+    breaks:
+      'an SM chain’s governance gives a validator a peer key another validator already has (one peer id for two)',
+    tests: ['test/unit/ledger/sm-governance.test.ts'],
+  },
 ];

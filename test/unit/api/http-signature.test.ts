@@ -9,6 +9,8 @@ import type { ApiRequest } from '../../../src/api/http.ts';
 import { signRequest } from '../../../src/api/http-signature.ts';
 import { fromHex } from '../../../src/core/bytes.ts';
 import { publicKeyFromSeed } from '../../../src/core/crypto.ts';
+import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
+import { sm2Verify } from '../../../src/core/sm/sm2.ts';
 
 const SEED = new Uint8Array(32).fill(7);
 const PUBLIC_KEY = 'ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c';
@@ -42,6 +44,34 @@ describe('HTTP message signature profile', () => {
     expect(h).toEqual({
       'signature-input': `sig1=${BASE.split('"@signature-params": ')[1]}`,
       signature: `sig1=:${SIGNATURE}:`,
+    });
+  });
+});
+
+// The SM2 vector in docs/api.md: the same request on an sm2-sm3 chain, with the SM2 private key 07 * 32.
+const SM2_PUBLIC_KEY =
+  '04df07dc0b31591dfb63ec895516e5bb4ad05a09c2feba6d496ce523f7303fffcd4add27de09262dc59baf690c0286f05e29948517cc1e069b988e139c00f449c8';
+const SM2_BASE = BASE.replace('alg="ed25519"', 'alg="sm2-sm3"');
+const SM2_SIGNATURE =
+  '+DjmsXV3+jEMzw30iqm0g5Ln3xNbgFnqPkGiLnXgU3lntzEBhBVySYeKAfWzHWTH0ndDNRcZkP74x1f/2svDWA==';
+
+describe('HTTP message signature profile on an sm2-sm3 chain', () => {
+  it('matches the documented SM2 vector (SM2 over the base itself, default user ID)', () => {
+    expect(Buffer.from(SM2_SM3.publicKey(SEED)).toString('hex')).toBe(SM2_PUBLIC_KEY);
+    const sig = Buffer.from(SM2_SIGNATURE, 'base64');
+    expect(sm2Verify(fromHex(SM2_PUBLIC_KEY), Buffer.from(SM2_BASE), sig)).toBe(true);
+    expect(sm2Verify(fromHex(SM2_PUBLIC_KEY), Buffer.from(BASE), sig)).toBe(false);
+    const h = signRequest(
+      { method: 'GET', url: new URL('http://127.0.0.1:8100/v1/cases/CASE-2026-0001?limit=10') },
+      'bank-a/client-1',
+      SEED,
+      CREATED,
+      'bm9uY2UtMDAwMQ',
+      SM2_SM3,
+    );
+    expect(h).toEqual({
+      'signature-input': `sig1=${SM2_BASE.split('"@signature-params": ')[1]}`,
+      signature: `sig1=:${SM2_SIGNATURE}:`,
     });
   });
 });
@@ -94,6 +124,53 @@ describe('Authenticator', () => {
     now += 302_000;
     expect(() => auth.authenticate(request(body, 'a'))).toThrow(
       expect.objectContaining({ code: 'AUTH_STALE' }),
+    );
+  });
+});
+
+describe('Authenticator on an sm2-sm3 chain', () => {
+  const registry: KeyRegistry = {
+    clientKey: (i, k) => (i === 'bank-a' && k === 'client-1' ? fromHex(SM2_PUBLIC_KEY) : undefined),
+    roleOf: (i) => (i === 'bank-a' ? 'bank' : undefined),
+  };
+  const auth = new Authenticator(() => registry, { now: () => CREATED * 1000, suite: SM2_SM3 });
+  const request = (headers: Record<string, string>, url: URL): ApiRequest => ({
+    method: 'GET',
+    path: url.pathname,
+    search: url.search,
+    remoteAddress: '127.0.0.1',
+    params: {},
+    query: url.searchParams,
+    headers,
+    body: new Uint8Array(0),
+    signal: new AbortController().signal,
+  });
+  const url = new URL('http://h/v1/things?x=1');
+  const signed = (nonce: string, suite = SM2_SM3) =>
+    signRequest({ method: 'GET', url }, 'bank-a/client-1', SEED, CREATED, nonce, suite);
+
+  it('accepts an SM2-signed request from a registered SM2 client key', () => {
+    expect(auth.authenticate(request({ ...signed('s1') }, url))).toEqual({
+      institution: 'bank-a',
+      keyId: 'client-1',
+      role: 'bank',
+    });
+  });
+
+  it('refuses an Ed25519-signed request, and an SM2 signature relabelled ed25519 or altered', () => {
+    const ed = signRequest({ method: 'GET', url }, 'bank-a/client-1', SEED, CREATED, 's2');
+    expect(() => auth.authenticate(request({ ...ed }, url))).toThrow(
+      expect.objectContaining({ code: 'AUTH_MALFORMED', message: expect.stringMatching(/alg sm2-sm3/) }),
+    );
+    const h = signed('s3');
+    const relabelled = { ...h, 'signature-input': h['signature-input'].replace('sm2-sm3', 'ed25519') };
+    expect(() => auth.authenticate(request(relabelled, url))).toThrow(
+      expect.objectContaining({ code: 'AUTH_MALFORMED' }),
+    );
+    const other = signed('s4');
+    const swapped = { ...other, signature: signed('s5').signature };
+    expect(() => auth.authenticate(request(swapped, url))).toThrow(
+      expect.objectContaining({ code: 'AUTH_BAD_SIGNATURE' }),
     );
   });
 });

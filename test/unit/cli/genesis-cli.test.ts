@@ -102,6 +102,61 @@ describe('jrchain genesis', () => {
     expect(bad.stderr).toMatch(/--case-sealing must be one of: required, optional/);
   });
 
+  it('create --crypto-suite sm2-sm3 builds an SM genesis from SM2 members, and refuses Ed25519 members', async () => {
+    const smMember = async (id: string, port: number) => {
+      const gen = (name: string) =>
+        cli(
+          'keys',
+          'generate',
+          '--crypto-suite',
+          'sm2-sm3',
+          '--out',
+          join(dir, `${id}-${name}.key`),
+          '--json',
+        );
+      const v = JSON.parse((await gen('validator')).stdout);
+      const c = JSON.parse((await gen('client')).stdout);
+      const member = {
+        format: MEMBER_FORMAT,
+        institution: { id, name: `Institution ${id}` },
+        validator: { publicKey: v.publicKey, peerKey: v.peerKey, addrs: [`/ip4/127.0.0.1/tcp/${port}`] },
+        clientKeys: [{ keyId: 'client-1', publicKey: c.publicKey }],
+      };
+      const path = join(dir, `${id}.sm-member.json`);
+      writeFileSync(path, JSON.stringify(member));
+      return { path, validatorKey: v.publicKey as string };
+    };
+    const members = [];
+    for (const [i, id] of ['sm-a', 'sm-b', 'sm-c', 'sm-d'].entries())
+      members.push(await smMember(id, 17101 + i));
+    const out = join(dir, 'sm-genesis.json');
+    const args = ['genesis', 'create', '--chain-id', 'jingrong-sm', '--out', out, '--json'];
+    for (const m of members) args.push('--member', m.path);
+    const created = await cli(...args, '--crypto-suite', 'sm2-sm3');
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ cryptoSuite: 'sm2-sm3', validators: 4 });
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(doc.cryptoSuite).toBe('sm2-sm3');
+    expect(doc.validators[0].publicKey).toBe(members[0]!.validatorKey);
+    expect(doc.validators[0].publicKey).toHaveLength(130);
+    expect(doc.validators[0].peerKey).toHaveLength(64);
+    const verified = await cli('genesis', 'verify', out, '--json');
+    expect(JSON.parse(verified.stdout)).toMatchObject({ valid: true, cryptoSuite: 'sm2-sm3' });
+
+    // SM2 members without the flag, or Ed25519 members with it: a clear error naming the key.
+    const noFlag = await cli(...args, '--force');
+    expect(noFlag.code).toBe(1);
+    expect(noFlag.stderr).toMatch(/GENESIS_INVALID.*publicKey: must be a 32-byte Ed25519 public key/);
+    const ed = await makeMember('ed-a', 17109);
+    const edArgs = ['genesis', 'create', '--chain-id', 'c-sm', '--member', ed, '--out', join(dir, 'g4.json')];
+    const mixed = await cli(...edArgs, '--crypto-suite', 'sm2-sm3');
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(/GENESIS_INVALID.*must be a 65-byte sm2-sm3 public key/);
+    const unknown = await cli(...edArgs, '--crypto-suite', 'rsa');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--crypto-suite must be one of: ed25519-sha256, sm2-sm3/);
+  });
+
   it('verify says "invalid" with exit 1 for a bad genesis and exit 3 for an unreadable one', async () => {
     const bad = join(dir, 'bad-genesis.json');
     writeFileSync(bad, JSON.stringify({ format: 'jrchain-genesis/v1', chainId: 'x' }));

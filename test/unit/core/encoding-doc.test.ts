@@ -13,6 +13,7 @@ import {
   type Genesis,
   genesisHash,
 } from '../../../src/core/genesis.ts';
+import { encodeGovernance, type GovernanceAction } from '../../../src/core/governance.ts';
 import { encodeHashRenewal } from '../../../src/core/hash-renewal.ts';
 import { peerIdOf } from '../../../src/core/keys.ts';
 import { merkleRoot } from '../../../src/core/merkle.ts';
@@ -119,6 +120,10 @@ const smGenesis: Genesis = {
   })),
 };
 const smTxHash = txHash(tx, SM2_SM3);
+// Governance on the SM chain: proposals (deadline 1780000600000) to add bank-a's SM2 client key `client-2` (the
+// SM2 key of 32 × 44), and a validator for bank-b: SM2 key of 32 × 55, Ed25519 peer key the vectors' key 32 × 22.
+const smPropose = (action: GovernanceAction) =>
+  encodeGovernance({ kind: 'propose', deadline: 1_780_000_600_000, action }, SM2_SM3);
 // A hash-tree renewal request (ADR 016) naming the vector tx as the evidence, with SHA-512 hash 64 × 66.
 const renewal = encodeHashRenewal({ evidenceTx: txHash(tx), hashAlg: 'sha512', hash: filled(64, 0x66) });
 const renewalTx: UnsignedTx = { ...tx, type: 'hash-renewal', nonce: 8, payload: renewal };
@@ -176,6 +181,18 @@ const computed: Record<string, Uint8Array> = {
   'sm-header-hash': headerHash(smHeader, SM2_SM3),
   'sm-genesis-body': encodeGenesisForHash(smGenesis),
   'sm-genesis-hash': genesisHash(smGenesis),
+  'sm-gov-add-client-key': smPropose({
+    type: 'addClientKey',
+    institution: 'bank-a',
+    keyId: 'client-2',
+    publicKey: smKey(0x44),
+  }),
+  'sm-gov-add-validator': smPropose({
+    type: 'addValidator',
+    institution: 'bank-b',
+    publicKey: smKey(0x55),
+    peerKey: set.validators[1]!.publicKey,
+  }),
   'audit-head': encodeAuditHead(auditHead),
   'audit-tx-body': encodeTxBody(auditTxBody),
   'audit-tx-hash': txHash(auditTxBody),

@@ -1,0 +1,160 @@
+/**
+ * End to end on an sm2-sm3 chain (ADR 014, issue 20): `jrchain devnet --crypto-suite sm2-sm3` (validators and
+ * TSA as separate processes on loopback) creates SM2 keys and an SM genesis; the demo records sealed evidence
+ * and a dispute case with SM2 signatures and verifies their receipts offline; and the real CLI records
+ * evidence with an SM2 client key, whose receipt verifies against the SM genesis and fails against a tampered
+ * genesis and as a tampered receipt.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/cli/devnet.ts';
+import type { DevnetManifest } from '../../src/dev/devnet.ts';
+import {
+  type Child,
+  JRCHAIN_BIN,
+  logTail,
+  spawnJrchain,
+  stopChild,
+  waitFor,
+} from '../../src/dev/processes.ts';
+import { freePortBlock } from '../helpers/ports.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'jrchain-e2e-sm-'));
+const devnetDir = join(dir, 'devnet');
+let devnet: Child;
+let m: DevnetManifest;
+
+/** Runs the real CLI as a child process (asynchronously: a blocked event loop would stall the HTTP client). */
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [JRCHAIN_BIN, ...args],
+      { encoding: 'utf8', timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+beforeAll(async () => {
+  // Ports: 4 p2p, then 4 API, then the TSA.
+  const base = await freePortBlock(9);
+  devnet = spawnJrchain(
+    'devnet-sm',
+    [
+      'devnet',
+      '--crypto-suite',
+      'sm2-sm3',
+      '--dir',
+      devnetDir,
+      '--base-port',
+      `${base}`,
+      '--api-base-port',
+      `${base + 4}`,
+      '--tsa-port',
+      `${base + 8}`,
+    ],
+    join(dir, 'devnet.log'),
+  );
+  await waitFor(
+    'the devnet',
+    async () => (/Press Ctrl-C/.test(logTail(devnet.logFile, 60)) ? true : undefined),
+    { timeoutMs: 120_000, child: devnet },
+  );
+  m = JSON.parse(readFileSync(join(devnetDir, 'devnet.json'), 'utf8'));
+}, 150_000);
+
+afterAll(async () => {
+  if (devnet) {
+    const code = await stopChild(devnet, 20_000);
+    if (code !== 0) console.error(`devnet exited with ${code}:\n${logTail(devnet.logFile, 40)}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('devnet --crypto-suite sm2-sm3 end to end', () => {
+  it('creates an SM genesis and SM2 key files (validators with Ed25519 peer keys)', async () => {
+    const g = JSON.parse(readFileSync(m.genesis, 'utf8'));
+    expect(g.cryptoSuite).toBe('sm2-sm3');
+    expect(g.validators).toHaveLength(4);
+    for (const v of g.validators) {
+      expect(v.publicKey).toMatch(/^04[0-9a-f]{128}$/);
+      expect(v.peerKey).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const client = JSON.parse(readFileSync(m.nodes[0]!.clientKey, 'utf8'));
+    expect(client).toMatchObject({ type: 'sm2', publicKey: g.institutions[0].clientKeys[0].publicKey });
+    const verified = await cli('genesis', 'verify', m.genesis, '--json');
+    expect(JSON.parse(verified.stdout)).toMatchObject({ valid: true, cryptoSuite: 'sm2-sm3' });
+  });
+
+  it('the demo: sealed evidence and a dispute case signed with SM2; both receipts verify offline', async () => {
+    const lines: string[] = [];
+    expect(await runDemo(m, join(dir, 'demo'), (l) => lines.push(l)), lines.join('\n')).toBe(true);
+    const text = lines.join('\n');
+    expect(text).toMatch(/ok +genesis/);
+    expect(text).toMatch(/ok +anchor/);
+    // The agreement is co-signed by the mediator and the respondent bank, both with SM2 client keys.
+    expect(text).toMatch(/ok +timeline +\d+ event\(s\) replay to status closed/);
+  }, 300_000);
+
+  it('the CLI records evidence with an SM2 client key; its receipt verifies against the SM genesis only', async () => {
+    const file = join(dir, 'agreement.txt');
+    writeFileSync(file, 'card agreement between bank-a and the cardholder, SM chain, 2026-03-02\n');
+    const [a, , , d] = m.nodes;
+    const sub = await cli(
+      'evidence',
+      'submit',
+      file,
+      '--case',
+      'E2E-SM-1',
+      '--type',
+      'contract',
+      '--key',
+      a!.clientKey,
+      '--node',
+      a!.apiUrl,
+      '--wait',
+      '--json',
+    );
+    expect(sub.code, sub.stderr).toBe(0);
+    expect(JSON.parse(sub.stdout).summary).toMatchObject({ recorded: 1, failed: 0 });
+
+    const out = join(dir, 'receipt.json');
+    await waitFor(
+      'an anchored receipt',
+      async () => {
+        const r = await cli('receipt', 'get', file, '--out', out, '--node', d!.apiUrl);
+        return r.code === 0 && JSON.parse(readFileSync(out, 'utf8')).anchor !== null ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 1000 },
+    );
+    expect(JSON.parse(readFileSync(out, 'utf8')).cryptoSuite).toBe('sm2-sm3');
+    const v = await cli('receipt', 'verify', out, '--genesis', m.genesis, '--file', file, '--require-anchor');
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toMatch(/ok {3}anchor/);
+
+    // A genesis with one byte of meaning changed is another chain: the receipt is not of it.
+    const g = JSON.parse(readFileSync(m.genesis, 'utf8'));
+    g.institutions[0].name = `${g.institutions[0].name} (forged)`;
+    const forged = join(dir, 'forged-genesis.json');
+    writeFileSync(forged, JSON.stringify(g));
+    const wrongGenesis = await cli('receipt', 'verify', out, '--genesis', forged, '--file', file);
+    expect(wrongGenesis.code).toBe(1);
+    expect(wrongGenesis.stdout).toMatch(/FAIL genesis/);
+
+    // A receipt that claims another signer fails.
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    doc.summary.institution = 'bank-c';
+    const tampered = join(dir, 'tampered.json');
+    writeFileSync(tampered, JSON.stringify(doc));
+    const t = await cli('receipt', 'verify', tampered, '--genesis', m.genesis, '--file', file);
+    expect(t.code).toBe(1);
+    expect(t.stdout).toMatch(/FAIL summary/);
+  }, 200_000);
+});
