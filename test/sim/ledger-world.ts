@@ -282,6 +282,7 @@ function syncClient(g: Genesis, peerIds: readonly string[], i: number, env: Sync
       consensus: {
         transferred: (seq, hash, blocks) => env.driver(i)?.stateTransferred(seq, hash, blocks),
         peerProgress: (checkpoint, head) => env.driver(i)?.peerProgress(checkpoint, head),
+        stalled: async (head) => env.driver(i)?.transferStalled(head),
         stableSeq: () => (env.driver(i)?.currentEpoch().member ? env.driver(i)!.status().stableSeq : 0),
         view: () =>
           env.driver(i)?.currentEpoch().member ? env.driver(i)!.status().view : Number.POSITIVE_INFINITY,
