@@ -154,6 +154,10 @@ async function run(s: Scenario, ledger: string | undefined): Promise<Result> {
           if (seq === info.blocks) done();
         },
         peerProgress: () => {},
+        // No core to finish blocks by consensus: ask again, as a core still behind would.
+        stalled: async () => {
+          setTimeout(() => syncing.requestTransfer(info.blocks, fromHex(info.headHash)), 100);
+        },
         stableSeq: () => 0,
         view: () => Number.POSITIVE_INFINITY,
       },

@@ -50,6 +50,26 @@ export class CatchUp {
   }
 
   /**
+   * The transfer stood down at `seq` (no peer could serve the next block; it writes nothing until asked
+   * again). A transfer must not hold consensus hostage: the only peer holding the next block may be one that
+   * lies. So the core forgets the transfer and executes by consensus again, if its log can hold the next seq
+   * (above the stable checkpoint); only if it is still behind after catchUpDelayMs does it ask again. Below the
+   * stable checkpoint consensus cannot help: the transfer stays outstanding and is asked again after retryMs.
+   */
+  onTransferStalled(seq: number): void {
+    const s = this.state;
+    const t = this.transferTarget;
+    if (t === undefined || seq !== s.lastExecuted)
+      throw drop(DropReason.staleResult, `transfer stalled at ${seq}, executed ${s.lastExecuted}`);
+    if (s.lastExecuted < s.checkpoints.low) return;
+    this.transferTarget = undefined;
+    // The driver dropped the blocks it had built when the transfer was asked for: build them again.
+    for (const e of s.log.sorted()) if (e.seq > s.lastExecuted) e.builtHashes.clear();
+    this.timers.clear(TimerKind.catchUp);
+    this.armCatchUp();
+  }
+
+  /**
    * The highest seq above what we executed that others provably reached: f+1 checkpoints, a commit quorum in
    * the log, or a peer's certified head.
    */

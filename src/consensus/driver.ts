@@ -296,6 +296,20 @@ export class ConsensusDriver {
     }));
   }
 
+  /**
+   * StateSync stood down at ledger height `seq` (no peer could serve the next block) and writes nothing until
+   * asked again. Resolves once the core has taken it in: a request made before then is stale.
+   */
+  transferStalled(seq: number): Promise<void> {
+    return new Promise((done) => {
+      const queued = this.enqueue(
+        async () => ({ now: this.c.clock.now(), type: 'transferStalled', seq }),
+        done,
+      );
+      if (!queued) done();
+    });
+  }
+
   /** A body answering a `fetch`. */
   batchFetched(batch: Batch): void {
     this.enqueue(async () => ({ now: this.c.clock.now(), type: 'batchFetched', batch }));

@@ -50,7 +50,8 @@ export interface ConsensusStore {
  * with Chain.commitBlock-equivalent writes, and reports with ConsensusDriver.stateTransferred (possibly in
  * several steps). It writes to the ledger only while a request is outstanding: the core builds and commits
  * nothing meanwhile, so the two never race on the ledger head. A repeated request for the same target means the
- * previous one made no progress.
+ * previous one made no progress. When no peer can serve the next block it stands down (writes nothing more) and
+ * says so with ConsensusDriver.transferStalled, so the core can finish that block by consensus.
  */
 export interface StateSync {
   requestTransfer(targetSeq: number, headerHash: Uint8Array): void;

@@ -246,6 +246,10 @@ export class Replica {
       case 'stateTransferred':
         this.normal.onStateTransferred(input.seq, input.headerHash, input.blocks);
         return;
+      case 'transferStalled':
+        this.catchUp.onTransferStalled(input.seq);
+        this.normal.tryExecute();
+        return;
       case 'peerProgress':
         this.catchUp.onPeerProgress(input.checkpoint, input.head);
         return;

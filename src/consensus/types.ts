@@ -67,6 +67,11 @@ export type Input = { now: number } & (
    */
   | { type: 'stateTransferred'; seq: number; headerHash: Uint8Array; blocks: readonly TransferredBlock[] }
   /**
+   * The state-transfer layer stood down with its head at `seq`: no peer could serve the next block. It writes
+   * nothing more until asked again, so the core may finish that seq by consensus (catch-up.ts).
+   */
+  | { type: 'transferStalled'; seq: number }
+  /**
    * A peer's certified progress, from its sync status: its stable checkpoint with the quorum proof, and the
    * commit certificate of its head block (either may be absent). The core checks both itself.
    */

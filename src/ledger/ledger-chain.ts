@@ -60,6 +60,11 @@ export interface LedgerChainOptions {
   anchorVerifier?: AnchorTokenVerifier | undefined;
   /** How many verified tx signatures to remember between admission and execution. */
   verifiedSignatureCacheSize?: number | undefined;
+  /**
+   * The verified tx signatures cache itself (default: a new one of verifiedSignatureCacheSize entries). Chains
+   * of one genesis whose institutions' keys agree may share one: the simulation's validators do, across runs.
+   */
+  verifiedSignatures?: VerifiedSignatures | undefined;
 }
 
 export const DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE = 65_536;
@@ -127,9 +132,9 @@ export class LedgerChain implements Chain {
     this.#stats = stats;
     this.#tokenVerifier = options.tokenVerifier;
     this.#anchorVerifier = options.anchorVerifier;
-    this.#verified = new VerifiedSignatures(
-      options.verifiedSignatureCacheSize ?? DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE,
-    );
+    this.#verified =
+      options.verifiedSignatures ??
+      new VerifiedSignatures(options.verifiedSignatureCacheSize ?? DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE);
     this.#head = head;
     this.#refreshNext();
   }

@@ -325,6 +325,7 @@ function buildSync(
       consensus: {
         transferred: (seq, hash, blocks) => driver.stateTransferred(seq, hash, blocks),
         peerProgress: (checkpoint, head) => driver.peerProgress(checkpoint, head),
+        stalled: (head) => driver.transferStalled(head),
         stableSeq: () => (driver.currentEpoch().member ? driver.status().stableSeq : 0),
         view: () => (driver.currentEpoch().member ? driver.status().view : Number.POSITIVE_INFINITY),
       },

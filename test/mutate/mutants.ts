@@ -460,6 +460,22 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ['test/unit/ledger/ledger-chain.test.ts'],
   },
   {
+    id: 'sync-stand-down',
+    file: SYNC,
+    original: 'if (target.byCore) return await this.#standDown(head.height);',
+    replacement: 'if (target.byCore && this.#stopped) return await this.#standDown(head.height);',
+    breaks: 'a transfer only a lying peer could serve holds consensus until that peer serves it',
+    tests: [SYNC_TEST],
+  },
+  {
+    id: 'catch-up-stall-release',
+    file: 'src/consensus/catch-up.ts',
+    original: 'if (s.lastExecuted < s.checkpoints.low) return;',
+    replacement: 'return;',
+    breaks: 'the core keeps waiting for a transfer that stood down instead of committing by consensus',
+    tests: [REPLICA_TEST],
+  },
+  {
     id: 'sync-sigs-digest',
     file: SYNC,
     original: 'return answers.every((d) => d !== undefined && equalBytes(d, digest));',

@@ -9,7 +9,8 @@
  * `twins-overquorum-n4` or `throughput-n4`. Prints each failing run with its scenario and seed and the
  * command that replays it, and ends with exactly one summary line:
  *   sim: <seeds> seeds, <scenarios> scenarios, <violations> violations
- * where <violations> counts the runs that broke an invariant. Exits 1 if any did. An adversary run on the
+ * where <violations> counts the runs that broke an invariant (and, on stderr, the runs per CPU second of this
+ * process: process.cpuUsage, which a shared machine's load does not skew as it does wall time). Exits 1 if any did. An adversary run on the
  * production modules whose attack never happened (no view change while a VIEW-CHANGE liar was up, say) prints
  * a NO ATTACK line: it is no violation, and no evidence either.
  */
@@ -113,10 +114,13 @@ if (opts.scenario !== undefined) {
 }
 
 let violations = 0;
+const cpuAtStart = process.cpuUsage();
+let runs = 0;
 for (const scenario of scenarios) {
   for (let seed = opts.seedBase; seed < opts.seedBase + opts.seeds; seed++) {
     const started = performance.now();
     const r = await scenario.run(seed);
+    runs++;
     const wallMs = performance.now() - started;
     if (opts.stats)
       process.stdout.write(`${scenario.name} seed=${seed}: ${r.stats}, wall ${wallMs.toFixed(0)} ms\n`);
@@ -131,5 +135,11 @@ for (const scenario of scenarios) {
     }
   }
 }
+// CPU time, not wall time: the machine is shared, and a run is single-threaded.
+const cpu = process.cpuUsage(cpuAtStart);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+process.stderr.write(
+  `sim: ${runs} runs in ${cpuSeconds.toFixed(1)} CPU s: ${(runs / cpuSeconds).toFixed(1)} runs per CPU second\n`,
+);
 process.stdout.write(`sim: ${opts.seeds} seeds, ${scenarios.length} scenarios, ${violations} violations\n`);
 process.exitCode = violations > 0 ? 1 : 0;

@@ -1,7 +1,9 @@
 /**
  * A cheap deterministic signature scheme for the simulation: sig = SHA-512(secret ‖ domain-separated body),
  * checked against a registry of the simulated keys. Only code holding a replica's SimSigner can make its
- * signatures, so a Byzantine replica can forge only by being written to. Never used outside tests.
+ * signatures, so a Byzantine replica can forge only by being written to. Never used outside tests. The
+ * production-ledger world (ledger-world.ts) signs consensus messages with it too, under its genesis' Ed25519
+ * validator keys: Ed25519 cost half of a run's CPU there, and the checks are the same code either way.
  */
 
 import type { SignatureVerifier } from '../../src/consensus/types.ts';
@@ -15,9 +17,13 @@ export class SimSigner implements Signer {
   readonly publicKey: Uint8Array;
   private readonly secret: Uint8Array;
 
-  constructor(label: string) {
+  /**
+   * `publicKey`: stand in for that (e.g. Ed25519) key of a genesis, whose signatures simVerify then checks
+   * with this signer's secret; by default a public key derived from the secret.
+   */
+  constructor(label: string, publicKey?: Uint8Array) {
     this.secret = sha256(utf8.encode(`jrchain-sim-secret:${label}`));
-    this.publicKey = sha256(utf8.encode('jrchain-sim-public'), this.secret);
+    this.publicKey = publicKey ?? sha256(utf8.encode('jrchain-sim-public'), this.secret);
     secrets.set(toHex(this.publicKey), this.secret);
   }
 

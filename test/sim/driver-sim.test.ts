@@ -40,10 +40,10 @@ describe('simulation on the production driver', () => {
     },
   );
 
-  // The heaviest (crashes and loss with seven Ed25519 validators) only in `npm run sim` sweeps.
+  // The heaviest (crashes and loss with seven validators) only in `npm run sim` sweeps.
   const ledgerHere = LEDGER_SCENARIOS.filter((s) => !s.name.endsWith('crash-lossy-n7'));
   it.each(ledgerHere.map((s) => [s.name, s] as const))(
-    '%s (LedgerChain, governance state, Ed25519) holds every invariant for 1 seed',
+    '%s (LedgerChain, governance state, Ed25519 txs) holds every invariant for 1 seed',
     async (_, s) => {
       const r = await runDriverScenario(s, 0);
       expect(r.violations, replay(r)).toEqual([]);

@@ -729,7 +729,7 @@ export const DRIVER_SCENARIOS: readonly DriverScenario[] = [4, 7].flatMap((n) =>
 });
 
 /**
- * On the production ledger (ledger-world.ts): LedgerChain, GovernanceState, Ed25519, evidence txs; n = 4 (the
+ * On the production ledger (ledger-world.ts): LedgerChain, GovernanceState, Ed25519-signed evidence txs; n = 4 (the
  * test genesis) and 7 (a genesis of seven validators, as reconfigWorld builds it). The
  * reconfiguration scenarios (ledger-reconfig.ts) add a validator by governance txs, then remove a genesis one:
  * n = 4 -> 5 -> 4 and 7 -> 8 -> 7, with one more endpoint than the genesis set (the joiner); on a mild network,

@@ -9,9 +9,9 @@
 import { makeQuorumContext } from '../../src/consensus/certificates.ts';
 import type { ConsensusDriver } from '../../src/consensus/driver.ts';
 import type { EpochSource } from '../../src/consensus/interfaces.ts';
-import type { TransferredBlock } from '../../src/consensus/types.ts';
+import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/types.ts';
 import type { Batch } from '../../src/core/batch.ts';
-import type { CommitCertificate } from '../../src/core/block.ts';
+import { type CommitCertificate, verifyCommitCertificate } from '../../src/core/block.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { type Signer, verifySignature } from '../../src/core/crypto.ts';
 import { type Genesis, genesisHash, genesisValidatorSet, parseGenesis } from '../../src/core/genesis.ts';
@@ -20,8 +20,9 @@ import type { ConsensusParams } from '../../src/core/params.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import type { ValidatorSet } from '../../src/core/validators.ts';
 import type { BuiltBlock, ChainHead, TxRejection } from '../../src/ledger/chain.ts';
-import { LedgerChain } from '../../src/ledger/ledger-chain.ts';
+import { DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE, LedgerChain } from '../../src/ledger/ledger-chain.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-store.ts';
+import { VerifiedSignatures } from '../../src/ledger/sig-cache.ts';
 import { StateSyncClient } from '../../src/node/net/state-sync.ts';
 import { DEFAULT_STATE_SYNC_LIMITS } from '../../src/node/net/state-sync-deps.ts';
 import { SyncServer } from '../../src/node/net/sync-server.ts';
@@ -36,7 +37,7 @@ import {
   validatorSigners,
 } from '../helpers/fixtures.ts';
 import { genesis } from '../helpers/ledger.ts';
-import { memoVerify } from './crypto.ts';
+import { memoVerify, SimSigner, simVerify } from './crypto.ts';
 import type { SimChain, World } from './driver-sim.ts';
 import { SIM_PARAMS } from './harness.ts';
 
@@ -44,11 +45,18 @@ export class LedgerWorldChain implements SimChain {
   readonly chain: LedgerChain;
   readonly store: MemoryLedgerStore;
   readonly #genesisHash: Uint8Array;
+  readonly #verify: SignatureVerifier;
 
-  constructor(chain: LedgerChain, store: MemoryLedgerStore, genesisHash: Uint8Array) {
+  constructor(
+    chain: LedgerChain,
+    store: MemoryLedgerStore,
+    genesisHash: Uint8Array,
+    verify: SignatureVerifier,
+  ) {
     this.chain = chain;
     this.store = store;
     this.#genesisHash = genesisHash;
+    this.#verify = verify;
   }
 
   head(): ChainHead {
@@ -57,8 +65,15 @@ export class LedgerWorldChain implements SimChain {
   buildBlock(batch: Batch): Promise<BuiltBlock> {
     return this.chain.buildBlock(batch);
   }
-  commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
-    return this.chain.commitBlock(block, cert);
+  /**
+   * The ledger's own certificate check, made here with the run's memo of verified signatures (every share of a
+   * commit certificate is a COMMIT each replica and the observer already verified): same check, no second
+   * Ed25519 verify per share and validator.
+   */
+  async commitBlock(block: BuiltBlock, cert: CommitCertificate): Promise<void> {
+    const set = this.chain.validatorSetAt(block.header.height);
+    verifyCommitCertificate(cert, block.header, set, this.#genesisHash, this.#verify);
+    return this.chain.commitBlock(block, cert, { certificateVerified: true });
   }
   checkTx(env: TxEnvelope, nowMs: number): Promise<TxRejection | undefined> {
     return this.chain.checkTx(env, nowMs);
@@ -158,21 +173,52 @@ export function reconfigWorld(validators: number, joiners: number): World {
   return worldOn(parseGenesis(json), signers);
 }
 
-function worldOn(g: Genesis, signers: readonly Signer[]): World {
+/**
+ * Client tx signatures verified by any chain of this process: the load's txs are the same in every run (txCache),
+ * so each is verified with Ed25519 once per process instead of once per validator and run. A forged signature is
+ * other bytes, so it misses and is verified afresh (the cache remembers the exact signature bytes).
+ */
+const verifiedTxSignatures = new (class extends VerifiedSignatures {
+  // A chain forgets the txs it committed (it will not see them again); the other chains sharing this will.
+  override delete(): void {}
+})(DEFAULT_VERIFIED_SIGNATURE_CACHE_SIZE);
+
+/**
+ * Consensus messages are signed by SimSigners standing in for the genesis' Ed25519 validator keys, and every
+ * consensus signature (the drivers', the observer's, certificates in the ledger and in state sync) is checked with
+ * simVerify: only the holder of a validator's SimSigner can sign for it, so a forgery fails as with Ed25519
+ * (negative-controls.test.ts shows it), at a fraction of the cost. Client txs and governance txs keep their
+ * Ed25519 signatures, checked by the ledger as in production.
+ */
+const simSigners = new Map<string, SimSigner>();
+function consensusSigner(s: Signer): SimSigner {
+  const key = toHex(s.publicKey);
+  let signer = simSigners.get(key);
+  if (signer === undefined) {
+    signer = new SimSigner(`ledger-world-${key}`, s.publicKey);
+    simSigners.set(key, signer);
+  }
+  return signer;
+}
+
+function worldOn(g: Genesis, ed25519: readonly Signer[]): World {
   const hash = genesisHash(g);
+  const verify = memoVerify(simVerify);
+  const signers = ed25519.map(consensusSigner);
   return {
     chainId: g.chainId,
     set: genesisValidatorSet(g),
     signers,
-    verify: memoVerify(verifySignature),
+    verify,
     genesisHash: hash,
     t0: TEST_GENESIS_TIME + 2000,
     chain: async () => {
       const store = new MemoryLedgerStore();
-      return new LedgerWorldChain(await LedgerChain.open(store, g), store, hash);
+      const chain = await LedgerChain.open(store, g, { verifiedSignatures: verifiedTxSignatures });
+      return new LedgerWorldChain(chain, store, hash, verify);
     },
     tx: ledgerTx,
-    stateSync: productionSync(g, signers),
+    stateSync: productionSync(g, signers, verify),
   };
 }
 
@@ -208,13 +254,23 @@ export interface SyncHandle {
  * Validator i's StateSyncClient (src/node/net/state-sync.ts), asking its peers' SyncServers over the virtual
  * network: each request and response takes a network delay, and a peer that is down or cut off is unreachable.
  */
-export function productionSync(g: Genesis, signers: readonly Signer[]) {
+export function productionSync(
+  g: Genesis,
+  signers: readonly Signer[],
+  verify: SignatureVerifier = verifySignature,
+) {
   // Every endpoint's peer id (the validator key is the libp2p identity), joiners' too.
   const peerIds = signers.map((s) => peerIdOf(s.publicKey));
-  return (i: number, env: SyncEnv): SyncHandle => syncClient(g, peerIds, i, env);
+  return (i: number, env: SyncEnv): SyncHandle => syncClient(g, peerIds, verify, i, env);
 }
 
-function syncClient(g: Genesis, peerIds: readonly string[], i: number, env: SyncEnv): SyncHandle {
+function syncClient(
+  g: Genesis,
+  peerIds: readonly string[],
+  verify: SignatureVerifier,
+  i: number,
+  env: SyncEnv,
+): SyncHandle {
   const index = (peer: string) => peerIds.indexOf(peer);
   const request = (peer: string, req: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
@@ -264,7 +320,7 @@ function syncClient(g: Genesis, peerIds: readonly string[], i: number, env: Sync
     SIM_PARAMS.checkpointInterval,
     SIM_PARAMS.watermarkWindow,
     genesisHash(g),
-    verifySignature,
+    verify,
   );
   const peers = new ValidatorPeers(g);
   const client = new StateSyncClient(
@@ -282,6 +338,7 @@ function syncClient(g: Genesis, peerIds: readonly string[], i: number, env: Sync
       consensus: {
         transferred: (seq, hash, blocks) => env.driver(i)?.stateTransferred(seq, hash, blocks),
         peerProgress: (checkpoint, head) => env.driver(i)?.peerProgress(checkpoint, head),
+        stalled: async (head) => env.driver(i)?.transferStalled(head),
         stableSeq: () => (env.driver(i)?.currentEpoch().member ? env.driver(i)!.status().stableSeq : 0),
         view: () =>
           env.driver(i)?.currentEpoch().member ? env.driver(i)!.status().view : Number.POSITIVE_INFINITY,

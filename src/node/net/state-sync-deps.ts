@@ -1,6 +1,7 @@
 /**
- * What the state sync client (state-sync.ts) is given: its limits, and the node's parts it works with. Kept
- * apart so that state-sync.ts holds the behaviour.
+ * What the state sync client (state-sync.ts) is given: its limits, and the node's parts it works with; and the
+ * shapes of its own bookkeeping (targets, ranges in flight, rates). Kept apart so that state-sync.ts holds the
+ * behaviour.
  */
 import type { QuorumContext } from '../../consensus/certificates.ts';
 import type { CheckpointProof } from '../../consensus/messages.ts';
@@ -10,6 +11,7 @@ import type { ValidatorSet } from '../../core/validators.ts';
 import type { BuiltBlock, Chain } from '../../ledger/chain.ts';
 import type { Logger, P2PHost } from '../../p2p/index.ts';
 import type { SyncErrorCode } from './errors.ts';
+import type { SyncBlock } from './sync-messages.ts';
 import type { ValidatorPeers } from './validator-peers.ts';
 
 export interface StateSyncLimits {
@@ -45,6 +47,11 @@ export interface SyncProgress {
 export interface SyncConsensus {
   transferred(seq: number, headerHash: Uint8Array, blocks: readonly TransferredBlock[]): void;
   peerProgress(checkpoint: CheckpointProof | undefined, head: CommitCertificate | undefined): void;
+  /**
+   * A transfer the core asked for stood down at ledger height `head`: no peer could serve the next block. The
+   * core may finish that height by consensus; resolves once it has taken this in.
+   */
+  stalled(head: number): Promise<void>;
   /** The core's stable checkpoint seq. */
   stableSeq(): number;
   /** The core's view (infinite when this node runs no consensus instance). */
@@ -87,4 +94,40 @@ export interface StateSyncDeps {
    */
   readonly setTimer?: (ms: number, fire: () => void) => () => void;
   readonly logger: Logger;
+}
+
+/** The current transfer's progress, for its rate. */
+export interface RunStats {
+  readonly startedAt: number;
+  blocks: number;
+  txs: number;
+}
+
+export function rateOf(run: RunStats, now: number): { blocksPerSec: number; txsPerSec: number } {
+  const seconds = Math.max(now - run.startedAt, 1) / 1000;
+  return { blocksPerSec: run.blocks / seconds, txsPerSec: run.txs / seconds };
+}
+
+/** The client's timer when its deps give none. */
+export function realTimer(ms: number, fire: () => void): () => void {
+  const timer = setTimeout(fire, ms);
+  return () => clearTimeout(timer);
+}
+
+export interface Target {
+  readonly seq: number;
+  /** Undefined for a peer's head that this node could not check (another epoch): no final hash check. */
+  readonly headerHash: Uint8Array | undefined;
+  /** Asked for by the core (which then waits for it), not followed by this client on its own. */
+  readonly byCore: boolean;
+}
+
+/**
+ * A blocks request in flight, then the vouching for its signatures (it never rejects: #fetch and #vouched turn
+ * failures into undefined and false).
+ */
+export interface Fetching {
+  readonly peer: string;
+  readonly from: number;
+  readonly range: Promise<{ blocks: SyncBlock[] | undefined; vouched: boolean }>;
 }

@@ -14,7 +14,9 @@
  *
  * Faults. A peer whose data fails a check is penalised through the host (`reject`, so repeat offenders are
  * banned) and skipped for `faultyPeerCooldownMs`; the next range comes from another peer. Blocks of the same
- * response that passed every check before the bad one are kept: each was verified on its own.
+ * response that passed every check before the bad one are kept: each was verified on its own. When no peer can
+ * serve the next block of a transfer the core asked for, the transfer stands down and tells the core, which then
+ * finishes that block by consensus (a lying peer may be the only one holding it).
  *
  * Status poll. Every `statusIntervalMs` it asks each connected validator for its status: head with its commit
  * certificate, and stable checkpoint with its proof. A certified checkpoint above this node's goes to the core
@@ -42,9 +44,14 @@ import { ProtocolId, Verdicts } from '../../p2p/index.ts';
 import { SyncError, SyncErrorCode } from './errors.ts';
 import {
   DEFAULT_STATE_SYNC_LIMITS,
+  type Fetching,
+  type RunStats,
+  rateOf,
+  realTimer,
   type StateSyncDeps,
   type StateSyncLimits,
   type SyncProgress,
+  type Target,
 } from './state-sync-deps.ts';
 import {
   decodeBlocksResponse,
@@ -59,33 +66,6 @@ import {
 /** Polls asked for by pollSoon() come at least this far apart. */
 const MIN_POLL_GAP_MS = 250;
 
-function realTimer(ms: number, fire: () => void): () => void {
-  const timer = setTimeout(fire, ms);
-  return () => clearTimeout(timer);
-}
-
-interface Target {
-  readonly seq: number;
-  /** Undefined for a peer's head that this node could not check (another epoch): no final hash check. */
-  readonly headerHash: Uint8Array | undefined;
-}
-
-/**
- * A blocks request in flight, then the vouching for its signatures (it never rejects: #fetch and #vouched turn
- * failures into undefined and false).
- */
-interface Fetching {
-  readonly peer: string;
-  readonly from: number;
-  readonly range: Promise<{ blocks: SyncBlock[] | undefined; vouched: boolean }>;
-}
-
-interface RunStats {
-  readonly startedAt: number;
-  blocks: number;
-  txs: number;
-}
-
 export class StateSyncClient implements StateSync {
   readonly #d: StateSyncDeps;
   readonly #limits: StateSyncLimits;
@@ -94,6 +74,8 @@ export class StateSyncClient implements StateSync {
   #target: Target | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** Standing down from a stalled transfer until the core has taken it in: requests meanwhile are stale. */
+  #standingDown = false;
   #wake: (() => void) | undefined;
   /** Last known head height of each peer (from its status, or an empty blocks response). */
   readonly #heights = new Map<string, number>();
@@ -127,10 +109,14 @@ export class StateSyncClient implements StateSync {
 
   // ---- the StateSync contract ----
 
-  requestTransfer(targetSeq: number, headerHash: Uint8Array | undefined): void {
-    if (this.#stopped) return;
-    if (this.#target === undefined || targetSeq > this.#target.seq)
-      this.#target = { seq: targetSeq, headerHash };
+  requestTransfer(targetSeq: number, headerHash: Uint8Array): void {
+    this.#follow({ seq: targetSeq, headerHash, byCore: true });
+  }
+
+  /** Transfers up to `target` (the core's request, or a head this client follows with no core to hand it to). */
+  #follow(target: Target): void {
+    if (this.#stopped || this.#standingDown) return;
+    if (this.#target === undefined || target.seq > this.#target.seq) this.#target = target;
     if (this.#running === undefined) {
       this.#running = this.#transfer()
         .catch((err: unknown) => this.#fatal(err))
@@ -200,6 +186,7 @@ export class StateSyncClient implements StateSync {
         next = undefined;
         if (fetching === undefined) {
           this.#lastError = `no validator to fetch block ${from} from (${this.#unavailability()})`;
+          if (target.byCore) return await this.#standDown(head.height);
           await this.#sleep(this.#limits.retryMs);
           continue;
         }
@@ -217,6 +204,20 @@ export class StateSyncClient implements StateSync {
     } finally {
       if (run.blocks > 0) this.#rate = rateOf(run, this.#d.now());
       this.#run = undefined;
+    }
+  }
+
+  /**
+   * No peer can serve the next block of a transfer the core waits for (the only one holding it may have lied):
+   * it ends, so the core can finish that block by consensus; requests until the core took that in are stale.
+   */
+  async #standDown(head: number): Promise<void> {
+    this.#target = undefined;
+    this.#standingDown = true;
+    try {
+      await this.#d.consensus.stalled(head);
+    } finally {
+      this.#standingDown = false;
     }
   }
 
@@ -515,13 +516,13 @@ export class StateSyncClient implements StateSync {
       );
       if (epochs.quorum() !== undefined) await epochs.suspend();
       this.#sentHead = Math.max(this.#sentHead, proven);
-      this.requestTransfer(proven, undefined);
+      this.#follow({ seq: proven, headerHash: undefined, byCore: false });
       return;
     }
     // With no instance there is no core to hand a checked head to: follow it directly.
     if (head !== undefined && epochs.quorum() === undefined) {
       this.#sentHead = Math.max(this.#sentHead, head.height);
-      this.requestTransfer(head.height, head.headerHash);
+      this.#follow({ seq: head.height, headerHash: head.headerHash, byCore: false });
       return;
     }
     if (head === undefined && stable === undefined) return;
@@ -589,8 +590,3 @@ export class StateSyncClient implements StateSync {
 }
 
 const STATUS_REQUEST = encodeSyncRequest({ kind: 'status' });
-
-function rateOf(run: RunStats, now: number): { blocksPerSec: number; txsPerSec: number } {
-  const seconds = Math.max(now - run.startedAt, 1) / 1000;
-  return { blocksPerSec: run.blocks / seconds, txsPerSec: run.txs / seconds };
-}

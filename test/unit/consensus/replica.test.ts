@@ -484,6 +484,45 @@ describe('Replica: catching up from a peer status (idle chain)', () => {
     expect(r.status().transferTarget).toBe(10);
   });
 
+  it('a transfer that stalls releases consensus: the replica builds and commits the next block itself', () => {
+    const r = replica(1, { catchUpDelayMs: 300 });
+    const b = batch([tx(1)]);
+    const d = batchDigest(b);
+    r.step(msg(pp(1, b)));
+    for (const v of [2, 3]) r.step(msg(prepare(v, 0, 1, d)));
+    r.step({ now: T0, type: 'blockBuilt', seq: 1, digest: d, headerHash: hashFor(1) });
+    // A certified head beyond the window: a transfer at once, and the core commits nothing meanwhile.
+    expect(
+      find(r.step({ now: T0, type: 'peerProgress', head: commitCert(9, hashFor(9)) }), 'stateTransfer'),
+    ).toMatchObject({ targetSeq: 9 });
+    const held = [0, 2].flatMap((v) => r.step(msg(commit(v, 0, 1, hashFor(1)))));
+    expect(find(held, 'commitBlock')).toBeUndefined();
+    // No peer could serve block 1 (the only one holding it lied): the transfer stands down at the ledger head.
+    const out = r.step({ now: T0, type: 'transferStalled', seq: 0 });
+    expect(r.status().transferTarget).toBeUndefined();
+    // The driver dropped the block it had built when the transfer was asked for: it is built again.
+    expect(find(out, 'buildBlock')).toMatchObject({ seq: 1 });
+    const built = r.step({ now: T0, type: 'blockBuilt', seq: 1, digest: d, headerHash: hashFor(1) });
+    expect(find(built, 'commitBlock')).toMatchObject({ seq: 1 });
+    expect(r.status().lastExecuted).toBe(1);
+    // Still behind after catchUpDelayMs: it asks again.
+    const fired = r.step({ now: T0 + 300, type: 'timeout', kind: 'catchUp', view: 0 });
+    expect(find(fired, 'stateTransfer')).toMatchObject({ targetSeq: 9 });
+    // A stall at another height than the executed one, or with no transfer outstanding, is stale.
+    expect(drops(r.step({ now: T0, type: 'transferStalled', seq: 0 }))).toEqual([DropReason.staleResult]);
+    expect(drops(replica(1).step({ now: T0, type: 'transferStalled', seq: 0 }))).toEqual([
+      DropReason.staleResult,
+    ]);
+  });
+
+  it('a transfer that stalls below the stable checkpoint stays outstanding (consensus cannot reach it)', () => {
+    const r = replica(1);
+    r.step({ now: T0, type: 'peerProgress', checkpoint: proof(8, hashFor(8)) });
+    expect(r.status().transferTarget).toBe(8);
+    r.step({ now: T0, type: 'transferStalled', seq: 0 });
+    expect(r.status().transferTarget).toBe(8);
+  });
+
   it('progress at or below what it knows is stale', () => {
     const r = replica(1);
     commitThrough(r, 1, batch([tx(1)]));

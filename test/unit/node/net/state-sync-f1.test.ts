@@ -84,6 +84,7 @@ async function setup(claims: readonly number[]) {
       consensus: {
         transferred: () => {},
         peerProgress: (checkpoint, head) => progress.push({ checkpoint, head }),
+        stalled: async () => {},
         stableSeq: () => 0,
         view: () => 0,
       },

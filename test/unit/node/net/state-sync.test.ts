@@ -56,6 +56,17 @@ class Syncing {
   readonly fatal: unknown[] = [];
   stored = 0;
   now = 1_000_000;
+  /** Ledger heights at which a transfer stood down (no peer could serve the next block). */
+  readonly stalls: number[] = [];
+  /**
+   * Whether the fake core asks again for the transfer that stalled, as the real one does while still behind
+   * (after catchUpDelayMs): true unless a test watches the stand-down itself.
+   */
+  reasks = true;
+  /** The fake core takes a stand-down in once this resolves. */
+  stallGate: Promise<void> = Promise.resolve();
+  /** The transfer the core asked for last. */
+  asked: { seq: number; hash: Uint8Array } | undefined;
   /** The core's view, as the client sees it. */
   view = 0;
   client!: StateSyncClient;
@@ -93,6 +104,13 @@ class Syncing {
               ...(checkpoint ? { checkpoint: checkpoint.seq } : {}),
               ...(head ? { head: head.height } : {}),
             }),
+          stalled: async (head) => {
+            s.stalls.push(head);
+            await s.stallGate;
+            const asked = s.asked;
+            if (s.reasks && asked !== undefined)
+              setTimeout(() => s.client.requestTransfer(asked.seq, asked.hash), 5);
+          },
           stableSeq: () => 0,
           view: () => s.view,
         },
@@ -106,6 +124,11 @@ class Syncing {
       },
       { ...DEFAULT_STATE_SYNC_LIMITS, blocksPerRequest, retryMs: 10 },
     );
+    const request = s.client.requestTransfer.bind(s.client);
+    s.client.requestTransfer = (seq, hash) => {
+      s.asked = { seq, hash };
+      request(seq, hash);
+    };
     clients.push(s.client);
     return s;
   }
@@ -306,7 +329,55 @@ describe('StateSyncClient: transfer', () => {
     });
   });
 
-  it('waits for a peer when none can serve, and asks a peer whose range came back short no more', async () => {
+  it('stands down when no peer can serve the next block (the only one holding it lied), so the core can commit it', async () => {
+    const source = await syncSource(batchesOf(6));
+    const short = await syncSource(batchesOf(2));
+    const s = await Syncing.create(8);
+    s.reasks = false;
+    // A holds every block and lies; B holds only blocks 1 and 2.
+    s.connect(
+      A,
+      respondFrom(
+        source.server,
+        editFirstBlock((b) => [b.header, flipSignature(b.cert), b.txs]),
+      ),
+    );
+    s.connect(B, respondFrom(short.server));
+    s.client.requestTransfer(5, source.blocks[4]!.hash);
+    await waitFor(() => s.stalls.length > 0, 'a stand-down');
+    // Whichever peer was asked first, the transfer ends at block 2 at most: only the liar holds block 3.
+    expect(s.faults).toEqual([SyncErrorCode.badCertificate]);
+    expect(s.stalls).toEqual([s.chain.head().height]);
+    expect(s.chain.head().height).toBeLessThanOrEqual(2);
+    expect(s.client.progress().state).toBe('idle');
+    // A request the core makes once it took the stand-down in is served (here from an honest peer).
+    s.connect(C, respondFrom(source.server));
+    s.client.requestTransfer(5, source.blocks[4]!.hash);
+    await s.heightIs(5);
+    expect(s.stalls).toHaveLength(1);
+  });
+
+  it('asks nothing more after a stand-down while the core has not taken it in', async () => {
+    const source = await syncSource(batchesOf(3));
+    const s = await Syncing.create(8);
+    s.reasks = false;
+    let tookIn = (): void => {};
+    // This core takes the stand-down in only when told; a request meanwhile (made before it did) is stale.
+    s.stallGate = new Promise<void>((resolve) => {
+      tookIn = resolve;
+    });
+    s.client.requestTransfer(3, source.blocks[2]!.hash);
+    await waitFor(() => s.stalls.length > 0, 'a stand-down (no peer at all)');
+    s.connect(A, respondFrom(source.server));
+    s.client.requestTransfer(3, source.blocks[2]!.hash);
+    expect(s.client.progress().state).toBe('syncing');
+    tookIn();
+    await waitFor(() => s.client.progress().state === 'idle', 'the stand-down over');
+    expect(s.fake.requests).toEqual([]);
+    expect(s.chain.head().height).toBe(0);
+  });
+
+  it('when none can serve, stands down until asked again, and asks a peer whose range came back short no more', async () => {
     const source = await syncSource(batchesOf(6));
     const short = await syncSource(batchesOf(2));
     const s = await Syncing.create(8);
