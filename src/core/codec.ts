@@ -214,6 +214,11 @@ export class Reader {
   }
 
   bytes(maxLength: number, what = 'bytes'): Uint8Array {
+    return this.fixed(this.#length(maxLength, what), what);
+  }
+
+  /** A length prefix of at most `maxLength`. */
+  #length(maxLength: number, what: string): number {
     const n = this.varint(`${what} length`);
     if (n > maxLength) {
       throw new CodecError(CodecErrorCode.oversize, `${what} is ${n} bytes, limit ${maxLength}`, {
@@ -221,11 +226,15 @@ export class Reader {
         limit: maxLength,
       });
     }
-    return this.fixed(n, what);
+    return n;
   }
 
   string(maxBytes: number, what = 'string'): string {
-    const b = this.bytes(maxBytes, what);
+    const n = this.#length(maxBytes, what);
+    this.need(n, what);
+    // Decoded from a view: the string owns its characters, so no copy of the bytes is needed.
+    const b = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
     try {
       return strictUtf8.decode(b);
     } catch {
