@@ -217,6 +217,22 @@ export class Reader {
     return this.fixed(this.#length(maxLength, what), what);
   }
 
+  /**
+   * Like `fixed`, but a view into the input instead of a copy: for fields of a value that keeps its input
+   * anyway (a tx keeps its canonical bytes), so the view holds on to nothing more.
+   */
+  fixedView(n: number, what = 'bytes'): Uint8Array {
+    this.need(n, what);
+    const out = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return out;
+  }
+
+  /** Like `bytes`, a view into the input (see `fixedView`). */
+  bytesView(maxLength: number, what = 'bytes'): Uint8Array {
+    return this.fixedView(this.#length(maxLength, what), what);
+  }
+
   /** A length prefix of at most `maxLength`. */
   #length(maxLength: number, what: string): number {
     const n = this.varint(`${what} length`);
@@ -230,11 +246,8 @@ export class Reader {
   }
 
   string(maxBytes: number, what = 'string'): string {
-    const n = this.#length(maxBytes, what);
-    this.need(n, what);
     // Decoded from a view: the string owns its characters, so no copy of the bytes is needed.
-    const b = this.buf.subarray(this.off, this.off + n);
-    this.off += n;
+    const b = this.bytesView(maxBytes, what);
     try {
       return strictUtf8.decode(b);
     } catch {
