@@ -33,6 +33,11 @@ export interface ProfileSummary {
   inclusive: Map<string, number>;
   /** Self time by file (or package for node_modules, or "(native)" / "(idle)" / "(gc)"), µs. */
   byFile: Map<string, number>;
+  /**
+   * Time charged to the innermost frame of this repository's src/ (what our code costs, the libraries and
+   * node internals it calls included); samples with no src/ frame stay under their own function.
+   */
+  bySrc: Map<string, number>;
 }
 
 function shortUrl(url: string): string {
@@ -59,8 +64,15 @@ function fileKey(f: CallFrame): string {
   return shortUrl(f.url);
 }
 
-export function summarise(profiles: readonly CpuProfile[]): ProfileSummary {
-  const s: ProfileSummary = { totalUs: 0, self: new Map(), inclusive: new Map(), byFile: new Map() };
+/** `skipUs`: leave out the samples of each profile's first microseconds (start-up, module loading). */
+export function summarise(profiles: readonly CpuProfile[], skipUs = 0): ProfileSummary {
+  const s: ProfileSummary = {
+    totalUs: 0,
+    self: new Map(),
+    inclusive: new Map(),
+    byFile: new Map(),
+    bySrc: new Map(),
+  };
   const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   for (const p of profiles) {
     const byId = new Map<number, ProfileNode>();
@@ -69,20 +81,26 @@ export function summarise(profiles: readonly CpuProfile[]): ProfileSummary {
       byId.set(n.id, n);
       for (const c of n.children ?? []) parent.set(c, n.id);
     }
+    let at = 0;
     p.samples.forEach((id, i) => {
       const dt = Math.max(0, p.timeDeltas[i] ?? 0);
+      at += dt;
       const node = byId.get(id);
-      if (node === undefined) return;
+      if (node === undefined || at < skipUs) return;
       s.totalUs += dt;
       add(s.self, key(node.callFrame), dt);
       add(s.byFile, fileKey(node.callFrame), dt);
       const seen = new Set<string>();
-      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-        const k = key(byId.get(at)!.callFrame);
+      let src: string | undefined;
+      for (let up: number | undefined = id; up !== undefined; up = parent.get(up)) {
+        const f = byId.get(up)!.callFrame;
+        if (src === undefined && /\/src\//.test(f.url) && !f.url.includes('node_modules/')) src = key(f);
+        const k = key(f);
         if (seen.has(k)) continue;
         seen.add(k);
         add(s.inclusive, k, dt);
       }
+      add(s.bySrc, src ?? key(node.callFrame), dt);
     });
   }
   return s;
@@ -97,11 +115,13 @@ export function formatSummary(s: ProfileSummary, top: number): string {
       .slice(0, top)
       .map(([k, v]) => `  ${pct(v)}  ${k}`),
   ];
+  const idle = s.byFile.get('(idle)') ?? 0;
   return [
-    `sampled ${(s.totalUs / 1e6).toFixed(1)} s`,
+    `sampled ${(s.totalUs / 1e6).toFixed(1)} s, not idle ${((s.totalUs - idle) / 1e6).toFixed(1)} s`,
     ...list('self time by file or package:', s.byFile),
     ...list('self time by function:', s.self),
     ...list('inclusive time by function:', s.inclusive),
+    ...list('time by innermost src/ function (what it calls included):', s.bySrc),
   ].join('\n');
 }
 
@@ -116,8 +136,19 @@ if (import.meta.main) {
     },
     30,
   );
+  program.option(
+    '--skip <s>',
+    'leave out the first seconds of each profile (start-up)',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of seconds >= 0');
+      return n;
+    },
+    0,
+  );
   program.parse();
   const files = program.args;
   const profiles = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as CpuProfile);
-  process.stdout.write(`${formatSummary(summarise(profiles), program.opts<{ top: number }>().top)}\n`);
+  const opts = program.opts<{ top: number; skip: number }>();
+  process.stdout.write(`${formatSummary(summarise(profiles, opts.skip * 1e6), opts.top)}\n`);
 }

@@ -214,6 +214,27 @@ export class Reader {
   }
 
   bytes(maxLength: number, what = 'bytes'): Uint8Array {
+    return this.fixed(this.#length(maxLength, what), what);
+  }
+
+  /**
+   * Like `fixed`, but a view into the input instead of a copy: for fields of a value that keeps its input
+   * anyway (a tx keeps its canonical bytes), so the view holds on to nothing more.
+   */
+  fixedView(n: number, what = 'bytes'): Uint8Array {
+    this.need(n, what);
+    const out = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return out;
+  }
+
+  /** Like `bytes`, a view into the input (see `fixedView`). */
+  bytesView(maxLength: number, what = 'bytes'): Uint8Array {
+    return this.fixedView(this.#length(maxLength, what), what);
+  }
+
+  /** A length prefix of at most `maxLength`. */
+  #length(maxLength: number, what: string): number {
     const n = this.varint(`${what} length`);
     if (n > maxLength) {
       throw new CodecError(CodecErrorCode.oversize, `${what} is ${n} bytes, limit ${maxLength}`, {
@@ -221,11 +242,12 @@ export class Reader {
         limit: maxLength,
       });
     }
-    return this.fixed(n, what);
+    return n;
   }
 
   string(maxBytes: number, what = 'string'): string {
-    const b = this.bytes(maxBytes, what);
+    // Decoded from a view: the string owns its characters, so no copy of the bytes is needed.
+    const b = this.bytesView(maxBytes, what);
     try {
       return strictUtf8.decode(b);
     } catch {

@@ -8,6 +8,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import {
   type Domain,
   domainBytes,
+  domainPrefix,
   Ed25519Signer,
   PUBLIC_KEY_LENGTH,
   publicKeyFromSeed,
@@ -80,7 +81,7 @@ export const ED25519_SHA256: CryptoSuite = {
   publicKeyLength: PUBLIC_KEY_LENGTH,
   signatureLength: SIGNATURE_LENGTH,
   hash: sha256,
-  taggedHash: (domain, body) => sha256(domainBytes(domain, body)),
+  taggedHash: (domain, body) => sha256(domainPrefix(domain), body),
   generatePrivateKey: () => randomKey(SEED_LENGTH),
   publicKey(seed) {
     checkEd25519Seed(seed);

@@ -60,14 +60,19 @@ export type Domain = (typeof Domain)[keyof typeof Domain];
 
 const domainPrefixes = new Map<string, Uint8Array>();
 
-/** `domain` as UTF-8, a 0x00 separator, then the body. */
-export function domainBytes(domain: Domain, body: Uint8Array): Uint8Array {
+/** `domain` as UTF-8 and a 0x00 separator: what `domainBytes` puts before the body. */
+export function domainPrefix(domain: Domain): Uint8Array {
   let prefix = domainPrefixes.get(domain);
   if (prefix === undefined) {
     prefix = concatBytes(utf8.encode(domain), new Uint8Array([0]));
     domainPrefixes.set(domain, prefix);
   }
-  return concatBytes(prefix, body);
+  return prefix;
+}
+
+/** `domain` as UTF-8, a 0x00 separator, then the body. */
+export function domainBytes(domain: Domain, body: Uint8Array): Uint8Array {
+  return concatBytes(domainPrefix(domain), body);
 }
 
 // SHA-1 only for reading ESS signingCertificate (v1) attributes of RFC 3161 tokens.
@@ -87,7 +92,9 @@ export function digest(alg: DigestName, ...parts: Uint8Array[]): Uint8Array {
   if (node !== undefined) {
     const h = node.createHash(alg);
     for (const p of parts) h.update(p);
-    return new Uint8Array(h.digest());
+    // The digest Buffer owns a fresh ArrayBuffer of its own (not Node's pool): view it rather than copy.
+    const out = h.digest();
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
   const h = NOBLE_HASH[alg].create();
   for (const p of parts) h.update(p);
@@ -108,7 +115,8 @@ export function sha512(...parts: Uint8Array[]): Uint8Array {
 
 /** Domain-separated SHA-256, for identifiers (tx ids, header hashes, set hashes). */
 export function taggedHash(domain: Domain, body: Uint8Array): Uint8Array {
-  return sha256(domainBytes(domain, body));
+  // Hashed in two parts: the same bytes as domainBytes(domain, body), without copying the body.
+  return sha256(domainPrefix(domain), body);
 }
 
 // DER prefixes that wrap a raw 32-byte Ed25519 key as PKCS#8 / SPKI (RFC 8410).

@@ -6,10 +6,11 @@
 import type { AnchorRecord } from '../core/anchor.ts';
 import { type BlockHeader, type CommitCertificate, headerHash } from '../core/block.ts';
 import { equalBytes } from '../core/bytes.ts';
-import { invariant } from '../core/errors.ts';
+import { InvariantError, invariant } from '../core/errors.ts';
 import { decodeEvidence, type HashAlg } from '../core/evidence.ts';
 import { type Genesis, genesisSuite } from '../core/genesis.ts';
 import { type InclusionProof, inclusionProof } from '../core/merkle.ts';
+import { decodeTx, type Tx } from '../core/tx.ts';
 import type { ArchiveIndexEntry } from './archive-index.ts';
 import type { CaseState } from './case-machine.ts';
 import { decodeCaseState } from './case-state.ts';
@@ -259,11 +260,13 @@ export class LedgerQueries {
   async archiveLeaves(from: number, to: number): Promise<Uint8Array[]> {
     const leaves: Uint8Array[] = [];
     for (let h = from; h <= to; h++) {
-      const txs = await this.#store.blockTxs(h);
-      invariant(txs !== undefined, `block ${h} at or below ${to} is missing`);
-      for (const env of txs) {
-        if (env.tx.type !== 'evidence') continue;
-        const e = decodeEvidence(env.tx.payload);
+      // The raw txs, decoded without their tx ids: only the evidence hashes are wanted here.
+      const all = await this.#store.blockTxBytes(h);
+      invariant(all !== undefined, `block ${h} at or below ${to} is missing`);
+      for (const [i, bytes] of all.entries()) {
+        const tx = storedTx(bytes, h, i);
+        if (tx.type !== 'evidence') continue;
+        const e = decodeEvidence(tx.payload);
         if (e.hashAlg === 'sha256') leaves.push(e.hash);
       }
     }
@@ -287,5 +290,14 @@ export class LedgerQueries {
       proof: inclusionProof(block.txHashes, tx.index, genesisSuite(this.#genesis)),
       tx,
     };
+  }
+}
+
+/** A committed tx read back; one that does not decode means the store is corrupt. */
+function storedTx(bytes: Uint8Array, height: number, index: number): Tx {
+  try {
+    return decodeTx(bytes);
+  } catch (err) {
+    throw new InvariantError(`stored tx ${height}/${index} does not decode: ${(err as Error).message}`);
   }
 }

@@ -31,11 +31,22 @@ describe('profile summary', () => {
     expect(s.inclusive.get('(root)')).toBe(1000);
   });
 
+  it('charges library time to the innermost src/ caller, and skips the first samples when asked', () => {
+    const s = summarise([profile]);
+    expect(s.bySrc.get('main src/a.ts:10')).toBe(500);
+    expect(s.bySrc.get('(idle)')).toBe(500);
+    // Samples end at 100, 200, 400, 500 and 1000 µs: skipping 250 µs leaves the last three.
+    const late = summarise([profile], 250);
+    expect(late.totalUs).toBe(800);
+    expect(late.self.get('verify node:internal/crypto/sig:234')).toBeUndefined();
+    expect(late.bySrc.get('main src/a.ts:10')).toBe(300);
+  });
+
   it('adds several profiles and formats percentages', () => {
     const s = summarise([profile, profile]);
     expect(s.totalUs).toBe(2000);
     const text = formatSummary(s, 3);
     expect(text).toContain('50.0 %  (idle)');
-    expect(text).toContain('sampled 0.0 s');
+    expect(text).toContain('sampled 0.0 s, not idle 0.0 s');
   });
 });

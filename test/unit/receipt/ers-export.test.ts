@@ -27,6 +27,19 @@ beforeAll(async () => {
   genesis = testGenesis({ tsa: { trustAnchors: [pki.rootPem] } });
 });
 
+describe('archive leaves', () => {
+  it('are the SHA-256 evidence hashes of the blocks in chain order, anchors left out', async () => {
+    const { chain, queries } = await archiveChain(genesis);
+    const hashes = documents.map((d) => sha256(d));
+    expect(await queries.archiveLeaves(1, 2)).toEqual(hashes);
+    expect(await queries.archiveLeaves(2, 2)).toEqual(hashes.slice(2));
+    const anchor = await archiveAnchor(pki, queries, chain.head(), T + 2500);
+    await runBlock(chain, batchOf([anchor], T + 3000));
+    expect(await queries.archiveLeaves(1, 3)).toEqual(hashes);
+    await expect(queries.archiveLeaves(1, 4)).rejects.toThrow(/block 4 at or below 4 is missing/);
+  });
+});
+
 describe('evidenceRecordFor', () => {
   it('exports, once anchored with an archive timestamp, a record each document proves itself with', async () => {
     const { chain, queries, records } = await archiveChain(genesis);
