@@ -1,11 +1,15 @@
 /**
  * Validator-set changes on an sm2-sm3 chain (ADR 014): governance names an Ed25519 peer key beside each SM2
- * validator key it adds or rotates, and the validators take their peer ids from it. A fifth validator added
- * by governance is admitted, syncs and signs commit certificates; a rotated key's new peer key takes effect
+ * validator key it adds or rotates, and the validators take their peer ids from it. A fifth validator, its
+ * keys from an `init --crypto-suite sm2-sm3` home and its action parsed like `gov propose add-validator
+ * --peer-key`, is admitted, syncs and signs commit certificates; a rotated key's new peer key takes effect
  * and the old one is refused like any stranger.
  */
+
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { utf8 } from '../../../src/core/bytes.ts';
+import { actionFromArgs } from '../../../src/cli/gov.ts';
+import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
 import { encodeEvidence } from '../../../src/core/evidence.ts';
@@ -14,10 +18,12 @@ import {
   type GovernanceAction,
   type GovernanceRecord,
 } from '../../../src/core/governance.ts';
-import { type KeyPair, sm2KeyPair } from '../../../src/core/keys.ts';
+import { type KeyPair, readKeyFile, sm2KeyPair } from '../../../src/core/keys.ts';
 import { envelope, signTx, type TxEnvelope, VALIDATOR_KEY_ID } from '../../../src/core/tx.ts';
+import { initHome } from '../../../src/node/home.ts';
 import { createP2PHost, type P2PHost } from '../../../src/p2p/index.ts';
 import { sampleEvidence, sampleUnsignedTx, TEST_INSTITUTIONS } from '../../helpers/fixtures.ts';
+import { removeDir, tempDir } from '../../helpers/ledger.ts';
 import { LOOPBACK, waitFor } from '../../helpers/p2p.ts';
 import { testBytes } from '../../helpers/sm.ts';
 import { smGenesis, smSigner, smValidatorKey } from '../../helpers/sm-chain.ts';
@@ -31,9 +37,11 @@ import {
 const genesis = smGenesis({ consensus: NET_TEST_CONSENSUS });
 const cluster = new ValidatorCluster(NET_TEST_CONSENSUS, NET_TEST_LIMITS, { genesis, key: smValidatorKey });
 const hosts: P2PHost[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   await Promise.allSettled(hosts.map((h) => h.stop()));
   await cluster.stopAll();
+  for (const c of cleanups) await c();
 }, 60_000);
 
 /** The current SM2 key of each validator index (a rotation replaces one). */
@@ -133,22 +141,33 @@ describe('reconfiguration on an sm2-sm3 chain', () => {
     await cluster.startAll(4);
     await cluster.waitConnected();
 
-    // ---- join: bank-e registers with an SM2 client key, then its SM2 validator key and Ed25519 peer key ----
+    // ---- join: bank-e's home from `jrchain init --crypto-suite sm2-sm3`; governance registers it, then adds
+    // its SM2 validator key with the Ed25519 peer key init printed (`gov propose add-validator --peer-key`) ----
+    const home = await tempDir('sm-reconf-home');
+    cleanups.push(() => removeDir(home));
+    const init = initHome({
+      home,
+      institution: 'bank-e',
+      host: '127.0.0.1',
+      p2pPort: 1,
+      apiPort: 2,
+      tsaUrl: 'http://127.0.0.1:1/',
+      cryptoSuite: 'sm2-sm3',
+    });
+    const args = (name: string, a: string[], o: { clientKey?: string[]; peerKey?: string } = {}) =>
+      actionFromArgs(name, a, o, SM2_SM3);
     await pass(
-      {
-        type: 'registerInstitution',
-        id: 'bank-e',
-        name: 'Bank E',
-        clientKeys: [{ keyId: 'client-1', publicKey: smSigner('bank-e/client-1').publicKey }],
-      },
+      args('register-institution', ['bank-e', 'Bank E'], { clientKey: [`client-1=${init.clientPublicKey}`] }),
       [0, 1, 2],
     );
-    const fifth = smValidatorKey(4);
+    const fifth = readKeyFile(join(home, 'validator.key'), { suite: 'sm2-sm3' });
+    expect(init.validatorPeerKey).toBe(toHex(fifth.peerKey));
     const added = await pass(
-      { type: 'addValidator', institution: 'bank-e', publicKey: fifth.publicKey, peerKey: fifth.peerKey },
+      args('add-validator', ['bank-e', init.validatorPublicKey], { peerKey: init.validatorPeerKey! }),
       [1, 3, 0],
     );
-    const node4 = await cluster.start(4);
+    keys.set(4, fifth);
+    const node4 = await cluster.start(4, { key: fifth });
     await drive(
       () => node4.chain.head().height >= added.effectiveHeight,
       'the fifth validator synced to the switch',
