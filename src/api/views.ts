@@ -15,7 +15,7 @@ import {
   type GovernanceRecord,
 } from '../core/governance.ts';
 import { decodeHashRenewal } from '../core/hash-renewal.ts';
-import { peerIdOf, validatorPeerId } from '../core/keys.ts';
+import { validatorPeerId } from '../core/keys.ts';
 import { faultTolerance, quorumSize, type ValidatorSet } from '../core/validators.ts';
 import type { GovernanceState, Proposal } from '../ledger/governance-state.ts';
 import type { EvidenceEntry, LedgerTx, StoredBlock } from '../ledger/store.ts';
@@ -181,7 +181,7 @@ export function governanceView(
         // On an sm2-sm3 chain the genesis or the governance action that added the validator names its Ed25519
         // peer key (ADR 014).
         const peerKey = g.peerKeyOf(v.publicKey);
-        const peerId = validatorPeerId(v.publicKey, genesis) ?? (peerKey && peerIdOf(peerKey));
+        const peerId = validatorPeerId(v.publicKey, genesis, (k) => g.peerKeyOf(k));
         return {
           index,
           institution: v.institution,

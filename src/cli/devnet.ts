@@ -138,7 +138,7 @@ export function registerDevnetCommand(program: Command, io: CliIo): void {
     .option(
       '--crypto-suite <suite>',
       "the chain's algorithms (first run only, ADR 014): ed25519-sha256 (default) or sm2-sm3 (SM2 keys and\n" +
-        'signatures, SM3 hashes; the embedded TSA still signs with P-256)',
+        'signatures, SM3 hashes; the embedded TSA signs SM2 tokens under an SM2 root)',
     )
     .action(
       async (opts: {

@@ -136,22 +136,42 @@ export function registerTsaCommands(program: Command, io: CliIo): void {
   registerInspect(tsa, io, out);
 }
 
+interface InitOptions {
+  dir: string;
+  org: string;
+  force?: boolean;
+  cryptoSuite?: 'ed25519-sha256' | 'sm2-sm3';
+  json?: boolean;
+}
+
 function registerInit(tsa: Command, io: CliIo, out: Out): void {
   tsa
     .command('init')
     .summary('create an embedded TSA (root CA + TSA certificate) in a directory')
     .description(
       'Create an embedded TSA in a directory: an ECDSA P-256 root CA (root.pem, the trust anchor verifiers ' +
-        'configure) and a TSA certificate under it (tsa.pem, critical extendedKeyUsage timeStamping only). ' +
+        'configure) and a TSA certificate under it (tsa.pem, critical extendedKeyUsage timeStamping only); ' +
+        'with --crypto-suite sm2-sm3 both keys are SM2 and the TSA signs its tokens SM2-with-SM3. ' +
         'Private keys are written with mode 0600; existing keys are kept unless --force.',
     )
     .requiredOption('--dir <dir>', 'directory to create the TSA in')
     .option('--org <name>', 'organisation name used in the certificate subjects', 'JRChain')
     .option('--force', 'replace existing keys and certificates (serial state is kept)')
+    .addOption(
+      new Option(
+        '--crypto-suite <suite>',
+        'key algorithms: ed25519-sha256 gives ECDSA P-256 (default), sm2-sm3 gives SM2 (ADR 014)',
+      ).choices(['ed25519-sha256', 'sm2-sm3']),
+    )
     .option('--json', 'print the result as JSON')
     .action(
-      action(io, async (o: { dir: string; org: string; force?: boolean; json?: boolean }) => {
-        const r = await initTsaDir(o.dir, { organization: o.org, now: new Date(), force: o.force === true });
+      action(io, async (o: InitOptions) => {
+        const r = await initTsaDir(o.dir, {
+          organization: o.org,
+          now: new Date(),
+          force: o.force === true,
+          ...(o.cryptoSuite === 'sm2-sm3' ? { keyAlgorithm: 'sm2' as const } : {}),
+        });
         if (o.json) printJson(out, r);
         else {
           out(`created embedded TSA in ${r.dir}`);

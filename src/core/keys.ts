@@ -90,18 +90,25 @@ export function peerIdOf(publicKey: Uint8Array): string {
   return peerIdFromPublicKey(publicKeyFromRaw(publicKey)).toString();
 }
 
+/** The Ed25519 peer key governance named for an SM2 validator key (GovernanceState.peerKeyOf, ADR 014). */
+export type PeerKeyLookup = (publicKey: Uint8Array) => Uint8Array | undefined;
+
 /**
  * The libp2p peer id of a validator (its signing key `publicKey`). On an sm2-sm3 chain it derives from the
- * separate Ed25519 peer key the genesis names (ADR 014, decision 4); an Ed25519 key is its own peer key. An SM2
- * validator the genesis does not name (one governance added) has none yet: undefined.
+ * separate Ed25519 peer key the genesis names (ADR 014, decision 4) or, for a validator governance added or
+ * rotated, the one its action named (`peerKeyOf`); an Ed25519 key is its own peer key. Undefined: an SM2 key
+ * neither names.
  */
 export function validatorPeerId(
   publicKey: Uint8Array,
   genesis: { readonly validators: readonly { publicKey: Uint8Array; peerId: string }[] },
+  peerKeyOf?: PeerKeyLookup,
 ): string | undefined {
   const named = genesis.validators.find((v) => equalBytes(v.publicKey, publicKey));
   if (named !== undefined) return named.peerId;
-  return publicKey.length === PUBLIC_KEY_LENGTH ? peerIdOf(publicKey) : undefined;
+  if (publicKey.length === PUBLIC_KEY_LENGTH) return peerIdOf(publicKey);
+  const peerKey = peerKeyOf?.(publicKey);
+  return peerKey === undefined ? undefined : peerIdOf(peerKey);
 }
 
 export function keyPairFromSeed(seed: Uint8Array): KeyPair {

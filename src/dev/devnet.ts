@@ -111,7 +111,12 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetLayout> {
     ...(suite === 'ed25519-sha256' ? {} : { cryptoSuite: suite }),
   };
   o.out(`creating a devnet in ${dir}: ${o.validators} institutions, an embedded TSA, a genesis (${suite})`);
-  await initTsaDir(join(dir, 'tsa'), { organization: 'JRChain Devnet Time Authority', now: new Date() });
+  // An SM devnet's TSA is SM2 too, so every signature of the chain and its anchors is a national algorithm.
+  await initTsaDir(join(dir, 'tsa'), {
+    organization: 'JRChain Devnet Time Authority',
+    now: new Date(),
+    ...(suite === 'sm2-sm3' ? { keyAlgorithm: 'sm2' as const } : {}),
+  });
   // The root's CRL: evidence records carry it as revocation data (docs/long-term.md).
   const crl = await issueTsaCrl(join(dir, 'tsa'), { now: new Date(), days: 30 });
   const tsaUrl = `http://127.0.0.1:${o.tsaPort}/`;

@@ -286,7 +286,8 @@ export class JrNode {
         .epochAt(s.height + 1)
         .set.validators.map((v) => ({
           institution: v.institution,
-          peerId: validatorPeerId(v.publicKey, this.genesis) ?? null,
+          peerId:
+            validatorPeerId(v.publicKey, this.genesis, (k) => this.queries.governance().peerKeyOf(k)) ?? null,
         })),
       peers: s.peers,
       pendingTxs: s.pendingTxs,

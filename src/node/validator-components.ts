@@ -19,7 +19,7 @@ import { LedgerConsensusStore } from '../consensus/ledger-store.ts';
 import { SystemTimers } from '../core/clock.ts';
 import { InvariantError } from '../core/errors.ts';
 import { genesisSuite, genesisValidatorSet } from '../core/genesis.ts';
-import { validatorPeerId } from '../core/keys.ts';
+import { type PeerKeyLookup, validatorPeerId } from '../core/keys.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import { consensusChainId, type ValidatorSet } from '../core/validators.ts';
 import type { TxRejection } from '../ledger/chain.ts';
@@ -92,7 +92,7 @@ export class Membership {
     const known = new Map(o.genesis.validators.map((v) => [v.peerId, v.addrs] as const));
     this.#host.setAllowlist({
       validators: e.set.validators.flatMap((v) => {
-        const peerId = validatorPeerId(v.publicKey, o.genesis);
+        const peerId = validatorPeerId(v.publicKey, o.genesis, governancePeerKeys(o));
         if (peerId === undefined) return [];
         return [{ peerId, addrs: [...(o.peerAddrs?.[peerId] ?? known.get(peerId) ?? [])] }];
       }),
@@ -142,11 +142,19 @@ class SyncLink implements StateSync, BatchFetcher {
   }
 }
 
+/**
+ * Peer keys of SM2 validators governance added or rotated (ADR 014), from the registry at the head. The map
+ * only grows and is keyed by validator keys, which are never reused, so the head answers for every epoch.
+ */
+function governancePeerKeys(o: ValidatorServiceOptions): PeerKeyLookup {
+  return (publicKey) => o.chain.governance.peerKeyOf(publicKey);
+}
+
 /** Builds every component of a validator from its settings; nothing runs until start. */
 export function buildComponents(s: ValidatorSettings): ValidatorComponents {
   const o = s.options;
   const telemetry = new ValidatorTelemetry(o.metrics, o.logger, s.clock);
-  const peers = new ValidatorPeers(o.genesis);
+  const peers = new ValidatorPeers(o.genesis, governancePeerKeys(o));
   const host = createP2PHost(
     {
       seed: o.key.seed,

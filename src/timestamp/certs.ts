@@ -178,18 +178,30 @@ export async function generateP256(): Promise<{ publicKey: KeyObject; privateKey
   return generateKeyPairAsync('ec', { namedCurve: 'P-256' });
 }
 
+/** The embedded TSA's key algorithm: ECDSA P-256 with SHA-256, or SM2 with SM3 (GM/T 0003, ADR 014). */
+export type TsaKeyAlgorithm = 'p256' | 'sm2';
+
+/** A fresh key pair of `alg`; an SM2 key signs with our SM2 code (signWith), not node:crypto's. */
+export async function generateTsaKey(
+  alg: TsaKeyAlgorithm,
+): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
+  return alg === 'sm2' ? generateKeyPairAsync('ec', { namedCurve: 'SM2' }) : generateP256();
+}
+
 /**
- * A fresh ECDSA P-256 root CA and a TSA certificate under it: critical EKU holding only timeStamping, critical
- * keyUsage digitalSignature, SKI and AKI. Validity starts an hour before `now` to absorb clock skew.
+ * A fresh root CA and a TSA certificate under it, both of `keyAlgorithm` (default P-256): critical EKU holding
+ * only timeStamping, critical keyUsage digitalSignature, SKI and AKI. Validity starts an hour before `now` to
+ * absorb clock skew.
  */
 export async function createTsaCredentials(opts: {
   organization: string;
   now: Date;
   rootYears?: number;
   tsaYears?: number;
+  keyAlgorithm?: TsaKeyAlgorithm;
 }): Promise<TsaCredentials> {
-  const root = await generateP256();
-  const tsa = await generateP256();
+  const root = await generateTsaKey(opts.keyAlgorithm ?? 'p256');
+  const tsa = await generateTsaKey(opts.keyAlgorithm ?? 'p256');
   const notBefore = new Date(opts.now.getTime() - 3600_000);
   const years = (n: number) => {
     const d = new Date(opts.now);

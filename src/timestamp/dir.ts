@@ -13,7 +13,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { mkdir, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toBase64 } from '../core/bytes.ts';
-import { createTsaCredentials, issueCrl } from './certs.ts';
+import { createTsaCredentials, issueCrl, type TsaKeyAlgorithm } from './certs.ts';
 import { TimestampError, TimestampErrorCode } from './errors.ts';
 import { acquireLock, FileSerialStore } from './serial.ts';
 import { EmbeddedTsa, type EmbeddedTsaOptions } from './tsa.ts';
@@ -57,15 +57,20 @@ export interface InitResult {
   rootSubject: string;
 }
 
+export interface TsaInitOptions {
+  organization: string;
+  now: Date;
+  force?: boolean;
+  /** The root's and the TSA's key algorithm; default P-256 (`sm2`: SM2 certificates and tokens). */
+  keyAlgorithm?: TsaKeyAlgorithm;
+}
+
 /**
  * Creates a root CA and a TSA certificate in `dir`. Refuses (TSA_KEY_EXISTS) when key files exist, unless
  * `force`; then it replaces the keys and certificates and keeps the serial state, so serials stay unique.
  * Refuses (TSA_DIR_LOCKED) while a running TSA holds the directory.
  */
-export async function initTsaDir(
-  dir: string,
-  opts: { organization: string; now: Date; force?: boolean },
-): Promise<InitResult> {
+export async function initTsaDir(dir: string, opts: TsaInitOptions): Promise<InitResult> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const release = await acquireLock(dir);
   try {
@@ -75,10 +80,7 @@ export async function initTsaDir(
   }
 }
 
-async function writeTsaFiles(
-  dir: string,
-  opts: { organization: string; now: Date; force?: boolean },
-): Promise<InitResult> {
+async function writeTsaFiles(dir: string, opts: TsaInitOptions): Promise<InitResult> {
   const paths = Object.values(TsaFiles).map((f) => join(dir, f));
   const present = [];
   for (const p of paths) if (await exists(p)) present.push(p);
@@ -89,7 +91,11 @@ async function writeTsaFiles(
       { files: present },
     );
   }
-  const creds = await createTsaCredentials({ organization: opts.organization, now: opts.now });
+  const creds = await createTsaCredentials({
+    organization: opts.organization,
+    now: opts.now,
+    ...(opts.keyAlgorithm === undefined ? {} : { keyAlgorithm: opts.keyAlgorithm }),
+  });
   for (const p of present) await unlink(p);
   const pkcs8 = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }).toString();
   await writeNew(join(dir, TsaFiles.rootKey), pkcs8(creds.rootKey), 0o600);

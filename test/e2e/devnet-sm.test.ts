@@ -1,6 +1,6 @@
 /**
  * End to end on an sm2-sm3 chain (ADR 014, issue 20): `jrchain devnet --crypto-suite sm2-sm3` (validators and
- * TSA as separate processes on loopback) creates SM2 keys and an SM genesis; the demo records sealed evidence
+ * TSA as separate processes on loopback) creates SM2 keys, an SM genesis and an SM2 TSA; the demo records sealed evidence
  * and a dispute case with SM2 signatures and verifies their receipts offline; and the real CLI records
  * evidence with an SM2 client key, whose receipt verifies against the SM genesis and fails against a tampered
  * genesis and as a tampered receipt.
@@ -20,6 +20,7 @@ import {
   stopChild,
   waitFor,
 } from '../../src/dev/processes.ts';
+import { describeTimestamp } from '../../src/timestamp/inspect.ts';
 import { freePortBlock } from '../helpers/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-e2e-sm-'));
@@ -134,7 +135,12 @@ describe('devnet --crypto-suite sm2-sm3 end to end', () => {
       },
       { timeoutMs: 90_000, intervalMs: 1000 },
     );
-    expect(JSON.parse(readFileSync(out, 'utf8')).cryptoSuite).toBe('sm2-sm3');
+    const receipt = JSON.parse(readFileSync(out, 'utf8'));
+    expect(receipt.cryptoSuite).toBe('sm2-sm3');
+    // The devnet's TSA is SM2 too: the anchor token is signed SM2-with-SM3 under an SM2 root.
+    const token = describeTimestamp(new Uint8Array(Buffer.from(receipt.anchor.token, 'base64'))).token!;
+    expect(token.signers.map((x) => x.signatureAlgorithm)).toEqual(['SM2-with-SM3']);
+    expect(token.imprint?.hashAlg).toBe('sm3');
     const v = await cli('receipt', 'verify', out, '--genesis', m.genesis, '--file', file, '--require-anchor');
     expect(v.code, v.stdout).toBe(0);
     expect(v.stdout).toMatch(/ok {3}anchor/);

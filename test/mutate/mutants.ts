@@ -783,4 +783,13 @@ export const MUTANTS: readonly Mutant[] = [
       'an SM chain’s governance gives a validator a peer key another validator already has (one peer id for two)',
     tests: ['test/unit/ledger/sm-governance.test.ts'],
   },
+  {
+    id: 'sm-governance-peer-id',
+    file: 'src/core/keys.ts',
+    original: 'return peerKey === undefined ? undefined : peerIdOf(peerKey);',
+    replacement: 'return undefined;',
+    breaks:
+      'an SM validator governance added or rotated gets no peer id: never admitted or dialled (its votes lost)',
+    tests: ['test/unit/node/sm-keys.test.ts'],
+  },
 ];

@@ -1,21 +1,25 @@
 /**
  * Validator index ↔ libp2p peer id, from the genesis and then the set in force (ADR 006). The validator key is the libp2p identity (Noise proves
  * it in the handshake), so a connection's remote peer id tells which validator is on the other end. On an
- * sm2-sm3 chain the identity is the Ed25519 peer key the genesis names beside the SM2 key (ADR 014).
+ * sm2-sm3 chain the identity is the Ed25519 peer key the genesis names beside the SM2 key, or the one the
+ * governance action that added or rotated the validator named (ADR 014).
  */
 import type { Genesis } from '../../core/genesis.ts';
-import { validatorPeerId } from '../../core/keys.ts';
+import { type PeerKeyLookup, validatorPeerId } from '../../core/keys.ts';
 import type { ValidatorSet } from '../../core/validators.ts';
 
 export class ValidatorPeers {
   readonly #genesis: Genesis;
-  /** undefined: a validator with no known peer id (an SM2 key the genesis does not name), never reachable. */
+  readonly #peerKeyOf: PeerKeyLookup;
+  /** undefined: a validator with no known peer id (an SM2 key nothing names), never reachable. */
   #peerIds: readonly (string | undefined)[];
   #institutions: readonly string[];
   #index: ReadonlyMap<string, number>;
 
-  constructor(genesis: Genesis) {
+  /** `peerKeyOf`: the governance registry in force (peer keys of SM2 validators governance added or rotated). */
+  constructor(genesis: Genesis, peerKeyOf: PeerKeyLookup = () => undefined) {
     this.#genesis = genesis;
+    this.#peerKeyOf = peerKeyOf;
     this.#peerIds = genesis.validators.map((v) => v.peerId);
     this.#institutions = genesis.validators.map((v) => v.institution);
     this.#index = indexOf(this.#peerIds);
@@ -23,7 +27,7 @@ export class ValidatorPeers {
 
   /** The set in force changed (ADR 006): indexes and peers follow it. */
   update(set: ValidatorSet): void {
-    this.#peerIds = set.validators.map((v) => validatorPeerId(v.publicKey, this.#genesis));
+    this.#peerIds = set.validators.map((v) => validatorPeerId(v.publicKey, this.#genesis, this.#peerKeyOf));
     this.#institutions = set.validators.map((v) => v.institution);
     this.#index = indexOf(this.#peerIds);
   }

@@ -97,6 +97,38 @@ describe('tsa init', () => {
   });
 });
 
+describe('tsa init --crypto-suite sm2-sm3', () => {
+  it('makes an SM2 root and TSA whose tokens and CRL are signed SM2-with-SM3 and verify', async () => {
+    const smDir = p('sm2');
+    const r = await cli('tsa', 'init', '--dir', smDir, '--crypto-suite', 'sm2-sm3', '--org', 'Bank SM');
+    expect(r.code, r.stderr).toBe(0);
+    const smTsa = await openEmbeddedTsa(smDir);
+    await smTsa.start();
+    const smServer = new TsaHttpServer(smTsa, { port: 0 });
+    await smServer.start();
+    try {
+      const out = p('sm2.tsr');
+      const stamped = await cli('tsa', 'stamp', p('data.txt'), '--tsa', smServer.address.url, '--out', out);
+      expect(stamped.code, stamped.stderr).toBe(0);
+      const v = await cli('tsa', 'verify', out, '--file', p('data.txt'), '--ca', join(smDir, 'root.pem'));
+      expect(v.code, v.stdout).toBe(0);
+      expect(v.stdout).toMatch(/ok +signature +SM2-with-SM3/);
+      // The P-256 root of another TSA does not anchor it.
+      const other = await cli('tsa', 'verify', out, '--file', p('data.txt'), '--ca', join(dir, 'root.pem'));
+      expect(other.code).toBe(1);
+    } finally {
+      await smServer.stop();
+      await smTsa.stop();
+    }
+    const crl = await cli('tsa', 'crl', '--dir', smDir);
+    expect(crl.code, crl.stderr).toBe(0);
+    expect(readCrls(await readFile(join(smDir, 'root.crl')), 'root.crl')[0]!.issuer).toBe(
+      'O=Bank SM, CN=Bank SM Time-Stamping Root CA',
+    );
+    expect((await cli('tsa', 'init', '--dir', p('sm-bad'), '--crypto-suite', 'sm9')).code).toBe(2);
+  });
+});
+
 describe('tsa crl', () => {
   it("issues the root's CRL for the embedded TSA; a directory without a TSA is a config error", async () => {
     const r = await cli('tsa', 'crl', '--dir', dir, '--days', '10');

@@ -118,6 +118,21 @@ describe('sm2 key files', () => {
     const ed = generateKeyPair();
     expect(validatorPeerId(ed.publicKey, g)).toBe(ed.peerId);
   });
+
+  it('peer ids of SM validators governance added or rotated come from the peer key their action named', () => {
+    const g = smGenesis();
+    const added = generateKeyPair('sm2-sm3');
+    const stranger = generateKeyPair('sm2-sm3');
+    const named = new Map([[toHex(added.publicKey), added.peerKey]]);
+    const lookup = (k: Uint8Array) => named.get(toHex(k));
+    expect(validatorPeerId(added.publicKey, g, lookup)).toBe(added.peerId);
+    expect(validatorPeerId(stranger.publicKey, g, lookup)).toBeUndefined();
+    // The genesis names its validators' peer keys first; an Ed25519 key stays its own peer key.
+    const other = () => stranger.peerKey;
+    expect(validatorPeerId(g.validators[0]!.publicKey, g, other)).toBe(g.validators[0]!.peerId);
+    const ed = generateKeyPair();
+    expect(validatorPeerId(ed.publicKey, g, other)).toBe(ed.peerId);
+  });
 });
 
 describe('keys generate and init with --crypto-suite sm2-sm3', () => {
