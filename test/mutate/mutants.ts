@@ -734,4 +734,20 @@ export const MUTANTS: readonly Mutant[] = [
       "the primary stamps requests while its own anchor awaits commit, so the stamp's leaves may miss a chain's renewal",
     tests: ['test/unit/node/hash-renewal.test.ts'],
   },
+  {
+    id: 'node-hash-renewal-wiring',
+    file: 'src/node/node.ts',
+    original: 'hashRenewals: ledgerHashRenewalSource(queries),',
+    replacement: 'hashRenewals: undefined,',
+    breaks: "a node's primary never stamps committed hash-renewal requests (the job is not wired in)",
+    tests: ['test/integration/net/hash-renewal-node.test.ts'],
+  },
+  {
+    id: 'archive-chain-digests',
+    file: 'src/receipt/archive-check.ts',
+    original: 'const digests = { ...opts.chainDigests, sha256: evidence.hash };',
+    replacement: 'const digests = { sha256: evidence.hash };',
+    breaks: "a verifier holding a renewed document's hashes checks only its SHA-256 chain",
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
 ];
