@@ -743,6 +743,14 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ['test/integration/net/hash-renewal-node.test.ts'],
   },
   {
+    id: 'hash-renewal-source-stamped',
+    file: 'src/receipt/hash-renewals.ts',
+    original: 'if ((await queries.hashRenewalStampOf(tx.env.hash)) !== undefined) waiting.delete(id);',
+    replacement: 'if (false) waiting.delete(id);',
+    breaks: 'the stamping job keeps offering a request an anchor has already stamped (its anchor is refused)',
+    tests: ['test/unit/node/hash-renewal-source.test.ts', 'test/unit/node/hash-renewal.test.ts'],
+  },
+  {
     id: 'archive-chain-digests',
     file: 'src/receipt/archive-check.ts',
     original: 'const digests = { ...opts.chainDigests, sha256: evidence.hash };',
