@@ -1,11 +1,29 @@
 import type { Command } from 'commander';
 import { toHex } from '../core/bytes.ts';
+import { digest } from '../core/crypto.ts';
 import { loadGenesisFile } from '../core/genesis-file.ts';
+import { laterChainAlgs } from '../receipt/archive-check.ts';
 import { verifyReceipt } from '../receipt/receipt.ts';
+import type { HashAlg as ErsHashAlg } from '../timestamp/oids.ts';
 import { ApiClient, nodeUrl } from './client.ts';
 import { digestOf } from './evidence.ts';
+import { hashFile } from './files.ts';
 import { type CliIo, ExitCode, emit } from './io.ts';
 import { AT_OPTION_HELP, formatVerification, readInputFile, verificationTime } from './receipt.ts';
+
+/** The file's hashes under the algorithms of the receipts' hash-tree renewed chains (ADR 018), so they are checked. */
+async function chainDigestsOf(
+  path: string,
+  receipts: unknown[],
+): Promise<Partial<Record<ErsHashAlg, Uint8Array>>> {
+  const out: Partial<Record<ErsHashAlg, Uint8Array>> = {};
+  for (const alg of new Set(receipts.flatMap(laterChainAlgs))) {
+    // node:crypto may be built without SM3: core/crypto.ts falls back to its own code.
+    out[alg] =
+      alg === 'sm3' ? digest('sm3', readInputFile(path, 'evidence file')) : (await hashFile(path, alg)).hash;
+  }
+  return out;
+}
 
 export function registerEvidenceVerifyCommand(evidence: Command, io: CliIo): void {
   evidence
@@ -36,11 +54,13 @@ export function registerEvidenceVerifyCommand(evidence: Command, io: CliIo): voi
         const client = new ApiClient(nodeUrl(opts.node));
         const r = await client.get<{ receipts: unknown[] }>(`/v1/receipts/${hashHex}`, [404]);
         const receipts = r.status === 404 ? [] : r.body.receipts;
+        const chainDigests = d.file !== undefined ? await chainDigestsOf(d.file, receipts) : undefined;
         const results = await Promise.all(
           receipts.map((doc) =>
             verifyReceipt(doc, {
               genesis,
               fileDigest: { hashAlg: d.hashAlg, hash: d.hash },
+              chainDigests,
               ...(tsaTrustAnchorsPem !== undefined ? { tsaTrustAnchorsPem } : {}),
               at,
             }),

@@ -30,6 +30,11 @@ export interface ArchiveIndexEntry {
 
 const VERSION = 1;
 
+/** Whether an anchor belongs in the stamp index (0x13, ADR 018): it carries a hash-renewal stamp or renewals. */
+export function carriesStamp(a: AnchorRecord): boolean {
+  return a.hashRenewal !== undefined || (a.stampRenewals?.length ?? 0) > 0;
+}
+
 /** The entry for an anchor record committed at (height, index); undefined when it carries neither stamp. */
 export function archiveIndexEntry(
   a: AnchorRecord,

@@ -27,6 +27,9 @@
  * | 0x10   | 10 evidenceTxHash[32]                           | location of its hash-renewal tx: v1, h, index |
  * | 0x11   | 11 requestTxHash[32]                            | location of the anchor that stamped it       |
  * | 0x12   | 12 len:u8 institution                           | location of its last audit head tx: v1, h, i |
+ * | 0x13   | 13 anchoredHeight:u64                           | location of an anchor with a stamp: v1, h, i |
+ * | 0x14   | 14 height:u64 index:u16                         | empty (one per hash-renewal tx)              |
+ * | 0x00   | 00 06                                           | stamp index marker: v1 (as 00 04)            |
  *
  * Fixed-width integers are big-endian, so byte order is numeric order and an index iterates in chain order
  * (the time index in time order, then chain order). Variable-length ids carry a length byte, so the prefix
@@ -40,7 +43,10 @@
  * timestamp or a renewal, and its own marker 00 05, rebuilt the same way. The hash-renewal index (0x10) has
  * one entry per evidence tx a committed `hash-renewal` tx names (at most one each, a ledger rule), and 0x11
  * one per request an anchor's hash renewal stamped; both are newer than every data directory without them,
- * so there is nothing to rebuild.
+ * so there is nothing to rebuild. The stamp index (0x13, ADR 018) lists the anchors that carry a hash-renewal
+ * stamp or stamp renewals, so an export of a renewed document reads those, not every anchor; 0x14 lists the
+ * hash-renewal txs in chain order, so the stamping job reads only those committed since its last look. Both
+ * are written with the block; a store opened without their marker 00 06 has them built once (level-store.ts).
  */
 import {
   type BlockHeader,
@@ -55,7 +61,7 @@ import { HASH_LENGTH } from '../core/crypto.ts';
 import { invariant } from '../core/errors.ts';
 import { type HashAlg, HashAlgs } from '../core/evidence.ts';
 import { Limits } from '../core/limits.ts';
-import { archiveIndexEntry, encodeArchiveEntry } from './archive-index.ts';
+import { archiveIndexEntry, carriesStamp, encodeArchiveEntry } from './archive-index.ts';
 import type { ChainHead } from './chain.ts';
 import type { Position } from './paging.ts';
 import type { AnchorState, BlockWrite } from './store.ts';
@@ -80,6 +86,8 @@ export const Prefix = {
   hashRenewal: 0x10,
   hashRenewalStamp: 0x11,
   auditHead: 0x12,
+  stamp: 0x13,
+  hashRenewalAt: 0x14,
 } as const;
 
 // A tx index is two bytes in keys; the protocol caps a block well below that.
@@ -97,6 +105,10 @@ export const GOVERNANCE_INDEX_MARKER = new Uint8Array([RECORD_VERSION]);
 /** Present when the archive index (0x0f) covers every block: written with block 1, or by the rebuild. */
 export const ARCHIVE_INDEX_KEY = new Uint8Array([Prefix.meta, 0x05]);
 export const ARCHIVE_INDEX_MARKER = new Uint8Array([RECORD_VERSION]);
+
+/** Present when the stamp index (0x13) and the request list (0x14) cover every block (ADR 018). */
+export const STAMP_INDEX_KEY = new Uint8Array([Prefix.meta, 0x06]);
+export const STAMP_INDEX_MARKER = new Uint8Array([RECORD_VERSION]);
 
 /** Builds keys of a known size without intermediate arrays. */
 class KeyWriter {
@@ -200,6 +212,11 @@ export function hashRenewalStampKey(requestTx: Uint8Array): Uint8Array {
   return new KeyWriter(1 + HASH_LENGTH).u8(Prefix.hashRenewalStamp).bytes(requestTx).done();
 }
 
+/** An anchor that carries a hash-renewal stamp or stamp renewals (ADR 018), by anchored height. */
+export function stampKey(anchoredHeight: number): Uint8Array {
+  return new KeyWriter(9).u8(Prefix.stamp).u64(anchoredHeight).done();
+}
+
 export function archiveKey(anchoredHeight: number): Uint8Array {
   return new KeyWriter(9).u8(Prefix.archive).u64(anchoredHeight).done();
 }
@@ -229,6 +246,8 @@ export const CASE_STATS_PREFIX = new Uint8Array([Prefix.caseStats]);
 export const ANCHOR_PREFIX = new Uint8Array([Prefix.anchor]);
 export const ARCHIVE_PREFIX = new Uint8Array([Prefix.archive]);
 export const HASH_RENEWAL_PREFIX = new Uint8Array([Prefix.hashRenewal]);
+export const STAMP_PREFIX = new Uint8Array([Prefix.stamp]);
+export const HASH_RENEWAL_AT_PREFIX = new Uint8Array([Prefix.hashRenewalAt]);
 export const GOVERNANCE_PREFIX = new Uint8Array([Prefix.governance]);
 export const TX_AT_PREFIX = new Uint8Array([Prefix.txAt]);
 export const CONSENSUS_PREFIX = new Uint8Array([Prefix.consensus]);
@@ -352,7 +371,11 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
   ];
   if (write.governance !== undefined) out.push([GOVERNANCE_KEY, write.governance]);
   if (height === 1) {
-    out.push([GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER], [ARCHIVE_INDEX_KEY, ARCHIVE_INDEX_MARKER]);
+    out.push(
+      [GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER],
+      [ARCHIVE_INDEX_KEY, ARCHIVE_INDEX_MARKER],
+      [STAMP_INDEX_KEY, STAMP_INDEX_MARKER],
+    );
   }
   for (const c of write.cases ?? []) {
     out.push([caseStateKey(c.caseId), c.state]);
@@ -372,6 +395,8 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
       for (const q of record.anchor.hashRenewal?.requests ?? []) {
         out.push([hashRenewalStampKey(q), encodeLocation(height, index)]);
       }
+      if (carriesStamp(record.anchor))
+        out.push([stampKey(record.anchor.height), encodeLocation(height, index)]);
       continue;
     }
     // Governance txs: their effect is the registry snapshot above; receipts list them from the index.
@@ -392,6 +417,7 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
     if (record.type === 'hash-renewal') {
       out.push(
         [hashRenewalKey(record.renewal.evidenceTx), encodeLocation(height, index)],
+        [withPosition(HASH_RENEWAL_AT_PREFIX, at), EMPTY],
         [nonceKey(env.tx.institution, env.tx.nonce), EMPTY],
       );
       continue;

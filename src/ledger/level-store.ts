@@ -18,6 +18,7 @@ import { parseTx, type TxEnvelope } from '../core/tx.ts';
 import {
   type ArchiveIndexEntry,
   archiveIndexEntry,
+  carriesStamp,
   decodeArchiveEntry,
   encodeArchiveEntry,
 } from './archive-index.ts';
@@ -51,6 +52,7 @@ import {
   GOVERNANCE_KEY,
   GOVERNANCE_PREFIX,
   governanceKey,
+  HASH_RENEWAL_AT_PREFIX,
   HASH_RENEWAL_PREFIX,
   HEAD_KEY,
   hashRenewalKey,
@@ -59,6 +61,10 @@ import {
   nonceKey,
   positionOfKey,
   prefixEnd,
+  STAMP_INDEX_KEY,
+  STAMP_INDEX_MARKER,
+  STAMP_PREFIX,
+  stampKey,
   TX_AT_PREFIX,
   txAtKey,
   txByHashKey,
@@ -180,16 +186,18 @@ export class LevelLedgerStore implements LedgerStore {
     const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     try {
-      const [raw, rawState, rawGov, marker, archiveMarker] = await db.getMany([
+      const [raw, rawState, rawGov, marker, archiveMarker, stampMarker] = await db.getMany([
         HEAD_KEY,
         ANCHOR_STATE_KEY,
         GOVERNANCE_KEY,
         GOVERNANCE_INDEX_KEY,
         ARCHIVE_INDEX_KEY,
+        STAMP_INDEX_KEY,
       ]);
       const head = raw === undefined ? undefined : stored('head', () => decodeHead(view(raw)));
       if (head !== undefined && marker === undefined) await buildGovernanceIndex(db, rawGov !== undefined);
       if (head !== undefined && archiveMarker === undefined) await buildArchiveIndex(db);
+      if (head !== undefined && stampMarker === undefined) await buildStampIndex(db);
       const state =
         rawState === undefined
           ? NO_ANCHOR_STATE
@@ -351,6 +359,24 @@ export class LevelLedgerStore implements LedgerStore {
       .map(([, v]) => stored('hash renewal location', () => decodeLocation(view(v))))
       .sort((a, b) => a.height - b.height || a.index - b.index);
     return this.#txsAt(at);
+  }
+
+  async hashRenewalRequestsFrom(fromHeight: number): Promise<LedgerTx[]> {
+    checkHeight(fromHeight);
+    this.#open();
+    const from = withPosition(HASH_RENEWAL_AT_PREFIX, { height: fromHeight, index: 0 });
+    const keys = await this.#db.keys({ gte: from, lt: prefixEnd(HASH_RENEWAL_AT_PREFIX) }).all();
+    return this.#txsAt(keys.map((k) => positionOfKey(view(k), false)));
+  }
+
+  async stampAnchors(): Promise<AnchorEntry[]> {
+    this.#open();
+    const values = await this.#db.values({ gte: STAMP_PREFIX, lt: prefixEnd(STAMP_PREFIX) }).all();
+    const at = values.map((v) => stored('stamp anchor location', () => decodeLocation(view(v))));
+    return (await this.#txsAt(at)).map((e) => ({
+      ...e,
+      anchor: stored(`anchor ${e.height}/${e.index}`, () => decodeAnchor(e.env.tx.payload)),
+    }));
   }
 
   async noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]> {
@@ -525,5 +551,27 @@ async function buildArchiveIndex(db: Db): Promise<void> {
     if (entry !== undefined) batch.put(archiveKey(entry.anchored), encodeArchiveEntry(entry));
   }
   batch.put(ARCHIVE_INDEX_KEY, ARCHIVE_INDEX_MARKER);
+  await batch.write({ sync: true });
+}
+
+/**
+ * Data directories written before the stamp index (0x13) and the request list (0x14, ADR 018) have no marker
+ * 00 06: both are built once, from the anchor index (0x0a) and the hash-renewal index (0x10).
+ */
+async function buildStampIndex(db: Db): Promise<void> {
+  const batch = db.batch();
+  for await (const v of db.values({ gte: ANCHOR_PREFIX, lt: prefixEnd(ANCHOR_PREFIX) })) {
+    const at = stored('anchor location', () => decodeLocation(view(v)));
+    const bytes = await db.get(txAtKey(at.height, at.index));
+    if (bytes === undefined) throw new InvariantError(`stored anchor tx ${at.height}/${at.index} is missing`);
+    const env = stored(`tx ${at.height}/${at.index}`, () => parseTx(view(bytes)));
+    const anchor = stored(`anchor ${at.height}/${at.index}`, () => decodeAnchor(env.tx.payload));
+    if (carriesStamp(anchor)) batch.put(stampKey(anchor.height), view(v));
+  }
+  for await (const v of db.values({ gte: HASH_RENEWAL_PREFIX, lt: prefixEnd(HASH_RENEWAL_PREFIX) })) {
+    const at = stored('hash renewal location', () => decodeLocation(view(v)));
+    batch.put(withPosition(HASH_RENEWAL_AT_PREFIX, at), new Uint8Array(0));
+  }
+  batch.put(STAMP_INDEX_KEY, STAMP_INDEX_MARKER);
   await batch.write({ sync: true });
 }

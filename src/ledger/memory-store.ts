@@ -9,7 +9,7 @@ import { invariant } from '../core/errors.ts';
 import type { HashAlg } from '../core/evidence.ts';
 import { HashAlgs } from '../core/evidence.ts';
 import type { TxEnvelope } from '../core/tx.ts';
-import { type ArchiveIndexEntry, archiveIndexEntry } from './archive-index.ts';
+import { type ArchiveIndexEntry, archiveIndexEntry, carriesStamp } from './archive-index.ts';
 import type { ChainHead } from './chain.ts';
 import { LedgerError, LedgerErrorCode } from './errors.ts';
 import {
@@ -83,6 +83,10 @@ export class MemoryLedgerStore implements LedgerStore {
   readonly #byHash = new Map<string, Position>();
   /** Evidence tx hash (hex) -> where the hash-renewal tx naming it is (insertion: chain order). */
   readonly #hashRenewals = new Map<string, Position>();
+  /** Where each hash-renewal tx is, in chain order. */
+  readonly #hashRenewalsAt: Position[] = [];
+  /** Anchors that carry a stamp or stamp renewals, in chain order. */
+  readonly #stampAnchors: Position[] = [];
   /** Request tx hash (hex) -> where the anchor that stamped it is. */
   readonly #hashRenewalStamps = new Map<string, Position>();
   // Index lists are appended block by block, so they stay sorted in chain (and time) order.
@@ -181,6 +185,7 @@ export class MemoryLedgerStore implements LedgerStore {
         const entry = archiveIndexEntry(record.anchor, height, index);
         if (entry !== undefined) this.#archiveIndex.push(entry);
         for (const q of record.anchor.hashRenewal?.requests ?? []) this.#hashRenewalStamps.set(toHex(q), at);
+        if (carriesStamp(record.anchor)) this.#stampAnchors.push(at);
         return;
       }
       if (record.type === 'governance') {
@@ -195,6 +200,7 @@ export class MemoryLedgerStore implements LedgerStore {
       if (record.type === 'case') return;
       if (record.type === 'hash-renewal') {
         this.#hashRenewals.set(toHex(record.renewal.evidenceTx), at);
+        this.#hashRenewalsAt.push(at);
         return;
       }
       const ev = record.evidence;
@@ -328,6 +334,21 @@ export class MemoryLedgerStore implements LedgerStore {
   async hashRenewalRequests(): Promise<LedgerTx[]> {
     this.#open();
     return [...this.#hashRenewals.values()].map((at) => this.#entry(at));
+  }
+
+  async hashRenewalRequestsFrom(fromHeight: number): Promise<LedgerTx[]> {
+    checkHeight(fromHeight);
+    this.#open();
+    return this.#hashRenewalsAt.filter((at) => at.height >= fromHeight).map((at) => this.#entry(at));
+  }
+
+  async stampAnchors(): Promise<AnchorEntry[]> {
+    this.#open();
+    return this.#stampAnchors.map((at) => {
+      const record = this.#blocks[at.height - 1]!.records[at.index]!;
+      invariant(record.type === 'anchor', 'the stamp index points at a tx that is not an anchor');
+      return { ...this.#entry(at), anchor: record.anchor };
+    });
   }
 
   async noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]> {

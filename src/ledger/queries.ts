@@ -143,6 +143,16 @@ export class LedgerQueries {
     return all.filter((_, i) => stamped[i] === undefined);
   }
 
+  /** The committed hash-renewal requests in blocks `fromHeight` and above, in chain order (index 0x14). */
+  hashRenewalRequestsFrom(fromHeight: number): Promise<LedgerTx[]> {
+    return this.#store.hashRenewalRequestsFrom(fromHeight);
+  }
+
+  /** The anchor records that carry a hash-renewal stamp or stamp renewals, in order (index 0x13, ADR 018). */
+  async stampAnchors(): Promise<AnchorRecord[]> {
+    return (await this.#store.stampAnchors()).map((e) => e.anchor);
+  }
+
   /** The committed hash-renewal request naming evidence tx `evidenceTx` (ADR 016), if any. */
   hashRenewalOf(evidenceTx: Uint8Array): Promise<LedgerTx | undefined> {
     return this.#store.hashRenewalOf(evidenceTx);

@@ -175,6 +175,13 @@ export interface LedgerStore {
   hashRenewalStampOf(requestTx: Uint8Array): Promise<LedgerTx | undefined>;
   /** Every committed `hash-renewal` tx, in chain order (few: the primary looks for unstamped ones). */
   hashRenewalRequests(): Promise<LedgerTx[]>;
+  /** The committed `hash-renewal` txs in blocks `fromHeight` and above, in chain order (index 0x14). */
+  hashRenewalRequestsFrom(fromHeight: number): Promise<LedgerTx[]>;
+  /**
+   * The committed anchors that carry a hash-renewal stamp or stamp renewals (index 0x13, ADR 018), in chain
+   * order: what a renewed document's new chain is built from.
+   */
+  stampAnchors(): Promise<AnchorEntry[]>;
   /** For each key, whether a committed tx already used that (institution, nonce). */
   noncesUsed(keys: readonly NonceKey[]): Promise<boolean[]>;
 

@@ -6,6 +6,7 @@ import { invariant } from '../core/errors.ts';
 import { decodeEvidence, type EvidenceRecord, type HashAlg, HashAlgs } from '../core/evidence.ts';
 import type { TxEnvelope } from '../core/tx.ts';
 import type { ValidatorSet } from '../core/validators.ts';
+import type { HashAlg as ErsHashAlg } from '../timestamp/oids.ts';
 import { type CheckResult, evaluate, type OptionalCheckResult, passed, reject, skipped } from './check.ts';
 import { ReceiptFailureCode as Failure } from './errors.ts';
 import type { ReceiptSummary } from './format.ts';
@@ -22,6 +23,11 @@ export function checkEvidence(env: TxEnvelope): CheckResult<EvidenceRecord> {
 export interface EvidenceFile {
   file?: Uint8Array | undefined;
   fileDigest?: { hashAlg: HashAlg; hash: Uint8Array } | undefined;
+  /**
+   * With `fileDigest`: the file's hashes under the algorithms of the receipt's later archive chains (a hash-tree
+   * renewal, ADR 018), which those chains need; the chains without one are left unchecked and named.
+   */
+  chainDigests?: Partial<Record<ErsHashAlg, Uint8Array>> | undefined;
 }
 
 /** The file given hashes to the recorded evidence hash; skipped when no file is given. */

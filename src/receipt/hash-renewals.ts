@@ -108,14 +108,30 @@ export async function ledgerHashRenewal(
   if (path === undefined) return undefined;
   const first = { digestAlg: stamp.hashAlg, reducedHashtree: path, timeStamp: stamp.token };
   // Timestamp renewals of the new chain (RFC 4998 5.2: renewals apply to the last chain), under its hash.
-  const renewals = stampRenewalsOf(stampHistory(await queries.anchorsFrom(1)), stamp.hashAlg, record.height);
+  const renewals = stampRenewalsOf(stampHistory(await queries.stampAnchors()), stamp.hashAlg, record.height);
   return { archive, chain: extendChain(stamp.hashAlg, [first], renewals) };
 }
 
-/** What the primary's stamping job reads (node/hash-renewal-job.ts): unstamped requests and their leaves now. */
+/**
+ * What the primary's stamping job reads (node/hash-renewal-job.ts): unstamped requests and their leaves now.
+ * The requests are read incrementally: those committed since the last call (index 0x14), added to the ones
+ * still waiting, less those stamped since (one index read each). A step costs reads in proportion to the
+ * requests waiting, not to every request ever made.
+ */
 export function ledgerHashRenewalSource(queries: LedgerQueries) {
+  const waiting = new Map<string, LedgerTx>();
+  let nextHeight = 1;
   return {
-    unstamped: () => queries.unstampedHashRenewals(),
+    unstamped: async (): Promise<LedgerTx[]> => {
+      // Blocks commit whole: every request up to the head read first is in the scan that follows.
+      const head = queries.head().height;
+      for (const tx of await queries.hashRenewalRequestsFrom(nextHeight)) waiting.set(tx.env.hashHex, tx);
+      nextHeight = Math.max(nextHeight, head + 1);
+      for (const [id, tx] of waiting) {
+        if ((await queries.hashRenewalStampOf(tx.env.hash)) !== undefined) waiting.delete(id);
+      }
+      return [...waiting.values()];
+    },
     leafOf: (request: LedgerTx) => requestLeaf(queries, request),
   };
 }

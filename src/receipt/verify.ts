@@ -197,7 +197,12 @@ async function runChecks(
   if (!run.record(C.anchor, anchor)) return undefined;
   const anchoredAt = anchor.status === 'pass' ? anchor.value : undefined;
   const file = opts.file;
-  const archive = await checkArchive(r.archive, e, { trustAnchorsPem: anchorsPem, file, at: opts.at });
+  const archive = await checkArchive(r.archive, e, {
+    trustAnchorsPem: anchorsPem,
+    file,
+    chainDigests: opts.chainDigests,
+    at: opts.at,
+  });
   if (!run.record(C.archive, archive)) return undefined;
   const token = await checkEvidenceToken(e, h, anchorsPem, g.tsa.evidenceTokenToleranceMs);
   if (!run.record(C.evidenceToken, token)) return undefined;

@@ -20,8 +20,14 @@ import { runAsync, type SignatureSteps } from './signature.ts';
 import { timestampSteps, type VerifyResult } from './verify.ts';
 import { type Cert, parseCertificate } from './x509.ts';
 
-/** The document the record must protect: its bytes, or (when every chain uses SHA-256) its SHA-256 hash. */
-export type ErsDocument = { data: Uint8Array } | { sha256: Uint8Array };
+/**
+ * The document the record must protect: its bytes, its SHA-256 hash (when every chain uses SHA-256), or its hash
+ * under each algorithm the record's chains use (what a browser that hashed a file gives, ADR 018).
+ */
+export type ErsDocument =
+  | { data: Uint8Array }
+  | { sha256: Uint8Array }
+  | { digests: Partial<Record<HashAlg, Uint8Array>> };
 
 export interface ErsVerifyOptions {
   document: ErsDocument;
@@ -51,8 +57,11 @@ class ErsFailure extends Error {}
 
 function docHash(doc: ErsDocument, alg: HashAlg): Uint8Array {
   if ('data' in doc) return ersDigest(alg, doc.data);
-  if (alg === 'sha256') return doc.sha256;
-  throw new ErsFailure(`a ${alg} hash tree needs the document itself, not only its SHA-256 hash`);
+  const h = 'digests' in doc ? doc.digests[alg] : alg === 'sha256' ? doc.sha256 : undefined;
+  if (h !== undefined) return h;
+  throw new ErsFailure(
+    `a ${alg} hash tree needs the document itself or its ${alg} hash, not only its SHA-256 hash`,
+  );
 }
 
 /** The value the archive timestamp at (chain, index) must cover. */

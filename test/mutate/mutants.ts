@@ -792,4 +792,28 @@ export const MUTANTS: readonly Mutant[] = [
       'an SM validator governance added or rotated gets no peer id: never admitted or dialled (its votes lost)',
     tests: ['test/unit/node/sm-keys.test.ts'],
   },
+  {
+    id: 'node-hash-renewal-wiring',
+    file: 'src/node/node.ts',
+    original: 'hashRenewals: ledgerHashRenewalSource(queries),',
+    replacement: 'hashRenewals: undefined,',
+    breaks: "a node's primary never stamps committed hash-renewal requests (the job is not wired in)",
+    tests: ['test/integration/net/hash-renewal-node.test.ts'],
+  },
+  {
+    id: 'hash-renewal-source-stamped',
+    file: 'src/receipt/hash-renewals.ts',
+    original: 'if ((await queries.hashRenewalStampOf(tx.env.hash)) !== undefined) waiting.delete(id);',
+    replacement: 'if (false) waiting.delete(id);',
+    breaks: 'the stamping job keeps offering a request an anchor has already stamped (its anchor is refused)',
+    tests: ['test/unit/node/hash-renewal-source.test.ts', 'test/unit/node/hash-renewal.test.ts'],
+  },
+  {
+    id: 'archive-chain-digests',
+    file: 'src/receipt/archive-check.ts',
+    original: 'const digests = { ...opts.chainDigests, sha256: evidence.hash };',
+    replacement: 'const digests = { sha256: evidence.hash };',
+    breaks: "a verifier holding a renewed document's hashes checks only its SHA-256 chain",
+    tests: ['test/unit/node/hash-renewal.test.ts'],
+  },
 ];

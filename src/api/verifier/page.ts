@@ -5,7 +5,9 @@
  */
 
 import { toHex } from '../../core/bytes.ts';
+import { digest } from '../../core/crypto.ts';
 import type { HashAlg } from '../../core/evidence.ts';
+import { type ChainDigests, type ChainHashAlg, laterChainAlgs } from '../../receipt/archive-check.ts';
 import { browser, byId, type DomEvent, type FileLike } from './dom.ts';
 import { initialLang, type Lang, UI } from './i18n.ts';
 import { renderReport } from './render.ts';
@@ -68,9 +70,18 @@ function showReports(): void {
   byId('print').hidden = state.reports.length === 0;
 }
 
-async function digestOf(file: FileLike, alg: HashAlg): Promise<Uint8Array> {
+/** WebCrypto has no SM3: an SM chain's hash comes from the bundled code (core/crypto.ts). */
+async function digestOf(file: FileLike, alg: ChainHashAlg): Promise<Uint8Array> {
   const bytes = await file.arrayBuffer();
+  if (alg === 'sm3') return digest('sm3', new Uint8Array(bytes));
   return new Uint8Array(await globalThis.crypto.subtle.digest(SUBTLE_ALG[alg], bytes));
+}
+
+/** The document's hash under each algorithm of the receipt's later archive chains (ADR 018). */
+async function chainDigestsOf(file: FileLike, doc: unknown): Promise<ChainDigests> {
+  const out: ChainDigests = {};
+  for (const alg of laterChainAlgs(doc)) out[alg] = await digestOf(file, alg);
+  return out;
 }
 
 async function verifyAll(): Promise<void> {
@@ -90,11 +101,10 @@ async function verifyAll(): Promise<void> {
     const reports: PageReport[] = [];
     for (const doc of docs) {
       const alg = claimedHashAlg(doc);
-      const digest =
-        state.document !== undefined && !isCaseReceipt(doc)
-          ? { hashAlg: alg, hash: await digestOf(state.document, alg) }
-          : undefined;
-      reports.push(await buildReport(doc, genesis, digest));
+      const file = !isCaseReceipt(doc) ? state.document : undefined;
+      const digest = file !== undefined ? { hashAlg: alg, hash: await digestOf(file, alg) } : undefined;
+      const chains = file !== undefined ? await chainDigestsOf(file, doc) : undefined;
+      reports.push(await buildReport(doc, genesis, digest, chains));
     }
     state.reports = reports;
     showReports();

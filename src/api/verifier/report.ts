@@ -6,6 +6,7 @@
 import { toHex } from '../../core/bytes.ts';
 import type { HashAlg } from '../../core/evidence.ts';
 import { type Genesis, genesisHash, parseGenesis } from '../../core/genesis.ts';
+import type { ChainDigests } from '../../receipt/archive-check.ts';
 import { verifyCaseReceipt } from '../../receipt/case-verify.ts';
 import { receiptFingerprint } from '../../receipt/fingerprint.ts';
 import { type TokenInfo, tokenInfo } from '../../receipt/token-info.ts';
@@ -96,11 +97,15 @@ function fingerprintOf(doc: unknown): string {
   }
 }
 
-/** Verifies one receipt; `digest` is the document's hash, computed by the caller with `claimedHashAlg`. */
+/**
+ * Verifies one receipt; `digest` is the document's hash, computed by the caller with `claimedHashAlg`, and
+ * `chainDigests` its hashes under `laterChainAlgs`.
+ */
 export async function buildReport(
   doc: unknown,
   genesis: Genesis,
   digest?: { hashAlg: HashAlg; hash: Uint8Array },
+  chainDigests?: ChainDigests,
 ): Promise<PageReport> {
   const base = {
     fingerprint: fingerprintOf(doc),
@@ -113,7 +118,7 @@ export async function buildReport(
     const none = { tokens: [], archive: [] };
     return { ...base, ...none, kind: 'case', ok: v.ok, checks: v.checks, documentChecked: false };
   }
-  const v = await verifyReceipt(doc, { genesis, ...(digest ? { fileDigest: digest } : {}) });
+  const v = await verifyReceipt(doc, { genesis, ...(digest ? { fileDigest: digest, chainDigests } : {}) });
   const tokens = v.ok ? await tokenInfo(doc, genesis) : [];
   return {
     ...base,

@@ -2,10 +2,22 @@ import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/core/bytes.ts';
 import { checkIntegrity } from '../../../src/ledger/integrity.ts';
-import { ARCHIVE_INDEX_KEY, GOVERNANCE_INDEX_KEY, Prefix } from '../../../src/ledger/layout.ts';
+import {
+  ARCHIVE_INDEX_KEY,
+  GOVERNANCE_INDEX_KEY,
+  Prefix,
+  STAMP_INDEX_KEY,
+} from '../../../src/ledger/layout.ts';
 import { LevelLedgerStore } from '../../../src/ledger/level-store.ts';
 import type { LedgerStore } from '../../../src/ledger/store.ts';
-import { anchorTx, docHash, evidenceTx, governanceTx, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
+import {
+  anchorTx,
+  docHash,
+  evidenceTx,
+  governanceTx,
+  hashRenewalTx,
+  TEST_GENESIS_TIME,
+} from '../../helpers/fixtures.ts';
 import { appendBlock, blockWrite, removeDir, tempDir } from '../../helpers/ledger.ts';
 
 const T = TEST_GENESIS_TIME;
@@ -146,6 +158,54 @@ describe('LevelLedgerStore archive index', () => {
         `entry ${toHex(key)} holds other bytes than its block wrote`,
         `missing entry ${toHex(key).slice(0, -1)}2`,
       ]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('the stamp index and the request list (0x13, 0x14, ADR 018)', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir !== undefined) await removeDir(dir);
+    dir = undefined;
+  });
+
+  it('are rebuilt once when a data directory predates them, and match what blocks write', async () => {
+    dir = await tempDir('level-stamp-index');
+    let store = await LevelLedgerStore.open(dir);
+    const ev = evidenceTx({ nonce: 1 });
+    const b1 = await appendBlock(store, [ev], T + 1000);
+    const request = hashRenewalTx(ev, { nonce: 2 });
+    const token = new Uint8Array([0x30, 0x01, 0x01]);
+    const archive = { from: 1, root: docHash('root'), token };
+    const anchor = { height: 1, headerHash: b1.hash, token, archive };
+    const b2 = await appendBlock(store, [request, anchorTx(anchor, { validator: 1 })], T + 2000);
+    const hashRenewal = {
+      hashAlg: 'sha512' as const,
+      requests: [request.hash],
+      root: new Uint8Array(64),
+      token,
+    };
+    const stamping = anchorTx({ height: 2, headerHash: b2.hash, token, hashRenewal }, { validator: 2 });
+    await appendBlock(store, [stamping], T + 3000);
+    const requests = (await store.hashRenewalRequestsFrom(1)).map((r) => r.env.hashHex);
+    const stamps = (await store.stampAnchors()).map((a) => a.env.hashHex);
+    expect([requests, stamps]).toEqual([[request.hashHex], [stamping.hashHex]]);
+    await store.close();
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    const keys = (await db.keys().all()).filter(
+      (k) => k[0] === Prefix.stamp || k[0] === Prefix.hashRenewalAt || toHex(k) === toHex(STAMP_INDEX_KEY),
+    );
+    expect(keys).toHaveLength(3);
+    await db.batch(keys.map((key) => ({ type: 'del' as const, key })));
+    await db.close();
+    store = await LevelLedgerStore.open(dir);
+    try {
+      expect((await store.hashRenewalRequestsFrom(1)).map((r) => r.env.hashHex)).toEqual(requests);
+      expect((await store.stampAnchors()).map((a) => a.env.hashHex)).toEqual(stamps);
+      expect(await checkIntegrity(store)).toEqual([]);
     } finally {
       await store.close();
     }

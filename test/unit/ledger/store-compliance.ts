@@ -319,6 +319,15 @@ export function ledgerStoreCompliance(
         renewal.hashHex,
         later.txs[0]!.hashHex,
       ]);
+      // The request list (0x14) from a height on, and the stamp index (0x13): only the stamping anchor.
+      const from = async (h: number) => (await store.hashRenewalRequestsFrom(h)).map((r) => r.env.hashHex);
+      expect(await from(1)).toEqual([renewal.hashHex, later.txs[0]!.hashHex]);
+      expect(await from(3)).toEqual([later.txs[0]!.hashHex]);
+      expect(await from(5)).toEqual([]);
+      const stamps = await store.stampAnchors();
+      expect(stamps.map((a) => [a.env.hashHex, a.height, a.index, a.anchor.height])).toEqual([
+        [stamp.hashHex, 4, 1, 3],
+      ]);
     });
 
     it('remembers used nonces per institution', async () => {

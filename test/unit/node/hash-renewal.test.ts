@@ -212,6 +212,23 @@ describe('hash-tree renewal on the ledger', () => {
       name: 'archive',
       code: 'RECEIPT_BAD_TIMESTAMP',
     });
+    // With the document's hashes instead of its bytes (the page, `evidence verify`): every chain is checked,
+    // provided the SHA-512 hash given is the document's.
+    const fileDigest = { hashAlg: 'sha256' as const, hash: sha256(renewedDocs[0]!) };
+    const hashes = await verifyReceipt(receipt, {
+      genesis,
+      fileDigest,
+      chainDigests: { sha512: sha512(renewedDocs[0]!) },
+      at: late,
+    });
+    expect(hashes.ok, JSON.stringify(hashes.checks)).toBe(true);
+    expect(hashes.facts?.archive?.steps.map((s) => s.hashAlg)).toEqual(['sha256', 'sha512']);
+    const wrong = await verifyReceipt(receipt, {
+      genesis,
+      fileDigest,
+      chainDigests: { sha512: sha512(renewedDocs[1]!) },
+    });
+    expect(wrong.checks.at(-1)).toMatchObject({ name: 'archive', code: 'RECEIPT_BAD_TIMESTAMP' });
     // A tampered new chain fails the archive check, with the document.
     const r = decodeEvidenceRecord(ers);
     r.chains[1]![0]!.timeStamp = r.chains[0]![0]!.timeStamp;
