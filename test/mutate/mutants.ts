@@ -783,4 +783,21 @@ export const MUTANTS: readonly Mutant[] = [
       'an SM chain’s governance gives a validator a peer key another validator already has (one peer id for two)',
     tests: ['test/unit/ledger/sm-governance.test.ts'],
   },
+  // ---- overload back-pressure (issue 19) ------------------------------------------------------------------
+  {
+    id: 'retry-after-503',
+    file: 'src/api/http.ts',
+    original: 'status === 503 || status === 429 ?',
+    replacement: 'status === 429 ?',
+    breaks: 'a 503 for a full mempool no longer tells clients when to retry (they hammer an overloaded node)',
+    tests: ['test/unit/api/routes.test.ts'],
+  },
+  {
+    id: 'retry-after-batch-full',
+    file: 'src/api/routes.ts',
+    original: "o.rejection.code === 'MEMPOOL_FULL');",
+    replacement: "o.rejection.code === 'MEMPOOL_FULL_');",
+    breaks: 'a batch with txs refused for a full mempool gives no back-off hint',
+    tests: ['test/unit/api/routes.test.ts'],
+  },
 ];
