@@ -800,4 +800,13 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'a batch with txs refused for a full mempool gives no back-off hint',
     tests: ['test/unit/api/routes.test.ts'],
   },
+  {
+    id: 'mempool-default-txs',
+    file: 'src/node/mempool.ts',
+    original: 'maxTxs: 10_000,',
+    replacement: 'maxTxs: 50_000,',
+    breaks:
+      'an overloaded validator pools 50,000 txs by default before refusing any (five times the default)',
+    tests: ['test/unit/node/mempool.test.ts'],
+  },
 ];
