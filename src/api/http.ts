@@ -161,8 +161,15 @@ function discardBody(req: IncomingMessage): Promise<void> {
   });
 }
 
+/**
+ * Seconds a client should wait before retrying a 503 (full mempool, busy nonce cache) or a 429: every such
+ * answer says so, so well-behaved clients back off instead of piling up requests while the node is overloaded.
+ */
+export const RETRY_AFTER_S = 1;
+
 function send(res: ServerResponse, r: ApiResponse): void {
   const status = r.status ?? 200;
+  const retry = status === 503 || status === 429 ? { 'retry-after': String(RETRY_AFTER_S) } : {};
   const body = r.text ?? `${JSON.stringify(r.json ?? null)}\n`;
   res.writeHead(status, {
     'content-type':
@@ -170,6 +177,7 @@ function send(res: ServerResponse, r: ApiResponse): void {
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    ...retry,
     ...r.headers,
   });
   res.end(body);

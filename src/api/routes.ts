@@ -18,7 +18,7 @@ import { AccessGuard } from './access.ts';
 import { AuditLog } from './audit.ts';
 import { Authenticator, registryOf } from './auth.ts';
 import { type CaseKeyLookup, caseRoutes } from './case-routes.ts';
-import { ApiError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
+import { ApiError, type ApiRequest, type ApiResponse, RETRY_AFTER_S, type Route } from './http.ts';
 import { operatorPageRoutes } from './operator-page.ts';
 import { badRequest, ledgerCall, pageParams } from './params.ts';
 import { type VerifierPageSource, verifierPageRoutes } from './verifier-page.ts';
@@ -243,7 +243,14 @@ async function submitTxs(b: ApiBackend, req: ApiRequest): Promise<ApiResponse> {
     if (o.status !== 'rejected') return { hash: env.hashHex, status: o.status };
     return { hash: env.hashHex, status: 'rejected', code: o.rejection.code, message: o.rejection.message };
   });
-  return { status: 200, json: { results } };
+  // Some txs refused for a full pool: the batch is answered (the others' outcomes stand) with the same hint to
+  // back off as a single submit's 503.
+  const full = outcomes.some((o) => o.status === 'rejected' && o.rejection.code === 'MEMPOOL_FULL');
+  return {
+    status: 200,
+    json: { results },
+    ...(full ? { headers: { 'retry-after': String(RETRY_AFTER_S) } } : {}),
+  };
 }
 
 async function receipts(b: ApiBackend, hashHex: string): Promise<ApiResponse> {

@@ -117,6 +117,18 @@ function stored<T>(what: string, decode: () => T): T {
   }
 }
 
+/**
+ * LevelDB's memory, chosen rather than inherited (docs/ledger.md, "Memory"): at most about 8 MiB of cached
+ * blocks, two 4 MiB memtables (the one being written and the one being flushed), and the index and filter blocks
+ * of at most 1,000 open table files. These are LevelDB's defaults, kept: larger ones showed no measurable gain for
+ * 10k-tx blocks, and about 16 MiB (plus the open tables' indexes) is small beside the JS heap.
+ */
+export const LEVEL_MEMORY_OPTIONS = Object.freeze({
+  cacheSize: 8 * 1024 * 1024,
+  writeBufferSize: 4 * 1024 * 1024,
+  maxOpenFiles: 1000,
+});
+
 export class LevelLedgerStore implements LedgerStore {
   readonly dir: string;
   readonly consensus: ConsensusKv;
@@ -182,8 +194,11 @@ export class LevelLedgerStore implements LedgerStore {
 
   /** Opens (creating if needed) the store in `dir`, of a chain of `suite` (its tx hashes, ADR 014). */
   static async open(dir: string, suite: CryptoSuite = ED25519_SHA256): Promise<LevelLedgerStore> {
-    // LevelDB's default buffer and cache sizes: larger ones showed no measurable gain for 10k-tx blocks.
-    const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    const db: Db = new Level<Uint8Array, Uint8Array>(dir, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+      ...LEVEL_MEMORY_OPTIONS,
+    });
     await db.open();
     try {
       const [raw, rawState, rawGov, marker, archiveMarker, stampMarker] = await db.getMany([

@@ -816,4 +816,30 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: "a verifier holding a renewed document's hashes checks only its SHA-256 chain",
     tests: ['test/unit/node/hash-renewal.test.ts'],
   },
+  // ---- overload back-pressure (issue 19) ------------------------------------------------------------------
+  {
+    id: 'retry-after-503',
+    file: 'src/api/http.ts',
+    original: 'status === 503 || status === 429 ?',
+    replacement: 'status === 429 ?',
+    breaks: 'a 503 for a full mempool no longer tells clients when to retry (they hammer an overloaded node)',
+    tests: ['test/unit/api/routes.test.ts'],
+  },
+  {
+    id: 'retry-after-batch-full',
+    file: 'src/api/routes.ts',
+    original: "o.rejection.code === 'MEMPOOL_FULL');",
+    replacement: "o.rejection.code === 'MEMPOOL_FULL_');",
+    breaks: 'a batch with txs refused for a full mempool gives no back-off hint',
+    tests: ['test/unit/api/routes.test.ts'],
+  },
+  {
+    id: 'mempool-default-txs',
+    file: 'src/node/mempool.ts',
+    original: 'maxTxs: 10_000,',
+    replacement: 'maxTxs: 50_000,',
+    breaks:
+      'an overloaded validator pools 50,000 txs by default before refusing any (five times the default)',
+    tests: ['test/unit/node/mempool.test.ts'],
+  },
 ];

@@ -3,6 +3,7 @@
  * throughput and latency over the measurement window, the exactly-once check of every acknowledged tx, block
  * statistics, and the result table.
  */
+import type { RssBreakdown } from './proc.ts';
 import type { QuerygenResult } from './querygen.ts';
 import { percentile } from './stats.ts';
 
@@ -274,6 +275,11 @@ export interface BenchResult {
   /** Validator CPU per committed tx, ms, all validators together (cpuMsPerTx). */
   cpuMsPerTx: number;
   peakRssByNodeMb: Record<string, number>;
+  /**
+   * Each validator's sample with the highest RSS (every 0.5 s), split into anonymous memory (JS heap, malloc,
+   * LevelDB, stacks) and file-backed pages (the node binary, shared libraries); absent in older results.
+   */
+  rssAtPeakByNodeMb?: Record<string, RssBreakdown>;
   blocks: BlockStats;
   viewChanges: number;
   /** Per second of the window: txs committed, and p50/p99 latency of the txs first submitted in that second. */
@@ -307,6 +313,16 @@ const num = (v: number, digits = 0) =>
     ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
     : '-';
 
+/** `anon + file` per validator at its highest RSS sample; `-` where the OS does not split it. */
+function rssSplit(r: BenchResult, nodes: readonly string[]): string {
+  return nodes
+    .map((n) => {
+      const b = r.rssAtPeakByNodeMb?.[n];
+      return b?.anonMb === undefined || b.fileMb === undefined ? '-' : `${num(b.anonMb)} + ${num(b.fileMb)}`;
+    })
+    .join(' / ');
+}
+
 /** The readable table printed after a run. */
 export function formatResult(r: BenchResult): string {
   const nodes = Object.keys(r.cpu.nodes);
@@ -324,6 +340,7 @@ export function formatResult(r: BenchResult): string {
     ['ratio achieved / limit', `${num(r.ratio * 100, 1)} %`],
     ['peak RSS, largest validator (MiB)', num(r.peakRssMb, 1)],
     ['peak RSS per validator (MiB)', nodes.map((n) => num(r.peakRssByNodeMb[n] ?? Number.NaN)).join(' / ')],
+    ['RSS at highest sample, anon + file (MiB)', rssSplit(r, nodes)],
     ['CPU per validator (cores)', nodes.map((n) => num(r.cpu.nodes[n]!, 2)).join(' / ')],
     ['CPU load generator (cores)', num(r.cpu.loadgen, 2)],
     [

@@ -30,7 +30,7 @@ import {
   windowSeconds,
 } from './cluster-report.ts';
 import type { LoadgenConfig, LoadgenMessage, LoadgenResult } from './loadgen.ts';
-import { machineCpuTicks, ResourceSampler } from './proc.ts';
+import { machineCpuTicks, ResourceSampler, type RssBreakdown } from './proc.ts';
 import type { QuerygenConfig, QuerygenMessage, QuerygenResult } from './querygen.ts';
 import { median } from './stats.ts';
 import { measureVerifyRate } from './verify-rate.ts';
@@ -252,6 +252,7 @@ interface Measured {
   r: LoadgenResult;
   queries?: QuerygenResult;
   peaks: Map<string, number>;
+  highest: Map<string, RssBreakdown>;
   cpuStart: Map<string, number>;
   cpuEnd: Map<string, number>;
   machineStart: ReturnType<typeof machineCpuTicks> | undefined;
@@ -267,7 +268,7 @@ async function measureLoad(
 ): Promise<Measured> {
   const pids = new Map<string, number>(m.nodes.map((x) => [x.institution, x.pid!]));
   let sampler: ResourceSampler | undefined;
-  const marks: Omit<Measured, 'r' | 'peaks'> = {
+  const marks: Omit<Measured, 'r' | 'peaks' | 'highest'> = {
     cpuStart: new Map(),
     cpuEnd: new Map(),
     machineStart: undefined,
@@ -312,7 +313,8 @@ async function measureLoad(
   try {
     const r = await lg.done;
     const queries = qg === undefined ? undefined : await qg.done;
-    return { r, peaks: sampler.peaks(), ...marks, ...(queries ? { queries } : {}) };
+    const peaks = sampler.peaks();
+    return { r, peaks, highest: sampler.highestSamples(), ...marks, ...(queries ? { queries } : {}) };
   } finally {
     sampler.stop();
   }
@@ -378,7 +380,7 @@ function txCounts(r: LoadgenResult, committedInWindow: number): BenchResult['txs
 /** The JSON result of a run, from what it measured. */
 function benchResult(
   o: ClusterBenchOptions,
-  { r, peaks, cpuStart, cpuEnd, machineStart, machineEnd, queries }: Measured,
+  { r, peaks, highest, cpuStart, cpuEnd, machineStart, machineEnd, queries }: Measured,
   nodeNames: readonly string[],
   verifyRates: number[],
   startedAt: Date,
@@ -425,6 +427,9 @@ function benchResult(
     cpu: { nodes: nodeCpu, loadgen: cpu.loadgen ?? Number.NaN, machineBusy },
     cpuMsPerTx: cpuMsPerTx(nodeCpu, txPerSec),
     peakRssByNodeMb: peakByNode,
+    rssAtPeakByNodeMb: Object.fromEntries(
+      nodeNames.flatMap((n) => (highest.has(n) ? [[n, highest.get(n)!]] : [])),
+    ),
     blocks: blockStats(r.blocks[0] ?? [], r.window),
     viewChanges: Math.max(0, ...r.views),
     series: timeSeries(r.commitTimes, r.submitTimes, r.latencies, r.window),

@@ -15,6 +15,16 @@ export interface ProcSample {
   rssMb: number;
   /** Peak resident set size so far (VmHWM), MiB; equal to rssMb where the OS does not report it. */
   peakRssMb: number;
+  /** Of rssMb: anonymous memory (heap, malloc, stacks) and file-backed pages (the node binary, libraries), MiB. */
+  anonMb?: number;
+  fileMb?: number;
+}
+
+/** Where a process's resident memory was at its highest sampled RSS. */
+export interface RssBreakdown {
+  rssMb: number;
+  anonMb?: number;
+  fileMb?: number;
 }
 
 /**
@@ -35,8 +45,8 @@ export function parseProcStat(text: string, hz = USER_HZ): number {
   return (utime + stime) / hz;
 }
 
-/** VmRSS and VmHWM (kB) from the text of /proc/<pid>/status, in MiB. */
-export function parseProcStatus(text: string): { rssMb: number; peakRssMb: number } {
+/** VmRSS, VmHWM, RssAnon and RssFile (kB) from the text of /proc/<pid>/status, in MiB. */
+export function parseProcStatus(text: string): Omit<ProcSample, 'cpuSeconds'> {
   const kb = (name: string): number | undefined => {
     const m = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
     return m ? Number(m[1]) : undefined;
@@ -44,7 +54,14 @@ export function parseProcStatus(text: string): { rssMb: number; peakRssMb: numbe
   const rss = kb('VmRSS');
   if (rss === undefined) throw new Error('no VmRSS in /proc status');
   const hwm = kb('VmHWM') ?? rss;
-  return { rssMb: rss / 1024, peakRssMb: hwm / 1024 };
+  const anon = kb('RssAnon');
+  const file = kb('RssFile');
+  return {
+    rssMb: rss / 1024,
+    peakRssMb: hwm / 1024,
+    ...(anon === undefined ? {} : { anonMb: anon / 1024 }),
+    ...(file === undefined ? {} : { fileMb: file / 1024 }),
+  };
 }
 
 /** `ps -o rss=,time=` output: RSS in kB and CPU time as [[dd-]hh:]mm:ss[.cc]. */
@@ -79,6 +96,7 @@ export function sampleProcess(pid: number): ProcSample | undefined {
 export class ResourceSampler {
   readonly #pids: ReadonlyMap<string, number>;
   readonly #peak = new Map<string, number>();
+  readonly #highest = new Map<string, RssBreakdown>();
   readonly #timer: ReturnType<typeof setInterval>;
 
   constructor(pids: ReadonlyMap<string, number>, intervalMs = 500) {
@@ -104,6 +122,11 @@ export class ResourceSampler {
     return new Map(this.#peak);
   }
 
+  /** Each process's sample with the highest RSS, split into anonymous and file-backed memory where known. */
+  highestSamples(): Map<string, RssBreakdown> {
+    return new Map(this.#highest);
+  }
+
   stop(): void {
     clearInterval(this.#timer);
   }
@@ -114,7 +137,11 @@ export class ResourceSampler {
 
   #record(name: string, pid: number): ProcSample | undefined {
     const s = sampleProcess(pid);
-    if (s !== undefined) this.#peak.set(name, Math.max(this.#peak.get(name) ?? 0, s.rssMb, s.peakRssMb));
+    if (s === undefined) return s;
+    this.#peak.set(name, Math.max(this.#peak.get(name) ?? 0, s.rssMb, s.peakRssMb));
+    if (s.rssMb > (this.#highest.get(name)?.rssMb ?? -1)) {
+      this.#highest.set(name, { rssMb: s.rssMb, anonMb: s.anonMb, fileMb: s.fileMb });
+    }
     return s;
   }
 }

@@ -394,3 +394,39 @@ describe('POST /v1/txs/batch', () => {
     expect(consensus.mempool.length).toBe(before);
   });
 });
+
+describe('a full mempool', () => {
+  it('answers 503 with Retry-After to a submit, and a batch with Retry-After beside its per-tx results', async () => {
+    const saved = consensus.submit;
+    consensus.submit = async (env) => ({ code: 'MEMPOOL_FULL', message: 'mempool full', hash: env.hash });
+    try {
+      const tx = evidenceTx({ nonce: 901, evidence: { hash: docHash('full-901') } });
+      const single = await fetch(`${base}/v1/txs`, {
+        method: 'POST',
+        body: tx.bytes,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      expect(single.status).toBe(503);
+      expect(single.headers.get('retry-after')).toBe('1');
+      expect(((await single.json()) as any).code).toBe('MEMPOOL_FULL');
+      const batch = await fetch(`${base}/v1/txs/batch`, {
+        method: 'POST',
+        body: encodeTxList([tx.bytes]),
+        headers: { 'content-type': TX_LIST_CONTENT_TYPE },
+      });
+      expect(batch.status).toBe(200);
+      expect(batch.headers.get('retry-after')).toBe('1');
+      expect(((await batch.json()) as any).results[0].code).toBe('MEMPOOL_FULL');
+    } finally {
+      consensus.submit = saved;
+    }
+    const ok = await fetch(`${base}/v1/txs/batch`, {
+      method: 'POST',
+      body: encodeTxList([evidenceTx({ nonce: 902, evidence: { hash: docHash('full-902') } }).bytes]),
+      headers: { 'content-type': TX_LIST_CONTENT_TYPE },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('retry-after')).toBeNull();
+    await ok.body?.cancel();
+  });
+});

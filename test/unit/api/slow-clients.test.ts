@@ -143,6 +143,9 @@ describe('the request rate per address', () => {
         new Promise<number>((resolve, reject) => {
           const req = request(`${url}/v1/ping`, { localAddress, agent: false }, (res) => {
             res.resume();
+            // Every 429 tells the client when to retry; other answers do not.
+            const retry = res.headers['retry-after'];
+            if ((res.statusCode === 429) !== (retry === '1')) reject(new Error(`retry-after ${retry}`));
             res.on('end', () => resolve(res.statusCode!));
           });
           req.on('error', reject);

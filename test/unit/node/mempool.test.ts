@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_REPLICA_OPTIONS } from '../../../src/consensus/types.ts';
+import { DEFAULT_CONSENSUS_PARAMS } from '../../../src/core/params.ts';
 import type { TxEnvelope } from '../../../src/core/tx.ts';
 import type { TxRejection } from '../../../src/ledger/chain.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import {
   ADMISSION_ROUND_TXS,
+  DEFAULT_MEMPOOL_LIMITS,
   isForwarderFault,
   Mempool,
   type MempoolLimits,
@@ -238,5 +241,19 @@ describe('Mempool', () => {
     expect(fault(TxErrorCode.duplicate)).toBe(false);
     expect(fault(TxErrorCode.expired)).toBe(false);
     expect(fault(MempoolRejection.full)).toBe(false);
+  });
+});
+
+describe('the default mempool bounds', () => {
+  it('hold the batches a primary pipelines, and no more than a memory budget of txs', () => {
+    const p = DEFAULT_CONSENSUS_PARAMS;
+    const inFlight = DEFAULT_REPLICA_OPTIONS.maxBatchesInFlight;
+    // Room for the full batches in flight and the next one, so the pool never throttles a healthy chain.
+    expect(DEFAULT_MEMPOOL_LIMITS.maxTxs).toBeGreaterThanOrEqual((inFlight + 1) * p.maxBatchTxs);
+    expect(DEFAULT_MEMPOOL_LIMITS.maxBytes).toBeGreaterThanOrEqual((inFlight + 1) * p.maxBatchBytes);
+    // No more than that, times a few: a pooled tx costs several times its encoding, and a validator has 300 MiB.
+    expect(DEFAULT_MEMPOOL_LIMITS.maxTxs).toBeLessThanOrEqual(10_000);
+    expect(DEFAULT_MEMPOOL_LIMITS.maxBytes).toBeLessThanOrEqual(16 * 1024 * 1024);
+    expect(DEFAULT_MEMPOOL_LIMITS.maxTxs).toBeLessThanOrEqual(DEFAULT_REPLICA_OPTIONS.maxPendingTxs);
   });
 });
