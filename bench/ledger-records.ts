@@ -170,6 +170,8 @@ class SignerPool {
   readonly #workers: Worker[];
   readonly #pending = new Map<number, { resolve: (b: BlockTxs) => void; reject: (e: Error) => void }>();
   #next = 0;
+  /** Set when a worker failed: later jobs are refused rather than posted to a dead worker, never to answer. */
+  #failed: Error | undefined;
 
   constructor(n: number) {
     this.#workers = Array.from({ length: n }, () => {
@@ -185,6 +187,7 @@ class SignerPool {
   }
 
   run(first: number, count: number, time: number): Promise<BlockTxs> {
+    if (this.#failed !== undefined) return Promise.reject(this.#failed);
     const id = this.#next++;
     const job: BlockJob = { id, first, count, time };
     return new Promise((resolve, reject) => {
@@ -194,11 +197,13 @@ class SignerPool {
   }
 
   #failAll(err: Error): void {
+    this.#failed ??= err;
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
   }
 
   async close(): Promise<void> {
+    this.#failed ??= new Error('ledger worker pool closed');
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }
 }
