@@ -272,6 +272,7 @@ function syncClient(
   env: SyncEnv,
 ): SyncHandle {
   const index = (peer: string) => peerIds.indexOf(peer);
+  const genesis = genesisHash(g);
   const request = (peer: string, req: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
       const p = index(peer);
@@ -287,9 +288,7 @@ function syncClient(
           store: chain.store,
           // As the node wires it: with no instance, the genesis checkpoint (peers ignore it as too low).
           stable: () =>
-            d.currentEpoch().member
-              ? d.stableCheckpoint()
-              : { seq: 0, headerHash: genesisHash(g), signatures: [] },
+            d.currentEpoch().member ? d.stableCheckpoint() : { seq: 0, headerHash: genesis, signatures: [] },
           batchFor: (digest) => d.batchFor(digest),
           maxResponseBytes: 4 * 1024 * 1024,
         });
