@@ -65,6 +65,26 @@ const SPARE_MAX_BYTES = 64 * 1024;
 /** A finished Writer's space: any further use throws (its old space may already belong to another Writer). */
 const SPENT = new Uint8Array(0);
 
+/**
+ * UTF-8 of short strings, remembered: the same few (chain ids, institution ids, media types) are encoded into
+ * nearly every signed body. The bytes are only ever copied out of (Writer.fixed), never handed out.
+ */
+const utf8Cache = new Map<string, Uint8Array>();
+const UTF8_CACHE_MAX_COUNT = 256;
+const UTF8_CACHE_MAX_LENGTH = 64;
+
+function utf8Of(s: string): Uint8Array {
+  const cached = utf8Cache.get(s);
+  if (cached !== undefined) return cached;
+  if (!s.isWellFormed()) throw new RangeError('string is not well-formed Unicode');
+  const bytes = encoder.encode(s);
+  if (s.length <= UTF8_CACHE_MAX_LENGTH) {
+    if (utf8Cache.size >= UTF8_CACHE_MAX_COUNT) utf8Cache.clear();
+    utf8Cache.set(s, bytes);
+  }
+  return bytes;
+}
+
 export class Writer {
   private buf: Uint8Array;
   private len = 0;
@@ -136,8 +156,7 @@ export class Writer {
   }
 
   string(s: string): this {
-    if (!s.isWellFormed()) throw new RangeError('string is not well-formed Unicode');
-    return this.bytes(encoder.encode(s));
+    return this.bytes(utf8Of(s));
   }
 
   optional<T>(v: T | undefined, write: (w: this, v: T) => void): this {
