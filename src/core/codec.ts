@@ -66,12 +66,14 @@ const SPARE_MAX_BYTES = 64 * 1024;
 const SPENT = new Uint8Array(0);
 
 /**
- * UTF-8 of short strings, remembered: the same few (chain ids, institution ids, media types) are encoded into
- * nearly every signed body. The bytes are only ever copied out of (Writer.fixed), never handed out.
+ * UTF-8 of short strings, remembered: the same few (consensus chain ids above all) are encoded into nearly
+ * every signed body. Bounded: at most UTF8_CACHE_MAX_COUNT strings, emptied when full. The bytes are only ever
+ * copied out of (Writer.fixed), never handed out.
  */
 const utf8Cache = new Map<string, Uint8Array>();
 const UTF8_CACHE_MAX_COUNT = 256;
-const UTF8_CACHE_MAX_LENGTH = 64;
+/** Covers consensus chain ids: an id of up to 64 characters, `@` and a 64-digit genesis hash, `/epoch`. */
+const UTF8_CACHE_MAX_LENGTH = 160;
 
 function utf8Of(s: string): Uint8Array {
   const cached = utf8Cache.get(s);

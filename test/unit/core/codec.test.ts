@@ -155,3 +155,15 @@ describe('Writer working space reuse', () => {
     expect(new Writer().u8(3).finish()).toEqual(new Uint8Array([3]));
   });
 });
+
+describe('Writer.string', () => {
+  it('encodes a repeated string the same each time and still refuses ill-formed ones', () => {
+    const id = `jrchain-test@${'ab'.repeat(32)}/3`;
+    const once = new Writer().string(id).finish();
+    const again = new Writer().string(id).finish();
+    expect(again).toEqual(once);
+    expect(decodeExact(again, 1024, 's', (r) => r.string(256))).toBe(id);
+    expect(() => new Writer().string('\ud800')).toThrow(RangeError);
+    expect(() => new Writer().string('\ud800')).toThrow(RangeError);
+  });
+});
