@@ -47,22 +47,62 @@ const encoder = new TextEncoder();
 /**
  * A Writer's working space: finish() copies out what was written and nothing beyond it is ever read, so in Node
  * it comes uninitialised from Buffer's preallocated pool instead of as a fresh zero-filled ArrayBuffer per
- * encoding (most of a message's encoding cost). The verifier runs in browsers too (ADR 013): there, a plain one.
+ * encoding. The verifier runs in browsers too (ADR 013): there, a plain one.
  */
 const nodeBuffer = (globalThis as { Buffer?: { allocUnsafe?: (size: number) => Uint8Array } }).Buffer;
 const scratch = (size: number): Uint8Array =>
   typeof nodeBuffer?.allocUnsafe === 'function' ? nodeBuffer.allocUnsafe(size) : new Uint8Array(size);
+
+/**
+ * Working spaces of finished Writers, reused by the next ones: most encodings are small and short-lived, and
+ * taking a fresh slice per encoding made the garbage collector and the pool's refills a large part of encoding.
+ * Writers nest (a message encodes its body first), so this is a stack; a Writer that throws never returns its
+ * space, which is merely collected. Spaces above SPARE_MAX_BYTES are not kept.
+ */
+const spare: Uint8Array[] = [];
+const SPARE_MAX_COUNT = 16;
+const SPARE_MAX_BYTES = 64 * 1024;
+/** A finished Writer's space: any further use throws (its old space may already belong to another Writer). */
+const SPENT = new Uint8Array(0);
+
+/**
+ * UTF-8 of short strings, remembered: the same few (consensus chain ids above all) are encoded into nearly
+ * every signed body. Bounded: at most UTF8_CACHE_MAX_COUNT strings, emptied when full. The bytes are only ever
+ * copied out of (Writer.fixed), never handed out.
+ */
+const utf8Cache = new Map<string, Uint8Array>();
+const UTF8_CACHE_MAX_COUNT = 256;
+/** Covers consensus chain ids: an id of up to 64 characters, `@` and a 64-digit genesis hash, `/epoch`. */
+const UTF8_CACHE_MAX_LENGTH = 160;
+
+function utf8Of(s: string): Uint8Array {
+  const cached = utf8Cache.get(s);
+  if (cached !== undefined) return cached;
+  if (!s.isWellFormed()) throw new RangeError('string is not well-formed Unicode');
+  const bytes = encoder.encode(s);
+  if (s.length <= UTF8_CACHE_MAX_LENGTH) {
+    if (utf8Cache.size >= UTF8_CACHE_MAX_COUNT) utf8Cache.clear();
+    utf8Cache.set(s, bytes);
+  }
+  return bytes;
+}
 
 export class Writer {
   private buf: Uint8Array;
   private len = 0;
 
   constructor(initialCapacity = 256) {
-    this.buf = scratch(initialCapacity);
+    const reused = spare.pop();
+    if (reused !== undefined && reused.length >= initialCapacity) this.buf = reused;
+    else {
+      if (reused !== undefined) spare.push(reused);
+      this.buf = scratch(Math.max(initialCapacity, 1));
+    }
   }
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
+    if (this.buf === SPENT) throw new Error('Writer used after finish()');
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
     const next = scratch(cap);
@@ -118,8 +158,7 @@ export class Writer {
   }
 
   string(s: string): this {
-    if (!s.isWellFormed()) throw new RangeError('string is not well-formed Unicode');
-    return this.bytes(encoder.encode(s));
+    return this.bytes(utf8Of(s));
   }
 
   optional<T>(v: T | undefined, write: (w: this, v: T) => void): this {
@@ -129,9 +168,13 @@ export class Writer {
     return this;
   }
 
+  /** The bytes written, as a plain Uint8Array of their own (not a view of the shared space). Once only. */
   finish(): Uint8Array {
-    // A plain Uint8Array of its own (not a view of the shared pool).
-    return new Uint8Array(this.buf.subarray(0, this.len));
+    if (this.buf === SPENT) throw new Error('Writer finished twice');
+    const out = new Uint8Array(this.buf.subarray(0, this.len));
+    if (this.buf.length <= SPARE_MAX_BYTES && spare.length < SPARE_MAX_COUNT) spare.push(this.buf);
+    this.buf = SPENT;
+    return out;
   }
 }
 

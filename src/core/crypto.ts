@@ -90,6 +90,9 @@ export function digest(alg: DigestName, ...parts: Uint8Array[]): Uint8Array {
   // sm3() picks node:crypto or pure TypeScript itself (node:crypto may be built without SM3).
   if (alg === 'sm3') return sm3(...parts);
   if (node !== undefined) {
+    // One part (most calls): the one-shot node:crypto.hash, without a Hash object per digest.
+    if (parts.length === 1 && typeof node.hash === 'function')
+      return new Uint8Array(node.hash(alg, parts[0] as AsBuffer, 'buffer'));
     const h = node.createHash(alg);
     for (const p of parts) h.update(p);
     // The digest Buffer owns a fresh ArrayBuffer of its own (not Node's pool): view it rather than copy.

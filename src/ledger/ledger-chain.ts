@@ -167,12 +167,15 @@ export class LedgerChain implements Chain {
   #refreshNext(): void {
     const height = this.#head.height + 1;
     const epoch = this.#gov.epochAt(height);
-    if (this.#next?.epoch === epoch && this.#next.height === height) return;
+    const prev = this.#next;
+    if (prev?.epoch === epoch && prev.height === height) return;
+    // The same epoch (its set is immutable) keeps its set hash and keys: no rehash of the set per block.
+    const same = prev?.epoch === epoch;
     this.#next = {
       height,
       epoch,
-      setHash: validatorSetHash(epoch.set, this.#suite),
-      validatorKeys: validatorKeysOf(epoch.set),
+      setHash: same ? prev.setHash : validatorSetHash(epoch.set, this.#suite),
+      validatorKeys: same ? prev.validatorKeys : validatorKeysOf(epoch.set),
     };
   }
 

@@ -32,8 +32,21 @@ export class SimSigner implements Signer {
   }
 }
 
-export const simVerify: SignatureVerifier = (publicKey, domain, body, signature) => {
+/**
+ * The secret behind a public key: remembered per key object (sets hold the same objects all run), with a copy of
+ * the key's bytes to compare, so a key changed in place is looked up afresh. Only found keys are remembered.
+ */
+const byKeyObject = new WeakMap<Uint8Array, { key: Uint8Array; secret: Uint8Array }>();
+function secretOf(publicKey: Uint8Array): Uint8Array | undefined {
+  const known = byKeyObject.get(publicKey);
+  if (known !== undefined && equalBytes(known.key, publicKey)) return known.secret;
   const secret = secrets.get(toHex(publicKey));
+  if (secret !== undefined) byKeyObject.set(publicKey, { key: publicKey.slice(), secret });
+  return secret;
+}
+
+export const simVerify: SignatureVerifier = (publicKey, domain, body, signature) => {
+  const secret = secretOf(publicKey);
   if (secret === undefined || signature.length !== 64) return false;
   const want = sha512(secret, domainBytes(domain, body));
   for (let i = 0; i < 64; i++) if (want[i] !== signature[i]) return false;
@@ -46,14 +59,35 @@ export const simVerify: SignatureVerifier = (publicKey, domain, body, signature)
  * One memo per run (it grows with the run).
  */
 export function memoVerify(verify: SignatureVerifier): SignatureVerifier {
-  const seen = new Map<string, { publicKey: Uint8Array; domain: string; body: Uint8Array; ok: boolean }[]>();
+  type Entry = {
+    publicKey: Uint8Array;
+    domain: string;
+    body: Uint8Array;
+    signature: Uint8Array;
+    ok: boolean;
+  };
+  // Keyed by the signature's first 5 bytes as a number (no hex string per check); entries compare everything.
+  const seen = new Map<number, Entry[]>();
   return (publicKey, domain, body, signature) => {
-    const key = toHex(signature);
+    let key = signature.length;
+    for (let i = 0; i < 5 && i < signature.length; i++) key = key * 256 + signature[i]!;
     const entries = seen.get(key) ?? [];
     for (const e of entries)
-      if (e.domain === domain && equalBytes(e.publicKey, publicKey) && equalBytes(e.body, body)) return e.ok;
+      if (
+        e.domain === domain &&
+        equalBytes(e.signature, signature) &&
+        equalBytes(e.publicKey, publicKey) &&
+        equalBytes(e.body, body)
+      )
+        return e.ok;
     const ok = verify(publicKey, domain, body, signature);
-    entries.push({ publicKey: publicKey.slice(), domain, body: body.slice(), ok });
+    entries.push({
+      publicKey: publicKey.slice(),
+      domain,
+      body: body.slice(),
+      signature: signature.slice(),
+      ok,
+    });
     seen.set(key, entries);
     return ok;
   };

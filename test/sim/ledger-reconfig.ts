@@ -14,9 +14,9 @@
 import type { GovernanceAction } from '../../src/core/governance.ts';
 import type { TxEnvelope } from '../../src/core/tx.ts';
 import { quorumSize } from '../../src/core/validators.ts';
-import { governanceTx, TEST_GENESIS_TIME, validatorSigners } from '../helpers/fixtures.ts';
+import { governanceTx, TEST_GENESIS_TIME } from '../helpers/fixtures.ts';
 import type { Script, ScriptEnv } from './driver-sim.ts';
-import { institutionId, type LedgerWorldChain } from './ledger-world.ts';
+import { institutionId, type LedgerWorldChain, simValidatorSigners } from './ledger-world.ts';
 
 /** One validator-set change: a validator (endpoint index) is added or removed. */
 export type Change = { add: number } | { remove: number };
@@ -45,19 +45,29 @@ interface Step {
 
 function action(change: Change): GovernanceAction {
   if ('add' in change) {
-    const signer = validatorSigners(change.add + 1)[change.add]!;
+    const signer = simValidatorSigners(change.add + 1)[change.add]!;
     return { type: 'addValidator', institution: institutionId(change.add), publicKey: signer.publicKey };
   }
   return { type: 'removeValidator', institution: institutionId(change.remove) };
 }
 
+/** Governance txs are the same bytes in every run of a scenario: signed once per process. */
+const govTxCache = new Map<string, TxEnvelope>();
+
 /** A governance tx signed by endpoint `by`'s validator key. */
 function govTx(record: Parameters<typeof governanceTx>[0], by: number): TxEnvelope {
-  return governanceTx(record, {
-    institution: institutionId(by),
-    signer: validatorSigners(by + 1)[by]!,
-    createdAt: TEST_GENESIS_TIME + 1000,
-  });
+  // The record holds only strings, numbers and byte arrays: its JSON names it.
+  const key = `${by}:${JSON.stringify(record)}`;
+  let tx = govTxCache.get(key);
+  if (tx === undefined) {
+    tx = governanceTx(record, {
+      institution: institutionId(by),
+      signer: simValidatorSigners(by + 1)[by]!,
+      createdAt: TEST_GENESIS_TIME + 1000,
+    });
+    govTxCache.set(key, tx);
+  }
+  return tx;
 }
 
 /**

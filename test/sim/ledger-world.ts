@@ -13,7 +13,7 @@ import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/ty
 import type { Batch } from '../../src/core/batch.ts';
 import { type CommitCertificate, verifyCommitCertificate } from '../../src/core/block.ts';
 import { toHex } from '../../src/core/bytes.ts';
-import { type Signer, verifySignature } from '../../src/core/crypto.ts';
+import { type Ed25519Signer, type Signer, verifySignature } from '../../src/core/crypto.ts';
 import { type Genesis, genesisHash, genesisValidatorSet, parseGenesis } from '../../src/core/genesis.ts';
 import { peerIdOf } from '../../src/core/keys.ts';
 import type { ConsensusParams } from '../../src/core/params.ts';
@@ -34,7 +34,6 @@ import {
   TEST_INSTITUTIONS,
   testGenesisJson,
   testSigner,
-  validatorSigners,
 } from '../helpers/fixtures.ts';
 import { genesis } from '../helpers/ledger.ts';
 import { memoVerify, SimSigner, simVerify } from './crypto.ts';
@@ -142,10 +141,29 @@ function ledgerTx(nonce: number): TxEnvelope {
   return tx;
 }
 
+/**
+ * The fixtures' Ed25519 signers (testSigner), made once per process: every run builds its world and governance
+ * txs from the same keys, and making a key pair cost more than a tenth of a reconfiguration run.
+ */
+const signerCache = new Map<string, Ed25519Signer>();
+export function signerOf(label: string): Ed25519Signer {
+  let s = signerCache.get(label);
+  if (s === undefined) {
+    s = testSigner(label);
+    signerCache.set(label, s);
+  }
+  return s;
+}
+
+/** The fixtures' validatorSigners(n) (the same keys), from signerOf. */
+export function simValidatorSigners(n: number): Ed25519Signer[] {
+  return Array.from({ length: n }, (_, i) => signerOf(`validator-${i}`));
+}
+
 /** The production-ledger world on the test genesis (four institutions, four validators). */
 export function ledgerWorld(n: number): World {
   if (n !== 4) throw new RangeError('the ledger world has the test genesis: four validators');
-  return worldOn(genesis(), validatorSigners());
+  return worldOn(genesis(), simValidatorSigners(4));
 }
 
 /** Institution i's id: bank-a, bank-b, ... */
@@ -159,11 +177,11 @@ export const institutionId = (i: number) => `bank-${String.fromCharCode(97 + i)}
 export function reconfigWorld(validators: number, joiners: number): World {
   const json = testGenesisJson();
   const ids = Array.from({ length: validators + joiners }, (_, i) => institutionId(i));
-  const signers = validatorSigners(validators + joiners);
+  const signers = simValidatorSigners(validators + joiners);
   json.institutions = ids.map((id) => ({
     id,
     name: `Bank ${id.slice(-1).toUpperCase()}`,
-    clientKeys: [{ keyId: 'client-1', publicKey: toHex(testSigner(`${id}/client-1`).publicKey) }],
+    clientKeys: [{ keyId: 'client-1', publicKey: toHex(signerOf(`${id}/client-1`).publicKey) }],
   }));
   json.validators = signers.slice(0, validators).map((s, i) => ({
     institution: ids[i],
@@ -272,6 +290,7 @@ function syncClient(
   env: SyncEnv,
 ): SyncHandle {
   const index = (peer: string) => peerIds.indexOf(peer);
+  const genesis = genesisHash(g);
   const request = (peer: string, req: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
       const p = index(peer);
@@ -287,9 +306,7 @@ function syncClient(
           store: chain.store,
           // As the node wires it: with no instance, the genesis checkpoint (peers ignore it as too low).
           stable: () =>
-            d.currentEpoch().member
-              ? d.stableCheckpoint()
-              : { seq: 0, headerHash: genesisHash(g), signatures: [] },
+            d.currentEpoch().member ? d.stableCheckpoint() : { seq: 0, headerHash: genesis, signatures: [] },
           batchFor: (digest) => d.batchFor(digest),
           maxResponseBytes: 4 * 1024 * 1024,
         });

@@ -21,7 +21,9 @@ export class EventQueue<T> {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!less(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      const up = h[i]!;
+      h[i] = h[parent]!;
+      h[parent] = up;
       i = parent;
     }
   }
@@ -45,7 +47,9 @@ export class EventQueue<T> {
         if (l < h.length && less(h[l]!, h[m]!)) m = l;
         if (r < h.length && less(h[r]!, h[m]!)) m = r;
         if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
+        const down = h[i]!;
+        h[i] = h[m]!;
+        h[m] = down;
         i = m;
       }
     }

@@ -129,3 +129,41 @@ describe('Writer working space', () => {
     }
   });
 });
+
+describe('Writer working space reuse', () => {
+  it('gives each finished encoding bytes of its own, across nested and later Writers', () => {
+    const outer = new Writer().u8(1);
+    const inner = new Writer().fixed(new Uint8Array(40).fill(7), 40).finish();
+    const a = outer.bytes(inner).finish();
+    // The next Writers take the spaces back and overwrite them: the earlier outputs must not change.
+    const b = new Writer().fixed(new Uint8Array(300).fill(9), 300).finish();
+    const c = new Writer().fixed(new Uint8Array(41).fill(5), 41).finish();
+    expect(inner).toEqual(new Uint8Array(40).fill(7));
+    expect(a).toEqual(new Uint8Array([1, 40, ...new Uint8Array(40).fill(7)]));
+    expect(b).toEqual(new Uint8Array(300).fill(9));
+    expect(c).toEqual(new Uint8Array(41).fill(5));
+    expect(a.byteOffset).toBe(0);
+    expect(a.buffer.byteLength).toBe(a.length);
+  });
+
+  it('refuses a Writer used or finished again after finish()', () => {
+    const w = new Writer().u8(1);
+    w.finish();
+    expect(() => w.u8(2)).toThrow(/after finish/);
+    expect(() => w.finish()).toThrow(/finished twice/);
+    // Its old space went to the next Writer, which is unaffected.
+    expect(new Writer().u8(3).finish()).toEqual(new Uint8Array([3]));
+  });
+});
+
+describe('Writer.string', () => {
+  it('encodes a repeated string the same each time and still refuses ill-formed ones', () => {
+    const id = `jrchain-test@${'ab'.repeat(32)}/3`;
+    const once = new Writer().string(id).finish();
+    const again = new Writer().string(id).finish();
+    expect(again).toEqual(once);
+    expect(decodeExact(again, 1024, 's', (r) => r.string(256))).toBe(id);
+    expect(() => new Writer().string('\ud800')).toThrow(RangeError);
+    expect(() => new Writer().string('\ud800')).toThrow(RangeError);
+  });
+});
