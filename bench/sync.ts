@@ -11,7 +11,8 @@
  * Run: `npm run bench:sync` (or `npm run bench:sync -- --blocks 500 --txs-per-block 4`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -101,7 +102,23 @@ interface ServerPeer {
   addrs: string[];
 }
 
-async function run(s: Scenario, ledger: string | undefined): Promise<Result> {
+/** Profiles the timed part only (not the untimed ledger generation) when `file` is set. */
+async function profiled<T>(file: string | undefined, f: () => Promise<T>): Promise<T> {
+  if (file === undefined) return f();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await f();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+async function run(s: Scenario, ledger: string | undefined, prof?: string): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'jrchain-bench-sync-'));
   let child: ChildProcess | undefined;
   const client = createP2PHost({
@@ -165,8 +182,10 @@ async function run(s: Scenario, ledger: string | undefined): Promise<Result> {
     });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    syncing.requestTransfer(info.blocks, fromHex(info.headHash));
-    await finished;
+    await profiled(prof, async () => {
+      syncing.requestTransfer(info.blocks, fromHex(info.headHash));
+      await finished;
+    });
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     await syncing.stop();
@@ -217,6 +236,7 @@ const program = new Command()
   .option('--serve <dir>', '(internal) serve the ledger in dir')
   .option('--servers <n>', '(internal) validators to serve as', positive, 2)
   .option('--json', 'print JSON')
+  .option('--cpu-prof <file>', 'write a CPU profile of the timed sync (the last scenario) to file')
   .parse();
 const opts = program.opts<{
   blocks?: number;
@@ -226,6 +246,7 @@ const opts = program.opts<{
   serve?: string;
   servers: number;
   json?: boolean;
+  cpuProf?: string;
 }>();
 if (opts.serve !== undefined) {
   await serve(opts.serve, opts.servers);
@@ -240,7 +261,7 @@ if (opts.serve !== undefined) {
           { blocks: 10, txsPerBlock: 2000, servers },
         ];
   const results: Result[] = [];
-  for (const s of scenarios) results.push(await run(s, opts.ledger));
+  for (const s of scenarios) results.push(await run(s, opts.ledger, opts.cpuProf));
   if (opts.json) {
     console.log(JSON.stringify(results, null, 2));
   } else {
