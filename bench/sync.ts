@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { makeQuorumContext } from '../src/consensus/certificates.ts';
@@ -54,6 +55,8 @@ interface Result extends Scenario {
   txsPerSec: number;
   /** CPU seconds of the syncing process per 1,000 txs (user + system). */
   cpuMsPerKtx: number;
+  /** Garbage-collection pauses of the syncing process per 1,000 txs (ms). */
+  gcMsPerKtx: number;
   /** Client signatures the syncing ledger verified. */
   signatureVerifications: number;
 }
@@ -180,6 +183,11 @@ async function run(s: Scenario, ledger: string | undefined, prof?: string): Prom
       now: () => Date.now(),
       logger: noopLogger,
     });
+    let gcMs = 0;
+    const gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcMs += e.duration;
+    });
+    gc.observe({ entryTypes: ['gc'] });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await profiled(prof, async () => {
@@ -188,6 +196,7 @@ async function run(s: Scenario, ledger: string | undefined, prof?: string): Prom
     });
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    gc.disconnect();
     await syncing.stop();
     return {
       blocks: info.blocks,
@@ -198,6 +207,7 @@ async function run(s: Scenario, ledger: string | undefined, prof?: string): Prom
       blocksPerSec: info.blocks / seconds,
       txsPerSec: info.records / seconds,
       cpuMsPerKtx: (cpu.user + cpu.system) / 1000 / (info.records / 1000),
+      gcMsPerKtx: gcMs / (info.records / 1000),
       signatureVerifications: chain.signatureVerifications,
     };
   } finally {
@@ -265,12 +275,15 @@ if (opts.serve !== undefined) {
   if (opts.json) {
     console.log(JSON.stringify(results, null, 2));
   } else {
-    console.log('blocks  txs/block  servers  seconds  blocks/s    tx/s  client CPU ms/1k tx  sig verifies');
+    console.log(
+      'blocks  txs/block  servers  seconds  blocks/s    tx/s  client CPU ms/1k tx  GC ms/1k tx  sig verifies',
+    );
     for (const r of results) {
       console.log(
         `${String(r.blocks).padStart(6)}  ${String(r.txsPerBlock).padStart(9)}  ${String(r.servers).padStart(7)}  ` +
           `${r.seconds.toFixed(2).padStart(7)}  ${r.blocksPerSec.toFixed(0).padStart(8)}  ` +
           `${r.txsPerSec.toFixed(0).padStart(6)}  ${r.cpuMsPerKtx.toFixed(0).padStart(19)}  ` +
+          `${r.gcMsPerKtx.toFixed(1).padStart(11)}  ` +
           `${String(r.signatureVerifications).padStart(12)}`,
       );
     }

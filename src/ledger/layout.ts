@@ -344,6 +344,9 @@ export function decodeLocation(b: Uint8Array): { height: number; index: number }
 export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array, Uint8Array][] {
   const { header, hash, cert, txs, records } = write;
   const height = header.height;
+  // Evidence keys are built in one allocation each (no prefix copied into a second array): sync writes
+  // hundreds of thousands of them; an institution's id bytes are encoded once per block.
+  const ids = new Map<string, Uint8Array>();
   const out: [Uint8Array, Uint8Array][] = [
     [blockKey(height), encodeBlockRecord(header, cert)],
     [txHashesKey(height), encodeTxHashes(txs.map((t) => t.hash))],
@@ -363,7 +366,6 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
   for (let index = 0; index < txs.length; index++) {
     const env = txs[index]!;
     const record = records[index]!;
-    const at = { height, index };
     out.push([txAtKey(height, index), env.bytes], [txByHashKey(env.hash), encodeLocation(height, index)]);
     if (record.type === 'anchor') {
       out.push([anchorKey(record.anchor.height), encodeLocation(height, index)]);
@@ -397,12 +399,31 @@ export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array
       continue;
     }
     const ev = record.evidence;
+    const institution = ids.get(env.tx.institution) ?? idBytes(env.tx.institution);
+    ids.set(env.tx.institution, institution);
+    const caseId = idBytes(ev.caseId);
+    const hash = new KeyWriter(2 + ev.hash.length + POSITION_BYTES)
+      .u8(Prefix.evidenceByHash)
+      .u8(HashAlgs[ev.hashAlg].code)
+      .bytes(ev.hash);
     out.push(
-      [withPosition(evidenceHashPrefix(ev.hashAlg, ev.hash), at), EMPTY],
-      [withPosition(casePrefix(ev.caseId), at), EMPTY],
-      [withPosition(institutionPrefix(env.tx.institution), { time: header.time, ...at }), EMPTY],
-      [nonceKey(env.tx.institution, env.tx.nonce), EMPTY],
+      [hash.u64(height).u16(index).done(), EMPTY],
+      [idKey(Prefix.evidenceByCase, caseId, POSITION_BYTES).u64(height).u16(index).done(), EMPTY],
+      [
+        idKey(Prefix.evidenceByInstitution, institution, 8 + POSITION_BYTES)
+          .u64(header.time)
+          .u64(height)
+          .u16(index)
+          .done(),
+        EMPTY,
+      ],
+      [idKey(Prefix.nonce, institution, 8).u64(env.tx.nonce).done(), EMPTY],
     );
   }
   return out;
+}
+
+/** A key writer holding `prefix`, then `id` with its length byte, with room for `more` bytes. */
+function idKey(prefix: number, id: Uint8Array, more: number): KeyWriter {
+  return new KeyWriter(2 + id.length + more).u8(prefix).u8(id.length).bytes(id);
 }
