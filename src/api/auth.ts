@@ -78,7 +78,7 @@ export interface AuthOptions {
 
 /**
  * 60 s back, 30 s ahead: a nonce is kept at most 91 s, so 600,000 of them carry 6,600 signed requests/s with
- * `created` 30 s ahead, about 9,800/s with `created` now (16-byte digests: about 60 MB when full).
+ * `created` 30 s ahead, about 9,800/s with `created` now (16-byte digests: about 40 MB when full).
  */
 export const DEFAULT_MAX_AGE_SEC = 60;
 export const DEFAULT_MAX_FUTURE_SEC = 30;

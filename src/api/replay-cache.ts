@@ -1,7 +1,8 @@
 /**
  * The replay cache of signed requests (docs/api.md#authentication): which (key id, nonce) pairs were used
  * while their `created` can still pass the window. Entries are grouped by their `created` second: a replay
- * carries the same signed `created`, so it is looked up in that one bucket, and a bucket whose second has
+ * carries the same signed `created`, so it is looked up in that one bucket (a nonce is thus unique per key
+ * and `created`, not per key across the window), and a bucket whose second has
  * left the window is dropped whole (no scan per entry). Each entry is a 16-byte digest of the key id and
  * nonce, so an entry costs the same whatever their length (both may be 200 characters). At most `maxEntries`
  * at once and at most one bucket per second of the window: memory is bounded under any flood.
