@@ -214,32 +214,23 @@ export class Reader {
   }
 
   bytes(maxLength: number, what = 'bytes'): Uint8Array {
-    return this.fixed(this.#length(maxLength, what), what);
+    const n = this.varint(`${what} length`);
+    if (n > maxLength) {
+      throw new CodecError(CodecErrorCode.oversize, `${what} is ${n} bytes, limit ${maxLength}`, {
+        length: n,
+        limit: maxLength,
+      });
+    }
+    return this.fixed(n, what);
   }
 
   string(maxBytes: number, what = 'string'): string {
-    // Decoded from a view of the input: no copy made only to be thrown away.
-    const n = this.#length(maxBytes, what);
-    this.need(n, what);
-    const b = this.buf.subarray(this.off, this.off + n);
-    this.off += n;
+    const b = this.bytes(maxBytes, what);
     try {
       return strictUtf8.decode(b);
     } catch {
       throw new CodecError(CodecErrorCode.invalidUtf8, `${what} is not valid UTF-8`);
     }
-  }
-
-  /** A varint length prefix, at most `max`. */
-  #length(max: number, what: string): number {
-    const n = this.varint(`${what} length`);
-    if (n > max) {
-      throw new CodecError(CodecErrorCode.oversize, `${what} is ${n} bytes, limit ${max}`, {
-        length: n,
-        limit: max,
-      });
-    }
-    return n;
   }
 
   optional<T>(read: (r: this) => T, what = 'optional'): T | undefined {

@@ -55,11 +55,9 @@ import { HASH_LENGTH } from '../core/crypto.ts';
 import { invariant } from '../core/errors.ts';
 import { type HashAlg, HashAlgs } from '../core/evidence.ts';
 import { Limits } from '../core/limits.ts';
-import type { TxEnvelope } from '../core/tx.ts';
 import { archiveIndexEntry, encodeArchiveEntry } from './archive-index.ts';
 import type { ChainHead } from './chain.ts';
 import type { Position } from './paging.ts';
-import type { TxRecord } from './records.ts';
 import type { AnchorState, BlockWrite } from './store.ts';
 
 export const Prefix = {
@@ -339,100 +337,72 @@ export function decodeLocation(b: Uint8Array): { height: number; index: number }
 
 // ---- one block's writes ----
 
-type Put = (key: Uint8Array, value: Uint8Array) => void;
-
 /**
  * Every key/value a committed block adds, head and anchor state (`state`, as of this block) included. One
  * Level batch writes exactly these.
  */
 export function blockEntries(write: BlockWrite, state: AnchorState): [Uint8Array, Uint8Array][] {
-  const out: [Uint8Array, Uint8Array][] = [];
-  putBlockEntries(write, state, (k, v) => out.push([k, v]));
-  return out;
-}
-
-/**
- * blockEntries handed to `put` one by one, without a pair array each: a syncing node writes hundreds of
- * thousands of them.
- */
-export function putBlockEntries(write: BlockWrite, state: AnchorState, put: Put): void {
   const { header, hash, cert, txs, records } = write;
   const height = header.height;
-  put(blockKey(height), encodeBlockRecord(header, cert));
-  put(txHashesKey(height), encodeTxHashes(txs.map((t) => t.hash)));
-  put(HEAD_KEY, encodeHead({ height, hash, time: header.time }));
-  put(ANCHOR_STATE_KEY, encodeAnchorState(state));
-  if (write.governance !== undefined) put(GOVERNANCE_KEY, write.governance);
+  const out: [Uint8Array, Uint8Array][] = [
+    [blockKey(height), encodeBlockRecord(header, cert)],
+    [txHashesKey(height), encodeTxHashes(txs.map((t) => t.hash))],
+    [HEAD_KEY, encodeHead({ height, hash, time: header.time })],
+    [ANCHOR_STATE_KEY, encodeAnchorState(state)],
+  ];
+  if (write.governance !== undefined) out.push([GOVERNANCE_KEY, write.governance]);
   if (height === 1) {
-    put(GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER);
-    put(ARCHIVE_INDEX_KEY, ARCHIVE_INDEX_MARKER);
+    out.push([GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER], [ARCHIVE_INDEX_KEY, ARCHIVE_INDEX_MARKER]);
   }
   for (const c of write.cases ?? []) {
-    put(caseStateKey(c.caseId), c.state);
+    out.push([caseStateKey(c.caseId), c.state]);
     if (c.opened !== undefined)
-      put(withPosition(CASE_OPENED_PREFIX, c.opened), Buffer.from(c.caseId, 'utf8'));
+      out.push([withPosition(CASE_OPENED_PREFIX, c.opened), Buffer.from(c.caseId, 'utf8')]);
   }
-  for (const [group, counters] of write.caseStats ?? []) put(caseStatsKey(group), counters);
-  // An institution's id bytes are encoded once per block.
-  const ids = new Map<string, Uint8Array>();
+  for (const [group, counters] of write.caseStats ?? []) out.push([caseStatsKey(group), counters]);
   for (let index = 0; index < txs.length; index++) {
     const env = txs[index]!;
-    put(txAtKey(height, index), env.bytes);
-    put(txByHashKey(env.hash), encodeLocation(height, index));
-    txEntries(env, records[index]!, { height, index, time: header.time }, ids, put);
+    const record = records[index]!;
+    const at = { height, index };
+    out.push([txAtKey(height, index), env.bytes], [txByHashKey(env.hash), encodeLocation(height, index)]);
+    if (record.type === 'anchor') {
+      out.push([anchorKey(record.anchor.height), encodeLocation(height, index)]);
+      const entry = archiveIndexEntry(record.anchor, height, index);
+      if (entry !== undefined) out.push([archiveKey(entry.anchored), encodeArchiveEntry(entry)]);
+      for (const q of record.anchor.hashRenewal?.requests ?? []) {
+        out.push([hashRenewalStampKey(q), encodeLocation(height, index)]);
+      }
+      continue;
+    }
+    // Governance txs: their effect is the registry snapshot above; receipts list them from the index.
+    if (record.type === 'governance') {
+      out.push([governanceKey(height, index), EMPTY]);
+      continue;
+    }
+    // Audit heads: a later one in the block overwrites the earlier key, so the last one stays.
+    if (record.type === 'audit') {
+      out.push([auditHeadKey(env.tx.institution), encodeLocation(height, index)]);
+      continue;
+    }
+    // Case txs: their effect is the case state below; they use up their nonce like evidence.
+    if (record.type === 'case') {
+      out.push([nonceKey(env.tx.institution, env.tx.nonce), EMPTY]);
+      continue;
+    }
+    if (record.type === 'hash-renewal') {
+      out.push(
+        [hashRenewalKey(record.renewal.evidenceTx), encodeLocation(height, index)],
+        [nonceKey(env.tx.institution, env.tx.nonce), EMPTY],
+      );
+      continue;
+    }
+    const ev = record.evidence;
+    out.push(
+      [withPosition(evidenceHashPrefix(ev.hashAlg, ev.hash), at), EMPTY],
+      [withPosition(casePrefix(ev.caseId), at), EMPTY],
+      [withPosition(institutionPrefix(env.tx.institution), { time: header.time, ...at }), EMPTY],
+      [nonceKey(env.tx.institution, env.tx.nonce), EMPTY],
+    );
   }
-}
-
-/** The index entries of one tx at `at` (its block's time in `at.time`). */
-function txEntries(
-  env: TxEnvelope,
-  record: TxRecord,
-  at: Required<Position>,
-  ids: Map<string, Uint8Array>,
-  put: Put,
-): void {
-  const { height, index } = at;
-  const location = () => encodeLocation(height, index);
-  if (record.type === 'anchor') {
-    put(anchorKey(record.anchor.height), location());
-    const entry = archiveIndexEntry(record.anchor, height, index);
-    if (entry !== undefined) put(archiveKey(entry.anchored), encodeArchiveEntry(entry));
-    for (const q of record.anchor.hashRenewal?.requests ?? []) put(hashRenewalStampKey(q), location());
-    return;
-  }
-  // Governance txs: their effect is the registry snapshot; receipts list them from the index.
-  if (record.type === 'governance') {
-    put(governanceKey(height, index), EMPTY);
-    return;
-  }
-  // Audit heads: a later one in the block overwrites the earlier key, so the last one stays.
-  if (record.type === 'audit') {
-    put(auditHeadKey(env.tx.institution), location());
-    return;
-  }
-  const institution = ids.get(env.tx.institution) ?? idBytes(env.tx.institution);
-  ids.set(env.tx.institution, institution);
-  // Case and hash-renewal txs use up their nonce like evidence; a case tx's effect is the case state.
-  put(idKey(Prefix.nonce, institution, 8).u64(env.tx.nonce).done(), EMPTY);
-  if (record.type === 'case') return;
-  if (record.type === 'hash-renewal') {
-    put(hashRenewalKey(record.renewal.evidenceTx), location());
-    return;
-  }
-  // Evidence index keys, each built in one array (no prefix copied into a second one).
-  const ev = record.evidence;
-  const byHash = new KeyWriter(2 + ev.hash.length + POSITION_BYTES)
-    .u8(Prefix.evidenceByHash)
-    .u8(HashAlgs[ev.hashAlg].code)
-    .bytes(ev.hash);
-  put(byHash.u64(height).u16(index).done(), EMPTY);
-  const caseId = idBytes(ev.caseId);
-  put(idKey(Prefix.evidenceByCase, caseId, POSITION_BYTES).u64(height).u16(index).done(), EMPTY);
-  const byTime = idKey(Prefix.evidenceByInstitution, institution, 8 + POSITION_BYTES);
-  put(byTime.u64(at.time).u64(height).u16(index).done(), EMPTY);
-}
-
-/** A key writer holding `prefix`, then `id` with its length byte, with room for `more` bytes. */
-function idKey(prefix: number, id: Uint8Array, more: number): KeyWriter {
-  return new KeyWriter(2 + id.length + more).u8(prefix).u8(id.length).bytes(id);
+  return out;
 }

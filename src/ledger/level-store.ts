@@ -32,6 +32,7 @@ import {
   anchorKey,
   archiveKey,
   auditHeadKey,
+  blockEntries,
   blockKey,
   CASE_OPENED_PREFIX,
   CASE_STATS_PREFIX,
@@ -58,7 +59,6 @@ import {
   nonceKey,
   positionOfKey,
   prefixEnd,
-  putBlockEntries,
   TX_AT_PREFIX,
   txAtKey,
   txByHashKey,
@@ -234,7 +234,7 @@ export class LevelLedgerStore implements LedgerStore {
     this.#writing = true;
     try {
       const batch = this.#db.batch();
-      putBlockEntries(write, state, (k, v) => batch.put(k, v));
+      for (const [k, v] of blockEntries(write, state)) batch.put(k, v);
       await batch.write({ sync: true });
       this.#head = { height: write.header.height, hash: write.hash, time: write.header.time };
       this.#anchorState = state;
