@@ -11,9 +11,11 @@
  * Run: `npm run bench:sync` (or `npm run bench:sync -- --blocks 500 --txs-per-block 4`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { makeQuorumContext } from '../src/consensus/certificates.ts';
@@ -53,6 +55,8 @@ interface Result extends Scenario {
   txsPerSec: number;
   /** CPU seconds of the syncing process per 1,000 txs (user + system). */
   cpuMsPerKtx: number;
+  /** Garbage-collection pauses of the syncing process per 1,000 txs (ms). */
+  gcMsPerKtx: number;
   /** Client signatures the syncing ledger verified. */
   signatureVerifications: number;
 }
@@ -101,7 +105,23 @@ interface ServerPeer {
   addrs: string[];
 }
 
-async function run(s: Scenario, ledger: string | undefined): Promise<Result> {
+/** Profiles the timed part only (not the untimed ledger generation) when `file` is set. */
+async function profiled<T>(file: string | undefined, f: () => Promise<T>): Promise<T> {
+  if (file === undefined) return f();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await f();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+async function run(s: Scenario, ledger: string | undefined, prof?: string): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'jrchain-bench-sync-'));
   let child: ChildProcess | undefined;
   const client = createP2PHost({
@@ -167,12 +187,20 @@ async function run(s: Scenario, ledger: string | undefined): Promise<Result> {
       now: () => Date.now(),
       logger: noopLogger,
     });
+    let gcMs = 0;
+    const gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcMs += e.duration;
+    });
+    gc.observe({ entryTypes: ['gc'] });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    syncing.requestTransfer(info.blocks, fromHex(info.headHash));
-    await finished;
+    await profiled(prof, async () => {
+      syncing.requestTransfer(info.blocks, fromHex(info.headHash));
+      await finished;
+    });
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    gc.disconnect();
     await syncing.stop();
     return {
       blocks: info.blocks,
@@ -183,6 +211,7 @@ async function run(s: Scenario, ledger: string | undefined): Promise<Result> {
       blocksPerSec: info.blocks / seconds,
       txsPerSec: info.records / seconds,
       cpuMsPerKtx: (cpu.user + cpu.system) / 1000 / (info.records / 1000),
+      gcMsPerKtx: gcMs / (info.records / 1000),
       signatureVerifications: chain.signatureVerifications,
     };
   } finally {
@@ -221,6 +250,7 @@ const program = new Command()
   .option('--serve <dir>', '(internal) serve the ledger in dir')
   .option('--servers <n>', '(internal) validators to serve as', positive, 2)
   .option('--json', 'print JSON')
+  .option('--cpu-prof <file>', 'write a CPU profile of the timed sync (the last scenario) to file')
   .parse();
 const opts = program.opts<{
   blocks?: number;
@@ -230,6 +260,7 @@ const opts = program.opts<{
   serve?: string;
   servers: number;
   json?: boolean;
+  cpuProf?: string;
 }>();
 if (opts.serve !== undefined) {
   await serve(opts.serve, opts.servers);
@@ -244,16 +275,19 @@ if (opts.serve !== undefined) {
           { blocks: 10, txsPerBlock: 2000, servers },
         ];
   const results: Result[] = [];
-  for (const s of scenarios) results.push(await run(s, opts.ledger));
+  for (const s of scenarios) results.push(await run(s, opts.ledger, opts.cpuProf));
   if (opts.json) {
     console.log(JSON.stringify(results, null, 2));
   } else {
-    console.log('blocks  txs/block  servers  seconds  blocks/s    tx/s  client CPU ms/1k tx  sig verifies');
+    console.log(
+      'blocks  txs/block  servers  seconds  blocks/s    tx/s  client CPU ms/1k tx  GC ms/1k tx  sig verifies',
+    );
     for (const r of results) {
       console.log(
         `${String(r.blocks).padStart(6)}  ${String(r.txsPerBlock).padStart(9)}  ${String(r.servers).padStart(7)}  ` +
           `${r.seconds.toFixed(2).padStart(7)}  ${r.blocksPerSec.toFixed(0).padStart(8)}  ` +
           `${r.txsPerSec.toFixed(0).padStart(6)}  ${r.cpuMsPerKtx.toFixed(0).padStart(19)}  ` +
+          `${r.gcMsPerKtx.toFixed(1).padStart(11)}  ` +
           `${String(r.signatureVerifications).padStart(12)}`,
       );
     }

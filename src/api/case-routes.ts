@@ -82,9 +82,12 @@ function caseReadRoutes(b: CaseBackend, g: AccessGuard): Route[] {
         const own = ownStore(b, caller);
         // The node's own institution may name its sealed case by the id in clear; everyone else by reference.
         const caseId = own?.byCaseId(req.params.caseId!)?.ref ?? req.params.caseId!;
-        const state = await ledgerCall(() => b.queries.case(caseId));
+        // Both reads at once: one wait for the store instead of two in a row.
+        const [state, page] = await Promise.all([
+          ledgerCall(() => b.queries.case(caseId)),
+          ledgerCall(() => b.queries.evidenceByCase(caseId, pageParams(req.query))),
+        ]);
         if (state !== undefined) g.requireParty(caller, state);
-        const page = await ledgerCall(() => b.queries.evidenceByCase(caseId, pageParams(req.query)));
         // Without a case tx nobody is a party: the caller sees only the evidence it recorded itself.
         const records =
           state === undefined

@@ -175,7 +175,8 @@ export class Ed25519Signer implements Signer {
 const KEY_CACHE_LIMIT = 4096;
 const keyCache = new Map<string, KeyObject>();
 
-function cachedPublicKey(publicKey: Uint8Array): KeyObject {
+/** The KeyObject of an Ed25519 public key, from the bounded cache (throws on a malformed key). */
+export function cachedPublicKey(publicKey: Uint8Array): KeyObject {
   const id = toHex(publicKey);
   let key = keyCache.get(id);
   if (key === undefined) {

@@ -842,4 +842,22 @@ export const MUTANTS: readonly Mutant[] = [
       'an overloaded validator pools 50,000 txs by default before refusing any (five times the default)',
     tests: ['test/unit/node/mempool.test.ts'],
   },
+  // ---- signed API requests ----------------------------------------------------------------------------------
+  {
+    id: 'replay-cache-lookup',
+    file: 'src/api/replay-cache.ts',
+    original: "if (bucket?.has(id)) return 'replayed';",
+    replacement: "if (false) return 'replayed';",
+    breaks: 'a signed request replayed inside the window is served again',
+    tests: ['test/unit/api/replay-cache.test.ts', 'test/unit/api/access.test.ts'],
+  },
+  {
+    id: 'replay-cache-early-drop',
+    file: 'src/api/replay-cache.ts',
+    original: 'if (created >= nowSec - this.#maxAge) continue;',
+    replacement: 'if (created > nowSec - this.#maxAge) continue;',
+    breaks:
+      'nonces are forgotten while their `created` still passes the window (a replay in its last second)',
+    tests: ['test/unit/api/replay-cache.test.ts'],
+  },
 ];

@@ -134,11 +134,12 @@ describe('refused signatures', () => {
   });
 
   it('a stale or future-dated request is refused', async () => {
-    for (const at of [NOW - 301_000, NOW + 31_000]) {
+    for (const at of [NOW - 61_000, NOW + 31_000]) {
       const r = await get('/v1/cases/ACC-1', BANK, { at });
       expect([r.status, r.json.code], String(at - NOW)).toEqual([401, 'AUTH_STALE']);
     }
-    expect((await get('/v1/cases/ACC-1', BANK, { at: NOW - 299_000 })).status).toBe(200);
+    for (const at of [NOW - 59_000, NOW + 29_000])
+      expect((await get('/v1/cases/ACC-1', BANK, { at })).status, String(at - NOW)).toBe(200);
   });
 
   it('a signature moved to another path, an unknown key and malformed headers are refused', async () => {
