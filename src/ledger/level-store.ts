@@ -15,20 +15,13 @@ import type { HashAlg } from '../core/evidence.ts';
 import { decodeEvidence } from '../core/evidence.ts';
 import { ID_PATTERN } from '../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../core/tx.ts';
-import {
-  type ArchiveIndexEntry,
-  archiveIndexEntry,
-  carriesStamp,
-  decodeArchiveEntry,
-  encodeArchiveEntry,
-} from './archive-index.ts';
+import { type ArchiveIndexEntry, decodeArchiveEntry } from './archive-index.ts';
 import type { ChainHead } from './chain.ts';
 import { LedgerError, LedgerErrorCode } from './errors.ts';
 import {
   ANCHOR_PREFIX,
   ANCHOR_STATE_KEY,
   ARCHIVE_INDEX_KEY,
-  ARCHIVE_INDEX_MARKER,
   ARCHIVE_PREFIX,
   anchorKey,
   archiveKey,
@@ -48,7 +41,6 @@ import {
   decodeTxHashes,
   evidenceHashPrefix,
   GOVERNANCE_INDEX_KEY,
-  GOVERNANCE_INDEX_MARKER,
   GOVERNANCE_KEY,
   GOVERNANCE_PREFIX,
   governanceKey,
@@ -62,16 +54,20 @@ import {
   positionOfKey,
   prefixEnd,
   STAMP_INDEX_KEY,
-  STAMP_INDEX_MARKER,
   STAMP_PREFIX,
-  stampKey,
-  TX_AT_PREFIX,
   txAtKey,
   txByHashKey,
   txHashesKey,
   withPosition,
   withTime,
 } from './layout.ts';
+import {
+  buildArchiveIndex,
+  buildGovernanceIndex,
+  buildStampIndex,
+  stored,
+  view,
+} from './level-index-builds.ts';
 import {
   type CursorKind,
   checkCaseId,
@@ -104,20 +100,6 @@ import {
 type Db = Level<Uint8Array, Uint8Array>;
 /** Most keys read synchronously at once (see #values). */
 const SYNC_READS = 8;
-
-/** Level hands back Buffers; callers get plain Uint8Arrays, like the memory store's. */
-function view(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-/** Decodes a stored value; a failure means the store is corrupt, which must stop the node. */
-function stored<T>(what: string, decode: () => T): T {
-  try {
-    return decode();
-  } catch (err) {
-    throw new InvariantError(`stored ${what} does not decode: ${(err as Error).message}`);
-  }
-}
 
 /**
  * LevelDB's memory, chosen rather than inherited (docs/ledger.md, "Memory"): at most about 8 MiB of cached
@@ -543,63 +525,4 @@ export class LevelLedgerStore implements LedgerStore {
     this.#closed = true;
     await this.#db.close();
   }
-}
-
-/**
- * Data directories written before the governance index (0x0b) have no marker: the index is built once from
- * the stored txs. Only a store that ever wrote a governance snapshot can hold governance txs (a block that
- * includes one always writes it), so for every other store the marker alone is written.
- */
-async function buildGovernanceIndex(db: Db, hasGovernance: boolean): Promise<void> {
-  const batch = db.batch();
-  if (hasGovernance) {
-    for await (const [k, v] of db.iterator({ gte: TX_AT_PREFIX, lt: prefixEnd(TX_AT_PREFIX) })) {
-      const at = positionOfKey(view(k), false);
-      const env = stored(`tx ${at.height}/${at.index}`, () => parseTx(view(v)));
-      if (env.tx.type === 'governance') batch.put(governanceKey(at.height, at.index), new Uint8Array(0));
-    }
-  }
-  batch.put(GOVERNANCE_INDEX_KEY, GOVERNANCE_INDEX_MARKER);
-  await batch.write({ sync: true });
-}
-
-/**
- * Data directories written before the archive index (0x0f, ADR 016) have no marker: the index is built once
- * from the anchor index (0x0a) and the anchor txs it points at.
- */
-async function buildArchiveIndex(db: Db): Promise<void> {
-  const batch = db.batch();
-  for await (const v of db.values({ gte: ANCHOR_PREFIX, lt: prefixEnd(ANCHOR_PREFIX) })) {
-    const at = stored('anchor location', () => decodeLocation(view(v)));
-    const bytes = await db.get(txAtKey(at.height, at.index));
-    if (bytes === undefined) throw new InvariantError(`stored anchor tx ${at.height}/${at.index} is missing`);
-    const env = stored(`tx ${at.height}/${at.index}`, () => parseTx(view(bytes)));
-    const anchor = stored(`anchor ${at.height}/${at.index}`, () => decodeAnchor(env.tx.payload));
-    const entry = archiveIndexEntry(anchor, at.height, at.index);
-    if (entry !== undefined) batch.put(archiveKey(entry.anchored), encodeArchiveEntry(entry));
-  }
-  batch.put(ARCHIVE_INDEX_KEY, ARCHIVE_INDEX_MARKER);
-  await batch.write({ sync: true });
-}
-
-/**
- * Data directories written before the stamp index (0x13) and the request list (0x14, ADR 018) have no marker
- * 00 06: both are built once, from the anchor index (0x0a) and the hash-renewal index (0x10).
- */
-async function buildStampIndex(db: Db): Promise<void> {
-  const batch = db.batch();
-  for await (const v of db.values({ gte: ANCHOR_PREFIX, lt: prefixEnd(ANCHOR_PREFIX) })) {
-    const at = stored('anchor location', () => decodeLocation(view(v)));
-    const bytes = await db.get(txAtKey(at.height, at.index));
-    if (bytes === undefined) throw new InvariantError(`stored anchor tx ${at.height}/${at.index} is missing`);
-    const env = stored(`tx ${at.height}/${at.index}`, () => parseTx(view(bytes)));
-    const anchor = stored(`anchor ${at.height}/${at.index}`, () => decodeAnchor(env.tx.payload));
-    if (carriesStamp(anchor)) batch.put(stampKey(anchor.height), view(v));
-  }
-  for await (const v of db.values({ gte: HASH_RENEWAL_PREFIX, lt: prefixEnd(HASH_RENEWAL_PREFIX) })) {
-    const at = stored('hash renewal location', () => decodeLocation(view(v)));
-    batch.put(withPosition(HASH_RENEWAL_AT_PREFIX, at), new Uint8Array(0));
-  }
-  batch.put(STAMP_INDEX_KEY, STAMP_INDEX_MARKER);
-  await batch.write({ sync: true });
 }
