@@ -5,77 +5,28 @@
  * evidence with an SM2 client key, whose receipt verifies against the SM genesis and fails against a tampered
  * genesis and as a tampered receipt.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/cli/devnet.ts';
 import type { DevnetManifest } from '../../src/dev/devnet.ts';
-import {
-  type Child,
-  JRCHAIN_BIN,
-  logTail,
-  spawnJrchain,
-  stopChild,
-  waitFor,
-} from '../../src/dev/processes.ts';
+import type { Child } from '../../src/dev/processes.ts';
 import { describeTimestamp } from '../../src/timestamp/inspect.ts';
-import { freePortBlock } from '../helpers/ports.ts';
+import { cli, recordAndFetchReceipt, spawnDevnet, stopDevnet } from '../helpers/devnet-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-e2e-sm-'));
 const devnetDir = join(dir, 'devnet');
 let devnet: Child;
 let m: DevnetManifest;
 
-/** Runs the real CLI as a child process (asynchronously: a blocked event loop would stall the HTTP client). */
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [JRCHAIN_BIN, ...args],
-      { encoding: 'utf8', timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
 beforeAll(async () => {
-  // Ports: 4 p2p, then 4 API, then the TSA.
-  const base = await freePortBlock(9);
-  devnet = spawnJrchain(
-    'devnet-sm',
-    [
-      'devnet',
-      '--crypto-suite',
-      'sm2-sm3',
-      '--dir',
-      devnetDir,
-      '--base-port',
-      `${base}`,
-      '--api-base-port',
-      `${base + 4}`,
-      '--tsa-port',
-      `${base + 8}`,
-    ],
-    join(dir, 'devnet.log'),
-  );
-  await waitFor(
-    'the devnet',
-    async () => (/Press Ctrl-C/.test(logTail(devnet.logFile, 60)) ? true : undefined),
-    { timeoutMs: 120_000, child: devnet },
-  );
-  m = JSON.parse(readFileSync(join(devnetDir, 'devnet.json'), 'utf8'));
+  const args = ['--crypto-suite', 'sm2-sm3'];
+  ({ devnet, manifest: m } = await spawnDevnet('devnet-sm', devnetDir, join(dir, 'devnet.log'), 4, args));
 }, 150_000);
 
 afterAll(async () => {
-  if (devnet) {
-    const code = await stopChild(devnet, 20_000);
-    if (code !== 0) console.error(`devnet exited with ${code}:\n${logTail(devnet.logFile, 40)}`);
-  }
+  await stopDevnet(devnet);
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -106,36 +57,11 @@ describe('devnet --crypto-suite sm2-sm3 end to end', () => {
 
   it('the CLI records evidence with an SM2 client key; its receipt verifies against the SM genesis only', async () => {
     const file = join(dir, 'agreement.txt');
-    writeFileSync(file, 'card agreement between bank-a and the cardholder, SM chain, 2026-03-02\n');
-    const [a, , , d] = m.nodes;
-    const sub = await cli(
-      'evidence',
-      'submit',
-      file,
-      '--case',
-      'E2E-SM-1',
-      '--type',
-      'contract',
-      '--key',
-      a!.clientKey,
-      '--node',
-      a!.apiUrl,
-      '--wait',
-      '--json',
-    );
+    const out = join(dir, 'receipt.json');
+    const text = 'card agreement between bank-a and the cardholder, SM chain, 2026-03-02\n';
+    const { submit: sub, receipt } = await recordAndFetchReceipt(m, file, text, 'E2E-SM-1', out, 90_000);
     expect(sub.code, sub.stderr).toBe(0);
     expect(JSON.parse(sub.stdout).summary).toMatchObject({ recorded: 1, failed: 0 });
-
-    const out = join(dir, 'receipt.json');
-    await waitFor(
-      'an anchored receipt',
-      async () => {
-        const r = await cli('receipt', 'get', file, '--out', out, '--node', d!.apiUrl);
-        return r.code === 0 && JSON.parse(readFileSync(out, 'utf8')).anchor !== null ? true : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 1000 },
-    );
-    const receipt = JSON.parse(readFileSync(out, 'utf8'));
     expect(receipt.cryptoSuite).toBe('sm2-sm3');
     // The devnet's TSA is SM2 too: the anchor token is signed SM2-with-SM3 under an SM2 root.
     const token = describeTimestamp(new Uint8Array(Buffer.from(receipt.anchor.token, 'base64'))).token!;

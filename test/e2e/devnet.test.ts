@@ -3,7 +3,6 @@
  * as `jrchain devnet --observer` creates it: a genesis that requires sealed cases (ADR 015) and a court, court-a,
  * running an observer node through which the demo's court records its decision.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,39 +15,17 @@ import { resolveIdentity, send } from '../../src/cli/evidence.ts';
 import { loadGenesisFile } from '../../src/core/genesis-file.ts';
 import { parseTx } from '../../src/core/tx.ts';
 import type { DevnetManifest } from '../../src/dev/devnet.ts';
-import {
-  type Child,
-  JRCHAIN_BIN,
-  logTail,
-  spawnJrchain,
-  stopChild,
-  waitFor,
-} from '../../src/dev/processes.ts';
+import { type Child, logTail, spawnJrchain, stopChild, waitFor } from '../../src/dev/processes.ts';
 import { decodeTxRecord } from '../../src/ledger/records.ts';
 import { bcCheckErs, bouncyCastleMissing } from '../helpers/bouncycastle.ts';
+import { cli, recordAndFetchReceipt, spawnDevnet, stopDevnet } from '../helpers/devnet-process.ts';
 import { findSecrets } from '../helpers/outsider.ts';
-import { freePortBlock } from '../helpers/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-e2e-'));
 const devnetDir = join(dir, 'devnet');
 let devnet: Child;
 let m: DevnetManifest;
 let demoText = '';
-
-/** Runs the real CLI as a child process (asynchronously: a blocked event loop would stall the HTTP client). */
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [JRCHAIN_BIN, ...args],
-      { encoding: 'utf8', timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 function isAlive(pid: number): boolean {
   try {
@@ -65,40 +42,14 @@ async function api(url: string, init?: RequestInit): Promise<{ status: number; j
 }
 
 beforeAll(async () => {
-  // Ports: 5 p2p (4 validators and the observer), then 5 API, then the TSA.
-  const base = await freePortBlock(11);
-  devnet = spawnJrchain(
-    'devnet',
-    [
-      'devnet',
-      '--dir',
-      devnetDir,
-      '--base-port',
-      `${base}`,
-      '--api-base-port',
-      `${base + 5}`,
-      '--tsa-port',
-      `${base + 10}`,
-      '--observer',
-    ],
-    join(dir, 'devnet.log'),
-  );
-  await waitFor(
-    'the devnet',
-    async () => (/Press Ctrl-C/.test(logTail(devnet.logFile, 60)) ? true : undefined),
-    {
-      timeoutMs: 120_000,
-      child: devnet,
-    },
-  );
-  m = JSON.parse(readFileSync(join(devnetDir, 'devnet.json'), 'utf8'));
+  // 5 nodes: the 4 validators and the observer.
+  ({ devnet, manifest: m } = await spawnDevnet('devnet', devnetDir, join(dir, 'devnet.log'), 5, [
+    '--observer',
+  ]));
 }, 150_000);
 
 afterAll(async () => {
-  if (devnet) {
-    const code = await stopChild(devnet, 20_000);
-    if (code !== 0) console.error(`devnet exited with ${code}:\n${logTail(devnet.logFile, 40)}`);
-  }
+  await stopDevnet(devnet);
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -125,36 +76,12 @@ describe('devnet end to end', () => {
 
   it('submit → commit → receipt → offline verify, and a tampered receipt fails', async () => {
     const file = join(dir, 'agreement.txt');
-    writeFileSync(file, 'card agreement between bank-a and the cardholder, 2024-03-02\n');
-    const [a, , , d] = m.nodes;
-    const sub = await cli(
-      'evidence',
-      'submit',
-      file,
-      '--case',
-      'E2E-1',
-      '--type',
-      'contract',
-      '--key',
-      a!.clientKey,
-      '--node',
-      a!.apiUrl,
-      '--wait',
-      '--json',
-    );
-    expect(sub.code, sub.stderr).toBe(0);
-    expect(JSON.parse(sub.stdout).summary).toMatchObject({ recorded: 1, failed: 0 });
-
     // Another institution's node serves the receipt once an anchor covers the block.
     const out = join(dir, 'receipt.json');
-    await waitFor(
-      'an anchored receipt',
-      async () => {
-        const g = await cli('receipt', 'get', file, '--out', out, '--node', d!.apiUrl);
-        return g.code === 0 && JSON.parse(readFileSync(out, 'utf8')).anchor !== null ? true : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 1000 },
-    );
+    const text = 'card agreement between bank-a and the cardholder, 2024-03-02\n';
+    const { submit: sub } = await recordAndFetchReceipt(m, file, text, 'E2E-1', out, 60_000);
+    expect(sub.code, sub.stderr).toBe(0);
+    expect(JSON.parse(sub.stdout).summary).toMatchObject({ recorded: 1, failed: 0 });
     const v = await cli('receipt', 'verify', out, '--genesis', m.genesis, '--file', file, '--require-anchor');
     expect(v.code, v.stdout).toBe(0);
     expect(v.stdout).toMatch(/ok {3}anchor/);
