@@ -7,22 +7,14 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
-import { assembleGenesis, readMemberFile } from '../../../src/core/member.ts';
-import { loadConfig } from '../../../src/node/config.ts';
-import { initHome } from '../../../src/node/home.ts';
-import { createLogger } from '../../../src/node/logger.ts';
 import { JrNode } from '../../../src/node/node.ts';
 import { decodeEvidenceRecord } from '../../../src/timestamp/ers-asn1.ts';
-import { TsaHttpServer } from '../../../src/timestamp/server.ts';
-import { removeDir, tempDir } from '../../helpers/ledger.ts';
-import { freePortBlock } from '../../helpers/ports.ts';
-import { makePki, startTsa } from '../../helpers/tsa.ts';
+import { oneNodeHome } from '../../helpers/one-node-home.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -46,37 +38,8 @@ async function exportedChains(apiUrl: string, hashHex: string): Promise<string[]
 
 describe('a JrNode and hash-tree renewal', () => {
   it('stamps a request made with `evidence renew-hash`; its export and receipt carry the SHA-512 chain', async () => {
-    const pki = await makePki();
-    const tsa = await startTsa(pki, undefined, { clock: Date.now });
-    cleanups.push(() => tsa.stop());
-    const server = new TsaHttpServer(tsa, { port: 0 });
-    await server.start();
-    cleanups.push(() => server.stop());
-
-    const home = await tempDir('renew-node');
-    cleanups.push(() => removeDir(home));
-    const base = await freePortBlock(2);
-    initHome({
-      home,
-      institution: 'bank-a',
-      host: '127.0.0.1',
-      p2pPort: base,
-      apiPort: base + 1,
-      tsaUrl: server.address.url,
-    });
-    const { json } = assembleGenesis([readMemberFile(join(home, 'member.json'))], {
-      chainId: 'renew-node',
-      createdAt: new Date(Date.now() - 60_000),
-      trustAnchors: [pki.rootPem],
-      consensus: { maxBatchWaitMs: 5 },
-    });
-    const genesisFile = join(home, 'genesis.json');
-    writeFileSync(genesisFile, JSON.stringify(json));
-    const config = { ...loadConfig(home), tsa: { ...loadConfig(home).tsa, anchorIntervalMs: 200 } };
-    const lines: string[] = [];
-    const sink = new PassThrough();
-    sink.on('data', (d: Buffer) => lines.push(d.toString()));
-    const node = await JrNode.open(config, createLogger({ level: 'warn', destination: sink }));
+    const { home, config, lines, logger } = await oneNodeHome('renew-node', cleanups);
+    const node = await JrNode.open(config, logger());
     cleanups.push(() => node.stop());
     const { apiUrl } = await node.start();
     const why = async (err: Error) => {
@@ -121,7 +84,7 @@ describe('a JrNode and hash-tree renewal', () => {
       'verify',
       doc,
       '--genesis',
-      genesisFile,
+      join(home, 'genesis.json'),
       '--node',
       apiUrl,
       '--json',

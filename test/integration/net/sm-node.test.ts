@@ -5,26 +5,17 @@
  * imprint), the receipt served by the API verifies with the anchor required, and the node restarts on its data.
  */
 
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
 import { encodeEvidence } from '../../../src/core/evidence.ts';
 import { readKeyFile } from '../../../src/core/keys.ts';
-import { assembleGenesis, readMemberFile } from '../../../src/core/member.ts';
 import { envelope, signTx } from '../../../src/core/tx.ts';
-import { loadConfig } from '../../../src/node/config.ts';
-import { initHome } from '../../../src/node/home.ts';
-import { createLogger } from '../../../src/node/logger.ts';
 import { JrNode } from '../../../src/node/node.ts';
 import { verifyReceipt } from '../../../src/receipt/receipt.ts';
-import { TsaHttpServer } from '../../../src/timestamp/server.ts';
 import { sampleEvidence, sampleUnsignedTx } from '../../helpers/fixtures.ts';
-import { removeDir, tempDir } from '../../helpers/ledger.ts';
-import { freePortBlock } from '../../helpers/ports.ts';
+import { oneNodeHome } from '../../helpers/one-node-home.ts';
 import { testBytes } from '../../helpers/sm.ts';
-import { makePki, startTsa } from '../../helpers/tsa.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,41 +25,7 @@ afterAll(async () => {
 
 describe('a JrNode on an sm2-sm3 genesis', () => {
   it('commits and anchors SM2-signed evidence, serves a receipt that verifies, and restarts', async () => {
-    const pki = await makePki();
-    const tsa = await startTsa(pki, undefined, { clock: Date.now });
-    cleanups.push(() => tsa.stop());
-    const server = new TsaHttpServer(tsa, { port: 0 });
-    await server.start();
-    cleanups.push(() => server.stop());
-
-    const home = await tempDir('sm-node');
-    cleanups.push(() => removeDir(home));
-    const base = await freePortBlock(2);
-    initHome({
-      home,
-      institution: 'bank-a',
-      host: '127.0.0.1',
-      p2pPort: base,
-      apiPort: base + 1,
-      tsaUrl: server.address.url,
-      cryptoSuite: 'sm2-sm3',
-    });
-    const { json, genesis } = assembleGenesis([readMemberFile(join(home, 'member.json'))], {
-      chainId: 'sm-node',
-      createdAt: new Date(Date.now() - 60_000),
-      trustAnchors: [pki.rootPem],
-      cryptoSuite: 'sm2-sm3',
-      consensus: { maxBatchWaitMs: 5 },
-    });
-    writeFileSync(join(home, 'genesis.json'), JSON.stringify(json));
-    const config = { ...loadConfig(home), tsa: { ...loadConfig(home).tsa, anchorIntervalMs: 200 } };
-    const lines: string[] = [];
-    const log = () => {
-      const sink = new PassThrough();
-      sink.on('data', (d: Buffer) => lines.push(d.toString()));
-      return createLogger({ level: 'warn', destination: sink });
-    };
-
+    const { home, genesis, config, lines, logger: log } = await oneNodeHome('sm-node', cleanups, 'sm2-sm3');
     let node = await JrNode.open(config, log());
     const stopNode = async () => node.stop();
     cleanups.push(stopNode);
