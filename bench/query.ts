@@ -8,8 +8,7 @@
  * the timed part. This is the node's cost per query; the HTTP server's is not in it.
  * Run: `npm run bench:query` (or `npm run bench:query -- --records 100000 --queries 20000`).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -24,6 +23,7 @@ import { LevelLedgerStore } from '../src/ledger/level-store.ts';
 import { LedgerQueries } from '../src/ledger/queries.ts';
 import { TEST_INSTITUTIONS } from '../test/helpers/fixtures.ts';
 import { clientSeed } from '../test/helpers/signed.ts';
+import { profiled } from './cpu-profile.ts';
 import { benchGenesis, caseId, docHash, readLedgerInfo, writeLedger } from './ledger-records.ts';
 
 interface KindResult {
@@ -128,21 +128,6 @@ async function run(opts: Options): Promise<{ records: number; byHash: KindResult
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function profiled<T>(file: string | undefined, f: () => Promise<T>): Promise<T> {
-  if (file === undefined) return f();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  try {
-    return await f();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
   }
 }
 

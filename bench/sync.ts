@@ -11,8 +11,7 @@
  * Run: `npm run bench:sync` (or `npm run bench:sync -- --blocks 500 --txs-per-block 4`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -28,6 +27,7 @@ import { StateSyncClient } from '../src/node/net/state-sync.ts';
 import { SyncServer } from '../src/node/net/sync-server.ts';
 import { ValidatorPeers } from '../src/node/net/validator-peers.ts';
 import { createP2PHost, DEFAULT_PROTOCOLS, noopLogger, ProtocolId } from '../src/p2p/index.ts';
+import { profiled } from './cpu-profile.ts';
 import { benchGenesis as genesis, readLedgerInfo, writeLedger, writeLedgerInfo } from './ledger-records.ts';
 
 const seedOf = (i: number) => sha256(utf8.encode(`jrchain-test-key:validator-${i}`));
@@ -103,22 +103,6 @@ function startServers(dir: string, servers: number): { child: ChildProcess; peer
 interface ServerPeer {
   peerId: string;
   addrs: string[];
-}
-
-/** Profiles the timed part only (not the untimed ledger generation) when `file` is set. */
-async function profiled<T>(file: string | undefined, f: () => Promise<T>): Promise<T> {
-  if (file === undefined) return f();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  try {
-    return await f();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-  }
 }
 
 async function run(s: Scenario, ledger: string | undefined, prof?: string): Promise<Result> {
