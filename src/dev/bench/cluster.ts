@@ -374,6 +374,7 @@ function txCounts(r: LoadgenResult, committedInWindow: number): BenchResult['txs
     duplicated: r.exactlyOnce.duplicated,
     foreign: r.exactlyOnce.foreign,
     disagreements: r.disagreements,
+    unresolved: r.unresolved,
   };
 }
 

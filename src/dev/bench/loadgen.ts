@@ -19,6 +19,7 @@ import {
   type Window,
 } from './cluster-report.ts';
 import { type ClientIdentity, presign, type SignedTxs } from './presign.ts';
+import { probeUnresolved, type UnresolvedSplit } from './unresolved.ts';
 
 export interface LoadgenConfig {
   /** API base URLs, one per validator. */
@@ -62,6 +63,8 @@ export interface LoadgenResult {
   exactlyOnce: ExactlyOnce;
   disagreements: number[];
   drained: boolean;
+  /** Where the acknowledged txs still uncommitted after the drain were (probeUnresolved). */
+  unresolved: UnresolvedSplit;
   views: number[];
   /** Consensus messages the validators dropped, by reason, summed (from /v1/status). */
   drops: Record<string, number>;
@@ -396,6 +399,34 @@ class LoadRun {
     return left;
   }
 
+  /**
+   * Re-offers each acknowledged tx not on every chain to every validator (after the run, watchers stopped):
+   * 'pending' means that validator's pool still holds it, 'accepted' that it had no copy.
+   */
+  probeUnresolved(): Promise<UnresolvedSplit> {
+    const allNodes = (1 << this.c.nodes.length) - 1;
+    const txs: { i: number; onChains: number }[] = [];
+    for (let i = 0; i < this.c.txs; i++) {
+      if (this.state[i] === TxState.acked && this.committedOn[i] !== allNodes)
+        txs.push({ i, onChains: this.committedOn[i]! });
+    }
+    return probeUnresolved(txs, this.c.nodes.length, async (k, batch) => {
+      const body = encodeTxList(batch.map((i) => this.txBytes(i)));
+      const r = await http(
+        this.submitAgents[k]!,
+        this.c.nodes[k]!,
+        'POST',
+        '/v1/txs/batch',
+        body,
+        TX_LIST_CONTENT_TYPE,
+      );
+      const j = JSON.parse(r.body) as { results?: { status?: string; code?: string }[]; code?: string };
+      return batch.map(
+        (_, n) => j.results?.[n]?.code ?? j.results?.[n]?.status ?? j.code ?? `HTTP_${r.status}`,
+      );
+    });
+  }
+
   /** Every validator's view and consensus drops (from /v1/status), after the run. */
   async finalStatus(): Promise<{
     views: number[];
@@ -494,6 +525,7 @@ export async function runLoadgen(
   const left = run.pendingAcked();
   run.stopWatching();
   await Promise.all(watchers);
+  const unresolved = await run.probeUnresolved();
   const { views, drops, prePrepareTxs } = await run.finalStatus();
   const chainViews: ChainView[] = run.chains.map((txHashes, k) => ({ name: `node${k}`, txHashes }));
   return {
@@ -511,6 +543,7 @@ export async function runLoadgen(
     exactlyOnce: checkExactlyOnce(run.acked, run.submitted, chainViews),
     disagreements: disagreements(run.blocks),
     drained: left === 0,
+    unresolved,
     views,
     drops,
     prePrepareTxs,
