@@ -294,6 +294,8 @@ export interface BenchResult {
   consensusDrops: Record<string, number>;
   /** Compact PRE-PREPAREs the backups filled in, those that needed a fetch, and the txs fetched (summed). */
   prePrepareTxs: Record<string, number>;
+  /** Request timeouts that made a validator suspect the primary, by cause, summed (absent in older results). */
+  suspicions?: Record<string, number>;
   verifySamples: number[];
   meetsTarget: boolean;
   /** The query load run against the first validator during the window (`--query-rate`), when asked for. */
@@ -378,6 +380,10 @@ export function formatResult(r: BenchResult): string {
     [
       'anchor txs / view changes / disagreements',
       `${r.txs.foreign} / ${r.viewChanges} / ${r.txs.disagreements.length}`,
+    ],
+    [
+      'primary suspected: stalled / censoring (request timeouts)',
+      r.suspicions === undefined ? 'n/a' : `${r.suspicions.stall ?? 0} / ${r.suspicions.censorship ?? 0}`,
     ],
     ...queryRows(r.queries),
   ];

@@ -438,6 +438,7 @@ function benchResult(
     devnetReadyMs: Number.NaN,
     consensusDrops: r.drops,
     prePrepareTxs: r.prePrepareTxs,
+    suspicions: r.suspicions,
     verifySamples: verifyRates,
     meetsTarget: false,
   };

@@ -70,6 +70,8 @@ export interface LoadgenResult {
   drops: Record<string, number>;
   /** The backups' compact PRE-PREPARE counts, summed (from /v1/status). */
   prePrepareTxs: Record<string, number>;
+  /** Request timeouts that made a validator suspect the primary, by cause, summed (from /v1/status). */
+  suspicions: Record<string, number>;
 }
 
 export type LoadgenMessage =
@@ -432,10 +434,12 @@ class LoadRun {
     views: number[];
     drops: Record<string, number>;
     prePrepareTxs: Record<string, number>;
+    suspicions: Record<string, number>;
   }> {
     const views: number[] = [];
     const drops: Record<string, number> = {};
     const prePrepareTxs: Record<string, number> = {};
+    const suspicions: Record<string, number> = {};
     for (const base of this.c.nodes) {
       try {
         const r = await http(this.watchAgents[0]!, base, 'GET', '/v1/status');
@@ -443,16 +447,18 @@ class LoadRun {
           view: number;
           drops: Record<string, number>;
           prePrepareTxs?: Record<string, number>;
+          suspicions?: Record<string, number>;
         };
         views.push(st.view);
         addCounts(drops, st.drops);
         addCounts(prePrepareTxs, st.prePrepareTxs ?? {});
+        addCounts(suspicions, st.suspicions ?? {});
       } catch {
         views.push(-1);
       }
     }
     for (const a of [...this.submitAgents, ...this.watchAgents]) a.destroy();
-    return { views, drops, prePrepareTxs };
+    return { views, drops, prePrepareTxs, suspicions };
   }
 
   /** Commit times of every committed tx, and the latencies of those first submitted inside the window. */
@@ -526,7 +532,7 @@ export async function runLoadgen(
   run.stopWatching();
   await Promise.all(watchers);
   const unresolved = await run.probeUnresolved();
-  const { views, drops, prePrepareTxs } = await run.finalStatus();
+  const { views, drops, prePrepareTxs, suspicions } = await run.finalStatus();
   const chainViews: ChainView[] = run.chains.map((txHashes, k) => ({ name: `node${k}`, txHashes }));
   return {
     signed: c.txs,
@@ -547,6 +553,7 @@ export async function runLoadgen(
     views,
     drops,
     prePrepareTxs,
+    suspicions,
   };
 }
 
