@@ -13,7 +13,7 @@ import type { Commit, NewView, PrePrepare, Prepare, ViewChange } from './message
 import type { PendingTxs } from './pending.ts';
 import type { Proposer } from './proposer.ts';
 import type { TimerTable } from './timers.ts';
-import { TimerKind } from './types.ts';
+import { type Suspicions, TimerKind } from './types.ts';
 import type { NewViewPlan } from './view-change.ts';
 import type { ViewChanges } from './view-changes.ts';
 
@@ -41,6 +41,8 @@ export class Pacemaker {
 
   // View changes.
   private vcAttempts = 0;
+  /** Request timeouts that ended in a view change, by cause (status and bench reports). */
+  readonly suspicions: Suspicions = { stall: 0, censorship: 0 };
   /** Timeout of the view change in progress: base × 2^attempts, capped. */
   private vcTimeoutMs: number;
   /** A quorum of VIEW-CHANGEs for the view being entered was seen (its timer then restarted). */
@@ -179,6 +181,8 @@ export class Pacemaker {
       this.timers.set(TimerKind.request, s.view, s.params.requestTimeoutMs);
       return;
     }
+    if (s.fx.now >= this.progressAt + s.params.requestTimeoutMs) this.suspicions.stall++;
+    else this.suspicions.censorship++;
     this.startViewChange(s.view + 1);
   }
 

@@ -175,6 +175,7 @@ export class Replica {
       highWatermark: s.checkpoints.high,
       transferTarget: this.catchUp.target?.seq,
       pendingTxs: this.pending.size,
+      suspicions: { ...this.pacemaker.suspicions },
     };
   }
 

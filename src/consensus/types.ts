@@ -138,6 +138,15 @@ export interface ReplicaStatusReport {
   highWatermark: number;
   transferTarget: number | undefined;
   pendingTxs: number;
+  /** Request timeouts that made this replica suspect the primary, by cause (pacemaker.ts), since it started. */
+  suspicions: Suspicions;
+}
+
+export interface Suspicions {
+  /** No pending tx executed for requestTimeoutMs. */
+  stall: number;
+  /** The oldest unproposed tx overtaken by txs that arrived requestTimeoutMs after it. */
+  censorship: number;
 }
 
 /** Sizes of every growing structure, so tests can assert they stay bounded. */

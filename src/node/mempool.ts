@@ -4,7 +4,9 @@
  * then Chain.checkTxs (which verifies each signature once and caches it for execution). Txs that arrive close
  * together (in one event-loop turn: a peer's frame, a client's batch, concurrent requests) are checked in one
  * round, so the ledger is read once per round rather than once per tx. Bounded by count and
- * bytes; a full pool refuses new txs with MEMPOOL_FULL. Committed txs leave it when their block is stored,
+ * bytes; a full pool refuses new txs with MEMPOOL_FULL. Clients may fill only LOCAL_SHARE of the bounds: the rest
+ * is kept for txs other validators forwarded, which are forwarded once and so are gone from this node if refused
+ * (a primary refusing them under overload looked like censorship to the backups that forwarded them). Committed txs leave it when their block is stored,
  * expired ones on a periodic sweep (reported, so the consensus core forgets them too).
  */
 import { isJrError } from '../core/errors.ts';
@@ -39,6 +41,9 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = Object.freeze({
   maxTxs: 10_000,
   maxBytes: 16 * 1024 * 1024,
 });
+
+/** Share of the pool bounds that txs submitted here may fill; forwarded txs may use all of them. */
+export const LOCAL_SHARE = 0.75;
 
 export type Admission =
   | { readonly status: 'accepted' | 'pending' | 'committed'; readonly rejection?: undefined }
@@ -154,7 +159,12 @@ export class Mempool {
     if (this.#pool.has(hex) || this.#admitting.has(hex)) return { status: 'pending' };
     const size = env.bytes.length;
     const count = this.#pool.size + this.#admitting.size;
-    if (count >= this.#limits.maxTxs || this.#bytes + this.#admittingBytes + size > this.#limits.maxBytes) {
+    const bytes = this.#bytes + this.#admittingBytes + size;
+    const { maxTxs, maxBytes } = this.#limits;
+    const full = count >= maxTxs || bytes > maxBytes;
+    // An empty pool takes any tx that fits the bounds, so a small pool still admits a large tx.
+    const localFull = count > 0 && (count >= maxTxs * LOCAL_SHARE || bytes > maxBytes * LOCAL_SHARE);
+    if (full || (local && localFull)) {
       if (await this.#d.isCommitted(env.hash)) return { status: 'committed' };
       return rejected(env, MempoolRejection.full, `the mempool is full (${count} txs, ${this.#bytes} bytes)`);
     }

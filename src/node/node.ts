@@ -310,6 +310,7 @@ export class JrNode {
       sync: s.sync,
       drops: s.drops,
       prePrepareTxs: s.prePrepareTxs,
+      suspicions: s.suspicions,
       ready: this.ready(),
     };
   }

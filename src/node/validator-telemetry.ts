@@ -6,7 +6,7 @@
 import type { ConsensusDriver } from '../consensus/driver.ts';
 import { DropReason } from '../consensus/errors.ts';
 import type { Clock } from '../consensus/interfaces.ts';
-import type { ReplicaStatusReport } from '../consensus/types.ts';
+import type { ReplicaStatusReport, Suspicions } from '../consensus/types.ts';
 import type { Genesis } from '../core/genesis.ts';
 import { quorumSize, type ValidatorSet } from '../core/validators.ts';
 import type { BuiltBlock, Chain } from '../ledger/chain.ts';
@@ -80,6 +80,8 @@ export interface ValidatorStatus {
    * primary, and how many txs were fetched; the rest came from this node's mempool.
    */
   prePrepareTxs: ResolverStats;
+  /** Request timeouts that made the replica suspect the primary, by cause. */
+  suspicions: Suspicions;
   /** Set when consensus or sync stopped on an error of this node (the node must be restarted). */
   fatal?: string;
 }
@@ -231,6 +233,7 @@ export class ValidatorTelemetry {
       sync: s.sync.progress(),
       drops,
       prePrepareTxs: s.resolver.stats(),
+      suspicions: r.suspicions,
     };
     if (this.#lastCommitAt !== undefined) status.lastCommitAt = this.#lastCommitAt;
     if (this.#fatal !== undefined) status.fatal = this.#fatal;
@@ -277,6 +280,7 @@ function replicaStatus(s: TelemetrySources, started: boolean): ReplicaStatusRepo
     highWatermark: s.genesis.consensus.watermarkWindow,
     transferTarget: undefined,
     pendingTxs: 0,
+    suspicions: { stall: 0, censorship: 0 },
   };
 }
 

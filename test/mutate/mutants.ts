@@ -842,6 +842,15 @@ export const MUTANTS: readonly Mutant[] = [
       'an overloaded validator pools 50,000 txs by default before refusing any (five times the default)',
     tests: ['test/unit/node/mempool.test.ts'],
   },
+  {
+    id: 'mempool-forward-reserve',
+    file: 'src/node/mempool.ts',
+    original: 'if (full || (local && localFull)) {',
+    replacement: 'if (full || localFull) {',
+    breaks:
+      'a pool that clients filled to their share refuses txs other validators forwarded (forwarded once: gone from it)',
+    tests: ['test/unit/node/mempool.test.ts'],
+  },
   // ---- signed API requests ----------------------------------------------------------------------------------
   {
     id: 'replay-cache-lookup',

@@ -6,6 +6,7 @@
 import type { RssBreakdown } from './proc.ts';
 import type { QuerygenResult } from './querygen.ts';
 import { percentile } from './stats.ts';
+import type { UnresolvedSplit } from './unresolved.ts';
 
 /** The first throughput target of the benchmark issue. */
 export const TARGET = Object.freeze({ txPerSec: 1000, p99Ms: 2000, peakRssMb: 400 });
@@ -268,6 +269,8 @@ export interface BenchResult {
     foreign: number;
     /** Heights where validators disagree (must be empty). */
     disagreements: number[];
+    /** Where the acknowledged txs uncommitted after the drain were (absent in older results). */
+    unresolved?: UnresolvedSplit;
   };
   latencySamples: number;
   /** CPU in cores over the window, per validator and for the load generator; the machine's busy fraction. */
@@ -291,6 +294,8 @@ export interface BenchResult {
   consensusDrops: Record<string, number>;
   /** Compact PRE-PREPAREs the backups filled in, those that needed a fetch, and the txs fetched (summed). */
   prePrepareTxs: Record<string, number>;
+  /** Request timeouts that made a validator suspect the primary, by cause, summed (absent in older results). */
+  suspicions?: Record<string, number>;
   verifySamples: number[];
   meetsTarget: boolean;
   /** The query load run against the first validator during the window (`--query-rate`), when asked for. */
@@ -361,6 +366,12 @@ export function formatResult(r: BenchResult): string {
       'failed (rejected + lost + duplicated)',
       `${r.failed} (rejected ${Object.values(r.txs.rejected).reduce((a, b) => a + b, 0)}, lost ${r.txs.lost}, duplicated ${r.txs.duplicated})`,
     ],
+    [
+      'unresolved after drain: on some chains / pooled / in no pool',
+      r.txs.unresolved === undefined
+        ? 'n/a'
+        : `${r.txs.unresolved.onSomeChains} / ${r.txs.unresolved.pooled} / ${r.txs.unresolved.inNoPool}`,
+    ],
     ['mempool-full retries / request errors', `${r.txs.mempoolFullRetries} / ${r.txs.requestErrors}`],
     [
       'compact pre-prepares / fetches / txs',
@@ -369,6 +380,10 @@ export function formatResult(r: BenchResult): string {
     [
       'anchor txs / view changes / disagreements',
       `${r.txs.foreign} / ${r.viewChanges} / ${r.txs.disagreements.length}`,
+    ],
+    [
+      'primary suspected: stalled / censoring (request timeouts)',
+      r.suspicions === undefined ? 'n/a' : `${r.suspicions.stall ?? 0} / ${r.suspicions.censorship ?? 0}`,
     ],
     ...queryRows(r.queries),
   ];

@@ -374,6 +374,7 @@ function txCounts(r: LoadgenResult, committedInWindow: number): BenchResult['txs
     duplicated: r.exactlyOnce.duplicated,
     foreign: r.exactlyOnce.foreign,
     disagreements: r.disagreements,
+    unresolved: r.unresolved,
   };
 }
 
@@ -437,6 +438,7 @@ function benchResult(
     devnetReadyMs: Number.NaN,
     consensusDrops: r.drops,
     prePrepareTxs: r.prePrepareTxs,
+    suspicions: r.suspicions,
     verifySamples: verifyRates,
     meetsTarget: false,
   };

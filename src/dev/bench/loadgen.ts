@@ -19,6 +19,7 @@ import {
   type Window,
 } from './cluster-report.ts';
 import { type ClientIdentity, presign, type SignedTxs } from './presign.ts';
+import { probeUnresolved, type UnresolvedSplit } from './unresolved.ts';
 
 export interface LoadgenConfig {
   /** API base URLs, one per validator. */
@@ -62,11 +63,15 @@ export interface LoadgenResult {
   exactlyOnce: ExactlyOnce;
   disagreements: number[];
   drained: boolean;
+  /** Where the acknowledged txs still uncommitted after the drain were (probeUnresolved). */
+  unresolved: UnresolvedSplit;
   views: number[];
   /** Consensus messages the validators dropped, by reason, summed (from /v1/status). */
   drops: Record<string, number>;
   /** The backups' compact PRE-PREPARE counts, summed (from /v1/status). */
   prePrepareTxs: Record<string, number>;
+  /** Request timeouts that made a validator suspect the primary, by cause, summed (from /v1/status). */
+  suspicions: Record<string, number>;
 }
 
 export type LoadgenMessage =
@@ -396,15 +401,45 @@ class LoadRun {
     return left;
   }
 
+  /**
+   * Re-offers each acknowledged tx not on every chain to every validator (after the run, watchers stopped):
+   * 'pending' means that validator's pool still holds it, 'accepted' that it had no copy.
+   */
+  probeUnresolved(): Promise<UnresolvedSplit> {
+    const allNodes = (1 << this.c.nodes.length) - 1;
+    const txs: { i: number; onChains: number }[] = [];
+    for (let i = 0; i < this.c.txs; i++) {
+      if (this.state[i] === TxState.acked && this.committedOn[i] !== allNodes)
+        txs.push({ i, onChains: this.committedOn[i]! });
+    }
+    return probeUnresolved(txs, this.c.nodes.length, async (k, batch) => {
+      const body = encodeTxList(batch.map((i) => this.txBytes(i)));
+      const r = await http(
+        this.submitAgents[k]!,
+        this.c.nodes[k]!,
+        'POST',
+        '/v1/txs/batch',
+        body,
+        TX_LIST_CONTENT_TYPE,
+      );
+      const j = JSON.parse(r.body) as { results?: { status?: string; code?: string }[]; code?: string };
+      return batch.map(
+        (_, n) => j.results?.[n]?.code ?? j.results?.[n]?.status ?? j.code ?? `HTTP_${r.status}`,
+      );
+    });
+  }
+
   /** Every validator's view and consensus drops (from /v1/status), after the run. */
   async finalStatus(): Promise<{
     views: number[];
     drops: Record<string, number>;
     prePrepareTxs: Record<string, number>;
+    suspicions: Record<string, number>;
   }> {
     const views: number[] = [];
     const drops: Record<string, number> = {};
     const prePrepareTxs: Record<string, number> = {};
+    const suspicions: Record<string, number> = {};
     for (const base of this.c.nodes) {
       try {
         const r = await http(this.watchAgents[0]!, base, 'GET', '/v1/status');
@@ -412,16 +447,18 @@ class LoadRun {
           view: number;
           drops: Record<string, number>;
           prePrepareTxs?: Record<string, number>;
+          suspicions?: Record<string, number>;
         };
         views.push(st.view);
         addCounts(drops, st.drops);
         addCounts(prePrepareTxs, st.prePrepareTxs ?? {});
+        addCounts(suspicions, st.suspicions ?? {});
       } catch {
         views.push(-1);
       }
     }
     for (const a of [...this.submitAgents, ...this.watchAgents]) a.destroy();
-    return { views, drops, prePrepareTxs };
+    return { views, drops, prePrepareTxs, suspicions };
   }
 
   /** Commit times of every committed tx, and the latencies of those first submitted inside the window. */
@@ -494,7 +531,8 @@ export async function runLoadgen(
   const left = run.pendingAcked();
   run.stopWatching();
   await Promise.all(watchers);
-  const { views, drops, prePrepareTxs } = await run.finalStatus();
+  const unresolved = await run.probeUnresolved();
+  const { views, drops, prePrepareTxs, suspicions } = await run.finalStatus();
   const chainViews: ChainView[] = run.chains.map((txHashes, k) => ({ name: `node${k}`, txHashes }));
   return {
     signed: c.txs,
@@ -511,9 +549,11 @@ export async function runLoadgen(
     exactlyOnce: checkExactlyOnce(run.acked, run.submitted, chainViews),
     disagreements: disagreements(run.blocks),
     drained: left === 0,
+    unresolved,
     views,
     drops,
     prePrepareTxs,
+    suspicions,
   };
 }
 

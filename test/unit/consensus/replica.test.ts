@@ -601,7 +601,9 @@ describe('Replica: the request timer measures progress', () => {
     }
     expect(r.status()).toMatchObject({ view: 0, status: 'normal', pendingTxs: 3 });
     // Then the primary stalls: a full timeout after the last progress, the backup suspects it.
+    expect(r.status().suspicions).toEqual({ stall: 0, censorship: 0 });
     expect(suspects(fire(r, at + 1000))).toBe(true);
+    expect(r.status().suspicions).toEqual({ stall: 1, censorship: 0 });
   });
 
   it('stops when nothing is pending, and starts a new period with the next tx', () => {
@@ -645,6 +647,7 @@ describe('Replica: the request timer measures progress', () => {
     commitThrough(r, 3, batch([tx(4)], 0, 0, T0 + 2700), 0, hashFor(3), T0 + 2700);
     expect(requestTimers(fire(r, T0 + 2800))).toEqual([100]);
     expect(suspects(fire(r, T0 + 2900))).toBe(true);
+    expect(r.status().suspicions).toEqual({ stall: 0, censorship: 1 });
   });
 });
 

@@ -8,6 +8,7 @@ import {
   ADMISSION_ROUND_TXS,
   DEFAULT_MEMPOOL_LIMITS,
   isForwarderFault,
+  LOCAL_SHARE,
   Mempool,
   type MempoolLimits,
   MempoolRejection,
@@ -144,6 +145,25 @@ describe('Mempool', () => {
     expect(r.status === 'rejected' && r.rejection.code).toBe(MempoolRejection.full);
   });
 
+  it('keeps a quarter of its bounds for forwarded txs: clients get MEMPOOL_FULL first', async () => {
+    const h = new Harness({ maxTxs: 4, maxBytes: 1_000_000 });
+    const [a, b, c, d, e, f] = txs(6);
+    for (const t of [a, b, c]) expect(await h.pool.admit(t!, true)).toEqual({ status: 'accepted' });
+    const local = await h.pool.admit(d!, true);
+    expect(local.status === 'rejected' && local.rejection.code).toBe(MempoolRejection.full);
+    expect(await h.pool.admit(e!, false)).toEqual({ status: 'accepted' });
+    const forwarded = await h.pool.admit(f!, false);
+    expect(forwarded.status === 'rejected' && forwarded.rejection.code).toBe(MempoolRejection.full);
+    expect(h.pool.size).toBe(4);
+
+    const size = a!.bytes.length;
+    const byBytes = new Harness({ maxTxs: 100, maxBytes: 4 * size });
+    for (const t of [a, b, c]) expect(await byBytes.pool.admit(t!, true)).toEqual({ status: 'accepted' });
+    const r = await byBytes.pool.admit(d!, true);
+    expect(r.status === 'rejected' && r.rejection.code).toBe(MempoolRejection.full);
+    expect(await byBytes.pool.admit(e!, false)).toEqual({ status: 'accepted' });
+  });
+
   it('drops committed txs and returns when they arrived; sweeps expired ones', async () => {
     const h = new Harness();
     const [a, b] = txs(2, 1, 60_000);
@@ -248,9 +268,14 @@ describe('the default mempool bounds', () => {
   it('hold the batches a primary pipelines, and no more than a memory budget of txs', () => {
     const p = DEFAULT_CONSENSUS_PARAMS;
     const inFlight = DEFAULT_REPLICA_OPTIONS.maxBatchesInFlight;
-    // Room for the full batches in flight and the next one, so the pool never throttles a healthy chain.
-    expect(DEFAULT_MEMPOOL_LIMITS.maxTxs).toBeGreaterThanOrEqual((inFlight + 1) * p.maxBatchTxs);
-    expect(DEFAULT_MEMPOOL_LIMITS.maxBytes).toBeGreaterThanOrEqual((inFlight + 1) * p.maxBatchBytes);
+    // Room, in the clients' share, for the full batches in flight and the next one, so the pool never
+    // throttles a healthy chain.
+    expect(DEFAULT_MEMPOOL_LIMITS.maxTxs * LOCAL_SHARE).toBeGreaterThanOrEqual(
+      (inFlight + 1) * p.maxBatchTxs,
+    );
+    expect(DEFAULT_MEMPOOL_LIMITS.maxBytes * LOCAL_SHARE).toBeGreaterThanOrEqual(
+      (inFlight + 1) * p.maxBatchBytes,
+    );
     // No more than that, times a few: a pooled tx costs several times its encoding, and a validator has 300 MiB.
     expect(DEFAULT_MEMPOOL_LIMITS.maxTxs).toBeLessThanOrEqual(10_000);
     expect(DEFAULT_MEMPOOL_LIMITS.maxBytes).toBeLessThanOrEqual(16 * 1024 * 1024);

@@ -113,6 +113,7 @@ describe('ValidatorTelemetry', () => {
       pendingTxs: 7,
       drops: { badSignature: 3, duplicate: 4 },
       prePrepareTxs: { resolved: 9, fetches: 2, fetchedTxs: 5 },
+      suspicions: { stall: 0, censorship: 0 },
       fatal: 'consensus: disk full',
     });
   });

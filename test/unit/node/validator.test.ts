@@ -76,6 +76,7 @@ describe('ValidatorService.create', () => {
       isPrimary: false,
       quorum: 3,
       pendingTxs: 0,
+      suspicions: { stall: 0, censorship: 0 },
     });
     expect(s.p2pAddrs()).toEqual([]);
     expect(s.isPrimary()).toBe(false);
