@@ -32,6 +32,7 @@ import { Observer } from './observer.ts';
 import { Prng } from './prng.ts';
 import { EventQueue } from './queue.ts';
 import { livenessBoundMs } from './scenarios.ts';
+import { SharedDecoder } from './shared-decode.ts';
 import { SIM_CHAIN_ID, simTx } from './txs.ts';
 
 /** A chain the driver simulation can also read and copy between validators (state transfer). */
@@ -212,6 +213,8 @@ class DriverSim {
   private readonly drivers: (ConsensusDriver | undefined)[] = [];
   private readonly syncs: (SyncHandle | undefined)[] = [];
   private readonly handlers = new Map<number, (bytes: Uint8Array) => void>();
+  /** One decoding per sent bytes object, for the observer and all its receivers (shared-decode.ts). */
+  private readonly decoder = new SharedDecoder();
   private readonly timerTokens: Map<string, number>[] = [];
   private readonly observer: Observer;
   private readonly adversaries = new Map<number, DriverAdversary>();
@@ -252,6 +255,7 @@ class DriverSim {
       honestKey: (k) => !this.adversaries.has(k),
       verify: this.world.verify,
       fail: (m) => this.fail(m),
+      decode: this.decoder.decode,
     });
     for (let i = 0; i < s.n; i++) {
       this.stores.push(hooks.store?.(i) ?? new MemoryConsensusStore());
@@ -400,6 +404,7 @@ class DriverSim {
       },
       epochs: chain.epochs(SIM_PARAMS),
       transport: this.transport(i),
+      decode: this.decoder.decode,
       clock: { now: () => this.now },
       timers: this.timers(i),
       store: this.stores[i]!,
