@@ -87,6 +87,12 @@ export interface DriverComponents {
   events?: ConsensusEvents;
   /** Most inputs waiting to be processed; inbound messages beyond it are dropped (`overloaded`). */
   maxQueuedInputs?: number;
+  /**
+   * Strict decoding of inbound bytes (default: decodeMessage with the config's suite). The simulation passes one
+   * that decodes each sent bytes object once and hands all its receivers the same frozen result; it must throw
+   * on exactly the bytes decodeMessage refuses. The signature is still checked by the core.
+   */
+  decode?: ((bytes: Uint8Array) => ConsensusMessage) | undefined;
   /** The validator-set epochs (ADR 006): set, self, params and base of each instance come from the one in force. */
   epochs: EpochSource;
 }
@@ -395,7 +401,7 @@ export class ConsensusDriver {
     this.enqueueInbound(async () => {
       let message: ConsensusMessage;
       try {
-        message = decodeMessage(bytes, this.suite);
+        message = this.c.decode === undefined ? decodeMessage(bytes, this.suite) : this.c.decode(bytes);
       } catch (err) {
         return this.dropped(Drops.malformed, (err as Error).message);
       }

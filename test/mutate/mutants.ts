@@ -869,4 +869,14 @@ export const MUTANTS: readonly Mutant[] = [
       'nonces are forgotten while their `created` still passes the window (a replay in its last second)',
     tests: ['test/unit/api/replay-cache.test.ts'],
   },
+  // ---- the simulation's shared decoding (test/sim/shared-decode.ts) -------------------------------------------
+  {
+    id: 'sim-shared-decode-unfrozen',
+    file: 'test/sim/shared-decode.ts',
+    original: 'm = deepFreeze(decodeMessage(bytes));',
+    replacement: 'm = decodeMessage(bytes);',
+    breaks:
+      "the receivers of one message share a mutable decoding: one receiver's change is seen by the others",
+    tests: ['test/sim/shared-decode.test.ts'],
+  },
 ];

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryConsensusStore } from '../../src/consensus/memory-store.ts';
 import type { PersistOp } from '../../src/consensus/persist.ts';
+import { DRIVER_ADVERSARY_SCENARIOS } from './driver-adversary-scenarios.ts';
 import { DRIVER_SCENARIOS, type DriverScenario, LEDGER_SCENARIOS, runDriverScenario } from './driver-sim.ts';
 
 const SEEDS = 2;
@@ -72,6 +73,21 @@ describe('simulation on the production driver', () => {
       expect(a.violations).toEqual([]);
       expect(b.traceHash).toBe(a.traceHash);
       expect(c.traceHash).not.toBe(a.traceHash);
+    },
+  );
+
+  it.each(['driver-equivocating-primary-n4', 'ledger-crash-lossy-n4'])(
+    '%s: one shared decoding per send changes nothing: the same trace as each receiver decoding on its own',
+    async (name) => {
+      const a = DRIVER_ADVERSARY_SCENARIOS.find((x) => x.name === name);
+      const s = [...DRIVER_SCENARIOS, ...LEDGER_SCENARIOS].find((x) => x.name === name);
+      const run = (decodeApart: boolean) =>
+        a === undefined
+          ? runDriverScenario(s!, 3, { decodeApart })
+          : runDriverScenario({ ...a.base, name }, 3, { ...a.prepare(3).hooks, decodeApart });
+      const [shared, apart] = [await run(false), await run(true)];
+      expect(shared.violations).toEqual([]);
+      expect(shared.traceHash).toBe(apart.traceHash);
     },
   );
 

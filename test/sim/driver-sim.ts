@@ -13,6 +13,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { ConsensusDriver } from '../../src/consensus/driver.ts';
 import type { ConsensusStore, EpochSource, Timers, Transport } from '../../src/consensus/interfaces.ts';
 import { MemoryConsensusStore } from '../../src/consensus/memory-store.ts';
+import type { ConsensusMessage } from '../../src/consensus/messages.ts';
 import type { SignatureVerifier, TransferredBlock } from '../../src/consensus/types.ts';
 import type { CommitCertificate } from '../../src/core/block.ts';
 import { equalBytes, toHex } from '../../src/core/bytes.ts';
@@ -32,6 +33,7 @@ import { Observer } from './observer.ts';
 import { Prng } from './prng.ts';
 import { EventQueue } from './queue.ts';
 import { livenessBoundMs } from './scenarios.ts';
+import { SharedDecoder } from './shared-decode.ts';
 import { SIM_CHAIN_ID, simTx } from './txs.ts';
 
 /** A chain the driver simulation can also read and copy between validators (state transfer). */
@@ -184,6 +186,8 @@ export interface DriverSimHooks {
   byzantine?: ReadonlyMap<number, (ctx: AdversaryContext) => DriverAdversary>;
   /** Lying state-sync peers (ledger world): validator p's rewrite of its SyncServer's answers. */
   syncLiar?(p: number): ((request: Uint8Array, response: Uint8Array) => Uint8Array) | undefined;
+  /** Every receiver and the observer decode on their own, as nodes do (default: one shared decoding per send). */
+  decodeApart?: boolean;
 }
 
 export async function runDriverScenario(
@@ -212,6 +216,8 @@ class DriverSim {
   private readonly drivers: (ConsensusDriver | undefined)[] = [];
   private readonly syncs: (SyncHandle | undefined)[] = [];
   private readonly handlers = new Map<number, (bytes: Uint8Array) => void>();
+  /** One decoding per sent bytes object, for the observer and all its receivers (shared-decode.ts). */
+  private readonly decode: ((bytes: Uint8Array) => ConsensusMessage) | undefined;
   private readonly timerTokens: Map<string, number>[] = [];
   private readonly observer: Observer;
   private readonly adversaries = new Map<number, DriverAdversary>();
@@ -238,6 +244,7 @@ class DriverSim {
   constructor(s: DriverScenario, seed: number, hooks: DriverSimHooks) {
     this.s = s;
     this.hooks = hooks;
+    this.decode = hooks.decodeApart ? undefined : new SharedDecoder().decode;
     this.seed = seed;
     this.rng = new Prng(`driver:${s.name}#${seed}`);
     this.net = s.net;
@@ -252,6 +259,7 @@ class DriverSim {
       honestKey: (k) => !this.adversaries.has(k),
       verify: this.world.verify,
       fail: (m) => this.fail(m),
+      decode: this.decode,
     });
     for (let i = 0; i < s.n; i++) {
       this.stores.push(hooks.store?.(i) ?? new MemoryConsensusStore());
@@ -400,6 +408,7 @@ class DriverSim {
       },
       epochs: chain.epochs(SIM_PARAMS),
       transport: this.transport(i),
+      decode: this.decode,
       clock: { now: () => this.now },
       timers: this.timers(i),
       store: this.stores[i]!,

@@ -22,6 +22,8 @@ export interface ObserverContext {
   verify: SignatureVerifier;
   /** Reports a safety violation. */
   fail(message: string): void;
+  /** Strict decoding (default decodeMessage); the driver simulation shares its receivers' (shared-decode.ts). */
+  decode?: ((bytes: Uint8Array) => ReturnType<typeof decodeMessage>) | undefined;
 }
 
 export class Observer {
@@ -46,7 +48,7 @@ export class Observer {
   onSend(bytes: Uint8Array, honestSender?: number): void {
     let m: ReturnType<typeof decodeMessage>;
     try {
-      m = decodeMessage(bytes);
+      m = this.ctx.decode === undefined ? decodeMessage(bytes) : this.ctx.decode(bytes);
     } catch {
       return;
     }
