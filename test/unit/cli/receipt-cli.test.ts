@@ -96,7 +96,7 @@ describe('jrchain receipt verify --at', () => {
     const r = await at('v4.json', '2026-07-01T00:00:00Z');
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(
-      /^ok +archive +evidence hash existed no later than .* 1 renewal, valid at 2026-07-01/m,
+      /^ok +archive +evidence hash existed no later than .* 1 renewal, chains sha256, valid at 2026-07-01/m,
     );
     expect(r.stdout).toMatch(/^ {2}renewal 1 at 2026-.* valid until 2027-06-01/m);
     expect(r.stdout).toMatch(/^ {2}renew the archive before 2027-06-01/m);
