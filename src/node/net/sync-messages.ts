@@ -53,6 +53,7 @@ import { HASH_LENGTH, SIGNATURE_LENGTH } from '../../core/crypto.ts';
 import { type CryptoSuite, ED25519_SHA256 } from '../../core/crypto-suite.ts';
 import { Limits } from '../../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../../core/tx.ts';
+import { SyncError, SyncErrorCode } from './errors.ts';
 
 export const SYNC_VERSION = 1;
 /** Most blocks one request may ask for (part of the protocol). */
@@ -89,6 +90,17 @@ export interface SyncBlock {
   readonly header: BlockHeader;
   readonly cert: CommitCertificate;
   readonly txs: readonly TxEnvelope[];
+}
+
+/**
+ * A block of a blocks response with its txs not yet parsed: views into the response. The sync client parses
+ * a block's txs (decodeBlockTxs) only when it executes that block, so a range of up to 16 MiB is never held
+ * as decoded txs all at once (issue 19: the peak heap halved).
+ */
+export interface RawSyncBlock {
+  readonly header: BlockHeader;
+  readonly cert: CommitCertificate;
+  readonly txBytes: readonly Uint8Array[];
 }
 
 function start(kind: SyncKind, capacity = 64): Writer {
@@ -210,20 +222,42 @@ export function encodeBlocksResponse(blocks: readonly Uint8Array[]): Uint8Array 
 
 /** `suite` is the chain's (ADR 014): it gives the txs their hashes, as everywhere tx bytes are parsed. */
 export function decodeBlocksResponse(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): SyncBlock[] {
+  return decodeRawBlocksResponse(bytes).map((b) => ({
+    header: b.header,
+    cert: b.cert,
+    txs: decodeBlockTxs(b, suite),
+  }));
+}
+
+/** A blocks response with headers and certificates decoded, each tx's bytes a view into `bytes`. */
+export function decodeRawBlocksResponse(bytes: Uint8Array): RawSyncBlock[] {
   return decodeExact(bytes, bytes.length, 'blocks response', (r) => {
     expectKind(r, 'blocks');
     const n = r.varintIn(0, SYNC_MAX_BLOCKS, 'block count');
-    const blocks: SyncBlock[] = [];
+    const blocks: RawSyncBlock[] = [];
     for (let i = 0; i < n; i++) {
       const header = readHeader(r);
       const cert = readCertificate(r);
       const count = r.varintIn(0, Limits.blockTxs, 'block tx count');
-      const txs: TxEnvelope[] = [];
-      for (let k = 0; k < count; k++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx'), suite));
-      blocks.push({ header, cert, txs });
+      const txBytes: Uint8Array[] = [];
+      for (let k = 0; k < count; k++) txBytes.push(r.bytesView(Limits.txBytes, 'tx'));
+      blocks.push({ header, cert, txBytes });
     }
     return blocks;
   });
+}
+
+/**
+ * Parses a raw block's txs; a malformed one is the sender's fault (SyncError badResponse). Each tx gets its own
+ * copy of its bytes, as decodeBlocksResponse always gave it: a stored or cached tx must not pin the response.
+ */
+export function decodeBlockTxs(b: RawSyncBlock, suite: CryptoSuite = ED25519_SHA256): TxEnvelope[] {
+  try {
+    return b.txBytes.map((t) => parseTx(t.slice(), suite));
+  } catch (err) {
+    if (!(err instanceof CodecError)) throw err;
+    throw new SyncError(SyncErrorCode.badResponse, `block ${b.header.height}: tx: ${err.message}`);
+  }
 }
 
 export function encodeBatchResponse(batch: Batch | undefined): Uint8Array {
