@@ -51,6 +51,7 @@ import {
 } from '../../core/codec.ts';
 import { HASH_LENGTH, SIGNATURE_LENGTH } from '../../core/crypto.ts';
 import { type CryptoSuite, ED25519_SHA256 } from '../../core/crypto-suite.ts';
+import { InvariantError } from '../../core/errors.ts';
 import { Limits } from '../../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../../core/tx.ts';
 import { SyncError, SyncErrorCode } from './errors.ts';
@@ -257,8 +258,14 @@ export function decodeBlockTxs(b: RawSyncBlock, suite: CryptoSuite = ED25519_SHA
   const first = b.txBytes[0];
   const last = b.txBytes[b.txBytes.length - 1];
   if (first === undefined || last === undefined) return [];
-  const start = first.byteOffset; // every tx is a view into the same response buffer, in order
-  const copy = new Uint8Array(first.buffer, start, last.byteOffset + last.length - start).slice();
+  // Every tx is a view into the same response buffer, in order (as decodeRawBlocksResponse makes them).
+  const start = first.byteOffset;
+  const end = last.byteOffset + last.length;
+  const oneResponse = b.txBytes.every(
+    (t) => t.buffer === first.buffer && t.byteOffset >= start && t.byteOffset + t.length <= end,
+  );
+  if (!oneResponse) throw new InvariantError('decodeBlockTxs: tx bytes are not views of one response');
+  const copy = new Uint8Array(first.buffer, start, end - start).slice();
   try {
     return b.txBytes.map((t) =>
       parseTx(copy.subarray(t.byteOffset - start, t.byteOffset - start + t.length), suite),
