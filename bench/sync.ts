@@ -57,6 +57,8 @@ interface Result extends Scenario {
   cpuMsPerKtx: number;
   /** Garbage-collection pauses of the syncing process per 1,000 txs (ms). */
   gcMsPerKtx: number;
+  /** Peak resident set of the syncing process (MB, since it started: with `--ledger`, mostly the sync). */
+  maxRssMb: number;
   /** Client signatures the syncing ledger verified. */
   signatureVerifications: number;
 }
@@ -196,6 +198,7 @@ async function run(s: Scenario, ledger: string | undefined, prof?: string): Prom
       txsPerSec: info.records / seconds,
       cpuMsPerKtx: (cpu.user + cpu.system) / 1000 / (info.records / 1000),
       gcMsPerKtx: gcMs / (info.records / 1000),
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
       signatureVerifications: chain.signatureVerifications,
     };
   } finally {

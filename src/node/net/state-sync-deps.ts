@@ -11,7 +11,7 @@ import type { ValidatorSet } from '../../core/validators.ts';
 import type { BuiltBlock, Chain } from '../../ledger/chain.ts';
 import type { Logger, P2PHost } from '../../p2p/index.ts';
 import type { SyncErrorCode } from './errors.ts';
-import type { SyncBlock } from './sync-messages.ts';
+import type { RawSyncBlock } from './sync-messages.ts';
 import type { ValidatorPeers } from './validator-peers.ts';
 
 export interface StateSyncLimits {
@@ -129,5 +129,5 @@ export interface Target {
 export interface Fetching {
   readonly peer: string;
   readonly from: number;
-  readonly range: Promise<{ blocks: SyncBlock[] | undefined; vouched: boolean }>;
+  readonly range: Promise<{ blocks: RawSyncBlock[] | undefined; vouched: boolean }>;
 }

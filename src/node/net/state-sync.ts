@@ -6,17 +6,16 @@
  * (`blocks` requests, never one block per request) and checks each block before it executes anything:
  * chain id, height, prevHash chaining from the local head, validator set, txCount and txRoot over the txs,
  * then the commit certificate (a quorum of valid signatures over the header hash); the block at the target
- * height must have the target hash. It then executes the block through the ledger (Chain.buildBlock on the
- * block's own batch, which must reproduce the same header with no tx refused) and stores it with its
- * certificate (Chain.commitBlock, told it checked the certificate already). After each range it reports progress
- * to the core (`stateTransferred`). It writes only while the core has a transfer outstanding: it stops at the
- * target it was asked for, and the core neither builds nor commits meanwhile.
+ * height must have the target hash. It then parses the block's txs (only now: a range is held as bytes) and
+ * executes it through the ledger (Chain.buildBlock on its own batch, which must reproduce the same header with
+ * no tx refused) and stores it with its certificate (Chain.commitBlock, told the certificate is checked). After
+ * each range it reports progress to the core (`stateTransferred`). It writes only while the core has a
+ * transfer outstanding: it stops at its target, and the core neither builds nor commits meanwhile.
  *
- * Faults. A peer whose data fails a check is penalised through the host (`reject`, so repeat offenders are
- * banned) and skipped for `faultyPeerCooldownMs`; the next range comes from another peer. Blocks of the same
- * response that passed every check before the bad one are kept: each was verified on its own. When no peer can
- * serve the next block of a transfer the core asked for, the transfer stands down and tells the core, which then
- * finishes that block by consensus (a lying peer may be the only one holding it).
+ * Faults. A peer whose data fails a check is penalised through the host (`reject`: repeat offenders are banned)
+ * and skipped for `faultyPeerCooldownMs`; the next range comes from another peer. Blocks of the same response
+ * that passed every check before the bad one are kept. When no peer can serve the next block of a transfer the
+ * core asked for, the transfer stands down and tells the core, which finishes that block by consensus.
  *
  * Status poll. Every `statusIntervalMs` it asks each connected validator for its status: head with its commit
  * certificate, and stable checkpoint with its proof. A certified checkpoint above this node's goes to the core
@@ -37,6 +36,7 @@ import { equalBytes } from '../../core/bytes.ts';
 import { CodecError } from '../../core/codec.ts';
 import { isJrError } from '../../core/errors.ts';
 import { merkleRoot } from '../../core/merkle.ts';
+import type { TxEnvelope } from '../../core/tx.ts';
 import { faultTolerance, type ValidatorSet, validatorSetHash } from '../../core/validators.ts';
 import type { BuiltBlock } from '../../ledger/chain.ts';
 import { LedgerErrorCode } from '../../ledger/errors.ts';
@@ -54,12 +54,14 @@ import {
   type Target,
 } from './state-sync-deps.ts';
 import {
-  decodeBlocksResponse,
+  decodeBlockTxs,
+  decodeRawBlocksResponse,
   decodeSigsResponse,
   decodeStatusResponse,
   encodeSyncRequest,
-  type SyncBlock,
+  type RawSyncBlock,
   type SyncStatus,
+  signatureOf,
   signaturesDigest,
 } from './sync-messages.ts';
 
@@ -236,7 +238,7 @@ export class StateSyncClient implements StateSync {
   }
 
   /** Blocks [from, from+count) as the peer sent them; undefined when the request failed. */
-  async #fetch(peer: string, from: number, count: number): Promise<SyncBlock[] | undefined> {
+  async #fetch(peer: string, from: number, count: number): Promise<RawSyncBlock[] | undefined> {
     let bytes: Uint8Array;
     try {
       const req = encodeSyncRequest({ kind: 'blocks', from, count });
@@ -245,9 +247,9 @@ export class StateSyncClient implements StateSync {
       if (!this.#stopped) this.#unavailable(peer, err);
       return undefined;
     }
-    let blocks: SyncBlock[];
+    let blocks: RawSyncBlock[];
     try {
-      blocks = decodeBlocksResponse(bytes, this.#d.quorum.suite);
+      blocks = decodeRawBlocksResponse(bytes); // each block's txs are parsed when it is executed
     } catch (err) {
       this.#fault(
         peer,
@@ -266,7 +268,12 @@ export class StateSyncClient implements StateSync {
   }
 
   /** Checks, executes and stores blocks in order, then reports what was stored to the core. */
-  async #store(peer: string, blocks: readonly SyncBlock[], vouched: boolean, run: RunStats): Promise<void> {
+  async #store(
+    peer: string,
+    blocks: readonly RawSyncBlock[],
+    vouched: boolean,
+    run: RunStats,
+  ): Promise<void> {
     const stored: TransferredBlock[] = [];
     try {
       for (const b of blocks) {
@@ -304,7 +311,7 @@ export class StateSyncClient implements StateSync {
    * are verified as before, and nobody is blamed: honest validators may hold different valid signatures of
    * one body when its client signed it twice.
    */
-  async #vouched(peer: string, blocks: readonly SyncBlock[]): Promise<boolean> {
+  async #vouched(peer: string, blocks: readonly RawSyncBlock[]): Promise<boolean> {
     const first = blocks[0]!.header;
     const last = first.height + blocks.length - 1;
     if (blocks.some((b) => !equalBytes(b.header.validatorSetHash, first.validatorSetHash))) return false;
@@ -321,7 +328,7 @@ export class StateSyncClient implements StateSync {
           (this.#heights.get(p) ?? Number.POSITIVE_INFINITY) >= last,
       );
     if (others.length < f) return false;
-    const digest = signaturesDigest(blocks.map((b) => b.txs.map((t) => t.tx.signature)));
+    const digest = signaturesDigest(blocks.map((b) => b.txBytes.map(signatureOf)));
     const req = encodeSyncRequest({ kind: 'sigs', from: first.height, count: blocks.length });
     const answers = await Promise.all(
       others.slice(0, f).map(async (p) => {
@@ -337,7 +344,7 @@ export class StateSyncClient implements StateSync {
   }
 
   /** Verifies one block against the local head and the target, executes it, and stores it. */
-  async #apply(b: SyncBlock, vouched: boolean): Promise<BuiltBlock> {
+  async #apply(b: RawSyncBlock, vouched: boolean): Promise<BuiltBlock> {
     const head = this.#d.chain.head();
     const h = b.header;
     const bad = (code: SyncErrorCode, msg: string) => new SyncError(code, `block ${h.height}: ${msg}`);
@@ -350,7 +357,7 @@ export class StateSyncClient implements StateSync {
     if (!equalBytes(h.validatorSetHash, signers.hash))
       throw bad(SyncErrorCode.badBlock, 'another validator set');
     const mismatch = () => bad(SyncErrorCode.badBlock, 'txs do not match the header (txCount, txRoot)');
-    if (h.txCount !== b.txs.length) throw mismatch();
+    if (h.txCount !== b.txBytes.length) throw mismatch();
     const scheme = quorumScheme(this.#d.quorum);
     try {
       verifyCommitCertificate(b.cert, h, signers.set, this.#d.quorum.genesisHash, scheme);
@@ -363,9 +370,10 @@ export class StateSyncClient implements StateSync {
     if (target?.headerHash !== undefined && h.height === target.seq && !equalBytes(hash, target.headerHash)) {
       throw bad(SyncErrorCode.targetMismatch, 'not the certified target');
     }
-    const built = await this.#execute(h, b, vouched);
+    const txs = decodeBlockTxs(b, this.#d.quorum.suite); // a malformed tx: SyncError badResponse
+    const built = await this.#execute(h, txs, vouched);
     // txRoot after execution (nothing is stored yet): the rebuilt header's, computed once, if all were included.
-    const leaves = built.rejected.length === 0 ? undefined : b.txs.map((t) => t.hash);
+    const leaves = built.rejected.length === 0 ? undefined : txs.map((t) => t.hash);
     const root = leaves === undefined ? built.header.txRoot : merkleRoot(leaves, this.#d.quorum.suite);
     if (!equalBytes(root, h.txRoot)) throw mismatch();
     if (!equalBytes(built.hash, hash) || built.rejected.length > 0) {
@@ -381,10 +389,10 @@ export class StateSyncClient implements StateSync {
     return built;
   }
 
-  async #execute(h: BlockHeader, b: SyncBlock, vouched: boolean): Promise<BuiltBlock> {
+  async #execute(h: BlockHeader, txs: TxEnvelope[], vouched: boolean): Promise<BuiltBlock> {
     try {
       // The block's own batch: its time is already max(previous time, proposed time), so it rebuilds exactly.
-      const batch = { proposer: h.proposer, view: h.view, time: h.time, txs: b.txs };
+      const batch = { proposer: h.proposer, view: h.view, time: h.time, txs };
       return await this.#d.chain.buildBlock(batch, { signaturesVouched: vouched });
     } catch (err) {
       if (isJrError(err, LedgerErrorCode.invalidBatch)) {

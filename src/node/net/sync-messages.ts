@@ -51,8 +51,10 @@ import {
 } from '../../core/codec.ts';
 import { HASH_LENGTH, SIGNATURE_LENGTH } from '../../core/crypto.ts';
 import { type CryptoSuite, ED25519_SHA256 } from '../../core/crypto-suite.ts';
+import { InvariantError } from '../../core/errors.ts';
 import { Limits } from '../../core/limits.ts';
 import { parseTx, type TxEnvelope } from '../../core/tx.ts';
+import { SyncError, SyncErrorCode } from './errors.ts';
 
 export const SYNC_VERSION = 1;
 /** Most blocks one request may ask for (part of the protocol). */
@@ -89,6 +91,17 @@ export interface SyncBlock {
   readonly header: BlockHeader;
   readonly cert: CommitCertificate;
   readonly txs: readonly TxEnvelope[];
+}
+
+/**
+ * A block of a blocks response with its txs not yet parsed: views into the response. The sync client parses
+ * a block's txs (decodeBlockTxs) only when it executes that block, so a range of up to 16 MiB is never held
+ * as decoded txs all at once (issue 19: the peak heap halved).
+ */
+export interface RawSyncBlock {
+  readonly header: BlockHeader;
+  readonly cert: CommitCertificate;
+  readonly txBytes: readonly Uint8Array[];
 }
 
 function start(kind: SyncKind, capacity = 64): Writer {
@@ -210,20 +223,57 @@ export function encodeBlocksResponse(blocks: readonly Uint8Array[]): Uint8Array 
 
 /** `suite` is the chain's (ADR 014): it gives the txs their hashes, as everywhere tx bytes are parsed. */
 export function decodeBlocksResponse(bytes: Uint8Array, suite: CryptoSuite = ED25519_SHA256): SyncBlock[] {
+  return decodeRawBlocksResponse(bytes).map((b) => ({
+    header: b.header,
+    cert: b.cert,
+    txs: decodeBlockTxs(b, suite),
+  }));
+}
+
+/** A blocks response with headers and certificates decoded, each tx's bytes a view into `bytes`. */
+export function decodeRawBlocksResponse(bytes: Uint8Array): RawSyncBlock[] {
   return decodeExact(bytes, bytes.length, 'blocks response', (r) => {
     expectKind(r, 'blocks');
     const n = r.varintIn(0, SYNC_MAX_BLOCKS, 'block count');
-    const blocks: SyncBlock[] = [];
+    const blocks: RawSyncBlock[] = [];
     for (let i = 0; i < n; i++) {
       const header = readHeader(r);
       const cert = readCertificate(r);
       const count = r.varintIn(0, Limits.blockTxs, 'block tx count');
-      const txs: TxEnvelope[] = [];
-      for (let k = 0; k < count; k++) txs.push(parseTx(r.bytes(Limits.txBytes, 'tx'), suite));
-      blocks.push({ header, cert, txs });
+      const txBytes: Uint8Array[] = [];
+      for (let k = 0; k < count; k++) txBytes.push(r.bytesView(Limits.txBytes, 'tx'));
+      blocks.push({ header, cert, txBytes });
     }
     return blocks;
   });
+}
+
+/**
+ * Parses a raw block's txs; a malformed one is the sender's fault (SyncError badResponse). The block's txs are
+ * copied out of the response in one piece and each tx's bytes are a view into that copy: one allocation per
+ * block instead of one per tx (issue 19), and a tx kept after its block pins at most its block, never the
+ * whole response.
+ */
+export function decodeBlockTxs(b: RawSyncBlock, suite: CryptoSuite = ED25519_SHA256): TxEnvelope[] {
+  const first = b.txBytes[0];
+  const last = b.txBytes[b.txBytes.length - 1];
+  if (first === undefined || last === undefined) return [];
+  // Every tx is a view into the same response buffer, in order (as decodeRawBlocksResponse makes them).
+  const start = first.byteOffset;
+  const end = last.byteOffset + last.length;
+  const oneResponse = b.txBytes.every(
+    (t) => t.buffer === first.buffer && t.byteOffset >= start && t.byteOffset + t.length <= end,
+  );
+  if (!oneResponse) throw new InvariantError('decodeBlockTxs: tx bytes are not views of one response');
+  const copy = new Uint8Array(first.buffer, start, end - start).slice();
+  try {
+    return b.txBytes.map((t) =>
+      parseTx(copy.subarray(t.byteOffset - start, t.byteOffset - start + t.length), suite),
+    );
+  } catch (err) {
+    if (!(err instanceof CodecError)) throw err;
+    throw new SyncError(SyncErrorCode.badResponse, `block ${b.header.height}: tx: ${err.message}`);
+  }
 }
 
 export function encodeBatchResponse(batch: Batch | undefined): Uint8Array {

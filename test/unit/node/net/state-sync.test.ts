@@ -236,6 +236,20 @@ describe('StateSyncClient: transfer', () => {
       await run(SyncErrorCode.badResponse, () => new Uint8Array([1, 2, 0xff]));
     });
 
+    it(`${SyncErrorCode.badResponse}: a malformed tx in block 3, parsed only when block 3 runs`, async () => {
+      source ??= await syncSource(batchesOf(6));
+      const malformed = { bytes: new Uint8Array([0xff, 1, 2]) };
+      const faulty = respondFrom(source.server, (response, request) => {
+        if (decodeSyncRequest(request).kind !== 'blocks') return response;
+        const blocks = decodeBlocksResponse(response).map((b) =>
+          encodeSyncBlock(b.header, b.cert, b.header.height === 3 ? [malformed, ...b.txs.slice(1)] : b.txs),
+        );
+        return encodeBlocksResponse(blocks);
+      });
+      // Blocks 1 and 2 of the same response were checked and executed on their own: kept.
+      await run(SyncErrorCode.badResponse, faulty, 2);
+    });
+
     it(`${SyncErrorCode.badBlock}: a tx swapped (the txRoot no longer matches)`, async () => {
       source ??= await syncSource(batchesOf(6));
       const other = evidenceTx({ nonce: 999, createdAt: TEST_GENESIS_TIME + 1000 });

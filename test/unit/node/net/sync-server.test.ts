@@ -6,6 +6,8 @@ import { genesisHash } from '../../../../src/core/genesis.ts';
 import {
   decodeBatchResponse,
   decodeBlocksResponse,
+  decodeBlockTxs,
+  decodeRawBlocksResponse,
   decodeSigsResponse,
   decodeStatusResponse,
   decodeSyncRequest,
@@ -108,6 +110,24 @@ describe('SyncServer', () => {
       expect(b.txs.map((t) => t.hashHex)).toEqual(want.txs.map((t) => t.hashHex));
     });
     expect(decodeBlocksResponse(await ask(source.server, { kind: 'blocks', from: 7, count: 3 }))).toEqual([]);
+  });
+
+  it("parses a block's txs lazily into one copy per block, detached from the response", async () => {
+    const response = await ask(source.server, { kind: 'blocks', from: 2, count: 100 });
+    const raw = decodeRawBlocksResponse(response);
+    const txs = raw.map((b) => decodeBlockTxs(b));
+    const eager = decodeBlocksResponse(response);
+    expect(txs.map((t) => t.map((e) => e.hashHex))).toEqual(eager.map((b) => b.txs.map((e) => e.hashHex)));
+    expect(txs.flat().every((e) => e.bytes.buffer !== response.buffer)).toBe(true);
+    const before = txs.map((t) => t.map((e) => toHex(e.bytes)));
+    response.fill(0); // the txs keep their bytes when the response buffer is reused
+    expect(txs.map((t) => t.map((e) => toHex(e.bytes)))).toEqual(before);
+    // Views of two buffers are not a response's: refused, not parsed from the wrong bytes.
+    const [a, b] = raw[0]!.txBytes.length > 1 ? [raw[0]!.txBytes[0]!, raw[0]!.txBytes[1]!] : [];
+    if (a === undefined || b === undefined) throw new Error('the fixture needs two txs in a block');
+    expect(() => decodeBlockTxs({ ...raw[0]!, txBytes: [a, b.slice()] })).toThrow(
+      /not views of one response/,
+    );
   });
 
   it('stops a range at its response limit, and refuses a block that alone exceeds it', async () => {
