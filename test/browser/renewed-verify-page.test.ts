@@ -3,9 +3,7 @@
  * chain of a hash-tree renewed receipt (ADR 018): it hashes the dropped document with SHA-256 and with the new
  * chain's SHA-512 (WebCrypto), so the archive check covers both tokens. A wrong document fails.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,20 +12,15 @@ import { genesisToJson } from '../../src/core/genesis.ts';
 import { verifierPage } from '../../src/dev/verifier-page.ts';
 import type { ReceiptJson } from '../../src/receipt/format.ts';
 import { receiptFor } from '../../src/receipt/ledger-receipt.ts';
-import { WAIT, withPage } from '../helpers/browser.ts';
+import { scratchFiles, WAIT, withPage } from '../helpers/browser.ts';
 import { TEST_GENESIS_TIME as T, testGenesis } from '../helpers/fixtures.ts';
 import { ledgerRenewed, renewedDocs } from '../helpers/ledger-renewal.ts';
 import { DAY, makePki } from '../helpers/tsa.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'jrchain-renewed-page-'));
+const { dir, file } = scratchFiles('jrchain-renewed-page-');
 let url: string;
 let receipt: ReceiptJson;
 let genesisJson: string;
-const file = (name: string, data: string | Uint8Array) => {
-  const p = join(dir, name);
-  writeFileSync(p, data);
-  return p;
-};
 
 beforeAll(async () => {
   const page = await verifierPage('exported');

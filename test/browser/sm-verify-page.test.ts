@@ -3,9 +3,7 @@
  * receipt of an sm2-sm3 chain (ADR 014): SM3 hashes and SM2 signatures checked by the page's own bundled code,
  * with no node: module. The same receipt against an Ed25519 genesis fails at the genesis check.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,20 +15,15 @@ import { genesisToJson, genesisValidatorSet } from '../../src/core/genesis.ts';
 import { envelope, signTx } from '../../src/core/tx.ts';
 import { verifierPage } from '../../src/dev/verifier-page.ts';
 import { buildReceipt, type ReceiptJson } from '../../src/receipt/receipt.ts';
-import { WAIT, withPage } from '../helpers/browser.ts';
+import { scratchFiles, WAIT, withPage } from '../helpers/browser.ts';
 import { sampleEvidence, sampleUnsignedTx, TEST_GENESIS_TIME, testGenesis } from '../helpers/fixtures.ts';
 import { buildSmChain, smGenesis, smProofFor, smSigner } from '../helpers/sm-chain.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'jrchain-sm-verify-page-'));
+const { dir, file } = scratchFiles('jrchain-sm-verify-page-');
 const document = utf8.encode('mediation agreement on an SM chain, verified in a browser');
 const genesis = smGenesis();
 let url: string;
 let receipt: ReceiptJson;
-const file = (name: string, data: string | Uint8Array) => {
-  const p = join(dir, name);
-  writeFileSync(p, data);
-  return p;
-};
 
 beforeAll(async () => {
   const page = await verifierPage('exported');

@@ -3,28 +3,21 @@
  * with every request blocked: a good receipt, each tampered field, a wrong document, a case receipt, Chinese,
  * and how long a verification takes (reported, not asserted). Screenshots go to test-output/.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageBundle } from '../../src/dev/page-bundle.ts';
 import { verifierPage } from '../../src/dev/verifier-page.ts';
 import { receiptFingerprint } from '../../src/receipt/fingerprint.ts';
-import { WAIT, withPage } from '../helpers/browser.ts';
+import { scratchFiles, WAIT, withPage } from '../helpers/browser.ts';
 import { type PageFixtures, pageFixtures } from '../helpers/page-receipts.ts';
 import { tamperings } from '../helpers/page-tamper.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'jrchain-verify-page-'));
+const { dir, file } = scratchFiles('jrchain-verify-page-');
 let page: PageBundle;
 let f: PageFixtures;
 let url: string;
-const file = (name: string, data: string | Uint8Array) => {
-  const p = join(dir, name);
-  writeFileSync(p, data);
-  return p;
-};
 
 beforeAll(async () => {
   [page, f] = await Promise.all([verifierPage('exported'), pageFixtures()]);

@@ -3,7 +3,7 @@
  * download). Every request that is not to the test's own loopback origin is aborted and recorded, so a page
  * that reaches out anywhere else fails its test instead of waiting on a closed network.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -74,4 +74,18 @@ export async function withPage<T>(
     await context?.close().catch(() => undefined);
     rmSync(profile, { recursive: true, force: true });
   }
+}
+
+/** A scratch directory for a page test, and a writer of files into it that returns each file's path. */
+export function scratchFiles(prefix: string): {
+  dir: string;
+  file: (name: string, data: string | Uint8Array) => string;
+} {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const file = (name: string, data: string | Uint8Array) => {
+    const p = join(dir, name);
+    writeFileSync(p, data);
+    return p;
+  };
+  return { dir, file };
 }
