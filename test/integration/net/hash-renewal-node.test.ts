@@ -8,12 +8,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { JrNode } from '../../../src/node/node.ts';
 import { decodeEvidenceRecord } from '../../../src/timestamp/ers-asn1.ts';
+import { cli } from '../../helpers/cli-memory.ts';
 import { oneNodeHome } from '../../helpers/one-node-home.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
@@ -21,12 +20,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 }, 60_000);
-
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 /** The chains' digest algorithms of the node's export of `hashHex`, or undefined before one exists. */
 async function exportedChains(apiUrl: string, hashHex: string): Promise<string[] | undefined> {

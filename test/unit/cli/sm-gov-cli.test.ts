@@ -8,10 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import { keyPairFromSeed, sm2KeyPair, writeKeyFile } from '../../../src/core/keys.ts';
+import { cli } from '../../helpers/cli-memory.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { testBytes } from '../../helpers/sm.ts';
 import { smGenesis } from '../../helpers/sm-chain.ts';
@@ -23,12 +22,6 @@ const validatorKey = (i: number) => join(dir, `validator-${i}.key`);
 const newClientKey = join(dir, 'bank-a-client-2.key');
 const edKey = join(dir, 'ed25519.key');
 let node: FakeNode;
-
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 beforeAll(async () => {
   node = await startFakeNode(smGenesis(), { autoCommit: true });

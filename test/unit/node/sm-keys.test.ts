@@ -7,8 +7,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { toHex } from '../../../src/core/bytes.ts';
 import { Domain, publicKeyFromSeed } from '../../../src/core/crypto.ts';
 import { SM2_SM3 } from '../../../src/core/crypto-suite.ts';
@@ -25,17 +23,12 @@ import {
 import { assembleGenesis, readMemberFile } from '../../../src/core/member.ts';
 import { defaultConfig } from '../../../src/node/config.ts';
 import { loadIdentity } from '../../../src/node/node.ts';
+import { cli } from '../../helpers/cli-memory.ts';
 import { testGenesisJson } from '../../helpers/fixtures.ts';
 import { smGenesis, smGenesisJson } from '../../helpers/sm-chain.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-sm-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 function codeOf(f: () => unknown): string | undefined {
   try {
