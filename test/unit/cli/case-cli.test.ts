@@ -10,6 +10,7 @@ import { sha256 } from '../../../src/core/crypto.ts';
 import { genesisToJson } from '../../../src/core/genesis.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
 import { casesGenesis } from '../../helpers/cases.ts';
+import { cli as runInMemory } from '../../helpers/cli-memory.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-case-cli-'));
@@ -23,11 +24,7 @@ async function offline(...argv: string[]) {
   return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli([...argv, '--node', node.url], io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
+const cli = (...argv: string[]) => runInMemory(...argv, '--node', node.url);
 
 beforeAll(async () => {
   node = await startFakeNode(casesGenesis(), { autoCommit: true });

@@ -19,6 +19,7 @@ import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
 import { TxErrorCode } from '../../../src/ledger/errors.ts';
 import { CASE_KEYS_DIR, CaseKeyStore } from '../../../src/node/case-keys.ts';
 import { casesGenesis } from '../../helpers/cases.ts';
+import { cli as runInMemory } from '../../helpers/cli-memory.ts';
 import { governOnFakeNode } from '../../helpers/fake-governance.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { governanceTx, TEST_CHAIN_ID, TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
@@ -31,11 +32,7 @@ const encKey = (inst: string) => join(home(inst), 'encryption.key');
 let node: FakeNode;
 const nonces = { next: 1 };
 
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli([...argv, '--node', node.url], io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
+const cli = (...argv: string[]) => runInMemory(...argv, '--node', node.url);
 
 const govern = (action: GovernanceAction) => governOnFakeNode(node, action, nonces);
 

@@ -16,6 +16,7 @@ import type { GovernanceAction } from '../../../src/core/governance.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
 import { CaseKeyStore } from '../../../src/node/case-keys.ts';
 import { casesGenesis } from '../../helpers/cases.ts';
+import { cli as runInMemory } from '../../helpers/cli-memory.ts';
 import { governOnFakeNode } from '../../helpers/fake-governance.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { TEST_GENESIS_TIME } from '../../helpers/fixtures.ts';
@@ -29,11 +30,7 @@ const store = (inst: string) => join(dir, `${inst}-case-keys`);
 let node: FakeNode;
 const nonces = { next: 1 };
 
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli([...argv, '--node', node.url], io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
+const cli = (...argv: string[]) => runInMemory(...argv, '--node', node.url);
 
 async function offline(...argv: string[]) {
   const io = memoryIo();

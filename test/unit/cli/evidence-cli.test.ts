@@ -2,12 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { genesisToJson } from '../../../src/core/genesis.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
+import { cli } from '../../helpers/cli-memory.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { testGenesis } from '../../helpers/fixtures.ts';
 
@@ -16,12 +15,6 @@ const dir = mkdtempSync(join(tmpdir(), 'jrchain-evidence-cli-'));
 const keyFile = join(dir, 'client.key');
 const genesisFile = join(dir, 'genesis.json');
 let node: FakeNode;
-
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 beforeAll(async () => {
   node = await startFakeNode(genesis, { autoCommit: true });

@@ -2,18 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { MEMBER_FORMAT } from '../../../src/core/member.ts';
+import { cli } from '../../helpers/cli-memory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 async function makeMember(id: string, port: number): Promise<string> {
   const v = await cli('keys', 'generate', '--out', join(dir, `${id}-validator.key`), '--json');

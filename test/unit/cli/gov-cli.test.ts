@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
+import { cli } from '../../helpers/cli-memory.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { testGenesis } from '../../helpers/fixtures.ts';
 
@@ -21,12 +20,6 @@ const keyOf = (label: string) => keyPairFromSeed(sha256(utf8.encode(`jrchain-tes
 const validatorKey = (i: number) => join(dir, `validator-${i}.key`);
 const bankEKey = join(dir, 'bank-e-client.key');
 let node: FakeNode;
-
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 beforeAll(async () => {
   node = await startFakeNode(genesis, { autoCommit: true });

@@ -2,20 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { loadGenesisFile } from '../../../src/core/genesis-file.ts';
 import { readKeyFile } from '../../../src/core/keys.ts';
 import { loadConfig } from '../../../src/node/config.ts';
+import { cli } from '../../helpers/cli-memory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-init-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 describe('jrchain init', () => {
   it('creates keys (0600), a member file and a config that loads; four homes make a genesis', async () => {

@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { KEY_PASSPHRASE_ENV, loadKeyFile } from '../../../src/core/keys.ts';
+import { cli } from '../../helpers/cli-memory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jrchain-keys-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -12,12 +11,6 @@ afterEach(() => {
   delete process.env[KEY_PASSPHRASE_ENV];
 });
 const PASS = 'a long enough passphrase';
-
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 describe('jrchain keys encrypt|decrypt', () => {
   it('encrypt in place from the env var, show it with the passphrase, and decrypt back', async () => {

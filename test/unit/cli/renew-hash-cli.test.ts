@@ -3,12 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { fromHex, toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/crypto.ts';
 import { decodeHashRenewal } from '../../../src/core/hash-renewal.ts';
 import { keyPairFromSeed, writeKeyFile } from '../../../src/core/keys.ts';
+import { cli } from '../../helpers/cli-memory.ts';
 import { type FakeNode, startFakeNode } from '../../helpers/fake-node.ts';
 import { testGenesis } from '../../helpers/fixtures.ts';
 
@@ -18,12 +17,6 @@ const keyC = join(dir, 'bank-c.key');
 const doc = join(dir, 'agreement.pdf');
 const twice = join(dir, 'twice.pdf');
 let node: FakeNode;
-
-async function cli(...argv: string[]) {
-  const io = memoryIo();
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 const submit = (file: string, caseId: string) =>
   cli(
